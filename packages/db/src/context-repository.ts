@@ -1,0 +1,120 @@
+import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
+import { ContextEntity, type Context, type ContextStatus } from './entities/context.entity.ts';
+
+/** Every column but the inline body, which is loaded only when a body is read. */
+export type ContextRow = Omit<Context, 'body'>;
+export type NewContextRow = Omit<Context, 'body'> & { body: Buffer | null };
+export type ContextPatch = Partial<NewContextRow>;
+
+export interface ListFilters {
+  tenant_id: string;
+  agent_id?: string;
+  session_id?: string;
+  model_id?: string;
+  status?: ContextStatus;
+  created_after?: Date;
+  created_before?: Date;
+  /** keyset: only rows whose id sorts before this one (ids are UUIDv7, so time-ordered) */
+  before_id?: string;
+  limit: number;
+}
+
+const ROW_FIELDS = Object.keys(ContextEntity.meta.properties).filter((f) => f !== 'body') as (keyof ContextRow)[];
+
+/** The `contexts` table. Each call runs on its own fork so no identity map outlives a request. */
+export class ContextRepository {
+  constructor(private readonly orm: MikroORM) {}
+
+  private em(): EntityManager {
+    return this.orm.em.fork({ clear: true, useContext: false });
+  }
+
+  async insert(row: NewContextRow): Promise<void> {
+    await this.em().insert(ContextEntity, row);
+  }
+
+  /** A live context (not deleted or being deleted) of the tenant, without its body. */
+  async findLive(tenantId: string, id: string): Promise<ContextRow | null> {
+    const row = await this.em().findOne(
+      ContextEntity,
+      { id, tenant_id: tenantId, deleted_at: null, status: { $ne: 'deleting' } },
+      { fields: ROW_FIELDS },
+    );
+    return row ? toPlain(row) : null;
+  }
+
+  /** Any row with this id, whatever its state: for workers. */
+  async findAny(id: string): Promise<ContextRow | null> {
+    const row = await this.em().findOne(ContextEntity, { id }, { fields: ROW_FIELDS });
+    return row ? toPlain(row) : null;
+  }
+
+  async loadInlineBody(id: string, version: number): Promise<Buffer | null> {
+    const rows = await this.em().execute<{ body: Buffer | null }[]>(
+      'select body from contexts where id = ? and version = ?',
+      [id, version],
+    );
+    return rows[0]?.body ?? null;
+  }
+
+  /**
+   * Applies `patch` only if the row is still at `expectedVersion` (and, when given, in one of
+   * `fromStatuses`). Returns false when someone else got there first.
+   */
+  async updateIfVersion(
+    id: string,
+    expectedVersion: number,
+    patch: ContextPatch,
+    fromStatuses?: ContextStatus[],
+  ): Promise<boolean> {
+    const where = { id, version: expectedVersion, ...(fromStatuses ? { status: { $in: fromStatuses } } : {}) };
+    const changed = await this.em().nativeUpdate(ContextEntity, where, { ...patch, updated_at: new Date() });
+    return changed > 0;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.em().nativeDelete(ContextEntity, { id });
+  }
+
+  async list(filters: ListFilters): Promise<ContextRow[]> {
+    const where: Record<string, unknown> = { tenant_id: filters.tenant_id, deleted_at: null, status: { $ne: 'deleting' } };
+    if (filters.agent_id !== undefined) where.agent_id = filters.agent_id;
+    if (filters.session_id !== undefined) where.session_id = filters.session_id;
+    if (filters.model_id !== undefined) where.model_id = filters.model_id;
+    if (filters.status !== undefined) where.status = filters.status;
+    const created: Record<string, Date> = {};
+    if (filters.created_after) created.$gt = filters.created_after;
+    if (filters.created_before) created.$lt = filters.created_before;
+    if (Object.keys(created).length) where.created_at = created;
+    if (filters.before_id) where.id = { $lt: filters.before_id };
+    const rows = await this.em().find(ContextEntity, where, {
+      fields: ROW_FIELDS,
+      orderBy: { id: 'desc' },
+      limit: filters.limit,
+    });
+    return rows.map(toPlain);
+  }
+
+  /** Pending rows not touched for `olderThanMs`: their job may have been lost with Redis. */
+  async findStalePending(olderThanMs: number, limit: number): Promise<Pick<ContextRow, 'id' | 'version' | 'tenant_id'>[]> {
+    return this.em().execute(
+      `select id, version, tenant_id from contexts where status = 'pending' and updated_at < now() - (? * interval '1 millisecond') order by updated_at limit ?`,
+      [olderThanMs, limit],
+    );
+  }
+
+  /** Rows marked for deletion whose delete job may have been lost. */
+  async findStaleDeleting(olderThanMs: number, limit: number): Promise<Pick<ContextRow, 'id' | 'tenant_id'>[]> {
+    return this.em().execute(
+      `select id, tenant_id from contexts where status = 'deleting' and updated_at < now() - (? * interval '1 millisecond') order by updated_at limit ?`,
+      [olderThanMs, limit],
+    );
+  }
+}
+
+function toPlain(row: object): ContextRow {
+  const plain = { ...(row as ContextRow) };
+  // bigint columns come back as numbers ('number' mode); jsonb may come back null on old rows
+  plain.metadata ??= {};
+  return plain;
+}

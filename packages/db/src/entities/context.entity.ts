@@ -1,0 +1,55 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+export const CONTEXT_STATUSES = ['pending', 'stored', 'failed', 'deleting'] as const;
+export type ContextStatus = (typeof CONTEXT_STATUSES)[number];
+
+/** Where a context's body lives: inline in its row, or an object in the blob store. */
+export const STORAGE_PROVIDERS = ['database', 'local', 's3'] as const;
+export type StorageProvider = (typeof STORAGE_PROVIDERS)[number];
+
+/**
+ * The reference row of one context. The body is either `body` (inline) or the object at
+ * `storage_key`; while `pending`, the newest version's body is in staging.
+ */
+export const ContextEntity = defineEntity({
+  name: 'Context',
+  tableName: 'contexts',
+  properties: {
+    id: p.uuid().primary(),
+    tenant_id: p.string().length(128).default('default'),
+    agent_id: p.string().length(256),
+    model_id: p.string().length(256).nullable(),
+    session_id: p.string().length(256).nullable(),
+    name: p.string().length(512).nullable(),
+    status: p.enum(CONTEXT_STATUSES),
+    version: p.integer(),
+    storage_provider: p.enum(STORAGE_PROVIDERS),
+    storage_key: p.text().nullable(),
+    etag: p.string().length(128).nullable(),
+    size_bytes: p.bigint('number').default(0),
+    stored_bytes: p.bigint('number').nullable(),
+    sha256: p.string().length(64).nullable(),
+    content_encoding: p.string().length(32).default('identity'),
+    encryption: p.string().length(32).nullable(),
+    message_count: p.integer().default(0),
+    token_count: p.integer().default(0),
+    max_tokens: p.integer().nullable(),
+    metadata: p.json<Record<string, unknown>>(),
+    body: p.blob().nullable().lazy(),
+    job_id: p.string().length(256).nullable(),
+    last_error: p.text().nullable(),
+    created_at: p.datetime(),
+    updated_at: p.datetime(),
+    expires_at: p.datetime().nullable(),
+    deleted_at: p.datetime().nullable(),
+  },
+  indexes: [
+    { name: 'contexts_tenant_agent_created_idx', properties: ['tenant_id', 'agent_id', 'created_at'] },
+    { name: 'contexts_session_idx', properties: ['tenant_id', 'session_id'] },
+    { name: 'contexts_expires_idx', properties: ['expires_at'] },
+    { name: 'contexts_status_idx', properties: ['status', 'updated_at'] },
+    { name: 'contexts_metadata_gin_idx', properties: ['metadata'], type: 'gin' },
+  ],
+});
+
+export type Context = InferEntity<typeof ContextEntity>;

@@ -1,0 +1,4 @@
+import { Migration20261123000000_initial } from './Migration20261123000000_initial.ts';
+
+/** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and builds. */
+export const migrations = [{ name: 'Migration20261123000000_initial', class: Migration20261123000000_initial }];

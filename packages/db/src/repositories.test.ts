@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.ts';
+import { createOrm, type MikroORM } from './orm.ts';
+import { ContextRepository, type NewContextRow } from './context-repository.ts';
+import { StagingRepository, rechunk } from './staging-repository.ts';
+import { newContextId } from './ids.ts';
+
+let db: TestDatabase;
+let orm: MikroORM;
+let contexts: ContextRepository;
+let staging: StagingRepository;
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('databaseUrl'));
+  orm = await createOrm({ url: db.url, poolMax: 4 });
+  contexts = new ContextRepository(orm);
+  staging = new StagingRepository(orm, 64 * 1024);
+});
+afterAll(async () => {
+  await orm?.close();
+  await db?.drop();
+});
+
+function row(overrides: Partial<NewContextRow> = {}): NewContextRow {
+  const now = new Date();
+  return {
+    id: newContextId(),
+    tenant_id: 'default',
+    agent_id: 'agent-a',
+    model_id: null,
+    session_id: null,
+    name: null,
+    status: 'stored',
+    version: 1,
+    storage_provider: 'database',
+    storage_key: null,
+    etag: null,
+    size_bytes: 3,
+    stored_bytes: 3,
+    sha256: null,
+    content_encoding: 'identity',
+    encryption: null,
+    message_count: 0,
+    token_count: 0,
+    max_tokens: null,
+    metadata: { team: 'x' },
+    body: Buffer.from('abc'),
+    job_id: null,
+    last_error: null,
+    created_at: now,
+    updated_at: now,
+    expires_at: null,
+    deleted_at: null,
+    ...overrides,
+  };
+}
+
+describe('ContextRepository', () => {
+  it('inserts with tenant default and reads back without the body, body on demand', async () => {
+    const r = row();
+    await contexts.insert(r);
+    const found = await contexts.findLive('default', r.id);
+    expect(found).toMatchObject({ id: r.id, tenant_id: 'default', metadata: { team: 'x' }, size_bytes: 3 });
+    expect(found).not.toHaveProperty('body');
+    expect((await contexts.loadInlineBody(r.id, 1))?.toString()).toBe('abc');
+    expect(await contexts.findLive('other-tenant', r.id)).toBeNull();
+  });
+
+  it('updates only at the expected version', async () => {
+    const r = row();
+    await contexts.insert(r);
+    expect(await contexts.updateIfVersion(r.id, 2, { version: 3 })).toBe(false);
+    expect(await contexts.updateIfVersion(r.id, 1, { version: 2 })).toBe(true);
+    expect((await contexts.findLive('default', r.id))?.version).toBe(2);
+  });
+
+  it('lists with filters and keyset pagination, newest first', async () => {
+    const agent = `agent-${randomBytes(3).toString('hex')}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = row({ agent_id: agent, session_id: i % 2 ? 'odd' : 'even' });
+      ids.push(r.id);
+      await contexts.insert(r);
+    }
+    const page1 = await contexts.list({ tenant_id: 'default', agent_id: agent, limit: 2 });
+    expect(page1.map((r) => r.id)).toEqual([ids[4], ids[3]]);
+    const page2 = await contexts.list({ tenant_id: 'default', agent_id: agent, limit: 2, before_id: page1[1]!.id });
+    expect(page2.map((r) => r.id)).toEqual([ids[2], ids[1]]);
+    const odd = await contexts.list({ tenant_id: 'default', agent_id: agent, session_id: 'odd', limit: 10 });
+    expect(odd).toHaveLength(2);
+  });
+});
+
+describe('StagingRepository', () => {
+  it('stages a body in chunks and streams it back identical', async () => {
+    const id = newContextId();
+    const body = randomBytes(300 * 1024 + 17);
+    const written = await staging.write(id, 1, Readable.from([body.subarray(0, 1000), body.subarray(1000)]));
+    expect(written).toBe(body.length);
+    expect(await staging.exists(id, 1)).toBe(true);
+    expect((await buffer(staging.read(id, 1))).equals(body)).toBe(true);
+    await staging.remove(id, 1);
+    expect(await staging.exists(id, 1)).toBe(false);
+  });
+
+  it('leaves nothing behind when the source fails midway', async () => {
+    const id = newContextId();
+    async function* failing() {
+      yield randomBytes(200 * 1024);
+      throw new Error('client went away');
+    }
+    await expect(staging.write(id, 1, failing())).rejects.toThrow('client went away');
+    expect(await staging.exists(id, 1)).toBe(false);
+  });
+});
+
+describe('rechunk', () => {
+  it('regroups into fixed-size chunks', async () => {
+    const out: number[] = [];
+    for await (const c of rechunk(Readable.from([Buffer.alloc(5), Buffer.alloc(7), Buffer.alloc(1)]), 4)) out.push(c.length);
+    expect(out).toEqual([4, 4, 4, 1]);
+  });
+});

@@ -1,0 +1,43 @@
+// A fresh Postgres database per test file: created, migrated, dropped afterwards.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createOrm, migrate } from '@ctxvault/db';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(adminUrl: string): Promise<TestDatabase> {
+  const name = `ctxvault_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(adminUrl, `create database "${name}"`);
+  const url = withDatabase(adminUrl, name);
+  const orm = await createOrm({ url, poolMax: 2 });
+  try {
+    await migrate(orm);
+  } finally {
+    await orm.close();
+  }
+  return {
+    url,
+    name,
+    drop: () => adminQuery(adminUrl, `drop database if exists "${name}" with (force)`),
+  };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
