@@ -1,0 +1,299 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ConfigError } from './config-error.ts';
+import { loadConfig } from './load-config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'ctxvault-config-'));
+let fileCount = 0;
+
+function yamlFile(text: string): string {
+  const path = join(dir, `config-${++fileCount}.yaml`);
+  writeFileSync(path, text);
+  return path;
+}
+
+function configErrorOf(options: Parameters<typeof loadConfig>[0]): ConfigError {
+  try {
+    loadConfig(options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('loadConfig accepted the settings');
+}
+
+function problemsOf(options: Parameters<typeof loadConfig>[0]): string {
+  return configErrorOf(options).message;
+}
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// an empty working directory, so that no ./config.yaml is found unless a test writes one
+beforeEach(() => vi.spyOn(process, 'cwd').mockReturnValue(dir));
+afterEach(() => vi.restoreAllMocks());
+
+describe('loadConfig', () => {
+  it('returns the defaults when there is no file and no variable', () => {
+    expect(loadConfig({ env: {} })).toEqual({
+      server: { host: '127.0.0.1', port: 8080 },
+      database: { url: '', embedded_dir: '.data/pglite' },
+      redis: { url: 'redis://127.0.0.1:6379' },
+      queue: { backend: 'postgres', concurrency: 4, attempts: 5, backoff: 1_000 },
+      admin: { token: '' },
+      logging: { level: 'info' },
+      storage: {
+        type: 'local',
+        local: { path: '.data/blobs' },
+        s3: {
+          region: 'us-east-1',
+          bucket: 'mcp-contexts',
+          endpoint: '',
+          force_path_style: false,
+          server_side_encryption: '',
+          kms_key_id: '',
+          upload_part_size: 5_242_880,
+          download_part_size: 5_242_880,
+          concurrency: 5,
+          request_timeout: 30_000,
+          max_attempts: 5,
+        },
+        context_storage: { provider: 's3', s3_path_prefix: 'contexts' },
+        inline_threshold: 262_144,
+      },
+      limits: { max_body_bytes: 67_108_864 },
+      staging: { chunk_size: 1_048_576 },
+    });
+  });
+
+  it('lets the file override defaults, converting durations and sizes', () => {
+    const configPath = yamlFile(`
+storage:
+  type: s3
+  s3:
+    region: us-west-2
+    force_path_style: true
+    upload_part_size: 8MiB
+    request_timeout: 2m
+  inline_threshold: 512KiB
+queue:
+  backoff: 500ms
+`);
+    const config = loadConfig({ configPath, env: {} });
+    expect(config.storage.type).toBe('s3');
+    expect(config.storage.s3.region).toBe('us-west-2');
+    expect(config.storage.s3.force_path_style).toBe(true);
+    expect(config.storage.s3.upload_part_size).toBe(8 * 2 ** 20);
+    expect(config.storage.s3.request_timeout).toBe(120_000);
+    expect(config.storage.s3.bucket).toBe('mcp-contexts');
+    expect(config.storage.inline_threshold).toBe(524_288);
+    expect(config.queue.backoff).toBe(500);
+  });
+
+  it('lets variables override the file', () => {
+    const configPath = yamlFile('server:\n  port: 9000\n  host: 0.0.0.0\n');
+    const config = loadConfig({ configPath, env: { MCP_SERVER_PORT: '9100' } });
+    expect(config.server).toEqual({ host: '0.0.0.0', port: 9100 });
+  });
+
+  it('reads the file named by MCP_CONFIG', () => {
+    const configPath = yamlFile('logging:\n  level: debug\n');
+    expect(loadConfig({ env: { MCP_CONFIG: configPath } }).logging.level).toBe('debug');
+  });
+
+  it('prefers the configPath option to MCP_CONFIG', () => {
+    const configPath = yamlFile('logging:\n  level: warn\n');
+    const other = yamlFile('logging:\n  level: debug\n');
+    expect(loadConfig({ configPath, env: { MCP_CONFIG: other } }).logging.level).toBe('warn');
+  });
+
+  it('reads ./config.yaml when no file is named', () => {
+    const cwd = mkdtempSync(join(dir, 'cwd-'));
+    writeFileSync(join(cwd, 'config.yaml'), 'admin:\n  token: from-default-file\n');
+    vi.spyOn(process, 'cwd').mockReturnValue(cwd);
+    expect(loadConfig({ env: {} }).admin.token).toBe('from-default-file');
+  });
+
+  it('refuses a named file that does not exist', () => {
+    const configPath = join(dir, 'missing.yaml');
+    expect(problemsOf({ configPath, env: {} })).toContain(`${configPath}: cannot read config file: no such file`);
+    expect(problemsOf({ env: { MCP_CONFIG: configPath } })).toContain(configPath);
+  });
+
+  it('keeps defaults for keys and sections written without a value', () => {
+    const configPath = yamlFile('server:\n  port:\nstorage:\n');
+    expect(loadConfig({ configPath, env: {} }).server.port).toBe(8080);
+  });
+
+  it('returns deeply frozen settings', () => {
+    const config = loadConfig({ env: {} });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.storage.s3)).toBe(true);
+    expect(() => {
+      (config.storage.s3 as { bucket: string }).bucket = 'other';
+    }).toThrow(TypeError);
+  });
+});
+
+describe('environment variables', () => {
+  it.each([
+    ['MCP_STORAGE_TYPE', 's3', ['storage', 'type'], 's3'],
+    ['MCP_STORAGE_S3_REGION', 'eu-west-1', ['storage', 's3', 'region'], 'eu-west-1'],
+    ['MCP_STORAGE_S3_BUCKET', 'my-bucket', ['storage', 's3', 'bucket'], 'my-bucket'],
+    ['MCP_STORAGE_S3_ENDPOINT', 'http://localhost:4566', ['storage', 's3', 'endpoint'], 'http://localhost:4566'],
+    ['MCP_STORAGE_S3_FORCE_PATH_STYLE', 'true', ['storage', 's3', 'force_path_style'], true],
+    ['MCP_STORAGE_S3_FORCE_PATH_STYLE', 'yes', ['storage', 's3', 'force_path_style'], true],
+    ['MCP_STORAGE_S3_FORCE_PATH_STYLE', '0', ['storage', 's3', 'force_path_style'], false],
+    ['MCP_STORAGE_S3_SERVER_SIDE_ENCRYPTION', 'AES256', ['storage', 's3', 'server_side_encryption'], 'AES256'],
+    ['MCP_STORAGE_S3_KMS_KEY_ID', 'alias/ctx', ['storage', 's3', 'kms_key_id'], 'alias/ctx'],
+    ['MCP_STORAGE_S3_UPLOAD_PART_SIZE', '10485760', ['storage', 's3', 'upload_part_size'], 10_485_760],
+    ['MCP_STORAGE_S3_UPLOAD_PART_SIZE', '16MiB', ['storage', 's3', 'upload_part_size'], 16_777_216],
+    ['MCP_STORAGE_S3_DOWNLOAD_PART_SIZE', '8388608', ['storage', 's3', 'download_part_size'], 8_388_608],
+    ['MCP_STORAGE_S3_CONCURRENCY', '12', ['storage', 's3', 'concurrency'], 12],
+    ['MCP_STORAGE_S3_REQUEST_TIMEOUT', '30s', ['storage', 's3', 'request_timeout'], 30_000],
+    ['MCP_STORAGE_S3_MAX_ATTEMPTS', '3', ['storage', 's3', 'max_attempts'], 3],
+    ['MCP_STORAGE_CONTEXT_STORAGE_PROVIDER', 'database', ['storage', 'context_storage', 'provider'], 'database'],
+    ['MCP_STORAGE_CONTEXT_STORAGE_S3_PATH_PREFIX', 'tenants/prod', ['storage', 'context_storage', 's3_path_prefix'], 'tenants/prod'],
+    ['MCP_STORAGE_LOCAL_PATH', '/var/lib/ctxvault', ['storage', 'local', 'path'], '/var/lib/ctxvault'],
+    ['MCP_STORAGE_INLINE_THRESHOLD', '1MiB', ['storage', 'inline_threshold'], 1_048_576],
+    ['MCP_SERVER_HOST', '0.0.0.0', ['server', 'host'], '0.0.0.0'],
+    ['MCP_SERVER_PORT', '3000', ['server', 'port'], 3000],
+    ['MCP_DATABASE_URL', 'postgres://u:p@db:5432/ctx', ['database', 'url'], 'postgres://u:p@db:5432/ctx'],
+    ['MCP_DATABASE_EMBEDDED_DIR', '/tmp/pg', ['database', 'embedded_dir'], '/tmp/pg'],
+    ['MCP_REDIS_URL', 'rediss://cache:6380', ['redis', 'url'], 'rediss://cache:6380'],
+    ['MCP_QUEUE_BACKEND', 'redis', ['queue', 'backend'], 'redis'],
+    ['MCP_QUEUE_CONCURRENCY', '16', ['queue', 'concurrency'], 16],
+    ['MCP_QUEUE_ATTEMPTS', '2', ['queue', 'attempts'], 2],
+    ['MCP_QUEUE_BACKOFF', '5s', ['queue', 'backoff'], 5_000],
+    ['MCP_ADMIN_TOKEN', 's3cret', ['admin', 'token'], 's3cret'],
+    ['MCP_LOGGING_LEVEL', 'debug', ['logging', 'level'], 'debug'],
+    ['MCP_LIMITS_MAX_BODY_BYTES', '128MiB', ['limits', 'max_body_bytes'], 134_217_728],
+    ['MCP_STAGING_CHUNK_SIZE', '4MiB', ['staging', 'chunk_size'], 4_194_304],
+  ] as const)('%s=%j sets %j', (name, value, path, expected) => {
+    const config: unknown = loadConfig({ env: { [name]: value } });
+    expect(path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], config)).toEqual(expected);
+  });
+
+  it('sets a string setting to "" when its variable is empty', () => {
+    const configPath = yamlFile('admin:\n  token: from-file\n');
+    expect(loadConfig({ configPath, env: { MCP_ADMIN_TOKEN: '' } }).admin.token).toBe('');
+  });
+
+  it('ignores unknown MCP_ variables', () => {
+    expect(loadConfig({ env: { MCP_STORAGE_S3_BUKET: 'typo', MCP_WHATEVER: '1' } }).storage.s3.bucket).toBe('mcp-contexts');
+  });
+});
+
+describe('queue.backend', () => {
+  it('defaults to "postgres" on the embedded database', () => {
+    expect(loadConfig({ env: {} }).queue.backend).toBe('postgres');
+  });
+
+  it('defaults to "redis" beside an external database', () => {
+    expect(loadConfig({ env: { MCP_DATABASE_URL: 'postgresql://db/ctx' } }).queue.backend).toBe('redis');
+  });
+
+  it('keeps an explicit choice', () => {
+    const env = { MCP_DATABASE_URL: 'postgres://db/ctx', MCP_QUEUE_BACKEND: 'postgres' };
+    expect(loadConfig({ env }).queue.backend).toBe('postgres');
+  });
+});
+
+describe('bad settings', () => {
+  it("refuses part sizes below S3's 5 MiB minimum", () => {
+    expect(problemsOf({ env: { MCP_STORAGE_S3_UPLOAD_PART_SIZE: '1048576' } })).toContain(
+      "storage.s3.upload_part_size (MCP_STORAGE_S3_UPLOAD_PART_SIZE): must be at least 5242880 bytes (5 MiB, S3's minimum part size); got 1048576",
+    );
+    expect(problemsOf({ env: { MCP_STORAGE_S3_DOWNLOAD_PART_SIZE: '4MiB' } })).toContain(
+      'storage.s3.download_part_size (MCP_STORAGE_S3_DOWNLOAD_PART_SIZE): must be at least 5242880 bytes',
+    );
+  });
+
+  it('refuses part sizes above 5 GiB', () => {
+    expect(problemsOf({ env: { MCP_STORAGE_S3_UPLOAD_PART_SIZE: '6GiB' } })).toContain(
+      "must be at most 5368709120 bytes (5 GiB, S3's maximum part size); got 6442450944",
+    );
+  });
+
+  it('names the file and line when the bad value came from the file', () => {
+    const configPath = yamlFile('storage:\n  s3:\n    upload_part_size: 1MiB\n');
+    expect(problemsOf({ configPath, env: {} })).toContain(
+      `${configPath}:3: storage.s3.upload_part_size (MCP_STORAGE_S3_UPLOAD_PART_SIZE): must be at least 5242880 bytes`,
+    );
+  });
+
+  it('refuses a value outside an enum, listing what is allowed', () => {
+    expect(problemsOf({ env: { MCP_STORAGE_TYPE: 'gcs' } })).toContain(
+      'storage.type (MCP_STORAGE_TYPE): must be one of "local", "s3"; got "gcs"',
+    );
+  });
+
+  it('refuses a bad duration', () => {
+    expect(problemsOf({ env: { MCP_STORAGE_S3_REQUEST_TIMEOUT: 'soon' } })).toContain(
+      'storage.s3.request_timeout (MCP_STORAGE_S3_REQUEST_TIMEOUT): must be a duration like "500ms", "30s", "5m", "1h", "2d" or a number of ms; got "soon"',
+    );
+  });
+
+  it('refuses numbers, flags and URLs it cannot read', () => {
+    const message = problemsOf({
+      env: {
+        MCP_SERVER_PORT: '70000',
+        MCP_STORAGE_S3_FORCE_PATH_STYLE: 'maybe',
+        MCP_DATABASE_URL: 'mysql://db',
+        MCP_REDIS_URL: 'http://cache',
+        MCP_STORAGE_S3_ENDPOINT: 'localhost:9000',
+      },
+    });
+    expect(message).toContain('server.port (MCP_SERVER_PORT): must be an integer from 1 to 65535; got 70000');
+    expect(message).toContain('storage.s3.force_path_style (MCP_STORAGE_S3_FORCE_PATH_STYLE): must be true or false');
+    expect(message).toContain('database.url (MCP_DATABASE_URL): must be a postgres:// or postgresql:// URL (or empty); got "mysql://db"');
+    expect(message).toContain('redis.url (MCP_REDIS_URL): must be a redis:// or rediss:// URL; got "http://cache"');
+    expect(message).toContain('storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT): must be a http:// or https:// URL (or empty)');
+  });
+
+  it.each(['/contexts', 'contexts/', 'a/../b', 'with space'])('refuses the key prefix %j', (prefix) => {
+    expect(problemsOf({ env: { MCP_STORAGE_CONTEXT_STORAGE_S3_PATH_PREFIX: prefix } })).toContain(
+      'storage.context_storage.s3_path_prefix (MCP_STORAGE_CONTEXT_STORAGE_S3_PATH_PREFIX): must use only',
+    );
+  });
+
+  it('refuses a staging chunk size outside 64 KiB..64 MiB', () => {
+    expect(problemsOf({ env: { MCP_STAGING_CHUNK_SIZE: '1KiB' } })).toContain('must be at least 65536 bytes (64 KiB); got 1024');
+  });
+
+  it('requires kms_key_id with aws:kms encryption', () => {
+    expect(problemsOf({ env: { MCP_STORAGE_S3_SERVER_SIDE_ENCRYPTION: 'aws:kms' } })).toContain(
+      'storage.s3.kms_key_id (MCP_STORAGE_S3_KMS_KEY_ID): must be set when storage.s3.server_side_encryption is "aws:kms"',
+    );
+    const env = { MCP_STORAGE_S3_SERVER_SIDE_ENCRYPTION: 'aws:kms', MCP_STORAGE_S3_KMS_KEY_ID: 'alias/ctx' };
+    expect(loadConfig({ env }).storage.s3.kms_key_id).toBe('alias/ctx');
+  });
+
+  it('refuses unknown keys in the file, naming them and what is known', () => {
+    const configPath = yamlFile('storage:\n  s3:\n    buket: x\nservr:\n  port: 1\n');
+    const message = problemsOf({ configPath, env: {} });
+    expect(message).toContain(`${configPath}:3: storage.s3.buket: unknown key; known keys here: region, bucket,`);
+    expect(message).toContain(`${configPath}:4: servr: unknown key; known keys here: server, database,`);
+  });
+
+  it('refuses a section that is not a mapping', () => {
+    const configPath = yamlFile('storage: s3\n');
+    expect(problemsOf({ configPath, env: {} })).toContain(`${configPath}:1: storage: must be a mapping of settings; got "s3"`);
+  });
+
+  it('refuses invalid YAML, naming the file and line', () => {
+    const configPath = yamlFile('server:\n  port: 8080\n  host: [oops\n');
+    expect(problemsOf({ configPath, env: {} })).toMatch(new RegExp(`${configPath}:\\d+:\\d+: invalid YAML: `));
+  });
+
+  it('refuses a file that is not a mapping', () => {
+    const configPath = yamlFile('- a\n- b\n');
+    expect(problemsOf({ configPath, env: {} })).toContain(`${configPath}: must be a mapping of settings; got ["a","b"]`);
+  });
+
+  it('lists every problem at once', () => {
+    const configPath = yamlFile('server:\n  port: 0\n');
+    const env = { MCP_LOGGING_LEVEL: 'loud', MCP_STORAGE_S3_CONCURRENCY: '0', MCP_STORAGE_S3_SERVER_SIDE_ENCRYPTION: 'aws:kms' };
+    expect(configErrorOf({ configPath, env }).problems).toHaveLength(4);
+  });
+});

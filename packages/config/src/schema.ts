@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { byteSize, duration, flag, integer, keyPrefix, oneOf, section, text, url } from './leaves.ts';
+
+const KiB = 2 ** 10;
+const MiB = 2 ** 20;
+const GiB = 2 ** 30;
+
+const s3PartSize = byteSize({
+  min: { bytes: 5 * MiB, reason: "S3's minimum part size" },
+  max: { bytes: 5 * GiB, reason: "S3's maximum part size" },
+});
+
+const s3 = section({
+  region: text().default('us-east-1'),
+  bucket: text().default('mcp-contexts'),
+  endpoint: url(['http:', 'https:'], { allowEmpty: true }).default(''),
+  force_path_style: flag().default(false),
+  server_side_encryption: oneOf(['', 'AES256', 'aws:kms']).default(''),
+  kms_key_id: text().default(''),
+  upload_part_size: s3PartSize.default(5 * MiB),
+  download_part_size: s3PartSize.default(5 * MiB),
+  concurrency: integer(1, 64).default(5),
+  request_timeout: duration({ min: 1 }).prefault('30s'),
+  max_attempts: integer(1, 20).default(5),
+}).superRefine((settings, ctx) => {
+  if (settings.server_side_encryption === 'aws:kms' && settings.kms_key_id === '') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['kms_key_id'],
+      message: 'must be set when storage.s3.server_side_encryption is "aws:kms"; got ""',
+    });
+  }
+  // also when other s3 keys are bad, so that one run reports every problem
+}, { when: () => true });
+
+/** Every setting, as read from config.yaml and MCP_* variables, before derived defaults are filled in. */
+export const settingsSchema = section({
+  server: section({
+    host: text().default('127.0.0.1'),
+    port: integer(1, 65535).default(8080),
+  }).prefault({}),
+  database: section({
+    // empty: run on embedded PGlite
+    url: url(['postgres:', 'postgresql:'], { allowEmpty: true }).default(''),
+    embedded_dir: text().default('.data/pglite'),
+  }).prefault({}),
+  redis: section({
+    url: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  }).prefault({}),
+  queue: section({
+    // unset: "redis" beside an external database, "postgres" on the embedded one
+    backend: oneOf(['redis', 'postgres']).optional(),
+    concurrency: integer(1, 256).default(4),
+    attempts: integer(1, 100).default(5),
+    backoff: duration().prefault('1s'),
+  }).prefault({}),
+  admin: section({
+    token: text().default(''),
+  }).prefault({}),
+  logging: section({
+    level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  }).prefault({}),
+  storage: section({
+    type: oneOf(['local', 's3']).default('local'),
+    local: section({
+      path: text().default('.data/blobs'),
+    }).prefault({}),
+    s3: s3.prefault({}),
+    context_storage: section({
+      provider: oneOf(['database', 's3']).default('s3'),
+      s3_path_prefix: keyPrefix().default('contexts'),
+    }).prefault({}),
+    // bodies below this are kept inline in Postgres (a field holds at most 1 GiB - 1)
+    inline_threshold: byteSize({ max: { bytes: GiB, reason: "PostgreSQL's largest field" } }).prefault('256KiB'),
+  }).prefault({}),
+  limits: section({
+    max_body_bytes: byteSize({ min: { bytes: 1 } }).prefault('64MiB'),
+  }).prefault({}),
+  staging: section({
+    chunk_size: byteSize({ min: { bytes: 64 * KiB }, max: { bytes: 64 * MiB } }).prefault('1MiB'),
+  }).prefault({}),
+});
+
+type Settings = z.output<typeof settingsSchema>;
+
+export const configSchema = settingsSchema.transform((settings) => ({
+  ...settings,
+  queue: { ...settings.queue, backend: settings.queue.backend ?? defaultQueueBackend(settings) },
+}));
+
+function defaultQueueBackend(settings: Settings): 'redis' | 'postgres' {
+  return settings.database.url === '' ? 'postgres' : 'redis';
+}
+
+/** The parsed settings; keys as in config.yaml, durations in ms, sizes in bytes. */
+export type Config = z.output<typeof configSchema>;

@@ -1,0 +1,40 @@
+import { Worker, type Processor } from 'bullmq';
+import { bindBackend, type QueueConnectionOptions } from './connection.ts';
+import type { QueueName } from './names.ts';
+
+export interface ConsumerOptions {
+  concurrency: number;
+  /**
+   * Seconds an idle worker waits before polling again. PGlite does not route LISTEN/NOTIFY, so the
+   * embedded mode sets this low; elsewhere BullMQ's default applies.
+   */
+  drainDelay?: number;
+}
+
+/** A BullMQ worker on the configured backend; `close()` also closes the connection it made. */
+export function createConsumer<Data, Result>(
+  name: QueueName,
+  processor: Processor<Data, Result>,
+  connection: QueueConnectionOptions,
+  options: ConsumerOptions,
+): { worker: Worker<Data, Result>; close(): Promise<void> } {
+  const binding = bindBackend(connection, 'worker');
+  const worker = new Worker<Data, Result>(
+    name,
+    processor,
+    { ...(binding.options as object), concurrency: options.concurrency, drainDelay: options.drainDelay } as never,
+    binding.factory as never,
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    worker,
+    close: () =>
+      (closing ??= (async () => {
+        try {
+          await worker.close();
+        } finally {
+          await binding.close();
+        }
+      })()),
+  };
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+export const uploadJobSchema = z.object({
+  contextId: z.uuid(),
+  version: z.number().int().positive(),
+  tenantId: z.string().min(1),
+  /** the request that caused the job, carried into the worker's logs */
+  requestId: z.string().optional(),
+});
+export type UploadJob = z.infer<typeof uploadJobSchema>;
+
+export const deleteJobSchema = z.object({
+  contextId: z.uuid(),
+  tenantId: z.string().min(1),
+  requestId: z.string().optional(),
+});
+export type DeleteJob = z.infer<typeof deleteJobSchema>;
+
+/** Progress a job reports while it moves bytes. */
+export interface ByteProgress {
+  bytes: number;
+  total: number;
+  percent: number;
+}
+
+/**
+ * Job ids derive from the business key, so a retried request or a re-enqueue by the reconciler
+ * finds the existing job instead of uploading twice. No ':' and never all digits (BullMQ rules).
+ */
+export function uploadJobId(contextId: string, version: number): string {
+  return `upload-${contextId}-v${version}`;
+}
+
+export function deleteJobId(contextId: string): string {
+  return `delete-${contextId}`;
+}

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.ts';
+import { JobProducer } from './producer.ts';
+import { createConsumer } from './consumer.ts';
+import { UPLOAD_QUEUE } from './names.ts';
+import type { QueueConnectionOptions } from './connection.ts';
+import type { UploadJob } from './payloads.ts';
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase(inject('databaseUrl'));
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+for (const backend of ['redis', 'postgres'] as const) {
+  describe(`queue on ${backend}`, () => {
+    const connection = (): QueueConnectionOptions => ({
+      backend,
+      redisUrl: inject('redisUrl'),
+      databaseUrl: db.url,
+      prefix: `test-${randomBytes(4).toString('hex')}`,
+    });
+
+    it('runs a job once even when it is enqueued twice, and shows its progress', async () => {
+      const conn = connection();
+      const producer = new JobProducer(conn, { attempts: 2, backoffMs: 10 });
+      const seen: UploadJob[] = [];
+      const consumer = createConsumer<UploadJob, string>(
+        UPLOAD_QUEUE,
+        async (job) => {
+          seen.push(job.data);
+          await job.updateProgress({ bytes: 5, total: 10, percent: 50 });
+          return 'ok';
+        },
+        conn,
+        { concurrency: 2, drainDelay: 0.2 },
+      );
+      try {
+        const payload = { contextId: randomUUID(), version: 1, tenantId: 'default' };
+        const id1 = await producer.enqueueUpload(payload);
+        const id2 = await producer.enqueueUpload(payload);
+        expect(id1).toBe(id2);
+        await expect.poll(async () => (await producer.getJob(id1))?.state, { timeout: 15_000 }).toBe('completed');
+        const view = await producer.getJob(id1);
+        expect(view).toMatchObject({ id: id1, state: 'completed', progress: { bytes: 5, total: 10, percent: 50 }, attempts: 1 });
+        expect(seen).toHaveLength(1);
+      } finally {
+        await producer.queue(UPLOAD_QUEUE).obliterate({ force: true }).catch(() => {});
+        await consumer.close();
+        await consumer.close();
+        await producer.close();
+        await producer.close();
+      }
+    });
+
+    it('retries with backoff and reports the final failure', async () => {
+      const conn = connection();
+      const producer = new JobProducer(conn, { attempts: 3, backoffMs: 20 });
+      let calls = 0;
+      const consumer = createConsumer<UploadJob, void>(
+        UPLOAD_QUEUE,
+        async () => {
+          calls++;
+          throw new Error(`boom ${calls}`);
+        },
+        conn,
+        { concurrency: 1, drainDelay: 0.2 },
+      );
+      try {
+        const id = await producer.enqueueUpload({ contextId: randomUUID(), version: 2, tenantId: 'default' });
+        await expect.poll(async () => (await producer.getJob(id))?.state, { timeout: 20_000 }).toBe('failed');
+        expect(await producer.getJob(id)).toMatchObject({ attempts: 3, failed_reason: 'boom 3' });
+        expect(calls).toBe(3);
+      } finally {
+        await producer.queue(UPLOAD_QUEUE).obliterate({ force: true }).catch(() => {});
+        await consumer.close();
+        await producer.close();
+      }
+    });
+  });
+}
