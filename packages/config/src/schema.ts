@@ -53,6 +53,8 @@ export const settingsSchema = section({
     concurrency: integer(1, 256).default(4),
     attempts: integer(1, 100).default(5),
     backoff: duration().prefault('1s'),
+    // Redis key prefix, so several deployments (or test runs) can share one Redis
+    prefix: keyPrefix().default('ctxvault'),
   }).prefault({}),
   admin: section({
     token: text().default(''),

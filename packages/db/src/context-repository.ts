@@ -19,7 +19,7 @@ export interface ListFilters {
   limit: number;
 }
 
-const ROW_FIELDS = Object.keys(ContextEntity.meta.properties).filter((f) => f !== 'body') as (keyof ContextRow)[];
+const ROW_FIELDS = Object.keys(ContextEntity.meta.properties).filter((f) => f !== 'body') as never[];
 
 /** The `contexts` table. Each call runs on its own fork so no identity map outlives a request. */
 export class ContextRepository {

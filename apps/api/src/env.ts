@@ -1,0 +1,21 @@
+import type { ContextService, Logger } from '@ctxvault/core';
+
+/** What every handler can reach through `c.var`. */
+export interface ApiVariables {
+  requestId: string;
+  tenantId: string;
+  logger: Logger;
+}
+
+export interface ApiEnv {
+  Variables: ApiVariables;
+}
+
+export interface ApiDeps {
+  service: ContextService;
+  logger: Logger;
+  /** largest JSON body accepted, in bytes */
+  maxBodyBytes: number;
+  /** answers /readyz: throws with the cause when a dependency is down */
+  checkReady?: () => Promise<void>;
+}

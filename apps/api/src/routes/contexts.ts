@@ -1,0 +1,76 @@
+import { Hono } from 'hono';
+import { stream } from 'hono/streaming';
+import {
+  appendItemsSchema,
+  contextIdSchema,
+  createContextSchema,
+  listQuerySchema,
+  replaceContextSchema,
+  searchSchema,
+  type WriteResult,
+} from '@ctxvault/core';
+import type { Context } from 'hono';
+import type { ApiDeps, ApiEnv } from '../env.ts';
+import { parseWith, readJson } from '../json-body.ts';
+import { ifMatchVersion, versionTag } from '../versions.ts';
+
+/** `/api/v1/contexts`: one handler per call of the design's table. */
+export function contextRoutes({ service, maxBodyBytes }: ApiDeps) {
+  const contextId = (c: Context<ApiEnv>) => parseWith(contextIdSchema, c.req.param('id'), 'query');
+
+  return new Hono<ApiEnv>()
+    .post('/', async (c) => {
+      const input = await readJson(c, createContextSchema, maxBodyBytes);
+      return answerWrite(c, await service.create(c.var.tenantId, input, c.var.requestId), 201);
+    })
+    .get('/', async (c) => {
+      const query = parseWith(listQuerySchema, c.req.query(), 'query');
+      return c.json(await service.list(c.var.tenantId, query));
+    })
+    .get('/:id', async (c) => {
+      const id = contextId(c);
+      const { context, body } = await service.get(c.var.tenantId, id);
+      const etag = versionTag(context.version);
+      c.header('ETag', etag);
+      if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+      c.header('Content-Type', 'application/json; charset=utf-8');
+      return stream(c, async (out) => {
+        for await (const chunk of body) await out.write(chunk);
+      });
+    })
+    .get('/:id/status', async (c) => c.json(await service.status(c.var.tenantId, contextId(c))))
+    .put('/:id', async (c) => {
+      const id = contextId(c);
+      const expected = ifMatchVersion(c.req.header('if-match'));
+      const input = await readJson(c, replaceContextSchema, maxBodyBytes);
+      return answerWrite(c, await service.replace(c.var.tenantId, id, input, expected, c.var.requestId), 200);
+    })
+    .post('/:id/items', async (c) => {
+      const id = contextId(c);
+      const expected = ifMatchVersion(c.req.header('if-match'));
+      const input = await readJson(c, appendItemsSchema, maxBodyBytes);
+      return answerWrite(c, await service.append(c.var.tenantId, id, input, expected, c.var.requestId), 200);
+    })
+    .delete('/:id', async (c) => {
+      const id = contextId(c);
+      const expected = ifMatchVersion(c.req.header('if-match'));
+      return c.json(await service.delete(c.var.tenantId, id, expected, c.var.requestId), 202);
+    })
+    .post('/:id/search', async (c) => {
+      const id = contextId(c);
+      const input = await readJson(c, searchSchema, maxBodyBytes);
+      return c.json(await service.search(c.var.tenantId, id, input));
+    });
+}
+
+/** Inline writes answer at once with the context; staged ones answer 202 with where to poll. */
+function answerWrite(c: Context<ApiEnv>, result: WriteResult, storedStatus: 200 | 201): Response {
+  if (result.state === 'stored') {
+    c.header('ETag', versionTag(result.context.version));
+    if (storedStatus === 201) c.header('Location', `/api/v1/contexts/${result.context.id}`);
+    return c.json(result.context, storedStatus);
+  }
+  c.header('Location', `/api/v1/contexts/${result.id}/status`);
+  c.header('ETag', versionTag(result.version));
+  return c.json({ id: result.id, version: result.version, status: 'pending', job_id: result.job_id }, 202);
+}

@@ -1,0 +1,20 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { ApiApp } from './app.ts';
+
+/** Listens on host:port; resolves once the socket is bound, with a close() that drains connections. */
+export async function serveApi(app: ApiApp, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+  let server: ServerType | undefined;
+  const bound = await new Promise<{ port: number }>((resolve, reject) => {
+    server = serve({ fetch: app.fetch, hostname: host, port }, (info) => resolve(info));
+    server.once('error', reject);
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound.port}`,
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        server?.close(() => resolve());
+        (server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      })),
+  };
+}

@@ -1,0 +1,16 @@
+import type { Config } from '@ctxvault/config';
+import { createLogger } from '../logger.ts';
+import { openRuntime } from '../runtime.ts';
+import { onShutdown } from './lifecycle.ts';
+import { serveRuntime } from './serve.ts';
+
+export async function runApi(config: Config): Promise<void> {
+  const logger = createLogger(config, 'ctxvault-api');
+  const runtime = await openRuntime(config, logger);
+  const server = await serveRuntime(runtime, logger);
+  logger.info({ url: server.url }, `ctxvault API listening on ${server.url}/api/v1`);
+  onShutdown(logger, async () => {
+    await server.close();
+    await runtime.close();
+  });
+}

@@ -1,0 +1,24 @@
+import type { Config } from '@ctxvault/config';
+import { startWorkers } from '@ctxvault/worker';
+import { createLogger } from '../logger.ts';
+import { openRuntime } from '../runtime.ts';
+import { onShutdown } from './lifecycle.ts';
+import { serveRuntime } from './serve.ts';
+import { workerOptions } from './worker-options.ts';
+
+/** API and worker in one process; with no database.url, on embedded PGlite and local disk. */
+export async function runStart(config: Config): Promise<void> {
+  const logger = createLogger(config, 'ctxvault');
+  const runtime = await openRuntime(config, logger, { migrate: true, allowEmbedded: true });
+  const workers = startWorkers(workerOptions(runtime, logger));
+  const server = await serveRuntime(runtime, logger);
+  logger.info(
+    { url: server.url, embedded: runtime.embedded, storage: config.storage.type, queue: config.queue.backend },
+    `ctxvault is ready: send requests to ${server.url}/api/v1/contexts`,
+  );
+  onShutdown(logger, async () => {
+    await server.close();
+    await workers.close();
+    await runtime.close();
+  });
+}

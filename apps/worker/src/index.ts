@@ -1,0 +1,1 @@
+export { startWorkers, type WorkerOptions } from './start-workers.ts';

@@ -1,0 +1,29 @@
+import type { Job } from 'bullmq';
+import type { Logger, VersionUploader, UploadOutcome } from '@ctxvault/core';
+import { uploadJobSchema, type UploadJob } from '@ctxvault/queue';
+
+/**
+ * Moves one staged version into the blob store. Throwing lets BullMQ retry with backoff; on the
+ * last attempt the row is marked `failed` with the reason, and its staged body is kept so a retry
+ * from the dashboard or admin API can still store it.
+ */
+export function uploadProcessor(uploader: VersionUploader, logger: Logger) {
+  return async function processUpload(job: Job<UploadJob>): Promise<UploadOutcome> {
+    const data = uploadJobSchema.parse(job.data);
+    const log = { job_id: job.id, context_id: data.contextId, version: data.version, request_id: data.requestId, attempt: job.attemptsMade + 1 };
+    const started = performance.now();
+    try {
+      const outcome = await uploader.store(data.contextId, data.version, (progress) => {
+        void job.updateProgress(progress).catch(() => {});
+      });
+      logger.info({ ...log, outcome, ms: Math.round(performance.now() - started) }, 'upload finished');
+      return outcome;
+    } catch (err) {
+      const attempts = job.opts.attempts ?? 1;
+      const lastAttempt = job.attemptsMade + 1 >= attempts;
+      logger.warn({ ...log, err, last_attempt: lastAttempt }, 'upload failed');
+      if (lastAttempt) await uploader.markFailed(data.contextId, data.version, (err as Error).message);
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,36 @@
+import { Readable } from 'node:stream';
+import type { ContextRow } from '@ctxvault/db';
+import type { BlobStore } from '@ctxvault/storage';
+import type { ContextStore, StagingStore } from './ports.ts';
+import { CorruptDocumentError } from './document.ts';
+
+/**
+ * Opens the stored document of a row's current version wherever it lives: inline, in staging
+ * (pending or failed uploads) or in the blob store.
+ */
+export class BodyReader {
+  constructor(
+    private readonly contexts: ContextStore,
+    private readonly staging: StagingStore,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  async open(row: ContextRow): Promise<Readable> {
+    if (row.status === 'pending' || row.status === 'failed') {
+      if (await this.staging.exists(row.id, row.version)) return this.staging.read(row.id, row.version);
+      // a worker stored it between our read of the row and now: read the row again
+      const fresh = await this.contexts.findAny(row.id);
+      if (!fresh || fresh.version !== row.version || fresh.status === 'pending') {
+        throw new CorruptDocumentError(`staged body of ${row.id} v${row.version} is gone`);
+      }
+      return this.open(fresh);
+    }
+    if (row.storage_provider === 'database') {
+      const body = await this.contexts.loadInlineBody(row.id, row.version);
+      if (!body) throw new CorruptDocumentError(`inline body of ${row.id} v${row.version} is missing`);
+      return Readable.from([body]);
+    }
+    if (!row.storage_key) throw new CorruptDocumentError(`stored context ${row.id} has no storage key`);
+    return this.blobs.get(row.storage_key);
+  }
+}

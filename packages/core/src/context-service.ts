@@ -1,0 +1,319 @@
+import type { Readable } from 'node:stream';
+import { newContextId, type ContextRow, type NewContextRow } from '@ctxvault/db';
+import { uploadJobId, type JobView } from '@ctxvault/queue';
+import type { BlobStore } from '@ctxvault/storage';
+import type { ContextItem, AppendItemsInput, CreateContextInput, ListQuery, ReplaceContextInput, SearchInput } from './schemas.ts';
+import type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
+import { BodyReader } from './body-reader.ts';
+import { VersionWriter, type WrittenVersion } from './version-writer.ts';
+import { CorruptDocumentError, readItems, contentSection, openingLine, type DocumentEnvelope } from './document.ts';
+import { envelopeOf, toContextView, type ContextView } from './views.ts';
+import { NotFoundError, PreconditionFailedError, VersionConflictError } from './errors/index.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+
+export interface ContextServiceDeps {
+  contexts: ContextStore;
+  staging: StagingStore;
+  blobs: BlobStore;
+  jobs: JobQueue;
+  settings: StorageSettings;
+  logger: Logger;
+}
+
+/** What a write answers: stored at once (inline) or accepted for upload. */
+export type WriteResult =
+  | { state: 'stored'; context: ContextView }
+  | { state: 'pending'; id: string; version: number; job_id: string };
+
+export interface ReadResult {
+  context: ContextView;
+  /** The full response document: the view's fields plus `content`, streamed. */
+  body: Readable | AsyncIterable<Buffer>;
+}
+
+export interface StatusView {
+  id: string;
+  version: number;
+  status: string;
+  last_error: string | null;
+  job: JobView | null;
+}
+
+export interface SearchResult {
+  id: string;
+  version: number;
+  query: string;
+  matches: { index: number; item: ContextItem }[];
+  truncated: boolean;
+}
+
+/** Appends re-read the current body; if a worker moves it meanwhile, the append starts over. */
+const APPEND_ATTEMPTS = 3;
+
+/** Everything the API does with contexts. The API validates input; this class owns behaviour. */
+export class ContextService {
+  private readonly reader: BodyReader;
+  private readonly writer: VersionWriter;
+
+  constructor(private readonly deps: ContextServiceDeps) {
+    this.reader = new BodyReader(deps.contexts, deps.staging, deps.blobs);
+    this.writer = new VersionWriter(deps.staging, deps.settings);
+  }
+
+  async create(tenantId: string, input: CreateContextInput, requestId?: string): Promise<WriteResult> {
+    const now = new Date();
+    const envelope: DocumentEnvelope = {
+      id: newContextId(),
+      version: 1,
+      tenant_id: tenantId,
+      agent_id: input.agent_id,
+      model_id: input.model_id ?? null,
+      session_id: input.session_id ?? null,
+      name: input.name ?? null,
+      metadata: input.metadata,
+      max_tokens: input.max_tokens ?? null,
+      created_at: now.toISOString(),
+      expires_at: input.expires_at ?? null,
+    };
+    const written = await this.writer.write(envelope, input.content);
+    const row: NewContextRow = {
+      ...rowFromEnvelope(envelope),
+      ...this.versionColumns(envelope, written),
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+    };
+    try {
+      await this.deps.contexts.insert(row);
+    } catch (err) {
+      if (!written.inlineBody) await this.deps.staging.remove(envelope.id, envelope.version).catch(() => {});
+      throw err;
+    }
+    return this.afterWrite(row, requestId);
+  }
+
+  async get(tenantId: string, id: string): Promise<ReadResult> {
+    const row = await this.live(tenantId, id);
+    const context = toContextView(row);
+    const { storage, ...rest } = context;
+    const opening = openingLine({ ...rest, storage });
+    const stored = await this.reader.open(row);
+    async function* body(): AsyncGenerator<Buffer> {
+      yield Buffer.from(opening);
+      yield* contentSection(stored);
+    }
+    return { context, body: body() };
+  }
+
+  async status(tenantId: string, id: string): Promise<StatusView> {
+    const row = await this.live(tenantId, id);
+    return this.statusOf(row);
+  }
+
+  async job(id: string): Promise<JobView> {
+    const job = await this.deps.jobs.getJob(id);
+    if (!job) throw new NotFoundError(`no job ${id}`);
+    return job;
+  }
+
+  async replace(
+    tenantId: string,
+    id: string,
+    input: ReplaceContextInput,
+    expectedVersion?: number,
+    requestId?: string,
+  ): Promise<WriteResult> {
+    const current = await this.live(tenantId, id);
+    checkPrecondition(current, expectedVersion);
+    const envelope: DocumentEnvelope = {
+      ...envelopeOf(current),
+      version: current.version + 1,
+      ...(input.model_id !== undefined && { model_id: input.model_id }),
+      ...(input.name !== undefined && { name: input.name }),
+      ...(input.metadata !== undefined && { metadata: input.metadata }),
+      ...(input.max_tokens !== undefined && { max_tokens: input.max_tokens }),
+      ...(input.expires_at !== undefined && { expires_at: input.expires_at }),
+    };
+    const written = await this.writer.write(envelope, input.content);
+    return this.commitVersion(current, envelope, written, requestId);
+  }
+
+  async append(
+    tenantId: string,
+    id: string,
+    input: AppendItemsInput,
+    expectedVersion?: number,
+    requestId?: string,
+  ): Promise<WriteResult> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.live(tenantId, id);
+      checkPrecondition(current, expectedVersion);
+      const envelope: DocumentEnvelope = { ...envelopeOf(current), version: current.version + 1 };
+      const previous = await this.reader.open(current);
+      async function* items(): AsyncGenerator<ContextItem> {
+        yield* readItems(previous);
+        yield* input.items;
+      }
+      try {
+        const written = await this.writer.write(envelope, items());
+        return await this.commitVersion(current, envelope, written, requestId);
+      } catch (err) {
+        // the body we read was moved (staging → blob store) or replaced under us: read again
+        const retryable = err instanceof CorruptDocumentError || err instanceof VersionConflictError;
+        if (!retryable || attempt >= APPEND_ATTEMPTS || expectedVersion !== undefined) throw err;
+        this.deps.logger.debug({ id, attempt, err }, 'append raced another write; retrying');
+      }
+    }
+  }
+
+  async delete(tenantId: string, id: string, expectedVersion?: number, requestId?: string): Promise<{ id: string; status: 'deleting'; job_id: string | null }> {
+    const current = await this.live(tenantId, id);
+    checkPrecondition(current, expectedVersion);
+    const marked = await this.deps.contexts.updateIfVersion(id, current.version, { status: 'deleting', deleted_at: new Date() });
+    if (!marked) throw new VersionConflictError(`context ${id} changed while it was being deleted; retry`);
+    let jobId: string | null = null;
+    try {
+      jobId = await this.deps.jobs.enqueueDelete({ contextId: id, tenantId, requestId });
+    } catch (err) {
+      // the row is marked: the worker's reconciler enqueues the purge once the queue is back
+      this.deps.logger.warn({ id, err }, 'could not enqueue delete job; the reconciler will retry');
+    }
+    return { id, status: 'deleting', job_id: jobId };
+  }
+
+  async list(tenantId: string, query: ListQuery): Promise<{ items: ContextView[]; next_cursor: string | null }> {
+    const rows = await this.deps.contexts.list({
+      tenant_id: tenantId,
+      agent_id: query.agent_id,
+      session_id: query.session_id,
+      model_id: query.model_id,
+      status: query.status,
+      created_after: query.created_after ? new Date(query.created_after) : undefined,
+      created_before: query.created_before ? new Date(query.created_before) : undefined,
+      before_id: query.cursor ? decodeCursor(query.cursor) : undefined,
+      limit: query.limit + 1,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return { items: page.map(toContextView), next_cursor: rows.length > query.limit && last ? encodeCursor(last.id) : null };
+  }
+
+  async search(tenantId: string, id: string, input: SearchInput): Promise<SearchResult> {
+    const row = await this.live(tenantId, id);
+    const needle = input.case_sensitive ? input.query : input.query.toLowerCase();
+    const roles = input.roles ? new Set(input.roles) : null;
+    const matches: SearchResult['matches'] = [];
+    let index = 0;
+    let truncated = false;
+    for await (const item of readItems(await this.reader.open(row))) {
+      const at = index++;
+      if (roles && !roles.has(item.role)) continue;
+      const text = typeof item.content === 'string' ? item.content : JSON.stringify(item.content);
+      if (!(input.case_sensitive ? text : text.toLowerCase()).includes(needle)) continue;
+      if (matches.length === input.limit) {
+        truncated = true;
+        break;
+      }
+      matches.push({ index: at, item });
+    }
+    return { id, version: row.version, query: input.query, matches, truncated };
+  }
+
+  private async live(tenantId: string, id: string): Promise<ContextRow> {
+    const row = await this.deps.contexts.findLive(tenantId, id);
+    if (!row || (row.expires_at && new Date(row.expires_at).getTime() <= Date.now())) {
+      throw new NotFoundError(`no context ${id}`);
+    }
+    return row;
+  }
+
+  private async statusOf(row: ContextRow): Promise<StatusView> {
+    let job: JobView | null = null;
+    if (row.job_id) {
+      job = await this.deps.jobs.getJob(row.job_id).catch((err: unknown) => {
+        this.deps.logger.warn({ id: row.id, err }, 'job lookup failed');
+        return null;
+      });
+    }
+    return { id: row.id, version: row.version, status: row.status, last_error: row.last_error ?? null, job };
+  }
+
+  private versionColumns(envelope: DocumentEnvelope, written: WrittenVersion) {
+    const inline = written.inlineBody !== null;
+    return {
+      version: envelope.version,
+      status: inline ? ('stored' as const) : ('pending' as const),
+      storage_provider: 'database' as const,
+      storage_key: null,
+      etag: null,
+      size_bytes: written.size_bytes,
+      stored_bytes: inline ? written.size_bytes : null,
+      sha256: written.sha256,
+      content_encoding: 'identity',
+      encryption: null,
+      message_count: written.message_count,
+      token_count: written.token_count,
+      body: written.inlineBody,
+      job_id: inline ? null : uploadJobId(envelope.id, envelope.version),
+      last_error: null,
+    };
+  }
+
+  /** Moves the row from `current` to the new version, or fails with 409 if someone else did first. */
+  private async commitVersion(
+    current: ContextRow,
+    envelope: DocumentEnvelope,
+    written: WrittenVersion,
+    requestId?: string,
+  ): Promise<WriteResult> {
+    const patch = {
+      ...rowFromEnvelope(envelope),
+      ...this.versionColumns(envelope, written),
+    };
+    const moved = await this.deps.contexts.updateIfVersion(current.id, current.version, patch, ['pending', 'stored', 'failed']);
+    if (!moved) {
+      if (!written.inlineBody) await this.deps.staging.remove(envelope.id, envelope.version).catch(() => {});
+      throw new VersionConflictError(`context ${current.id} was changed by another write (version ${current.version} is no longer current)`);
+    }
+    const row = { ...current, ...patch, updated_at: new Date() };
+    return this.afterWrite(row, requestId);
+  }
+
+  /** Answers a finished write; pending ones get their upload job (enqueued after the row is committed). */
+  private async afterWrite(row: NewContextRow, requestId?: string): Promise<WriteResult> {
+    if (row.status === 'stored') {
+      const { body: _body, ...rest } = row;
+      return { state: 'stored', context: toContextView(rest) };
+    }
+    let jobId = row.job_id ?? uploadJobId(row.id, row.version);
+    try {
+      jobId = await this.deps.jobs.enqueueUpload({ contextId: row.id, version: row.version, tenantId: row.tenant_id, requestId });
+    } catch (err) {
+      // the staged body and pending row are durable: the worker's reconciler enqueues it later
+      this.deps.logger.warn({ id: row.id, version: row.version, err }, 'could not enqueue upload job; the reconciler will retry');
+    }
+    return { state: 'pending', id: row.id, version: row.version, job_id: jobId };
+  }
+}
+
+function rowFromEnvelope(envelope: DocumentEnvelope) {
+  return {
+    id: envelope.id,
+    tenant_id: envelope.tenant_id,
+    agent_id: envelope.agent_id,
+    model_id: envelope.model_id,
+    session_id: envelope.session_id,
+    name: envelope.name,
+    metadata: envelope.metadata,
+    max_tokens: envelope.max_tokens,
+    expires_at: envelope.expires_at ? new Date(envelope.expires_at) : null,
+  };
+}
+
+function checkPrecondition(row: ContextRow, expectedVersion: number | undefined): void {
+  if (expectedVersion !== undefined && expectedVersion !== row.version) {
+    throw new PreconditionFailedError(`If-Match version ${expectedVersion} is not the current version ${row.version}`, {
+      current_version: row.version,
+    });
+  }
+}

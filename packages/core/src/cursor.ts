@@ -1,0 +1,14 @@
+import { ValidationError } from './errors/index.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** List cursors are opaque to clients: the last id of a page, base64url encoded. */
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(lastId).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, 'base64url').toString();
+  if (!UUID.test(id)) throw new ValidationError('cursor is not one this API issued', [{ path: 'cursor', message: 'invalid cursor' }]);
+  return id;
+}

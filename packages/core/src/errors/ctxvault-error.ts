@@ -1,0 +1,15 @@
+/**
+ * A failure a client can meet, with the HTTP status it maps to. The API turns these into
+ * `{error:{code, message, details}}` in one place; anything else is a bug and answers 500.
+ */
+export class CtxvaultError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: 400 | 404 | 409 | 412 | 413 | 415 | 503,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}

@@ -1,0 +1,7 @@
+export { ContextService, type ContextServiceDeps, type WriteResult, type ReadResult, type StatusView, type SearchResult } from './context-service.ts';
+export { VersionUploader, type VersionUploaderDeps, type UploadOutcome } from './version-uploader.ts';
+export * from './errors/index.ts';
+export * from './schemas.ts';
+export { toContextView, type ContextView } from './views.ts';
+export { serializeDocument, readItems, readEnvelope, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
+export type { ContextStore, StagingStore, JobQueue, Logger, StorageSettings } from './ports.ts';

@@ -1,0 +1,31 @@
+import type { ContextRepository, StagingRepository } from '@ctxvault/db';
+import type { DeleteJob, JobView, UploadJob } from '@ctxvault/queue';
+
+/** What the core needs of each dependency; the real ones come from db and queue, tests may fake them. */
+export type ContextStore = Pick<
+  ContextRepository,
+  'insert' | 'findLive' | 'findAny' | 'loadInlineBody' | 'updateIfVersion' | 'remove' | 'list' | 'findStalePending' | 'findStaleDeleting'
+>;
+export type StagingStore = Pick<StagingRepository, 'write' | 'read' | 'remove' | 'exists'>;
+
+export interface JobQueue {
+  enqueueUpload(job: UploadJob): Promise<string>;
+  enqueueDelete(job: DeleteJob): Promise<string>;
+  getJob(id: string): Promise<JobView | null>;
+}
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface StorageSettings {
+  /** "database": every body inline in Postgres; "s3": bodies at or above the threshold go to the blob store */
+  provider: 'database' | 's3';
+  /** object key prefix (storage.context_storage.s3_path_prefix) */
+  pathPrefix: string;
+  /** bodies smaller than this are kept inline and answered 201 */
+  inlineThreshold: number;
+}

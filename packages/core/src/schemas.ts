@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { CONTEXT_STATUSES } from '@ctxvault/db';
+
+export const ROLES = ['system', 'user', 'assistant', 'tool'] as const;
+
+const identifier = (max: number) => z.string().min(1).max(max);
+const metadataSchema = z.record(z.string(), z.unknown());
+
+export const contextItemSchema = z.strictObject({
+  role: z.enum(ROLES),
+  /** plain text, or structured parts (text, images, tool calls) as the agent produced them */
+  content: z.union([z.string(), z.array(z.record(z.string(), z.unknown()))]),
+  timestamp: z.iso.datetime({ offset: true }).optional(),
+  tokens: z.number().int().nonnegative().optional(),
+  metadata: metadataSchema.optional(),
+});
+export type ContextItem = z.infer<typeof contextItemSchema>;
+
+export const createContextSchema = z.strictObject({
+  agent_id: identifier(256),
+  model_id: identifier(256).optional(),
+  session_id: identifier(256).optional(),
+  name: identifier(512).optional(),
+  content: z.array(contextItemSchema).default([]),
+  metadata: metadataSchema.default({}),
+  max_tokens: z.number().int().positive().optional(),
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+});
+export type CreateContextInput = z.infer<typeof createContextSchema>;
+
+/** A replace keeps the context's identity (agent, session) and swaps content and metadata. */
+export const replaceContextSchema = z.strictObject({
+  model_id: identifier(256).optional(),
+  name: identifier(512).optional(),
+  content: z.array(contextItemSchema),
+  metadata: metadataSchema.optional(),
+  max_tokens: z.number().int().positive().optional(),
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+});
+export type ReplaceContextInput = z.infer<typeof replaceContextSchema>;
+
+export const appendItemsSchema = z.strictObject({
+  items: z.array(contextItemSchema).min(1),
+});
+export type AppendItemsInput = z.infer<typeof appendItemsSchema>;
+
+export const listQuerySchema = z.strictObject({
+  agent_id: identifier(256).optional(),
+  session_id: identifier(256).optional(),
+  model_id: identifier(256).optional(),
+  status: z.enum(CONTEXT_STATUSES).optional(),
+  created_after: z.iso.datetime({ offset: true }).optional(),
+  created_before: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/).optional(),
+});
+export type ListQuery = z.infer<typeof listQuerySchema>;
+
+export const searchSchema = z.strictObject({
+  query: z.string().min(1).max(10_000),
+  roles: z.array(z.enum(ROLES)).optional(),
+  case_sensitive: z.boolean().default(false),
+  limit: z.number().int().min(1).max(1000).default(100),
+});
+export type SearchInput = z.infer<typeof searchSchema>;
+
+export const contextIdSchema = z.uuid();

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import type { BlobStore } from '@ctxvault/storage';
+import { contextPrefix, objectKey } from '@ctxvault/storage';
+import type { ByteProgress } from '@ctxvault/queue';
+import type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
+
+export interface VersionUploaderDeps {
+  contexts: ContextStore;
+  staging: StagingStore;
+  blobs: BlobStore;
+  jobs: JobQueue;
+  settings: StorageSettings;
+  logger: Logger;
+}
+
+export type UploadOutcome = 'stored' | 'superseded' | 'gone';
+
+/** The worker's side of a context: moving staged versions into the blob store, purging deleted ones. */
+export class VersionUploader {
+  constructor(private readonly deps: VersionUploaderDeps) {}
+
+  /**
+   * Uploads a staged version and flips its row to `stored` in one statement. Idempotent: a version
+   * that is already stored, superseded or deleted is left alone.
+   */
+  async store(contextId: string, version: number, onProgress: (p: ByteProgress) => void): Promise<UploadOutcome> {
+    const { contexts, staging, blobs } = this.deps;
+    const row = await contexts.findAny(contextId);
+    if (!row || row.status === 'deleting') {
+      await staging.remove(contextId, version);
+      return 'gone';
+    }
+    if (row.version !== version || (row.status !== 'pending' && row.status !== 'failed')) {
+      if (row.version > version) await staging.remove(contextId, version);
+      return 'superseded';
+    }
+
+    const key = objectKey(this.deps.settings.pathPrefix, contextId, version);
+    const total = Number(row.size_bytes);
+    const hash = createHash('sha256');
+    const hashing = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    const body = staging.read(contextId, version).pipe(hashing);
+    const result = await blobs.put(key, body, {
+      contentLength: total,
+      contentType: 'application/json',
+      metadata: { 'context-id': contextId, version: String(version), sha256: row.sha256 ?? '' },
+      onProgress: (bytes) => onProgress({ bytes, total, percent: total ? Math.floor((bytes / total) * 100) : 100 }),
+    });
+    const sha256 = hash.digest('hex');
+    if (result.size !== total || (row.sha256 && sha256 !== row.sha256)) {
+      await blobs.delete(key);
+      throw new Error(`staged body of ${contextId} v${version} does not match its row (size ${result.size}/${total}, sha256 ${sha256})`);
+    }
+
+    const flipped = await contexts.updateIfVersion(
+      contextId,
+      version,
+      {
+        status: 'stored',
+        storage_provider: blobs.kind,
+        storage_key: key,
+        etag: result.etag,
+        stored_bytes: result.size,
+        encryption: result.encryption,
+        last_error: null,
+      },
+      ['pending', 'failed'],
+    );
+    if (!flipped) {
+      // replaced or deleted while we uploaded: our object belongs to no row
+      await blobs.delete(key);
+      return 'superseded';
+    }
+    await staging.remove(contextId, version);
+    onProgress({ bytes: total, total, percent: 100 });
+    return 'stored';
+  }
+
+  /** Records that a version's upload failed for good. */
+  async markFailed(contextId: string, version: number, reason: string): Promise<void> {
+    await this.deps.contexts.updateIfVersion(contextId, version, { status: 'failed', last_error: reason }, ['pending']);
+  }
+
+  /** Removes every object version, every staged body and the row of a context marked for deletion. */
+  async purge(contextId: string): Promise<'purged' | 'not-deleting'> {
+    const row = await this.deps.contexts.findAny(contextId);
+    if (row && row.status !== 'deleting') return 'not-deleting';
+    await this.deps.blobs.deletePrefix(contextPrefix(this.deps.settings.pathPrefix, contextId));
+    await this.deps.staging.remove(contextId);
+    await this.deps.contexts.remove(contextId);
+    return 'purged';
+  }
+
+  /**
+   * Re-enqueues work whose job was lost (Redis may forget): pending rows and rows marked for
+   * deletion that nobody touched for `staleMs`. Job ids are derived, so live jobs are not doubled.
+   */
+  async reconcile(staleMs: number): Promise<{ uploads: number; deletes: number }> {
+    const { contexts, jobs } = this.deps;
+    const pending = await contexts.findStalePending(staleMs, 500);
+    for (const row of pending) await jobs.enqueueUpload({ contextId: row.id, version: row.version, tenantId: row.tenant_id });
+    const deleting = await contexts.findStaleDeleting(staleMs, 500);
+    for (const row of deleting) await jobs.enqueueDelete({ contextId: row.id, tenantId: row.tenant_id });
+    return { uploads: pending.length, deletes: deleting.length };
+  }
+}

@@ -1,0 +1,64 @@
+import type { Readable } from 'node:stream';
+
+export interface PutOptions {
+  /** When given, a body of any other length fails with `length_mismatch` and nothing is stored. */
+  contentLength?: number;
+  contentType?: string;
+  /** Stored beside the object (S3 user metadata); keys lower-case ASCII. */
+  metadata?: Record<string, string>;
+  /** Called with the bytes uploaded so far. */
+  onProgress?: (uploadedBytes: number) => void;
+  /** Aborts the upload while the body is being read; nothing is stored. */
+  signal?: AbortSignal;
+}
+
+export interface PutResult {
+  key: string;
+  /** Without quotes; for S3 multipart uploads `<md5 of part md5s>-<parts>`. */
+  etag: string;
+  size: number;
+  /** 1 for a single PUT. */
+  parts: number;
+  /** Server-side encryption as the store reported it (`AES256`, `aws:kms`), or null. */
+  encryption: string | null;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  etag: string;
+  metadata: Record<string, string>;
+  encryption: string | null;
+  lastModified?: Date;
+}
+
+/** An inclusive byte range, as in HTTP `Range: bytes=start-end`. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * Where object bodies live. Keys are relative "/"-separated paths (see `assertValidKey`); every
+ * failure is a `BlobStoreError` with a code and a hint.
+ */
+export interface BlobStore {
+  readonly kind: 'local' | 's3';
+  put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<PutResult>;
+  /**
+   * Streams the whole object, or [start, end] inclusive (an end past the object is clamped; a start
+   * past it is `invalid_range`). Throws BlobNotFoundError if absent.
+   */
+  get(key: string, range?: ByteRange): Promise<Readable>;
+  head(key: string): Promise<ObjectInfo | null>;
+  /** An absent key is fine. */
+  delete(key: string): Promise<void>;
+  /** Every object whose key starts with `prefix`, in no promised order; metadata may be {} in listings. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Removes every object whose key starts with `prefix`; returns how many were removed. */
+  deletePrefix(prefix: string): Promise<number>;
+  /** Proves the store is reachable and usable (bucket exists / directory writable); throws a BlobStoreError with a hint. */
+  check(): Promise<void>;
+  /** Idempotent. */
+  close(): Promise<void>;
+}

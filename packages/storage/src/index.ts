@@ -1,0 +1,10 @@
+export type { BlobStore, ByteRange, ObjectInfo, PutOptions, PutResult } from './blob-store.ts';
+export { createBlobStore, type BlobStoreOptions } from './create-blob-store.ts';
+export { BlobNotFoundError } from './errors/blob-not-found-error.ts';
+export { BlobStoreError, type BlobStoreErrorCode } from './errors/blob-store-error.ts';
+export { InvalidKeyError } from './errors/invalid-key-error.ts';
+export { assertValidKey, assertValidPrefix } from './key-rules.ts';
+export { contextPrefix, objectKey, parseObjectKey, type ParsedObjectKey } from './keys.ts';
+export { LocalBlobStore, type LocalBlobStoreOptions } from './local/local-blob-store.ts';
+export { S3BlobStore, type IncompleteUpload } from './s3/s3-blob-store.ts';
+export type { S3BlobStoreOptions } from './s3/s3-options.ts';

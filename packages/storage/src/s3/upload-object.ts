@@ -1,0 +1,78 @@
+import type { S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { addAbortSignal, pipeline, Readable } from 'node:stream';
+import type { PutOptions, PutResult } from '../blob-store.ts';
+import { BodyMeter } from '../body-meter.ts';
+import { unquoteEtag } from './etag.ts';
+import { mapS3Error, type S3ErrorContext } from './map-s3-error.ts';
+import type { S3BlobStoreOptions } from './s3-options.ts';
+
+export type UploadSettings = Pick<S3BlobStoreOptions, 'bucket' | 'uploadPartSize' | 'concurrency' | 'serverSideEncryption' | 'kmsKeyId'> & {
+  /** Without `key`: each call adds its own. */
+  errorContext: S3ErrorContext;
+};
+
+/**
+ * Uploads a body of any length with bounded memory: lib-storage sends one PUT when the body fits
+ * in a part, else a multipart upload with `concurrency` parts in flight, aborted if anything fails.
+ */
+export async function uploadObject(
+  client: S3Client,
+  key: string,
+  body: Readable | Buffer,
+  settings: UploadSettings,
+  options: PutOptions = {},
+): Promise<PutResult> {
+  const meter = new BodyMeter({ expectedLength: options.contentLength });
+  // pipeline() destroys the meter with any error of the body, and lib-storage reads the meter, so
+  // a failing body (or abort, or wrong length) fails the upload; the callback has nothing to add.
+  pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, meter, () => {});
+  if (options.signal) addAbortSignal(options.signal, meter);
+
+  const upload = new Upload({
+    client,
+    partSize: settings.uploadPartSize,
+    queueSize: settings.concurrency,
+    leavePartsOnError: false,
+    params: {
+      Bucket: settings.bucket,
+      Key: key,
+      Body: meter,
+      ContentType: options.contentType,
+      Metadata: options.metadata,
+      ...encryptionParams(settings),
+    },
+  });
+  const { onProgress } = options;
+  if (onProgress) {
+    upload.on('httpUploadProgress', ({ loaded }) => {
+      if (loaded !== undefined) onProgress(loaded);
+    });
+  }
+  try {
+    const done = await upload.done();
+    return {
+      key,
+      etag: unquoteEtag(done.ETag),
+      size: meter.bytes,
+      parts: partCount(meter.bytes, settings.uploadPartSize),
+      encryption: done.ServerSideEncryption ?? null,
+    };
+  } catch (err) {
+    throw mapS3Error(err, { ...settings.errorContext, key });
+  }
+}
+
+function encryptionParams({ serverSideEncryption, kmsKeyId }: UploadSettings): {
+  ServerSideEncryption?: ServerSideEncryption;
+  SSEKMSKeyId?: string;
+} {
+  if (serverSideEncryption === '') return {};
+  if (serverSideEncryption === 'aws:kms' && kmsKeyId) return { ServerSideEncryption: serverSideEncryption, SSEKMSKeyId: kmsKeyId };
+  return { ServerSideEncryption: serverSideEncryption };
+}
+
+/** lib-storage sends a body of at most one part with a single PUT. */
+export function partCount(size: number, partSize: number): number {
+  return Math.max(1, Math.ceil(size / partSize));
+}
