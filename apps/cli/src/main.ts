@@ -46,8 +46,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`ctxvault: invalid settings\n${err.message}`);
-      process.exitCode = 78; // EX_CONFIG
-      return;
+      process.exit(78); // EX_CONFIG
     }
     throw err;
   }
@@ -56,5 +55,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(`ctxvault: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
+  // connections opened before the failure would keep the process alive
+  process.exit(1);
 });

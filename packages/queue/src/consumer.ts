@@ -22,7 +22,11 @@ export function createConsumer<Data, Result>(
   const worker = new Worker<Data, Result>(
     name,
     processor,
-    { ...(binding.options as object), concurrency: options.concurrency, drainDelay: options.drainDelay } as never,
+    {
+      ...(binding.options as object),
+      concurrency: options.concurrency,
+      ...(options.drainDelay !== undefined && { drainDelay: options.drainDelay }),
+    } as never,
     binding.factory as never,
   );
   let closing: Promise<void> | undefined;

@@ -1,0 +1,114 @@
+// The whole write-and-read path, end to end: real `ctxvault api` and `ctxvault worker` processes on
+// real Postgres, Redis and S3 (moto), driven with real HTTP requests.
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
+import { startDeployment, type Deployment } from '../helpers/deployment.ts';
+import { api, itemsOfSize, sha256, waitUntilSettled, type Item } from '../helpers/contexts.ts';
+
+const MiB = 1024 * 1024;
+let db: TestDatabase;
+let bucket: TestBucket;
+let app: Deployment;
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('databaseUrl'));
+  bucket = await createTestBucket(inject('s3Endpoint'));
+  app = await startDeployment({ databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name });
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await bucket?.drop();
+  await db?.drop();
+});
+
+async function rowOf(id: string): Promise<Record<string, unknown> | undefined> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query('select * from contexts where id = $1', [id]);
+    return rows[0];
+  } finally {
+    await client.end();
+  }
+}
+
+describe('small contexts', () => {
+  it('stores a 1 KB context inline, answers 201 and reads it back identical', async () => {
+    const content: Item[] = [
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: 'x'.repeat(900) },
+      { role: 'assistant', content: 'ok', tokens: 1 },
+    ];
+    const created = await api(app.url, '/api/v1/contexts', {
+      method: 'POST',
+      json: { agent_id: 'agent-1', session_id: 'sess-1', model_id: 'gpt-x', content, metadata: { team: 'a' } },
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toBe(`/api/v1/contexts/${created.json.id}`);
+    expect(created.json).toMatchObject({ status: 'stored', version: 1, tenant_id: 'default', message_count: 3, current_tokens: 1 });
+    expect(created.json.storage.provider).toBe('database');
+
+    const read = await api(app.url, `/api/v1/contexts/${created.json.id}`);
+    expect(read.status).toBe(200);
+    expect(read.json.content).toEqual(content);
+    expect(read.json).toMatchObject({ id: created.json.id, agent_id: 'agent-1', metadata: { team: 'a' } });
+    expect(read.headers.get('etag')).toBe('"1"');
+  });
+});
+
+describe('a 50 MiB context', () => {
+  const content = itemsOfSize(50 * MiB);
+  let id: string;
+  let statuses: any[];
+
+  beforeAll(async () => {
+    const created = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'agent-big', content } });
+    expect(created.status).toBe(202);
+    expect(created.json).toMatchObject({ status: 'pending', version: 1 });
+    expect(created.json.job_id).toBe(`upload-${created.json.id}-v1`);
+    expect(created.headers.get('location')).toBe(`/api/v1/contexts/${created.json.id}/status`);
+    id = created.json.id;
+    // readable from staging before its upload has finished
+    const early = await api(app.url, `/api/v1/contexts/${id}`);
+    expect(early.status).toBe(200);
+    expect(early.json.content.length).toBe(content.length);
+    statuses = await waitUntilSettled(app.url, id);
+  }, 180_000);
+
+  it('reports byte progress on its job and reaches stored', () => {
+    const last = statuses.at(-1);
+    expect(last.status).toBe('stored');
+    expect(last.job.state).toBe('completed');
+    expect(last.job.progress.bytes).toBe(last.job.progress.total);
+    expect(last.job.progress.total).toBeGreaterThan(50 * MiB);
+    expect(last.job.progress.percent).toBe(100);
+    // every progress seen on the way is consistent and never goes backwards
+    const seen = statuses.map((s) => s.job?.progress?.bytes ?? 0);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+  });
+
+  it('reads back byte-identical', async () => {
+    const read = await api(app.url, `/api/v1/contexts/${id}`);
+    expect(read.status).toBe(200);
+    expect(read.json.status).toBe('stored');
+    expect(read.json.content.length).toBe(content.length);
+    expect(sha256(JSON.stringify(read.json.content))).toBe(sha256(JSON.stringify(content)));
+  });
+
+  it('is in S3 under the mapped key, encrypted with AES256, in parts of the configured size', async () => {
+    const row = await rowOf(id);
+    const key = row!.storage_key as string;
+    expect(key).toMatch(new RegExp(`^contexts/[0-9a-f]{2}/${id}/1\\.json$`));
+    const head = await bucket.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: key }));
+    expect(head.ServerSideEncryption).toBe('AES256');
+    expect(head.ContentLength).toBe(Number(row!.size_bytes));
+    const expectedParts = Math.ceil(Number(row!.size_bytes) / (5 * MiB));
+    expect(head.ETag?.replaceAll('"', '')).toMatch(new RegExp(`-${expectedParts}$`));
+    expect(head.Metadata).toMatchObject({ 'context-id': id, version: '1', sha256: row!.sha256 });
+    expect(row).toMatchObject({ status: 'stored', storage_provider: 's3', encryption: 'AES256' });
+  });
+});

@@ -1,0 +1,58 @@
+// Builders and HTTP helpers shared by the end-to-end suites.
+import { createHash, randomBytes } from 'node:crypto';
+
+export interface Item {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string;
+  tokens?: number;
+}
+
+const ROLES = ['user', 'assistant', 'tool'] as const;
+
+/** Items whose JSON adds up to about `bytes`, varied enough to look like a conversation. */
+export function itemsOfSize(bytes: number, itemBytes = 16 * 1024): Item[] {
+  const items: Item[] = [{ role: 'system', content: 'You are a careful assistant.' }];
+  let total = 0;
+  for (let i = 0; total < bytes; i++) {
+    const content = `turn ${i}: ${randomBytes(Math.floor(itemBytes * 0.75)).toString('base64')}`;
+    items.push({ role: ROLES[i % 3]!, content, tokens: Math.ceil(content.length / 4) });
+    total += content.length + 40;
+  }
+  return items;
+}
+
+export function sha256(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export async function api(base: string, path: string, init: RequestInit & { json?: unknown } = {}) {
+  const headers = new Headers(init.headers);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set('content-type', 'application/json');
+    body = JSON.stringify(init.json);
+  }
+  const res = await fetch(`${base}${path}`, { ...init, headers, body });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** Polls the status call until the context leaves `pending`; returns every status seen. */
+export async function waitUntilSettled(base: string, id: string, timeoutMs = 120_000): Promise<any[]> {
+  const seen: any[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api(base, `/api/v1/contexts/${id}/status`);
+    if (res.status !== 200) throw new Error(`status answered ${res.status}: ${res.text}`);
+    seen.push(res.json);
+    if (res.json.status !== 'pending') return seen;
+    if (Date.now() > deadline) throw new Error(`context ${id} still pending after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

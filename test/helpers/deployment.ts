@@ -1,0 +1,56 @@
+// One ctxvault deployment for end-to-end tests: an `api` and a `worker` process on real Postgres,
+// Redis and S3, each deployment isolated by its own database, bucket and queue prefix.
+import { randomBytes } from 'node:crypto';
+import { freePort, spawnCtxvault, type CtxvaultProcess } from './processes.ts';
+
+export interface DeploymentServices {
+  databaseUrl: string;
+  redisUrl: string;
+  s3Endpoint: string;
+  bucket: string;
+}
+
+export interface Deployment {
+  url: string;
+  env: Record<string, string>;
+  api: CtxvaultProcess;
+  worker: CtxvaultProcess;
+  stop(): Promise<void>;
+}
+
+export function deploymentEnv(services: DeploymentServices, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    MCP_DATABASE_URL: services.databaseUrl,
+    MCP_REDIS_URL: services.redisUrl,
+    MCP_QUEUE_PREFIX: `e2e-${randomBytes(4).toString('hex')}`,
+    MCP_QUEUE_BACKOFF: '200ms',
+    MCP_STORAGE_TYPE: 's3',
+    MCP_STORAGE_S3_ENDPOINT: services.s3Endpoint,
+    MCP_STORAGE_S3_BUCKET: services.bucket,
+    MCP_STORAGE_S3_FORCE_PATH_STYLE: 'true',
+    MCP_STORAGE_S3_SERVER_SIDE_ENCRYPTION: 'AES256',
+    MCP_STORAGE_S3_REGION: 'us-east-1',
+    MCP_LOGGING_LEVEL: 'info',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    ...extra,
+  };
+}
+
+export async function startDeployment(services: DeploymentServices, extra: Record<string, string> = {}): Promise<Deployment> {
+  const port = await freePort();
+  const env = deploymentEnv(services, { MCP_SERVER_PORT: String(port), MCP_SERVER_HOST: '127.0.0.1', ...extra });
+  const [api, worker] = await Promise.all([
+    spawnCtxvault('api', env, { readyLine: /API listening/ }),
+    spawnCtxvault('worker', env, { readyLine: /worker running/ }),
+  ]);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    env,
+    api,
+    worker,
+    stop: async () => {
+      await Promise.all([api.stop(), worker.stop()]);
+    },
+  };
+}

@@ -1,0 +1,67 @@
+// Starts the real `ctxvault` CLI as child processes (api, worker, start) for end-to-end tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const MAIN = path.join(ROOT, 'apps/cli/src/main.ts');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface CtxvaultProcess {
+  child: ChildProcess;
+  /** everything the process logged so far */
+  output(): string;
+  /** SIGTERM (graceful) by default; resolves when the process has exited */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Spawns `ctxvault <command>` with exactly the MCP_* settings given (plus PATH/HOME/AWS_*). */
+export async function spawnCtxvault(
+  command: 'api' | 'worker' | 'start' | 'migrate',
+  env: Record<string, string>,
+  options: { readyLine?: RegExp; cwd?: string; timeoutMs?: number } = {},
+): Promise<CtxvaultProcess> {
+  const child = spawn(TSX, [MAIN, command], {
+    cwd: options.cwd ?? ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const proc: CtxvaultProcess = {
+    child,
+    output: () => output,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+  if (options.readyLine) {
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    while (!options.readyLine.test(output)) {
+      if (child.exitCode !== null) throw new Error(`ctxvault ${command} exited with ${child.exitCode}:\n${output}`);
+      if (Date.now() > deadline) {
+        await proc.stop('SIGKILL');
+        throw new Error(`ctxvault ${command} did not get ready:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } else {
+    await exited;
+  }
+  return proc;
+}

@@ -1,0 +1,66 @@
+// A fresh bucket per test file on the test S3 server (moto), and a client to look inside it.
+import { randomBytes } from 'node:crypto';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  ListMultipartUploadsCommand,
+  AbortMultipartUploadCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+
+export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+export function testS3Client(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: TEST_CREDENTIALS,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+export interface TestBucket {
+  name: string;
+  client: S3Client;
+  keys(prefix?: string): Promise<string[]>;
+  drop(): Promise<void>;
+}
+
+export async function createTestBucket(endpoint: string): Promise<TestBucket> {
+  const client = testS3Client(endpoint);
+  const name = `ctxvault-test-${randomBytes(5).toString('hex')}`;
+  await client.send(new CreateBucketCommand({ Bucket: name }));
+  const keys = async (prefix?: string) => {
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: name, Prefix: prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) if (o.Key) out.push(o.Key);
+      token = page.NextContinuationToken;
+    } while (token);
+    return out;
+  };
+  return {
+    name,
+    client,
+    keys,
+    drop: async () => {
+      const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: name }));
+      for (const u of uploads.Uploads ?? []) {
+        await client.send(new AbortMultipartUploadCommand({ Bucket: name, Key: u.Key, UploadId: u.UploadId }));
+      }
+      const all = await keys();
+      for (let i = 0; i < all.length; i += 1000) {
+        await client.send(
+          new DeleteObjectsCommand({ Bucket: name, Delete: { Objects: all.slice(i, i + 1000).map((Key) => ({ Key })) } }),
+        );
+      }
+      await client.send(new DeleteBucketCommand({ Bucket: name }));
+      client.destroy();
+    },
+  };
+}
