@@ -1,0 +1,90 @@
+// Bad input of each kind gets a 4xx with a JSON error naming the problem, and changes nothing.
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import pg from 'pg';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
+import { startDeployment, type Deployment } from '../helpers/deployment.ts';
+import { api } from '../helpers/contexts.ts';
+
+let db: TestDatabase;
+let bucket: TestBucket;
+let app: Deployment;
+let existing: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('databaseUrl'));
+  bucket = await createTestBucket(inject('s3Endpoint'));
+  app = await startDeployment({ databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name });
+  const created = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'a', content: [{ role: 'user', content: 'hi' }] } });
+  existing = created.json.id;
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await bucket?.drop();
+  await db?.drop();
+});
+
+async function snapshot(): Promise<string> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const contexts = await client.query('select id, version, status, sha256 from contexts order by id');
+    const staged = await client.query('select count(*)::int as n from staged_chunks');
+    return JSON.stringify({ contexts: contexts.rows, staged: staged.rows[0].n, objects: await bucket.keys() });
+  } finally {
+    await client.end();
+  }
+}
+
+const json = { 'content-type': 'application/json' };
+const cases: { name: string; path: () => string; init: RequestInit; status: number; code: string; field?: string }[] = [
+  { name: 'malformed JSON', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: '{"agent_id": "a", ' }, status: 400, code: 'invalid_request' },
+  { name: 'missing agent_id', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: '{"content": []}' }, status: 400, code: 'invalid_request', field: 'agent_id' },
+  { name: 'bad role', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: '{"agent_id":"a","content":[{"role":"robot","content":"x"}]}' }, status: 400, code: 'invalid_request', field: 'content.0.role' },
+  { name: 'unknown field', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: '{"agent_id":"a","colour":"red"}' }, status: 400, code: 'invalid_request' },
+  { name: 'body is not an object', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: '[1,2,3]' }, status: 400, code: 'invalid_request' },
+  { name: 'content is not an array', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: '{"agent_id":"a","content":"hello"}' }, status: 400, code: 'invalid_request', field: 'content' },
+  { name: 'negative max_tokens', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: '{"agent_id":"a","max_tokens":-1}' }, status: 400, code: 'invalid_request', field: 'max_tokens' },
+  { name: 'invalid UTF-8', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) }, status: 400, code: 'invalid_request' },
+  { name: 'wrong Content-Type', path: () => '/api/v1/contexts', init: { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"agent_id":"a"}' }, status: 415, code: 'unsupported_media_type' },
+  { name: 'no Content-Type', path: () => '/api/v1/contexts', init: { method: 'POST', body: new Blob(['{"agent_id":"a"}']) }, status: 415, code: 'unsupported_media_type' },
+  { name: 'id that is not a UUID', path: () => '/api/v1/contexts/not-a-uuid', init: {}, status: 400, code: 'invalid_request' },
+  { name: 'path traversal in id', path: () => '/api/v1/contexts/..%2F..%2Fetc%2Fpasswd', init: {}, status: 400, code: 'invalid_request' },
+  { name: 'unknown context', path: () => '/api/v1/contexts/01890000-0000-7000-8000-000000000000', init: {}, status: 404, code: 'not_found' },
+  { name: 'status of unknown context', path: () => '/api/v1/contexts/01890000-0000-7000-8000-000000000000/status', init: {}, status: 404, code: 'not_found' },
+  { name: 'unknown job', path: () => '/api/v1/jobs/upload-nothing-v1', init: {}, status: 404, code: 'not_found' },
+  { name: 'bad job id', path: () => '/api/v1/jobs/a:b', init: {}, status: 400, code: 'invalid_request' },
+  { name: 'non-numeric limit', path: () => '/api/v1/contexts?limit=lots', init: {}, status: 400, code: 'invalid_request', field: 'limit' },
+  { name: 'limit too large', path: () => '/api/v1/contexts?limit=100000', init: {}, status: 400, code: 'invalid_request', field: 'limit' },
+  { name: 'unknown status filter', path: () => '/api/v1/contexts?status=lost', init: {}, status: 400, code: 'invalid_request', field: 'status' },
+  { name: 'bad date filter', path: () => '/api/v1/contexts?created_after=yesterday', init: {}, status: 400, code: 'invalid_request', field: 'created_after' },
+  { name: 'unknown query parameter', path: () => '/api/v1/contexts?colour=red', init: {}, status: 400, code: 'invalid_request' },
+  { name: 'forged cursor', path: () => '/api/v1/contexts?cursor=bm90LWFuLWlk', init: {}, status: 400, code: 'invalid_request' },
+  { name: 'bad tenant header', path: () => '/api/v1/contexts', init: { headers: { 'x-tenant-id': 'a b/c' } }, status: 400, code: 'invalid_request' },
+  { name: 'append with no items', path: () => `/api/v1/contexts/${existing}/items`, init: { method: 'POST', headers: json, body: '{"items":[]}' }, status: 400, code: 'invalid_request', field: 'items' },
+  { name: 'bad If-Match', path: () => `/api/v1/contexts/${existing}`, init: { method: 'PUT', headers: { ...json, 'if-match': 'yesterday' }, body: '{"content":[]}' }, status: 400, code: 'invalid_request' },
+  { name: 'stale If-Match on delete', path: () => `/api/v1/contexts/${existing}`, init: { method: 'DELETE', headers: { 'if-match': '"7"' } }, status: 412, code: 'precondition_failed' },
+  { name: 'empty search query', path: () => `/api/v1/contexts/${existing}/search`, init: { method: 'POST', headers: json, body: '{"query":""}' }, status: 400, code: 'invalid_request', field: 'query' },
+  { name: 'unknown route', path: () => '/api/v1/nothing-here', init: {}, status: 404, code: 'not_found' },
+];
+
+describe('bad input', () => {
+  for (const c of cases) {
+    it(`${c.name} → ${c.status} ${c.code}`, async () => {
+      const before = await snapshot();
+      const res = await api(app.url, c.path(), c.init);
+      expect(res.status).toBe(c.status);
+      expect(res.headers.get('content-type')).toMatch(/application\/json/);
+      expect(res.json.error.code).toBe(c.code);
+      expect(res.json.error.message).toEqual(expect.any(String));
+      if (c.field) expect(res.json.error.details.map((d: { path: string }) => d.path)).toContain(c.field);
+      expect(await snapshot()).toBe(before);
+    });
+  }
+
+  it('the process is still alive and serving after all of it', async () => {
+    expect(app.api.child.exitCode).toBeNull();
+    expect((await api(app.url, `/api/v1/contexts/${existing}`)).status).toBe(200);
+  });
+});
