@@ -131,9 +131,9 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
       expect(await store.head(keyOf('wrong-length'))).toBeNull();
     });
 
-    it('stores nothing when the body stream fails', async () => {
+    it("rejects with the body stream's own error when it fails, storing nothing", async () => {
       const failure = new Error('client went away');
-      await expect(store.put(keyOf('broken'), chunkedBody(randomBytes(50_000), 10_000, failure))).rejects.toThrow();
+      await expect(store.put(keyOf('broken'), chunkedBody(randomBytes(50_000), 10_000, failure))).rejects.toBe(failure);
       expect(await store.head(keyOf('broken'))).toBeNull();
     });
 

@@ -40,10 +40,11 @@ export interface ByteRange {
 
 /**
  * Where object bodies live. Keys are relative "/"-separated paths (see `assertValidKey`); every
- * failure is a `BlobStoreError` with a code and a hint.
+ * failure of the store is a `BlobStoreError` with a code and a hint.
  */
 export interface BlobStore {
   readonly kind: 'local' | 's3';
+  /** A failure of the body stream itself rejects with that stream's own error, and nothing is stored. */
   put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<PutResult>;
   /**
    * Streams the whole object, or [start, end] inclusive (an end past the object is clamped; a start

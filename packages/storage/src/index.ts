@@ -6,5 +6,7 @@ export { InvalidKeyError } from './errors/invalid-key-error.ts';
 export { assertValidKey, assertValidPrefix } from './key-rules.ts';
 export { contextPrefix, objectKey, parseObjectKey, type ParsedObjectKey } from './keys.ts';
 export { LocalBlobStore, type LocalBlobStoreOptions } from './local/local-blob-store.ts';
+export { createS3Client } from './s3/create-s3-client.ts';
+export { mapS3Error, type S3ErrorContext } from './s3/map-s3-error.ts';
 export { S3BlobStore, type IncompleteUpload } from './s3/s3-blob-store.ts';
 export type { S3BlobStoreOptions } from './s3/s3-options.ts';

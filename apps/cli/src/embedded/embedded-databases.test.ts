@@ -40,20 +40,19 @@ describe('startEmbeddedDatabases', () => {
     const queue = new Queue(name, { connection: { connectionString: dbs.queueUrl, migrate: true } }, createPostgresBackend);
     await queue.waitUntilReady();
 
-    const done = new Set<number>();
+    const results = new Map<number, number>();
     let allDone!: () => void;
     const finished = new Promise<void>((resolve) => (allDone = resolve));
-    const worker = new Worker<{ n: number }, number>(
+    const worker = new Worker(
       name,
-      async (job) => job.data.n * 2,
+      async (job) => Number(job.data.n) * 2,
       // LISTEN/NOTIFY is not routed through pglite-socket: poll often instead of blocking 5 s.
       { connection: { connectionString: dbs.queueUrl }, drainDelay: 0.2, concurrency: 4 },
       createPostgresBackend,
     );
     worker.on('completed', (job, result) => {
-      expect(result).toBe(job.data.n * 2);
-      done.add(job.data.n);
-      if (done.size === 20) allDone();
+      results.set(Number(job.data.n), Number(result));
+      if (results.size === 20) allDone();
     });
 
     const app = new pg.Client({ connectionString: dbs.appUrl });
@@ -65,6 +64,7 @@ describe('startEmbeddedDatabases', () => {
       for (let n = 0; n < 20; n++) await app.query('INSERT INTO seen (n) VALUES ($1)', [n]);
       await finished;
       expect(Date.now() - started).toBeLessThan(10_000);
+      for (let n = 0; n < 20; n++) expect(results.get(n)).toBe(n * 2);
       expect(await queue.getJobCounts('completed')).toEqual({ completed: 20 });
       const { rows } = await app.query<{ count: string }>('SELECT count(*) FROM seen');
       expect(rows[0]?.count).toBe('20');

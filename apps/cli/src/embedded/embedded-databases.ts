@@ -16,6 +16,7 @@ export interface EmbeddedDatabases {
 const QUEUE_INIT_SQL = ['CREATE SCHEMA IF NOT EXISTS bullmq', 'SET search_path TO public, bullmq'];
 
 export async function startEmbeddedDatabases(dataDir: string): Promise<EmbeddedDatabases> {
+  // One after the other: PGlite runs on this thread, so starting them side by side gains nothing.
   const app = await startEmbeddedPostgres({ dataDir, name: 'app', port: 0 });
   let queue: EmbeddedPostgres;
   try {

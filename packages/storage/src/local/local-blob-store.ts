@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream, type Stats } from 'node:fs';
 import { mkdir, open, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore, ByteRange, ObjectInfo, PutOptions, PutResult } from '../blob-store.ts';
 import { BodyMeter } from '../body-meter.ts';
+import { bodySource } from '../body-source.ts';
 import { BlobNotFoundError } from '../errors/blob-not-found-error.ts';
 import { BlobStoreError } from '../errors/blob-store-error.ts';
 import { assertValidPrefix, assertValidRange } from '../key-rules.ts';
@@ -32,15 +33,15 @@ export class LocalBlobStore implements BlobStore {
 
   async put(key: string, body: Readable | Buffer, options: PutOptions = {}): Promise<PutResult> {
     const file = resolveKeyPath(this.#root, key);
+    const source = bodySource(body);
     const meter = new BodyMeter({ expectedLength: options.contentLength, onProgress: options.onProgress, md5: true });
     let tempPath: string | undefined;
     try {
       options.signal?.throwIfAborted();
       const temp = await createTempFileFor(file);
       tempPath = temp.path;
-      const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
       // flush: fsync before close, so the rename below never publishes a file the disk has not got.
-      await pipeline(source, meter, temp.handle.createWriteStream({ flush: true }), { signal: options.signal });
+      await pipeline(source.stream, meter, temp.handle.createWriteStream({ flush: true }), { signal: options.signal });
       const etag = meter.md5Hex();
       // The sidecar lands first: once the data file is visible, its metadata is too.
       await writeSidecar(file, { etag, size: meter.bytes, metadata: options.metadata ?? {} });
@@ -48,9 +49,11 @@ export class LocalBlobStore implements BlobStore {
       await syncDirectory(dirname(file));
       return { key, etag, size: meter.bytes, parts: 1, encryption: null };
     } catch (err) {
+      source.stream.destroy(); // put owns the body, even when it fails before reading it
       if (tempPath !== undefined) await discard(tempPath);
       // A sidecar written for data that never landed describes nothing.
       if (!(await isFile(file))) await discard(sidecarPathFor(file));
+      if (source.failedWith(err) && !options.signal?.aborted) throw err;
       throw mapFsError(err, this.#root, key);
     }
   }

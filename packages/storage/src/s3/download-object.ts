@@ -101,7 +101,7 @@ async function readAll(body: Readable, signal: AbortSignal): Promise<Uint8Array>
 }
 
 /** Consecutive ranges of at most `size` bytes covering `range`. */
-export function splitRange(range: ByteRange, size: number): ByteRange[] {
+function splitRange(range: ByteRange, size: number): ByteRange[] {
   const parts: ByteRange[] = [];
   for (let start = range.start; start <= range.end; start += size) {
     parts.push({ start, end: Math.min(start + size - 1, range.end) });

@@ -68,6 +68,7 @@ export class S3BlobStore implements BlobStore {
         lastModified: out.LastModified,
       };
     } catch (err) {
+      // HEAD answers have no body, so a missing bucket also reads as a missing object here.
       const mapped = this.#fail(err, key);
       if (mapped.code === 'not_found') return null;
       throw mapped;

@@ -1,8 +1,9 @@
 import type { S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { addAbortSignal, pipeline, Readable } from 'node:stream';
+import { addAbortSignal, pipeline, type Readable } from 'node:stream';
 import type { PutOptions, PutResult } from '../blob-store.ts';
 import { BodyMeter } from '../body-meter.ts';
+import { bodySource } from '../body-source.ts';
 import { unquoteEtag } from './etag.ts';
 import { mapS3Error, type S3ErrorContext } from './map-s3-error.ts';
 import type { S3BlobStoreOptions } from './s3-options.ts';
@@ -23,10 +24,11 @@ export async function uploadObject(
   settings: UploadSettings,
   options: PutOptions = {},
 ): Promise<PutResult> {
+  const source = bodySource(body);
   const meter = new BodyMeter({ expectedLength: options.contentLength });
   // pipeline() destroys the meter with any error of the body, and lib-storage reads the meter, so
   // a failing body (or abort, or wrong length) fails the upload; the callback has nothing to add.
-  pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, meter, () => {});
+  pipeline(source.stream, meter, () => {});
   if (options.signal) addAbortSignal(options.signal, meter);
 
   const upload = new Upload({
@@ -59,6 +61,7 @@ export async function uploadObject(
       encryption: done.ServerSideEncryption ?? null,
     };
   } catch (err) {
+    if (source.failedWith(err) && !options.signal?.aborted) throw err;
     throw mapS3Error(err, { ...settings.errorContext, key });
   }
 }
@@ -73,6 +76,6 @@ function encryptionParams({ serverSideEncryption, kmsKeyId }: UploadSettings): {
 }
 
 /** lib-storage sends a body of at most one part with a single PUT. */
-export function partCount(size: number, partSize: number): number {
+function partCount(size: number, partSize: number): number {
   return Math.max(1, Math.ceil(size / partSize));
 }
