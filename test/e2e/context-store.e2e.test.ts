@@ -66,7 +66,9 @@ describe('a 50 MiB context', () => {
   let statuses: any[];
 
   beforeAll(async () => {
+    const started = performance.now();
     const created = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'agent-big', content } });
+    const acknowledged = performance.now();
     expect(created.status).toBe(202);
     expect(created.json).toMatchObject({ status: 'pending', version: 1 });
     expect(created.json.job_id).toBe(`upload-${created.json.id}-v1`);
@@ -77,6 +79,12 @@ describe('a 50 MiB context', () => {
     expect(early.status).toBe(200);
     expect(early.json.content.length).toBe(content.length);
     statuses = await waitUntilSettled(app.url, id);
+    const stored = performance.now();
+    const mib = JSON.stringify(content).length / MiB;
+    console.info(
+      `50 MiB ingest: answered 202 in ${Math.round(acknowledged - started)} ms, stored after ${Math.round(stored - started)} ms ` +
+        `(${(mib / ((stored - started) / 1000)).toFixed(1)} MiB/s end to end)`,
+    );
   }, 180_000);
 
   it('reports byte progress on its job and reaches stored', () => {

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { CtxvaultError, CorruptDocumentError, type Logger } from '@ctxvault/core';
-import { BlobStoreError } from '@ctxvault/storage';
+import { BlobStoreError, type BlobStoreErrorCode } from '@ctxvault/storage';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -13,7 +13,7 @@ export function toErrorResponse(err: unknown, c: Context, logger: Logger): Respo
   if (err instanceof HTTPException) {
     return json(c, err.status, err.status === 404 ? 'not_found' : 'http_error', err.message || 'request failed');
   }
-  if (err instanceof BlobStoreError) {
+  if (err instanceof BlobStoreError && BLOB_STORE_OUTAGES.has(err.code)) {
     logger.warn({ err }, 'blob store unavailable');
     return json(c, 503, 'blob_store_unavailable', `blob store: ${err.message}`, { cause: err.code, hint: err.hint });
   }
@@ -39,6 +39,9 @@ function json(c: Context, status: number, code: string, message: string, details
   const body: ErrorBody = { error: { code, message, ...(details !== undefined && { details }) } };
   return c.json(body, status as 400);
 }
+
+/** Blob store failures that mean "the store is unreachable or misconfigured", not a bug of ours. */
+const BLOB_STORE_OUTAGES = new Set<BlobStoreErrorCode>(['connection_refused', 'access_denied', 'no_such_bucket', 'wrong_region', 'timeout', 'no_space']);
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001']);
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { BlobStore } from '@ctxvault/storage';
 import { contextPrefix, objectKey } from '@ctxvault/storage';
 import type { ByteProgress } from '@ctxvault/queue';
@@ -39,13 +39,16 @@ export class VersionUploader {
     const key = objectKey(this.deps.settings.pathPrefix, contextId, version);
     const total = Number(row.size_bytes);
     const hash = createHash('sha256');
-    const hashing = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
-    const body = staging.read(contextId, version).pipe(hashing);
+    const staged = staging.read(contextId, version);
+    // a generator, not .pipe(): a failing staging read must fail the upload, not stall it
+    const body = Readable.from(
+      (async function* () {
+        for await (const chunk of staged) {
+          hash.update(chunk as Buffer);
+          yield chunk as Buffer;
+        }
+      })(),
+    );
     const result = await blobs.put(key, body, {
       contentLength: total,
       contentType: 'application/json',

@@ -9,8 +9,8 @@ export async function runApi(config: Config): Promise<void> {
   const runtime = await openRuntime(config, logger);
   const server = await serveRuntime(runtime, logger);
   logger.info({ url: server.url }, `ctxvault API listening on ${server.url}/api/v1`);
-  onShutdown(logger, async () => {
-    await server.close();
-    await runtime.close();
-  });
+  onShutdown(logger, [
+    { name: 'http server', run: () => server.close(), timeoutMs: 10_000 },
+    { name: 'connections', run: () => runtime.close(), timeoutMs: 10_000 },
+  ]);
 }

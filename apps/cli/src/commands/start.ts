@@ -16,9 +16,10 @@ export async function runStart(config: Config): Promise<void> {
     { url: server.url, embedded: runtime.embedded, storage: config.storage.type, queue: config.queue.backend },
     `ctxvault is ready: send requests to ${server.url}/api/v1/contexts`,
   );
-  onShutdown(logger, async () => {
-    await server.close();
-    await workers.close();
-    await runtime.close();
-  });
+  onShutdown(logger, [
+    { name: 'http server', run: () => server.close(), timeoutMs: 10_000 },
+    // on embedded PGlite a worker's blocking wait may never return; closing the databases ends it
+    { name: 'workers', run: () => workers.close(), timeoutMs: runtime.embedded ? 2_000 : 30_000 },
+    { name: 'connections', run: () => runtime.close(), timeoutMs: 10_000 },
+  ]);
 }

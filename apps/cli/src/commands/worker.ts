@@ -10,8 +10,8 @@ export async function runWorker(config: Config): Promise<void> {
   const runtime = await openRuntime(config, logger);
   const workers = startWorkers(workerOptions(runtime, logger));
   logger.info({ queue: config.queue.backend, concurrency: config.queue.concurrency }, 'ctxvault worker running');
-  onShutdown(logger, async () => {
-    await workers.close();
-    await runtime.close();
-  });
+  onShutdown(logger, [
+    { name: 'workers', run: () => workers.close(), timeoutMs: 30_000 },
+    { name: 'connections', run: () => runtime.close(), timeoutMs: 10_000 },
+  ]);
 }
