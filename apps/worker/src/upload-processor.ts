@@ -13,9 +13,9 @@ export function uploadProcessor(uploader: VersionUploader, logger: Logger) {
     const log = { job_id: job.id, context_id: data.contextId, version: data.version, request_id: data.requestId, attempt: job.attemptsMade + 1 };
     const started = performance.now();
     try {
-      const outcome = await uploader.store(data.contextId, data.version, (progress) => {
-        void job.updateProgress(progress).catch(() => {});
-      });
+      const outcome = await uploader.store(data.contextId, data.version, (progress) =>
+        job.updateProgress(progress).catch((err: unknown) => logger.debug({ ...log, err }, 'progress update failed')),
+      );
       logger.info({ ...log, outcome, ms: Math.round(performance.now() - started) }, 'upload finished');
       return outcome;
     } catch (err) {

@@ -24,7 +24,7 @@ export class VersionUploader {
    * Uploads a staged version and flips its row to `stored` in one statement. Idempotent: a version
    * that is already stored, superseded or deleted is left alone.
    */
-  async store(contextId: string, version: number, onProgress: (p: ByteProgress) => void): Promise<UploadOutcome> {
+  async store(contextId: string, version: number, onProgress: (p: ByteProgress) => Promise<void> | void): Promise<UploadOutcome> {
     const { contexts, staging, blobs } = this.deps;
     const row = await contexts.findAny(contextId);
     if (!row || row.status === 'deleting') {
@@ -61,6 +61,8 @@ export class VersionUploader {
       throw new Error(`staged body of ${contextId} v${version} does not match its row (size ${result.size}/${total}, sha256 ${sha256})`);
     }
 
+    // full progress is recorded before the row flips, so whoever sees `stored` sees 100 %
+    await onProgress({ bytes: total, total, percent: 100 });
     const flipped = await contexts.updateIfVersion(
       contextId,
       version,
@@ -81,7 +83,6 @@ export class VersionUploader {
       return 'superseded';
     }
     await staging.remove(contextId, version);
-    onProgress({ bytes: total, total, percent: 100 });
     return 'stored';
   }
 
