@@ -25,7 +25,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
 }
 
 /** Validates `value` (a body or query) and turns zod's issues into field paths. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query'): z.output<S> {
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | `header:${string}`): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({

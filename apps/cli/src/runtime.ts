@@ -1,5 +1,5 @@
 import type { Config } from '@ctxvault/config';
-import { ContextService, VersionUploader, type StorageSettings } from '@ctxvault/core';
+import { ContextService, LifecycleService, VersionUploader, type StorageSettings } from '@ctxvault/core';
 import { ContextRepository, StagingRepository, createOrm, migrate, type MikroORM } from '@ctxvault/db';
 import { JobProducer, type QueueConnectionOptions } from '@ctxvault/queue';
 import { createBlobStore, type BlobStore } from '@ctxvault/storage';
@@ -15,6 +15,7 @@ export interface Runtime {
   connection: QueueConnectionOptions;
   service: ContextService;
   uploader: VersionUploader;
+  lifecycle: LifecycleService;
   embedded: boolean;
   checkReady(): Promise<void>;
   close(): Promise<void>;
@@ -100,6 +101,22 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     const contexts = new ContextRepository(orm);
     const staging = new StagingRepository(orm, config.staging.chunk_size);
     const deps = { contexts, staging, blobs, jobs, settings, logger };
+    const uploader = new VersionUploader(deps);
+    const lifecycle = new LifecycleService({
+      contexts,
+      staging,
+      blobs,
+      uploader,
+      logger,
+      settings: {
+        pathPrefix: settings.pathPrefix,
+        keepVersions: config.lifecycle.keep_versions,
+        objectGraceMs: config.lifecycle.object_grace,
+        multipartGraceMs: config.lifecycle.multipart_grace,
+        stagingGraceMs: config.lifecycle.staging_grace,
+        pendingGraceMs: config.lifecycle.pending_grace,
+      },
+    });
 
     return {
       config,
@@ -108,7 +125,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       jobs,
       connection,
       service: new ContextService(deps),
-      uploader: new VersionUploader(deps),
+      uploader,
+      lifecycle,
       embedded,
       checkReady: async () => {
         await orm.em.fork().execute('select 1');

@@ -62,6 +62,14 @@ describe('loadConfig', () => {
         inline_threshold: 262_144,
       },
       limits: { max_body_bytes: 67_108_864 },
+      lifecycle: {
+        interval: 300_000,
+        keep_versions: 0,
+        object_grace: 600_000,
+        multipart_grace: 3_600_000,
+        staging_grace: 3_600_000,
+        pending_grace: 60_000,
+      },
       staging: { chunk_size: 1_048_576 },
     });
   });

@@ -78,6 +78,20 @@ export const settingsSchema = section({
   limits: section({
     max_body_bytes: byteSize({ min: { bytes: 1 } }).prefault('64MiB'),
   }).prefault({}),
+  lifecycle: section({
+    // how often the scheduled lifecycle job runs
+    interval: duration({ min: 1000 }).prefault('5m'),
+    // superseded object versions kept besides the current one
+    keep_versions: integer(0, 1000).default(0),
+    // objects younger than this are never collected: an upload may be about to flip its row
+    object_grace: duration().prefault('10m'),
+    // incomplete multipart uploads older than this are aborted
+    multipart_grace: duration().prefault('1h'),
+    // staged bodies whose context is gone are removed after this long
+    staging_grace: duration().prefault('1h'),
+    // pending rows untouched this long get their upload job enqueued again
+    pending_grace: duration().prefault('1m'),
+  }).prefault({}),
   staging: section({
     chunk_size: byteSize({ min: { bytes: 64 * KiB }, max: { bytes: 64 * MiB } }).prefault('1MiB'),
   }).prefault({}),

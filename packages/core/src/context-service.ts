@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { newContextId, type ContextRow, type NewContextRow } from '@ctxvault/db';
 import { uploadJobId, type JobView } from '@ctxvault/queue';
 import type { BlobStore } from '@ctxvault/storage';
-import type { ContextItem, AppendItemsInput, CreateContextInput, ListQuery, ReplaceContextInput, SearchInput } from './schemas.ts';
+import { expiryOf, type ContextItem, type AppendItemsInput, type CreateContextInput, type ListQuery, type ReplaceContextInput, type SearchInput } from './schemas.ts';
 import type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
 import { BodyReader } from './body-reader.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
@@ -60,7 +60,15 @@ export class ContextService {
     this.writer = new VersionWriter(deps.staging, deps.settings);
   }
 
-  async create(tenantId: string, input: CreateContextInput, requestId?: string): Promise<WriteResult> {
+  /**
+   * Creates a context. With an `idempotencyKey`, a repeated create (a client retrying after a lost
+   * answer, or two racing) returns the context the first one made, never a second one.
+   */
+  async create(tenantId: string, input: CreateContextInput, requestId?: string, idempotencyKey?: string): Promise<WriteResult> {
+    if (idempotencyKey) {
+      const earlier = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
+      if (earlier) return replayOf(earlier);
+    }
     const now = new Date();
     const envelope: DocumentEnvelope = {
       id: newContextId(),
@@ -73,7 +81,7 @@ export class ContextService {
       metadata: input.metadata,
       max_tokens: input.max_tokens ?? null,
       created_at: now.toISOString(),
-      expires_at: input.expires_at ?? null,
+      expires_at: expiryOf(input, now) ?? null,
     };
     const written = await this.writer.write(envelope, input.content);
     const row: NewContextRow = {
@@ -82,11 +90,17 @@ export class ContextService {
       created_at: now,
       updated_at: now,
       deleted_at: null,
+      idempotency_key: idempotencyKey ?? null,
     };
     try {
       await this.deps.contexts.insert(row);
     } catch (err) {
       if (!written.inlineBody) await this.deps.staging.remove(envelope.id, envelope.version).catch(() => {});
+      if (idempotencyKey && isUniqueViolation(err)) {
+        // a concurrent create with the same key won the race: answer with its context
+        const winner = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
+        if (winner) return replayOf(winner);
+      }
       throw err;
     }
     return this.afterWrite(row, requestId);
@@ -125,6 +139,7 @@ export class ContextService {
   ): Promise<WriteResult> {
     const current = await this.live(tenantId, id);
     checkPrecondition(current, expectedVersion);
+    const expiresAt = expiryOf(input, new Date());
     const envelope: DocumentEnvelope = {
       ...envelopeOf(current),
       version: current.version + 1,
@@ -132,7 +147,7 @@ export class ContextService {
       ...(input.name !== undefined && { name: input.name }),
       ...(input.metadata !== undefined && { metadata: input.metadata }),
       ...(input.max_tokens !== undefined && { max_tokens: input.max_tokens }),
-      ...(input.expires_at !== undefined && { expires_at: input.expires_at }),
+      ...(expiresAt !== undefined && { expires_at: expiresAt }),
     };
     const written = await this.writer.write(envelope, input.content);
     return this.commitVersion(current, envelope, written, requestId);
@@ -308,6 +323,18 @@ function rowFromEnvelope(envelope: DocumentEnvelope) {
     max_tokens: envelope.max_tokens,
     expires_at: envelope.expires_at ? new Date(envelope.expires_at) : null,
   };
+}
+
+/** What the first create with an Idempotency-Key answered, as its context stands now. */
+function replayOf(row: ContextRow): WriteResult {
+  if (row.status === 'pending') {
+    return { state: 'pending', id: row.id, version: row.version, job_id: row.job_id ?? uploadJobId(row.id, row.version) };
+  }
+  return { state: 'stored', context: toContextView(row) };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as Error)?.name === 'UniqueConstraintViolationException' || (err as { code?: string })?.code === '23505';
 }
 
 function checkPrecondition(row: ContextRow, expectedVersion: number | undefined): void {

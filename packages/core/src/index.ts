@@ -1,4 +1,5 @@
 export { ContextService, type ContextServiceDeps, type WriteResult, type ReadResult, type StatusView, type SearchResult } from './context-service.ts';
+export { LifecycleService, type LifecycleSettings, type LifecycleCounts } from './lifecycle-service.ts';
 export { VersionUploader, type VersionUploaderDeps, type UploadOutcome } from './version-uploader.ts';
 export * from './errors/index.ts';
 export * from './schemas.ts';

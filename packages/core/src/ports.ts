@@ -4,9 +4,9 @@ import type { DeleteJob, JobView, UploadJob } from '@ctxvault/queue';
 /** What the core needs of each dependency; the real ones come from db and queue, tests may fake them. */
 export type ContextStore = Pick<
   ContextRepository,
-  'insert' | 'findLive' | 'findAny' | 'loadInlineBody' | 'updateIfVersion' | 'remove' | 'list' | 'findStalePending' | 'findStaleDeleting'
+  'insert' | 'findLive' | 'findAny' | 'findByIdempotencyKey' | 'loadInlineBody' | 'updateIfVersion' | 'remove' | 'list' | 'findStalePending' | 'findStaleDeleting' | 'findExpired'
 >;
-export type StagingStore = Pick<StagingRepository, 'write' | 'read' | 'remove' | 'exists'>;
+export type StagingStore = Pick<StagingRepository, 'write' | 'read' | 'remove' | 'exists' | 'findOrphans'>;
 
 export interface JobQueue {
   enqueueUpload(job: UploadJob): Promise<string>;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { BlobStore } from '@ctxvault/storage';
-import { contextPrefix, objectKey } from '@ctxvault/storage';
+import { contextPrefix, objectKey, tracksIncompleteUploads } from '@ctxvault/storage';
 import type { ByteProgress } from '@ctxvault/queue';
 import type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
 
@@ -37,6 +37,8 @@ export class VersionUploader {
     }
 
     const key = objectKey(this.deps.settings.pathPrefix, contextId, version);
+    // a predecessor that crashed mid-upload left its parts behind: this attempt starts afresh
+    await this.abortIncompleteUploads(key);
     const total = Number(row.size_bytes);
     const hash = createHash('sha256');
     const staged = staging.read(contextId, version);
@@ -84,6 +86,14 @@ export class VersionUploader {
     }
     await staging.remove(contextId, version);
     return 'stored';
+  }
+
+  private async abortIncompleteUploads(key: string): Promise<void> {
+    const { blobs } = this.deps;
+    if (!tracksIncompleteUploads(blobs)) return;
+    for await (const upload of blobs.listIncompleteUploads(key)) {
+      if (upload.key === key) await blobs.abortIncompleteUpload(upload.key, upload.uploadId);
+    }
   }
 
   /** Records that a version's upload failed for good. */

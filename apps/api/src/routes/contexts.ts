@@ -4,6 +4,7 @@ import {
   appendItemsSchema,
   contextIdSchema,
   createContextSchema,
+  idempotencyKeySchema,
   listQuerySchema,
   replaceContextSchema,
   searchSchema,
@@ -20,8 +21,10 @@ export function contextRoutes({ service, maxBodyBytes }: ApiDeps) {
 
   return new Hono<ApiEnv>()
     .post('/', async (c) => {
+      const header = c.req.header('idempotency-key');
+      const idempotencyKey = header === undefined ? undefined : parseWith(idempotencyKeySchema, header, 'header:idempotency-key');
       const input = await readJson(c, createContextSchema, maxBodyBytes);
-      return answerWrite(c, await service.create(c.var.tenantId, input, c.var.requestId), 201);
+      return answerWrite(c, await service.create(c.var.tenantId, input, c.var.requestId, idempotencyKey), 201);
     })
     .get('/', async (c) => {
       const query = parseWith(listQuerySchema, c.req.query(), 'query');

@@ -2,12 +2,16 @@ import type { WorkerOptions } from '@ctxvault/worker';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../logger.ts';
 
-/** How often the reconciler looks for pending work whose job was lost. */
+/** How often each worker looks for pending work whose job was lost (see startWorkers). */
 const RECONCILE_EVERY_MS = 30_000;
 
 export function workerOptions(runtime: Runtime, logger: Logger): WorkerOptions {
   return {
     uploader: runtime.uploader,
+    lifecycle: runtime.lifecycle,
+    jobs: runtime.jobs,
+    lifecycleEveryMs: runtime.config.lifecycle.interval,
+    pendingGraceMs: runtime.config.lifecycle.pending_grace,
     connection: runtime.connection,
     logger,
     concurrency: runtime.config.queue.concurrency,
