@@ -29,11 +29,11 @@ export interface CtxvaultProcess {
 
 /** Spawns `ctxvault <command>` with exactly the MCP_* settings given (plus PATH/HOME/AWS_*). */
 export async function spawnCtxvault(
-  command: 'api' | 'worker' | 'start' | 'migrate',
+  command: 'api' | 'worker' | 'start' | 'migrate' | 'lifecycle',
   env: Record<string, string>,
-  options: { readyLine?: RegExp; cwd?: string; timeoutMs?: number } = {},
+  options: { readyLine?: RegExp; cwd?: string; timeoutMs?: number; args?: string[] } = {},
 ): Promise<CtxvaultProcess> {
-  const child = spawn(TSX, [MAIN, command], {
+  const child = spawn(TSX, [MAIN, command, ...(options.args ?? [])], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

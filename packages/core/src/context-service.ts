@@ -47,8 +47,13 @@ export interface SearchResult {
   truncated: boolean;
 }
 
-/** Appends re-read the current body; if a worker moves it meanwhile, the append starts over. */
-const APPEND_ATTEMPTS = 3;
+/**
+ * Appends are optimistic: read the current version, write the next, commit if nobody else did.
+ * When another write wins, the append starts over (with jittered backoff) up to this many times.
+ */
+const APPEND_ATTEMPTS = 10;
+const APPEND_BACKOFF_MS = 20;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Everything the API does with contexts. The API validates input; this class owns behaviour. */
 export class ContextService {
@@ -164,19 +169,23 @@ export class ContextService {
       const current = await this.live(tenantId, id);
       checkPrecondition(current, expectedVersion);
       const envelope: DocumentEnvelope = { ...envelopeOf(current), version: current.version + 1 };
-      const previous = await this.reader.open(current);
-      async function* items(): AsyncGenerator<ContextItem> {
-        yield* readItems(previous);
-        yield* input.items;
-      }
       try {
+        const previous = await this.reader.open(current);
+        async function* items(): AsyncGenerator<ContextItem> {
+          yield* readItems(previous);
+          yield* input.items;
+        }
         const written = await this.writer.write(envelope, items());
         return await this.commitVersion(current, envelope, written, requestId);
       } catch (err) {
-        // the body we read was moved (staging → blob store) or replaced under us: read again
-        const retryable = err instanceof CorruptDocumentError || err instanceof VersionConflictError;
-        if (!retryable || attempt >= APPEND_ATTEMPTS || expectedVersion !== undefined) throw err;
+        // another write moved the context on between our read and our commit: read it again
+        const raced = err instanceof CorruptDocumentError || err instanceof VersionConflictError;
+        if (!raced || expectedVersion !== undefined) throw err;
+        if (attempt >= APPEND_ATTEMPTS) {
+          throw new VersionConflictError(`context ${id} is being written by others too often to append now; retry`);
+        }
         this.deps.logger.debug({ id, attempt, err }, 'append raced another write; retrying');
+        await sleep(Math.random() * APPEND_BACKOFF_MS * attempt);
       }
     }
   }
