@@ -17,6 +17,8 @@ export interface WorkerOptions {
   concurrency: number;
   /** seconds an idle consumer waits before polling (low on embedded PGlite, which has no NOTIFY) */
   drainDelay?: number;
+  /** ms before the jobs of a worker that died go to another */
+  lockDuration?: number;
   /**
    * How often this process looks for pending work whose job was lost and re-asserts the lifecycle
    * schedule: Postgres-driven, so it works even after Redis forgot everything. 0 turns it off.
@@ -31,11 +33,11 @@ export interface WorkerOptions {
  * out: nothing is local to one of them. `close()` lets in-flight jobs finish, and is safe twice.
  */
 export function startWorkers(options: WorkerOptions): { close(): Promise<void> } {
-  const { uploader, connection, logger, concurrency, drainDelay } = options;
+  const { uploader, connection, logger, concurrency, drainDelay, lockDuration } = options;
   const consumers = [
-    createConsumer(UPLOAD_QUEUE, uploadProcessor(uploader, logger), connection, { concurrency, drainDelay }),
-    createConsumer(DELETE_QUEUE, deleteProcessor(uploader, logger), connection, { concurrency, drainDelay }),
-    createConsumer(LIFECYCLE_QUEUE, lifecycleProcessor(options.lifecycle), connection, { concurrency: 1, drainDelay }),
+    createConsumer(UPLOAD_QUEUE, uploadProcessor(uploader, logger), connection, { concurrency, drainDelay, lockDuration }),
+    createConsumer(DELETE_QUEUE, deleteProcessor(uploader, logger), connection, { concurrency, drainDelay, lockDuration }),
+    createConsumer(LIFECYCLE_QUEUE, lifecycleProcessor(options.lifecycle), connection, { concurrency: 1, drainDelay, lockDuration }),
   ];
   for (const { worker } of consumers) {
     worker.on('error', (err) => logger.error({ err, queue: worker.name }, 'worker error'));

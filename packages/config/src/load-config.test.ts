@@ -39,7 +39,7 @@ describe('loadConfig', () => {
       server: { host: '127.0.0.1', port: 8080 },
       database: { url: '', embedded_dir: '.data/pglite' },
       redis: { url: 'redis://127.0.0.1:6379' },
-      queue: { backend: 'postgres', concurrency: 4, attempts: 5, backoff: 1_000, prefix: 'ctxvault' },
+      queue: { backend: 'postgres', concurrency: 4, attempts: 5, backoff: 1_000, lock_duration: 30_000, prefix: 'ctxvault' },
       admin: { token: '' },
       logging: { level: 'info' },
       storage: {

@@ -53,6 +53,8 @@ export const settingsSchema = section({
     concurrency: integer(1, 256).default(4),
     attempts: integer(1, 100).default(5),
     backoff: duration().prefault('1s'),
+    // a job whose worker stops renewing its lock for this long (crashed, killed) goes to another worker
+    lock_duration: duration({ min: 1000 }).prefault('30s'),
     // Redis key prefix, so several deployments (or test runs) can share one Redis
     prefix: keyPrefix().default('ctxvault'),
   }).prefault({}),

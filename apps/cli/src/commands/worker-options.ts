@@ -17,6 +17,7 @@ export function workerOptions(runtime: Runtime, logger: Logger): WorkerOptions {
     concurrency: runtime.config.queue.concurrency,
     // PGlite does not deliver NOTIFY, so idle workers poll often instead of waiting for it
     drainDelay: runtime.embedded ? 0.2 : undefined,
+    lockDuration: runtime.config.queue.lock_duration,
     reconcileEveryMs: RECONCILE_EVERY_MS,
   };
 }
