@@ -13,13 +13,15 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  client.on('error', () => {});
+  let client: Redis;
   for (let i = 0; ; i++) {
+    client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    client.on('error', () => {});
     try {
       await client.connect();
       break;
     } catch (err) {
+      client.disconnect();
       if (i > 50) throw err;
       await new Promise((r) => setTimeout(r, 100));
     }
