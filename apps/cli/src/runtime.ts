@@ -97,6 +97,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       provider: config.storage.context_storage.provider,
       pathPrefix: config.storage.context_storage.s3_path_prefix,
       inlineThreshold: config.storage.inline_threshold,
+      codec: config.storage.compression === 'none' ? 'identity' : config.storage.compression,
+      codecLevel: config.storage.compression_level || undefined,
     };
     const contexts = new ContextRepository(orm);
     const staging = new StagingRepository(orm, config.staging.chunk_size);

@@ -59,6 +59,8 @@ describe('loadConfig', () => {
           max_attempts: 5,
         },
         context_storage: { provider: 's3', s3_path_prefix: 'contexts' },
+        compression: 'none',
+        compression_level: 0,
         inline_threshold: 262_144,
       },
       limits: { max_body_bytes: 67_108_864 },

@@ -74,6 +74,10 @@ export const settingsSchema = section({
       provider: oneOf(['database', 's3']).default('s3'),
       s3_path_prefix: keyPrefix().default('contexts'),
     }).prefault({}),
+    // compression of bodies in the blob store; reads decode whatever a context was written with
+    compression: oneOf(['none', 'gzip', 'zstd']).default('none'),
+    // the codec's own scale (gzip 1-9, zstd 1-22); 0 means the codec's default
+    compression_level: integer(0, 22).default(0),
     // bodies below this are kept inline in Postgres (a field holds at most 1 GiB - 1)
     inline_threshold: byteSize({ max: { bytes: GiB, reason: "PostgreSQL's largest field" } }).prefault('256KiB'),
   }).prefault({}),

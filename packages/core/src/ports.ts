@@ -1,5 +1,6 @@
 import type { ContextRepository, StagingRepository } from '@ctxvault/db';
 import type { DeleteJob, JobView, UploadJob } from '@ctxvault/queue';
+import type { Codec } from '@ctxvault/storage';
 
 /** What the core needs of each dependency; the real ones come from db and queue, tests may fake them. */
 export type ContextStore = Pick<
@@ -28,4 +29,8 @@ export interface StorageSettings {
   pathPrefix: string;
   /** bodies smaller than this are kept inline and answered 201 */
   inlineThreshold: number;
+  /** how bodies are compressed in the blob store (storage.compression) */
+  codec: Codec;
+  /** the codec's level; undefined for its default */
+  codecLevel?: number;
 }
