@@ -63,7 +63,7 @@ describe('loadConfig', () => {
         compression_level: 0,
         inline_threshold: 262_144,
       },
-      limits: { max_body_bytes: 67_108_864 },
+      limits: { max_body_bytes: 67_108_864, max_context_bytes: 1_073_741_824 },
       lifecycle: {
         interval: 300_000,
         keep_versions: 0,

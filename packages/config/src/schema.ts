@@ -83,6 +83,8 @@ export const settingsSchema = section({
   }).prefault({}),
   limits: section({
     max_body_bytes: byteSize({ min: { bytes: 1 } }).prefault('64MiB'),
+    // largest context accepted as a stream (application/x-ndjson), counted after decompression
+    max_context_bytes: byteSize({ min: { bytes: 1 } }).prefault('1GiB'),
   }).prefault({}),
   lifecycle: section({
     // how often the scheduled lifecycle job runs

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { newContextId, type ContextRow, type NewContextRow } from '@ctxvault/db';
 import { uploadJobId, type JobView } from '@ctxvault/queue';
 import type { BlobStore } from '@ctxvault/storage';
-import { expiryOf, type ContextItem, type AppendItemsInput, type CreateContextInput, type ListQuery, type ReplaceContextInput, type SearchInput } from './schemas.ts';
+import { expiryOf, type ContextItem, type AppendItemsInput, type CreateContextStream, type ListQuery, type ReplaceContextInput, type SearchInput } from './schemas.ts';
 import type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
 import { BodyReader } from './body-reader.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
@@ -69,7 +69,7 @@ export class ContextService {
    * Creates a context. With an `idempotencyKey`, a repeated create (a client retrying after a lost
    * answer, or two racing) returns the context the first one made, never a second one.
    */
-  async create(tenantId: string, input: CreateContextInput, requestId?: string, idempotencyKey?: string): Promise<WriteResult> {
+  async create(tenantId: string, input: CreateContextStream, requestId?: string, idempotencyKey?: string): Promise<WriteResult> {
     if (idempotencyKey) {
       const earlier = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
       if (earlier) return replayOf(earlier);
@@ -180,7 +180,8 @@ export class ContextService {
       } catch (err) {
         // another write moved the context on between our read and our commit: read it again
         const raced = err instanceof CorruptDocumentError || err instanceof VersionConflictError;
-        if (!raced || expectedVersion !== undefined) throw err;
+        // streamed items were consumed by this attempt: only an array can be appended again
+        if (!raced || expectedVersion !== undefined || !Array.isArray(input.items)) throw err;
         if (attempt >= APPEND_ATTEMPTS) {
           throw new VersionConflictError(`context ${id} is being written by others too often to append now; retry`);
         }

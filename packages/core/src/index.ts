@@ -4,5 +4,5 @@ export { VersionUploader, type VersionUploaderDeps, type UploadOutcome } from '.
 export * from './errors/index.ts';
 export * from './schemas.ts';
 export { toContextView, type ContextView } from './views.ts';
-export { serializeDocument, readItems, readEnvelope, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
+export { serializeDocument, readItems, readEnvelope, lines, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
 export type { ContextStore, StagingStore, JobQueue, Logger, StorageSettings } from './ports.ts';

@@ -25,17 +25,28 @@ const expiry = {
 const oneExpiry = (value: { expires_at?: string; ttl_seconds?: number }) => !(value.expires_at && value.ttl_seconds);
 const oneExpiryError = { message: 'give expires_at or ttl_seconds, not both', path: ['ttl_seconds'] };
 
-export const createContextSchema = z.strictObject({
+const envelopeFields = {
   agent_id: identifier(256),
   model_id: identifier(256).optional(),
   session_id: identifier(256).optional(),
   name: identifier(512).optional(),
-  content: z.array(contextItemSchema).default([]),
   metadata: metadataSchema.default({}),
   max_tokens: z.number().int().positive().optional(),
   ...expiry,
-}).refine(oneExpiry, oneExpiryError);
+};
+
+export const createContextSchema = z
+  .strictObject({ ...envelopeFields, content: z.array(contextItemSchema).default([]) })
+  .refine(oneExpiry, oneExpiryError);
 export type CreateContextInput = z.infer<typeof createContextSchema>;
+
+/** The first line of an NDJSON create: everything but `content`, whose items follow one a line. */
+export const createEnvelopeSchema = z.strictObject(envelopeFields).refine(oneExpiry, oneExpiryError);
+
+/** A create whose items may still be arriving (NDJSON streams them while they are staged). */
+export type CreateContextStream = z.infer<typeof createEnvelopeSchema> & {
+  content: Iterable<ContextItem> | AsyncIterable<ContextItem>;
+};
 
 /** A replace keeps the context's identity (agent, session) and swaps content and metadata. */
 export const replaceContextSchema = z.strictObject({
@@ -51,7 +62,7 @@ export type ReplaceContextInput = z.infer<typeof replaceContextSchema>;
 export const appendItemsSchema = z.strictObject({
   items: z.array(contextItemSchema).min(1),
 });
-export type AppendItemsInput = z.infer<typeof appendItemsSchema>;
+export type AppendItemsInput = { items: Iterable<ContextItem> | AsyncIterable<ContextItem> };
 
 export const listQuerySchema = z.strictObject({
   agent_id: identifier(256).optional(),
