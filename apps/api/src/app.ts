@@ -18,7 +18,10 @@ export function createApp(deps: ApiDeps) {
     }
   });
   app.use('/api/*', requestContext({ logger: deps.logger }));
-  const api = new Hono<ApiEnv>().route('/contexts', contextRoutes(deps)).route('/jobs', jobRoutes(deps));
+  const api = new Hono<ApiEnv>()
+    .route('/contexts', contextRoutes(deps))
+    .route('/jobs', jobRoutes(deps))
+    .get('/cache', (c) => c.json(deps.cacheStats?.() ?? null));
   app.route('/api/v1', api);
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => toErrorResponse(err, c, c.var.logger ?? deps.logger));

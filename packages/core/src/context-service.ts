@@ -5,6 +5,7 @@ import type { BlobStore } from '@ctxvault/storage';
 import { expiryOf, type ContextItem, type AppendItemsInput, type CreateContextStream, type ListQuery, type ReplaceContextInput, type SearchInput } from './schemas.ts';
 import type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
 import { BodyReader } from './body-reader.ts';
+import type { BodyCache } from './body-cache.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
 import { CorruptDocumentError, readItems, contentSection, openingLine, type DocumentEnvelope } from './document.ts';
 import { envelopeOf, toContextView, type ContextView } from './views.ts';
@@ -18,6 +19,8 @@ export interface ContextServiceDeps {
   jobs: JobQueue;
   settings: StorageSettings;
   logger: Logger;
+  /** hot bodies; reads go to storage every time without it */
+  cache?: BodyCache;
 }
 
 /** What a write answers: stored at once (inline) or accepted for upload. */
@@ -61,7 +64,7 @@ export class ContextService {
   private readonly writer: VersionWriter;
 
   constructor(private readonly deps: ContextServiceDeps) {
-    this.reader = new BodyReader(deps.contexts, deps.staging, deps.blobs);
+    this.reader = new BodyReader(deps.contexts, deps.staging, deps.blobs, deps.cache);
     this.writer = new VersionWriter(deps.staging, deps.settings);
   }
 
