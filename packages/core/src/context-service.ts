@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
 import { newContextId, type ContextRow, type NewContextRow } from '@ctxvault/db';
 import { uploadJobId, type JobView } from '@ctxvault/queue';
-import type { BlobStore } from '@ctxvault/storage';
 import { expiryOf, type ContextItem, type AppendItemsInput, type CreateContextStream, type ListQuery, type ReplaceContextInput, type SearchInput } from './schemas.ts';
-import type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
+import type { CoreDeps } from './ports.ts';
 import { BodyReader } from './body-reader.ts';
 import type { BodyCache } from './body-cache.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
@@ -12,13 +11,7 @@ import { envelopeOf, toContextView, type ContextView } from './views.ts';
 import { NotFoundError, PreconditionFailedError, VersionConflictError } from './errors/index.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
-export interface ContextServiceDeps {
-  contexts: ContextStore;
-  staging: StagingStore;
-  blobs: BlobStore;
-  jobs: JobQueue;
-  settings: StorageSettings;
-  logger: Logger;
+export interface ContextServiceDeps extends CoreDeps {
   /** hot bodies; reads go to storage every time without it */
   cache?: BodyCache;
 }
