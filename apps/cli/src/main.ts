@@ -6,6 +6,8 @@ import { runStart } from './commands/start.ts';
 import { runApi } from './commands/api.ts';
 import { runWorker } from './commands/worker.ts';
 import { runMigrate } from './commands/migrate.ts';
+import { runS3Check } from './commands/s3-check.ts';
+import { runS3Setup, S3_SETUP_FLAGS, type S3SetupFlags } from './commands/s3-setup.ts';
 
 const USAGE = `usage: ctxvault <command> [--config FILE]
 
@@ -14,22 +16,26 @@ commands:
   api       the HTTP API only (scale by starting more)
   worker    the queue workers only (scale by starting more)
   migrate   apply database migrations
+  s3 setup  prepare the bucket: [--create-bucket] [--versioning] [--abort-after-days N] (default 7)
+  s3 check  diagnose the S3 settings: endpoint, bucket, access, region, encryption
 
 settings: config.yaml (or --config / MCP_CONFIG), overridden by MCP_* variables; see config.example.yaml`;
 
-const commands: Record<string, (config: Config) => Promise<void>> = {
+const commands: Record<string, (config: Config, flags: S3SetupFlags) => Promise<void>> = {
   start: runStart,
   api: runApi,
   worker: runWorker,
   migrate: runMigrate,
+  's3 setup': runS3Setup,
+  's3 check': runS3Check,
 };
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...S3_SETUP_FLAGS },
   });
-  const [name] = positionals;
+  const name = positionals.join(' ');
   if (values.help || !name) {
     console.log(USAGE);
     return;
@@ -50,7 +56,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  await command(config);
+  await command(config, values);
 }
 
 main().catch((err: unknown) => {
