@@ -1,16 +1,23 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '@ctxvault/core';
+import { findUnstorable } from './storable-json.ts';
 
 /**
  * Reads a JSON request body of at most `maxBytes` (413 above, checked against Content-Length first
  * and then while reading, so an oversize body is refused without being held), parses it (400 on
- * bad JSON) and validates it with `schema` (400 naming every failing field).
+ * bad JSON) and validates it with `schema` (400 naming every failing field). A body under a
+ * Content-Encoding (gzip, …) is refused with 415: it is not decoded, so it must not be read as is.
  */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBytes: number): Promise<z.output<S>> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new UnsupportedMediaTypeError(`Content-Type must be application/json; got ${type ? `"${type}"` : 'none'}`);
+  }
+  const coding = c.req.header('content-encoding')?.trim() ?? '';
+  if (coding !== '' && coding.toLowerCase() !== 'identity') {
+    c.header('Accept-Encoding', 'identity');
+    throw new UnsupportedMediaTypeError(`Content-Encoding "${coding}" is not supported; send the body uncompressed`, { accepted_encodings: ['identity'] });
   }
   const declared = Number(c.req.header('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
@@ -24,8 +31,16 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
   return parseWith(schema, value, 'body');
 }
 
-/** Validates `value` (a body or query) and turns zod's issues into field paths. */
+/**
+ * Validates `value` (a body or query) and turns zod's issues into field paths. Text the database
+ * cannot store and too deep nesting are refused first, wherever they are.
+ */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query'): z.output<S> {
+  const unstorable = findUnstorable(value);
+  if (unstorable) {
+    const path = unstorable.path || where;
+    throw new ValidationError(`invalid ${where}: ${path}: ${unstorable.message}`, [{ path, message: unstorable.message }]);
+  }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({
