@@ -1,6 +1,6 @@
 // `ctxvault s3 setup` and `ctxvault s3 check`, run as the real CLI against the test S3 server.
 // moto accepts any credentials and any region, so access denied and a wrong region are diagnosed
-// in apps/cli/src/commands/s3-check.test.ts against a fake that answers as AWS does.
+// in apps/cli/src/commands/s3-commands.test.ts against a fake that answers as AWS does.
 import {
   DeleteBucketCommand,
   GetBucketLifecycleConfigurationCommand,

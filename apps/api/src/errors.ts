@@ -62,7 +62,7 @@ function databaseUnavailable(err: unknown): string | null {
 /**
  * PostgreSQL's data exceptions (SQLSTATE class 22) come from values a request carried that pass
  * validation but not the column: a count beyond its integer, a date in year 0. The statement
- * failed, so nothing was written; the caller's value is at fault.
+ * failed, so the row is as it was; the caller's value is at fault.
  */
 function valueRefusedByDatabase(err: unknown): string | null {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {

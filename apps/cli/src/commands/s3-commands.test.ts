@@ -1,6 +1,6 @@
 // moto accepts any credentials and ignores regions, so access denied and wrong region are
 // diagnosed here against a fake S3 client that answers as AWS S3 does; test/e2e/s3-setup.e2e.test.ts
-// runs the real command against moto for the rest.
+// runs the real commands against moto for the rest.
 import type { BucketSettings, S3Sender } from '@ctxvault/storage';
 import { describe, expect, it } from 'vitest';
 import { diagnoseS3 } from './s3-check.ts';
