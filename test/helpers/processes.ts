@@ -71,3 +71,18 @@ export async function spawnCtxvault(
   }
   return proc;
 }
+
+/** Runs a one-shot `ctxvault <args…>` (migrate, s3 setup, s3 check) to its end; resolves with its exit code and output. */
+export async function runCtxvault(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(TSX, [MAIN, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  // 'close' comes after the output streams ended, so nothing printed last is missed
+  const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)));
+  return { code, output };
+}

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { toErrorResponse } from './errors.ts';
+import { settleUnreadBody } from './request-body.ts';
 import { contextRoutes } from './routes/contexts.ts';
 import { jobRoutes } from './routes/jobs.ts';
 
@@ -24,7 +25,14 @@ export function createApp(deps: ApiDeps) {
     .get('/cache', (c) => c.json(deps.cacheStats?.() ?? null));
   app.route('/api/v1', api);
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
-  app.onError((err, c) => toErrorResponse(err, c, c.var.logger ?? deps.logger));
+  app.onError(async (err, c) => {
+    // answer once the unread rest of a refused body is gone (a client still sending then gets the
+    // answer, not a reset), and close the connection: clients differ in what they send after an
+    // early answer, so reusing it is not safe
+    await settleUnreadBody(c.req.raw);
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') c.header('Connection', 'close');
+    return toErrorResponse(err, c, c.var.logger ?? deps.logger);
+  });
   return app;
 }
 

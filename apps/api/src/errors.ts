@@ -13,6 +13,8 @@ export function toErrorResponse(err: unknown, c: Context, logger: Logger): Respo
   if (err instanceof HTTPException) {
     return json(c, err.status, err.status === 404 ? 'not_found' : 'http_error', err.message || 'request failed');
   }
+  const refused = valueRefusedByDatabase(err);
+  if (refused) return json(c, 400, 'invalid_request', `a value of this request cannot be stored: ${refused}`);
   if (err instanceof BlobStoreError && BLOB_STORE_OUTAGES.has(err.code)) {
     logger.warn({ err }, 'blob store unavailable');
     return json(c, 503, 'blob_store_unavailable', `blob store: ${err.message}`, { cause: err.code, hint: err.hint });
@@ -37,8 +39,6 @@ export function toErrorResponse(err: unknown, c: Context, logger: Logger): Respo
 
 function json(c: Context, status: number, code: string, message: string, details?: unknown): Response {
   const body: ErrorBody = { error: { code, message, ...(details !== undefined && { details }) } };
-  // an early answer may leave part of the request body unread: the connection must not be reused
-  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') c.header('Connection', 'close');
   return c.json(body, status as 400);
 }
 
@@ -58,6 +58,24 @@ function databaseUnavailable(err: unknown): string | null {
   }
   return null;
 }
+
+/**
+ * PostgreSQL's data exceptions (SQLSTATE class 22) come from values a request carried that pass
+ * validation but not the column: a count beyond its integer, a date in year 0. The statement
+ * failed, so the row is as it was; the caller's value is at fault.
+ */
+function valueRefusedByDatabase(err: unknown): string | null {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = String((e as { code?: unknown }).code ?? '');
+    if (/^22[0-9A-Z]{3}$/.test(code)) return DATA_EXCEPTIONS[code] ?? `the database refused a value (SQLSTATE ${code})`;
+  }
+  return null;
+}
+
+const DATA_EXCEPTIONS: Record<string, string> = {
+  '22003': 'a number is out of range (max_tokens, tokens and their sum are at most 2147483647)',
+  '22008': 'a date is out of range (years 0001 to 9999)',
+};
 
 function queueUnavailable(err: unknown): string | null {
   const message = (err as Error)?.message ?? '';

@@ -6,6 +6,7 @@ import { createBlobStore, type BlobStore } from '@ctxvault/storage';
 import type { Logger } from './logger.ts';
 import { startEmbeddedDatabases } from './embedded/index.ts';
 import { redisBodyCache } from './redis-body-cache.ts';
+import { s3StoreOptions } from './s3-store-options.ts';
 
 /** Everything a process needs, built once from the settings; `close()` releases it in reverse. */
 export interface Runtime {
@@ -65,24 +66,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     }
 
     const blobs = createBlobStore(
-      config.storage.type === 's3'
-        ? {
-            type: 's3',
-            s3: {
-              region: config.storage.s3.region,
-              bucket: config.storage.s3.bucket,
-              endpoint: config.storage.s3.endpoint || undefined,
-              forcePathStyle: config.storage.s3.force_path_style,
-              serverSideEncryption: config.storage.s3.server_side_encryption,
-              kmsKeyId: config.storage.s3.kms_key_id || undefined,
-              uploadPartSize: config.storage.s3.upload_part_size,
-              downloadPartSize: config.storage.s3.download_part_size,
-              concurrency: config.storage.s3.concurrency,
-              requestTimeoutMs: config.storage.s3.request_timeout,
-              maxAttempts: config.storage.s3.max_attempts,
-            },
-          }
-        : { type: 'local', local: { root: config.storage.local.path } },
+      config.storage.type === 's3' ? { type: 's3', s3: s3StoreOptions(config) } : { type: 'local', local: { root: config.storage.local.path } },
     );
     closers.push(() => blobs.close());
 

@@ -291,9 +291,18 @@ export class ContextService {
       ...rowFromEnvelope(envelope),
       ...this.versionColumns(envelope, written),
     };
-    const moved = await this.deps.contexts.updateIfVersion(current.id, current.version, patch, ['pending', 'stored', 'failed']);
-    if (!moved) {
+    const dropStaged = async () => {
       if (!written.inlineBody) await this.deps.staging.remove(envelope.id, envelope.version).catch(() => {});
+    };
+    let moved: boolean;
+    try {
+      moved = await this.deps.contexts.updateIfVersion(current.id, current.version, patch, ['pending', 'stored', 'failed']);
+    } catch (err) {
+      await dropStaged();
+      throw err;
+    }
+    if (!moved) {
+      await dropStaged();
       throw new VersionConflictError(`context ${current.id} was changed by another write (version ${current.version} is no longer current)`);
     }
     const row = { ...current, ...patch, updated_at: new Date() };
