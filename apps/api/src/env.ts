@@ -1,4 +1,7 @@
 import type { ContextService, Logger } from '@ctxvault/core';
+import type { Metrics } from '@ctxvault/observability';
+import type { Queue, QueueAdmin } from '@ctxvault/queue';
+import type { Dependency } from './errors.ts';
 
 /** What every handler can reach through `c.var`. */
 export interface ApiVariables {
@@ -11,11 +14,22 @@ export interface ApiEnv {
   Variables: ApiVariables;
 }
 
+/** The dashboard and admin API; both are off when `token` is empty. */
+export interface AdminDeps {
+  /** admin.token (MCP_ADMIN_TOKEN) */
+  token: string;
+  jobs: QueueAdmin;
+  /** every queue, for the dashboard */
+  queues: readonly Queue[];
+}
+
 export interface ApiDeps {
   service: ContextService;
   logger: Logger;
   /** largest JSON body accepted, in bytes */
   maxBodyBytes: number;
-  /** answers /readyz: throws with the cause when a dependency is down */
-  checkReady?: () => Promise<void>;
+  /** what /readyz checks: each throws its dependency's error when that one is not usable */
+  readiness: Record<Dependency, () => Promise<void>>;
+  metrics: Metrics;
+  admin: AdminDeps;
 }

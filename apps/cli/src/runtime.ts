@@ -1,8 +1,9 @@
 import type { Config } from '@ctxvault/config';
 import { ContextService, VersionUploader, type StorageSettings } from '@ctxvault/core';
 import { ContextRepository, StagingRepository, createOrm, migrate, type MikroORM } from '@ctxvault/db';
-import { JobProducer, type QueueConnectionOptions } from '@ctxvault/queue';
+import { JobProducer, QueueAdmin, type QueueConnectionOptions } from '@ctxvault/queue';
 import { createBlobStore, type BlobStore } from '@ctxvault/storage';
+import { createMetrics, meteredBlobStore, type Metrics } from '@ctxvault/observability';
 import type { Logger } from './logger.ts';
 import { startEmbeddedDatabases } from './embedded/index.ts';
 
@@ -12,11 +13,16 @@ export interface Runtime {
   orm: MikroORM;
   blobs: BlobStore;
   jobs: JobProducer;
+  /** what operators do with jobs: the admin API and the dashboard */
+  queueAdmin: QueueAdmin;
   connection: QueueConnectionOptions;
+  /** this process's series; the API serves them at /metrics, a worker on metrics.worker_port */
+  metrics: Metrics;
   service: ContextService;
   uploader: VersionUploader;
   embedded: boolean;
-  checkReady(): Promise<void>;
+  /** what /readyz checks, one dependency each */
+  readiness: { database(): Promise<void>; queue(): Promise<void>; blob_store(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -61,7 +67,19 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       if (applied.length) logger.info({ applied }, 'migrations applied');
     }
 
-    const blobs = createBlobStore(
+    const staging = new StagingRepository(orm, config.staging.chunk_size);
+    const connection: QueueConnectionOptions = {
+      backend: config.queue.backend,
+      redisUrl: config.redis.url,
+      databaseUrl: queueDatabaseUrl,
+      prefix: config.queue.prefix,
+    };
+    const jobs = new JobProducer(connection, { attempts: config.queue.attempts, backoffMs: config.queue.backoff });
+    closers.push(() => jobs.close());
+    const queueAdmin = new QueueAdmin((name) => jobs.queue(name));
+    const metrics = createMetrics({ queueCounts: () => queueAdmin.counts(), stagingBytes: () => staging.totalBytes() });
+
+    const store = createBlobStore(
       config.storage.type === 's3'
         ? {
             type: 's3',
@@ -77,20 +95,18 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
               concurrency: config.storage.s3.concurrency,
               requestTimeoutMs: config.storage.s3.request_timeout,
               maxAttempts: config.storage.s3.max_attempts,
+              observer: {
+                logger,
+                onCall: (call) => {
+                  if (call.error) metrics.s3Errors.inc({ operation: call.operation, code: call.error });
+                },
+              },
             },
           }
         : { type: 'local', local: { root: config.storage.local.path } },
     );
-    closers.push(() => blobs.close());
-
-    const connection: QueueConnectionOptions = {
-      backend: config.queue.backend,
-      redisUrl: config.redis.url,
-      databaseUrl: queueDatabaseUrl,
-      prefix: config.queue.prefix,
-    };
-    const jobs = new JobProducer(connection, { attempts: config.queue.attempts, backoffMs: config.queue.backoff });
-    closers.push(() => jobs.close());
+    closers.push(() => store.close());
+    const blobs = meteredBlobStore(store, metrics);
 
     const settings: StorageSettings = {
       provider: config.storage.context_storage.provider,
@@ -98,7 +114,6 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       inlineThreshold: config.storage.inline_threshold,
     };
     const contexts = new ContextRepository(orm);
-    const staging = new StagingRepository(orm, config.staging.chunk_size);
     const deps = { contexts, staging, blobs, jobs, settings, logger };
 
     return {
@@ -106,13 +121,18 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       orm,
       blobs,
       jobs,
+      queueAdmin,
       connection,
+      metrics,
       service: new ContextService(deps),
       uploader: new VersionUploader(deps),
       embedded,
-      checkReady: async () => {
-        await orm.em.fork().execute('select 1');
-        await blobs.check();
+      readiness: {
+        database: async () => {
+          await orm.em.fork().execute('select 1');
+        },
+        queue: () => jobs.check(),
+        blob_store: () => blobs.check(),
       },
       close,
     };

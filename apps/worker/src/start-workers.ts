@@ -2,11 +2,14 @@ import type { Logger, VersionUploader } from '@ctxvault/core';
 import { createConsumer, DELETE_QUEUE, UPLOAD_QUEUE, type QueueConnectionOptions } from '@ctxvault/queue';
 import { uploadProcessor } from './upload-processor.ts';
 import { deleteProcessor } from './delete-processor.ts';
+import { instrumented, type JobMetrics } from './instrumented.ts';
 
 export interface WorkerOptions {
   uploader: VersionUploader;
   connection: QueueConnectionOptions;
   logger: Logger;
+  /** jobs completed, failed and their durations, by queue */
+  metrics: JobMetrics;
   /** jobs processed at once per queue in this process */
   concurrency: number;
   /** seconds an idle consumer waits before polling (low on embedded PGlite, which has no NOTIFY) */
@@ -20,10 +23,10 @@ export interface WorkerOptions {
  * out: nothing is local to one of them. `close()` lets in-flight jobs finish, and is safe twice.
  */
 export function startWorkers(options: WorkerOptions): { close(): Promise<void> } {
-  const { uploader, connection, logger, concurrency, drainDelay } = options;
+  const { uploader, connection, logger, metrics, concurrency, drainDelay } = options;
   const consumers = [
-    createConsumer(UPLOAD_QUEUE, uploadProcessor(uploader, logger), connection, { concurrency, drainDelay }),
-    createConsumer(DELETE_QUEUE, deleteProcessor(uploader, logger), connection, { concurrency, drainDelay }),
+    createConsumer(UPLOAD_QUEUE, instrumented(UPLOAD_QUEUE, uploadProcessor(uploader, logger), metrics), connection, { concurrency, drainDelay }),
+    createConsumer(DELETE_QUEUE, instrumented(DELETE_QUEUE, deleteProcessor(uploader, logger), metrics), connection, { concurrency, drainDelay }),
   ];
   for (const { worker } of consumers) {
     worker.on('error', (err) => logger.error({ err, queue: worker.name }, 'worker error'));

@@ -12,4 +12,6 @@ export { POSTGRES_QUEUE_SCHEMA, type QueueConnectionOptions } from './connection
 export { JobProducer, type JobDefaults } from './producer.ts';
 export { createConsumer, type ConsumerOptions } from './consumer.ts';
 export type { JobView } from './job-view.ts';
-export type { Job } from 'bullmq';
+export { QueueAdmin, JOB_STATES, type JobState, type AdminJobView } from './queue-admin.ts';
+export { JobStateError } from './job-state-error.ts';
+export type { Job, Queue } from 'bullmq';

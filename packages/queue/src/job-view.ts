@@ -14,11 +14,12 @@ export interface JobView {
   finished_at: string | null;
 }
 
-export async function toJobView(job: Job): Promise<JobView> {
+/** `state` when the caller knows it already (a listing by state), saving a round trip. */
+export async function toJobView(job: Job, state?: string): Promise<JobView> {
   return {
     id: job.id ?? '',
     queue: job.queueName,
-    state: await job.getState(),
+    state: state ?? (await job.getState()),
     progress: isByteProgress(job.progress) ? job.progress : null,
     attempts: job.attemptsMade,
     max_attempts: job.opts.attempts ?? 1,

@@ -53,6 +53,11 @@ export class JobProducer {
     return job ? toJobView(job) : null;
   }
 
+  /** Proves the queue backend answers (one cheap read); throws its error when it does not. */
+  async check(): Promise<void> {
+    await this.queues[UPLOAD_QUEUE].getJobCounts('waiting');
+  }
+
   queue(name: QueueName): Queue {
     return this.queues[name];
   }

@@ -10,3 +10,4 @@ export { createS3Client } from './s3/create-s3-client.ts';
 export { mapS3Error, type S3ErrorContext } from './s3/map-s3-error.ts';
 export { S3BlobStore, type IncompleteUpload } from './s3/s3-blob-store.ts';
 export type { S3BlobStoreOptions } from './s3/s3-options.ts';
+export type { S3Call, S3CallObserver } from './s3/observe-s3-calls.ts';

@@ -1,4 +1,5 @@
 import { createApp, serveApi } from '@ctxvault/api';
+import { ALL_QUEUES } from '@ctxvault/queue';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../logger.ts';
 
@@ -8,7 +9,13 @@ export async function serveRuntime(runtime: Runtime, logger: Logger) {
     service: runtime.service,
     logger,
     maxBodyBytes: runtime.config.limits.max_body_bytes,
-    checkReady: runtime.checkReady,
+    readiness: runtime.readiness,
+    metrics: runtime.metrics,
+    admin: {
+      token: runtime.config.admin.token,
+      jobs: runtime.queueAdmin,
+      queues: ALL_QUEUES.map((name) => runtime.jobs.queue(name)),
+    },
   });
   return serveApi(app, runtime.config.server.host, runtime.config.server.port);
 }
