@@ -41,7 +41,7 @@ export function openApiDocument(): JsonSchema {
     info: {
       title: 'ctxvault',
       version: '1',
-      description: 'Stores the context windows of LLM agents: metadata in PostgreSQL, bodies in S3 or on disk. Errors are `{error:{code, message, details}}`.',
+      description: 'Stores the context windows of LLM agents: metadata in PostgreSQL, bodies in S3 or on disk. Errors answer {error:{code, message, details}}.',
     },
     servers: [{ url: '/' }],
     components: {
