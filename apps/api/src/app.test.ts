@@ -40,7 +40,7 @@ describe('the admin credential', () => {
         const res = await app.request(path, { headers: authorization ? { authorization } : {} });
         expect(res.status, `${path} with ${authorization}`).toBe(401);
         expect(res.headers.get('www-authenticate')).toBe('Basic realm="ctxvault admin", charset="UTF-8"');
-        expect((await res.json()).error.code).toBe('unauthorized');
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
       }
     }
   });
@@ -96,7 +96,7 @@ describe('/api/v1/openapi.json', () => {
   const app = createApp(deps());
 
   it('is OpenAPI 3.1 with the request schemas the routes validate with', async () => {
-    const doc = await (await app.request('/api/v1/openapi.json')).json();
+    const doc: any = await (await app.request('/api/v1/openapi.json')).json();
     expect(doc.openapi).toBe('3.1.0');
     const { $schema: _, ...expected } = z.toJSONSchema(createContextSchema, { io: 'input' }) as Record<string, unknown>;
     const createContext = doc.components.schemas.CreateContext;
@@ -116,7 +116,7 @@ describe('/api/v1/openapi.json', () => {
   });
 
   it('describes every route the API serves', async () => {
-    const doc = await (await app.request('/api/v1/openapi.json')).json();
+    const doc: any = await (await app.request('/api/v1/openapi.json')).json();
     const shape = (path: string) => path.replace(/:\w+|\{\w+\}/g, '{}');
     const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${shape(path)}`)));
     const served = app.routes

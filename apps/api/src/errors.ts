@@ -20,7 +20,7 @@ export interface DependencyFailure {
 }
 
 /** How a browser is asked for the admin credential (the token is the password; any user name). */
-export const ADMIN_CHALLENGE = 'Basic realm="ctxvault admin", charset="UTF-8"';
+const ADMIN_CHALLENGE = 'Basic realm="ctxvault admin", charset="UTF-8"';
 
 /** The one place where failures become HTTP answers: `{error:{code, message, details}}`. */
 export function toErrorResponse(err: unknown, c: Context, logger: Logger): Response {

@@ -1,4 +1,3 @@
-import { Hono } from 'hono';
 import type { Config } from '@ctxvault/config';
 import { metricsRoutes, serveApi } from '@ctxvault/api';
 import { startWorkers } from '@ctxvault/worker';
@@ -13,7 +12,7 @@ export async function runWorker(config: Config): Promise<void> {
   const workers = startWorkers(workerOptions(runtime, logger));
   const steps: ShutdownStep[] = [];
   if (config.metrics.worker_port > 0) {
-    const server = await serveApi(new Hono().route('/', metricsRoutes(runtime)), config.server.host, config.metrics.worker_port);
+    const server = await serveApi(metricsRoutes(runtime), config.server.host, config.metrics.worker_port);
     logger.info({ url: `${server.url}/metrics` }, 'worker metrics listening');
     steps.push({ name: 'metrics server', run: () => server.close(), timeoutMs: 5_000 });
   }
