@@ -8,6 +8,8 @@ import { startDeployment, type Deployment } from '../helpers/deployment.ts';
 import { freePort } from '../helpers/processes.ts';
 import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { sample } from '../helpers/prometheus.ts';
+import { contextSchema, statusViewSchema } from '@ctxvault/core';
+import { adminJobViewSchema } from '@ctxvault/queue';
 
 const TOKEN = 'ops-token-4f1c9a';
 const SECRET = 'secret-key-9d27e1b0';
@@ -73,6 +75,7 @@ describe('admin API', () => {
     const failed = await api(app.url, '/api/v1/admin/queues/context-upload/jobs?state=failed', { headers: admin });
     expect(failed.status).toBe(200);
     expect(failed.json.jobs.map((job: any) => job.context_id).sort()).toEqual(Object.values(ids).sort());
+    for (const job of failed.json.jobs) adminJobViewSchema.parse(job); // as the OpenAPI document describes it
     const a = failed.json.jobs.find((job: any) => job.context_id === ids.a);
     expect(a).toMatchObject({ id: uploadJob(ids.a), state: 'failed', version: 1, request_id: 'req-ops-a', attempts: 1 });
     expect(a.failed_reason).toContain(`bucket "${bucket.name}" does not exist`);
@@ -102,8 +105,11 @@ describe('admin API', () => {
     const all = await api(app.url, '/api/v1/admin/queues/context-upload/retry-failed', { method: 'POST', headers: admin });
     expect(all.json).toEqual({ queue: 'context-upload', retried: 1 });
     await expect.poll(async () => (await api(app.url, `/api/v1/contexts/${ids.b}/status`)).json.status, { timeout: 20_000 }).toBe('stored');
+    statusViewSchema.parse((await api(app.url, `/api/v1/contexts/${ids.b}/status`)).json);
     // read it back, so bytes are downloaded from S3
-    expect((await api(app.url, `/api/v1/contexts/${ids.b}`)).status).toBe(200);
+    const read = await api(app.url, `/api/v1/contexts/${ids.b}`);
+    expect(read.status).toBe(200);
+    contextSchema.parse(read.json);
   });
 });
 

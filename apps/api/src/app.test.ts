@@ -115,6 +115,17 @@ describe('/api/v1/openapi.json', () => {
     ]);
   });
 
+  it('describes the answers, and every reference resolves to a component', async () => {
+    const doc: any = await (await app.request('/api/v1/openapi.json')).json();
+    expect(doc.paths['/api/v1/contexts/{id}'].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Context' });
+    expect(doc.paths['/api/v1/contexts'].post.responses['400'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
+    expect(doc.components.schemas.Context.properties.content.items).toEqual({ $ref: '#/components/schemas/ContextItem' });
+    expect(doc.components.schemas.AdminJob.required).toEqual(expect.arrayContaining(['context_id', 'failed_reason', 'request_id']));
+    const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
+    expect(refs.length).toBeGreaterThan(20);
+    for (const ref of new Set(refs)) expect(doc.components.schemas[ref.split('/').pop()!.replace('"', '')], ref).toBeDefined();
+  });
+
   it('describes every route the API serves', async () => {
     const doc: any = await (await app.request('/api/v1/openapi.json')).json();
     const shape = (path: string) => path.replace(/:\w+|\{\w+\}/g, '{}');

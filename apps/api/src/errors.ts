@@ -1,12 +1,15 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
 import { CtxvaultError, CorruptDocumentError, type Logger } from '@ctxvault/core';
 import { JobStateError } from '@ctxvault/queue';
 import { BlobStoreError, type BlobStoreErrorCode } from '@ctxvault/storage';
 
-interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
-}
+/** Every error answer. */
+export const errorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+type ErrorBody = z.infer<typeof errorBodySchema>;
 
 export type Dependency = 'database' | 'queue' | 'blob_store';
 

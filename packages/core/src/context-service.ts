@@ -7,7 +7,7 @@ import type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } fr
 import { BodyReader } from './body-reader.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
 import { CorruptDocumentError, readItems, contentSection, openingLine, type DocumentEnvelope } from './document.ts';
-import { envelopeOf, toContextView, type ContextView } from './views.ts';
+import { envelopeOf, toContextView, type ContextView, type SearchResult, type StatusView } from './views.ts';
 import { NotFoundError, PreconditionFailedError, VersionConflictError } from './errors/index.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
@@ -29,22 +29,6 @@ export interface ReadResult {
   context: ContextView;
   /** The full response document: the view's fields plus `content`, streamed. */
   body: Readable | AsyncIterable<Buffer>;
-}
-
-export interface StatusView {
-  id: string;
-  version: number;
-  status: string;
-  last_error: string | null;
-  job: JobView | null;
-}
-
-export interface SearchResult {
-  id: string;
-  version: number;
-  query: string;
-  matches: { index: number; item: ContextItem }[];
-  truncated: boolean;
 }
 
 /** Appends re-read the current body; if a worker moves it meanwhile, the append starts over. */

@@ -1,6 +1,7 @@
 import type { Job, Queue } from 'bullmq';
+import { z } from 'zod';
 import { ALL_QUEUES, type QueueName } from './names.ts';
-import { toJobView, type JobView } from './job-view.ts';
+import { jobViewSchema, toJobView } from './job-view.ts';
 import { JobStateError } from './job-state-error.ts';
 
 /** The states a job can be listed by. */
@@ -8,11 +9,12 @@ export const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiti
 export type JobState = (typeof JOB_STATES)[number];
 
 /** A job as the admin API lists it: its view plus what it is about and who caused it. */
-export interface AdminJobView extends JobView {
-  context_id: string | null;
-  version: number | null;
-  request_id: string | null;
-}
+export const adminJobViewSchema = jobViewSchema.extend({
+  context_id: z.string().nullable(),
+  version: z.number().int().nullable(),
+  request_id: z.string().nullable(),
+});
+export type AdminJobView = z.infer<typeof adminJobViewSchema>;
 
 /** What operators do with jobs: look at them by state, retry, remove; the dashboard does the same. */
 export class QueueAdmin {

@@ -15,6 +15,7 @@ export const DOCS_PAGE = `<!doctype html>
   h1 { margin: 0 0 .25rem; } .intro { color: #555; margin: 0 0 1.5rem; }
   h2 { margin: 2rem 0 .5rem; text-transform: capitalize; }
   details.op { background: #fff; border: 1px solid #d9dde5; border-radius: 6px; margin: .4rem 0; }
+  details details > summary { cursor: pointer; color: #2f5fb3; font-family: monospace; }
   details.op > summary { cursor: pointer; padding: .6rem .8rem; display: flex; gap: .8rem; align-items: center; }
   .method { font: 600 .8rem monospace; text-transform: uppercase; color: #fff; border-radius: 4px; padding: .2rem .5rem; min-width: 3.5rem; text-align: center; }
   .get { background: #2f7bd8; } .post { background: #1f9d55; } .put { background: #c98000; } .delete { background: #cc3b3b; }
@@ -60,7 +61,12 @@ function operationView(doc, path, method, op) {
     bodyInput = el('textarea', { 'aria-label': 'request body' }, '{}');
     body.append(bodyInput);
   }
-  const responses = el('table', {}, ...Object.entries(op.responses).map(([status, r]) => el('tr', {}, el('td', {}, status), el('td', {}, r.description))));
+  const schemaOf = (r) => {
+    const ref = r.content && r.content['application/json'].schema;
+    if (!ref) return '';
+    return el('details', {}, el('summary', {}, ref.$ref.split('/').pop()), el('pre', {}, JSON.stringify(resolve(doc, ref), null, 2)));
+  };
+  const responses = el('table', {}, ...Object.entries(op.responses).map(([status, r]) => el('tr', {}, el('td', {}, status), el('td', {}, r.description, schemaOf(r)))));
   body.append(el('p', {}, 'Responses'), responses);
   const out = el('pre', {}, '');
   const send = el('button', { type: 'button' }, 'Send');

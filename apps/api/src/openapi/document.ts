@@ -1,41 +1,16 @@
 import { z } from 'zod';
-import {
-  adminJobsQuerySchema,
-  appendItemsSchema,
-  contextIdSchema,
-  contextItemSchema,
-  createContextSchema,
-  jobIdSchema,
-  listQuerySchema,
-  queueNameSchema,
-  replaceContextSchema,
-  searchSchema,
-} from '@ctxvault/core';
-import { operations, type Operation } from './operations.ts';
+import { adminJobsQuerySchema, contextIdSchema, jobIdSchema, listQuerySchema, queueNameSchema } from '@ctxvault/core';
+import { componentSchemas, withoutRootKeywords } from './components.ts';
+import { operations, type Answer, type Operation } from './operations.ts';
 
 type JsonSchema = Record<string, unknown>;
 
-/** The request schemas the routes validate with, named as components. */
-const components = {
-  ContextItem: contextItemSchema,
-  CreateContext: createContextSchema,
-  ReplaceContext: replaceContextSchema,
-  AppendItems: appendItemsSchema,
-  Search: searchSchema,
-} as const;
-export type ComponentName = keyof typeof components;
+/** Path parameters by name, and query strings by operation: the schemas the routes validate with. */
+const pathParameters: Record<string, z.ZodType> = { id: contextIdSchema, job_id: jobIdSchema, queue: queueNameSchema };
+export const querySchemas = { list: listQuerySchema, adminJobs: adminJobsQuerySchema } as const;
 
-/** Path and query parameters, by the name they have in the paths. */
-const parameterSchemas = { id: contextIdSchema, job_id: jobIdSchema, queue: queueNameSchema } as const;
-export type PathParameter = keyof typeof parameterSchemas;
-const querySchemas = { list: listQuerySchema, adminJobs: adminJobsQuerySchema } as const;
-export type QueryName = keyof typeof querySchemas;
-
-/** The OpenAPI 3.1 description of the HTTP API, generated from the zod schemas the routes validate with. */
+/** The OpenAPI 3.1 description of the HTTP API, generated from the zod schemas of requests and answers. */
 export function openApiDocument(): JsonSchema {
-  const registry = z.registry<{ id: string }>();
-  for (const [id, schema] of Object.entries(components)) registry.add(schema, { id });
-  const { schemas } = z.toJSONSchema(registry, { io: 'input', uri: (id) => `#/components/schemas/${id}` });
   return {
     openapi: '3.1.0',
     info: {
@@ -45,7 +20,7 @@ export function openApiDocument(): JsonSchema {
     },
     servers: [{ url: '/' }],
     components: {
-      schemas: Object.fromEntries(Object.entries(schemas).map(([id, schema]) => [id, plain(schema as JsonSchema)])),
+      schemas: componentSchemas(),
       securitySchemes: {
         adminBearer: { type: 'http', scheme: 'bearer', description: 'admin.token (MCP_ADMIN_TOKEN)' },
         adminBasic: { type: 'http', scheme: 'basic', description: 'any user name, admin.token as password' },
@@ -63,7 +38,7 @@ function pathsOf(list: readonly Operation[]): JsonSchema {
         name,
         in: 'path',
         required: true,
-        schema: plain(z.toJSONSchema(parameterSchemas[name as PathParameter], { io: 'input' })),
+        schema: withoutRootKeywords(z.toJSONSchema(pathParameters[name!]!, { io: 'input' })),
       })),
       ...(op.query ? queryParameters(querySchemas[op.query]) : []),
       ...(op.ifMatch ? [{ name: 'If-Match', in: 'header', required: false, description: 'the version this write expects, e.g. "3"', schema: { type: 'string' } }] : []),
@@ -73,12 +48,22 @@ function pathsOf(list: readonly Operation[]): JsonSchema {
       summary: op.summary,
       operationId: op.id,
       ...(parameters.length > 0 && { parameters }),
-      ...(op.body && { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.body}` } } } } }),
-      responses: Object.fromEntries(Object.entries(op.responses).map(([status, description]) => [status, { description }])),
+      ...(op.body && { requestBody: { required: true, content: { 'application/json': { schema: ref(op.body) } } } }),
+      responses: Object.fromEntries(Object.entries(op.responses).map(([status, answer]) => [status, response(status, answer)])),
       ...(op.tag === 'admin' && { security: [{ adminBearer: [] }, { adminBasic: [] }] }),
     };
   }
   return paths;
+}
+
+/** An answer with its body's schema; error statuses carry the error body. */
+function response(status: string, answer: Answer): JsonSchema {
+  const { description, schema } = typeof answer === 'string' ? { description: answer, schema: Number(status) >= 400 ? ('Error' as const) : undefined } : answer;
+  return { description, ...(schema && { content: { 'application/json': { schema: ref(schema) } } }) };
+}
+
+function ref(name: string): JsonSchema {
+  return { $ref: `#/components/schemas/${name}` };
 }
 
 function queryParameters(schema: z.ZodObject): JsonSchema[] {
@@ -89,10 +74,4 @@ function queryParameters(schema: z.ZodObject): JsonSchema[] {
     required: json.required?.includes(name) ?? false,
     schema: property,
   }));
-}
-
-/** A JSON Schema without the keywords that only make sense at a document's root. */
-function plain(schema: JsonSchema): JsonSchema {
-  const { $schema: _schema, $id: _id, ...rest } = schema;
-  return rest;
 }

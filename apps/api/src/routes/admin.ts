@@ -1,7 +1,14 @@
 import { Hono, type Context } from 'hono';
+import { z } from 'zod';
 import { adminJobsQuerySchema, jobIdSchema, NotFoundError, queueNameSchema } from '@ctxvault/core';
+import { adminJobViewSchema, JOB_STATES } from '@ctxvault/queue';
 import type { AdminDeps, ApiEnv } from '../env.ts';
 import { parseWith } from '../json-body.ts';
+
+/** The answers of the admin API, as the OpenAPI document describes them. */
+export const queueCountsSchema = z.object({ queues: z.record(queueNameSchema, z.record(z.enum(JOB_STATES), z.number().int())) });
+export const adminJobListSchema = z.object({ queue: queueNameSchema, state: z.enum(JOB_STATES), jobs: z.array(adminJobViewSchema) });
+export const retriedSchema = z.object({ queue: queueNameSchema, retried: z.number().int() });
 
 /** `/api/v1/admin`: jobs by state with their contexts and reasons; retry, retry all failed, remove. */
 export function adminRoutes({ jobs }: Pick<AdminDeps, 'jobs'>) {
@@ -13,15 +20,19 @@ export function adminRoutes({ jobs }: Pick<AdminDeps, 'jobs'>) {
   };
 
   return new Hono<ApiEnv>()
-    .get('/queues', async (c) => c.json({ queues: await jobs.counts() }))
+    .get('/queues', async (c) => c.json({ queues: await jobs.counts() } satisfies z.infer<typeof queueCountsSchema>))
     .get('/queues/:queue/jobs', async (c) => {
       const queue = queueOf(c);
       const query = parseWith(adminJobsQuerySchema, c.req.query(), 'query');
-      return c.json({ queue, state: query.state, jobs: await jobs.list(queue, query.state, query.offset, query.limit) });
+      const jobList = await jobs.list(queue, query.state, query.offset, query.limit);
+      return c.json({ queue, state: query.state, jobs: jobList } satisfies z.infer<typeof adminJobListSchema>);
     })
     .get('/queues/:queue/jobs/:id', async (c) => c.json(found(await jobs.get(queueOf(c), jobOf(c)), c)))
     .post('/queues/:queue/jobs/:id/retry', async (c) => c.json(found(await jobs.retry(queueOf(c), jobOf(c)), c), 202))
-    .post('/queues/:queue/retry-failed', async (c) => c.json({ queue: queueOf(c), retried: await jobs.retryFailed(queueOf(c)) }, 202))
+    .post('/queues/:queue/retry-failed', async (c) => {
+      const queue = queueOf(c);
+      return c.json({ queue, retried: await jobs.retryFailed(queue) } satisfies z.infer<typeof retriedSchema>, 202);
+    })
     .delete('/queues/:queue/jobs/:id', async (c) => {
       found(await jobs.remove(queueOf(c), jobOf(c)), c);
       return c.body(null, 204);
