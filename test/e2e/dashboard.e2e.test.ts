@@ -85,7 +85,7 @@ it('serves an interactive API reference at /docs that sends requests', async () 
   await page.goto(`${app.url}/docs`);
   await page.getByRole('heading', { name: 'contexts' }).waitFor();
   const create = page.locator('details#createContext');
-  await create.locator('summary').click();
+  await create.locator(':scope > summary').click();
   await create.getByRole('textbox', { name: 'request body' }).fill(JSON.stringify({ agent_id: 'from-docs', content: [{ role: 'user', content: 'hi' }] }));
   await create.getByRole('button', { name: 'Send' }).click();
   await expect.poll(() => create.locator('pre').last().textContent()).toMatch(/^201 /);
