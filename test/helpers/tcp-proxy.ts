@@ -1,28 +1,30 @@
-// A TCP proxy on a free local port in front of a real service, which a test can stop and start to
-// take that service away from the processes under test and give it back.
+// A TCP proxy in front of a real service, so a test can make the service unreachable (refuse and
+// cut connections) and reachable again without losing its state.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export interface TcpProxy {
   port: number;
-  /** closes the listener and cuts every connection: the service looks down */
+  url(scheme: string, path?: string): string;
+  /** refuse new connections and cut the open ones */
   stop(): Promise<void>;
-  /** listens again on the same port */
+  /** accept connections again, on the same port */
   start(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
-  let server: Server | undefined;
+  let server: Server | null = null;
   let port = 0;
+
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       server = createServer((client) => {
         const upstream = connect(targetPort, targetHost);
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('close', () => sockets.delete(socket));
-          socket.on('error', () => {
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.once('close', () => sockets.delete(s));
+          s.on('error', () => {
             client.destroy();
             upstream.destroy();
           });
@@ -35,12 +37,22 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         resolve();
       });
     });
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      if (!server?.listening) return resolve();
-      server.close(() => resolve());
-    });
+
+  const stop = async () => {
+    const closing = server;
+    server = null;
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => (closing ? closing.close(() => resolve()) : resolve()));
+  };
+
   await listen();
-  return { port, stop, start: listen, close: stop };
+  return {
+    get port() {
+      return port;
+    },
+    url: (scheme, path = '') => `${scheme}://127.0.0.1:${port}${path}`,
+    stop,
+    start: () => (server ? Promise.resolve() : listen()),
+    close: stop,
+  };
 }

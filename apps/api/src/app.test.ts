@@ -13,6 +13,7 @@ function deps(overrides: Partial<ApiDeps> = {}): ApiDeps {
     service: { job: async (id: string) => Promise.reject(new NotFoundError(`no job ${id}`)) } as unknown as ContextService,
     logger: { info: vi.fn(), warn: vi.fn(), error: vi.fn(), debug: vi.fn() },
     maxBodyBytes: 1024,
+    maxContextBytes: 4096,
     readiness: { database: async () => {}, queue: async () => {}, blob_store: async () => {} },
     metrics: createMetrics(),
     admin: { token: TOKEN, jobs: { counts: async () => ({ 'context-upload': { failed: 2 } }) } as unknown as QueueAdmin, queues: [] },

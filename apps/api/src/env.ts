@@ -28,6 +28,8 @@ export interface ApiDeps {
   logger: Logger;
   /** largest JSON body accepted, in bytes */
   maxBodyBytes: number;
+  /** largest context accepted as an NDJSON stream, in bytes (decoded) */
+  maxContextBytes: number;
   /** what /readyz checks: each throws its dependency's error when that one is not usable */
   readiness: Record<Dependency, () => Promise<void>>;
   metrics: Metrics;

@@ -70,6 +70,8 @@ export function describeFailure(dependency: Dependency, err: unknown): Dependenc
 
 function json(c: Context, status: number, code: string, message: string, details?: unknown): Response {
   const body: ErrorBody = { error: { code, message, ...(details !== undefined && { details }) } };
+  // an early answer may leave part of the request body unread: the connection must not be reused
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') c.header('Connection', 'close');
   return c.json(body, status as 400);
 }
 

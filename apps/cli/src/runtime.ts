@@ -1,5 +1,5 @@
 import type { Config } from '@ctxvault/config';
-import { ContextService, VersionUploader, type StorageSettings } from '@ctxvault/core';
+import { ContextService, LifecycleService, VersionUploader, type StorageSettings } from '@ctxvault/core';
 import { ContextRepository, StagingRepository, createOrm, migrate, type MikroORM } from '@ctxvault/db';
 import { JobProducer, QueueAdmin, type QueueConnectionOptions } from '@ctxvault/queue';
 import { createBlobStore, type BlobStore } from '@ctxvault/storage';
@@ -20,6 +20,7 @@ export interface Runtime {
   metrics: Metrics;
   service: ContextService;
   uploader: VersionUploader;
+  lifecycle: LifecycleService;
   embedded: boolean;
   /** what /readyz checks, one dependency each */
   readiness: { database(): Promise<void>; queue(): Promise<void>; blob_store(): Promise<void> };
@@ -112,9 +113,27 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       provider: config.storage.context_storage.provider,
       pathPrefix: config.storage.context_storage.s3_path_prefix,
       inlineThreshold: config.storage.inline_threshold,
+      codec: config.storage.compression === 'none' ? 'identity' : config.storage.compression,
+      codecLevel: config.storage.compression_level || undefined,
     };
     const contexts = new ContextRepository(orm);
     const deps = { contexts, staging, blobs, jobs, settings, logger };
+    const uploader = new VersionUploader(deps);
+    const lifecycle = new LifecycleService({
+      contexts,
+      staging,
+      blobs,
+      uploader,
+      logger,
+      settings: {
+        pathPrefix: settings.pathPrefix,
+        keepVersions: config.lifecycle.keep_versions,
+        objectGraceMs: config.lifecycle.object_grace,
+        multipartGraceMs: config.lifecycle.multipart_grace,
+        stagingGraceMs: config.lifecycle.staging_grace,
+        pendingGraceMs: config.lifecycle.pending_grace,
+      },
+    });
 
     return {
       config,
@@ -125,7 +144,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       connection,
       metrics,
       service: new ContextService(deps),
-      uploader: new VersionUploader(deps),
+      uploader,
+      lifecycle,
       embedded,
       readiness: {
         database: async () => {

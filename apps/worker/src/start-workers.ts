@@ -1,11 +1,17 @@
-import type { Logger, VersionUploader } from '@ctxvault/core';
-import { createConsumer, DELETE_QUEUE, UPLOAD_QUEUE, type QueueConnectionOptions } from '@ctxvault/queue';
+import type { LifecycleService, Logger, VersionUploader } from '@ctxvault/core';
+import { createConsumer, DELETE_QUEUE, LIFECYCLE_QUEUE, UPLOAD_QUEUE, type JobProducer, type QueueConnectionOptions } from '@ctxvault/queue';
 import { uploadProcessor } from './upload-processor.ts';
 import { deleteProcessor } from './delete-processor.ts';
+import { lifecycleProcessor } from './lifecycle-processor.ts';
 import { instrumented, type JobMetrics } from './instrumented.ts';
 
 export interface WorkerOptions {
   uploader: VersionUploader;
+  lifecycle: LifecycleService;
+  /** schedules the lifecycle job */
+  jobs: Pick<JobProducer, 'scheduleLifecycle'>;
+  /** how often the lifecycle job runs */
+  lifecycleEveryMs: number;
   connection: QueueConnectionOptions;
   logger: Logger;
   /** jobs completed, failed and their durations, by queue */
@@ -14,8 +20,15 @@ export interface WorkerOptions {
   concurrency: number;
   /** seconds an idle consumer waits before polling (low on embedded PGlite, which has no NOTIFY) */
   drainDelay?: number;
-  /** how often to look for pending work whose job was lost; 0 turns it off */
+  /** ms before the jobs of a worker that died go to another */
+  lockDuration?: number;
+  /**
+   * How often this process looks for pending work whose job was lost and re-asserts the lifecycle
+   * schedule: Postgres-driven, so it works even after Redis forgot everything. 0 turns it off.
+   */
   reconcileEveryMs: number;
+  /** pending rows untouched this long count as lost */
+  pendingGraceMs: number;
 }
 
 /**
@@ -23,10 +36,12 @@ export interface WorkerOptions {
  * out: nothing is local to one of them. `close()` lets in-flight jobs finish, and is safe twice.
  */
 export function startWorkers(options: WorkerOptions): { close(): Promise<void> } {
-  const { uploader, connection, logger, metrics, concurrency, drainDelay } = options;
+  const { uploader, connection, logger, metrics, concurrency, drainDelay, lockDuration } = options;
+  const settings = { concurrency, drainDelay, lockDuration };
   const consumers = [
-    createConsumer(UPLOAD_QUEUE, instrumented(UPLOAD_QUEUE, uploadProcessor(uploader, logger), metrics), connection, { concurrency, drainDelay }),
-    createConsumer(DELETE_QUEUE, instrumented(DELETE_QUEUE, deleteProcessor(uploader, logger), metrics), connection, { concurrency, drainDelay }),
+    createConsumer(UPLOAD_QUEUE, instrumented(UPLOAD_QUEUE, uploadProcessor(uploader, logger), metrics), connection, settings),
+    createConsumer(DELETE_QUEUE, instrumented(DELETE_QUEUE, deleteProcessor(uploader, logger), metrics), connection, settings),
+    createConsumer(LIFECYCLE_QUEUE, instrumented(LIFECYCLE_QUEUE, lifecycleProcessor(options.lifecycle), metrics), connection, { ...settings, concurrency: 1 }),
   ];
   for (const { worker } of consumers) {
     worker.on('error', (err) => logger.error({ err, queue: worker.name }, 'worker error'));
@@ -37,7 +52,8 @@ export function startWorkers(options: WorkerOptions): { close(): Promise<void> }
     if (reconciling) return;
     reconciling = true;
     try {
-      const found = await uploader.reconcile(options.reconcileEveryMs);
+      await options.jobs.scheduleLifecycle(options.lifecycleEveryMs);
+      const found = await uploader.reconcile(options.pendingGraceMs);
       if (found.uploads || found.deletes) logger.info(found, 'reconciler re-enqueued work whose job was missing');
     } catch (err) {
       logger.warn({ err }, 'reconcile pass failed; will try again');
@@ -47,6 +63,7 @@ export function startWorkers(options: WorkerOptions): { close(): Promise<void> }
   };
   const timer = options.reconcileEveryMs > 0 ? setInterval(reconcile, options.reconcileEveryMs) : undefined;
   timer?.unref();
+  void reconcile();
 
   let closing: Promise<void> | undefined;
   return {

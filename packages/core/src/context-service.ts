@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { newContextId, type ContextRow, type NewContextRow } from '@ctxvault/db';
 import { uploadJobId, type JobView } from '@ctxvault/queue';
 import type { BlobStore } from '@ctxvault/storage';
-import type { ContextItem, AppendItemsInput, CreateContextInput, ListQuery, ReplaceContextInput, SearchInput } from './schemas.ts';
+import { expiryOf, type ContextItem, type AppendItemsInput, type CreateContextStream, type ListQuery, type ReplaceContextInput, type SearchInput } from './schemas.ts';
 import type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
 import { BodyReader } from './body-reader.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
@@ -31,8 +31,13 @@ export interface ReadResult {
   body: Readable | AsyncIterable<Buffer>;
 }
 
-/** Appends re-read the current body; if a worker moves it meanwhile, the append starts over. */
-const APPEND_ATTEMPTS = 3;
+/**
+ * Appends are optimistic: read the current version, write the next, commit if nobody else did.
+ * When another write wins, the append starts over (with jittered backoff) up to this many times.
+ */
+const APPEND_ATTEMPTS = 10;
+const APPEND_BACKOFF_MS = 20;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Everything the API does with contexts. The API validates input; this class owns behaviour. */
 export class ContextService {
@@ -44,7 +49,15 @@ export class ContextService {
     this.writer = new VersionWriter(deps.staging, deps.settings);
   }
 
-  async create(tenantId: string, input: CreateContextInput, requestId?: string): Promise<WriteResult> {
+  /**
+   * Creates a context. With an `idempotencyKey`, a repeated create (a client retrying after a lost
+   * answer, or two racing) returns the context the first one made, never a second one.
+   */
+  async create(tenantId: string, input: CreateContextStream, requestId?: string, idempotencyKey?: string): Promise<WriteResult> {
+    if (idempotencyKey) {
+      const earlier = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
+      if (earlier) return replayOf(earlier);
+    }
     const now = new Date();
     const envelope: DocumentEnvelope = {
       id: newContextId(),
@@ -57,7 +70,7 @@ export class ContextService {
       metadata: input.metadata,
       max_tokens: input.max_tokens ?? null,
       created_at: now.toISOString(),
-      expires_at: input.expires_at ?? null,
+      expires_at: expiryOf(input, now) ?? null,
     };
     const written = await this.writer.write(envelope, input.content);
     const row: NewContextRow = {
@@ -66,11 +79,17 @@ export class ContextService {
       created_at: now,
       updated_at: now,
       deleted_at: null,
+      idempotency_key: idempotencyKey ?? null,
     };
     try {
       await this.deps.contexts.insert(row);
     } catch (err) {
       if (!written.inlineBody) await this.deps.staging.remove(envelope.id, envelope.version).catch(() => {});
+      if (idempotencyKey && isUniqueViolation(err)) {
+        // a concurrent create with the same key won the race: answer with its context
+        const winner = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
+        if (winner) return replayOf(winner);
+      }
       throw err;
     }
     return this.afterWrite(row, requestId);
@@ -109,6 +128,7 @@ export class ContextService {
   ): Promise<WriteResult> {
     const current = await this.live(tenantId, id);
     checkPrecondition(current, expectedVersion);
+    const expiresAt = expiryOf(input, new Date());
     const envelope: DocumentEnvelope = {
       ...envelopeOf(current),
       version: current.version + 1,
@@ -116,7 +136,7 @@ export class ContextService {
       ...(input.name !== undefined && { name: input.name }),
       ...(input.metadata !== undefined && { metadata: input.metadata }),
       ...(input.max_tokens !== undefined && { max_tokens: input.max_tokens }),
-      ...(input.expires_at !== undefined && { expires_at: input.expires_at }),
+      ...(expiresAt !== undefined && { expires_at: expiresAt }),
     };
     const written = await this.writer.write(envelope, input.content);
     return this.commitVersion(current, envelope, written, requestId);
@@ -133,19 +153,24 @@ export class ContextService {
       const current = await this.live(tenantId, id);
       checkPrecondition(current, expectedVersion);
       const envelope: DocumentEnvelope = { ...envelopeOf(current), version: current.version + 1 };
-      const previous = await this.reader.open(current);
-      async function* items(): AsyncGenerator<ContextItem> {
-        yield* readItems(previous);
-        yield* input.items;
-      }
       try {
+        const previous = await this.reader.open(current);
+        async function* items(): AsyncGenerator<ContextItem> {
+          yield* readItems(previous);
+          yield* input.items;
+        }
         const written = await this.writer.write(envelope, items());
         return await this.commitVersion(current, envelope, written, requestId);
       } catch (err) {
-        // the body we read was moved (staging → blob store) or replaced under us: read again
-        const retryable = err instanceof CorruptDocumentError || err instanceof VersionConflictError;
-        if (!retryable || attempt >= APPEND_ATTEMPTS || expectedVersion !== undefined) throw err;
+        // another write moved the context on between our read and our commit: read it again
+        const raced = err instanceof CorruptDocumentError || err instanceof VersionConflictError;
+        // streamed items were consumed by this attempt: only an array can be appended again
+        if (!raced || expectedVersion !== undefined || !Array.isArray(input.items)) throw err;
+        if (attempt >= APPEND_ATTEMPTS) {
+          throw new VersionConflictError(`context ${id} is being written by others too often to append now; retry`);
+        }
         this.deps.logger.debug({ id, attempt, err }, 'append raced another write; retrying');
+        await sleep(Math.random() * APPEND_BACKOFF_MS * attempt);
       }
     }
   }
@@ -292,6 +317,18 @@ function rowFromEnvelope(envelope: DocumentEnvelope) {
     max_tokens: envelope.max_tokens,
     expires_at: envelope.expires_at ? new Date(envelope.expires_at) : null,
   };
+}
+
+/** What the first create with an Idempotency-Key answered, as its context stands now. */
+function replayOf(row: ContextRow): WriteResult {
+  if (row.status === 'pending') {
+    return { state: 'pending', id: row.id, version: row.version, job_id: row.job_id ?? uploadJobId(row.id, row.version) };
+  }
+  return { state: 'stored', context: toContextView(row) };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as Error)?.name === 'UniqueConstraintViolationException' || (err as { code?: string })?.code === '23505';
 }
 
 function checkPrecondition(row: ContextRow, expectedVersion: number | undefined): void {

@@ -1,4 +1,5 @@
 export { ContextService, type ContextServiceDeps, type WriteResult, type ReadResult } from './context-service.ts';
+export { LifecycleService, type LifecycleSettings, type LifecycleCounts } from './lifecycle-service.ts';
 export { VersionUploader, type VersionUploaderDeps, type UploadOutcome } from './version-uploader.ts';
 export * from './errors/index.ts';
 export * from './schemas.ts';
@@ -15,5 +16,5 @@ export {
   type StatusView,
   type SearchResult,
 } from './views.ts';
-export { serializeDocument, readItems, readEnvelope, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
+export { serializeDocument, readItems, readEnvelope, lines, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
 export type { ContextStore, StagingStore, JobQueue, Logger, StorageSettings } from './ports.ts';

@@ -6,6 +6,7 @@ import {
   contextSchema,
   contextViewSchema,
   createContextSchema,
+  createEnvelopeSchema,
   deletingSchema,
   pendingWriteSchema,
   replaceContextSchema,
@@ -22,6 +23,7 @@ import { readinessSchema } from '../routes/health.ts';
 export const requestSchemas = {
   ContextItem: contextItemSchema,
   CreateContext: createContextSchema,
+  CreateEnvelope: createEnvelopeSchema,
   ReplaceContext: replaceContextSchema,
   AppendItems: appendItemsSchema,
   Search: searchSchema,

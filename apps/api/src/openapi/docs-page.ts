@@ -58,6 +58,8 @@ function operationView(doc, path, method, op) {
   if (op.requestBody) {
     const schema = resolve(doc, op.requestBody.content['application/json'].schema);
     body.append(el('p', {}, 'JSON body (' + op.requestBody.content['application/json'].schema.$ref.split('/').pop() + ')'), el('pre', {}, JSON.stringify(schema, null, 2)));
+    const ndjson = op.requestBody.content['application/x-ndjson'];
+    if (ndjson) body.append(el('p', {}, 'or application/x-ndjson: ' + ndjson.schema.description));
     bodyInput = el('textarea', { 'aria-label': 'request body' }, '{}');
     body.append(bodyInput);
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { adminJobsQuerySchema, contextIdSchema, jobIdSchema, listQuerySchema, queueNameSchema } from '@ctxvault/core';
+import { adminJobsQuerySchema, contextIdSchema, idempotencyKeySchema, jobIdSchema, listQuerySchema, queueNameSchema } from '@ctxvault/core';
 import { componentSchemas, withoutRootKeywords } from './components.ts';
 import { operations, type Answer, type Operation } from './operations.ts';
 
@@ -42,18 +42,29 @@ function pathsOf(list: readonly Operation[]): JsonSchema {
       })),
       ...(op.query ? queryParameters(querySchemas[op.query]) : []),
       ...(op.ifMatch ? [{ name: 'If-Match', in: 'header', required: false, description: 'the version this write expects, e.g. "3"', schema: { type: 'string' } }] : []),
+      ...(op.idempotent
+        ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'a retry with the same key answers the first write', schema: withoutRootKeywords(z.toJSONSchema(idempotencyKeySchema)) }]
+        : []),
     ];
     (paths[op.path] ??= {})[op.method] = {
       tags: [op.tag],
       summary: op.summary,
       operationId: op.id,
       ...(parameters.length > 0 && { parameters }),
-      ...(op.body && { requestBody: { required: true, content: { 'application/json': { schema: ref(op.body) } } } }),
+      ...(op.body && { requestBody: { required: true, content: requestContent(op) } }),
       responses: Object.fromEntries(Object.entries(op.responses).map(([status, answer]) => [status, response(status, answer)])),
       ...(op.tag === 'admin' && { security: [{ adminBearer: [] }, { adminBasic: [] }] }),
     };
   }
   return paths;
+}
+
+/** JSON, and for large bodies NDJSON: validated line by line while it streams to staging. */
+function requestContent(op: Operation): JsonSchema {
+  const json = { 'application/json': { schema: ref(op.body!) } };
+  if (!op.ndjson) return json;
+  const first = op.ndjson.envelope ? `the first line is a ${op.ndjson.envelope}, then ` : '';
+  return { ...json, 'application/x-ndjson': { schema: { type: 'string', description: `${first}one ContextItem a line (up to limits.max_context_bytes)` } } };
 }
 
 /** An answer with its body's schema; error statuses carry the error body. */

@@ -13,6 +13,10 @@ export interface Operation {
   tag: 'contexts' | 'jobs' | 'admin' | 'operations';
   summary: string;
   body?: RequestSchemaName;
+  /** also accepts `application/x-ndjson`: the envelope's schema on the first line (if any), then one item a line */
+  ndjson?: { envelope?: RequestSchemaName };
+  /** takes an `Idempotency-Key` header */
+  idempotent?: boolean;
   query?: keyof typeof querySchemas;
   ifMatch?: boolean;
   responses: Record<string, Answer>;
@@ -34,6 +38,8 @@ export const operations: readonly Operation[] = [
     tag: 'contexts',
     summary: 'Create a context',
     body: 'CreateContext',
+    ndjson: { envelope: 'CreateEnvelope' },
+    idempotent: true,
     responses: { 201: written.stored, 202: written.pending, 400: 'invalid body, naming the failing fields', 413: 'over limits.max_body_bytes', 415: 'not application/json' },
   },
   {
@@ -78,6 +84,7 @@ export const operations: readonly Operation[] = [
     tag: 'contexts',
     summary: 'Append items: a new version',
     body: 'AppendItems',
+    ndjson: {},
     ifMatch: true,
     responses: { 200: written.stored, 202: written.pending, 404: 'no such context', 412: 'If-Match is not the current version' },
   },

@@ -9,6 +9,7 @@ export async function serveRuntime(runtime: Runtime, logger: Logger) {
     service: runtime.service,
     logger,
     maxBodyBytes: runtime.config.limits.max_body_bytes,
+    maxContextBytes: runtime.config.limits.max_context_bytes,
     readiness: runtime.readiness,
     metrics: runtime.metrics,
     admin: {

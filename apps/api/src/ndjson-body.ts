@@ -1,0 +1,67 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { contextItemSchema, lines, ValidationError, type ContextItem } from '@ctxvault/core';
+import { requestBytes } from './request-body.ts';
+import { parseWith } from './json-body.ts';
+
+export const NDJSON_TYPE = /^application\/x-ndjson\s*(;|$)/i;
+export const CONTEXT_LIMIT = 'limits.max_context_bytes / MCP_LIMITS_MAX_CONTEXT_BYTES';
+
+export interface NdjsonBody<E> {
+  envelope: E;
+  /** the items, parsed and validated one line at a time as the body arrives */
+  items: AsyncGenerator<ContextItem>;
+}
+
+/**
+ * Reads an `application/x-ndjson` body: with an `envelopeSchema`, the first line is the envelope
+ * (validated before anything is written); every other line is one item. A bad line throws a 400
+ * naming its line number while the body streams, so the write it feeds is abandoned whole.
+ */
+export async function readNdjson<S extends z.ZodType>(c: Context, envelopeSchema: S | null, maxBytes: number): Promise<NdjsonBody<z.output<S> | null>> {
+  const source = lines(requestBytes(c, maxBytes, CONTEXT_LIMIT))[Symbol.asyncIterator]();
+  let lineNo = 0;
+  const nextLine = async (): Promise<string | null> => {
+    for (;;) {
+      const next = await source.next().catch((err: unknown) => {
+        if (err instanceof TypeError && /encoded data was not valid/i.test(err.message)) {
+          throw new ValidationError(`line ${lineNo + 1} is not valid UTF-8`, [{ path: `line ${lineNo + 1}`, message: 'invalid UTF-8' }]);
+        }
+        throw err;
+      });
+      if (next.done) return null;
+      lineNo++;
+      if (next.value.trim() !== '') return next.value;
+    }
+  };
+  let envelope: z.output<S> | null = null;
+  if (envelopeSchema) {
+    try {
+      const first = await nextLine();
+      if (first === null) throw new ValidationError('NDJSON body is empty: line 1 must be the envelope', [{ path: 'line 1', message: 'missing envelope' }]);
+      envelope = parseWith(envelopeSchema, parseLine(first, lineNo), `line ${lineNo}`);
+    } catch (err) {
+      await source.return?.(undefined);
+      throw err;
+    }
+  }
+  async function* items(): AsyncGenerator<ContextItem> {
+    try {
+      for (let line = await nextLine(); line !== null; line = await nextLine()) {
+        yield parseWith(contextItemSchema, parseLine(line, lineNo), `line ${lineNo}`);
+      }
+    } finally {
+      // stops reading the body (and lets the rest be discarded) however the items end
+      await source.return?.(undefined);
+    }
+  }
+  return { envelope, items: items() };
+}
+
+function parseLine(line: string, lineNo: number): unknown {
+  try {
+    return JSON.parse(line);
+  } catch (err) {
+    throw new ValidationError(`line ${lineNo} is not valid JSON: ${(err as Error).message}`, [{ path: `line ${lineNo}`, message: 'invalid JSON' }]);
+  }
+}
