@@ -138,6 +138,7 @@ describe('metrics', () => {
     expect(sample(text, 'ctxvault_job_duration_seconds_count', { queue: 'context-upload', outcome: 'completed' })).toBe(2);
     expect(sample(text, 'ctxvault_blob_uploaded_bytes_total', { store: 's3' })).toBeGreaterThan(2 * 300 * 1024);
     expect(sample(text, 'ctxvault_s3_errors_total', { code: 'NoSuchBucket' })).toBeGreaterThanOrEqual(3);
+    expect(sample(text, 'ctxvault_job_duration_seconds_count', { queue: 'context-lifecycle' })).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -163,8 +164,11 @@ describe('logs', () => {
     expect(puts[0].s3.key).toMatch(/^contexts\/[0-9a-f]{2}\/.+\/1\.json$/);
     expect(puts[0].s3.bytes).toBeGreaterThan(300 * 1024);
     expect(typeof puts[0].s3.ms).toBe('number');
-    const failed = lines().find((line) => line.s3?.error === 'NoSuchBucket');
+    const failed = lines().find((line) => line.s3?.error === 'NoSuchBucket' && line.queue === 'context-upload');
     expect(failed?.request_id).toMatch(/^req-ops-/);
+    // each line carries its own call, not one of the job's earlier lines
+    const ofJob = lines().filter((line) => line.job_id === failed.job_id);
+    expect(ofJob.find((line) => line.msg === 'upload failed')?.s3).toBeUndefined();
     for (const output of [app.worker.output(), app.api.output()]) {
       expect(output).not.toContain(SECRET);
       expect(output).not.toContain(TOKEN);

@@ -15,7 +15,7 @@ export function withLogContext<T>(fields: LogFields, fn: () => T): T {
   return storage.run({ ...storage.getStore(), ...fields }, fn);
 }
 
-/** The fields of the request or job being served: a pino `mixin`. */
+/** The fields of the request or job being served: a pino `mixin` (a copy: pino merges each line's fields into it). */
 export function logContext(): LogFields {
-  return storage.getStore() ?? {};
+  return { ...storage.getStore() };
 }
