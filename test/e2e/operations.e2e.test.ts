@@ -110,6 +110,8 @@ describe('admin API', () => {
     const read = await api(app.url, `/api/v1/contexts/${ids.b}`);
     expect(read.status).toBe(200);
     contextSchema.parse(read.json);
+    // again: now from the body cache
+    expect((await api(app.url, `/api/v1/contexts/${ids.b}`)).json).toEqual(read.json);
   });
 });
 
@@ -125,8 +127,11 @@ describe('metrics', () => {
     // c's job was removed, so its staged body waits for the reconciler
     expect(sample(text, 'ctxvault_staging_bytes')).toBeGreaterThan(300 * 1024);
     expect(sample(text, 'ctxvault_blob_downloaded_bytes_total', { store: 's3' })).toBeGreaterThan(300 * 1024);
-    expect(sample(text, 'ctxvault_cache_hits_total')).toBe(0);
-    expect(sample(text, 'ctxvault_cache_misses_total')).toBe(0);
+    // b was read twice: a miss that filled the cache, then a hit
+    expect(sample(text, 'ctxvault_cache_hits_total', { tier: 'memory' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'ctxvault_cache_misses_total')).toBeGreaterThanOrEqual(1);
+    const cache = await api(app.url, '/api/v1/cache');
+    expect(sample(text, 'ctxvault_cache_misses_total')).toBe(cache.json.misses);
     expect(sample(text, 'process_cpu_seconds_total')).toBeGreaterThan(0);
   });
 

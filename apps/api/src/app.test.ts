@@ -16,7 +16,7 @@ function deps(overrides: Partial<ApiDeps> = {}): ApiDeps {
     maxContextBytes: 4096,
     readiness: { database: async () => {}, queue: async () => {}, blob_store: async () => {} },
     metrics: createMetrics(),
-    admin: { token: TOKEN, jobs: { counts: async () => ({ 'context-upload': { failed: 2 } }) } as unknown as QueueAdmin, queues: [] },
+    admin: { token: TOKEN, jobs: { counts: async () => ({ 'context-upload': { failed: 2 } }), queues: () => [] } as unknown as QueueAdmin },
     ...overrides,
   };
 }

@@ -23,13 +23,16 @@ export function createApp(deps: ApiDeps) {
   app.route('/', docsRoutes());
   app.use('/api/*', requestContext(deps));
 
-  const api = new Hono<ApiEnv>().route('/contexts', contextRoutes(deps)).route('/jobs', jobRoutes(deps));
+  const api = new Hono<ApiEnv>()
+    .route('/contexts', contextRoutes(deps))
+    .route('/jobs', jobRoutes(deps))
+    .get('/cache', (c) => c.json(deps.cacheStats?.() ?? null));
   const { admin } = deps;
   if (admin.token) {
     const auth = adminAuth(admin);
     app.use(DASHBOARD_PATH, auth);
     app.use(`${DASHBOARD_PATH}/*`, auth);
-    app.route(DASHBOARD_PATH, dashboardRoutes(admin.queues, DASHBOARD_PATH));
+    app.route(DASHBOARD_PATH, dashboardRoutes(admin.jobs.queues(), DASHBOARD_PATH));
     api.use('/admin/*', auth);
     api.route('/admin', adminRoutes(admin));
   } else {

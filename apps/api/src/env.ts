@@ -1,6 +1,6 @@
-import type { ContextService, Logger } from '@ctxvault/core';
+import type { BodyCacheStats, ContextService, Logger } from '@ctxvault/core';
 import type { Metrics } from '@ctxvault/observability';
-import type { Queue, QueueAdmin } from '@ctxvault/queue';
+import type { QueueAdmin } from '@ctxvault/queue';
 import type { Dependency } from './errors.ts';
 
 /** What every handler can reach through `c.var`. */
@@ -18,9 +18,8 @@ export interface ApiEnv {
 export interface AdminDeps {
   /** admin.token (MCP_ADMIN_TOKEN) */
   token: string;
+  /** the jobs of every queue the deployment uses; the dashboard shows the same queues */
   jobs: QueueAdmin;
-  /** every queue, for the dashboard */
-  queues: readonly Queue[];
 }
 
 export interface ApiDeps {
@@ -30,6 +29,8 @@ export interface ApiDeps {
   maxBodyBytes: number;
   /** largest context accepted as an NDJSON stream, in bytes (decoded) */
   maxContextBytes: number;
+  /** hit and miss counts of the body cache */
+  cacheStats?: () => BodyCacheStats;
   /** what /readyz checks: each throws its dependency's error when that one is not usable */
   readiness: Record<Dependency, () => Promise<void>>;
   metrics: Metrics;

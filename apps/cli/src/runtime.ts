@@ -1,11 +1,12 @@
 import type { Config } from '@ctxvault/config';
-import { ContextService, LifecycleService, VersionUploader, type StorageSettings } from '@ctxvault/core';
+import { BodyCache, ContextService, LifecycleService, VersionUploader, type SharedBodyCache, type StorageSettings } from '@ctxvault/core';
 import { ContextRepository, StagingRepository, createOrm, migrate, type MikroORM } from '@ctxvault/db';
-import { JobProducer, QueueAdmin, type QueueConnectionOptions } from '@ctxvault/queue';
+import { ALL_QUEUES, DELETE_QUEUE, JobProducer, QueueAdmin, UPLOAD_QUEUE, type QueueConnectionOptions } from '@ctxvault/queue';
 import { createBlobStore, type BlobStore } from '@ctxvault/storage';
 import { createMetrics, meteredBlobStore, type Metrics } from '@ctxvault/observability';
 import type { Logger } from './logger.ts';
 import { startEmbeddedDatabases } from './embedded/index.ts';
+import { redisBodyCache } from './redis-body-cache.ts';
 
 /** Everything a process needs, built once from the settings; `close()` releases it in reverse. */
 export interface Runtime {
@@ -21,6 +22,7 @@ export interface Runtime {
   service: ContextService;
   uploader: VersionUploader;
   lifecycle: LifecycleService;
+  cache: BodyCache;
   embedded: boolean;
   /** what /readyz checks, one dependency each */
   readiness: { database(): Promise<void>; queue(): Promise<void>; blob_store(): Promise<void> };
@@ -77,8 +79,20 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     };
     const jobs = new JobProducer(connection, { attempts: config.queue.attempts, backoffMs: config.queue.backoff });
     closers.push(() => jobs.close());
-    const queueAdmin = new QueueAdmin((name) => jobs.queue(name));
-    const metrics = createMetrics({ queueCounts: () => queueAdmin.counts(), stagingBytes: () => staging.totalBytes() });
+    // the embedded mode runs its lifecycle pass on a timer: PGlite cannot serve another queue's clients
+    const queueAdmin = new QueueAdmin((name) => jobs.queue(name), embedded ? [UPLOAD_QUEUE, DELETE_QUEUE] : ALL_QUEUES);
+    let shared: { cache: SharedBodyCache; maxItemBytes: number } | undefined;
+    if (config.cache.redis_max_item_bytes > 0) {
+      const tier = redisBodyCache(config.redis.url, config.queue.prefix, config.cache.redis_ttl);
+      closers.push(() => tier.close());
+      shared = { cache: tier, maxItemBytes: config.cache.redis_max_item_bytes };
+    }
+    const cache = new BodyCache({ maxBytes: config.cache.max_bytes, maxItemBytes: config.cache.max_item_bytes, shared });
+    const metrics = createMetrics({
+      queueCounts: () => queueAdmin.counts(),
+      stagingBytes: () => staging.totalBytes(),
+      cacheStats: () => cache.stats(),
+    });
 
     const store = createBlobStore(
       config.storage.type === 's3'
@@ -117,7 +131,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       codecLevel: config.storage.compression_level || undefined,
     };
     const contexts = new ContextRepository(orm);
-    const deps = { contexts, staging, blobs, jobs, settings, logger };
+    const deps = { contexts, staging, blobs, jobs, settings, logger, cache };
     const uploader = new VersionUploader(deps);
     const lifecycle = new LifecycleService({
       contexts,
@@ -146,6 +160,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       service: new ContextService(deps),
       uploader,
       lifecycle,
+      cache,
       embedded,
       readiness: {
         database: async () => {

@@ -12,6 +12,12 @@ export interface WorkerOptions {
   jobs: Pick<JobProducer, 'scheduleLifecycle'>;
   /** how often the lifecycle job runs */
   lifecycleEveryMs: number;
+  /**
+   * `queue`: a BullMQ job scheduler runs the lifecycle pass on one worker of the deployment.
+   * `timer`: this process runs it itself — for the single-process embedded mode, where PGlite
+   * cannot serve the extra queue connections a scheduler and its consumer need.
+   */
+  lifecycleRunner: 'queue' | 'timer';
   connection: QueueConnectionOptions;
   logger: Logger;
   /** jobs completed, failed and their durations, by queue */
@@ -37,12 +43,15 @@ export interface WorkerOptions {
  */
 export function startWorkers(options: WorkerOptions): { close(): Promise<void> } {
   const { uploader, connection, logger, metrics, concurrency, drainDelay, lockDuration } = options;
-  const settings = { concurrency, drainDelay, lockDuration };
-  const consumers = [
-    createConsumer(UPLOAD_QUEUE, instrumented(UPLOAD_QUEUE, uploadProcessor(uploader, logger), metrics), connection, settings),
-    createConsumer(DELETE_QUEUE, instrumented(DELETE_QUEUE, deleteProcessor(uploader, logger), metrics), connection, settings),
-    createConsumer(LIFECYCLE_QUEUE, instrumented(LIFECYCLE_QUEUE, lifecycleProcessor(options.lifecycle), metrics), connection, { ...settings, concurrency: 1 }),
+  const consumers: { worker: { name: string; on(event: 'error', listener: (err: Error) => void): unknown }; close(): Promise<void> }[] = [
+    createConsumer(UPLOAD_QUEUE, instrumented(UPLOAD_QUEUE, uploadProcessor(uploader, logger), metrics), connection, { concurrency, drainDelay, lockDuration }),
+    createConsumer(DELETE_QUEUE, instrumented(DELETE_QUEUE, deleteProcessor(uploader, logger), metrics), connection, { concurrency, drainDelay, lockDuration }),
   ];
+  if (options.lifecycleRunner === 'queue') {
+    consumers.push(
+      createConsumer(LIFECYCLE_QUEUE, instrumented(LIFECYCLE_QUEUE, lifecycleProcessor(options.lifecycle), metrics), connection, { concurrency: 1, drainDelay, lockDuration }),
+    );
+  }
   for (const { worker } of consumers) {
     worker.on('error', (err) => logger.error({ err, queue: worker.name }, 'worker error'));
   }
@@ -52,7 +61,7 @@ export function startWorkers(options: WorkerOptions): { close(): Promise<void> }
     if (reconciling) return;
     reconciling = true;
     try {
-      await options.jobs.scheduleLifecycle(options.lifecycleEveryMs);
+      if (options.lifecycleRunner === 'queue') await options.jobs.scheduleLifecycle(options.lifecycleEveryMs);
       const found = await uploader.reconcile(options.pendingGraceMs);
       if (found.uploads || found.deletes) logger.info(found, 'reconciler re-enqueued work whose job was missing');
     } catch (err) {
@@ -64,12 +73,18 @@ export function startWorkers(options: WorkerOptions): { close(): Promise<void> }
   const timer = options.reconcileEveryMs > 0 ? setInterval(reconcile, options.reconcileEveryMs) : undefined;
   timer?.unref();
   void reconcile();
+  const lifecycleTimer =
+    options.lifecycleRunner === 'timer'
+      ? setInterval(() => options.lifecycle.runOnce().catch((err: unknown) => logger.warn({ err }, 'lifecycle pass failed')), options.lifecycleEveryMs)
+      : undefined;
+  lifecycleTimer?.unref();
 
   let closing: Promise<void> | undefined;
   return {
     close: () =>
       (closing ??= (async () => {
         if (timer) clearInterval(timer);
+        if (lifecycleTimer) clearInterval(lifecycleTimer);
         for (const consumer of consumers) {
           try {
             await consumer.close();

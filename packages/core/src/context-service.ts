@@ -1,23 +1,19 @@
 import type { Readable } from 'node:stream';
 import { newContextId, type ContextRow, type NewContextRow } from '@ctxvault/db';
 import { uploadJobId, type JobView } from '@ctxvault/queue';
-import type { BlobStore } from '@ctxvault/storage';
 import { expiryOf, type ContextItem, type AppendItemsInput, type CreateContextStream, type ListQuery, type ReplaceContextInput, type SearchInput } from './schemas.ts';
-import type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
+import type { CoreDeps } from './ports.ts';
 import { BodyReader } from './body-reader.ts';
+import type { BodyCache } from './body-cache.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
 import { CorruptDocumentError, readItems, contentSection, openingLine, type DocumentEnvelope } from './document.ts';
 import { envelopeOf, toContextView, type ContextView, type SearchResult, type StatusView } from './views.ts';
 import { NotFoundError, PreconditionFailedError, VersionConflictError } from './errors/index.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
-export interface ContextServiceDeps {
-  contexts: ContextStore;
-  staging: StagingStore;
-  blobs: BlobStore;
-  jobs: JobQueue;
-  settings: StorageSettings;
-  logger: Logger;
+export interface ContextServiceDeps extends CoreDeps {
+  /** hot bodies; reads go to storage every time without it */
+  cache?: BodyCache;
 }
 
 /** What a write answers: stored at once (inline) or accepted for upload. */
@@ -45,7 +41,7 @@ export class ContextService {
   private readonly writer: VersionWriter;
 
   constructor(private readonly deps: ContextServiceDeps) {
-    this.reader = new BodyReader(deps.contexts, deps.staging, deps.blobs);
+    this.reader = new BodyReader(deps.contexts, deps.staging, deps.blobs, deps.cache);
     this.writer = new VersionWriter(deps.staging, deps.settings);
   }
 

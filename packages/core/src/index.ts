@@ -18,3 +18,4 @@ export {
 } from './views.ts';
 export { serializeDocument, readItems, readEnvelope, lines, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
 export type { ContextStore, StagingStore, JobQueue, Logger, StorageSettings } from './ports.ts';
+export { BodyCache, type BodyCacheOptions, type BodyCacheStats, type SharedBodyCache } from './body-cache.ts';

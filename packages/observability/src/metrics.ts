@@ -6,6 +6,8 @@ export interface MetricSources {
   queueCounts?: () => Promise<Record<string, Record<string, number>>>;
   /** bytes of request bodies staged in Postgres, waiting for their upload */
   stagingBytes?: () => Promise<number>;
+  /** the body cache's counts so far */
+  cacheStats?: () => { memory_hits: number; shared_hits: number; misses: number };
 }
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -65,11 +67,33 @@ export function createMetrics(sources: MetricSources = {}) {
       labelNames: ['operation', 'code'] as const,
       registers,
     }),
-    cacheHits: new Counter({ name: 'ctxvault_cache_hits_total', help: 'Reads answered from the body cache', registers }),
-    cacheMisses: new Counter({ name: 'ctxvault_cache_misses_total', help: 'Reads the body cache could not answer', registers }),
   };
 
-  const { queueCounts, stagingBytes } = sources;
+  const { queueCounts, stagingBytes, cacheStats } = sources;
+  if (cacheStats) {
+    // the cache counts for itself (also for /api/v1/cache); these mirror its counts at scrape time
+    new Counter({
+      name: 'ctxvault_cache_hits_total',
+      help: 'Reads answered from the body cache, by tier (memory: this process; shared: Redis)',
+      labelNames: ['tier'] as const,
+      registers,
+      collect() {
+        const stats = cacheStats();
+        this.reset();
+        this.inc({ tier: 'memory' }, stats.memory_hits);
+        this.inc({ tier: 'shared' }, stats.shared_hits);
+      },
+    });
+    new Counter({
+      name: 'ctxvault_cache_misses_total',
+      help: 'Reads the body cache could not answer',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(cacheStats().misses);
+      },
+    });
+  }
   if (queueCounts) {
     new Gauge({
       name: 'ctxvault_queue_jobs',

@@ -18,14 +18,26 @@ export type AdminJobView = z.infer<typeof adminJobViewSchema>;
 
 /** What operators do with jobs: look at them by state, retry, remove; the dashboard does the same. */
 export class QueueAdmin {
-  constructor(private readonly queueOf: (name: QueueName) => Queue) {}
+  /**
+   * @param queueOf the queue of a name (opened on first use)
+   * @param names the queues this deployment uses (the embedded mode runs no lifecycle queue)
+   */
+  constructor(
+    private readonly queueOf: (name: QueueName) => Queue,
+    readonly names: readonly QueueName[] = ALL_QUEUES,
+  ) {}
+
+  /** The queues themselves, for the dashboard (opening them). */
+  queues(): Queue[] {
+    return this.names.map(this.queueOf);
+  }
 
   /** Jobs per state, per queue. */
-  async counts(): Promise<Record<QueueName, Record<JobState, number>>> {
+  async counts(): Promise<Partial<Record<QueueName, Record<JobState, number>>>> {
     const entries = await Promise.all(
-      ALL_QUEUES.map(async (name) => [name, (await this.queueOf(name).getJobCounts(...JOB_STATES)) as Record<JobState, number>] as const),
+      this.names.map(async (name) => [name, (await this.queueOf(name).getJobCounts(...JOB_STATES)) as Record<JobState, number>] as const),
     );
-    return Object.fromEntries(entries) as Record<QueueName, Record<JobState, number>>;
+    return Object.fromEntries(entries);
   }
 
   /** Jobs of one state, newest first. */

@@ -163,6 +163,14 @@ export const operations: readonly Operation[] = [
     summary: 'Remove a job that is not running',
     responses: { 204: 'removed', 401: unauthorized, 404: 'no such job', 409: 'the job is running' },
   },
+  {
+    id: 'cacheStats',
+    method: 'get',
+    path: '/api/v1/cache',
+    tag: 'operations',
+    summary: "This API process's body cache: hits (memory, shared), misses, entries, bytes",
+    responses: { 200: '{memory_hits, shared_hits, misses, entries, bytes}' },
+  },
   { id: 'healthz', method: 'get', path: '/healthz', tag: 'operations', summary: 'The process is alive', responses: { 200: '{status:"ok"}' } },
   {
     id: 'readyz',

@@ -6,7 +6,7 @@ import type { AdminDeps, ApiEnv } from '../env.ts';
 import { parseWith } from '../json-body.ts';
 
 /** The answers of the admin API, as the OpenAPI document describes them. */
-export const queueCountsSchema = z.object({ queues: z.record(queueNameSchema, z.record(z.enum(JOB_STATES), z.number().int())) });
+export const queueCountsSchema = z.object({ queues: z.partialRecord(queueNameSchema, z.record(z.enum(JOB_STATES), z.number().int())) });
 export const adminJobListSchema = z.object({ queue: queueNameSchema, state: z.enum(JOB_STATES), jobs: z.array(adminJobViewSchema) });
 export const retriedSchema = z.object({ queue: queueNameSchema, retried: z.number().int() });
 

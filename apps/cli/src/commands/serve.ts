@@ -1,5 +1,4 @@
 import { createApp, serveApi } from '@ctxvault/api';
-import { ALL_QUEUES } from '@ctxvault/queue';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../logger.ts';
 
@@ -10,13 +9,10 @@ export async function serveRuntime(runtime: Runtime, logger: Logger) {
     logger,
     maxBodyBytes: runtime.config.limits.max_body_bytes,
     maxContextBytes: runtime.config.limits.max_context_bytes,
+    cacheStats: () => runtime.cache.stats(),
     readiness: runtime.readiness,
     metrics: runtime.metrics,
-    admin: {
-      token: runtime.config.admin.token,
-      jobs: runtime.queueAdmin,
-      queues: ALL_QUEUES.map((name) => runtime.jobs.queue(name)),
-    },
+    admin: { token: runtime.config.admin.token, jobs: runtime.queueAdmin },
   });
   return serveApi(app, runtime.config.server.host, runtime.config.server.port);
 }
