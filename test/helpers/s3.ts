@@ -26,14 +26,22 @@ export function testS3Client(endpoint: string): S3Client {
 export interface TestBucket {
   name: string;
   client: S3Client;
+  /** creates the bucket (for a bucket made with `{ create: false }`) */
+  create(): Promise<void>;
   keys(prefix?: string): Promise<string[]>;
   drop(): Promise<void>;
 }
 
-export async function createTestBucket(endpoint: string): Promise<TestBucket> {
+/** A fresh bucket; with `{ create: false }` only its name, so that uploads fail until `create()`. */
+export async function createTestBucket(endpoint: string, { create = true } = {}): Promise<TestBucket> {
   const client = testS3Client(endpoint);
   const name = `ctxvault-test-${randomBytes(5).toString('hex')}`;
-  await client.send(new CreateBucketCommand({ Bucket: name }));
+  let created = false;
+  const createBucket = async () => {
+    await client.send(new CreateBucketCommand({ Bucket: name }));
+    created = true;
+  };
+  if (create) await createBucket();
   const keys = async (prefix?: string) => {
     const out: string[] = [];
     let token: string | undefined;
@@ -48,7 +56,9 @@ export async function createTestBucket(endpoint: string): Promise<TestBucket> {
     name,
     client,
     keys,
+    create: createBucket,
     drop: async () => {
+      if (!created) return client.destroy();
       const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: name }));
       for (const u of uploads.Uploads ?? []) {
         await client.send(new AbortMultipartUploadCommand({ Bucket: name, Key: u.Key, UploadId: u.UploadId }));

@@ -1,28 +1,44 @@
 import { Hono } from 'hono';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { requestContext } from './middleware/request-context.ts';
+import { httpMetrics } from './middleware/http-metrics.ts';
+import { adminAuth } from './middleware/admin-auth.ts';
 import { toErrorResponse } from './errors.ts';
 import { settleUnreadBody } from './request-body.ts';
 import { contextRoutes } from './routes/contexts.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { healthRoutes } from './routes/health.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
+import { docsRoutes } from './routes/docs.ts';
+
+const DASHBOARD_PATH = '/admin/queues';
 
 /** The HTTP API. Tests call `app.request()` on it; `serveApi` puts it on a socket. */
 export function createApp(deps: ApiDeps) {
   const app = new Hono<ApiEnv>();
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', async (c) => {
-    try {
-      await deps.checkReady?.();
-      return c.json({ status: 'ready' });
-    } catch (err) {
-      return c.json({ status: 'unavailable', error: (err as Error).message }, 503);
-    }
-  });
-  app.use('/api/*', requestContext({ logger: deps.logger }));
+  app.use(httpMetrics(deps));
+  app.route('/', healthRoutes(deps));
+  app.route('/', metricsRoutes(deps));
+  app.route('/', docsRoutes());
+  app.use('/api/*', requestContext(deps));
+
   const api = new Hono<ApiEnv>()
     .route('/contexts', contextRoutes(deps))
     .route('/jobs', jobRoutes(deps))
     .get('/cache', (c) => c.json(deps.cacheStats?.() ?? null));
+  const { admin } = deps;
+  if (admin.token) {
+    const auth = adminAuth(admin);
+    app.use(DASHBOARD_PATH, auth);
+    app.use(`${DASHBOARD_PATH}/*`, auth);
+    app.route(DASHBOARD_PATH, dashboardRoutes(admin.jobs.queues(), DASHBOARD_PATH));
+    api.use('/admin/*', auth);
+    api.route('/admin', adminRoutes(admin));
+  } else {
+    deps.logger.info({}, `admin.token (MCP_ADMIN_TOKEN) is not set: the dashboard (${DASHBOARD_PATH}) and the admin API (/api/v1/admin) are off`);
+  }
   app.route('/api/v1', api);
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError(async (err, c) => {

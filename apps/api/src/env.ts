@@ -1,4 +1,7 @@
 import type { BodyCacheStats, ContextService, Logger } from '@ctxvault/core';
+import type { Metrics } from '@ctxvault/observability';
+import type { QueueAdmin } from '@ctxvault/queue';
+import type { Dependency } from './errors.ts';
 
 /** What every handler can reach through `c.var`. */
 export interface ApiVariables {
@@ -11,6 +14,14 @@ export interface ApiEnv {
   Variables: ApiVariables;
 }
 
+/** The dashboard and admin API; both are off when `token` is empty. */
+export interface AdminDeps {
+  /** admin.token (MCP_ADMIN_TOKEN) */
+  token: string;
+  /** the jobs of every queue the deployment uses; the dashboard shows the same queues */
+  jobs: QueueAdmin;
+}
+
 export interface ApiDeps {
   service: ContextService;
   logger: Logger;
@@ -20,6 +31,8 @@ export interface ApiDeps {
   maxContextBytes: number;
   /** hit and miss counts of the body cache */
   cacheStats?: () => BodyCacheStats;
-  /** answers /readyz: throws with the cause when a dependency is down */
-  checkReady?: () => Promise<void>;
+  /** what /readyz checks: each throws its dependency's error when that one is not usable */
+  readiness: Record<Dependency, () => Promise<void>>;
+  metrics: Metrics;
+  admin: AdminDeps;
 }

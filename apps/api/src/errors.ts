@@ -1,33 +1,47 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
 import { CtxvaultError, CorruptDocumentError, type Logger } from '@ctxvault/core';
+import { JobStateError } from '@ctxvault/queue';
 import { BlobStoreError, type BlobStoreErrorCode } from '@ctxvault/storage';
 
-interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
+/** Every error answer. */
+export const errorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+type ErrorBody = z.infer<typeof errorBodySchema>;
+
+export type Dependency = 'database' | 'queue' | 'blob_store';
+
+/** A dependency that cannot be used, in the words of the README's troubleshooting section. */
+export interface DependencyFailure {
+  code: `${Dependency}_unavailable`;
+  /** what went wrong, e.g. `connection_refused`, `access_denied`, `no_such_bucket` */
+  cause: string;
+  /** the cause and what to check */
+  message: string;
 }
+
+/** How a browser is asked for the admin credential (the token is the password; any user name). */
+const ADMIN_CHALLENGE = 'Basic realm="ctxvault admin", charset="UTF-8"';
 
 /** The one place where failures become HTTP answers: `{error:{code, message, details}}`. */
 export function toErrorResponse(err: unknown, c: Context, logger: Logger): Response {
-  if (err instanceof CtxvaultError) return json(c, err.status, err.code, err.message, err.details);
+  if (err instanceof CtxvaultError) {
+    if (err.status === 401) c.header('WWW-Authenticate', ADMIN_CHALLENGE);
+    return json(c, err.status, err.code, err.message, err.details);
+  }
   if (err instanceof HTTPException) {
     return json(c, err.status, err.status === 404 ? 'not_found' : 'http_error', err.message || 'request failed');
   }
+  if (err instanceof JobStateError) return json(c, 409, 'job_state_conflict', err.message, { state: err.state });
   const refused = valueRefusedByDatabase(err);
   if (refused) return json(c, 400, 'invalid_request', `a value of this request cannot be stored: ${refused}`);
-  if (err instanceof BlobStoreError && BLOB_STORE_OUTAGES.has(err.code)) {
-    logger.warn({ err }, 'blob store unavailable');
-    return json(c, 503, 'blob_store_unavailable', `blob store: ${err.message}`, { cause: err.code, hint: err.hint });
-  }
-  const database = databaseUnavailable(err);
-  if (database) {
-    logger.warn({ err }, 'database unavailable');
-    return json(c, 503, 'database_unavailable', `database unreachable (${database}): check database.url (MCP_DATABASE_URL) and that PostgreSQL is running`);
-  }
-  const queue = queueUnavailable(err);
-  if (queue) {
-    logger.warn({ err }, 'queue unavailable');
-    return json(c, 503, 'queue_unavailable', `queue unreachable (${queue}): check redis.url (MCP_REDIS_URL) and that Redis is running`);
+  const dependency = failedDependency(err);
+  if (dependency) {
+    const failure = describeFailure(dependency, err);
+    logger.warn({ err }, `${dependency} unavailable`);
+    return json(c, 503, failure.code, failure.message, { cause: failure.cause });
   }
   if (err instanceof CorruptDocumentError) {
     logger.error({ err }, 'stored body unreadable');
@@ -35,6 +49,25 @@ export function toErrorResponse(err: unknown, c: Context, logger: Logger): Respo
   }
   logger.error({ err }, 'unhandled error');
   return json(c, 500, 'internal_error', 'internal error; the server log has the details');
+}
+
+/** Names what failed and what to check; `/readyz` and the 503 answers use the same words. */
+export function describeFailure(dependency: Dependency, err: unknown): DependencyFailure {
+  if (dependency === 'blob_store') {
+    const cause = err instanceof BlobStoreError ? err.code : 'unknown';
+    const hint = err instanceof BlobStoreError ? err.hint : 'see the server log';
+    return { code: 'blob_store_unavailable', cause, message: `blob store ${cause}: ${(err as Error).message}; ${hint}` };
+  }
+  if (dependency === 'database') {
+    const cause = databaseCause(err) ?? 'unknown';
+    return { code: 'database_unavailable', cause, message: `database unreachable (${cause}): ${DATABASE_HINTS[cause] ?? DATABASE_HINTS.default}` };
+  }
+  const cause = queueCause(err) ?? 'unknown';
+  return {
+    code: 'queue_unavailable',
+    cause,
+    message: `queue unreachable (${cause}): check redis.url (MCP_REDIS_URL) and that Redis is running (with queue.backend "postgres": database.url and PostgreSQL)`,
+  };
 }
 
 function json(c: Context, status: number, code: string, message: string, details?: unknown): Response {
@@ -45,25 +78,58 @@ function json(c: Context, status: number, code: string, message: string, details
 /** Blob store failures that mean "the store is unreachable or misconfigured", not a bug of ours. */
 const BLOB_STORE_OUTAGES = new Set<BlobStoreErrorCode>(['connection_refused', 'access_denied', 'no_such_bucket', 'wrong_region', 'timeout', 'no_space']);
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P03', '08006', '08001']);
+function failedDependency(err: unknown): Dependency | null {
+  if (err instanceof BlobStoreError) return BLOB_STORE_OUTAGES.has(err.code) ? 'blob_store' : null;
+  if (queueCause(err)) return 'queue';
+  if (databaseCause(err)) return 'database';
+  return null;
+}
 
-function databaseUnavailable(err: unknown): string | null {
+const DATABASE_HINTS: Record<string, string> = {
+  default: 'check database.url (MCP_DATABASE_URL) and that PostgreSQL is running',
+  access_denied: 'check the user and password in database.url (MCP_DATABASE_URL)',
+  no_such_database: 'create the database or fix its name in database.url (MCP_DATABASE_URL)',
+};
+
+/** Postgres and socket error codes, by what the user should check. */
+const DATABASE_CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'connection_refused',
+  ECONNRESET: 'connection_reset',
+  ETIMEDOUT: 'timeout',
+  ENOTFOUND: 'host_not_found',
+  EHOSTUNREACH: 'host_unreachable',
+  '57P01': 'shut_down',
+  '57P03': 'starting_up',
+  '08006': 'connection_failure',
+  '08001': 'connection_failure',
+  '28P01': 'access_denied',
+  '28000': 'access_denied',
+  '3D000': 'no_such_database',
+};
+
+function databaseCause(err: unknown): string | null {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const name = (e as Error).name ?? '';
     const code = String((e as { code?: unknown }).code ?? '');
-    if (name === 'ConnectionException' || (CONNECTION_CODES.has(code) && !isRedisError(e))) return code || name;
-    if (/Connection terminated|connect ECONNREFUSED .*:5432|timeout exceeded when trying to connect/i.test((e as Error).message ?? '')) {
-      return code || 'connection failed';
-    }
+    if (DATABASE_CAUSES[code] && !isRedisError(e)) return DATABASE_CAUSES[code];
+    if ((e as Error).name === 'ConnectionException') return 'connection_failure';
+    if (/Connection terminated|timeout exceeded when trying to connect/i.test((e as Error).message ?? '')) return 'connection_failure';
   }
   return null;
 }
 
-/**
- * PostgreSQL's data exceptions (SQLSTATE class 22) come from values a request carried that pass
- * validation but not the column: a count beyond its integer, a date in year 0. The statement
- * failed, so the row is as it was; the caller's value is at fault.
- */
+function queueCause(err: unknown): string | null {
+  const message = (err as Error)?.message ?? '';
+  if (/Stream isn't writeable|enableOfflineQueue|Connection is closed/i.test(message)) return 'connection_refused';
+  if (/MaxRetriesPerRequest/i.test(message)) return 'timeout';
+  if (/NOAUTH|WRONGPASS|invalid password/i.test(message)) return 'access_denied';
+  return null;
+}
+
+function isRedisError(e: unknown): boolean {
+  return /redis/i.test(String((e as Error).message ?? '')) || (e as { name?: string }).name === 'ReplyError';
+}
+
+/** A PostgreSQL data exception (SQLSTATE class 22): the request carried a value the column refuses. */
 function valueRefusedByDatabase(err: unknown): string | null {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = String((e as { code?: unknown }).code ?? '');
@@ -76,13 +142,3 @@ const DATA_EXCEPTIONS: Record<string, string> = {
   '22003': 'a number is out of range (max_tokens, tokens and their sum are at most 2147483647)',
   '22008': 'a date is out of range (years 0001 to 9999)',
 };
-
-function queueUnavailable(err: unknown): string | null {
-  const message = (err as Error)?.message ?? '';
-  if (/Stream isn't writeable|enableOfflineQueue|MaxRetriesPerRequest|Connection is closed/i.test(message)) return 'redis';
-  return null;
-}
-
-function isRedisError(e: unknown): boolean {
-  return /redis/i.test(String((e as Error).message ?? '')) || (e as { name?: string }).name === 'ReplyError';
-}

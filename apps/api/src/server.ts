@@ -1,8 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
-import type { ApiApp } from './app.ts';
 
 /** Listens on host:port; resolves once the socket is bound, with a close() that drains connections. */
-export async function serveApi(app: ApiApp, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveApi(app: { fetch: (request: Request) => Response | Promise<Response> }, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
   let server: ServerType | undefined;
   const bound = await new Promise<{ port: number }>((resolve, reject) => {
     server = serve({ fetch: app.fetch, hostname: host, port }, (info) => resolve(info));

@@ -1,11 +1,17 @@
 import { pino, type Logger } from 'pino';
 import type { Config } from '@ctxvault/config';
+import { logContext } from '@ctxvault/observability';
 
-/** JSON logs on stdout; secrets never reach them (credentials and tokens are redacted by path too). */
+/**
+ * JSON logs on stdout. Every line written while serving a request or running a job carries its
+ * `request_id` (and `job_id`), S3 calls included. Secrets never reach them: nothing logs headers or
+ * credentials, and such fields are redacted by path too.
+ */
 export function createLogger(config: Config, name: string): Logger {
   return pino({
     name,
     level: config.logging.level,
+    mixin: logContext,
     redact: { paths: ['*.token', '*.password', '*.secretAccessKey', '*.authorization', 'headers.authorization'], censor: '[redacted]' },
   });
 }

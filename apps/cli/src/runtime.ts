@@ -1,8 +1,9 @@
 import type { Config } from '@ctxvault/config';
 import { BodyCache, ContextService, LifecycleService, VersionUploader, type SharedBodyCache, type StorageSettings } from '@ctxvault/core';
 import { ContextRepository, StagingRepository, createOrm, migrate, type MikroORM } from '@ctxvault/db';
-import { JobProducer, type QueueConnectionOptions } from '@ctxvault/queue';
+import { ALL_QUEUES, DELETE_QUEUE, JobProducer, QueueAdmin, UPLOAD_QUEUE, type QueueConnectionOptions } from '@ctxvault/queue';
 import { createBlobStore, type BlobStore } from '@ctxvault/storage';
+import { createMetrics, meteredBlobStore, type Metrics } from '@ctxvault/observability';
 import type { Logger } from './logger.ts';
 import { startEmbeddedDatabases } from './embedded/index.ts';
 import { redisBodyCache } from './redis-body-cache.ts';
@@ -14,13 +15,18 @@ export interface Runtime {
   orm: MikroORM;
   blobs: BlobStore;
   jobs: JobProducer;
+  /** what operators do with jobs: the admin API and the dashboard */
+  queueAdmin: QueueAdmin;
   connection: QueueConnectionOptions;
+  /** this process's series; the API serves them at /metrics, a worker on metrics.worker_port */
+  metrics: Metrics;
   service: ContextService;
   uploader: VersionUploader;
   lifecycle: LifecycleService;
   cache: BodyCache;
   embedded: boolean;
-  checkReady(): Promise<void>;
+  /** what /readyz checks, one dependency each */
+  readiness: { database(): Promise<void>; queue(): Promise<void>; blob_store(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -65,11 +71,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       if (applied.length) logger.info({ applied }, 'migrations applied');
     }
 
-    const blobs = createBlobStore(
-      config.storage.type === 's3' ? { type: 's3', s3: s3StoreOptions(config) } : { type: 'local', local: { root: config.storage.local.path } },
-    );
-    closers.push(() => blobs.close());
-
+    const staging = new StagingRepository(orm, config.staging.chunk_size);
     const connection: QueueConnectionOptions = {
       backend: config.queue.backend,
       redisUrl: config.redis.url,
@@ -78,6 +80,39 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     };
     const jobs = new JobProducer(connection, { attempts: config.queue.attempts, backoffMs: config.queue.backoff });
     closers.push(() => jobs.close());
+    // the embedded mode runs its lifecycle pass on a timer: PGlite cannot serve another queue's clients
+    const queueAdmin = new QueueAdmin((name) => jobs.queue(name), embedded ? [UPLOAD_QUEUE, DELETE_QUEUE] : ALL_QUEUES);
+    let shared: { cache: SharedBodyCache; maxItemBytes: number } | undefined;
+    if (config.cache.redis_max_item_bytes > 0) {
+      const tier = redisBodyCache(config.redis.url, config.queue.prefix, config.cache.redis_ttl);
+      closers.push(() => tier.close());
+      shared = { cache: tier, maxItemBytes: config.cache.redis_max_item_bytes };
+    }
+    const cache = new BodyCache({ maxBytes: config.cache.max_bytes, maxItemBytes: config.cache.max_item_bytes, shared });
+    const metrics = createMetrics({
+      queueCounts: () => queueAdmin.counts(),
+      stagingBytes: () => staging.totalBytes(),
+      cacheStats: () => cache.stats(),
+    });
+
+    const store = createBlobStore(
+      config.storage.type === 's3'
+        ? {
+            type: 's3',
+            s3: {
+              ...s3StoreOptions(config),
+              observer: {
+                logger,
+                onCall: (call) => {
+                  if (call.error) metrics.s3Errors.inc({ operation: call.operation, code: call.error });
+                },
+              },
+            },
+          }
+        : { type: 'local', local: { root: config.storage.local.path } },
+    );
+    closers.push(() => store.close());
+    const blobs = meteredBlobStore(store, metrics);
 
     const settings: StorageSettings = {
       provider: config.storage.context_storage.provider,
@@ -87,14 +122,6 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       codecLevel: config.storage.compression_level || undefined,
     };
     const contexts = new ContextRepository(orm);
-    const staging = new StagingRepository(orm, config.staging.chunk_size);
-    let shared: { cache: SharedBodyCache; maxItemBytes: number } | undefined;
-    if (config.cache.redis_max_item_bytes > 0) {
-      const tier = redisBodyCache(config.redis.url, config.queue.prefix, config.cache.redis_ttl);
-      closers.push(() => tier.close());
-      shared = { cache: tier, maxItemBytes: config.cache.redis_max_item_bytes };
-    }
-    const cache = new BodyCache({ maxBytes: config.cache.max_bytes, maxItemBytes: config.cache.max_item_bytes, shared });
     const deps = { contexts, staging, blobs, jobs, settings, logger, cache };
     const uploader = new VersionUploader(deps);
     const lifecycle = new LifecycleService({
@@ -118,15 +145,20 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       orm,
       blobs,
       jobs,
+      queueAdmin,
       connection,
+      metrics,
       service: new ContextService(deps),
       uploader,
       lifecycle,
       cache,
       embedded,
-      checkReady: async () => {
-        await orm.em.fork().execute('select 1');
-        await blobs.check();
+      readiness: {
+        database: async () => {
+          await orm.em.fork().execute('select 1');
+        },
+        queue: () => jobs.check(),
+        blob_store: () => blobs.check(),
       },
       close,
     };

@@ -7,7 +7,7 @@ export function deleteProcessor(uploader: VersionUploader, logger: Logger) {
   return async function processDelete(job: Job<DeleteJob>): Promise<string> {
     const data = deleteJobSchema.parse(job.data);
     const outcome = await uploader.purge(data.contextId);
-    logger.info({ job_id: job.id, context_id: data.contextId, request_id: data.requestId, outcome }, 'delete finished');
+    logger.info({ outcome }, 'delete finished');
     return outcome;
   };
 }

@@ -3,6 +3,7 @@ import { createConsumer, DELETE_QUEUE, LIFECYCLE_QUEUE, UPLOAD_QUEUE, type JobPr
 import { uploadProcessor } from './upload-processor.ts';
 import { deleteProcessor } from './delete-processor.ts';
 import { lifecycleProcessor } from './lifecycle-processor.ts';
+import { instrumented, type JobMetrics } from './instrumented.ts';
 
 export interface WorkerOptions {
   uploader: VersionUploader;
@@ -19,6 +20,8 @@ export interface WorkerOptions {
   lifecycleRunner: 'queue' | 'timer';
   connection: QueueConnectionOptions;
   logger: Logger;
+  /** jobs completed, failed and their durations, by queue */
+  metrics: JobMetrics;
   /** jobs processed at once per queue in this process */
   concurrency: number;
   /** seconds an idle consumer waits before polling (low on embedded PGlite, which has no NOTIFY) */
@@ -39,13 +42,15 @@ export interface WorkerOptions {
  * out: nothing is local to one of them. `close()` lets in-flight jobs finish, and is safe twice.
  */
 export function startWorkers(options: WorkerOptions): { close(): Promise<void> } {
-  const { uploader, connection, logger, concurrency, drainDelay, lockDuration } = options;
+  const { uploader, connection, logger, metrics, concurrency, drainDelay, lockDuration } = options;
   const consumers: { worker: { name: string; on(event: 'error', listener: (err: Error) => void): unknown }; close(): Promise<void> }[] = [
-    createConsumer(UPLOAD_QUEUE, uploadProcessor(uploader, logger), connection, { concurrency, drainDelay, lockDuration }),
-    createConsumer(DELETE_QUEUE, deleteProcessor(uploader, logger), connection, { concurrency, drainDelay, lockDuration }),
+    createConsumer(UPLOAD_QUEUE, instrumented(UPLOAD_QUEUE, uploadProcessor(uploader, logger), metrics), connection, { concurrency, drainDelay, lockDuration }),
+    createConsumer(DELETE_QUEUE, instrumented(DELETE_QUEUE, deleteProcessor(uploader, logger), metrics), connection, { concurrency, drainDelay, lockDuration }),
   ];
   if (options.lifecycleRunner === 'queue') {
-    consumers.push(createConsumer(LIFECYCLE_QUEUE, lifecycleProcessor(options.lifecycle), connection, { concurrency: 1, drainDelay, lockDuration }));
+    consumers.push(
+      createConsumer(LIFECYCLE_QUEUE, instrumented(LIFECYCLE_QUEUE, lifecycleProcessor(options.lifecycle), metrics), connection, { concurrency: 1, drainDelay, lockDuration }),
+    );
   }
   for (const { worker } of consumers) {
     worker.on('error', (err) => logger.error({ err, queue: worker.name }, 'worker error'));

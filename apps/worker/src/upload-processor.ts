@@ -10,7 +10,8 @@ import { uploadJobSchema, type UploadJob } from '@ctxvault/queue';
 export function uploadProcessor(uploader: VersionUploader, logger: Logger) {
   return async function processUpload(job: Job<UploadJob>): Promise<UploadOutcome> {
     const data = uploadJobSchema.parse(job.data);
-    const log = { job_id: job.id, context_id: data.contextId, version: data.version, request_id: data.requestId, attempt: job.attemptsMade + 1 };
+    // job_id, context_id and request_id come with every line from the job's log context
+    const log = { version: data.version, attempt: job.attemptsMade + 1 };
     const started = performance.now();
     try {
       const outcome = await uploader.store(data.contextId, data.version, (progress) =>

@@ -41,6 +41,7 @@ describe('loadConfig', () => {
       redis: { url: 'redis://127.0.0.1:6379' },
       queue: { backend: 'postgres', concurrency: 4, attempts: 5, backoff: 1_000, lock_duration: 30_000, prefix: 'ctxvault' },
       admin: { token: '' },
+      metrics: { worker_port: 0 },
       logging: { level: 'info' },
       storage: {
         type: 'local',

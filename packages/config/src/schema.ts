@@ -61,6 +61,10 @@ export const settingsSchema = section({
   admin: section({
     token: text().default(''),
   }).prefault({}),
+  metrics: section({
+    // a `ctxvault worker` serves its /metrics here; 0: off (the API serves /metrics on server.port)
+    worker_port: integer(0, 65535).default(0),
+  }).prefault({}),
   logging: section({
     level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }).prefault({}),

@@ -7,7 +7,7 @@ import { BodyReader } from './body-reader.ts';
 import type { BodyCache } from './body-cache.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
 import { CorruptDocumentError, readItems, contentSection, openingLine, type DocumentEnvelope } from './document.ts';
-import { envelopeOf, toContextView, type ContextView } from './views.ts';
+import { envelopeOf, toContextView, type ContextView, type SearchResult, type StatusView } from './views.ts';
 import { NotFoundError, PreconditionFailedError, VersionConflictError } from './errors/index.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
@@ -25,22 +25,6 @@ export interface ReadResult {
   context: ContextView;
   /** The full response document: the view's fields plus `content`, streamed. */
   body: Readable | AsyncIterable<Buffer>;
-}
-
-export interface StatusView {
-  id: string;
-  version: number;
-  status: string;
-  last_error: string | null;
-  job: JobView | null;
-}
-
-export interface SearchResult {
-  id: string;
-  version: number;
-  query: string;
-  matches: { index: number; item: ContextItem }[];
-  truncated: boolean;
 }
 
 /**

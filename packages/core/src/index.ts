@@ -1,9 +1,21 @@
-export { ContextService, type ContextServiceDeps, type WriteResult, type ReadResult, type StatusView, type SearchResult } from './context-service.ts';
+export { ContextService, type ContextServiceDeps, type WriteResult, type ReadResult } from './context-service.ts';
 export { LifecycleService, type LifecycleSettings, type LifecycleCounts } from './lifecycle-service.ts';
 export { VersionUploader, type VersionUploaderDeps, type UploadOutcome } from './version-uploader.ts';
 export * from './errors/index.ts';
 export * from './schemas.ts';
-export { toContextView, type ContextView } from './views.ts';
+export {
+  toContextView,
+  contextViewSchema,
+  contextSchema,
+  contextListSchema,
+  pendingWriteSchema,
+  deletingSchema,
+  statusViewSchema,
+  searchResultSchema,
+  type ContextView,
+  type StatusView,
+  type SearchResult,
+} from './views.ts';
 export { serializeDocument, readItems, readEnvelope, lines, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
 export type { ContextStore, StagingStore, JobQueue, Logger, StorageSettings } from './ports.ts';
 export { BodyCache, type BodyCacheOptions, type BodyCacheStats, type SharedBodyCache } from './body-cache.ts';

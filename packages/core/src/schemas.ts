@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONTEXT_STATUSES } from '@ctxvault/db';
+import { ALL_QUEUES, JOB_STATES } from '@ctxvault/queue';
 
 export const ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 
@@ -94,3 +95,15 @@ export function expiryOf(input: { expires_at?: string; ttl_seconds?: number }, n
   if (input.ttl_seconds !== undefined) return new Date(now.getTime() + input.ttl_seconds * 1000).toISOString();
   return input.expires_at;
 }
+
+/** A job id: derived from the business key (`upload-<id>-v<n>`, `delete-<id>`). */
+export const jobIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'not a job id');
+
+export const queueNameSchema = z.enum(ALL_QUEUES);
+
+export const adminJobsQuerySchema = z.strictObject({
+  state: z.enum(JOB_STATES).default('failed'),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+export type AdminJobsQuery = z.infer<typeof adminJobsQuerySchema>;

@@ -94,9 +94,9 @@ export class VersionUploader {
     }
   }
 
-  /** Records that a version's upload failed for good. */
+  /** Records that a version's upload failed for good (again, after a retry from the dashboard or admin API). */
   async markFailed(contextId: string, version: number, reason: string): Promise<void> {
-    await this.deps.contexts.updateIfVersion(contextId, version, { status: 'failed', last_error: reason }, ['pending']);
+    await this.deps.contexts.updateIfVersion(contextId, version, { status: 'failed', last_error: reason }, ['pending', 'failed']);
   }
 
   /** Removes every object version, every staged body and the row of a context marked for deletion. */

@@ -1,34 +1,69 @@
-import type { ContextRow } from '@ctxvault/db';
+import { z } from 'zod';
+import { CONTEXT_STATUSES, type ContextRow } from '@ctxvault/db';
+import { jobViewSchema } from '@ctxvault/queue';
 import type { DocumentEnvelope } from './document.ts';
+import { contextItemSchema } from './schemas.ts';
+
+// What the API answers. The types derive from these schemas, which describe the answers in the
+// OpenAPI document.
 
 /** A context as the API shows it, without `content`. */
-export interface ContextView {
-  id: string;
-  tenant_id: string;
-  agent_id: string;
-  model_id: string | null;
-  session_id: string | null;
-  name: string | null;
-  status: string;
-  version: number;
-  metadata: Record<string, unknown>;
-  max_tokens: number | null;
-  current_tokens: number;
-  message_count: number;
-  created_at: string;
-  updated_at: string;
-  expires_at: string | null;
-  storage: {
-    provider: string;
-    key: string | null;
-    etag: string | null;
-    size_bytes: number;
-    stored_bytes: number | null;
-    sha256: string | null;
-    content_encoding: string;
-    encryption: string | null;
-  };
-}
+export const contextViewSchema = z.object({
+  id: z.uuid(),
+  tenant_id: z.string(),
+  agent_id: z.string(),
+  model_id: z.string().nullable(),
+  session_id: z.string().nullable(),
+  name: z.string().nullable(),
+  status: z.enum(CONTEXT_STATUSES),
+  version: z.number().int(),
+  metadata: z.record(z.string(), z.unknown()),
+  max_tokens: z.number().int().nullable(),
+  current_tokens: z.number().int(),
+  message_count: z.number().int(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+  expires_at: z.iso.datetime().nullable(),
+  storage: z.object({
+    provider: z.string(),
+    key: z.string().nullable(),
+    etag: z.string().nullable(),
+    size_bytes: z.number().int(),
+    stored_bytes: z.number().int().nullable(),
+    sha256: z.string().nullable(),
+    content_encoding: z.string(),
+    encryption: z.string().nullable(),
+  }),
+});
+export type ContextView = z.infer<typeof contextViewSchema>;
+
+/** The whole context, as `GET /contexts/{id}` streams it. */
+export const contextSchema = contextViewSchema.extend({ content: z.array(contextItemSchema) });
+
+export const contextListSchema = z.object({ items: z.array(contextViewSchema), next_cursor: z.string().nullable() });
+
+/** A write accepted for upload (202). */
+export const pendingWriteSchema = z.object({ id: z.uuid(), version: z.number().int(), status: z.literal('pending'), job_id: z.string() });
+
+export const deletingSchema = z.object({ id: z.uuid(), status: z.literal('deleting'), job_id: z.string().nullable() });
+
+export const statusViewSchema = z.object({
+  id: z.uuid(),
+  version: z.number().int(),
+  status: z.enum(CONTEXT_STATUSES),
+  last_error: z.string().nullable(),
+  job: jobViewSchema.nullable(),
+});
+export type StatusView = z.infer<typeof statusViewSchema>;
+
+export const searchResultSchema = z.object({
+  id: z.uuid(),
+  version: z.number().int(),
+  query: z.string(),
+  matches: z.array(z.object({ index: z.number().int(), item: contextItemSchema })),
+  truncated: z.boolean(),
+});
+export type SearchResult = z.infer<typeof searchResultSchema>;
 
 export function toContextView(row: ContextRow): ContextView {
   return {

@@ -44,6 +44,12 @@ export class StagingRepository {
     return rows.length > 0;
   }
 
+  /** Bytes of every staged body: what waits for an upload, or was kept for a retry. */
+  async totalBytes(): Promise<number> {
+    const [row] = await this.orm.em.fork().execute<{ bytes: string | null }[]>('select sum(octet_length(data)) as bytes from staged_chunks');
+    return Number(row?.bytes ?? 0);
+  }
+
   /** Streams the staged body chunk by chunk, one query per chunk, so memory stays at one chunk. */
   read(contextId: string, version: number): Readable {
     const em = this.orm.em.fork();

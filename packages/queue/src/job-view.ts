@@ -1,24 +1,27 @@
 import type { Job } from 'bullmq';
-import type { ByteProgress } from './payloads.ts';
+import { z } from 'zod';
+import { byteProgressSchema, type ByteProgress } from './payloads.ts';
 
-/** What the API shows of a job. */
-export interface JobView {
-  id: string;
-  queue: string;
-  state: string;
-  progress: ByteProgress | null;
-  attempts: number;
-  max_attempts: number;
-  failed_reason: string | null;
-  created_at: string;
-  finished_at: string | null;
-}
+/** What the API shows of a job (the schema describes it in the OpenAPI document). */
+export const jobViewSchema = z.object({
+  id: z.string(),
+  queue: z.string(),
+  state: z.string(),
+  progress: byteProgressSchema.nullable(),
+  attempts: z.number().int(),
+  max_attempts: z.number().int(),
+  failed_reason: z.string().nullable(),
+  created_at: z.iso.datetime(),
+  finished_at: z.iso.datetime().nullable(),
+});
+export type JobView = z.infer<typeof jobViewSchema>;
 
-export async function toJobView(job: Job): Promise<JobView> {
+/** `state` when the caller knows it already (a listing by state), saving a round trip. */
+export async function toJobView(job: Job, state?: string): Promise<JobView> {
   return {
     id: job.id ?? '',
     queue: job.queueName,
-    state: await job.getState(),
+    state: state ?? (await job.getState()),
     progress: isByteProgress(job.progress) ? job.progress : null,
     attempts: job.attemptsMade,
     max_attempts: job.opts.attempts ?? 1,

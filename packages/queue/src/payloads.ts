@@ -17,11 +17,12 @@ export const deleteJobSchema = z.object({
 export type DeleteJob = z.infer<typeof deleteJobSchema>;
 
 /** Progress a job reports while it moves bytes. */
-export interface ByteProgress {
-  bytes: number;
-  total: number;
-  percent: number;
-}
+export const byteProgressSchema = z.object({
+  bytes: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  percent: z.number().int().min(0).max(100),
+});
+export type ByteProgress = z.infer<typeof byteProgressSchema>;
 
 /**
  * Job ids derive from the business key, so a retried request or a re-enqueue by the reconciler

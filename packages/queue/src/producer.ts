@@ -59,6 +59,11 @@ export class JobProducer {
     return job ? toJobView(job) : null;
   }
 
+  /** Proves the queue backend answers (one cheap read); throws its error when it does not. */
+  async check(): Promise<void> {
+    await this.queue(UPLOAD_QUEUE).getJobCounts('waiting');
+  }
+
   /** The queue of that name, opened on first use (each one holds connections of its own). */
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);

@@ -23,3 +23,4 @@ export { mapS3Error, type S3ErrorContext } from './s3/map-s3-error.ts';
 export { S3BlobStore } from './s3/s3-blob-store.ts';
 export type { S3BlobStoreOptions } from './s3/s3-options.ts';
 export { CODECS, codecSuffix, compressor, decompressor, isCodec, type Codec } from './codecs.ts';
+export type { S3Call, S3CallObserver } from './s3/observe-s3-calls.ts';

@@ -15,6 +15,7 @@ export function workerOptions(runtime: Runtime, logger: Logger): WorkerOptions {
     pendingGraceMs: runtime.config.lifecycle.pending_grace,
     connection: runtime.connection,
     logger,
+    metrics: runtime.metrics,
     concurrency: runtime.config.queue.concurrency,
     // PGlite does not deliver NOTIFY, so idle workers poll often instead of waiting for it
     drainDelay: runtime.embedded ? 0.2 : undefined,

@@ -1,17 +1,25 @@
 import type { Config } from '@ctxvault/config';
+import { metricsRoutes, serveApi } from '@ctxvault/api';
 import { startWorkers } from '@ctxvault/worker';
 import { createLogger } from '../logger.ts';
 import { openRuntime } from '../runtime.ts';
-import { onShutdown } from './lifecycle.ts';
+import { onShutdown, type ShutdownStep } from './lifecycle.ts';
 import { workerOptions } from './worker-options.ts';
 
 export async function runWorker(config: Config): Promise<void> {
   const logger = createLogger(config, 'ctxvault-worker');
   const runtime = await openRuntime(config, logger);
   const workers = startWorkers(workerOptions(runtime, logger));
+  const steps: ShutdownStep[] = [];
+  if (config.metrics.worker_port > 0) {
+    const server = await serveApi(metricsRoutes(runtime), config.server.host, config.metrics.worker_port);
+    logger.info({ url: `${server.url}/metrics` }, 'worker metrics listening');
+    steps.push({ name: 'metrics server', run: () => server.close(), timeoutMs: 5_000 });
+  }
   logger.info({ queue: config.queue.backend, concurrency: config.queue.concurrency }, 'ctxvault worker running');
   onShutdown(logger, [
     { name: 'workers', run: () => workers.close(), timeoutMs: 30_000 },
+    ...steps,
     { name: 'connections', run: () => runtime.close(), timeoutMs: 10_000 },
   ]);
 }

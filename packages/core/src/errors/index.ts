@@ -6,3 +6,4 @@ export { PreconditionFailedError } from './precondition-failed-error.ts';
 export { PayloadTooLargeError } from './payload-too-large-error.ts';
 export { UnsupportedMediaTypeError } from './unsupported-media-type-error.ts';
 export { DependencyUnavailableError } from './dependency-unavailable-error.ts';
+export { UnauthorizedError } from './unauthorized-error.ts';

@@ -2,13 +2,14 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { S3BlobStoreOptions } from './s3-options.ts';
+import { observeS3Calls } from './observe-s3-calls.ts';
 
 // The SDK's own default; the pool is shared by every upload and download of the store.
 const MIN_SOCKETS = 50;
 
 export function createS3Client(options: S3BlobStoreOptions): S3Client {
   const agentOptions = { keepAlive: true, maxSockets: Math.max(MIN_SOCKETS, options.concurrency * 2) };
-  return new S3Client({
+  const client = new S3Client({
     region: options.region,
     endpoint: options.endpoint || undefined,
     forcePathStyle: options.forcePathStyle,
@@ -26,4 +27,6 @@ export function createS3Client(options: S3BlobStoreOptions): S3Client {
       httpsAgent: new HttpsAgent(agentOptions),
     },
   });
+  if (options.observer) observeS3Calls(client, options.observer);
+  return client;
 }

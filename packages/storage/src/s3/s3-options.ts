@@ -1,3 +1,5 @@
+import type { S3CallObserver } from './observe-s3-calls.ts';
+
 export interface S3BlobStoreOptions {
   region: string;
   bucket: string;
@@ -21,6 +23,8 @@ export interface S3BlobStoreOptions {
   maxAttempts: number;
   /** Absent: the SDK's default chain (AWS_ACCESS_KEY_ID, profiles, instance roles). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Reports each S3 call once it ends: a debug log line, a metric. */
+  observer?: S3CallObserver;
 }
 
 const MIN_UPLOAD_PART_SIZE = 5 * 1024 * 1024;
