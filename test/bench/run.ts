@@ -76,6 +76,14 @@ function cleanup(): Promise<void> {
 }
 
 process.on('exit', () => {
+  // children of this process not yet tracked (say, a deployment that failed half started) too
+  try {
+    for (const line of execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' }).split('\n')) {
+      if (line.trim()) livePids.add(Number(line));
+    }
+  } catch {
+    /* none */
+  }
   for (const pid of livePids) {
     try {
       process.kill(-pid, 'SIGKILL');
@@ -280,7 +288,6 @@ async function deployment(name: string, services: Services, extra: Record<string
   const dep = await startDeployment(
     { databaseUrl: db.url, redisUrl: REDIS_URL, s3Endpoint, bucket: bucket.name },
     {
-      MCP_LOGGING_LEVEL: 'warn',
       MCP_STORAGE_S3_UPLOAD_PART_SIZE: String(PART_SIZE),
       MCP_STORAGE_S3_DOWNLOAD_PART_SIZE: String(PART_SIZE),
       MCP_STORAGE_S3_CONCURRENCY: String(S3_CONCURRENCY),
@@ -335,13 +342,14 @@ async function waitStored(base: string, id: string, pollMs: number, timeoutMs = 
 }
 
 /** POST an NDJSON body and wait until it is `stored`: the elapsed ms and the id. */
-async function ingest(base: string, body: Buffer): Promise<{ ms: number; id: string }> {
+async function ingest(base: string, body: Buffer): Promise<{ ms: number; ackMs: number; id: string }> {
   const t0 = performance.now();
   const res = await fetch(`${base}/api/v1/contexts`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
   const json: any = await res.json();
+  const ackMs = performance.now() - t0;
   if (res.status !== 202 && res.status !== 201) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(json)}`);
   if (res.status === 202) await waitStored(base, json.id, body.length > 32 * MiB ? 50 : 10);
-  return { ms: performance.now() - t0, id: json.id };
+  return { ms: performance.now() - t0, ackMs, id: json.id };
 }
 
 async function bareUpload(client: S3Client, bucket: string, key: string, body: Buffer): Promise<number> {
@@ -374,10 +382,11 @@ function benchCompression(corpus: Buffer): void {
       const back = codec === 'gzip' ? gunzipSync(out) : codec === 'zstd' ? zstdDecompressSync(out) : Buffer.from(out);
       const dMBs = corpus.length / MB / ((performance.now() - t) / 1000);
       if (back.length !== corpus.length) throw new Error(`${codec} round trip lost bytes`);
-      const group = 'compression (Node zlib, default level, conversation corpus)';
+      const group = `compression (Node zlib, codec's default level, ${sizeLabel(corpus.length)} of the conversation corpus)`;
       record(`codec-${codec}-ratio`, { group, name: `${codec}: size ratio (original / compressed)`, unit: '×', higherIsBetter: true, bareLabel: 'none' }, corpus.length / out.length, 1);
-      record(`codec-${codec}-c`, { group, name: `${codec}: compress MB/s`, unit: 'MB/s', higherIsBetter: true, bareLabel: 'memory copy' }, cMBs, copyMBs);
-      record(`codec-${codec}-d`, { group, name: `${codec}: decompress MB/s`, unit: 'MB/s', higherIsBetter: true, bareLabel: 'memory copy' }, dMBs, copyMBs);
+      if (codec === 'none') continue; // none's MB/s is the memory copy, the baseline of the others
+      record(`codec-${codec}-c`, { group, name: `${codec}: compress MB/s`, unit: 'MB/s', higherIsBetter: true, bareLabel: 'none: memory copy' }, cMBs, copyMBs);
+      record(`codec-${codec}-d`, { group, name: `${codec}: decompress MB/s`, unit: 'MB/s', higherIsBetter: true, bareLabel: 'none: memory copy' }, dMBs, copyMBs);
     }
   }
 }
@@ -397,7 +406,7 @@ async function benchIngest(env: Env, label: string, bodies: Map<number, Buffer>,
       const bareMs = await bareUpload(bucket.client, bucket.name, key, body);
       const name = `${sizeLabel(size)} ingest MB/s, compression ${label}`;
       record(`ingest-${label}-${size}`, { group, name, unit: 'MB/s', higherIsBetter: true, bareLabel: `lib-storage Upload (part ${sizeLabel(PART_SIZE)}, queueSize ${S3_CONCURRENCY})`, target }, body.length / MB / (ctx.ms / 1000), body.length / MB / (bareMs / 1000));
-      log(`  ${name}: ctxvault ${(body.length / MB / (ctx.ms / 1000)).toFixed(1)}, bare ${(body.length / MB / (bareMs / 1000)).toFixed(1)}`);
+      log(`  ${name}: ctxvault ${(body.length / MB / (ctx.ms / 1000)).toFixed(1)} (202 after ${ctx.ackMs.toFixed(0)} of ${ctx.ms.toFixed(0)} ms), bare ${(body.length / MB / (bareMs / 1000)).toFixed(1)}`);
       if (size === uncachedReadSize) {
         readId = ctx.id;
         readKey = key;
@@ -440,7 +449,7 @@ async function benchIngest(env: Env, label: string, bodies: Map<number, Buffer>,
     const idle = [rssBytes(apiPid), rssBytes(workerPid)];
     const sampler = sampleRss([apiPid, workerPid]);
     let peaks: number[];
-    let ctx: { ms: number; id: string };
+    let ctx: { ms: number; ackMs: number; id: string };
     try {
       ctx = await ingest(dep.url, body);
     } finally {
@@ -452,9 +461,12 @@ async function benchIngest(env: Env, label: string, bodies: Map<number, Buffer>,
     const name = `${sizeLabel(size)} ingest MB/s, compression ${label}`;
     record(`ingest-${label}-${size}`, { group, name, unit: 'MB/s', higherIsBetter: true, bareLabel: `lib-storage Upload (part ${sizeLabel(PART_SIZE)}, queueSize ${S3_CONCURRENCY})`, target }, body.length / MB / (ctx.ms / 1000), body.length / MB / (bareMs / 1000));
     log(`  ${name}: ctxvault ${(body.length / MB / (ctx.ms / 1000)).toFixed(1)}, bare ${(body.length / MB / (bareMs / 1000)).toFixed(1)}`);
+    const sname = `${sizeLabel(size)}, of which POST → 202 (streamed into staging) MB/s, compression ${label}`;
+    record(`ingest-${label}-${size}-ack`, { group, name: sname, unit: 'MB/s', higherIsBetter: true, bareLabel: 'the same bare Upload' }, body.length / MB / (ctx.ackMs / 1000), body.length / MB / (bareMs / 1000));
+    log(`  ${sname}: ${(body.length / MB / (ctx.ackMs / 1000)).toFixed(1)} (${(ctx.ackMs / 1000).toFixed(1)} s of ${(ctx.ms / 1000).toFixed(1)} s)`);
     const rgroup = `peak RSS during the ${sizeLabel(size)} ingest`;
     for (const [i, proc] of (['api', 'worker'] as const).entries()) {
-      const rname = `${proc} process peak RSS MB, compression ${label}`;
+      const rname = `${proc} process (the node child of the tsx wrapper) peak RSS MB, compression ${label}`;
       record(`rss-${label}-${proc}`, { group: rgroup, name: rname, unit: 'MB', higherIsBetter: false, bareLabel: 'same process idle before', target: { op: '<=', of: 'value', x: 300 } }, peaks[i]! / MB, idle[i]! / MB);
       log(`  ${rname}: ${(peaks[i]! / MB).toFixed(0)} (idle ${(idle[i]! / MB).toFixed(0)})`);
     }
@@ -625,8 +637,12 @@ function fmt(x: number): string {
   return a >= 1000 ? x.toFixed(0) : a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
 
+const GROUP_ORDER = ['ingest', 'peak RSS', 'small writes', 'reads', 'queue', 'compression'];
+const rank = (group: string) => GROUP_ORDER.findIndex((g) => group.startsWith(g));
+
 function summarize() {
-  return [...rows.values()].map((r) => {
+  const ordered = [...rows.values()].map((r, i) => ({ r, i })).sort((a, b) => rank(a.r.group) - rank(b.r.group) || a.i - b.i).map(({ r }) => r);
+  return ordered.map((r) => {
     const value = median(r.ctxvault);
     const baseline = median(r.bare);
     const ratio = value / baseline;
