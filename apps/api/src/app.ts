@@ -4,6 +4,7 @@ import { requestContext } from './middleware/request-context.ts';
 import { toErrorResponse } from './errors.ts';
 import { contextRoutes } from './routes/contexts.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { mcpRoutes } from './mcp/mcp-routes.ts';
 
 /** The HTTP API. Tests call `app.request()` on it; `serveApi` puts it on a socket. */
 export function createApp(deps: ApiDeps) {
@@ -20,6 +21,8 @@ export function createApp(deps: ApiDeps) {
   app.use('/api/*', requestContext({ logger: deps.logger }));
   const api = new Hono<ApiEnv>().route('/contexts', contextRoutes(deps)).route('/jobs', jobRoutes(deps));
   app.route('/api/v1', api);
+  app.use('/mcp', requestContext({ logger: deps.logger }));
+  app.route('/mcp', mcpRoutes(deps));
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => toErrorResponse(err, c, c.var.logger ?? deps.logger));
   return app;

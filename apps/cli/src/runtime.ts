@@ -1,5 +1,5 @@
 import type { Config } from '@ctxvault/config';
-import { ContextService, VersionUploader, type StorageSettings } from '@ctxvault/core';
+import { ContextService, VersionUploader, type StorageSettings, type TokenSettings } from '@ctxvault/core';
 import { ContextRepository, StagingRepository, createOrm, migrate, type MikroORM } from '@ctxvault/db';
 import { JobProducer, type QueueConnectionOptions } from '@ctxvault/queue';
 import { createBlobStore, type BlobStore } from '@ctxvault/storage';
@@ -99,7 +99,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     };
     const contexts = new ContextRepository(orm);
     const staging = new StagingRepository(orm, config.staging.chunk_size);
-    const deps = { contexts, staging, blobs, jobs, settings, logger };
+    const tokens: TokenSettings = { encoding: config.tokens.encoding, defaultEncoding: config.tokens.default_encoding };
+    const deps = { contexts, staging, blobs, jobs, settings, tokens, logger };
 
     return {
       config,

@@ -1,7 +1,19 @@
-export { ContextService, type ContextServiceDeps, type WriteResult, type ReadResult, type StatusView, type SearchResult } from './context-service.ts';
+export {
+  ContextService,
+  type ContextServiceDeps,
+  type CreateInput,
+  type WriteResult,
+  type ReadResult,
+  type WindowedRead,
+  type ContextSummary,
+  type StatusView,
+  type SearchResult,
+} from './context-service.ts';
+export { Tokenizer, type TokenSettings } from './tokens.ts';
+export { TRUNCATION_STRATEGIES, type TruncationStrategy } from './truncation.ts';
 export { VersionUploader, type VersionUploaderDeps, type UploadOutcome } from './version-uploader.ts';
 export * from './errors/index.ts';
 export * from './schemas.ts';
-export { toContextView, type ContextView } from './views.ts';
-export { serializeDocument, readItems, readEnvelope, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
+export { toContextView, contextViewSchema, type ContextView } from './views.ts';
+export { serializeDocument, openingLine, lines, readItems, readEnvelope, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
 export type { ContextStore, StagingStore, JobQueue, Logger, StorageSettings } from './ports.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONTEXT_STATUSES } from '@ctxvault/db';
+import { TRUNCATION_STRATEGIES } from './truncation.ts';
 
 export const ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 
@@ -16,6 +17,9 @@ export const contextItemSchema = z.strictObject({
 });
 export type ContextItem = z.infer<typeof contextItemSchema>;
 
+/** On a write: drop items (by this strategy) until the version fits the context's `max_tokens`. */
+const truncateSchema = z.enum(TRUNCATION_STRATEGIES).optional();
+
 export const createContextSchema = z.strictObject({
   agent_id: identifier(256),
   model_id: identifier(256).optional(),
@@ -25,6 +29,7 @@ export const createContextSchema = z.strictObject({
   metadata: metadataSchema.default({}),
   max_tokens: z.number().int().positive().optional(),
   expires_at: z.iso.datetime({ offset: true }).optional(),
+  truncate: truncateSchema,
 });
 export type CreateContextInput = z.infer<typeof createContextSchema>;
 
@@ -36,11 +41,13 @@ export const replaceContextSchema = z.strictObject({
   metadata: metadataSchema.optional(),
   max_tokens: z.number().int().positive().optional(),
   expires_at: z.iso.datetime({ offset: true }).optional(),
+  truncate: truncateSchema,
 });
 export type ReplaceContextInput = z.infer<typeof replaceContextSchema>;
 
 export const appendItemsSchema = z.strictObject({
   items: z.array(contextItemSchema).min(1),
+  truncate: truncateSchema,
 });
 export type AppendItemsInput = z.infer<typeof appendItemsSchema>;
 
@@ -63,5 +70,16 @@ export const searchSchema = z.strictObject({
   limit: z.number().int().min(1).max(1000).default(100),
 });
 export type SearchInput = z.infer<typeof searchSchema>;
+
+/**
+ * A partial read: only the `last` N items, and/or only what fits in `max_tokens` (dropped by
+ * `strategy`, default `oldest_first`). A `strategy` without `max_tokens` uses the context's own.
+ */
+export const readOptionsSchema = z.strictObject({
+  last: z.coerce.number().int().min(1).optional(),
+  max_tokens: z.coerce.number().int().positive().optional(),
+  strategy: z.enum(TRUNCATION_STRATEGIES).optional(),
+});
+export type ReadOptions = z.infer<typeof readOptionsSchema>;
 
 export const contextIdSchema = z.uuid();

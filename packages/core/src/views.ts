@@ -1,34 +1,36 @@
+import { z } from 'zod';
 import type { ContextRow } from '@ctxvault/db';
 import type { DocumentEnvelope } from './document.ts';
 
-/** A context as the API shows it, without `content`. */
-export interface ContextView {
-  id: string;
-  tenant_id: string;
-  agent_id: string;
-  model_id: string | null;
-  session_id: string | null;
-  name: string | null;
-  status: string;
-  version: number;
-  metadata: Record<string, unknown>;
-  max_tokens: number | null;
-  current_tokens: number;
-  message_count: number;
-  created_at: string;
-  updated_at: string;
-  expires_at: string | null;
-  storage: {
-    provider: string;
-    key: string | null;
-    etag: string | null;
-    size_bytes: number;
-    stored_bytes: number | null;
-    sha256: string | null;
-    content_encoding: string;
-    encryption: string | null;
-  };
-}
+/** A context as the API shows it, without `content`. Also the output schema of the MCP tools. */
+export const contextViewSchema = z.object({
+  id: z.string(),
+  tenant_id: z.string(),
+  agent_id: z.string(),
+  model_id: z.string().nullable(),
+  session_id: z.string().nullable(),
+  name: z.string().nullable(),
+  status: z.string(),
+  version: z.number(),
+  metadata: z.record(z.string(), z.unknown()),
+  max_tokens: z.number().nullable(),
+  current_tokens: z.number(),
+  message_count: z.number(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  expires_at: z.string().nullable(),
+  storage: z.object({
+    provider: z.string(),
+    key: z.string().nullable(),
+    etag: z.string().nullable(),
+    size_bytes: z.number(),
+    stored_bytes: z.number().nullable(),
+    sha256: z.string().nullable(),
+    content_encoding: z.string(),
+    encryption: z.string().nullable(),
+  }),
+});
+export type ContextView = z.infer<typeof contextViewSchema>;
 
 export function toContextView(row: ContextRow): ContextView {
   return {
