@@ -24,8 +24,8 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
   return parseWith(schema, value, 'body');
 }
 
-/** Validates `value` (a body or query) and turns zod's issues into field paths. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query'): z.output<S> {
+/** Validates `value` (a body, a query or an NDJSON line) and turns zod's issues into field paths. */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | `line ${number}`): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({

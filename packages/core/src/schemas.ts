@@ -83,3 +83,11 @@ export const readOptionsSchema = z.strictObject({
 export type ReadOptions = z.infer<typeof readOptionsSchema>;
 
 export const contextIdSchema = z.uuid();
+
+/** What a client sends (before defaults are filled in). */
+export type CreateContextRequest = z.input<typeof createContextSchema>;
+export type ReplaceContextRequest = z.input<typeof replaceContextSchema>;
+export type AppendItemsRequest = z.input<typeof appendItemsSchema>;
+export type ListRequest = z.input<typeof listQuerySchema>;
+export type SearchRequest = z.input<typeof searchSchema>;
+export type ReadRequest = z.input<typeof readOptionsSchema>;

@@ -15,6 +15,7 @@ import {
 import type { Context } from 'hono';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { parseWith, readJson } from '../json-body.ts';
+import { isNdjson, readNdjsonCreate } from '../ndjson-body.ts';
 import { ifMatchVersion, versionTag } from '../versions.ts';
 
 /** `/api/v1/contexts`: one handler per call of the design's table. */
@@ -28,7 +29,7 @@ export function contextRoutes({ service, maxBodyBytes }: ApiDeps) {
 
   return new Hono<ApiEnv>()
     .post('/', async (c) => {
-      const input = await readJson(c, createContextSchema, maxBodyBytes);
+      const input = isNdjson(c) ? await readNdjsonCreate(c) : await readJson(c, createContextSchema, maxBodyBytes);
       return answerWrite(c, await service.create(c.var.tenantId, input, c.var.requestId), 201);
     })
     .get('/', async (c) => {
