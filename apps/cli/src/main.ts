@@ -6,27 +6,55 @@ import { runStart } from './commands/start.ts';
 import { runApi } from './commands/api.ts';
 import { runWorker } from './commands/worker.ts';
 import { runMigrate } from './commands/migrate.ts';
+import { runMcp } from './client-commands/mcp.ts';
+import { runPut } from './client-commands/put.ts';
+import { runGet } from './client-commands/get.ts';
+import { runStatus } from './client-commands/status.ts';
+import { runLs } from './client-commands/ls.ts';
+import { UsageError } from './client-commands/client-options.ts';
 
 const USAGE = `usage: ctxvault <command> [--config FILE]
 
-commands:
+server commands:
   start     API and worker in one process (embedded PGlite + local disk when database.url is unset)
   api       the HTTP API only (scale by starting more)
   worker    the queue workers only (scale by starting more)
   migrate   apply database migrations
 
+client commands (talk to the API at client.url, or --url URL; tenant client.tenant, or --tenant ID):
+  put FILE [--format json|ndjson] [--wait] [--timeout SECONDS]
+            create a context from a JSON or NDJSON file, with progress; --wait until stored
+  get ID [--last N] [--max-tokens N] [--strategy oldest_first|preserving_user]
+            print a context as JSON
+  status ID print where a context is (pending with job progress, stored, failed)
+  ls [--agent-id ID] [--session-id ID] [--model-id ID] [--status S] [--created-after T]
+     [--created-before T] [--limit N] [--cursor C] [--json]
+            list contexts, newest first
+  mcp       MCP over stdio, relayed to the API's /mcp endpoint
+
 settings: config.yaml (or --config / MCP_CONFIG), overridden by MCP_* variables; see config.example.yaml`;
 
-const commands: Record<string, (config: Config) => Promise<void>> = {
+/** Server commands take no arguments but --config; client commands parse their own. */
+const serverCommands: Record<string, (config: Config) => Promise<void>> = {
   start: runStart,
   api: runApi,
   worker: runWorker,
   migrate: runMigrate,
 };
+const clientCommands: Record<string, (config: Config, argv: string[]) => Promise<void>> = {
+  put: runPut,
+  get: runGet,
+  status: runStatus,
+  ls: runLs,
+  mcp: runMcp,
+};
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
   const { positionals, values } = parseArgs({
+    args: argv,
     allowPositionals: true,
+    strict: false,
     options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [name] = positionals;
@@ -34,15 +62,13 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const command = commands[name];
-  if (!command) {
-    console.error(`unknown command "${name}"\n\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
+  const serverCommand = serverCommands[name];
+  const clientCommand = clientCommands[name];
+  if (!serverCommand && !clientCommand) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
+  if (serverCommand) parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' } } });
   let config: Config;
   try {
-    config = loadConfig({ configPath: values.config });
+    config = loadConfig({ configPath: typeof values.config === 'string' ? values.config : undefined });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`ctxvault: invalid settings\n${err.message}`);
@@ -50,11 +76,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  await command(config);
+  await (serverCommand ? serverCommand(config) : clientCommand!(config, argv));
 }
 
 main().catch((err: unknown) => {
-  console.error(`ctxvault: ${err instanceof Error ? err.message : String(err)}`);
-  // connections opened before the failure would keep the process alive
-  process.exit(1);
+  const code = (err as { code?: unknown }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  // an API error names its code (not_found, invalid_request, …) so scripts can tell failures apart
+  console.error(`ctxvault: ${typeof code === 'string' && !code.startsWith('ERR_') ? `${code}: ` : ''}${message}`);
+  // usage mistakes (unknown command or flag) exit 2; connections opened before a failure would keep the process alive
+  process.exit(err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) ? 2 : 1);
 });

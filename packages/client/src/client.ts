@@ -93,6 +93,13 @@ export class CtxvaultClient {
     return (await this.request('GET', `/contexts/${id}${query(options)}`)).json() as Promise<ContextDocument>;
   }
 
+  /** The same document as `get`, as the raw JSON bytes the server streams (for large contexts). */
+  async download(id: string, options: ReadRequest = {}): Promise<AsyncIterable<Uint8Array>> {
+    const response = await this.request('GET', `/contexts/${id}${query(options)}`);
+    if (!response.body) throw new Error(`GET /contexts/${id} answered without a body`);
+    return response.body;
+  }
+
   async status(id: string): Promise<StatusView> {
     return (await this.request('GET', `/contexts/${id}/status`)).json() as Promise<StatusView>;
   }

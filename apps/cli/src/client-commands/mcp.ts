@@ -1,0 +1,22 @@
+import type { Config } from '@ctxvault/config';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { parseCommand, serverOf } from './client-options.ts';
+import { bridge } from './mcp-bridge.ts';
+
+/**
+ * `ctxvault mcp`: MCP over stdio, for clients that spawn a command. It relays each message to the
+ * API's Streamable HTTP endpoint (`client.url` + `/mcp`), so the tools run in the API, exactly as
+ * for HTTP clients, and this process holds no database, queue or S3 connection or credential.
+ * stdout carries only protocol messages; diagnostics go to stderr.
+ */
+export async function runMcp(config: Config, argv: string[]): Promise<void> {
+  const { values } = parseCommand(argv, {});
+  const { url, tenant } = serverOf(config, values);
+  const endpoint = new URL('/mcp', url);
+  const remote = new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: { 'x-tenant-id': tenant } } });
+  const local = new StdioServerTransport();
+  await bridge(local, remote, endpoint.href);
+  // the client ends the session by closing our stdin
+  process.stdin.once('end', () => void local.close().then(() => process.exit(0)));
+}
