@@ -56,3 +56,22 @@ export async function waitUntilSettled(base: string, id: string, timeoutMs = 120
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+const WORDS = (
+  'the agent reads the bucket policy then retries the multipart upload with exponential backoff while ' +
+  'the user asks why the context window keeps growing and the assistant proposes truncating older tool output'
+).split(' ');
+
+/** Readable items (no `tokens`: the server counts them) whose JSON adds up to about `bytes`. */
+export function proseItemsOfSize(bytes: number, itemBytes = 16 * 1024): Item[] {
+  const items: Item[] = [{ role: 'system', content: 'You are a careful assistant.' }];
+  let total = 0;
+  for (let i = 0; total < bytes; i++) {
+    const words: string[] = [`turn ${i}:`];
+    for (let length = 0; length < itemBytes; length += 8) words.push(WORDS[(i * 7 + length) % WORDS.length]!);
+    const content = words.join(' ');
+    items.push({ role: ROLES[i % 3]!, content });
+    total += content.length + 40;
+  }
+  return items;
+}

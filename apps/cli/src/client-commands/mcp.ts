@@ -15,7 +15,8 @@ export async function runMcp(config: Config, argv: string[]): Promise<void> {
   const { url, tenant } = serverOf(config, values);
   const endpoint = new URL('/mcp', url);
   const remote = new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: { 'x-tenant-id': tenant } } });
-  const local = new StdioServerTransport();
+  // the SDK's default of 10 MiB per message would refuse writes the API accepts: allow what the API allows
+  const local = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: config.limits.max_body_bytes });
   await bridge(local, remote, endpoint.href);
   // the client ends the session by closing our stdin
   process.stdin.once('end', () => void local.close().then(() => process.exit(0)));
