@@ -5,7 +5,7 @@ import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
 import { startDeployment, type Deployment } from '../helpers/deployment.ts';
-import { api, itemsOfSize, waitUntilSettled, type Item } from '../helpers/contexts.ts';
+import { api, counted, itemsOfSize, waitUntilSettled, type Item } from '../helpers/contexts.ts';
 
 const MiB = 1024 * 1024;
 let db: TestDatabase;
@@ -58,7 +58,7 @@ describe('versions', () => {
     expect((await waitUntilSettled(app.url, id)).at(-1)).toMatchObject({ status: 'stored', version: 2 });
     const read = await api(app.url, `/api/v1/contexts/${id}`);
     expect(read.json.version).toBe(2);
-    expect(read.json.content).toEqual([...first, ...added]);
+    expect(read.json.content).toEqual(counted([...first, ...added]));
     expect(read.json.message_count).toBe(first.length + 2);
     expect(read.json.storage.key).toMatch(new RegExp(`/${id}/2\\.json$`));
     // the earlier version's object is still there (objects are immutable; old ones are collected later)
@@ -75,7 +75,7 @@ describe('versions', () => {
     expect(replaced.status).toBe(200); // small enough to be stored inline at once
     expect(replaced.json).toMatchObject({ version: 2, status: 'stored', metadata: { v: 2 }, message_count: 1 });
     const read = await api(app.url, `/api/v1/contexts/${id}`);
-    expect(read.json.content).toEqual(content);
+    expect(read.json.content).toEqual(counted(content));
 
     const stale = await api(app.url, `/api/v1/contexts/${id}`, { method: 'PUT', json: { content }, headers: { 'if-match': '"1"' } });
     expect(stale.status).toBe(412);
@@ -159,6 +159,6 @@ describe('search', () => {
       method: 'POST',
       json: { query: 'VACUUM', case_sensitive: true, roles: ['assistant'] },
     });
-    expect(onlyAssistant.json.matches).toEqual([{ index: 2, item: content[2] }]);
+    expect(onlyAssistant.json.matches).toEqual([{ index: 2, item: { ...content[2], tokens: expect.any(Number) } }]);
   });
 });

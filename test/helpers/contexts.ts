@@ -1,4 +1,5 @@
 // Builders and HTTP helpers shared by the end-to-end suites.
+import { expect } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 
 export interface Item {
@@ -9,9 +10,12 @@ export interface Item {
 
 const ROLES = ['user', 'assistant', 'tool'] as const;
 
-/** Items whose JSON adds up to about `bytes`, varied enough to look like a conversation. */
+/**
+ * Items whose JSON adds up to about `bytes`, varied enough to look like a conversation. Each gives its
+ * `tokens` (random base64 is slow to tokenize and not what contexts hold), so they read back unchanged.
+ */
 export function itemsOfSize(bytes: number, itemBytes = 16 * 1024): Item[] {
-  const items: Item[] = [{ role: 'system', content: 'You are a careful assistant.' }];
+  const items: Item[] = [{ role: 'system', content: 'You are a careful assistant.', tokens: 6 }];
   let total = 0;
   for (let i = 0; total < bytes; i++) {
     const content = `turn ${i}: ${randomBytes(Math.floor(itemBytes * 0.75)).toString('base64')}`;
@@ -74,4 +78,9 @@ export function proseItemsOfSize(bytes: number, itemBytes = 16 * 1024): Item[] {
     total += content.length + 40;
   }
   return items;
+}
+
+/** Items as the server gives them back: each carries `tokens`, counted by the server when not given. */
+export function counted(items: Item[]): Item[] {
+  return items.map((item) => ({ ...item, tokens: item.tokens ?? (expect.any(Number) as unknown as number) }));
 }

@@ -26,7 +26,14 @@ export async function readNdjsonCreate(c: Context): Promise<CreateInput> {
     for (let lineNo = 2; ; lineNo++) {
       const next = await source.next();
       if (next.done) return;
-      if (next.value.trim() !== '') yield parseLine(contextItemSchema, next.value, lineNo);
+      if (next.value.trim() === '') continue;
+      try {
+        yield parseLine(contextItemSchema, next.value, lineNo);
+      } catch (err) {
+        // the answer goes out before the rest of the body is read: this connection cannot carry another request
+        c.header('Connection', 'close');
+        throw err;
+      }
     }
   }
   return { ...envelope, content: items() };
