@@ -3,6 +3,7 @@ import type { ContextItem } from './schemas.ts';
 import { serializeDocument, type DocumentEnvelope } from './document.ts';
 import type { StagingStore, StorageSettings } from './ports.ts';
 import type { ItemTokenCounter, Tokenizer } from './tokens.ts';
+import { timeSlices } from './time-slices.ts';
 
 export interface WrittenVersion {
   /** the whole document when it is kept inline, null when it was staged for upload */
@@ -74,7 +75,9 @@ async function* countItems(
   countTokens: ItemTokenCounter,
   counts: { message_count: number; token_count: number },
 ): AsyncGenerator<ContextItem> {
+  const slices = timeSlices();
   for await (const item of items) {
+    await slices.pause();
     const tokens = countTokens(item);
     counts.message_count++;
     counts.token_count += tokens;
