@@ -12,6 +12,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
 import { startDeployment, type Deployment } from '../helpers/deployment.ts';
+import { freePort } from '../helpers/processes.ts';
 import { proseItemsOfSize, sha256, type Item } from '../helpers/contexts.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -172,6 +173,40 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
     const gone = await client.callTool({ name: 'context_status', arguments: { id: small.id } });
     expect(gone.isError).toBe(true);
     expect(JSON.stringify(gone.content)).toContain('not_found');
+  });
+});
+
+describe('/mcp over plain HTTP', () => {
+  it('is stateless: GET and DELETE answer 405', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const res = await fetch(`${app.url}/mcp`, { method, headers: { accept: 'text/event-stream' } });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('POST');
+    }
+  });
+
+  it('refuses a message over limits.max_body_bytes with 413', async () => {
+    const res = await fetch(`${app.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'context_create', arguments: { agent_id: 'x', pad: 'x'.repeat(65 * MiB) } } }),
+    });
+    expect(res.status).toBe(413);
+  });
+});
+
+describe('ctxvault mcp without a reachable API', () => {
+  it('answers requests with an error naming the URL it relays to', async () => {
+    const port = await freePort();
+    const client = new Client({ name: 'ctxvault-e2e', version: '1.0.0' });
+    const transport = new StdioClientTransport({
+      command: path.join(ROOT, 'node_modules/.bin/tsx'),
+      args: [path.join(ROOT, 'apps/cli/src/main.ts'), 'mcp', '--url', `http://127.0.0.1:${port}`],
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+      stderr: 'ignore',
+    });
+    await expect(client.connect(transport)).rejects.toThrow(`ctxvault at http://127.0.0.1:${port}/mcp`);
+    await client.close();
   });
 });
 

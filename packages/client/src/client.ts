@@ -12,7 +12,7 @@ import type {
   StatusView,
   WriteResult,
 } from '@ctxvault/core';
-import { apiErrorFrom, ContextFailedError, WaitTimeoutError } from './errors.ts';
+import { apiErrorFrom, ConnectionError, ContextFailedError, WaitTimeoutError } from './errors.ts';
 import { ndjsonLines } from './ndjson.ts';
 
 export interface ClientOptions {
@@ -179,7 +179,11 @@ export class CtxvaultClient {
       headers['content-type'] = body.contentType ?? 'application/octet-stream';
       payload = ReadableStream.from(body.stream);
     }
-    const response = await this.fetch(`${this.base}${path}`, { method, headers, body: payload, ...(body.stream && { duplex: 'half' }) });
+    const response = await this.fetch(`${this.base}${path}`, { method, headers, body: payload, ...(body.stream && { duplex: 'half' }) }).catch(
+      (err: unknown) => {
+        throw new ConnectionError(this.base, err);
+      },
+    );
     if (!response.ok) throw await apiErrorFrom(response);
     return response;
   }

@@ -23,6 +23,18 @@ export class PayloadTooLargeError extends CtxvaultApiError {}
 /** 503: a dependency of the server (database, queue, blob store) is down; retry later. */
 export class ServiceUnavailableError extends CtxvaultApiError {}
 
+/** The server could not be reached at all (refused, reset, name not found). */
+export class ConnectionError extends Error {
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
+    const reason = (cause as { cause?: { code?: string; message?: string } }).cause;
+    super(`cannot reach ctxvault at ${url}: ${reason?.code ?? reason?.message ?? (cause as Error).message}`, { cause });
+    this.name = 'ConnectionError';
+  }
+}
+
 /** `waitUntilStored` saw the context's upload fail for good. */
 export class ContextFailedError extends Error {
   constructor(

@@ -6,6 +6,7 @@ export {
   ConflictError,
   PayloadTooLargeError,
   ServiceUnavailableError,
+  ConnectionError,
   ContextFailedError,
   WaitTimeoutError,
 } from './errors.ts';

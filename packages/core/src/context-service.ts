@@ -11,7 +11,7 @@ import { envelopeOf, toContextView, type ContextView } from './views.ts';
 import { NotFoundError, PreconditionFailedError, ValidationError, VersionConflictError } from './errors/index.ts';
 import { Tokenizer, type TokenSettings } from './tokens.ts';
 import { windowOf, type ItemSource } from './item-window.ts';
-import type { TruncationStrategy } from './truncation.ts';
+import type { TokenBudget, TruncationStrategy } from './truncation.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
 export interface ContextServiceDeps {
@@ -160,9 +160,12 @@ export class ContextService {
     if (options.last === undefined && options.max_tokens === undefined && options.strategy === undefined) {
       return { context, items: this.itemsOf(row), window: { returned: row.message_count, dropped: 0, tokens: row.token_count } };
     }
-    const maxTokens = options.max_tokens ?? row.max_tokens;
-    if (options.strategy && !maxTokens) throw maxTokensRequired('strategy');
-    const budget = maxTokens && (options.max_tokens || options.strategy) ? { max_tokens: maxTokens, strategy: options.strategy ?? 'oldest_first' } : undefined;
+    let budget: TokenBudget | undefined;
+    if (options.max_tokens !== undefined || options.strategy !== undefined) {
+      const maxTokens = options.max_tokens ?? row.max_tokens;
+      if (!maxTokens) throw maxTokensRequired('strategy');
+      budget = { max_tokens: maxTokens, strategy: options.strategy ?? 'oldest_first' };
+    }
     const counter = await this.tokenizer.forModel(row.model_id ?? null);
     const { items, ...window } = await windowOf(() => this.itemsOf(row), counter, { last: options.last, budget });
     return { context, items, window };
