@@ -138,7 +138,7 @@ describe('the client SDK', () => {
     const before = await count('select count(*) as n from staged_chunks');
     const error = await client.upload({ agent_id: 'sdk-bad-ndjson' }, items).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(InvalidRequestError);
-    expect(error).toMatchObject({ status: 400, code: 'invalid_request', details: [{ line: 102, path: 'role' }] });
+    expect(error).toMatchObject({ status: 400, code: 'invalid_request', details: [{ path: 'line 102.role' }] });
     expect((error as Error).message).toContain('line 102');
     expect(await count('select count(*) as n from contexts where agent_id = $1', ['sdk-bad-ndjson'])).toBe(0);
     expect(await count('select count(*) as n from staged_chunks')).toBe(before);

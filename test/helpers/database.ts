@@ -9,15 +9,17 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(adminUrl: string): Promise<TestDatabase> {
+export async function createTestDatabase(adminUrl: string, options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const name = `ctxvault_test_${randomBytes(6).toString('hex')}`;
   await adminQuery(adminUrl, `create database "${name}"`);
   const url = withDatabase(adminUrl, name);
-  const orm = await createOrm({ url, poolMax: 2 });
-  try {
-    await migrate(orm);
-  } finally {
-    await orm.close();
+  if (options.migrate ?? true) {
+    const orm = await createOrm({ url, poolMax: 2 });
+    try {
+      await migrate(orm);
+    } finally {
+      await orm.close();
+    }
   }
   return {
     url,

@@ -14,6 +14,7 @@ export interface Deployment {
   url: string;
   env: Record<string, string>;
   api: CtxvaultProcess;
+  /** replaceable, so a test can kill the worker and start another */
   worker: CtxvaultProcess;
   stop(): Promise<void>;
 }
@@ -44,13 +45,14 @@ export async function startDeployment(services: DeploymentServices, extra: Recor
     spawnCtxvault('api', env, { readyLine: /API listening/ }),
     spawnCtxvault('worker', env, { readyLine: /worker running/ }),
   ]);
-  return {
+  const deployment: Deployment = {
     url: `http://127.0.0.1:${port}`,
     env,
     api,
     worker,
     stop: async () => {
-      await Promise.all([api.stop(), worker.stop()]);
+      await Promise.all([deployment.api.stop(), deployment.worker.stop()]);
     },
   };
+  return deployment;
 }

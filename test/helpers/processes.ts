@@ -23,20 +23,22 @@ export interface CtxvaultProcess {
   child: ChildProcess;
   /** everything the process logged so far */
   output(): string;
-  /** SIGTERM (graceful) by default; resolves when the process has exited */
+  /** SIGTERM (graceful) by default, SIGKILL for a crash; resolves when the process has exited */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** Spawns `ctxvault <command>` with exactly the MCP_* settings given (plus PATH/HOME/AWS_*). */
 export async function spawnCtxvault(
-  command: 'api' | 'worker' | 'start' | 'migrate',
+  command: 'api' | 'worker' | 'start' | 'migrate' | 'lifecycle',
   env: Record<string, string>,
-  options: { readyLine?: RegExp; cwd?: string; timeoutMs?: number } = {},
+  options: { readyLine?: RegExp; cwd?: string; timeoutMs?: number; args?: string[] } = {},
 ): Promise<CtxvaultProcess> {
-  const child = spawn(TSX, [MAIN, command], {
+  const child = spawn(TSX, [MAIN, command, ...(options.args ?? [])], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // its own process group, so SIGKILL reaches the node process behind the tsx wrapper too
+    detached: true,
   });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -46,7 +48,11 @@ export async function spawnCtxvault(
     child,
     output: () => output,
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) {
+        // tsx relays SIGTERM/SIGINT to the app; SIGKILL cannot be relayed, so it goes to the group
+        if (signal === 'SIGKILL') process.kill(-child.pid!, 'SIGKILL');
+        else child.kill(signal);
+      }
       await exited;
     },
   };

@@ -16,6 +16,8 @@ export interface ApiDeps {
   logger: Logger;
   /** largest JSON body accepted, in bytes */
   maxBodyBytes: number;
+  /** largest context accepted as an NDJSON stream, in bytes (decoded) */
+  maxContextBytes: number;
   /** answers /readyz: throws with the cause when a dependency is down */
   checkReady?: () => Promise<void>;
 }

@@ -37,6 +37,8 @@ export function toErrorResponse(err: unknown, c: Context, logger: Logger): Respo
 
 function json(c: Context, status: number, code: string, message: string, details?: unknown): Response {
   const body: ErrorBody = { error: { code, message, ...(details !== undefined && { details }) } };
+  // an early answer may leave part of the request body unread: the connection must not be reused
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') c.header('Connection', 'close');
   return c.json(body, status as 400);
 }
 

@@ -1,55 +1,67 @@
 import type { Context } from 'hono';
-import { contextItemSchema, createContextSchema, lines, ValidationError, type ContextItem, type CreateInput } from '@ctxvault/core';
 import type { z } from 'zod';
+import { contextItemSchema, lines, ValidationError, type ContextItem } from '@ctxvault/core';
+import { requestBytes } from './request-body.ts';
 import { parseWith } from './json-body.ts';
 
-/** The first line of an NDJSON create: every field of a JSON create but `content` (and `truncate`, which needs two passes). */
-const envelopeSchema = createContextSchema.omit({ content: true, truncate: true });
+export const NDJSON_TYPE = /^application\/x-ndjson\s*(;|$)/i;
+export const CONTEXT_LIMIT = 'limits.max_context_bytes / MCP_LIMITS_MAX_CONTEXT_BYTES';
 
-export function isNdjson(c: Context): boolean {
-  return /^application\/x-ndjson\s*(;|$)/i.test(c.req.header('content-type') ?? '');
+export interface NdjsonBody<E> {
+  envelope: E;
+  /** the items, parsed and validated one line at a time as the body arrives */
+  items: AsyncGenerator<ContextItem>;
 }
 
 /**
- * Reads a create sent as `application/x-ndjson`: the envelope from the first line, then the items
- * one line at a time as the body streams in, each validated as it arrives. A bad line fails the
- * write with 400 naming the line; the writer stages in one transaction, so nothing is left behind.
- * No size limit applies: the body is never held whole.
+ * Reads an `application/x-ndjson` body: with an `envelopeSchema`, the first line is the envelope
+ * (validated before anything is written); every other line is one item. A bad line throws a 400
+ * naming its line number while the body streams, so the write it feeds is abandoned whole.
  */
-export async function readNdjsonCreate(c: Context): Promise<CreateInput> {
-  const body = c.req.raw.body;
-  const source = lines((body ?? []) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const first = await source.next();
-  if (first.done) throw new ValidationError('NDJSON body is empty: the first line must be the envelope', [{ path: 'line 1', message: 'missing envelope' }]);
-  const envelope = parseLine(envelopeSchema, first.value, 1);
-  async function* items(): AsyncGenerator<ContextItem> {
-    for (let lineNo = 2; ; lineNo++) {
-      const next = await source.next();
-      if (next.done) return;
-      if (next.value.trim() === '') continue;
-      try {
-        yield parseLine(contextItemSchema, next.value, lineNo);
-      } catch (err) {
-        // the answer goes out before the rest of the body is read: this connection cannot carry another request
-        c.header('Connection', 'close');
+export async function readNdjson<S extends z.ZodType>(c: Context, envelopeSchema: S | null, maxBytes: number): Promise<NdjsonBody<z.output<S> | null>> {
+  const source = lines(requestBytes(c, maxBytes, CONTEXT_LIMIT))[Symbol.asyncIterator]();
+  let lineNo = 0;
+  const nextLine = async (): Promise<string | null> => {
+    for (;;) {
+      const next = await source.next().catch((err: unknown) => {
+        if (err instanceof TypeError && /encoded data was not valid/i.test(err.message)) {
+          throw new ValidationError(`line ${lineNo + 1} is not valid UTF-8`, [{ path: `line ${lineNo + 1}`, message: 'invalid UTF-8' }]);
+        }
         throw err;
-      }
+      });
+      if (next.done) return null;
+      lineNo++;
+      if (next.value.trim() !== '') return next.value;
+    }
+  };
+  let envelope: z.output<S> | null = null;
+  if (envelopeSchema) {
+    try {
+      const first = await nextLine();
+      if (first === null) throw new ValidationError('NDJSON body is empty: line 1 must be the envelope', [{ path: 'line 1', message: 'missing envelope' }]);
+      envelope = parseWith(envelopeSchema, parseLine(first, lineNo), `line ${lineNo}`);
+    } catch (err) {
+      await source.return?.(undefined);
+      throw err;
     }
   }
-  return { ...envelope, content: items() };
+  async function* items(): AsyncGenerator<ContextItem> {
+    try {
+      for (let line = await nextLine(); line !== null; line = await nextLine()) {
+        yield parseWith(contextItemSchema, parseLine(line, lineNo), `line ${lineNo}`);
+      }
+    } finally {
+      // stops reading the body (and lets the rest be discarded) however the items end
+      await source.return?.(undefined);
+    }
+  }
+  return { envelope, items: items() };
 }
 
-function parseLine<S extends z.ZodType>(schema: S, line: string, lineNo: number): z.output<S> {
-  let value: unknown;
+function parseLine(line: string, lineNo: number): unknown {
   try {
-    value = JSON.parse(line);
+    return JSON.parse(line);
   } catch (err) {
-    throw new ValidationError(`line ${lineNo} is not valid JSON: ${(err as Error).message}`, [{ line: lineNo, path: '', message: 'invalid JSON' }]);
-  }
-  try {
-    return parseWith(schema, value, `line ${lineNo}`);
-  } catch (err) {
-    if (!(err instanceof ValidationError)) throw err;
-    throw new ValidationError(err.message, (err.details as object[]).map((detail) => ({ line: lineNo, ...detail })));
+    throw new ValidationError(`line ${lineNo} is not valid JSON: ${(err as Error).message}`, [{ path: `line ${lineNo}`, message: 'invalid JSON' }]);
   }
 }

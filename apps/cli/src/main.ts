@@ -6,6 +6,7 @@ import { runStart } from './commands/start.ts';
 import { runApi } from './commands/api.ts';
 import { runWorker } from './commands/worker.ts';
 import { runMigrate } from './commands/migrate.ts';
+import { runLifecyclePass } from './commands/lifecycle-pass.ts';
 import { runMcp } from './client-commands/mcp.ts';
 import { runPut } from './client-commands/put.ts';
 import { runGet } from './client-commands/get.ts';
@@ -20,6 +21,7 @@ server commands:
   api       the HTTP API only (scale by starting more)
   worker    the queue workers only (scale by starting more)
   migrate   apply database migrations
+  lifecycle --once   one housekeeping pass (expiry, deletes, orphans, stale uploads); prints its counts
 
 client commands (talk to the API at client.url, or --url URL; tenant client.tenant, or --tenant ID):
   put FILE [--format json|ndjson] [--wait] [--timeout SECONDS]
@@ -34,14 +36,13 @@ client commands (talk to the API at client.url, or --url URL; tenant client.tena
 
 settings: config.yaml (or --config / MCP_CONFIG), overridden by MCP_* variables; see config.example.yaml`;
 
-/** Server commands take no arguments but --config; client commands parse their own. */
-const serverCommands: Record<string, (config: Config) => Promise<void>> = {
+/** Each command gets the settings and the arguments after its name. */
+const commands: Record<string, (config: Config, args: string[]) => Promise<void>> = {
   start: runStart,
   api: runApi,
   worker: runWorker,
   migrate: runMigrate,
-};
-const clientCommands: Record<string, (config: Config, argv: string[]) => Promise<void>> = {
+  lifecycle: runLifecyclePass,
   put: runPut,
   get: runGet,
   status: runStatus,
@@ -50,22 +51,22 @@ const clientCommands: Record<string, (config: Config, argv: string[]) => Promise
 };
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const { positionals, values } = parseArgs({
-    args: argv,
+  // strict: false lets each command read its own flags from the arguments after its name
+  const { positionals, values, tokens } = parseArgs({
     allowPositionals: true,
     strict: false,
+    tokens: true,
     options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [name] = positionals;
+  const commandAt = tokens.find((t) => t.kind === 'positional')?.index ?? 0;
+  const args = process.argv.slice(2 + commandAt + 1).filter((arg, i, all) => arg !== '--config' && all[i - 1] !== '--config');
   if (values.help || !name) {
     console.log(USAGE);
     return;
   }
-  const serverCommand = serverCommands[name];
-  const clientCommand = clientCommands[name];
-  if (!serverCommand && !clientCommand) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
-  if (serverCommand) parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' } } });
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
   let config: Config;
   try {
     config = loadConfig({ configPath: typeof values.config === 'string' ? values.config : undefined });
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  await (serverCommand ? serverCommand(config) : clientCommand!(config, argv));
+  await command(config, args);
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,5 @@
 import type { Config } from '@ctxvault/config';
-import { ContextService, VersionUploader, type StorageSettings, type TokenSettings } from '@ctxvault/core';
+import { ContextService, LifecycleService, VersionUploader, type StorageSettings, type TokenSettings } from '@ctxvault/core';
 import { ContextRepository, StagingRepository, createOrm, migrate, type MikroORM } from '@ctxvault/db';
 import { JobProducer, type QueueConnectionOptions } from '@ctxvault/queue';
 import { createBlobStore, type BlobStore } from '@ctxvault/storage';
@@ -15,6 +15,7 @@ export interface Runtime {
   connection: QueueConnectionOptions;
   service: ContextService;
   uploader: VersionUploader;
+  lifecycle: LifecycleService;
   embedded: boolean;
   checkReady(): Promise<void>;
   close(): Promise<void>;
@@ -96,11 +97,29 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       provider: config.storage.context_storage.provider,
       pathPrefix: config.storage.context_storage.s3_path_prefix,
       inlineThreshold: config.storage.inline_threshold,
+      codec: config.storage.compression === 'none' ? 'identity' : config.storage.compression,
+      codecLevel: config.storage.compression_level || undefined,
     };
     const contexts = new ContextRepository(orm);
     const staging = new StagingRepository(orm, config.staging.chunk_size);
     const tokens: TokenSettings = { encoding: config.tokens.encoding, defaultEncoding: config.tokens.default_encoding };
     const deps = { contexts, staging, blobs, jobs, settings, tokens, logger };
+    const uploader = new VersionUploader(deps);
+    const lifecycle = new LifecycleService({
+      contexts,
+      staging,
+      blobs,
+      uploader,
+      logger,
+      settings: {
+        pathPrefix: settings.pathPrefix,
+        keepVersions: config.lifecycle.keep_versions,
+        objectGraceMs: config.lifecycle.object_grace,
+        multipartGraceMs: config.lifecycle.multipart_grace,
+        stagingGraceMs: config.lifecycle.staging_grace,
+        pendingGraceMs: config.lifecycle.pending_grace,
+      },
+    });
 
     return {
       config,
@@ -109,7 +128,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       jobs,
       connection,
       service: new ContextService(deps),
-      uploader: new VersionUploader(deps),
+      uploader,
+      lifecycle,
       embedded,
       checkReady: async () => {
         await orm.em.fork().execute('select 1');

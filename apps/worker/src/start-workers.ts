@@ -1,18 +1,31 @@
-import type { Logger, VersionUploader } from '@ctxvault/core';
-import { createConsumer, DELETE_QUEUE, UPLOAD_QUEUE, type QueueConnectionOptions } from '@ctxvault/queue';
+import type { LifecycleService, Logger, VersionUploader } from '@ctxvault/core';
+import { createConsumer, DELETE_QUEUE, LIFECYCLE_QUEUE, UPLOAD_QUEUE, type JobProducer, type QueueConnectionOptions } from '@ctxvault/queue';
 import { uploadProcessor } from './upload-processor.ts';
 import { deleteProcessor } from './delete-processor.ts';
+import { lifecycleProcessor } from './lifecycle-processor.ts';
 
 export interface WorkerOptions {
   uploader: VersionUploader;
+  lifecycle: LifecycleService;
+  /** schedules the lifecycle job */
+  jobs: Pick<JobProducer, 'scheduleLifecycle'>;
+  /** how often the lifecycle job runs */
+  lifecycleEveryMs: number;
   connection: QueueConnectionOptions;
   logger: Logger;
   /** jobs processed at once per queue in this process */
   concurrency: number;
   /** seconds an idle consumer waits before polling (low on embedded PGlite, which has no NOTIFY) */
   drainDelay?: number;
-  /** how often to look for pending work whose job was lost; 0 turns it off */
+  /** ms before the jobs of a worker that died go to another */
+  lockDuration?: number;
+  /**
+   * How often this process looks for pending work whose job was lost and re-asserts the lifecycle
+   * schedule: Postgres-driven, so it works even after Redis forgot everything. 0 turns it off.
+   */
   reconcileEveryMs: number;
+  /** pending rows untouched this long count as lost */
+  pendingGraceMs: number;
 }
 
 /**
@@ -20,10 +33,11 @@ export interface WorkerOptions {
  * out: nothing is local to one of them. `close()` lets in-flight jobs finish, and is safe twice.
  */
 export function startWorkers(options: WorkerOptions): { close(): Promise<void> } {
-  const { uploader, connection, logger, concurrency, drainDelay } = options;
+  const { uploader, connection, logger, concurrency, drainDelay, lockDuration } = options;
   const consumers = [
-    createConsumer(UPLOAD_QUEUE, uploadProcessor(uploader, logger), connection, { concurrency, drainDelay }),
-    createConsumer(DELETE_QUEUE, deleteProcessor(uploader, logger), connection, { concurrency, drainDelay }),
+    createConsumer(UPLOAD_QUEUE, uploadProcessor(uploader, logger), connection, { concurrency, drainDelay, lockDuration }),
+    createConsumer(DELETE_QUEUE, deleteProcessor(uploader, logger), connection, { concurrency, drainDelay, lockDuration }),
+    createConsumer(LIFECYCLE_QUEUE, lifecycleProcessor(options.lifecycle), connection, { concurrency: 1, drainDelay, lockDuration }),
   ];
   for (const { worker } of consumers) {
     worker.on('error', (err) => logger.error({ err, queue: worker.name }, 'worker error'));
@@ -34,7 +48,8 @@ export function startWorkers(options: WorkerOptions): { close(): Promise<void> }
     if (reconciling) return;
     reconciling = true;
     try {
-      const found = await uploader.reconcile(options.reconcileEveryMs);
+      await options.jobs.scheduleLifecycle(options.lifecycleEveryMs);
+      const found = await uploader.reconcile(options.pendingGraceMs);
       if (found.uploads || found.deletes) logger.info(found, 'reconciler re-enqueued work whose job was missing');
     } catch (err) {
       logger.warn({ err }, 'reconcile pass failed; will try again');
@@ -44,6 +59,7 @@ export function startWorkers(options: WorkerOptions): { close(): Promise<void> }
   };
   const timer = options.reconcileEveryMs > 0 ? setInterval(reconcile, options.reconcileEveryMs) : undefined;
   timer?.unref();
+  void reconcile();
 
   let closing: Promise<void> | undefined;
   return {

@@ -56,6 +56,8 @@ export const settingsSchema = section({
     concurrency: integer(1, 256).default(4),
     attempts: integer(1, 100).default(5),
     backoff: duration().prefault('1s'),
+    // a job whose worker stops renewing its lock for this long (crashed, killed) goes to another worker
+    lock_duration: duration({ min: 1000 }).prefault('30s'),
     // Redis key prefix, so several deployments (or test runs) can share one Redis
     prefix: keyPrefix().default('ctxvault'),
   }).prefault({}),
@@ -75,11 +77,31 @@ export const settingsSchema = section({
       provider: oneOf(['database', 's3']).default('s3'),
       s3_path_prefix: keyPrefix().default('contexts'),
     }).prefault({}),
+    // compression of bodies in the blob store; reads decode whatever a context was written with
+    compression: oneOf(['none', 'gzip', 'zstd']).default('none'),
+    // the codec's own scale (gzip 1-9, zstd 1-22); 0 means the codec's default
+    compression_level: integer(0, 22).default(0),
     // bodies below this are kept inline in Postgres (a field holds at most 1 GiB - 1)
     inline_threshold: byteSize({ max: { bytes: GiB, reason: "PostgreSQL's largest field" } }).prefault('256KiB'),
   }).prefault({}),
   limits: section({
     max_body_bytes: byteSize({ min: { bytes: 1 } }).prefault('64MiB'),
+    // largest context accepted as a stream (application/x-ndjson), counted after decompression
+    max_context_bytes: byteSize({ min: { bytes: 1 } }).prefault('1GiB'),
+  }).prefault({}),
+  lifecycle: section({
+    // how often the scheduled lifecycle job runs
+    interval: duration({ min: 1000 }).prefault('5m'),
+    // superseded object versions kept besides the current one
+    keep_versions: integer(0, 1000).default(0),
+    // objects younger than this are never collected: an upload may be about to flip its row
+    object_grace: duration().prefault('10m'),
+    // incomplete multipart uploads older than this are aborted
+    multipart_grace: duration().prefault('1h'),
+    // staged bodies whose context is gone are removed after this long
+    staging_grace: duration().prefault('1h'),
+    // pending rows untouched this long get their upload job enqueued again
+    pending_grace: duration().prefault('1m'),
   }).prefault({}),
   staging: section({
     chunk_size: byteSize({ min: { bytes: 64 * KiB }, max: { bytes: 64 * MiB } }).prefault('1MiB'),

@@ -1,6 +1,6 @@
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import type { ContextRow } from '@ctxvault/db';
-import type { BlobStore } from '@ctxvault/storage';
+import { decompressor, isCodec, type BlobStore } from '@ctxvault/storage';
 import type { ContextStore, StagingStore } from './ports.ts';
 import { CorruptDocumentError } from './document.ts';
 
@@ -31,6 +31,10 @@ export class BodyReader {
       return Readable.from([body]);
     }
     if (!row.storage_key) throw new CorruptDocumentError(`stored context ${row.id} has no storage key`);
-    return this.blobs.get(row.storage_key);
+    const stored = await this.blobs.get(row.storage_key);
+    const codec = row.content_encoding;
+    if (codec === 'identity') return stored;
+    if (!isCodec(codec)) throw new CorruptDocumentError(`context ${row.id} is stored with unknown encoding "${codec}"`);
+    return pipeline(stored, decompressor(codec), () => {});
   }
 }

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { newContextId, type ContextRow, type NewContextRow } from '@ctxvault/db';
 import { uploadJobId, type JobView } from '@ctxvault/queue';
 import type { BlobStore } from '@ctxvault/storage';
-import type { ContextItem, AppendItemsInput, CreateContextInput, ListQuery, ReadOptions, ReplaceContextInput, SearchInput } from './schemas.ts';
+import { expiryOf, type ContextItem, type AppendItemsInput, type CreateContextStream, type ListQuery, type ReadOptions, type ReplaceContextInput, type SearchInput } from './schemas.ts';
 import type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
 import { BodyReader } from './body-reader.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
@@ -24,8 +24,7 @@ export interface ContextServiceDeps {
   logger: Logger;
 }
 
-/** A create whose content may also be a stream (NDJSON uploads); `truncate` needs an array. */
-export type CreateInput = Omit<CreateContextInput, 'content'> & { content: ContextItem[] | AsyncIterable<ContextItem> };
+
 
 /** What a write answers: stored at once (inline) or accepted for upload. */
 export type WriteResult =
@@ -85,8 +84,13 @@ export interface SearchResult {
   truncated: boolean;
 }
 
-/** Appends re-read the current body; if a worker moves it meanwhile, the append starts over. */
-const APPEND_ATTEMPTS = 3;
+/**
+ * Appends are optimistic: read the current version, write the next, commit if nobody else did.
+ * When another write wins, the append starts over (with jittered backoff) up to this many times.
+ */
+const APPEND_ATTEMPTS = 10;
+const APPEND_BACKOFF_MS = 20;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Everything the API does with contexts. The API validates input; this class owns behaviour. */
 export class ContextService {
@@ -100,7 +104,15 @@ export class ContextService {
     this.writer = new VersionWriter(deps.staging, deps.settings, this.tokenizer);
   }
 
-  async create(tenantId: string, input: CreateInput, requestId?: string): Promise<WriteResult> {
+  /**
+   * Creates a context. With an `idempotencyKey`, a repeated create (a client retrying after a lost
+   * answer, or two racing) returns the context the first one made, never a second one.
+   */
+  async create(tenantId: string, input: CreateContextStream, requestId?: string, idempotencyKey?: string): Promise<WriteResult> {
+    if (idempotencyKey) {
+      const earlier = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
+      if (earlier) return replayOf(earlier);
+    }
     const now = new Date();
     const envelope: DocumentEnvelope = {
       id: newContextId(),
@@ -113,16 +125,10 @@ export class ContextService {
       metadata: input.metadata,
       max_tokens: input.max_tokens ?? null,
       created_at: now.toISOString(),
-      expires_at: input.expires_at ?? null,
+      expires_at: expiryOf(input, now) ?? null,
     };
-    let items: ContextItem[] | AsyncIterable<ContextItem> = input.content;
-    if (input.truncate) {
-      const content = input.content;
-      if (!Array.isArray(content)) {
-        throw new ValidationError('truncate needs the content as a JSON array, not a stream', [{ path: 'truncate', message: 'not with a stream' }]);
-      }
-      items = await this.truncated(() => content, envelope, input.truncate);
-    }
+    const content = input.content;
+    const items = input.truncate ? await this.truncated(() => rereadable(content), envelope, input.truncate) : content;
     const written = await this.writer.write(envelope, items);
     const row: NewContextRow = {
       ...rowFromEnvelope(envelope),
@@ -130,11 +136,17 @@ export class ContextService {
       created_at: now,
       updated_at: now,
       deleted_at: null,
+      idempotency_key: idempotencyKey ?? null,
     };
     try {
       await this.deps.contexts.insert(row);
     } catch (err) {
       if (!written.inlineBody) await this.deps.staging.remove(envelope.id, envelope.version).catch(() => {});
+      if (idempotencyKey && isUniqueViolation(err)) {
+        // a concurrent create with the same key won the race: answer with its context
+        const winner = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
+        if (winner) return replayOf(winner);
+      }
       throw err;
     }
     return this.afterWrite(row, requestId);
@@ -225,6 +237,7 @@ export class ContextService {
   ): Promise<WriteResult> {
     const current = await this.live(tenantId, id);
     checkPrecondition(current, expectedVersion);
+    const expiresAt = expiryOf(input, new Date());
     const envelope: DocumentEnvelope = {
       ...envelopeOf(current),
       version: current.version + 1,
@@ -232,7 +245,7 @@ export class ContextService {
       ...(input.name !== undefined && { name: input.name }),
       ...(input.metadata !== undefined && { metadata: input.metadata }),
       ...(input.max_tokens !== undefined && { max_tokens: input.max_tokens }),
-      ...(input.expires_at !== undefined && { expires_at: input.expires_at }),
+      ...(expiresAt !== undefined && { expires_at: expiresAt }),
     };
     const items = input.truncate ? await this.truncated(() => input.content, envelope, input.truncate) : input.content;
     const written = await this.writer.write(envelope, items);
@@ -250,16 +263,21 @@ export class ContextService {
       const current = await this.live(tenantId, id);
       checkPrecondition(current, expectedVersion);
       const envelope: DocumentEnvelope = { ...envelopeOf(current), version: current.version + 1 };
-      const source = () => this.appended(current, input.items);
+      const source = () => this.appended(current, input.truncate ? rereadable(input.items) : input.items);
       try {
         const items = input.truncate ? await this.truncated(source, envelope, input.truncate) : source();
         const written = await this.writer.write(envelope, items);
         return await this.commitVersion(current, envelope, written, requestId);
       } catch (err) {
-        // the body we read was moved (staging → blob store) or replaced under us: read again
-        const retryable = err instanceof CorruptDocumentError || err instanceof VersionConflictError;
-        if (!retryable || attempt >= APPEND_ATTEMPTS || expectedVersion !== undefined) throw err;
+        // another write moved the context on between our read and our commit: read it again
+        const raced = err instanceof CorruptDocumentError || err instanceof VersionConflictError;
+        // streamed items were consumed by this attempt: only an array can be appended again
+        if (!raced || expectedVersion !== undefined || !Array.isArray(input.items)) throw err;
+        if (attempt >= APPEND_ATTEMPTS) {
+          throw new VersionConflictError(`context ${id} is being written by others too often to append now; retry`);
+        }
         this.deps.logger.debug({ id, attempt, err }, 'append raced another write; retrying');
+        await sleep(Math.random() * APPEND_BACKOFF_MS * attempt);
       }
     }
   }
@@ -321,7 +339,7 @@ export class ContextService {
     yield* readItems(await this.reader.open(row));
   }
 
-  private async *appended(row: ContextRow, items: ContextItem[]): AsyncGenerator<ContextItem> {
+  private async *appended(row: ContextRow, items: Iterable<ContextItem> | AsyncIterable<ContextItem>): AsyncGenerator<ContextItem> {
     yield* this.itemsOf(row);
     yield* items;
   }
@@ -428,6 +446,24 @@ function maxTokensRequired(option: 'truncate' | 'strategy'): ValidationError {
   return new ValidationError(`${option} needs a token budget: give max_tokens, or set max_tokens on the context`, [
     { path: 'max_tokens', message: `required with ${option}` },
   ]);
+}
+
+/** What the first create with an Idempotency-Key answered, as its context stands now. */
+function replayOf(row: ContextRow): WriteResult {
+  if (row.status === 'pending') {
+    return { state: 'pending', id: row.id, version: row.version, job_id: row.job_id ?? uploadJobId(row.id, row.version) };
+  }
+  return { state: 'stored', context: toContextView(row) };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as Error)?.name === 'UniqueConstraintViolationException' || (err as { code?: string })?.code === '23505';
+}
+
+/** Items that truncation may read twice: an array, not a stream (NDJSON) that is consumed once read. */
+function rereadable(items: Iterable<ContextItem> | AsyncIterable<ContextItem>): ContextItem[] {
+  if (Array.isArray(items)) return items;
+  throw new ValidationError('truncate needs the items as a JSON array, not an NDJSON stream', [{ path: 'truncate', message: 'not with NDJSON' }]);
 }
 
 function checkPrecondition(row: ContextRow, expectedVersion: number | undefined): void {

@@ -50,18 +50,26 @@ export async function* serializeDocument(
   yield Buffer.from(`${buffered}${first ? '' : '\n'}${CLOSING}\n`);
 }
 
-/** Splits a byte stream into lines (without the newline). */
+/** Splits a byte stream of UTF-8 into lines (without the newline); invalid UTF-8 throws a TypeError. */
 export async function* lines(body: AsyncIterable<Buffer>): AsyncGenerator<string> {
-  let rest = '';
-  const decoder = new TextDecoder('utf-8');
+  // the unfinished line is kept in pieces: appending to one growing string would make a single
+  // long line cost quadratic time
+  let partial: string[] = [];
+  const decoder = new TextDecoder('utf-8', { fatal: true });
   for await (const chunk of body) {
-    const text = rest + decoder.decode(chunk, { stream: true });
-    const parts = text.split('\n');
-    rest = parts.pop() ?? '';
-    yield* parts;
+    const parts = decoder.decode(chunk, { stream: true }).split('\n');
+    if (parts.length === 1) {
+      partial.push(parts[0]!);
+      continue;
+    }
+    partial.push(parts[0]!);
+    yield partial.join('');
+    for (let i = 1; i < parts.length - 1; i++) yield parts[i]!;
+    partial = [parts.at(-1)!];
   }
-  rest += decoder.decode();
-  if (rest) yield rest;
+  partial.push(decoder.decode());
+  const last = partial.join('');
+  if (last) yield last;
 }
 
 /** Thrown when a stored body ends early or is not in the document layout. */

@@ -1,7 +1,6 @@
 export {
   ContextService,
   type ContextServiceDeps,
-  type CreateInput,
   type WriteResult,
   type ReadResult,
   type WindowedRead,
@@ -9,11 +8,12 @@ export {
   type StatusView,
   type SearchResult,
 } from './context-service.ts';
+export { LifecycleService, type LifecycleSettings, type LifecycleCounts } from './lifecycle-service.ts';
 export { Tokenizer, type TokenSettings } from './tokens.ts';
 export { TRUNCATION_STRATEGIES, type TruncationStrategy } from './truncation.ts';
 export { VersionUploader, type VersionUploaderDeps, type UploadOutcome } from './version-uploader.ts';
 export * from './errors/index.ts';
 export * from './schemas.ts';
 export { toContextView, contextViewSchema, type ContextView } from './views.ts';
-export { serializeDocument, openingLine, lines, readItems, readEnvelope, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
+export { serializeDocument, readItems, readEnvelope, lines, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
 export type { ContextStore, StagingStore, JobQueue, Logger, StorageSettings } from './ports.ts';

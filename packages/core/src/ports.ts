@@ -1,12 +1,13 @@
 import type { ContextRepository, StagingRepository } from '@ctxvault/db';
 import type { DeleteJob, JobView, UploadJob } from '@ctxvault/queue';
+import type { Codec } from '@ctxvault/storage';
 
 /** What the core needs of each dependency; the real ones come from db and queue, tests may fake them. */
 export type ContextStore = Pick<
   ContextRepository,
-  'insert' | 'findLive' | 'findAny' | 'loadInlineBody' | 'updateIfVersion' | 'remove' | 'list' | 'findStalePending' | 'findStaleDeleting'
+  'insert' | 'findLive' | 'findAny' | 'findByIdempotencyKey' | 'loadInlineBody' | 'updateIfVersion' | 'remove' | 'list' | 'findStalePending' | 'findStaleDeleting' | 'findExpired'
 >;
-export type StagingStore = Pick<StagingRepository, 'write' | 'read' | 'remove' | 'exists'>;
+export type StagingStore = Pick<StagingRepository, 'write' | 'read' | 'remove' | 'exists' | 'findOrphans'>;
 
 export interface JobQueue {
   enqueueUpload(job: UploadJob): Promise<string>;
@@ -28,4 +29,8 @@ export interface StorageSettings {
   pathPrefix: string;
   /** bodies smaller than this are kept inline and answered 201 */
   inlineThreshold: number;
+  /** how bodies are compressed in the blob store (storage.compression) */
+  codec: Codec;
+  /** the codec's level; undefined for its default */
+  codecLevel?: number;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CONTEXT_STATUSES } from '@ctxvault/db';
-import { TRUNCATION_STRATEGIES } from './truncation.ts';
+import { TRUNCATION_STRATEGIES, type TruncationStrategy } from './truncation.ts';
 
 export const ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 
@@ -20,18 +20,39 @@ export type ContextItem = z.infer<typeof contextItemSchema>;
 /** On a write: drop items (by this strategy) until the version fits the context's `max_tokens`. */
 const truncateSchema = z.enum(TRUNCATION_STRATEGIES).optional();
 
-export const createContextSchema = z.strictObject({
+const TEN_YEARS_S = 10 * 365 * 24 * 3600;
+/** Expiry is given as a moment (`expires_at`) or a lifetime from now (`ttl_seconds`), not both. */
+const expiry = {
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+  ttl_seconds: z.number().int().positive().max(TEN_YEARS_S).optional(),
+};
+const oneExpiry = (value: { expires_at?: string; ttl_seconds?: number }) => !(value.expires_at && value.ttl_seconds);
+const oneExpiryError = { message: 'give expires_at or ttl_seconds, not both', path: ['ttl_seconds'] };
+
+const envelopeFields = {
   agent_id: identifier(256),
   model_id: identifier(256).optional(),
   session_id: identifier(256).optional(),
   name: identifier(512).optional(),
-  content: z.array(contextItemSchema).default([]),
   metadata: metadataSchema.default({}),
   max_tokens: z.number().int().positive().optional(),
-  expires_at: z.iso.datetime({ offset: true }).optional(),
-  truncate: truncateSchema,
-});
+  ...expiry,
+};
+
+export const createContextSchema = z
+  .strictObject({ ...envelopeFields, content: z.array(contextItemSchema).default([]), truncate: truncateSchema })
+  .refine(oneExpiry, oneExpiryError);
 export type CreateContextInput = z.infer<typeof createContextSchema>;
+
+/** The first line of an NDJSON create: everything but `content`, whose items follow one a line. */
+export const createEnvelopeSchema = z.strictObject(envelopeFields).refine(oneExpiry, oneExpiryError);
+
+/** A create whose items may still be arriving (NDJSON streams them while they are staged). */
+export type CreateContextStream = z.infer<typeof createEnvelopeSchema> & {
+  content: Iterable<ContextItem> | AsyncIterable<ContextItem>;
+  /** only with an array `content`: truncating reads the items twice */
+  truncate?: TruncationStrategy;
+};
 
 /** A replace keeps the context's identity (agent, session) and swaps content and metadata. */
 export const replaceContextSchema = z.strictObject({
@@ -40,16 +61,20 @@ export const replaceContextSchema = z.strictObject({
   content: z.array(contextItemSchema),
   metadata: metadataSchema.optional(),
   max_tokens: z.number().int().positive().optional(),
-  expires_at: z.iso.datetime({ offset: true }).optional(),
+  ...expiry,
   truncate: truncateSchema,
-});
+}).refine(oneExpiry, oneExpiryError);
 export type ReplaceContextInput = z.infer<typeof replaceContextSchema>;
 
 export const appendItemsSchema = z.strictObject({
   items: z.array(contextItemSchema).min(1),
   truncate: truncateSchema,
 });
-export type AppendItemsInput = z.infer<typeof appendItemsSchema>;
+export type AppendItemsInput = {
+  items: Iterable<ContextItem> | AsyncIterable<ContextItem>;
+  /** only with an array of items: truncating reads the items twice */
+  truncate?: TruncationStrategy;
+};
 
 export const listQuerySchema = z.strictObject({
   agent_id: identifier(256).optional(),
@@ -83,6 +108,15 @@ export const readOptionsSchema = z.strictObject({
 export type ReadOptions = z.infer<typeof readOptionsSchema>;
 
 export const contextIdSchema = z.uuid();
+
+/** An `Idempotency-Key` header: any printable ASCII, as Stripe-style APIs accept. */
+export const idempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,256}$/, 'must be 1-256 printable ASCII characters');
+
+/** The moment a write's expiry asks for, if any. */
+export function expiryOf(input: { expires_at?: string; ttl_seconds?: number }, now: Date): string | undefined {
+  if (input.ttl_seconds !== undefined) return new Date(now.getTime() + input.ttl_seconds * 1000).toISOString();
+  return input.expires_at;
+}
 
 /** What a client sends (before defaults are filled in). */
 export type CreateContextRequest = z.input<typeof createContextSchema>;

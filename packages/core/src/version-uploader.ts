@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, pipeline, type Transform } from 'node:stream';
 import type { BlobStore } from '@ctxvault/storage';
-import { contextPrefix, objectKey } from '@ctxvault/storage';
+import { codecSuffix, compressor, contextPrefix, objectKey, tracksIncompleteUploads } from '@ctxvault/storage';
 import type { ByteProgress } from '@ctxvault/queue';
 import type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
 
@@ -36,29 +36,36 @@ export class VersionUploader {
       return 'superseded';
     }
 
-    const key = objectKey(this.deps.settings.pathPrefix, contextId, version);
+    const { codec, codecLevel, pathPrefix } = this.deps.settings;
+    const key = objectKey(pathPrefix, contextId, version, codecSuffix(codec));
+    // a predecessor that crashed mid-upload left its parts behind: this attempt starts afresh
+    await this.abortIncompleteUploads(key);
     const total = Number(row.size_bytes);
     const hash = createHash('sha256');
+    let read = 0;
     const staged = staging.read(contextId, version);
-    // a generator, not .pipe(): a failing staging read must fail the upload, not stall it
+    // a generator, not .pipe(): a failing staging read must fail the upload, not stall it.
+    // Progress counts body bytes read, so it means the same with or without compression.
     const body = Readable.from(
       (async function* () {
         for await (const chunk of staged) {
           hash.update(chunk as Buffer);
+          read += (chunk as Buffer).length;
+          void onProgress({ bytes: read, total, percent: total ? Math.floor((read / total) * 100) : 100 });
           yield chunk as Buffer;
         }
       })(),
     );
-    const result = await blobs.put(key, body, {
-      contentLength: total,
+    const encoded = codec === 'identity' ? body : pipelineStream(body, compressor(codec, codecLevel));
+    const result = await blobs.put(key, encoded, {
+      contentLength: codec === 'identity' ? total : undefined,
       contentType: 'application/json',
-      metadata: { 'context-id': contextId, version: String(version), sha256: row.sha256 ?? '' },
-      onProgress: (bytes) => onProgress({ bytes, total, percent: total ? Math.floor((bytes / total) * 100) : 100 }),
+      metadata: { 'context-id': contextId, version: String(version), sha256: row.sha256 ?? '', 'content-encoding': codec },
     });
     const sha256 = hash.digest('hex');
-    if (result.size !== total || (row.sha256 && sha256 !== row.sha256)) {
+    if (read !== total || (row.sha256 && sha256 !== row.sha256)) {
       await blobs.delete(key);
-      throw new Error(`staged body of ${contextId} v${version} does not match its row (size ${result.size}/${total}, sha256 ${sha256})`);
+      throw new Error(`staged body of ${contextId} v${version} does not match its row (size ${read}/${total}, sha256 ${sha256})`);
     }
 
     // full progress is recorded before the row flips, so whoever sees `stored` sees 100 %
@@ -72,6 +79,7 @@ export class VersionUploader {
         storage_key: key,
         etag: result.etag,
         stored_bytes: result.size,
+        content_encoding: codec,
         encryption: result.encryption,
         last_error: null,
       },
@@ -84,6 +92,14 @@ export class VersionUploader {
     }
     await staging.remove(contextId, version);
     return 'stored';
+  }
+
+  private async abortIncompleteUploads(key: string): Promise<void> {
+    const { blobs } = this.deps;
+    if (!tracksIncompleteUploads(blobs)) return;
+    for await (const upload of blobs.listIncompleteUploads(key)) {
+      if (upload.key === key) await blobs.abortIncompleteUpload(upload.key, upload.uploadId);
+    }
   }
 
   /** Records that a version's upload failed for good. */
@@ -113,4 +129,9 @@ export class VersionUploader {
     for (const row of deleting) await jobs.enqueueDelete({ contextId: row.id, tenantId: row.tenant_id });
     return { uploads: pending.length, deletes: deleting.length };
   }
+}
+
+/** `source` piped into `transform`, with errors of either ending the result (unlike `.pipe`). */
+function pipelineStream(source: Readable, transform: Transform): Transform {
+  return pipeline(source, transform, () => {});
 }

@@ -43,6 +43,12 @@ export class ContextRepository {
     return row ? toPlain(row) : null;
   }
 
+  /** The context a create with this Idempotency-Key made, whatever its state. */
+  async findByIdempotencyKey(tenantId: string, key: string): Promise<ContextRow | null> {
+    const row = await this.em().findOne(ContextEntity, { tenant_id: tenantId, idempotency_key: key }, { fields: ROW_FIELDS });
+    return row ? toPlain(row) : null;
+  }
+
   /** Any row with this id, whatever its state: for workers. */
   async findAny(id: string): Promise<ContextRow | null> {
     const row = await this.em().findOne(ContextEntity, { id }, { fields: ROW_FIELDS });
@@ -100,6 +106,14 @@ export class ContextRepository {
     return this.em().execute(
       `select id, version, tenant_id from contexts where status = 'pending' and updated_at < now() - (? * interval '1 millisecond') order by updated_at limit ?`,
       [olderThanMs, limit],
+    );
+  }
+
+  /** Live rows whose expiry has passed. */
+  async findExpired(now: Date, limit: number): Promise<Pick<ContextRow, 'id' | 'version' | 'tenant_id'>[]> {
+    return this.em().execute(
+      `select id, version, tenant_id from contexts where expires_at <= ? and status <> 'deleting' order by expires_at limit ?`,
+      [now, limit],
     );
   }
 

@@ -55,6 +55,7 @@ function row(overrides: Partial<NewContextRow> = {}): NewContextRow {
     updated_at: now,
     expires_at: null,
     deleted_at: null,
+    idempotency_key: null,
     ...overrides,
   };
 }

@@ -64,6 +64,20 @@ export class StagingRepository {
     });
   }
 
+  /**
+   * Staged bodies no row waits for any more (its context is gone, stored or moved on), staged
+   * longer ago than `olderThanMs`.
+   */
+  async findOrphans(olderThanMs: number, limit: number): Promise<{ context_id: string; version: number }[]> {
+    return this.orm.em.fork().execute(
+      `select s.context_id, s.version from staged_chunks s
+        where s.created_at < now() - (? * interval '1 millisecond')
+          and not exists (select 1 from contexts c where c.id = s.context_id and c.version = s.version and c.status in ('pending', 'failed'))
+        group by s.context_id, s.version limit ?`,
+      [olderThanMs, limit],
+    );
+  }
+
   async remove(contextId: string, version?: number): Promise<void> {
     if (version === undefined) {
       await this.orm.em.fork().execute('delete from staged_chunks where context_id = ?', [contextId]);

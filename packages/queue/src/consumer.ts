@@ -9,6 +9,11 @@ export interface ConsumerOptions {
    * embedded mode sets this low; elsewhere BullMQ's default applies.
    */
   drainDelay?: number;
+  /**
+   * ms a job's lock lasts without renewal; a worker that died loses its jobs to the stalled-job
+   * check after about this long (checked as often), and another worker takes them.
+   */
+  lockDuration?: number;
 }
 
 /** A BullMQ worker on the configured backend; `close()` also closes the connection it made. */
@@ -26,6 +31,7 @@ export function createConsumer<Data, Result>(
       ...(binding.options as object),
       concurrency: options.concurrency,
       ...(options.drainDelay !== undefined && { drainDelay: options.drainDelay }),
+      ...(options.lockDuration !== undefined && { lockDuration: options.lockDuration, stalledInterval: options.lockDuration }),
     } as never,
     binding.factory as never,
   );

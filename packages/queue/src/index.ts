@@ -1,4 +1,4 @@
-export { UPLOAD_QUEUE, DELETE_QUEUE, ALL_QUEUES, type QueueName } from './names.ts';
+export { UPLOAD_QUEUE, DELETE_QUEUE, LIFECYCLE_QUEUE, ALL_QUEUES, type QueueName } from './names.ts';
 export {
   uploadJobSchema,
   deleteJobSchema,

@@ -1,6 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { bindBackend, type BackendBinding, type QueueConnectionOptions } from './connection.ts';
-import { DELETE_QUEUE, UPLOAD_QUEUE, type QueueName } from './names.ts';
+import { DELETE_QUEUE, LIFECYCLE_QUEUE, UPLOAD_QUEUE, type QueueName } from './names.ts';
 import { deleteJobId, uploadJobId, type DeleteJob, type UploadJob } from './payloads.ts';
 import { toJobView, type JobView } from './job-view.ts';
 
@@ -25,7 +25,7 @@ export class JobProducer {
       queue.on('error', () => {});
       return queue;
     };
-    this.queues = { [UPLOAD_QUEUE]: make(UPLOAD_QUEUE), [DELETE_QUEUE]: make(DELETE_QUEUE) };
+    this.queues = { [UPLOAD_QUEUE]: make(UPLOAD_QUEUE), [DELETE_QUEUE]: make(DELETE_QUEUE), [LIFECYCLE_QUEUE]: make(LIFECYCLE_QUEUE) };
     this.jobOptions = {
       attempts: defaults.attempts,
       backoff: { type: 'exponential', delay: defaults.backoffMs },
@@ -45,6 +45,18 @@ export class JobProducer {
     const id = deleteJobId(job.contextId);
     await this.queues[DELETE_QUEUE].add('delete', job, { ...this.jobOptions, jobId: id });
     return id;
+  }
+
+  /**
+   * Makes sure the lifecycle job runs every `everyMs`. Idempotent (a scheduler with a fixed id), and
+   * called again from time to time by workers, because Redis may forget its schedulers too.
+   */
+  async scheduleLifecycle(everyMs: number): Promise<void> {
+    await this.queues[LIFECYCLE_QUEUE].upsertJobScheduler(
+      'lifecycle',
+      { every: everyMs },
+      { name: 'lifecycle', opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+    );
   }
 
   async getJob(id: string): Promise<JobView | null> {

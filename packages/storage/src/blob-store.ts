@@ -54,7 +54,7 @@ export interface BlobStore {
   head(key: string): Promise<ObjectInfo | null>;
   /** An absent key is fine. */
   delete(key: string): Promise<void>;
-  /** Every object whose key starts with `prefix`, in no promised order; metadata may be {} in listings. */
+  /** Every object whose key starts with `prefix`, in key order (so the versions of one context arrive together); metadata may be {} in listings. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Removes every object whose key starts with `prefix`; returns how many were removed. */
   deletePrefix(prefix: string): Promise<number>;
@@ -62,4 +62,21 @@ export interface BlobStore {
   check(): Promise<void>;
   /** Idempotent. */
   close(): Promise<void>;
+}
+
+/** A multipart upload that was started and neither completed nor aborted. */
+export interface IncompleteUpload {
+  key: string;
+  uploadId: string;
+  initiated?: Date;
+}
+
+/** Stores that can leave incomplete multipart uploads behind (S3) let the lifecycle job find them. */
+export interface IncompleteUploadTracking {
+  listIncompleteUploads(prefix: string): AsyncIterable<IncompleteUpload>;
+  abortIncompleteUpload(key: string, uploadId: string): Promise<void>;
+}
+
+export function tracksIncompleteUploads(store: BlobStore): store is BlobStore & IncompleteUploadTracking {
+  return typeof (store as Partial<IncompleteUploadTracking>).listIncompleteUploads === 'function';
 }

@@ -1,4 +1,5 @@
-export type { BlobStore, ByteRange, ObjectInfo, PutOptions, PutResult } from './blob-store.ts';
+export type { BlobStore, ByteRange, ObjectInfo, PutOptions, PutResult, IncompleteUpload, IncompleteUploadTracking } from './blob-store.ts';
+export { tracksIncompleteUploads } from './blob-store.ts';
 export { createBlobStore, type BlobStoreOptions } from './create-blob-store.ts';
 export { BlobNotFoundError } from './errors/blob-not-found-error.ts';
 export { BlobStoreError, type BlobStoreErrorCode } from './errors/blob-store-error.ts';
@@ -8,5 +9,6 @@ export { contextPrefix, objectKey, parseObjectKey, type ParsedObjectKey } from '
 export { LocalBlobStore, type LocalBlobStoreOptions } from './local/local-blob-store.ts';
 export { createS3Client } from './s3/create-s3-client.ts';
 export { mapS3Error, type S3ErrorContext } from './s3/map-s3-error.ts';
-export { S3BlobStore, type IncompleteUpload } from './s3/s3-blob-store.ts';
+export { S3BlobStore } from './s3/s3-blob-store.ts';
 export type { S3BlobStoreOptions } from './s3/s3-options.ts';
+export { CODECS, codecSuffix, compressor, decompressor, isCodec, type Codec } from './codecs.ts';

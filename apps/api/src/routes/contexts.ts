@@ -4,6 +4,8 @@ import {
   appendItemsSchema,
   contextIdSchema,
   createContextSchema,
+  createEnvelopeSchema,
+  idempotencyKeySchema,
   listQuerySchema,
   readOptionsSchema,
   replaceContextSchema,
@@ -15,11 +17,11 @@ import {
 import type { Context } from 'hono';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { parseWith, readJson } from '../json-body.ts';
-import { isNdjson, readNdjsonCreate } from '../ndjson-body.ts';
+import { NDJSON_TYPE, readNdjson } from '../ndjson-body.ts';
 import { ifMatchVersion, versionTag } from '../versions.ts';
 
 /** `/api/v1/contexts`: one handler per call of the design's table. */
-export function contextRoutes({ service, maxBodyBytes }: ApiDeps) {
+export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDeps) {
   const contextId = (c: Context<ApiEnv>) => parseWith(contextIdSchema, c.req.param('id'), 'query');
   /** `?last=&max_tokens=&strategy=`: the context with only the items kept, and `window` saying what was left out. */
   const windowed = async (tenantId: string, id: string, options: ReadOptions) => {
@@ -29,8 +31,12 @@ export function contextRoutes({ service, maxBodyBytes }: ApiDeps) {
 
   return new Hono<ApiEnv>()
     .post('/', async (c) => {
-      const input = isNdjson(c) ? await readNdjsonCreate(c) : await readJson(c, createContextSchema, maxBodyBytes);
-      return answerWrite(c, await service.create(c.var.tenantId, input, c.var.requestId), 201);
+      const header = c.req.header('idempotency-key');
+      const idempotencyKey = header === undefined ? undefined : parseWith(idempotencyKeySchema, header, 'header:idempotency-key');
+      const input = isNdjson(c)
+        ? await readNdjson(c, createEnvelopeSchema, maxContextBytes).then(({ envelope, items }) => ({ ...envelope!, content: items }))
+        : await readJson(c, createContextSchema, maxBodyBytes);
+      return answerWrite(c, await service.create(c.var.tenantId, input, c.var.requestId, idempotencyKey), 201);
     })
     .get('/', async (c) => {
       const query = parseWith(listQuerySchema, c.req.query(), 'query');
@@ -60,7 +66,9 @@ export function contextRoutes({ service, maxBodyBytes }: ApiDeps) {
     .post('/:id/items', async (c) => {
       const id = contextId(c);
       const expected = ifMatchVersion(c.req.header('if-match'));
-      const input = await readJson(c, appendItemsSchema, maxBodyBytes);
+      const input = isNdjson(c)
+        ? { items: (await readNdjson(c, null, maxContextBytes)).items }
+        : await readJson(c, appendItemsSchema, maxBodyBytes);
       return answerWrite(c, await service.append(c.var.tenantId, id, input, expected, c.var.requestId), 200);
     })
     .delete('/:id', async (c) => {
@@ -73,6 +81,11 @@ export function contextRoutes({ service, maxBodyBytes }: ApiDeps) {
       const input = await readJson(c, searchSchema, maxBodyBytes);
       return c.json(await service.search(c.var.tenantId, id, input));
     });
+}
+
+/** Large contexts stream in as NDJSON (first line the envelope, then one item a line). */
+function isNdjson(c: Context<ApiEnv>): boolean {
+  return NDJSON_TYPE.test(c.req.header('content-type') ?? '');
 }
 
 /** Inline writes answer at once with the context; staged ones answer 202 with where to poll. */

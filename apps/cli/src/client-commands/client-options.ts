@@ -4,14 +4,13 @@ import { CtxvaultClient } from '@ctxvault/client';
 
 /** Flags every client command accepts: `--url` and `--tenant` override client.url / client.tenant. */
 const COMMON = {
-  config: { type: 'string' },
   url: { type: 'string' },
   tenant: { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
 
-/** Parses a client command's arguments (strictly: an unknown flag is an error). */
-export function parseCommand<T extends ParseArgsOptionsConfig>(argv: string[], options: T) {
-  return parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...COMMON, ...options } });
+/** Parses the arguments after a client command's name (strictly: an unknown flag is an error). */
+export function parseCommand<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
+  return parseArgs({ args, allowPositionals: true, strict: true, options: { ...COMMON, ...options } });
 }
 
 /** Where the client commands send requests: the flags, else the settings. */
@@ -28,8 +27,8 @@ export function clientOf(config: Config, values: { url?: unknown; tenant?: unkno
 
 /** The one positional argument a command needs (`ctxvault get ID`). */
 export function operand(positionals: string[], what: string, usage: string): string {
-  const value = positionals[1];
-  if (!value || positionals.length > 2) throw new UsageError(`expected one ${what}\nusage: ${usage}`);
+  const value = positionals[0];
+  if (!value || positionals.length > 1) throw new UsageError(`expected one ${what}\nusage: ${usage}`);
   return value;
 }
 

@@ -7,8 +7,8 @@ import { clientOf, operand, parseCommand, positiveInteger, UsageError } from './
 const USAGE = 'ctxvault get ID [--last N] [--max-tokens N] [--strategy oldest_first|preserving_user] [--url URL] [--tenant ID]';
 
 /** `ctxvault get ID`: the context as JSON on stdout, streamed; optionally only the last N items or a token budget. */
-export async function runGet(config: Config, argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(argv, {
+export async function runGet(config: Config, args: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(args, {
     last: { type: 'string' },
     'max-tokens': { type: 'string' },
     strategy: { type: 'string' },

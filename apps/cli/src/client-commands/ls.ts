@@ -8,8 +8,8 @@ import { clientOf, parseCommand, positiveInteger, printJson, UsageError } from '
  * `--model-id`, `--status`, `--created-after`, `--created-before`, `--limit`, `--cursor`); a table,
  * or the page as JSON with `--json`. The table ends with the cursor of the next page, if any.
  */
-export async function runLs(config: Config, argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(argv, {
+export async function runLs(config: Config, args: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(args, {
     'agent-id': { type: 'string' },
     'session-id': { type: 'string' },
     'model-id': { type: 'string' },
@@ -20,7 +20,7 @@ export async function runLs(config: Config, argv: string[]): Promise<void> {
     cursor: { type: 'string' },
     json: { type: 'boolean' },
   });
-  if (positionals.length > 1) throw new UsageError('ctxvault ls takes no arguments, only filters such as --agent-id ID');
+  if (positionals.length > 0) throw new UsageError('ctxvault ls takes no arguments, only filters such as --agent-id ID');
   const filters: ListRequest = {
     agent_id: values['agent-id'],
     session_id: values['session-id'],

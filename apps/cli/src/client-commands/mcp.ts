@@ -10,8 +10,8 @@ import { bridge } from './mcp-bridge.ts';
  * for HTTP clients, and this process holds no database, queue or S3 connection or credential.
  * stdout carries only protocol messages; diagnostics go to stderr.
  */
-export async function runMcp(config: Config, argv: string[]): Promise<void> {
-  const { values } = parseCommand(argv, {});
+export async function runMcp(config: Config, args: string[]): Promise<void> {
+  const { values } = parseCommand(args, {});
   const { url, tenant } = serverOf(config, values);
   const endpoint = new URL('/mcp', url);
   const remote = new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: { 'x-tenant-id': tenant } } });

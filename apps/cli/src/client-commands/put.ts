@@ -12,8 +12,8 @@ const USAGE = 'ctxvault put FILE [--format json|ndjson] [--wait] [--timeout SECO
  * the server stages it; `--wait` then follows the upload to the blob store until it is stored.
  * Prints `{id, version, status, job_id}`.
  */
-export async function runPut(config: Config, argv: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(argv, { wait: { type: 'boolean' }, timeout: { type: 'string' }, format: { type: 'string' } });
+export async function runPut(config: Config, args: string[]): Promise<void> {
+  const { values, positionals } = parseCommand(args, { wait: { type: 'boolean' }, timeout: { type: 'string' }, format: { type: 'string' } });
   const file = operand(positionals, 'FILE', USAGE);
   const timeoutSeconds = Number(values.timeout ?? 600);
   if (!(timeoutSeconds > 0)) throw new UsageError(`--timeout must be a number of seconds; got "${values.timeout}"`);

@@ -8,6 +8,7 @@ export async function serveRuntime(runtime: Runtime, logger: Logger) {
     service: runtime.service,
     logger,
     maxBodyBytes: runtime.config.limits.max_body_bytes,
+    maxContextBytes: runtime.config.limits.max_context_bytes,
     checkReady: runtime.checkReady,
   });
   return serveApi(app, runtime.config.server.host, runtime.config.server.port);

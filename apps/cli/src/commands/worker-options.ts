@@ -2,17 +2,22 @@ import type { WorkerOptions } from '@ctxvault/worker';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../logger.ts';
 
-/** How often the reconciler looks for pending work whose job was lost. */
+/** How often each worker looks for pending work whose job was lost (see startWorkers). */
 const RECONCILE_EVERY_MS = 30_000;
 
 export function workerOptions(runtime: Runtime, logger: Logger): WorkerOptions {
   return {
     uploader: runtime.uploader,
+    lifecycle: runtime.lifecycle,
+    jobs: runtime.jobs,
+    lifecycleEveryMs: runtime.config.lifecycle.interval,
+    pendingGraceMs: runtime.config.lifecycle.pending_grace,
     connection: runtime.connection,
     logger,
     concurrency: runtime.config.queue.concurrency,
     // PGlite does not deliver NOTIFY, so idle workers poll often instead of waiting for it
     drainDelay: runtime.embedded ? 0.2 : undefined,
+    lockDuration: runtime.config.queue.lock_duration,
     reconcileEveryMs: RECONCILE_EVERY_MS,
   };
 }

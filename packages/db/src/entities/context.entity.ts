@@ -37,6 +37,8 @@ export const ContextEntity = defineEntity({
     metadata: p.json<Record<string, unknown>>(),
     body: p.blob().nullable().lazy(),
     job_id: p.string().length(256).nullable(),
+    /** the client's Idempotency-Key of the create that made this context */
+    idempotency_key: p.string().length(256).nullable(),
     last_error: p.text().nullable(),
     created_at: p.datetime(),
     updated_at: p.datetime(),
@@ -50,6 +52,7 @@ export const ContextEntity = defineEntity({
     { name: 'contexts_status_idx', properties: ['status', 'updated_at'] },
     { name: 'contexts_metadata_gin_idx', properties: ['metadata'], type: 'gin' },
   ],
+  // partial unique index (tenant_id, idempotency_key) where the key is set: see the migration
 });
 
 export type Context = InferEntity<typeof ContextEntity>;

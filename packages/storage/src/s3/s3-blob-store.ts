@@ -10,7 +10,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import type { BlobStore, ByteRange, ObjectInfo, PutOptions, PutResult } from '../blob-store.ts';
+import type { BlobStore, ByteRange, IncompleteUpload, IncompleteUploadTracking, ObjectInfo, PutOptions, PutResult } from '../blob-store.ts';
 import { BlobStoreError } from '../errors/blob-store-error.ts';
 import { assertValidKey, assertValidPrefix, assertValidRange } from '../key-rules.ts';
 import { createS3Client } from './create-s3-client.ts';
@@ -21,14 +21,8 @@ import { assertValidS3Options, type S3BlobStoreOptions } from './s3-options.ts';
 import { uploadObject } from './upload-object.ts';
 
 /** A multipart upload that was started and neither completed nor aborted. */
-export interface IncompleteUpload {
-  key: string;
-  uploadId: string;
-  initiated?: Date;
-}
-
 /** Objects in one S3 (or S3-compatible) bucket. */
-export class S3BlobStore implements BlobStore {
+export class S3BlobStore implements BlobStore, IncompleteUploadTracking {
   readonly kind = 's3';
   readonly #options: S3BlobStoreOptions;
   readonly #client: S3Client;

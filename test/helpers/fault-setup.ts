@@ -1,0 +1,38 @@
+// Shared pieces of the fault suites: a deployment whose dependencies the test can break, and
+// the contexts it sends.
+import { itemsOfSize, sha256, api, type Item } from './contexts.ts';
+import type { Accepted } from './integrity.ts';
+
+/** Settings that make recovery quick enough to test and let one lifecycle pass collect everything. */
+export const FAULT_SETTINGS = {
+  MCP_QUEUE_LOCK_DURATION: '5s',
+  MCP_QUEUE_ATTEMPTS: '12',
+  MCP_QUEUE_BACKOFF: '500ms',
+  MCP_STORAGE_S3_MAX_ATTEMPTS: '2',
+  MCP_STORAGE_S3_REQUEST_TIMEOUT: '5s',
+  MCP_LIFECYCLE_OBJECT_GRACE: '0s',
+  MCP_LIFECYCLE_MULTIPART_GRACE: '0s',
+  MCP_LIFECYCLE_STAGING_GRACE: '0s',
+  MCP_LIFECYCLE_PENDING_GRACE: '0s',
+};
+
+/** Posts `count` contexts of about `bytes` each, `parallel` at a time; returns those accepted. */
+export async function sendContexts(
+  url: string,
+  count: number,
+  bytes: number,
+  parallel = 2,
+): Promise<{ sent: number; accepted: Accepted[] }> {
+  const accepted: Accepted[] = [];
+  let next = 0;
+  const sendOne = async () => {
+    while (next < count) {
+      const n = next++;
+      const content: Item[] = itemsOfSize(bytes);
+      const res = await api(url, '/api/v1/contexts', { method: 'POST', json: { agent_id: `fault-${n}`, content } }).catch(() => null);
+      if (res && (res.status === 201 || res.status === 202)) accepted.push({ id: res.json.id, sha256: sha256(JSON.stringify(content)) });
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, sendOne));
+  return { sent: count, accepted };
+}

@@ -1,0 +1,51 @@
+// What every fault test asserts at the end: each context the API accepted is stored and reads back
+// identical, and after one lifecycle pass no object is orphaned and no multipart upload is left.
+import { expect } from 'vitest';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import type { Deployment } from './deployment.ts';
+import type { TestBucket } from './s3.ts';
+import { spawnCtxvault } from './processes.ts';
+import { api, sha256, waitUntilSettled } from './contexts.ts';
+
+export interface Accepted {
+  id: string;
+  sha256: string;
+}
+
+export interface IntegrityReport {
+  sent: number;
+  accepted: number;
+  stored: number;
+  lost: number;
+  orphans: number;
+  incomplete_uploads: number;
+}
+
+export async function checkIntegrity(
+  app: Deployment,
+  databaseUrl: string,
+  bucket: TestBucket,
+  sent: number,
+  accepted: Accepted[],
+): Promise<IntegrityReport> {
+  let stored = 0;
+  for (const { id, sha256: expected } of accepted) {
+    const last = (await waitUntilSettled(app.url, id, 180_000)).at(-1);
+    const read = await api(app.url, `/api/v1/contexts/${id}`);
+    if (last.status === 'stored' && read.status === 200 && sha256(JSON.stringify(read.json.content)) === expected) stored++;
+  }
+  const pass = await spawnCtxvault('lifecycle', { ...app.env, MCP_LOGGING_LEVEL: 'warn' }, { args: ['--once'] });
+  expect(pass.child.exitCode, pass.output()).toBe(0);
+
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const { rows } = await client.query<{ storage_key: string | null }>('select storage_key from contexts');
+  await client.end();
+  const referenced = new Set(rows.map((r) => r.storage_key).filter(Boolean));
+  const orphans = (await bucket.keys()).filter((k) => !referenced.has(k)).length;
+  const uploads = (await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name }))).Uploads ?? [];
+  const report = { sent, accepted: accepted.length, stored, lost: accepted.length - stored, orphans, incomplete_uploads: uploads.length };
+  console.info(`integrity: ${JSON.stringify(report)}`);
+  return report;
+}
