@@ -130,6 +130,12 @@ describe('the client SDK', () => {
     expect(read.content).toEqual(content);
     expect(read).toMatchObject({ session_id: 's-1', current_tokens: content.reduce((sum, i) => sum + i.tokens!, 0) });
     expect(await client.job(result.job_id)).toMatchObject({ id: result.job_id, state: expect.stringMatching(/active|completed/) });
+
+    const more = await client.appendStream(result.id, [{ role: 'user', content: 'and now?' }], { ifVersion: 1 });
+    const moreId = more.state === 'stored' ? more.context.id : more.id;
+    await client.waitUntilStored(moreId);
+    const appended = await client.get(result.id, { last: 1 });
+    expect(appended).toMatchObject({ version: 2, message_count: content.length + 1, content: [{ role: 'user', content: 'and now?', tokens: 3 }] });
   }, 120_000);
 
   it('refuses a bad NDJSON line with 400 naming the line, leaving nothing behind', async () => {

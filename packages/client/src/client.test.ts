@@ -76,6 +76,19 @@ describe('CtxvaultClient', () => {
     expect(sent.at(-1)).toBe(Buffer.byteLength(body));
   });
 
+  it('streams an NDJSON append without an envelope, conditionally', async () => {
+    let body = '';
+    let headers: RequestInit['headers'];
+    const fetch = (async (_url: string, init: RequestInit) => {
+      body = await new Response(init.body).text();
+      headers = init.headers;
+      return json(200, { id: 'c1', version: 3 })();
+    }) as unknown as typeof globalThis.fetch;
+    await new CtxvaultClient({ url: 'http://vault', fetch }).appendStream('c1', [{ role: 'user', content: 'a' }], { ifVersion: 2 });
+    expect(body).toBe('{"role":"user","content":"a"}\n');
+    expect(headers).toMatchObject({ 'content-type': 'application/x-ndjson', 'if-match': '"2"' });
+  });
+
   it('waitUntilStored reports each status and returns once stored', async () => {
     const { fetch } = fakeFetch([status('pending'), status('pending'), status('stored')]);
     const seen: string[] = [];

@@ -120,6 +120,16 @@ export class CtxvaultClient {
     return writeResult(await this.request('POST', `/contexts/${id}/items`, { json: input, ifVersion: options.ifVersion }));
   }
 
+  /** Appends items streamed as NDJSON: any number, never held whole on either side. */
+  async appendStream(
+    id: string,
+    items: Iterable<ContextItem> | AsyncIterable<ContextItem>,
+    options: WriteOptions & UploadOptions = {},
+  ): Promise<WriteResult> {
+    const stream = counted(ndjsonLines(null, items), options.onProgress);
+    return writeResult(await this.request('POST', `/contexts/${id}/items`, { stream, contentType: 'application/x-ndjson', ifVersion: options.ifVersion }));
+  }
+
   async delete(id: string, options: WriteOptions = {}): Promise<{ id: string; status: 'deleting'; job_id: string | null }> {
     return (await this.request('DELETE', `/contexts/${id}`, { ifVersion: options.ifVersion })).json() as Promise<{
       id: string;
