@@ -1,37 +1,24 @@
 // Bad input of each kind gets a 4xx with a JSON error naming the problem, and changes nothing.
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { startDeployment, type Deployment } from '../helpers/deployment.ts';
 import { api } from '../helpers/contexts.ts';
+import { useSuite } from '../helpers/suite.ts';
 
-let db: TestDatabase;
-let bucket: TestBucket;
-let app: Deployment;
+const suite = useSuite();
 let existing: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
-  bucket = await createTestBucket(inject('s3Endpoint'));
-  app = await startDeployment({ databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name });
-  const created = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'a', content: [{ role: 'user', content: 'hi' }] } });
+  const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'a', content: [{ role: 'user', content: 'hi' }] } });
   existing = created.json.id;
 });
 
-afterAll(async () => {
-  await app?.stop();
-  await bucket?.drop();
-  await db?.drop();
-});
-
 async function snapshot(): Promise<string> {
-  const client = new pg.Client({ connectionString: db.url });
+  const client = new pg.Client({ connectionString: suite.db.url });
   await client.connect();
   try {
     const contexts = await client.query('select id, version, status, sha256 from contexts order by id');
     const staged = await client.query('select count(*)::int as n from staged_chunks');
-    return JSON.stringify({ contexts: contexts.rows, staged: staged.rows[0].n, objects: await bucket.keys() });
+    return JSON.stringify({ contexts: contexts.rows, staged: staged.rows[0].n, objects: await suite.bucket.keys() });
   } finally {
     await client.end();
   }
@@ -73,7 +60,7 @@ describe('bad input', () => {
   for (const c of cases) {
     it(`${c.name} → ${c.status} ${c.code}`, async () => {
       const before = await snapshot();
-      const res = await api(app.url, c.path(), c.init);
+      const res = await api(suite.app.url, c.path(), c.init);
       expect(res.status).toBe(c.status);
       expect(res.headers.get('content-type')).toMatch(/application\/json/);
       expect(res.json.error.code).toBe(c.code);
@@ -84,7 +71,7 @@ describe('bad input', () => {
   }
 
   it('the process is still alive and serving after all of it', async () => {
-    expect(app.api.child.exitCode).toBeNull();
-    expect((await api(app.url, `/api/v1/contexts/${existing}`)).status).toBe(200);
+    expect(suite.app.api.child.exitCode).toBeNull();
+    expect((await api(suite.app.url, `/api/v1/contexts/${existing}`)).status).toBe(200);
   });
 });

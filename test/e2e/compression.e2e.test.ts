@@ -1,27 +1,13 @@
 // storage.compression: bodies go to S3 compressed, the row and object record the codec, and reads
 // decode whatever a context was written with, after the setting changes too.
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { startDeployment, type DeploymentServices } from '../helpers/deployment.ts';
+import { startDeployment } from '../helpers/deployment.ts';
 import { api, counted, itemsOfSize, waitUntilSettled, type Item } from '../helpers/contexts.ts';
+import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
-let db: TestDatabase;
-let bucket: TestBucket;
-let services: DeploymentServices;
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
-  bucket = await createTestBucket(inject('s3Endpoint'));
-  services = { databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name };
-});
-
-afterAll(async () => {
-  await bucket?.drop();
-  await db?.drop();
-});
+const suite = useSuite({ deploy: false });
 
 /** Conversation-like text that compresses the way real contexts do. */
 function prose(bytes: number): Item[] {
@@ -33,7 +19,7 @@ function prose(bytes: number): Item[] {
 }
 
 async function storeWith(env: Record<string, string>, content: Item[]) {
-  const app = await startDeployment(services, env);
+  const app = await startDeployment(suite.services, env);
   try {
     const created = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'codec', content } });
     expect(created.status).toBe(202);
@@ -52,7 +38,7 @@ describe('compression', () => {
     expect(zstd.read.json.storage.key).toMatch(/\/1\.json\.zst$/);
     expect(zstd.read.json.storage.stored_bytes).toBeLessThan(zstd.read.json.storage.size_bytes / 3);
     expect(zstd.read.json.content).toEqual(zstdContent);
-    const head = await bucket.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: zstd.read.json.storage.key }));
+    const head = await suite.bucket.client.send(new HeadObjectCommand({ Bucket: suite.bucket.name, Key: zstd.read.json.storage.key }));
     expect(head.Metadata).toMatchObject({ 'content-encoding': 'zstd' });
     expect(head.ContentLength).toBe(zstd.read.json.storage.stored_bytes);
 
@@ -63,7 +49,7 @@ describe('compression', () => {
     expect(gzip.read.json.content).toEqual(gzipContent);
 
     // a deployment without compression still reads both, and appends to a compressed one
-    const plain = await startDeployment(services, { MCP_STORAGE_COMPRESSION: 'none' });
+    const plain = await startDeployment(suite.services, { MCP_STORAGE_COMPRESSION: 'none' });
     try {
       expect((await api(plain.url, `/api/v1/contexts/${zstd.id}`)).json.content).toEqual(zstdContent);
       expect((await api(plain.url, `/api/v1/contexts/${gzip.id}`)).json.content).toEqual(gzipContent);

@@ -1,32 +1,16 @@
 // The whole write-and-read path, end to end: real `ctxvault api` and `ctxvault worker` processes on
 // real Postgres, Redis and S3 (moto), driven with real HTTP requests.
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { startDeployment, type Deployment } from '../helpers/deployment.ts';
 import { api, counted, itemsOfSize, sha256, waitUntilSettled, type Item } from '../helpers/contexts.ts';
+import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
-let db: TestDatabase;
-let bucket: TestBucket;
-let app: Deployment;
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
-  bucket = await createTestBucket(inject('s3Endpoint'));
-  app = await startDeployment({ databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name });
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await bucket?.drop();
-  await db?.drop();
-});
+const suite = useSuite();
 
 async function rowOf(id: string): Promise<Record<string, unknown> | undefined> {
-  const client = new pg.Client({ connectionString: db.url });
+  const client = new pg.Client({ connectionString: suite.db.url });
   await client.connect();
   try {
     const { rows } = await client.query('select * from contexts where id = $1', [id]);
@@ -43,7 +27,7 @@ describe('small contexts', () => {
       { role: 'user', content: 'x'.repeat(900) },
       { role: 'assistant', content: 'ok', tokens: 1 },
     ];
-    const created = await api(app.url, '/api/v1/contexts', {
+    const created = await api(suite.app.url, '/api/v1/contexts', {
       method: 'POST',
       json: { agent_id: 'agent-1', session_id: 'sess-1', model_id: 'gpt-x', content, metadata: { team: 'a' } },
     });
@@ -54,7 +38,7 @@ describe('small contexts', () => {
     expect(created.json.current_tokens).toBeGreaterThan(1 + 4);
     expect(created.json.storage.provider).toBe('database');
 
-    const read = await api(app.url, `/api/v1/contexts/${created.json.id}`);
+    const read = await api(suite.app.url, `/api/v1/contexts/${created.json.id}`);
     expect(read.status).toBe(200);
     expect(read.json.content).toEqual(counted(content));
     expect(read.json.content[0].tokens).toBe(4);
@@ -70,7 +54,7 @@ describe('a 50 MiB context', () => {
 
   beforeAll(async () => {
     const started = performance.now();
-    const created = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'agent-big', content } });
+    const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'agent-big', content } });
     const acknowledged = performance.now();
     expect(created.status).toBe(202);
     expect(created.json).toMatchObject({ status: 'pending', version: 1 });
@@ -78,10 +62,10 @@ describe('a 50 MiB context', () => {
     expect(created.headers.get('location')).toBe(`/api/v1/contexts/${created.json.id}/status`);
     id = created.json.id;
     // readable from staging before its upload has finished
-    const early = await api(app.url, `/api/v1/contexts/${id}`);
+    const early = await api(suite.app.url, `/api/v1/contexts/${id}`);
     expect(early.status).toBe(200);
     expect(early.json.content.length).toBe(content.length);
-    statuses = await waitUntilSettled(app.url, id);
+    statuses = await waitUntilSettled(suite.app.url, id);
     const stored = performance.now();
     const mib = JSON.stringify(content).length / MiB;
     console.info(
@@ -94,7 +78,7 @@ describe('a 50 MiB context', () => {
     const last = statuses.at(-1);
     expect(last.status).toBe('stored');
     // the row flips inside the job, so the job itself completes a moment later
-    await expect.poll(async () => (await api(app.url, `/api/v1/jobs/${last.job.id}`)).json.state).toBe('completed');
+    await expect.poll(async () => (await api(suite.app.url, `/api/v1/jobs/${last.job.id}`)).json.state).toBe('completed');
     expect(last.job.progress.bytes).toBe(last.job.progress.total);
     expect(last.job.progress.total).toBeGreaterThan(50 * MiB);
     expect(last.job.progress.percent).toBe(100);
@@ -104,7 +88,7 @@ describe('a 50 MiB context', () => {
   });
 
   it('reads back byte-identical', async () => {
-    const read = await api(app.url, `/api/v1/contexts/${id}`);
+    const read = await api(suite.app.url, `/api/v1/contexts/${id}`);
     expect(read.status).toBe(200);
     expect(read.json.status).toBe('stored');
     expect(read.json.content.length).toBe(content.length);
@@ -115,7 +99,7 @@ describe('a 50 MiB context', () => {
     const row = await rowOf(id);
     const key = row!.storage_key as string;
     expect(key).toMatch(new RegExp(`^contexts/[0-9a-f]{2}/${id}/1\\.json$`));
-    const head = await bucket.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: key }));
+    const head = await suite.bucket.client.send(new HeadObjectCommand({ Bucket: suite.bucket.name, Key: key }));
     expect(head.ServerSideEncryption).toBe('AES256');
     expect(head.ContentLength).toBe(Number(row!.size_bytes));
     const expectedParts = Math.ceil(Number(row!.size_bytes) / (5 * MiB));

@@ -1,30 +1,17 @@
 // The worker's failure path, the PostgreSQL queue backend and `ctxvault migrate`, on real processes.
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { startDeployment, type DeploymentServices } from '../helpers/deployment.ts';
+import { describe, expect, it, inject } from 'vitest';
+import { createTestDatabase } from '../helpers/database.ts';
+import { startDeployment } from '../helpers/deployment.ts';
 import { spawnCtxvault } from '../helpers/processes.ts';
 import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
+import { useSuite } from '../helpers/suite.ts';
 
-let db: TestDatabase;
-let bucket: TestBucket;
-let services: DeploymentServices;
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
-  bucket = await createTestBucket(inject('s3Endpoint'));
-  services = { databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name };
-});
-
-afterAll(async () => {
-  await bucket?.drop();
-  await db?.drop();
-});
+const suite = useSuite({ deploy: false });
 
 describe('upload failures', () => {
   it('retries with backoff, then marks the context failed with the reason, still readable from staging', async () => {
     const app = await startDeployment(
-      { ...services, bucket: `${bucket.name}-missing` },
+      { ...suite.services, bucket: `${suite.bucket.name}-missing` },
       { MCP_QUEUE_ATTEMPTS: '3', MCP_QUEUE_BACKOFF: '100ms' },
     );
     try {
@@ -50,7 +37,7 @@ describe('upload failures', () => {
 
 describe('queue.backend: postgres', () => {
   it('runs the whole write path with Postgres and S3 alone (no Redis)', async () => {
-    const app = await startDeployment(services, { MCP_QUEUE_BACKEND: 'postgres', MCP_REDIS_URL: 'redis://127.0.0.1:1' });
+    const app = await startDeployment(suite.services, { MCP_QUEUE_BACKEND: 'postgres', MCP_REDIS_URL: 'redis://127.0.0.1:1' });
     try {
       const content = itemsOfSize(1024 * 1024);
       const created = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'pg-queue', content } });

@@ -1,20 +1,14 @@
 // Expiry, housekeeping and safe writes on the real processes: `ctxvault lifecycle --once` purges
 // expired contexts and collects whatever no row needs, Idempotency-Key never makes a second context,
 // and concurrent appends never lose an acknowledged item.
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { describe, expect, it, inject } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { objectKey } from '@ctxvault/storage';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { startDeployment, type Deployment } from '../helpers/deployment.ts';
+import { useSuite } from '../helpers/suite.ts';
 import { spawnCtxvault } from '../helpers/processes.ts';
 import { api, itemsOfSize, waitUntilSettled, type Item } from '../helpers/contexts.ts';
-
-let db: TestDatabase;
-let bucket: TestBucket;
-let app: Deployment;
 
 const NO_GRACE = {
   MCP_LIFECYCLE_OBJECT_GRACE: '0s',
@@ -23,21 +17,10 @@ const NO_GRACE = {
   MCP_LIFECYCLE_PENDING_GRACE: '0s',
   MCP_STORAGE_INLINE_THRESHOLD: '16KiB',
 };
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
-  bucket = await createTestBucket(inject('s3Endpoint'));
-  app = await startDeployment({ databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name }, NO_GRACE);
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await bucket?.drop();
-  await db?.drop();
-});
+const suite = useSuite({ env: NO_GRACE });
 
 async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: db.url });
+  const client = new pg.Client({ connectionString: suite.db.url });
   await client.connect();
   try {
     return (await client.query(text, params)).rows as T[];
@@ -48,37 +31,37 @@ async function sql<T = Record<string, unknown>>(text: string, params: unknown[] 
 
 /** Runs `ctxvault lifecycle --once` with the deployment's settings and returns the counts it printed. */
 async function lifecyclePass(): Promise<Record<string, number>> {
-  const proc = await spawnCtxvault('lifecycle', { ...app.env, MCP_LOGGING_LEVEL: 'warn' }, { args: ['--once'] });
+  const proc = await spawnCtxvault('lifecycle', { ...suite.app.env, MCP_LOGGING_LEVEL: 'warn' }, { args: ['--once'] });
   expect(proc.child.exitCode, proc.output()).toBe(0);
   return JSON.parse(proc.output().slice(proc.output().lastIndexOf('\n{\n') + 1));
 }
 
 async function createStored(agent: string, content: Item[], extra: object = {}): Promise<string> {
-  const res = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: agent, content, ...extra } });
+  const res = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: agent, content, ...extra } });
   expect([201, 202]).toContain(res.status);
   const id = res.json.id;
-  if (res.status === 202) expect((await waitUntilSettled(app.url, id)).at(-1).status).toBe('stored');
+  if (res.status === 202) expect((await waitUntilSettled(suite.app.url, id)).at(-1).status).toBe('stored');
   return id;
 }
 
 describe('expiry', () => {
   it('an expired context is 404 at once and purged, row and objects, by the lifecycle pass', async () => {
     const id = await createStored('ttl', itemsOfSize(64 * 1024), { ttl_seconds: 2 });
-    const created = await api(app.url, `/api/v1/contexts/${id}`);
+    const created = await api(suite.app.url, `/api/v1/contexts/${id}`);
     expect(created.status).toBe(200);
     expect(Date.parse(created.json.expires_at) - Date.parse(created.json.created_at)).toBe(2000);
-    expect((await bucket.keys()).some((k) => k.includes(id))).toBe(true);
+    expect((await suite.bucket.keys()).some((k) => k.includes(id))).toBe(true);
     await new Promise((r) => setTimeout(r, 2100));
-    expect((await api(app.url, `/api/v1/contexts/${id}`)).status).toBe(404);
-    expect((await api(app.url, `/api/v1/contexts/${id}/status`)).status).toBe(404);
+    expect((await api(suite.app.url, `/api/v1/contexts/${id}`)).status).toBe(404);
+    expect((await api(suite.app.url, `/api/v1/contexts/${id}/status`)).status).toBe(404);
     const counts = await lifecyclePass();
     expect(counts.expired_purged).toBeGreaterThanOrEqual(1);
     expect(await sql('select id from contexts where id = $1', [id])).toEqual([]);
-    expect((await bucket.keys()).filter((k) => k.includes(id))).toEqual([]);
+    expect((await suite.bucket.keys()).filter((k) => k.includes(id))).toEqual([]);
   });
 
   it('expires_at and ttl_seconds together are refused', async () => {
-    const res = await api(app.url, '/api/v1/contexts', {
+    const res = await api(suite.app.url, '/api/v1/contexts', {
       method: 'POST',
       json: { agent_id: 'x', ttl_seconds: 5, expires_at: new Date(Date.now() + 1000).toISOString() },
     });
@@ -90,46 +73,46 @@ describe('housekeeping', () => {
   it('collects orphan objects, superseded versions, stale multipart uploads and orphaned staging', async () => {
     // a context with two versions: version 1 is superseded (keep_versions is 0)
     const id = await createStored('versions', itemsOfSize(64 * 1024));
-    await api(app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: itemsOfSize(32 * 1024) } });
-    await waitUntilSettled(app.url, id);
-    const current = (await api(app.url, `/api/v1/contexts/${id}`)).json.storage.key as string;
+    await api(suite.app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: itemsOfSize(32 * 1024) } });
+    await waitUntilSettled(suite.app.url, id);
+    const current = (await api(suite.app.url, `/api/v1/contexts/${id}`)).json.storage.key as string;
     // an object whose context does not exist, a multipart upload nobody finished, staging nobody needs
     const ghost = randomUUID();
     const ghostKey = objectKey('contexts', ghost, 1);
-    await bucket.client.send(new PutObjectCommand({ Bucket: bucket.name, Key: ghostKey, Body: '{}' }));
-    await bucket.client.send(new CreateMultipartUploadCommand({ Bucket: bucket.name, Key: objectKey('contexts', ghost, 2) }));
+    await suite.bucket.client.send(new PutObjectCommand({ Bucket: suite.bucket.name, Key: ghostKey, Body: '{}' }));
+    await suite.bucket.client.send(new CreateMultipartUploadCommand({ Bucket: suite.bucket.name, Key: objectKey('contexts', ghost, 2) }));
     await sql(`insert into staged_chunks (context_id, version, seq, data, created_at) values ($1, 1, 0, 'x', now() - interval '1 hour')`, [ghost]);
 
     const counts = await lifecyclePass();
     expect(counts).toMatchObject({ orphan_objects_removed: 1, old_versions_removed: 1, multipart_uploads_aborted: 1, staged_bodies_removed: 1 });
-    const keys = await bucket.keys();
+    const keys = await suite.bucket.keys();
     expect(keys).not.toContain(ghostKey);
     expect(keys.filter((k) => k.includes(id))).toEqual([current]);
-    expect((await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name }))).Uploads ?? []).toEqual([]);
+    expect((await suite.bucket.client.send(new ListMultipartUploadsCommand({ Bucket: suite.bucket.name }))).Uploads ?? []).toEqual([]);
     expect(await sql('select 1 from staged_chunks where context_id = $1', [ghost])).toEqual([]);
     // and the live context is untouched
-    expect((await api(app.url, `/api/v1/contexts/${id}`)).status).toBe(200);
+    expect((await api(suite.app.url, `/api/v1/contexts/${id}`)).status).toBe(200);
   });
 
   it('re-enqueues a pending context whose job was lost', async () => {
-    await app.worker.stop();
+    await suite.app.worker.stop();
     try {
-      const res = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'lost', content: itemsOfSize(64 * 1024) } });
+      const res = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'lost', content: itemsOfSize(64 * 1024) } });
       expect(res.status).toBe(202);
       // Redis forgets the job (as after a restart without persistence)
       const { Redis } = await import('ioredis');
       const redis = new Redis(inject('redisUrl'));
-      const keys = await redis.keys(`${app.env.MCP_QUEUE_PREFIX}:*`);
+      const keys = await redis.keys(`${suite.app.env.MCP_QUEUE_PREFIX}:*`);
       if (keys.length) await redis.del(...keys);
       redis.disconnect();
-      expect((await api(app.url, `/api/v1/jobs/${res.json.job_id}`)).status).toBe(404);
+      expect((await api(suite.app.url, `/api/v1/jobs/${res.json.job_id}`)).status).toBe(404);
 
       const counts = await lifecyclePass();
       expect(counts.uploads_requeued).toBeGreaterThanOrEqual(1);
-      app.worker = await spawnCtxvault('worker', app.env, { readyLine: /worker running/ });
-      expect((await waitUntilSettled(app.url, res.json.id, 60_000)).at(-1).status).toBe('stored');
+      suite.app.worker = await spawnCtxvault('worker', suite.app.env, { readyLine: /worker running/ });
+      expect((await waitUntilSettled(suite.app.url, res.json.id, 60_000)).at(-1).status).toBe('stored');
     } finally {
-      if (app.worker.child.exitCode !== null) app.worker = await spawnCtxvault('worker', app.env, { readyLine: /worker running/ });
+      if (suite.app.worker.child.exitCode !== null) suite.app.worker = await spawnCtxvault('worker', suite.app.env, { readyLine: /worker running/ });
     }
   });
 });
@@ -139,12 +122,12 @@ describe('safe writes', () => {
     const key = `create-${randomUUID()}`;
     const body = { agent_id: 'idem', content: [{ role: 'user', content: 'once' }] };
     const answers = await Promise.all(
-      Array.from({ length: 6 }, () => api(app.url, '/api/v1/contexts', { method: 'POST', json: body, headers: { 'idempotency-key': key } })),
+      Array.from({ length: 6 }, () => api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: body, headers: { 'idempotency-key': key } })),
     );
     expect(answers.map((a) => a.status).every((s) => s === 201)).toBe(true);
     expect(new Set(answers.map((a) => a.json.id)).size).toBe(1);
     expect(await sql(`select id from contexts where agent_id = 'idem'`)).toHaveLength(1);
-    const bad = await api(app.url, '/api/v1/contexts', { method: 'POST', json: body, headers: { 'idempotency-key': 'has space' } });
+    const bad = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: body, headers: { 'idempotency-key': 'has space' } });
     expect(bad.status).toBe(400);
   });
 
@@ -152,13 +135,13 @@ describe('safe writes', () => {
     const id = await createStored('appends', [{ role: 'system', content: 'start' }]);
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        api(app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: [{ role: 'user', content: `item ${i}` }] } }),
+        api(suite.app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: [{ role: 'user', content: `item ${i}` }] } }),
       ),
     );
     const acknowledged = answers.flatMap((a, i) => (a.status < 300 ? [`item ${i}`] : []));
     for (const a of answers) expect([200, 202, 409]).toContain(a.status);
     expect(acknowledged.length).toBeGreaterThan(0);
-    const content = (await api(app.url, `/api/v1/contexts/${id}`)).json.content.map((c: Item) => c.content);
+    const content = (await api(suite.app.url, `/api/v1/contexts/${id}`)).json.content.map((c: Item) => c.content);
     for (const item of acknowledged) expect(content).toContain(item);
     expect(content.length).toBe(1 + acknowledged.length);
   });

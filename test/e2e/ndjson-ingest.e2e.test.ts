@@ -1,33 +1,14 @@
 // Streaming ingest: application/x-ndjson (first line the envelope, then one item a line), validated
 // line by line while it streams to staging, optionally gzip- or zstd-encoded.
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { request } from 'node:http';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { startDeployment, type Deployment } from '../helpers/deployment.ts';
 import { api, counted, itemsOfSize, sha256, waitUntilSettled, type Item } from '../helpers/contexts.ts';
+import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
-let db: TestDatabase;
-let bucket: TestBucket;
-let app: Deployment;
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
-  bucket = await createTestBucket(inject('s3Endpoint'));
-  app = await startDeployment(
-    { databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name },
-    { MCP_LIMITS_MAX_BODY_BYTES: '1MiB', MCP_LIMITS_MAX_CONTEXT_BYTES: '48MiB' },
-  );
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await bucket?.drop();
-  await db?.drop();
-});
+const suite = useSuite({ env: { MCP_LIMITS_MAX_BODY_BYTES: '1MiB', MCP_LIMITS_MAX_CONTEXT_BYTES: '48MiB' } });
 
 /** Sends only the headers and a first chunk of a body declared `length` long, and reads the answer. */
 function earlyAnswer(url: string, length: number): Promise<{ status: number; json: any }> {
@@ -57,7 +38,7 @@ function ndjson(envelope: object | null, items: Item[]): Buffer {
 const NDJSON = { 'content-type': 'application/x-ndjson' };
 
 async function leftovers(): Promise<{ rows: number; staged: number }> {
-  const client = new pg.Client({ connectionString: db.url });
+  const client = new pg.Client({ connectionString: suite.db.url });
   await client.connect();
   try {
     const rows = (await client.query(`select count(*)::int as n from contexts where agent_id like 'nd-bad%'`)).rows[0].n;
@@ -72,44 +53,44 @@ describe('NDJSON ingest', () => {
   it('streams a context far over the JSON limit, gzip-encoded, and reads it back identical', async () => {
     const items = itemsOfSize(24 * MiB);
     const body = gzipSync(ndjson({ agent_id: 'nd', session_id: 's', metadata: { via: 'ndjson' } }, items));
-    const res = await api(app.url, '/api/v1/contexts', { method: 'POST', body, headers: { ...NDJSON, 'content-encoding': 'gzip' } });
+    const res = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body, headers: { ...NDJSON, 'content-encoding': 'gzip' } });
     expect(res.status).toBe(202);
-    expect((await waitUntilSettled(app.url, res.json.id)).at(-1).status).toBe('stored');
-    const read = await api(app.url, `/api/v1/contexts/${res.json.id}`);
+    expect((await waitUntilSettled(suite.app.url, res.json.id)).at(-1).status).toBe('stored');
+    const read = await api(suite.app.url, `/api/v1/contexts/${res.json.id}`);
     expect(read.json).toMatchObject({ agent_id: 'nd', session_id: 's', metadata: { via: 'ndjson' }, message_count: items.length });
     expect(sha256(JSON.stringify(read.json.content))).toBe(sha256(JSON.stringify(items)));
   }, 120_000);
 
   it('appends NDJSON items (no envelope line), zstd-encoded', async () => {
-    const created = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'nd-append', content: [{ role: 'system', content: 's' }] } });
+    const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'nd-append', content: [{ role: 'system', content: 's' }] } });
     const added = itemsOfSize(2 * MiB);
-    const res = await api(app.url, `/api/v1/contexts/${created.json.id}/items`, {
+    const res = await api(suite.app.url, `/api/v1/contexts/${created.json.id}/items`, {
       method: 'POST',
       body: zstdCompressSync(ndjson(null, added)),
       headers: { ...NDJSON, 'content-encoding': 'zstd' },
     });
     expect(res.status).toBe(202);
-    await waitUntilSettled(app.url, created.json.id);
-    const read = await api(app.url, `/api/v1/contexts/${created.json.id}`);
+    await waitUntilSettled(suite.app.url, created.json.id);
+    const read = await api(suite.app.url, `/api/v1/contexts/${created.json.id}`);
     expect(read.json.content).toEqual(counted([{ role: 'system', content: 's' }, ...added]));
   });
 
   it('a JSON body may be gzip-encoded too', async () => {
     const content: Item[] = [{ role: 'user', content: 'compressed request' }];
-    const res = await api(app.url, '/api/v1/contexts', {
+    const res = await api(suite.app.url, '/api/v1/contexts', {
       method: 'POST',
       body: gzipSync(JSON.stringify({ agent_id: 'gz-json', content })),
       headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
     });
     expect(res.status).toBe(201);
-    expect((await api(app.url, `/api/v1/contexts/${res.json.id}`)).json.content).toEqual(counted(content));
+    expect((await api(suite.app.url, `/api/v1/contexts/${res.json.id}`)).json.content).toEqual(counted(content));
   });
 
   it('a bad line far into a large body is refused with its line number, leaving nothing behind', async () => {
     const items = itemsOfSize(6 * MiB);
     const lines = ndjson({ agent_id: 'nd-bad' }, items).toString().split('\n');
     lines[300] = '{"role":"robot","content":"x"}';
-    const res = await api(app.url, '/api/v1/contexts', { method: 'POST', body: lines.join('\n'), headers: NDJSON });
+    const res = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body: lines.join('\n'), headers: NDJSON });
     expect(res.status).toBe(400);
     expect(res.json.error.message).toContain('line 301');
     expect(res.json.error.details[0].path).toBe('line 301.role');
@@ -117,33 +98,33 @@ describe('NDJSON ingest', () => {
   });
 
   it('a line that is not JSON, a bad envelope, and an empty body are 400s', async () => {
-    const notJson = await api(app.url, '/api/v1/contexts', { method: 'POST', body: '{"agent_id":"nd-bad2"}\n{oops\n', headers: NDJSON });
+    const notJson = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body: '{"agent_id":"nd-bad2"}\n{oops\n', headers: NDJSON });
     expect(notJson.status).toBe(400);
     expect(notJson.json.error.message).toContain('line 2');
-    const badEnvelope = await api(app.url, '/api/v1/contexts', { method: 'POST', body: '{"agent":"x"}\n', headers: NDJSON });
+    const badEnvelope = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body: '{"agent":"x"}\n', headers: NDJSON });
     expect(badEnvelope.status).toBe(400);
     expect(badEnvelope.json.error.details.map((d: { path: string }) => d.path)).toContain('line 1.agent_id');
-    const empty = await api(app.url, '/api/v1/contexts', { method: 'POST', body: '', headers: NDJSON });
+    const empty = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body: '', headers: NDJSON });
     expect(empty.status).toBe(400);
     expect(await leftovers()).toEqual({ rows: 0, staged: 0 });
   });
 
   it('over max_context_bytes is 413 with the limit, nothing staged, also when the limit is hit after decompression', async () => {
     // the declared length is over the limit: refused before a byte of the body is read
-    const plain = await earlyAnswer(`${app.url}/api/v1/contexts`, 50 * MiB);
+    const plain = await earlyAnswer(`${suite.app.url}/api/v1/contexts`, 50 * MiB);
     expect(plain.status).toBe(413);
     expect(plain.json.error.message).toContain(`${48 * MiB} bytes`);
     const bomb = gzipSync(Buffer.concat([Buffer.from('{"agent_id":"nd-bad-bomb"}\n'), Buffer.alloc(60 * MiB, 0x20)]));
     expect(bomb.length).toBeLessThan(MiB);
-    const zipped = await api(app.url, '/api/v1/contexts', { method: 'POST', body: bomb, headers: { ...NDJSON, 'content-encoding': 'gzip' } });
+    const zipped = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body: bomb, headers: { ...NDJSON, 'content-encoding': 'gzip' } });
     expect(zipped.status).toBe(413);
     expect(await leftovers()).toEqual({ rows: 0, staged: 0 });
   }, 60_000);
 
   it('an unknown Content-Encoding is 415 and broken gzip is 400', async () => {
-    const br = await api(app.url, '/api/v1/contexts', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'content-encoding': 'br' } });
+    const br = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'content-encoding': 'br' } });
     expect(br.status).toBe(415);
-    const broken = await api(app.url, '/api/v1/contexts', { method: 'POST', body: 'not gzip', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    const broken = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body: 'not gzip', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
     expect(broken.status).toBe(400);
     expect(broken.json.error.message).toMatch(/gzip/);
   });

@@ -1,31 +1,17 @@
 // The MCP_* variables change what the real processes do: part size, key prefix, provider, limits.
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { startDeployment, deploymentEnv, type DeploymentServices } from '../helpers/deployment.ts';
+import { startDeployment, deploymentEnv } from '../helpers/deployment.ts';
 import { spawnCtxvault } from '../helpers/processes.ts';
 import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
+import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
-let db: TestDatabase;
-let bucket: TestBucket;
-let services: DeploymentServices;
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
-  bucket = await createTestBucket(inject('s3Endpoint'));
-  services = { databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name };
-});
-
-afterAll(async () => {
-  await bucket?.drop();
-  await db?.drop();
-});
+const suite = useSuite({ deploy: false });
 
 describe('MCP_* variables', () => {
   it('MCP_STORAGE_S3_UPLOAD_PART_SIZE and MCP_STORAGE_CONTEXT_STORAGE_S3_PATH_PREFIX set the parts and the key', async () => {
-    const app = await startDeployment(services, {
+    const app = await startDeployment(suite.services, {
       MCP_STORAGE_S3_UPLOAD_PART_SIZE: String(6 * MiB),
       MCP_STORAGE_CONTEXT_STORAGE_S3_PATH_PREFIX: 'tenants/alt',
       MCP_STORAGE_S3_SERVER_SIDE_ENCRYPTION: '',
@@ -37,7 +23,7 @@ describe('MCP_* variables', () => {
       const read = await api(app.url, `/api/v1/contexts/${created.json.id}`);
       const { key, size_bytes } = read.json.storage;
       expect(key).toMatch(new RegExp(`^tenants/alt/[0-9a-f]{2}/${created.json.id}/1\\.json$`));
-      const head = await bucket.client.send(new HeadObjectCommand({ Bucket: bucket.name, Key: key }));
+      const head = await suite.bucket.client.send(new HeadObjectCommand({ Bucket: suite.bucket.name, Key: key }));
       expect(head.ETag?.replaceAll('"', '')).toMatch(new RegExp(`-${Math.ceil(size_bytes / (6 * MiB))}$`));
       expect(head.ServerSideEncryption).toBeUndefined();
     } finally {
@@ -46,22 +32,22 @@ describe('MCP_* variables', () => {
   }, 120_000);
 
   it('MCP_STORAGE_CONTEXT_STORAGE_PROVIDER=database keeps even large bodies inline (201, no object)', async () => {
-    const app = await startDeployment(services, { MCP_STORAGE_CONTEXT_STORAGE_PROVIDER: 'database' });
+    const app = await startDeployment(suite.services, { MCP_STORAGE_CONTEXT_STORAGE_PROVIDER: 'database' });
     try {
-      const before = await bucket.keys();
+      const before = await suite.bucket.keys();
       const content = itemsOfSize(2 * MiB);
       const created = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'inline', content } });
       expect(created.status).toBe(201);
       expect(created.json.storage).toMatchObject({ provider: 'database', key: null });
       expect((await api(app.url, `/api/v1/contexts/${created.json.id}`)).json.content).toEqual(content);
-      expect(await bucket.keys()).toEqual(before);
+      expect(await suite.bucket.keys()).toEqual(before);
     } finally {
       await app.stop();
     }
   }, 120_000);
 
   it('MCP_LIMITS_MAX_BODY_BYTES caps the JSON body with a 413 naming the limit', async () => {
-    const app = await startDeployment(services, { MCP_LIMITS_MAX_BODY_BYTES: String(MiB) });
+    const app = await startDeployment(suite.services, { MCP_LIMITS_MAX_BODY_BYTES: String(MiB) });
     try {
       const res = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'big', content: itemsOfSize(2 * MiB) } });
       expect(res.status).toBe(413);
@@ -74,7 +60,7 @@ describe('MCP_* variables', () => {
   }, 120_000);
 
   it('a bad value stops start-up with the key, the variable and what is allowed', async () => {
-    const env = deploymentEnv(services, { MCP_STORAGE_S3_UPLOAD_PART_SIZE: '1048576', MCP_STORAGE_TYPE: 'ftp' });
+    const env = deploymentEnv(suite.services, { MCP_STORAGE_S3_UPLOAD_PART_SIZE: '1048576', MCP_STORAGE_TYPE: 'ftp' });
     const proc = await spawnCtxvault('api', env);
     expect(proc.child.exitCode).not.toBe(0);
     expect(proc.output()).toContain('storage.s3.upload_part_size (MCP_STORAGE_S3_UPLOAD_PART_SIZE): must be at least 5242880 bytes');

@@ -1,35 +1,15 @@
 // Append, replace and delete through the real processes: each write is a new version, the row flips
 // only when its object is complete, and a delete leaves no object and no row behind.
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { startDeployment, type Deployment } from '../helpers/deployment.ts';
 import { api, counted, itemsOfSize, waitUntilSettled, type Item } from '../helpers/contexts.ts';
+import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
-let db: TestDatabase;
-let bucket: TestBucket;
-let app: Deployment;
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
-  bucket = await createTestBucket(inject('s3Endpoint'));
-  // a small inline threshold so that modest bodies go through staging, the queue and S3
-  app = await startDeployment(
-    { databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name },
-    { MCP_STORAGE_INLINE_THRESHOLD: '64KiB' },
-  );
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await bucket?.drop();
-  await db?.drop();
-});
+const suite = useSuite({ env: { MCP_STORAGE_INLINE_THRESHOLD: '64KiB' } });
 
 async function countRows(id: string): Promise<number> {
-  const client = new pg.Client({ connectionString: db.url });
+  const client = new pg.Client({ connectionString: suite.db.url });
   await client.connect();
   try {
     const { rows } = await client.query('select count(*)::int as n from contexts where id = $1', [id]);
@@ -40,9 +20,9 @@ async function countRows(id: string): Promise<number> {
 }
 
 async function createStored(content: Item[]): Promise<string> {
-  const created = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'versions', content } });
+  const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'versions', content } });
   expect(created.status).toBe(202);
-  const settled = await waitUntilSettled(app.url, created.json.id);
+  const settled = await waitUntilSettled(suite.app.url, created.json.id);
   expect(settled.at(-1).status).toBe('stored');
   return created.json.id;
 }
@@ -52,17 +32,17 @@ describe('versions', () => {
     const first = itemsOfSize(200 * 1024);
     const id = await createStored(first);
     const added: Item[] = [{ role: 'user', content: 'one more' }, { role: 'assistant', content: 'sure' }];
-    const appended = await api(app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: added }, headers: { 'if-match': '"1"' } });
+    const appended = await api(suite.app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: added }, headers: { 'if-match': '"1"' } });
     expect(appended.status).toBe(202);
     expect(appended.json.version).toBe(2);
-    expect((await waitUntilSettled(app.url, id)).at(-1)).toMatchObject({ status: 'stored', version: 2 });
-    const read = await api(app.url, `/api/v1/contexts/${id}`);
+    expect((await waitUntilSettled(suite.app.url, id)).at(-1)).toMatchObject({ status: 'stored', version: 2 });
+    const read = await api(suite.app.url, `/api/v1/contexts/${id}`);
     expect(read.json.version).toBe(2);
     expect(read.json.content).toEqual(counted([...first, ...added]));
     expect(read.json.message_count).toBe(first.length + 2);
     expect(read.json.storage.key).toMatch(new RegExp(`/${id}/2\\.json$`));
     // the earlier version's object is still there (objects are immutable; old ones are collected later)
-    expect((await bucket.keys()).filter((k) => k.includes(id)).sort()).toEqual([
+    expect((await suite.bucket.keys()).filter((k) => k.includes(id)).sort()).toEqual([
       read.json.storage.key.replace('/2.json', '/1.json'),
       read.json.storage.key,
     ]);
@@ -71,13 +51,13 @@ describe('versions', () => {
   it('replace swaps content and metadata as a new version; a stale If-Match is refused', async () => {
     const id = await createStored(itemsOfSize(100 * 1024));
     const content: Item[] = [{ role: 'system', content: 'fresh start' }];
-    const replaced = await api(app.url, `/api/v1/contexts/${id}`, { method: 'PUT', json: { content, metadata: { v: 2 } } });
+    const replaced = await api(suite.app.url, `/api/v1/contexts/${id}`, { method: 'PUT', json: { content, metadata: { v: 2 } } });
     expect(replaced.status).toBe(200); // small enough to be stored inline at once
     expect(replaced.json).toMatchObject({ version: 2, status: 'stored', metadata: { v: 2 }, message_count: 1 });
-    const read = await api(app.url, `/api/v1/contexts/${id}`);
+    const read = await api(suite.app.url, `/api/v1/contexts/${id}`);
     expect(read.json.content).toEqual(counted(content));
 
-    const stale = await api(app.url, `/api/v1/contexts/${id}`, { method: 'PUT', json: { content }, headers: { 'if-match': '"1"' } });
+    const stale = await api(suite.app.url, `/api/v1/contexts/${id}`, { method: 'PUT', json: { content }, headers: { 'if-match': '"1"' } });
     expect(stale.status).toBe(412);
     expect(stale.json.error).toMatchObject({ code: 'precondition_failed', details: { current_version: 2 } });
   });
@@ -85,10 +65,10 @@ describe('versions', () => {
   it('a large append to a large context streams through staging and S3 again', async () => {
     const id = await createStored(itemsOfSize(6 * MiB));
     const added = itemsOfSize(1 * MiB);
-    const appended = await api(app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: added } });
+    const appended = await api(suite.app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: added } });
     expect(appended.status).toBe(202);
-    expect((await waitUntilSettled(app.url, id)).at(-1).status).toBe('stored');
-    const read = await api(app.url, `/api/v1/contexts/${id}`);
+    expect((await waitUntilSettled(suite.app.url, id)).at(-1).status).toBe('stored');
+    const read = await api(suite.app.url, `/api/v1/contexts/${id}`);
     expect(read.json.content.length).toBeGreaterThan(added.length);
     expect(read.json.content.slice(-added.length)).toEqual(added);
   });
@@ -97,18 +77,18 @@ describe('versions', () => {
 describe('delete', () => {
   it('answers 202, then no read finds it, no object and no row remain', async () => {
     const id = await createStored(itemsOfSize(200 * 1024));
-    await api(app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: itemsOfSize(100 * 1024) } });
-    await waitUntilSettled(app.url, id);
-    expect((await bucket.keys()).filter((k) => k.includes(id))).toHaveLength(2);
+    await api(suite.app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: itemsOfSize(100 * 1024) } });
+    await waitUntilSettled(suite.app.url, id);
+    expect((await suite.bucket.keys()).filter((k) => k.includes(id))).toHaveLength(2);
 
-    const deleted = await api(app.url, `/api/v1/contexts/${id}`, { method: 'DELETE' });
+    const deleted = await api(suite.app.url, `/api/v1/contexts/${id}`, { method: 'DELETE' });
     expect(deleted.status).toBe(202);
     expect(deleted.json).toMatchObject({ id, status: 'deleting', job_id: `delete-${id}` });
-    expect((await api(app.url, `/api/v1/contexts/${id}`)).status).toBe(404);
+    expect((await api(suite.app.url, `/api/v1/contexts/${id}`)).status).toBe(404);
 
     await expect.poll(() => countRows(id), { timeout: 30_000, interval: 100 }).toBe(0);
-    expect((await bucket.keys()).filter((k) => k.includes(id))).toEqual([]);
-    const job = await api(app.url, `/api/v1/jobs/delete-${id}`);
+    expect((await suite.bucket.keys()).filter((k) => k.includes(id))).toEqual([]);
+    const job = await api(suite.app.url, `/api/v1/jobs/delete-${id}`);
     expect(job.json).toMatchObject({ state: 'completed' });
   });
 });
@@ -118,28 +98,28 @@ describe('list', () => {
     const agent = `list-${Date.now()}`;
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await api(app.url, '/api/v1/contexts', {
+      const res = await api(suite.app.url, '/api/v1/contexts', {
         method: 'POST',
         json: { agent_id: agent, session_id: i < 3 ? 's1' : 's2', model_id: i % 2 ? 'm-odd' : 'm-even', content: [{ role: 'user', content: `n${i}` }] },
       });
       ids.push(res.json.id);
     }
-    const page1 = await api(app.url, `/api/v1/contexts?agent_id=${agent}&limit=2`);
+    const page1 = await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&limit=2`);
     expect(page1.json.items.map((c: { id: string }) => c.id)).toEqual([ids[4], ids[3]]);
     expect(page1.json.items[0]).not.toHaveProperty('content');
-    const page2 = await api(app.url, `/api/v1/contexts?agent_id=${agent}&limit=2&cursor=${page1.json.next_cursor}`);
+    const page2 = await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&limit=2&cursor=${page1.json.next_cursor}`);
     expect(page2.json.items.map((c: { id: string }) => c.id)).toEqual([ids[2], ids[1]]);
-    const page3 = await api(app.url, `/api/v1/contexts?agent_id=${agent}&limit=2&cursor=${page2.json.next_cursor}`);
+    const page3 = await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&limit=2&cursor=${page2.json.next_cursor}`);
     expect(page3.json.items.map((c: { id: string }) => c.id)).toEqual([ids[0]]);
     expect(page3.json.next_cursor).toBeNull();
 
-    expect((await api(app.url, `/api/v1/contexts?agent_id=${agent}&session_id=s2`)).json.items).toHaveLength(2);
-    expect((await api(app.url, `/api/v1/contexts?agent_id=${agent}&model_id=m-odd`)).json.items).toHaveLength(2);
-    expect((await api(app.url, `/api/v1/contexts?agent_id=${agent}&status=stored`)).json.items).toHaveLength(5);
-    expect((await api(app.url, `/api/v1/contexts?agent_id=${agent}&status=pending`)).json.items).toHaveLength(0);
+    expect((await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&session_id=s2`)).json.items).toHaveLength(2);
+    expect((await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&model_id=m-odd`)).json.items).toHaveLength(2);
+    expect((await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&status=stored`)).json.items).toHaveLength(5);
+    expect((await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&status=pending`)).json.items).toHaveLength(0);
     const future = new Date(Date.now() + 3600_000).toISOString();
-    expect((await api(app.url, `/api/v1/contexts?agent_id=${agent}&created_after=${future}`)).json.items).toHaveLength(0);
-    expect((await api(app.url, `/api/v1/contexts?agent_id=${agent}&created_before=${future}`)).json.items).toHaveLength(5);
+    expect((await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&created_after=${future}`)).json.items).toHaveLength(0);
+    expect((await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&created_before=${future}`)).json.items).toHaveLength(5);
   });
 });
 
@@ -151,11 +131,11 @@ describe('search', () => {
       { role: 'assistant', content: 'Run VACUUM on it.' },
       { role: 'tool', content: 'unrelated' },
     ];
-    const created = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'search', content } });
-    const found = await api(app.url, `/api/v1/contexts/${created.json.id}/search`, { method: 'POST', json: { query: 'vacuum' } });
+    const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'search', content } });
+    const found = await api(suite.app.url, `/api/v1/contexts/${created.json.id}/search`, { method: 'POST', json: { query: 'vacuum' } });
     expect(found.status).toBe(200);
     expect(found.json.matches.map((m: { index: number }) => m.index)).toEqual([1, 2]);
-    const onlyAssistant = await api(app.url, `/api/v1/contexts/${created.json.id}/search`, {
+    const onlyAssistant = await api(suite.app.url, `/api/v1/contexts/${created.json.id}/search`, {
       method: 'POST',
       json: { query: 'VACUUM', case_sensitive: true, roles: ['assistant'] },
     });

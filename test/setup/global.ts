@@ -2,8 +2,8 @@
 // free port (unless CTXVAULT_TEST_S3_ENDPOINT points at one). Postgres and Redis are expected on
 // their usual local ports (CTXVAULT_TEST_DATABASE_URL / CTXVAULT_TEST_REDIS_URL override them).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
+import { freePort } from '../helpers/processes.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -11,17 +11,6 @@ declare module 'vitest' {
     databaseUrl: string;
     redisUrl: string;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForHttp(url: string, timeoutMs: number): Promise<void> {

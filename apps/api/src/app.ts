@@ -19,7 +19,10 @@ export function createApp(deps: ApiDeps) {
     }
   });
   app.use('/api/*', requestContext({ logger: deps.logger }));
-  const api = new Hono<ApiEnv>().route('/contexts', contextRoutes(deps)).route('/jobs', jobRoutes(deps));
+  const api = new Hono<ApiEnv>()
+    .route('/contexts', contextRoutes(deps))
+    .route('/jobs', jobRoutes(deps))
+    .get('/cache', (c) => c.json(deps.cacheStats?.() ?? null));
   app.route('/api/v1', api);
   app.use('/mcp', requestContext({ logger: deps.logger }));
   app.route('/mcp', mcpRoutes(deps));

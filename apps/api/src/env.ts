@@ -1,4 +1,4 @@
-import type { ContextService, Logger } from '@ctxvault/core';
+import type { BodyCacheStats, ContextService, Logger } from '@ctxvault/core';
 
 /** What every handler can reach through `c.var`. */
 export interface ApiVariables {
@@ -18,6 +18,8 @@ export interface ApiDeps {
   maxBodyBytes: number;
   /** largest context accepted as an NDJSON stream, in bytes (decoded) */
   maxContextBytes: number;
+  /** hit and miss counts of the body cache */
+  cacheStats?: () => BodyCacheStats;
   /** answers /readyz: throws with the cause when a dependency is down */
   checkReady?: () => Promise<void>;
 }

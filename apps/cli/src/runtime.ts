@@ -1,10 +1,11 @@
 import type { Config } from '@ctxvault/config';
-import { ContextService, LifecycleService, VersionUploader, type StorageSettings, type TokenSettings } from '@ctxvault/core';
+import { BodyCache, ContextService, LifecycleService, VersionUploader, type SharedBodyCache, type StorageSettings, type TokenSettings } from '@ctxvault/core';
 import { ContextRepository, StagingRepository, createOrm, migrate, type MikroORM } from '@ctxvault/db';
 import { JobProducer, type QueueConnectionOptions } from '@ctxvault/queue';
 import { createBlobStore, type BlobStore } from '@ctxvault/storage';
 import type { Logger } from './logger.ts';
 import { startEmbeddedDatabases } from './embedded/index.ts';
+import { redisBodyCache } from './redis-body-cache.ts';
 
 /** Everything a process needs, built once from the settings; `close()` releases it in reverse. */
 export interface Runtime {
@@ -16,6 +17,7 @@ export interface Runtime {
   service: ContextService;
   uploader: VersionUploader;
   lifecycle: LifecycleService;
+  cache: BodyCache;
   embedded: boolean;
   checkReady(): Promise<void>;
   close(): Promise<void>;
@@ -102,8 +104,15 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     };
     const contexts = new ContextRepository(orm);
     const staging = new StagingRepository(orm, config.staging.chunk_size);
+    let shared: { cache: SharedBodyCache; maxItemBytes: number } | undefined;
+    if (config.cache.redis_max_item_bytes > 0) {
+      const tier = redisBodyCache(config.redis.url, config.queue.prefix, config.cache.redis_ttl);
+      closers.push(() => tier.close());
+      shared = { cache: tier, maxItemBytes: config.cache.redis_max_item_bytes };
+    }
+    const cache = new BodyCache({ maxBytes: config.cache.max_bytes, maxItemBytes: config.cache.max_item_bytes, shared });
     const tokens: TokenSettings = { encoding: config.tokens.encoding, defaultEncoding: config.tokens.default_encoding };
-    const deps = { contexts, staging, blobs, jobs, settings, tokens, logger };
+    const deps = { contexts, staging, blobs, jobs, settings, tokens, logger, cache };
     const uploader = new VersionUploader(deps);
     const lifecycle = new LifecycleService({
       contexts,
@@ -130,6 +139,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       service: new ContextService(deps),
       uploader,
       lifecycle,
+      cache,
       embedded,
       checkReady: async () => {
         await orm.em.fork().execute('select 1');

@@ -11,6 +11,12 @@ export interface WorkerOptions {
   jobs: Pick<JobProducer, 'scheduleLifecycle'>;
   /** how often the lifecycle job runs */
   lifecycleEveryMs: number;
+  /**
+   * `queue`: a BullMQ job scheduler runs the lifecycle pass on one worker of the deployment.
+   * `timer`: this process runs it itself — for the single-process embedded mode, where PGlite
+   * cannot serve the extra queue connections a scheduler and its consumer need.
+   */
+  lifecycleRunner: 'queue' | 'timer';
   connection: QueueConnectionOptions;
   logger: Logger;
   /** jobs processed at once per queue in this process */
@@ -34,11 +40,13 @@ export interface WorkerOptions {
  */
 export function startWorkers(options: WorkerOptions): { close(): Promise<void> } {
   const { uploader, connection, logger, concurrency, drainDelay, lockDuration } = options;
-  const consumers = [
+  const consumers: { worker: { name: string; on(event: 'error', listener: (err: Error) => void): unknown }; close(): Promise<void> }[] = [
     createConsumer(UPLOAD_QUEUE, uploadProcessor(uploader, logger), connection, { concurrency, drainDelay, lockDuration }),
     createConsumer(DELETE_QUEUE, deleteProcessor(uploader, logger), connection, { concurrency, drainDelay, lockDuration }),
-    createConsumer(LIFECYCLE_QUEUE, lifecycleProcessor(options.lifecycle), connection, { concurrency: 1, drainDelay, lockDuration }),
   ];
+  if (options.lifecycleRunner === 'queue') {
+    consumers.push(createConsumer(LIFECYCLE_QUEUE, lifecycleProcessor(options.lifecycle), connection, { concurrency: 1, drainDelay, lockDuration }));
+  }
   for (const { worker } of consumers) {
     worker.on('error', (err) => logger.error({ err, queue: worker.name }, 'worker error'));
   }
@@ -48,7 +56,7 @@ export function startWorkers(options: WorkerOptions): { close(): Promise<void> }
     if (reconciling) return;
     reconciling = true;
     try {
-      await options.jobs.scheduleLifecycle(options.lifecycleEveryMs);
+      if (options.lifecycleRunner === 'queue') await options.jobs.scheduleLifecycle(options.lifecycleEveryMs);
       const found = await uploader.reconcile(options.pendingGraceMs);
       if (found.uploads || found.deletes) logger.info(found, 'reconciler re-enqueued work whose job was missing');
     } catch (err) {
@@ -60,12 +68,18 @@ export function startWorkers(options: WorkerOptions): { close(): Promise<void> }
   const timer = options.reconcileEveryMs > 0 ? setInterval(reconcile, options.reconcileEveryMs) : undefined;
   timer?.unref();
   void reconcile();
+  const lifecycleTimer =
+    options.lifecycleRunner === 'timer'
+      ? setInterval(() => options.lifecycle.runOnce().catch((err: unknown) => logger.warn({ err }, 'lifecycle pass failed')), options.lifecycleEveryMs)
+      : undefined;
+  lifecycleTimer?.unref();
 
   let closing: Promise<void> | undefined;
   return {
     close: () =>
       (closing ??= (async () => {
         if (timer) clearInterval(timer);
+        if (lifecycleTimer) clearInterval(lifecycleTimer);
         for (const consumer of consumers) {
           try {
             await consumer.close();

@@ -64,6 +64,7 @@ describe('loadConfig', () => {
         inline_threshold: 262_144,
       },
       limits: { max_body_bytes: 67_108_864, max_context_bytes: 1_073_741_824 },
+      cache: { max_bytes: 268_435_456, max_item_bytes: 16_777_216, redis_max_item_bytes: 0, redis_ttl: 600_000 },
       lifecycle: {
         interval: 300_000,
         keep_versions: 0,

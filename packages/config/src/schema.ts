@@ -89,6 +89,16 @@ export const settingsSchema = section({
     // largest context accepted as a stream (application/x-ndjson), counted after decompression
     max_context_bytes: byteSize({ min: { bytes: 1 } }).prefault('1GiB'),
   }).prefault({}),
+  cache: section({
+    // in-process LRU of hot bodies, per API process; 0 turns it off
+    max_bytes: byteSize().prefault('256MiB'),
+    // larger bodies are streamed from storage every time
+    max_item_bytes: byteSize().prefault('16MiB'),
+    // above 0, bodies up to this size are also shared between API processes through Redis (redis.url)
+    redis_max_item_bytes: byteSize().prefault('0'),
+    // how long a body stays in the Redis tier
+    redis_ttl: duration({ min: 1000 }).prefault('10m'),
+  }).prefault({}),
   lifecycle: section({
     // how often the scheduled lifecycle job runs
     interval: duration({ min: 1000 }).prefault('5m'),

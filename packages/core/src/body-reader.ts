@@ -3,6 +3,7 @@ import type { ContextRow } from '@ctxvault/db';
 import { decompressor, isCodec, type BlobStore } from '@ctxvault/storage';
 import type { ContextStore, StagingStore } from './ports.ts';
 import { CorruptDocumentError } from './document.ts';
+import type { BodyCache } from './body-cache.ts';
 
 /**
  * Opens the stored document of a row's current version wherever it lives: inline, in staging
@@ -13,9 +14,30 @@ export class BodyReader {
     private readonly contexts: ContextStore,
     private readonly staging: StagingStore,
     private readonly blobs: BlobStore,
+    private readonly cache?: BodyCache,
   ) {}
 
   async open(row: ContextRow): Promise<Readable> {
+    if (row.status !== 'stored' || !this.cache) return this.openUncached(row);
+    const cached = await this.cache.get(row.id, row.version);
+    if (cached) return Readable.from([cached]);
+    const body = await this.openUncached(row);
+    if (!this.cache.accepts(Number(row.size_bytes))) return body;
+    const cache = this.cache;
+    // tee into the cache as it streams; only a body read to its end is kept
+    return Readable.from(
+      (async function* () {
+        const chunks: Buffer[] = [];
+        for await (const chunk of body) {
+          chunks.push(chunk as Buffer);
+          yield chunk as Buffer;
+        }
+        await cache.put(row.id, row.version, Buffer.concat(chunks));
+      })(),
+    );
+  }
+
+  private async openUncached(row: ContextRow): Promise<Readable> {
     if (row.status === 'pending' || row.status === 'failed') {
       if (await this.staging.exists(row.id, row.version)) return this.staging.read(row.id, row.version);
       // a worker stored it between our read of the row and now: read the row again
@@ -23,7 +45,7 @@ export class BodyReader {
       if (!fresh || fresh.version !== row.version || fresh.status === 'pending') {
         throw new CorruptDocumentError(`staged body of ${row.id} v${row.version} is gone`);
       }
-      return this.open(fresh);
+      return this.openUncached(fresh);
     }
     if (row.storage_provider === 'database') {
       const body = await this.contexts.loadInlineBody(row.id, row.version);

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import { newContextId, type ContextRow, type NewContextRow } from '@ctxvault/db';
 import { uploadJobId, type JobView } from '@ctxvault/queue';
-import type { BlobStore } from '@ctxvault/storage';
 import { expiryOf, type ContextItem, type AppendItemsInput, type CreateContextStream, type ListQuery, type ReadOptions, type ReplaceContextInput, type SearchInput } from './schemas.ts';
-import type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
+import type { CoreDeps } from './ports.ts';
 import { BodyReader } from './body-reader.ts';
+import type { BodyCache } from './body-cache.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
 import { CorruptDocumentError, readItems, contentSection, openingLine, type DocumentEnvelope } from './document.ts';
 import { envelopeOf, toContextView, type ContextView } from './views.ts';
@@ -14,14 +14,10 @@ import { windowOf, type ItemSource } from './item-window.ts';
 import type { TokenBudget, TruncationStrategy } from './truncation.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
-export interface ContextServiceDeps {
-  contexts: ContextStore;
-  staging: StagingStore;
-  blobs: BlobStore;
-  jobs: JobQueue;
-  settings: StorageSettings;
+export interface ContextServiceDeps extends CoreDeps {
   tokens: TokenSettings;
-  logger: Logger;
+  /** hot bodies; reads go to storage every time without it */
+  cache?: BodyCache;
 }
 
 
@@ -99,7 +95,7 @@ export class ContextService {
   private readonly tokenizer: Tokenizer;
 
   constructor(private readonly deps: ContextServiceDeps) {
-    this.reader = new BodyReader(deps.contexts, deps.staging, deps.blobs);
+    this.reader = new BodyReader(deps.contexts, deps.staging, deps.blobs, deps.cache);
     this.tokenizer = new Tokenizer(deps.tokens);
     this.writer = new VersionWriter(deps.staging, deps.settings, this.tokenizer);
   }

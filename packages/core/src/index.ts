@@ -17,3 +17,4 @@ export * from './schemas.ts';
 export { toContextView, contextViewSchema, type ContextView } from './views.ts';
 export { serializeDocument, readItems, readEnvelope, lines, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
 export type { ContextStore, StagingStore, JobQueue, Logger, StorageSettings } from './ports.ts';
+export { BodyCache, type BodyCacheOptions, type BodyCacheStats, type SharedBodyCache } from './body-cache.ts';

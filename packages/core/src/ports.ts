@@ -1,6 +1,6 @@
 import type { ContextRepository, StagingRepository } from '@ctxvault/db';
 import type { DeleteJob, JobView, UploadJob } from '@ctxvault/queue';
-import type { Codec } from '@ctxvault/storage';
+import type { BlobStore, Codec } from '@ctxvault/storage';
 
 /** What the core needs of each dependency; the real ones come from db and queue, tests may fake them. */
 export type ContextStore = Pick<
@@ -33,4 +33,14 @@ export interface StorageSettings {
   codec: Codec;
   /** the codec's level; undefined for its default */
   codecLevel?: number;
+}
+
+/** The parts the context service and the version uploader are built from. */
+export interface CoreDeps {
+  contexts: ContextStore;
+  staging: StagingStore;
+  blobs: BlobStore;
+  jobs: JobQueue;
+  settings: StorageSettings;
+  logger: Logger;
 }

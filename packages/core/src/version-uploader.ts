@@ -1,18 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Readable, pipeline, type Transform } from 'node:stream';
-import type { BlobStore } from '@ctxvault/storage';
 import { codecSuffix, compressor, contextPrefix, objectKey, tracksIncompleteUploads } from '@ctxvault/storage';
 import type { ByteProgress } from '@ctxvault/queue';
-import type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
+import type { CoreDeps } from './ports.ts';
 
-export interface VersionUploaderDeps {
-  contexts: ContextStore;
-  staging: StagingStore;
-  blobs: BlobStore;
-  jobs: JobQueue;
-  settings: StorageSettings;
-  logger: Logger;
-}
+export type VersionUploaderDeps = CoreDeps;
 
 export type UploadOutcome = 'stored' | 'superseded' | 'gone';
 

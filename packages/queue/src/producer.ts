@@ -14,18 +14,12 @@ export interface JobDefaults {
 /** Enqueues the jobs the API causes and looks them up for status calls. */
 export class JobProducer {
   private readonly binding: BackendBinding;
-  private readonly queues: Record<QueueName, Queue>;
+  private readonly queues = new Map<QueueName, Queue>();
   private readonly jobOptions: JobsOptions;
   private closed = false;
 
   constructor(connection: QueueConnectionOptions, defaults: JobDefaults) {
     this.binding = bindBackend(connection, 'producer');
-    const make = (name: QueueName) => {
-      const queue = new Queue(name, this.binding.options as never, this.binding.factory as never) as Queue;
-      queue.on('error', () => {});
-      return queue;
-    };
-    this.queues = { [UPLOAD_QUEUE]: make(UPLOAD_QUEUE), [DELETE_QUEUE]: make(DELETE_QUEUE), [LIFECYCLE_QUEUE]: make(LIFECYCLE_QUEUE) };
     this.jobOptions = {
       attempts: defaults.attempts,
       backoff: { type: 'exponential', delay: defaults.backoffMs },
@@ -37,13 +31,13 @@ export class JobProducer {
 
   async enqueueUpload(job: UploadJob): Promise<string> {
     const id = uploadJobId(job.contextId, job.version);
-    await this.queues[UPLOAD_QUEUE].add('upload', job, { ...this.jobOptions, jobId: id });
+    await this.queue(UPLOAD_QUEUE).add('upload', job, { ...this.jobOptions, jobId: id });
     return id;
   }
 
   async enqueueDelete(job: DeleteJob): Promise<string> {
     const id = deleteJobId(job.contextId);
-    await this.queues[DELETE_QUEUE].add('delete', job, { ...this.jobOptions, jobId: id });
+    await this.queue(DELETE_QUEUE).add('delete', job, { ...this.jobOptions, jobId: id });
     return id;
   }
 
@@ -52,7 +46,7 @@ export class JobProducer {
    * called again from time to time by workers, because Redis may forget its schedulers too.
    */
   async scheduleLifecycle(everyMs: number): Promise<void> {
-    await this.queues[LIFECYCLE_QUEUE].upsertJobScheduler(
+    await this.queue(LIFECYCLE_QUEUE).upsertJobScheduler(
       'lifecycle',
       { every: everyMs },
       { name: 'lifecycle', opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
@@ -60,19 +54,26 @@ export class JobProducer {
   }
 
   async getJob(id: string): Promise<JobView | null> {
-    const queue = id.startsWith('delete-') ? this.queues[DELETE_QUEUE] : this.queues[UPLOAD_QUEUE];
+    const queue = this.queue(id.startsWith('delete-') ? DELETE_QUEUE : UPLOAD_QUEUE);
     const job = await queue.getJob(id);
     return job ? toJobView(job) : null;
   }
 
+  /** The queue of that name, opened on first use (each one holds connections of its own). */
   queue(name: QueueName): Queue {
-    return this.queues[name];
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, this.binding.options as never, this.binding.factory as never) as Queue;
+      queue.on('error', () => {});
+      this.queues.set(name, queue);
+    }
+    return queue;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const queue of Object.values(this.queues)) {
+    for (const queue of this.queues.values()) {
       try {
         await queue.close();
       } catch {

@@ -10,6 +10,7 @@ export async function serveRuntime(runtime: Runtime, logger: Logger) {
     maxBodyBytes: runtime.config.limits.max_body_bytes,
     maxContextBytes: runtime.config.limits.max_context_bytes,
     checkReady: runtime.checkReady,
+    cacheStats: () => runtime.cache.stats(),
   });
   return serveApi(app, runtime.config.server.host, runtime.config.server.port);
 }

@@ -11,6 +11,7 @@ export function workerOptions(runtime: Runtime, logger: Logger): WorkerOptions {
     lifecycle: runtime.lifecycle,
     jobs: runtime.jobs,
     lifecycleEveryMs: runtime.config.lifecycle.interval,
+    lifecycleRunner: runtime.embedded ? 'timer' : 'queue',
     pendingGraceMs: runtime.config.lifecycle.pending_grace,
     connection: runtime.connection,
     logger,

@@ -1,0 +1,39 @@
+// The usual frame of an end-to-end suite: a fresh database and bucket for the file, optionally a
+// running deployment on them, all removed after the file's tests.
+import { afterAll, beforeAll, inject } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+import { createTestBucket, type TestBucket } from './s3.ts';
+import { startDeployment, type Deployment, type DeploymentServices } from './deployment.ts';
+
+export interface Suite {
+  db: TestDatabase;
+  bucket: TestBucket;
+  /** the real services a deployment of this suite runs on */
+  services: DeploymentServices;
+  /** the deployment, when the suite asked for one */
+  app: Deployment;
+}
+
+/**
+ * Registers the hooks that create (and afterwards drop) the suite's database and bucket and, unless
+ * `deploy` is false, start an api and a worker on them with `env` added to their settings.
+ * `services` may reroute dependencies (e.g. through a proxy) before the deployment starts.
+ */
+export function useSuite(
+  options: { env?: Record<string, string>; deploy?: boolean; services?: (s: DeploymentServices) => Promise<DeploymentServices> } = {},
+): Suite {
+  const suite = {} as Suite;
+  beforeAll(async () => {
+    suite.db = await createTestDatabase(inject('databaseUrl'));
+    suite.bucket = await createTestBucket(inject('s3Endpoint'));
+    const direct = { databaseUrl: suite.db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: suite.bucket.name };
+    suite.services = options.services ? await options.services(direct) : direct;
+    if (options.deploy ?? true) suite.app = await startDeployment(suite.services, options.env ?? {});
+  });
+  afterAll(async () => {
+    await suite.app?.stop();
+    await suite.bucket?.drop();
+    await suite.db?.drop();
+  });
+  return suite;
+}
