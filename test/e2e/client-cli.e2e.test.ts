@@ -4,7 +4,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import {
   ConflictError,
@@ -14,36 +14,26 @@ import {
   type ContextItem,
   type StatusView,
 } from '@ctxvault/client';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { startDeployment, type Deployment } from '../helpers/deployment.ts';
 import { runCtxvault } from '../helpers/processes.ts';
+import { useSuite } from '../helpers/suite.ts';
 import { itemsOfSize, type Item } from '../helpers/contexts.ts';
 
 const MiB = 1024 * 1024;
-let db: TestDatabase;
-let bucket: TestBucket;
-let app: Deployment;
+const suite = useSuite();
 let client: CtxvaultClient;
 let dir: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
-  bucket = await createTestBucket(inject('s3Endpoint'));
-  app = await startDeployment({ databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name });
-  client = new CtxvaultClient({ url: app.url, tenant: 'sdk' });
+  client = new CtxvaultClient({ url: suite.app.url, tenant: 'sdk' });
   dir = await mkdtemp(path.join(tmpdir(), 'ctxvault-cli-'));
 });
 
 afterAll(async () => {
-  await app?.stop();
-  await bucket?.drop();
-  await db?.drop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 async function count(sql: string, params: unknown[] = []): Promise<number> {
-  const c = new pg.Client({ connectionString: db.url });
+  const c = new pg.Client({ connectionString: suite.db.url });
   await c.connect();
   try {
     return Number((await c.query(sql, params)).rows[0].n);
@@ -162,7 +152,7 @@ describe('the client SDK', () => {
 });
 
 describe('the ctxvault CLI', () => {
-  const env = () => ({ MCP_CLIENT_URL: app.url, MCP_CLIENT_TENANT: 'cli' });
+  const env = () => ({ MCP_CLIENT_URL: suite.app.url, MCP_CLIENT_TENANT: 'cli' });
 
   it('puts a 6 MiB JSON file with progress bars and --wait, then gets, lists and shows its status', async () => {
     const content = itemsOfSize(6 * MiB);
@@ -189,7 +179,7 @@ describe('the ctxvault CLI', () => {
     const ls = await runCtxvault(['ls', '--agent-id', 'cli-agent', '--session-id', 'cli-s'], env());
     expect(ls.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+VERSION\s+ITEMS\s+TOKENS/);
     expect(ls.stdout).toContain(written.id);
-  }, 120_000);
+  }, 180_000);
 
   it('puts an NDJSON file, lists as JSON with --url overriding the settings, and fails clearly', async () => {
     const file = path.join(dir, 'context.ndjson');
@@ -201,7 +191,7 @@ describe('the ctxvault CLI', () => {
     expect(written).toMatchObject({ status: 'stored', job_id: null });
 
     const wrongUrl = { ...env(), MCP_CLIENT_URL: 'http://127.0.0.1:9' };
-    const ls = await runCtxvault(['ls', '--json', '--agent-id', 'cli-ndjson', '--url', app.url], wrongUrl);
+    const ls = await runCtxvault(['ls', '--json', '--agent-id', 'cli-ndjson', '--url', suite.app.url], wrongUrl);
     expect(JSON.parse(ls.stdout)).toMatchObject({ items: [{ id: written.id, message_count: 1 }], next_cursor: null });
 
     const missing = await runCtxvault(['get', '0190a4c5-0000-7000-8000-000000000000'], env());
@@ -210,5 +200,5 @@ describe('the ctxvault CLI', () => {
     const usage = await runCtxvault(['get'], env());
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('usage: ctxvault get ID');
-  });
+  }, 180_000);
 });

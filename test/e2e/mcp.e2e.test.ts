@@ -4,15 +4,13 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { startDeployment, type Deployment } from '../helpers/deployment.ts';
 import { freePort } from '../helpers/processes.ts';
+import { useSuite } from '../helpers/suite.ts';
 import { proseItemsOfSize, sha256, type Item } from '../helpers/contexts.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -29,21 +27,7 @@ const TOOLS = [
   'context_summary',
 ];
 
-let db: TestDatabase;
-let bucket: TestBucket;
-let app: Deployment;
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
-  bucket = await createTestBucket(inject('s3Endpoint'));
-  app = await startDeployment({ databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name });
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await bucket?.drop();
-  await db?.drop();
-});
+const suite = useSuite();
 
 async function call(client: Client, name: string, args: Record<string, unknown>): Promise<any> {
   const result = await client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 });
@@ -52,16 +36,16 @@ async function call(client: Client, name: string, args: Record<string, unknown>)
 }
 
 const transports: [string, () => Transport][] = [
-  ['Streamable HTTP', () => new StreamableHTTPClientTransport(new URL(`${app.url}/mcp`), { requestInit: { headers: { 'x-tenant-id': 'mcp-http' } } })],
+  ['Streamable HTTP', () => new StreamableHTTPClientTransport(new URL(`${suite.app.url}/mcp`), { requestInit: { headers: { 'x-tenant-id': 'mcp-http' } } })],
   [
     'stdio (ctxvault mcp)',
     () =>
       new StdioClientTransport({
         command: path.join(ROOT, 'node_modules/.bin/tsx'),
         args: [path.join(ROOT, 'apps/cli/src/main.ts'), 'mcp'],
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', MCP_CLIENT_URL: app.url, MCP_CLIENT_TENANT: 'mcp-stdio' },
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', MCP_CLIENT_URL: suite.app.url, MCP_CLIENT_TENANT: 'mcp-stdio' },
         stderr: 'inherit',
-        // a whole 20 MiB context comes back as one message (twice: structured and as text)
+        // a whole 20 MiB context comes back as one message
         maxBufferSize: 128 * MiB,
       }),
   ],
@@ -108,7 +92,10 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
     expect(status).toMatchObject({ status: 'stored', job: { progress: { percent: 100 } } });
     const stored = performance.now();
 
-    const read = await call(client, 'context_get', { id });
+    const raw = await client.callTool({ name: 'context_get', arguments: { id } }, undefined, { timeout: 120_000 });
+    const read: any = raw.structuredContent;
+    // too large to repeat as text; small results are
+    expect((raw.content as { text: string }[])[0]!.text).toContain('too large to repeat as text');
     expect(read.content).toHaveLength(content.length);
     const withoutTokens = read.content.map(({ tokens: _tokens, ...item }: Item) => item);
     expect(sha256(JSON.stringify(withoutTokens))).toBe(sha256(JSON.stringify(content)));
@@ -116,6 +103,8 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
     expect(read.content.every((item: Item) => Number.isInteger(item.tokens) && item.tokens! > 0)).toBe(true);
     expect(read.current_tokens).toBe(read.content.reduce((sum: number, item: Item) => sum + item.tokens!, 0));
     expect(read).toMatchObject({ status: 'stored', window: { returned: content.length, dropped: 0 } });
+    const readAsText = await client.callTool({ name: 'context_get', arguments: { id, last: 1 } });
+    expect(JSON.parse((readAsText.content as { text: string }[])[0]!.text)).toMatchObject({ id, window: { returned: 1 } });
 
     const found = await call(client, 'context_search', { id, query: 'NEEDLE-7F3A' });
     expect(found.matches).toEqual([{ index: 700, item: expect.objectContaining({ role: 'user' }) }]);
@@ -179,14 +168,14 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
 describe('/mcp over plain HTTP', () => {
   it('is stateless: GET and DELETE answer 405', async () => {
     for (const method of ['GET', 'DELETE']) {
-      const res = await fetch(`${app.url}/mcp`, { method, headers: { accept: 'text/event-stream' } });
+      const res = await fetch(`${suite.app.url}/mcp`, { method, headers: { accept: 'text/event-stream' } });
       expect(res.status).toBe(405);
       expect(res.headers.get('allow')).toBe('POST');
     }
   });
 
   it('refuses a message over limits.max_body_bytes with 413', async () => {
-    const res = await fetch(`${app.url}/mcp`, {
+    const res = await fetch(`${suite.app.url}/mcp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'context_create', arguments: { agent_id: 'x', pad: 'x'.repeat(65 * MiB) } } }),
@@ -213,7 +202,7 @@ describe('ctxvault mcp without a reachable API', () => {
 describe('the MCP Inspector CLI', () => {
   const inspector = path.join(ROOT, 'test/node_modules/.bin/mcp-inspector');
   const run = async (...args: string[]) => {
-    const { stdout } = await promisify(execFile)(inspector, ['--cli', `${app.url}/mcp`, '--transport', 'http', ...args], { timeout: 60_000 });
+    const { stdout } = await promisify(execFile)(inspector, ['--cli', `${suite.app.url}/mcp`, '--transport', 'http', ...args], { timeout: 60_000 });
     return JSON.parse(stdout);
   };
 
