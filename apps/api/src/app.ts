@@ -14,6 +14,7 @@ import { dashboardRoutes } from './routes/dashboard.ts';
 import { docsRoutes } from './routes/docs.ts';
 
 const DASHBOARD_PATH = '/admin/queues';
+import { mcpRoutes } from './mcp/mcp-routes.ts';
 
 /** The HTTP API. Tests call `app.request()` on it; `serveApi` puts it on a socket. */
 export function createApp(deps: ApiDeps) {
@@ -40,6 +41,8 @@ export function createApp(deps: ApiDeps) {
     deps.logger.info({}, `admin.token (MCP_ADMIN_TOKEN) is not set: the dashboard (${DASHBOARD_PATH}) and the admin API (/api/v1/admin) are off`);
   }
   app.route('/api/v1', api);
+  app.use('/mcp', requestContext({ logger: deps.logger }));
+  app.route('/mcp', mcpRoutes(deps));
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError(async (err, c) => {
     // answer once the unread rest of a refused body is gone (a client still sending then gets the

@@ -1,5 +1,5 @@
 import type { Config } from '@ctxvault/config';
-import { BodyCache, ContextService, LifecycleService, VersionUploader, type SharedBodyCache, type StorageSettings } from '@ctxvault/core';
+import { BodyCache, ContextService, LifecycleService, VersionUploader, type SharedBodyCache, type StorageSettings, type TokenSettings } from '@ctxvault/core';
 import { ContextRepository, StagingRepository, createOrm, migrate, type MikroORM } from '@ctxvault/db';
 import { ALL_QUEUES, DELETE_QUEUE, JobProducer, QueueAdmin, UPLOAD_QUEUE, type QueueConnectionOptions } from '@ctxvault/queue';
 import { createBlobStore, type BlobStore } from '@ctxvault/storage';
@@ -122,7 +122,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       codecLevel: config.storage.compression_level || undefined,
     };
     const contexts = new ContextRepository(orm);
-    const deps = { contexts, staging, blobs, jobs, settings, logger, cache };
+    const tokens: TokenSettings = { encoding: config.tokens.encoding, defaultEncoding: config.tokens.default_encoding };
+    const deps = { contexts, staging, blobs, jobs, settings, tokens, logger, cache };
     const uploader = new VersionUploader(deps);
     const lifecycle = new LifecycleService({
       contexts,
