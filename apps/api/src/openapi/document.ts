@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { adminJobsQuerySchema, contextIdSchema, idempotencyKeySchema, jobIdSchema, listQuerySchema, queueNameSchema } from '@ctxvault/core';
+import { adminJobsQuerySchema, contextIdSchema, idempotencyKeySchema, jobIdSchema, listQuerySchema, queueNameSchema, readOptionsSchema } from '@ctxvault/core';
 import { componentSchemas, withoutRootKeywords } from './components.ts';
 import { operations, type Answer, type Operation } from './operations.ts';
 
@@ -7,7 +7,7 @@ type JsonSchema = Record<string, unknown>;
 
 /** Path parameters by name, and query strings by operation: the schemas the routes validate with. */
 const pathParameters: Record<string, z.ZodType> = { id: contextIdSchema, job_id: jobIdSchema, queue: queueNameSchema };
-export const querySchemas = { list: listQuerySchema, adminJobs: adminJobsQuerySchema } as const;
+export const querySchemas = { list: listQuerySchema, read: readOptionsSchema, adminJobs: adminJobsQuerySchema } as const;
 
 /** The OpenAPI 3.1 description of the HTTP API, generated from the zod schemas of requests and answers. */
 export function openApiDocument(): JsonSchema {

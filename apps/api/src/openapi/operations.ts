@@ -10,7 +10,7 @@ export interface Operation {
   method: 'get' | 'post' | 'put' | 'delete';
   /** `{name}` segments are path parameters: `id`, `job_id` or `queue` */
   path: `/${string}`;
-  tag: 'contexts' | 'jobs' | 'admin' | 'operations';
+  tag: 'contexts' | 'jobs' | 'admin' | 'operations' | 'mcp';
   summary: string;
   body?: RequestSchemaName;
   /** also accepts `application/x-ndjson`: the envelope's schema on the first line (if any), then one item a line */
@@ -56,8 +56,17 @@ export const operations: readonly Operation[] = [
     method: 'get',
     path: context,
     tag: 'contexts',
-    summary: 'Read a whole context with its content (ETag: its version)',
+    summary: 'Read a context with its content (ETag: its version); optionally only the last N items or within a token budget',
+    query: 'read',
     responses: { 200: { description: 'the context', schema: 'Context' }, 304: 'If-None-Match is the current version', 404: 'no such context' },
+  },
+  {
+    id: 'getContextSummary',
+    method: 'get',
+    path: `${context}/summary`,
+    tag: 'contexts',
+    summary: 'Counts, tokens per role, size and compression of a context',
+    responses: { 200: '{id, version, status, message_count, current_tokens, max_tokens, tokens_over_limit, roles, size_bytes, stored_bytes, content_encoding, compression_ratio, first_timestamp, last_timestamp}', 404: 'no such context' },
   },
   {
     id: 'getContextStatus',
@@ -171,6 +180,9 @@ export const operations: readonly Operation[] = [
     summary: "This API process's body cache: hits (memory, shared), misses, entries, bytes",
     responses: { 200: '{memory_hits, shared_hits, misses, entries, bytes}' },
   },
+  { id: 'mcpPost', method: 'post', path: '/mcp', tag: 'mcp', summary: 'MCP over Streamable HTTP: JSON-RPC requests (tools context_*, resources context://{id})', responses: { 200: 'JSON-RPC answer or an event stream' } },
+  { id: 'mcpGet', method: 'get', path: '/mcp', tag: 'mcp', summary: 'MCP over Streamable HTTP: the server-to-client event stream', responses: { 200: 'event stream', 405: 'not offered in stateless mode' } },
+  { id: 'mcpDelete', method: 'delete', path: '/mcp', tag: 'mcp', summary: 'MCP over Streamable HTTP: end a session', responses: { 200: 'ended', 405: 'not offered in stateless mode' } },
   { id: 'healthz', method: 'get', path: '/healthz', tag: 'operations', summary: 'The process is alive', responses: { 200: '{status:"ok"}' } },
   {
     id: 'readyz',
