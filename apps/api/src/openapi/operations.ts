@@ -181,8 +181,8 @@ export const operations: readonly Operation[] = [
     responses: { 200: '{memory_hits, shared_hits, misses, entries, bytes}' },
   },
   { id: 'mcpPost', method: 'post', path: '/mcp', tag: 'mcp', summary: 'MCP over Streamable HTTP: JSON-RPC requests (tools context_*, resources context://{id})', responses: { 200: 'JSON-RPC answer or an event stream' } },
-  { id: 'mcpGet', method: 'get', path: '/mcp', tag: 'mcp', summary: 'MCP over Streamable HTTP: the server-to-client event stream', responses: { 200: 'event stream', 405: 'not offered in stateless mode' } },
-  { id: 'mcpDelete', method: 'delete', path: '/mcp', tag: 'mcp', summary: 'MCP over Streamable HTTP: end a session', responses: { 200: 'ended', 405: 'not offered in stateless mode' } },
+  { id: 'mcpGet', method: 'get', path: '/mcp', tag: 'mcp', summary: 'MCP over Streamable HTTP: the server-to-client stream, which this stateless server does not offer', responses: { 405: 'not offered: POST JSON-RPC messages' } },
+  { id: 'mcpDelete', method: 'delete', path: '/mcp', tag: 'mcp', summary: 'MCP over Streamable HTTP: ending a session, which this stateless server has none of', responses: { 405: 'not offered: the server keeps no sessions' } },
   { id: 'healthz', method: 'get', path: '/healthz', tag: 'operations', summary: 'The process is alive', responses: { 200: '{status:"ok"}' } },
   {
     id: 'readyz',
