@@ -54,6 +54,17 @@ const cases: { name: string; path: () => string; init: RequestInit; status: numb
   { name: 'stale If-Match on delete', path: () => `/api/v1/contexts/${existing}`, init: { method: 'DELETE', headers: { 'if-match': '"7"' } }, status: 412, code: 'precondition_failed' },
   { name: 'empty search query', path: () => `/api/v1/contexts/${existing}/search`, init: { method: 'POST', headers: json, body: '{"query":""}' }, status: 400, code: 'invalid_request', field: 'query' },
   { name: 'unknown route', path: () => '/api/v1/nothing-here', init: {}, status: 404, code: 'not_found' },
+  // found by the property-based tests (bad-input-properties.e2e.test.ts): each answered 201 or 500 before
+  { name: 'Content-Encoding the API does not decode', path: () => '/api/v1/contexts', init: { method: 'POST', headers: { ...json, 'content-encoding': 'br' }, body: '{"agent_id":"a"}' }, status: 415, code: 'unsupported_media_type' },
+  { name: 'gzip label on a body that is not gzip', path: () => '/api/v1/contexts', init: { method: 'POST', headers: { ...json, 'content-encoding': 'gzip' }, body: '{"agent_id":"a"}' }, status: 400, code: 'invalid_request' },
+  { name: 'NUL in agent_id', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: '{"agent_id":"a\\u0000b"}' }, status: 400, code: 'invalid_request', field: 'agent_id' },
+  { name: 'NUL in a metadata key', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: '{"agent_id":"a","metadata":{"k\\u0000":1}}' }, status: 400, code: 'invalid_request', field: 'metadata.k\u0000' },
+  { name: 'lone surrogate in metadata', path: () => `/api/v1/contexts/${existing}`, init: { method: 'PUT', headers: json, body: '{"content":[],"metadata":{"k":"\\udc00x"}}' }, status: 400, code: 'invalid_request', field: 'metadata.k' },
+  { name: 'metadata nested 1000 deep', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: `{"agent_id":"a","metadata":{"k":${'['.repeat(1000)}${']'.repeat(1000)}}}` }, status: 400, code: 'invalid_request' },
+  { name: 'NUL in a list filter', path: () => '/api/v1/contexts?agent_id=a%00b', init: {}, status: 400, code: 'invalid_request', field: 'agent_id' },
+  { name: 'max_tokens beyond a PostgreSQL integer', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: '{"agent_id":"a","max_tokens":3000000000}' }, status: 400, code: 'invalid_request' },
+  { name: 'token count beyond a PostgreSQL integer', path: () => `/api/v1/contexts/${existing}/items`, init: { method: 'POST', headers: json, body: '{"items":[{"role":"user","content":"x","tokens":2147483647},{"role":"user","content":"y","tokens":2147483647}]}' }, status: 400, code: 'invalid_request' },
+  { name: 'expires_at in year 0', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: '{"agent_id":"a","expires_at":"0000-01-01T00:00:00Z"}' }, status: 400, code: 'invalid_request' },
 ];
 
 describe('bad input', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { request } from 'node:http';
 import pg from 'pg';
-import { api, itemsOfSize, sha256, waitUntilSettled, type Item } from '../helpers/contexts.ts';
+import { api, counted, itemsOfSize, sha256, waitUntilSettled, type Item } from '../helpers/contexts.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
@@ -72,18 +72,18 @@ describe('NDJSON ingest', () => {
     expect(res.status).toBe(202);
     await waitUntilSettled(suite.app.url, created.json.id);
     const read = await api(suite.app.url, `/api/v1/contexts/${created.json.id}`);
-    expect(read.json.content).toEqual([{ role: 'system', content: 's' }, ...added]);
+    expect(read.json.content).toEqual(counted([{ role: 'system', content: 's' }, ...added]));
   });
 
   it('a JSON body may be gzip-encoded too', async () => {
-    const content = [{ role: 'user', content: 'compressed request' }];
+    const content: Item[] = [{ role: 'user', content: 'compressed request' }];
     const res = await api(suite.app.url, '/api/v1/contexts', {
       method: 'POST',
       body: gzipSync(JSON.stringify({ agent_id: 'gz-json', content })),
       headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
     });
     expect(res.status).toBe(201);
-    expect((await api(suite.app.url, `/api/v1/contexts/${res.json.id}`)).json.content).toEqual(content);
+    expect((await api(suite.app.url, `/api/v1/contexts/${res.json.id}`)).json.content).toEqual(counted(content));
   });
 
   it('a bad line far into a large body is refused with its line number, leaving nothing behind', async () => {

@@ -2,7 +2,7 @@
 // only when its object is complete, and a delete leaves no object and no row behind.
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { api, itemsOfSize, waitUntilSettled, type Item } from '../helpers/contexts.ts';
+import { api, counted, itemsOfSize, waitUntilSettled, type Item } from '../helpers/contexts.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
@@ -38,7 +38,7 @@ describe('versions', () => {
     expect((await waitUntilSettled(suite.app.url, id)).at(-1)).toMatchObject({ status: 'stored', version: 2 });
     const read = await api(suite.app.url, `/api/v1/contexts/${id}`);
     expect(read.json.version).toBe(2);
-    expect(read.json.content).toEqual([...first, ...added]);
+    expect(read.json.content).toEqual(counted([...first, ...added]));
     expect(read.json.message_count).toBe(first.length + 2);
     expect(read.json.storage.key).toMatch(new RegExp(`/${id}/2\\.json$`));
     // the earlier version's object is still there (objects are immutable; old ones are collected later)
@@ -55,7 +55,7 @@ describe('versions', () => {
     expect(replaced.status).toBe(200); // small enough to be stored inline at once
     expect(replaced.json).toMatchObject({ version: 2, status: 'stored', metadata: { v: 2 }, message_count: 1 });
     const read = await api(suite.app.url, `/api/v1/contexts/${id}`);
-    expect(read.json.content).toEqual(content);
+    expect(read.json.content).toEqual(counted(content));
 
     const stale = await api(suite.app.url, `/api/v1/contexts/${id}`, { method: 'PUT', json: { content }, headers: { 'if-match': '"1"' } });
     expect(stale.status).toBe(412);
@@ -139,6 +139,6 @@ describe('search', () => {
       method: 'POST',
       json: { query: 'VACUUM', case_sensitive: true, roles: ['assistant'] },
     });
-    expect(onlyAssistant.json.matches).toEqual([{ index: 2, item: content[2] }]);
+    expect(onlyAssistant.json.matches).toEqual([{ index: 2, item: { ...content[2], tokens: expect.any(Number) } }]);
   });
 });

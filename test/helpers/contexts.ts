@@ -1,4 +1,5 @@
 // Builders and HTTP helpers shared by the end-to-end suites.
+import { expect } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 
 export interface Item {
@@ -9,9 +10,12 @@ export interface Item {
 
 const ROLES = ['user', 'assistant', 'tool'] as const;
 
-/** Items whose JSON adds up to about `bytes`, varied enough to look like a conversation. */
+/**
+ * Items whose JSON adds up to about `bytes`, varied enough to look like a conversation. Each gives its
+ * `tokens` (random base64 is slow to tokenize and not what contexts hold), so they read back unchanged.
+ */
 export function itemsOfSize(bytes: number, itemBytes = 16 * 1024): Item[] {
-  const items: Item[] = [{ role: 'system', content: 'You are a careful assistant.' }];
+  const items: Item[] = [{ role: 'system', content: 'You are a careful assistant.', tokens: 6 }];
   let total = 0;
   for (let i = 0; total < bytes; i++) {
     const content = `turn ${i}: ${randomBytes(Math.floor(itemBytes * 0.75)).toString('base64')}`;
@@ -55,4 +59,28 @@ export async function waitUntilSettled(base: string, id: string, timeoutMs = 120
     if (Date.now() > deadline) throw new Error(`context ${id} still pending after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+const WORDS = (
+  'the agent reads the bucket policy then retries the multipart upload with exponential backoff while ' +
+  'the user asks why the context window keeps growing and the assistant proposes truncating older tool output'
+).split(' ');
+
+/** Readable items (no `tokens`: the server counts them) whose JSON adds up to about `bytes`. */
+export function proseItemsOfSize(bytes: number, itemBytes = 16 * 1024): Item[] {
+  const items: Item[] = [{ role: 'system', content: 'You are a careful assistant.' }];
+  let total = 0;
+  for (let i = 0; total < bytes; i++) {
+    const words: string[] = [`turn ${i}:`];
+    for (let length = 0; length < itemBytes; length += 8) words.push(WORDS[(i * 7 + length) % WORDS.length]!);
+    const content = words.join(' ');
+    items.push({ role: ROLES[i % 3]!, content });
+    total += content.length + 40;
+  }
+  return items;
+}
+
+/** Items as the server gives them back: each carries `tokens`, counted by the server when not given. */
+export function counted(items: Item[]): Item[] {
+  return items.map((item) => ({ ...item, tokens: item.tokens ?? (expect.any(Number) as unknown as number) }));
 }

@@ -71,3 +71,21 @@ export async function spawnCtxvault(
   }
   return proc;
 }
+
+/** Runs a one-shot `ctxvault <args…>` (migrate, s3 setup, put, get, …) to its end with exactly the environment given (plus PATH/HOME). */
+export function runCtxvault(args: string[], env: Record<string, string>): Promise<{ code: number; output: string; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(TSX, [MAIN, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => ((stdout += d.toString()), (output += d.toString())));
+    child.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), (output += d.toString())));
+    // 'close' comes after the output streams ended, so nothing printed last is missed
+    child.once('close', (code) => resolve({ code: code ?? -1, output, stdout, stderr }));
+  });
+}

@@ -4,6 +4,7 @@ import { requestContext } from './middleware/request-context.ts';
 import { httpMetrics } from './middleware/http-metrics.ts';
 import { adminAuth } from './middleware/admin-auth.ts';
 import { toErrorResponse } from './errors.ts';
+import { settleUnreadBody } from './request-body.ts';
 import { contextRoutes } from './routes/contexts.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -13,6 +14,7 @@ import { dashboardRoutes } from './routes/dashboard.ts';
 import { docsRoutes } from './routes/docs.ts';
 
 const DASHBOARD_PATH = '/admin/queues';
+import { mcpRoutes } from './mcp/mcp-routes.ts';
 
 /** The HTTP API. Tests call `app.request()` on it; `serveApi` puts it on a socket. */
 export function createApp(deps: ApiDeps) {
@@ -39,8 +41,17 @@ export function createApp(deps: ApiDeps) {
     deps.logger.info({}, `admin.token (MCP_ADMIN_TOKEN) is not set: the dashboard (${DASHBOARD_PATH}) and the admin API (/api/v1/admin) are off`);
   }
   app.route('/api/v1', api);
+  app.use('/mcp', requestContext({ logger: deps.logger }));
+  app.route('/mcp', mcpRoutes(deps));
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
-  app.onError((err, c) => toErrorResponse(err, c, c.var.logger ?? deps.logger));
+  app.onError(async (err, c) => {
+    // answer once the unread rest of a refused body is gone (a client still sending then gets the
+    // answer, not a reset), and close the connection: clients differ in what they send after an
+    // early answer, so reusing it is not safe
+    await settleUnreadBody(c.req.raw);
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') c.header('Connection', 'close');
+    return toErrorResponse(err, c, c.var.logger ?? deps.logger);
+  });
   return app;
 }
 

@@ -35,6 +35,8 @@ export function toErrorResponse(err: unknown, c: Context, logger: Logger): Respo
     return json(c, err.status, err.status === 404 ? 'not_found' : 'http_error', err.message || 'request failed');
   }
   if (err instanceof JobStateError) return json(c, 409, 'job_state_conflict', err.message, { state: err.state });
+  const refused = valueRefusedByDatabase(err);
+  if (refused) return json(c, 400, 'invalid_request', `a value of this request cannot be stored: ${refused}`);
   const dependency = failedDependency(err);
   if (dependency) {
     const failure = describeFailure(dependency, err);
@@ -70,8 +72,6 @@ export function describeFailure(dependency: Dependency, err: unknown): Dependenc
 
 function json(c: Context, status: number, code: string, message: string, details?: unknown): Response {
   const body: ErrorBody = { error: { code, message, ...(details !== undefined && { details }) } };
-  // an early answer may leave part of the request body unread: the connection must not be reused
-  if (c.req.method !== 'GET' && c.req.method !== 'HEAD') c.header('Connection', 'close');
   return c.json(body, status as 400);
 }
 
@@ -128,3 +128,17 @@ function queueCause(err: unknown): string | null {
 function isRedisError(e: unknown): boolean {
   return /redis/i.test(String((e as Error).message ?? '')) || (e as { name?: string }).name === 'ReplyError';
 }
+
+/** A PostgreSQL data exception (SQLSTATE class 22): the request carried a value the column refuses. */
+function valueRefusedByDatabase(err: unknown): string | null {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = String((e as { code?: unknown }).code ?? '');
+    if (/^22[0-9A-Z]{3}$/.test(code)) return DATA_EXCEPTIONS[code] ?? `the database refused a value (SQLSTATE ${code})`;
+  }
+  return null;
+}
+
+const DATA_EXCEPTIONS: Record<string, string> = {
+  '22003': 'a number is out of range (max_tokens, tokens and their sum are at most 2147483647)',
+  '22008': 'a date is out of range (years 0001 to 9999)',
+};

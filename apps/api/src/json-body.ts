@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { UnsupportedMediaTypeError, ValidationError } from '@ctxvault/core';
 import { requestBytes } from './request-body.ts';
+import { findUnstorable } from './storable-json.ts';
 
 export const JSON_LIMIT = 'limits.max_body_bytes / MCP_LIMITS_MAX_BODY_BYTES';
 
@@ -39,8 +40,16 @@ export function requireType(c: Context, pattern: RegExp, expected: string): void
   }
 }
 
-/** Validates `value` (a body or query) and turns zod's issues into field paths. */
+/**
+ * Validates `value` (a body, query, header or NDJSON line) and turns zod's issues into field paths.
+ * Text the database cannot store and too deep nesting are refused first, wherever they are.
+ */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | `header:${string}` | `line ${number}`): z.output<S> {
+  const unstorable = findUnstorable(value);
+  if (unstorable) {
+    const path = (where.startsWith('line ') ? [where, unstorable.path].filter(Boolean).join('.') : unstorable.path) || where;
+    throw new ValidationError(`invalid ${where}: ${path}: ${unstorable.message}`, [{ path, message: unstorable.message }]);
+  }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({

@@ -47,8 +47,14 @@ export async function readNdjson<S extends z.ZodType>(c: Context, envelopeSchema
   }
   async function* items(): AsyncGenerator<ContextItem> {
     try {
+      let count = 0;
       for (let line = await nextLine(); line !== null; line = await nextLine()) {
+        count++;
         yield parseWith(contextItemSchema, parseLine(line, lineNo), `line ${lineNo}`);
+      }
+      // an append adds items; a create (with its envelope) may start empty
+      if (count === 0 && !envelopeSchema) {
+        throw new ValidationError('NDJSON append has no items: send one item a line', [{ path: 'line 1', message: 'no items' }]);
       }
     } finally {
       // stops reading the body (and lets the rest be discarded) however the items end

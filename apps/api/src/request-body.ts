@@ -23,41 +23,77 @@ export function requestBytes(c: Context, maxBytes: number, limitName: string): A
   const raw = c.req.raw.body ? Readable.fromWeb(c.req.raw.body as never) : Readable.from([]);
   const declared = Number(c.req.header('content-length'));
   if (!decoder && Number.isFinite(declared) && declared > maxBytes) {
-    discardRest(raw);
+    discardRest(raw, c.req.raw);
     throw tooLarge(maxBytes, limitName);
   }
   const decoded = decoder ? raw.pipe(decoder()) : raw;
   raw.on('error', (err) => decoded.destroy(err));
-  return limited(raw, decoded, maxBytes, limitName, encoding);
+  return limited(c.req.raw, raw, decoded, maxBytes, limitName, encoding);
 }
-
-/** Past this, a refused body is not read to its end: the connection is closed instead. */
-const DISCARD_LIMIT = 256 * 1024 * 1024;
 
 /**
- * Reads and drops what is left of a body we answered early (a 400 or 413), so the client gets our
- * answer instead of a reset and the connection can be reused; a body past DISCARD_LIMIT is cut.
+ * Requests whose body we stopped reading before its end, with the promise of the rest being read
+ * and dropped: an early answer (400, 413) waits for it, so the client, still sending, gets the
+ * answer rather than a reset, and the connection stays usable.
  */
-function discardRest(raw: Readable): void {
-  if (raw.readableEnded || raw.destroyed) return;
-  let dropped = 0;
-  raw.unpipe();
-  raw.on('error', () => {});
-  raw.on('data', (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > DISCARD_LIMIT) raw.destroy();
-  });
-  raw.resume();
+const unreadBodies = new WeakMap<Request, Promise<boolean>>();
+
+/** How long an early answer waits for the rest of the body, and how much of it is read. */
+const DISCARD_MS = 10_000;
+const DISCARD_LIMIT = 256 * 1024 * 1024;
+
+/** Waits (within limits) until the unread rest of the request's body has been dropped. */
+export async function settleUnreadBody(request: Request): Promise<void> {
+  const pending = unreadBodies.get(request);
+  if (!pending) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), DISCARD_MS)));
+  try {
+    await Promise.race([pending, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
-async function* limited(raw: Readable, source: Readable, maxBytes: number, limitName: string, encoding: string): AsyncGenerator<Buffer> {
+function discardRest(raw: Readable, request: Request): void {
+  if (raw.readableEnded || raw.destroyed || unreadBodies.has(request)) return;
+  unreadBodies.set(
+    request,
+    new Promise<boolean>((resolve) => {
+      let dropped = 0;
+      raw.unpipe();
+      raw.on('data', (chunk: Buffer) => {
+        dropped += chunk.length;
+        if (dropped > DISCARD_LIMIT) {
+          raw.destroy();
+          resolve(false);
+        }
+      });
+      raw.on('end', () => resolve(true));
+      raw.on('error', () => resolve(false));
+      raw.on('close', () => resolve(raw.readableEnded));
+      raw.resume();
+    }),
+  );
+}
+
+async function* limited(
+  request: Request,
+  raw: Readable,
+  source: Readable,
+  maxBytes: number,
+  limitName: string,
+  encoding: string,
+): AsyncGenerator<Buffer> {
   let received = 0;
+  let ended = false;
   try {
     for await (const chunk of source) {
       received += (chunk as Buffer).length;
       if (received > maxBytes) throw tooLarge(maxBytes, limitName);
       yield chunk as Buffer;
     }
+    ended = true;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (code.startsWith('Z_') || code.startsWith('ZSTD_')) {
@@ -65,7 +101,7 @@ async function* limited(raw: Readable, source: Readable, maxBytes: number, limit
     }
     throw err;
   } finally {
-    discardRest(raw);
+    if (!ended) discardRest(raw, request);
     if (source !== raw) source.destroy();
   }
 }

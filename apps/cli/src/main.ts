@@ -1,57 +1,72 @@
 #!/usr/bin/env node
 // `ctxvault <command>`: the one entry point that reads settings (and process.env) and starts things.
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '@ctxvault/config';
 import { runStart } from './commands/start.ts';
 import { runApi } from './commands/api.ts';
 import { runWorker } from './commands/worker.ts';
 import { runMigrate } from './commands/migrate.ts';
 import { runLifecyclePass } from './commands/lifecycle-pass.ts';
+import { runS3Check } from './commands/s3-check.ts';
+import { runS3Setup } from './commands/s3-setup.ts';
+import { splitCommandLine } from './command-line.ts';
+import { runMcp } from './client-commands/mcp.ts';
+import { runPut } from './client-commands/put.ts';
+import { runGet } from './client-commands/get.ts';
+import { runStatus } from './client-commands/status.ts';
+import { runLs } from './client-commands/ls.ts';
+import { UsageError } from './client-commands/client-options.ts';
 
 const USAGE = `usage: ctxvault <command> [--config FILE]
 
-commands:
+server commands:
   start     API and worker in one process (embedded PGlite + local disk when database.url is unset)
   api       the HTTP API only (scale by starting more)
   worker    the queue workers only (scale by starting more)
   migrate   apply database migrations
   lifecycle --once   one housekeeping pass (expiry, deletes, orphans, stale uploads); prints its counts
+  s3 setup  prepare the bucket: [--create-bucket] [--versioning] [--abort-after-days N] (default 7)
+  s3 check  diagnose the S3 settings: endpoint, bucket, access, region, encryption
+
+client commands (talk to the API at client.url, or --url URL; tenant client.tenant, or --tenant ID):
+  put FILE [--format json|ndjson] [--wait] [--timeout SECONDS]
+            create a context from a JSON or NDJSON file, with progress; --wait until stored
+  get ID [--last N] [--max-tokens N] [--strategy oldest_first|preserving_user]
+            print a context as JSON
+  status ID print where a context is (pending with job progress, stored, failed)
+  ls [--agent-id ID] [--session-id ID] [--model-id ID] [--status S] [--created-after T]
+     [--created-before T] [--limit N] [--cursor C] [--json]
+            list contexts, newest first
+  mcp       MCP over stdio, relayed to the API's /mcp endpoint
 
 settings: config.yaml (or --config / MCP_CONFIG), overridden by MCP_* variables; see config.example.yaml`;
 
-/** Each command gets the settings and the arguments after its name. */
+/** Each command gets the settings and the arguments after its name, and parses its own flags. */
 const commands: Record<string, (config: Config, args: string[]) => Promise<void>> = {
   start: runStart,
   api: runApi,
   worker: runWorker,
   migrate: runMigrate,
   lifecycle: runLifecyclePass,
+  's3 setup': runS3Setup,
+  's3 check': (config) => runS3Check(config),
+  put: runPut,
+  get: runGet,
+  status: runStatus,
+  ls: runLs,
+  mcp: runMcp,
 };
 
 async function main(): Promise<void> {
-  // strict: false lets each command read its own flags from the arguments after its name
-  const { positionals, values, tokens } = parseArgs({
-    allowPositionals: true,
-    strict: false,
-    tokens: true,
-    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
-  const [name] = positionals;
-  const commandAt = tokens.find((t) => t.kind === 'positional')?.index ?? 0;
-  const args = process.argv.slice(2 + commandAt + 1).filter((arg, i, all) => arg !== '--config' && all[i - 1] !== '--config');
-  if (values.help || !name) {
+  const { name, args, configPath, help } = splitCommandLine(process.argv.slice(2), Object.keys(commands));
+  if (help || !name) {
     console.log(USAGE);
     return;
   }
   const command = commands[name];
-  if (!command) {
-    console.error(`unknown command "${name}"\n\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
+  if (!command) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
   let config: Config;
   try {
-    config = loadConfig({ configPath: typeof values.config === 'string' ? values.config : undefined });
+    config = loadConfig({ configPath });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`ctxvault: invalid settings\n${err.message}`);
@@ -63,7 +78,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(`ctxvault: ${err instanceof Error ? err.message : String(err)}`);
-  // connections opened before the failure would keep the process alive
-  process.exit(1);
+  const code = (err as { code?: unknown }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  // an API error names its code (not_found, invalid_request, …) so scripts can tell failures apart
+  console.error(`ctxvault: ${typeof code === 'string' && !code.startsWith('ERR_') ? `${code}: ` : ''}${message}`);
+  // usage mistakes (unknown command or flag) exit 2; connections opened before a failure would keep the process alive
+  process.exit(err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) ? 2 : 1);
 });

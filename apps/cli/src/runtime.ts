@@ -1,5 +1,5 @@
 import type { Config } from '@ctxvault/config';
-import { BodyCache, ContextService, LifecycleService, VersionUploader, type SharedBodyCache, type StorageSettings } from '@ctxvault/core';
+import { BodyCache, ContextService, LifecycleService, VersionUploader, type SharedBodyCache, type StorageSettings, type TokenSettings } from '@ctxvault/core';
 import { ContextRepository, StagingRepository, createOrm, migrate, type MikroORM } from '@ctxvault/db';
 import { ALL_QUEUES, DELETE_QUEUE, JobProducer, QueueAdmin, UPLOAD_QUEUE, type QueueConnectionOptions } from '@ctxvault/queue';
 import { createBlobStore, type BlobStore } from '@ctxvault/storage';
@@ -7,6 +7,7 @@ import { createMetrics, meteredBlobStore, type Metrics } from '@ctxvault/observa
 import type { Logger } from './logger.ts';
 import { startEmbeddedDatabases } from './embedded/index.ts';
 import { redisBodyCache } from './redis-body-cache.ts';
+import { s3StoreOptions } from './s3-store-options.ts';
 
 /** Everything a process needs, built once from the settings; `close()` releases it in reverse. */
 export interface Runtime {
@@ -99,17 +100,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
         ? {
             type: 's3',
             s3: {
-              region: config.storage.s3.region,
-              bucket: config.storage.s3.bucket,
-              endpoint: config.storage.s3.endpoint || undefined,
-              forcePathStyle: config.storage.s3.force_path_style,
-              serverSideEncryption: config.storage.s3.server_side_encryption,
-              kmsKeyId: config.storage.s3.kms_key_id || undefined,
-              uploadPartSize: config.storage.s3.upload_part_size,
-              downloadPartSize: config.storage.s3.download_part_size,
-              concurrency: config.storage.s3.concurrency,
-              requestTimeoutMs: config.storage.s3.request_timeout,
-              maxAttempts: config.storage.s3.max_attempts,
+              ...s3StoreOptions(config),
               observer: {
                 logger,
                 onCall: (call) => {
@@ -131,7 +122,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       codecLevel: config.storage.compression_level || undefined,
     };
     const contexts = new ContextRepository(orm);
-    const deps = { contexts, staging, blobs, jobs, settings, logger, cache };
+    const tokens: TokenSettings = { encoding: config.tokens.encoding, defaultEncoding: config.tokens.default_encoding };
+    const deps = { contexts, staging, blobs, jobs, settings, tokens, logger, cache };
     const uploader = new VersionUploader(deps);
     const lifecycle = new LifecycleService({
       contexts,

@@ -75,6 +75,8 @@ describe('loadConfig', () => {
         pending_grace: 60_000,
       },
       staging: { chunk_size: 1_048_576 },
+      tokens: { encoding: 'auto', default_encoding: 'o200k_base' },
+      client: { url: 'http://127.0.0.1:8080', tenant: 'default' },
     });
   });
 
@@ -181,6 +183,10 @@ describe('environment variables', () => {
     ['MCP_LOGGING_LEVEL', 'debug', ['logging', 'level'], 'debug'],
     ['MCP_LIMITS_MAX_BODY_BYTES', '128MiB', ['limits', 'max_body_bytes'], 134_217_728],
     ['MCP_STAGING_CHUNK_SIZE', '4MiB', ['staging', 'chunk_size'], 4_194_304],
+    ['MCP_TOKENS_ENCODING', 'cl100k_base', ['tokens', 'encoding'], 'cl100k_base'],
+    ['MCP_TOKENS_DEFAULT_ENCODING', 'p50k_base', ['tokens', 'default_encoding'], 'p50k_base'],
+    ['MCP_CLIENT_URL', 'https://vault.example:8443', ['client', 'url'], 'https://vault.example:8443'],
+    ['MCP_CLIENT_TENANT', 'team-a', ['client', 'tenant'], 'team-a'],
   ] as const)('%s=%j sets %j', (name, value, path, expected) => {
     const config: unknown = loadConfig({ env: { [name]: value } });
     expect(path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], config)).toEqual(expected);
@@ -238,6 +244,16 @@ describe('bad settings', () => {
     expect(problemsOf({ env: { MCP_STORAGE_TYPE: 'gcs' } })).toContain(
       'storage.type (MCP_STORAGE_TYPE): must be one of "local", "s3"; got "gcs"',
     );
+  });
+
+  it('refuses an unknown tokenizer encoding, listing what is allowed', () => {
+    expect(problemsOf({ env: { MCP_TOKENS_ENCODING: 'llama3' } })).toContain(
+      'tokens.encoding (MCP_TOKENS_ENCODING): must be one of "auto", "o200k_base", "o200k_harmony", "cl100k_base", "p50k_base", "p50k_edit", "r50k_base", "gpt2"; got "llama3"',
+    );
+  });
+
+  it('refuses a client.url that is not http(s)', () => {
+    expect(problemsOf({ env: { MCP_CLIENT_URL: 'ftp://vault' } })).toContain('client.url (MCP_CLIENT_URL): must be a http:// or https:// URL; got "ftp://vault"');
   });
 
   it('refuses a bad duration', () => {

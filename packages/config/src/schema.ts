@@ -10,6 +10,9 @@ const s3PartSize = byteSize({
   max: { bytes: 5 * GiB, reason: "S3's maximum part size" },
 });
 
+/** The tokenizer encodings of gpt-tokenizer that token counts can use. */
+export const TOKEN_ENCODINGS = ['o200k_base', 'o200k_harmony', 'cl100k_base', 'p50k_base', 'p50k_edit', 'r50k_base', 'gpt2'] as const;
+
 const s3 = section({
   region: text().default('us-east-1'),
   bucket: text().default('mcp-contexts'),
@@ -116,6 +119,16 @@ export const settingsSchema = section({
   }).prefault({}),
   staging: section({
     chunk_size: byteSize({ min: { bytes: 64 * KiB }, max: { bytes: 64 * MiB } }).prefault('1MiB'),
+  }).prefault({}),
+  tokens: section({
+    // "auto": the encoding of the context's model_id, else default_encoding; or always this one
+    encoding: oneOf(['auto', ...TOKEN_ENCODINGS]).default('auto'),
+    default_encoding: oneOf(TOKEN_ENCODINGS).default('o200k_base'),
+  }).prefault({}),
+  client: section({
+    // where `ctxvault put/get/status/ls/mcp` send their requests
+    url: url(['http:', 'https:']).default('http://127.0.0.1:8080'),
+    tenant: text().default('default'),
   }).prefault({}),
 });
 

@@ -1,20 +1,26 @@
 import type { Readable } from 'node:stream';
 import { newContextId, type ContextRow, type NewContextRow } from '@ctxvault/db';
 import { uploadJobId, type JobView } from '@ctxvault/queue';
-import { expiryOf, type ContextItem, type AppendItemsInput, type CreateContextStream, type ListQuery, type ReplaceContextInput, type SearchInput } from './schemas.ts';
+import { expiryOf, type ContextItem, type AppendItemsInput, type CreateContextStream, type ListQuery, type ReadOptions, type ReplaceContextInput, type SearchInput } from './schemas.ts';
 import type { CoreDeps } from './ports.ts';
 import { BodyReader } from './body-reader.ts';
 import type { BodyCache } from './body-cache.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
 import { CorruptDocumentError, readItems, contentSection, openingLine, type DocumentEnvelope } from './document.ts';
 import { envelopeOf, toContextView, type ContextView, type SearchResult, type StatusView } from './views.ts';
-import { NotFoundError, PreconditionFailedError, VersionConflictError } from './errors/index.ts';
+import { NotFoundError, PreconditionFailedError, ValidationError, VersionConflictError } from './errors/index.ts';
+import { Tokenizer, type TokenSettings } from './tokens.ts';
+import { windowOf, type ItemSource } from './item-window.ts';
+import type { TokenBudget, TruncationStrategy } from './truncation.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
 export interface ContextServiceDeps extends CoreDeps {
+  tokens: TokenSettings;
   /** hot bodies; reads go to storage every time without it */
   cache?: BodyCache;
 }
+
+
 
 /** What a write answers: stored at once (inline) or accepted for upload. */
 export type WriteResult =
@@ -25,6 +31,37 @@ export interface ReadResult {
   context: ContextView;
   /** The full response document: the view's fields plus `content`, streamed. */
   body: Readable | AsyncIterable<Buffer>;
+}
+
+/** A partial read: the items kept and what was left out. */
+export interface WindowedRead {
+  context: ContextView;
+  items: AsyncIterable<ContextItem>;
+  window: { returned: number; dropped: number; tokens: number };
+}
+
+export interface RoleSummary {
+  items: number;
+  tokens: number;
+}
+
+export interface ContextSummary {
+  id: string;
+  version: number;
+  status: string;
+  message_count: number;
+  current_tokens: number;
+  max_tokens: number | null;
+  /** tokens over max_tokens (0 when within it or without a limit) */
+  tokens_over_limit: number;
+  roles: Record<ContextItem['role'], RoleSummary>;
+  size_bytes: number;
+  stored_bytes: number | null;
+  content_encoding: string;
+  /** stored bytes / size bytes, null while not stored */
+  compression_ratio: number | null;
+  first_timestamp: string | null;
+  last_timestamp: string | null;
 }
 
 /**
@@ -39,10 +76,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class ContextService {
   private readonly reader: BodyReader;
   private readonly writer: VersionWriter;
+  private readonly tokenizer: Tokenizer;
 
   constructor(private readonly deps: ContextServiceDeps) {
     this.reader = new BodyReader(deps.contexts, deps.staging, deps.blobs, deps.cache);
-    this.writer = new VersionWriter(deps.staging, deps.settings);
+    this.tokenizer = new Tokenizer(deps.tokens);
+    this.writer = new VersionWriter(deps.staging, deps.settings, this.tokenizer);
   }
 
   /**
@@ -68,7 +107,9 @@ export class ContextService {
       created_at: now.toISOString(),
       expires_at: expiryOf(input, now) ?? null,
     };
-    const written = await this.writer.write(envelope, input.content);
+    const content = input.content;
+    const items = input.truncate ? await this.truncated(() => rereadable(content), envelope, input.truncate) : content;
+    const written = await this.writer.write(envelope, items);
     const row: NewContextRow = {
       ...rowFromEnvelope(envelope),
       ...this.versionColumns(envelope, written),
@@ -104,6 +145,58 @@ export class ContextService {
     return { context, body: body() };
   }
 
+  /** The items of a context, or only the last N and/or what fits in a token budget. */
+  async read(tenantId: string, id: string, options: ReadOptions): Promise<WindowedRead> {
+    const row = await this.live(tenantId, id);
+    const context = toContextView(row);
+    if (options.last === undefined && options.max_tokens === undefined && options.strategy === undefined) {
+      return { context, items: this.itemsOf(row), window: { returned: row.message_count, dropped: 0, tokens: row.token_count } };
+    }
+    let budget: TokenBudget | undefined;
+    if (options.max_tokens !== undefined || options.strategy !== undefined) {
+      const maxTokens = options.max_tokens ?? row.max_tokens;
+      if (!maxTokens) throw maxTokensRequired('strategy');
+      budget = { max_tokens: maxTokens, strategy: options.strategy ?? 'oldest_first' };
+    }
+    const counter = await this.tokenizer.forModel(row.model_id ?? null);
+    const { items, ...window } = await windowOf(() => this.itemsOf(row), counter, { last: options.last, budget });
+    return { context, items, window };
+  }
+
+  /** Counts and tokens per role, size and compression, from one pass over the items. */
+  async summary(tenantId: string, id: string): Promise<ContextSummary> {
+    const row = await this.live(tenantId, id);
+    const countTokens = await this.tokenizer.forModel(row.model_id ?? null);
+    const roles = { system: { items: 0, tokens: 0 }, user: { items: 0, tokens: 0 }, assistant: { items: 0, tokens: 0 }, tool: { items: 0, tokens: 0 } };
+    let first: string | null = null;
+    let last: string | null = null;
+    for await (const item of this.itemsOf(row)) {
+      roles[item.role].items++;
+      roles[item.role].tokens += countTokens(item);
+      if (item.timestamp) {
+        first ??= item.timestamp;
+        last = item.timestamp;
+      }
+    }
+    const view = toContextView(row);
+    return {
+      id: row.id,
+      version: row.version,
+      status: row.status,
+      message_count: row.message_count,
+      current_tokens: row.token_count,
+      max_tokens: view.max_tokens,
+      tokens_over_limit: view.max_tokens ? Math.max(0, row.token_count - view.max_tokens) : 0,
+      roles,
+      size_bytes: view.storage.size_bytes,
+      stored_bytes: view.storage.stored_bytes,
+      content_encoding: view.storage.content_encoding,
+      compression_ratio: view.storage.stored_bytes === null || row.status !== 'stored' ? null : view.storage.stored_bytes / view.storage.size_bytes,
+      first_timestamp: first,
+      last_timestamp: last,
+    };
+  }
+
   async status(tenantId: string, id: string): Promise<StatusView> {
     const row = await this.live(tenantId, id);
     return this.statusOf(row);
@@ -134,7 +227,8 @@ export class ContextService {
       ...(input.max_tokens !== undefined && { max_tokens: input.max_tokens }),
       ...(expiresAt !== undefined && { expires_at: expiresAt }),
     };
-    const written = await this.writer.write(envelope, input.content);
+    const items = input.truncate ? await this.truncated(() => input.content, envelope, input.truncate) : input.content;
+    const written = await this.writer.write(envelope, items);
     return this.commitVersion(current, envelope, written, requestId);
   }
 
@@ -149,13 +243,10 @@ export class ContextService {
       const current = await this.live(tenantId, id);
       checkPrecondition(current, expectedVersion);
       const envelope: DocumentEnvelope = { ...envelopeOf(current), version: current.version + 1 };
+      const source = () => this.appended(current, input.truncate ? rereadable(input.items) : input.items);
       try {
-        const previous = await this.reader.open(current);
-        async function* items(): AsyncGenerator<ContextItem> {
-          yield* readItems(previous);
-          yield* input.items;
-        }
-        const written = await this.writer.write(envelope, items());
+        const items = input.truncate ? await this.truncated(source, envelope, input.truncate) : source();
+        const written = await this.writer.write(envelope, items);
         return await this.commitVersion(current, envelope, written, requestId);
       } catch (err) {
         // another write moved the context on between our read and our commit: read it again
@@ -210,7 +301,7 @@ export class ContextService {
     const matches: SearchResult['matches'] = [];
     let index = 0;
     let truncated = false;
-    for await (const item of readItems(await this.reader.open(row))) {
+    for await (const item of this.itemsOf(row)) {
       const at = index++;
       if (roles && !roles.has(item.role)) continue;
       const text = typeof item.content === 'string' ? item.content : JSON.stringify(item.content);
@@ -222,6 +313,22 @@ export class ContextService {
       matches.push({ index: at, item });
     }
     return { id, version: row.version, query: input.query, matches, truncated };
+  }
+
+  private async *itemsOf(row: ContextRow): AsyncGenerator<ContextItem> {
+    yield* readItems(await this.reader.open(row));
+  }
+
+  private async *appended(row: ContextRow, items: Iterable<ContextItem> | AsyncIterable<ContextItem>): AsyncGenerator<ContextItem> {
+    yield* this.itemsOf(row);
+    yield* items;
+  }
+
+  /** The items of a version to write, cut to fit the envelope's max_tokens. */
+  private async truncated(source: ItemSource, envelope: DocumentEnvelope, strategy: TruncationStrategy): Promise<AsyncIterable<ContextItem>> {
+    if (!envelope.max_tokens) throw maxTokensRequired('truncate');
+    const counter = await this.tokenizer.forModel(envelope.model_id);
+    return (await windowOf(source, counter, { budget: { max_tokens: envelope.max_tokens, strategy } })).items;
   }
 
   private async live(tenantId: string, id: string): Promise<ContextRow> {
@@ -275,9 +382,18 @@ export class ContextService {
       ...rowFromEnvelope(envelope),
       ...this.versionColumns(envelope, written),
     };
-    const moved = await this.deps.contexts.updateIfVersion(current.id, current.version, patch, ['pending', 'stored', 'failed']);
-    if (!moved) {
+    const dropStaged = async () => {
       if (!written.inlineBody) await this.deps.staging.remove(envelope.id, envelope.version).catch(() => {});
+    };
+    let moved: boolean;
+    try {
+      moved = await this.deps.contexts.updateIfVersion(current.id, current.version, patch, ['pending', 'stored', 'failed']);
+    } catch (err) {
+      await dropStaged();
+      throw err;
+    }
+    if (!moved) {
+      await dropStaged();
       throw new VersionConflictError(`context ${current.id} was changed by another write (version ${current.version} is no longer current)`);
     }
     const row = { ...current, ...patch, updated_at: new Date() };
@@ -315,6 +431,12 @@ function rowFromEnvelope(envelope: DocumentEnvelope) {
   };
 }
 
+function maxTokensRequired(option: 'truncate' | 'strategy'): ValidationError {
+  return new ValidationError(`${option} needs a token budget: give max_tokens, or set max_tokens on the context`, [
+    { path: 'max_tokens', message: `required with ${option}` },
+  ]);
+}
+
 /** What the first create with an Idempotency-Key answered, as its context stands now. */
 function replayOf(row: ContextRow): WriteResult {
   if (row.status === 'pending') {
@@ -325,6 +447,12 @@ function replayOf(row: ContextRow): WriteResult {
 
 function isUniqueViolation(err: unknown): boolean {
   return (err as Error)?.name === 'UniqueConstraintViolationException' || (err as { code?: string })?.code === '23505';
+}
+
+/** Items that truncation may read twice: an array, not a stream (NDJSON) that is consumed once read. */
+function rereadable(items: Iterable<ContextItem> | AsyncIterable<ContextItem>): ContextItem[] {
+  if (Array.isArray(items)) return items;
+  throw new ValidationError('truncate needs the items as a JSON array, not an NDJSON stream', [{ path: 'truncate', message: 'not with NDJSON' }]);
 }
 
 function checkPrecondition(row: ContextRow, expectedVersion: number | undefined): void {

@@ -32,9 +32,9 @@ export function openingLine(fields: object): string {
   return `${json.slice(0, -1)}${json.length > 2 ? ',' : ''}"content":[\n`;
 }
 
-/** Serializes a document in chunks of about 64 KiB; `items` may be a stream. */
+/** Serializes a document (or a response: any fields, then `content`) in chunks of about 64 KiB; `items` may be a stream. */
 export async function* serializeDocument(
-  envelope: DocumentEnvelope,
+  envelope: object,
   items: Iterable<ContextItem> | AsyncIterable<ContextItem>,
 ): AsyncGenerator<Buffer> {
   let buffered = openingLine(envelope);

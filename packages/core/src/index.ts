@@ -1,5 +1,14 @@
-export { ContextService, type ContextServiceDeps, type WriteResult, type ReadResult } from './context-service.ts';
+export {
+  ContextService,
+  type ContextServiceDeps,
+  type WriteResult,
+  type ReadResult,
+  type WindowedRead,
+  type ContextSummary,
+} from './context-service.ts';
 export { LifecycleService, type LifecycleSettings, type LifecycleCounts } from './lifecycle-service.ts';
+export { Tokenizer, type TokenSettings } from './tokens.ts';
+export { TRUNCATION_STRATEGIES, type TruncationStrategy } from './truncation.ts';
 export { VersionUploader, type VersionUploaderDeps, type UploadOutcome } from './version-uploader.ts';
 export * from './errors/index.ts';
 export * from './schemas.ts';

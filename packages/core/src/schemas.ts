@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CONTEXT_STATUSES } from '@ctxvault/db';
 import { ALL_QUEUES, JOB_STATES } from '@ctxvault/queue';
+import { TRUNCATION_STRATEGIES, type TruncationStrategy } from './truncation.ts';
 
 export const ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 
@@ -16,6 +17,9 @@ export const contextItemSchema = z.strictObject({
   metadata: metadataSchema.optional(),
 });
 export type ContextItem = z.infer<typeof contextItemSchema>;
+
+/** On a write: drop items (by this strategy) until the version fits the context's `max_tokens`. */
+const truncateSchema = z.enum(TRUNCATION_STRATEGIES).optional();
 
 const TEN_YEARS_S = 10 * 365 * 24 * 3600;
 /** Expiry is given as a moment (`expires_at`) or a lifetime from now (`ttl_seconds`), not both. */
@@ -37,7 +41,7 @@ const envelopeFields = {
 };
 
 export const createContextSchema = z
-  .strictObject({ ...envelopeFields, content: z.array(contextItemSchema).default([]) })
+  .strictObject({ ...envelopeFields, content: z.array(contextItemSchema).default([]), truncate: truncateSchema })
   .refine(oneExpiry, oneExpiryError);
 export type CreateContextInput = z.infer<typeof createContextSchema>;
 
@@ -47,6 +51,8 @@ export const createEnvelopeSchema = z.strictObject(envelopeFields).refine(oneExp
 /** A create whose items may still be arriving (NDJSON streams them while they are staged). */
 export type CreateContextStream = z.infer<typeof createEnvelopeSchema> & {
   content: Iterable<ContextItem> | AsyncIterable<ContextItem>;
+  /** only with an array `content`: truncating reads the items twice */
+  truncate?: TruncationStrategy;
 };
 
 /** A replace keeps the context's identity (agent, session) and swaps content and metadata. */
@@ -57,13 +63,19 @@ export const replaceContextSchema = z.strictObject({
   metadata: metadataSchema.optional(),
   max_tokens: z.number().int().positive().optional(),
   ...expiry,
+  truncate: truncateSchema,
 }).refine(oneExpiry, oneExpiryError);
 export type ReplaceContextInput = z.infer<typeof replaceContextSchema>;
 
 export const appendItemsSchema = z.strictObject({
   items: z.array(contextItemSchema).min(1),
+  truncate: truncateSchema,
 });
-export type AppendItemsInput = { items: Iterable<ContextItem> | AsyncIterable<ContextItem> };
+export type AppendItemsInput = {
+  items: Iterable<ContextItem> | AsyncIterable<ContextItem>;
+  /** only with an array of items: truncating reads the items twice */
+  truncate?: TruncationStrategy;
+};
 
 export const listQuerySchema = z.strictObject({
   agent_id: identifier(256).optional(),
@@ -84,6 +96,17 @@ export const searchSchema = z.strictObject({
   limit: z.number().int().min(1).max(1000).default(100),
 });
 export type SearchInput = z.infer<typeof searchSchema>;
+
+/**
+ * A partial read: only the `last` N items, and/or only what fits in `max_tokens` (dropped by
+ * `strategy`, default `oldest_first`). A `strategy` without `max_tokens` uses the context's own.
+ */
+export const readOptionsSchema = z.strictObject({
+  last: z.coerce.number().int().min(1).optional(),
+  max_tokens: z.coerce.number().int().positive().optional(),
+  strategy: z.enum(TRUNCATION_STRATEGIES).optional(),
+});
+export type ReadOptions = z.infer<typeof readOptionsSchema>;
 
 export const contextIdSchema = z.uuid();
 
@@ -107,3 +130,10 @@ export const adminJobsQuerySchema = z.strictObject({
   offset: z.coerce.number().int().min(0).default(0),
 });
 export type AdminJobsQuery = z.infer<typeof adminJobsQuerySchema>;
+/** What a client sends (before defaults are filled in). */
+export type CreateContextRequest = z.input<typeof createContextSchema>;
+export type ReplaceContextRequest = z.input<typeof replaceContextSchema>;
+export type AppendItemsRequest = z.input<typeof appendItemsSchema>;
+export type ListRequest = z.input<typeof listQuerySchema>;
+export type SearchRequest = z.input<typeof searchSchema>;
+export type ReadRequest = z.input<typeof readOptionsSchema>;

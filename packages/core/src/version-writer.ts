@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ContextItem } from './schemas.ts';
 import { serializeDocument, type DocumentEnvelope } from './document.ts';
 import type { StagingStore, StorageSettings } from './ports.ts';
+import type { ItemTokenCounter, Tokenizer } from './tokens.ts';
+import { timeSlices } from './time-slices.ts';
 
 export interface WrittenVersion {
   /** the whole document when it is kept inline, null when it was staged for upload */
@@ -13,7 +15,8 @@ export interface WrittenVersion {
 }
 
 /**
- * Serializes one version and puts it where it belongs: inline when the provider is `database` or
+ * Serializes one version and puts it where it belongs (every item carries its `tokens`, counted
+ * with the context model's encoding when the client gave none, so `token_count` is always true): inline when the provider is `database` or
  * the document is under the inline threshold, otherwise durably into staging for a worker. The
  * decision is made while streaming: at most `inlineThreshold` bytes are held before staging starts.
  */
@@ -21,6 +24,7 @@ export class VersionWriter {
   constructor(
     private readonly staging: StagingStore,
     private readonly settings: StorageSettings,
+    private readonly tokenizer: Tokenizer,
   ) {}
 
   async write(
@@ -29,7 +33,7 @@ export class VersionWriter {
   ): Promise<WrittenVersion> {
     const hash = createHash('sha256');
     const counts = { message_count: 0, token_count: 0 };
-    const counted = countItems(items, counts);
+    const counted = countItems(items, await this.tokenizer.forModel(envelope.model_id), counts);
     const chunks = serializeDocument(envelope, counted)[Symbol.asyncIterator]();
 
     const head: Buffer[] = [];
@@ -68,11 +72,15 @@ export class VersionWriter {
 
 async function* countItems(
   items: Iterable<ContextItem> | AsyncIterable<ContextItem>,
+  countTokens: ItemTokenCounter,
   counts: { message_count: number; token_count: number },
 ): AsyncGenerator<ContextItem> {
+  const slices = timeSlices();
   for await (const item of items) {
+    await slices.pause();
+    const tokens = countTokens(item);
     counts.message_count++;
-    counts.token_count += item.tokens ?? 0;
-    yield item;
+    counts.token_count += tokens;
+    yield item.tokens === undefined ? { ...item, tokens } : item;
   }
 }

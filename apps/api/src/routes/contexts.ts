@@ -7,8 +7,11 @@ import {
   createEnvelopeSchema,
   idempotencyKeySchema,
   listQuerySchema,
+  readOptionsSchema,
   replaceContextSchema,
+  serializeDocument,
   searchSchema,
+  type ReadOptions,
   type WriteResult,
 } from '@ctxvault/core';
 import type { Context } from 'hono';
@@ -20,6 +23,11 @@ import { ifMatchVersion, versionTag } from '../versions.ts';
 /** `/api/v1/contexts`: one handler per call of the design's table. */
 export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDeps) {
   const contextId = (c: Context<ApiEnv>) => parseWith(contextIdSchema, c.req.param('id'), 'query');
+  /** `?last=&max_tokens=&strategy=`: the context with only the items kept, and `window` saying what was left out. */
+  const windowed = async (tenantId: string, id: string, options: ReadOptions) => {
+    const { context, items, window } = await service.read(tenantId, id, options);
+    return { context, body: serializeDocument({ ...context, window }, items) };
+  };
 
   return new Hono<ApiEnv>()
     .post('/', async (c) => {
@@ -36,7 +44,9 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
     })
     .get('/:id', async (c) => {
       const id = contextId(c);
-      const { context, body } = await service.get(c.var.tenantId, id);
+      const options = parseWith(readOptionsSchema, c.req.query(), 'query');
+      const partial = Object.values(options).some((value) => value !== undefined);
+      const { context, body } = partial ? await windowed(c.var.tenantId, id, options) : await service.get(c.var.tenantId, id);
       const etag = versionTag(context.version);
       c.header('ETag', etag);
       if (c.req.header('if-none-match') === etag) return c.body(null, 304);
@@ -45,6 +55,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
         for await (const chunk of body) await out.write(chunk);
       });
     })
+    .get('/:id/summary', async (c) => c.json(await service.summary(c.var.tenantId, contextId(c))))
     .get('/:id/status', async (c) => c.json(await service.status(c.var.tenantId, contextId(c))))
     .put('/:id', async (c) => {
       const id = contextId(c);

@@ -62,6 +62,17 @@ describe('mapS3Error', () => {
     expect(mapped.message).toContain('us-west-2');
   });
 
+  it('maps a bodiless 400 or 301 naming another region in x-amz-bucket-region to wrong_region, naming that region', () => {
+    for (const status of [301, 400]) {
+      const err = Object.assign(serviceError('Unknown', status), { $response: { statusCode: status, headers: { 'x-amz-bucket-region': 'eu-central-1' } } });
+      const mapped = mapS3Error(err, context);
+      expect(mapped.code).toBe('wrong_region');
+      expect(mapped.message).toContain('not in region us-west-2 but in eu-central-1');
+    }
+    const sameRegion = Object.assign(serviceError('Unknown', 400), { $response: { statusCode: 400, headers: { 'x-amz-bucket-region': 'us-west-2' } } });
+    expect(mapS3Error(sameRegion, context).code).toBe('unknown');
+  });
+
   it('maps timeouts of the HTTP handler and of S3 to timeout', () => {
     const handlerTimeout = Object.assign(new Error('request has exceeded the configured 30000 ms requestTimeout'), { name: 'TimeoutError', code: 'ETIMEDOUT' });
     for (const err of [handlerTimeout, serviceError('RequestTimeout', 400)]) {

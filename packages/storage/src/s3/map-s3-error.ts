@@ -16,6 +16,7 @@ interface SdkErrorShape {
   cause?: { code?: string };
   errors?: Array<{ code?: string }>;
   $metadata?: { httpStatusCode?: number };
+  $response?: { headers?: Record<string, string | undefined> };
 }
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -39,6 +40,9 @@ export function mapS3Error(err: unknown, context: S3ErrorContext): BlobStoreErro
   const status = shape.$metadata?.httpStatusCode;
   const networkCode = shape.code ?? shape.cause?.code ?? shape.errors?.[0]?.code ?? '';
   const detail = shape.message || name || String(err);
+  // S3 names the bucket's region in a header, also on a bodiless HeadBucket 301 or 400
+  const bucketRegion = shape.$response?.headers?.['x-amz-bucket-region'];
+  const elsewhere = bucketRegion !== undefined && bucketRegion !== context.region;
   const cause = { cause: err };
   const { bucket, key } = context;
 
@@ -69,10 +73,10 @@ export function mapS3Error(err: unknown, context: S3ErrorContext): BlobStoreErro
       cause,
     );
   }
-  if (WRONG_REGION.has(name) || status === 301) {
+  if (WRONG_REGION.has(name) || status === 301 || (status === 400 && elsewhere)) {
     return new BlobStoreError(
       'wrong_region',
-      `bucket "${bucket}" is not in region ${context.region}: ${detail}`,
+      `bucket "${bucket}" is not in region ${context.region}${elsewhere ? ` but in ${bucketRegion}` : ''}: ${detail}`,
       "fix storage.s3.region (MCP_STORAGE_S3_REGION) to the bucket's region",
       cause,
     );

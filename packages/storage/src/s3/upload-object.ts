@@ -66,7 +66,8 @@ export async function uploadObject(
   }
 }
 
-function encryptionParams({ serverSideEncryption, kmsKeyId }: UploadSettings): {
+/** The SSE parameters of a PutObject or CreateMultipartUpload for the configured encryption. */
+export function encryptionParams({ serverSideEncryption, kmsKeyId }: Pick<S3BlobStoreOptions, 'serverSideEncryption' | 'kmsKeyId'>): {
   ServerSideEncryption?: ServerSideEncryption;
   SSEKMSKeyId?: string;
 } {

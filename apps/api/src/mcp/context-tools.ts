@@ -1,0 +1,139 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import {
+  appendItemsSchema,
+  contextIdSchema,
+  createContextSchema,
+  listQuerySchema,
+  readOptionsSchema,
+  replaceContextSchema,
+  searchSchema,
+  type ContextService,
+  type WriteResult,
+} from '@ctxvault/core';
+import { toolResult } from './tool-result.ts';
+import {
+  deleteResultSchema,
+  listResultSchema,
+  readResultSchema,
+  searchResultSchema,
+  statusResultSchema,
+  summaryResultSchema,
+  writeResultSchema,
+} from './output-schemas.ts';
+
+const target = { id: contextIdSchema.describe('the context id (a UUID)') };
+const conditional = { if_version: z.number().int().positive().optional().describe('only if this is still the current version (like If-Match)') };
+
+/** The context tools: each validates its arguments with the REST API's schemas and calls the core service. */
+export function registerContextTools(server: McpServer, service: ContextService, tenantId: string): void {
+  server.registerTool(
+    'context_create',
+    {
+      description:
+        'Store a new context window. Small ones are stored at once (status "stored"); large ones are accepted ' +
+        '(status "pending") and uploaded in the background: poll context_status until "stored". Items without ' +
+        '"tokens" are counted with the tokenizer of model_id; "truncate" drops items to fit max_tokens.',
+      inputSchema: createContextSchema,
+      outputSchema: writeResultSchema,
+    },
+    (input) => toolResult(async () => writeAnswer(await service.create(tenantId, input))),
+  );
+
+  server.registerTool(
+    'context_get',
+    {
+      description:
+        'Read a context with its items; optionally only the last N items and/or only what fits in max_tokens ' +
+        '(strategy oldest_first, or preserving_user: keeps the system prompt and user turns). "window" says what was left out.',
+      inputSchema: readOptionsSchema.extend(target),
+      outputSchema: readResultSchema,
+    },
+    ({ id, ...options }) =>
+      toolResult(async () => {
+        const { context, items, window } = await service.read(tenantId, id, options);
+        return { ...context, content: await Array.fromAsync(items), window };
+      }),
+  );
+
+  server.registerTool(
+    'context_append',
+    {
+      description: 'Append items to a context as a new version; "truncate" then drops items to fit the context\'s max_tokens.',
+      inputSchema: appendItemsSchema.extend({ ...target, ...conditional }),
+      outputSchema: writeResultSchema,
+    },
+    ({ id, if_version, ...input }) => toolResult(async () => writeAnswer(await service.append(tenantId, id, input, if_version))),
+  );
+
+  server.registerTool(
+    'context_replace',
+    {
+      description: 'Replace the items (and optionally metadata, name, model, max_tokens, expiry) of a context as a new version.',
+      inputSchema: replaceContextSchema.extend({ ...target, ...conditional }),
+      outputSchema: writeResultSchema,
+    },
+    ({ id, if_version, ...input }) => toolResult(async () => writeAnswer(await service.replace(tenantId, id, input, if_version))),
+  );
+
+  server.registerTool(
+    'context_delete',
+    {
+      description: 'Delete a context and every stored version of it (removed in the background).',
+      inputSchema: z.strictObject({ ...target, ...conditional }),
+      outputSchema: deleteResultSchema,
+      annotations: { destructiveHint: true },
+    },
+    ({ id, if_version }) => toolResult(() => service.delete(tenantId, id, if_version)),
+  );
+
+  server.registerTool(
+    'context_list',
+    {
+      description: 'List contexts (without their items), newest first, filtered by agent, session, model, status and creation time; page with next_cursor.',
+      inputSchema: listQuerySchema,
+      outputSchema: listResultSchema,
+      annotations: { readOnlyHint: true },
+    },
+    (query) => toolResult(() => service.list(tenantId, query)),
+  );
+
+  server.registerTool(
+    'context_search',
+    {
+      description: 'Find the items of a context whose content contains a text, optionally only of some roles.',
+      inputSchema: searchSchema.extend(target),
+      outputSchema: searchResultSchema,
+      annotations: { readOnlyHint: true },
+    },
+    ({ id, ...input }) => toolResult(() => service.search(tenantId, id, input)),
+  );
+
+  server.registerTool(
+    'context_status',
+    {
+      description: 'Where a context is: pending (uploading, with job progress in bytes), stored, failed (with the reason) or deleting.',
+      inputSchema: z.strictObject(target),
+      outputSchema: statusResultSchema,
+      annotations: { readOnlyHint: true },
+    },
+    ({ id }) => toolResult(() => service.status(tenantId, id)),
+  );
+
+  server.registerTool(
+    'context_summary',
+    {
+      description: 'Counts and tokens per role, token budget, size and compression of a context, without its items.',
+      inputSchema: z.strictObject(target),
+      outputSchema: summaryResultSchema,
+      annotations: { readOnlyHint: true },
+    },
+    ({ id }) => toolResult(() => service.summary(tenantId, id)),
+  );
+}
+
+function writeAnswer(result: WriteResult) {
+  return result.state === 'stored'
+    ? { id: result.context.id, version: result.context.version, status: 'stored' as const, job_id: null, context: result.context }
+    : { id: result.id, version: result.version, status: 'pending' as const, job_id: result.job_id, context: null };
+}

@@ -1,0 +1,46 @@
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import type { Config } from '@ctxvault/config';
+import { CtxvaultClient } from '@ctxvault/client';
+
+/** Flags every client command accepts: `--url` and `--tenant` override client.url / client.tenant. */
+const COMMON = {
+  url: { type: 'string' },
+  tenant: { type: 'string' },
+} as const satisfies ParseArgsOptionsConfig;
+
+/** Parses the arguments after a client command's name (strictly: an unknown flag is an error). */
+export function parseCommand<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
+  return parseArgs({ args, allowPositionals: true, strict: true, options: { ...COMMON, ...options } });
+}
+
+/** Where the client commands send requests: the flags, else the settings. */
+export function serverOf(config: Config, values: { url?: unknown; tenant?: unknown }): { url: string; tenant: string } {
+  return {
+    url: typeof values.url === 'string' ? values.url : config.client.url,
+    tenant: typeof values.tenant === 'string' ? values.tenant : config.client.tenant,
+  };
+}
+
+export function clientOf(config: Config, values: { url?: unknown; tenant?: unknown }): CtxvaultClient {
+  return new CtxvaultClient(serverOf(config, values));
+}
+
+/** The one positional argument a command needs (`ctxvault get ID`). */
+export function operand(positionals: string[], what: string, usage: string): string {
+  const value = positionals[0];
+  if (!value || positionals.length > 1) throw new UsageError(`expected one ${what}\nusage: ${usage}`);
+  return value;
+}
+
+export function positiveInteger(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${flag} must be a positive integer; got "${value}"`);
+  return Number(value);
+}
+
+/** A mistake in how a command was called: exit code 2. */
+export class UsageError extends Error {}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

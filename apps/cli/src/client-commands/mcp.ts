@@ -1,0 +1,23 @@
+import type { Config } from '@ctxvault/config';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { parseCommand, serverOf } from './client-options.ts';
+import { bridge } from './mcp-bridge.ts';
+
+/**
+ * `ctxvault mcp`: MCP over stdio, for clients that spawn a command. It relays each message to the
+ * API's Streamable HTTP endpoint (`client.url` + `/mcp`), so the tools run in the API, exactly as
+ * for HTTP clients, and this process holds no database, queue or S3 connection or credential.
+ * stdout carries only protocol messages; diagnostics go to stderr.
+ */
+export async function runMcp(config: Config, args: string[]): Promise<void> {
+  const { values } = parseCommand(args, {});
+  const { url, tenant } = serverOf(config, values);
+  const endpoint = new URL('/mcp', url);
+  const remote = new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: { 'x-tenant-id': tenant } } });
+  // the SDK's default of 10 MiB per message would refuse writes the API accepts: allow what the API allows
+  const local = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: config.limits.max_body_bytes });
+  await bridge(local, remote, endpoint.href);
+  // the client ends the session by closing our stdin
+  process.stdin.once('end', () => void local.close().then(() => process.exit(0)));
+}

@@ -1,0 +1,225 @@
+import type {
+  AppendItemsRequest,
+  ContextItem,
+  ContextSummary,
+  ContextView,
+  CreateContextRequest,
+  ListRequest,
+  ReadRequest,
+  ReplaceContextRequest,
+  SearchRequest,
+  SearchResult,
+  StatusView,
+  WriteResult,
+} from '@ctxvault/core';
+import { apiErrorFrom, ConnectionError, ContextFailedError, WaitTimeoutError } from './errors.ts';
+import { ndjsonLines } from './ndjson.ts';
+
+export interface ClientOptions {
+  /** the server, e.g. http://127.0.0.1:8080 */
+  url: string;
+  /** sent as X-Tenant-Id; default "default" */
+  tenant?: string;
+  /** a fetch to use instead of the global one */
+  fetch?: typeof fetch;
+}
+
+/** A context with its items, as GET /contexts/{id} returns it; `window` only on partial reads. */
+export type ContextDocument = ContextView & {
+  content: ContextItem[];
+  window?: { returned: number; dropped: number; tokens: number };
+};
+
+export interface ListPage {
+  items: ContextView[];
+  next_cursor: string | null;
+}
+
+export interface UploadOptions {
+  /** called as request bytes are sent (the server stages them as they arrive) */
+  onProgress?: (sentBytes: number) => void;
+}
+
+export interface WaitOptions {
+  /** called with each status seen while waiting (job progress in bytes while uploading) */
+  onProgress?: (status: StatusView) => void;
+  /** give up after this many ms (default 5 minutes) with a WaitTimeoutError */
+  timeout?: number;
+  /** time between polls in ms (default 250) */
+  interval?: number;
+}
+
+/** Conditional writes: only if `ifVersion` is still the current version (If-Match). */
+export interface WriteOptions {
+  ifVersion?: number;
+}
+
+/** The typed client of the ctxvault REST API (`/api/v1`). Failures throw CtxvaultApiError subclasses. */
+export class CtxvaultClient {
+  private readonly base: string;
+  private readonly tenant: string;
+  private readonly fetch: typeof fetch;
+
+  constructor(options: ClientOptions) {
+    this.base = `${options.url.replace(/\/+$/, '')}/api/v1`;
+    this.tenant = options.tenant ?? 'default';
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  /** Creates a context from a JSON body (up to the server's limits.max_body_bytes). */
+  async create(input: CreateContextRequest): Promise<WriteResult> {
+    return writeResult(await this.request('POST', '/contexts', { json: input }));
+  }
+
+  /** Creates a context by streaming it as NDJSON: any size, never held whole on either side. */
+  async upload(
+    envelope: Omit<CreateContextRequest, 'content' | 'truncate'>,
+    items: Iterable<ContextItem> | AsyncIterable<ContextItem>,
+    options: UploadOptions = {},
+  ): Promise<WriteResult> {
+    return this.uploadStream(ndjsonLines(envelope, items), 'application/x-ndjson', options);
+  }
+
+  /** Creates a context from a body already in the wire format (a JSON document or NDJSON), streamed. */
+  async uploadStream(
+    body: AsyncIterable<Uint8Array>,
+    contentType: 'application/json' | 'application/x-ndjson',
+    options: UploadOptions = {},
+  ): Promise<WriteResult> {
+    return writeResult(await this.request('POST', '/contexts', { stream: counted(body, options.onProgress), contentType }));
+  }
+
+  async get(id: string, options: ReadRequest = {}): Promise<ContextDocument> {
+    return (await this.request('GET', `/contexts/${id}${query(options)}`)).json() as Promise<ContextDocument>;
+  }
+
+  /** The same document as `get`, as the raw JSON bytes the server streams (for large contexts). */
+  async download(id: string, options: ReadRequest = {}): Promise<AsyncIterable<Uint8Array>> {
+    const response = await this.request('GET', `/contexts/${id}${query(options)}`);
+    if (!response.body) throw new Error(`GET /contexts/${id} answered without a body`);
+    return response.body;
+  }
+
+  async status(id: string): Promise<StatusView> {
+    return (await this.request('GET', `/contexts/${id}/status`)).json() as Promise<StatusView>;
+  }
+
+  async job(jobId: string): Promise<NonNullable<StatusView['job']>> {
+    return (await this.request('GET', `/jobs/${jobId}`)).json() as Promise<NonNullable<StatusView['job']>>;
+  }
+
+  async summary(id: string): Promise<ContextSummary> {
+    return (await this.request('GET', `/contexts/${id}/summary`)).json() as Promise<ContextSummary>;
+  }
+
+  async replace(id: string, input: ReplaceContextRequest, options: WriteOptions = {}): Promise<WriteResult> {
+    return writeResult(await this.request('PUT', `/contexts/${id}`, { json: input, ifVersion: options.ifVersion }));
+  }
+
+  async append(id: string, input: AppendItemsRequest, options: WriteOptions = {}): Promise<WriteResult> {
+    return writeResult(await this.request('POST', `/contexts/${id}/items`, { json: input, ifVersion: options.ifVersion }));
+  }
+
+  /** Appends items streamed as NDJSON: any number, never held whole on either side. */
+  async appendStream(
+    id: string,
+    items: Iterable<ContextItem> | AsyncIterable<ContextItem>,
+    options: WriteOptions & UploadOptions = {},
+  ): Promise<WriteResult> {
+    const stream = counted(ndjsonLines(null, items), options.onProgress);
+    return writeResult(await this.request('POST', `/contexts/${id}/items`, { stream, contentType: 'application/x-ndjson', ifVersion: options.ifVersion }));
+  }
+
+  async delete(id: string, options: WriteOptions = {}): Promise<{ id: string; status: 'deleting'; job_id: string | null }> {
+    return (await this.request('DELETE', `/contexts/${id}`, { ifVersion: options.ifVersion })).json() as Promise<{
+      id: string;
+      status: 'deleting';
+      job_id: string | null;
+    }>;
+  }
+
+  /** One page of contexts, newest first; pass `next_cursor` back as `cursor` for the next. */
+  async list(filters: ListRequest = {}): Promise<ListPage> {
+    return (await this.request('GET', `/contexts${query(filters)}`)).json() as Promise<ListPage>;
+  }
+
+  /** Every context matching the filters, page after page. */
+  async *listAll(filters: Omit<ListRequest, 'cursor'> = {}): AsyncGenerator<ContextView> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ ...filters, cursor });
+      yield* page.items;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  }
+
+  async search(id: string, input: SearchRequest): Promise<SearchResult> {
+    return (await this.request('POST', `/contexts/${id}/search`, { json: input })).json() as Promise<SearchResult>;
+  }
+
+  /**
+   * Polls the status until the context is stored; throws ContextFailedError if its upload failed
+   * for good, WaitTimeoutError after `timeout`, NotFoundError if it was deleted meanwhile.
+   */
+  async waitUntilStored(id: string, options: WaitOptions = {}): Promise<StatusView> {
+    const { timeout = 300_000, interval = 250, onProgress } = options;
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const status = await this.status(id);
+      onProgress?.(status);
+      if (status.status === 'stored') return status;
+      if (status.status === 'failed') throw new ContextFailedError(id, status.last_error ?? status.job?.failed_reason ?? null);
+      if (Date.now() + interval > deadline) throw new WaitTimeoutError(id, timeout, status.status);
+      await new Promise((resolve) => setTimeout(resolve, interval));
+    }
+  }
+
+  private async request(
+    method: string,
+    path: string,
+    body: { json?: unknown; stream?: AsyncIterable<Uint8Array>; contentType?: string; ifVersion?: number } = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { 'x-tenant-id': this.tenant };
+    if (body.ifVersion !== undefined) headers['if-match'] = `"${body.ifVersion}"`;
+    let payload: RequestInit['body'];
+    if (body.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body.json);
+    } else if (body.stream) {
+      headers['content-type'] = body.contentType ?? 'application/octet-stream';
+      payload = ReadableStream.from(body.stream);
+    }
+    const response = await this.fetch(`${this.base}${path}`, { method, headers, body: payload, ...(body.stream && { duplex: 'half' }) }).catch(
+      (err: unknown) => {
+        throw new ConnectionError(this.base, err);
+      },
+    );
+    if (!response.ok) throw await apiErrorFrom(response);
+    return response;
+  }
+}
+
+async function writeResult(response: Response): Promise<WriteResult> {
+  const body = (await response.json()) as ContextView | { id: string; version: number; status: 'pending'; job_id: string };
+  if (response.status === 202) {
+    const pending = body as { id: string; version: number; job_id: string };
+    return { state: 'pending', id: pending.id, version: pending.version, job_id: pending.job_id };
+  }
+  return { state: 'stored', context: body as ContextView };
+}
+
+function query(params: object): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+async function* counted(body: AsyncIterable<Uint8Array>, onProgress?: (sentBytes: number) => void): AsyncGenerator<Uint8Array> {
+  let sent = 0;
+  for await (const chunk of body) {
+    yield chunk;
+    sent += chunk.byteLength;
+    onProgress?.(sent);
+  }
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import type { ContextItem } from './schemas.ts';
+import { windowOf } from './item-window.ts';
+
+const items: ContextItem[] = [
+  { role: 'system', content: 's', tokens: 5 },
+  { role: 'user', content: 'u1', tokens: 10 },
+  { role: 'assistant', content: 'a1', tokens: 20 },
+  { role: 'user', content: 'u2', tokens: 10 },
+  { role: 'assistant', content: 'a2', tokens: 20 },
+];
+const byGiven = (item: ContextItem) => item.tokens ?? 0;
+
+async function collect(it: AsyncIterable<ContextItem>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const item of it) out.push(item.content as string);
+  return out;
+}
+
+describe('windowOf', () => {
+  it('returns everything without options', async () => {
+    const w = await windowOf(() => items, byGiven, {});
+    expect(await collect(w.items)).toEqual(['s', 'u1', 'a1', 'u2', 'a2']);
+    expect(w).toMatchObject({ returned: 5, dropped: 0, tokens: 65 });
+  });
+
+  it('keeps the last N items', async () => {
+    const w = await windowOf(() => items, byGiven, { last: 2 });
+    expect(await collect(w.items)).toEqual(['u2', 'a2']);
+    expect(w).toMatchObject({ returned: 2, dropped: 3, tokens: 30 });
+  });
+
+  it('applies a budget after `last`', async () => {
+    const w = await windowOf(() => items, byGiven, { last: 4, budget: { max_tokens: 30, strategy: 'preserving_user' } });
+    expect(await collect(w.items)).toEqual(['u1', 'u2']);
+    expect(w).toMatchObject({ returned: 2, dropped: 3, tokens: 20 });
+  });
+
+  it('reads an asynchronous source twice, holding no item between passes', async () => {
+    let opened = 0;
+    const source = async function* () {
+      opened++;
+      yield* items;
+    };
+    const w = await windowOf(source, byGiven, { budget: { max_tokens: 40, strategy: 'oldest_first' } });
+    expect(await collect(w.items)).toEqual(['u2', 'a2']);
+    expect(opened).toBe(2);
+  });
+});

@@ -1,0 +1,52 @@
+import { modelToEncodingMap, type EncodingName } from 'gpt-tokenizer/mapping';
+import type { ContextItem } from './schemas.ts';
+
+export interface TokenSettings {
+  /** "auto": the encoding of the context's model, else `defaultEncoding`; or always this encoding */
+  encoding: 'auto' | EncodingName;
+  defaultEncoding: EncodingName;
+}
+
+/** Counts the tokens of one item's content. */
+export type ItemTokenCounter = (item: ContextItem) => number;
+
+type CountTokens = (text: string) => number;
+
+/**
+ * Token counts with gpt-tokenizer. Each encoding's tables (a few MB) are loaded on first use and
+ * kept. Structured parts count their `text`, other parts their JSON; chat-format overhead (role
+ * markers) is not included, so a count is what the content itself costs.
+ */
+export class Tokenizer {
+  private readonly loaded = new Map<EncodingName, Promise<CountTokens>>();
+
+  constructor(private readonly settings: TokenSettings) {}
+
+  encodingFor(modelId: string | null): EncodingName {
+    if (this.settings.encoding !== 'auto') return this.settings.encoding;
+    const known = modelId ? (modelToEncodingMap as Record<string, EncodingName | undefined>)[modelId] : undefined;
+    return known ?? this.settings.defaultEncoding;
+  }
+
+  /** The counter for a context of `modelId`: an item's own `tokens` when given, else a real count. */
+  async forModel(modelId: string | null): Promise<ItemTokenCounter> {
+    const count = await this.load(this.encodingFor(modelId));
+    return (item) => item.tokens ?? contentTokens(item.content, count);
+  }
+
+  private load(name: EncodingName): Promise<CountTokens> {
+    let loading = this.loaded.get(name);
+    if (!loading) {
+      loading = import(`gpt-tokenizer/encoding/${name}`).then((module: { countTokens: CountTokens }) => module.countTokens);
+      this.loaded.set(name, loading);
+    }
+    return loading;
+  }
+}
+
+function contentTokens(content: ContextItem['content'], count: CountTokens): number {
+  if (typeof content === 'string') return count(content);
+  let total = 0;
+  for (const part of content) total += count(typeof part.text === 'string' ? part.text : JSON.stringify(part));
+  return total;
+}

@@ -1,0 +1,772 @@
+// `pnpm bench`: measures ctxvault against bare baselines, each measured in the same run, on real
+// Postgres, Redis and a moto S3 server it starts itself. Prints one markdown table of medians and
+// writes the same figures to test/bench/results/latest.json.
+//
+//   pnpm bench            full run (3 runs, 1 for 256 MiB), about 10-15 minutes on 2 cores
+//   pnpm bench --quick    smaller sizes and fewer requests, for iterating on the benchmark itself
+//
+// Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
+// BENCH_REDIS_URL (default redis://127.0.0.1:6379), BENCH_MOTO (default /usr/bin/moto_server).
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
+import { startDeployment, type Deployment } from '../helpers/deployment.ts';
+import { freePort, spawnCtxvault, type CtxvaultProcess } from '../helpers/processes.ts';
+import { corpusItems, ndjsonCorpus } from './corpus.ts';
+import { startDelayProxy } from './delay-proxy.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const RESULTS = path.join(ROOT, 'test/bench/results');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const MB = 1e6;
+
+const QUICK = process.argv.includes('--quick');
+const CFG = QUICK
+  ? { runs: 2, runsLarge: 1, ingestSizes: [1 * MiB, 4 * MiB], largeSize: 32 * MiB, smallRequests: 300, readRequests: 300, largeReads: 2, queueJobs: 60, bareJobs: 300, corpusBytes: 4 * MiB }
+  : { runs: 3, runsLarge: 1, ingestSizes: [1 * MiB, 16 * MiB], largeSize: 256 * MiB, smallRequests: 3000, readRequests: 3000, largeReads: 3, queueJobs: 300, bareJobs: 3000, corpusBytes: 32 * MiB };
+const CONCURRENCY = 16;
+const PART_SIZE = 5 * MiB; // storage.s3.upload_part_size default, set explicitly below
+const S3_CONCURRENCY = 5; // storage.s3.concurrency default, set explicitly below
+const QUEUE_CONCURRENCY = 4; // queue.concurrency default, set explicitly below
+const S3_DELAY_MS = 20;
+const INLINE_THRESHOLD_QUEUE = 4 * KiB;
+
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const MOTO = process.env.BENCH_MOTO ?? '/usr/bin/moto_server';
+
+// ---------------------------------------------------------------------------------------------
+// cleanup: everything started or created is registered here and undone in reverse order, on a
+// normal end, on an error and on SIGINT/SIGTERM; process groups still alive at exit get SIGKILL.
+
+const cleanups: Array<{ name: string; fn: () => Promise<void> }> = [];
+const livePids = new Set<number>(); // process group leaders (detached) or plain pids
+let cleaning: Promise<void> | undefined;
+
+function onCleanup(name: string, fn: () => Promise<void>): void {
+  cleanups.push({ name, fn });
+}
+
+function cleanup(): Promise<void> {
+  return (cleaning ??= (async () => {
+    while (cleanups.length) {
+      const { name, fn } = cleanups.pop()!;
+      try {
+        await withTimeout(fn(), 30_000, name);
+      } catch (err) {
+        console.error(`cleanup ${name}: ${(err as Error).message}`);
+      }
+    }
+  })());
+}
+
+process.on('exit', () => {
+  // children of this process not yet tracked (say, a deployment that failed half started) too
+  try {
+    for (const line of execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' }).split('\n')) {
+      if (line.trim()) livePids.add(Number(line));
+    }
+  } catch {
+    /* none */
+  }
+  for (const pid of livePids) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+});
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    console.error(`\n${sig}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function track(proc: CtxvaultProcess): CtxvaultProcess {
+  const pid = proc.child.pid!;
+  livePids.add(pid);
+  proc.child.once('exit', () => livePids.delete(pid));
+  return proc;
+}
+
+async function stopProc(proc: CtxvaultProcess): Promise<void> {
+  try {
+    await withTimeout(proc.stop(), 15_000, 'stop');
+  } catch {
+    await proc.stop('SIGKILL');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// small utilities
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const log = (msg: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+function median(xs: number[]): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+function sizeLabel(bytes: number): string {
+  return bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / KiB} KiB`;
+}
+
+/** The real node process behind a tsx wrapper (the wrapper's only child). */
+function realPid(wrapperPid: number): number {
+  for (let i = 0; i < 50; i++) {
+    try {
+      const out = execFileSync('pgrep', ['-P', String(wrapperPid)], { encoding: 'utf8' }).trim();
+      if (out) return Number(out.split('\n')[0]);
+    } catch {
+      /* not yet */
+    }
+    execFileSync('sleep', ['0.1']);
+  }
+  throw new Error(`no child of ${wrapperPid}`);
+}
+
+function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples VmRSS of `pids` every 100 ms until stopped; returns the peak of each. */
+function sampleRss(pids: number[]): { stop(): number[] } {
+  const peaks = pids.map(rssBytes);
+  const timer = setInterval(() => pids.forEach((pid, i) => (peaks[i] = Math.max(peaks[i]!, rssBytes(pid)))), 100);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      pids.forEach((pid, i) => (peaks[i] = Math.max(peaks[i]!, rssBytes(pid))));
+      return peaks;
+    },
+  };
+}
+
+/** `n` requests, `concurrency` at a time, after a short warm-up: requests/s and latency percentiles. */
+async function load(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<{ rps: number; p50: number; p99: number }> {
+  for (let i = 0; i < Math.min(50, n); i++) await fn(-1 - i);
+  const latencies: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const s = performance.now();
+        await fn(i);
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  return { rps: n / secs, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function drain(res: Response): Promise<number> {
+  let bytes = 0;
+  const reader = res.body!.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return bytes;
+    bytes += value.byteLength;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// results
+
+type Target = { op: '>=' | '<='; of: 'ratio' | 'value'; x: number };
+interface Row {
+  group: string;
+  name: string;
+  unit: string;
+  higherIsBetter: boolean;
+  ctxvault: number[];
+  bare: number[];
+  bareLabel: string;
+  target?: Target;
+}
+const rows = new Map<string, Row>();
+
+function record(key: string, init: Omit<Row, 'ctxvault' | 'bare'>, ctxvault: number, bare: number): void {
+  let row = rows.get(key);
+  if (!row) rows.set(key, (row = { ...init, ctxvault: [], bare: [] }));
+  row.ctxvault.push(ctxvault);
+  if (Number.isFinite(bare)) row.bare.push(bare);
+}
+
+// ---------------------------------------------------------------------------------------------
+// services
+
+interface Services {
+  motoUrl: string;
+}
+
+async function startMoto(): Promise<Services> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(MOTO, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  livePids.add(child.pid!);
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.once('exit', () => livePids.delete(child.pid!));
+  onCleanup('moto', async () => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGTERM');
+    await withTimeout(exited, 10_000, 'moto exit').catch(() => process.kill(-child.pid!, 'SIGKILL'));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited: ${err}`);
+    try {
+      await fetch(`${url}/`);
+      return { motoUrl: url };
+    } catch {
+      if (Date.now() > deadline) throw new Error(`moto_server did not answer: ${err}`);
+      await sleep(200);
+    }
+  }
+}
+
+interface Env {
+  dep: Deployment;
+  db: TestDatabase;
+  bucket: TestBucket;
+  /** every worker process this deployment has running (the deployment's own one at first) */
+  workers: Set<CtxvaultProcess>;
+}
+
+async function deployment(name: string, services: Services, extra: Record<string, string>, s3Endpoint = services.motoUrl): Promise<Env> {
+  log(`deployment ${name}: starting`);
+  const db = await createTestDatabase(ADMIN_URL);
+  onCleanup(`database ${db.name}`, () => db.drop());
+  const bucket = await createTestBucket(services.motoUrl);
+  onCleanup(`bucket ${bucket.name}`, () => bucket.drop());
+  const dep = await startDeployment(
+    { databaseUrl: db.url, redisUrl: REDIS_URL, s3Endpoint, bucket: bucket.name },
+    {
+      MCP_STORAGE_S3_UPLOAD_PART_SIZE: String(PART_SIZE),
+      MCP_STORAGE_S3_DOWNLOAD_PART_SIZE: String(PART_SIZE),
+      MCP_STORAGE_S3_CONCURRENCY: String(S3_CONCURRENCY),
+      MCP_QUEUE_CONCURRENCY: String(QUEUE_CONCURRENCY),
+      ...extra,
+    },
+  );
+  track(dep.api);
+  track(dep.worker);
+  const env: Env = { dep, db, bucket, workers: new Set([dep.worker]) };
+  onCleanup(`deployment ${name}`, async () => {
+    await Promise.all([stopProc(dep.api), ...[...env.workers].map(stopProc)]);
+    await removeRedisKeys(dep.env.MCP_QUEUE_PREFIX!);
+  });
+  return env;
+}
+
+async function removeRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ctxvault calls
+
+async function postJson(base: string, pathname: string, body: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${base}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+async function waitStored(base: string, id: string, pollMs: number, timeoutMs = 15 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${base}/api/v1/contexts/${id}/status`);
+    const json: any = await res.json();
+    if (json.status === 'stored') return;
+    if (json.status === 'failed') throw new Error(`context ${id} failed: ${json.last_error}`);
+    if (Date.now() > deadline) throw new Error(`context ${id} not stored after ${timeoutMs} ms`);
+    await sleep(pollMs);
+  }
+}
+
+/** POST an NDJSON body and wait until it is `stored`: the elapsed ms and the id. */
+async function ingest(base: string, body: Buffer): Promise<{ ms: number; ackMs: number; id: string }> {
+  const t0 = performance.now();
+  const res = await fetch(`${base}/api/v1/contexts`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+  const json: any = await res.json();
+  const ackMs = performance.now() - t0;
+  if (res.status !== 202 && res.status !== 201) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(json)}`);
+  if (res.status === 202) await waitStored(base, json.id, body.length > 32 * MiB ? 50 : 10);
+  return { ms: performance.now() - t0, ackMs, id: json.id };
+}
+
+async function bareUpload(client: S3Client, bucket: string, key: string, body: Buffer): Promise<number> {
+  const t0 = performance.now();
+  await new Upload({
+    client,
+    params: { Bucket: bucket, Key: key, Body: body, ServerSideEncryption: 'AES256' },
+    partSize: PART_SIZE,
+    queueSize: S3_CONCURRENCY,
+  }).done();
+  return performance.now() - t0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the measurements
+
+function benchCompression(corpus: Buffer): void {
+  log(`compression: ${sizeLabel(corpus.length)} corpus`);
+  for (let run = 0; run < CFG.runs; run++) {
+    let t = performance.now();
+    const copy = Buffer.from(corpus);
+    const copyMBs = corpus.length / MB / ((performance.now() - t) / 1000);
+    void copy;
+    for (const codec of ['none', 'gzip', 'zstd'] as const) {
+      let out: Buffer;
+      t = performance.now();
+      out = codec === 'gzip' ? gzipSync(corpus) : codec === 'zstd' ? zstdCompressSync(corpus) : Buffer.from(corpus);
+      const cMBs = corpus.length / MB / ((performance.now() - t) / 1000);
+      t = performance.now();
+      const back = codec === 'gzip' ? gunzipSync(out) : codec === 'zstd' ? zstdDecompressSync(out) : Buffer.from(out);
+      const dMBs = corpus.length / MB / ((performance.now() - t) / 1000);
+      if (back.length !== corpus.length) throw new Error(`${codec} round trip lost bytes`);
+      const group = `compression (Node zlib, codec's default level, ${sizeLabel(corpus.length)} of the conversation corpus)`;
+      record(`codec-${codec}-ratio`, { group, name: `${codec}: size ratio (original / compressed)`, unit: '×', higherIsBetter: true, bareLabel: 'none' }, corpus.length / out.length, 1);
+      if (codec === 'none') continue; // none's MB/s is the memory copy, the baseline of the others
+      record(`codec-${codec}-c`, { group, name: `${codec}: compress MB/s`, unit: 'MB/s', higherIsBetter: true, bareLabel: 'none: memory copy' }, cMBs, copyMBs);
+      record(`codec-${codec}-d`, { group, name: `${codec}: decompress MB/s`, unit: 'MB/s', higherIsBetter: true, bareLabel: 'none: memory copy' }, dMBs, copyMBs);
+    }
+  }
+}
+
+async function benchIngest(env: Env, label: string, bodies: Map<number, Buffer>, uncachedReadSize?: number): Promise<void> {
+  const { dep, bucket } = env;
+  const group = `ingest, POST NDJSON → stored (${label})`;
+  const target: Target = label === 'none' ? { op: '>=', of: 'ratio', x: 0.8 } : { op: '>=', of: 'ratio', x: 1.0 };
+  let readId: string | undefined;
+  let readKey: string | undefined;
+  const sizes = [...CFG.ingestSizes];
+  for (let run = 0; run < CFG.runs; run++) {
+    for (const size of sizes) {
+      const body = bodies.get(size)!;
+      const ctx = await ingest(dep.url, body);
+      const key = `bare/${label}/${size}/${run}`;
+      const bareMs = await bareUpload(bucket.client, bucket.name, key, body);
+      const name = `${sizeLabel(size)} ingest MB/s, compression ${label}`;
+      record(`ingest-${label}-${size}`, { group, name, unit: 'MB/s', higherIsBetter: true, bareLabel: `lib-storage Upload (part ${sizeLabel(PART_SIZE)}, queueSize ${S3_CONCURRENCY})`, target }, body.length / MB / (ctx.ms / 1000), body.length / MB / (bareMs / 1000));
+      log(`  ${name}: ctxvault ${(body.length / MB / (ctx.ms / 1000)).toFixed(1)} (202 after ${ctx.ackMs.toFixed(0)} of ${ctx.ms.toFixed(0)} ms), bare ${(body.length / MB / (bareMs / 1000)).toFixed(1)}`);
+      if (size === uncachedReadSize) {
+        readId = ctx.id;
+        readKey = key;
+      } else {
+        await bucket.client.send(new DeleteObjectCommand({ Bucket: bucket.name, Key: key }));
+      }
+    }
+  }
+
+  if (uncachedReadSize && readId && readKey) {
+    const rgroup = 'reads';
+    for (let run = 0; run < CFG.runs; run++) {
+      let ctxBytes = 0;
+      let t = performance.now();
+      for (let i = 0; i < CFG.largeReads; i++) {
+        const res = await fetch(`${dep.url}/api/v1/contexts/${readId}`);
+        if (res.status !== 200) throw new Error(`read answered ${res.status}`);
+        ctxBytes += await drain(res);
+      }
+      const ctxMBs = ctxBytes / MB / ((performance.now() - t) / 1000);
+      let bareBytes = 0;
+      t = performance.now();
+      for (let i = 0; i < CFG.largeReads; i++) {
+        const out = await bucket.client.send(new GetObjectCommand({ Bucket: bucket.name, Key: readKey }));
+        for await (const chunk of out.Body as Readable) bareBytes += (chunk as Buffer).length;
+      }
+      const bareMBs = bareBytes / MB / ((performance.now() - t) / 1000);
+      const name = `uncached ${sizeLabel(uncachedReadSize)} GET MB/s (cache.max_bytes 0)`;
+      record('read-uncached', { group: rgroup, name, unit: 'MB/s', higherIsBetter: true, bareLabel: 'GetObject streamed to the end', target: { op: '>=', of: 'ratio', x: 0.9 } }, ctxMBs, bareMBs);
+      log(`  ${name}: ctxvault ${ctxMBs.toFixed(1)}, bare ${bareMBs.toFixed(1)}`);
+    }
+  }
+
+  // the large ingest, with the peak RSS of the api and the worker sampled every 100 ms
+  const size = CFG.largeSize;
+  const body = bodies.get(size)!;
+  const apiPid = realPid(dep.api.child.pid!);
+  const workerPid = realPid(dep.worker.child.pid!);
+  for (let run = 0; run < CFG.runsLarge; run++) {
+    const idle = [rssBytes(apiPid), rssBytes(workerPid)];
+    const sampler = sampleRss([apiPid, workerPid]);
+    let peaks: number[];
+    let ctx: { ms: number; ackMs: number; id: string };
+    try {
+      ctx = await ingest(dep.url, body);
+    } finally {
+      peaks = sampler.stop();
+    }
+    const key = `bare/${label}/${size}/${run}`;
+    const bareMs = await bareUpload(bucket.client, bucket.name, key, body);
+    await bucket.client.send(new DeleteObjectCommand({ Bucket: bucket.name, Key: key }));
+    const name = `${sizeLabel(size)} ingest MB/s, compression ${label}`;
+    record(`ingest-${label}-${size}`, { group, name, unit: 'MB/s', higherIsBetter: true, bareLabel: `lib-storage Upload (part ${sizeLabel(PART_SIZE)}, queueSize ${S3_CONCURRENCY})`, target }, body.length / MB / (ctx.ms / 1000), body.length / MB / (bareMs / 1000));
+    log(`  ${name}: ctxvault ${(body.length / MB / (ctx.ms / 1000)).toFixed(1)}, bare ${(body.length / MB / (bareMs / 1000)).toFixed(1)}`);
+    const sname = `${sizeLabel(size)}, of which POST → 202 (streamed into staging) MB/s, compression ${label}`;
+    record(`ingest-${label}-${size}-ack`, { group, name: sname, unit: 'MB/s', higherIsBetter: true, bareLabel: 'the same bare Upload' }, body.length / MB / (ctx.ackMs / 1000), body.length / MB / (bareMs / 1000));
+    log(`  ${sname}: ${(body.length / MB / (ctx.ackMs / 1000)).toFixed(1)} (${(ctx.ackMs / 1000).toFixed(1)} s of ${(ctx.ms / 1000).toFixed(1)} s)`);
+    const rgroup = `peak RSS during the ${sizeLabel(size)} ingest`;
+    for (const [i, proc] of (['api', 'worker'] as const).entries()) {
+      const rname = `${proc} process (the node child of the tsx wrapper) peak RSS MB, compression ${label}`;
+      record(`rss-${label}-${proc}`, { group: rgroup, name: rname, unit: 'MB', higherIsBetter: false, bareLabel: 'same process idle before', target: { op: '<=', of: 'value', x: 300 } }, peaks[i]! / MB, idle[i]! / MB);
+      log(`  ${rname}: ${(peaks[i]! / MB).toFixed(0)} (idle ${(idle[i]! / MB).toFixed(0)})`);
+    }
+  }
+}
+
+async function benchSmallWritesAndCachedReads(env: Env): Promise<void> {
+  const { dep, db } = env;
+  const port = await freePort();
+  const bare = spawn(TSX, [path.join(ROOT, 'test/bench/bare-server.ts'), String(port), db.url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  livePids.add(bare.pid!);
+  let out = '';
+  bare.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  bare.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const bareExited = new Promise<void>((r) => bare.once('exit', () => r()));
+  bare.once('exit', () => livePids.delete(bare.pid!));
+  onCleanup('bare server', async () => {
+    if (bare.exitCode === null && bare.signalCode === null) bare.kill('SIGTERM');
+    await withTimeout(bareExited, 10_000, 'bare server exit').catch(() => process.kill(-bare.pid!, 'SIGKILL'));
+  });
+  const deadline = Date.now() + 60_000;
+  while (!/bare server listening/.test(out)) {
+    if (bare.exitCode !== null || Date.now() > deadline) throw new Error(`bare server did not start:\n${out}`);
+    await sleep(100);
+  }
+  const bareUrl = `http://127.0.0.1:${port}`;
+
+  // small writes: 4 KiB of JSON, stored inline (201)
+  const items = corpusItems(4 * KiB - 64);
+  const doc = { agent_id: 'bench-small', session_id: 's', content: items };
+  const docBytes = Buffer.byteLength(JSON.stringify(doc));
+  log(`small writes: ${docBytes} B JSON, ${CFG.smallRequests} requests at concurrency ${CONCURRENCY}`);
+  const group = `small writes (${(docBytes / KiB).toFixed(1)} KiB JSON), concurrency ${CONCURRENCY}`;
+  const bareLabel = 'Hono + pg insert of one row';
+  for (let run = 0; run < CFG.runs; run++) {
+    const ctx = await load(CFG.smallRequests, CONCURRENCY, async () => {
+      const res = await fetch(`${dep.url}/api/v1/contexts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+      await res.arrayBuffer();
+      if (res.status !== 201) throw new Error(`small write answered ${res.status}`);
+    });
+    const b = await load(CFG.smallRequests, CONCURRENCY, async () => {
+      const res = await fetch(`${bareUrl}/insert`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+      await res.arrayBuffer();
+      if (res.status !== 201) throw new Error(`bare insert answered ${res.status}`);
+    });
+    record('small-rps', { group, name: 'requests/s', unit: 'req/s', higherIsBetter: true, bareLabel, target: { op: '>=', of: 'ratio', x: 0.5 } }, ctx.rps, b.rps);
+    record('small-p50', { group, name: 'p50 latency ms', unit: 'ms', higherIsBetter: false, bareLabel }, ctx.p50, b.p50);
+    record('small-p99', { group, name: 'p99 latency ms', unit: 'ms', higherIsBetter: false, bareLabel, target: { op: '<=', of: 'value', x: 50 } }, ctx.p99, b.p99);
+    log(`  ctxvault ${ctx.rps.toFixed(0)} req/s p50 ${ctx.p50.toFixed(1)} p99 ${ctx.p99.toFixed(1)}; bare ${b.rps.toFixed(0)} req/s p50 ${b.p50.toFixed(1)} p99 ${b.p99.toFixed(1)}`);
+  }
+
+  // cached reads of a 64 KiB context (stored in S3: this deployment's inline threshold is lower)
+  const created = await postJson(dep.url, '/api/v1/contexts', { agent_id: 'bench-read', content: corpusItems(64 * KiB - 128) });
+  if (created.status !== 202) throw new Error(`64 KiB context answered ${created.status}: ${JSON.stringify(created.json)}`);
+  await waitStored(dep.url, created.json.id, 20);
+  const before: any = await (await fetch(`${dep.url}/api/v1/cache`)).json().catch(() => null);
+  log(`cached reads: 64 KiB, ${CFG.readRequests} requests at concurrency ${CONCURRENCY}`);
+  let readBytes = 0;
+  for (let run = 0; run < CFG.runs; run++) {
+    const ctx = await load(CFG.readRequests, CONCURRENCY, async () => {
+      const res = await fetch(`${dep.url}/api/v1/contexts/${created.json.id}`);
+      readBytes = (await res.arrayBuffer()).byteLength;
+      if (res.status !== 200) throw new Error(`cached read answered ${res.status}`);
+    });
+    const b = await load(CFG.readRequests, CONCURRENCY, async () => {
+      const res = await fetch(`${bareUrl}/buffer`);
+      await res.arrayBuffer();
+    });
+    const rgroup = 'reads';
+    record('read-cached', { group: rgroup, name: `cached 64 KiB GET requests/s (concurrency ${CONCURRENCY})`, unit: 'req/s', higherIsBetter: true, bareLabel: 'Hono handler returning a 64 KiB buffer', target: { op: '>=', of: 'ratio', x: 0.7 } }, ctx.rps, b.rps);
+    log(`  ctxvault ${ctx.rps.toFixed(0)} req/s (${readBytes} B each), bare ${b.rps.toFixed(0)} req/s`);
+  }
+  const after: any = await (await fetch(`${dep.url}/api/v1/cache`)).json().catch(() => null);
+  log(`  cache stats before ${JSON.stringify(before)} after ${JSON.stringify(after)}`);
+}
+
+async function countStored(client: pg.Client, agent: string): Promise<number> {
+  const { rows } = await client.query(`select count(*)::int as n from contexts where agent_id = $1 and status = 'stored'`, [agent]);
+  return rows[0].n;
+}
+
+async function benchQueue(env: Env): Promise<void> {
+  const { dep, db } = env;
+  // the deployment's own worker would take the jobs as they are posted: stop it, post, then time workers
+  await stopProc(dep.worker);
+  env.workers.delete(dep.worker);
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  onCleanup('queue db client', () => client.end());
+  const items = corpusItems(INLINE_THRESHOLD_QUEUE + 1 * KiB);
+  const group = `queue: small contexts (${sizeLabel(INLINE_THRESHOLD_QUEUE + KiB)}, inline_threshold ${sizeLabel(INLINE_THRESHOLD_QUEUE)}) stored/s, S3 behind a proxy adding ${S3_DELAY_MS} ms per request`;
+  const perRun: Record<number, number[]> = { 1: [], 2: [] };
+  for (let run = 0; run < CFG.runs; run++) {
+    for (const workers of [1, 2]) {
+      const agent = `bench-queue-${run}-${workers}`;
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < CFG.queueJobs) {
+            next++;
+            const res = await postJson(dep.url, '/api/v1/contexts', { agent_id: agent, content: items });
+            if (res.status !== 202) throw new Error(`queue context answered ${res.status}: ${JSON.stringify(res.json)}`);
+          }
+        }),
+      );
+      const procs = await Promise.all(Array.from({ length: workers }, () => spawnCtxvault('worker', dep.env, { readyLine: /worker running/ }).then(track)));
+      procs.forEach((p) => env.workers.add(p));
+      const t0 = performance.now();
+      const s0 = await countStored(client, agent);
+      let done = s0;
+      const deadline = Date.now() + 10 * 60_000;
+      while (done < CFG.queueJobs) {
+        if (Date.now() > deadline) throw new Error(`queue: ${done}/${CFG.queueJobs} stored after 10 min`);
+        await sleep(50);
+        done = await countStored(client, agent);
+      }
+      const rate = (CFG.queueJobs - s0) / ((performance.now() - t0) / 1000);
+      await Promise.all(procs.map(stopProc));
+      procs.forEach((p) => env.workers.delete(p));
+      const bare = await bareBullmq(workers, CFG.bareJobs);
+      perRun[workers]!.push(rate);
+      record(`queue-${workers}`, { group, name: `${workers} worker process${workers > 1 ? 'es' : ''} (queue.concurrency ${QUEUE_CONCURRENCY}), contexts/s`, unit: '/s', higherIsBetter: true, bareLabel: `BullMQ no-op jobs/s, ${workers} Worker${workers > 1 ? 's' : ''} × concurrency ${QUEUE_CONCURRENCY}` }, rate, bare);
+      log(`  ${workers} worker(s): ${rate.toFixed(1)} contexts/s (${s0} done before timing), bare ${bare.toFixed(0)} jobs/s`);
+    }
+    const scale = perRun[2]!.at(-1)! / perRun[1]!.at(-1)!;
+    record('queue-scale', { group, name: 'scaling: 2 workers / 1 worker', unit: '×', higherIsBetter: true, bareLabel: 'ideal 2.0', target: { op: '>=', of: 'value', x: 1.5 } }, scale, 2);
+  }
+}
+
+async function bareBullmq(workers: number, jobs: number): Promise<number> {
+  const prefix = `bench-bare-${randomBytes(4).toString('hex')}`;
+  const conn = () => new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const qconn = conn();
+  const queue = new Queue('noop', { connection: qconn, prefix });
+  try {
+    const batch = Array.from({ length: jobs }, (_, i) => ({ name: 'noop', data: { i }, opts: { removeOnComplete: true } }));
+    for (let i = 0; i < batch.length; i += 500) await queue.addBulk(batch.slice(i, i + 500));
+    let completed = 0;
+    let resolveDone!: () => void;
+    const allDone = new Promise<void>((r) => (resolveDone = r));
+    const t0 = performance.now();
+    const ws = Array.from({ length: workers }, () => {
+      const c = conn();
+      const w = new Worker('noop', async () => {}, { connection: c, prefix, concurrency: QUEUE_CONCURRENCY });
+      w.on('completed', () => {
+        if (++completed === jobs) resolveDone();
+      });
+      return { w, c };
+    });
+    await withTimeout(allDone, 5 * 60_000, 'bare BullMQ');
+    const secs = (performance.now() - t0) / 1000;
+    await Promise.all(ws.map(async ({ w, c }) => (await w.close(), c.disconnect())));
+    return jobs / secs;
+  } finally {
+    await queue.obliterate({ force: true }).catch(() => {});
+    await queue.close();
+    qconn.disconnect();
+    await removeRedisKeys(prefix);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// report
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return '–';
+  const a = Math.abs(x);
+  return a >= 1000 ? x.toFixed(0) : a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+const GROUP_ORDER = ['ingest', 'peak RSS', 'small writes', 'reads', 'queue', 'compression'];
+const rank = (group: string) => GROUP_ORDER.findIndex((g) => group.startsWith(g));
+
+function summarize() {
+  const ordered = [...rows.values()].map((r, i) => ({ r, i })).sort((a, b) => rank(a.r.group) - rank(b.r.group) || a.i - b.i).map(({ r }) => r);
+  return ordered.map((r) => {
+    const value = median(r.ctxvault);
+    const baseline = median(r.bare);
+    const ratio = value / baseline;
+    let met: boolean | null = null;
+    if (r.target) {
+      const v = r.target.of === 'ratio' ? ratio : value;
+      met = r.target.op === '>=' ? v >= r.target.x : v <= r.target.x;
+    }
+    return {
+      group: r.group,
+      name: r.name,
+      unit: r.unit,
+      ctxvault: value,
+      baseline,
+      baseline_label: r.bareLabel,
+      ratio,
+      target: r.target ? `${r.target.of === 'ratio' ? 'ratio' : r.unit} ${r.target.op} ${r.target.x}` : null,
+      met,
+      runs: r.ctxvault.length,
+      samples: { ctxvault: r.ctxvault, baseline: r.bare },
+    };
+  });
+}
+
+function markdown(summary: ReturnType<typeof summarize>): string {
+  const lines = ['| measure | ctxvault | bare baseline | ctxvault / bare | target | met |', '|---|---:|---|---:|---|:---:|'];
+  let group = '';
+  for (const s of summary) {
+    if (s.group !== group) {
+      group = s.group;
+      lines.push(`| **${group}** | | | | | |`);
+    }
+    lines.push(`| ${s.name}${s.runs > 1 ? '' : ' (1 run)'} | ${fmt(s.ctxvault)} | ${fmt(s.baseline)} (${s.baseline_label}) | ${fmt(s.ratio)} | ${s.target ?? ''} | ${s.met === null ? '' : s.met ? 'yes' : '**no**'} |`);
+  }
+  return lines.join('\n');
+}
+
+function commit(): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return dirty ? `${sha}+dirty` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(`ctxvault bench${QUICK ? ' (quick)' : ''}: ${CFG.runs} runs, ${CFG.runsLarge} for ${sizeLabel(CFG.largeSize)}`);
+
+  const envelope = { agent_id: 'bench-ingest', session_id: 'bench' };
+  const bodies = new Map<number, Buffer>();
+  for (const size of [...CFG.ingestSizes, CFG.largeSize]) bodies.set(size, ndjsonCorpus(size, envelope));
+  const corpus = bodies.get(CFG.largeSize)!.subarray(0, CFG.corpusBytes);
+
+  benchCompression(corpus);
+
+  const services = await startMoto();
+  log(`moto at ${services.motoUrl}`);
+
+  const readSize = CFG.ingestSizes.at(-1)!;
+  {
+    const env = await deployment('ingest none', services, { MCP_STORAGE_COMPRESSION: 'none', MCP_CACHE_MAX_BYTES: '0' });
+    await benchIngest(env, 'none', bodies, readSize);
+    await cleanupLast(3);
+  }
+  {
+    const env = await deployment('ingest zstd', services, { MCP_STORAGE_COMPRESSION: 'zstd', MCP_CACHE_MAX_BYTES: '0' });
+    await benchIngest(env, 'zstd', bodies);
+    await cleanupLast(3);
+  }
+  {
+    const env = await deployment('small writes and cached reads', services, { MCP_STORAGE_INLINE_THRESHOLD: '16KiB' });
+    await benchSmallWritesAndCachedReads(env);
+    await cleanupLast(4);
+  }
+  {
+    const proxy = await startDelayProxy(services.motoUrl, S3_DELAY_MS);
+    onCleanup('delay proxy', () => proxy.close());
+    const env = await deployment('queue', services, { MCP_STORAGE_INLINE_THRESHOLD: String(INLINE_THRESHOLD_QUEUE) }, proxy.url);
+    await benchQueue(env);
+    await cleanupLast(5);
+  }
+
+  const summary = summarize();
+  const table = markdown(summary);
+  const result = {
+    date: new Date().toISOString(),
+    commit: commit(),
+    quick: QUICK,
+    machine: { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version },
+    config: { ...CFG, concurrency: CONCURRENCY, part_size: PART_SIZE, s3_concurrency: S3_CONCURRENCY, queue_concurrency: QUEUE_CONCURRENCY, s3_delay_ms: S3_DELAY_MS },
+    duration_s: Math.round((Date.now() - started) / 1000),
+    rows: summary,
+    table,
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  const file = path.join(RESULTS, QUICK ? 'quick.json' : 'latest.json');
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\nctxvault bench, ${result.date}, commit ${result.commit}, ${result.machine.nproc} cores, ${result.duration_s} s${QUICK ? ', QUICK' : ''}\n`);
+  console.log(table);
+  console.log(`\nwritten to ${path.relative(ROOT, file)}`);
+}
+
+/** Undo the last `n` registered cleanups (one deployment's), so the next phase has the machine. */
+async function cleanupLast(n: number): Promise<void> {
+  const mine = cleanups.splice(cleanups.length - n, n);
+  for (const { name, fn } of mine.reverse()) {
+    try {
+      await withTimeout(fn(), 30_000, name);
+    } catch (err) {
+      console.error(`cleanup ${name}: ${(err as Error).message}`);
+    }
+  }
+}
+
+main()
+  .then(() => cleanup())
+  .then(() => process.exit(0))
+  .catch(async (err) => {
+    console.error(err);
+    await cleanup();
+    process.exit(1);
+  });

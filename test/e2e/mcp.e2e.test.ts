@@ -1,0 +1,219 @@
+// MCP end to end: the official SDK client over Streamable HTTP (/mcp) and over stdio (`ctxvault mcp`),
+// and the MCP Inspector's CLI, against real `ctxvault api` and `ctxvault worker` processes.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { freePort } from '../helpers/processes.ts';
+import { useSuite } from '../helpers/suite.ts';
+import { proseItemsOfSize, sha256, type Item } from '../helpers/contexts.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const MiB = 1024 * 1024;
+const TOOLS = [
+  'context_append',
+  'context_create',
+  'context_delete',
+  'context_get',
+  'context_list',
+  'context_replace',
+  'context_search',
+  'context_status',
+  'context_summary',
+];
+
+const suite = useSuite();
+
+async function call(client: Client, name: string, args: Record<string, unknown>): Promise<any> {
+  const result = await client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 });
+  if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content)}`);
+  return result.structuredContent;
+}
+
+const transports: [string, () => Transport][] = [
+  ['Streamable HTTP', () => new StreamableHTTPClientTransport(new URL(`${suite.app.url}/mcp`), { requestInit: { headers: { 'x-tenant-id': 'mcp-http' } } })],
+  [
+    'stdio (ctxvault mcp)',
+    () =>
+      new StdioClientTransport({
+        command: path.join(ROOT, 'node_modules/.bin/tsx'),
+        args: [path.join(ROOT, 'apps/cli/src/main.ts'), 'mcp'],
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', MCP_CLIENT_URL: suite.app.url, MCP_CLIENT_TENANT: 'mcp-stdio' },
+        stderr: 'inherit',
+        // a whole 20 MiB context comes back as one message
+        maxBufferSize: 128 * MiB,
+      }),
+  ],
+];
+
+describe.each(transports)('the SDK client over %s', (_name, transport) => {
+  let client: Client;
+  const content = proseItemsOfSize(20 * MiB);
+  content[700] = { role: 'user', content: 'where did I put the needle-7f3a in this haystack?' };
+  let id: string;
+
+  beforeAll(async () => {
+    client = new Client({ name: 'ctxvault-e2e', version: '1.0.0' });
+    await client.connect(transport());
+  });
+
+  afterAll(async () => {
+    await client?.close();
+  });
+
+  it('lists the context tools, each with input and output schemas', async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
+    for (const tool of tools) {
+      expect(tool.inputSchema.type).toBe('object');
+      expect(tool.outputSchema?.type).toBe('object');
+    }
+    const create = tools.find((t) => t.name === 'context_create')!;
+    expect(create.inputSchema.required).toContain('agent_id');
+  });
+
+  it('creates a 20 MiB context, waits until it is stored, reads it back and searches it', async () => {
+    const started = performance.now();
+    const created = await call(client, 'context_create', { agent_id: 'mcp-agent', model_id: 'gpt-4o', content });
+    expect(created).toMatchObject({ status: 'pending', version: 1, context: null });
+    id = created.id;
+    let status: any;
+    const seen: string[] = [];
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      status = await call(client, 'context_status', { id });
+      seen.push(status.status);
+      if (status.status !== 'pending') break;
+    }
+    expect(status).toMatchObject({ status: 'stored', job: { progress: { percent: 100 } } });
+    const stored = performance.now();
+
+    const raw = await client.callTool({ name: 'context_get', arguments: { id } }, undefined, { timeout: 120_000 });
+    const read: any = raw.structuredContent;
+    // too large to repeat as text; small results are
+    expect((raw.content as { text: string }[])[0]!.text).toContain('too large to repeat as text');
+    expect(read.content).toHaveLength(content.length);
+    const withoutTokens = read.content.map(({ tokens: _tokens, ...item }: Item) => item);
+    expect(sha256(JSON.stringify(withoutTokens))).toBe(sha256(JSON.stringify(content)));
+    // every item got a real token count, and current_tokens is their sum
+    expect(read.content.every((item: Item) => Number.isInteger(item.tokens) && item.tokens! > 0)).toBe(true);
+    expect(read.current_tokens).toBe(read.content.reduce((sum: number, item: Item) => sum + item.tokens!, 0));
+    expect(read).toMatchObject({ status: 'stored', window: { returned: content.length, dropped: 0 } });
+    const readAsText = await client.callTool({ name: 'context_get', arguments: { id, last: 1 } });
+    expect(JSON.parse((readAsText.content as { text: string }[])[0]!.text)).toMatchObject({ id, window: { returned: 1 } });
+
+    const found = await call(client, 'context_search', { id, query: 'NEEDLE-7F3A' });
+    expect(found.matches).toEqual([{ index: 700, item: expect.objectContaining({ role: 'user' }) }]);
+    console.info(
+      `MCP ${_name}: 20 MiB stored after ${Math.round(stored - started)} ms, read back and searched after ${Math.round(performance.now() - started)} ms`,
+    );
+  }, 180_000);
+
+  it('reads only the last items, or what fits in a token budget', async () => {
+    const last = await call(client, 'context_get', { id, last: 2 });
+    expect(last.content.map((i: Item) => i.content)).toEqual(content.slice(-2).map((i) => i.content));
+    expect(last.window).toMatchObject({ returned: 2, dropped: content.length - 2 });
+
+    const budget = await call(client, 'context_get', { id, max_tokens: 20_000, strategy: 'preserving_user' });
+    expect(budget.window.tokens).toBeLessThanOrEqual(20_000);
+    expect(budget.content[0]).toMatchObject({ role: 'system' });
+  });
+
+  it('summarises, appends, replaces and deletes; lists and reads the context:// resources', async () => {
+    const summary = await call(client, 'context_summary', { id });
+    expect(summary.roles.system.items).toBe(1);
+    expect(summary.message_count).toBe(content.length);
+
+    const small = await call(client, 'context_create', {
+      agent_id: 'mcp-agent',
+      max_tokens: 8,
+      content: [{ role: 'system', content: 'be brief', tokens: 2 }],
+    });
+    expect(small).toMatchObject({ status: 'stored', context: { current_tokens: 2 } });
+    const appended = await call(client, 'context_append', {
+      id: small.id,
+      items: [
+        { role: 'assistant', content: 'a', tokens: 4 },
+        { role: 'user', content: 'u', tokens: 4 },
+      ],
+      truncate: 'preserving_user',
+    });
+    expect(appended.context).toMatchObject({ version: 2, message_count: 2, current_tokens: 6 });
+    const replaced = await call(client, 'context_replace', { id: small.id, if_version: 2, content: [{ role: 'user', content: 'fresh' }] });
+    expect(replaced.context).toMatchObject({ version: 3, message_count: 1 });
+    const conflict = await client.callTool({ name: 'context_replace', arguments: { id: small.id, if_version: 1, content: [] } });
+    expect(conflict.isError).toBe(true);
+    expect(JSON.stringify(conflict.content)).toContain('precondition_failed');
+
+    const listed = await call(client, 'context_list', { agent_id: 'mcp-agent' });
+    expect(listed.items.map((c: any) => c.id)).toEqual([small.id, id]);
+    const { resources } = await client.listResources();
+    expect(resources.map((r) => r.uri)).toEqual([`context://${small.id}`, `context://${id}`]);
+    const { resourceTemplates } = await client.listResourceTemplates();
+    expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['context://{id}']);
+    const resource = await client.readResource({ uri: `context://${small.id}` });
+    expect(JSON.parse((resource.contents[0] as { text: string }).text)).toMatchObject({ id: small.id, content: [{ content: 'fresh' }] });
+
+    expect(await call(client, 'context_delete', { id: small.id })).toMatchObject({ id: small.id, status: 'deleting' });
+    const gone = await client.callTool({ name: 'context_status', arguments: { id: small.id } });
+    expect(gone.isError).toBe(true);
+    expect(JSON.stringify(gone.content)).toContain('not_found');
+  });
+});
+
+describe('/mcp over plain HTTP', () => {
+  it('is stateless: GET and DELETE answer 405', async () => {
+    for (const method of ['GET', 'DELETE']) {
+      const res = await fetch(`${suite.app.url}/mcp`, { method, headers: { accept: 'text/event-stream' } });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('POST');
+    }
+  });
+
+  it('refuses a message over limits.max_body_bytes with 413', async () => {
+    const res = await fetch(`${suite.app.url}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'context_create', arguments: { agent_id: 'x', pad: 'x'.repeat(65 * MiB) } } }),
+    });
+    expect(res.status).toBe(413);
+  });
+});
+
+describe('ctxvault mcp without a reachable API', () => {
+  it('answers requests with an error naming the URL it relays to', async () => {
+    const port = await freePort();
+    const client = new Client({ name: 'ctxvault-e2e', version: '1.0.0' });
+    const transport = new StdioClientTransport({
+      command: path.join(ROOT, 'node_modules/.bin/tsx'),
+      args: [path.join(ROOT, 'apps/cli/src/main.ts'), 'mcp', '--url', `http://127.0.0.1:${port}`],
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+      stderr: 'ignore',
+    });
+    await expect(client.connect(transport)).rejects.toThrow(`ctxvault at http://127.0.0.1:${port}/mcp`);
+    await client.close();
+  });
+});
+
+describe('the MCP Inspector CLI', () => {
+  const inspector = path.join(ROOT, 'test/node_modules/.bin/mcp-inspector');
+  const run = async (...args: string[]) => {
+    const { stdout } = await promisify(execFile)(inspector, ['--cli', `${suite.app.url}/mcp`, '--transport', 'http', ...args], { timeout: 60_000 });
+    return JSON.parse(stdout);
+  };
+
+  it('lists the tools', async () => {
+    const { tools } = await run('--method', 'tools/list');
+    expect(tools.map((t: { name: string }) => t.name).sort()).toEqual(TOOLS);
+  });
+
+  it('calls a tool', async () => {
+    const result = await run('--method', 'tools/call', '--tool-name', 'context_create', '--tool-arg', 'agent_id=inspector');
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({ status: 'stored', context: { agent_id: 'inspector', message_count: 0 } });
+  });
+});
