@@ -1,7 +1,7 @@
 import type { RequestSchemaName, ResponseSchemaName } from './components.ts';
 import type { querySchemas } from './document.ts';
 
-/** An answer: its description, and the schema of its body (error statuses get the error body). */
+/** An answer: its description, and the schema of its body (the REST API's error statuses get its error body). */
 export type Answer = string | { description: string; schema: ResponseSchemaName };
 
 /** One call of the HTTP API, as the OpenAPI document describes it; parameters come from the zod schemas. */
@@ -10,7 +10,7 @@ export interface Operation {
   method: 'get' | 'post' | 'put' | 'delete';
   /** `{name}` segments are path parameters: `id`, `job_id` or `queue` */
   path: `/${string}`;
-  tag: 'contexts' | 'jobs' | 'admin' | 'operations';
+  tag: 'contexts' | 'jobs' | 'admin' | 'mcp' | 'operations';
   summary: string;
   body?: RequestSchemaName;
   /** also accepts `application/x-ndjson`: the envelope's schema on the first line (if any), then one item a line */
@@ -56,8 +56,17 @@ export const operations: readonly Operation[] = [
     method: 'get',
     path: context,
     tag: 'contexts',
-    summary: 'Read a whole context with its content (ETag: its version)',
+    summary: 'Read a context with its content (ETag: its version); last / max_tokens / strategy read a window of it',
+    query: 'read',
     responses: { 200: { description: 'the context', schema: 'Context' }, 304: 'If-None-Match is the current version', 404: 'no such context' },
+  },
+  {
+    id: 'getContextSummary',
+    method: 'get',
+    path: `${context}/summary`,
+    tag: 'contexts',
+    summary: 'Counts, tokens per role, sizes, compression',
+    responses: { 200: { description: 'the summary', schema: 'Summary' }, 404: 'no such context' },
   },
   {
     id: 'getContextStatus',
@@ -163,6 +172,16 @@ export const operations: readonly Operation[] = [
     summary: 'Remove a job that is not running',
     responses: { 204: 'removed', 401: unauthorized, 404: 'no such job', 409: 'the job is running' },
   },
+  {
+    id: 'mcp',
+    method: 'post',
+    path: '/mcp',
+    tag: 'mcp',
+    summary: 'MCP over Streamable HTTP (stateless): JSON-RPC messages for the context tools',
+    responses: { 200: 'the JSON-RPC answer', 202: 'a notification was accepted' },
+  },
+  { id: 'mcpStream', method: 'get', path: '/mcp', tag: 'mcp', summary: 'No server-to-client stream: the server is stateless', responses: { 405: 'POST JSON-RPC messages' } },
+  { id: 'mcpEndSession', method: 'delete', path: '/mcp', tag: 'mcp', summary: 'No sessions to end: the server is stateless', responses: { 405: 'POST JSON-RPC messages' } },
   {
     id: 'cacheStats',
     method: 'get',
