@@ -4,63 +4,45 @@
 // Screenshots of both land in test/artifacts/.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { startDeployment, type Deployment } from '../helpers/deployment.ts';
+import { useSuite } from '../helpers/suite.ts';
 import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const TOKEN = 'dashboard-token-77c2';
-let db: TestDatabase;
-let bucket: TestBucket;
-let app: Deployment;
+const suite = useSuite({ createBucket: false, env: { MCP_ADMIN_TOKEN: TOKEN, MCP_QUEUE_ATTEMPTS: '1' } });
 let browser: Browser;
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  db = await createTestDatabase(inject('databaseUrl'));
-  bucket = await createTestBucket(inject('s3Endpoint'), { create: false });
-  [app, browser] = await Promise.all([
-    startDeployment(
-      { databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name },
-      { MCP_ADMIN_TOKEN: TOKEN, MCP_QUEUE_ATTEMPTS: '1' },
-    ),
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    }),
-  ]);
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  await bucket?.drop();
-  await db?.drop();
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
 });
+afterAll(() => browser?.close());
 
 it('asks a browser without the token for Basic credentials, and refuses a wrong one', async () => {
   const anonymous = await browser.newPage();
-  const response = await anonymous.request.get(`${app.url}/admin/queues`);
+  const response = await anonymous.request.get(`${suite.app.url}/admin/queues`);
   expect(response.status()).toBe(401);
   expect(response.headers()['www-authenticate']).toMatch(/^Basic /);
   await anonymous.close();
   const wrong = await browser.newPage({ httpCredentials: { username: 'operator', password: 'guess' } });
-  expect((await wrong.goto(`${app.url}/admin/queues`))?.status()).toBe(401);
+  expect((await wrong.goto(`${suite.app.url}/admin/queues`))?.status()).toBe(401);
   await wrong.close();
 });
 
 it('retries a failed upload from the dashboard, and the context becomes stored', async () => {
-  const created = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'dashboard', content: itemsOfSize(300 * 1024) } });
+  const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'dashboard', content: itemsOfSize(300 * 1024) } });
   expect(created.status).toBe(202);
   const { id, job_id: jobId } = created.json;
-  expect((await waitUntilSettled(app.url, id)).at(-1)).toMatchObject({ status: 'failed', last_error: expect.stringContaining('does not exist') });
-  await bucket.create();
+  expect((await waitUntilSettled(suite.app.url, id)).at(-1)).toMatchObject({ status: 'failed', last_error: expect.stringContaining('does not exist') });
+  await suite.bucket.create();
 
   const page = await browser.newPage({ httpCredentials: { username: 'operator', password: TOKEN }, viewport: { width: 1280, height: 900 } });
-  await page.goto(`${app.url}/admin/queues`);
+  await page.goto(`${suite.app.url}/admin/queues`);
   await page.getByRole('link', { name: 'context-upload' }).first().click();
   await page.locator('a[href$="context-upload?status=failed"]').last().click();
   const card = page.locator('[class*="card-"]', { has: page.getByText(jobId, { exact: true }) });
@@ -71,18 +53,18 @@ it('retries a failed upload from the dashboard, and the context becomes stored',
   await card.locator('button:has(svg.lucide-refresh-cw)').click();
   await page.getByText('Are you sure that you want to retry this job?').waitFor();
   await page.getByRole('button', { name: 'Confirm' }).click();
-  await expect.poll(async () => (await api(app.url, `/api/v1/contexts/${id}/status`)).json.status, { timeout: 20_000 }).toBe('stored');
+  await expect.poll(async () => (await api(suite.app.url, `/api/v1/contexts/${id}/status`)).json.status, { timeout: 20_000 }).toBe('stored');
   await page.locator('a[href$="context-upload?status=completed"]').click();
   await page.getByText(jobId, { exact: true }).waitFor();
   await page.screenshot({ path: `${ARTIFACTS}dashboard-retried-job.png`, fullPage: true });
-  const read = await api(app.url, `/api/v1/contexts/${id}`);
+  const read = await api(suite.app.url, `/api/v1/contexts/${id}`);
   expect(read.json).toMatchObject({ status: 'stored', storage: { provider: 's3' } });
   await page.close();
 });
 
 it('serves an interactive API reference at /docs that sends requests', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(`${app.url}/docs`);
+  await page.goto(`${suite.app.url}/docs`);
   await page.getByRole('heading', { name: 'contexts' }).waitFor();
   const create = page.locator('details#createContext');
   await create.locator(':scope > summary').click();
@@ -90,6 +72,6 @@ it('serves an interactive API reference at /docs that sends requests', async () 
   await create.getByRole('button', { name: 'Send' }).click();
   await expect.poll(() => create.locator('pre').last().textContent()).toMatch(/^201 /);
   await page.screenshot({ path: `${ARTIFACTS}docs.png`, fullPage: true });
-  expect((await api(app.url, '/api/v1/contexts?agent_id=from-docs')).json.items).toHaveLength(1);
+  expect((await api(suite.app.url, '/api/v1/contexts?agent_id=from-docs')).json.items).toHaveLength(1);
   await page.close();
 });

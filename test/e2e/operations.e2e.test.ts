@@ -1,10 +1,8 @@
 // Operating a deployment: the admin API over failed uploads, /metrics after real traffic, request
 // ids from the API into the worker's logs, and S3 calls in debug logs without secrets. Uploads fail
 // on purpose at first: the bucket does not exist until the test creates it.
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { startDeployment, type Deployment } from '../helpers/deployment.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useSuite } from '../helpers/suite.ts';
 import { freePort } from '../helpers/processes.ts';
 import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { sample } from '../helpers/prometheus.ts';
@@ -14,29 +12,26 @@ import { adminJobViewSchema } from '@ctxvault/queue';
 const TOKEN = 'ops-token-4f1c9a';
 const SECRET = 'secret-key-9d27e1b0';
 const admin = { authorization: `Bearer ${TOKEN}` };
-let db: TestDatabase;
-let bucket: TestBucket;
-let app: Deployment;
 let workerMetrics: string;
 const ids: Record<'a' | 'b' | 'c', string> = { a: '', b: '', c: '' };
-
-beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
-  bucket = await createTestBucket(inject('s3Endpoint'), { create: false });
-  const workerPort = await freePort();
-  workerMetrics = `http://127.0.0.1:${workerPort}/metrics`;
-  app = await startDeployment(
-    { databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name },
-    {
+const suite = useSuite({
+  createBucket: false,
+  env: async () => {
+    const workerPort = await freePort();
+    workerMetrics = `http://127.0.0.1:${workerPort}/metrics`;
+    return {
       MCP_ADMIN_TOKEN: TOKEN,
       MCP_QUEUE_ATTEMPTS: '1',
       MCP_LOGGING_LEVEL: 'debug',
       MCP_METRICS_WORKER_PORT: String(workerPort),
       AWS_SECRET_ACCESS_KEY: SECRET,
-    },
-  );
+    };
+  },
+});
+
+beforeAll(async () => {
   for (const name of ['a', 'b', 'c'] as const) {
-    const created = await api(app.url, '/api/v1/contexts', {
+    const created = await api(suite.app.url, '/api/v1/contexts', {
       method: 'POST',
       headers: { 'x-request-id': `req-ops-${name}` },
       json: { agent_id: 'ops', content: itemsOfSize(300 * 1024) },
@@ -44,80 +39,74 @@ beforeAll(async () => {
     expect(created.status).toBe(202);
     ids[name] = created.json.id;
   }
-  for (const id of Object.values(ids)) expect((await waitUntilSettled(app.url, id)).at(-1).status).toBe('failed');
+  for (const id of Object.values(ids)) expect((await waitUntilSettled(suite.app.url, id)).at(-1).status).toBe('failed');
 }, 120_000);
-
-afterAll(async () => {
-  await app?.stop();
-  await bucket?.drop();
-  await db?.drop();
-});
 
 const uploadJob = (id: string) => `upload-${id}-v1`;
 const jobPath = (id: string) => `/api/v1/admin/queues/context-upload/jobs/${uploadJob(id)}`;
 
 describe('admin API', () => {
   it('refuses a missing or wrong token, asking browsers for Basic', async () => {
-    const none = await api(app.url, '/api/v1/admin/queues');
+    const none = await api(suite.app.url, '/api/v1/admin/queues');
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm="ctxvault admin"/);
     expect(none.json.error.code).toBe('unauthorized');
-    expect((await api(app.url, '/api/v1/admin/queues', { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    expect((await api(suite.app.url, '/api/v1/admin/queues', { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
     const basic = `Basic ${Buffer.from(`anyone:${TOKEN}`).toString('base64')}`;
-    expect((await api(app.url, '/api/v1/admin/queues', { headers: { authorization: basic } })).status).toBe(200);
+    expect((await api(suite.app.url, '/api/v1/admin/queues', { headers: { authorization: basic } })).status).toBe(200);
   });
 
   it('counts jobs per state per queue and lists the failed ones with their contexts and reasons', async () => {
-    const counts = await api(app.url, '/api/v1/admin/queues', { headers: admin });
+    const counts = await api(suite.app.url, '/api/v1/admin/queues', { headers: admin });
     expect(counts.json.queues['context-upload']).toMatchObject({ failed: 3, waiting: 0, active: 0 });
     expect(counts.json.queues['context-delete']).toMatchObject({ failed: 0 });
 
-    const failed = await api(app.url, '/api/v1/admin/queues/context-upload/jobs?state=failed', { headers: admin });
+    const failed = await api(suite.app.url, '/api/v1/admin/queues/context-upload/jobs?state=failed', { headers: admin });
     expect(failed.status).toBe(200);
     expect(failed.json.jobs.map((job: any) => job.context_id).sort()).toEqual(Object.values(ids).sort());
     for (const job of failed.json.jobs) adminJobViewSchema.parse(job); // as the OpenAPI document describes it
     const a = failed.json.jobs.find((job: any) => job.context_id === ids.a);
     expect(a).toMatchObject({ id: uploadJob(ids.a), state: 'failed', version: 1, request_id: 'req-ops-a', attempts: 1 });
-    expect(a.failed_reason).toContain(`bucket "${bucket.name}" does not exist`);
+    expect(a.failed_reason).toContain(`bucket "${suite.bucket.name}" does not exist`);
 
-    const bad = await api(app.url, '/api/v1/admin/queues/nope/jobs?state=sideways', { headers: admin });
+    const bad = await api(suite.app.url, '/api/v1/admin/queues/nope/jobs?state=sideways', { headers: admin });
     expect(bad.status).toBe(400);
   });
 
   it('removes one job, and refuses to retry one that did not fail', async () => {
-    const removed = await api(app.url, jobPath(ids.c), { method: 'DELETE', headers: admin });
+    const removed = await api(suite.app.url, jobPath(ids.c), { method: 'DELETE', headers: admin });
     expect(removed.status).toBe(204);
-    expect((await api(app.url, jobPath(ids.c), { headers: admin })).status).toBe(404);
-    expect((await api(app.url, jobPath(ids.c), { method: 'DELETE', headers: admin })).status).toBe(404);
+    expect((await api(suite.app.url, jobPath(ids.c), { headers: admin })).status).toBe(404);
+    expect((await api(suite.app.url, jobPath(ids.c), { method: 'DELETE', headers: admin })).status).toBe(404);
   });
 
   it('retries one failed upload, then all the others, and the contexts become stored', async () => {
-    await bucket.create();
-    const retried = await api(app.url, `${jobPath(ids.a)}/retry`, { method: 'POST', headers: admin });
+    await suite.bucket.create();
+    const retried = await api(suite.app.url, `${jobPath(ids.a)}/retry`, { method: 'POST', headers: admin });
     expect(retried.status).toBe(202);
     expect(retried.json).toMatchObject({ id: uploadJob(ids.a), context_id: ids.a });
-    await expect.poll(async () => (await api(app.url, `/api/v1/contexts/${ids.a}/status`)).json.status, { timeout: 20_000 }).toBe('stored');
-    await expect.poll(async () => (await api(app.url, jobPath(ids.a), { headers: admin })).json.state).toBe('completed');
-    const again = await api(app.url, `${jobPath(ids.a)}/retry`, { method: 'POST', headers: admin });
+    await expect.poll(async () => (await api(suite.app.url, `/api/v1/contexts/${ids.a}/status`)).json.status, { timeout: 20_000 }).toBe('stored');
+    await expect.poll(async () => (await api(suite.app.url, jobPath(ids.a), { headers: admin })).json.state).toBe('completed');
+    const again = await api(suite.app.url, `${jobPath(ids.a)}/retry`, { method: 'POST', headers: admin });
     expect(again.status).toBe(409);
     expect(again.json.error.code).toBe('job_state_conflict');
 
-    const all = await api(app.url, '/api/v1/admin/queues/context-upload/retry-failed', { method: 'POST', headers: admin });
+    const all = await api(suite.app.url, '/api/v1/admin/queues/context-upload/retry-failed', { method: 'POST', headers: admin });
     expect(all.json).toEqual({ queue: 'context-upload', retried: 1 });
-    await expect.poll(async () => (await api(app.url, `/api/v1/contexts/${ids.b}/status`)).json.status, { timeout: 20_000 }).toBe('stored');
-    statusViewSchema.parse((await api(app.url, `/api/v1/contexts/${ids.b}/status`)).json);
+    await expect.poll(async () => (await api(suite.app.url, `/api/v1/contexts/${ids.b}/status`)).json.status, { timeout: 20_000 }).toBe('stored');
+    statusViewSchema.parse((await api(suite.app.url, `/api/v1/contexts/${ids.b}/status`)).json);
     // read it back, so bytes are downloaded from S3
-    const read = await api(app.url, `/api/v1/contexts/${ids.b}`);
+    const read = await api(suite.app.url, `/api/v1/contexts/${ids.b}`);
     expect(read.status).toBe(200);
     contextSchema.parse(read.json);
     // again: now from the body cache
-    expect((await api(app.url, `/api/v1/contexts/${ids.b}`)).json).toEqual(read.json);
+    expect((await api(suite.app.url, `/api/v1/contexts/${ids.b}`)).json).toEqual(read.json);
   });
 });
 
 describe('metrics', () => {
   it('the API exports request durations, queue depth, staging bytes, downloads, S3 errors and cache counters', async () => {
-    const res = await fetch(`${app.url}/metrics`);
+    const res = await fetch(`${suite.app.url}/metrics`);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
     expect(sample(text, 'ctxvault_http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/contexts', status: '202' })).toBe(3);
@@ -130,7 +119,7 @@ describe('metrics', () => {
     // b was read twice: a miss that filled the cache, then a hit
     expect(sample(text, 'ctxvault_cache_hits_total', { tier: 'memory' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'ctxvault_cache_misses_total')).toBeGreaterThanOrEqual(1);
-    const cache = await api(app.url, '/api/v1/cache');
+    const cache = await api(suite.app.url, '/api/v1/cache');
     expect(sample(text, 'ctxvault_cache_misses_total')).toBe(cache.json.misses);
     expect(sample(text, 'process_cpu_seconds_total')).toBeGreaterThan(0);
   });
@@ -149,7 +138,7 @@ describe('metrics', () => {
 
 describe('logs', () => {
   const lines = () =>
-    app.worker
+    suite.app.worker
       .output()
       .split('\n')
       .filter((line) => line.startsWith('{'))
@@ -159,13 +148,13 @@ describe('logs', () => {
     const ofA = lines().filter((line) => line.request_id === 'req-ops-a');
     expect(ofA.map((line) => line.msg)).toEqual(expect.arrayContaining(['upload failed', 'upload finished']));
     expect(ofA.every((line) => line.job_id === uploadJob(ids.a) && line.context_id === ids.a)).toBe(true);
-    expect(app.api.output()).toContain('"request_id":"req-ops-a"');
+    expect(suite.app.api.output()).toContain('"request_id":"req-ops-a"');
   });
 
   it('at debug, show each S3 call with operation, key, bytes, duration and attempts, and never a secret', () => {
     const puts = lines().filter((line) => line.s3?.operation === 'PutObject' && line.s3.error === undefined);
     expect(puts.length).toBeGreaterThanOrEqual(2);
-    expect(puts[0].s3).toMatchObject({ bucket: bucket.name, attempts: 1, status: 200 });
+    expect(puts[0].s3).toMatchObject({ bucket: suite.bucket.name, attempts: 1, status: 200 });
     expect(puts[0].s3.key).toMatch(/^contexts\/[0-9a-f]{2}\/.+\/1\.json$/);
     expect(puts[0].s3.bytes).toBeGreaterThan(300 * 1024);
     expect(typeof puts[0].s3.ms).toBe('number');
@@ -174,7 +163,7 @@ describe('logs', () => {
     // each line carries its own call, not one of the job's earlier lines
     const ofJob = lines().filter((line) => line.job_id === failed.job_id);
     expect(ofJob.find((line) => line.msg === 'upload failed')?.s3).toBeUndefined();
-    for (const output of [app.worker.output(), app.api.output()]) {
+    for (const output of [suite.app.worker.output(), suite.app.api.output()]) {
       expect(output).not.toContain(SECRET);
       expect(output).not.toContain(TOKEN);
     }

@@ -16,19 +16,27 @@ export interface Suite {
 
 /**
  * Registers the hooks that create (and afterwards drop) the suite's database and bucket and, unless
- * `deploy` is false, start an api and a worker on them with `env` added to their settings.
- * `services` may reroute dependencies (e.g. through a proxy) before the deployment starts.
+ * `deploy` is false, start an api and a worker on them with `env` added to their settings (a
+ * function: computed then, e.g. to pick a free port). `services` may reroute dependencies (e.g.
+ * through a proxy) before the deployment starts. With `createBucket: false` the bucket has only its
+ * name until `suite.bucket.create()`, so uploads fail on purpose until then.
  */
 export function useSuite(
-  options: { env?: Record<string, string>; deploy?: boolean; services?: (s: DeploymentServices) => Promise<DeploymentServices> } = {},
+  options: {
+    env?: Record<string, string> | (() => Promise<Record<string, string>>);
+    deploy?: boolean;
+    createBucket?: boolean;
+    services?: (s: DeploymentServices) => Promise<DeploymentServices>;
+  } = {},
 ): Suite {
   const suite = {} as Suite;
   beforeAll(async () => {
     suite.db = await createTestDatabase(inject('databaseUrl'));
-    suite.bucket = await createTestBucket(inject('s3Endpoint'));
+    suite.bucket = await createTestBucket(inject('s3Endpoint'), { create: options.createBucket ?? true });
     const direct = { databaseUrl: suite.db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: suite.bucket.name };
     suite.services = options.services ? await options.services(direct) : direct;
-    if (options.deploy ?? true) suite.app = await startDeployment(suite.services, options.env ?? {});
+    const env = typeof options.env === 'function' ? await options.env() : (options.env ?? {});
+    if (options.deploy ?? true) suite.app = await startDeployment(suite.services, env);
   });
   afterAll(async () => {
     await suite.app?.stop();

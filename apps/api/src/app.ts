@@ -12,9 +12,9 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { mcpRoutes } from './mcp/mcp-routes.ts';
 
 const DASHBOARD_PATH = '/admin/queues';
-import { mcpRoutes } from './mcp/mcp-routes.ts';
 
 /** The HTTP API. Tests call `app.request()` on it; `serveApi` puts it on a socket. */
 export function createApp(deps: ApiDeps) {

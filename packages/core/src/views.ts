@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CONTEXT_STATUSES, type ContextRow } from '@ctxvault/db';
 import { jobViewSchema } from '@ctxvault/queue';
 import type { DocumentEnvelope } from './document.ts';
-import { contextItemSchema } from './schemas.ts';
+import { contextItemSchema, ROLES } from './schemas.ts';
 
 // What the API answers. The types derive from these schemas, which describe the answers in the
 // OpenAPI document.
@@ -64,6 +64,29 @@ export const searchResultSchema = z.object({
   truncated: z.boolean(),
 });
 export type SearchResult = z.infer<typeof searchResultSchema>;
+
+const roleSummarySchema = z.object({ items: z.number().int(), tokens: z.number().int() });
+export type RoleSummary = z.infer<typeof roleSummarySchema>;
+
+export const contextSummarySchema = z.object({
+  id: z.uuid(),
+  version: z.number().int(),
+  status: z.enum(CONTEXT_STATUSES),
+  message_count: z.number().int(),
+  current_tokens: z.number().int(),
+  max_tokens: z.number().int().nullable(),
+  /** tokens over max_tokens (0 when within it or without a limit) */
+  tokens_over_limit: z.number().int(),
+  roles: z.record(z.enum(ROLES), roleSummarySchema),
+  size_bytes: z.number().int(),
+  stored_bytes: z.number().int().nullable(),
+  content_encoding: z.string(),
+  /** stored bytes / size bytes, null while not stored */
+  compression_ratio: z.number().nullable(),
+  first_timestamp: z.string().nullable(),
+  last_timestamp: z.string().nullable(),
+});
+export type ContextSummary = z.infer<typeof contextSummarySchema>;
 
 export function toContextView(row: ContextRow): ContextView {
   return {

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { adminJobsQuerySchema, contextIdSchema, idempotencyKeySchema, jobIdSchema, listQuerySchema, queueNameSchema, readOptionsSchema } from '@ctxvault/core';
+import {
+  adminJobsQuerySchema,
+  contextIdSchema,
+  idempotencyKeySchema,
+  jobIdSchema,
+  listQuerySchema,
+  queueNameSchema,
+  readOptionsSchema,
+} from '@ctxvault/core';
 import { componentSchemas, withoutRootKeywords } from './components.ts';
 import { operations, type Answer, type Operation } from './operations.ts';
 
@@ -52,7 +60,7 @@ function pathsOf(list: readonly Operation[]): JsonSchema {
       operationId: op.id,
       ...(parameters.length > 0 && { parameters }),
       ...(op.body && { requestBody: { required: true, content: requestContent(op) } }),
-      responses: Object.fromEntries(Object.entries(op.responses).map(([status, answer]) => [status, response(status, answer)])),
+      responses: Object.fromEntries(Object.entries(op.responses).map(([status, answer]) => [status, response(op, status, answer)])),
       ...(op.tag === 'admin' && { security: [{ adminBearer: [] }, { adminBasic: [] }] }),
     };
   }
@@ -67,9 +75,10 @@ function requestContent(op: Operation): JsonSchema {
   return { ...json, 'application/x-ndjson': { schema: { type: 'string', description: `${first}one ContextItem a line (up to limits.max_context_bytes)` } } };
 }
 
-/** An answer with its body's schema; error statuses carry the error body. */
-function response(status: string, answer: Answer): JsonSchema {
-  const { description, schema } = typeof answer === 'string' ? { description: answer, schema: Number(status) >= 400 ? ('Error' as const) : undefined } : answer;
+/** An answer with its body's schema; error statuses of the REST API carry its error body. */
+function response(op: Operation, status: string, answer: Answer): JsonSchema {
+  const errorBody = Number(status) >= 400 && op.path.startsWith('/api/') ? ('Error' as const) : undefined;
+  const { description, schema } = typeof answer === 'string' ? { description: answer, schema: errorBody } : answer;
   return { description, ...(schema && { content: { 'application/json': { schema: ref(schema) } } }) };
 }
 

@@ -1,7 +1,7 @@
 import type { RequestSchemaName, ResponseSchemaName } from './components.ts';
 import type { querySchemas } from './document.ts';
 
-/** An answer: its description, and the schema of its body (error statuses get the error body). */
+/** An answer: its description, and the schema of its body (the REST API's error statuses get its error body). */
 export type Answer = string | { description: string; schema: ResponseSchemaName };
 
 /** One call of the HTTP API, as the OpenAPI document describes it; parameters come from the zod schemas. */
@@ -10,7 +10,7 @@ export interface Operation {
   method: 'get' | 'post' | 'put' | 'delete';
   /** `{name}` segments are path parameters: `id`, `job_id` or `queue` */
   path: `/${string}`;
-  tag: 'contexts' | 'jobs' | 'admin' | 'operations' | 'mcp';
+  tag: 'contexts' | 'jobs' | 'admin' | 'mcp' | 'operations';
   summary: string;
   body?: RequestSchemaName;
   /** also accepts `application/x-ndjson`: the envelope's schema on the first line (if any), then one item a line */
@@ -56,7 +56,7 @@ export const operations: readonly Operation[] = [
     method: 'get',
     path: context,
     tag: 'contexts',
-    summary: 'Read a context with its content (ETag: its version); optionally only the last N items or within a token budget',
+    summary: 'Read a context with its content (ETag: its version); last / max_tokens / strategy read a window of it',
     query: 'read',
     responses: { 200: { description: 'the context', schema: 'Context' }, 304: 'If-None-Match is the current version', 404: 'no such context' },
   },
@@ -65,8 +65,8 @@ export const operations: readonly Operation[] = [
     method: 'get',
     path: `${context}/summary`,
     tag: 'contexts',
-    summary: 'Counts, tokens per role, size and compression of a context',
-    responses: { 200: '{id, version, status, message_count, current_tokens, max_tokens, tokens_over_limit, roles, size_bytes, stored_bytes, content_encoding, compression_ratio, first_timestamp, last_timestamp}', 404: 'no such context' },
+    summary: 'Counts, tokens per role, sizes, compression',
+    responses: { 200: { description: 'the summary', schema: 'Summary' }, 404: 'no such context' },
   },
   {
     id: 'getContextStatus',
@@ -173,6 +173,16 @@ export const operations: readonly Operation[] = [
     responses: { 204: 'removed', 401: unauthorized, 404: 'no such job', 409: 'the job is running' },
   },
   {
+    id: 'mcp',
+    method: 'post',
+    path: '/mcp',
+    tag: 'mcp',
+    summary: 'MCP over Streamable HTTP (stateless): JSON-RPC messages for the context tools',
+    responses: { 200: 'the JSON-RPC answer', 202: 'a notification was accepted' },
+  },
+  { id: 'mcpStream', method: 'get', path: '/mcp', tag: 'mcp', summary: 'No server-to-client stream: the server is stateless', responses: { 405: 'POST JSON-RPC messages' } },
+  { id: 'mcpEndSession', method: 'delete', path: '/mcp', tag: 'mcp', summary: 'No sessions to end: the server is stateless', responses: { 405: 'POST JSON-RPC messages' } },
+  {
     id: 'cacheStats',
     method: 'get',
     path: '/api/v1/cache',
@@ -180,9 +190,6 @@ export const operations: readonly Operation[] = [
     summary: "This API process's body cache: hits (memory, shared), misses, entries, bytes",
     responses: { 200: '{memory_hits, shared_hits, misses, entries, bytes}' },
   },
-  { id: 'mcpPost', method: 'post', path: '/mcp', tag: 'mcp', summary: 'MCP over Streamable HTTP: JSON-RPC requests (tools context_*, resources context://{id})', responses: { 200: 'JSON-RPC answer or an event stream' } },
-  { id: 'mcpGet', method: 'get', path: '/mcp', tag: 'mcp', summary: 'MCP over Streamable HTTP: the server-to-client stream, which this stateless server does not offer', responses: { 405: 'not offered: POST JSON-RPC messages' } },
-  { id: 'mcpDelete', method: 'delete', path: '/mcp', tag: 'mcp', summary: 'MCP over Streamable HTTP: ending a session, which this stateless server has none of', responses: { 405: 'not offered: the server keeps no sessions' } },
   { id: 'healthz', method: 'get', path: '/healthz', tag: 'operations', summary: 'The process is alive', responses: { 200: '{status:"ok"}' } },
   {
     id: 'readyz',
