@@ -7,7 +7,8 @@ import { BodyReader } from './body-reader.ts';
 import type { BodyCache } from './body-cache.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
 import { CorruptDocumentError, readItems, contentSection, openingLine, type DocumentEnvelope } from './document.ts';
-import { envelopeOf, toContextView, type ContextView, type SearchResult, type StatusView } from './views.ts';
+import type { z } from 'zod';
+import { envelopeOf, toContextView, type ContextSummary, type ContextView, type readWindowSchema, type SearchResult, type StatusView } from './views.ts';
 import { NotFoundError, PreconditionFailedError, ValidationError, VersionConflictError } from './errors/index.ts';
 import { Tokenizer, type TokenSettings } from './tokens.ts';
 import { windowOf, type ItemSource } from './item-window.ts';
@@ -19,8 +20,6 @@ export interface ContextServiceDeps extends CoreDeps {
   /** hot bodies; reads go to storage every time without it */
   cache?: BodyCache;
 }
-
-
 
 /** What a write answers: stored at once (inline) or accepted for upload. */
 export type WriteResult =
@@ -37,31 +36,7 @@ export interface ReadResult {
 export interface WindowedRead {
   context: ContextView;
   items: AsyncIterable<ContextItem>;
-  window: { returned: number; dropped: number; tokens: number };
-}
-
-export interface RoleSummary {
-  items: number;
-  tokens: number;
-}
-
-export interface ContextSummary {
-  id: string;
-  version: number;
-  status: string;
-  message_count: number;
-  current_tokens: number;
-  max_tokens: number | null;
-  /** tokens over max_tokens (0 when within it or without a limit) */
-  tokens_over_limit: number;
-  roles: Record<ContextItem['role'], RoleSummary>;
-  size_bytes: number;
-  stored_bytes: number | null;
-  content_encoding: string;
-  /** stored bytes / size bytes, null while not stored */
-  compression_ratio: number | null;
-  first_timestamp: string | null;
-  last_timestamp: string | null;
+  window: z.infer<typeof readWindowSchema>;
 }
 
 /**

@@ -4,7 +4,6 @@ export {
   type WriteResult,
   type ReadResult,
   type WindowedRead,
-  type ContextSummary,
 } from './context-service.ts';
 export { LifecycleService, type LifecycleSettings, type LifecycleCounts } from './lifecycle-service.ts';
 export { Tokenizer, type TokenSettings } from './tokens.ts';
@@ -21,6 +20,9 @@ export {
   deletingSchema,
   statusViewSchema,
   searchResultSchema,
+  readWindowSchema,
+  contextSummarySchema,
+  type ContextSummary,
   type ContextView,
   type StatusView,
   type SearchResult,

@@ -65,6 +65,32 @@ export const searchResultSchema = z.object({
 });
 export type SearchResult = z.infer<typeof searchResultSchema>;
 
+/** What a partial read (`last`, `max_tokens`, `strategy`) returned and left out. */
+export const readWindowSchema = z.object({ returned: z.number().int(), dropped: z.number().int(), tokens: z.number().int() });
+
+const roleSummarySchema = z.object({ items: z.number().int(), tokens: z.number().int() });
+
+/** `GET /contexts/{id}/summary`: counts and tokens per role, budget, size and compression. */
+export const contextSummarySchema = z.object({
+  id: z.uuid(),
+  version: z.number().int(),
+  status: z.enum(CONTEXT_STATUSES),
+  message_count: z.number().int(),
+  current_tokens: z.number().int(),
+  max_tokens: z.number().int().nullable(),
+  /** tokens over max_tokens (0 when within it or without a limit) */
+  tokens_over_limit: z.number().int(),
+  roles: z.object({ system: roleSummarySchema, user: roleSummarySchema, assistant: roleSummarySchema, tool: roleSummarySchema }),
+  size_bytes: z.number().int(),
+  stored_bytes: z.number().int().nullable(),
+  content_encoding: z.string(),
+  /** stored bytes / size bytes, null while not stored */
+  compression_ratio: z.number().nullable(),
+  first_timestamp: z.string().nullable(),
+  last_timestamp: z.string().nullable(),
+});
+export type ContextSummary = z.infer<typeof contextSummarySchema>;
+
 export function toContextView(row: ContextRow): ContextView {
   return {
     id: row.id,

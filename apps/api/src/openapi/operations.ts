@@ -66,7 +66,7 @@ export const operations: readonly Operation[] = [
     path: `${context}/summary`,
     tag: 'contexts',
     summary: 'Counts, tokens per role, size and compression of a context',
-    responses: { 200: '{id, version, status, message_count, current_tokens, max_tokens, tokens_over_limit, roles, size_bytes, stored_bytes, content_encoding, compression_ratio, first_timestamp, last_timestamp}', 404: 'no such context' },
+    responses: { 200: { description: 'the summary', schema: 'Summary' }, 404: 'no such context' },
   },
   {
     id: 'getContextStatus',
