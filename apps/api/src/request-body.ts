@@ -88,7 +88,8 @@ async function* limited(
   let received = 0;
   let ended = false;
   try {
-    for await (const chunk of source) {
+    // not destroyed when the loop ends early: the rest of the body is drained, not cut off
+    for await (const chunk of source.iterator({ destroyOnReturn: false })) {
       received += (chunk as Buffer).length;
       if (received > maxBytes) throw tooLarge(maxBytes, limitName);
       yield chunk as Buffer;
