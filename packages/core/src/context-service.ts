@@ -7,7 +7,8 @@ import { BodyReader } from './body-reader.ts';
 import type { BodyCache } from './body-cache.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
 import { CorruptDocumentError, readItems, contentSection, openingLine, type DocumentEnvelope } from './document.ts';
-import { envelopeOf, toContextView, type ContextSummary, type ContextView, type SearchResult, type StatusView } from './views.ts';
+import type { z } from 'zod';
+import { envelopeOf, toContextView, type ContextSummary, type ContextView, type readWindowSchema, type SearchResult, type StatusView } from './views.ts';
 import { NotFoundError, PreconditionFailedError, ValidationError, VersionConflictError } from './errors/index.ts';
 import { Tokenizer, type TokenSettings } from './tokens.ts';
 import { windowOf, type ItemSource } from './item-window.ts';
@@ -19,8 +20,6 @@ export interface ContextServiceDeps extends CoreDeps {
   /** hot bodies; reads go to storage every time without it */
   cache?: BodyCache;
 }
-
-
 
 /** What a write answers: stored at once (inline) or accepted for upload. */
 export type WriteResult =
@@ -37,7 +36,7 @@ export interface ReadResult {
 export interface WindowedRead {
   context: ContextView;
   items: AsyncIterable<ContextItem>;
-  window: { returned: number; dropped: number; tokens: number };
+  window: z.infer<typeof readWindowSchema>;
 }
 
 /**

@@ -20,6 +20,7 @@ export {
   deletingSchema,
   statusViewSchema,
   searchResultSchema,
+  readWindowSchema,
   contextSummarySchema,
   type ContextSummary,
   type ContextView,

@@ -65,9 +65,13 @@ export const searchResultSchema = z.object({
 });
 export type SearchResult = z.infer<typeof searchResultSchema>;
 
+/** What a partial read (`last`, `max_tokens`, `strategy`) returned and left out. */
+export const readWindowSchema = z.object({ returned: z.number().int(), dropped: z.number().int(), tokens: z.number().int() });
+
 const roleSummarySchema = z.object({ items: z.number().int(), tokens: z.number().int() });
 export type RoleSummary = z.infer<typeof roleSummarySchema>;
 
+/** `GET /contexts/{id}/summary`: counts and tokens per role, budget, size and compression. */
 export const contextSummarySchema = z.object({
   id: z.uuid(),
   version: z.number().int(),
@@ -77,7 +81,7 @@ export const contextSummarySchema = z.object({
   max_tokens: z.number().int().nullable(),
   /** tokens over max_tokens (0 when within it or without a limit) */
   tokens_over_limit: z.number().int(),
-  roles: z.record(z.enum(ROLES), roleSummarySchema),
+  roles: z.object({ system: roleSummarySchema, user: roleSummarySchema, assistant: roleSummarySchema, tool: roleSummarySchema }),
   size_bytes: z.number().int(),
   stored_bytes: z.number().int().nullable(),
   content_encoding: z.string(),

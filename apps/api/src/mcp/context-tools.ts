@@ -3,24 +3,21 @@ import { z } from 'zod';
 import {
   appendItemsSchema,
   contextIdSchema,
+  contextListSchema,
+  contextSummarySchema,
   createContextSchema,
+  deletingSchema,
   listQuerySchema,
   readOptionsSchema,
   replaceContextSchema,
+  searchResultSchema,
   searchSchema,
+  statusViewSchema,
   type ContextService,
   type WriteResult,
 } from '@ctxvault/core';
 import { toolResult } from './tool-result.ts';
-import {
-  deleteResultSchema,
-  listResultSchema,
-  readResultSchema,
-  searchResultSchema,
-  statusResultSchema,
-  summaryResultSchema,
-  writeResultSchema,
-} from './output-schemas.ts';
+import { readResultSchema, writeResultSchema } from './output-schemas.ts';
 
 const target = { id: contextIdSchema.describe('the context id (a UUID)') };
 const conditional = { if_version: z.number().int().positive().optional().describe('only if this is still the current version (like If-Match)') };
@@ -81,7 +78,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
     {
       description: 'Delete a context and every stored version of it (removed in the background).',
       inputSchema: z.strictObject({ ...target, ...conditional }),
-      outputSchema: deleteResultSchema,
+      outputSchema: deletingSchema,
       annotations: { destructiveHint: true },
     },
     ({ id, if_version }) => toolResult(() => service.delete(tenantId, id, if_version)),
@@ -92,7 +89,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
     {
       description: 'List contexts (without their items), newest first, filtered by agent, session, model, status and creation time; page with next_cursor.',
       inputSchema: listQuerySchema,
-      outputSchema: listResultSchema,
+      outputSchema: contextListSchema,
       annotations: { readOnlyHint: true },
     },
     (query) => toolResult(() => service.list(tenantId, query)),
@@ -114,7 +111,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
     {
       description: 'Where a context is: pending (uploading, with job progress in bytes), stored, failed (with the reason) or deleting.',
       inputSchema: z.strictObject(target),
-      outputSchema: statusResultSchema,
+      outputSchema: statusViewSchema,
       annotations: { readOnlyHint: true },
     },
     ({ id }) => toolResult(() => service.status(tenantId, id)),
@@ -125,7 +122,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
     {
       description: 'Counts and tokens per role, token budget, size and compression of a context, without its items.',
       inputSchema: z.strictObject(target),
-      outputSchema: summaryResultSchema,
+      outputSchema: contextSummarySchema,
       annotations: { readOnlyHint: true },
     },
     ({ id }) => toolResult(() => service.summary(tenantId, id)),

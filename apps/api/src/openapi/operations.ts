@@ -65,7 +65,7 @@ export const operations: readonly Operation[] = [
     method: 'get',
     path: `${context}/summary`,
     tag: 'contexts',
-    summary: 'Counts, tokens per role, sizes, compression',
+    summary: 'Counts, tokens per role, size and compression of a context',
     responses: { 200: { description: 'the summary', schema: 'Summary' }, 404: 'no such context' },
   },
   {
