@@ -3,6 +3,7 @@ import { createGunzip, createZstdDecompress } from 'node:zlib';
 import type { Context } from 'hono';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '@ctxvault/core';
 
+// looked up by own key only: a header like `__proto__` must find nothing (415), not Object.prototype (500)
 const DECODERS: Record<string, () => Transform> = {
   gzip: createGunzip,
   'x-gzip': createGunzip,
@@ -16,7 +17,7 @@ const DECODERS: Record<string, () => Transform> = {
  */
 export function requestBytes(c: Context, maxBytes: number, limitName: string): AsyncIterable<Buffer> {
   const encoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase();
-  const decoder = encoding === 'identity' || encoding === '' ? null : DECODERS[encoding];
+  const decoder = encoding === 'identity' || encoding === '' ? null : Object.hasOwn(DECODERS, encoding) ? DECODERS[encoding] : undefined;
   if (decoder === undefined) {
     throw new UnsupportedMediaTypeError(`Content-Encoding must be gzip, zstd or identity; got "${encoding}"`);
   }
