@@ -56,6 +56,7 @@ const cases: { name: string; path: () => string; init: RequestInit; status: numb
   { name: 'unknown route', path: () => '/api/v1/nothing-here', init: {}, status: 404, code: 'not_found' },
   // found by the property-based tests (bad-input-properties.e2e.test.ts): each answered 201 or 500 before
   { name: 'Content-Encoding the API does not decode', path: () => '/api/v1/contexts', init: { method: 'POST', headers: { ...json, 'content-encoding': 'br' }, body: '{"agent_id":"a"}' }, status: 415, code: 'unsupported_media_type' },
+  { name: 'Content-Encoding named like an object property', path: () => '/api/v1/contexts', init: { method: 'POST', headers: { ...json, 'content-encoding': '__proto__' }, body: '{"agent_id":"a"}' }, status: 415, code: 'unsupported_media_type' },
   { name: 'gzip label on a body that is not gzip', path: () => '/api/v1/contexts', init: { method: 'POST', headers: { ...json, 'content-encoding': 'gzip' }, body: '{"agent_id":"a"}' }, status: 400, code: 'invalid_request' },
   { name: 'NUL in agent_id', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: '{"agent_id":"a\\u0000b"}' }, status: 400, code: 'invalid_request', field: 'agent_id' },
   { name: 'NUL in a metadata key', path: () => '/api/v1/contexts', init: { method: 'POST', headers: json, body: '{"agent_id":"a","metadata":{"k\\u0000":1}}' }, status: 400, code: 'invalid_request', field: 'metadata.k\u0000' },
