@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { contentSection, openingLine, readEnvelope, readItems, serializeDocument, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
+import { contentSection, openingLine, readItems, serializeDocument, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
 import type { ContextItem } from './schemas.ts';
 
 const envelope: DocumentEnvelope = {
@@ -44,7 +44,7 @@ describe('document layout', () => {
     const bytes = await serialize([...items, { role: 'assistant', content: 'żółć 🚀' }]);
     const pieces = Array.from({ length: Math.ceil(bytes.length / 3) }, (_, i) => bytes.subarray(i * 3, i * 3 + 3));
     expect(await collect(readItems(Readable.from(pieces)))).toEqual([...items, { role: 'assistant', content: 'żółć 🚀' }]);
-    expect(await readEnvelope(Readable.from([bytes]))).toEqual(envelope);
+    expect(JSON.parse(`${bytes.toString().split('\n')[0]}]}`)).toEqual({ ...envelope, content: [] });
   });
 
   it('handles an empty content array', async () => {

@@ -95,14 +95,6 @@ export async function* readItems(body: AsyncIterable<Buffer>): AsyncGenerator<Co
   if (!closed) throw new CorruptDocumentError('document ends before its closing line (truncated body)');
 }
 
-/** The envelope of a stored document (its first line). */
-export async function readEnvelope(body: AsyncIterable<Buffer>): Promise<DocumentEnvelope> {
-  for await (const line of lines(body)) {
-    return JSON.parse(`${line.slice(0, -'"content":['.length).replace(/,$/, '')}}`) as DocumentEnvelope;
-  }
-  throw new CorruptDocumentError('empty document');
-}
-
 /**
  * Everything after the first line of a stored document: the items and the closing `]}`, byte for
  * byte. A response prefixes it with its own opening line, so a body is never parsed to be served.
