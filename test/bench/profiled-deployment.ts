@@ -1,0 +1,37 @@
+// The frame of the one-off profiling scripts: a deployment on its own moto, database and bucket,
+// with --cpu-prof on its processes; the profiles are written when they are interrupted at the end.
+import { execFileSync } from 'node:child_process';
+import { createTestDatabase } from '../helpers/database.ts';
+import { createTestBucket } from '../helpers/s3.ts';
+import { startDeployment, type Deployment } from '../helpers/deployment.ts';
+import { startMoto } from '../helpers/moto.ts';
+
+/** The real node process behind a `ctxvault` tsx wrapper. */
+export function realProcess(wrapperPid: number | undefined): number {
+  return Number(execFileSync('pgrep', ['-P', String(wrapperPid)], { encoding: 'utf8' }).trim());
+}
+
+export async function withProfiledDeployment(
+  dir: string,
+  env: Record<string, string>,
+  work: (deployment: Deployment) => Promise<void>,
+): Promise<void> {
+  const moto = await startMoto();
+  const db = await createTestDatabase('postgres://postgres@127.0.0.1:5432/postgres');
+  const bucket = await createTestBucket(moto.endpoint);
+  const deployment = await startDeployment(
+    { databaseUrl: db.url, redisUrl: 'redis://127.0.0.1:6379', s3Endpoint: moto.endpoint, bucket: bucket.name },
+    { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}`, ...env },
+  );
+  try {
+    await work(deployment);
+    // SIGINT makes node write its CPU profile on the way out
+    for (const proc of [deployment.api, deployment.worker]) process.kill(realProcess(proc.child.pid), 'SIGINT');
+    await new Promise((r) => setTimeout(r, 5000));
+  } finally {
+    await deployment.stop();
+    await bucket.drop();
+    await db.drop();
+    await moto.stop();
+  }
+}
