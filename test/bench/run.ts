@@ -6,8 +6,9 @@
 //   pnpm bench --quick    smaller sizes and fewer requests, for iterating on the benchmark itself
 //
 // Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
-// BENCH_REDIS_URL (default redis://127.0.0.1:6379), BENCH_MOTO (default /usr/bin/moto_server).
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+// BENCH_REDIS_URL (default redis://127.0.0.1:6379).
+import { spawn, execFileSync } from 'node:child_process';
+import { startMoto } from '../helpers/moto.ts';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -48,7 +49,6 @@ const INLINE_THRESHOLD_QUEUE = 4 * KiB;
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const MOTO = process.env.BENCH_MOTO ?? '/usr/bin/moto_server';
 
 // ---------------------------------------------------------------------------------------------
 // cleanup: everything started or created is registered here and undone in reverse order, on a
@@ -245,30 +245,11 @@ interface Services {
   motoUrl: string;
 }
 
-async function startMoto(): Promise<Services> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(MOTO, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  livePids.add(child.pid!);
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.once('exit', () => livePids.delete(child.pid!));
-  onCleanup('moto', async () => {
-    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGTERM');
-    await withTimeout(exited, 10_000, 'moto exit').catch(() => process.kill(-child.pid!, 'SIGKILL'));
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited: ${err}`);
-    try {
-      await fetch(`${url}/`);
-      return { motoUrl: url };
-    } catch {
-      if (Date.now() > deadline) throw new Error(`moto_server did not answer: ${err}`);
-      await sleep(200);
-    }
-  }
+/** The bench's own moto (the shared test helper), stopped by the cleanup on exit or error. */
+async function startServices(): Promise<Services> {
+  const moto = await startMoto();
+  onCleanup('moto', () => moto.stop());
+  return { motoUrl: moto.endpoint };
 }
 
 interface Env {
@@ -703,7 +684,7 @@ async function main(): Promise<void> {
 
   benchCompression(corpus);
 
-  const services = await startMoto();
+  const services = await startServices();
   log(`moto at ${services.motoUrl}`);
 
   const readSize = CFG.ingestSizes.at(-1)!;
