@@ -1,16 +1,25 @@
 // docker-compose.yml cannot be run here (no Docker engine), so check what can be checked: it parses,
 // it has the services the design names, and every MCP_* variable it sets is a real setting that
 // loads with the values given.
-import { describe, expect, it } from 'vitest';
+
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { loadConfig } from '@ctxvault/config';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true });
 
 describe('docker-compose.yml', () => {
   it('runs Postgres, Redis, MinIO with its bucket, migrations, the API and the worker', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'migrate', 'minio', 'minio-setup', 'postgres', 'redis', 'worker']);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'api',
+      'migrate',
+      'minio',
+      'minio-setup',
+      'postgres',
+      'redis',
+      'worker',
+    ]);
     expect(compose.services.api.command).toEqual(['api']);
     expect(compose.services.worker.command).toEqual(['worker']);
     expect(compose.services.migrate.command).toEqual(['migrate']);

@@ -31,8 +31,36 @@ const WORDS = (
   'simple careful correct fast slow large small new old good bad clear exact likely possible'
 ).split(' ');
 
-const IDENTS = ['ctx', 'body', 'item', 'opts', 'res', 'req', 'row', 'key', 'part', 'chunk', 'buf', 'err', 'count', 'total', 'limit', 'offset', 'cursor', 'entry'];
-const TYPES = ['string', 'number', 'Buffer', 'Context', 'Item[]', 'Promise<void>', 'boolean', 'Record<string, unknown>'];
+const IDENTS = [
+  'ctx',
+  'body',
+  'item',
+  'opts',
+  'res',
+  'req',
+  'row',
+  'key',
+  'part',
+  'chunk',
+  'buf',
+  'err',
+  'count',
+  'total',
+  'limit',
+  'offset',
+  'cursor',
+  'entry',
+];
+const TYPES = [
+  'string',
+  'number',
+  'Buffer',
+  'Context',
+  'Item[]',
+  'Promise<void>',
+  'boolean',
+  'Record<string, unknown>',
+];
 const NAMES = ['Ada', 'Grace', 'Linus', 'Barbara', 'Ken', 'Margaret', 'Dennis', 'Frances'];
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
@@ -69,18 +97,26 @@ export class CorpusGenerator {
   code(lines: number): string {
     const out = ['```ts'];
     const fn = `${this.pick(IDENTS)}${this.pick(['Reader', 'Writer', 'Handler', 'Store', 'Queue'])}`;
-    out.push(`export async function ${fn}(${this.pick(IDENTS)}: ${this.pick(TYPES)}, ${this.pick(IDENTS)}: ${this.pick(TYPES)}): Promise<${this.pick(TYPES)}> {`);
+    out.push(
+      `export async function ${fn}(${this.pick(IDENTS)}: ${this.pick(TYPES)}, ${this.pick(IDENTS)}: ${this.pick(TYPES)}): Promise<${this.pick(TYPES)}> {`,
+    );
     for (let i = 0; i < lines; i++) {
       const indent = '  '.repeat(1 + this.int(3));
       switch (this.int(5)) {
         case 0:
-          out.push(`${indent}const ${this.pick(IDENTS)} = await ${this.pick(IDENTS)}.${this.pick(['get', 'read', 'send', 'query', 'write'])}(${this.pick(IDENTS)}, ${this.int(1000)});`);
+          out.push(
+            `${indent}const ${this.pick(IDENTS)} = await ${this.pick(IDENTS)}.${this.pick(['get', 'read', 'send', 'query', 'write'])}(${this.pick(IDENTS)}, ${this.int(1000)});`,
+          );
           break;
         case 1:
-          out.push(`${indent}if (${this.pick(IDENTS)}.length > ${this.int(4096)}) throw new Error('${this.prose(1).slice(0, 40)}');`);
+          out.push(
+            `${indent}if (${this.pick(IDENTS)}.length > ${this.int(4096)}) throw new Error('${this.prose(1).slice(0, 40)}');`,
+          );
           break;
         case 2:
-          out.push(`${indent}for (const ${this.pick(IDENTS)} of ${this.pick(IDENTS)}) ${this.pick(IDENTS)} += ${this.pick(IDENTS)}.size;`);
+          out.push(
+            `${indent}for (const ${this.pick(IDENTS)} of ${this.pick(IDENTS)}) ${this.pick(IDENTS)} += ${this.pick(IDENTS)}.size;`,
+          );
           break;
         case 3:
           out.push(`${indent}// ${this.sentence()}`);
@@ -107,7 +143,11 @@ export class CorpusGenerator {
         updated_at: new Date(1_700_000_000_000 + this.int(3e10)).toISOString(),
       });
     }
-    return JSON.stringify({ tool: this.pick(['search', 'read_file', 'sql', 'http_get']), count: records, results: rows }, null, 1);
+    return JSON.stringify(
+      { tool: this.pick(['search', 'read_file', 'sql', 'http_get']), count: records, results: rows },
+      null,
+      1,
+    );
   }
 
   base64(bytes: number): string {

@@ -10,14 +10,26 @@ const [mib = '64', dir = '/tmp/prof', codec = 'none'] = process.argv.slice(2);
 await withProfiledDeployment(dir, { MCP_STORAGE_COMPRESSION: codec }, async (dep) => {
   const body = ndjsonCorpus(Number(mib) * 1024 * 1024, { agent_id: 'prof' });
   const t0 = performance.now();
-  const res = await fetch(`${dep.url}/api/v1/contexts`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+  const res = await fetch(`${dep.url}/api/v1/contexts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body,
+  });
   const { id } = (await res.json()) as { id: string };
   const t1 = performance.now();
   await waitUntilSettled(dep.url, id, 600_000);
-  console.log(`202 after ${((t1 - t0) / 1000).toFixed(1)} s, stored after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `202 after ${((t1 - t0) / 1000).toFixed(1)} s, stored after ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   for (const proc of [dep.api, dep.worker]) {
     const pid = realProcess(proc.child.pid);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    console.log(pid, status.split('\n').filter((l) => /VmRSS|RssAnon|RssFile|VmHWM/.test(l)).join(' '));
+    console.log(
+      pid,
+      status
+        .split('\n')
+        .filter((l) => /VmRSS|RssAnon|RssFile|VmHWM/.test(l))
+        .join(' '),
+    );
   }
 });

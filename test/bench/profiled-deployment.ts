@@ -2,9 +2,9 @@
 // with --cpu-prof on its processes; the profiles are written when they are interrupted at the end.
 import { execFileSync } from 'node:child_process';
 import { createTestDatabase } from '../helpers/database.ts';
-import { createTestBucket } from '../helpers/s3.ts';
-import { startDeployment, type Deployment } from '../helpers/deployment.ts';
+import { type Deployment, startDeployment } from '../helpers/deployment.ts';
 import { startMoto } from '../helpers/moto.ts';
+import { createTestBucket } from '../helpers/s3.ts';
 
 /** The real node process behind a `ctxvault` tsx wrapper. */
 export function realProcess(wrapperPid: number | undefined): number {

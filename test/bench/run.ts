@@ -7,25 +7,25 @@
 //
 // Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // BENCH_REDIS_URL (default redis://127.0.0.1:6379).
-import { spawn, execFileSync } from 'node:child_process';
-import { startMoto } from '../helpers/moto.ts';
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { randomBytes } from 'node:crypto';
-import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { type Deployment, startDeployment } from '../helpers/deployment.ts';
+import { startMoto } from '../helpers/moto.ts';
+import { type CtxvaultProcess, freePort, spawnCtxvault } from '../helpers/processes.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { startDeployment, type Deployment } from '../helpers/deployment.ts';
-import { freePort, spawnCtxvault, type CtxvaultProcess } from '../helpers/processes.ts';
 import { corpusItems, ndjsonCorpus } from './corpus.ts';
 import { startDelayProxy } from './delay-proxy.ts';
 
@@ -38,8 +38,30 @@ const MB = 1e6;
 
 const QUICK = process.argv.includes('--quick');
 const CFG = QUICK
-  ? { runs: 2, runsLarge: 1, ingestSizes: [1 * MiB, 4 * MiB], largeSize: 32 * MiB, smallRequests: 300, readRequests: 300, largeReads: 2, queueJobs: 60, bareJobs: 300, corpusBytes: 4 * MiB }
-  : { runs: 3, runsLarge: 1, ingestSizes: [1 * MiB, 16 * MiB], largeSize: 256 * MiB, smallRequests: 3000, readRequests: 3000, largeReads: 3, queueJobs: 300, bareJobs: 3000, corpusBytes: 32 * MiB };
+  ? {
+      runs: 2,
+      runsLarge: 1,
+      ingestSizes: [1 * MiB, 4 * MiB],
+      largeSize: 32 * MiB,
+      smallRequests: 300,
+      readRequests: 300,
+      largeReads: 2,
+      queueJobs: 60,
+      bareJobs: 300,
+      corpusBytes: 4 * MiB,
+    }
+  : {
+      runs: 3,
+      runsLarge: 1,
+      ingestSizes: [1 * MiB, 16 * MiB],
+      largeSize: 256 * MiB,
+      smallRequests: 3000,
+      readRequests: 3000,
+      largeReads: 3,
+      queueJobs: 300,
+      bareJobs: 3000,
+      corpusBytes: 32 * MiB,
+    };
 const CONCURRENCY = 16;
 const PART_SIZE = 5 * MiB; // storage.s3.upload_part_size default, set explicitly below
 const S3_CONCURRENCY = 5; // storage.s3.concurrency default, set explicitly below
@@ -106,7 +128,12 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -186,7 +213,11 @@ function sampleRss(pids: number[]): { stop(): number[] } {
 }
 
 /** `n` requests, `concurrency` at a time, after a short warm-up: requests/s and latency percentiles. */
-async function load(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<{ rps: number; p50: number; p99: number }> {
+async function load(
+  n: number,
+  concurrency: number,
+  fn: (i: number) => Promise<void>,
+): Promise<{ rps: number; p50: number; p99: number }> {
   for (let i = 0; i < Math.min(50, n); i++) await fn(-1 - i);
   const latencies: number[] = [];
   let next = 0;
@@ -260,7 +291,12 @@ interface Env {
   workers: Set<CtxvaultProcess>;
 }
 
-async function deployment(name: string, services: Services, extra: Record<string, string>, s3Endpoint = services.motoUrl): Promise<Env> {
+async function deployment(
+  name: string,
+  services: Services,
+  extra: Record<string, string>,
+  s3Endpoint = services.motoUrl,
+): Promise<Env> {
   log(`deployment ${name}: starting`);
   const db = await createTestDatabase(ADMIN_URL);
   onCleanup(`database ${db.name}`, () => db.drop());
@@ -305,7 +341,11 @@ async function removeRedisKeys(prefix: string): Promise<void> {
 // ctxvault calls
 
 async function postJson(base: string, pathname: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${base}${pathname}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${base}${pathname}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : null };
 }
@@ -325,10 +365,15 @@ async function waitStored(base: string, id: string, pollMs: number, timeoutMs = 
 /** POST an NDJSON body and wait until it is `stored`: the elapsed ms and the id. */
 async function ingest(base: string, body: Buffer): Promise<{ ms: number; ackMs: number; id: string }> {
   const t0 = performance.now();
-  const res = await fetch(`${base}/api/v1/contexts`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+  const res = await fetch(`${base}/api/v1/contexts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body,
+  });
   const json: any = await res.json();
   const ackMs = performance.now() - t0;
-  if (res.status !== 202 && res.status !== 201) throw new Error(`ingest answered ${res.status}: ${JSON.stringify(json)}`);
+  if (res.status !== 202 && res.status !== 201)
+    throw new Error(`ingest answered ${res.status}: ${JSON.stringify(json)}`);
   if (res.status === 202) await waitStored(base, json.id, body.length > 32 * MiB ? 50 : 10);
   return { ms: performance.now() - t0, ackMs, id: json.id };
 }
@@ -364,15 +409,47 @@ function benchCompression(corpus: Buffer): void {
       const dMBs = corpus.length / MB / ((performance.now() - t) / 1000);
       if (back.length !== corpus.length) throw new Error(`${codec} round trip lost bytes`);
       const group = `compression (Node zlib, codec's default level, ${sizeLabel(corpus.length)} of the conversation corpus)`;
-      record(`codec-${codec}-ratio`, { group, name: `${codec}: size ratio (original / compressed)`, unit: '×', higherIsBetter: true, bareLabel: 'none' }, corpus.length / out.length, 1);
+      record(
+        `codec-${codec}-ratio`,
+        {
+          group,
+          name: `${codec}: size ratio (original / compressed)`,
+          unit: '×',
+          higherIsBetter: true,
+          bareLabel: 'none',
+        },
+        corpus.length / out.length,
+        1,
+      );
       if (codec === 'none') continue; // none's MB/s is the memory copy, the baseline of the others
-      record(`codec-${codec}-c`, { group, name: `${codec}: compress MB/s`, unit: 'MB/s', higherIsBetter: true, bareLabel: 'none: memory copy' }, cMBs, copyMBs);
-      record(`codec-${codec}-d`, { group, name: `${codec}: decompress MB/s`, unit: 'MB/s', higherIsBetter: true, bareLabel: 'none: memory copy' }, dMBs, copyMBs);
+      record(
+        `codec-${codec}-c`,
+        { group, name: `${codec}: compress MB/s`, unit: 'MB/s', higherIsBetter: true, bareLabel: 'none: memory copy' },
+        cMBs,
+        copyMBs,
+      );
+      record(
+        `codec-${codec}-d`,
+        {
+          group,
+          name: `${codec}: decompress MB/s`,
+          unit: 'MB/s',
+          higherIsBetter: true,
+          bareLabel: 'none: memory copy',
+        },
+        dMBs,
+        copyMBs,
+      );
     }
   }
 }
 
-async function benchIngest(env: Env, label: string, bodies: Map<number, Buffer>, uncachedReadSize?: number): Promise<void> {
+async function benchIngest(
+  env: Env,
+  label: string,
+  bodies: Map<number, Buffer>,
+  uncachedReadSize?: number,
+): Promise<void> {
   const { dep, bucket } = env;
   const group = `ingest, POST NDJSON → stored (${label})`;
   const target: Target = label === 'none' ? { op: '>=', of: 'ratio', x: 0.8 } : { op: '>=', of: 'ratio', x: 1.0 };
@@ -386,8 +463,22 @@ async function benchIngest(env: Env, label: string, bodies: Map<number, Buffer>,
       const key = `bare/${label}/${size}/${run}`;
       const bareMs = await bareUpload(bucket.client, bucket.name, key, body);
       const name = `${sizeLabel(size)} ingest MB/s, compression ${label}`;
-      record(`ingest-${label}-${size}`, { group, name, unit: 'MB/s', higherIsBetter: true, bareLabel: `lib-storage Upload (part ${sizeLabel(PART_SIZE)}, queueSize ${S3_CONCURRENCY})`, target }, body.length / MB / (ctx.ms / 1000), body.length / MB / (bareMs / 1000));
-      log(`  ${name}: ctxvault ${(body.length / MB / (ctx.ms / 1000)).toFixed(1)} (202 after ${ctx.ackMs.toFixed(0)} of ${ctx.ms.toFixed(0)} ms), bare ${(body.length / MB / (bareMs / 1000)).toFixed(1)}`);
+      record(
+        `ingest-${label}-${size}`,
+        {
+          group,
+          name,
+          unit: 'MB/s',
+          higherIsBetter: true,
+          bareLabel: `lib-storage Upload (part ${sizeLabel(PART_SIZE)}, queueSize ${S3_CONCURRENCY})`,
+          target,
+        },
+        body.length / MB / (ctx.ms / 1000),
+        body.length / MB / (bareMs / 1000),
+      );
+      log(
+        `  ${name}: ctxvault ${(body.length / MB / (ctx.ms / 1000)).toFixed(1)} (202 after ${ctx.ackMs.toFixed(0)} of ${ctx.ms.toFixed(0)} ms), bare ${(body.length / MB / (bareMs / 1000)).toFixed(1)}`,
+      );
       if (size === uncachedReadSize) {
         readId = ctx.id;
         readKey = key;
@@ -416,7 +507,19 @@ async function benchIngest(env: Env, label: string, bodies: Map<number, Buffer>,
       }
       const bareMBs = bareBytes / MB / ((performance.now() - t) / 1000);
       const name = `uncached ${sizeLabel(uncachedReadSize)} GET MB/s (cache.max_bytes 0)`;
-      record('read-uncached', { group: rgroup, name, unit: 'MB/s', higherIsBetter: true, bareLabel: 'GetObject streamed to the end', target: { op: '>=', of: 'ratio', x: 0.9 } }, ctxMBs, bareMBs);
+      record(
+        'read-uncached',
+        {
+          group: rgroup,
+          name,
+          unit: 'MB/s',
+          higherIsBetter: true,
+          bareLabel: 'GetObject streamed to the end',
+          target: { op: '>=', of: 'ratio', x: 0.9 },
+        },
+        ctxMBs,
+        bareMBs,
+      );
       log(`  ${name}: ctxvault ${ctxMBs.toFixed(1)}, bare ${bareMBs.toFixed(1)}`);
     }
   }
@@ -440,15 +543,48 @@ async function benchIngest(env: Env, label: string, bodies: Map<number, Buffer>,
     const bareMs = await bareUpload(bucket.client, bucket.name, key, body);
     await bucket.client.send(new DeleteObjectCommand({ Bucket: bucket.name, Key: key }));
     const name = `${sizeLabel(size)} ingest MB/s, compression ${label}`;
-    record(`ingest-${label}-${size}`, { group, name, unit: 'MB/s', higherIsBetter: true, bareLabel: `lib-storage Upload (part ${sizeLabel(PART_SIZE)}, queueSize ${S3_CONCURRENCY})`, target }, body.length / MB / (ctx.ms / 1000), body.length / MB / (bareMs / 1000));
-    log(`  ${name}: ctxvault ${(body.length / MB / (ctx.ms / 1000)).toFixed(1)}, bare ${(body.length / MB / (bareMs / 1000)).toFixed(1)}`);
+    record(
+      `ingest-${label}-${size}`,
+      {
+        group,
+        name,
+        unit: 'MB/s',
+        higherIsBetter: true,
+        bareLabel: `lib-storage Upload (part ${sizeLabel(PART_SIZE)}, queueSize ${S3_CONCURRENCY})`,
+        target,
+      },
+      body.length / MB / (ctx.ms / 1000),
+      body.length / MB / (bareMs / 1000),
+    );
+    log(
+      `  ${name}: ctxvault ${(body.length / MB / (ctx.ms / 1000)).toFixed(1)}, bare ${(body.length / MB / (bareMs / 1000)).toFixed(1)}`,
+    );
     const sname = `${sizeLabel(size)}, of which POST → 202 (streamed into staging) MB/s, compression ${label}`;
-    record(`ingest-${label}-${size}-ack`, { group, name: sname, unit: 'MB/s', higherIsBetter: true, bareLabel: 'the same bare Upload' }, body.length / MB / (ctx.ackMs / 1000), body.length / MB / (bareMs / 1000));
-    log(`  ${sname}: ${(body.length / MB / (ctx.ackMs / 1000)).toFixed(1)} (${(ctx.ackMs / 1000).toFixed(1)} s of ${(ctx.ms / 1000).toFixed(1)} s)`);
+    record(
+      `ingest-${label}-${size}-ack`,
+      { group, name: sname, unit: 'MB/s', higherIsBetter: true, bareLabel: 'the same bare Upload' },
+      body.length / MB / (ctx.ackMs / 1000),
+      body.length / MB / (bareMs / 1000),
+    );
+    log(
+      `  ${sname}: ${(body.length / MB / (ctx.ackMs / 1000)).toFixed(1)} (${(ctx.ackMs / 1000).toFixed(1)} s of ${(ctx.ms / 1000).toFixed(1)} s)`,
+    );
     const rgroup = `peak RSS during the ${sizeLabel(size)} ingest`;
     for (const [i, proc] of (['api', 'worker'] as const).entries()) {
       const rname = `${proc} process (the node child of the tsx wrapper) peak RSS MB, compression ${label}`;
-      record(`rss-${label}-${proc}`, { group: rgroup, name: rname, unit: 'MB', higherIsBetter: false, bareLabel: 'same process idle before', target: { op: '<=', of: 'value', x: 300 } }, peaks[i]! / MB, idle[i]! / MB);
+      record(
+        `rss-${label}-${proc}`,
+        {
+          group: rgroup,
+          name: rname,
+          unit: 'MB',
+          higherIsBetter: false,
+          bareLabel: 'same process idle before',
+          target: { op: '<=', of: 'value', x: 300 },
+        },
+        peaks[i]! / MB,
+        idle[i]! / MB,
+      );
       log(`  ${rname}: ${(peaks[i]! / MB).toFixed(0)} (idle ${(idle[i]! / MB).toFixed(0)})`);
     }
   }
@@ -457,7 +593,11 @@ async function benchIngest(env: Env, label: string, bodies: Map<number, Buffer>,
 async function benchSmallWritesAndCachedReads(env: Env): Promise<void> {
   const { dep, db } = env;
   const port = await freePort();
-  const bare = spawn(TSX, [path.join(ROOT, 'test/bench/bare-server.ts'), String(port), db.url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const bare = spawn(TSX, [path.join(ROOT, 'test/bench/bare-server.ts'), String(port), db.url], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   livePids.add(bare.pid!);
   let out = '';
   bare.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -484,24 +624,67 @@ async function benchSmallWritesAndCachedReads(env: Env): Promise<void> {
   const bareLabel = 'Hono + pg insert of one row';
   for (let run = 0; run < CFG.runs; run++) {
     const ctx = await load(CFG.smallRequests, CONCURRENCY, async () => {
-      const res = await fetch(`${dep.url}/api/v1/contexts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+      const res = await fetch(`${dep.url}/api/v1/contexts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(doc),
+      });
       await res.arrayBuffer();
       if (res.status !== 201) throw new Error(`small write answered ${res.status}`);
     });
     const b = await load(CFG.smallRequests, CONCURRENCY, async () => {
-      const res = await fetch(`${bareUrl}/insert`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
+      const res = await fetch(`${bareUrl}/insert`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(doc),
+      });
       await res.arrayBuffer();
       if (res.status !== 201) throw new Error(`bare insert answered ${res.status}`);
     });
-    record('small-rps', { group, name: 'requests/s', unit: 'req/s', higherIsBetter: true, bareLabel, target: { op: '>=', of: 'ratio', x: 0.5 } }, ctx.rps, b.rps);
-    record('small-p50', { group, name: 'p50 latency ms', unit: 'ms', higherIsBetter: false, bareLabel }, ctx.p50, b.p50);
-    record('small-p99', { group, name: 'p99 latency ms', unit: 'ms', higherIsBetter: false, bareLabel, target: { op: '<=', of: 'value', x: 50 } }, ctx.p99, b.p99);
-    log(`  ctxvault ${ctx.rps.toFixed(0)} req/s p50 ${ctx.p50.toFixed(1)} p99 ${ctx.p99.toFixed(1)}; bare ${b.rps.toFixed(0)} req/s p50 ${b.p50.toFixed(1)} p99 ${b.p99.toFixed(1)}`);
+    record(
+      'small-rps',
+      {
+        group,
+        name: 'requests/s',
+        unit: 'req/s',
+        higherIsBetter: true,
+        bareLabel,
+        target: { op: '>=', of: 'ratio', x: 0.5 },
+      },
+      ctx.rps,
+      b.rps,
+    );
+    record(
+      'small-p50',
+      { group, name: 'p50 latency ms', unit: 'ms', higherIsBetter: false, bareLabel },
+      ctx.p50,
+      b.p50,
+    );
+    record(
+      'small-p99',
+      {
+        group,
+        name: 'p99 latency ms',
+        unit: 'ms',
+        higherIsBetter: false,
+        bareLabel,
+        target: { op: '<=', of: 'value', x: 50 },
+      },
+      ctx.p99,
+      b.p99,
+    );
+    log(
+      `  ctxvault ${ctx.rps.toFixed(0)} req/s p50 ${ctx.p50.toFixed(1)} p99 ${ctx.p99.toFixed(1)}; bare ${b.rps.toFixed(0)} req/s p50 ${b.p50.toFixed(1)} p99 ${b.p99.toFixed(1)}`,
+    );
   }
 
   // cached reads of a 64 KiB context (stored in S3: this deployment's inline threshold is lower)
-  const created = await postJson(dep.url, '/api/v1/contexts', { agent_id: 'bench-read', content: corpusItems(64 * KiB - 128) });
-  if (created.status !== 202) throw new Error(`64 KiB context answered ${created.status}: ${JSON.stringify(created.json)}`);
+  const created = await postJson(dep.url, '/api/v1/contexts', {
+    agent_id: 'bench-read',
+    content: corpusItems(64 * KiB - 128),
+  });
+  if (created.status !== 202)
+    throw new Error(`64 KiB context answered ${created.status}: ${JSON.stringify(created.json)}`);
   await waitStored(dep.url, created.json.id, 20);
   const before: any = await (await fetch(`${dep.url}/api/v1/cache`)).json().catch(() => null);
   log(`cached reads: 64 KiB, ${CFG.readRequests} requests at concurrency ${CONCURRENCY}`);
@@ -517,7 +700,19 @@ async function benchSmallWritesAndCachedReads(env: Env): Promise<void> {
       await res.arrayBuffer();
     });
     const rgroup = 'reads';
-    record('read-cached', { group: rgroup, name: `cached 64 KiB GET requests/s (concurrency ${CONCURRENCY})`, unit: 'req/s', higherIsBetter: true, bareLabel: 'Hono handler returning a 64 KiB buffer', target: { op: '>=', of: 'ratio', x: 0.7 } }, ctx.rps, b.rps);
+    record(
+      'read-cached',
+      {
+        group: rgroup,
+        name: `cached 64 KiB GET requests/s (concurrency ${CONCURRENCY})`,
+        unit: 'req/s',
+        higherIsBetter: true,
+        bareLabel: 'Hono handler returning a 64 KiB buffer',
+        target: { op: '>=', of: 'ratio', x: 0.7 },
+      },
+      ctx.rps,
+      b.rps,
+    );
     log(`  ctxvault ${ctx.rps.toFixed(0)} req/s (${readBytes} B each), bare ${b.rps.toFixed(0)} req/s`);
   }
   const after: any = await (await fetch(`${dep.url}/api/v1/cache`)).json().catch(() => null);
@@ -525,7 +720,10 @@ async function benchSmallWritesAndCachedReads(env: Env): Promise<void> {
 }
 
 async function countStored(client: pg.Client, agent: string): Promise<number> {
-  const { rows } = await client.query(`select count(*)::int as n from contexts where agent_id = $1 and status = 'stored'`, [agent]);
+  const { rows } = await client.query(
+    `select count(*)::int as n from contexts where agent_id = $1 and status = 'stored'`,
+    [agent],
+  );
   return rows[0].n;
 }
 
@@ -549,11 +747,16 @@ async function benchQueue(env: Env): Promise<void> {
           while (next < CFG.queueJobs) {
             next++;
             const res = await postJson(dep.url, '/api/v1/contexts', { agent_id: agent, content: items });
-            if (res.status !== 202) throw new Error(`queue context answered ${res.status}: ${JSON.stringify(res.json)}`);
+            if (res.status !== 202)
+              throw new Error(`queue context answered ${res.status}: ${JSON.stringify(res.json)}`);
           }
         }),
       );
-      const procs = await Promise.all(Array.from({ length: workers }, () => spawnCtxvault('worker', dep.env, { readyLine: /worker running/ }).then(track)));
+      const procs = await Promise.all(
+        Array.from({ length: workers }, () =>
+          spawnCtxvault('worker', dep.env, { readyLine: /worker running/ }).then(track),
+        ),
+      );
       procs.forEach((p) => env.workers.add(p));
       const t0 = performance.now();
       const s0 = await countStored(client, agent);
@@ -569,11 +772,36 @@ async function benchQueue(env: Env): Promise<void> {
       procs.forEach((p) => env.workers.delete(p));
       const bare = await bareBullmq(workers, CFG.bareJobs);
       perRun[workers]!.push(rate);
-      record(`queue-${workers}`, { group, name: `${workers} worker process${workers > 1 ? 'es' : ''} (queue.concurrency ${QUEUE_CONCURRENCY}), contexts/s`, unit: '/s', higherIsBetter: true, bareLabel: `BullMQ no-op jobs/s, ${workers} Worker${workers > 1 ? 's' : ''} × concurrency ${QUEUE_CONCURRENCY}` }, rate, bare);
-      log(`  ${workers} worker(s): ${rate.toFixed(1)} contexts/s (${s0} done before timing), bare ${bare.toFixed(0)} jobs/s`);
+      record(
+        `queue-${workers}`,
+        {
+          group,
+          name: `${workers} worker process${workers > 1 ? 'es' : ''} (queue.concurrency ${QUEUE_CONCURRENCY}), contexts/s`,
+          unit: '/s',
+          higherIsBetter: true,
+          bareLabel: `BullMQ no-op jobs/s, ${workers} Worker${workers > 1 ? 's' : ''} × concurrency ${QUEUE_CONCURRENCY}`,
+        },
+        rate,
+        bare,
+      );
+      log(
+        `  ${workers} worker(s): ${rate.toFixed(1)} contexts/s (${s0} done before timing), bare ${bare.toFixed(0)} jobs/s`,
+      );
     }
     const scale = perRun[2]!.at(-1)! / perRun[1]!.at(-1)!;
-    record('queue-scale', { group, name: 'scaling: 2 workers / 1 worker', unit: '×', higherIsBetter: true, bareLabel: 'ideal 2.0', target: { op: '>=', of: 'value', x: 1.5 } }, scale, 2);
+    record(
+      'queue-scale',
+      {
+        group,
+        name: 'scaling: 2 workers / 1 worker',
+        unit: '×',
+        higherIsBetter: true,
+        bareLabel: 'ideal 2.0',
+        target: { op: '>=', of: 'value', x: 1.5 },
+      },
+      scale,
+      2,
+    );
   }
 }
 
@@ -583,7 +811,11 @@ async function bareBullmq(workers: number, jobs: number): Promise<number> {
   const qconn = conn();
   const queue = new Queue('noop', { connection: qconn, prefix });
   try {
-    const batch = Array.from({ length: jobs }, (_, i) => ({ name: 'noop', data: { i }, opts: { removeOnComplete: true } }));
+    const batch = Array.from({ length: jobs }, (_, i) => ({
+      name: 'noop',
+      data: { i },
+      opts: { removeOnComplete: true },
+    }));
     for (let i = 0; i < batch.length; i += 500) await queue.addBulk(batch.slice(i, i + 500));
     let completed = 0;
     let resolveDone!: () => void;
@@ -622,7 +854,10 @@ const GROUP_ORDER = ['ingest', 'peak RSS', 'small writes', 'reads', 'queue', 'co
 const rank = (group: string) => GROUP_ORDER.findIndex((g) => group.startsWith(g));
 
 function summarize() {
-  const ordered = [...rows.values()].map((r, i) => ({ r, i })).sort((a, b) => rank(a.r.group) - rank(b.r.group) || a.i - b.i).map(({ r }) => r);
+  const ordered = [...rows.values()]
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => rank(a.r.group) - rank(b.r.group) || a.i - b.i)
+    .map(({ r }) => r);
   return ordered.map((r) => {
     const value = median(r.ctxvault);
     const baseline = median(r.bare);
@@ -649,14 +884,19 @@ function summarize() {
 }
 
 function markdown(summary: ReturnType<typeof summarize>): string {
-  const lines = ['| measure | ctxvault | bare baseline | ctxvault / bare | target | met |', '|---|---:|---|---:|---|:---:|'];
+  const lines = [
+    '| measure | ctxvault | bare baseline | ctxvault / bare | target | met |',
+    '|---|---:|---|---:|---|:---:|',
+  ];
   let group = '';
   for (const s of summary) {
     if (s.group !== group) {
       group = s.group;
       lines.push(`| **${group}** | | | | | |`);
     }
-    lines.push(`| ${s.name}${s.runs > 1 ? '' : ' (1 run)'} | ${fmt(s.ctxvault)} | ${fmt(s.baseline)} (${s.baseline_label}) | ${fmt(s.ratio)} | ${s.target ?? ''} | ${s.met === null ? '' : s.met ? 'yes' : '**no**'} |`);
+    lines.push(
+      `| ${s.name}${s.runs > 1 ? '' : ' (1 run)'} | ${fmt(s.ctxvault)} | ${fmt(s.baseline)} (${s.baseline_label}) | ${fmt(s.ratio)} | ${s.target ?? ''} | ${s.met === null ? '' : s.met ? 'yes' : '**no**'} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -664,7 +904,10 @@ function markdown(summary: ReturnType<typeof summarize>): string {
 function commit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
     return dirty ? `${sha}+dirty` : sha;
   } catch {
     return 'unknown';
@@ -689,12 +932,18 @@ async function main(): Promise<void> {
 
   const readSize = CFG.ingestSizes.at(-1)!;
   {
-    const env = await deployment('ingest none', services, { MCP_STORAGE_COMPRESSION: 'none', MCP_CACHE_MAX_BYTES: '0' });
+    const env = await deployment('ingest none', services, {
+      MCP_STORAGE_COMPRESSION: 'none',
+      MCP_CACHE_MAX_BYTES: '0',
+    });
     await benchIngest(env, 'none', bodies, readSize);
     await cleanupLast(3);
   }
   {
-    const env = await deployment('ingest zstd', services, { MCP_STORAGE_COMPRESSION: 'zstd', MCP_CACHE_MAX_BYTES: '0' });
+    const env = await deployment('ingest zstd', services, {
+      MCP_STORAGE_COMPRESSION: 'zstd',
+      MCP_CACHE_MAX_BYTES: '0',
+    });
     await benchIngest(env, 'zstd', bodies);
     await cleanupLast(3);
   }
@@ -706,7 +955,12 @@ async function main(): Promise<void> {
   {
     const proxy = await startDelayProxy(services.motoUrl, S3_DELAY_MS);
     onCleanup('delay proxy', () => proxy.close());
-    const env = await deployment('queue', services, { MCP_STORAGE_INLINE_THRESHOLD: String(INLINE_THRESHOLD_QUEUE) }, proxy.url);
+    const env = await deployment(
+      'queue',
+      services,
+      { MCP_STORAGE_INLINE_THRESHOLD: String(INLINE_THRESHOLD_QUEUE) },
+      proxy.url,
+    );
     await benchQueue(env);
     await cleanupLast(5);
   }
@@ -717,8 +971,20 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     commit: commit(),
     quick: QUICK,
-    machine: { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version },
-    config: { ...CFG, concurrency: CONCURRENCY, part_size: PART_SIZE, s3_concurrency: S3_CONCURRENCY, queue_concurrency: QUEUE_CONCURRENCY, s3_delay_ms: S3_DELAY_MS },
+    machine: {
+      nproc: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      memory_gib: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
+    config: {
+      ...CFG,
+      concurrency: CONCURRENCY,
+      part_size: PART_SIZE,
+      s3_concurrency: S3_CONCURRENCY,
+      queue_concurrency: QUEUE_CONCURRENCY,
+      s3_delay_ms: S3_DELAY_MS,
+    },
     duration_s: Math.round((Date.now() - started) / 1000),
     rows: summary,
     table,
@@ -726,7 +992,9 @@ async function main(): Promise<void> {
   mkdirSync(RESULTS, { recursive: true });
   const file = path.join(RESULTS, QUICK ? 'quick.json' : 'latest.json');
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`\nctxvault bench, ${result.date}, commit ${result.commit}, ${result.machine.nproc} cores, ${result.duration_s} s${QUICK ? ', QUICK' : ''}\n`);
+  console.log(
+    `\nctxvault bench, ${result.date}, commit ${result.commit}, ${result.machine.nproc} cores, ${result.duration_s} s${QUICK ? ', QUICK' : ''}\n`,
+  );
   console.log(table);
   console.log(`\nwritten to ${path.relative(ROOT, file)}`);
 }

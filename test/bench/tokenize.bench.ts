@@ -3,7 +3,7 @@
 // tokenizer's cache ever hits) with the default encoding, as the VersionWriter does on a write.
 import { randomBytes } from 'node:crypto';
 import { Tokenizer } from '@ctxvault/core';
-import { proseItemsOfSize, type Item } from '../helpers/contexts.ts';
+import { type Item, proseItemsOfSize } from '../helpers/contexts.ts';
 
 const MiB = 1024 * 1024;
 const count = await new Tokenizer({ encoding: 'auto', defaultEncoding: 'o200k_base' }).forModel('gpt-4o');
@@ -14,7 +14,9 @@ function measure(name: string, items: Item[]): void {
   let tokens = 0;
   for (const item of items) tokens += count(item);
   const seconds = (performance.now() - started) / 1000;
-  console.log(`${name}: ${(bytes / MiB).toFixed(1)} MiB, ${tokens} tokens in ${seconds.toFixed(2)} s (${(bytes / MiB / seconds).toFixed(1)} MiB/s)`);
+  console.log(
+    `${name}: ${(bytes / MiB).toFixed(1)} MiB, ${tokens} tokens in ${seconds.toFixed(2)} s (${(bytes / MiB / seconds).toFixed(1)} MiB/s)`,
+  );
 }
 
 measure('prose', proseItemsOfSize(20 * MiB));

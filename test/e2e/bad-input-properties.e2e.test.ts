@@ -5,11 +5,13 @@
 // About 400 requests in 15 s; CTXVAULT_TEST_FUZZ_SCALE=10 sends ten times as many. A failure
 // prints fast-check's seed and the shrunk request; CTXVAULT_TEST_FUZZ_SEED=<seed> with the same
 // scale and `-t <test name>` replays it.
-import fc from 'fast-check';
+
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import {
+  type BadRequest,
   badIfMatch,
   badListQuery,
   badTenant,
@@ -19,17 +21,16 @@ import {
   ID_ROUTES,
   malformedBody,
   notAnId,
+  outOfRangeBody,
   staleIfMatch,
   unknownRoute,
-  outOfRangeBody,
   unstorableBody,
   unstorableListQuery,
   wrongContentType,
-  type BadRequest,
 } from '../helpers/bad-requests.ts';
 import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { startDeployment, type Deployment } from '../helpers/deployment.ts';
+import { type Deployment, startDeployment } from '../helpers/deployment.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -50,8 +51,14 @@ beforeAll(async () => {
     { databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name },
     { MCP_LIMITS_MAX_BODY_BYTES: String(MAX_BODY_BYTES), MCP_STORAGE_INLINE_THRESHOLD: '1KiB' },
   );
-  const inline = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'a', content: [{ role: 'user', content: 'hello' }] } });
-  const staged = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'a', content: itemsOfSize(8 * 1024, 1024) } });
+  const inline = await api(app.url, '/api/v1/contexts', {
+    method: 'POST',
+    json: { agent_id: 'a', content: [{ role: 'user', content: 'hello' }] },
+  });
+  const staged = await api(app.url, '/api/v1/contexts', {
+    method: 'POST',
+    json: { agent_id: 'a', content: itemsOfSize(8 * 1024, 1024) },
+  });
   expect([inline.status, staged.status]).toEqual([201, 202]);
   await waitUntilSettled(app.url, staged.json.id);
   ids = [inline.json.id, staged.json.id];
@@ -74,7 +81,9 @@ afterAll(async () => {
 /** Every row of contexts and staged_chunks, and every key of the bucket. */
 async function snapshot(): Promise<string> {
   const contexts = await sql.query('select * from contexts order by id');
-  const staged = await sql.query('select context_id, version, seq, md5(data) as md5 from staged_chunks order by 1, 2, 3');
+  const staged = await sql.query(
+    'select context_id, version, seq, md5(data) as md5 from staged_chunks order by 1, 2, 3',
+  );
   return JSON.stringify({ contexts: contexts.rows, staged: staged.rows, objects: (await bucket.keys()).sort() });
 }
 
@@ -85,7 +94,10 @@ async function send(request: BadRequest) {
     // bytes, so that fetch adds no Content-Type of its own
     body: request.body === undefined ? undefined : Buffer.from(request.body),
   }).catch((err: unknown) => {
-    throw new Error(`the API did not answer (exit code ${app.api.child.exitCode}); its last output:\n${app.api.output().slice(-4_000)}`, { cause: err });
+    throw new Error(
+      `the API did not answer (exit code ${app.api.child.exitCode}); its last output:\n${app.api.output().slice(-4_000)}`,
+      { cause: err },
+    );
   });
   return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
 }
@@ -107,8 +119,10 @@ async function refusedCleanly(request: BadRequest, status?: number | number[]): 
 const existingId = () => fc.constantFrom(...ids);
 const JSON_TYPE = { 'content-type': 'application/json' };
 const SCALE = Number(process.env.CTXVAULT_TEST_FUZZ_SCALE ?? 1);
-const SEED = process.env.CTXVAULT_TEST_FUZZ_SEED === undefined ? undefined : Number(process.env.CTXVAULT_TEST_FUZZ_SEED);
-const check = (property: fc.IAsyncProperty<any>, numRuns: number) => fc.assert(property, { numRuns: Math.ceil(numRuns * SCALE), seed: SEED });
+const SEED =
+  process.env.CTXVAULT_TEST_FUZZ_SEED === undefined ? undefined : Number(process.env.CTXVAULT_TEST_FUZZ_SEED);
+const check = (property: fc.IAsyncProperty<any>, numRuns: number) =>
+  fc.assert(property, { numRuns: Math.ceil(numRuns * SCALE), seed: SEED });
 
 describe('bad input, generated (fast-check)', () => {
   it('ids that are not UUIDs at every route that takes one → 400', async () => {
@@ -116,7 +130,10 @@ describe('bad input, generated (fast-check)', () => {
       fc.asyncProperty(fc.constantFrom(...ID_ROUTES), notAnId, async (route, id) => {
         const body = 'body' in route ? JSON.stringify(route.body) : undefined;
         // a segment with an encoded "/" may be routed nowhere: 404 is as right as 400 then
-        await refusedCleanly({ method: route.method, path: `/api/v1/contexts/${id}${route.suffix}`, headers: body ? JSON_TYPE : {}, body }, [400, 404]);
+        await refusedCleanly(
+          { method: route.method, path: `/api/v1/contexts/${id}${route.suffix}`, headers: body ? JSON_TYPE : {}, body },
+          [400, 404],
+        );
       }),
       40,
     );
@@ -126,7 +143,10 @@ describe('bad input, generated (fast-check)', () => {
     await check(
       fc.asyncProperty(fc.constantFrom(...ID_ROUTES), fc.uuid(), async (route, id) => {
         const body = 'body' in route ? JSON.stringify(route.body) : undefined;
-        await refusedCleanly({ method: route.method, path: `/api/v1/contexts/${id}${route.suffix}`, headers: body ? JSON_TYPE : {}, body }, 404);
+        await refusedCleanly(
+          { method: route.method, path: `/api/v1/contexts/${id}${route.suffix}`, headers: body ? JSON_TYPE : {}, body },
+          404,
+        );
       }),
       20,
     );
@@ -135,9 +155,12 @@ describe('bad input, generated (fast-check)', () => {
   it('malformed, mistyped, incomplete, oversize-field and invalid UTF-8 JSON bodies at every body route → 400', async () => {
     const routes = fc.constantFrom(...ids).chain((id) => fc.constantFrom(...bodyRoutes(id)));
     await check(
-      fc.asyncProperty(routes.chain((route) => fc.tuple(fc.constant(route), malformedBody(route))), async ([route, body]) => {
-        await refusedCleanly({ method: route.method, path: route.path, headers: JSON_TYPE, body }, 400);
-      }),
+      fc.asyncProperty(
+        routes.chain((route) => fc.tuple(fc.constant(route), malformedBody(route))),
+        async ([route, body]) => {
+          await refusedCleanly({ method: route.method, path: route.path, headers: JSON_TYPE, body }, 400);
+        },
+      ),
       70,
     );
   });
@@ -145,9 +168,12 @@ describe('bad input, generated (fast-check)', () => {
   it('bodies the schema accepts with text or nesting the database cannot hold (NUL, lone surrogates, 65+ levels) → 400', async () => {
     const routes = fc.constantFrom(...ids).chain((id) => fc.constantFrom(...bodyRoutes(id)));
     await check(
-      fc.asyncProperty(routes.chain((route) => fc.tuple(fc.constant(route), unstorableBody(route))), async ([route, body]) => {
-        await refusedCleanly({ method: route.method, path: route.path, headers: JSON_TYPE, body }, 400);
-      }),
+      fc.asyncProperty(
+        routes.chain((route) => fc.tuple(fc.constant(route), unstorableBody(route))),
+        async ([route, body]) => {
+          await refusedCleanly({ method: route.method, path: route.path, headers: JSON_TYPE, body }, 400);
+        },
+      ),
       40,
     );
   });
@@ -155,9 +181,12 @@ describe('bad input, generated (fast-check)', () => {
   it('counts beyond PostgreSQL integers and dates in year 0 → 400 (creates, and writes of an inline context)', async () => {
     const routes = fc.constantFrom(...bodyRoutes(ids[0]).filter((route) => route.kind !== 'search'));
     await check(
-      fc.asyncProperty(routes.chain((route) => fc.tuple(fc.constant(route), outOfRangeBody(route))), async ([route, body]) => {
-        await refusedCleanly({ method: route.method, path: route.path, headers: JSON_TYPE, body }, 400);
-      }),
+      fc.asyncProperty(
+        routes.chain((route) => fc.tuple(fc.constant(route), outOfRangeBody(route))),
+        async ([route, body]) => {
+          await refusedCleanly({ method: route.method, path: route.path, headers: JSON_TYPE, body }, 400);
+        },
+      ),
       20,
     );
   });
@@ -172,7 +201,15 @@ describe('bad input, generated (fast-check)', () => {
     const routes = existingId().chain((id) => fc.constantFrom(...bodyRoutes(id)));
     await check(
       fc.asyncProperty(routes, wrongContentType, async (route, type) => {
-        await refusedCleanly({ method: route.method, path: route.path, headers: type === undefined ? {} : { 'content-type': type }, body: JSON.stringify(route.body) }, 415);
+        await refusedCleanly(
+          {
+            method: route.method,
+            path: route.path,
+            headers: type === undefined ? {} : { 'content-type': type },
+            body: JSON.stringify(route.body),
+          },
+          415,
+        );
       }),
       25,
     );
@@ -184,7 +221,10 @@ describe('bad input, generated (fast-check)', () => {
       fc.asyncProperty(routes, contentEncoding, fc.boolean(), async (route, coding, compress) => {
         const text = JSON.stringify(route.body);
         const body = compress ? gzipSync(text) : text;
-        await refusedCleanly({ method: route.method, path: route.path, headers: { ...JSON_TYPE, 'content-encoding': coding }, body }, 415);
+        await refusedCleanly(
+          { method: route.method, path: route.path, headers: { ...JSON_TYPE, 'content-encoding': coding }, body },
+          415,
+        );
       }),
       25,
     );
@@ -194,7 +234,12 @@ describe('bad input, generated (fast-check)', () => {
     const routes = existingId().chain((id) => fc.constantFrom(...bodyRoutes(id)));
     await check(
       fc.asyncProperty(routes, brokenNdjson, async (route, body) => {
-        await refusedCleanly({ method: route.method, path: route.path, headers: { 'content-type': 'application/x-ndjson' }, body });
+        await refusedCleanly({
+          method: route.method,
+          path: route.path,
+          headers: { 'content-type': 'application/x-ndjson' },
+          body,
+        });
       }),
       20,
     );
@@ -203,7 +248,13 @@ describe('bad input, generated (fast-check)', () => {
   it('a bad X-Tenant-Id on any otherwise valid request → 400', async () => {
     const requests = existingId().chain((id) =>
       fc.oneof(
-        fc.constantFrom(...bodyRoutes(id)).map((route) => ({ method: route.method, path: route.path, body: JSON.stringify(route.body) as string | undefined })),
+        fc
+          .constantFrom(...bodyRoutes(id))
+          .map((route) => ({
+            method: route.method,
+            path: route.path,
+            body: JSON.stringify(route.body) as string | undefined,
+          })),
         fc.constantFrom(
           { method: 'GET', path: '/api/v1/contexts', body: undefined },
           { method: 'GET', path: `/api/v1/contexts/${id}`, body: undefined },
@@ -215,19 +266,38 @@ describe('bad input, generated (fast-check)', () => {
     );
     await check(
       fc.asyncProperty(requests, badTenant, async (request, tenant) => {
-        await refusedCleanly({ ...request, headers: { ...(request.body ? JSON_TYPE : {}), 'x-tenant-id': tenant } }, 400);
+        await refusedCleanly(
+          { ...request, headers: { ...(request.body ? JSON_TYPE : {}), 'x-tenant-id': tenant } },
+          400,
+        );
       }),
       30,
     );
   });
 
   it('replace, append and delete with an unreadable If-Match → 400, with a stale one → 412', async () => {
-    const conditional = existingId().chain((id) => fc.constantFrom(...bodyRoutes(id).filter((route) => route.method === 'PUT' || route.path.endsWith('/items')), { method: 'DELETE', path: `/api/v1/contexts/${id}`, body: undefined }));
-    await check(
-      fc.asyncProperty(conditional, fc.oneof(badIfMatch.map((tag) => [tag, 400] as const), staleIfMatch(1).map((tag) => [tag, 412] as const)), async (route, [tag, status]) => {
-        const body = route.body === undefined ? undefined : JSON.stringify(route.body);
-        await refusedCleanly({ method: route.method, path: route.path, headers: { ...(body ? JSON_TYPE : {}), 'if-match': tag }, body }, status);
+    const conditional = existingId().chain((id) =>
+      fc.constantFrom(...bodyRoutes(id).filter((route) => route.method === 'PUT' || route.path.endsWith('/items')), {
+        method: 'DELETE',
+        path: `/api/v1/contexts/${id}`,
+        body: undefined,
       }),
+    );
+    await check(
+      fc.asyncProperty(
+        conditional,
+        fc.oneof(
+          badIfMatch.map((tag) => [tag, 400] as const),
+          staleIfMatch(1).map((tag) => [tag, 412] as const),
+        ),
+        async (route, [tag, status]) => {
+          const body = route.body === undefined ? undefined : JSON.stringify(route.body);
+          await refusedCleanly(
+            { method: route.method, path: route.path, headers: { ...(body ? JSON_TYPE : {}), 'if-match': tag }, body },
+            status,
+          );
+        },
+      ),
       30,
     );
   });
@@ -270,19 +340,24 @@ describe('bad input, generated (fast-check)', () => {
 
   it('bodies over limits.max_body_bytes, declared or chunked → 413', async () => {
     await check(
-      fc.asyncProperty(fc.integer({ min: MAX_BODY_BYTES + 1, max: 4 * MAX_BODY_BYTES }), fc.boolean(), async (size, chunked) => {
-        const body = JSON.stringify({ agent_id: 'a', content: [{ role: 'user', content: 'x'.repeat(size) }] });
-        if (!chunked) return refusedCleanly({ method: 'POST', path: '/api/v1/contexts', headers: JSON_TYPE, body }, 413);
-        const res = await fetch(`${app.url}/api/v1/contexts`, {
-          method: 'POST',
-          headers: JSON_TYPE,
-          body: new Blob([body]).stream(),
-          duplex: 'half',
-        } as RequestInit);
-        expect(res.status).toBe(413);
-        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
-        expect(await snapshot()).toBe(baseline);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: MAX_BODY_BYTES + 1, max: 4 * MAX_BODY_BYTES }),
+        fc.boolean(),
+        async (size, chunked) => {
+          const body = JSON.stringify({ agent_id: 'a', content: [{ role: 'user', content: 'x'.repeat(size) }] });
+          if (!chunked)
+            return refusedCleanly({ method: 'POST', path: '/api/v1/contexts', headers: JSON_TYPE, body }, 413);
+          const res = await fetch(`${app.url}/api/v1/contexts`, {
+            method: 'POST',
+            headers: JSON_TYPE,
+            body: new Blob([body]).stream(),
+            duplex: 'half',
+          } as RequestInit);
+          expect(res.status).toBe(413);
+          expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
+          expect(await snapshot()).toBe(baseline);
+        },
+      ),
       10,
     );
   });

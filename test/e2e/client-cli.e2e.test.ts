@@ -4,19 +4,19 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import {
   ConflictError,
+  type ContextItem,
   CtxvaultClient,
   InvalidRequestError,
   NotFoundError,
-  type ContextItem,
   type StatusView,
 } from '@ctxvault/client';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Item, itemsOfSize } from '../helpers/contexts.ts';
 import { runCtxvault } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
-import { itemsOfSize, type Item } from '../helpers/contexts.ts';
 
 const MiB = 1024 * 1024;
 const suite = useSuite();
@@ -53,7 +53,11 @@ const conversation: Item[] = [
 
 describe('the client SDK', () => {
   it('creates, reads, summarises, searches, appends, replaces and deletes, with counted tokens', async () => {
-    const created = await client.create({ agent_id: 'sdk-agent', model_id: 'gpt-4', content: [{ role: 'user', content: 'hello world' }] });
+    const created = await client.create({
+      agent_id: 'sdk-agent',
+      model_id: 'gpt-4',
+      content: [{ role: 'user', content: 'hello world' }],
+    });
     if (created.state !== 'stored') throw new Error('expected a small context to be stored at once');
     // gpt-4 uses cl100k_base: "hello world" is 2 tokens
     expect(created.context).toMatchObject({ tenant_id: 'sdk', message_count: 1, current_tokens: 2 });
@@ -63,15 +67,26 @@ describe('the client SDK', () => {
     const appended = await client.append(id, { items: [{ role: 'assistant', content: 'hi' }] }, { ifVersion: 1 });
     expect(appended).toMatchObject({ state: 'stored', context: { version: 2, message_count: 2 } });
     const summary = await client.summary(id);
-    expect(summary).toMatchObject({ version: 2, message_count: 2, roles: { user: { items: 1, tokens: 2 }, assistant: { items: 1 } } });
+    expect(summary).toMatchObject({
+      version: 2,
+      message_count: 2,
+      roles: { user: { items: 1, tokens: 2 }, assistant: { items: 1 } },
+    });
     expect(summary.current_tokens).toBe(summary.roles.user.tokens + summary.roles.assistant.tokens);
 
     const found = await client.search(id, { query: 'HELLO' });
     expect(found.matches).toEqual([{ index: 0, item: { role: 'user', content: 'hello world', tokens: 2 } }]);
 
-    const replaced = await client.replace(id, { content: conversation, max_tokens: 50, truncate: 'preserving_user' }, { ifVersion: 2 });
+    const replaced = await client.replace(
+      id,
+      { content: conversation, max_tokens: 50, truncate: 'preserving_user' },
+      { ifVersion: 2 },
+    );
     // system + both user turns (25) + the newer assistant answer (30) would be 55: both assistant and the tool item go
-    expect(replaced).toMatchObject({ state: 'stored', context: { version: 3, max_tokens: 50, current_tokens: 25, message_count: 3 } });
+    expect(replaced).toMatchObject({
+      state: 'stored',
+      context: { version: 3, max_tokens: 50, current_tokens: 25, message_count: 3 },
+    });
     expect((await client.get(id)).content.map((i) => i.role)).toEqual(['system', 'user', 'user']);
 
     await expect(client.replace(id, { content: [] }, { ifVersion: 2 })).rejects.toMatchObject({
@@ -99,8 +114,13 @@ describe('the client SDK', () => {
     expect(preserving.content.map((i) => i.role)).toEqual(['system', 'user', 'user', 'assistant']);
     expect(preserving.window).toEqual({ returned: 4, dropped: 2, tokens: 55 });
 
-    await expect(client.get(id, { strategy: 'preserving_user' })).rejects.toMatchObject({ constructor: InvalidRequestError, code: 'invalid_request' });
-    await expect(client.create({ agent_id: 'x', content: conversation, truncate: 'oldest_first' })).rejects.toMatchObject({
+    await expect(client.get(id, { strategy: 'preserving_user' })).rejects.toMatchObject({
+      constructor: InvalidRequestError,
+      code: 'invalid_request',
+    });
+    await expect(
+      client.create({ agent_id: 'x', content: conversation, truncate: 'oldest_first' }),
+    ).rejects.toMatchObject({
       code: 'invalid_request',
       details: [{ path: 'max_tokens', message: 'required with truncate' }],
     });
@@ -109,7 +129,9 @@ describe('the client SDK', () => {
   it('uploads 8 MiB as NDJSON with progress and waits until it is stored', async () => {
     const content = itemsOfSize(8 * MiB);
     const sent: number[] = [];
-    const result = await client.upload({ agent_id: 'sdk-ndjson', session_id: 's-1' }, content, { onProgress: (bytes) => sent.push(bytes) });
+    const result = await client.upload({ agent_id: 'sdk-ndjson', session_id: 's-1' }, content, {
+      onProgress: (bytes) => sent.push(bytes),
+    });
     if (result.state !== 'pending') throw new Error('expected an 8 MiB context to be staged for upload');
     expect(sent.at(-1)).toBeGreaterThan(8 * MiB);
     const seen: StatusView[] = [];
@@ -119,13 +141,20 @@ describe('the client SDK', () => {
     const read = await client.get(result.id);
     expect(read.content).toEqual(content);
     expect(read).toMatchObject({ session_id: 's-1', current_tokens: content.reduce((sum, i) => sum + i.tokens!, 0) });
-    expect(await client.job(result.job_id)).toMatchObject({ id: result.job_id, state: expect.stringMatching(/active|completed/) });
+    expect(await client.job(result.job_id)).toMatchObject({
+      id: result.job_id,
+      state: expect.stringMatching(/active|completed/),
+    });
 
     const more = await client.appendStream(result.id, [{ role: 'user', content: 'and now?' }], { ifVersion: 1 });
     const moreId = more.state === 'stored' ? more.context.id : more.id;
     await client.waitUntilStored(moreId);
     const appended = await client.get(result.id, { last: 1 });
-    expect(appended).toMatchObject({ version: 2, message_count: content.length + 1, content: [{ role: 'user', content: 'and now?', tokens: 3 }] });
+    expect(appended).toMatchObject({
+      version: 2,
+      message_count: content.length + 1,
+      content: [{ role: 'user', content: 'and now?', tokens: 3 }],
+    });
   }, 120_000);
 
   it('refuses a bad NDJSON line with 400 naming the line, leaving nothing behind', async () => {

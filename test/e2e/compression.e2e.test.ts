@@ -1,9 +1,10 @@
 // storage.compression: bodies go to S3 compressed, the row and object record the codec, and reads
 // decode whatever a context was written with, after the setting changes too.
-import { describe, expect, it } from 'vitest';
+
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { api, counted, type Item, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { startDeployment } from '../helpers/deployment.ts';
-import { api, counted, itemsOfSize, waitUntilSettled, type Item } from '../helpers/contexts.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
@@ -11,10 +12,13 @@ const suite = useSuite({ deploy: false });
 
 /** Conversation-like text that compresses the way real contexts do. */
 function prose(bytes: number): Item[] {
-  const words = 'the agent reads the file then calls the tool and summarises what the user asked for in plain words'.split(' ');
+  const words =
+    'the agent reads the file then calls the tool and summarises what the user asked for in plain words'.split(' ');
   return itemsOfSize(bytes).map((item, i) => ({
     ...item,
-    content: Array.from({ length: item.content.length / 6 }, (_, j) => words[(i * 7 + j * 13) % words.length]).join(' '),
+    content: Array.from({ length: item.content.length / 6 }, (_, j) => words[(i * 7 + j * 13) % words.length]).join(
+      ' ',
+    ),
   }));
 }
 
@@ -38,7 +42,9 @@ describe('compression', () => {
     expect(zstd.read.json.storage.key).toMatch(/\/1\.json\.zst$/);
     expect(zstd.read.json.storage.stored_bytes).toBeLessThan(zstd.read.json.storage.size_bytes / 3);
     expect(zstd.read.json.content).toEqual(zstdContent);
-    const head = await suite.bucket.client.send(new HeadObjectCommand({ Bucket: suite.bucket.name, Key: zstd.read.json.storage.key }));
+    const head = await suite.bucket.client.send(
+      new HeadObjectCommand({ Bucket: suite.bucket.name, Key: zstd.read.json.storage.key }),
+    );
     expect(head.Metadata).toMatchObject({ 'content-encoding': 'zstd' });
     expect(head.ContentLength).toBe(zstd.read.json.storage.stored_bytes);
 
@@ -54,13 +60,19 @@ describe('compression', () => {
       expect((await api(plain.url, `/api/v1/contexts/${zstd.id}`)).json.content).toEqual(zstdContent);
       expect((await api(plain.url, `/api/v1/contexts/${gzip.id}`)).json.content).toEqual(gzipContent);
       const added: Item[] = [{ role: 'user', content: 'and one more' }];
-      const appended = await api(plain.url, `/api/v1/contexts/${zstd.id}/items`, { method: 'POST', json: { items: added } });
+      const appended = await api(plain.url, `/api/v1/contexts/${zstd.id}/items`, {
+        method: 'POST',
+        json: { items: added },
+      });
       expect(appended.status).toBe(202);
       await waitUntilSettled(plain.url, zstd.id);
       const read = await api(plain.url, `/api/v1/contexts/${zstd.id}`);
       expect(read.json.storage.content_encoding).toBe('identity');
       expect(read.json.content).toEqual(counted([...zstdContent, ...added]));
-      const search = await api(plain.url, `/api/v1/contexts/${gzip.id}/search`, { method: 'POST', json: { query: 'summarises', limit: 1 } });
+      const search = await api(plain.url, `/api/v1/contexts/${gzip.id}/search`, {
+        method: 'POST',
+        json: { query: 'summarises', limit: 1 },
+      });
       expect(search.json.matches).toHaveLength(1);
     } finally {
       await plain.stop();

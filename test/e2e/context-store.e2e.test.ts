@@ -1,9 +1,10 @@
 // The whole write-and-read path, end to end: real `ctxvault api` and `ctxvault worker` processes on
 // real Postgres, Redis and S3 (moto), driven with real HTTP requests.
-import { beforeAll, describe, expect, it } from 'vitest';
+
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import { api, counted, itemsOfSize, sha256, waitUntilSettled, type Item } from '../helpers/contexts.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, counted, type Item, itemsOfSize, sha256, waitUntilSettled } from '../helpers/contexts.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
@@ -54,7 +55,10 @@ describe('a 50 MiB context', () => {
 
   beforeAll(async () => {
     const started = performance.now();
-    const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'agent-big', content } });
+    const created = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      json: { agent_id: 'agent-big', content },
+    });
     const acknowledged = performance.now();
     expect(created.status).toBe(202);
     expect(created.json).toMatchObject({ status: 'pending', version: 1 });
@@ -78,7 +82,9 @@ describe('a 50 MiB context', () => {
     const last = statuses.at(-1);
     expect(last.status).toBe('stored');
     // the row flips inside the job, so the job itself completes a moment later
-    await expect.poll(async () => (await api(suite.app.url, `/api/v1/jobs/${last.job.id}`)).json.state).toBe('completed');
+    await expect
+      .poll(async () => (await api(suite.app.url, `/api/v1/jobs/${last.job.id}`)).json.state)
+      .toBe('completed');
     expect(last.job.progress.bytes).toBe(last.job.progress.total);
     expect(last.job.progress.total).toBeGreaterThan(50 * MiB);
     expect(last.job.progress.percent).toBe(100);

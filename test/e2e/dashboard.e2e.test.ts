@@ -4,10 +4,10 @@
 // Screenshots of both land in test/artifacts/.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
-import { useSuite } from '../helpers/suite.ts';
 import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
+import { useSuite } from '../helpers/suite.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const TOKEN = 'dashboard-token-77c2';
@@ -18,7 +18,14 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
 });
 afterAll(() => browser?.close());
@@ -35,13 +42,22 @@ it('asks a browser without the token for Basic credentials, and refuses a wrong 
 });
 
 it('retries a failed upload from the dashboard, and the context becomes stored', async () => {
-  const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'dashboard', content: itemsOfSize(300 * 1024) } });
+  const created = await api(suite.app.url, '/api/v1/contexts', {
+    method: 'POST',
+    json: { agent_id: 'dashboard', content: itemsOfSize(300 * 1024) },
+  });
   expect(created.status).toBe(202);
   const { id, job_id: jobId } = created.json;
-  expect((await waitUntilSettled(suite.app.url, id)).at(-1)).toMatchObject({ status: 'failed', last_error: expect.stringContaining('does not exist') });
+  expect((await waitUntilSettled(suite.app.url, id)).at(-1)).toMatchObject({
+    status: 'failed',
+    last_error: expect.stringContaining('does not exist'),
+  });
   await suite.bucket.create();
 
-  const page = await browser.newPage({ httpCredentials: { username: 'operator', password: TOKEN }, viewport: { width: 1280, height: 900 } });
+  const page = await browser.newPage({
+    httpCredentials: { username: 'operator', password: TOKEN },
+    viewport: { width: 1280, height: 900 },
+  });
   await page.goto(`${suite.app.url}/admin/queues`);
   await page.getByRole('link', { name: 'context-upload' }).first().click();
   await page.locator('a[href$="context-upload?status=failed"]').last().click();
@@ -53,7 +69,9 @@ it('retries a failed upload from the dashboard, and the context becomes stored',
   await card.locator('button:has(svg.lucide-refresh-cw)').click();
   await page.getByText('Are you sure that you want to retry this job?').waitFor();
   await page.getByRole('button', { name: 'Confirm' }).click();
-  await expect.poll(async () => (await api(suite.app.url, `/api/v1/contexts/${id}/status`)).json.status, { timeout: 20_000 }).toBe('stored');
+  await expect
+    .poll(async () => (await api(suite.app.url, `/api/v1/contexts/${id}/status`)).json.status, { timeout: 20_000 })
+    .toBe('stored');
   await page.locator('a[href$="context-upload?status=completed"]').click();
   await page.getByText(jobId, { exact: true }).waitFor();
   await page.screenshot({ path: `${ARTIFACTS}dashboard-retried-job.png`, fullPage: true });
@@ -68,7 +86,9 @@ it('serves an interactive API reference at /docs that sends requests', async () 
   await page.getByRole('heading', { name: 'contexts' }).waitFor();
   const create = page.locator('details#createContext');
   await create.locator(':scope > summary').click();
-  await create.getByRole('textbox', { name: 'request body' }).fill(JSON.stringify({ agent_id: 'from-docs', content: [{ role: 'user', content: 'hi' }] }));
+  await create
+    .getByRole('textbox', { name: 'request body' })
+    .fill(JSON.stringify({ agent_id: 'from-docs', content: [{ role: 'user', content: 'hi' }] }));
   await create.getByRole('button', { name: 'Send' }).click();
   await expect.poll(() => create.locator('pre').last().textContent()).toMatch(/^201 /);
   await page.screenshot({ path: `${ARTIFACTS}docs.png`, fullPage: true });

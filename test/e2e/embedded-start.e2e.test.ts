@@ -1,11 +1,12 @@
 // The README's first command: `ctxvault start` with nothing configured runs API and worker in one
 // process on embedded PGlite and local disk, persisted under the working directory.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, readdir } from 'node:fs/promises';
+
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, spawnCtxvault } from '../helpers/processes.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, counted, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
+import { freePort, spawnCtxvault } from '../helpers/processes.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -26,10 +27,16 @@ describe('ctxvault start (embedded)', () => {
     let large: string;
     const largeContent = itemsOfSize(2 * 1024 * 1024);
     try {
-      const a = await api(url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'first-try', content: [{ role: 'user', content: 'hello' }] } });
+      const a = await api(url, '/api/v1/contexts', {
+        method: 'POST',
+        json: { agent_id: 'first-try', content: [{ role: 'user', content: 'hello' }] },
+      });
       expect(a.status).toBe(201);
       small = a.json.id;
-      const b = await api(url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'first-try', content: largeContent } });
+      const b = await api(url, '/api/v1/contexts', {
+        method: 'POST',
+        json: { agent_id: 'first-try', content: largeContent },
+      });
       expect(b.status).toBe(202);
       large = b.json.id;
       expect((await waitUntilSettled(url, large, 60_000)).at(-1).status).toBe('stored');
@@ -43,7 +50,9 @@ describe('ctxvault start (embedded)', () => {
 
     proc = await spawnCtxvault('start', env, { cwd: dir, readyLine: ready });
     try {
-      expect((await api(url, `/api/v1/contexts/${small}`)).json.content).toEqual(counted([{ role: 'user', content: 'hello' }]));
+      expect((await api(url, `/api/v1/contexts/${small}`)).json.content).toEqual(
+        counted([{ role: 'user', content: 'hello' }]),
+      );
       expect((await api(url, `/api/v1/contexts/${large}`)).json.content.length).toBe(largeContent.length);
     } finally {
       await proc.stop();

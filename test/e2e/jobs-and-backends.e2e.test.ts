@@ -1,9 +1,9 @@
 // The worker's failure path, the PostgreSQL queue backend and `ctxvault migrate`, on real processes.
-import { describe, expect, it, inject } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { startDeployment } from '../helpers/deployment.ts';
 import { spawnCtxvault } from '../helpers/processes.ts';
-import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const suite = useSuite({ deploy: false });
@@ -21,11 +21,13 @@ describe('upload failures', () => {
       const last = (await waitUntilSettled(app.url, created.json.id, 60_000)).at(-1);
       expect(last.status).toBe('failed');
       expect(last.last_error).toMatch(/bucket/i);
-      await expect.poll(async () => (await api(app.url, `/api/v1/jobs/${created.json.job_id}`)).json).toMatchObject({
-        state: 'failed',
-        attempts: 3,
-        failed_reason: expect.stringMatching(/bucket/i),
-      });
+      await expect
+        .poll(async () => (await api(app.url, `/api/v1/jobs/${created.json.job_id}`)).json)
+        .toMatchObject({
+          state: 'failed',
+          attempts: 3,
+          failed_reason: expect.stringMatching(/bucket/i),
+        });
       const read = await api(app.url, `/api/v1/contexts/${created.json.id}`);
       expect(read.json.status).toBe('failed');
       expect(read.json.content).toEqual(content);
@@ -37,10 +39,16 @@ describe('upload failures', () => {
 
 describe('queue.backend: postgres', () => {
   it('runs the whole write path with Postgres and S3 alone (no Redis)', async () => {
-    const app = await startDeployment(suite.services, { MCP_QUEUE_BACKEND: 'postgres', MCP_REDIS_URL: 'redis://127.0.0.1:1' });
+    const app = await startDeployment(suite.services, {
+      MCP_QUEUE_BACKEND: 'postgres',
+      MCP_REDIS_URL: 'redis://127.0.0.1:1',
+    });
     try {
       const content = itemsOfSize(1024 * 1024);
-      const created = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'pg-queue', content } });
+      const created = await api(app.url, '/api/v1/contexts', {
+        method: 'POST',
+        json: { agent_id: 'pg-queue', content },
+      });
       expect(created.status).toBe(202);
       const last = (await waitUntilSettled(app.url, created.json.id, 60_000)).at(-1);
       expect(last).toMatchObject({ status: 'stored', job: { state: expect.stringMatching(/active|completed/) } });

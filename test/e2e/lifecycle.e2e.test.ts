@@ -1,14 +1,15 @@
 // Expiry, housekeeping and safe writes on the real processes: `ctxvault lifecycle --once` purges
 // expired contexts and collects whatever no row needs, Idempotency-Key never makes a second context,
 // and concurrent appends never lose an acknowledged item.
-import { describe, expect, it, inject } from 'vitest';
+
 import { randomUUID } from 'node:crypto';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import pg from 'pg';
 import { objectKey } from '@ctxvault/storage';
-import { useSuite } from '../helpers/suite.ts';
+import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
+import { api, type Item, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { spawnCtxvault } from '../helpers/processes.ts';
-import { api, itemsOfSize, waitUntilSettled, type Item } from '../helpers/contexts.ts';
+import { useSuite } from '../helpers/suite.ts';
 
 const NO_GRACE = {
   MCP_LIFECYCLE_OBJECT_GRACE: '0s',
@@ -37,7 +38,10 @@ async function lifecyclePass(): Promise<Record<string, number>> {
 }
 
 async function createStored(agent: string, content: Item[], extra: object = {}): Promise<string> {
-  const res = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: agent, content, ...extra } });
+  const res = await api(suite.app.url, '/api/v1/contexts', {
+    method: 'POST',
+    json: { agent_id: agent, content, ...extra },
+  });
   expect([201, 202]).toContain(res.status);
   const id = res.json.id;
   if (res.status === 202) expect((await waitUntilSettled(suite.app.url, id)).at(-1).status).toBe('stored');
@@ -73,22 +77,37 @@ describe('housekeeping', () => {
   it('collects orphan objects, superseded versions, stale multipart uploads and orphaned staging', async () => {
     // a context with two versions: version 1 is superseded (keep_versions is 0)
     const id = await createStored('versions', itemsOfSize(64 * 1024));
-    await api(suite.app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: itemsOfSize(32 * 1024) } });
+    await api(suite.app.url, `/api/v1/contexts/${id}/items`, {
+      method: 'POST',
+      json: { items: itemsOfSize(32 * 1024) },
+    });
     await waitUntilSettled(suite.app.url, id);
     const current = (await api(suite.app.url, `/api/v1/contexts/${id}`)).json.storage.key as string;
     // an object whose context does not exist, a multipart upload nobody finished, staging nobody needs
     const ghost = randomUUID();
     const ghostKey = objectKey('contexts', ghost, 1);
     await suite.bucket.client.send(new PutObjectCommand({ Bucket: suite.bucket.name, Key: ghostKey, Body: '{}' }));
-    await suite.bucket.client.send(new CreateMultipartUploadCommand({ Bucket: suite.bucket.name, Key: objectKey('contexts', ghost, 2) }));
-    await sql(`insert into staged_chunks (context_id, version, seq, data, created_at) values ($1, 1, 0, 'x', now() - interval '1 hour')`, [ghost]);
+    await suite.bucket.client.send(
+      new CreateMultipartUploadCommand({ Bucket: suite.bucket.name, Key: objectKey('contexts', ghost, 2) }),
+    );
+    await sql(
+      `insert into staged_chunks (context_id, version, seq, data, created_at) values ($1, 1, 0, 'x', now() - interval '1 hour')`,
+      [ghost],
+    );
 
     const counts = await lifecyclePass();
-    expect(counts).toMatchObject({ orphan_objects_removed: 1, old_versions_removed: 1, multipart_uploads_aborted: 1, staged_bodies_removed: 1 });
+    expect(counts).toMatchObject({
+      orphan_objects_removed: 1,
+      old_versions_removed: 1,
+      multipart_uploads_aborted: 1,
+      staged_bodies_removed: 1,
+    });
     const keys = await suite.bucket.keys();
     expect(keys).not.toContain(ghostKey);
     expect(keys.filter((k) => k.includes(id))).toEqual([current]);
-    expect((await suite.bucket.client.send(new ListMultipartUploadsCommand({ Bucket: suite.bucket.name }))).Uploads ?? []).toEqual([]);
+    expect(
+      (await suite.bucket.client.send(new ListMultipartUploadsCommand({ Bucket: suite.bucket.name }))).Uploads ?? [],
+    ).toEqual([]);
     expect(await sql('select 1 from staged_chunks where context_id = $1', [ghost])).toEqual([]);
     // and the live context is untouched
     expect((await api(suite.app.url, `/api/v1/contexts/${id}`)).status).toBe(200);
@@ -97,7 +116,10 @@ describe('housekeeping', () => {
   it('re-enqueues a pending context whose job was lost', async () => {
     await suite.app.worker.stop();
     try {
-      const res = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'lost', content: itemsOfSize(64 * 1024) } });
+      const res = await api(suite.app.url, '/api/v1/contexts', {
+        method: 'POST',
+        json: { agent_id: 'lost', content: itemsOfSize(64 * 1024) },
+      });
       expect(res.status).toBe(202);
       // Redis forgets the job (as after a restart without persistence)
       const { Redis } = await import('ioredis');
@@ -112,7 +134,8 @@ describe('housekeeping', () => {
       suite.app.worker = await spawnCtxvault('worker', suite.app.env, { readyLine: /worker running/ });
       expect((await waitUntilSettled(suite.app.url, res.json.id, 60_000)).at(-1).status).toBe('stored');
     } finally {
-      if (suite.app.worker.child.exitCode !== null) suite.app.worker = await spawnCtxvault('worker', suite.app.env, { readyLine: /worker running/ });
+      if (suite.app.worker.child.exitCode !== null)
+        suite.app.worker = await spawnCtxvault('worker', suite.app.env, { readyLine: /worker running/ });
     }
   });
 });
@@ -122,12 +145,18 @@ describe('safe writes', () => {
     const key = `create-${randomUUID()}`;
     const body = { agent_id: 'idem', content: [{ role: 'user', content: 'once' }] };
     const answers = await Promise.all(
-      Array.from({ length: 6 }, () => api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: body, headers: { 'idempotency-key': key } })),
+      Array.from({ length: 6 }, () =>
+        api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: body, headers: { 'idempotency-key': key } }),
+      ),
     );
     expect(answers.map((a) => a.status).every((s) => s === 201)).toBe(true);
     expect(new Set(answers.map((a) => a.json.id)).size).toBe(1);
     expect(await sql(`select id from contexts where agent_id = 'idem'`)).toHaveLength(1);
-    const bad = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: body, headers: { 'idempotency-key': 'has space' } });
+    const bad = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      json: body,
+      headers: { 'idempotency-key': 'has space' },
+    });
     expect(bad.status).toBe(400);
   });
 
@@ -135,7 +164,10 @@ describe('safe writes', () => {
     const id = await createStored('appends', [{ role: 'system', content: 'start' }]);
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        api(suite.app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: [{ role: 'user', content: `item ${i}` }] } }),
+        api(suite.app.url, `/api/v1/contexts/${id}/items`, {
+          method: 'POST',
+          json: { items: [{ role: 'user', content: `item ${i}` }] },
+        }),
       ),
     );
     const acknowledged = answers.flatMap((a, i) => (a.status < 300 ? [`item ${i}`] : []));

@@ -4,14 +4,14 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Item, proseItemsOfSize, sha256 } from '../helpers/contexts.ts';
 import { freePort } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
-import { proseItemsOfSize, sha256, type Item } from '../helpers/contexts.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MiB = 1024 * 1024;
@@ -36,14 +36,25 @@ async function call(client: Client, name: string, args: Record<string, unknown>)
 }
 
 const transports: [string, () => Transport][] = [
-  ['Streamable HTTP', () => new StreamableHTTPClientTransport(new URL(`${suite.app.url}/mcp`), { requestInit: { headers: { 'x-tenant-id': 'mcp-http' } } })],
+  [
+    'Streamable HTTP',
+    () =>
+      new StreamableHTTPClientTransport(new URL(`${suite.app.url}/mcp`), {
+        requestInit: { headers: { 'x-tenant-id': 'mcp-http' } },
+      }),
+  ],
   [
     'stdio (ctxvault mcp)',
     () =>
       new StdioClientTransport({
         command: path.join(ROOT, 'node_modules/.bin/tsx'),
         args: [path.join(ROOT, 'apps/cli/src/main.ts'), 'mcp'],
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', MCP_CLIENT_URL: suite.app.url, MCP_CLIENT_TENANT: 'mcp-stdio' },
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/tmp',
+          MCP_CLIENT_URL: suite.app.url,
+          MCP_CLIENT_TENANT: 'mcp-stdio',
+        },
         stderr: 'inherit',
         // a whole 20 MiB context comes back as one message
         maxBufferSize: 128 * MiB,
@@ -104,7 +115,10 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
     expect(read.current_tokens).toBe(read.content.reduce((sum: number, item: Item) => sum + item.tokens!, 0));
     expect(read).toMatchObject({ status: 'stored', window: { returned: content.length, dropped: 0 } });
     const readAsText = await client.callTool({ name: 'context_get', arguments: { id, last: 1 } });
-    expect(JSON.parse((readAsText.content as { text: string }[])[0]!.text)).toMatchObject({ id, window: { returned: 1 } });
+    expect(JSON.parse((readAsText.content as { text: string }[])[0]!.text)).toMatchObject({
+      id,
+      window: { returned: 1 },
+    });
 
     const found = await call(client, 'context_search', { id, query: 'NEEDLE-7F3A' });
     expect(found.matches).toEqual([{ index: 700, item: expect.objectContaining({ role: 'user' }) }]);
@@ -143,9 +157,16 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
       truncate: 'preserving_user',
     });
     expect(appended.context).toMatchObject({ version: 2, message_count: 2, current_tokens: 6 });
-    const replaced = await call(client, 'context_replace', { id: small.id, if_version: 2, content: [{ role: 'user', content: 'fresh' }] });
+    const replaced = await call(client, 'context_replace', {
+      id: small.id,
+      if_version: 2,
+      content: [{ role: 'user', content: 'fresh' }],
+    });
     expect(replaced.context).toMatchObject({ version: 3, message_count: 1 });
-    const conflict = await client.callTool({ name: 'context_replace', arguments: { id: small.id, if_version: 1, content: [] } });
+    const conflict = await client.callTool({
+      name: 'context_replace',
+      arguments: { id: small.id, if_version: 1, content: [] },
+    });
     expect(conflict.isError).toBe(true);
     expect(JSON.stringify(conflict.content)).toContain('precondition_failed');
 
@@ -156,7 +177,10 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
     const { resourceTemplates } = await client.listResourceTemplates();
     expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['context://{id}']);
     const resource = await client.readResource({ uri: `context://${small.id}` });
-    expect(JSON.parse((resource.contents[0] as { text: string }).text)).toMatchObject({ id: small.id, content: [{ content: 'fresh' }] });
+    expect(JSON.parse((resource.contents[0] as { text: string }).text)).toMatchObject({
+      id: small.id,
+      content: [{ content: 'fresh' }],
+    });
 
     expect(await call(client, 'context_delete', { id: small.id })).toMatchObject({ id: small.id, status: 'deleting' });
     const gone = await client.callTool({ name: 'context_status', arguments: { id: small.id } });
@@ -178,7 +202,12 @@ describe('/mcp over plain HTTP', () => {
     const res = await fetch(`${suite.app.url}/mcp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'context_create', arguments: { agent_id: 'x', pad: 'x'.repeat(65 * MiB) } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'context_create', arguments: { agent_id: 'x', pad: 'x'.repeat(65 * MiB) } },
+      }),
     });
     expect(res.status).toBe(413);
   });
@@ -202,7 +231,11 @@ describe('ctxvault mcp without a reachable API', () => {
 describe('the MCP Inspector CLI', () => {
   const inspector = path.join(ROOT, 'test/node_modules/.bin/mcp-inspector');
   const run = async (...args: string[]) => {
-    const { stdout } = await promisify(execFile)(inspector, ['--cli', `${suite.app.url}/mcp`, '--transport', 'http', ...args], { timeout: 60_000 });
+    const { stdout } = await promisify(execFile)(
+      inspector,
+      ['--cli', `${suite.app.url}/mcp`, '--transport', 'http', ...args],
+      { timeout: 60_000 },
+    );
     return JSON.parse(stdout);
   };
 
@@ -212,8 +245,18 @@ describe('the MCP Inspector CLI', () => {
   });
 
   it('calls a tool', async () => {
-    const result = await run('--method', 'tools/call', '--tool-name', 'context_create', '--tool-arg', 'agent_id=inspector');
+    const result = await run(
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'context_create',
+      '--tool-arg',
+      'agent_id=inspector',
+    );
     expect(result.isError).toBeFalsy();
-    expect(result.structuredContent).toMatchObject({ status: 'stored', context: { agent_id: 'inspector', message_count: 0 } });
+    expect(result.structuredContent).toMatchObject({
+      status: 'stored',
+      context: { agent_id: 'inspector', message_count: 0 },
+    });
   });
 });

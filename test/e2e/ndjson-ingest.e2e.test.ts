@@ -1,10 +1,11 @@
 // Streaming ingest: application/x-ndjson (first line the envelope, then one item a line), validated
 // line by line while it streams to staging, optionally gzip- or zstd-encoded.
-import { describe, expect, it } from 'vitest';
-import { gzipSync, zstdCompressSync } from 'node:zlib';
+
 import { request } from 'node:http';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import pg from 'pg';
-import { api, counted, itemsOfSize, sha256, waitUntilSettled, type Item } from '../helpers/contexts.ts';
+import { describe, expect, it } from 'vitest';
+import { api, counted, type Item, itemsOfSize, sha256, waitUntilSettled } from '../helpers/contexts.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
@@ -41,8 +42,13 @@ async function leftovers(): Promise<{ rows: number; staged: number }> {
   const client = new pg.Client({ connectionString: suite.db.url });
   await client.connect();
   try {
-    const rows = (await client.query(`select count(*)::int as n from contexts where agent_id like 'nd-bad%'`)).rows[0].n;
-    const staged = (await client.query('select count(*)::int as n from staged_chunks s where not exists (select 1 from contexts c where c.id = s.context_id)')).rows[0].n;
+    const rows = (await client.query(`select count(*)::int as n from contexts where agent_id like 'nd-bad%'`)).rows[0]
+      .n;
+    const staged = (
+      await client.query(
+        'select count(*)::int as n from staged_chunks s where not exists (select 1 from contexts c where c.id = s.context_id)',
+      )
+    ).rows[0].n;
     return { rows, staged };
   } finally {
     await client.end();
@@ -53,16 +59,28 @@ describe('NDJSON ingest', () => {
   it('streams a context far over the JSON limit, gzip-encoded, and reads it back identical', async () => {
     const items = itemsOfSize(24 * MiB);
     const body = gzipSync(ndjson({ agent_id: 'nd', session_id: 's', metadata: { via: 'ndjson' } }, items));
-    const res = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body, headers: { ...NDJSON, 'content-encoding': 'gzip' } });
+    const res = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      body,
+      headers: { ...NDJSON, 'content-encoding': 'gzip' },
+    });
     expect(res.status).toBe(202);
     expect((await waitUntilSettled(suite.app.url, res.json.id)).at(-1).status).toBe('stored');
     const read = await api(suite.app.url, `/api/v1/contexts/${res.json.id}`);
-    expect(read.json).toMatchObject({ agent_id: 'nd', session_id: 's', metadata: { via: 'ndjson' }, message_count: items.length });
+    expect(read.json).toMatchObject({
+      agent_id: 'nd',
+      session_id: 's',
+      metadata: { via: 'ndjson' },
+      message_count: items.length,
+    });
     expect(sha256(JSON.stringify(read.json.content))).toBe(sha256(JSON.stringify(items)));
   }, 120_000);
 
   it('appends NDJSON items (no envelope line), zstd-encoded', async () => {
-    const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'nd-append', content: [{ role: 'system', content: 's' }] } });
+    const created = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      json: { agent_id: 'nd-append', content: [{ role: 'system', content: 's' }] },
+    });
     const added = itemsOfSize(2 * MiB);
     const res = await api(suite.app.url, `/api/v1/contexts/${created.json.id}/items`, {
       method: 'POST',
@@ -90,7 +108,11 @@ describe('NDJSON ingest', () => {
     const items = itemsOfSize(6 * MiB);
     const lines = ndjson({ agent_id: 'nd-bad' }, items).toString().split('\n');
     lines[300] = '{"role":"robot","content":"x"}';
-    const res = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body: lines.join('\n'), headers: NDJSON });
+    const res = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      body: lines.join('\n'),
+      headers: NDJSON,
+    });
     expect(res.status).toBe(400);
     expect(res.json.error.message).toContain('line 301');
     expect(res.json.error.details[0].path).toBe('line 301.role');
@@ -98,10 +120,18 @@ describe('NDJSON ingest', () => {
   });
 
   it('a line that is not JSON, a bad envelope, and an empty body are 400s', async () => {
-    const notJson = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body: '{"agent_id":"nd-bad2"}\n{oops\n', headers: NDJSON });
+    const notJson = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      body: '{"agent_id":"nd-bad2"}\n{oops\n',
+      headers: NDJSON,
+    });
     expect(notJson.status).toBe(400);
     expect(notJson.json.error.message).toContain('line 2');
-    const badEnvelope = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body: '{"agent":"x"}\n', headers: NDJSON });
+    const badEnvelope = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      body: '{"agent":"x"}\n',
+      headers: NDJSON,
+    });
     expect(badEnvelope.status).toBe(400);
     expect(badEnvelope.json.error.details.map((d: { path: string }) => d.path)).toContain('line 1.agent_id');
     const empty = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body: '', headers: NDJSON });
@@ -116,15 +146,27 @@ describe('NDJSON ingest', () => {
     expect(plain.json.error.message).toContain(`${48 * MiB} bytes`);
     const bomb = gzipSync(Buffer.concat([Buffer.from('{"agent_id":"nd-bad-bomb"}\n'), Buffer.alloc(60 * MiB, 0x20)]));
     expect(bomb.length).toBeLessThan(MiB);
-    const zipped = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body: bomb, headers: { ...NDJSON, 'content-encoding': 'gzip' } });
+    const zipped = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      body: bomb,
+      headers: { ...NDJSON, 'content-encoding': 'gzip' },
+    });
     expect(zipped.status).toBe(413);
     expect(await leftovers()).toEqual({ rows: 0, staged: 0 });
   }, 60_000);
 
   it('an unknown Content-Encoding is 415 and broken gzip is 400', async () => {
-    const br = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', 'content-encoding': 'br' } });
+    const br = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'br' },
+    });
     expect(br.status).toBe(415);
-    const broken = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', body: 'not gzip', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    const broken = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      body: 'not gzip',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    });
     expect(broken.status).toBe(400);
     expect(broken.json.error.message).toMatch(/gzip/);
   });

@@ -1,13 +1,14 @@
 // Operating a deployment: the admin API over failed uploads, /metrics after real traffic, request
 // ids from the API into the worker's logs, and S3 calls in debug logs without secrets. Uploads fail
 // on purpose at first: the bucket does not exist until the test creates it.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { useSuite } from '../helpers/suite.ts';
-import { freePort } from '../helpers/processes.ts';
-import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
-import { sample } from '../helpers/prometheus.ts';
+
 import { contextSchema, statusViewSchema } from '@ctxvault/core';
 import { adminJobViewSchema } from '@ctxvault/queue';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
+import { freePort } from '../helpers/processes.ts';
+import { sample } from '../helpers/prometheus.ts';
+import { useSuite } from '../helpers/suite.ts';
 
 const TOKEN = 'ops-token-4f1c9a';
 const SECRET = 'secret-key-9d27e1b0';
@@ -51,7 +52,9 @@ describe('admin API', () => {
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm="ctxvault admin"/);
     expect(none.json.error.code).toBe('unauthorized');
-    expect((await api(suite.app.url, '/api/v1/admin/queues', { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    expect(
+      (await api(suite.app.url, '/api/v1/admin/queues', { headers: { authorization: 'Bearer nope' } })).status,
+    ).toBe(401);
     const basic = `Basic ${Buffer.from(`anyone:${TOKEN}`).toString('base64')}`;
     expect((await api(suite.app.url, '/api/v1/admin/queues', { headers: { authorization: basic } })).status).toBe(200);
   });
@@ -61,12 +64,20 @@ describe('admin API', () => {
     expect(counts.json.queues['context-upload']).toMatchObject({ failed: 3, waiting: 0, active: 0 });
     expect(counts.json.queues['context-delete']).toMatchObject({ failed: 0 });
 
-    const failed = await api(suite.app.url, '/api/v1/admin/queues/context-upload/jobs?state=failed', { headers: admin });
+    const failed = await api(suite.app.url, '/api/v1/admin/queues/context-upload/jobs?state=failed', {
+      headers: admin,
+    });
     expect(failed.status).toBe(200);
     expect(failed.json.jobs.map((job: any) => job.context_id).sort()).toEqual(Object.values(ids).sort());
     for (const job of failed.json.jobs) adminJobViewSchema.parse(job); // as the OpenAPI document describes it
     const a = failed.json.jobs.find((job: any) => job.context_id === ids.a);
-    expect(a).toMatchObject({ id: uploadJob(ids.a), state: 'failed', version: 1, request_id: 'req-ops-a', attempts: 1 });
+    expect(a).toMatchObject({
+      id: uploadJob(ids.a),
+      state: 'failed',
+      version: 1,
+      request_id: 'req-ops-a',
+      attempts: 1,
+    });
     expect(a.failed_reason).toContain(`bucket "${suite.bucket.name}" does not exist`);
 
     const bad = await api(suite.app.url, '/api/v1/admin/queues/nope/jobs?state=sideways', { headers: admin });
@@ -85,15 +96,24 @@ describe('admin API', () => {
     const retried = await api(suite.app.url, `${jobPath(ids.a)}/retry`, { method: 'POST', headers: admin });
     expect(retried.status).toBe(202);
     expect(retried.json).toMatchObject({ id: uploadJob(ids.a), context_id: ids.a });
-    await expect.poll(async () => (await api(suite.app.url, `/api/v1/contexts/${ids.a}/status`)).json.status, { timeout: 20_000 }).toBe('stored');
-    await expect.poll(async () => (await api(suite.app.url, jobPath(ids.a), { headers: admin })).json.state).toBe('completed');
+    await expect
+      .poll(async () => (await api(suite.app.url, `/api/v1/contexts/${ids.a}/status`)).json.status, { timeout: 20_000 })
+      .toBe('stored');
+    await expect
+      .poll(async () => (await api(suite.app.url, jobPath(ids.a), { headers: admin })).json.state)
+      .toBe('completed');
     const again = await api(suite.app.url, `${jobPath(ids.a)}/retry`, { method: 'POST', headers: admin });
     expect(again.status).toBe(409);
     expect(again.json.error.code).toBe('job_state_conflict');
 
-    const all = await api(suite.app.url, '/api/v1/admin/queues/context-upload/retry-failed', { method: 'POST', headers: admin });
+    const all = await api(suite.app.url, '/api/v1/admin/queues/context-upload/retry-failed', {
+      method: 'POST',
+      headers: admin,
+    });
     expect(all.json).toEqual({ queue: 'context-upload', retried: 1 });
-    await expect.poll(async () => (await api(suite.app.url, `/api/v1/contexts/${ids.b}/status`)).json.status, { timeout: 20_000 }).toBe('stored');
+    await expect
+      .poll(async () => (await api(suite.app.url, `/api/v1/contexts/${ids.b}/status`)).json.status, { timeout: 20_000 })
+      .toBe('stored');
     statusViewSchema.parse((await api(suite.app.url, `/api/v1/contexts/${ids.b}/status`)).json);
     // read it back, so bytes are downloaded from S3
     const read = await api(suite.app.url, `/api/v1/contexts/${ids.b}`);
@@ -109,8 +129,19 @@ describe('metrics', () => {
     const res = await fetch(`${suite.app.url}/metrics`);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
-    expect(sample(text, 'ctxvault_http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/contexts', status: '202' })).toBe(3);
-    expect(sample(text, 'ctxvault_http_request_duration_seconds_count', { route: '/api/v1/contexts/:id/status', status: '200' })).toBeGreaterThan(0);
+    expect(
+      sample(text, 'ctxvault_http_request_duration_seconds_count', {
+        method: 'POST',
+        route: '/api/v1/contexts',
+        status: '202',
+      }),
+    ).toBe(3);
+    expect(
+      sample(text, 'ctxvault_http_request_duration_seconds_count', {
+        route: '/api/v1/contexts/:id/status',
+        status: '200',
+      }),
+    ).toBeGreaterThan(0);
     expect(sample(text, 'ctxvault_queue_jobs', { queue: 'context-upload', state: 'completed' })).toBe(2);
     expect(sample(text, 'ctxvault_queue_jobs', { queue: 'context-upload', state: 'failed' })).toBe(0);
     // c's job was removed, so its staged body waits for the reconciler
@@ -129,10 +160,14 @@ describe('metrics', () => {
     expect(sample(text, 'ctxvault_jobs_failed_total', { queue: 'context-upload' })).toBe(3);
     expect(sample(text, 'ctxvault_jobs_completed_total', { queue: 'context-upload' })).toBe(2);
     expect(sample(text, 'ctxvault_job_duration_seconds_count', { queue: 'context-upload', outcome: 'failed' })).toBe(3);
-    expect(sample(text, 'ctxvault_job_duration_seconds_count', { queue: 'context-upload', outcome: 'completed' })).toBe(2);
+    expect(sample(text, 'ctxvault_job_duration_seconds_count', { queue: 'context-upload', outcome: 'completed' })).toBe(
+      2,
+    );
     expect(sample(text, 'ctxvault_blob_uploaded_bytes_total', { store: 's3' })).toBeGreaterThan(2 * 300 * 1024);
     expect(sample(text, 'ctxvault_s3_errors_total', { code: 'NoSuchBucket' })).toBeGreaterThanOrEqual(3);
-    expect(sample(text, 'ctxvault_job_duration_seconds_count', { queue: 'context-lifecycle' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'ctxvault_job_duration_seconds_count', { queue: 'context-lifecycle' })).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 });
 

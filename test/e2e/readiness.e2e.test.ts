@@ -2,15 +2,15 @@
 // TCP proxies the test stops, and a moto S3 server of its own that it empties, kills, and brings
 // back with authentication on. Each failure names its cause and what to check, in the README's words.
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { api } from '../helpers/contexts.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { deploymentEnv } from '../helpers/deployment.ts';
-import { freePort, spawnCtxvault, type CtxvaultProcess } from '../helpers/processes.ts';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
-import { startMoto, type MotoServer } from '../helpers/moto.ts';
+import { type MotoServer, startMoto } from '../helpers/moto.ts';
+import { type CtxvaultProcess, freePort, spawnCtxvault } from '../helpers/processes.ts';
 import { testS3Client } from '../helpers/s3.ts';
-import { api } from '../helpers/contexts.ts';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 
 const BUCKET = 'ctxvault-readiness';
 // the troubleshooting section, as plain text on one line
@@ -66,7 +66,8 @@ async function expectFailure(dependency: 'database' | 'queue' | 'blob_store', ca
   expect(body.status).toBe('unavailable');
   expect(body.checks[dependency]).toMatchObject({ code: `${dependency}_unavailable`, cause });
   expect(body.checks[dependency].message).toContain(hint);
-  for (const [name, check] of Object.entries(body.checks)) if (name !== dependency) expect(check).toEqual({ status: 'ok' });
+  for (const [name, check] of Object.entries(body.checks))
+    if (name !== dependency) expect(check).toEqual({ status: 'ok' });
   expect(troubleshooting).toContain(cause);
   expect(troubleshooting).toContain(hint);
 }
@@ -87,7 +88,11 @@ describe('/readyz', () => {
 
   it('names the database when Postgres is gone, and recovers when it is back', async () => {
     await postgres.stop();
-    await expectFailure('database', 'connection_refused', 'check database.url (MCP_DATABASE_URL) and that PostgreSQL is running');
+    await expectFailure(
+      'database',
+      'connection_refused',
+      'check database.url (MCP_DATABASE_URL) and that PostgreSQL is running',
+    );
     expect((await api(url, '/healthz')).status).toBe(200);
     await postgres.start();
     await expectReady();
@@ -112,9 +117,17 @@ describe('/readyz', () => {
   it('names an S3 endpoint that refuses connections, then one that refuses the credentials', async () => {
     const { port } = moto;
     await moto.stop();
-    await expectFailure('blob_store', 'connection_refused', 'check storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT) and that the S3 server is running');
+    await expectFailure(
+      'blob_store',
+      'connection_refused',
+      'check storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT) and that the S3 server is running',
+    );
     // the same endpoint back, now checking credentials: the test's keys are unknown to it
     moto = await startMoto({ port, env: { INITIAL_NO_AUTH_ACTION_COUNT: '0' } });
-    await expectFailure('blob_store', 'access_denied', "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the instance role's policy");
+    await expectFailure(
+      'blob_store',
+      'access_denied',
+      "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the instance role's policy",
+    );
   });
 });

@@ -1,8 +1,8 @@
 // Reads: the body cache (in-process LRU keyed by version, shared Redis tier for small bodies), ETag
 // and If-None-Match, and large objects fetched by parallel ranged GETs.
 import { describe, expect, it } from 'vitest';
-import { freePort, spawnCtxvault } from '../helpers/processes.ts';
 import { api, itemsOfSize, sha256, waitUntilSettled } from '../helpers/contexts.ts';
+import { freePort, spawnCtxvault } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
@@ -12,7 +12,10 @@ const stats = async (url: string) => (await api(url, '/api/v1/cache')).json;
 
 describe('body cache', () => {
   it('serves hot contexts from memory, and an update is never answered with the old body', async () => {
-    const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'hot', content: itemsOfSize(400 * 1024) } });
+    const created = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      json: { agent_id: 'hot', content: itemsOfSize(400 * 1024) },
+    });
     await waitUntilSettled(suite.app.url, created.json.id);
     const id = created.json.id;
     const before = await stats(suite.app.url);
@@ -23,7 +26,10 @@ describe('body cache', () => {
     expect(after.misses - before.misses).toBe(1);
     expect(after.memory_hits - before.memory_hits).toBe(1);
 
-    const appended = await api(suite.app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: [{ role: 'user', content: 'new' }] } });
+    const appended = await api(suite.app.url, `/api/v1/contexts/${id}/items`, {
+      method: 'POST',
+      json: { items: [{ role: 'user', content: 'new' }] },
+    });
     await waitUntilSettled(suite.app.url, id);
     expect(appended.json.version).toBe(2);
     const fresh = await api(suite.app.url, `/api/v1/contexts/${id}`);
@@ -32,11 +38,18 @@ describe('body cache', () => {
   });
 
   it('shares small bodies with another API process through Redis', async () => {
-    const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'shared', content: itemsOfSize(300 * 1024) } });
+    const created = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      json: { agent_id: 'shared', content: itemsOfSize(300 * 1024) },
+    });
     await waitUntilSettled(suite.app.url, created.json.id);
     await api(suite.app.url, `/api/v1/contexts/${created.json.id}`);
     const port = await freePort();
-    const other = await spawnCtxvault('api', { ...suite.app.env, MCP_SERVER_PORT: String(port) }, { readyLine: /API listening/ });
+    const other = await spawnCtxvault(
+      'api',
+      { ...suite.app.env, MCP_SERVER_PORT: String(port) },
+      { readyLine: /API listening/ },
+    );
     try {
       const url = `http://127.0.0.1:${port}`;
       const read = await api(url, `/api/v1/contexts/${created.json.id}`);
@@ -50,17 +63,25 @@ describe('body cache', () => {
 
 describe('conditional and large reads', () => {
   it('ETag is the version; If-None-Match answers 304', async () => {
-    const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'etag', content: [{ role: 'user', content: 'x' }] } });
+    const created = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      json: { agent_id: 'etag', content: [{ role: 'user', content: 'x' }] },
+    });
     const first = await api(suite.app.url, `/api/v1/contexts/${created.json.id}`);
     expect(first.headers.get('etag')).toBe('"1"');
-    const again = await api(suite.app.url, `/api/v1/contexts/${created.json.id}`, { headers: { 'if-none-match': '"1"' } });
+    const again = await api(suite.app.url, `/api/v1/contexts/${created.json.id}`, {
+      headers: { 'if-none-match': '"1"' },
+    });
     expect(again.status).toBe(304);
     expect(again.text).toBe('');
   });
 
   it('a body larger than the cache item limit streams from S3 identical every time', async () => {
     const content = itemsOfSize(12 * MiB);
-    const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'large-read', content } });
+    const created = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      json: { agent_id: 'large-read', content },
+    });
     await waitUntilSettled(suite.app.url, created.json.id);
     const before = await stats(suite.app.url);
     for (let i = 0; i < 2; i++) {

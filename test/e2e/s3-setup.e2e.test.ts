@@ -1,18 +1,19 @@
 // `ctxvault s3 setup` and `ctxvault s3 check`, run as the real CLI against the test S3 server.
 // moto accepts any credentials and any region, so access denied and a wrong region are diagnosed
 // in apps/cli/src/commands/s3-commands.test.ts against a fake that answers as AWS does.
+
+import { randomBytes } from 'node:crypto';
 import {
   DeleteBucketCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketLocationCommand,
   GetBucketVersioningCommand,
   HeadBucketCommand,
+  type LifecycleRule,
   ListObjectVersionsCommand,
   PutBucketLifecycleConfigurationCommand,
-  type LifecycleRule,
 } from '@aws-sdk/client-s3';
-import { randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort, runCtxvault } from '../helpers/processes.ts';
 import { testS3Client } from '../helpers/s3.ts';
 
@@ -69,7 +70,9 @@ describe('ctxvault s3 setup', () => {
     const { code, output } = await runCtxvault(['s3', 'setup'], env(bucket));
     expect(code).toBe(1);
     expect(output).toContain(`FAIL     bucket "${bucket}": bucket "${bucket}" does not exist`);
-    expect(output).toContain(`fix: create bucket ${bucket} or fix storage.s3.bucket (MCP_STORAGE_S3_BUCKET), or run \`ctxvault s3 setup --create-bucket\``);
+    expect(output).toContain(
+      `fix: create bucket ${bucket} or fix storage.s3.bucket (MCP_STORAGE_S3_BUCKET), or run \`ctxvault s3 setup --create-bucket\``,
+    );
   });
 
   it('creates the bucket, adds the abort rule, enables versioning and verifies SSE; a second run changes nothing', async () => {
@@ -77,9 +80,13 @@ describe('ctxvault s3 setup', () => {
     const first = await runCtxvault(['s3', 'setup', '--create-bucket', '--versioning'], env(bucket));
     expect(first.code, first.output).toBe(0);
     expect(first.output).toContain(`changed  bucket "${bucket}" created in region us-east-1`);
-    expect(first.output).toMatch(/^changed {2}lifecycle rule ctxvault-abort-incomplete-multipart-uploads: aborts multipart uploads under "contexts\/" left incomplete for 7 days: added$/m);
+    expect(first.output).toMatch(
+      /^changed {2}lifecycle rule ctxvault-abort-incomplete-multipart-uploads: aborts multipart uploads under "contexts\/" left incomplete for 7 days: added$/m,
+    );
     expect(first.output).toContain('changed  versioning enabled (was off)');
-    expect(first.output).toContain('ok       server-side encryption: the probe object came back with AES256, as configured (HeadObject)');
+    expect(first.output).toContain(
+      'ok       server-side encryption: the probe object came back with AES256, as configured (HeadObject)',
+    );
 
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
     expect(await lifecycleRules(bucket)).toEqual([expect.objectContaining(ourRule())]);
@@ -100,13 +107,26 @@ describe('ctxvault s3 setup', () => {
   it("keeps the bucket's other lifecycle rules and updates its own", async () => {
     const bucket = newBucketName();
     await runCtxvault(['s3', 'setup', '--create-bucket'], env(bucket));
-    const expireLogs: LifecycleRule = { ID: 'expire-logs', Status: 'Enabled', Filter: { Prefix: 'logs/' }, Expiration: { Days: 30 } };
-    await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: [expireLogs, ourRule()] } }));
+    const expireLogs: LifecycleRule = {
+      ID: 'expire-logs',
+      Status: 'Enabled',
+      Filter: { Prefix: 'logs/' },
+      Expiration: { Days: 30 },
+    };
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: bucket,
+        LifecycleConfiguration: { Rules: [expireLogs, ourRule()] },
+      }),
+    );
 
     const { code, output } = await runCtxvault(['s3', 'setup', '--abort-after-days', '2'], env(bucket));
     expect(code, output).toBe(0);
     expect(output).toContain('left incomplete for 2 days: updated (was 7 days under "contexts/")');
-    expect(await lifecycleRules(bucket)).toEqual([expect.objectContaining(expireLogs), expect.objectContaining(ourRule(2))]);
+    expect(await lifecycleRules(bucket)).toEqual([
+      expect.objectContaining(expireLogs),
+      expect.objectContaining(ourRule(2)),
+    ]);
   });
 
   it('creates the bucket in the configured region and verifies aws:kms with the configured key', async () => {
@@ -139,7 +159,9 @@ describe('ctxvault s3 check', () => {
     expect(output.trim().split('\n')).toEqual([
       `ok       endpoint ${endpoint} answers`,
       `ok       bucket "${bucket}" exists and is reachable in region us-east-1`,
-      expect.stringMatching(/^ok {7}put, get and delete of a probe object \(contexts\/ctxvault-probe\/[0-9a-f-]{36}\)$/),
+      expect.stringMatching(
+        /^ok {7}put, get and delete of a probe object \(contexts\/ctxvault-probe\/[0-9a-f-]{36}\)$/,
+      ),
       'ok       server-side encryption: the probe object came back with AES256, as configured (HeadObject)',
     ]);
     expect(await leftovers(bucket)).toEqual([]);
@@ -156,10 +178,15 @@ describe('ctxvault s3 check', () => {
 
   it('exits non-zero on a closed port with the connection refused fix', async () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
-    const { code, output } = await runCtxvault(['s3', 'check'], env(newBucketName(), { MCP_STORAGE_S3_ENDPOINT: closed }));
+    const { code, output } = await runCtxvault(
+      ['s3', 'check'],
+      env(newBucketName(), { MCP_STORAGE_S3_ENDPOINT: closed }),
+    );
     expect(code).toBe(1);
     expect(output).toContain(`FAIL     endpoint ${closed}: cannot reach S3 at ${closed}`);
-    expect(output).toContain('fix: check storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT) and that the S3 server is running');
+    expect(output).toContain(
+      'fix: check storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT) and that the S3 server is running',
+    );
     expect(output).not.toContain('ok ');
   });
 });

@@ -1,9 +1,10 @@
 // The MCP_* variables change what the real processes do: part size, key prefix, provider, limits.
-import { describe, expect, it } from 'vitest';
+
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { startDeployment, deploymentEnv } from '../helpers/deployment.ts';
-import { spawnCtxvault } from '../helpers/processes.ts';
+import { describe, expect, it } from 'vitest';
 import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
+import { deploymentEnv, startDeployment } from '../helpers/deployment.ts';
+import { spawnCtxvault } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
@@ -17,7 +18,10 @@ describe('MCP_* variables', () => {
       MCP_STORAGE_S3_SERVER_SIDE_ENCRYPTION: '',
     });
     try {
-      const created = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'parts', content: itemsOfSize(20 * MiB) } });
+      const created = await api(app.url, '/api/v1/contexts', {
+        method: 'POST',
+        json: { agent_id: 'parts', content: itemsOfSize(20 * MiB) },
+      });
       expect(created.status).toBe(202);
       await waitUntilSettled(app.url, created.json.id);
       const read = await api(app.url, `/api/v1/contexts/${created.json.id}`);
@@ -49,7 +53,10 @@ describe('MCP_* variables', () => {
   it('MCP_LIMITS_MAX_BODY_BYTES caps the JSON body with a 413 naming the limit', async () => {
     const app = await startDeployment(suite.services, { MCP_LIMITS_MAX_BODY_BYTES: String(MiB) });
     try {
-      const res = await api(app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'big', content: itemsOfSize(2 * MiB) } });
+      const res = await api(app.url, '/api/v1/contexts', {
+        method: 'POST',
+        json: { agent_id: 'big', content: itemsOfSize(2 * MiB) },
+      });
       expect(res.status).toBe(413);
       expect(res.json.error.code).toBe('payload_too_large');
       expect(res.json.error.message).toContain(`${MiB} bytes`);
@@ -63,7 +70,9 @@ describe('MCP_* variables', () => {
     const env = deploymentEnv(suite.services, { MCP_STORAGE_S3_UPLOAD_PART_SIZE: '1048576', MCP_STORAGE_TYPE: 'ftp' });
     const proc = await spawnCtxvault('api', env);
     expect(proc.child.exitCode).not.toBe(0);
-    expect(proc.output()).toContain('storage.s3.upload_part_size (MCP_STORAGE_S3_UPLOAD_PART_SIZE): must be at least 5242880 bytes');
+    expect(proc.output()).toContain(
+      'storage.s3.upload_part_size (MCP_STORAGE_S3_UPLOAD_PART_SIZE): must be at least 5242880 bytes',
+    );
     expect(proc.output()).toMatch(/storage\.type \(MCP_STORAGE_TYPE\): must be one of .*local.*s3/);
   });
 });

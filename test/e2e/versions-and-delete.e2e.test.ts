@@ -1,8 +1,9 @@
 // Append, replace and delete through the real processes: each write is a new version, the row flips
 // only when its object is complete, and a delete leaves no object and no row behind.
-import { describe, expect, it } from 'vitest';
+
 import pg from 'pg';
-import { api, counted, itemsOfSize, waitUntilSettled, type Item } from '../helpers/contexts.ts';
+import { describe, expect, it } from 'vitest';
+import { api, counted, type Item, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
@@ -20,7 +21,10 @@ async function countRows(id: string): Promise<number> {
 }
 
 async function createStored(content: Item[]): Promise<string> {
-  const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'versions', content } });
+  const created = await api(suite.app.url, '/api/v1/contexts', {
+    method: 'POST',
+    json: { agent_id: 'versions', content },
+  });
   expect(created.status).toBe(202);
   const settled = await waitUntilSettled(suite.app.url, created.json.id);
   expect(settled.at(-1).status).toBe('stored');
@@ -31,8 +35,15 @@ describe('versions', () => {
   it('append makes a new version holding the old items and the new ones', async () => {
     const first = itemsOfSize(200 * 1024);
     const id = await createStored(first);
-    const added: Item[] = [{ role: 'user', content: 'one more' }, { role: 'assistant', content: 'sure' }];
-    const appended = await api(suite.app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: added }, headers: { 'if-match': '"1"' } });
+    const added: Item[] = [
+      { role: 'user', content: 'one more' },
+      { role: 'assistant', content: 'sure' },
+    ];
+    const appended = await api(suite.app.url, `/api/v1/contexts/${id}/items`, {
+      method: 'POST',
+      json: { items: added },
+      headers: { 'if-match': '"1"' },
+    });
     expect(appended.status).toBe(202);
     expect(appended.json.version).toBe(2);
     expect((await waitUntilSettled(suite.app.url, id)).at(-1)).toMatchObject({ status: 'stored', version: 2 });
@@ -51,13 +62,20 @@ describe('versions', () => {
   it('replace swaps content and metadata as a new version; a stale If-Match is refused', async () => {
     const id = await createStored(itemsOfSize(100 * 1024));
     const content: Item[] = [{ role: 'system', content: 'fresh start' }];
-    const replaced = await api(suite.app.url, `/api/v1/contexts/${id}`, { method: 'PUT', json: { content, metadata: { v: 2 } } });
+    const replaced = await api(suite.app.url, `/api/v1/contexts/${id}`, {
+      method: 'PUT',
+      json: { content, metadata: { v: 2 } },
+    });
     expect(replaced.status).toBe(200); // small enough to be stored inline at once
     expect(replaced.json).toMatchObject({ version: 2, status: 'stored', metadata: { v: 2 }, message_count: 1 });
     const read = await api(suite.app.url, `/api/v1/contexts/${id}`);
     expect(read.json.content).toEqual(counted(content));
 
-    const stale = await api(suite.app.url, `/api/v1/contexts/${id}`, { method: 'PUT', json: { content }, headers: { 'if-match': '"1"' } });
+    const stale = await api(suite.app.url, `/api/v1/contexts/${id}`, {
+      method: 'PUT',
+      json: { content },
+      headers: { 'if-match': '"1"' },
+    });
     expect(stale.status).toBe(412);
     expect(stale.json.error).toMatchObject({ code: 'precondition_failed', details: { current_version: 2 } });
   });
@@ -65,7 +83,10 @@ describe('versions', () => {
   it('a large append to a large context streams through staging and S3 again', async () => {
     const id = await createStored(itemsOfSize(6 * MiB));
     const added = itemsOfSize(1 * MiB);
-    const appended = await api(suite.app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: added } });
+    const appended = await api(suite.app.url, `/api/v1/contexts/${id}/items`, {
+      method: 'POST',
+      json: { items: added },
+    });
     expect(appended.status).toBe(202);
     expect((await waitUntilSettled(suite.app.url, id)).at(-1).status).toBe('stored');
     const read = await api(suite.app.url, `/api/v1/contexts/${id}`);
@@ -77,7 +98,10 @@ describe('versions', () => {
 describe('delete', () => {
   it('answers 202, then no read finds it, no object and no row remain', async () => {
     const id = await createStored(itemsOfSize(200 * 1024));
-    await api(suite.app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items: itemsOfSize(100 * 1024) } });
+    await api(suite.app.url, `/api/v1/contexts/${id}/items`, {
+      method: 'POST',
+      json: { items: itemsOfSize(100 * 1024) },
+    });
     await waitUntilSettled(suite.app.url, id);
     expect((await suite.bucket.keys()).filter((k) => k.includes(id))).toHaveLength(2);
 
@@ -100,16 +124,27 @@ describe('list', () => {
     for (let i = 0; i < 5; i++) {
       const res = await api(suite.app.url, '/api/v1/contexts', {
         method: 'POST',
-        json: { agent_id: agent, session_id: i < 3 ? 's1' : 's2', model_id: i % 2 ? 'm-odd' : 'm-even', content: [{ role: 'user', content: `n${i}` }] },
+        json: {
+          agent_id: agent,
+          session_id: i < 3 ? 's1' : 's2',
+          model_id: i % 2 ? 'm-odd' : 'm-even',
+          content: [{ role: 'user', content: `n${i}` }],
+        },
       });
       ids.push(res.json.id);
     }
     const page1 = await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&limit=2`);
     expect(page1.json.items.map((c: { id: string }) => c.id)).toEqual([ids[4], ids[3]]);
     expect(page1.json.items[0]).not.toHaveProperty('content');
-    const page2 = await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&limit=2&cursor=${page1.json.next_cursor}`);
+    const page2 = await api(
+      suite.app.url,
+      `/api/v1/contexts?agent_id=${agent}&limit=2&cursor=${page1.json.next_cursor}`,
+    );
     expect(page2.json.items.map((c: { id: string }) => c.id)).toEqual([ids[2], ids[1]]);
-    const page3 = await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&limit=2&cursor=${page2.json.next_cursor}`);
+    const page3 = await api(
+      suite.app.url,
+      `/api/v1/contexts?agent_id=${agent}&limit=2&cursor=${page2.json.next_cursor}`,
+    );
     expect(page3.json.items.map((c: { id: string }) => c.id)).toEqual([ids[0]]);
     expect(page3.json.next_cursor).toBeNull();
 
@@ -118,8 +153,12 @@ describe('list', () => {
     expect((await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&status=stored`)).json.items).toHaveLength(5);
     expect((await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&status=pending`)).json.items).toHaveLength(0);
     const future = new Date(Date.now() + 3600_000).toISOString();
-    expect((await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&created_after=${future}`)).json.items).toHaveLength(0);
-    expect((await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&created_before=${future}`)).json.items).toHaveLength(5);
+    expect(
+      (await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&created_after=${future}`)).json.items,
+    ).toHaveLength(0);
+    expect(
+      (await api(suite.app.url, `/api/v1/contexts?agent_id=${agent}&created_before=${future}`)).json.items,
+    ).toHaveLength(5);
   });
 });
 
@@ -131,8 +170,14 @@ describe('search', () => {
       { role: 'assistant', content: 'Run VACUUM on it.' },
       { role: 'tool', content: 'unrelated' },
     ];
-    const created = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'search', content } });
-    const found = await api(suite.app.url, `/api/v1/contexts/${created.json.id}/search`, { method: 'POST', json: { query: 'vacuum' } });
+    const created = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      json: { agent_id: 'search', content },
+    });
+    const found = await api(suite.app.url, `/api/v1/contexts/${created.json.id}/search`, {
+      method: 'POST',
+      json: { query: 'vacuum' },
+    });
     expect(found.status).toBe(200);
     expect(found.json.matches.map((m: { index: number }) => m.index)).toEqual([1, 2]);
     const onlyAssistant = await api(suite.app.url, `/api/v1/contexts/${created.json.id}/search`, {

@@ -1,12 +1,13 @@
 // Postgres refuses connections for a while (a proxy in front of it refuses and cuts them): the API
 // answers 503 naming the cause, accepts again afterwards, and nothing half-written remains.
-import { afterAll, expect, it } from 'vitest';
+
 import pg from 'pg';
+import { afterAll, expect, it } from 'vitest';
+import { api, itemsOfSize } from '../helpers/contexts.ts';
+import { FAULT_SETTINGS, sendContexts } from '../helpers/fault-setup.ts';
+import { checkIntegrity } from '../helpers/integrity.ts';
 import { useSuite } from '../helpers/suite.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
-import { api, itemsOfSize } from '../helpers/contexts.ts';
-import { checkIntegrity } from '../helpers/integrity.ts';
-import { FAULT_SETTINGS, sendContexts } from '../helpers/fault-setup.ts';
 
 const MiB = 1024 * 1024;
 let postgres: TcpProxy;
@@ -27,7 +28,10 @@ it('Postgres down: 503 with the cause, then accepting again, nothing half-writte
   expect(before.accepted).toHaveLength(4);
 
   await postgres.stop();
-  const refused = await api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'down', content: itemsOfSize(512 * 1024) } });
+  const refused = await api(suite.app.url, '/api/v1/contexts', {
+    method: 'POST',
+    json: { agent_id: 'down', content: itemsOfSize(512 * 1024) },
+  });
   expect(refused.status).toBe(503);
   expect(refused.json.error.code).toBe('database_unavailable');
   expect(refused.json.error.message).toContain('MCP_DATABASE_URL');
@@ -37,11 +41,18 @@ it('Postgres down: 503 with the cause, then accepting again, nothing half-writte
   await new Promise((r) => setTimeout(r, 5000));
   await postgres.start();
 
-  await expect.poll(async () => (await api(suite.app.url, `/api/v1/contexts/${before.accepted[0]!.id}`)).status, { timeout: 30_000 }).toBe(200);
+  await expect
+    .poll(async () => (await api(suite.app.url, `/api/v1/contexts/${before.accepted[0]!.id}`)).status, {
+      timeout: 30_000,
+    })
+    .toBe(200);
   const after = await sendContexts(suite.app.url, 4, 1 * MiB);
   expect(after.accepted).toHaveLength(4);
 
-  const report = await checkIntegrity(suite.app, suite.db.url, suite.bucket, 9, [...before.accepted, ...after.accepted]);
+  const report = await checkIntegrity(suite.app, suite.db.url, suite.bucket, 9, [
+    ...before.accepted,
+    ...after.accepted,
+  ]);
   expect(report).toMatchObject({ accepted: 8, stored: 8, lost: 0, orphans: 0, incomplete_uploads: 0 });
   // the refused write left no row and no staged chunk behind
   const client = new pg.Client({ connectionString: suite.db.url });

@@ -1,11 +1,11 @@
 // Redis is flushed (FLUSHALL) while upload jobs wait: Postgres remembers what is pending, and the
 // worker's reconciler enqueues it again. Uses a private redis-server so no other suite is touched.
 import { afterAll, expect, it } from 'vitest';
-import { startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.ts';
-import { spawnCtxvault } from '../helpers/processes.ts';
 import { api } from '../helpers/contexts.ts';
-import { checkIntegrity } from '../helpers/integrity.ts';
 import { FAULT_SETTINGS, sendContexts } from '../helpers/fault-setup.ts';
+import { checkIntegrity } from '../helpers/integrity.ts';
+import { spawnCtxvault } from '../helpers/processes.ts';
+import { type PrivateRedis, startPrivateRedis } from '../helpers/redis-server.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;

@@ -1,10 +1,10 @@
 // The S3 server is unreachable for 20 s during ingest (a proxy in front of it refuses and cuts
 // connections; moto itself keeps its state), then comes back: nothing accepted is lost.
 import { afterAll, expect, it } from 'vitest';
+import { FAULT_SETTINGS, sendContexts } from '../helpers/fault-setup.ts';
+import { checkIntegrity } from '../helpers/integrity.ts';
 import { useSuite } from '../helpers/suite.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
-import { checkIntegrity } from '../helpers/integrity.ts';
-import { FAULT_SETTINGS, sendContexts } from '../helpers/fault-setup.ts';
 
 const MiB = 1024 * 1024;
 let s3: TcpProxy;

@@ -1,10 +1,11 @@
 // A worker is killed with SIGKILL in the middle of multipart uploads of 20 large contexts, and a new
 // worker is started: every accepted context ends stored and identical, nothing is left behind.
-import { expect, it } from 'vitest';
+
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { spawnCtxvault } from '../helpers/processes.ts';
-import { checkIntegrity } from '../helpers/integrity.ts';
+import { expect, it } from 'vitest';
 import { FAULT_SETTINGS, sendContexts } from '../helpers/fault-setup.ts';
+import { checkIntegrity } from '../helpers/integrity.ts';
+import { spawnCtxvault } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
@@ -18,13 +19,20 @@ it('SIGKILL mid-upload, then a new worker: 20 large contexts all stored, no orph
   suite.app.worker = await spawnCtxvault('worker', suite.app.env, { readyLine: /worker running/ });
   // wait until multipart uploads are under way, then kill the worker without warning
   await expect
-    .poll(async () => (await suite.bucket.client.send(new ListMultipartUploadsCommand({ Bucket: suite.bucket.name }))).Uploads?.length ?? 0, {
-      timeout: 60_000,
-      interval: 50,
-    })
+    .poll(
+      async () =>
+        (await suite.bucket.client.send(new ListMultipartUploadsCommand({ Bucket: suite.bucket.name }))).Uploads
+          ?.length ?? 0,
+      {
+        timeout: 60_000,
+        interval: 50,
+      },
+    )
     .toBeGreaterThan(0);
   await suite.app.worker.stop('SIGKILL');
-  const leftBehind = (await suite.bucket.client.send(new ListMultipartUploadsCommand({ Bucket: suite.bucket.name }))).Uploads?.length ?? 0;
+  const leftBehind =
+    (await suite.bucket.client.send(new ListMultipartUploadsCommand({ Bucket: suite.bucket.name }))).Uploads?.length ??
+    0;
   console.info(`worker killed with ${leftBehind} multipart upload(s) in flight`);
   expect(leftBehind).toBeGreaterThan(0);
 

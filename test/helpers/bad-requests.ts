@@ -1,8 +1,15 @@
 // fast-check arbitraries for requests to /api/v1 that are wrong by construction: each carries at
 // least one fault the API must refuse with a 4xx, whatever else was generated around it. The API's
 // own schemas (from @ctxvault/core) serve as the oracle that a generated body or query is invalid.
+
+import {
+  appendItemsSchema,
+  createContextSchema,
+  listQuerySchema,
+  replaceContextSchema,
+  searchSchema,
+} from '@ctxvault/core';
 import fc from 'fast-check';
-import { appendItemsSchema, createContextSchema, listQuerySchema, replaceContextSchema, searchSchema } from '@ctxvault/core';
 
 /** What the oracle needs of a zod schema. */
 interface Schema {
@@ -50,7 +57,12 @@ export interface BodyRoute {
 /** Every route that reads a JSON body. */
 export function bodyRoutes(existingId: string): BodyRoute[] {
   return [
-    { kind: 'create', method: 'POST', path: '/api/v1/contexts', body: { agent_id: 'agent', content: [{ role: 'user', content: 'hi' }] } },
+    {
+      kind: 'create',
+      method: 'POST',
+      path: '/api/v1/contexts',
+      body: { agent_id: 'agent', content: [{ role: 'user', content: 'hi' }] },
+    },
     ...ID_ROUTES.filter((route) => 'kind' in route).map((route) => ({
       kind: route.kind,
       method: route.method,
@@ -60,7 +72,10 @@ export function bodyRoutes(existingId: string): BodyRoute[] {
   ];
 }
 
-const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 60 });
+const printable = fc.string({
+  unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)),
+  maxLength: 60,
+});
 
 /** A path segment that is not a UUID: unicode, ASCII junk, broken percent-encodings, long strings. */
 export const notAnId: fc.Arbitrary<string> = fc
@@ -70,7 +85,25 @@ export const notAnId: fc.Arbitrary<string> = fc
     fc.webSegment().filter((s) => s.length > 0),
     fc.tuple(fc.uuid(), printable).map(([id, tail]) => encodeURIComponent(`${id}${tail || '0'}`)),
     fc.uuid().map((id) => id.replaceAll('-', '')),
-    fc.constantFrom('%', '%zz', '%E0%A4%A', '%C0%AF', '%ED%A0%80', '%00', '%2F..%2Fetc%2Fpasswd', 'null', 'undefined', '-1', '0', '1e309', 'NaN', '%20', '~', '$', "'%20OR%201=1--"),
+    fc.constantFrom(
+      '%',
+      '%zz',
+      '%E0%A4%A',
+      '%C0%AF',
+      '%ED%A0%80',
+      '%00',
+      '%2F..%2Fetc%2Fpasswd',
+      'null',
+      'undefined',
+      '-1',
+      '0',
+      '1e309',
+      'NaN',
+      '%20',
+      '~',
+      '$',
+      "'%20OR%201=1--",
+    ),
     fc.integer({ min: 300, max: 8_000 }).map((n) => 'a'.repeat(n)),
   )
   // a "." or ".." segment is removed by URL normalization before the request is sent
@@ -79,7 +112,14 @@ export const notAnId: fc.Arbitrary<string> = fc
 /** A value the X-Tenant-Id header refuses (fetch itself refuses CR, LF and NUL). */
 export const badTenant: fc.Arbitrary<string> = fc
   .oneof(
-    fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((code) => code !== 0x7f).map((code) => String.fromCharCode(code)), minLength: 1, maxLength: 60 }),
+    fc.string({
+      unit: fc
+        .integer({ min: 0x20, max: 0xff })
+        .filter((code) => code !== 0x7f)
+        .map((code) => String.fromCharCode(code)),
+      minLength: 1,
+      maxLength: 60,
+    }),
     fc.integer({ min: 129, max: 2_000 }).map((n) => 't'.repeat(n)),
   )
   .map((value) => value.trim())
@@ -93,12 +133,25 @@ export const badIfMatch: fc.Arbitrary<string> = printable
 /** A well-formed If-Match naming another version than `current`. */
 export function staleIfMatch(current: number): fc.Arbitrary<string> {
   return fc
-    .tuple(fc.integer({ min: 0, max: 999_999_999 }).filter((v) => v !== current), fc.constantFrom('"N"', 'W/"N"', 'N'))
+    .tuple(
+      fc.integer({ min: 0, max: 999_999_999 }).filter((v) => v !== current),
+      fc.constantFrom('"N"', 'W/"N"', 'N'),
+    )
     .map(([version, form]) => form.replace('N', String(version)));
 }
 
 /** Invalid UTF-8: stray continuation bytes, overlong forms, surrogates, truncated sequences. */
-const BAD_UTF8 = [[0xff], [0xfe], [0x80], [0xc0, 0xaf], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf0, 0x28, 0x8c, 0x28], [0xf8, 0x88, 0x80, 0x80, 0x80]];
+const BAD_UTF8 = [
+  [0xff],
+  [0xfe],
+  [0x80],
+  [0xc0, 0xaf],
+  [0xc3, 0x28],
+  [0xed, 0xa0, 0x80],
+  [0xe2, 0x82],
+  [0xf0, 0x28, 0x8c, 0x28],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+];
 
 /** A body that is not a JSON document the route accepts, in one of many ways. */
 export function malformedBody(route: BodyRoute): fc.Arbitrary<string | Uint8Array> {
@@ -106,7 +159,21 @@ export function malformedBody(route: BodyRoute): fc.Arbitrary<string | Uint8Arra
   const invalidJson = fc.oneof(
     fc.uint8Array({ minLength: 1, maxLength: 2_000 }),
     fc.integer({ min: 1, max: valid.length - 1 }).map((cut) => valid.slice(0, cut)),
-    fc.constantFrom('', ' ', 'null', '[]', '{}', '"', '{"a":', '{"agent_id":"a",}', "{'agent_id':'a'}", '{"a":1}{"b":2}', 'NaN', '\u0000', '\ufeff{}'),
+    fc.constantFrom(
+      '',
+      ' ',
+      'null',
+      '[]',
+      '{}',
+      '"',
+      '{"a":',
+      '{"agent_id":"a",}',
+      "{'agent_id':'a'}",
+      '{"a":1}{"b":2}',
+      'NaN',
+      '\u0000',
+      '\ufeff{}',
+    ),
     fc.json({ maxDepth: 4 }),
     fc.integer({ min: 1, max: 5_000 }).map((depth) => `${'['.repeat(depth)}${']'.repeat(depth)}`),
     fc.constantFrom(...BAD_UTF8).map((bytes) => {
@@ -115,17 +182,33 @@ export function malformedBody(route: BodyRoute): fc.Arbitrary<string | Uint8Arra
       return Buffer.concat([Buffer.from(valid.slice(0, at)), Buffer.from(bytes), Buffer.from(valid.slice(at))]);
     }),
   );
-  return fc.oneof(invalidJson, mutatedBody(route.body).map((value) => JSON.stringify(value))).filter((body) => !acceptedBy(SCHEMAS[route.kind], body));
+  return fc
+    .oneof(
+      invalidJson,
+      mutatedBody(route.body).map((value) => JSON.stringify(value)),
+    )
+    .filter((body) => !acceptedBy(SCHEMAS[route.kind], body));
 }
 
 /** A valid body with one field broken: missing, of another type, out of range, oversize or unknown. */
 export function mutatedBody(body: Record<string, unknown>): fc.Arbitrary<unknown> {
   const keys = Object.keys(body);
-  const junk = fc.oneof(fc.constant(null), fc.boolean(), fc.double(), fc.string({ maxLength: 20 }), fc.array(fc.integer(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+  const junk = fc.oneof(
+    fc.constant(null),
+    fc.boolean(),
+    fc.double(),
+    fc.string({ maxLength: 20 }),
+    fc.array(fc.integer(), { maxLength: 3 }),
+    fc.object({ maxDepth: 1 }),
+  );
   const badItem = fc.oneof(
     fc.record({ role: printable.filter((r) => !ROLES.includes(r)), content: fc.string() }),
     fc.record({ role: fc.constantFrom(...ROLES), content: fc.oneof(fc.integer(), fc.constant(null), fc.boolean()) }),
-    fc.record({ role: fc.constantFrom(...ROLES), content: fc.string(), tokens: fc.oneof(fc.integer({ max: -1 }), fc.double({ noInteger: true }), fc.string()) }),
+    fc.record({
+      role: fc.constantFrom(...ROLES),
+      content: fc.string(),
+      tokens: fc.oneof(fc.integer({ max: -1 }), fc.double({ noInteger: true }), fc.string()),
+    }),
     fc.record({ role: fc.constantFrom(...ROLES), content: fc.string(), timestamp: printable }),
     fc.record({ role: fc.constantFrom(...ROLES), content: fc.string(), extra: fc.string() }),
     junk,
@@ -134,18 +217,34 @@ export function mutatedBody(body: Record<string, unknown>): fc.Arbitrary<unknown
   return fc.oneof(
     fc.constantFrom(...keys).map((key) => omit(body, key)),
     fc.tuple(fc.constantFrom(...keys), junk).map(([key, value]) => ({ ...body, [key]: value })),
-    fc.tuple(printable.filter((key) => key !== '' && !(key in body)), fc.jsonValue({ maxDepth: 2 })).map(([key, value]) => ({ ...body, [key]: value })),
-    fc.record({
-      agent_id: fc.oneof(fc.constant(''), oversize(257)),
-      name: fc.oneof(fc.constant(''), oversize(513)),
-      query: fc.oneof(fc.constant(''), oversize(10_001)),
-      max_tokens: fc.oneof(fc.integer({ max: 0 }), fc.double({ noInteger: true })),
-      expires_at: printable,
-      limit: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 1_001 })),
-      roles: fc.array(printable.filter((r) => !ROLES.includes(r)), { minLength: 1, maxLength: 3 }),
-      metadata: fc.oneof(fc.array(fc.integer()), fc.string(), fc.integer()),
-    }, { requiredKeys: [] }).filter((fields) => Object.keys(fields).length > 0).map((fields) => ({ ...body, ...fields })),
-    fc.array(badItem, { minLength: 1, maxLength: 3 }).map((items) => ({ ...body, ...('items' in body ? { items } : { content: items }) })),
+    fc
+      .tuple(
+        printable.filter((key) => key !== '' && !(key in body)),
+        fc.jsonValue({ maxDepth: 2 }),
+      )
+      .map(([key, value]) => ({ ...body, [key]: value })),
+    fc
+      .record(
+        {
+          agent_id: fc.oneof(fc.constant(''), oversize(257)),
+          name: fc.oneof(fc.constant(''), oversize(513)),
+          query: fc.oneof(fc.constant(''), oversize(10_001)),
+          max_tokens: fc.oneof(fc.integer({ max: 0 }), fc.double({ noInteger: true })),
+          expires_at: printable,
+          limit: fc.oneof(fc.integer({ max: 0 }), fc.integer({ min: 1_001 })),
+          roles: fc.array(
+            printable.filter((r) => !ROLES.includes(r)),
+            { minLength: 1, maxLength: 3 },
+          ),
+          metadata: fc.oneof(fc.array(fc.integer()), fc.string(), fc.integer()),
+        },
+        { requiredKeys: [] },
+      )
+      .filter((fields) => Object.keys(fields).length > 0)
+      .map((fields) => ({ ...body, ...fields })),
+    fc
+      .array(badItem, { minLength: 1, maxLength: 3 })
+      .map((items) => ({ ...body, ...('items' in body ? { items } : { content: items }) })),
     fc.constant({ ...body, ...('items' in body ? { items: [] } : {}) }),
     junk,
   );
@@ -171,7 +270,11 @@ const deeplyNested = fc.tuple(fc.integer({ min: 65, max: 3_000 }), fc.boolean())
 export function unstorableBody(route: BodyRoute): fc.Arbitrary<string> {
   const { body } = route;
   if (route.kind === 'search') return unstorableText.map((query) => JSON.stringify({ ...body, query }));
-  const metadata = fc.oneof(unstorableText.map((value) => ({ key: value })), unstorableText.map((key) => ({ [key]: 1 })), deeplyNested.map((deep) => ({ deep })));
+  const metadata = fc.oneof(
+    unstorableText.map((value) => ({ key: value })),
+    unstorableText.map((key) => ({ [key]: 1 })),
+    deeplyNested.map((deep) => ({ deep })),
+  );
   const faults: fc.Arbitrary<unknown>[] = [
     metadata.map((m) => withItems(body, [{ role: 'user', content: 'x', metadata: m }])),
     deeplyNested.map((deep) => withItems(body, [{ role: 'tool', content: [{ type: 'tool_result', deep }] }])),
@@ -179,7 +282,12 @@ export function unstorableBody(route: BodyRoute): fc.Arbitrary<string> {
   if (route.kind !== 'append') {
     faults.push(
       metadata.map((m) => ({ ...body, metadata: m })),
-      fc.tuple(fc.constantFrom('model_id', 'name', ...(route.kind === 'create' ? ['agent_id', 'session_id'] : [])), unstorableText).map(([field, text]) => ({ ...body, [field]: text })),
+      fc
+        .tuple(
+          fc.constantFrom('model_id', 'name', ...(route.kind === 'create' ? ['agent_id', 'session_id'] : [])),
+          unstorableText,
+        )
+        .map(([field, text]) => ({ ...body, [field]: text })),
     );
   }
   return fc.oneof(...faults).map((value) => JSON.stringify(value));
@@ -192,12 +300,21 @@ export function unstorableBody(route: BodyRoute): fc.Arbitrary<string> {
 export function outOfRangeBody(route: BodyRoute): fc.Arbitrary<string> {
   const { body } = route;
   const faults: fc.Arbitrary<unknown>[] = [
-    fc.integer({ min: 1, max: 2 ** 31 - 1 }).map((tokens) => withItems(body, [{ role: 'user', content: 'x', tokens: 2 ** 31 - 1 }, { role: 'user', content: 'y', tokens }])),
+    fc.integer({ min: 1, max: 2 ** 31 - 1 }).map((tokens) =>
+      withItems(body, [
+        { role: 'user', content: 'x', tokens: 2 ** 31 - 1 },
+        { role: 'user', content: 'y', tokens },
+      ]),
+    ),
   ];
   if (route.kind === 'create' || route.kind === 'replace') {
     faults.push(
-      fc.integer({ min: 2 ** 31, max: Number.MAX_SAFE_INTEGER }).map((maxTokens) => ({ ...body, max_tokens: maxTokens })),
-      fc.constantFrom('0000-01-01T00:00:00Z', '0000-12-31T23:59:59.999+00:00').map((date) => ({ ...body, expires_at: date })),
+      fc
+        .integer({ min: 2 ** 31, max: Number.MAX_SAFE_INTEGER })
+        .map((maxTokens) => ({ ...body, max_tokens: maxTokens })),
+      fc
+        .constantFrom('0000-01-01T00:00:00Z', '0000-12-31T23:59:59.999+00:00')
+        .map((date) => ({ ...body, expires_at: date })),
     );
   }
   return fc.oneof(...faults).map((value) => JSON.stringify(value));
@@ -212,15 +329,34 @@ export const badListQuery: fc.Arbitrary<string> = fc
   .tuple(
     fc.dictionary(
       // "__proto__" cannot be a key of the parsed query object, so it would vanish rather than be refused
-      fc.oneof(fc.constantFrom('agent_id', 'session_id', 'model_id', 'status', 'created_after', 'created_before', 'limit', 'cursor'), printable.filter((k) => k !== '' && k !== '__proto__')),
-      fc.oneof(printable, fc.string({ unit: 'grapheme', maxLength: 30 }), fc.integer().map(String), fc.integer({ min: 200, max: 3_000 }).map((n) => 'q'.repeat(n))),
+      fc.oneof(
+        fc.constantFrom(
+          'agent_id',
+          'session_id',
+          'model_id',
+          'status',
+          'created_after',
+          'created_before',
+          'limit',
+          'cursor',
+        ),
+        printable.filter((k) => k !== '' && k !== '__proto__'),
+      ),
+      fc.oneof(
+        printable,
+        fc.string({ unit: 'grapheme', maxLength: 30 }),
+        fc.integer().map(String),
+        fc.integer({ min: 200, max: 3_000 }).map((n) => 'q'.repeat(n)),
+      ),
       { maxKeys: 5 },
     ),
     fc.constantFrom('%', '%zz', '%E0%A4%A', '%ED%A0%80', ''),
   )
   .filter(([params]) => !listQuerySchema.safeParse(params).success)
   .map(([params, brokenEscape]) => {
-    const pairs = Object.entries(params).map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`);
+    const pairs = Object.entries(params).map(
+      ([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`,
+    );
     // a broken escape rides on a parameter of its own, so it cannot make a bad value good
     if (brokenEscape && pairs.length > 0) pairs.push(`noise${brokenEscape}=${brokenEscape}`);
     return pairs.join('&');
@@ -235,8 +371,21 @@ export const unstorableListQuery: fc.Arbitrary<string> = fc
 /** Content types other than application/json and application/x-ndjson. */
 export const wrongContentType: fc.Arbitrary<string | undefined> = fc.oneof(
   fc.constant(undefined),
-  fc.constantFrom('text/plain', 'application/ndjson', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/jsonx', 'application/json-patch+json', 'json', '*/*', 'application/xml'),
-  fc.tuple(fc.webSegment(), fc.webSegment()).map(([type, sub]) => `${type || 'x'}/${sub || 'y'}`).filter((type) => !/^application\/(json|x-ndjson)\s*(;|$)/i.test(type)),
+  fc.constantFrom(
+    'text/plain',
+    'application/ndjson',
+    'multipart/form-data; boundary=x',
+    'application/x-www-form-urlencoded',
+    'application/jsonx',
+    'application/json-patch+json',
+    'json',
+    '*/*',
+    'application/xml',
+  ),
+  fc
+    .tuple(fc.webSegment(), fc.webSegment())
+    .map(([type, sub]) => `${type || 'x'}/${sub || 'y'}`)
+    .filter((type) => !/^application\/(json|x-ndjson)\s*(;|$)/i.test(type)),
 );
 
 /** Content codings the API does not decode (it speaks gzip and zstd), including stacked ones. */
@@ -248,7 +397,10 @@ export const contentEncoding: fc.Arbitrary<string> = fc.oneof(
 /** Broken NDJSON: an envelope line followed by lines that are not items. */
 export const brokenNdjson: fc.Arbitrary<string | Uint8Array> = fc.oneof(
   fc
-    .array(fc.oneof(fc.json({ maxDepth: 2 }), printable, fc.constant('{"role":"user","content":'), fc.constant('')), { minLength: 1, maxLength: 6 })
+    .array(fc.oneof(fc.json({ maxDepth: 2 }), printable, fc.constant('{"role":"user","content":'), fc.constant('')), {
+      minLength: 1,
+      maxLength: 6,
+    })
     // at least one line that is there and not an item (blank lines alone make a valid, empty create)
     .filter((lines) => lines.some((line) => line.trim() !== ''))
     .map((lines) => `{"agent_id":"a"}\n${lines.join('\n')}`),
@@ -260,7 +412,13 @@ export const brokenNdjson: fc.Arbitrary<string | Uint8Array> = fc.oneof(
 export function unknownRoute(existingId: string): fc.Arbitrary<{ method: string; path: string }> {
   return fc.oneof(
     fc
-      .tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), fc.array(fc.webSegment().filter((s) => s !== '' && !/^(?:\.|%2e){1,2}$/i.test(s)), { minLength: 1, maxLength: 4 }))
+      .tuple(
+        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
+        fc.array(
+          fc.webSegment().filter((s) => s !== '' && !/^(?:\.|%2e){1,2}$/i.test(s)),
+          { minLength: 1, maxLength: 4 },
+        ),
+      )
       .filter(([, segments]) => segments[0] !== 'contexts' && segments[0] !== 'jobs')
       .map(([method, segments]) => ({ method, path: `/api/v1/${segments.join('/')}` })),
     fc.constantFrom(

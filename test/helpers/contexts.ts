@@ -1,6 +1,7 @@
 // Builders and HTTP helpers shared by the end-to-end suites.
-import { expect } from 'vitest';
+
 import { createHash, randomBytes } from 'node:crypto';
+import { expect } from 'vitest';
 
 export interface Item {
   role: 'system' | 'user' | 'assistant' | 'tool';

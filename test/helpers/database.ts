@@ -1,7 +1,7 @@
 // A fresh Postgres database per test file: created, migrated, dropped afterwards.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { createOrm, migrate } from '@ctxvault/db';
+import pg from 'pg';
 
 export interface TestDatabase {
   url: string;

@@ -1,7 +1,7 @@
 // One ctxvault deployment for end-to-end tests: an `api` and a `worker` process on real Postgres,
 // Redis and S3, each deployment isolated by its own database, bucket and queue prefix.
 import { randomBytes } from 'node:crypto';
-import { freePort, spawnCtxvault, type CtxvaultProcess } from './processes.ts';
+import { type CtxvaultProcess, freePort, spawnCtxvault } from './processes.ts';
 
 export interface DeploymentServices {
   databaseUrl: string;
@@ -19,7 +19,10 @@ export interface Deployment {
   stop(): Promise<void>;
 }
 
-export function deploymentEnv(services: DeploymentServices, extra: Record<string, string> = {}): Record<string, string> {
+export function deploymentEnv(
+  services: DeploymentServices,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     MCP_DATABASE_URL: services.databaseUrl,
     MCP_REDIS_URL: services.redisUrl,
@@ -38,7 +41,10 @@ export function deploymentEnv(services: DeploymentServices, extra: Record<string
   };
 }
 
-export async function startDeployment(services: DeploymentServices, extra: Record<string, string> = {}): Promise<Deployment> {
+export async function startDeployment(
+  services: DeploymentServices,
+  extra: Record<string, string> = {},
+): Promise<Deployment> {
   const port = await freePort();
   const env = deploymentEnv(services, { MCP_SERVER_PORT: String(port), MCP_SERVER_HOST: '127.0.0.1', ...extra });
   const [api, worker] = await Promise.all([

@@ -1,6 +1,6 @@
 // Shared pieces of the fault suites: a deployment whose dependencies the test can break, and
 // the contexts it sends.
-import { itemsOfSize, sha256, api, type Item } from './contexts.ts';
+import { api, type Item, itemsOfSize, sha256 } from './contexts.ts';
 import type { Accepted } from './integrity.ts';
 
 /** Settings that make recovery quick enough to test and let one lifecycle pass collect everything. */
@@ -29,8 +29,12 @@ export async function sendContexts(
     while (next < count) {
       const n = next++;
       const content: Item[] = itemsOfSize(bytes);
-      const res = await api(url, '/api/v1/contexts', { method: 'POST', json: { agent_id: `fault-${n}`, content } }).catch(() => null);
-      if (res && (res.status === 201 || res.status === 202)) accepted.push({ id: res.json.id, sha256: sha256(JSON.stringify(content)) });
+      const res = await api(url, '/api/v1/contexts', {
+        method: 'POST',
+        json: { agent_id: `fault-${n}`, content },
+      }).catch(() => null);
+      if (res && (res.status === 201 || res.status === 202))
+        accepted.push({ id: res.json.id, sha256: sha256(JSON.stringify(content)) });
     }
   };
   await Promise.all(Array.from({ length: parallel }, sendOne));

@@ -1,12 +1,13 @@
 // What every fault test asserts at the end: each context the API accepted is stored and reads back
 // identical, and after one lifecycle pass no object is orphaned and no multipart upload is left.
-import { expect } from 'vitest';
+
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import type { Deployment } from './deployment.ts';
-import type { TestBucket } from './s3.ts';
-import { spawnCtxvault } from './processes.ts';
+import { expect } from 'vitest';
 import { api, sha256, waitUntilSettled } from './contexts.ts';
+import type { Deployment } from './deployment.ts';
+import { spawnCtxvault } from './processes.ts';
+import type { TestBucket } from './s3.ts';
 
 export interface Accepted {
   id: string;
@@ -33,7 +34,8 @@ export async function checkIntegrity(
   for (const { id, sha256: expected } of accepted) {
     const last = (await waitUntilSettled(app.url, id, 180_000)).at(-1);
     const read = await api(app.url, `/api/v1/contexts/${id}`);
-    if (last.status === 'stored' && read.status === 200 && sha256(JSON.stringify(read.json.content)) === expected) stored++;
+    if (last.status === 'stored' && read.status === 200 && sha256(JSON.stringify(read.json.content)) === expected)
+      stored++;
   }
   const pass = await spawnCtxvault('lifecycle', { ...app.env, MCP_LOGGING_LEVEL: 'warn' }, { args: ['--once'] });
   expect(pass.child.exitCode, pass.output()).toBe(0);
@@ -45,7 +47,14 @@ export async function checkIntegrity(
   const referenced = new Set(rows.map((r) => r.storage_key).filter(Boolean));
   const orphans = (await bucket.keys()).filter((k) => !referenced.has(k)).length;
   const uploads = (await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name }))).Uploads ?? [];
-  const report = { sent, accepted: accepted.length, stored, lost: accepted.length - stored, orphans, incomplete_uploads: uploads.length };
+  const report = {
+    sent,
+    accepted: accepted.length,
+    stored,
+    lost: accepted.length - stored,
+    orphans,
+    incomplete_uploads: uploads.length,
+  };
   console.info(`integrity: ${JSON.stringify(report)}`);
   return report;
 }

@@ -9,9 +9,18 @@ export interface MotoServer {
 }
 
 /** Starts /usr/bin/moto_server on `port` (a free one by default); `env` e.g. turns on its authentication. */
-export async function startMoto({ port, env = {} }: { port?: number; env?: Record<string, string> } = {}): Promise<MotoServer> {
+export async function startMoto({
+  port,
+  env = {},
+}: {
+  port?: number;
+  env?: Record<string, string>;
+} = {}): Promise<MotoServer> {
   const chosen = port ?? (await freePort());
-  const child = spawn('/usr/bin/moto_server', ['-H', '127.0.0.1', '-p', String(chosen)], { stdio: 'ignore', env: { ...process.env, ...env } });
+  const child = spawn('/usr/bin/moto_server', ['-H', '127.0.0.1', '-p', String(chosen)], {
+    stdio: 'ignore',
+    env: { ...process.env, ...env },
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const endpoint = `http://127.0.0.1:${chosen}`;
   const deadline = Date.now() + 30_000;
@@ -20,7 +29,8 @@ export async function startMoto({ port, env = {} }: { port?: number; env?: Recor
       await fetch(endpoint);
       break;
     } catch (err) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`moto_server did not answer at ${endpoint}: ${String(err)}`);
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`moto_server did not answer at ${endpoint}: ${String(err)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }

@@ -1,8 +1,8 @@
 // Starts the real `ctxvault` CLI as child processes (api, worker, start) for end-to-end tests.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -73,7 +73,10 @@ export async function spawnCtxvault(
 }
 
 /** Runs a one-shot `ctxvault <args…>` (migrate, s3 setup, put, get, …) to its end with exactly the environment given (plus PATH/HOME). */
-export function runCtxvault(args: string[], env: Record<string, string>): Promise<{ code: number; output: string; stdout: string; stderr: string }> {
+export function runCtxvault(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; output: string; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(TSX, [MAIN, ...args], {
       cwd: ROOT,

@@ -1,12 +1,12 @@
 // A fresh bucket per test file on the test S3 server (moto), and a client to look inside it.
 import { randomBytes } from 'node:crypto';
 import {
+  AbortMultipartUploadCommand,
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectsCommand,
-  ListObjectsV2Command,
   ListMultipartUploadsCommand,
-  AbortMultipartUploadCommand,
+  ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
 
@@ -46,7 +46,9 @@ export async function createTestBucket(endpoint: string, { create = true } = {})
     const out: string[] = [];
     let token: string | undefined;
     do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: name, Prefix: prefix, ContinuationToken: token }));
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: name, Prefix: prefix, ContinuationToken: token }),
+      );
       for (const o of page.Contents ?? []) if (o.Key) out.push(o.Key);
       token = page.NextContinuationToken;
     } while (token);
@@ -66,7 +68,10 @@ export async function createTestBucket(endpoint: string, { create = true } = {})
       const all = await keys();
       for (let i = 0; i < all.length; i += 1000) {
         await client.send(
-          new DeleteObjectsCommand({ Bucket: name, Delete: { Objects: all.slice(i, i + 1000).map((Key) => ({ Key })) } }),
+          new DeleteObjectsCommand({
+            Bucket: name,
+            Delete: { Objects: all.slice(i, i + 1000).map((Key) => ({ Key })) },
+          }),
         );
       }
       await client.send(new DeleteBucketCommand({ Bucket: name }));

@@ -2,8 +2,8 @@
 // running deployment on them, all removed after the file's tests.
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+import { type Deployment, type DeploymentServices, startDeployment } from './deployment.ts';
 import { createTestBucket, type TestBucket } from './s3.ts';
-import { startDeployment, type Deployment, type DeploymentServices } from './deployment.ts';
 
 export interface Suite {
   db: TestDatabase;
@@ -33,7 +33,12 @@ export function useSuite(
   beforeAll(async () => {
     suite.db = await createTestDatabase(inject('databaseUrl'));
     suite.bucket = await createTestBucket(inject('s3Endpoint'), { create: options.createBucket ?? true });
-    const direct = { databaseUrl: suite.db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: suite.bucket.name };
+    const direct = {
+      databaseUrl: suite.db.url,
+      redisUrl: inject('redisUrl'),
+      s3Endpoint: inject('s3Endpoint'),
+      bucket: suite.bucket.name,
+    };
     suite.services = options.services ? await options.services(direct) : direct;
     const env = typeof options.env === 'function' ? await options.env() : (options.env ?? {});
     if (options.deploy ?? true) suite.app = await startDeployment(suite.services, env);

@@ -1,6 +1,6 @@
 // A TCP proxy in front of a real service, so a test can make the service unreachable (refuse and
 // cut connections) and reachable again without losing its state.
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface TcpProxy {
   port: number;

@@ -2,7 +2,7 @@
 // free port (unless CTXVAULT_TEST_S3_ENDPOINT points at one). Postgres and Redis are expected on
 // their usual local ports (CTXVAULT_TEST_DATABASE_URL / CTXVAULT_TEST_REDIS_URL override them).
 import type { TestProject } from 'vitest/node';
-import { startMoto, type MotoServer } from '../helpers/moto.ts';
+import { type MotoServer, startMoto } from '../helpers/moto.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,7 +21,10 @@ export async function setup(project: TestProject): Promise<void> {
     endpoint = moto.endpoint;
   }
   project.provide('s3Endpoint', endpoint);
-  project.provide('databaseUrl', process.env.CTXVAULT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  project.provide(
+    'databaseUrl',
+    process.env.CTXVAULT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  );
   project.provide('redisUrl', process.env.CTXVAULT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
 }
 

@@ -1,18 +1,18 @@
 import { Hono } from 'hono';
 import type { ApiDeps, ApiEnv } from './env.ts';
-import { requestContext } from './middleware/request-context.ts';
-import { httpMetrics } from './middleware/http-metrics.ts';
-import { adminAuth } from './middleware/admin-auth.ts';
 import { toErrorResponse } from './errors.ts';
+import { mcpRoutes } from './mcp/mcp-routes.ts';
+import { adminAuth } from './middleware/admin-auth.ts';
+import { httpMetrics } from './middleware/http-metrics.ts';
+import { requestContext } from './middleware/request-context.ts';
 import { settleUnreadBody } from './request-body.ts';
-import { contextRoutes } from './routes/contexts.ts';
-import { jobRoutes } from './routes/jobs.ts';
-import { healthRoutes } from './routes/health.ts';
-import { metricsRoutes } from './routes/metrics.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { contextRoutes } from './routes/contexts.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { docsRoutes } from './routes/docs.ts';
-import { mcpRoutes } from './mcp/mcp-routes.ts';
+import { healthRoutes } from './routes/health.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 
 const DASHBOARD_PATH = '/admin/queues';
 
@@ -38,7 +38,10 @@ export function createApp(deps: ApiDeps) {
     api.use('/admin/*', auth);
     api.route('/admin', adminRoutes(admin));
   } else {
-    deps.logger.info({}, `admin.token (MCP_ADMIN_TOKEN) is not set: the dashboard (${DASHBOARD_PATH}) and the admin API (/api/v1/admin) are off`);
+    deps.logger.info(
+      {},
+      `admin.token (MCP_ADMIN_TOKEN) is not set: the dashboard (${DASHBOARD_PATH}) and the admin API (/api/v1/admin) are off`,
+    );
   }
   app.route('/api/v1', api);
   app.use('/mcp', requestContext({ logger: deps.logger }));

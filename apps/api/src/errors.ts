@@ -1,9 +1,9 @@
+import { CorruptDocumentError, CtxvaultError, type Logger } from '@ctxvault/core';
+import { JobStateError } from '@ctxvault/queue';
+import { BlobStoreError, type BlobStoreErrorCode } from '@ctxvault/storage';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
-import { CtxvaultError, CorruptDocumentError, type Logger } from '@ctxvault/core';
-import { JobStateError } from '@ctxvault/queue';
-import { BlobStoreError, type BlobStoreErrorCode } from '@ctxvault/storage';
 
 /** Every error answer. */
 export const errorBodySchema = z.object({
@@ -56,11 +56,19 @@ export function describeFailure(dependency: Dependency, err: unknown): Dependenc
   if (dependency === 'blob_store') {
     const cause = err instanceof BlobStoreError ? err.code : 'unknown';
     const hint = err instanceof BlobStoreError ? err.hint : 'see the server log';
-    return { code: 'blob_store_unavailable', cause, message: `blob store ${cause}: ${(err as Error).message}; ${hint}` };
+    return {
+      code: 'blob_store_unavailable',
+      cause,
+      message: `blob store ${cause}: ${(err as Error).message}; ${hint}`,
+    };
   }
   if (dependency === 'database') {
     const cause = databaseCause(err) ?? 'unknown';
-    return { code: 'database_unavailable', cause, message: `database unreachable (${cause}): ${DATABASE_HINTS[cause] ?? DATABASE_HINTS.default}` };
+    return {
+      code: 'database_unavailable',
+      cause,
+      message: `database unreachable (${cause}): ${DATABASE_HINTS[cause] ?? DATABASE_HINTS.default}`,
+    };
   }
   const cause = queueCause(err) ?? 'unknown';
   return {
@@ -76,7 +84,14 @@ function json(c: Context, status: number, code: string, message: string, details
 }
 
 /** Blob store failures that mean "the store is unreachable or misconfigured", not a bug of ours. */
-const BLOB_STORE_OUTAGES = new Set<BlobStoreErrorCode>(['connection_refused', 'access_denied', 'no_such_bucket', 'wrong_region', 'timeout', 'no_space']);
+const BLOB_STORE_OUTAGES = new Set<BlobStoreErrorCode>([
+  'connection_refused',
+  'access_denied',
+  'no_such_bucket',
+  'wrong_region',
+  'timeout',
+  'no_space',
+]);
 
 function failedDependency(err: unknown): Dependency | null {
   if (err instanceof BlobStoreError) return BLOB_STORE_OUTAGES.has(err.code) ? 'blob_store' : null;
@@ -112,7 +127,8 @@ function databaseCause(err: unknown): string | null {
     const code = String((e as { code?: unknown }).code ?? '');
     if (DATABASE_CAUSES[code] && !isRedisError(e)) return DATABASE_CAUSES[code];
     if ((e as Error).name === 'ConnectionException') return 'connection_failure';
-    if (/Connection terminated|timeout exceeded when trying to connect/i.test((e as Error).message ?? '')) return 'connection_failure';
+    if (/Connection terminated|timeout exceeded when trying to connect/i.test((e as Error).message ?? ''))
+      return 'connection_failure';
   }
   return null;
 }

@@ -1,4 +1,4 @@
-export { createApp, type ApiApp } from './app.ts';
-export { serveApi } from './server.ts';
-export { metricsRoutes } from './routes/metrics.ts';
+export { type ApiApp, createApp } from './app.ts';
 export type { ApiDeps } from './env.ts';
+export { metricsRoutes } from './routes/metrics.ts';
+export { serveApi } from './server.ts';

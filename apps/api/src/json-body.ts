@@ -1,6 +1,6 @@
+import { UnsupportedMediaTypeError, ValidationError } from '@ctxvault/core';
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { UnsupportedMediaTypeError, ValidationError } from '@ctxvault/core';
 import { requestBytes } from './request-body.ts';
 import { findUnstorable } from './storable-json.ts';
 
@@ -15,7 +15,8 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const parts: string[] = [];
   try {
-    for await (const chunk of requestBytes(c, maxBytes, JSON_LIMIT)) parts.push(decoder.decode(chunk, { stream: true }));
+    for await (const chunk of requestBytes(c, maxBytes, JSON_LIMIT))
+      parts.push(decoder.decode(chunk, { stream: true }));
     parts.push(decoder.decode());
   } catch (err) {
     if (err instanceof TypeError && /encoded data was not valid/i.test(err.message)) {
@@ -27,7 +28,9 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
   try {
     value = JSON.parse(parts.join(''));
   } catch (err) {
-    throw new ValidationError(`body is not valid JSON: ${(err as Error).message}`, [{ path: '', message: 'invalid JSON' }]);
+    throw new ValidationError(`body is not valid JSON: ${(err as Error).message}`, [
+      { path: '', message: 'invalid JSON' },
+    ]);
   }
   return parseWith(schema, value, 'body');
 }
@@ -44,11 +47,18 @@ export function requireType(c: Context, pattern: RegExp, expected: string): void
  * Validates `value` (a body, query, header or NDJSON line) and turns zod's issues into field paths.
  * Text the database cannot store and too deep nesting are refused first, wherever they are.
  */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | `header:${string}` | `line ${number}`): z.output<S> {
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: 'body' | 'query' | `header:${string}` | `line ${number}`,
+): z.output<S> {
   const unstorable = findUnstorable(value);
   if (unstorable) {
-    const path = (where.startsWith('line ') ? [where, unstorable.path].filter(Boolean).join('.') : unstorable.path) || where;
-    throw new ValidationError(`invalid ${where}: ${path}: ${unstorable.message}`, [{ path, message: unstorable.message }]);
+    const path =
+      (where.startsWith('line ') ? [where, unstorable.path].filter(Boolean).join('.') : unstorable.path) || where;
+    throw new ValidationError(`invalid ${where}: ${path}: ${unstorable.message}`, [
+      { path, message: unstorable.message },
+    ]);
   }
   const result = schema.safeParse(value);
   if (result.success) return result.data;

@@ -1,8 +1,8 @@
+import { type ContextItem, contextItemSchema, lines, ValidationError } from '@ctxvault/core';
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { contextItemSchema, lines, ValidationError, type ContextItem } from '@ctxvault/core';
-import { requestBytes } from './request-body.ts';
 import { parseWith } from './json-body.ts';
+import { requestBytes } from './request-body.ts';
 
 export const NDJSON_TYPE = /^application\/x-ndjson\s*(;|$)/i;
 export const CONTEXT_LIMIT = 'limits.max_context_bytes / MCP_LIMITS_MAX_CONTEXT_BYTES';
@@ -18,14 +18,20 @@ export interface NdjsonBody<E> {
  * (validated before anything is written); every other line is one item. A bad line throws a 400
  * naming its line number while the body streams, so the write it feeds is abandoned whole.
  */
-export async function readNdjson<S extends z.ZodType>(c: Context, envelopeSchema: S | null, maxBytes: number): Promise<NdjsonBody<z.output<S> | null>> {
+export async function readNdjson<S extends z.ZodType>(
+  c: Context,
+  envelopeSchema: S | null,
+  maxBytes: number,
+): Promise<NdjsonBody<z.output<S> | null>> {
   const source = lines(requestBytes(c, maxBytes, CONTEXT_LIMIT))[Symbol.asyncIterator]();
   let lineNo = 0;
   const nextLine = async (): Promise<string | null> => {
     for (;;) {
       const next = await source.next().catch((err: unknown) => {
         if (err instanceof TypeError && /encoded data was not valid/i.test(err.message)) {
-          throw new ValidationError(`line ${lineNo + 1} is not valid UTF-8`, [{ path: `line ${lineNo + 1}`, message: 'invalid UTF-8' }]);
+          throw new ValidationError(`line ${lineNo + 1} is not valid UTF-8`, [
+            { path: `line ${lineNo + 1}`, message: 'invalid UTF-8' },
+          ]);
         }
         throw err;
       });
@@ -38,7 +44,10 @@ export async function readNdjson<S extends z.ZodType>(c: Context, envelopeSchema
   if (envelopeSchema) {
     try {
       const first = await nextLine();
-      if (first === null) throw new ValidationError('NDJSON body is empty: line 1 must be the envelope', [{ path: 'line 1', message: 'missing envelope' }]);
+      if (first === null)
+        throw new ValidationError('NDJSON body is empty: line 1 must be the envelope', [
+          { path: 'line 1', message: 'missing envelope' },
+        ]);
       envelope = parseWith(envelopeSchema, parseLine(first, lineNo), `line ${lineNo}`);
     } catch (err) {
       await source.return?.(undefined);
@@ -54,7 +63,9 @@ export async function readNdjson<S extends z.ZodType>(c: Context, envelopeSchema
       }
       // an append adds items; a create (with its envelope) may start empty
       if (count === 0 && !envelopeSchema) {
-        throw new ValidationError('NDJSON append has no items: send one item a line', [{ path: 'line 1', message: 'no items' }]);
+        throw new ValidationError('NDJSON append has no items: send one item a line', [
+          { path: 'line 1', message: 'no items' },
+        ]);
       }
     } finally {
       // stops reading the body (and lets the rest be discarded) however the items end
@@ -68,6 +79,8 @@ function parseLine(line: string, lineNo: number): unknown {
   try {
     return JSON.parse(line);
   } catch (err) {
-    throw new ValidationError(`line ${lineNo} is not valid JSON: ${(err as Error).message}`, [{ path: `line ${lineNo}`, message: 'invalid JSON' }]);
+    throw new ValidationError(`line ${lineNo} is not valid JSON: ${(err as Error).message}`, [
+      { path: `line ${lineNo}`, message: 'invalid JSON' },
+    ]);
   }
 }

@@ -1,7 +1,7 @@
 import { Readable, type Transform } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import type { Context } from 'hono';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '@ctxvault/core';
+import type { Context } from 'hono';
 
 // looked up by own key only: a header like `__proto__` must find nothing (415), not Object.prototype (500)
 const DECODERS: Record<string, () => Transform> = {
@@ -17,7 +17,12 @@ const DECODERS: Record<string, () => Transform> = {
  */
 export function requestBytes(c: Context, maxBytes: number, limitName: string): AsyncIterable<Buffer> {
   const encoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase();
-  const decoder = encoding === 'identity' || encoding === '' ? null : Object.hasOwn(DECODERS, encoding) ? DECODERS[encoding] : undefined;
+  const decoder =
+    encoding === 'identity' || encoding === ''
+      ? null
+      : Object.hasOwn(DECODERS, encoding)
+        ? DECODERS[encoding]
+        : undefined;
   if (decoder === undefined) {
     throw new UnsupportedMediaTypeError(`Content-Encoding must be gzip, zstd or identity; got "${encoding}"`);
   }
@@ -99,7 +104,9 @@ async function* limited(
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (code.startsWith('Z_') || code.startsWith('ZSTD_')) {
-      throw new ValidationError(`body is not valid ${encoding}: ${(err as Error).message}`, [{ path: '', message: `invalid ${encoding}` }]);
+      throw new ValidationError(`body is not valid ${encoding}: ${(err as Error).message}`, [
+        { path: '', message: `invalid ${encoding}` },
+      ]);
     }
     throw err;
   } finally {
@@ -109,5 +116,7 @@ async function* limited(
 }
 
 function tooLarge(maxBytes: number, limitName: string): PayloadTooLargeError {
-  return new PayloadTooLargeError(`request body is larger than the limit of ${maxBytes} bytes (${limitName})`, { limit_bytes: maxBytes });
+  return new PayloadTooLargeError(`request body is larger than the limit of ${maxBytes} bytes (${limitName})`, {
+    limit_bytes: maxBytes,
+  });
 }

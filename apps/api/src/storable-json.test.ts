@@ -9,18 +9,33 @@ function nested(depth: number): unknown {
 
 describe('findUnstorable', () => {
   it('accepts ordinary JSON, including astral characters and properly paired surrogates', () => {
-    expect(findUnstorable({ agent_id: 'a', content: [{ role: 'user', content: 'héllo 🎉 \ud83c\udf89' }], metadata: { n: 1, ok: true, none: null } })).toBeNull();
+    expect(
+      findUnstorable({
+        agent_id: 'a',
+        content: [{ role: 'user', content: 'héllo 🎉 \ud83c\udf89' }],
+        metadata: { n: 1, ok: true, none: null },
+      }),
+    ).toBeNull();
     expect(findUnstorable(nested(MAX_JSON_DEPTH))).toBeNull();
   });
 
   it('names the path of a NUL in a value or a key', () => {
-    expect(findUnstorable({ metadata: { tags: ['x', 'a\u0000b'] } })).toEqual({ path: 'metadata.tags.1', message: 'text contains NUL (U+0000), which cannot be stored' });
-    expect(findUnstorable({ metadata: { 'k\u0000': 1 } })).toEqual({ path: 'metadata.k\u0000', message: 'key contains NUL (U+0000), which cannot be stored' });
+    expect(findUnstorable({ metadata: { tags: ['x', 'a\u0000b'] } })).toEqual({
+      path: 'metadata.tags.1',
+      message: 'text contains NUL (U+0000), which cannot be stored',
+    });
+    expect(findUnstorable({ metadata: { 'k\u0000': 1 } })).toEqual({
+      path: 'metadata.k\u0000',
+      message: 'key contains NUL (U+0000), which cannot be stored',
+    });
   });
 
   it('refuses lone surrogates, high or low', () => {
     for (const text of ['\ud800', 'x\udfff', '\udc00\ud800']) {
-      expect(findUnstorable({ name: text })).toEqual({ path: 'name', message: 'text is not well-formed Unicode (it has a lone surrogate)' });
+      expect(findUnstorable({ name: text })).toEqual({
+        path: 'name',
+        message: 'text is not well-formed Unicode (it has a lone surrogate)',
+      });
     }
   });
 
@@ -32,6 +47,9 @@ describe('findUnstorable', () => {
   });
 
   it('checks a bare string too (a path parameter)', () => {
-    expect(findUnstorable('a\u0000')).toEqual({ path: '', message: 'text contains NUL (U+0000), which cannot be stored' });
+    expect(findUnstorable('a\u0000')).toEqual({
+      path: '',
+      message: 'text contains NUL (U+0000), which cannot be stored',
+    });
   });
 });

@@ -17,7 +17,8 @@ export function findUnstorable(value: unknown): UnstorableValue | null {
   const visit = (node: unknown, depth: number): UnstorableValue | null => {
     if (typeof node === 'string') return textProblem(node, path, 'text');
     if (typeof node !== 'object' || node === null) return null;
-    if (depth >= MAX_JSON_DEPTH) return { path: path.join('.'), message: `is nested deeper than ${MAX_JSON_DEPTH} levels` };
+    if (depth >= MAX_JSON_DEPTH)
+      return { path: path.join('.'), message: `is nested deeper than ${MAX_JSON_DEPTH} levels` };
     for (const [key, child] of Object.entries(node)) {
       path.push(key);
       const found = (!Array.isArray(node) && textProblem(key, path, 'key')) || visit(child, depth + 1);
@@ -30,7 +31,9 @@ export function findUnstorable(value: unknown): UnstorableValue | null {
 }
 
 function textProblem(text: string, path: string[], what: 'text' | 'key'): UnstorableValue | null {
-  if (text.includes('\u0000')) return { path: path.join('.'), message: `${what} contains NUL (U+0000), which cannot be stored` };
-  if (!text.isWellFormed()) return { path: path.join('.'), message: `${what} is not well-formed Unicode (it has a lone surrogate)` };
+  if (text.includes('\u0000'))
+    return { path: path.join('.'), message: `${what} contains NUL (U+0000), which cannot be stored` };
+  if (!text.isWellFormed())
+    return { path: path.join('.'), message: `${what} is not well-formed Unicode (it has a lone surrogate)` };
   return null;
 }

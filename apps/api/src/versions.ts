@@ -10,7 +10,9 @@ export function ifMatchVersion(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
   const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
   if (!match) {
-    throw new ValidationError('If-Match must be a context version such as "3"', [{ path: 'header:if-match', message: 'not a version' }]);
+    throw new ValidationError('If-Match must be a context version such as "3"', [
+      { path: 'header:if-match', message: 'not a version' },
+    ]);
   }
   return Number(match[1]);
 }

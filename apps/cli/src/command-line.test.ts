@@ -5,7 +5,12 @@ const known = ['start', 'lifecycle', 's3 setup', 's3 check'];
 
 describe('splitCommandLine', () => {
   it('finds one- and two-word commands and leaves their flags to them', () => {
-    expect(splitCommandLine(['lifecycle', '--once'], known)).toEqual({ name: 'lifecycle', args: ['--once'], configPath: undefined, help: false });
+    expect(splitCommandLine(['lifecycle', '--once'], known)).toEqual({
+      name: 'lifecycle',
+      args: ['--once'],
+      configPath: undefined,
+      help: false,
+    });
     expect(splitCommandLine(['--config', 'c.yaml', 's3', 'setup', '--create-bucket'], known)).toEqual({
       name: 's3 setup',
       args: ['--create-bucket'],

@@ -1,6 +1,6 @@
-import { pino, type Logger } from 'pino';
 import type { Config } from '@ctxvault/config';
 import { logContext } from '@ctxvault/observability';
+import { type Logger, pino } from 'pino';
 
 /**
  * JSON logs on stdout. Every line written while serving a request or running a job carries its
@@ -12,7 +12,10 @@ export function createLogger(config: Config, name: string): Logger {
     name,
     level: config.logging.level,
     mixin: logContext,
-    redact: { paths: ['*.token', '*.password', '*.secretAccessKey', '*.authorization', 'headers.authorization'], censor: '[redacted]' },
+    redact: {
+      paths: ['*.token', '*.password', '*.secretAccessKey', '*.authorization', 'headers.authorization'],
+      censor: '[redacted]',
+    },
   });
 }
 export type { Logger };

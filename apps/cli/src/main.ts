@@ -1,20 +1,20 @@
 #!/usr/bin/env node
 // `ctxvault <command>`: the one entry point that reads settings (and process.env) and starts things.
-import { ConfigError, loadConfig, type Config } from '@ctxvault/config';
-import { runStart } from './commands/start.ts';
-import { runApi } from './commands/api.ts';
-import { runWorker } from './commands/worker.ts';
-import { runMigrate } from './commands/migrate.ts';
-import { runLifecyclePass } from './commands/lifecycle-pass.ts';
-import { runS3Check } from './commands/s3-check.ts';
-import { runS3Setup } from './commands/s3-setup.ts';
-import { splitCommandLine } from './command-line.ts';
+import { type Config, ConfigError, loadConfig } from '@ctxvault/config';
+import { UsageError } from './client-commands/client-options.ts';
+import { runGet } from './client-commands/get.ts';
+import { runLs } from './client-commands/ls.ts';
 import { runMcp } from './client-commands/mcp.ts';
 import { runPut } from './client-commands/put.ts';
-import { runGet } from './client-commands/get.ts';
 import { runStatus } from './client-commands/status.ts';
-import { runLs } from './client-commands/ls.ts';
-import { UsageError } from './client-commands/client-options.ts';
+import { splitCommandLine } from './command-line.ts';
+import { runApi } from './commands/api.ts';
+import { runLifecyclePass } from './commands/lifecycle-pass.ts';
+import { runMigrate } from './commands/migrate.ts';
+import { runS3Check } from './commands/s3-check.ts';
+import { runS3Setup } from './commands/s3-setup.ts';
+import { runStart } from './commands/start.ts';
+import { runWorker } from './commands/worker.ts';
 
 const USAGE = `usage: ctxvault <command> [--config FILE]
 

@@ -1,11 +1,26 @@
 import type { Config } from '@ctxvault/config';
-import { BodyCache, ContextService, LifecycleService, VersionUploader, type SharedBodyCache, type StorageSettings, type TokenSettings } from '@ctxvault/core';
-import { ContextRepository, StagingRepository, createOrm, migrate, type MikroORM } from '@ctxvault/db';
-import { ALL_QUEUES, DELETE_QUEUE, JobProducer, QueueAdmin, UPLOAD_QUEUE, type QueueConnectionOptions } from '@ctxvault/queue';
-import { createBlobStore, type BlobStore } from '@ctxvault/storage';
-import { createMetrics, meteredBlobStore, type Metrics } from '@ctxvault/observability';
-import type { Logger } from './logger.ts';
+import {
+  BodyCache,
+  ContextService,
+  LifecycleService,
+  type SharedBodyCache,
+  type StorageSettings,
+  type TokenSettings,
+  VersionUploader,
+} from '@ctxvault/core';
+import { ContextRepository, createOrm, type MikroORM, migrate, StagingRepository } from '@ctxvault/db';
+import { createMetrics, type Metrics, meteredBlobStore } from '@ctxvault/observability';
+import {
+  ALL_QUEUES,
+  DELETE_QUEUE,
+  JobProducer,
+  QueueAdmin,
+  type QueueConnectionOptions,
+  UPLOAD_QUEUE,
+} from '@ctxvault/queue';
+import { type BlobStore, createBlobStore } from '@ctxvault/storage';
 import { startEmbeddedDatabases } from './embedded/index.ts';
+import type { Logger } from './logger.ts';
 import { redisBodyCache } from './redis-body-cache.ts';
 import { s3StoreOptions } from './s3-store-options.ts';
 
@@ -88,7 +103,11 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       closers.push(() => tier.close());
       shared = { cache: tier, maxItemBytes: config.cache.redis_max_item_bytes };
     }
-    const cache = new BodyCache({ maxBytes: config.cache.max_bytes, maxItemBytes: config.cache.max_item_bytes, shared });
+    const cache = new BodyCache({
+      maxBytes: config.cache.max_bytes,
+      maxItemBytes: config.cache.max_item_bytes,
+      shared,
+    });
     const metrics = createMetrics({
       queueCounts: () => queueAdmin.counts(),
       stagingBytes: () => staging.totalBytes(),

@@ -1,6 +1,6 @@
-import type { Job } from 'bullmq';
 import type { Logger, VersionUploader } from '@ctxvault/core';
-import { deleteJobSchema, type DeleteJob } from '@ctxvault/queue';
+import { type DeleteJob, deleteJobSchema } from '@ctxvault/queue';
+import type { Job } from 'bullmq';
 
 /** Removes every object version, staged body and the row of a context marked for deletion. */
 export function deleteProcessor(uploader: VersionUploader, logger: Logger) {

@@ -1,6 +1,6 @@
-import type { Job } from 'bullmq';
-import { withLogContext, type Metrics } from '@ctxvault/observability';
+import { type Metrics, withLogContext } from '@ctxvault/observability';
 import type { QueueName } from '@ctxvault/queue';
+import type { Job } from 'bullmq';
 
 export type JobMetrics = Pick<Metrics, 'jobsCompleted' | 'jobsFailed' | 'jobDuration'>;
 

@@ -1,9 +1,16 @@
 import type { LifecycleService, Logger, VersionUploader } from '@ctxvault/core';
-import { createConsumer, DELETE_QUEUE, LIFECYCLE_QUEUE, UPLOAD_QUEUE, type JobProducer, type QueueConnectionOptions } from '@ctxvault/queue';
-import { uploadProcessor } from './upload-processor.ts';
+import {
+  createConsumer,
+  DELETE_QUEUE,
+  type JobProducer,
+  LIFECYCLE_QUEUE,
+  type QueueConnectionOptions,
+  UPLOAD_QUEUE,
+} from '@ctxvault/queue';
 import { deleteProcessor } from './delete-processor.ts';
-import { lifecycleProcessor } from './lifecycle-processor.ts';
 import { instrumented, type JobMetrics } from './instrumented.ts';
+import { lifecycleProcessor } from './lifecycle-processor.ts';
+import { uploadProcessor } from './upload-processor.ts';
 
 export interface WorkerOptions {
   uploader: VersionUploader;
@@ -43,13 +50,29 @@ export interface WorkerOptions {
  */
 export function startWorkers(options: WorkerOptions): { close(): Promise<void> } {
   const { uploader, connection, logger, metrics, concurrency, drainDelay, lockDuration } = options;
-  const consumers: { worker: { name: string; on(event: 'error', listener: (err: Error) => void): unknown }; close(): Promise<void> }[] = [
-    createConsumer(UPLOAD_QUEUE, instrumented(UPLOAD_QUEUE, uploadProcessor(uploader, logger), metrics), connection, { concurrency, drainDelay, lockDuration }),
-    createConsumer(DELETE_QUEUE, instrumented(DELETE_QUEUE, deleteProcessor(uploader, logger), metrics), connection, { concurrency, drainDelay, lockDuration }),
+  const consumers: {
+    worker: { name: string; on(event: 'error', listener: (err: Error) => void): unknown };
+    close(): Promise<void>;
+  }[] = [
+    createConsumer(UPLOAD_QUEUE, instrumented(UPLOAD_QUEUE, uploadProcessor(uploader, logger), metrics), connection, {
+      concurrency,
+      drainDelay,
+      lockDuration,
+    }),
+    createConsumer(DELETE_QUEUE, instrumented(DELETE_QUEUE, deleteProcessor(uploader, logger), metrics), connection, {
+      concurrency,
+      drainDelay,
+      lockDuration,
+    }),
   ];
   if (options.lifecycleRunner === 'queue') {
     consumers.push(
-      createConsumer(LIFECYCLE_QUEUE, instrumented(LIFECYCLE_QUEUE, lifecycleProcessor(options.lifecycle), metrics), connection, { concurrency: 1, drainDelay, lockDuration }),
+      createConsumer(
+        LIFECYCLE_QUEUE,
+        instrumented(LIFECYCLE_QUEUE, lifecycleProcessor(options.lifecycle), metrics),
+        connection,
+        { concurrency: 1, drainDelay, lockDuration },
+      ),
     );
   }
   for (const { worker } of consumers) {
@@ -75,7 +98,10 @@ export function startWorkers(options: WorkerOptions): { close(): Promise<void> }
   void reconcile();
   const lifecycleTimer =
     options.lifecycleRunner === 'timer'
-      ? setInterval(() => options.lifecycle.runOnce().catch((err: unknown) => logger.warn({ err }, 'lifecycle pass failed')), options.lifecycleEveryMs)
+      ? setInterval(
+          () => options.lifecycle.runOnce().catch((err: unknown) => logger.warn({ err }, 'lifecycle pass failed')),
+          options.lifecycleEveryMs,
+        )
       : undefined;
   lifecycleTimer?.unref();
 

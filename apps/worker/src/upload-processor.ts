@@ -1,6 +1,6 @@
+import type { Logger, UploadOutcome, VersionUploader } from '@ctxvault/core';
+import { type UploadJob, uploadJobSchema } from '@ctxvault/queue';
 import type { Job } from 'bullmq';
-import type { Logger, VersionUploader, UploadOutcome } from '@ctxvault/core';
-import { uploadJobSchema, type UploadJob } from '@ctxvault/queue';
 
 /**
  * Moves one staged version into the blob store. Throwing lets BullMQ retry with backoff; on the

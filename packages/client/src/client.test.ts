@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CtxvaultClient } from './client.ts';
-import { ConflictError, ConnectionError, ContextFailedError, CtxvaultApiError, NotFoundError, WaitTimeoutError } from './errors.ts';
+import {
+  ConflictError,
+  ConnectionError,
+  ContextFailedError,
+  CtxvaultApiError,
+  NotFoundError,
+  WaitTimeoutError,
+} from './errors.ts';
 
 /** A fetch that answers from a list of canned responses and records the requests. */
 function fakeFetch(responses: (() => Response)[]) {
@@ -14,10 +21,13 @@ function fakeFetch(responses: (() => Response)[]) {
   return { fetch, requests };
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) => () =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+const json =
+  (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  () =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 
-const status = (state: string, extra: object = {}) => json(200, { id: 'c1', version: 1, status: state, last_error: null, job: null, ...extra });
+const status = (state: string, extra: object = {}) =>
+  json(200, { id: 'c1', version: 1, status: state, last_error: null, job: null, ...extra });
 
 describe('CtxvaultClient', () => {
   it('sends the tenant, If-Match and query, and tells stored from pending writes', async () => {
@@ -34,7 +44,11 @@ describe('CtxvaultClient', () => {
     });
     await client.list({ agent_id: 'a b', limit: 5 });
     expect(requests[0]!.url).toBe('http://vault:8080/api/v1/contexts/c1/items');
-    expect(requests[0]!.init.headers).toMatchObject({ 'x-tenant-id': 't1', 'if-match': '"1"', 'content-type': 'application/json' });
+    expect(requests[0]!.init.headers).toMatchObject({
+      'x-tenant-id': 't1',
+      'if-match': '"1"',
+      'content-type': 'application/json',
+    });
     expect(requests[1]!.url).toBe('http://vault:8080/api/v1/contexts?agent_id=a+b&limit=5');
   });
 
@@ -45,8 +59,14 @@ describe('CtxvaultClient', () => {
       () => new Response('<html>bad gateway</html>', { status: 502 }),
     ]);
     const client = new CtxvaultClient({ url: 'http://vault', fetch });
-    await expect(client.get('c1')).rejects.toEqual(expect.objectContaining({ constructor: NotFoundError, status: 404, code: 'not_found', requestId: 'r-1' }));
-    await expect(client.delete('c1', { ifVersion: 2 })).rejects.toMatchObject({ constructor: ConflictError, code: 'precondition_failed', details: { current_version: 3 } });
+    await expect(client.get('c1')).rejects.toEqual(
+      expect.objectContaining({ constructor: NotFoundError, status: 404, code: 'not_found', requestId: 'r-1' }),
+    );
+    await expect(client.delete('c1', { ifVersion: 2 })).rejects.toMatchObject({
+      constructor: ConflictError,
+      code: 'precondition_failed',
+      details: { current_version: 3 },
+    });
     const proxy = await client.status('c1').catch((err: unknown) => err);
     expect(proxy).toBeInstanceOf(CtxvaultApiError);
     expect(proxy).toMatchObject({ status: 502, code: 'http_502', message: '<html>bad gateway</html>' });
@@ -70,8 +90,13 @@ describe('CtxvaultClient', () => {
       return json(202, { id: 'c1', version: 1, status: 'pending', job_id: 'j' })();
     }) as unknown as typeof globalThis.fetch;
     const sent: number[] = [];
-    const items = [{ role: 'user' as const, content: 'a' }, { role: 'assistant' as const, content: 'b' }];
-    await new CtxvaultClient({ url: 'http://vault', fetch }).upload({ agent_id: 'x' }, items, { onProgress: (n) => sent.push(n) });
+    const items = [
+      { role: 'user' as const, content: 'a' },
+      { role: 'assistant' as const, content: 'b' },
+    ];
+    await new CtxvaultClient({ url: 'http://vault', fetch }).upload({ agent_id: 'x' }, items, {
+      onProgress: (n) => sent.push(n),
+    });
     expect(body).toBe('{"agent_id":"x"}\n{"role":"user","content":"a"}\n{"role":"assistant","content":"b"}\n');
     expect(sent.at(-1)).toBe(Buffer.byteLength(body));
   });
@@ -84,7 +109,9 @@ describe('CtxvaultClient', () => {
       headers = init.headers;
       return json(200, { id: 'c1', version: 3 })();
     }) as unknown as typeof globalThis.fetch;
-    await new CtxvaultClient({ url: 'http://vault', fetch }).appendStream('c1', [{ role: 'user', content: 'a' }], { ifVersion: 2 });
+    await new CtxvaultClient({ url: 'http://vault', fetch }).appendStream('c1', [{ role: 'user', content: 'a' }], {
+      ifVersion: 2,
+    });
     expect(body).toBe('{"role":"user","content":"a"}\n');
     expect(headers).toMatchObject({ 'content-type': 'application/x-ndjson', 'if-match': '"2"' });
   });
@@ -92,20 +119,28 @@ describe('CtxvaultClient', () => {
   it('waitUntilStored reports each status and returns once stored', async () => {
     const { fetch } = fakeFetch([status('pending'), status('pending'), status('stored')]);
     const seen: string[] = [];
-    const final = await new CtxvaultClient({ url: 'http://vault', fetch }).waitUntilStored('c1', { interval: 1, onProgress: (s) => seen.push(s.status) });
+    const final = await new CtxvaultClient({ url: 'http://vault', fetch }).waitUntilStored('c1', {
+      interval: 1,
+      onProgress: (s) => seen.push(s.status),
+    });
     expect(final.status).toBe('stored');
     expect(seen).toEqual(['pending', 'pending', 'stored']);
   });
 
   it('waitUntilStored fails with the reason of a failed upload, or on timeout', async () => {
     const failed = fakeFetch([status('failed', { last_error: 'access denied' })]);
-    await expect(new CtxvaultClient({ url: 'http://vault', fetch: failed.fetch }).waitUntilStored('c1')).rejects.toMatchObject({
+    await expect(
+      new CtxvaultClient({ url: 'http://vault', fetch: failed.fetch }).waitUntilStored('c1'),
+    ).rejects.toMatchObject({
       constructor: ContextFailedError,
       reason: 'access denied',
     });
     const slow = fakeFetch(Array.from({ length: 10 }, () => status('pending')));
-    await expect(new CtxvaultClient({ url: 'http://vault', fetch: slow.fetch }).waitUntilStored('c1', { timeout: 30, interval: 10 })).rejects.toBeInstanceOf(
-      WaitTimeoutError,
-    );
+    await expect(
+      new CtxvaultClient({ url: 'http://vault', fetch: slow.fetch }).waitUntilStored('c1', {
+        timeout: 30,
+        interval: 10,
+      }),
+    ).rejects.toBeInstanceOf(WaitTimeoutError);
   });
 });

@@ -86,7 +86,9 @@ export class CtxvaultClient {
     contentType: 'application/json' | 'application/x-ndjson',
     options: UploadOptions = {},
   ): Promise<WriteResult> {
-    return writeResult(await this.request('POST', '/contexts', { stream: counted(body, options.onProgress), contentType }));
+    return writeResult(
+      await this.request('POST', '/contexts', { stream: counted(body, options.onProgress), contentType }),
+    );
   }
 
   async get(id: string, options: ReadRequest = {}): Promise<ContextDocument> {
@@ -117,7 +119,9 @@ export class CtxvaultClient {
   }
 
   async append(id: string, input: AppendItemsRequest, options: WriteOptions = {}): Promise<WriteResult> {
-    return writeResult(await this.request('POST', `/contexts/${id}/items`, { json: input, ifVersion: options.ifVersion }));
+    return writeResult(
+      await this.request('POST', `/contexts/${id}/items`, { json: input, ifVersion: options.ifVersion }),
+    );
   }
 
   /** Appends items streamed as NDJSON: any number, never held whole on either side. */
@@ -127,10 +131,19 @@ export class CtxvaultClient {
     options: WriteOptions & UploadOptions = {},
   ): Promise<WriteResult> {
     const stream = counted(ndjsonLines(null, items), options.onProgress);
-    return writeResult(await this.request('POST', `/contexts/${id}/items`, { stream, contentType: 'application/x-ndjson', ifVersion: options.ifVersion }));
+    return writeResult(
+      await this.request('POST', `/contexts/${id}/items`, {
+        stream,
+        contentType: 'application/x-ndjson',
+        ifVersion: options.ifVersion,
+      }),
+    );
   }
 
-  async delete(id: string, options: WriteOptions = {}): Promise<{ id: string; status: 'deleting'; job_id: string | null }> {
+  async delete(
+    id: string,
+    options: WriteOptions = {},
+  ): Promise<{ id: string; status: 'deleting'; job_id: string | null }> {
     return (await this.request('DELETE', `/contexts/${id}`, { ifVersion: options.ifVersion })).json() as Promise<{
       id: string;
       status: 'deleting';
@@ -168,7 +181,8 @@ export class CtxvaultClient {
       const status = await this.status(id);
       onProgress?.(status);
       if (status.status === 'stored') return status;
-      if (status.status === 'failed') throw new ContextFailedError(id, status.last_error ?? status.job?.failed_reason ?? null);
+      if (status.status === 'failed')
+        throw new ContextFailedError(id, status.last_error ?? status.job?.failed_reason ?? null);
       if (Date.now() + interval > deadline) throw new WaitTimeoutError(id, timeout, status.status);
       await new Promise((resolve) => setTimeout(resolve, interval));
     }
@@ -189,18 +203,23 @@ export class CtxvaultClient {
       headers['content-type'] = body.contentType ?? 'application/octet-stream';
       payload = ReadableStream.from(body.stream);
     }
-    const response = await this.fetch(`${this.base}${path}`, { method, headers, body: payload, ...(body.stream && { duplex: 'half' }) }).catch(
-      (err: unknown) => {
-        throw new ConnectionError(this.base, err);
-      },
-    );
+    const response = await this.fetch(`${this.base}${path}`, {
+      method,
+      headers,
+      body: payload,
+      ...(body.stream && { duplex: 'half' }),
+    }).catch((err: unknown) => {
+      throw new ConnectionError(this.base, err);
+    });
     if (!response.ok) throw await apiErrorFrom(response);
     return response;
   }
 }
 
 async function writeResult(response: Response): Promise<WriteResult> {
-  const body = (await response.json()) as ContextView | { id: string; version: number; status: 'pending'; job_id: string };
+  const body = (await response.json()) as
+    | ContextView
+    | { id: string; version: number; status: 'pending'; job_id: string };
   if (response.status === 202) {
     const pending = body as { id: string; version: number; job_id: string };
     return { state: 'pending', id: pending.id, version: pending.version, job_id: pending.job_id };
@@ -215,7 +234,10 @@ function query(params: object): string {
   return text ? `?${text}` : '';
 }
 
-async function* counted(body: AsyncIterable<Uint8Array>, onProgress?: (sentBytes: number) => void): AsyncGenerator<Uint8Array> {
+async function* counted(
+  body: AsyncIterable<Uint8Array>,
+  onProgress?: (sentBytes: number) => void,
+): AsyncGenerator<Uint8Array> {
   let sent = 0;
   for await (const chunk of body) {
     yield chunk;

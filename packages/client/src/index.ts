@@ -1,27 +1,35 @@
-export { CtxvaultClient, type ClientOptions, type ContextDocument, type ListPage, type UploadOptions, type WaitOptions, type WriteOptions } from './client.ts';
-export {
-  CtxvaultApiError,
-  InvalidRequestError,
-  NotFoundError,
-  ConflictError,
-  PayloadTooLargeError,
-  ServiceUnavailableError,
-  ConnectionError,
-  ContextFailedError,
-  WaitTimeoutError,
-} from './errors.ts';
-export { ndjsonLines } from './ndjson.ts';
 export type {
-  ContextItem,
-  ContextView,
-  ContextSummary,
-  CreateContextRequest,
-  ReplaceContextRequest,
   AppendItemsRequest,
+  ContextItem,
+  ContextSummary,
+  ContextView,
+  CreateContextRequest,
   ListRequest,
-  SearchRequest,
   ReadRequest,
+  ReplaceContextRequest,
+  SearchRequest,
   SearchResult,
   StatusView,
   WriteResult,
 } from '@ctxvault/core';
+export {
+  type ClientOptions,
+  type ContextDocument,
+  CtxvaultClient,
+  type ListPage,
+  type UploadOptions,
+  type WaitOptions,
+  type WriteOptions,
+} from './client.ts';
+export {
+  ConflictError,
+  ConnectionError,
+  ContextFailedError,
+  CtxvaultApiError,
+  InvalidRequestError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+  WaitTimeoutError,
+} from './errors.ts';
+export { ndjsonLines } from './ndjson.ts';

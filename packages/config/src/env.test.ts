@@ -4,7 +4,9 @@ import { settingPaths } from './setting-paths.ts';
 
 describe('envVarName', () => {
   it('joins the upper-cased key path with "_" after MCP_', () => {
-    expect(envVarName(['storage', 'context_storage', 's3_path_prefix'])).toBe('MCP_STORAGE_CONTEXT_STORAGE_S3_PATH_PREFIX');
+    expect(envVarName(['storage', 'context_storage', 's3_path_prefix'])).toBe(
+      'MCP_STORAGE_CONTEXT_STORAGE_S3_PATH_PREFIX',
+    );
     expect(envVarName(['server', 'port'])).toBe('MCP_SERVER_PORT');
   });
 

@@ -1,4 +1,4 @@
-import { settingPaths, type SettingPath } from './setting-paths.ts';
+import { type SettingPath, settingPaths } from './setting-paths.ts';
 
 /** The environment variable for a setting: ["storage", "s3", "region"] → "MCP_STORAGE_S3_REGION". */
 export function envVarName(path: readonly PropertyKey[]): string {

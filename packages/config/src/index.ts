@@ -1,6 +1,6 @@
 export { ConfigError } from './config-error.ts';
 export { parseDuration } from './duration.ts';
 export { envVarName } from './env.ts';
-export { loadConfig, type LoadConfigOptions } from './load-config.ts';
-export { TOKEN_ENCODINGS, type Config } from './schema.ts';
+export { type LoadConfigOptions, loadConfig } from './load-config.ts';
+export { type Config, TOKEN_ENCODINGS } from './schema.ts';
 export { formatBytes, parseSize } from './size.ts';

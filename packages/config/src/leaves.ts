@@ -48,7 +48,10 @@ export function duration({ min = 0 } = {}) {
   return z.unknown().transform((input, ctx) => {
     const ms = typeof input === 'number' ? input : typeof input === 'string' ? durationToMs(input) : undefined;
     if (ms === undefined || !Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: `must be a duration like "500ms", "30s", "5m", "1h", "2d" or a number of ms; ${given(input)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a duration like "500ms", "30s", "5m", "1h", "2d" or a number of ms; ${given(input)}`,
+      });
       return z.NEVER;
     }
     if (ms < min) {
@@ -116,6 +119,7 @@ export function keyPrefix() {
 /** A group of settings; unknown keys in it are an error. */
 export function section<T extends z.core.$ZodLooseShape>(shape: T) {
   return z.strictObject(shape, {
-    error: (issue) => (issue.code === 'invalid_type' ? `must be a mapping of settings; ${given(issue.input)}` : undefined),
+    error: (issue) =>
+      issue.code === 'invalid_type' ? `must be a mapping of settings; ${given(issue.input)}` : undefined,
   });
 }

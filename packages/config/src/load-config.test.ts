@@ -39,7 +39,14 @@ describe('loadConfig', () => {
       server: { host: '127.0.0.1', port: 8080 },
       database: { url: '', embedded_dir: '.data/pglite' },
       redis: { url: 'redis://127.0.0.1:6379' },
-      queue: { backend: 'postgres', concurrency: 4, attempts: 5, backoff: 1_000, lock_duration: 30_000, prefix: 'ctxvault' },
+      queue: {
+        backend: 'postgres',
+        concurrency: 4,
+        attempts: 5,
+        backoff: 1_000,
+        lock_duration: 30_000,
+        prefix: 'ctxvault',
+      },
       admin: { token: '' },
       metrics: { worker_port: 0 },
       logging: { level: 'info' },
@@ -167,7 +174,12 @@ describe('environment variables', () => {
     ['MCP_STORAGE_S3_REQUEST_TIMEOUT', '30s', ['storage', 's3', 'request_timeout'], 30_000],
     ['MCP_STORAGE_S3_MAX_ATTEMPTS', '3', ['storage', 's3', 'max_attempts'], 3],
     ['MCP_STORAGE_CONTEXT_STORAGE_PROVIDER', 'database', ['storage', 'context_storage', 'provider'], 'database'],
-    ['MCP_STORAGE_CONTEXT_STORAGE_S3_PATH_PREFIX', 'tenants/prod', ['storage', 'context_storage', 's3_path_prefix'], 'tenants/prod'],
+    [
+      'MCP_STORAGE_CONTEXT_STORAGE_S3_PATH_PREFIX',
+      'tenants/prod',
+      ['storage', 'context_storage', 's3_path_prefix'],
+      'tenants/prod',
+    ],
     ['MCP_STORAGE_LOCAL_PATH', '/var/lib/ctxvault', ['storage', 'local', 'path'], '/var/lib/ctxvault'],
     ['MCP_STORAGE_INLINE_THRESHOLD', '1MiB', ['storage', 'inline_threshold'], 1_048_576],
     ['MCP_SERVER_HOST', '0.0.0.0', ['server', 'host'], '0.0.0.0'],
@@ -198,7 +210,9 @@ describe('environment variables', () => {
   });
 
   it('ignores unknown MCP_ variables', () => {
-    expect(loadConfig({ env: { MCP_STORAGE_S3_BUKET: 'typo', MCP_WHATEVER: '1' } }).storage.s3.bucket).toBe('mcp-contexts');
+    expect(loadConfig({ env: { MCP_STORAGE_S3_BUKET: 'typo', MCP_WHATEVER: '1' } }).storage.s3.bucket).toBe(
+      'mcp-contexts',
+    );
   });
 });
 
@@ -253,7 +267,9 @@ describe('bad settings', () => {
   });
 
   it('refuses a client.url that is not http(s)', () => {
-    expect(problemsOf({ env: { MCP_CLIENT_URL: 'ftp://vault' } })).toContain('client.url (MCP_CLIENT_URL): must be a http:// or https:// URL; got "ftp://vault"');
+    expect(problemsOf({ env: { MCP_CLIENT_URL: 'ftp://vault' } })).toContain(
+      'client.url (MCP_CLIENT_URL): must be a http:// or https:// URL; got "ftp://vault"',
+    );
   });
 
   it('refuses a bad duration', () => {
@@ -274,9 +290,13 @@ describe('bad settings', () => {
     });
     expect(message).toContain('server.port (MCP_SERVER_PORT): must be an integer from 1 to 65535; got 70000');
     expect(message).toContain('storage.s3.force_path_style (MCP_STORAGE_S3_FORCE_PATH_STYLE): must be true or false');
-    expect(message).toContain('database.url (MCP_DATABASE_URL): must be a postgres:// or postgresql:// URL (or empty); got "mysql://db"');
+    expect(message).toContain(
+      'database.url (MCP_DATABASE_URL): must be a postgres:// or postgresql:// URL (or empty); got "mysql://db"',
+    );
     expect(message).toContain('redis.url (MCP_REDIS_URL): must be a redis:// or rediss:// URL; got "http://cache"');
-    expect(message).toContain('storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT): must be a http:// or https:// URL (or empty)');
+    expect(message).toContain(
+      'storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT): must be a http:// or https:// URL (or empty)',
+    );
   });
 
   it.each(['/contexts', 'contexts/', 'a/../b', 'with space'])('refuses the key prefix %j', (prefix) => {
@@ -286,7 +306,9 @@ describe('bad settings', () => {
   });
 
   it('refuses a staging chunk size outside 64 KiB..64 MiB', () => {
-    expect(problemsOf({ env: { MCP_STAGING_CHUNK_SIZE: '1KiB' } })).toContain('must be at least 65536 bytes (64 KiB); got 1024');
+    expect(problemsOf({ env: { MCP_STAGING_CHUNK_SIZE: '1KiB' } })).toContain(
+      'must be at least 65536 bytes (64 KiB); got 1024',
+    );
   });
 
   it('requires kms_key_id with aws:kms encryption', () => {
@@ -306,7 +328,9 @@ describe('bad settings', () => {
 
   it('refuses a section that is not a mapping', () => {
     const configPath = yamlFile('storage: s3\n');
-    expect(problemsOf({ configPath, env: {} })).toContain(`${configPath}:1: storage: must be a mapping of settings; got "s3"`);
+    expect(problemsOf({ configPath, env: {} })).toContain(
+      `${configPath}:1: storage: must be a mapping of settings; got "s3"`,
+    );
   });
 
   it('refuses invalid YAML, naming the file and line', () => {
@@ -316,12 +340,18 @@ describe('bad settings', () => {
 
   it('refuses a file that is not a mapping', () => {
     const configPath = yamlFile('- a\n- b\n');
-    expect(problemsOf({ configPath, env: {} })).toContain(`${configPath}: must be a mapping of settings; got ["a","b"]`);
+    expect(problemsOf({ configPath, env: {} })).toContain(
+      `${configPath}: must be a mapping of settings; got ["a","b"]`,
+    );
   });
 
   it('lists every problem at once', () => {
     const configPath = yamlFile('server:\n  port: 0\n');
-    const env = { MCP_LOGGING_LEVEL: 'loud', MCP_STORAGE_S3_CONCURRENCY: '0', MCP_STORAGE_S3_SERVER_SIDE_ENCRYPTION: 'aws:kms' };
+    const env = {
+      MCP_LOGGING_LEVEL: 'loud',
+      MCP_STORAGE_S3_CONCURRENCY: '0',
+      MCP_STORAGE_S3_SERVER_SIDE_ENCRYPTION: 'aws:kms',
+    };
     expect(configErrorOf({ configPath, env }).problems).toHaveLength(4);
   });
 });

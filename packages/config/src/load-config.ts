@@ -4,7 +4,7 @@ import { ConfigError } from './config-error.ts';
 import { describeIssues } from './describe-issues.ts';
 import { settingsFromEnv } from './env.ts';
 import { deepFreeze, mergeDeep } from './plain-objects.ts';
-import { configSchema, type Config } from './schema.ts';
+import { type Config, configSchema } from './schema.ts';
 import { readSettingsFile, type SettingsFile } from './settings-file.ts';
 
 export interface LoadConfigOptions {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { byteSize, duration, flag, integer, keyPrefix, oneOf, section, text, url } from './leaves.ts';
 
 const KiB = 2 ** 10;
@@ -11,7 +11,15 @@ const s3PartSize = byteSize({
 });
 
 /** The tokenizer encodings of gpt-tokenizer that token counts can use. */
-export const TOKEN_ENCODINGS = ['o200k_base', 'o200k_harmony', 'cl100k_base', 'p50k_base', 'p50k_edit', 'r50k_base', 'gpt2'] as const;
+export const TOKEN_ENCODINGS = [
+  'o200k_base',
+  'o200k_harmony',
+  'cl100k_base',
+  'p50k_base',
+  'p50k_edit',
+  'r50k_base',
+  'gpt2',
+] as const;
 
 const s3 = section({
   region: text().default('us-east-1'),
@@ -25,16 +33,19 @@ const s3 = section({
   concurrency: integer(1, 64).default(5),
   request_timeout: duration({ min: 1 }).prefault('30s'),
   max_attempts: integer(1, 20).default(5),
-}).superRefine((settings, ctx) => {
-  if (settings.server_side_encryption === 'aws:kms' && settings.kms_key_id === '') {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['kms_key_id'],
-      message: 'must be set when storage.s3.server_side_encryption is "aws:kms"; got ""',
-    });
-  }
-  // also when other s3 keys are bad, so that one run reports every problem
-}, { when: () => true });
+}).superRefine(
+  (settings, ctx) => {
+    if (settings.server_side_encryption === 'aws:kms' && settings.kms_key_id === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kms_key_id'],
+        message: 'must be set when storage.s3.server_side_encryption is "aws:kms"; got ""',
+      });
+    }
+    // also when other s3 keys are bad, so that one run reports every problem
+  },
+  { when: () => true },
+);
 
 /** Every setting, as read from config.yaml and MCP_* variables, before derived defaults are filled in. */
 export const settingsSchema = section({

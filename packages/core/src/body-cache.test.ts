@@ -34,7 +34,10 @@ describe('BodyCache', () => {
 
   it('shares small bodies through the shared tier', async () => {
     const store = new Map<string, Buffer>();
-    const shared: SharedBodyCache = { get: async (k) => store.get(k) ?? null, set: async (k, v) => void store.set(k, v) };
+    const shared: SharedBodyCache = {
+      get: async (k) => store.get(k) ?? null,
+      set: async (k, v) => void store.set(k, v),
+    };
     const a = new BodyCache({ maxBytes: 1000, maxItemBytes: 100, shared: { cache: shared, maxItemBytes: 50 } });
     const b = new BodyCache({ maxBytes: 1000, maxItemBytes: 100, shared: { cache: shared, maxItemBytes: 50 } });
     await a.put(id(1), 1, Buffer.from('small'));

@@ -1,9 +1,9 @@
-import { Readable, pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import type { ContextRow } from '@ctxvault/db';
-import { decompressor, isCodec, type BlobStore } from '@ctxvault/storage';
-import type { ContextStore, StagingStore } from './ports.ts';
-import { CorruptDocumentError } from './document.ts';
+import { type BlobStore, decompressor, isCodec } from '@ctxvault/storage';
 import type { BodyCache } from './body-cache.ts';
+import { CorruptDocumentError } from './document.ts';
+import type { ContextStore, StagingStore } from './ports.ts';
 
 /**
  * Opens the stored document of a row's current version wherever it lives: inline, in staging

@@ -1,19 +1,36 @@
 import type { Readable } from 'node:stream';
-import { newContextId, type ContextRow, type NewContextRow } from '@ctxvault/db';
-import { uploadJobId, type JobView } from '@ctxvault/queue';
-import { expiryOf, type ContextItem, type AppendItemsInput, type CreateContextStream, type ListQuery, type ReadOptions, type ReplaceContextInput, type SearchInput } from './schemas.ts';
-import type { CoreDeps } from './ports.ts';
-import { BodyReader } from './body-reader.ts';
-import type { BodyCache } from './body-cache.ts';
-import { VersionWriter, type WrittenVersion } from './version-writer.ts';
-import { CorruptDocumentError, readItems, contentSection, openingLine, type DocumentEnvelope } from './document.ts';
+import { type ContextRow, type NewContextRow, newContextId } from '@ctxvault/db';
+import { type JobView, uploadJobId } from '@ctxvault/queue';
 import type { z } from 'zod';
-import { envelopeOf, toContextView, type ContextSummary, type ContextView, type readWindowSchema, type SearchResult, type StatusView } from './views.ts';
-import { NotFoundError, PreconditionFailedError, ValidationError, VersionConflictError } from './errors/index.ts';
-import { Tokenizer, type TokenSettings } from './tokens.ts';
-import { windowOf, type ItemSource } from './item-window.ts';
-import type { TokenBudget, TruncationStrategy } from './truncation.ts';
+import type { BodyCache } from './body-cache.ts';
+import { BodyReader } from './body-reader.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { CorruptDocumentError, contentSection, type DocumentEnvelope, openingLine, readItems } from './document.ts';
+import { NotFoundError, PreconditionFailedError, ValidationError, VersionConflictError } from './errors/index.ts';
+import { type ItemSource, windowOf } from './item-window.ts';
+import type { CoreDeps } from './ports.ts';
+import {
+  type AppendItemsInput,
+  type ContextItem,
+  type CreateContextStream,
+  expiryOf,
+  type ListQuery,
+  type ReadOptions,
+  type ReplaceContextInput,
+  type SearchInput,
+} from './schemas.ts';
+import { Tokenizer, type TokenSettings } from './tokens.ts';
+import type { TokenBudget, TruncationStrategy } from './truncation.ts';
+import { VersionWriter, type WrittenVersion } from './version-writer.ts';
+import {
+  type ContextSummary,
+  type ContextView,
+  envelopeOf,
+  type readWindowSchema,
+  type SearchResult,
+  type StatusView,
+  toContextView,
+} from './views.ts';
 
 export interface ContextServiceDeps extends CoreDeps {
   tokens: TokenSettings;
@@ -63,7 +80,12 @@ export class ContextService {
    * Creates a context. With an `idempotencyKey`, a repeated create (a client retrying after a lost
    * answer, or two racing) returns the context the first one made, never a second one.
    */
-  async create(tenantId: string, input: CreateContextStream, requestId?: string, idempotencyKey?: string): Promise<WriteResult> {
+  async create(
+    tenantId: string,
+    input: CreateContextStream,
+    requestId?: string,
+    idempotencyKey?: string,
+  ): Promise<WriteResult> {
     if (idempotencyKey) {
       const earlier = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
       if (earlier) return replayOf(earlier);
@@ -125,7 +147,11 @@ export class ContextService {
     const row = await this.live(tenantId, id);
     const context = toContextView(row);
     if (options.last === undefined && options.max_tokens === undefined && options.strategy === undefined) {
-      return { context, items: this.itemsOf(row), window: { returned: row.message_count, dropped: 0, tokens: row.token_count } };
+      return {
+        context,
+        items: this.itemsOf(row),
+        window: { returned: row.message_count, dropped: 0, tokens: row.token_count },
+      };
     }
     let budget: TokenBudget | undefined;
     if (options.max_tokens !== undefined || options.strategy !== undefined) {
@@ -142,7 +168,12 @@ export class ContextService {
   async summary(tenantId: string, id: string): Promise<ContextSummary> {
     const row = await this.live(tenantId, id);
     const countTokens = await this.tokenizer.forModel(row.model_id ?? null);
-    const roles = { system: { items: 0, tokens: 0 }, user: { items: 0, tokens: 0 }, assistant: { items: 0, tokens: 0 }, tool: { items: 0, tokens: 0 } };
+    const roles = {
+      system: { items: 0, tokens: 0 },
+      user: { items: 0, tokens: 0 },
+      assistant: { items: 0, tokens: 0 },
+      tool: { items: 0, tokens: 0 },
+    };
     let first: string | null = null;
     let last: string | null = null;
     for await (const item of this.itemsOf(row)) {
@@ -166,7 +197,10 @@ export class ContextService {
       size_bytes: view.storage.size_bytes,
       stored_bytes: view.storage.stored_bytes,
       content_encoding: view.storage.content_encoding,
-      compression_ratio: view.storage.stored_bytes === null || row.status !== 'stored' ? null : view.storage.stored_bytes / view.storage.size_bytes,
+      compression_ratio:
+        view.storage.stored_bytes === null || row.status !== 'stored'
+          ? null
+          : view.storage.stored_bytes / view.storage.size_bytes,
       first_timestamp: first,
       last_timestamp: last,
     };
@@ -237,10 +271,18 @@ export class ContextService {
     }
   }
 
-  async delete(tenantId: string, id: string, expectedVersion?: number, requestId?: string): Promise<{ id: string; status: 'deleting'; job_id: string | null }> {
+  async delete(
+    tenantId: string,
+    id: string,
+    expectedVersion?: number,
+    requestId?: string,
+  ): Promise<{ id: string; status: 'deleting'; job_id: string | null }> {
     const current = await this.live(tenantId, id);
     checkPrecondition(current, expectedVersion);
-    const marked = await this.deps.contexts.updateIfVersion(id, current.version, { status: 'deleting', deleted_at: new Date() });
+    const marked = await this.deps.contexts.updateIfVersion(id, current.version, {
+      status: 'deleting',
+      deleted_at: new Date(),
+    });
     if (!marked) throw new VersionConflictError(`context ${id} changed while it was being deleted; retry`);
     let jobId: string | null = null;
     try {
@@ -266,7 +308,10 @@ export class ContextService {
     });
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    return { items: page.map(toContextView), next_cursor: rows.length > query.limit && last ? encodeCursor(last.id) : null };
+    return {
+      items: page.map(toContextView),
+      next_cursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
+    };
   }
 
   async search(tenantId: string, id: string, input: SearchInput): Promise<SearchResult> {
@@ -294,13 +339,20 @@ export class ContextService {
     yield* readItems(await this.reader.open(row));
   }
 
-  private async *appended(row: ContextRow, items: Iterable<ContextItem> | AsyncIterable<ContextItem>): AsyncGenerator<ContextItem> {
+  private async *appended(
+    row: ContextRow,
+    items: Iterable<ContextItem> | AsyncIterable<ContextItem>,
+  ): AsyncGenerator<ContextItem> {
     yield* this.itemsOf(row);
     yield* items;
   }
 
   /** The items of a version to write, cut to fit the envelope's max_tokens. */
-  private async truncated(source: ItemSource, envelope: DocumentEnvelope, strategy: TruncationStrategy): Promise<AsyncIterable<ContextItem>> {
+  private async truncated(
+    source: ItemSource,
+    envelope: DocumentEnvelope,
+    strategy: TruncationStrategy,
+  ): Promise<AsyncIterable<ContextItem>> {
     if (!envelope.max_tokens) throw maxTokensRequired('truncate');
     const counter = await this.tokenizer.forModel(envelope.model_id);
     return (await windowOf(source, counter, { budget: { max_tokens: envelope.max_tokens, strategy } })).items;
@@ -362,14 +414,20 @@ export class ContextService {
     };
     let moved: boolean;
     try {
-      moved = await this.deps.contexts.updateIfVersion(current.id, current.version, patch, ['pending', 'stored', 'failed']);
+      moved = await this.deps.contexts.updateIfVersion(current.id, current.version, patch, [
+        'pending',
+        'stored',
+        'failed',
+      ]);
     } catch (err) {
       await dropStaged();
       throw err;
     }
     if (!moved) {
       await dropStaged();
-      throw new VersionConflictError(`context ${current.id} was changed by another write (version ${current.version} is no longer current)`);
+      throw new VersionConflictError(
+        `context ${current.id} was changed by another write (version ${current.version} is no longer current)`,
+      );
     }
     const row = { ...current, ...patch, updated_at: new Date() };
     return this.afterWrite(row, requestId);
@@ -383,10 +441,18 @@ export class ContextService {
     }
     let jobId = row.job_id ?? uploadJobId(row.id, row.version);
     try {
-      jobId = await this.deps.jobs.enqueueUpload({ contextId: row.id, version: row.version, tenantId: row.tenant_id, requestId });
+      jobId = await this.deps.jobs.enqueueUpload({
+        contextId: row.id,
+        version: row.version,
+        tenantId: row.tenant_id,
+        requestId,
+      });
     } catch (err) {
       // the staged body and pending row are durable: the worker's reconciler enqueues it later
-      this.deps.logger.warn({ id: row.id, version: row.version, err }, 'could not enqueue upload job; the reconciler will retry');
+      this.deps.logger.warn(
+        { id: row.id, version: row.version, err },
+        'could not enqueue upload job; the reconciler will retry',
+      );
     }
     return { state: 'pending', id: row.id, version: row.version, job_id: jobId };
   }
@@ -415,7 +481,12 @@ function maxTokensRequired(option: 'truncate' | 'strategy'): ValidationError {
 /** What the first create with an Idempotency-Key answered, as its context stands now. */
 function replayOf(row: ContextRow): WriteResult {
   if (row.status === 'pending') {
-    return { state: 'pending', id: row.id, version: row.version, job_id: row.job_id ?? uploadJobId(row.id, row.version) };
+    return {
+      state: 'pending',
+      id: row.id,
+      version: row.version,
+      job_id: row.job_id ?? uploadJobId(row.id, row.version),
+    };
   }
   return { state: 'stored', context: toContextView(row) };
 }
@@ -427,7 +498,9 @@ function isUniqueViolation(err: unknown): boolean {
 /** Items that truncation may read twice: an array, not a stream (NDJSON) that is consumed once read. */
 function rereadable(items: Iterable<ContextItem> | AsyncIterable<ContextItem>): ContextItem[] {
   if (Array.isArray(items)) return items;
-  throw new ValidationError('truncate needs the items as a JSON array, not an NDJSON stream', [{ path: 'truncate', message: 'not with NDJSON' }]);
+  throw new ValidationError('truncate needs the items as a JSON array, not an NDJSON stream', [
+    { path: 'truncate', message: 'not with NDJSON' },
+  ]);
 }
 
 function checkPrecondition(row: ContextRow, expectedVersion: number | undefined): void {

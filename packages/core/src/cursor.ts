@@ -9,6 +9,7 @@ export function encodeCursor(lastId: string): string {
 
 export function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString();
-  if (!UUID.test(id)) throw new ValidationError('cursor is not one this API issued', [{ path: 'cursor', message: 'invalid cursor' }]);
+  if (!UUID.test(id))
+    throw new ValidationError('cursor is not one this API issued', [{ path: 'cursor', message: 'invalid cursor' }]);
   return id;
 }

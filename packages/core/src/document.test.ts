@@ -1,7 +1,14 @@
-import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { contentSection, openingLine, readItems, serializeDocument, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  CorruptDocumentError,
+  contentSection,
+  type DocumentEnvelope,
+  openingLine,
+  readItems,
+  serializeDocument,
+} from './document.ts';
 import type { ContextItem } from './schemas.ts';
 
 const envelope: DocumentEnvelope = {
@@ -43,7 +50,10 @@ describe('document layout', () => {
   it('holds one item per line, so items stream back in order, even split mid-character', async () => {
     const bytes = await serialize([...items, { role: 'assistant', content: 'żółć 🚀' }]);
     const pieces = Array.from({ length: Math.ceil(bytes.length / 3) }, (_, i) => bytes.subarray(i * 3, i * 3 + 3));
-    expect(await collect(readItems(Readable.from(pieces)))).toEqual([...items, { role: 'assistant', content: 'żółć 🚀' }]);
+    expect(await collect(readItems(Readable.from(pieces)))).toEqual([
+      ...items,
+      { role: 'assistant', content: 'żółć 🚀' },
+    ]);
     expect(JSON.parse(`${bytes.toString().split('\n')[0]}]}`)).toEqual({ ...envelope, content: [] });
   });
 
@@ -55,12 +65,16 @@ describe('document layout', () => {
 
   it('refuses a truncated body instead of returning fewer items', async () => {
     const bytes = await serialize(items);
-    await expect(collect(readItems(Readable.from([bytes.subarray(0, bytes.length - 4)])))).rejects.toBeInstanceOf(CorruptDocumentError);
+    await expect(collect(readItems(Readable.from([bytes.subarray(0, bytes.length - 4)])))).rejects.toBeInstanceOf(
+      CorruptDocumentError,
+    );
   });
 
   it('splices the stored items under a new opening line without parsing them', async () => {
     const bytes = await serialize(items);
-    const section = await buffer(Readable.from(contentSection(Readable.from([bytes.subarray(0, 10), bytes.subarray(10)]))));
+    const section = await buffer(
+      Readable.from(contentSection(Readable.from([bytes.subarray(0, 10), bytes.subarray(10)]))),
+    );
     const response = JSON.parse(openingLine({ id: 'x', status: 'stored' }) + section.toString());
     expect(response).toEqual({ id: 'x', status: 'stored', content: items });
   });

@@ -1,32 +1,32 @@
+export { BodyCache, type BodyCacheOptions, type BodyCacheStats, type SharedBodyCache } from './body-cache.ts';
 export {
   ContextService,
   type ContextServiceDeps,
-  type WriteResult,
   type ReadResult,
   type WindowedRead,
+  type WriteResult,
 } from './context-service.ts';
-export { LifecycleService, type LifecycleSettings, type LifecycleCounts } from './lifecycle-service.ts';
+export { CorruptDocumentError, type DocumentEnvelope, lines, readItems, serializeDocument } from './document.ts';
+export * from './errors/index.ts';
+export { type LifecycleCounts, LifecycleService, type LifecycleSettings } from './lifecycle-service.ts';
+export type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
+export * from './schemas.ts';
 export { Tokenizer, type TokenSettings } from './tokens.ts';
 export { TRUNCATION_STRATEGIES, type TruncationStrategy } from './truncation.ts';
-export { VersionUploader, type VersionUploaderDeps, type UploadOutcome } from './version-uploader.ts';
-export * from './errors/index.ts';
-export * from './schemas.ts';
+export { type UploadOutcome, VersionUploader, type VersionUploaderDeps } from './version-uploader.ts';
 export {
-  toContextView,
-  contextViewSchema,
-  contextSchema,
-  contextListSchema,
-  pendingWriteSchema,
-  deletingSchema,
-  statusViewSchema,
-  searchResultSchema,
-  readWindowSchema,
-  contextSummarySchema,
   type ContextSummary,
   type ContextView,
-  type StatusView,
+  contextListSchema,
+  contextSchema,
+  contextSummarySchema,
+  contextViewSchema,
+  deletingSchema,
+  pendingWriteSchema,
+  readWindowSchema,
   type SearchResult,
+  type StatusView,
+  searchResultSchema,
+  statusViewSchema,
+  toContextView,
 } from './views.ts';
-export { serializeDocument, readItems, lines, CorruptDocumentError, type DocumentEnvelope } from './document.ts';
-export type { ContextStore, StagingStore, JobQueue, Logger, StorageSettings } from './ports.ts';
-export { BodyCache, type BodyCacheOptions, type BodyCacheStats, type SharedBodyCache } from './body-cache.ts';

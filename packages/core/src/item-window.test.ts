@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ContextItem } from './schemas.ts';
 import { windowOf } from './item-window.ts';
+import type { ContextItem } from './schemas.ts';
 
 const items: ContextItem[] = [
   { role: 'system', content: 's', tokens: 5 },
@@ -31,7 +31,10 @@ describe('windowOf', () => {
   });
 
   it('applies a budget after `last`', async () => {
-    const w = await windowOf(() => items, byGiven, { last: 4, budget: { max_tokens: 30, strategy: 'preserving_user' } });
+    const w = await windowOf(() => items, byGiven, {
+      last: 4,
+      budget: { max_tokens: 30, strategy: 'preserving_user' },
+    });
     expect(await collect(w.items)).toEqual(['u1', 'u2']);
     expect(w).toMatchObject({ returned: 2, dropped: 3, tokens: 20 });
   });

@@ -27,7 +27,11 @@ export interface ItemWindow {
  * Selects part of a sequence of items in two passes, so the items themselves are never all held:
  * the first pass reads only roles and token counts and plans, the second streams the kept items.
  */
-export async function windowOf(source: ItemSource, countTokens: ItemTokenCounter, options: WindowOptions): Promise<ItemWindow> {
+export async function windowOf(
+  source: ItemSource,
+  countTokens: ItemTokenCounter,
+  options: WindowOptions,
+): Promise<ItemWindow> {
   const roles: Pick<ContextItem, 'role'>[] = [];
   const tokens: number[] = [];
   for await (const item of source()) {

@@ -1,4 +1,4 @@
-import { parseObjectKey, tracksIncompleteUploads, type BlobStore, type ObjectInfo } from '@ctxvault/storage';
+import { type BlobStore, type ObjectInfo, parseObjectKey, tracksIncompleteUploads } from '@ctxvault/storage';
 import type { ContextStore, Logger, StagingStore } from './ports.ts';
 import type { VersionUploader } from './version-uploader.ts';
 
@@ -63,7 +63,10 @@ export class LifecycleService {
   private async purgeExpired(now: Date): Promise<number> {
     let purged = 0;
     for (const row of await this.deps.contexts.findExpired(now, BATCH)) {
-      const marked = await this.deps.contexts.updateIfVersion(row.id, row.version, { status: 'deleting', deleted_at: now });
+      const marked = await this.deps.contexts.updateIfVersion(row.id, row.version, {
+        status: 'deleting',
+        deleted_at: now,
+      });
       if (marked && (await this.deps.uploader.purge(row.id)) === 'purged') purged++;
     }
     return purged;
@@ -79,7 +82,9 @@ export class LifecycleService {
   }
 
   /** Objects are listed in key order, so all versions of one context arrive together. */
-  private async collectObjects(now: Date): Promise<Pick<LifecycleCounts, 'orphan_objects_removed' | 'old_versions_removed'>> {
+  private async collectObjects(
+    now: Date,
+  ): Promise<Pick<LifecycleCounts, 'orphan_objects_removed' | 'old_versions_removed'>> {
     const result = { orphan_objects_removed: 0, old_versions_removed: 0 };
     type Group = { id: string; objects: { info: ObjectInfo; version: number }[] };
     let group = null as Group | null;
@@ -107,7 +112,10 @@ export class LifecycleService {
     objects: { info: ObjectInfo; version: number }[],
     now: Date,
   ): Promise<{ orphans: number; oldVersions: number }> {
-    const settled = objects.filter(({ info }) => !info.lastModified || now.getTime() - info.lastModified.getTime() >= this.deps.settings.objectGraceMs);
+    const settled = objects.filter(
+      ({ info }) =>
+        !info.lastModified || now.getTime() - info.lastModified.getTime() >= this.deps.settings.objectGraceMs,
+    );
     if (settled.length === 0) return { orphans: 0, oldVersions: 0 };
     const row = await this.deps.contexts.findAny(id);
     if (!row) {

@@ -5,7 +5,17 @@ import type { BlobStore, Codec } from '@ctxvault/storage';
 /** What the core needs of each dependency; the real ones come from db and queue, tests may fake them. */
 export type ContextStore = Pick<
   ContextRepository,
-  'insert' | 'findLive' | 'findAny' | 'findByIdempotencyKey' | 'loadInlineBody' | 'updateIfVersion' | 'remove' | 'list' | 'findStalePending' | 'findStaleDeleting' | 'findExpired'
+  | 'insert'
+  | 'findLive'
+  | 'findAny'
+  | 'findByIdempotencyKey'
+  | 'loadInlineBody'
+  | 'updateIfVersion'
+  | 'remove'
+  | 'list'
+  | 'findStalePending'
+  | 'findStaleDeleting'
+  | 'findExpired'
 >;
 export type StagingStore = Pick<StagingRepository, 'write' | 'read' | 'remove' | 'exists' | 'findOrphans'>;
 

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { CONTEXT_STATUSES } from '@ctxvault/db';
 import { ALL_QUEUES, JOB_STATES } from '@ctxvault/queue';
+import { z } from 'zod';
 import { TRUNCATION_STRATEGIES, type TruncationStrategy } from './truncation.ts';
 
 export const ROLES = ['system', 'user', 'assistant', 'tool'] as const;
@@ -56,15 +56,17 @@ export type CreateContextStream = z.infer<typeof createEnvelopeSchema> & {
 };
 
 /** A replace keeps the context's identity (agent, session) and swaps content and metadata. */
-export const replaceContextSchema = z.strictObject({
-  model_id: identifier(256).optional(),
-  name: identifier(512).optional(),
-  content: z.array(contextItemSchema),
-  metadata: metadataSchema.optional(),
-  max_tokens: z.number().int().positive().optional(),
-  ...expiry,
-  truncate: truncateSchema,
-}).refine(oneExpiry, oneExpiryError);
+export const replaceContextSchema = z
+  .strictObject({
+    model_id: identifier(256).optional(),
+    name: identifier(512).optional(),
+    content: z.array(contextItemSchema),
+    metadata: metadataSchema.optional(),
+    max_tokens: z.number().int().positive().optional(),
+    ...expiry,
+    truncate: truncateSchema,
+  })
+  .refine(oneExpiry, oneExpiryError);
 export type ReplaceContextInput = z.infer<typeof replaceContextSchema>;
 
 export const appendItemsSchema = z.strictObject({
@@ -85,7 +87,10 @@ export const listQuerySchema = z.strictObject({
   created_after: z.iso.datetime({ offset: true }).optional(),
   created_before: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
-  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/).optional(),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/)
+    .optional(),
 });
 export type ListQuery = z.infer<typeof listQuerySchema>;
 
@@ -111,7 +116,9 @@ export type ReadOptions = z.infer<typeof readOptionsSchema>;
 export const contextIdSchema = z.uuid();
 
 /** An `Idempotency-Key` header: any printable ASCII, as Stripe-style APIs accept. */
-export const idempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,256}$/, 'must be 1-256 printable ASCII characters');
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,256}$/, 'must be 1-256 printable ASCII characters');
 
 /** The moment a write's expiry asks for, if any. */
 export function expiryOf(input: { expires_at?: string; ttl_seconds?: number }, now: Date): string | undefined {

@@ -13,7 +13,9 @@ describe('Tokenizer', () => {
   });
 
   it('uses the configured encoding whatever the model', () => {
-    expect(new Tokenizer({ encoding: 'r50k_base', defaultEncoding: 'o200k_base' }).encodingFor('gpt-4o')).toBe('r50k_base');
+    expect(new Tokenizer({ encoding: 'r50k_base', defaultEncoding: 'o200k_base' }).encodingFor('gpt-4o')).toBe(
+      'r50k_base',
+    );
   });
 
   it('counts real tokens, per encoding, and keeps counts the client gave', async () => {
@@ -28,7 +30,13 @@ describe('Tokenizer', () => {
 
   it('counts the text of structured parts and the JSON of the others', async () => {
     const count = await auto.forModel(null);
-    const parts = count({ role: 'assistant', content: [{ type: 'text', text: 'hello world' }, { type: 'image', url: 'x' }] });
+    const parts = count({
+      role: 'assistant',
+      content: [
+        { type: 'text', text: 'hello world' },
+        { type: 'image', url: 'x' },
+      ],
+    });
     expect(parts).toBe(2 + count({ role: 'user', content: JSON.stringify({ type: 'image', url: 'x' }) }));
   });
 });

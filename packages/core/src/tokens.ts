@@ -1,4 +1,4 @@
-import { modelToEncodingMap, type EncodingName } from 'gpt-tokenizer/mapping';
+import { type EncodingName, modelToEncodingMap } from 'gpt-tokenizer/mapping';
 import type { ContextItem } from './schemas.ts';
 
 export interface TokenSettings {
@@ -37,7 +37,9 @@ export class Tokenizer {
   private load(name: EncodingName): Promise<CountTokens> {
     let loading = this.loaded.get(name);
     if (!loading) {
-      loading = import(`gpt-tokenizer/encoding/${name}`).then((module: { countTokens: CountTokens }) => module.countTokens);
+      loading = import(`gpt-tokenizer/encoding/${name}`).then(
+        (module: { countTokens: CountTokens }) => module.countTokens,
+      );
       this.loaded.set(name, loading);
     }
     return loading;

@@ -27,12 +27,18 @@ export interface TruncationPlan {
  * Kept items stay in order. If the items that may not be dropped exceed the budget on their own,
  * the plan keeps them and `tokens` is over `max_tokens`.
  */
-export function planTruncation(items: readonly Pick<ContextItem, 'role'>[], tokens: readonly number[], budget: TokenBudget): TruncationPlan {
+export function planTruncation(
+  items: readonly Pick<ContextItem, 'role'>[],
+  tokens: readonly number[],
+  budget: TokenBudget,
+): TruncationPlan {
   const keep = items.map(() => true);
   let total = tokens.reduce((sum, n) => sum + n, 0);
   let dropped = 0;
   const passes: ((role: ContextItem['role']) => boolean)[] =
-    budget.strategy === 'oldest_first' ? [() => true] : [(role) => role === 'assistant' || role === 'tool', (role) => role === 'user'];
+    budget.strategy === 'oldest_first'
+      ? [() => true]
+      : [(role) => role === 'assistant' || role === 'tool', (role) => role === 'user'];
   for (const droppable of passes) {
     for (let i = 0; i < items.length && total > budget.max_tokens; i++) {
       if (!keep[i] || !droppable(items[i]!.role)) continue;

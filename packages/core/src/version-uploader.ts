@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Readable, pipeline, type Transform } from 'node:stream';
-import { codecSuffix, compressor, contextPrefix, objectKey, tracksIncompleteUploads } from '@ctxvault/storage';
+import { pipeline, Readable, type Transform } from 'node:stream';
 import type { ByteProgress } from '@ctxvault/queue';
+import { codecSuffix, compressor, contextPrefix, objectKey, tracksIncompleteUploads } from '@ctxvault/storage';
 import type { CoreDeps } from './ports.ts';
 
 export type VersionUploaderDeps = CoreDeps;
@@ -16,7 +16,11 @@ export class VersionUploader {
    * Uploads a staged version and flips its row to `stored` in one statement. Idempotent: a version
    * that is already stored, superseded or deleted is left alone.
    */
-  async store(contextId: string, version: number, onProgress: (p: ByteProgress) => Promise<void> | void): Promise<UploadOutcome> {
+  async store(
+    contextId: string,
+    version: number,
+    onProgress: (p: ByteProgress) => Promise<void> | void,
+  ): Promise<UploadOutcome> {
     const { contexts, staging, blobs } = this.deps;
     const row = await contexts.findAny(contextId);
     if (!row || row.status === 'deleting') {
@@ -52,12 +56,19 @@ export class VersionUploader {
     const result = await blobs.put(key, encoded, {
       contentLength: codec === 'identity' ? total : undefined,
       contentType: 'application/json',
-      metadata: { 'context-id': contextId, version: String(version), sha256: row.sha256 ?? '', 'content-encoding': codec },
+      metadata: {
+        'context-id': contextId,
+        version: String(version),
+        sha256: row.sha256 ?? '',
+        'content-encoding': codec,
+      },
     });
     const sha256 = hash.digest('hex');
     if (read !== total || (row.sha256 && sha256 !== row.sha256)) {
       await blobs.delete(key);
-      throw new Error(`staged body of ${contextId} v${version} does not match its row (size ${read}/${total}, sha256 ${sha256})`);
+      throw new Error(
+        `staged body of ${contextId} v${version} does not match its row (size ${read}/${total}, sha256 ${sha256})`,
+      );
     }
 
     // full progress is recorded before the row flips, so whoever sees `stored` sees 100 %
@@ -96,7 +107,10 @@ export class VersionUploader {
 
   /** Records that a version's upload failed for good (again, after a retry from the dashboard or admin API). */
   async markFailed(contextId: string, version: number, reason: string): Promise<void> {
-    await this.deps.contexts.updateIfVersion(contextId, version, { status: 'failed', last_error: reason }, ['pending', 'failed']);
+    await this.deps.contexts.updateIfVersion(contextId, version, { status: 'failed', last_error: reason }, [
+      'pending',
+      'failed',
+    ]);
   }
 
   /** Removes every object version, every staged body and the row of a context marked for deletion. */
@@ -116,7 +130,8 @@ export class VersionUploader {
   async reconcile(staleMs: number): Promise<{ uploads: number; deletes: number }> {
     const { contexts, jobs } = this.deps;
     const pending = await contexts.findStalePending(staleMs, 500);
-    for (const row of pending) await jobs.enqueueUpload({ contextId: row.id, version: row.version, tenantId: row.tenant_id });
+    for (const row of pending)
+      await jobs.enqueueUpload({ contextId: row.id, version: row.version, tenantId: row.tenant_id });
     const deleting = await contexts.findStaleDeleting(staleMs, 500);
     for (const row of deleting) await jobs.enqueueDelete({ contextId: row.id, tenantId: row.tenant_id });
     return { uploads: pending.length, deletes: deleting.length };

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { ContextItem } from './schemas.ts';
-import { serializeDocument, type DocumentEnvelope } from './document.ts';
+import { type DocumentEnvelope, serializeDocument } from './document.ts';
 import type { StagingStore, StorageSettings } from './ports.ts';
-import type { ItemTokenCounter, Tokenizer } from './tokens.ts';
+import type { ContextItem } from './schemas.ts';
 import { timeSlices } from './time-slices.ts';
+import type { ItemTokenCounter, Tokenizer } from './tokens.ts';
 
 export interface WrittenVersion {
   /** the whole document when it is kept inline, null when it was staged for upload */

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { CONTEXT_STATUSES, type ContextRow } from '@ctxvault/db';
 import { jobViewSchema } from '@ctxvault/queue';
+import { z } from 'zod';
 import type { DocumentEnvelope } from './document.ts';
 import { contextItemSchema, ROLES } from './schemas.ts';
 
@@ -43,7 +43,12 @@ export const contextSchema = contextViewSchema.extend({ content: z.array(context
 export const contextListSchema = z.object({ items: z.array(contextViewSchema), next_cursor: z.string().nullable() });
 
 /** A write accepted for upload (202). */
-export const pendingWriteSchema = z.object({ id: z.uuid(), version: z.number().int(), status: z.literal('pending'), job_id: z.string() });
+export const pendingWriteSchema = z.object({
+  id: z.uuid(),
+  version: z.number().int(),
+  status: z.literal('pending'),
+  job_id: z.string(),
+});
 
 export const deletingSchema = z.object({ id: z.uuid(), status: z.literal('deleting'), job_id: z.string().nullable() });
 
@@ -66,7 +71,11 @@ export const searchResultSchema = z.object({
 export type SearchResult = z.infer<typeof searchResultSchema>;
 
 /** What a partial read (`last`, `max_tokens`, `strategy`) returned and left out. */
-export const readWindowSchema = z.object({ returned: z.number().int(), dropped: z.number().int(), tokens: z.number().int() });
+export const readWindowSchema = z.object({
+  returned: z.number().int(),
+  dropped: z.number().int(),
+  tokens: z.number().int(),
+});
 
 const roleSummarySchema = z.object({ items: z.number().int(), tokens: z.number().int() });
 export type RoleSummary = z.infer<typeof roleSummarySchema>;
@@ -81,7 +90,12 @@ export const contextSummarySchema = z.object({
   max_tokens: z.number().int().nullable(),
   /** tokens over max_tokens (0 when within it or without a limit) */
   tokens_over_limit: z.number().int(),
-  roles: z.object({ system: roleSummarySchema, user: roleSummarySchema, assistant: roleSummarySchema, tool: roleSummarySchema }),
+  roles: z.object({
+    system: roleSummarySchema,
+    user: roleSummarySchema,
+    assistant: roleSummarySchema,
+    tool: roleSummarySchema,
+  }),
   size_bytes: z.number().int(),
   stored_bytes: z.number().int().nullable(),
   content_encoding: z.string(),

@@ -1,5 +1,5 @@
-import type { MikroORM, EntityManager } from '@mikro-orm/postgresql';
-import { ContextEntity, type Context, type ContextStatus } from './entities/context.entity.ts';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { type Context, ContextEntity, type ContextStatus } from './entities/context.entity.ts';
 
 /** Every column but the inline body, which is loaded only when a body is read. */
 export type ContextRow = Omit<Context, 'body'>;
@@ -45,7 +45,11 @@ export class ContextRepository {
 
   /** The context a create with this Idempotency-Key made, whatever its state. */
   async findByIdempotencyKey(tenantId: string, key: string): Promise<ContextRow | null> {
-    const row = await this.em().findOne(ContextEntity, { tenant_id: tenantId, idempotency_key: key }, { fields: ROW_FIELDS });
+    const row = await this.em().findOne(
+      ContextEntity,
+      { tenant_id: tenantId, idempotency_key: key },
+      { fields: ROW_FIELDS },
+    );
     return row ? toPlain(row) : null;
   }
 
@@ -83,7 +87,11 @@ export class ContextRepository {
   }
 
   async list(filters: ListFilters): Promise<ContextRow[]> {
-    const where: Record<string, unknown> = { tenant_id: filters.tenant_id, deleted_at: null, status: { $ne: 'deleting' } };
+    const where: Record<string, unknown> = {
+      tenant_id: filters.tenant_id,
+      deleted_at: null,
+      status: { $ne: 'deleting' },
+    };
     if (filters.agent_id !== undefined) where.agent_id = filters.agent_id;
     if (filters.session_id !== undefined) where.session_id = filters.session_id;
     if (filters.model_id !== undefined) where.model_id = filters.model_id;
@@ -102,7 +110,10 @@ export class ContextRepository {
   }
 
   /** Pending rows not touched for `olderThanMs`: their job may have been lost with Redis. */
-  async findStalePending(olderThanMs: number, limit: number): Promise<Pick<ContextRow, 'id' | 'version' | 'tenant_id'>[]> {
+  async findStalePending(
+    olderThanMs: number,
+    limit: number,
+  ): Promise<Pick<ContextRow, 'id' | 'version' | 'tenant_id'>[]> {
     return this.em().execute(
       `select id, version, tenant_id from contexts where status = 'pending' and updated_at < now() - (? * interval '1 millisecond') order by updated_at limit ?`,
       [olderThanMs, limit],

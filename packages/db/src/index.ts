@@ -1,14 +1,20 @@
-export { createOrm, entities, type OrmOptions } from './orm.ts';
-export { migrate } from './migrate.ts';
-export { ContextRepository, type ContextRow, type NewContextRow, type ContextPatch, type ListFilters } from './context-repository.ts';
-export { StagingRepository, rechunk } from './staging-repository.ts';
+export type { MikroORM } from '@mikro-orm/postgresql';
 export {
-  ContextEntity,
+  type ContextPatch,
+  ContextRepository,
+  type ContextRow,
+  type ListFilters,
+  type NewContextRow,
+} from './context-repository.ts';
+export {
   CONTEXT_STATUSES,
-  STORAGE_PROVIDERS,
   type Context,
+  ContextEntity,
   type ContextStatus,
+  STORAGE_PROVIDERS,
   type StorageProvider,
 } from './entities/context.entity.ts';
 export { newContextId } from './ids.ts';
-export type { MikroORM } from '@mikro-orm/postgresql';
+export { migrate } from './migrate.ts';
+export { createOrm, entities, type OrmOptions } from './orm.ts';
+export { rechunk, StagingRepository } from './staging-repository.ts';

@@ -1,5 +1,5 @@
-import { MikroORM } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
+import { MikroORM } from '@mikro-orm/postgresql';
 import { ContextEntity } from './entities/context.entity.ts';
 import { StagedChunkEntity } from './entities/staged-chunk.entity.ts';
 import { migrations } from './migrations/index.ts';

@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.ts';
-import { createOrm } from './orm.ts';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.ts';
 import { ContextRepository, type NewContextRow } from './context-repository.ts';
-import { StagingRepository, rechunk } from './staging-repository.ts';
 import { newContextId } from './ids.ts';
+import { createOrm } from './orm.ts';
+import { rechunk, StagingRepository } from './staging-repository.ts';
 
 let db: TestDatabase;
 let orm: MikroORM;
@@ -122,7 +122,8 @@ describe('StagingRepository', () => {
 describe('rechunk', () => {
   it('regroups into fixed-size chunks', async () => {
     const out: number[] = [];
-    for await (const c of rechunk(Readable.from([Buffer.alloc(5), Buffer.alloc(7), Buffer.alloc(1)]), 4)) out.push(c.length);
+    for await (const c of rechunk(Readable.from([Buffer.alloc(5), Buffer.alloc(7), Buffer.alloc(1)]), 4))
+      out.push(c.length);
     expect(out).toEqual([4, 4, 4, 1]);
   });
 });

@@ -21,12 +21,10 @@ export class StagingRepository {
       let seq = 0;
       let total = 0;
       const flush = async (chunk: Buffer) => {
-        await em.execute('insert into staged_chunks (context_id, version, seq, data, created_at) values (?, ?, ?, ?, now())', [
-          contextId,
-          version,
-          seq++,
-          chunk,
-        ]);
+        await em.execute(
+          'insert into staged_chunks (context_id, version, seq, data, created_at) values (?, ?, ?, ?, now())',
+          [contextId, version, seq++, chunk],
+        );
       };
       for await (const chunk of rechunk(body, this.chunkSize)) {
         total += chunk.length;
@@ -37,16 +35,20 @@ export class StagingRepository {
   }
 
   async exists(contextId: string, version: number): Promise<boolean> {
-    const rows = await this.orm.em.fork().execute<{ n: number }[]>(
-      'select 1 as n from staged_chunks where context_id = ? and version = ? limit 1',
-      [contextId, version],
-    );
+    const rows = await this.orm.em
+      .fork()
+      .execute<{ n: number }[]>('select 1 as n from staged_chunks where context_id = ? and version = ? limit 1', [
+        contextId,
+        version,
+      ]);
     return rows.length > 0;
   }
 
   /** Bytes of every staged body: what waits for an upload, or was kept for a retry. */
   async totalBytes(): Promise<number> {
-    const [row] = await this.orm.em.fork().execute<{ bytes: string | null }[]>('select sum(octet_length(data)) as bytes from staged_chunks');
+    const [row] = await this.orm.em
+      .fork()
+      .execute<{ bytes: string | null }[]>('select sum(octet_length(data)) as bytes from staged_chunks');
     return Number(row?.bytes ?? 0);
   }
 
@@ -58,11 +60,10 @@ export class StagingRepository {
       highWaterMark: 1,
       objectMode: false,
       read: function () {
-        em.execute<{ data: Buffer }[]>('select data from staged_chunks where context_id = ? and version = ? and seq = ?', [
-          contextId,
-          version,
-          seq++,
-        ]).then(
+        em.execute<{ data: Buffer }[]>(
+          'select data from staged_chunks where context_id = ? and version = ? and seq = ?',
+          [contextId, version, seq++],
+        ).then(
           (rows) => this.push(rows[0] ? rows[0].data : null),
           (err: Error) => this.destroy(err),
         );
@@ -88,7 +89,9 @@ export class StagingRepository {
     if (version === undefined) {
       await this.orm.em.fork().execute('delete from staged_chunks where context_id = ?', [contextId]);
     } else {
-      await this.orm.em.fork().execute('delete from staged_chunks where context_id = ? and version = ?', [contextId, version]);
+      await this.orm.em
+        .fork()
+        .execute('delete from staged_chunks where context_id = ? and version = ?', [contextId, version]);
     }
   }
 }

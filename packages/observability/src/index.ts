@@ -1,3 +1,3 @@
-export { createMetrics, type Metrics, type MetricSources } from './metrics.ts';
+export { type LogFields, logContext, withLogContext } from './log-context.ts';
 export { meteredBlobStore } from './metered-blob-store.ts';
-export { logContext, withLogContext, type LogFields } from './log-context.ts';
+export { createMetrics, type MetricSources, type Metrics } from './metrics.ts';

@@ -1,4 +1,4 @@
-import { Transform, pipeline, type Readable } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import type { BlobStore, ByteRange, PutOptions } from '@ctxvault/storage';
 import type { Metrics } from './metrics.ts';
 
@@ -6,7 +6,10 @@ import type { Metrics } from './metrics.ts';
  * `store`, counting the bytes written to and read from it. A proxy, so the store's own extras
  * (the S3 store's multipart housekeeping) and `instanceof` keep working.
  */
-export function meteredBlobStore<S extends BlobStore>(store: S, metrics: Pick<Metrics, 'bytesUploaded' | 'bytesDownloaded'>): S {
+export function meteredBlobStore<S extends BlobStore>(
+  store: S,
+  metrics: Pick<Metrics, 'bytesUploaded' | 'bytesDownloaded'>,
+): S {
   const labels = { store: store.kind };
   const put = async (key: string, body: Readable | Buffer, options?: PutOptions) => {
     const result = await store.put(key, body, options);

@@ -1,5 +1,5 @@
+import { type BackendFactory, createPostgresBackend, type IQueueBackend } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { createPostgresBackend, type BackendFactory, type IQueueBackend } from 'bullmq';
 
 /** The schema BullMQ's PostgreSQL backend uses; the ORM's schema diff ignores it. */
 export const POSTGRES_QUEUE_SCHEMA = 'bullmq';
@@ -29,7 +29,9 @@ export function bindBackend(opts: QueueConnectionOptions, role: 'producer' | 'wo
   if (opts.backend === 'postgres') {
     return {
       // migrate: BullMQ creates or upgrades its schema on connect, serialized by an advisory lock
-      options: { connection: { connectionString: opts.databaseUrl, schema: POSTGRES_QUEUE_SCHEMA, max: 5, migrate: true } },
+      options: {
+        connection: { connectionString: opts.databaseUrl, schema: POSTGRES_QUEUE_SCHEMA, max: 5, migrate: true },
+      },
       factory: createPostgresBackend as BackendFactory<IQueueBackend, unknown>,
       close: async () => {},
     };

@@ -1,4 +1,4 @@
-import { Worker, type Processor } from 'bullmq';
+import { type Processor, Worker } from 'bullmq';
 import { bindBackend, type QueueConnectionOptions } from './connection.ts';
 import type { QueueName } from './names.ts';
 
@@ -31,7 +31,10 @@ export function createConsumer<Data, Result>(
       ...(binding.options as object),
       concurrency: options.concurrency,
       ...(options.drainDelay !== undefined && { drainDelay: options.drainDelay }),
-      ...(options.lockDuration !== undefined && { lockDuration: options.lockDuration, stalledInterval: options.lockDuration }),
+      ...(options.lockDuration !== undefined && {
+        lockDuration: options.lockDuration,
+        stalledInterval: options.lockDuration,
+      }),
     } as never,
     binding.factory as never,
   );

@@ -1,18 +1,18 @@
-export { UPLOAD_QUEUE, DELETE_QUEUE, LIFECYCLE_QUEUE, ALL_QUEUES, type QueueName } from './names.ts';
-export {
-  uploadJobSchema,
-  deleteJobSchema,
-  uploadJobId,
-  deleteJobId,
-  type UploadJob,
-  type DeleteJob,
-  byteProgressSchema,
-  type ByteProgress,
-} from './payloads.ts';
-export { POSTGRES_QUEUE_SCHEMA, type QueueConnectionOptions } from './connection.ts';
-export { JobProducer, type JobDefaults } from './producer.ts';
-export { createConsumer, type ConsumerOptions } from './consumer.ts';
-export { jobViewSchema, type JobView } from './job-view.ts';
-export { QueueAdmin, JOB_STATES, adminJobViewSchema, type JobState, type AdminJobView } from './queue-admin.ts';
-export { JobStateError } from './job-state-error.ts';
 export type { Job, Queue } from 'bullmq';
+export { POSTGRES_QUEUE_SCHEMA, type QueueConnectionOptions } from './connection.ts';
+export { type ConsumerOptions, createConsumer } from './consumer.ts';
+export { JobStateError } from './job-state-error.ts';
+export { type JobView, jobViewSchema } from './job-view.ts';
+export { ALL_QUEUES, DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, UPLOAD_QUEUE } from './names.ts';
+export {
+  type ByteProgress,
+  byteProgressSchema,
+  type DeleteJob,
+  deleteJobId,
+  deleteJobSchema,
+  type UploadJob,
+  uploadJobId,
+  uploadJobSchema,
+} from './payloads.ts';
+export { type JobDefaults, JobProducer } from './producer.ts';
+export { type AdminJobView, adminJobViewSchema, JOB_STATES, type JobState, QueueAdmin } from './queue-admin.ts';

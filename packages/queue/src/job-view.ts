@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { z } from 'zod';
-import { byteProgressSchema, type ByteProgress } from './payloads.ts';
+import { type ByteProgress, byteProgressSchema } from './payloads.ts';
 
 /** What the API shows of a job (the schema describes it in the OpenAPI document). */
 export const jobViewSchema = z.object({

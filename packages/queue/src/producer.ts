@@ -1,8 +1,8 @@
-import { Queue, type JobsOptions } from 'bullmq';
-import { bindBackend, type BackendBinding, type QueueConnectionOptions } from './connection.ts';
-import { DELETE_QUEUE, LIFECYCLE_QUEUE, UPLOAD_QUEUE, type QueueName } from './names.ts';
-import { deleteJobId, uploadJobId, type DeleteJob, type UploadJob } from './payloads.ts';
-import { toJobView, type JobView } from './job-view.ts';
+import { type JobsOptions, Queue } from 'bullmq';
+import { type BackendBinding, bindBackend, type QueueConnectionOptions } from './connection.ts';
+import { type JobView, toJobView } from './job-view.ts';
+import { DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, UPLOAD_QUEUE } from './names.ts';
+import { type DeleteJob, deleteJobId, type UploadJob, uploadJobId } from './payloads.ts';
 
 export interface JobDefaults {
   /** attempts per job before it fails for good */

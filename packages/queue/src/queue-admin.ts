@@ -1,11 +1,19 @@
 import type { Job, Queue } from 'bullmq';
 import { z } from 'zod';
-import { ALL_QUEUES, type QueueName } from './names.ts';
-import { jobViewSchema, toJobView } from './job-view.ts';
 import { JobStateError } from './job-state-error.ts';
+import { jobViewSchema, toJobView } from './job-view.ts';
+import { ALL_QUEUES, type QueueName } from './names.ts';
 
 /** The states a job can be listed by. */
-export const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
+export const JOB_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'completed',
+  'failed',
+] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
 /** A job as the admin API lists it: its view plus what it is about and who caused it. */
@@ -35,7 +43,10 @@ export class QueueAdmin {
   /** Jobs per state, per queue. */
   async counts(): Promise<Partial<Record<QueueName, Record<JobState, number>>>> {
     const entries = await Promise.all(
-      this.names.map(async (name) => [name, (await this.queueOf(name).getJobCounts(...JOB_STATES)) as Record<JobState, number>] as const),
+      this.names.map(
+        async (name) =>
+          [name, (await this.queueOf(name).getJobCounts(...JOB_STATES)) as Record<JobState, number>] as const,
+      ),
     );
     return Object.fromEntries(entries);
   }
@@ -74,7 +85,8 @@ export class QueueAdmin {
     const job = await this.queueOf(name).getJob(id);
     if (!job) return false;
     const state = await job.getState();
-    if (state === 'active') throw new JobStateError(`job ${id} is running; wait for it to finish or fail before removing it`, state);
+    if (state === 'active')
+      throw new JobStateError(`job ${id} is running; wait for it to finish or fail before removing it`, state);
     await job.remove();
     return true;
   }

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.ts';
-import { JobProducer } from './producer.ts';
+import type { QueueConnectionOptions } from './connection.ts';
 import { createConsumer } from './consumer.ts';
 import { UPLOAD_QUEUE } from './names.ts';
-import type { QueueConnectionOptions } from './connection.ts';
 import type { UploadJob } from './payloads.ts';
+import { JobProducer } from './producer.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -45,10 +45,18 @@ for (const backend of ['redis', 'postgres'] as const) {
         expect(id1).toBe(id2);
         await expect.poll(async () => (await producer.getJob(id1))?.state, { timeout: 15_000 }).toBe('completed');
         const view = await producer.getJob(id1);
-        expect(view).toMatchObject({ id: id1, state: 'completed', progress: { bytes: 5, total: 10, percent: 50 }, attempts: 1 });
+        expect(view).toMatchObject({
+          id: id1,
+          state: 'completed',
+          progress: { bytes: 5, total: 10, percent: 50 },
+          attempts: 1,
+        });
         expect(seen).toHaveLength(1);
       } finally {
-        await producer.queue(UPLOAD_QUEUE).obliterate({ force: true }).catch(() => {});
+        await producer
+          .queue(UPLOAD_QUEUE)
+          .obliterate({ force: true })
+          .catch(() => {});
         await consumer.close();
         await consumer.close();
         await producer.close();
@@ -75,7 +83,10 @@ for (const backend of ['redis', 'postgres'] as const) {
         expect(await producer.getJob(id)).toMatchObject({ attempts: 3, failed_reason: 'boom 3' });
         expect(calls).toBe(3);
       } finally {
-        await producer.queue(UPLOAD_QUEUE).obliterate({ force: true }).catch(() => {});
+        await producer
+          .queue(UPLOAD_QUEUE)
+          .obliterate({ force: true })
+          .catch(() => {});
         await consumer.close();
         await producer.close();
       }

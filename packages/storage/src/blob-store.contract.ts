@@ -63,7 +63,12 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
       const data = Buffer.from('meta');
       await store.put(keyOf('meta.json'), data, { metadata: { 'context-id': 'abc', version: '3' } });
       const info = await store.head(keyOf('meta.json'));
-      expect(info).toMatchObject({ key: keyOf('meta.json'), size: 4, etag: md5Hex(data), metadata: { 'context-id': 'abc', version: '3' } });
+      expect(info).toMatchObject({
+        key: keyOf('meta.json'),
+        size: 4,
+        etag: md5Hex(data),
+        metadata: { 'context-id': 'abc', version: '3' },
+      });
       expect(info?.lastModified).toBeInstanceOf(Date);
     });
 
@@ -82,10 +87,18 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
     it('answers a byte range, clamping an end past the object and refusing a start past it', async () => {
       const data = randomBytes(10_000);
       await store.put(keyOf('ranged.bin'), data);
-      expect(await readAll(await store.get(keyOf('ranged.bin'), { start: 100, end: 199 }))).toEqual(data.subarray(100, 200));
-      expect(await readAll(await store.get(keyOf('ranged.bin'), { start: 9_990, end: 20_000 }))).toEqual(data.subarray(9_990));
-      await expect(store.get(keyOf('ranged.bin'), { start: 10_000, end: 10_010 })).rejects.toMatchObject({ code: 'invalid_range' });
-      await expect(store.get(keyOf('ranged.bin'), { start: 5, end: 4 })).rejects.toMatchObject({ code: 'invalid_range' });
+      expect(await readAll(await store.get(keyOf('ranged.bin'), { start: 100, end: 199 }))).toEqual(
+        data.subarray(100, 200),
+      );
+      expect(await readAll(await store.get(keyOf('ranged.bin'), { start: 9_990, end: 20_000 }))).toEqual(
+        data.subarray(9_990),
+      );
+      await expect(store.get(keyOf('ranged.bin'), { start: 10_000, end: 10_010 })).rejects.toMatchObject({
+        code: 'invalid_range',
+      });
+      await expect(store.get(keyOf('ranged.bin'), { start: 5, end: 4 })).rejects.toMatchObject({
+        code: 'invalid_range',
+      });
     });
 
     it('answers null from head and BlobNotFoundError from get for a missing key', async () => {
@@ -113,19 +126,26 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
       ]);
       expect(listed.every((info) => info.etag.length > 0)).toBe(true);
       // A prefix need not end at a "/".
-      expect((await Array.fromAsync(store.list(keyOf('p/ab')))).map((info) => info.key).sort()).toEqual(
-        [keyOf('p/ab/1.json'), keyOf('p/ab/2.json'), keyOf('p/abc/1.json')],
-      );
+      expect((await Array.fromAsync(store.list(keyOf('p/ab')))).map((info) => info.key).sort()).toEqual([
+        keyOf('p/ab/1.json'),
+        keyOf('p/ab/2.json'),
+        keyOf('p/abc/1.json'),
+      ]);
 
       expect(await store.deletePrefix(keyOf('p/ab/'))).toBe(2);
       expect(await Array.fromAsync(store.list(keyOf('p/ab/')))).toEqual([]);
-      expect((await Array.fromAsync(store.list(keyOf('p/')))).map((info) => info.key).sort()).toEqual([keyOf('p/abc/1.json'), keyOf('p/b/1.json')]);
+      expect((await Array.fromAsync(store.list(keyOf('p/')))).map((info) => info.key).sort()).toEqual([
+        keyOf('p/abc/1.json'),
+        keyOf('p/b/1.json'),
+      ]);
       expect(await store.deletePrefix(keyOf('nothing-here/'))).toBe(0);
     });
 
     it('refuses a body whose length differs from contentLength, storing nothing', async () => {
       for (const contentLength of [999, 1_001]) {
-        const error = await store.put(keyOf('wrong-length'), chunkedBody(randomBytes(1_000), 100), { contentLength }).catch((err: unknown) => err);
+        const error = await store
+          .put(keyOf('wrong-length'), chunkedBody(randomBytes(1_000), 100), { contentLength })
+          .catch((err: unknown) => err);
         expect(error).toMatchObject({ code: 'length_mismatch' });
       }
       expect(await store.head(keyOf('wrong-length'))).toBeNull();
@@ -140,7 +160,9 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Blob
     it('stores nothing when the signal aborts', async () => {
       const controller = new AbortController();
       controller.abort();
-      const error = await store.put(keyOf('aborted'), Buffer.from('x'), { signal: controller.signal }).catch((err: unknown) => err);
+      const error = await store
+        .put(keyOf('aborted'), Buffer.from('x'), { signal: controller.signal })
+        .catch((err: unknown) => err);
       expect(error).toBeInstanceOf(BlobStoreError);
       expect(error).toMatchObject({ code: 'aborted' });
       expect(await store.head(keyOf('aborted'))).toBeNull();

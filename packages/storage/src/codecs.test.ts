@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
 import { CODECS, codecSuffix, compressor, decompressor } from './codecs.ts';
 
 describe('codecs', () => {
@@ -9,7 +9,9 @@ describe('codecs', () => {
 
   for (const codec of CODECS) {
     it(`${codec} round-trips a stream`, async () => {
-      const compressed = await buffer(Readable.from([text]).pipe(compressor(codec, codec === 'identity' ? undefined : 3)));
+      const compressed = await buffer(
+        Readable.from([text]).pipe(compressor(codec, codec === 'identity' ? undefined : 3)),
+      );
       if (codec !== 'identity') expect(compressed.length).toBeLessThan(text.length / 10);
       const out: Buffer[] = [];
       await pipeline(Readable.from([compressed]), decompressor(codec), async function* (source) {

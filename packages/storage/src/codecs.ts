@@ -1,5 +1,5 @@
-import { constants, createGunzip, createGzip, createZstdCompress, createZstdDecompress } from 'node:zlib';
 import { PassThrough, type Transform } from 'node:stream';
+import { constants, createGunzip, createGzip, createZstdCompress, createZstdDecompress } from 'node:zlib';
 
 /** How a stored body is compressed. Recorded on the row and in the object's key and metadata. */
 export const CODECS = ['identity', 'gzip', 'zstd'] as const;

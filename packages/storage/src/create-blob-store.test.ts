@@ -29,7 +29,11 @@ describe('createBlobStore', () => {
   });
 
   it('refuses S3 options that could only fail later, naming them', () => {
-    expect(() => createBlobStore({ type: 's3', s3: { ...s3, uploadPartSize: 1024 } })).toThrow(/uploadPartSize must be at least 5242880/);
-    expect(() => createBlobStore({ type: 's3', s3: { ...s3, concurrency: 0, bucket: '' } })).toThrow(/bucket is empty; concurrency/);
+    expect(() => createBlobStore({ type: 's3', s3: { ...s3, uploadPartSize: 1024 } })).toThrow(
+      /uploadPartSize must be at least 5242880/,
+    );
+    expect(() => createBlobStore({ type: 's3', s3: { ...s3, concurrency: 0, bucket: '' } })).toThrow(
+      /bucket is empty; concurrency/,
+    );
   });
 });

@@ -12,7 +12,8 @@ const MAX_KEY_BYTES = 1024;
  */
 export function assertValidKey(key: string): void {
   if (key === '') throw new InvalidKeyError(key, 'it is empty');
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new InvalidKeyError(key, `it is longer than ${MAX_KEY_BYTES} bytes`);
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+    throw new InvalidKeyError(key, `it is longer than ${MAX_KEY_BYTES} bytes`);
   if (key.includes('\0')) throw new InvalidKeyError(key, 'it contains NUL');
   if (key.includes('\\')) throw new InvalidKeyError(key, 'it contains a backslash');
   if (key.startsWith('/')) throw new InvalidKeyError(key, 'it is absolute');

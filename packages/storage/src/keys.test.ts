@@ -27,10 +27,13 @@ describe('objectKey', () => {
     expect(objectKey('contexts', id, 7, 'gz').startsWith(contextPrefix('contexts', id))).toBe(true);
   });
 
-  it.each(['', 'not-a-uuid', '../../etc/passwd', `${id}/x`, `${id}/..`, '0197a3c2-7d1e-7b3a-9c4f-2e8d6a1b5c9'])('refuses the id %j', (badId) => {
-    expect(() => objectKey('contexts', badId, 1)).toThrow(InvalidKeyError);
-    expect(() => contextPrefix('contexts', badId)).toThrow(InvalidKeyError);
-  });
+  it.each(['', 'not-a-uuid', '../../etc/passwd', `${id}/x`, `${id}/..`, '0197a3c2-7d1e-7b3a-9c4f-2e8d6a1b5c9'])(
+    'refuses the id %j',
+    (badId) => {
+      expect(() => objectKey('contexts', badId, 1)).toThrow(InvalidKeyError);
+      expect(() => contextPrefix('contexts', badId)).toThrow(InvalidKeyError);
+    },
+  );
 
   it.each([-1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 1])('refuses the version %d', (version) => {
     expect(() => objectKey('contexts', id, version)).toThrow(InvalidKeyError);

@@ -1,5 +1,5 @@
-import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { contextIdSchema, ValidationError, type ContextService } from '@ctxvault/core';
+import { type ContextService, contextIdSchema, ValidationError } from '@ctxvault/core';
+import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 
 /** How many contexts a resource listing shows (the newest); context_list pages through all of them. */
 const LISTED = 100;

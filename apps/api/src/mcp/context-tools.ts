@@ -1,7 +1,6 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
 import {
   appendItemsSchema,
+  type ContextService,
   contextIdSchema,
   contextListSchema,
   contextSummarySchema,
@@ -13,14 +12,22 @@ import {
   searchResultSchema,
   searchSchema,
   statusViewSchema,
-  type ContextService,
   type WriteResult,
 } from '@ctxvault/core';
-import { toolResult } from './tool-result.ts';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
 import { readResultSchema, writeResultSchema } from './output-schemas.ts';
+import { toolResult } from './tool-result.ts';
 
 const target = { id: contextIdSchema.describe('the context id (a UUID)') };
-const conditional = { if_version: z.number().int().positive().optional().describe('only if this is still the current version (like If-Match)') };
+const conditional = {
+  if_version: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('only if this is still the current version (like If-Match)'),
+};
 
 /** The context tools: each validates its arguments with the REST API's schemas and calls the core service. */
 export function registerContextTools(server: McpServer, service: ContextService, tenantId: string): void {
@@ -56,21 +63,25 @@ export function registerContextTools(server: McpServer, service: ContextService,
   server.registerTool(
     'context_append',
     {
-      description: 'Append items to a context as a new version; "truncate" then drops items to fit the context\'s max_tokens.',
+      description:
+        'Append items to a context as a new version; "truncate" then drops items to fit the context\'s max_tokens.',
       inputSchema: appendItemsSchema.extend({ ...target, ...conditional }),
       outputSchema: writeResultSchema,
     },
-    ({ id, if_version, ...input }) => toolResult(async () => writeAnswer(await service.append(tenantId, id, input, if_version))),
+    ({ id, if_version, ...input }) =>
+      toolResult(async () => writeAnswer(await service.append(tenantId, id, input, if_version))),
   );
 
   server.registerTool(
     'context_replace',
     {
-      description: 'Replace the items (and optionally metadata, name, model, max_tokens, expiry) of a context as a new version.',
+      description:
+        'Replace the items (and optionally metadata, name, model, max_tokens, expiry) of a context as a new version.',
       inputSchema: replaceContextSchema.extend({ ...target, ...conditional }),
       outputSchema: writeResultSchema,
     },
-    ({ id, if_version, ...input }) => toolResult(async () => writeAnswer(await service.replace(tenantId, id, input, if_version))),
+    ({ id, if_version, ...input }) =>
+      toolResult(async () => writeAnswer(await service.replace(tenantId, id, input, if_version))),
   );
 
   server.registerTool(
@@ -87,7 +98,8 @@ export function registerContextTools(server: McpServer, service: ContextService,
   server.registerTool(
     'context_list',
     {
-      description: 'List contexts (without their items), newest first, filtered by agent, session, model, status and creation time; page with next_cursor.',
+      description:
+        'List contexts (without their items), newest first, filtered by agent, session, model, status and creation time; page with next_cursor.',
       inputSchema: listQuerySchema,
       outputSchema: contextListSchema,
       annotations: { readOnlyHint: true },
@@ -109,7 +121,8 @@ export function registerContextTools(server: McpServer, service: ContextService,
   server.registerTool(
     'context_status',
     {
-      description: 'Where a context is: pending (uploading, with job progress in bytes), stored, failed (with the reason) or deleting.',
+      description:
+        'Where a context is: pending (uploading, with job progress in bytes), stored, failed (with the reason) or deleting.',
       inputSchema: z.strictObject(target),
       outputSchema: statusViewSchema,
       annotations: { readOnlyHint: true },
@@ -131,6 +144,12 @@ export function registerContextTools(server: McpServer, service: ContextService,
 
 function writeAnswer(result: WriteResult) {
   return result.state === 'stored'
-    ? { id: result.context.id, version: result.context.version, status: 'stored' as const, job_id: null, context: result.context }
+    ? {
+        id: result.context.id,
+        version: result.context.version,
+        status: 'stored' as const,
+        job_id: null,
+        context: result.context,
+      }
     : { id: result.id, version: result.version, status: 'pending' as const, job_id: result.job_id, context: null };
 }

@@ -1,5 +1,5 @@
-import { Hono } from 'hono';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { Hono } from 'hono';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { createMcpServer } from './mcp-server.ts';
 
@@ -13,7 +13,10 @@ export function mcpRoutes({ service, maxBodyBytes }: ApiDeps) {
   return new Hono<ApiEnv>()
     .post('/', async (c) => {
       const server = createMcpServer(service, c.var.tenantId);
-      const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true, maxRequestBodySize: maxBodyBytes });
+      const transport = new WebStandardStreamableHTTPServerTransport({
+        enableJsonResponse: true,
+        maxRequestBodySize: maxBodyBytes,
+      });
       await server.connect(transport);
       try {
         return await transport.handleRequest(c.req.raw);
@@ -22,8 +25,16 @@ export function mcpRoutes({ service, maxBodyBytes }: ApiDeps) {
       }
     })
     .on(['GET', 'DELETE'], '/', (c) =>
-      c.json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless; POST JSON-RPC messages' }, id: null }, 405, {
-        Allow: 'POST',
-      }),
+      c.json(
+        {
+          jsonrpc: '2.0',
+          error: { code: -32000, message: 'Method not allowed: this server is stateless; POST JSON-RPC messages' },
+          id: null,
+        },
+        405,
+        {
+          Allow: 'POST',
+        },
+      ),
     );
 }

@@ -1,13 +1,16 @@
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ContextService } from '@ctxvault/core';
-import { registerContextTools } from './context-tools.ts';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { registerContextResources } from './context-resources.ts';
+import { registerContextTools } from './context-tools.ts';
 
 /** An MCP server speaking for one tenant: the context tools and the `context://{id}` resources. */
 export function createMcpServer(service: ContextService, tenantId: string): McpServer {
   const server = new McpServer(
     { name: 'ctxvault', version: '0.1.0' },
-    { instructions: 'ctxvault stores LLM context windows. Large writes answer "pending": poll context_status until "stored".' },
+    {
+      instructions:
+        'ctxvault stores LLM context windows. Large writes answer "pending": poll context_status until "stored".',
+    },
   );
   registerContextTools(server, service, tenantId);
   registerContextResources(server, service, tenantId);

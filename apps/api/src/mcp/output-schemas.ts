@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { contextSchema, contextViewSchema, readWindowSchema } from '@ctxvault/core';
+import { z } from 'zod';
 
 // The tools answer what the REST calls answer (the status, search, list, delete and summary
 // schemas are used as they are); these are the shapes only MCP has.

@@ -1,5 +1,5 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CtxvaultError } from '@ctxvault/core';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 /**
  * Results up to this size are repeated as JSON text for clients that read only text. Larger ones

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createMiddleware } from 'hono/factory';
 import { UnauthorizedError } from '@ctxvault/core';
+import { createMiddleware } from 'hono/factory';
 
 export interface AdminAuthOptions {
   /** admin.token: the password of HTTP Basic (any user name) or the Bearer token */
@@ -15,7 +15,10 @@ export function adminAuth({ token }: AdminAuthOptions) {
   const expected = digest(token);
   return createMiddleware(async function adminAuthMiddleware(c, next) {
     const presented = presentedToken(c.req.header('authorization'));
-    if (presented === null) throw new UnauthorizedError('this needs the admin token (admin.token): HTTP Basic with it as password, or Authorization: Bearer');
+    if (presented === null)
+      throw new UnauthorizedError(
+        'this needs the admin token (admin.token): HTTP Basic with it as password, or Authorization: Bearer',
+      );
     // compared as digests, so neither the length nor the content leaks through timing
     if (!timingSafeEqual(digest(presented), expected)) throw new UnauthorizedError('wrong admin token');
     await next();

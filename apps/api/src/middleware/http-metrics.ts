@@ -1,6 +1,6 @@
+import type { Metrics } from '@ctxvault/observability';
 import { createMiddleware } from 'hono/factory';
 import { routePath } from 'hono/route';
-import type { Metrics } from '@ctxvault/observability';
 
 /** Times every request into `ctxvault_http_request_duration_seconds` by method, route pattern and status. */
 export function httpMetrics({ metrics }: { metrics: Pick<Metrics, 'httpDuration'> }) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createMiddleware } from 'hono/factory';
-import { ValidationError, type Logger } from '@ctxvault/core';
+import { type Logger, ValidationError } from '@ctxvault/core';
 import { withLogContext } from '@ctxvault/observability';
+import { createMiddleware } from 'hono/factory';
 import type { ApiEnv } from '../env.ts';
 
 const TENANT = /^[A-Za-z0-9._-]{1,128}$/;
@@ -29,7 +29,10 @@ export function requestContext({ logger }: { logger: Logger }) {
       c.set('tenantId', tenant);
       const started = performance.now();
       await next();
-      logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+      logger.info(
+        { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+        'request',
+      );
     });
   });
 }

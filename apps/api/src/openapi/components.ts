@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   appendItemsSchema,
   contextItemSchema,
@@ -16,6 +15,7 @@ import {
   statusViewSchema,
 } from '@ctxvault/core';
 import { adminJobViewSchema, jobViewSchema } from '@ctxvault/queue';
+import { z } from 'zod';
 import { errorBodySchema } from '../errors.ts';
 import { adminJobListSchema, queueCountsSchema, retriedSchema } from '../routes/admin.ts';
 import { readinessSchema } from '../routes/health.ts';
@@ -60,8 +60,13 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
     return z.toJSONSchema(registry, { io, uri: (id) => `#/components/schemas/${id}` }).schemas;
   };
   // ContextItem is in both: the item of a request body and of an answer are the same
-  const all = { ...convert({ ...responseSchemas, ContextItem: contextItemSchema }, 'output'), ...convert(requestSchemas, 'input') };
-  return Object.fromEntries(Object.entries(all).map(([id, schema]) => [id, withoutRootKeywords(schema as Record<string, unknown>)]));
+  const all = {
+    ...convert({ ...responseSchemas, ContextItem: contextItemSchema }, 'output'),
+    ...convert(requestSchemas, 'input'),
+  };
+  return Object.fromEntries(
+    Object.entries(all).map(([id, schema]) => [id, withoutRootKeywords(schema as Record<string, unknown>)]),
+  );
 }
 
 /** A JSON Schema without the keywords that only make sense at a document's root. */

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   adminJobsQuerySchema,
   contextIdSchema,
@@ -8,14 +7,19 @@ import {
   queueNameSchema,
   readOptionsSchema,
 } from '@ctxvault/core';
+import { z } from 'zod';
 import { componentSchemas, withoutRootKeywords } from './components.ts';
-import { operations, type Answer, type Operation } from './operations.ts';
+import { type Answer, type Operation, operations } from './operations.ts';
 
 type JsonSchema = Record<string, unknown>;
 
 /** Path parameters by name, and query strings by operation: the schemas the routes validate with. */
 const pathParameters: Record<string, z.ZodType> = { id: contextIdSchema, job_id: jobIdSchema, queue: queueNameSchema };
-export const querySchemas = { list: listQuerySchema, read: readOptionsSchema, adminJobs: adminJobsQuerySchema } as const;
+export const querySchemas = {
+  list: listQuerySchema,
+  read: readOptionsSchema,
+  adminJobs: adminJobsQuerySchema,
+} as const;
 
 /** The OpenAPI 3.1 description of the HTTP API, generated from the zod schemas of requests and answers. */
 export function openApiDocument(): JsonSchema {
@@ -24,7 +28,8 @@ export function openApiDocument(): JsonSchema {
     info: {
       title: 'ctxvault',
       version: '1',
-      description: 'Stores the context windows of LLM agents: metadata in PostgreSQL, bodies in S3 or on disk. Errors answer {error:{code, message, details}}.',
+      description:
+        'Stores the context windows of LLM agents: metadata in PostgreSQL, bodies in S3 or on disk. Errors answer {error:{code, message, details}}.',
     },
     servers: [{ url: '/' }],
     components: {
@@ -49,9 +54,27 @@ function pathsOf(list: readonly Operation[]): JsonSchema {
         schema: withoutRootKeywords(z.toJSONSchema(pathParameters[name!]!, { io: 'input' })),
       })),
       ...(op.query ? queryParameters(querySchemas[op.query]) : []),
-      ...(op.ifMatch ? [{ name: 'If-Match', in: 'header', required: false, description: 'the version this write expects, e.g. "3"', schema: { type: 'string' } }] : []),
+      ...(op.ifMatch
+        ? [
+            {
+              name: 'If-Match',
+              in: 'header',
+              required: false,
+              description: 'the version this write expects, e.g. "3"',
+              schema: { type: 'string' },
+            },
+          ]
+        : []),
       ...(op.idempotent
-        ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: 'a retry with the same key answers the first write', schema: withoutRootKeywords(z.toJSONSchema(idempotencyKeySchema)) }]
+        ? [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description: 'a retry with the same key answers the first write',
+              schema: withoutRootKeywords(z.toJSONSchema(idempotencyKeySchema)),
+            },
+          ]
         : []),
     ];
     (paths[op.path] ??= {})[op.method] = {
@@ -60,7 +83,9 @@ function pathsOf(list: readonly Operation[]): JsonSchema {
       operationId: op.id,
       ...(parameters.length > 0 && { parameters }),
       ...(op.body && { requestBody: { required: true, content: requestContent(op) } }),
-      responses: Object.fromEntries(Object.entries(op.responses).map(([status, answer]) => [status, response(op, status, answer)])),
+      responses: Object.fromEntries(
+        Object.entries(op.responses).map(([status, answer]) => [status, response(op, status, answer)]),
+      ),
       ...(op.tag === 'admin' && { security: [{ adminBearer: [] }, { adminBasic: [] }] }),
     };
   }
@@ -72,7 +97,12 @@ function requestContent(op: Operation): JsonSchema {
   const json = { 'application/json': { schema: ref(op.body!) } };
   if (!op.ndjson) return json;
   const first = op.ndjson.envelope ? `the first line is a ${op.ndjson.envelope}, then ` : '';
-  return { ...json, 'application/x-ndjson': { schema: { type: 'string', description: `${first}one ContextItem a line (up to limits.max_context_bytes)` } } };
+  return {
+    ...json,
+    'application/x-ndjson': {
+      schema: { type: 'string', description: `${first}one ContextItem a line (up to limits.max_context_bytes)` },
+    },
+  };
 }
 
 /** An answer with its body's schema; error statuses of the REST API carry its error body. */
@@ -87,7 +117,10 @@ function ref(name: string): JsonSchema {
 }
 
 function queryParameters(schema: z.ZodObject): JsonSchema[] {
-  const json = z.toJSONSchema(schema, { io: 'input' }) as { properties?: Record<string, JsonSchema>; required?: string[] };
+  const json = z.toJSONSchema(schema, { io: 'input' }) as {
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+  };
   return Object.entries(json.properties ?? {}).map(([name, property]) => ({
     name,
     in: 'query',

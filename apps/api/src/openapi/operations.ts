@@ -40,7 +40,13 @@ export const operations: readonly Operation[] = [
     body: 'CreateContext',
     ndjson: { envelope: 'CreateEnvelope' },
     idempotent: true,
-    responses: { 201: written.stored, 202: written.pending, 400: 'invalid body, naming the failing fields', 413: 'over limits.max_body_bytes', 415: 'not application/json' },
+    responses: {
+      201: written.stored,
+      202: written.pending,
+      400: 'invalid body, naming the failing fields',
+      413: 'over limits.max_body_bytes',
+      415: 'not application/json',
+    },
   },
   {
     id: 'listContexts',
@@ -49,7 +55,10 @@ export const operations: readonly Operation[] = [
     tag: 'contexts',
     summary: 'List contexts, newest first, without bodies',
     query: 'list',
-    responses: { 200: { description: 'a page; next_cursor fetches the next', schema: 'ContextList' }, 400: 'invalid query' },
+    responses: {
+      200: { description: 'a page; next_cursor fetches the next', schema: 'ContextList' },
+      400: 'invalid query',
+    },
   },
   {
     id: 'getContext',
@@ -58,7 +67,11 @@ export const operations: readonly Operation[] = [
     tag: 'contexts',
     summary: 'Read a context with its content (ETag: its version); last / max_tokens / strategy read a window of it',
     query: 'read',
-    responses: { 200: { description: 'the context', schema: 'Context' }, 304: 'If-None-Match is the current version', 404: 'no such context' },
+    responses: {
+      200: { description: 'the context', schema: 'Context' },
+      304: 'If-None-Match is the current version',
+      404: 'no such context',
+    },
   },
   {
     id: 'getContextSummary',
@@ -84,7 +97,13 @@ export const operations: readonly Operation[] = [
     summary: 'Replace content and metadata: a new version',
     body: 'ReplaceContext',
     ifMatch: true,
-    responses: { 200: written.stored, 202: written.pending, 404: 'no such context', 409: 'changed meanwhile', 412: 'If-Match is not the current version' },
+    responses: {
+      200: written.stored,
+      202: written.pending,
+      404: 'no such context',
+      409: 'changed meanwhile',
+      412: 'If-Match is not the current version',
+    },
   },
   {
     id: 'appendItems',
@@ -95,7 +114,12 @@ export const operations: readonly Operation[] = [
     body: 'AppendItems',
     ndjson: {},
     ifMatch: true,
-    responses: { 200: written.stored, 202: written.pending, 404: 'no such context', 412: 'If-Match is not the current version' },
+    responses: {
+      200: written.stored,
+      202: written.pending,
+      404: 'no such context',
+      412: 'If-Match is not the current version',
+    },
   },
   {
     id: 'deleteContext',
@@ -104,7 +128,11 @@ export const operations: readonly Operation[] = [
     tag: 'contexts',
     summary: 'Delete a context and every version',
     ifMatch: true,
-    responses: { 202: { description: 'marked; the worker removes objects and row', schema: 'Deleting' }, 404: 'no such context', 412: 'If-Match is not the current version' },
+    responses: {
+      202: { description: 'marked; the worker removes objects and row', schema: 'Deleting' },
+      404: 'no such context',
+      412: 'If-Match is not the current version',
+    },
   },
   {
     id: 'searchContext',
@@ -113,7 +141,10 @@ export const operations: readonly Operation[] = [
     tag: 'contexts',
     summary: 'Items matching a query',
     body: 'Search',
-    responses: { 200: { description: 'the matching items with their index', schema: 'SearchResult' }, 404: 'no such context' },
+    responses: {
+      200: { description: 'the matching items with their index', schema: 'SearchResult' },
+      404: 'no such context',
+    },
   },
   {
     id: 'getJob',
@@ -138,7 +169,11 @@ export const operations: readonly Operation[] = [
     tag: 'admin',
     summary: 'Jobs of a queue in one state, with their context ids and failed reasons',
     query: 'adminJobs',
-    responses: { 200: { description: 'newest first', schema: 'AdminJobList' }, 400: 'unknown queue or state', 401: unauthorized },
+    responses: {
+      200: { description: 'newest first', schema: 'AdminJobList' },
+      400: 'unknown queue or state',
+      401: unauthorized,
+    },
   },
   {
     id: 'getAdminJob',
@@ -154,7 +189,12 @@ export const operations: readonly Operation[] = [
     path: `${adminJob}/retry`,
     tag: 'admin',
     summary: 'Retry a failed job with all its attempts',
-    responses: { 202: { description: 'the job, waiting again', schema: 'AdminJob' }, 401: unauthorized, 404: 'no such job', 409: 'the job is not failed' },
+    responses: {
+      202: { description: 'the job, waiting again', schema: 'AdminJob' },
+      401: unauthorized,
+      404: 'no such job',
+      409: 'the job is not failed',
+    },
   },
   {
     id: 'retryFailedJobs',
@@ -180,8 +220,22 @@ export const operations: readonly Operation[] = [
     summary: 'MCP over Streamable HTTP (stateless): JSON-RPC messages for the context tools',
     responses: { 200: 'the JSON-RPC answer', 202: 'a notification was accepted' },
   },
-  { id: 'mcpStream', method: 'get', path: '/mcp', tag: 'mcp', summary: 'No server-to-client stream: the server is stateless', responses: { 405: 'POST JSON-RPC messages' } },
-  { id: 'mcpEndSession', method: 'delete', path: '/mcp', tag: 'mcp', summary: 'No sessions to end: the server is stateless', responses: { 405: 'POST JSON-RPC messages' } },
+  {
+    id: 'mcpStream',
+    method: 'get',
+    path: '/mcp',
+    tag: 'mcp',
+    summary: 'No server-to-client stream: the server is stateless',
+    responses: { 405: 'POST JSON-RPC messages' },
+  },
+  {
+    id: 'mcpEndSession',
+    method: 'delete',
+    path: '/mcp',
+    tag: 'mcp',
+    summary: 'No sessions to end: the server is stateless',
+    responses: { 405: 'POST JSON-RPC messages' },
+  },
   {
     id: 'cacheStats',
     method: 'get',
@@ -190,7 +244,14 @@ export const operations: readonly Operation[] = [
     summary: "This API process's body cache: hits (memory, shared), misses, entries, bytes",
     responses: { 200: '{memory_hits, shared_hits, misses, entries, bytes}' },
   },
-  { id: 'healthz', method: 'get', path: '/healthz', tag: 'operations', summary: 'The process is alive', responses: { 200: '{status:"ok"}' } },
+  {
+    id: 'healthz',
+    method: 'get',
+    path: '/healthz',
+    tag: 'operations',
+    summary: 'The process is alive',
+    responses: { 200: '{status:"ok"}' },
+  },
   {
     id: 'readyz',
     method: 'get',
@@ -202,5 +263,12 @@ export const operations: readonly Operation[] = [
       503: { description: 'each failed check with its cause and what to check', schema: 'Readiness' },
     },
   },
-  { id: 'metrics', method: 'get', path: '/metrics', tag: 'operations', summary: 'Prometheus metrics', responses: { 200: 'text exposition format' } },
+  {
+    id: 'metrics',
+    method: 'get',
+    path: '/metrics',
+    tag: 'operations',
+    summary: 'Prometheus metrics',
+    responses: { 200: 'text exposition format' },
+  },
 ];

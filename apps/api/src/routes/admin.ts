@@ -1,13 +1,19 @@
-import { Hono, type Context } from 'hono';
-import { z } from 'zod';
 import { adminJobsQuerySchema, jobIdSchema, NotFoundError, queueNameSchema } from '@ctxvault/core';
 import { adminJobViewSchema, JOB_STATES } from '@ctxvault/queue';
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
 import type { AdminDeps, ApiEnv } from '../env.ts';
 import { parseWith } from '../json-body.ts';
 
 /** The answers of the admin API, as the OpenAPI document describes them. */
-export const queueCountsSchema = z.object({ queues: z.partialRecord(queueNameSchema, z.record(z.enum(JOB_STATES), z.number().int())) });
-export const adminJobListSchema = z.object({ queue: queueNameSchema, state: z.enum(JOB_STATES), jobs: z.array(adminJobViewSchema) });
+export const queueCountsSchema = z.object({
+  queues: z.partialRecord(queueNameSchema, z.record(z.enum(JOB_STATES), z.number().int())),
+});
+export const adminJobListSchema = z.object({
+  queue: queueNameSchema,
+  state: z.enum(JOB_STATES),
+  jobs: z.array(adminJobViewSchema),
+});
 export const retriedSchema = z.object({ queue: queueNameSchema, retried: z.number().int() });
 
 /** `/api/v1/admin`: jobs by state with their contexts and reasons; retry, retry all failed, remove. */
@@ -15,7 +21,8 @@ export function adminRoutes({ jobs }: Pick<AdminDeps, 'jobs'>) {
   const queueOf = (c: Context<ApiEnv>) => parseWith(queueNameSchema, c.req.param('queue'), 'query');
   const jobOf = (c: Context<ApiEnv>) => parseWith(jobIdSchema, c.req.param('id'), 'query');
   const found = <T>(value: T | null | false, c: Context<ApiEnv>): T => {
-    if (value === null || value === false) throw new NotFoundError(`no job ${c.req.param('id')} in queue ${c.req.param('queue')}`);
+    if (value === null || value === false)
+      throw new NotFoundError(`no job ${c.req.param('id')} in queue ${c.req.param('queue')}`);
     return value;
   };
 

@@ -1,5 +1,3 @@
-import { Hono } from 'hono';
-import { stream } from 'hono/streaming';
 import {
   appendItemsSchema,
   contextIdSchema,
@@ -7,14 +5,16 @@ import {
   createEnvelopeSchema,
   idempotencyKeySchema,
   listQuerySchema,
+  type ReadOptions,
   readOptionsSchema,
   replaceContextSchema,
-  serializeDocument,
   searchSchema,
-  type ReadOptions,
+  serializeDocument,
   type WriteResult,
 } from '@ctxvault/core';
 import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { stream } from 'hono/streaming';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { parseWith, readJson } from '../json-body.ts';
 import { NDJSON_TYPE, readNdjson } from '../ndjson-body.ts';
@@ -32,9 +32,13 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
   return new Hono<ApiEnv>()
     .post('/', async (c) => {
       const header = c.req.header('idempotency-key');
-      const idempotencyKey = header === undefined ? undefined : parseWith(idempotencyKeySchema, header, 'header:idempotency-key');
+      const idempotencyKey =
+        header === undefined ? undefined : parseWith(idempotencyKeySchema, header, 'header:idempotency-key');
       const input = isNdjson(c)
-        ? await readNdjson(c, createEnvelopeSchema, maxContextBytes).then(({ envelope, items }) => ({ ...envelope!, content: items }))
+        ? await readNdjson(c, createEnvelopeSchema, maxContextBytes).then(({ envelope, items }) => ({
+            ...envelope!,
+            content: items,
+          }))
         : await readJson(c, createContextSchema, maxBodyBytes);
       return answerWrite(c, await service.create(c.var.tenantId, input, c.var.requestId, idempotencyKey), 201);
     })
@@ -46,7 +50,9 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
       const id = contextId(c);
       const options = parseWith(readOptionsSchema, c.req.query(), 'query');
       const partial = Object.values(options).some((value) => value !== undefined);
-      const { context, body } = partial ? await windowed(c.var.tenantId, id, options) : await service.get(c.var.tenantId, id);
+      const { context, body } = partial
+        ? await windowed(c.var.tenantId, id, options)
+        : await service.get(c.var.tenantId, id);
       const etag = versionTag(context.version);
       c.header('ETag', etag);
       if (c.req.header('if-none-match') === etag) return c.body(null, 304);

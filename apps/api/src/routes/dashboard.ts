@@ -1,8 +1,8 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { HonoAdapter } from '@bull-board/hono';
-import { serveStatic } from '@hono/node-server/serve-static';
 import type { Queue } from '@ctxvault/queue';
+import { serveStatic } from '@hono/node-server/serve-static';
 
 /** bull-board over `queues`, to be mounted at `basePath` behind the admin credential. */
 export function dashboardRoutes(queues: readonly Queue[], basePath: string) {

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
-import { openApiDocument } from '../openapi/document.ts';
 import { DOCS_PAGE } from '../openapi/docs-page.ts';
+import { openApiDocument } from '../openapi/document.ts';
 
 /** `/api/v1/openapi.json` (built once) and the interactive reference at `/docs`. */
 export function docsRoutes() {

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ApiDeps, ApiEnv } from '../env.ts';
-import { describeFailure, type Dependency } from '../errors.ts';
+import { type Dependency, describeFailure } from '../errors.ts';
 
 /** A check that has not answered by then counts as failed: /readyz must answer a probe in time. */
 const CHECK_TIMEOUT_MS = 5_000;
@@ -35,7 +35,10 @@ export function healthRoutes({ readiness }: Pick<ApiDeps, 'readiness'>) {
 async function check(name: Dependency, run: () => Promise<void>): Promise<CheckResult> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })), CHECK_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' })),
+      CHECK_TIMEOUT_MS,
+    );
   });
   try {
     await Promise.race([run(), timeout]);

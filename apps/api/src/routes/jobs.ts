@@ -1,5 +1,5 @@
-import { Hono } from 'hono';
 import { jobIdSchema } from '@ctxvault/core';
+import { Hono } from 'hono';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { parseWith } from '../json-body.ts';
 

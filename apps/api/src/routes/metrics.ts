@@ -1,5 +1,5 @@
-import { Hono } from 'hono';
 import type { Metrics } from '@ctxvault/observability';
+import { Hono } from 'hono';
 
 /** `/metrics` in Prometheus' text format. */
 export function metricsRoutes({ metrics }: { metrics: Pick<Metrics, 'registry'> }) {

@@ -1,6 +1,6 @@
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
-import type { Config } from '@ctxvault/config';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { CtxvaultClient } from '@ctxvault/client';
+import type { Config } from '@ctxvault/config';
 
 /** Flags every client command accepts: `--url` and `--tenant` override client.url / client.tenant. */
 const COMMON = {
@@ -34,7 +34,8 @@ export function operand(positionals: string[], what: string, usage: string): str
 
 export function positiveInteger(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${flag} must be a positive integer; got "${value}"`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(`--${flag} must be a positive integer; got "${value}"`);
   return Number(value);
 }
 

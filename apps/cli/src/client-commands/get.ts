@@ -1,10 +1,11 @@
-import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Config } from '@ctxvault/config';
 import { TRUNCATION_STRATEGIES, type TruncationStrategy } from '@ctxvault/core';
 import { clientOf, operand, parseCommand, positiveInteger, UsageError } from './client-options.ts';
 
-const USAGE = 'ctxvault get ID [--last N] [--max-tokens N] [--strategy oldest_first|preserving_user] [--url URL] [--tenant ID]';
+const USAGE =
+  'ctxvault get ID [--last N] [--max-tokens N] [--strategy oldest_first|preserving_user] [--url URL] [--tenant ID]';
 
 /** `ctxvault get ID`: the context as JSON on stdout, streamed; optionally only the last N items or a token budget. */
 export async function runGet(config: Config, args: string[]): Promise<void> {

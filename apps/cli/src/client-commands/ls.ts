@@ -1,7 +1,6 @@
-import type { Config } from '@ctxvault/config';
 import type { ContextView, ListRequest } from '@ctxvault/client';
+import type { Config } from '@ctxvault/config';
 import { clientOf, parseCommand, positiveInteger, printJson, UsageError } from './client-options.ts';
-
 
 /**
  * `ctxvault ls`: contexts newest first, with the list filters as flags (`--agent-id`, `--session-id`,
@@ -20,7 +19,8 @@ export async function runLs(config: Config, args: string[]): Promise<void> {
     cursor: { type: 'string' },
     json: { type: 'boolean' },
   });
-  if (positionals.length > 0) throw new UsageError('ctxvault ls takes no arguments, only filters such as --agent-id ID');
+  if (positionals.length > 0)
+    throw new UsageError('ctxvault ls takes no arguments, only filters such as --agent-id ID');
   const filters: ListRequest = {
     agent_id: values['agent-id'],
     session_id: values['session-id'],
@@ -40,7 +40,13 @@ export async function runLs(config: Config, args: string[]): Promise<void> {
   const rows = page.items.map(row);
   const header = ['ID', 'STATUS', 'VERSION', 'ITEMS', 'TOKENS', 'AGENT', 'SESSION', 'CREATED'];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((r) => r[i]!.length)));
-  for (const cells of [header, ...rows]) process.stdout.write(`${cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+  for (const cells of [header, ...rows])
+    process.stdout.write(
+      `${cells
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
   if (page.next_cursor) process.stdout.write(`next page: --cursor ${page.next_cursor}\n`);
 }
 

@@ -1,5 +1,5 @@
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 /**
@@ -14,7 +14,10 @@ export async function bridge(local: Transport, remote: StreamableHTTPClientTrans
       void local.send({
         jsonrpc: '2.0',
         id: message.id,
-        error: { code: -32603, message: `ctxvault at ${endpoint}: ${err instanceof Error ? err.message : String(err)}` },
+        error: {
+          code: -32603,
+          message: `ctxvault at ${endpoint}: ${err instanceof Error ? err.message : String(err)}`,
+        },
       });
     });
   };

@@ -1,6 +1,6 @@
 import type { Config } from '@ctxvault/config';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { parseCommand, serverOf } from './client-options.ts';
 import { bridge } from './mcp-bridge.ts';
 
@@ -16,7 +16,9 @@ export async function runMcp(config: Config, args: string[]): Promise<void> {
   const endpoint = new URL('/mcp', url);
   const remote = new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: { 'x-tenant-id': tenant } } });
   // the SDK's default of 10 MiB per message would refuse writes the API accepts: allow what the API allows
-  const local = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: config.limits.max_body_bytes });
+  const local = new StdioServerTransport(process.stdin, process.stdout, {
+    maxBufferSize: config.limits.max_body_bytes,
+  });
   await bridge(local, remote, endpoint.href);
   // the client ends the session by closing our stdin
   process.stdin.once('end', () => void local.close().then(() => process.exit(0)));

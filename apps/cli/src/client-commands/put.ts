@@ -13,7 +13,11 @@ const USAGE = 'ctxvault put FILE [--format json|ndjson] [--wait] [--timeout SECO
  * Prints `{id, version, status, job_id}`.
  */
 export async function runPut(config: Config, args: string[]): Promise<void> {
-  const { values, positionals } = parseCommand(args, { wait: { type: 'boolean' }, timeout: { type: 'string' }, format: { type: 'string' } });
+  const { values, positionals } = parseCommand(args, {
+    wait: { type: 'boolean' },
+    timeout: { type: 'string' },
+    format: { type: 'string' },
+  });
   const file = operand(positionals, 'FILE', USAGE);
   const timeoutSeconds = Number(values.timeout ?? 600);
   if (!(timeoutSeconds > 0)) throw new UsageError(`--timeout must be a number of seconds; got "${values.timeout}"`);
@@ -41,7 +45,8 @@ export async function runPut(config: Config, args: string[]): Promise<void> {
 
 /** `--format`, else by extension: .ndjson / .jsonl are NDJSON, anything else a JSON document. */
 function contentTypeOf(file: string, format: string | undefined): 'application/json' | 'application/x-ndjson' {
-  if (format !== undefined && format !== 'json' && format !== 'ndjson') throw new UsageError(`--format must be json or ndjson; got "${format}"`);
+  if (format !== undefined && format !== 'json' && format !== 'ndjson')
+    throw new UsageError(`--format must be json or ndjson; got "${format}"`);
   const ndjson = format ? format === 'ndjson' : /\.(ndjson|jsonl)$/i.test(file);
   return ndjson ? 'application/x-ndjson' : 'application/json';
 }

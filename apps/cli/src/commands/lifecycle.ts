@@ -26,7 +26,10 @@ export function onShutdown(logger: Logger, steps: ShutdownStep[]): void {
       const outcome = await within(step.timeoutMs, step.run());
       if (outcome !== 'done') {
         clean = false;
-        logger.warn({ step: step.name, outcome: outcome === 'timeout' ? 'timed out' : String(outcome) }, 'shutdown step did not finish');
+        logger.warn(
+          { step: step.name, outcome: outcome === 'timeout' ? 'timed out' : String(outcome) },
+          'shutdown step did not finish',
+        );
       } else {
         logger.debug({ step: step.name }, 'closed');
       }

@@ -3,7 +3,9 @@ import { createOrm, migrate } from '@ctxvault/db';
 
 export async function runMigrate(config: Config): Promise<void> {
   if (!config.database.url) {
-    throw new Error('database.url (MCP_DATABASE_URL) is empty: `migrate` needs a postgres:// URL (`start` migrates its embedded database itself)');
+    throw new Error(
+      'database.url (MCP_DATABASE_URL) is empty: `migrate` needs a postgres:// URL (`start` migrates its embedded database itself)',
+    );
   }
   const orm = await createOrm({ url: config.database.url, poolMax: 1 });
   try {

@@ -11,7 +11,12 @@ const settings: BucketSettings = { bucket: 'mcp-contexts', region: 'us-west-2', 
 
 /** An error shaped as the SDK's S3ServiceException for what AWS answers (HEAD answers have no body). */
 function awsError(name: string, httpStatusCode: number, headers: Record<string, string> = {}): Error {
-  return Object.assign(new Error(name), { name, $fault: 'client', $metadata: { httpStatusCode }, $response: { statusCode: httpStatusCode, headers } });
+  return Object.assign(new Error(name), {
+    name,
+    $fault: 'client',
+    $metadata: { httpStatusCode },
+    $response: { statusCode: httpStatusCode, headers },
+  });
 }
 
 /**
@@ -32,7 +37,11 @@ function fakeS3(answer: (command: string) => unknown = () => undefined) {
     if (name === 'HeadObject') return { ServerSideEncryption: 'AES256' };
     return {};
   };
-  return { send: send as unknown as S3Sender['send'], sent: () => sent.map((command) => command.name), inputs: (name: string) => sent.filter((command) => command.name === name).map((command) => command.input) };
+  return {
+    send: send as unknown as S3Sender['send'],
+    sent: () => sent.map((command) => command.name),
+    inputs: (name: string) => sent.filter((command) => command.name === name).map((command) => command.input),
+  };
 }
 
 function report(lines: ReportLine[]): { ok: boolean; text: string } {
@@ -50,7 +59,13 @@ describe('s3 check diagnosis', () => {
   });
 
   it('diagnoses access denied on the bucket with the credentials fix', async () => {
-    const { ok, text } = report(await diagnoseS3(fakeS3((c) => c === 'HeadBucket' && awsError('Forbidden', 403)), settings, 'contexts'));
+    const { ok, text } = report(
+      await diagnoseS3(
+        fakeS3((c) => c === 'HeadBucket' && awsError('Forbidden', 403)),
+        settings,
+        'contexts',
+      ),
+    );
     expect(ok).toBe(false);
     expect(text).toMatch(/^ok {7}endpoint of AWS S3 in us-west-2 answers$/m);
     expect(text).toMatch(/^FAIL {5}bucket "mcp-contexts": S3 refused access to bucket "mcp-contexts"/m);
@@ -62,34 +77,54 @@ describe('s3 check diagnosis', () => {
     const { ok, text } = report(await diagnoseS3(s3, settings, 'contexts'));
     expect(ok).toBe(false);
     expect(text).toMatch(/^ok {7}bucket "mcp-contexts" exists/m);
-    expect(text).toMatch(/^FAIL {5}probe object: put of probe object contexts\/ctxvault-probe\/[0-9a-f-]{36}: S3 refused access/m);
+    expect(text).toMatch(
+      /^FAIL {5}probe object: put of probe object contexts\/ctxvault-probe\/[0-9a-f-]{36}: S3 refused access/m,
+    );
     expect(text).toContain("fix: check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the instance role's policy");
   });
 
   it.each([
     ['a bodiless 301 to HeadBucket', awsError('Unknown', 301, { 'x-amz-bucket-region': 'eu-central-1' })],
     ['a bodiless 400 to HeadBucket', awsError('Unknown', 400, { 'x-amz-bucket-region': 'eu-central-1' })],
-  ])('diagnoses a wrong region from %s, naming the bucket\'s region', async (_, error) => {
-    const { ok, text } = report(await diagnoseS3(fakeS3((c) => c === 'HeadBucket' && error), settings, 'contexts'));
+  ])("diagnoses a wrong region from %s, naming the bucket's region", async (_, error) => {
+    const { ok, text } = report(
+      await diagnoseS3(
+        fakeS3((c) => c === 'HeadBucket' && error),
+        settings,
+        'contexts',
+      ),
+    );
     expect(ok).toBe(false);
     expect(text).toContain('bucket "mcp-contexts" is not in region us-west-2 but in eu-central-1');
     expect(text).toContain("fix: fix storage.s3.region (MCP_STORAGE_S3_REGION) to the bucket's region");
   });
 
   it('diagnoses a wrong region from PermanentRedirect on a write', async () => {
-    const { text } = report(await diagnoseS3(fakeS3((c) => c === 'PutObject' && awsError('PermanentRedirect', 301)), settings, ''));
+    const { text } = report(
+      await diagnoseS3(
+        fakeS3((c) => c === 'PutObject' && awsError('PermanentRedirect', 301)),
+        settings,
+        '',
+      ),
+    );
     expect(text).toMatch(/^FAIL {5}probe object: put of probe object ctxvault-probe\/.*is not in region us-west-2/m);
     expect(text).toContain('storage.s3.region (MCP_STORAGE_S3_REGION)');
   });
 
   it('diagnoses an unreachable endpoint in one line, with the endpoint fix', async () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
-    const lines = await diagnoseS3(fakeS3(() => refused), { ...settings, endpoint: 'http://127.0.0.1:9' }, 'contexts');
+    const lines = await diagnoseS3(
+      fakeS3(() => refused),
+      { ...settings, endpoint: 'http://127.0.0.1:9' },
+      'contexts',
+    );
     const { ok, text } = report(lines);
     expect(ok).toBe(false);
     expect(lines).toHaveLength(1);
     expect(text).toMatch(/^FAIL {5}endpoint http:\/\/127\.0\.0\.1:9: cannot reach S3 at http:\/\/127\.0\.0\.1:9/);
-    expect(text).toContain('fix: check storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT) and that the S3 server is running');
+    expect(text).toContain(
+      'fix: check storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT) and that the S3 server is running',
+    );
   });
 
   it('fails when the probe object does not come back with the configured encryption', async () => {
@@ -103,17 +138,29 @@ describe('s3 check diagnosis', () => {
   it('accepts the ARN S3 reports for a KMS key configured by id', async () => {
     const kms: BucketSettings = { ...settings, serverSideEncryption: 'aws:kms', kmsKeyId: '1234abcd-12ab' };
     const arn = 'arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab';
-    const answer = (key: string) => (c: string) => (c === 'HeadObject' ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key } : undefined);
+    const answer = (key: string) => (c: string) =>
+      c === 'HeadObject' ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: key } : undefined;
     expect(report(await diagnoseS3(fakeS3(answer(arn)), kms, 'contexts')).ok).toBe(true);
-    const other = report(await diagnoseS3(fakeS3(answer('arn:aws:kms:us-west-2:111122223333:key/other')), kms, 'contexts'));
+    const other = report(
+      await diagnoseS3(fakeS3(answer('arn:aws:kms:us-west-2:111122223333:key/other')), kms, 'contexts'),
+    );
     expect(other.text).toContain('asked for KMS key 1234abcd-12ab');
   });
 });
 
 describe('s3 setup steps', () => {
   it('stops at the first failing step and names its fix', async () => {
-    const s3 = fakeS3((c) => (c === 'GetBucketLifecycleConfiguration' ? awsError('NoSuchLifecycleConfiguration', 404) : c === 'PutBucketLifecycleConfiguration' && awsError('AccessDenied', 403)));
-    const lines = await setUpS3(s3, settings, { createBucket: false, versioning: true, pathPrefix: 'contexts', abortAfterDays: 7 });
+    const s3 = fakeS3((c) =>
+      c === 'GetBucketLifecycleConfiguration'
+        ? awsError('NoSuchLifecycleConfiguration', 404)
+        : c === 'PutBucketLifecycleConfiguration' && awsError('AccessDenied', 403),
+    );
+    const lines = await setUpS3(s3, settings, {
+      createBucket: false,
+      versioning: true,
+      pathPrefix: 'contexts',
+      abortAfterDays: 7,
+    });
     const { ok, text } = report(lines);
     expect(ok).toBe(false);
     expect(lines.map((line) => line.status)).toEqual(['unchanged', 'failed']);
@@ -123,9 +170,22 @@ describe('s3 setup steps', () => {
   });
 
   it('creates a missing bucket with its region as LocationConstraint outside us-east-1', async () => {
-    const s3 = fakeS3((c) => (c === 'HeadBucket' ? awsError('NotFound', 404) : c === 'GetBucketLifecycleConfiguration' ? awsError('NoSuchLifecycleConfiguration', 404) : undefined));
-    const lines = await setUpS3(s3, settings, { createBucket: true, versioning: false, pathPrefix: 'contexts', abortAfterDays: 7 });
+    const s3 = fakeS3((c) =>
+      c === 'HeadBucket'
+        ? awsError('NotFound', 404)
+        : c === 'GetBucketLifecycleConfiguration'
+          ? awsError('NoSuchLifecycleConfiguration', 404)
+          : undefined,
+    );
+    const lines = await setUpS3(s3, settings, {
+      createBucket: true,
+      versioning: false,
+      pathPrefix: 'contexts',
+      abortAfterDays: 7,
+    });
     expect(lines.map((line) => line.status)).toEqual(['changed', 'changed', 'ok']);
-    expect(s3.inputs('CreateBucket')).toEqual([{ Bucket: 'mcp-contexts', CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } }]);
+    expect(s3.inputs('CreateBucket')).toEqual([
+      { Bucket: 'mcp-contexts', CreateBucketConfiguration: { LocationConstraint: 'us-west-2' } },
+    ]);
   });
 });

@@ -1,7 +1,9 @@
-import { BlobStoreError, encryptionMismatch, type BucketSettings, type ProbeResult } from '@ctxvault/storage';
+import { BlobStoreError, type BucketSettings, encryptionMismatch, type ProbeResult } from '@ctxvault/storage';
 
 /** One line of what `s3 setup` or `s3 check` found; a failed one says what to try. */
-export type ReportLine = { status: 'ok' | 'changed' | 'unchanged'; text: string } | { status: 'failed'; text: string; fix: string };
+export type ReportLine =
+  | { status: 'ok' | 'changed' | 'unchanged'; text: string }
+  | { status: 'failed'; text: string; fix: string };
 
 const LABELS = { ok: 'ok', changed: 'changed', unchanged: 'in place', failed: 'FAIL' } as const;
 
@@ -25,10 +27,16 @@ export function encryptionLine(settings: BucketSettings, probe: ProbeResult): Re
     };
   }
   if (settings.serverSideEncryption === '') {
-    return line('ok', `server-side encryption: none configured; the probe object came back with ${probe.encryption ?? 'none'} (the bucket's default)`);
+    return line(
+      'ok',
+      `server-side encryption: none configured; the probe object came back with ${probe.encryption ?? 'none'} (the bucket's default)`,
+    );
   }
   const key = settings.serverSideEncryption === 'aws:kms' && probe.kmsKeyId ? ` with key ${probe.kmsKeyId}` : '';
-  return line('ok', `server-side encryption: the probe object came back with ${probe.encryption}${key}, as configured (HeadObject)`);
+  return line(
+    'ok',
+    `server-side encryption: the probe object came back with ${probe.encryption}${key}, as configured (HeadObject)`,
+  );
 }
 
 /** Prints the lines; returns whether none failed. */

@@ -2,15 +2,15 @@ import { parseArgs } from 'node:util';
 import type { Config } from '@ctxvault/config';
 import {
   ABORT_UPLOADS_RULE_ID,
+  type AbortUploadsOutcome,
+  type AbortUploadsRule,
+  type BucketSettings,
   createS3Client,
   directoryOf,
   ensureAbortUploadsRule,
   ensureBucket,
   ensureVersioning,
   probeObject,
-  type AbortUploadsOutcome,
-  type AbortUploadsRule,
-  type BucketSettings,
   type S3Sender,
 } from '@ctxvault/storage';
 import { s3StoreOptions } from '../s3-store-options.ts';
@@ -42,26 +42,44 @@ const DEFAULT_ABORT_AFTER_DAYS = 7;
  * uploads (merged with the bucket's other rules), enables versioning if asked, and proves that a
  * probe object comes back with the configured encryption. Stops at the first failure.
  */
-export async function setUpS3(client: S3Sender, settings: BucketSettings, options: S3SetupOptions): Promise<ReportLine[]> {
+export async function setUpS3(
+  client: S3Sender,
+  settings: BucketSettings,
+  options: S3SetupOptions,
+): Promise<ReportLine[]> {
   const steps: Step[] = [
-    [`bucket "${settings.bucket}"`, async () => {
-      const outcome = await ensureBucket(client, settings, { create: options.createBucket });
-      return outcome === 'created'
-        ? line('changed', `bucket "${settings.bucket}" created in region ${settings.region}`)
-        : line('unchanged', `bucket "${settings.bucket}" exists`);
-    }],
-    [`lifecycle rule ${ABORT_UPLOADS_RULE_ID}`, async () => {
-      const rule = { prefix: directoryOf(options.pathPrefix), days: options.abortAfterDays };
-      return ruleLine(rule, await ensureAbortUploadsRule(client, settings, rule));
-    }],
+    [
+      `bucket "${settings.bucket}"`,
+      async () => {
+        const outcome = await ensureBucket(client, settings, { create: options.createBucket });
+        return outcome === 'created'
+          ? line('changed', `bucket "${settings.bucket}" created in region ${settings.region}`)
+          : line('unchanged', `bucket "${settings.bucket}" exists`);
+      },
+    ],
+    [
+      `lifecycle rule ${ABORT_UPLOADS_RULE_ID}`,
+      async () => {
+        const rule = { prefix: directoryOf(options.pathPrefix), days: options.abortAfterDays };
+        return ruleLine(rule, await ensureAbortUploadsRule(client, settings, rule));
+      },
+    ],
   ];
   if (options.versioning) {
-    steps.push(['versioning', async () => {
-      const outcome = await ensureVersioning(client, settings);
-      return outcome.changed ? line('changed', `versioning enabled (was ${outcome.was})`) : line('unchanged', 'versioning is enabled');
-    }]);
+    steps.push([
+      'versioning',
+      async () => {
+        const outcome = await ensureVersioning(client, settings);
+        return outcome.changed
+          ? line('changed', `versioning enabled (was ${outcome.was})`)
+          : line('unchanged', 'versioning is enabled');
+      },
+    ]);
   }
-  steps.push(['server-side encryption', async () => encryptionLine(settings, await probeObject(client, settings, options.pathPrefix))]);
+  steps.push([
+    'server-side encryption',
+    async () => encryptionLine(settings, await probeObject(client, settings, options.pathPrefix)),
+  ]);
 
   const lines: ReportLine[] = [];
   for (const [what, run] of steps) {
@@ -80,9 +98,12 @@ export async function runS3Setup(config: Config, args: string[]): Promise<void> 
   const { values: flags } = parseArgs({ args, options: S3_SETUP_FLAGS });
   const abortAfterDays = Number(flags['abort-after-days'] ?? DEFAULT_ABORT_AFTER_DAYS);
   if (!Number.isInteger(abortAfterDays) || abortAfterDays < 1) {
-    throw new Error(`--abort-after-days must be a whole number of days, at least 1; got "${flags['abort-after-days']}"`);
+    throw new Error(
+      `--abort-after-days must be a whole number of days, at least 1; got "${flags['abort-after-days']}"`,
+    );
   }
-  if (config.storage.type !== 's3') console.log(`storage.type is "${config.storage.type}"; setting up the storage.s3 bucket anyway`);
+  if (config.storage.type !== 's3')
+    console.log(`storage.type is "${config.storage.type}"; setting up the storage.s3 bucket anyway`);
   const options = s3StoreOptions(config);
   const client = createS3Client(options);
   try {
@@ -102,12 +123,18 @@ function ruleLine(rule: AbortUploadsRule, outcome: AbortUploadsOutcome): ReportL
   const what = `lifecycle rule ${ABORT_UPLOADS_RULE_ID}: aborts multipart uploads under "${rule.prefix}" left incomplete for ${rule.days} days`;
   switch (outcome.change) {
     case 'added':
-      return line('changed', `${what}: added${outcome.kept ? `; the bucket's ${outcome.kept} other rule(s) kept as they were` : ''}`);
+      return line(
+        'changed',
+        `${what}: added${outcome.kept ? `; the bucket's ${outcome.kept} other rule(s) kept as they were` : ''}`,
+      );
     case 'updated':
       return line('changed', `${what}: updated (was ${outcome.was.days} days under "${outcome.was.prefix}")`);
     case 'none':
       return line('unchanged', what);
     case 'covered':
-      return line('unchanged', `multipart uploads under "${rule.prefix}" are already aborted by lifecycle rule "${outcome.by}"; ${ABORT_UPLOADS_RULE_ID} not added`);
+      return line(
+        'unchanged',
+        `multipart uploads under "${rule.prefix}" are already aborted by lifecycle rule "${outcome.by}"; ${ABORT_UPLOADS_RULE_ID} not added`,
+      );
   }
 }

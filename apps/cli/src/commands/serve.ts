@@ -1,6 +1,6 @@
 import { createApp, serveApi } from '@ctxvault/api';
-import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../logger.ts';
+import type { Runtime } from '../runtime.ts';
 
 /** Puts the API of a runtime on server.host:server.port. */
 export async function serveRuntime(runtime: Runtime, logger: Logger) {

@@ -1,6 +1,6 @@
 import type { WorkerOptions } from '@ctxvault/worker';
-import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../logger.ts';
+import type { Runtime } from '../runtime.ts';
 
 /** How often each worker looks for pending work whose job was lost (see startWorkers). */
 const RECONCILE_EVERY_MS = 30_000;

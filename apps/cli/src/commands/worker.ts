@@ -1,5 +1,5 @@
-import type { Config } from '@ctxvault/config';
 import { metricsRoutes, serveApi } from '@ctxvault/api';
+import type { Config } from '@ctxvault/config';
 import { startWorkers } from '@ctxvault/worker';
 import { createLogger } from '../logger.ts';
 import { openRuntime } from '../runtime.ts';

@@ -1,10 +1,10 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, Worker, createPostgresBackend } from 'bullmq';
+import { createPostgresBackend, Queue, Worker } from 'bullmq';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmbeddedDatabases, type EmbeddedDatabases } from './embedded-databases.ts';
+import { type EmbeddedDatabases, startEmbeddedDatabases } from './embedded-databases.ts';
 
 describe('startEmbeddedDatabases', () => {
   let dataDir: string;
@@ -37,7 +37,11 @@ describe('startEmbeddedDatabases', () => {
     dbs = await startEmbeddedDatabases(dataDir);
     const name = 'embedded-test';
     // Only the queue migrates; the worker starts once the schema is there.
-    const queue = new Queue(name, { connection: { connectionString: dbs.queueUrl, migrate: true } }, createPostgresBackend);
+    const queue = new Queue(
+      name,
+      { connection: { connectionString: dbs.queueUrl, migrate: true } },
+      createPostgresBackend,
+    );
     await queue.waitUntilReady();
 
     const results = new Map<number, number>();

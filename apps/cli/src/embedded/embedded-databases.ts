@@ -2,7 +2,7 @@
 // one for the BullMQ PostgreSQL backend. They must be separate instances: PGlite serves every wire
 // connection from one session, and MikroORM and BullMQ interleaving extended-protocol messages on the
 // same instance breaks it (electric-sql/pglite#1046).
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres.ts';
 
 export interface EmbeddedDatabases {
   appUrl: string;

@@ -1,2 +1,2 @@
-export { startEmbeddedPostgres, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.ts';
-export { startEmbeddedDatabases, type EmbeddedDatabases } from './embedded-databases.ts';
+export { type EmbeddedDatabases, startEmbeddedDatabases } from './embedded-databases.ts';
+export { type EmbeddedPostgres, type EmbeddedPostgresOptions, startEmbeddedPostgres } from './embedded-postgres.ts';

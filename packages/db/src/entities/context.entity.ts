@@ -1,4 +1,4 @@
-import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
 
 export const CONTEXT_STATUSES = ['pending', 'stored', 'failed', 'deleting'] as const;
 export type ContextStatus = (typeof CONTEXT_STATUSES)[number];

@@ -6,7 +6,11 @@ export class InvalidKeyError extends BlobStoreError {
   readonly key: string;
 
   constructor(key: string, reason: string) {
-    super('invalid_key', `invalid key ${JSON.stringify(key)}: ${reason}`, 'keys are relative "/"-separated paths without "." or ".." segments');
+    super(
+      'invalid_key',
+      `invalid key ${JSON.stringify(key)}: ${reason}`,
+      'keys are relative "/"-separated paths without "." or ".." segments',
+    );
     this.key = key;
   }
 }

@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm, rmdir, writeFile, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { tempPathFor } from './file-names.ts';
 

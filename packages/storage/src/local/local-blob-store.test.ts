@@ -35,7 +35,11 @@ describe('LocalBlobStore on disk', () => {
     await store.put('ctx/1.json', data, { metadata: { version: '1' } });
     expect(await allFiles(root)).toEqual(['ctx/1.json', 'ctx/1.json.meta.json']);
     expect(await readFile(join(root, 'ctx/1.json'))).toEqual(data);
-    expect(JSON.parse(await readFile(join(root, 'ctx/1.json.meta.json'), 'utf8'))).toEqual({ etag: md5Hex(data), size: 5, metadata: { version: '1' } });
+    expect(JSON.parse(await readFile(join(root, 'ctx/1.json.meta.json'), 'utf8'))).toEqual({
+      etag: md5Hex(data),
+      size: 5,
+      metadata: { version: '1' },
+    });
     expect((await Array.fromAsync(store.list(''))).map((info) => info.key)).toEqual(['ctx/1.json']);
   });
 
@@ -43,7 +47,9 @@ describe('LocalBlobStore on disk', () => {
     const root = freshRoot();
     const store = new LocalBlobStore({ root });
     await store.put('ctx/keep.json', Buffer.from('kept'));
-    await expect(store.put('ctx/broken.json', chunkedBody(randomBytes(10_000), 1_000, new Error('boom')))).rejects.toThrow();
+    await expect(
+      store.put('ctx/broken.json', chunkedBody(randomBytes(10_000), 1_000, new Error('boom'))),
+    ).rejects.toThrow();
     expect(await allFiles(root)).toEqual(['ctx/keep.json', 'ctx/keep.json.meta.json']);
   });
 
@@ -61,7 +67,11 @@ describe('LocalBlobStore on disk', () => {
     const store = new LocalBlobStore({ root });
     await mkdir(join(root, 'manual'), { recursive: true });
     await writeFile(join(root, 'manual/x.json'), 'by hand');
-    expect(await store.head('manual/x.json')).toMatchObject({ size: 7, etag: md5Hex(Buffer.from('by hand')), metadata: {} });
+    expect(await store.head('manual/x.json')).toMatchObject({
+      size: 7,
+      etag: md5Hex(Buffer.from('by hand')),
+      metadata: {},
+    });
   });
 
   it('removes directories left empty by deletes, but never the root', async () => {

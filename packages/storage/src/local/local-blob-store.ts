@@ -70,7 +70,11 @@ export class LocalBlobStore implements BlobStore {
       if (!stats.isFile()) throw new BlobNotFoundError(key); // a folder of other keys
       const { size } = stats;
       if (range && range.start >= size) {
-        throw new BlobStoreError('invalid_range', `range starts at ${range.start} but "${key}" has ${size} bytes`, 'ask for a range inside the object');
+        throw new BlobStoreError(
+          'invalid_range',
+          `range starts at ${range.start} but "${key}" has ${size} bytes`,
+          'ask for a range inside the object',
+        );
       }
       return handle.createReadStream(range ? { start: range.start, end: Math.min(range.end, size - 1) } : {});
     } catch (err) {
@@ -150,7 +154,14 @@ export class LocalBlobStore implements BlobStore {
     const sidecar = await readSidecar(file);
     // Without a sidecar that matches the file (copied in by hand, or a crash mid-replace), hash the data.
     const etag = sidecar?.size === stats.size ? sidecar.etag : await md5OfFile(file);
-    return { key, size: stats.size, etag, metadata: sidecar?.metadata ?? {}, encryption: null, lastModified: stats.mtime };
+    return {
+      key,
+      size: stats.size,
+      etag,
+      metadata: sidecar?.metadata ?? {},
+      encryption: null,
+      lastModified: stats.mtime,
+    };
   }
 
   async #remove(file: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { sidecarPathFor } from './file-names.ts';
 import { writeFileAtomic } from './durable-fs.ts';
+import { sidecarPathFor } from './file-names.ts';
 
 /** What S3 keeps in an object's headers, kept by the local store in `<file>.meta.json`. */
 export interface Sidecar {

@@ -1,5 +1,5 @@
-import { readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isReservedName } from './file-names.ts';
 

@@ -1,8 +1,8 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { S3BlobStoreOptions } from './s3-options.ts';
 import { observeS3Calls } from './observe-s3-calls.ts';
+import type { S3BlobStoreOptions } from './s3-options.ts';
 
 // The SDK's own default; the pool is shared by every upload and download of the store.
 const MIN_SOCKETS = 50;

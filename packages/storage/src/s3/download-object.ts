@@ -1,5 +1,5 @@
-import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { ByteRange } from '../blob-store.ts';
 import { BlobStoreError } from '../errors/blob-store-error.ts';
 import { parseContentRange } from './content-range.ts';
@@ -20,40 +20,66 @@ export interface DownloadSettings {
  * the probe (its Content-Range tells the size, its ETag the version), so an object of one part
  * costs one request; the rest follows as parallel ranged GETs pinned to that ETag with If-Match.
  */
-export async function downloadObject(client: S3Client, key: string, settings: DownloadSettings, range?: ByteRange): Promise<Readable> {
+export async function downloadObject(
+  client: S3Client,
+  key: string,
+  settings: DownloadSettings,
+  range?: ByteRange,
+): Promise<Readable> {
   const { bucket, partSize } = settings;
   const errorContext = { ...settings.errorContext, key };
   const start = range?.start ?? 0;
   const wantedEnd = range?.end ?? Number.MAX_SAFE_INTEGER;
   let first: GetObjectCommandOutput;
   try {
-    first = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: rangeHeader(start, Math.min(wantedEnd, start + partSize - 1)) }));
+    first = await client.send(
+      new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Range: rangeHeader(start, Math.min(wantedEnd, start + partSize - 1)),
+      }),
+    );
   } catch (err) {
     const mapped = mapS3Error(err, errorContext);
     // An empty object has no byte 0 to range over; read it whole.
-    if (mapped.code === 'invalid_range' && range === undefined) return await getWhole(client, key, bucket, errorContext);
+    if (mapped.code === 'invalid_range' && range === undefined)
+      return await getWhole(client, key, bucket, errorContext);
     throw mapped;
   }
   const body = first.Body as Readable;
   const served = parseContentRange(first.ContentRange);
   if (!served) {
     body.destroy();
-    throw new BlobStoreError('unknown', `S3 answered a ranged GET of "${key}" without Content-Range`, 'use an S3-compatible server that supports ranged reads');
+    throw new BlobStoreError(
+      'unknown',
+      `S3 answered a ranged GET of "${key}" without Content-Range`,
+      'use an S3-compatible server that supports ranged reads',
+    );
   }
   const end = Math.min(wantedEnd, served.size - 1);
   if (served.end >= end) return body;
 
   const rest = splitRange({ start: served.end + 1, end }, partSize);
   const etag = first.ETag;
-  const fetchRest = (index: number, signal: AbortSignal) => fetchPart(client, key, rest[index - 1]!, etag, settings, signal);
+  const fetchRest = (index: number, signal: AbortSignal) =>
+    fetchPart(client, key, rest[index - 1]!, etag, settings, signal);
   const readFirst = (signal: AbortSignal) =>
     readAll(body, signal).catch((err: unknown) => {
       throw mapS3Error(err, errorContext);
     });
-  return new OrderedPartStream(1 + rest.length, (index, signal) => (index === 0 ? readFirst(signal) : fetchRest(index, signal)), settings.concurrency);
+  return new OrderedPartStream(
+    1 + rest.length,
+    (index, signal) => (index === 0 ? readFirst(signal) : fetchRest(index, signal)),
+    settings.concurrency,
+  );
 }
 
-async function getWhole(client: S3Client, key: string, bucket: string, errorContext: S3ErrorContext): Promise<Readable> {
+async function getWhole(
+  client: S3Client,
+  key: string,
+  bucket: string,
+  errorContext: S3ErrorContext,
+): Promise<Readable> {
   try {
     const whole = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return whole.Body as Readable;
@@ -75,12 +101,21 @@ async function fetchPart(
   const signal = AbortSignal.any([streamSignal, deadline]);
   try {
     const part = await client.send(
-      new GetObjectCommand({ Bucket: settings.bucket, Key: key, Range: rangeHeader(range.start, range.end), IfMatch: etag }),
+      new GetObjectCommand({
+        Bucket: settings.bucket,
+        Key: key,
+        Range: rangeHeader(range.start, range.end),
+        IfMatch: etag,
+      }),
       { abortSignal: signal },
     );
     const bytes = await readAll(part.Body as Readable, signal);
     if (bytes.length !== range.end - range.start + 1) {
-      throw new BlobStoreError('unknown', `S3 sent ${bytes.length} bytes for ${rangeHeader(range.start, range.end)} of "${key}"`, 'read the object again');
+      throw new BlobStoreError(
+        'unknown',
+        `S3 sent ${bytes.length} bytes for ${rangeHeader(range.start, range.end)} of "${key}"`,
+        'read the object again',
+      );
     }
     return bytes;
   } catch (err) {

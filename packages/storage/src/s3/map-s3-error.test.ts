@@ -8,7 +8,12 @@ const context: S3ErrorContext = { bucket: 'mcp-contexts', region: 'us-west-2', e
 const metadata = (httpStatusCode: number) => ({ httpStatusCode, attempts: 1, totalRetryDelay: 0 });
 
 function serviceError(name: string, httpStatusCode: number): S3ServiceException {
-  return new S3ServiceException({ name, $fault: 'client', $metadata: metadata(httpStatusCode), message: `${name} from S3` });
+  return new S3ServiceException({
+    name,
+    $fault: 'client',
+    $metadata: metadata(httpStatusCode),
+    message: `${name} from S3`,
+  });
 }
 
 function networkError(code: string): Error {
@@ -28,11 +33,14 @@ describe('mapS3Error', () => {
     expect(mapped.message).toContain('http://localhost:4566');
   });
 
-  it.each(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'Forbidden'])('maps %s to access_denied', (name) => {
-    const mapped = mapS3Error(serviceError(name, 403), context);
-    expect(mapped.code).toBe('access_denied');
-    expect(mapped.hint).toBe("check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the instance role's policy");
-  });
+  it.each(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'Forbidden'])(
+    'maps %s to access_denied',
+    (name) => {
+      const mapped = mapS3Error(serviceError(name, 403), context);
+      expect(mapped.code).toBe('access_denied');
+      expect(mapped.hint).toBe("check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the instance role's policy");
+    },
+  );
 
   it('maps a missing bucket (NoSuchBucket, or a 404 to HeadBucket) to no_such_bucket', () => {
     const noSuchBucket = new NoSuchBucket({ $metadata: metadata(404), message: 'The specified bucket does not exist' });
@@ -64,17 +72,24 @@ describe('mapS3Error', () => {
 
   it('maps a bodiless 400 or 301 naming another region in x-amz-bucket-region to wrong_region, naming that region', () => {
     for (const status of [301, 400]) {
-      const err = Object.assign(serviceError('Unknown', status), { $response: { statusCode: status, headers: { 'x-amz-bucket-region': 'eu-central-1' } } });
+      const err = Object.assign(serviceError('Unknown', status), {
+        $response: { statusCode: status, headers: { 'x-amz-bucket-region': 'eu-central-1' } },
+      });
       const mapped = mapS3Error(err, context);
       expect(mapped.code).toBe('wrong_region');
       expect(mapped.message).toContain('not in region us-west-2 but in eu-central-1');
     }
-    const sameRegion = Object.assign(serviceError('Unknown', 400), { $response: { statusCode: 400, headers: { 'x-amz-bucket-region': 'us-west-2' } } });
+    const sameRegion = Object.assign(serviceError('Unknown', 400), {
+      $response: { statusCode: 400, headers: { 'x-amz-bucket-region': 'us-west-2' } },
+    });
     expect(mapS3Error(sameRegion, context).code).toBe('unknown');
   });
 
   it('maps timeouts of the HTTP handler and of S3 to timeout', () => {
-    const handlerTimeout = Object.assign(new Error('request has exceeded the configured 30000 ms requestTimeout'), { name: 'TimeoutError', code: 'ETIMEDOUT' });
+    const handlerTimeout = Object.assign(new Error('request has exceeded the configured 30000 ms requestTimeout'), {
+      name: 'TimeoutError',
+      code: 'ETIMEDOUT',
+    });
     for (const err of [handlerTimeout, serviceError('RequestTimeout', 400)]) {
       expect(mapS3Error(err, context).code).toBe('timeout');
     }

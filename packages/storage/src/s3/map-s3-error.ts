@@ -29,7 +29,11 @@ const DENIED = new Set([
   'InvalidToken',
   'CredentialsProviderError',
 ]);
-const WRONG_REGION = new Set(['PermanentRedirect', 'AuthorizationHeaderMalformed', 'IllegalLocationConstraintException']);
+const WRONG_REGION = new Set([
+  'PermanentRedirect',
+  'AuthorizationHeaderMalformed',
+  'IllegalLocationConstraintException',
+]);
 const TIMED_OUT = new Set(['TimeoutError', 'RequestTimeout', 'ETIMEDOUT']);
 
 /** Turns an AWS SDK (or network) error into a BlobStoreError whose hint names the setting to fix. */
@@ -90,10 +94,20 @@ export function mapS3Error(err: unknown, context: S3ErrorContext): BlobStoreErro
     );
   }
   if (name === 'AbortError') {
-    return new BlobStoreError('aborted', `the S3 request was aborted: ${detail}`, 'the caller cancelled the operation', cause);
+    return new BlobStoreError(
+      'aborted',
+      `the S3 request was aborted: ${detail}`,
+      'the caller cancelled the operation',
+      cause,
+    );
   }
   if (name === 'InvalidRange' || status === 416) {
-    return new BlobStoreError('invalid_range', `the range is outside "${key}"`, 'ask for a range inside the object', cause);
+    return new BlobStoreError(
+      'invalid_range',
+      `the range is outside "${key}"`,
+      'ask for a range inside the object',
+      cause,
+    );
   }
   if (name === 'PreconditionFailed' || status === 412) {
     return new BlobStoreError(

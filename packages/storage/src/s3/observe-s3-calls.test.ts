@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { S3BlobStore } from './s3-blob-store.ts';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { S3Call } from './observe-s3-calls.ts';
+import { S3BlobStore } from './s3-blob-store.ts';
 import type { S3BlobStoreOptions } from './s3-options.ts';
 
 const endpoint = inject('s3Endpoint');
@@ -26,7 +26,10 @@ function observedStore(overrides: Partial<S3BlobStoreOptions> = {}) {
     requestTimeoutMs: 5_000,
     maxAttempts: 1,
     credentials,
-    observer: { logger: { debug: (obj, msg) => lines.push(JSON.stringify({ ...obj, msg })) }, onCall: (call) => calls.push(call) },
+    observer: {
+      logger: { debug: (obj, msg) => lines.push(JSON.stringify({ ...obj, msg })) },
+      onCall: (call) => calls.push(call),
+    },
     ...overrides,
   });
   return { store, calls, lines };
@@ -48,9 +51,22 @@ describe('the S3 call observer', () => {
     const body = await store.get('observed/one.json');
     await body.toArray();
     await store.close();
-    expect(calls[0]).toMatchObject({ operation: 'PutObject', bucket, key: 'observed/one.json', bytes: 1234, attempts: 1, status: 200 });
+    expect(calls[0]).toMatchObject({
+      operation: 'PutObject',
+      bucket,
+      key: 'observed/one.json',
+      bytes: 1234,
+      attempts: 1,
+      status: 200,
+    });
     expect(calls[0]!.ms).toBeGreaterThanOrEqual(0);
-    expect(calls[1]).toMatchObject({ operation: 'GetObject', key: 'observed/one.json', bytes: 1234, attempts: 1, status: 206 });
+    expect(calls[1]).toMatchObject({
+      operation: 'GetObject',
+      key: 'observed/one.json',
+      bytes: 1234,
+      attempts: 1,
+      status: 206,
+    });
     expect(lines[0]).toContain('"msg":"s3 PutObject"');
     for (const line of lines) {
       expect(line).not.toContain(credentials.secretAccessKey);
@@ -62,7 +78,12 @@ describe('the S3 call observer', () => {
     const { store, calls, lines } = observedStore({ bucket: `missing-${randomUUID()}` });
     await expect(store.put('observed/two.json', Buffer.from('{}'))).rejects.toMatchObject({ code: 'no_such_bucket' });
     await store.close();
-    expect(calls.at(-1)).toMatchObject({ operation: 'PutObject', key: 'observed/two.json', error: 'NoSuchBucket', status: 404 });
+    expect(calls.at(-1)).toMatchObject({
+      operation: 'PutObject',
+      key: 'observed/two.json',
+      error: 'NoSuchBucket',
+      status: 404,
+    });
     expect(lines.at(-1)).toContain('s3 PutObject failed: NoSuchBucket');
   });
 

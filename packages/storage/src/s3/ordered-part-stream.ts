@@ -34,12 +34,15 @@ export class OrderedPartStream extends Readable {
       return;
     }
     this.#awaitingHead = true;
-    head.then((bytes) => {
-      this.#awaitingHead = false;
-      if (!this.destroyed) this.push(bytes);
-    }, () => {
-      // Already handled where the fetch started.
-    });
+    head.then(
+      (bytes) => {
+        this.#awaitingHead = false;
+        if (!this.destroyed) this.push(bytes);
+      },
+      () => {
+        // Already handled where the fetch started.
+      },
+    );
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -1,19 +1,19 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { type AddressInfo, createServer } from 'node:net';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketCommand,
   GetObjectCommand,
+  type GetObjectCommandInput,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   S3Client,
-  type GetObjectCommandInput,
 } from '@aws-sdk/client-s3';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it, inject, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { chunkedBody, describeBlobStoreContract, readAll } from '../blob-store.contract.ts';
 import { BlobNotFoundError } from '../errors/blob-not-found-error.ts';
 import { BlobStoreError } from '../errors/blob-store-error.ts';
@@ -66,7 +66,8 @@ beforeAll(async () => {
 afterAll(async () => {
   const cleaner = new S3BlobStore(storeOptions());
   await cleaner.deletePrefix('');
-  for await (const upload of cleaner.listIncompleteUploads('')) await cleaner.abortIncompleteUpload(upload.key, upload.uploadId);
+  for await (const upload of cleaner.listIncompleteUploads(''))
+    await cleaner.abortIncompleteUpload(upload.key, upload.uploadId);
   await cleaner.close();
   await admin.send(new DeleteBucketCommand({ Bucket: bucket }));
   admin.destroy();
@@ -107,9 +108,20 @@ describe('S3BlobStore against an S3 server', () => {
     await reader.close();
     const ranges = gets().map((input) => input.Range);
     expect(ranges).toHaveLength(6);
-    expect(ranges.toSorted()).toEqual(['bytes=0-2097151', 'bytes=10485760-12582911', 'bytes=2097152-4194303', 'bytes=4194304-6291455', 'bytes=6291456-8388607', 'bytes=8388608-10485759']);
+    expect(ranges.toSorted()).toEqual([
+      'bytes=0-2097151',
+      'bytes=10485760-12582911',
+      'bytes=2097152-4194303',
+      'bytes=4194304-6291455',
+      'bytes=6291456-8388607',
+      'bytes=8388608-10485759',
+    ]);
     // Every part after the first is pinned to the version the first one saw.
-    expect(gets().slice(1).every((input) => input.IfMatch === head.ETag)).toBe(true);
+    expect(
+      gets()
+        .slice(1)
+        .every((input) => input.IfMatch === head.ETag),
+    ).toBe(true);
 
     const slice = await readAll(await store.get('big/12mib.bin', { start: 5 * MiB - 10, end: 10 * MiB + 9 }));
     expect(sha256(slice)).toBe(sha256(data.subarray(5 * MiB - 10, 10 * MiB + 10)));
@@ -117,7 +129,10 @@ describe('S3BlobStore against an S3 server', () => {
 
   it('encrypts single and multipart uploads with the configured KMS key', async () => {
     const kms = new S3BlobStore(storeOptions({ serverSideEncryption: 'aws:kms', kmsKeyId: 'ctxvault-test-key' }));
-    for (const [key, size] of [['kms/small.bin', 10], ['kms/multipart.bin', 6 * MiB]] as const) {
+    for (const [key, size] of [
+      ['kms/small.bin', 10],
+      ['kms/multipart.bin', 6 * MiB],
+    ] as const) {
       const result = await kms.put(key, randomBytes(size));
       expect(result.encryption).toBe('aws:kms');
       const head = await admin.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
@@ -160,7 +175,9 @@ describe('S3BlobStore against an S3 server', () => {
   it('aborts the multipart upload when the body fails midway', async () => {
     const send = vi.spyOn(S3Client.prototype, 'send');
     const failure = new Error('client disconnected');
-    await expect(store.put('failed/upload.bin', chunkedBody(randomBytes(11 * MiB), MiB, failure))).rejects.toBe(failure);
+    await expect(store.put('failed/upload.bin', chunkedBody(randomBytes(11 * MiB), MiB, failure))).rejects.toBe(
+      failure,
+    );
     const sent = send.mock.calls.map(([command]) => command.constructor.name);
     expect(sent).toContain('CreateMultipartUploadCommand');
     expect(sent).toContain('UploadPartCommand');
@@ -182,7 +199,9 @@ describe('S3BlobStore against an S3 server', () => {
       })(),
     );
     const send = vi.spyOn(S3Client.prototype, 'send');
-    await expect(store.put('aborted/upload.bin', body, { signal: controller.signal })).rejects.toMatchObject({ code: 'aborted' });
+    await expect(store.put('aborted/upload.bin', body, { signal: controller.signal })).rejects.toMatchObject({
+      code: 'aborted',
+    });
     const sent = send.mock.calls.map(([command]) => command.constructor.name);
     expect(sent).toEqual(expect.arrayContaining(['CreateMultipartUploadCommand', 'AbortMultipartUploadCommand']));
     expect(await store.head('aborted/upload.bin')).toBeNull();
@@ -190,7 +209,9 @@ describe('S3BlobStore against an S3 server', () => {
   });
 
   it('lists and aborts incomplete multipart uploads', async () => {
-    const { UploadId } = await admin.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'stale/upload.bin' }));
+    const { UploadId } = await admin.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'stale/upload.bin' }),
+    );
     const found = await Array.fromAsync(store.listIncompleteUploads('stale/'));
     expect(found).toEqual([{ key: 'stale/upload.bin', uploadId: UploadId, initiated: expect.any(Date) }]);
     await store.abortIncompleteUpload('stale/upload.bin', UploadId!);
@@ -235,7 +256,9 @@ describe('S3BlobStore against an S3 server', () => {
     const silent = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as AddressInfo;
-    const stuck = new S3BlobStore(storeOptions({ endpoint: `http://127.0.0.1:${port}`, requestTimeoutMs: 300, maxAttempts: 1 }));
+    const stuck = new S3BlobStore(
+      storeOptions({ endpoint: `http://127.0.0.1:${port}`, requestTimeoutMs: 300, maxAttempts: 1 }),
+    );
     await expect(stuck.check()).rejects.toMatchObject({ code: 'timeout' });
     await stuck.close();
     silent.close();

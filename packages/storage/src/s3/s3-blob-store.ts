@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import {
+  type _Object,
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -6,12 +8,18 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   paginateListObjectsV2,
-  type _Object,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
-import type { BlobStore, ByteRange, IncompleteUpload, IncompleteUploadTracking, ObjectInfo, PutOptions, PutResult } from '../blob-store.ts';
-import { BlobStoreError } from '../errors/blob-store-error.ts';
+import type {
+  BlobStore,
+  ByteRange,
+  IncompleteUpload,
+  IncompleteUploadTracking,
+  ObjectInfo,
+  PutOptions,
+  PutResult,
+} from '../blob-store.ts';
+import type { BlobStoreError } from '../errors/blob-store-error.ts';
 import { assertValidKey, assertValidPrefix, assertValidRange } from '../key-rules.ts';
 import { createS3Client } from './create-s3-client.ts';
 import { downloadObject } from './download-object.ts';
@@ -45,7 +53,13 @@ export class S3BlobStore implements BlobStore, IncompleteUploadTracking {
     assertValidKey(key);
     if (range) assertValidRange(range);
     const { bucket, downloadPartSize, concurrency, requestTimeoutMs } = this.#options;
-    const settings = { bucket, partSize: downloadPartSize, concurrency, requestTimeoutMs, errorContext: this.#errorContext };
+    const settings = {
+      bucket,
+      partSize: downloadPartSize,
+      concurrency,
+      requestTimeoutMs,
+      errorContext: this.#errorContext,
+    };
     return downloadObject(this.#client, key, settings, range);
   }
 
@@ -132,7 +146,12 @@ export class S3BlobStore implements BlobStore, IncompleteUploadTracking {
       let page;
       try {
         page = await this.#client.send(
-          new ListMultipartUploadsCommand({ Bucket: this.#options.bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+          new ListMultipartUploadsCommand({
+            Bucket: this.#options.bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
         );
       } catch (err) {
         throw this.#fail(err);
@@ -151,7 +170,9 @@ export class S3BlobStore implements BlobStore, IncompleteUploadTracking {
   /** Aborts one incomplete multipart upload, freeing its parts; one already gone is fine. */
   async abortIncompleteUpload(key: string, uploadId: string): Promise<void> {
     try {
-      await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#options.bucket, Key: key, UploadId: uploadId }));
+      await this.#client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.#options.bucket, Key: key, UploadId: uploadId }),
+      );
     } catch (err) {
       if ((err as { name?: string }).name === 'NoSuchUpload') return;
       throw this.#fail(err, key);
@@ -167,7 +188,10 @@ export class S3BlobStore implements BlobStore, IncompleteUploadTracking {
   async *#listPages(prefix: string): AsyncGenerator<_Object[]> {
     assertValidPrefix(prefix);
     try {
-      for await (const page of paginateListObjectsV2({ client: this.#client }, { Bucket: this.#options.bucket, Prefix: prefix })) {
+      for await (const page of paginateListObjectsV2(
+        { client: this.#client },
+        { Bucket: this.#options.bucket, Prefix: prefix },
+      )) {
         yield page.Contents ?? [];
       }
     } catch (err) {

@@ -33,11 +33,14 @@ const MIN_UPLOAD_PART_SIZE = 5 * 1024 * 1024;
 export function assertValidS3Options(options: S3BlobStoreOptions): void {
   const problems = [
     options.bucket === '' && 'bucket is empty',
-    !(options.uploadPartSize >= MIN_UPLOAD_PART_SIZE) && `uploadPartSize must be at least ${MIN_UPLOAD_PART_SIZE} bytes`,
+    !(options.uploadPartSize >= MIN_UPLOAD_PART_SIZE) &&
+      `uploadPartSize must be at least ${MIN_UPLOAD_PART_SIZE} bytes`,
     !(options.downloadPartSize >= 1) && 'downloadPartSize must be at least 1 byte',
-    !(Number.isInteger(options.concurrency) && options.concurrency >= 1) && 'concurrency must be an integer of at least 1',
+    !(Number.isInteger(options.concurrency) && options.concurrency >= 1) &&
+      'concurrency must be an integer of at least 1',
     !(options.requestTimeoutMs > 0) && 'requestTimeoutMs must be positive',
-    !(Number.isInteger(options.maxAttempts) && options.maxAttempts >= 1) && 'maxAttempts must be an integer of at least 1',
+    !(Number.isInteger(options.maxAttempts) && options.maxAttempts >= 1) &&
+      'maxAttempts must be an integer of at least 1',
   ].filter((problem): problem is string => typeof problem === 'string');
   if (problems.length > 0) throw new RangeError(`invalid S3 store options: ${problems.join('; ')}`);
 }

@@ -1,11 +1,12 @@
 // Throttling and 5xx answers are retried with backoff up to storage.s3.max_attempts: a proxy in
 // front of moto answers 503 SlowDown to the first requests it sees, then forwards the rest.
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createServer, request, type Server } from 'node:http';
+
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { S3BlobStore } from './s3-blob-store.ts';
+import { createServer, request, type Server } from 'node:http';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readAll } from '../blob-store.contract.ts';
+import { S3BlobStore } from './s3-blob-store.ts';
 
 const MiB = 1024 * 1024;
 const target = new URL(inject('s3Endpoint'));
@@ -26,7 +27,9 @@ beforeAll(async () => {
       refused++;
       req.resume();
       res.writeHead(503, { 'content-type': 'application/xml' });
-      res.end('<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+      res.end(
+        '<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+      );
       return;
     }
     const upstream = request(

@@ -1,6 +1,6 @@
+import { addAbortSignal, pipeline, type Readable } from 'node:stream';
 import type { S3Client, ServerSideEncryption } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { addAbortSignal, pipeline, type Readable } from 'node:stream';
 import type { PutOptions, PutResult } from '../blob-store.ts';
 import { BodyMeter } from '../body-meter.ts';
 import { bodySource } from '../body-source.ts';
@@ -8,7 +8,10 @@ import { unquoteEtag } from './etag.ts';
 import { mapS3Error, type S3ErrorContext } from './map-s3-error.ts';
 import type { S3BlobStoreOptions } from './s3-options.ts';
 
-export type UploadSettings = Pick<S3BlobStoreOptions, 'bucket' | 'uploadPartSize' | 'concurrency' | 'serverSideEncryption' | 'kmsKeyId'> & {
+export type UploadSettings = Pick<
+  S3BlobStoreOptions,
+  'bucket' | 'uploadPartSize' | 'concurrency' | 'serverSideEncryption' | 'kmsKeyId'
+> & {
   /** Without `key`: each call adds its own. */
   errorContext: S3ErrorContext;
 };
@@ -67,12 +70,16 @@ export async function uploadObject(
 }
 
 /** The SSE parameters of a PutObject or CreateMultipartUpload for the configured encryption. */
-export function encryptionParams({ serverSideEncryption, kmsKeyId }: Pick<S3BlobStoreOptions, 'serverSideEncryption' | 'kmsKeyId'>): {
+export function encryptionParams({
+  serverSideEncryption,
+  kmsKeyId,
+}: Pick<S3BlobStoreOptions, 'serverSideEncryption' | 'kmsKeyId'>): {
   ServerSideEncryption?: ServerSideEncryption;
   SSEKMSKeyId?: string;
 } {
   if (serverSideEncryption === '') return {};
-  if (serverSideEncryption === 'aws:kms' && kmsKeyId) return { ServerSideEncryption: serverSideEncryption, SSEKMSKeyId: kmsKeyId };
+  if (serverSideEncryption === 'aws:kms' && kmsKeyId)
+    return { ServerSideEncryption: serverSideEncryption, SSEKMSKeyId: kmsKeyId };
   return { ServerSideEncryption: serverSideEncryption };
 }
 

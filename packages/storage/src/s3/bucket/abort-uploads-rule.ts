@@ -1,10 +1,10 @@
 import {
   GetBucketLifecycleConfigurationCommand,
-  PutBucketLifecycleConfigurationCommand,
   type LifecycleRule,
+  PutBucketLifecycleConfigurationCommand,
 } from '@aws-sdk/client-s3';
 import { mapS3Error } from '../map-s3-error.ts';
-import { errorContext, errorName, type BucketSettings, type S3Sender } from './bucket-settings.ts';
+import { type BucketSettings, errorContext, errorName, type S3Sender } from './bucket-settings.ts';
 
 /** The id of the bucket lifecycle rule ctxvault owns; other rules of the bucket are left as they are. */
 export const ABORT_UPLOADS_RULE_ID = 'ctxvault-abort-incomplete-multipart-uploads';
@@ -31,7 +31,10 @@ export type AbortUploadsOutcome =
  * id is replaced, an enabled rule that already aborts uploads under the prefix as soon is kept
  * instead, else ours is appended. Pure, so the merge is tested without a bucket.
  */
-export function mergeAbortUploadsRule(rules: LifecycleRule[], wanted: AbortUploadsRule): { rules: LifecycleRule[]; outcome: AbortUploadsOutcome } {
+export function mergeAbortUploadsRule(
+  rules: LifecycleRule[],
+  wanted: AbortUploadsRule,
+): { rules: LifecycleRule[]; outcome: AbortUploadsOutcome } {
   const ours: LifecycleRule = {
     ID: ABORT_UPLOADS_RULE_ID,
     Status: 'Enabled',
@@ -41,7 +44,10 @@ export function mergeAbortUploadsRule(rules: LifecycleRule[], wanted: AbortUploa
   const index = rules.findIndex((rule) => rule.ID === ABORT_UPLOADS_RULE_ID);
   if (index >= 0) {
     const existing = rules[index]!;
-    const was = { prefix: plainPrefix(existing) ?? '', days: existing.AbortIncompleteMultipartUpload?.DaysAfterInitiation ?? 0 };
+    const was = {
+      prefix: plainPrefix(existing) ?? '',
+      days: existing.AbortIncompleteMultipartUpload?.DaysAfterInitiation ?? 0,
+    };
     if (existing.Status === 'Enabled' && plainPrefix(existing) === wanted.prefix && was.days === wanted.days) {
       return { rules, outcome: { change: 'none' } };
     }
@@ -53,7 +59,11 @@ export function mergeAbortUploadsRule(rules: LifecycleRule[], wanted: AbortUploa
 }
 
 /** Reads the bucket's lifecycle rules, merges ours in and writes them back when that changed anything. */
-export async function ensureAbortUploadsRule(client: S3Sender, settings: BucketSettings, wanted: AbortUploadsRule): Promise<AbortUploadsOutcome> {
+export async function ensureAbortUploadsRule(
+  client: S3Sender,
+  settings: BucketSettings,
+  wanted: AbortUploadsRule,
+): Promise<AbortUploadsOutcome> {
   const context = errorContext(settings);
   let current: LifecycleRule[] = [];
   let transitionDefault;
@@ -85,12 +95,19 @@ export async function ensureAbortUploadsRule(client: S3Sender, settings: BucketS
 function plainPrefix(rule: LifecycleRule): string | undefined {
   const filter = rule.Filter;
   if (!filter) return rule.Prefix ?? '';
-  if (filter.And || filter.Tag || filter.ObjectSizeGreaterThan !== undefined || filter.ObjectSizeLessThan !== undefined) return undefined;
+  if (filter.And || filter.Tag || filter.ObjectSizeGreaterThan !== undefined || filter.ObjectSizeLessThan !== undefined)
+    return undefined;
   return filter.Prefix ?? '';
 }
 
 function covers(rule: LifecycleRule, wanted: AbortUploadsRule): boolean {
   const days = rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation;
   const prefix = plainPrefix(rule);
-  return rule.Status === 'Enabled' && days !== undefined && days <= wanted.days && prefix !== undefined && wanted.prefix.startsWith(prefix);
+  return (
+    rule.Status === 'Enabled' &&
+    days !== undefined &&
+    days <= wanted.days &&
+    prefix !== undefined &&
+    wanted.prefix.startsWith(prefix)
+  );
 }

@@ -1,7 +1,7 @@
-import { CreateBucketCommand, HeadBucketCommand, type BucketLocationConstraint } from '@aws-sdk/client-s3';
+import { type BucketLocationConstraint, CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { BlobStoreError } from '../../errors/blob-store-error.ts';
 import { mapS3Error } from '../map-s3-error.ts';
-import { errorContext, errorName, type BucketSettings, type S3Sender } from './bucket-settings.ts';
+import { type BucketSettings, errorContext, errorName, type S3Sender } from './bucket-settings.ts';
 
 export type BucketOutcome = 'created' | 'exists';
 
@@ -10,7 +10,11 @@ export type BucketOutcome = 'created' | 'exists';
  * it in `settings.region` (S3 wants the region as LocationConstraint everywhere but us-east-1).
  * A missing bucket without `create` throws the `no_such_bucket` BlobStoreError.
  */
-export async function ensureBucket(client: S3Sender, settings: BucketSettings, { create }: { create: boolean }): Promise<BucketOutcome> {
+export async function ensureBucket(
+  client: S3Sender,
+  settings: BucketSettings,
+  { create }: { create: boolean },
+): Promise<BucketOutcome> {
   const { bucket, region } = settings;
   try {
     await client.send(new HeadBucketCommand({ Bucket: bucket }));
@@ -23,7 +27,9 @@ export async function ensureBucket(client: S3Sender, settings: BucketSettings, {
     await client.send(
       new CreateBucketCommand({
         Bucket: bucket,
-        ...(region !== 'us-east-1' && { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+        ...(region !== 'us-east-1' && {
+          CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint },
+        }),
       }),
     );
     return 'created';

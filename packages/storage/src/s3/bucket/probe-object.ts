@@ -3,7 +3,7 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 import { BlobStoreError } from '../../errors/blob-store-error.ts';
 import { mapS3Error } from '../map-s3-error.ts';
 import { encryptionParams } from '../upload-object.ts';
-import { directoryOf, errorContext, type BucketSettings, type S3Sender } from './bucket-settings.ts';
+import { type BucketSettings, directoryOf, errorContext, type S3Sender } from './bucket-settings.ts';
 
 export interface ProbeResult {
   key: string;
@@ -19,7 +19,11 @@ export interface ProbeResult {
  * deletes it (also when a step failed), by version, so that a versioned bucket keeps no trace of
  * it either. A failing step throws a BlobStoreError naming the step.
  */
-export async function probeObject(client: S3Sender, settings: BucketSettings, pathPrefix: string): Promise<ProbeResult> {
+export async function probeObject(
+  client: S3Sender,
+  settings: BucketSettings,
+  pathPrefix: string,
+): Promise<ProbeResult> {
   const Bucket = settings.bucket;
   const Key = `${directoryOf(pathPrefix)}ctxvault-probe/${randomUUID()}`;
   const body = randomBytes(64);
@@ -28,11 +32,15 @@ export async function probeObject(client: S3Sender, settings: BucketSettings, pa
       return await run();
     } catch (err) {
       const mapped = mapS3Error(err, { ...errorContext(settings), key: Key });
-      throw new BlobStoreError(mapped.code, `${name} of probe object ${Key}: ${mapped.message}`, mapped.hint, { cause: err });
+      throw new BlobStoreError(mapped.code, `${name} of probe object ${Key}: ${mapped.message}`, mapped.hint, {
+        cause: err,
+      });
     }
   };
 
-  const { VersionId } = await step('put', () => client.send(new PutObjectCommand({ Bucket, Key, Body: body, ...encryptionParams(settings) })));
+  const { VersionId } = await step('put', () =>
+    client.send(new PutObjectCommand({ Bucket, Key, Body: body, ...encryptionParams(settings) })),
+  );
   // in a versioned bucket, deleting the version itself leaves neither a delete marker nor an old version
   const remove = () => client.send(new DeleteObjectCommand({ Bucket, Key, VersionId }));
   let deleted = false;
@@ -42,7 +50,11 @@ export async function probeObject(client: S3Sender, settings: BucketSettings, pa
       return Buffer.from((await out.Body?.transformToByteArray()) ?? []);
     });
     if (!read.equals(body)) {
-      throw new BlobStoreError('unknown', `get of probe object ${Key} returned other bytes than were put`, 'check the S3 server or a proxy in front of it');
+      throw new BlobStoreError(
+        'unknown',
+        `get of probe object ${Key} returned other bytes than were put`,
+        'check the S3 server or a proxy in front of it',
+      );
     }
     const head = await step('head', () => client.send(new HeadObjectCommand({ Bucket, Key })));
     await step('delete', remove);
@@ -58,10 +70,14 @@ export async function probeObject(client: S3Sender, settings: BucketSettings, pa
  * Why the probe's encryption is not what the settings ask for, or null when it is. With no
  * server_side_encryption configured anything goes (the bucket's default applies).
  */
-export function encryptionMismatch(settings: Pick<BucketSettings, 'serverSideEncryption' | 'kmsKeyId'>, probe: ProbeResult): string | null {
+export function encryptionMismatch(
+  settings: Pick<BucketSettings, 'serverSideEncryption' | 'kmsKeyId'>,
+  probe: ProbeResult,
+): string | null {
   const wanted = settings.serverSideEncryption;
   if (wanted === '') return null;
-  if (probe.encryption !== wanted) return `asked for ${wanted}, the object came back with ${probe.encryption ?? 'no encryption'}`;
+  if (probe.encryption !== wanted)
+    return `asked for ${wanted}, the object came back with ${probe.encryption ?? 'no encryption'}`;
   const keyId = settings.kmsKeyId;
   if (wanted === 'aws:kms' && keyId && !sameKmsKey(keyId, probe.kmsKeyId)) {
     return `asked for KMS key ${keyId}, the object came back with ${probe.kmsKeyId ?? 'no key'}`;
