@@ -11,6 +11,7 @@ export * from './errors/index.ts';
 export { type LifecycleCounts, LifecycleService, type LifecycleSettings } from './lifecycle-service.ts';
 export type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
 export * from './schemas.ts';
+export { InlineTokenCounter, type ItemCount, type TokenCounter } from './token-counter.ts';
 export { Tokenizer, type TokenSettings } from './tokens.ts';
 export { TRUNCATION_STRATEGIES, type TruncationStrategy } from './truncation.ts';
 export { type UploadOutcome, VersionUploader, type VersionUploaderDeps } from './version-uploader.ts';

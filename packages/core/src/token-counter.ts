@@ -1,0 +1,38 @@
+import type { ContextItem } from './schemas.ts';
+import { Tokenizer, type TokenSettings } from './tokens.ts';
+
+/** The token count of one stored item. */
+export interface ItemCount {
+  tokens: number;
+  role: string;
+  /** true when some part (an image, a file, audio) was estimated rather than tokenized */
+  estimated: boolean;
+}
+
+/**
+ * Counts the tokens of items given as their stored JSON text (one string per item, as sent).
+ * The contract the workers count segments through; an implementation may run off the event loop.
+ */
+export interface TokenCounter {
+  count(modelId: string | null, items: readonly string[]): Promise<ItemCount[]>;
+  close(): Promise<void>;
+}
+
+/** The simplest counter: gpt-tokenizer on the calling thread. */
+export class InlineTokenCounter implements TokenCounter {
+  private readonly tokenizer: Tokenizer;
+
+  constructor(settings: TokenSettings) {
+    this.tokenizer = new Tokenizer(settings);
+  }
+
+  async count(modelId: string | null, items: readonly string[]): Promise<ItemCount[]> {
+    const countItem = await this.tokenizer.forModel(modelId);
+    return items.map((text) => {
+      const item = JSON.parse(text) as ContextItem;
+      return { tokens: countItem(item), role: item.role, estimated: false };
+    });
+  }
+
+  async close(): Promise<void> {}
+}
