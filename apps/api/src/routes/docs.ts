@@ -45,6 +45,14 @@ export function openApiDocument<E extends Env, S extends Schema>(app: Hono<E, S,
           'Stores the context windows of LLM agents: metadata in PostgreSQL, bodies in S3 or on disk. Errors answer {error:{code, message, details}}.',
       },
       servers: [{ url: '/' }],
+      // in the reference's order
+      tags: [
+        { name: 'contexts', description: 'Context windows: write, read, list, search, history' },
+        { name: 'jobs', description: 'The jobs behind asynchronous writes' },
+        { name: 'admin', description: 'Queues and jobs, behind admin.token (MCP_ADMIN_TOKEN)' },
+        { name: 'mcp', description: 'The context tools over MCP (Streamable HTTP)' },
+        { name: 'operations', description: 'Health, readiness, metrics' },
+      ],
       components: {
         schemas: componentSchemas(),
         securitySchemes: {
