@@ -89,7 +89,7 @@ it('serves an interactive API reference at /docs that sends requests, loading no
       elsewhere.push(request.url());
   });
   await page.goto(`${suite.app.url}/docs`);
-  await page.getByRole('button', { name: 'Open Group - contexts' }).click();
+  // the first group (contexts) is open: its operations are in the sidebar
   await page.getByText('Create a context', { exact: true }).first().click();
   await page.getByRole('button', { name: 'Test Request (post /api/v1/contexts)' }).click();
   const client = page.getByRole('dialog');
@@ -99,7 +99,8 @@ it('serves an interactive API reference at /docs that sends requests, loading no
     .fill(JSON.stringify({ agent_id: 'from-docs', content: [{ role: 'user', content: 'hi' }] }));
   await client.getByRole('button', { name: /^Send/ }).first().click();
   await client.getByText('201 Created').waitFor();
-  await page.screenshot({ path: `${ARTIFACTS}docs.png`, fullPage: true });
+  // the viewport: the client with its answer over the reference (the whole page is over 12000 px tall)
+  await page.screenshot({ path: `${ARTIFACTS}docs.png` });
   expect((await api(suite.app.url, '/api/v1/contexts?agent_id=from-docs')).json.items).toHaveLength(1);
   expect(elsewhere).toEqual([]);
   await page.close();
