@@ -1,7 +1,7 @@
 import { describeRoute, uniqueSymbol } from 'hono-openapi';
 import type { z } from 'zod';
 import { errorBodySchema } from '../errors.ts';
-import { schemaRef } from './schemas.ts';
+import { schemaName, schemaRef } from './schemas.ts';
 
 /** An answer of an operation: a bare description, or one with the JSON body it carries. */
 type Answer = string | { description: string; content: Record<string, { schema: Record<string, unknown> }> };
@@ -59,22 +59,23 @@ export interface BodySpec {
  * and limit the body themselves (hono-openapi's own JSON validator would buffer it whole).
  */
 export function documentsBody<M extends object>(reader: M, { json, ndjson, example }: BodySpec): M {
-  const names = (schema: z.ZodType) =>
-    String(schemaRef(schema, 'input').$ref ?? '')
-      .split('/')
-      .pop();
-  const lines =
-    ndjson && `${ndjson.envelope ? `the first line a ${names(ndjson.envelope)}, then ` : ''}one ContextItem a line`;
+  const limits = ndjson
+    ? 'JSON up to limits.max_body_bytes, or NDJSON up to limits.max_context_bytes (streamed, validated line by line)'
+    : 'JSON up to limits.max_body_bytes';
+  const content: Record<string, unknown> = {
+    'application/json': { schema: schemaRef(json, 'input'), ...(example !== undefined && { example }) },
+  };
+  if (ndjson) {
+    const first = ndjson.envelope ? `the first line a ${schemaName(ndjson.envelope)}, then ` : '';
+    content['application/x-ndjson'] = { schema: { type: 'string', description: `${first}one ContextItem a line` } };
+  }
   return Object.assign(reader, {
     [uniqueSymbol]: {
       spec: {
         requestBody: {
           required: true,
-          description: `JSON up to limits.max_body_bytes${ndjson ? ', or NDJSON up to limits.max_context_bytes (streamed, validated line by line)' : ''}; Content-Encoding gzip or zstd is decoded on the way in`,
-          content: {
-            'application/json': { schema: schemaRef(json, 'input'), ...(example !== undefined && { example }) },
-            ...(lines && { 'application/x-ndjson': { schema: { type: 'string', description: lines } } }),
-          },
+          description: `${limits}; Content-Encoding gzip or zstd is decoded on the way in`,
+          content,
         },
         responses: {},
       },

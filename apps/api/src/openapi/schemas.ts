@@ -75,6 +75,11 @@ const names = new Map<z.ZodType, string>(
   [...Object.entries(responseSchemas), ...Object.entries(requestSchemas)].map(([name, schema]) => [schema, name]),
 );
 
+/** The component name of a schema the document names, e.g. `CreateEnvelope`. */
+export function schemaName(schema: z.ZodType): string | undefined {
+  return names.get(schema);
+}
+
 /** A reference to the component of a named schema; an unnamed one is written out in place. */
 export function schemaRef(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const name = names.get(schema);
