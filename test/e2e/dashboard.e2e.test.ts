@@ -83,6 +83,8 @@ it('retries a failed upload from the dashboard, and the context becomes stored',
 
 it('serves an interactive API reference at /docs that sends requests, loading nothing from elsewhere', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // the reference is a 4 MB script: parsing it takes a while on a busy machine
+  page.setDefaultTimeout(90_000);
   const elsewhere: string[] = [];
   page.on('request', (request) => {
     if (!request.url().startsWith(`${suite.app.url}/`) && !request.url().startsWith('data:'))
@@ -104,4 +106,4 @@ it('serves an interactive API reference at /docs that sends requests, loading no
   expect((await api(suite.app.url, '/api/v1/contexts?agent_id=from-docs')).json.items).toHaveLength(1);
   expect(elsewhere).toEqual([]);
   await page.close();
-});
+}, 180_000);
