@@ -77,7 +77,8 @@ function pathsOf(list: readonly Operation[]): JsonSchema {
           ]
         : []),
     ];
-    (paths[op.path] ??= {})[op.method] = {
+    paths[op.path] ??= {};
+    paths[op.path]![op.method] = {
       tags: [op.tag],
       summary: op.summary,
       operationId: op.id,
