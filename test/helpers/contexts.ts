@@ -50,7 +50,7 @@ export async function api(base: string, path: string, init: RequestInit & { json
 export type JsonAnswer = any;
 
 /** The answer's JSON, or null when it is not JSON. */
-export function parseAnswer(text: string): JsonAnswer {
+function parseAnswer(text: string): JsonAnswer {
   try {
     return text ? JSON.parse(text) : null;
   } catch {

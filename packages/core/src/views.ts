@@ -78,7 +78,6 @@ export const readWindowSchema = z.object({
 });
 
 const roleSummarySchema = z.object({ items: z.number().int(), tokens: z.number().int() });
-export type RoleSummary = z.infer<typeof roleSummarySchema>;
 
 /** `GET /contexts/{id}/summary`: counts and tokens per role, budget, size and compression. */
 export const contextSummarySchema = z.object({

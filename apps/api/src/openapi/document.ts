@@ -1,25 +1,12 @@
-import {
-  adminJobsQuerySchema,
-  contextIdSchema,
-  idempotencyKeySchema,
-  jobIdSchema,
-  listQuerySchema,
-  queueNameSchema,
-  readOptionsSchema,
-} from '@ctxvault/core';
+import { contextIdSchema, idempotencyKeySchema, jobIdSchema, queueNameSchema } from '@ctxvault/core';
 import { z } from 'zod';
-import { componentSchemas, withoutRootKeywords } from './components.ts';
+import { componentSchemas, querySchemas, withoutRootKeywords } from './components.ts';
 import { type Answer, type Operation, operations } from './operations.ts';
 
 type JsonSchema = Record<string, unknown>;
 
-/** Path parameters by name, and query strings by operation: the schemas the routes validate with. */
+/** Path parameters by name: the schemas the routes validate with. */
 const pathParameters: Record<string, z.ZodType> = { id: contextIdSchema, job_id: jobIdSchema, queue: queueNameSchema };
-export const querySchemas = {
-  list: listQuerySchema,
-  read: readOptionsSchema,
-  adminJobs: adminJobsQuerySchema,
-} as const;
 
 /** The OpenAPI 3.1 description of the HTTP API, generated from the zod schemas of requests and answers. */
 export function openApiDocument(): JsonSchema {
