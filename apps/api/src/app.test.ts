@@ -119,14 +119,34 @@ describe('/readyz', () => {
   });
 });
 
+/** The parts of an OpenAPI 3.1 document these tests read. */
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components: { schemas: Record<string, SchemaObject> };
+}
+interface OpenApiOperation {
+  operationId: string;
+  parameters?: { name: string; in: string; required?: boolean }[];
+  requestBody?: { content: Record<string, { schema: { $ref?: string; description?: string } }> };
+  responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+  security?: unknown;
+}
+interface SchemaObject {
+  required?: string[];
+  properties?: Record<string, SchemaObject>;
+  items?: unknown;
+}
+
 describe('/api/v1/openapi.json', () => {
   const app = createApp(deps());
-  const documentOf = async (served = app): Promise<any> => (await served.request('/api/v1/openapi.json')).json();
+  const documentOf = async (served = app) =>
+    (await (await served.request('/api/v1/openapi.json')).json()) as OpenApiDocument;
 
   it('is a valid OpenAPI 3.1 document', async () => {
     const doc = await documentOf();
     const validator = new Validator();
-    const result = await validator.validate(doc);
+    const result = await validator.validate(doc as unknown as Parameters<Validator['validate']>[0]);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(validator.version).toBe('3.1');
@@ -136,7 +156,7 @@ describe('/api/v1/openapi.json', () => {
     const doc = await documentOf();
     const shape = (path: string) => path.replace(/:\w+|\{\w+\}/g, '{}');
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops as Record<string, { operationId: string }>).map(([method, op]) => ({
+      Object.entries(ops).map(([method, op]) => ({
         route: `${method.toUpperCase()} ${shape(path)}`,
         id: op.operationId,
       })),
@@ -165,17 +185,17 @@ describe('/api/v1/openapi.json', () => {
     const doc = await documentOf();
     const { $schema: _, ...expected } = z.toJSONSchema(createContextSchema, { io: 'input' }) as Record<string, unknown>;
     const createContext = doc.components.schemas.CreateContext;
-    expect(createContext.required).toEqual(expected.required);
-    expect(createContext.properties.agent_id).toEqual((expected.properties as Record<string, unknown>).agent_id);
-    const create = doc.paths['/api/v1/contexts'].post;
-    expect(create.requestBody.content['application/json'].schema).toEqual({
+    expect(createContext?.required).toEqual(expected.required);
+    expect(createContext?.properties?.agent_id).toEqual((expected.properties as Record<string, unknown>).agent_id);
+    const create = doc.paths['/api/v1/contexts']?.post;
+    expect(create?.requestBody?.content['application/json']?.schema).toEqual({
       $ref: '#/components/schemas/CreateContext',
     });
-    expect(create.requestBody.content['application/x-ndjson'].schema.description).toBe(
+    expect(create?.requestBody?.content['application/x-ndjson']?.schema.description).toBe(
       'the first line a CreateEnvelope, then one ContextItem a line',
     );
-    expect(create.parameters).toEqual([expect.objectContaining({ in: 'header', name: 'idempotency-key' })]);
-    expect(doc.paths['/api/v1/contexts'].get.parameters.map((p: { name: string }) => p.name)).toEqual([
+    expect(create?.parameters).toEqual([expect.objectContaining({ in: 'header', name: 'idempotency-key' })]);
+    expect(doc.paths['/api/v1/contexts']?.get?.parameters?.map((p: { name: string }) => p.name)).toEqual([
       'agent_id',
       'session_id',
       'model_id',
@@ -185,25 +205,25 @@ describe('/api/v1/openapi.json', () => {
       'limit',
       'cursor',
     ]);
-    expect(doc.paths['/api/v1/contexts/{id}/items'].post.parameters).toEqual([
+    expect(doc.paths['/api/v1/contexts/{id}/items']?.post?.parameters).toEqual([
       expect.objectContaining({ in: 'path', name: 'id', required: true }),
       expect.objectContaining({ in: 'header', name: 'if-match' }),
     ]);
-    expect(doc.paths['/api/v1/admin/queues'].get.security).toEqual([{ adminBearer: [] }, { adminBasic: [] }]);
+    expect(doc.paths['/api/v1/admin/queues']?.get?.security).toEqual([{ adminBearer: [] }, { adminBasic: [] }]);
   });
 
   it('describes the answers, and every reference resolves to a component', async () => {
     const doc = await documentOf();
-    expect(doc.paths['/api/v1/contexts/{id}'].get.responses['200'].content['application/json'].schema).toEqual({
+    expect(doc.paths['/api/v1/contexts/{id}']?.get?.responses['200']?.content?.['application/json']?.schema).toEqual({
       $ref: '#/components/schemas/Context',
     });
-    expect(doc.paths['/api/v1/contexts'].post.responses['400'].content['application/json'].schema).toEqual({
+    expect(doc.paths['/api/v1/contexts']?.post?.responses['400']?.content?.['application/json']?.schema).toEqual({
       $ref: '#/components/schemas/Error',
     });
-    expect(doc.components.schemas.Context.properties.content.items).toEqual({
+    expect(doc.components.schemas.Context?.properties?.content?.items).toEqual({
       $ref: '#/components/schemas/ContextItem',
     });
-    expect(doc.components.schemas.AdminJob.required).toEqual(
+    expect(doc.components.schemas.AdminJob?.required).toEqual(
       expect.arrayContaining(['context_id', 'failed_reason', 'request_id']),
     );
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];

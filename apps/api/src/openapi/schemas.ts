@@ -43,7 +43,7 @@ export const readinessSchema = z.object({
 });
 
 /** Request bodies: the schemas the routes validate with, described as they accept input. */
-export const requestSchemas = {
+const requestSchemas = {
   ContextItem: contextItemSchema,
   CreateContext: createContextSchema,
   CreateEnvelope: createEnvelopeSchema,
@@ -53,7 +53,7 @@ export const requestSchemas = {
 } as const;
 
 /** Answers: the schemas the answers' types derive from. */
-export const responseSchemas = {
+const responseSchemas = {
   Context: contextSchema,
   ContextView: contextViewSchema,
   ContextList: contextListSchema,

@@ -34,7 +34,7 @@ export function docsRoutes<E extends Env, S extends Schema>(app: Hono<E, S, stri
 }
 
 /** The routes' declarations, and the named schemas (requests as accepted, answers as sent) they refer to. */
-export function openApiDocument<E extends Env, S extends Schema>(app: Hono<E, S, string>) {
+function openApiDocument<E extends Env, S extends Schema>(app: Hono<E, S, string>) {
   return generateSpecs(app, {
     documentation: {
       openapi: '3.1.0',
