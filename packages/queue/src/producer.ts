@@ -2,7 +2,7 @@ import { type JobsOptions, Queue } from 'bullmq';
 import { type BackendBinding, bindBackend, type QueueConnectionOptions } from './connection.ts';
 import { type JobView, toJobView } from './job-view.ts';
 import { DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, UPLOAD_QUEUE } from './names.ts';
-import { type DeleteJob, deleteJobId, type UploadJob, uploadJobId } from './payloads.ts';
+import { type DeleteJob, deleteJobId, queueOfJobId, type UploadJob, uploadJobId } from './payloads.ts';
 
 export interface JobDefaults {
   /** attempts per job before it fails for good */
@@ -27,6 +27,11 @@ export class JobProducer {
       removeOnComplete: { age: 24 * 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     };
+  }
+
+  /** The id the upload job of that version has (or will have once enqueued). */
+  uploadJobId(contextId: string, version: number): string {
+    return uploadJobId(contextId, version);
   }
 
   async enqueueUpload(job: UploadJob): Promise<string> {
@@ -54,8 +59,7 @@ export class JobProducer {
   }
 
   async getJob(id: string): Promise<JobView | null> {
-    const queue = this.queue(id.startsWith('delete-') ? DELETE_QUEUE : UPLOAD_QUEUE);
-    const job = await queue.getJob(id);
+    const job = await this.queue(queueOfJobId(id)).getJob(id);
     return job ? toJobView(job) : null;
   }
 
