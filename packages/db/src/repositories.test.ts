@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.ts';
+import type { TestDatabase } from '../../../test/helpers/database.ts';
+import { createFileDatabase } from '../../../test/helpers/file-database.ts';
 import { ContextRepository, type NewContextRow } from './context-repository.ts';
 import { newContextId } from './ids.ts';
 import { createOrm } from './orm.ts';
@@ -15,7 +16,7 @@ let contexts: ContextRepository;
 let staging: StagingRepository;
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
+  db = await createFileDatabase();
   orm = await createOrm({ url: db.url, poolMax: 4 });
   contexts = new ContextRepository(orm);
   staging = new StagingRepository(orm, 64 * 1024);

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.ts';
+import type { TestDatabase } from '../../../test/helpers/database.ts';
+import { createFileDatabase } from '../../../test/helpers/file-database.ts';
 import type { QueueConnectionOptions } from './connection.ts';
 import { createConsumer } from './consumer.ts';
 import { UPLOAD_QUEUE } from './names.ts';
@@ -9,7 +10,7 @@ import { JobProducer } from './producer.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
+  db = await createFileDatabase();
 });
 afterAll(async () => {
   await db?.drop();
