@@ -95,6 +95,21 @@ describe('ContextRepository', () => {
     const odd = await contexts.list({ tenant_id: 'default', agent_id: agent, session_id: 'odd', limit: 10 });
     expect(odd).toHaveLength(2);
   });
+
+  it('lists no context whose expiry has passed, before any lifecycle pass', async () => {
+    const agent = `agent-${randomBytes(3).toString('hex')}`;
+    const lasting = row({ agent_id: agent, expires_at: new Date(Date.now() + 60_000) });
+    const forever = row({ agent_id: agent });
+    const expired = row({ agent_id: agent, expires_at: new Date(Date.now() - 1) });
+    for (const r of [lasting, forever, expired]) await contexts.insert(r);
+    const listed = await contexts.list({ tenant_id: 'default', agent_id: agent, limit: 10 });
+    expect(listed.map((r) => r.id).sort()).toEqual([lasting.id, forever.id].sort());
+    const later = await contexts.list(
+      { tenant_id: 'default', agent_id: agent, limit: 10 },
+      new Date(Date.now() + 120_000),
+    );
+    expect(later.map((r) => r.id)).toEqual([forever.id]);
+  });
 });
 
 describe('StagingRepository', () => {
