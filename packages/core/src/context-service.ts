@@ -142,6 +142,11 @@ export class ContextService {
     return { context, body: body() };
   }
 
+  /** The context without its body: what a conditional request is decided on before any body is opened. */
+  async head(tenantId: string, id: string): Promise<ContextView> {
+    return toContextView(await this.live(tenantId, id));
+  }
+
   /** The items of a context, or only the last N and/or what fits in a token budget. */
   async read(tenantId: string, id: string, options: ReadOptions): Promise<WindowedRead> {
     const row = await this.live(tenantId, id);

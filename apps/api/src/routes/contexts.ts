@@ -15,10 +15,10 @@ import {
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
+import { isNotModified, readCondition, requireMatch, versionTag } from '../conditional-requests.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { parseWith, readJson } from '../json-body.ts';
 import { NDJSON_TYPE, readNdjson } from '../ndjson-body.ts';
-import { ifMatchVersion, versionTag } from '../versions.ts';
 
 /** `/api/v1/contexts`: one handler per call of the design's table. */
 export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDeps) {
@@ -27,6 +27,18 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
   const windowed = async (tenantId: string, id: string, options: ReadOptions) => {
     const { context, items, window } = await service.read(tenantId, id, options);
     return { context, body: serializeDocument({ ...context, window }, items) };
+  };
+
+  /**
+   * The version a write must find, from `If-Match`: checked here against the row (a list, `*`, a
+   * weak tag that never matches), then again by the write itself, atomically, against that version.
+   */
+  const expectedVersion = async (c: Context<ApiEnv>, id: string): Promise<number | undefined> => {
+    const ifMatch = readCondition('if-match', c.req.header('if-match'));
+    if (!ifMatch || ifMatch === '*') return undefined;
+    const { version } = await service.head(c.var.tenantId, id);
+    requireMatch(ifMatch, version);
+    return version;
   };
 
   return new Hono<ApiEnv>()
@@ -49,13 +61,20 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
     .get('/:id', async (c) => {
       const id = contextId(c);
       const options = parseWith(readOptionsSchema, c.req.query(), 'query');
+      const ifNoneMatch = readCondition('if-none-match', c.req.header('if-none-match'));
+      if (ifNoneMatch) {
+        // decided on the row alone: a 304 opens no body (no staging read, no S3 GET)
+        const { version } = await service.head(c.var.tenantId, id);
+        if (isNotModified(ifNoneMatch, version)) {
+          c.header('ETag', versionTag(version));
+          return c.body(null, 304);
+        }
+      }
       const partial = Object.values(options).some((value) => value !== undefined);
       const { context, body } = partial
         ? await windowed(c.var.tenantId, id, options)
         : await service.get(c.var.tenantId, id);
-      const etag = versionTag(context.version);
-      c.header('ETag', etag);
-      if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+      c.header('ETag', versionTag(context.version));
       c.header('Content-Type', 'application/json; charset=utf-8');
       return stream(c, async (out) => {
         for await (const chunk of body) await out.write(chunk);
@@ -65,13 +84,13 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
     .get('/:id/status', async (c) => c.json(await service.status(c.var.tenantId, contextId(c))))
     .put('/:id', async (c) => {
       const id = contextId(c);
-      const expected = ifMatchVersion(c.req.header('if-match'));
+      const expected = await expectedVersion(c, id);
       const input = await readJson(c, replaceContextSchema, maxBodyBytes);
       return answerWrite(c, await service.replace(c.var.tenantId, id, input, expected, c.var.requestId), 200);
     })
     .post('/:id/items', async (c) => {
       const id = contextId(c);
-      const expected = ifMatchVersion(c.req.header('if-match'));
+      const expected = await expectedVersion(c, id);
       const input = isNdjson(c)
         ? { items: (await readNdjson(c, null, maxContextBytes)).items }
         : await readJson(c, appendItemsSchema, maxBodyBytes);
@@ -79,7 +98,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
     })
     .delete('/:id', async (c) => {
       const id = contextId(c);
-      const expected = ifMatchVersion(c.req.header('if-match'));
+      const expected = await expectedVersion(c, id);
       return c.json(await service.delete(c.var.tenantId, id, expected, c.var.requestId), 202);
     })
     .post('/:id/search', async (c) => {
