@@ -1,5 +1,6 @@
-import { type JobsOptions, Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import { type BackendBinding, bindBackend, type QueueConnectionOptions } from './connection.ts';
+import { ContextQueue } from './context-queue.ts';
 import { type JobView, toJobView } from './job-view.ts';
 import { DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, UPLOAD_QUEUE } from './names.ts';
 import { type DeleteJob, deleteJobId, queueOfJobId, type UploadJob, uploadJobId } from './payloads.ts';
@@ -72,7 +73,7 @@ export class JobProducer {
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, this.binding.options as never, this.binding.factory as never) as Queue;
+      queue = new ContextQueue(name, this.binding.options as never, this.binding.factory as never) as Queue;
       queue.on('error', () => {});
       this.queues.set(name, queue);
     }

@@ -7,6 +7,7 @@ import { createConsumer } from './consumer.ts';
 import { UPLOAD_QUEUE } from './names.ts';
 import type { UploadJob } from './payloads.ts';
 import { JobProducer } from './producer.ts';
+import { QueueAdmin } from './queue-admin.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -83,6 +84,18 @@ for (const backend of ['redis', 'postgres'] as const) {
         await expect.poll(async () => (await producer.getJob(id))?.state, { timeout: 20_000 }).toBe('failed');
         expect(await producer.getJob(id)).toMatchObject({ attempts: 3, failed_reason: 'boom 3' });
         expect(calls).toBe(3);
+
+        // a retry by hand (the dashboard calls job.retry; then the admin API's retry-all) gets all attempts again
+        const queue = producer.queue(UPLOAD_QUEUE);
+        await (await queue.getJob(id))!.retry('failed');
+        expect(await producer.getJob(id)).toMatchObject({ attempts: 0 });
+        await expect.poll(async () => calls, { timeout: 20_000 }).toBe(6);
+        await expect.poll(async () => (await producer.getJob(id))?.state, { timeout: 20_000 }).toBe('failed');
+        expect(await producer.getJob(id)).toMatchObject({ attempts: 3, max_attempts: 3, failed_reason: 'boom 6' });
+        expect(await new QueueAdmin(() => queue).retryFailed(UPLOAD_QUEUE)).toBe(1);
+        await expect.poll(async () => calls, { timeout: 20_000 }).toBe(9);
+        await expect.poll(async () => (await producer.getJob(id))?.state, { timeout: 20_000 }).toBe('failed');
+        expect(await producer.getJob(id)).toMatchObject({ attempts: 3, failed_reason: 'boom 9' });
       } finally {
         await producer
           .queue(UPLOAD_QUEUE)
