@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { type ContextRow, type NewContextRow, newContextId } from '@ctxvault/db';
+import { type ContextRow, isUniqueViolation, type NewContextRow, newContextId } from '@ctxvault/db';
 import type { JobView } from '@ctxvault/queue';
 import type { z } from 'zod';
 import type { BodyCache } from './body-cache.ts';
@@ -488,10 +488,6 @@ function maxTokensRequired(option: 'truncate' | 'strategy'): ValidationError {
   return new ValidationError(`${option} needs a token budget: give max_tokens, or set max_tokens on the context`, [
     { path: 'max_tokens', message: `required with ${option}` },
   ]);
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  return (err as Error)?.name === 'UniqueConstraintViolationException' || (err as { code?: string })?.code === '23505';
 }
 
 /** Items that truncation may read twice: an array, not a stream (NDJSON) that is consumed once read. */

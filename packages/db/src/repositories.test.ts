@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TestDatabase } from '../../../test/helpers/database.ts';
 import { createFileDatabase } from '../../../test/helpers/file-database.ts';
 import { ContextRepository, type NewContextRow } from './context-repository.ts';
+import { isUniqueViolation } from './database-errors.ts';
 import { newContextId } from './ids.ts';
 import { createOrm } from './orm.ts';
 import { rechunk, StagingRepository } from './staging-repository.ts';
@@ -94,6 +95,14 @@ describe('ContextRepository', () => {
     expect(page2.map((r) => r.id)).toEqual([ids[2], ids[1]]);
     const odd = await contexts.list({ tenant_id: 'default', agent_id: agent, session_id: 'odd', limit: 10 });
     expect(odd).toHaveLength(2);
+  });
+
+  it('classifies a repeated idempotency key as a unique violation, by its class', async () => {
+    const key = `key-${randomBytes(4).toString('hex')}`;
+    await contexts.insert(row({ idempotency_key: key }));
+    const err = await contexts.insert(row({ idempotency_key: key })).catch((e: unknown) => e);
+    expect(isUniqueViolation(err)).toBe(true);
+    expect(isUniqueViolation(new Error('duplicate key value violates unique constraint'))).toBe(false);
   });
 
   it('lists no context whose expiry has passed, before any lifecycle pass', async () => {
