@@ -122,7 +122,7 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 const SCALE = Number(process.env.CTXVAULT_TEST_FUZZ_SCALE ?? 1);
 const SEED =
   process.env.CTXVAULT_TEST_FUZZ_SEED === undefined ? undefined : Number(process.env.CTXVAULT_TEST_FUZZ_SEED);
-const check = (property: fc.IAsyncProperty<any>, numRuns: number) =>
+const check = <Ts>(property: fc.IAsyncProperty<Ts>, numRuns: number) =>
   fc.assert(property, { numRuns: Math.ceil(numRuns * SCALE), seed: SEED });
 
 describe('bad input, generated (fast-check)', () => {

@@ -42,7 +42,7 @@ export async function createTemplateDatabase(adminUrl: string): Promise<TestData
   return template;
 }
 
-export function withDatabase(url: string, database: string): string {
+function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
   return parsed.toString();

@@ -116,20 +116,38 @@ describe('/readyz', () => {
   });
 });
 
+/** The parts of an OpenAPI 3.1 document these tests read. */
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components: { schemas: Record<string, SchemaObject> };
+}
+interface OpenApiOperation {
+  parameters?: { name: string }[];
+  requestBody?: { content: Record<string, { schema: unknown }> };
+  responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+}
+interface SchemaObject {
+  required?: string[];
+  properties?: Record<string, SchemaObject>;
+  items?: unknown;
+}
+
 describe('/api/v1/openapi.json', () => {
   const app = createApp(deps());
+  const openApiDocument = async () => (await (await app.request('/api/v1/openapi.json')).json()) as OpenApiDocument;
 
   it('is OpenAPI 3.1 with the request schemas the routes validate with', async () => {
-    const doc: any = await (await app.request('/api/v1/openapi.json')).json();
+    const doc = await openApiDocument();
     expect(doc.openapi).toBe('3.1.0');
     const { $schema: _, ...expected } = z.toJSONSchema(createContextSchema, { io: 'input' }) as Record<string, unknown>;
     const createContext = doc.components.schemas.CreateContext;
-    expect(createContext.required).toEqual(expected.required);
-    expect(createContext.properties.agent_id).toEqual((expected.properties as Record<string, unknown>).agent_id);
-    expect(doc.paths['/api/v1/contexts'].post.requestBody.content['application/json'].schema).toEqual({
+    expect(createContext?.required).toEqual(expected.required);
+    expect(createContext?.properties?.agent_id).toEqual((expected.properties as Record<string, unknown>).agent_id);
+    expect(doc.paths['/api/v1/contexts']?.post?.requestBody?.content['application/json']?.schema).toEqual({
       $ref: '#/components/schemas/CreateContext',
     });
-    expect(doc.paths['/api/v1/contexts'].get.parameters.map((p: { name: string }) => p.name)).toEqual([
+    expect(doc.paths['/api/v1/contexts']?.get?.parameters?.map((p) => p.name)).toEqual([
       'agent_id',
       'session_id',
       'model_id',
@@ -142,17 +160,17 @@ describe('/api/v1/openapi.json', () => {
   });
 
   it('describes the answers, and every reference resolves to a component', async () => {
-    const doc: any = await (await app.request('/api/v1/openapi.json')).json();
-    expect(doc.paths['/api/v1/contexts/{id}'].get.responses['200'].content['application/json'].schema).toEqual({
+    const doc = await openApiDocument();
+    expect(doc.paths['/api/v1/contexts/{id}']?.get?.responses['200']?.content?.['application/json']?.schema).toEqual({
       $ref: '#/components/schemas/Context',
     });
-    expect(doc.paths['/api/v1/contexts'].post.responses['400'].content['application/json'].schema).toEqual({
+    expect(doc.paths['/api/v1/contexts']?.post?.responses['400']?.content?.['application/json']?.schema).toEqual({
       $ref: '#/components/schemas/Error',
     });
-    expect(doc.components.schemas.Context.properties.content.items).toEqual({
+    expect(doc.components.schemas.Context?.properties?.content?.items).toEqual({
       $ref: '#/components/schemas/ContextItem',
     });
-    expect(doc.components.schemas.AdminJob.required).toEqual(
+    expect(doc.components.schemas.AdminJob?.required).toEqual(
       expect.arrayContaining(['context_id', 'failed_reason', 'request_id']),
     );
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
@@ -162,11 +180,11 @@ describe('/api/v1/openapi.json', () => {
   });
 
   it('describes every route the API serves', async () => {
-    const doc: any = await (await app.request('/api/v1/openapi.json')).json();
+    const doc = await openApiDocument();
     const shape = (path: string) => path.replace(/:\w+|\{\w+\}/g, '{}');
     const documented = new Set(
       Object.entries(doc.paths).flatMap(([path, ops]) =>
-        Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${shape(path)}`),
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${shape(path)}`),
       ),
     );
     const served = app.routes

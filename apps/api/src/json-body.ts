@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { requestBytes } from './request-body.ts';
 import { findUnstorable } from './storable-json.ts';
 
-export const JSON_LIMIT = 'limits.max_body_bytes / MCP_LIMITS_MAX_BODY_BYTES';
+const JSON_LIMIT = 'limits.max_body_bytes / MCP_LIMITS_MAX_BODY_BYTES';
 
 /**
  * Reads a JSON request body of at most `maxBytes` (413 above, without holding it), parses it (400 on
@@ -36,7 +36,7 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
 }
 
 /** 415 unless the Content-Type matches. */
-export function requireType(c: Context, pattern: RegExp, expected: string): void {
+function requireType(c: Context, pattern: RegExp, expected: string): void {
   const type = c.req.header('content-type') ?? '';
   if (!pattern.test(type)) {
     throw new UnsupportedMediaTypeError(`Content-Type must be ${expected}; got ${type ? `"${type}"` : 'none'}`);

@@ -1,4 +1,5 @@
 import {
+  adminJobsQuerySchema,
   appendItemsSchema,
   contextItemSchema,
   contextListSchema,
@@ -8,7 +9,9 @@ import {
   createContextSchema,
   createEnvelopeSchema,
   deletingSchema,
+  listQuerySchema,
   pendingWriteSchema,
+  readOptionsSchema,
   replaceContextSchema,
   searchResultSchema,
   searchSchema,
@@ -21,7 +24,7 @@ import { adminJobListSchema, queueCountsSchema, retriedSchema } from '../routes/
 import { readinessSchema } from '../routes/health.ts';
 
 /** Request bodies: the schemas the routes validate with, described as they accept input. */
-export const requestSchemas = {
+const requestSchemas = {
   ContextItem: contextItemSchema,
   CreateContext: createContextSchema,
   CreateEnvelope: createEnvelopeSchema,
@@ -31,7 +34,7 @@ export const requestSchemas = {
 } as const;
 
 /** Answers: the schemas the answers' types derive from. */
-export const responseSchemas = {
+const responseSchemas = {
   Context: contextSchema,
   ContextView: contextViewSchema,
   ContextList: contextListSchema,
@@ -49,8 +52,16 @@ export const responseSchemas = {
   Error: errorBodySchema,
 } as const;
 
+/** Query strings by operation: the schemas the routes validate with. */
+export const querySchemas = {
+  list: listQuerySchema,
+  read: readOptionsSchema,
+  adminJobs: adminJobsQuerySchema,
+} as const;
+
 export type RequestSchemaName = keyof typeof requestSchemas;
 export type ResponseSchemaName = keyof typeof responseSchemas;
+export type QuerySchemaName = keyof typeof querySchemas;
 
 /** Every named schema as JSON Schema (2020-12, OpenAPI 3.1's dialect), referring to each other by name. */
 export function componentSchemas(): Record<string, Record<string, unknown>> {

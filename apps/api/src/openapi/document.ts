@@ -1,25 +1,12 @@
-import {
-  adminJobsQuerySchema,
-  contextIdSchema,
-  idempotencyKeySchema,
-  jobIdSchema,
-  listQuerySchema,
-  queueNameSchema,
-  readOptionsSchema,
-} from '@ctxvault/core';
+import { contextIdSchema, idempotencyKeySchema, jobIdSchema, queueNameSchema } from '@ctxvault/core';
 import { z } from 'zod';
-import { componentSchemas, withoutRootKeywords } from './components.ts';
+import { componentSchemas, querySchemas, withoutRootKeywords } from './components.ts';
 import { type Answer, type Operation, operations } from './operations.ts';
 
 type JsonSchema = Record<string, unknown>;
 
-/** Path parameters by name, and query strings by operation: the schemas the routes validate with. */
+/** Path parameters by name: the schemas the routes validate with. */
 const pathParameters: Record<string, z.ZodType> = { id: contextIdSchema, job_id: jobIdSchema, queue: queueNameSchema };
-export const querySchemas = {
-  list: listQuerySchema,
-  read: readOptionsSchema,
-  adminJobs: adminJobsQuerySchema,
-} as const;
 
 /** The OpenAPI 3.1 description of the HTTP API, generated from the zod schemas of requests and answers. */
 export function openApiDocument(): JsonSchema {
@@ -77,7 +64,8 @@ function pathsOf(list: readonly Operation[]): JsonSchema {
           ]
         : []),
     ];
-    (paths[op.path] ??= {})[op.method] = {
+    paths[op.path] ??= {};
+    paths[op.path]![op.method] = {
       tags: [op.tag],
       summary: op.summary,
       operationId: op.id,

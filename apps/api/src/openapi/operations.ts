@@ -1,5 +1,4 @@
-import type { RequestSchemaName, ResponseSchemaName } from './components.ts';
-import type { querySchemas } from './document.ts';
+import type { QuerySchemaName, RequestSchemaName, ResponseSchemaName } from './components.ts';
 
 /** An answer: its description, and the schema of its body (the REST API's error statuses get its error body). */
 export type Answer = string | { description: string; schema: ResponseSchemaName };
@@ -17,7 +16,7 @@ export interface Operation {
   ndjson?: { envelope?: RequestSchemaName };
   /** takes an `Idempotency-Key` header */
   idempotent?: boolean;
-  query?: keyof typeof querySchemas;
+  query?: QuerySchemaName;
   ifMatch?: boolean;
   responses: Record<string, Answer>;
 }
