@@ -7,7 +7,7 @@ import { type FinishedStatus, Job, Queue, type RetryOptions } from 'bullmq';
  * on its first new error.
  */
 // biome-ignore lint/suspicious/noExplicitAny: the same defaults as BullMQ's Job
-export class RetryableJob<DataType = any, ReturnType = any, NameType extends string = string> extends Job<
+class RetryableJob<DataType = any, ReturnType = any, NameType extends string = string> extends Job<
   DataType,
   ReturnType,
   NameType
