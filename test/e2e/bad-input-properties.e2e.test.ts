@@ -29,8 +29,9 @@ import {
   wrongContentType,
 } from '../helpers/bad-requests.ts';
 import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import type { TestDatabase } from '../helpers/database.ts';
 import { type Deployment, startDeployment } from '../helpers/deployment.ts';
+import { createFileDatabase } from '../helpers/file-database.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -45,7 +46,7 @@ let ids: [string, string];
 let baseline: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
+  db = await createFileDatabase();
   bucket = await createTestBucket(inject('s3Endpoint'));
   app = await startDeployment(
     { databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name },

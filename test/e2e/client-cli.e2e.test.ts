@@ -12,6 +12,7 @@ import {
   NotFoundError,
   type StatusView,
 } from '@ctxvault/client';
+import { uploadJobId } from '@ctxvault/queue';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Item, itemsOfSize } from '../helpers/contexts.ts';
@@ -192,7 +193,7 @@ describe('the ctxvault CLI', () => {
     expect(put.stderr).toMatch(/uploading\s+\[#+\]\s+100%/);
     expect(put.code).toBe(0);
     const written = JSON.parse(put.stdout);
-    expect(written).toMatchObject({ version: 1, status: 'stored', job_id: `upload-${written.id}-v1` });
+    expect(written).toMatchObject({ version: 1, status: 'stored', job_id: uploadJobId(written.id, 1) });
 
     const status = await runCtxvault(['status', written.id], env());
     expect(JSON.parse(status.stdout)).toMatchObject({ id: written.id, status: 'stored' });

@@ -3,7 +3,7 @@
 // on purpose at first: the bucket does not exist until the test creates it.
 
 import { contextSchema, statusViewSchema } from '@ctxvault/core';
-import { type AdminJobView, adminJobViewSchema } from '@ctxvault/queue';
+import { type AdminJobView, adminJobViewSchema, uploadJobId } from '@ctxvault/queue';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { freePort } from '../helpers/processes.ts';
@@ -43,7 +43,7 @@ beforeAll(async () => {
   for (const id of Object.values(ids)) expect((await waitUntilSettled(suite.app.url, id)).at(-1).status).toBe('failed');
 }, 120_000);
 
-const uploadJob = (id: string) => `upload-${id}-v1`;
+const uploadJob = (id: string) => uploadJobId(id, 1);
 const jobPath = (id: string) => `/api/v1/admin/queues/context-upload/jobs/${uploadJob(id)}`;
 
 describe('admin API', () => {

@@ -5,8 +5,9 @@ import { readFileSync } from 'node:fs';
 import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { api } from '../helpers/contexts.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import type { TestDatabase } from '../helpers/database.ts';
 import { deploymentEnv } from '../helpers/deployment.ts';
+import { createFileDatabase } from '../helpers/file-database.ts';
 import { type MotoServer, startMoto } from '../helpers/moto.ts';
 import { type CtxvaultProcess, freePort, spawnCtxvault } from '../helpers/processes.ts';
 import { testS3Client } from '../helpers/s3.ts';
@@ -27,7 +28,7 @@ let proc: CtxvaultProcess;
 let url: string;
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
+  db = await createFileDatabase();
   const database = new URL(db.url);
   const redisTarget = new URL(inject('redisUrl'));
   [postgres, redis, moto] = await Promise.all([

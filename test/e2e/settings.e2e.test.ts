@@ -75,4 +75,12 @@ describe('MCP_* variables', () => {
     );
     expect(proc.output()).toMatch(/storage\.type \(MCP_STORAGE_TYPE\): must be one of .*local.*s3/);
   });
+
+  it('an empty bucket or region with storage.type "s3" stops start-up with exit 78, naming key and variable', async () => {
+    const env = deploymentEnv(suite.services, { MCP_STORAGE_S3_BUCKET: '', MCP_STORAGE_S3_REGION: ' ' });
+    const proc = await spawnCtxvault('api', env);
+    expect(proc.child.exitCode).toBe(78);
+    expect(proc.output()).toContain('storage.s3.bucket (MCP_STORAGE_S3_BUCKET): must be set when storage.type is "s3"');
+    expect(proc.output()).toContain('storage.s3.region (MCP_STORAGE_S3_REGION): must be set when storage.type is "s3"');
+  });
 });

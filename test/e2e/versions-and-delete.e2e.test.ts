@@ -1,6 +1,7 @@
 // Append, replace and delete through the real processes: each write is a new version, the row flips
 // only when its object is complete, and a delete leaves no object and no row behind.
 
+import { deleteJobId } from '@ctxvault/queue';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { api, counted, type Item, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
@@ -107,12 +108,12 @@ describe('delete', () => {
 
     const deleted = await api(suite.app.url, `/api/v1/contexts/${id}`, { method: 'DELETE' });
     expect(deleted.status).toBe(202);
-    expect(deleted.json).toMatchObject({ id, status: 'deleting', job_id: `delete-${id}` });
+    expect(deleted.json).toMatchObject({ id, status: 'deleting', job_id: deleteJobId(id) });
     expect((await api(suite.app.url, `/api/v1/contexts/${id}`)).status).toBe(404);
 
     await expect.poll(() => countRows(id), { timeout: 30_000, interval: 100 }).toBe(0);
     expect((await suite.bucket.keys()).filter((k) => k.includes(id))).toEqual([]);
-    const job = await api(suite.app.url, `/api/v1/jobs/delete-${id}`);
+    const job = await api(suite.app.url, `/api/v1/jobs/${deleteJobId(id)}`);
     expect(job.json).toMatchObject({ state: 'completed' });
   });
 });

@@ -1,8 +1,9 @@
 // The usual frame of an end-to-end suite: a fresh database and bucket for the file, optionally a
 // running deployment on them, all removed after the file's tests.
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createTestDatabase, type TestDatabase } from './database.ts';
+import type { TestDatabase } from './database.ts';
 import { type Deployment, type DeploymentServices, startDeployment } from './deployment.ts';
+import { createFileDatabase } from './file-database.ts';
 import { createTestBucket, type TestBucket } from './s3.ts';
 
 export interface Suite {
@@ -31,7 +32,7 @@ export function useSuite(
 ): Suite {
   const suite = {} as Suite;
   beforeAll(async () => {
-    suite.db = await createTestDatabase(inject('databaseUrl'));
+    suite.db = await createFileDatabase();
     suite.bucket = await createTestBucket(inject('s3Endpoint'), { create: options.createBucket ?? true });
     const direct = {
       databaseUrl: suite.db.url,

@@ -1,7 +1,9 @@
 // Starts the real services the suites need that are not already running: a moto S3 server on a
 // free port (unless CTXVAULT_TEST_S3_ENDPOINT points at one). Postgres and Redis are expected on
 // their usual local ports (CTXVAULT_TEST_DATABASE_URL / CTXVAULT_TEST_REDIS_URL override them).
+// Migrates one template database for the run, which each test file clones (test/helpers/database.ts).
 import type { TestProject } from 'vitest/node';
+import { createTemplateDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type MotoServer, startMoto } from '../helpers/moto.ts';
 
 declare module 'vitest' {
@@ -9,10 +11,13 @@ declare module 'vitest' {
     s3Endpoint: string;
     databaseUrl: string;
     redisUrl: string;
+    /** the migrated database every test file clones its own from */
+    templateDatabase: string;
   }
 }
 
 let moto: MotoServer | undefined;
+let template: TestDatabase | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   let endpoint = process.env.CTXVAULT_TEST_S3_ENDPOINT;
@@ -21,13 +26,14 @@ export async function setup(project: TestProject): Promise<void> {
     endpoint = moto.endpoint;
   }
   project.provide('s3Endpoint', endpoint);
-  project.provide(
-    'databaseUrl',
-    process.env.CTXVAULT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-  );
+  const databaseUrl = process.env.CTXVAULT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  project.provide('databaseUrl', databaseUrl);
+  template = await createTemplateDatabase(databaseUrl);
+  project.provide('templateDatabase', template.name);
   project.provide('redisUrl', process.env.CTXVAULT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
 }
 
 export async function teardown(): Promise<void> {
   await moto?.stop();
+  await template?.drop();
 }

@@ -54,14 +54,20 @@ export interface RuntimeOptions {
 
 export async function openRuntime(config: Config, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
   const closers: (() => Promise<void>)[] = [];
-  const close = async () => {
-    for (const closeOne of closers.reverse()) {
+  const closeAll = async () => {
+    for (const closeOne of [...closers].reverse()) {
       try {
         await closeOne();
       } catch (err) {
         logger.warn({ err }, 'error while shutting down');
       }
     }
+  };
+  // safe to call twice (a signal during shutdown, a test's afterAll): later calls await the first
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= closeAll();
+    return closing;
   };
   try {
     let databaseUrl = config.database.url;

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { CtxvaultClient } from './client.ts';
 import {
@@ -5,6 +7,7 @@ import {
   ConnectionError,
   ContextFailedError,
   CtxvaultApiError,
+  IncompleteResponseError,
   NotFoundError,
   WaitTimeoutError,
 } from './errors.ts';
@@ -142,5 +145,41 @@ describe('CtxvaultClient', () => {
         interval: 10,
       }),
     ).rejects.toBeInstanceOf(WaitTimeoutError);
+  });
+});
+
+describe('a body cut off on the way', () => {
+  /** A real HTTP server that starts a JSON answer and stops: by closing the stream early, or the socket. */
+  async function cuttingServer(cut: 'end' | 'socket'): Promise<{ url: string; close(): Promise<void> }> {
+    const server = createServer((_req, res) => {
+      const partial = '{"id":"c1","version":1,"content":[{"role":"user","content":"hel';
+      if (cut === 'end') {
+        // chunked, ended cleanly: the JSON is simply incomplete
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(partial);
+        res.end();
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(partial.length * 2) });
+        res.write(partial, () => res.socket?.destroy());
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  it.each(['end', 'socket'] as const)('is an IncompleteResponseError, not a raw SyntaxError (%s)', async (cut) => {
+    const server = await cuttingServer(cut);
+    try {
+      const client = new CtxvaultClient({ url: server.url });
+      const thrown = await client.get('c1').catch((err: unknown) => err);
+      expect(thrown).toBeInstanceOf(IncompleteResponseError);
+      expect((thrown as Error).message).toContain('GET /contexts/c1');
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -12,7 +12,13 @@ import type {
   StatusView,
   WriteResult,
 } from '@ctxvault/core';
-import { apiErrorFrom, ConnectionError, ContextFailedError, WaitTimeoutError } from './errors.ts';
+import {
+  apiErrorFrom,
+  ConnectionError,
+  ContextFailedError,
+  IncompleteResponseError,
+  WaitTimeoutError,
+} from './errors.ts';
 import { ndjsonLines } from './ndjson.ts';
 
 export interface ClientOptions {
@@ -92,7 +98,7 @@ export class CtxvaultClient {
   }
 
   async get(id: string, options: ReadRequest = {}): Promise<ContextDocument> {
-    return (await this.request('GET', `/contexts/${id}${query(options)}`)).json() as Promise<ContextDocument>;
+    return this.requestJson<ContextDocument>('GET', `/contexts/${id}${query(options)}`);
   }
 
   /** The same document as `get`, as the raw JSON bytes the server streams (for large contexts). */
@@ -103,15 +109,15 @@ export class CtxvaultClient {
   }
 
   async status(id: string): Promise<StatusView> {
-    return (await this.request('GET', `/contexts/${id}/status`)).json() as Promise<StatusView>;
+    return this.requestJson<StatusView>('GET', `/contexts/${id}/status`);
   }
 
   async job(jobId: string): Promise<NonNullable<StatusView['job']>> {
-    return (await this.request('GET', `/jobs/${jobId}`)).json() as Promise<NonNullable<StatusView['job']>>;
+    return this.requestJson<NonNullable<StatusView['job']>>('GET', `/jobs/${jobId}`);
   }
 
   async summary(id: string): Promise<ContextSummary> {
-    return (await this.request('GET', `/contexts/${id}/summary`)).json() as Promise<ContextSummary>;
+    return this.requestJson<ContextSummary>('GET', `/contexts/${id}/summary`);
   }
 
   async replace(id: string, input: ReplaceContextRequest, options: WriteOptions = {}): Promise<WriteResult> {
@@ -144,16 +150,16 @@ export class CtxvaultClient {
     id: string,
     options: WriteOptions = {},
   ): Promise<{ id: string; status: 'deleting'; job_id: string | null }> {
-    return (await this.request('DELETE', `/contexts/${id}`, { ifVersion: options.ifVersion })).json() as Promise<{
+    return this.requestJson<{
       id: string;
       status: 'deleting';
       job_id: string | null;
-    }>;
+    }>('DELETE', `/contexts/${id}`, { ifVersion: options.ifVersion });
   }
 
   /** One page of contexts, newest first; pass `next_cursor` back as `cursor` for the next. */
   async list(filters: ListRequest = {}): Promise<ListPage> {
-    return (await this.request('GET', `/contexts${query(filters)}`)).json() as Promise<ListPage>;
+    return this.requestJson<ListPage>('GET', `/contexts${query(filters)}`);
   }
 
   /** Every context matching the filters, page after page. */
@@ -167,7 +173,7 @@ export class CtxvaultClient {
   }
 
   async search(id: string, input: SearchRequest): Promise<SearchResult> {
-    return (await this.request('POST', `/contexts/${id}/search`, { json: input })).json() as Promise<SearchResult>;
+    return this.requestJson<SearchResult>('POST', `/contexts/${id}/search`, { json: input });
   }
 
   /**
@@ -186,6 +192,15 @@ export class CtxvaultClient {
       if (Date.now() + interval > deadline) throw new WaitTimeoutError(id, timeout, status.status);
       await new Promise((resolve) => setTimeout(resolve, interval));
     }
+  }
+
+  /** The JSON of a successful answer; a body cut off on the way is an IncompleteResponseError. */
+  private async requestJson<T>(
+    method: string,
+    path: string,
+    body?: { json?: unknown; ifVersion?: number },
+  ): Promise<T> {
+    return readJson<T>(await this.request(method, path, body), `${method} ${path}`);
   }
 
   private async request(
@@ -217,14 +232,24 @@ export class CtxvaultClient {
 }
 
 async function writeResult(response: Response): Promise<WriteResult> {
-  const body = (await response.json()) as
-    | ContextView
-    | { id: string; version: number; status: 'pending'; job_id: string };
+  const body = await readJson<ContextView | { id: string; version: number; status: 'pending'; job_id: string }>(
+    response,
+    'the write',
+  );
   if (response.status === 202) {
     const pending = body as { id: string; version: number; job_id: string };
     return { state: 'pending', id: pending.id, version: pending.version, job_id: pending.job_id };
   }
   return { state: 'stored', context: body as ContextView };
+}
+
+/** A JSON body read to its end; the connection lost or the server stopping mid-body is ours to name. */
+async function readJson<T>(response: Response, what: string): Promise<T> {
+  try {
+    return (await response.json()) as T;
+  } catch (err) {
+    throw new IncompleteResponseError(what, err);
+  }
 }
 
 function query(params: object): string {

@@ -35,6 +35,18 @@ export class ConnectionError extends Error {
   }
 }
 
+/** An answer whose body ended before it was whole (connection lost, server stopped mid-stream); retry. */
+export class IncompleteResponseError extends Error {
+  constructor(
+    /** the call, e.g. `GET /contexts/…` */
+    readonly call: string,
+    cause: unknown,
+  ) {
+    super(`the answer to ${call} was cut off before its end: ${(cause as Error).message}`, { cause });
+    this.name = 'IncompleteResponseError';
+  }
+}
+
 /** `waitUntilStored` saw the context's upload fail for good. */
 export class ContextFailedError extends Error {
   constructor(

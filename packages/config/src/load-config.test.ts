@@ -319,6 +319,14 @@ describe('bad settings', () => {
     expect(loadConfig({ env }).storage.s3.kms_key_id).toBe('alias/ctx');
   });
 
+  it.each(['bucket', 'region'])('refuses an empty storage.s3.%s when storage.type is "s3"', (key) => {
+    const variable = `MCP_STORAGE_S3_${key.toUpperCase()}`;
+    expect(problemsOf({ env: { MCP_STORAGE_TYPE: 's3', [variable]: '' } })).toContain(
+      `storage.s3.${key} (${variable}): must be set when storage.type is "s3"; got ""`,
+    );
+    expect(loadConfig({ env: { MCP_STORAGE_TYPE: 'local', [variable]: '' } }).storage.s3[key as 'bucket']).toBe('');
+  });
+
   it('refuses unknown keys in the file, naming them and what is known', () => {
     const configPath = yamlFile('storage:\n  s3:\n    buket: x\nservr:\n  port: 1\n');
     const message = problemsOf({ configPath, env: {} });

@@ -47,6 +47,12 @@ const s3 = section({
   { when: () => true },
 );
 
+/** Whether raw (unparsed) storage settings choose S3, and carry an s3 section to check. */
+function isS3Storage(value: unknown): boolean {
+  const storage = value as { type?: unknown; s3?: unknown } | null;
+  return storage?.type === 's3' && typeof storage.s3 === 'object' && storage.s3 !== null;
+}
+
 /** Every setting, as read from config.yaml and MCP_* variables, before derived defaults are filled in. */
 export const settingsSchema = section({
   server: section({
@@ -98,7 +104,20 @@ export const settingsSchema = section({
     compression_level: integer(0, 22).default(0),
     // bodies below this are kept inline in Postgres (a field holds at most 1 GiB - 1)
     inline_threshold: byteSize({ max: { bytes: GiB, reason: "PostgreSQL's largest field" } }).prefault('256KiB'),
-  }).prefault({}),
+  })
+    .superRefine(
+      (storage, ctx) => {
+        if (storage.type !== 's3') return;
+        for (const key of ['bucket', 'region'] as const) {
+          const value: unknown = storage.s3[key];
+          if (typeof value !== 'string' || value.trim() !== '') continue;
+          ctx.addIssue({ code: 'custom', path: ['s3', key], message: 'must be set when storage.type is "s3"; got ""' });
+        }
+      },
+      // also when other storage keys are bad, so that one run reports every problem
+      { when: (payload) => isS3Storage(payload.value) },
+    )
+    .prefault({}),
   limits: section({
     max_body_bytes: byteSize({ min: { bytes: 1 } }).prefault('64MiB'),
     // largest context accepted as a stream (application/x-ndjson), counted after decompression

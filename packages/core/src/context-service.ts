@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import { type ContextRow, type NewContextRow, newContextId } from '@ctxvault/db';
-import { type JobView, uploadJobId } from '@ctxvault/queue';
+import { type ContextRow, isUniqueViolation, type NewContextRow, newContextId } from '@ctxvault/db';
+import type { JobView } from '@ctxvault/queue';
 import type { z } from 'zod';
 import type { BodyCache } from './body-cache.ts';
 import { BodyReader } from './body-reader.ts';
@@ -89,7 +89,7 @@ export class ContextService {
   ): Promise<WriteResult> {
     if (idempotencyKey) {
       const earlier = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
-      if (earlier) return replayOf(earlier);
+      if (earlier) return this.replayOf(earlier);
     }
     const now = new Date();
     const envelope: DocumentEnvelope = {
@@ -123,7 +123,7 @@ export class ContextService {
       if (idempotencyKey && isUniqueViolation(err)) {
         // a concurrent create with the same key won the race: answer with its context
         const winner = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
-        if (winner) return replayOf(winner);
+        if (winner) return this.replayOf(winner);
       }
       throw err;
     }
@@ -141,6 +141,11 @@ export class ContextService {
       yield* contentSection(stored);
     }
     return { context, body: body() };
+  }
+
+  /** The context without its body: what a conditional request is decided on before any body is opened. */
+  async head(tenantId: string, id: string): Promise<ContextView> {
+    return toContextView(await this.live(tenantId, id));
   }
 
   /** The items of a context, or only the last N and/or what fits in a token budget. */
@@ -394,7 +399,7 @@ export class ContextService {
       message_count: written.message_count,
       token_count: written.token_count,
       body: written.inlineBody,
-      job_id: inline ? null : uploadJobId(envelope.id, envelope.version),
+      job_id: inline ? null : this.deps.jobs.uploadJobId(envelope.id, envelope.version),
       last_error: null,
     };
   }
@@ -434,13 +439,20 @@ export class ContextService {
     return this.afterWrite(row, requestId);
   }
 
+  /** What the first create with an Idempotency-Key answered, as its context stands now. */
+  private replayOf(row: ContextRow): WriteResult {
+    if (row.status !== 'pending') return { state: 'stored', context: toContextView(row) };
+    const jobId = row.job_id ?? this.deps.jobs.uploadJobId(row.id, row.version);
+    return { state: 'pending', id: row.id, version: row.version, job_id: jobId };
+  }
+
   /** Answers a finished write; pending ones get their upload job (enqueued after the row is committed). */
   private async afterWrite(row: NewContextRow, requestId?: string): Promise<WriteResult> {
     if (row.status === 'stored') {
       const { body: _body, ...rest } = row;
       return { state: 'stored', context: toContextView(rest) };
     }
-    let jobId = row.job_id ?? uploadJobId(row.id, row.version);
+    let jobId = row.job_id ?? this.deps.jobs.uploadJobId(row.id, row.version);
     try {
       jobId = await this.deps.jobs.enqueueUpload({
         contextId: row.id,
@@ -477,23 +489,6 @@ function maxTokensRequired(option: 'truncate' | 'strategy'): ValidationError {
   return new ValidationError(`${option} needs a token budget: give max_tokens, or set max_tokens on the context`, [
     { path: 'max_tokens', message: `required with ${option}` },
   ]);
-}
-
-/** What the first create with an Idempotency-Key answered, as its context stands now. */
-function replayOf(row: ContextRow): WriteResult {
-  if (row.status === 'pending') {
-    return {
-      state: 'pending',
-      id: row.id,
-      version: row.version,
-      job_id: row.job_id ?? uploadJobId(row.id, row.version),
-    };
-  }
-  return { state: 'stored', context: toContextView(row) };
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  return (err as Error)?.name === 'UniqueConstraintViolationException' || (err as { code?: string })?.code === '23505';
 }
 
 /** Items that truncation may read twice: an array, not a stream (NDJSON) that is consumed once read. */

@@ -19,7 +19,9 @@ export type ContextStore = Pick<
 >;
 export type StagingStore = Pick<StagingRepository, 'write' | 'read' | 'remove' | 'exists' | 'findOrphans'>;
 
+/** Job ids are the queue's business: the core asks for them, never builds them. */
 export interface JobQueue {
+  uploadJobId(contextId: string, version: number): string;
   enqueueUpload(job: UploadJob): Promise<string>;
   enqueueDelete(job: DeleteJob): Promise<string>;
   getJob(id: string): Promise<JobView | null>;

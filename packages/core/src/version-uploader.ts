@@ -41,13 +41,15 @@ export class VersionUploader {
     let read = 0;
     const staged = staging.read(contextId, version);
     // a generator, not .pipe(): a failing staging read must fail the upload, not stall it.
-    // Progress counts body bytes read, so it means the same with or without compression.
+    // Progress counts body bytes read, so it means the same with or without compression; it stays
+    // below 100 % until the store has accepted the bytes (the last parts may still be in flight).
     const body = Readable.from(
       (async function* () {
         for await (const chunk of staged) {
           hash.update(chunk as Buffer);
           read += (chunk as Buffer).length;
-          void onProgress({ bytes: read, total, percent: total ? Math.floor((read / total) * 100) : 100 });
+          const percent = total ? Math.min(99, Math.floor((read / total) * 100)) : 0;
+          void onProgress({ bytes: read, total, percent });
           yield chunk as Buffer;
         }
       })(),

@@ -86,11 +86,13 @@ export class ContextRepository {
     await this.em().nativeDelete(ContextEntity, { id });
   }
 
-  async list(filters: ListFilters): Promise<ContextRow[]> {
+  /** Live contexts, newest first. An expired one is gone at once, as for a read, not at the next lifecycle pass. */
+  async list(filters: ListFilters, now = new Date()): Promise<ContextRow[]> {
     const where: Record<string, unknown> = {
       tenant_id: filters.tenant_id,
       deleted_at: null,
       status: { $ne: 'deleting' },
+      $or: [{ expires_at: null }, { expires_at: { $gt: now } }],
     };
     if (filters.agent_id !== undefined) where.agent_id = filters.agent_id;
     if (filters.session_id !== undefined) where.session_id = filters.session_id;

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestDatabase } from '../../../test/helpers/database.ts';
+import { createFileDatabase } from '../../../test/helpers/file-database.ts';
 import { ContextRepository, type NewContextRow } from './context-repository.ts';
+import { isUniqueViolation } from './database-errors.ts';
 import { newContextId } from './ids.ts';
 import { createOrm } from './orm.ts';
 import { rechunk, StagingRepository } from './staging-repository.ts';
@@ -15,7 +17,7 @@ let contexts: ContextRepository;
 let staging: StagingRepository;
 
 beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
+  db = await createFileDatabase();
   orm = await createOrm({ url: db.url, poolMax: 4 });
   contexts = new ContextRepository(orm);
   staging = new StagingRepository(orm, 64 * 1024);
@@ -93,6 +95,29 @@ describe('ContextRepository', () => {
     expect(page2.map((r) => r.id)).toEqual([ids[2], ids[1]]);
     const odd = await contexts.list({ tenant_id: 'default', agent_id: agent, session_id: 'odd', limit: 10 });
     expect(odd).toHaveLength(2);
+  });
+
+  it('classifies a repeated idempotency key as a unique violation, by its class', async () => {
+    const key = `key-${randomBytes(4).toString('hex')}`;
+    await contexts.insert(row({ idempotency_key: key }));
+    const err = await contexts.insert(row({ idempotency_key: key })).catch((e: unknown) => e);
+    expect(isUniqueViolation(err)).toBe(true);
+    expect(isUniqueViolation(new Error('duplicate key value violates unique constraint'))).toBe(false);
+  });
+
+  it('lists no context whose expiry has passed, before any lifecycle pass', async () => {
+    const agent = `agent-${randomBytes(3).toString('hex')}`;
+    const lasting = row({ agent_id: agent, expires_at: new Date(Date.now() + 60_000) });
+    const forever = row({ agent_id: agent });
+    const expired = row({ agent_id: agent, expires_at: new Date(Date.now() - 1) });
+    for (const r of [lasting, forever, expired]) await contexts.insert(r);
+    const listed = await contexts.list({ tenant_id: 'default', agent_id: agent, limit: 10 });
+    expect(listed.map((r) => r.id).sort()).toEqual([lasting.id, forever.id].sort());
+    const later = await contexts.list(
+      { tenant_id: 'default', agent_id: agent, limit: 10 },
+      new Date(Date.now() + 120_000),
+    );
+    expect(later.map((r) => r.id)).toEqual([forever.id]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DELETE_QUEUE, type QueueName, UPLOAD_QUEUE } from './names.ts';
 
 export const uploadJobSchema = z.object({
   contextId: z.uuid(),
@@ -34,4 +35,9 @@ export function uploadJobId(contextId: string, version: number): string {
 
 export function deleteJobId(contextId: string): string {
   return `delete-${contextId}`;
+}
+
+/** The queue a job id of ours belongs to, read back from the shape the functions above give it. */
+export function queueOfJobId(id: string): QueueName {
+  return id.startsWith('delete-') ? DELETE_QUEUE : UPLOAD_QUEUE;
 }

@@ -1,8 +1,9 @@
-import { type JobsOptions, Queue } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 import { type BackendBinding, bindBackend, type QueueConnectionOptions } from './connection.ts';
+import { ContextQueue } from './context-queue.ts';
 import { type JobView, toJobView } from './job-view.ts';
 import { DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, UPLOAD_QUEUE } from './names.ts';
-import { type DeleteJob, deleteJobId, type UploadJob, uploadJobId } from './payloads.ts';
+import { type DeleteJob, deleteJobId, queueOfJobId, type UploadJob, uploadJobId } from './payloads.ts';
 
 export interface JobDefaults {
   /** attempts per job before it fails for good */
@@ -27,6 +28,11 @@ export class JobProducer {
       removeOnComplete: { age: 24 * 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     };
+  }
+
+  /** The id the upload job of that version has (or will have once enqueued). */
+  uploadJobId(contextId: string, version: number): string {
+    return uploadJobId(contextId, version);
   }
 
   async enqueueUpload(job: UploadJob): Promise<string> {
@@ -54,8 +60,7 @@ export class JobProducer {
   }
 
   async getJob(id: string): Promise<JobView | null> {
-    const queue = this.queue(id.startsWith('delete-') ? DELETE_QUEUE : UPLOAD_QUEUE);
-    const job = await queue.getJob(id);
+    const job = await this.queue(queueOfJobId(id)).getJob(id);
     return job ? toJobView(job) : null;
   }
 
@@ -68,7 +73,7 @@ export class JobProducer {
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, this.binding.options as never, this.binding.factory as never) as Queue;
+      queue = new ContextQueue(name, this.binding.options as never, this.binding.factory as never) as Queue;
       queue.on('error', () => {});
       this.queues.set(name, queue);
     }

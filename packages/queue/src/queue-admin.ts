@@ -68,16 +68,29 @@ export class QueueAdmin {
     if (!job) return null;
     const state = await job.getState();
     if (state !== 'failed') throw new JobStateError(`job ${id} is ${state}; only failed jobs can be retried`, state);
-    await job.retry('failed', { resetAttemptsMade: true });
+    // a RetryableJob (context-queue.ts): its attempts start over
+    await job.retry('failed');
     return toAdminView(job);
   }
 
-  /** Runs every failed job of a queue again; returns how many there were. */
+  /**
+   * Runs every failed job of a queue again, each with all its attempts; returns how many. Job by job:
+   * `queue.retryJobs` would keep their exhausted attempt counts.
+   */
   async retryFailed(name: QueueName): Promise<number> {
     const queue = this.queueOf(name);
+    // counted first, so jobs failing again meanwhile are not retried twice in one call
     const { failed = 0 } = await queue.getJobCounts('failed');
-    if (failed > 0) await queue.retryJobs({ state: 'failed', count: 1000 });
-    return failed;
+    const retried = new Set<string>();
+    while (retried.size < failed) {
+      const page = (await queue.getFailed(0, 99)).filter((job) => !retried.has(job.id!));
+      if (page.length === 0) break;
+      for (const job of page) {
+        retried.add(job.id!);
+        await job.retry('failed');
+      }
+    }
+    return retried.size;
   }
 
   /** Removes a job that is not running; false when there is no such job. */

@@ -1,15 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../test/helpers/database.ts';
+import type { TestDatabase } from '../../../test/helpers/database.ts';
+import { createFileDatabase } from '../../../test/helpers/file-database.ts';
 import type { QueueConnectionOptions } from './connection.ts';
 import { createConsumer } from './consumer.ts';
 import { UPLOAD_QUEUE } from './names.ts';
 import type { UploadJob } from './payloads.ts';
 import { JobProducer } from './producer.ts';
+import { QueueAdmin } from './queue-admin.ts';
 
 let db: TestDatabase;
 beforeAll(async () => {
-  db = await createTestDatabase(inject('databaseUrl'));
+  db = await createFileDatabase();
 });
 afterAll(async () => {
   await db?.drop();
@@ -82,6 +84,18 @@ for (const backend of ['redis', 'postgres'] as const) {
         await expect.poll(async () => (await producer.getJob(id))?.state, { timeout: 20_000 }).toBe('failed');
         expect(await producer.getJob(id)).toMatchObject({ attempts: 3, failed_reason: 'boom 3' });
         expect(calls).toBe(3);
+
+        // a retry by hand (the dashboard calls job.retry; then the admin API's retry-all) gets all attempts again
+        const queue = producer.queue(UPLOAD_QUEUE);
+        await (await queue.getJob(id))!.retry('failed');
+        expect(await producer.getJob(id)).toMatchObject({ attempts: 0 });
+        await expect.poll(async () => calls, { timeout: 20_000 }).toBe(6);
+        await expect.poll(async () => (await producer.getJob(id))?.state, { timeout: 20_000 }).toBe('failed');
+        expect(await producer.getJob(id)).toMatchObject({ attempts: 3, max_attempts: 3, failed_reason: 'boom 6' });
+        expect(await new QueueAdmin(() => queue).retryFailed(UPLOAD_QUEUE)).toBe(1);
+        await expect.poll(async () => calls, { timeout: 20_000 }).toBe(9);
+        await expect.poll(async () => (await producer.getJob(id))?.state, { timeout: 20_000 }).toBe('failed');
+        expect(await producer.getJob(id)).toMatchObject({ attempts: 3, failed_reason: 'boom 9' });
       } finally {
         await producer
           .queue(UPLOAD_QUEUE)

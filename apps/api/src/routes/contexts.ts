@@ -24,20 +24,20 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
+import { isNotModified, readCondition, requireMatch, type TagCondition, versionTag } from '../conditional-requests.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { itemsBody, jsonBody } from '../openapi/bodies.ts';
 import { describe, failure, json } from '../openapi/describe.ts';
 import { headers, params, query } from '../openapi/validators.ts';
-import { ifMatchVersion, versionTag } from '../versions.ts';
 
 const byId = z.object({ id: contextIdSchema });
-/** `If-Match` as the version it names; a malformed one is refused (by ifMatchVersion) before the body is read. */
+/** `If-Match` as a condition (RFC 9110: `*` or a list of tags); a malformed one is refused before the body is read. */
 const ifMatch = z.object({
   'if-match': z
     .string()
-    .describe('the version this write expects, e.g. "3"')
+    .describe('the version this write expects as a strong tag, e.g. "3"; or a list, or *')
     .optional()
-    .transform((header) => ifMatchVersion(header)),
+    .transform((header) => readCondition('if-match', header)),
 });
 const written = {
   stored: json('stored inline: the context', contextViewSchema),
@@ -53,6 +53,21 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
   const windowed = async (tenantId: string, id: string, options: ReadOptions) => {
     const { context, items, window } = await service.read(tenantId, id, options);
     return { context, body: serializeDocument({ ...context, window }, items) };
+  };
+
+  /**
+   * The version a write must find, from `If-Match`: checked here against the row (a list, `*`, a
+   * weak tag that never matches), then again by the write itself, atomically, against that version.
+   */
+  const expectedVersion = async (
+    c: Context<ApiEnv>,
+    id: string,
+    ifMatch: TagCondition | undefined,
+  ): Promise<number | undefined> => {
+    if (!ifMatch || ifMatch === '*') return undefined;
+    const { version } = await service.head(c.var.tenantId, id);
+    requireMatch(ifMatch, version);
+    return version;
   };
 
   return new Hono<ApiEnv>()
@@ -118,17 +133,32 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
       }),
       params(byId),
       query(readOptionsSchema),
-      headers(z.object({ 'if-none-match': z.string().optional().describe('the ETag of a copy the caller has') })),
+      headers(
+        z.object({
+          'if-none-match': z
+            .string()
+            .optional()
+            .describe('the ETag(s) of copies the caller has, or *')
+            .transform((header) => readCondition('if-none-match', header)),
+        }),
+      ),
       async (c) => {
         const { id } = c.req.valid('param');
         const options = c.req.valid('query');
+        const ifNoneMatch = c.req.valid('header')['if-none-match'];
+        if (ifNoneMatch) {
+          // decided on the row alone: a 304 opens no body (no staging read, no S3 GET)
+          const { version } = await service.head(c.var.tenantId, id);
+          if (isNotModified(ifNoneMatch, version)) {
+            c.header('ETag', versionTag(version));
+            return c.body(null, 304);
+          }
+        }
         const partial = Object.values(options).some((value) => value !== undefined);
         const { context, body } = partial
           ? await windowed(c.var.tenantId, id, options)
           : await service.get(c.var.tenantId, id);
-        const etag = versionTag(context.version);
-        c.header('ETag', etag);
-        if (c.req.valid('header')['if-none-match'] === etag) return c.body(null, 304);
+        c.header('ETag', versionTag(context.version));
         c.header('Content-Type', 'application/json; charset=utf-8');
         return stream(c, async (out) => {
           for await (const chunk of body) await out.write(chunk);
@@ -176,14 +206,9 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
       headers(ifMatch),
       jsonBody(replaceContextSchema, maxBodyBytes),
       async (c) => {
-        const expected = c.req.valid('header')['if-match'];
-        const result = await service.replace(
-          c.var.tenantId,
-          c.req.valid('param').id,
-          c.req.valid('json'),
-          expected,
-          c.var.requestId,
-        );
+        const { id } = c.req.valid('param');
+        const expected = await expectedVersion(c, id, c.req.valid('header')['if-match']);
+        const result = await service.replace(c.var.tenantId, id, c.req.valid('json'), expected, c.var.requestId);
         return answerWrite(c, result, 200);
       },
     )
@@ -199,10 +224,11 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
       headers(ifMatch),
       itemsBody({ json: appendItemsSchema, envelope: null, maxBodyBytes, maxContextBytes }),
       async (c) => {
-        const expected = c.req.valid('header')['if-match'];
+        const { id } = c.req.valid('param');
+        const expected = await expectedVersion(c, id, c.req.valid('header')['if-match']);
         const body = c.req.valid('json');
         const input = body.type === 'ndjson' ? { items: body.items } : body.value;
-        const result = await service.append(c.var.tenantId, c.req.valid('param').id, input, expected, c.var.requestId);
+        const result = await service.append(c.var.tenantId, id, input, expected, c.var.requestId);
         return answerWrite(c, result, 200);
       },
     )
@@ -222,8 +248,9 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
       params(byId),
       headers(ifMatch),
       async (c) => {
-        const expected = c.req.valid('header')['if-match'];
-        return c.json(await service.delete(c.var.tenantId, c.req.valid('param').id, expected, c.var.requestId), 202);
+        const { id } = c.req.valid('param');
+        const expected = await expectedVersion(c, id, c.req.valid('header')['if-match']);
+        return c.json(await service.delete(c.var.tenantId, id, expected, c.var.requestId), 202);
       },
     )
     .post(

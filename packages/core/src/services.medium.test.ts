@@ -1,0 +1,168 @@
+// "Medium" tests: the core services on a real database (cloned from the run's template), a real
+// moto bucket and a real Redis queue; a fake part only where a failure is needed on cue.
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import type { ByteProgress } from '@ctxvault/queue';
+import { objectKey } from '@ctxvault/storage';
+import { describe, expect, it } from 'vitest';
+import { blobStoreWith, useCoreParts } from '../../../test/helpers/core-services.ts';
+import type { ContextService } from './context-service.ts';
+import { NotFoundError } from './errors/index.ts';
+import { type ContextItem, createContextSchema, listQuerySchema } from './schemas.ts';
+
+const parts = useCoreParts();
+
+/** Items whose document is well above the 1 KiB inline threshold, so they are staged and uploaded. */
+const items = (n: number, tag = 'item'): ContextItem[] =>
+  Array.from({ length: n }, (_, i) => ({
+    role: i % 2 ? 'assistant' : 'user',
+    content: `${tag} ${i} ${'x'.repeat(200)}`,
+  }));
+
+async function create(service: ContextService, content: ContextItem[], extra: Record<string, unknown> = {}) {
+  const result = await service.create('default', createContextSchema.parse({ agent_id: 'medium', content, ...extra }));
+  if (result.state !== 'pending') throw new Error('expected a staged (pending) write');
+  return result;
+}
+
+async function contentOf(service: ContextService, id: string): Promise<ContextItem[]> {
+  const { body } = await service.get('default', id);
+  return JSON.parse((await buffer(Readable.from(body))).toString()).content;
+}
+
+describe('ContextService and VersionUploader', () => {
+  it('create, read from staging, upload, read from S3, append, delete and purge', async () => {
+    const service = parts.service();
+    const uploader = parts.uploader();
+    const first = items(20);
+    const created = await create(service, first);
+    expect(created).toMatchObject({ version: 1, job_id: parts.jobs.uploadJobId(created.id, 1) });
+    expect(await parts.jobs.getJob(created.job_id)).toMatchObject({ id: created.job_id });
+
+    expect((await contentOf(service, created.id)).map((i) => i.content)).toEqual(first.map((i) => i.content));
+    expect(await uploader.store(created.id, 1, () => {})).toBe('stored');
+    expect(await service.status('default', created.id)).toMatchObject({ status: 'stored', version: 1 });
+    expect(await parts.bucket.keys()).toEqual([objectKey('contexts', created.id, 1)]);
+    expect(await parts.staging.exists(created.id, 1)).toBe(false);
+    expect((await contentOf(service, created.id)).map((i) => i.content)).toEqual(first.map((i) => i.content));
+
+    const appended = await service.append('default', created.id, { items: items(3, 'more') });
+    expect(appended).toMatchObject({ state: 'pending', version: 2 });
+    expect(await uploader.store(created.id, 2, () => {})).toBe('stored');
+    const both = await contentOf(service, created.id);
+    expect(both.map((i) => i.content)).toEqual([...first, ...items(3, 'more')].map((i) => i.content));
+
+    expect(await service.delete('default', created.id)).toMatchObject({ status: 'deleting' });
+    await expect(service.get('default', created.id)).rejects.toBeInstanceOf(NotFoundError);
+    expect(await uploader.purge(created.id)).toBe('purged');
+    expect(await parts.bucket.keys(`contexts/`)).toEqual([]);
+    expect(await parts.contexts.findAny(created.id)).toBeNull();
+  });
+
+  it('lists no expired context, before any lifecycle pass', async () => {
+    const service = parts.service();
+    const agent = `list-${randomUUID()}`;
+    const lasting = await service.create('default', createContextSchema.parse({ agent_id: agent, content: [] }));
+    const brief = await service.create(
+      'default',
+      createContextSchema.parse({ agent_id: agent, content: [], ttl_seconds: 1 }),
+    );
+    expect((await service.list('default', listQuerySchema.parse({ agent_id: agent }))).items).toHaveLength(2);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const listed = await service.list('default', listQuerySchema.parse({ agent_id: agent }));
+    expect(listed.items.map((c) => c.id)).toEqual([idOf(lasting)]);
+    expect(idOf(brief)).not.toBe(idOf(lasting));
+  });
+
+  it('reports 100 % only once the store has accepted the bytes', async () => {
+    const created = await create(parts.service(), items(200));
+    const progress: ByteProgress[] = [];
+    let beforeAccepted: ByteProgress | undefined;
+    const store = blobStoreWith(parts.blobs, {
+      put: async (key, body, options) => {
+        const bytes = Buffer.isBuffer(body) ? body : await buffer(body);
+        // every byte has been read from staging; S3 has accepted none of them yet
+        beforeAccepted = progress.at(-1);
+        return parts.blobs.put(key, bytes, options);
+      },
+    });
+    expect(await parts.uploader(store).store(created.id, 1, (p) => void progress.push(p))).toBe('stored');
+    expect(beforeAccepted).toMatchObject({ bytes: beforeAccepted?.total });
+    expect(beforeAccepted!.percent).toBeLessThan(100);
+    expect(progress.at(-1)).toMatchObject({ percent: 100, bytes: beforeAccepted!.total });
+  });
+
+  it('keeps a failed upload staged and readable, and stores it on the next attempt', async () => {
+    const service = parts.service();
+    const content = items(20);
+    const created = await create(service, content);
+    let puts = 0;
+    const failingOnce = blobStoreWith(parts.blobs, {
+      put: async (key, body, options) => {
+        if (++puts === 1) throw new Error('S3 is down, once');
+        return parts.blobs.put(key, body, options);
+      },
+    });
+    const uploader = parts.uploader(failingOnce);
+    await expect(uploader.store(created.id, 1, () => {})).rejects.toThrow('S3 is down, once');
+    await uploader.markFailed(created.id, 1, 'S3 is down, once');
+    expect(await service.status('default', created.id)).toMatchObject({
+      status: 'failed',
+      last_error: 'S3 is down, once',
+    });
+    expect((await contentOf(service, created.id)).map((i) => i.content)).toEqual(content.map((i) => i.content));
+
+    expect(await uploader.store(created.id, 1, () => {})).toBe('stored');
+    expect(await service.status('default', created.id)).toMatchObject({ status: 'stored', last_error: null });
+    expect(await parts.bucket.keys(`contexts/`)).toContain(objectKey('contexts', created.id, 1));
+  });
+});
+
+describe('LifecycleService', () => {
+  it('purges expired contexts with their objects, orphan objects and orphan staging; re-enqueues lost uploads', async () => {
+    const service = parts.service();
+    const uploader = parts.uploader();
+    const expiring = await create(service, items(20), { ttl_seconds: 60 });
+    expect(await uploader.store(expiring.id, 1, () => {})).toBe('stored');
+    const orphanId = randomUUID();
+    const orphanKey = objectKey('contexts', orphanId, 1);
+    await parts.blobs.put(orphanKey, Buffer.from('{}'));
+    await parts.staging.write(orphanId, 1, Readable.from([Buffer.from('left behind')]));
+    const pending = await create(service, items(20));
+    // Redis lost the job: the row is still pending, staged, with no job
+    await parts.jobs.queue('context-upload').remove(pending.job_id);
+    expect(await parts.jobs.getJob(pending.job_id)).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const counts = await parts.lifecycle().runOnce(new Date(Date.now() + 120_000));
+    // other tests of this file share the database and bucket: at least ours were counted
+    for (const count of [
+      'expired_purged',
+      'orphan_objects_removed',
+      'staged_bodies_removed',
+      'uploads_requeued',
+    ] as const) {
+      expect(counts[count]).toBeGreaterThanOrEqual(1);
+    }
+    expect(await parts.contexts.findAny(expiring.id)).toBeNull();
+    const keys = await parts.bucket.keys('contexts/');
+    expect(keys).not.toContain(objectKey('contexts', expiring.id, 1));
+    expect(keys).not.toContain(orphanKey);
+    expect(await parts.staging.exists(orphanId, 1)).toBe(false);
+    expect(await parts.staging.exists(pending.id, 1)).toBe(true);
+    expect(await parts.jobs.getJob(pending.job_id)).toMatchObject({ id: pending.job_id });
+  });
+
+  it('leaves objects younger than the grace period alone', async () => {
+    const orphanKey = objectKey('contexts', randomUUID(), 1);
+    await parts.blobs.put(orphanKey, Buffer.from('{}'));
+    const counts = await parts.lifecycle({ objectGraceMs: 3_600_000 }).runOnce();
+    expect(counts.orphan_objects_removed).toBe(0);
+    expect(await parts.bucket.keys('contexts/')).toContain(orphanKey);
+  });
+});
+
+function idOf(result: Awaited<ReturnType<ContextService['create']>>): string {
+  return result.state === 'stored' ? result.context.id : result.id;
+}

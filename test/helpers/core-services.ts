@@ -1,0 +1,130 @@
+// The core services on real parts for "medium" tests: a cloned database, a fresh moto bucket and a
+// queue under its own prefix on the real Redis. A test wraps `blobs` only where it needs a failure
+// on cue (see `blobStoreWith`).
+import { randomBytes } from 'node:crypto';
+import {
+  ContextService,
+  LifecycleService,
+  type LifecycleSettings,
+  type StorageSettings,
+  VersionUploader,
+} from '@ctxvault/core';
+import { ContextRepository, createOrm, type MikroORM, StagingRepository } from '@ctxvault/db';
+import { JobProducer, UPLOAD_QUEUE } from '@ctxvault/queue';
+import { type BlobStore, createBlobStore } from '@ctxvault/storage';
+import { afterAll, beforeAll, inject } from 'vitest';
+import type { TestDatabase } from './database.ts';
+import { createFileDatabase } from './file-database.ts';
+import { createTestBucket, TEST_CREDENTIALS, type TestBucket } from './s3.ts';
+
+const MiB = 1024 * 1024;
+
+export interface CoreParts {
+  db: TestDatabase;
+  bucket: TestBucket;
+  orm: MikroORM;
+  contexts: ContextRepository;
+  staging: StagingRepository;
+  /** the S3 store on the file's bucket */
+  blobs: BlobStore;
+  jobs: JobProducer;
+  /** bodies from 1 KiB up go to the blob store, so small test contexts exercise uploads */
+  settings: StorageSettings;
+  /** the services on these parts; `blobs` replaces the store (e.g. one that fails on cue) */
+  service(blobs?: BlobStore): ContextService;
+  uploader(blobs?: BlobStore): VersionUploader;
+  lifecycle(settings?: Partial<LifecycleSettings>, blobs?: BlobStore): LifecycleService;
+}
+
+const silent = { info() {}, warn() {}, error() {}, debug() {} };
+
+/** Registers the hooks that build the parts before the file's tests and release them after. */
+export function useCoreParts(): CoreParts {
+  const parts = {} as CoreParts;
+  beforeAll(async () => {
+    parts.db = await createFileDatabase();
+    parts.bucket = await createTestBucket(inject('s3Endpoint'));
+    parts.orm = await createOrm({ url: parts.db.url, poolMax: 4 });
+    parts.contexts = new ContextRepository(parts.orm);
+    parts.staging = new StagingRepository(parts.orm, 64 * 1024);
+    parts.blobs = createBlobStore({
+      type: 's3',
+      s3: {
+        region: 'us-east-1',
+        bucket: parts.bucket.name,
+        endpoint: inject('s3Endpoint'),
+        forcePathStyle: true,
+        serverSideEncryption: '',
+        uploadPartSize: 5 * MiB,
+        downloadPartSize: 5 * MiB,
+        concurrency: 2,
+        requestTimeoutMs: 30_000,
+        maxAttempts: 2,
+        credentials: TEST_CREDENTIALS,
+      },
+    });
+    parts.jobs = new JobProducer(
+      {
+        backend: 'redis',
+        redisUrl: inject('redisUrl'),
+        databaseUrl: parts.db.url,
+        prefix: `test-${randomBytes(4).toString('hex')}`,
+      },
+      { attempts: 3, backoffMs: 10 },
+    );
+    parts.settings = { provider: 's3', pathPrefix: 'contexts', inlineThreshold: 1024, codec: 'identity' };
+    const deps = (blobs = parts.blobs) => ({ ...parts, blobs, logger: silent });
+    parts.service = (blobs) =>
+      new ContextService({ ...deps(blobs), tokens: { encoding: 'auto', defaultEncoding: 'o200k_base' } });
+    parts.uploader = (blobs) => new VersionUploader(deps(blobs));
+    parts.lifecycle = (settings = {}, blobs = parts.blobs) =>
+      new LifecycleService({
+        ...deps(blobs),
+        uploader: parts.uploader(blobs),
+        settings: {
+          pathPrefix: parts.settings.pathPrefix,
+          keepVersions: 0,
+          objectGraceMs: 0,
+          multipartGraceMs: 0,
+          stagingGraceMs: 0,
+          pendingGraceMs: 0,
+          ...settings,
+        },
+      });
+  });
+  afterAll(async () => {
+    await parts.jobs
+      ?.queue(UPLOAD_QUEUE)
+      .obliterate({ force: true })
+      .catch(() => {});
+    await parts.jobs?.close();
+    await parts.blobs?.close();
+    await parts.orm?.close();
+    await parts.bucket?.drop();
+    await parts.db?.drop();
+  });
+  return parts;
+}
+
+const STORE_METHODS = [
+  'put',
+  'get',
+  'head',
+  'delete',
+  'list',
+  'deletePrefix',
+  'check',
+  'close',
+  'listIncompleteUploads',
+  'abortIncompleteUpload',
+] as const;
+
+/** `store` with some of its methods replaced: a failure on cue, a count of calls. */
+export function blobStoreWith(store: BlobStore, overrides: Partial<BlobStore>): BlobStore {
+  const delegate: Record<string, unknown> = { kind: store.kind };
+  for (const name of STORE_METHODS) {
+    const method = (store as unknown as Record<string, unknown>)[name];
+    if (typeof method === 'function') delegate[name] = method.bind(store);
+  }
+  return Object.assign(delegate, overrides) as unknown as BlobStore;
+}
