@@ -14,10 +14,10 @@ import {
 } from '@ctxvault/core';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { stream } from 'hono/streaming';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { parseWith, readJson } from '../json-body.ts';
 import { NDJSON_TYPE, readNdjson } from '../ndjson-body.ts';
+import { streamedBody } from '../streamed-body.ts';
 import { ifMatchVersion, versionTag } from '../versions.ts';
 
 /** `/api/v1/contexts`: one handler per call of the design's table. */
@@ -57,9 +57,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
       c.header('ETag', etag);
       if (c.req.header('if-none-match') === etag) return c.body(null, 304);
       c.header('Content-Type', 'application/json; charset=utf-8');
-      return stream(c, async (out) => {
-        for await (const chunk of body) await out.write(chunk);
-      });
+      return streamedBody(c, body);
     })
     .get('/:id/summary', async (c) => c.json(await service.summary(c.var.tenantId, contextId(c))))
     .get('/:id/status', async (c) => c.json(await service.status(c.var.tenantId, contextId(c))))

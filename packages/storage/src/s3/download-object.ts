@@ -218,7 +218,7 @@ function stallError(key: string, ms: number, cause: unknown): BlobStoreError {
   return new BlobStoreError(
     'timeout',
     `S3 sent nothing of "${key}" for ${ms} ms`,
-    'check the network to S3, or raise storage.s3.request_timeout (MCP_STORAGE_S3_REQUEST_TIMEOUT)',
+    'check the network to the S3 server at storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT), or raise storage.s3.request_timeout (MCP_STORAGE_S3_REQUEST_TIMEOUT)',
     { cause },
   );
 }

@@ -100,7 +100,7 @@ export function mapS3Error(err: unknown, context: S3ErrorContext): BlobStoreErro
     return new BlobStoreError(
       'timeout',
       `S3 did not answer in time: ${detail}`,
-      'check the network to S3, or raise storage.s3.request_timeout (MCP_STORAGE_S3_REQUEST_TIMEOUT)',
+      'check the network to the S3 server at storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT), or raise storage.s3.request_timeout (MCP_STORAGE_S3_REQUEST_TIMEOUT)',
       cause,
     );
   }
