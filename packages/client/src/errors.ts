@@ -35,6 +35,29 @@ export class ConnectionError extends Error {
   }
 }
 
+/**
+ * An answer broke off before its end: the server aborted it (a read of the blob store failed midway)
+ * or the connection was cut. What arrived is incomplete and must not be used.
+ */
+export class IncompleteResponseError extends Error {
+  readonly code = 'incomplete_response';
+
+  constructor(
+    /** e.g. `GET /contexts/…` */
+    readonly call: string,
+    readonly receivedBytes: number,
+    readonly requestId: string | undefined,
+    cause: unknown,
+  ) {
+    const reason = (cause as { cause?: { code?: string; message?: string } }).cause;
+    super(
+      `the answer to ${call} broke off after ${receivedBytes} bytes (${reason?.code ?? reason?.message ?? (cause as Error).message})${requestId ? `; request id ${requestId}` : ''}: it is incomplete, try again`,
+      { cause },
+    );
+    this.name = 'IncompleteResponseError';
+  }
+}
+
 /** `waitUntilStored` saw the context's upload fail for good. */
 export class ContextFailedError extends Error {
   constructor(

@@ -26,6 +26,7 @@ export {
   ConnectionError,
   ContextFailedError,
   CtxvaultApiError,
+  IncompleteResponseError,
   InvalidRequestError,
   NotFoundError,
   PayloadTooLargeError,
