@@ -116,7 +116,7 @@ describe('reads under a flaky S3', () => {
     expect(sha256(JSON.stringify(JSON.parse(read.body.toString()).content))).toBe(sha256(JSON.stringify(content)));
     expect(chaos.stats.faults['reset-mid-answer'] - before['reset-mid-answer']).toBe(2);
     expect(chaos.stats.faults['slow-down'] - before['slow-down']).toBe(1);
-  });
+  }, 180_000);
 
   it('a part that keeps failing aborts the answer: curl sees it cut, the SDK and `ctxvault get` fail, the API logs it', async () => {
     const { id } = await storedContext(12 * MiB);
@@ -138,7 +138,7 @@ describe('reads under a flaky S3', () => {
     const cli = await runCtxvault(['get', id], { MCP_CLIENT_URL: suite.app.url });
     expect(cli.code).not.toBe(0);
     expect(cli.stderr).toMatch(/incomplete_response: the answer to GET \/contexts\/[^ ]+ broke off after \d+ bytes/);
-  });
+  }, 180_000);
 
   it('a single-part object reset mid-answer once is resumed; reset every time, a 503 naming the blob store', async () => {
     const { id, content } = await storedContext(1 * MiB);
@@ -163,7 +163,7 @@ describe('reads under a flaky S3', () => {
     const throttled = await api(suite.app.url, `/api/v1/contexts/${id}/summary`);
     expect(throttled.status).toBe(503);
     expect(throttled.json.error).toMatchObject({ code: 'blob_store_unavailable', details: { cause: 'throttled' } });
-  });
+  }, 180_000);
 });
 
 describe('multipart uploads under a flaky S3', () => {
@@ -179,7 +179,7 @@ describe('multipart uploads under a flaky S3', () => {
     await untilEveryJobEnded();
     noLifecyclePassAbortedUploads();
     expect(await openUploads()).toBe(0);
-  });
+  }, 180_000);
 
   it('a killed upload whose version was superseded before its retry leaves no upload open', async () => {
     await suite.app.worker.stop();
