@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
  * - `reset-lost-answer`: the request is forwarded and acted on; the connection is reset before the answer
  * - `reset-mid-answer`: the answer's headers and part of its body are sent, then the connection is reset
  */
-export type ChaosFault = 'slow-down' | 'reset-before' | 'reset-lost-answer' | 'reset-mid-answer';
+type ChaosFault = 'slow-down' | 'reset-before' | 'reset-lost-answer' | 'reset-mid-answer';
 
 export interface ChaosRequest {
   method: string;
@@ -21,7 +21,7 @@ export interface ChaosRequest {
   headers: IncomingMessage['headers'];
 }
 
-export interface ChaosRule {
+interface ChaosRule {
   match(request: ChaosRequest): boolean;
   fault: ChaosFault;
   /** how many matching requests get the fault; unlimited when absent */
@@ -35,7 +35,7 @@ export interface ChaosRates {
   reset: number;
 }
 
-export interface ChaosStats {
+interface ChaosStats {
   requests: number;
   faults: Record<ChaosFault, number>;
   /** `METHOD path?query → fault`, in order, for a failing test's message */
