@@ -83,18 +83,22 @@ function json(c: Context, status: number, code: string, message: string, details
   return c.json(body, status as 400);
 }
 
-/** Blob store failures that mean "the store is unreachable or misconfigured", not a bug of ours. */
-const BLOB_STORE_OUTAGES = new Set<BlobStoreErrorCode>([
-  'connection_refused',
-  'access_denied',
-  'no_such_bucket',
-  'wrong_region',
-  'timeout',
-  'no_space',
+/**
+ * Blob store failures that are ours or the caller's, not the store's: a bad key or range, a body of
+ * the wrong length, a cancelled call, an object a row points to that is gone. Every other failure of
+ * the store (unreachable, refused, cut connections, throttling, 5xx, anything S3 answered that we
+ * cannot place) is a 503 naming the store: a dependency's hiccup is never a 500.
+ */
+const NOT_THE_STORES_FAULT = new Set<BlobStoreErrorCode>([
+  'invalid_key',
+  'invalid_range',
+  'length_mismatch',
+  'aborted',
+  'not_found',
 ]);
 
 function failedDependency(err: unknown): Dependency | null {
-  if (err instanceof BlobStoreError) return BLOB_STORE_OUTAGES.has(err.code) ? 'blob_store' : null;
+  if (err instanceof BlobStoreError) return NOT_THE_STORES_FAULT.has(err.code) ? null : 'blob_store';
   if (queueCause(err)) return 'queue';
   if (databaseCause(err)) return 'database';
   return null;

@@ -1,6 +1,6 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CtxvaultClient } from './client.ts';
 import {
   ConflictError,
@@ -181,5 +181,39 @@ describe('a body cut off on the way', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('an answer that breaks off', () => {
+  // a real HTTP server that starts a chunked 200 and cuts the connection before its last chunk,
+  // as the API does when a read of the blob store fails midway
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req-42' });
+      res.write('{"id":"c1","content":[\n{"role":"user","content":"hel');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('fails get with IncompleteResponseError naming the call, the bytes received and the request id', async () => {
+    const error = await new CtxvaultClient({ url }).get('c1').catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(IncompleteResponseError);
+    expect(error).toMatchObject({ code: 'incomplete_response', requestId: 'req-42', receivedBytes: 52 });
+    expect((error as Error).message).toMatch(/GET \/contexts\/c1 broke off after 52 bytes.*request id req-42/);
+  });
+
+  it('fails the iteration of download after the bytes that arrived', async () => {
+    const body = await new CtxvaultClient({ url }).download('c1');
+    const received: Uint8Array[] = [];
+    const error = await (async () => {
+      for await (const chunk of body) received.push(chunk);
+    })().catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(IncompleteResponseError);
+    expect(Buffer.concat(received).length).toBe(52);
   });
 });

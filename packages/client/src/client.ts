@@ -227,8 +227,36 @@ export class CtxvaultClient {
       throw new ConnectionError(this.base, err);
     });
     if (!response.ok) throw await apiErrorFrom(response);
-    return response;
+    return failingWhenCut(response, `${method} ${path}`);
   }
+}
+
+/**
+ * The same response, whose body fails with IncompleteResponseError if it breaks off: the server
+ * aborts an answer it cannot finish rather than ending it early, so a cut is never a success.
+ */
+function failingWhenCut(response: Response, call: string): Response {
+  if (!response.body) return response;
+  const requestId = response.headers.get('x-request-id') ?? undefined;
+  const reader = response.body.getReader();
+  let received = 0;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) return controller.close();
+          received += value.byteLength;
+          controller.enqueue(value);
+        } catch (err) {
+          controller.error(new IncompleteResponseError(call, received, requestId, err));
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
 async function writeResult(response: Response): Promise<WriteResult> {
@@ -245,10 +273,13 @@ async function writeResult(response: Response): Promise<WriteResult> {
 
 /** A JSON body read to its end; the connection lost or the server stopping mid-body is ours to name. */
 async function readJson<T>(response: Response, what: string): Promise<T> {
+  // a broken-off body fails here already (failingWhenCut); one that ended cleanly but early fails to parse
+  const text = await response.text();
   try {
-    return (await response.json()) as T;
+    return JSON.parse(text) as T;
   } catch (err) {
-    throw new IncompleteResponseError(what, err);
+    const requestId = response.headers.get('x-request-id') ?? undefined;
+    throw new IncompleteResponseError(what, Buffer.byteLength(text), requestId, err);
   }
 }
 

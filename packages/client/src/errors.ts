@@ -35,14 +35,25 @@ export class ConnectionError extends Error {
   }
 }
 
-/** An answer whose body ended before it was whole (connection lost, server stopped mid-stream); retry. */
+/**
+ * An answer broke off before its end: the server aborted it (a read of the blob store failed midway)
+ * or the connection was cut. What arrived is incomplete and must not be used.
+ */
 export class IncompleteResponseError extends Error {
+  readonly code = 'incomplete_response';
+
   constructor(
-    /** the call, e.g. `GET /contexts/…` */
+    /** e.g. `GET /contexts/…` */
     readonly call: string,
+    readonly receivedBytes: number,
+    readonly requestId: string | undefined,
     cause: unknown,
   ) {
-    super(`the answer to ${call} was cut off before its end: ${(cause as Error).message}`, { cause });
+    const reason = (cause as { cause?: { code?: string; message?: string } }).cause;
+    super(
+      `the answer to ${call} broke off after ${receivedBytes} bytes (${reason?.code ?? reason?.message ?? (cause as Error).message})${requestId ? `; request id ${requestId}` : ''}: it is incomplete, try again`,
+      { cause },
+    );
     this.name = 'IncompleteResponseError';
   }
 }

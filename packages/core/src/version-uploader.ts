@@ -22,18 +22,21 @@ export class VersionUploader {
     onProgress: (p: ByteProgress) => Promise<void> | void,
   ): Promise<UploadOutcome> {
     const { contexts, staging, blobs } = this.deps;
+    const { codec, codecLevel, pathPrefix } = this.deps.settings;
+    const key = objectKey(pathPrefix, contextId, version, codecSuffix(codec));
     const row = await contexts.findAny(contextId);
     if (!row || row.status === 'deleting') {
       await staging.remove(contextId, version);
+      // a predecessor killed mid-upload may have left its upload open: nobody else will end it
+      await this.abortIncompleteUploads(key);
       return 'gone';
     }
     if (row.version !== version || (row.status !== 'pending' && row.status !== 'failed')) {
       if (row.version > version) await staging.remove(contextId, version);
+      await this.abortIncompleteUploads(key);
       return 'superseded';
     }
 
-    const { codec, codecLevel, pathPrefix } = this.deps.settings;
-    const key = objectKey(pathPrefix, contextId, version, codecSuffix(codec));
     // a predecessor that crashed mid-upload left its parts behind: this attempt starts afresh
     await this.abortIncompleteUploads(key);
     const total = Number(row.size_bytes);

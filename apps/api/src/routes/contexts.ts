@@ -22,13 +22,13 @@ import {
 } from '@ctxvault/core';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { isNotModified, readCondition, requireMatch, type TagCondition, versionTag } from '../conditional-requests.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { itemsBody, jsonBody } from '../openapi/bodies.ts';
 import { describe, failure, json } from '../openapi/describe.ts';
 import { headers, params, query } from '../openapi/validators.ts';
+import { streamedBody } from '../streamed-body.ts';
 
 const byId = z.object({ id: contextIdSchema });
 /** `If-Match` as a condition (RFC 9110: `*` or a list of tags); a malformed one is refused before the body is read. */
@@ -160,9 +160,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
           : await service.get(c.var.tenantId, id);
         c.header('ETag', versionTag(context.version));
         c.header('Content-Type', 'application/json; charset=utf-8');
-        return stream(c, async (out) => {
-          for await (const chunk of body) await out.write(chunk);
-        });
+        return streamedBody(c, body);
       },
     )
     .get(

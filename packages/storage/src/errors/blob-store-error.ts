@@ -11,6 +11,12 @@ export type BlobStoreErrorCode =
   | 'no_such_bucket'
   | 'wrong_region'
   | 'timeout'
+  /** the connection was cut mid-request or mid-answer */
+  | 'connection_reset'
+  /** 503 SlowDown, 429 and the like: the store asks to slow down */
+  | 'throttled'
+  /** the store failed (HTTP 5xx) */
+  | 'server_error'
   | 'no_space'
   | 'unknown';
 

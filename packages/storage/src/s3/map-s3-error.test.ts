@@ -101,10 +101,43 @@ describe('mapS3Error', () => {
     expect(mapS3Error(Object.assign(new Error('aborted'), { name: 'AbortError' }), context).code).toBe('aborted');
   });
 
+  it.each([
+    ['a reset socket', networkError('ECONNRESET')],
+    ["a body cut off (Node's `aborted`)", Object.assign(new Error('aborted'), { code: 'ECONNRESET' })],
+    ['a broken pipe', networkError('EPIPE')],
+    ['a socket hang up', new Error('socket hang up')],
+  ])('maps %s to connection_reset, naming the endpoint setting', (_, err) => {
+    const mapped = mapS3Error(err, context);
+    expect(mapped).toMatchObject({ code: 'connection_reset', cause: err });
+    expect(mapped.message).toContain('http://localhost:4566');
+    expect(mapped.hint).toContain('storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT)');
+  });
+
+  it.each([
+    ['SlowDown', 503],
+    ['ServiceUnavailable', 503],
+    ['TooManyRequests', 429],
+    ['Unknown', 503],
+  ])('maps %s (HTTP %i) to throttled', (name, status) => {
+    const mapped = mapS3Error(serviceError(name, status), context);
+    expect(mapped.code).toBe('throttled');
+    expect(mapped.hint).toContain('storage.s3.endpoint');
+    expect(mapped.hint).toContain('storage.s3.max_attempts (MCP_STORAGE_S3_MAX_ATTEMPTS)');
+  });
+
+  it.each([
+    ['InternalError', 500],
+    ['BadGateway', 502],
+  ])('maps %s (HTTP %i) to server_error', (name, status) => {
+    const mapped = mapS3Error(serviceError(name, status), context);
+    expect(mapped).toMatchObject({ code: 'server_error' });
+    expect(mapped.message).toContain(`HTTP ${status}`);
+  });
+
   it('keeps anything else as unknown with the original as cause, and passes BlobStoreErrors through', () => {
-    const err = serviceError('InternalError', 500);
+    const err = serviceError('MalformedXML', 400);
     expect(mapS3Error(err, context)).toMatchObject({ code: 'unknown', cause: err });
-    expect(mapS3Error(err, context).message).toContain('HTTP 500');
+    expect(mapS3Error(err, context).message).toContain('HTTP 400');
     const already = new BlobStoreError('timeout', 'slow', 'hint');
     expect(mapS3Error(already, context)).toBe(already);
   });

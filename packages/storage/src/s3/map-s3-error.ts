@@ -35,6 +35,17 @@ const WRONG_REGION = new Set([
   'IllegalLocationConstraintException',
 ]);
 const TIMED_OUT = new Set(['TimeoutError', 'RequestTimeout', 'ETIMEDOUT']);
+// the connection was cut under a request or its answer (Node's `aborted` body error carries ECONNRESET)
+const CUT = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET']);
+const THROTTLED = new Set([
+  'SlowDown',
+  'ServiceUnavailable',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequests',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+]);
 
 /** Turns an AWS SDK (or network) error into a BlobStoreError whose hint names the setting to fix. */
 export function mapS3Error(err: unknown, context: S3ErrorContext): BlobStoreError {
@@ -64,7 +75,7 @@ export function mapS3Error(err: unknown, context: S3ErrorContext): BlobStoreErro
   if (UNREACHABLE.has(networkCode)) {
     return new BlobStoreError(
       'connection_refused',
-      `cannot reach S3 at ${context.endpoint || `the AWS endpoint for ${context.region}`}: ${detail}`,
+      `cannot reach S3 at ${where(context)}: ${detail}`,
       'check storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT) and that the S3 server is running',
       cause,
     );
@@ -89,7 +100,31 @@ export function mapS3Error(err: unknown, context: S3ErrorContext): BlobStoreErro
     return new BlobStoreError(
       'timeout',
       `S3 did not answer in time: ${detail}`,
-      'check the network to S3, or raise storage.s3.request_timeout (MCP_STORAGE_S3_REQUEST_TIMEOUT)',
+      'check the network to the S3 server at storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT), or raise storage.s3.request_timeout (MCP_STORAGE_S3_REQUEST_TIMEOUT)',
+      cause,
+    );
+  }
+  if (CUT.has(networkCode) || /socket hang up/i.test(detail)) {
+    return new BlobStoreError(
+      'connection_reset',
+      `the connection to S3 at ${where(context)} was cut: ${detail}`,
+      `check the network to the S3 server at storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT); each request is tried storage.s3.max_attempts (MCP_STORAGE_S3_MAX_ATTEMPTS) times`,
+      cause,
+    );
+  }
+  if (THROTTLED.has(name) || status === 503 || status === 429) {
+    return new BlobStoreError(
+      'throttled',
+      `S3 at ${where(context)} asked to slow down${status === undefined ? '' : ` (HTTP ${status} ${name})`}: ${detail}`,
+      `the S3 server at storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT) is overloaded or throttling: retry later, or raise storage.s3.max_attempts (MCP_STORAGE_S3_MAX_ATTEMPTS)`,
+      cause,
+    );
+  }
+  if (status !== undefined && status >= 500) {
+    return new BlobStoreError(
+      'server_error',
+      `S3 at ${where(context)} failed with HTTP ${status}: ${detail}`,
+      `the S3 server at storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT) failed: retry later, and check it if this lasts`,
       cause,
     );
   }
@@ -123,4 +158,9 @@ export function mapS3Error(err: unknown, context: S3ErrorContext): BlobStoreErro
     `see the cause; check the S3 server${context.endpoint ? ` at ${context.endpoint}` : ''} and bucket ${bucket}`,
     cause,
   );
+}
+
+/** The S3 server a message is about: the configured endpoint, or AWS's for the region. */
+function where(context: S3ErrorContext): string {
+  return context.endpoint || `the AWS endpoint for ${context.region}`;
 }

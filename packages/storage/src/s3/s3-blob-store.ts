@@ -30,7 +30,6 @@ import { mapS3Error, type S3ErrorContext } from './map-s3-error.ts';
 import { assertValidS3Options, type S3BlobStoreOptions } from './s3-options.ts';
 import { uploadObject } from './upload-object.ts';
 
-/** A multipart upload that was started and neither completed nor aborted. */
 /** Objects in one S3 (or S3-compatible) bucket. */
 export class S3BlobStore implements BlobStore, IncompleteUploadTracking {
   readonly kind = 's3';
@@ -54,12 +53,13 @@ export class S3BlobStore implements BlobStore, IncompleteUploadTracking {
   async get(key: string, range?: ByteRange): Promise<Readable> {
     assertValidKey(key);
     if (range) assertValidRange(range);
-    const { bucket, downloadPartSize, concurrency, requestTimeoutMs } = this.#options;
+    const { bucket, downloadPartSize, concurrency, requestTimeoutMs, maxAttempts } = this.#options;
     const settings = {
       bucket,
       partSize: downloadPartSize,
       concurrency,
       requestTimeoutMs,
+      maxAttempts,
       errorContext: this.#errorContext,
     };
     return downloadObject(this.#client, key, settings, range);

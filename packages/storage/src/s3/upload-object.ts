@@ -4,6 +4,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { PutOptions, PutResult } from '../blob-store.ts';
 import { BodyMeter } from '../body-meter.ts';
 import { bodySource } from '../body-source.ts';
+import { abortOpenUploads } from './abort-open-uploads.ts';
 import { unquoteEtag } from './etag.ts';
 import { mapS3Error, type S3ErrorContext } from './map-s3-error.ts';
 import type { S3BlobStoreOptions } from './s3-options.ts';
@@ -19,6 +20,7 @@ export type UploadSettings = Pick<
 /**
  * Uploads a body of any length with bounded memory: lib-storage sends one PUT when the body fits
  * in a part, else a multipart upload with `concurrency` parts in flight, aborted if anything fails.
+ * After a multipart upload, completed or failed, no upload stays open for the key.
  */
 export async function uploadObject(
   client: S3Client,
@@ -54,19 +56,32 @@ export async function uploadObject(
       if (loaded !== undefined) onProgress(loaded);
     });
   }
+  // a body of a part or more went as a multipart upload, which may have left strays behind
+  const multipart = () => meter.bytes >= settings.uploadPartSize;
+  const errorContext = { ...settings.errorContext, key };
+  let done: Awaited<ReturnType<Upload['done']>>;
   try {
-    const done = await upload.done();
-    return {
-      key,
-      etag: unquoteEtag(done.ETag),
-      size: meter.bytes,
-      parts: partCount(meter.bytes, settings.uploadPartSize),
-      encryption: done.ServerSideEncryption ?? null,
-    };
+    done = await upload.done();
   } catch (err) {
+    // best effort: the failure itself is what the caller must hear; a retry cleans up before it starts
+    if (multipart()) await abortOpenUploads(client, settings.bucket, key).catch(() => {});
     if (source.failedWith(err) && !options.signal?.aborted) throw err;
-    throw mapS3Error(err, { ...settings.errorContext, key });
+    throw mapS3Error(err, errorContext);
   }
+  if (multipart()) {
+    try {
+      await abortOpenUploads(client, settings.bucket, key);
+    } catch (err) {
+      throw mapS3Error(err, errorContext);
+    }
+  }
+  return {
+    key,
+    etag: unquoteEtag(done.ETag),
+    size: meter.bytes,
+    parts: partCount(meter.bytes, settings.uploadPartSize),
+    encryption: done.ServerSideEncryption ?? null,
+  };
 }
 
 /** The SSE parameters of a PutObject or CreateMultipartUpload for the configured encryption. */
