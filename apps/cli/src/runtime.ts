@@ -86,7 +86,11 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       if (applied.length) logger.info({ applied }, 'migrations applied');
     }
 
-    const staging = new StagingRepository(orm, config.staging.chunk_size);
+    const staging = new StagingRepository(orm, {
+      chunkSize: config.staging.chunk_size,
+      maxConcurrent: config.limits.max_concurrent_stagings,
+      bodyTimeoutMs: config.limits.body_timeout,
+    });
     const connection: QueueConnectionOptions = {
       backend: config.queue.backend,
       redisUrl: config.redis.url,

@@ -3,6 +3,7 @@ export { DependencyUnavailableError } from './dependency-unavailable-error.ts';
 export { NotFoundError } from './not-found-error.ts';
 export { PayloadTooLargeError } from './payload-too-large-error.ts';
 export { PreconditionFailedError } from './precondition-failed-error.ts';
+export { RequestTimeoutError } from './request-timeout-error.ts';
 export { UnauthorizedError } from './unauthorized-error.ts';
 export { UnsupportedMediaTypeError } from './unsupported-media-type-error.ts';
 export { ValidationError } from './validation-error.ts';
