@@ -1,9 +1,8 @@
 // Pieces of the `ingest` and `tokens` sections of `pnpm bench`: what the API's event loop went
 // through, an image-holding create, and token counting on one thread against the worker pool.
-import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { crc32 } from 'node:zlib';
 import { InlineTokenCounter, type TokenCounter, WorkerTokenCounter } from '@ctxvault/core';
+import { randomPng } from '../helpers/images.ts';
 
 /**
  * The API's event-loop delay max since the previous call, in ms: prom-client's
@@ -18,28 +17,11 @@ export async function eventLoopMaxMs(base: string): Promise<number> {
 }
 
 /**
- * A create holding one Anthropic base64 image block of about `bytes`: a real PNG header (the size
- * ctxvault reads) followed by random data, the worst case for a tokenizer that would take it as text.
+ * A create holding one Anthropic base64 image block of about `bytes` (of base64): a 4000 × 3000 PNG
+ * header followed by random data, the worst case for a tokenizer that would take it as text.
  */
 export function imageCreateBody(bytes: number): string {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(4000, 0);
-  header.writeUInt32BE(3000, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const image = Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', randomBytes(Math.floor((bytes * 3) / 4))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  const image = randomPng(4000, 3000, Math.floor((bytes * 3) / 4));
   return JSON.stringify({
     agent_id: 'bench-image',
     model_id: 'claude-sonnet-4',
