@@ -84,3 +84,22 @@ describe('countItemTokens', () => {
     expect(countItemTokens({ role: 'assistant', content: 'hello', tokens: 42 }, chars, 'openai').tokens).toBe(42);
   });
 });
+
+describe('base64 inside text', () => {
+  it('is estimated at 1.45 characters a token, the text around it tokenized', () => {
+    const blob = Buffer.alloc(3000, 7).toString('base64'); // 4000 characters
+    const item = { role: 'user', content: `see data:image/png;base64,${blob} there` };
+    const counted = countItemTokens(item, chars, 'openai');
+    expect(counted).toEqual({
+      tokens: 'see data:image/png;base64,'.length + Math.ceil(4000 / 1.45) + ' there'.length,
+      role: 'user',
+      estimated: true,
+    });
+    const prose = 'word '.repeat(200);
+    expect(countItemTokens({ role: 'user', content: prose }, chars, 'openai')).toEqual({
+      tokens: prose.length,
+      role: 'user',
+      estimated: false,
+    });
+  });
+});
