@@ -8,7 +8,7 @@ export interface CorpusItem {
 }
 
 /** mulberry32: small, fast, good enough for generating text. */
-export function prng(seed: number): () => number {
+function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -64,7 +64,7 @@ const TYPES = [
 const NAMES = ['Ada', 'Grace', 'Linus', 'Barbara', 'Ken', 'Margaret', 'Dennis', 'Frances'];
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
-export class CorpusGenerator {
+class CorpusGenerator {
   private readonly rand: () => number;
   private turn = 0;
 

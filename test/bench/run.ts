@@ -20,9 +20,11 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import type { StatusView } from '@ctxvault/core';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import type { JsonAnswer } from '../helpers/contexts.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type Deployment, startDeployment } from '../helpers/deployment.ts';
 import { startMoto } from '../helpers/moto.ts';
@@ -103,7 +105,7 @@ function onCleanup(name: string, fn: () => Promise<void>): void {
 }
 
 function cleanup(): Promise<void> {
-  return (cleaning ??= (async () => {
+  cleaning ??= (async () => {
     while (cleanups.length) {
       const { name, fn } = cleanups.pop()!;
       try {
@@ -112,7 +114,8 @@ function cleanup(): Promise<void> {
         console.error(`cleanup ${name}: ${(err as Error).message}`);
       }
     }
-  })());
+  })();
+  return cleaning;
 }
 
 process.on('exit', () => {
@@ -220,11 +223,14 @@ function rssBytes(pid: number): number {
 /** Samples VmRSS of `pids` every 100 ms until stopped; returns the peak of each. */
 function sampleRss(pids: number[]): { stop(): number[] } {
   const peaks = pids.map(rssBytes);
-  const timer = setInterval(() => pids.forEach((pid, i) => (peaks[i] = Math.max(peaks[i]!, rssBytes(pid)))), 100);
+  const sample = () => {
+    for (const [i, pid] of pids.entries()) peaks[i] = Math.max(peaks[i]!, rssBytes(pid));
+  };
+  const timer = setInterval(sample, 100);
   return {
     stop: () => {
       clearInterval(timer);
-      pids.forEach((pid, i) => (peaks[i] = Math.max(peaks[i]!, rssBytes(pid))));
+      sample();
       return peaks;
     },
   };
@@ -282,7 +288,10 @@ const rows = new Map<string, Row>();
 
 function record(key: string, init: Omit<Row, 'ctxvault' | 'bare'>, ctxvault: number, bare: number): void {
   let row = rows.get(key);
-  if (!row) rows.set(key, (row = { ...init, ctxvault: [], bare: [] }));
+  if (!row) {
+    row = { ...init, ctxvault: [], bare: [] };
+    rows.set(key, row);
+  }
   row.ctxvault.push(ctxvault);
   if (Number.isFinite(bare)) row.bare.push(bare);
 }
@@ -358,7 +367,7 @@ async function removeRedisKeys(prefix: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // ctxvault calls
 
-async function postJson(base: string, pathname: string, body: unknown): Promise<{ status: number; json: any }> {
+async function postJson(base: string, pathname: string, body: unknown): Promise<{ status: number; json: JsonAnswer }> {
   const res = await fetch(`${base}${pathname}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -372,7 +381,7 @@ async function waitStored(base: string, id: string, pollMs: number, timeoutMs = 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await fetch(`${base}/api/v1/contexts/${id}/status`);
-    const json: any = await res.json();
+    const json = (await res.json()) as StatusView;
     if (json.status === 'stored') return;
     if (json.status === 'failed') throw new Error(`context ${id} failed: ${json.last_error}`);
     if (Date.now() > deadline) throw new Error(`context ${id} not stored after ${timeoutMs} ms`);
@@ -388,7 +397,7 @@ async function ingest(base: string, body: Buffer): Promise<{ ms: number; ackMs: 
     headers: { 'content-type': 'application/x-ndjson' },
     body,
   });
-  const json: any = await res.json();
+  const json = (await res.json()) as { id: string };
   const ackMs = performance.now() - t0;
   if (res.status !== 202 && res.status !== 201)
     throw new Error(`ingest answered ${res.status}: ${JSON.stringify(json)}`);
@@ -418,9 +427,9 @@ function benchCompression(corpus: Buffer): void {
     const copyMBs = corpus.length / MB / ((performance.now() - t) / 1000);
     void copy;
     for (const codec of ['none', 'gzip', 'zstd'] as const) {
-      let out: Buffer;
       t = performance.now();
-      out = codec === 'gzip' ? gzipSync(corpus) : codec === 'zstd' ? zstdCompressSync(corpus) : Buffer.from(corpus);
+      const out =
+        codec === 'gzip' ? gzipSync(corpus) : codec === 'zstd' ? zstdCompressSync(corpus) : Buffer.from(corpus);
       const cMBs = corpus.length / MB / ((performance.now() - t) / 1000);
       t = performance.now();
       const back = codec === 'gzip' ? gunzipSync(out) : codec === 'zstd' ? zstdDecompressSync(out) : Buffer.from(out);
@@ -704,7 +713,7 @@ async function benchSmallWritesAndCachedReads(env: Env): Promise<void> {
   if (created.status !== 202)
     throw new Error(`64 KiB context answered ${created.status}: ${JSON.stringify(created.json)}`);
   await waitStored(dep.url, created.json.id, 20);
-  const before: any = await (await fetch(`${dep.url}/api/v1/cache`)).json().catch(() => null);
+  const before = await (await fetch(`${dep.url}/api/v1/cache`)).json().catch(() => null);
   log(`cached reads: 64 KiB, ${CFG.readRequests} requests at concurrency ${CONCURRENCY}`);
   let readBytes = 0;
   for (let run = 0; run < CFG.runs; run++) {
@@ -733,7 +742,7 @@ async function benchSmallWritesAndCachedReads(env: Env): Promise<void> {
     );
     log(`  ctxvault ${ctx.rps.toFixed(0)} req/s (${readBytes} B each), bare ${b.rps.toFixed(0)} req/s`);
   }
-  const after: any = await (await fetch(`${dep.url}/api/v1/cache`)).json().catch(() => null);
+  const after = await (await fetch(`${dep.url}/api/v1/cache`)).json().catch(() => null);
   log(`  cache stats before ${JSON.stringify(before)} after ${JSON.stringify(after)}`);
 }
 
@@ -775,7 +784,7 @@ async function benchQueue(env: Env): Promise<void> {
           spawnCtxvault('worker', dep.env, { readyLine: /worker running/ }).then(track),
         ),
       );
-      procs.forEach((p) => env.workers.add(p));
+      for (const p of procs) env.workers.add(p);
       const t0 = performance.now();
       const s0 = await countStored(client, agent);
       let done = s0;
@@ -787,7 +796,7 @@ async function benchQueue(env: Env): Promise<void> {
       }
       const rate = (CFG.queueJobs - s0) / ((performance.now() - t0) / 1000);
       await Promise.all(procs.map(stopProc));
-      procs.forEach((p) => env.workers.delete(p));
+      for (const p of procs) env.workers.delete(p);
       const bare = await bareBullmq(workers, CFG.bareJobs);
       perRun[workers]!.push(rate);
       record(
@@ -849,7 +858,12 @@ async function bareBullmq(workers: number, jobs: number): Promise<number> {
     });
     await withTimeout(allDone, 5 * 60_000, 'bare BullMQ');
     const secs = (performance.now() - t0) / 1000;
-    await Promise.all(ws.map(async ({ w, c }) => (await w.close(), c.disconnect())));
+    await Promise.all(
+      ws.map(async ({ w, c }) => {
+        await w.close();
+        c.disconnect();
+      }),
+    );
     return jobs / secs;
   } finally {
     await queue.obliterate({ force: true }).catch(() => {});

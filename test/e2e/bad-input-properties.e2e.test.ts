@@ -121,7 +121,7 @@ const JSON_TYPE = { 'content-type': 'application/json' };
 const SCALE = Number(process.env.CTXVAULT_TEST_FUZZ_SCALE ?? 1);
 const SEED =
   process.env.CTXVAULT_TEST_FUZZ_SEED === undefined ? undefined : Number(process.env.CTXVAULT_TEST_FUZZ_SEED);
-const check = (property: fc.IAsyncProperty<any>, numRuns: number) =>
+const check = <Ts>(property: fc.IAsyncProperty<Ts>, numRuns: number) =>
   fc.assert(property, { numRuns: Math.ceil(numRuns * SCALE), seed: SEED });
 
 describe('bad input, generated (fast-check)', () => {
@@ -248,13 +248,11 @@ describe('bad input, generated (fast-check)', () => {
   it('a bad X-Tenant-Id on any otherwise valid request → 400', async () => {
     const requests = existingId().chain((id) =>
       fc.oneof(
-        fc
-          .constantFrom(...bodyRoutes(id))
-          .map((route) => ({
-            method: route.method,
-            path: route.path,
-            body: JSON.stringify(route.body) as string | undefined,
-          })),
+        fc.constantFrom(...bodyRoutes(id)).map((route) => ({
+          method: route.method,
+          path: route.path,
+          body: JSON.stringify(route.body) as string | undefined,
+        })),
         fc.constantFrom(
           { method: 'GET', path: '/api/v1/contexts', body: undefined },
           { method: 'GET', path: `/api/v1/contexts/${id}`, body: undefined },

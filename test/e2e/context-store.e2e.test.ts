@@ -4,7 +4,15 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, counted, type Item, itemsOfSize, sha256, waitUntilSettled } from '../helpers/contexts.ts';
+import {
+  api,
+  counted,
+  type Item,
+  itemsOfSize,
+  type JsonAnswer,
+  sha256,
+  waitUntilSettled,
+} from '../helpers/contexts.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
@@ -51,7 +59,7 @@ describe('small contexts', () => {
 describe('a 50 MiB context', () => {
   const content = itemsOfSize(50 * MiB);
   let id: string;
-  let statuses: any[];
+  let statuses: JsonAnswer[];
 
   beforeAll(async () => {
     const started = performance.now();

@@ -4,12 +4,13 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { ContextView } from '@ctxvault/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Item, proseItemsOfSize, sha256 } from '../helpers/contexts.ts';
+import { type Item, type JsonAnswer, proseItemsOfSize, sha256 } from '../helpers/contexts.ts';
 import { freePort } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
 
@@ -29,7 +30,7 @@ const TOOLS = [
 
 const suite = useSuite();
 
-async function call(client: Client, name: string, args: Record<string, unknown>): Promise<any> {
+async function call(client: Client, name: string, args: Record<string, unknown>): Promise<JsonAnswer> {
   const result = await client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 });
   if (result.isError) throw new Error(`${name} failed: ${JSON.stringify(result.content)}`);
   return result.structuredContent;
@@ -93,7 +94,7 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
     const created = await call(client, 'context_create', { agent_id: 'mcp-agent', model_id: 'gpt-4o', content });
     expect(created).toMatchObject({ status: 'pending', version: 1, context: null });
     id = created.id;
-    let status: any;
+    let status: JsonAnswer;
     const seen: string[] = [];
     for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
       status = await call(client, 'context_status', { id });
@@ -104,7 +105,7 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
     const stored = performance.now();
 
     const raw = await client.callTool({ name: 'context_get', arguments: { id } }, undefined, { timeout: 120_000 });
-    const read: any = raw.structuredContent;
+    const read = raw.structuredContent as { content: Item[]; current_tokens: number };
     // too large to repeat as text; small results are
     expect((raw.content as { text: string }[])[0]!.text).toContain('too large to repeat as text');
     expect(read.content).toHaveLength(content.length);
@@ -171,7 +172,7 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
     expect(JSON.stringify(conflict.content)).toContain('precondition_failed');
 
     const listed = await call(client, 'context_list', { agent_id: 'mcp-agent' });
-    expect(listed.items.map((c: any) => c.id)).toEqual([small.id, id]);
+    expect(listed.items.map((c: ContextView) => c.id)).toEqual([small.id, id]);
     const { resources } = await client.listResources();
     expect(resources.map((r) => r.uri)).toEqual([`context://${small.id}`, `context://${id}`]);
     const { resourceTemplates } = await client.listResourceTemplates();

@@ -12,7 +12,7 @@ const MiB = 1024 * 1024;
 const suite = useSuite({ env: { MCP_LIMITS_MAX_BODY_BYTES: '1MiB', MCP_LIMITS_MAX_CONTEXT_BYTES: '48MiB' } });
 
 /** Sends only the headers and a first chunk of a body declared `length` long, and reads the answer. */
-function earlyAnswer(url: string, length: number): Promise<{ status: number; json: any }> {
+function earlyAnswer(url: string, length: number): Promise<{ status: number; json: { error: { message: string } } }> {
   return new Promise((resolve) => {
     const req = request(url, { method: 'POST', headers: { ...NDJSON, 'content-length': String(length) } }, (res) => {
       let text = '';

@@ -3,7 +3,7 @@
 // on purpose at first: the bucket does not exist until the test creates it.
 
 import { contextSchema, statusViewSchema } from '@ctxvault/core';
-import { adminJobViewSchema } from '@ctxvault/queue';
+import { type AdminJobView, adminJobViewSchema } from '@ctxvault/queue';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { freePort } from '../helpers/processes.ts';
@@ -68,9 +68,9 @@ describe('admin API', () => {
       headers: admin,
     });
     expect(failed.status).toBe(200);
-    expect(failed.json.jobs.map((job: any) => job.context_id).sort()).toEqual(Object.values(ids).sort());
+    expect(failed.json.jobs.map((job: AdminJobView) => job.context_id).sort()).toEqual(Object.values(ids).sort());
     for (const job of failed.json.jobs) adminJobViewSchema.parse(job); // as the OpenAPI document describes it
-    const a = failed.json.jobs.find((job: any) => job.context_id === ids.a);
+    const a = failed.json.jobs.find((job: AdminJobView) => job.context_id === ids.a);
     expect(a).toMatchObject({
       id: uploadJob(ids.a),
       state: 'failed',

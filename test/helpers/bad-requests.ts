@@ -191,7 +191,7 @@ export function malformedBody(route: BodyRoute): fc.Arbitrary<string | Uint8Arra
 }
 
 /** A valid body with one field broken: missing, of another type, out of range, oversize or unknown. */
-export function mutatedBody(body: Record<string, unknown>): fc.Arbitrary<unknown> {
+function mutatedBody(body: Record<string, unknown>): fc.Arbitrary<unknown> {
   const keys = Object.keys(body);
   const junk = fc.oneof(
     fc.constant(null),

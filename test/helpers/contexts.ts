@@ -39,18 +39,28 @@ export async function api(base: string, path: string, init: RequestInit & { json
   }
   const res = await fetch(`${base}${path}`, { ...init, headers, body });
   const text = await res.text();
-  let json: any = null;
+  return { status: res.status, headers: res.headers, text, json: parseAnswer(text) };
+}
+
+/**
+ * A parsed JSON answer. Untyped on purpose: the suites read answers of every shape (views, errors,
+ * admin pages, MCP results) and their assertions are what checks the shape.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the one untyped way answers enter the suites (see above)
+export type JsonAnswer = any;
+
+/** The answer's JSON, or null when it is not JSON. */
+function parseAnswer(text: string): JsonAnswer {
   try {
-    json = text ? JSON.parse(text) : null;
+    return text ? JSON.parse(text) : null;
   } catch {
-    json = null;
+    return null;
   }
-  return { status: res.status, headers: res.headers, text, json };
 }
 
 /** Polls the status call until the context leaves `pending`; returns every status seen. */
-export async function waitUntilSettled(base: string, id: string, timeoutMs = 120_000): Promise<any[]> {
-  const seen: any[] = [];
+export async function waitUntilSettled(base: string, id: string, timeoutMs = 120_000): Promise<JsonAnswer[]> {
+  const seen: JsonAnswer[] = [];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await api(base, `/api/v1/contexts/${id}/status`);

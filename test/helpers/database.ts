@@ -28,7 +28,7 @@ export async function createTestDatabase(adminUrl: string, options: { migrate?: 
   };
 }
 
-export function withDatabase(url: string, database: string): string {
+function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
   return parsed.toString();

@@ -86,8 +86,14 @@ export function runCtxvault(
     let stdout = '';
     let stderr = '';
     let output = '';
-    child.stdout.on('data', (d: Buffer) => ((stdout += d.toString()), (output += d.toString())));
-    child.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), (output += d.toString())));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      output += d.toString();
+    });
     // 'close' comes after the output streams ended, so nothing printed last is missed
     child.once('close', (code) => resolve({ code: code ?? -1, output, stdout, stderr }));
   });

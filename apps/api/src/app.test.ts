@@ -1,6 +1,7 @@
 import { type ContextService, createContextSchema, NotFoundError } from '@ctxvault/core';
 import { createMetrics } from '@ctxvault/observability';
 import type { QueueAdmin } from '@ctxvault/queue';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createApp } from './app.ts';
@@ -27,6 +28,8 @@ function deps(overrides: Partial<ApiDeps> = {}): ApiDeps {
   };
 }
 
+const ID = '0193a5f0-0000-7000-8000-000000000001';
+const admin = { authorization: `Bearer ${TOKEN}` };
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 describe('the admin credential', () => {
@@ -117,20 +120,83 @@ describe('/readyz', () => {
   });
 });
 
+/** The parts of an OpenAPI 3.1 document these tests read. */
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, OpenApiOperation>>;
+  components: { schemas: Record<string, SchemaObject> };
+}
+interface OpenApiOperation {
+  operationId: string;
+  parameters?: { name: string; in: string; required?: boolean }[];
+  requestBody?: { content: Record<string, { schema: { $ref?: string; description?: string } }> };
+  responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+  security?: unknown;
+}
+interface SchemaObject {
+  required?: string[];
+  properties?: Record<string, SchemaObject>;
+  items?: unknown;
+}
+
 describe('/api/v1/openapi.json', () => {
   const app = createApp(deps());
+  const documentOf = async (served = app) =>
+    (await (await served.request('/api/v1/openapi.json')).json()) as OpenApiDocument;
 
-  it('is OpenAPI 3.1 with the request schemas the routes validate with', async () => {
-    const doc: any = await (await app.request('/api/v1/openapi.json')).json();
-    expect(doc.openapi).toBe('3.1.0');
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const doc = await documentOf();
+    const validator = new Validator();
+    const result = await validator.validate(doc as unknown as Parameters<Validator['validate']>[0]);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  it('lists every mounted route, with a unique operationId, and nothing that is not mounted', async () => {
+    const doc = await documentOf();
+    const shape = (path: string) => path.replace(/:\w+|\{\w+\}/g, '{}');
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({
+        route: `${method.toUpperCase()} ${shape(path)}`,
+        id: op.operationId,
+      })),
+    );
+    // not part of the API: bull-board's pages and assets, and the reference itself
+    const undocumented = (path: string) =>
+      path.startsWith('/admin/queues') || path.startsWith('/docs') || path === '/api/v1/openapi.json';
+    const served = new Set(
+      app.routes
+        .filter((route) => route.method !== 'ALL' && !undocumented(route.path))
+        .map((route) => `${route.method} ${shape(route.path)}`),
+    );
+    expect(served.size).toBeGreaterThan(20);
+    expect([...served].filter((route) => !operations.some((op) => op.route === route))).toEqual([]);
+    expect(operations.filter((op) => !served.has(op.route))).toEqual([]);
+    expect(new Set(operations.map((op) => op.id)).size).toBe(operations.length);
+  });
+
+  it('documents the admin API only where it is mounted', async () => {
+    const doc = await documentOf(createApp(deps({ admin: { ...deps().admin, token: '' } })));
+    expect(Object.keys(doc.paths).filter((path) => path.startsWith('/api/v1/admin'))).toEqual([]);
+    expect(Object.keys(doc.paths)).toContain('/api/v1/contexts');
+  });
+
+  it('describes requests with the schemas the routes validate with', async () => {
+    const doc = await documentOf();
     const { $schema: _, ...expected } = z.toJSONSchema(createContextSchema, { io: 'input' }) as Record<string, unknown>;
     const createContext = doc.components.schemas.CreateContext;
-    expect(createContext.required).toEqual(expected.required);
-    expect(createContext.properties.agent_id).toEqual((expected.properties as Record<string, unknown>).agent_id);
-    expect(doc.paths['/api/v1/contexts'].post.requestBody.content['application/json'].schema).toEqual({
+    expect(createContext?.required).toEqual(expected.required);
+    expect(createContext?.properties?.agent_id).toEqual((expected.properties as Record<string, unknown>).agent_id);
+    const create = doc.paths['/api/v1/contexts']?.post;
+    expect(create?.requestBody?.content['application/json']?.schema).toEqual({
       $ref: '#/components/schemas/CreateContext',
     });
-    expect(doc.paths['/api/v1/contexts'].get.parameters.map((p: { name: string }) => p.name)).toEqual([
+    expect(create?.requestBody?.content['application/x-ndjson']?.schema.description).toBe(
+      'the first line a CreateEnvelope, then one ContextItem a line',
+    );
+    expect(create?.parameters).toEqual([expect.objectContaining({ in: 'header', name: 'idempotency-key' })]);
+    expect(doc.paths['/api/v1/contexts']?.get?.parameters?.map((p: { name: string }) => p.name)).toEqual([
       'agent_id',
       'session_id',
       'model_id',
@@ -140,20 +206,25 @@ describe('/api/v1/openapi.json', () => {
       'limit',
       'cursor',
     ]);
+    expect(doc.paths['/api/v1/contexts/{id}/items']?.post?.parameters).toEqual([
+      expect.objectContaining({ in: 'path', name: 'id', required: true }),
+      expect.objectContaining({ in: 'header', name: 'if-match' }),
+    ]);
+    expect(doc.paths['/api/v1/admin/queues']?.get?.security).toEqual([{ adminBearer: [] }, { adminBasic: [] }]);
   });
 
   it('describes the answers, and every reference resolves to a component', async () => {
-    const doc: any = await (await app.request('/api/v1/openapi.json')).json();
-    expect(doc.paths['/api/v1/contexts/{id}'].get.responses['200'].content['application/json'].schema).toEqual({
+    const doc = await documentOf();
+    expect(doc.paths['/api/v1/contexts/{id}']?.get?.responses['200']?.content?.['application/json']?.schema).toEqual({
       $ref: '#/components/schemas/Context',
     });
-    expect(doc.paths['/api/v1/contexts'].post.responses['400'].content['application/json'].schema).toEqual({
+    expect(doc.paths['/api/v1/contexts']?.post?.responses['400']?.content?.['application/json']?.schema).toEqual({
       $ref: '#/components/schemas/Error',
     });
-    expect(doc.components.schemas.Context.properties.content.items).toEqual({
+    expect(doc.components.schemas.Context?.properties?.content?.items).toEqual({
       $ref: '#/components/schemas/ContextItem',
     });
-    expect(doc.components.schemas.AdminJob.required).toEqual(
+    expect(doc.components.schemas.AdminJob?.required).toEqual(
       expect.arrayContaining(['context_id', 'failed_reason', 'request_id']),
     );
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
@@ -161,24 +232,85 @@ describe('/api/v1/openapi.json', () => {
     for (const ref of new Set(refs))
       expect(doc.components.schemas[ref.split('/').pop()!.replace('"', '')], ref).toBeDefined();
   });
+});
 
-  it('describes every route the API serves', async () => {
-    const doc: any = await (await app.request('/api/v1/openapi.json')).json();
-    const shape = (path: string) => path.replace(/:\w+|\{\w+\}/g, '{}');
-    const documented = new Set(
-      Object.entries(doc.paths).flatMap(([path, ops]) =>
-        Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${shape(path)}`),
-      ),
-    );
-    const served = app.routes
-      .filter(
-        (route) =>
-          route.method !== 'ALL' &&
-          !route.path.startsWith('/admin/queues') &&
-          !['/docs', '/api/v1/openapi.json'].includes(route.path),
-      )
-      .map((route) => `${route.method} ${shape(route.path)}`);
-    expect(served.filter((route) => !documented.has(route))).toEqual([]);
-    expect([...documented].filter((route) => !served.includes(route))).toEqual([]);
+describe('the declared validation', () => {
+  const app = createApp(deps());
+  const errorOf = async (res: Response) => {
+    const body = (await res.json()) as { error: { code: string; message: string; details: { path: string }[] } };
+    return {
+      status: res.status,
+      code: body.error.code,
+      paths: Array.isArray(body.error.details) ? body.error.details.map((d) => d.path) : undefined,
+    };
+  };
+
+  it('refuses bad path parameters, queries and headers with 400 and the failing fields', async () => {
+    expect(await errorOf(await app.request('/api/v1/contexts/not-a-uuid/summary'))).toEqual({
+      status: 400,
+      code: 'invalid_request',
+      paths: ['id'],
+    });
+    expect(await errorOf(await app.request('/api/v1/contexts?limit=0&status=lost'))).toEqual({
+      status: 400,
+      code: 'invalid_request',
+      paths: ['status', 'limit'],
+    });
+    expect(await errorOf(await app.request('/api/v1/admin/queues/nope/jobs', { headers: admin }))).toEqual({
+      status: 400,
+      code: 'invalid_request',
+      paths: ['queue'],
+    });
+    const create = await app.request('/api/v1/contexts', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'with space' },
+      body: '{}',
+    });
+    expect(await errorOf(create)).toEqual({ status: 400, code: 'invalid_request', paths: ['header:idempotency-key'] });
+    const write = await app.request(`/api/v1/contexts/${ID}`, { method: 'DELETE', headers: { 'if-match': 'v3' } });
+    expect(await errorOf(write)).toEqual({ status: 400, code: 'invalid_request', paths: ['header:if-match'] });
+  });
+
+  it('refuses text the database cannot store in a query, naming the field', async () => {
+    expect(await errorOf(await app.request('/api/v1/contexts?agent_id=a%00b'))).toEqual({
+      status: 400,
+      code: 'invalid_request',
+      paths: ['agent_id'],
+    });
+  });
+
+  it('reads declared bodies with their limits: 400 naming fields, 413 over the limit, 415 for other types', async () => {
+    const post = (body: string, type = 'application/json') =>
+      app.request('/api/v1/contexts', { method: 'POST', headers: { 'content-type': type }, body });
+    expect(await errorOf(await post(JSON.stringify({ content: [{ role: 'robot', content: 'x' }] })))).toMatchObject({
+      status: 400,
+      paths: expect.arrayContaining(['agent_id', 'content.0.role']),
+    });
+    expect(await errorOf(await post(JSON.stringify({ agent_id: 'a', content: 'x'.repeat(2000) })))).toMatchObject({
+      status: 413,
+      code: 'payload_too_large',
+    });
+    expect(await errorOf(await post('agent_id=a', 'text/plain'))).toMatchObject({ status: 415 });
+    expect(await errorOf(await post('{"agent_id":7}\n', 'application/x-ndjson'))).toMatchObject({
+      status: 400,
+      paths: ['line 1.agent_id'],
+    });
+  });
+});
+
+describe('/docs', () => {
+  const app = createApp(deps());
+
+  it('serves the reference page and its script from this server, with no address elsewhere', async () => {
+    const page = await app.request('/docs');
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await page.text();
+    expect(html).not.toMatch(/\/\/[a-z0-9.-]+\.[a-z]{2,}/i);
+    const scripts = [...html.matchAll(/<script src="([^"]+)"/g)].map(([, src]) => src);
+    expect(scripts).toEqual(['/docs/api-reference.js']);
+    const script = await app.request(scripts[0]!);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await script.text()).length).toBeGreaterThan(1_000_000);
   });
 });

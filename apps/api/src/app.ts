@@ -6,6 +6,7 @@ import { adminAuth } from './middleware/admin-auth.ts';
 import { bodyDeadline } from './middleware/body-deadline.ts';
 import { httpMetrics } from './middleware/http-metrics.ts';
 import { requestContext } from './middleware/request-context.ts';
+import { describe } from './openapi/describe.ts';
 import { settleUnreadBody } from './request-body.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { contextRoutes } from './routes/contexts.ts';
@@ -23,14 +24,22 @@ export function createApp(deps: ApiDeps) {
   app.use(httpMetrics(deps));
   app.route('/', healthRoutes(deps));
   app.route('/', metricsRoutes(deps));
-  app.route('/', docsRoutes());
   app.use('/api/*', requestContext(deps));
   app.use('/api/*', bodyDeadline(deps));
 
   const api = new Hono<ApiEnv>()
     .route('/contexts', contextRoutes(deps))
     .route('/jobs', jobRoutes(deps))
-    .get('/cache', (c) => c.json(deps.cacheStats?.() ?? null));
+    .get(
+      '/cache',
+      describe({
+        operationId: 'cacheStats',
+        tag: 'operations',
+        summary: "This API process's body cache: hits (memory, shared), misses, entries, bytes",
+        responses: { 200: '{memory_hits, shared_hits, misses, entries, bytes}' },
+      }),
+      (c) => c.json(deps.cacheStats?.() ?? null),
+    );
   const { admin } = deps;
   if (admin.token) {
     const auth = adminAuth(admin);
@@ -48,6 +57,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1', api);
   app.use('/mcp', requestContext({ logger: deps.logger }));
   app.route('/mcp', mcpRoutes(deps));
+  app.route('/', docsRoutes(app));
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError(async (err, c) => {
     // answer once the unread rest of a refused body is gone (a client still sending then gets the

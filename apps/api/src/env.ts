@@ -4,7 +4,7 @@ import type { QueueAdmin } from '@ctxvault/queue';
 import type { Dependency } from './errors.ts';
 
 /** What every handler can reach through `c.var`. */
-export interface ApiVariables {
+interface ApiVariables {
   requestId: string;
   tenantId: string;
   logger: Logger;

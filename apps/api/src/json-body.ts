@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { requestBytes } from './request-body.ts';
 import { findUnstorable } from './storable-json.ts';
 
-export const JSON_LIMIT = 'limits.max_body_bytes / MCP_LIMITS_MAX_BODY_BYTES';
+const JSON_LIMIT = 'limits.max_body_bytes / MCP_LIMITS_MAX_BODY_BYTES';
 
 /**
  * Reads a JSON request body of at most `maxBytes` (413 above, without holding it), parses it (400 on
@@ -36,35 +36,56 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
 }
 
 /** 415 unless the Content-Type matches. */
-export function requireType(c: Context, pattern: RegExp, expected: string): void {
+function requireType(c: Context, pattern: RegExp, expected: string): void {
   const type = c.req.header('content-type') ?? '';
   if (!pattern.test(type)) {
     throw new UnsupportedMediaTypeError(`Content-Type must be ${expected}; got ${type ? `"${type}"` : 'none'}`);
   }
 }
 
+/** Where a value came from: names it in the error message and prefixes its field paths. */
+export type Where = 'body' | 'query' | 'path' | 'header' | `line ${number}`;
+
+/** A validation issue as zod and every Standard Schema library report it. */
+export interface Issue {
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
+  readonly message: string;
+}
+
 /**
  * Validates `value` (a body, query, header or NDJSON line) and turns zod's issues into field paths.
  * Text the database cannot store and too deep nesting are refused first, wherever they are.
  */
-export function parseWith<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  where: 'body' | 'query' | `header:${string}` | `line ${number}`,
-): z.output<S> {
-  const unstorable = findUnstorable(value);
-  if (unstorable) {
-    const path =
-      (where.startsWith('line ') ? [where, unstorable.path].filter(Boolean).join('.') : unstorable.path) || where;
-    throw new ValidationError(`invalid ${where}: ${path}: ${unstorable.message}`, [
-      { path, message: unstorable.message },
-    ]);
-  }
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: Where): z.output<S> {
+  refuseUnstorable(value, where);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const details = result.error.issues.map((issue) => ({
-    path: (where.startsWith('line ') ? [where, ...issue.path.map(String)] : issue.path.map(String)).join('.') || where,
+  throw invalid(where, result.error.issues);
+}
+
+/** 400 when `value` holds text PostgreSQL cannot store, or nests too deep. */
+export function refuseUnstorable(value: unknown, where: Where): void {
+  const unstorable = findUnstorable(value);
+  if (!unstorable) return;
+  const path = fieldPath(where, unstorable.path ? unstorable.path.split('.') : []);
+  throw new ValidationError(`invalid ${where}: ${path}: ${unstorable.message}`, [
+    { path, message: unstorable.message },
+  ]);
+}
+
+/** The 400 naming every failing field (`content.0.role`, `header:idempotency-key`, `line 3.role`). */
+export function invalid(where: Where, issues: readonly Issue[]): ValidationError {
+  const details = issues.map((issue) => ({
+    path: fieldPath(
+      where,
+      (issue.path ?? []).map((segment) => String(typeof segment === 'object' ? segment.key : segment)),
+    ),
     message: issue.message,
   }));
-  throw new ValidationError(`invalid ${where}: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+  return new ValidationError(`invalid ${where}: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+}
+
+function fieldPath(where: Where, path: string[]): string {
+  if (where === 'header') return `header:${path.join('.')}`;
+  return (where.startsWith('line ') ? [where, ...path] : path).join('.') || where;
 }

@@ -5,7 +5,7 @@ import { parseWith } from './json-body.ts';
 import { requestBytes } from './request-body.ts';
 
 export const NDJSON_TYPE = /^application\/x-ndjson\s*(;|$)/i;
-export const CONTEXT_LIMIT = 'limits.max_context_bytes / MCP_LIMITS_MAX_CONTEXT_BYTES';
+const CONTEXT_LIMIT = 'limits.max_context_bytes / MCP_LIMITS_MAX_CONTEXT_BYTES';
 
 export interface NdjsonBody<E> {
   envelope: E;

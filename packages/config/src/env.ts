@@ -24,7 +24,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown>
 function setIn(target: Record<string, unknown>, path: SettingPath, value: unknown): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
-    node = (node[key] ??= {}) as Record<string, unknown>;
+    node[key] ??= {};
+    node = node[key] as Record<string, unknown>;
   }
   node[path.at(-1)!] = value;
 }

@@ -18,9 +18,10 @@ import {
   type ReadOptions,
   type ReplaceContextInput,
   type SearchInput,
+  type TruncationStrategy,
 } from './schemas.ts';
 import { Tokenizer, type TokenSettings } from './tokens.ts';
-import type { TokenBudget, TruncationStrategy } from './truncation.ts';
+import type { TokenBudget } from './truncation.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
 import {
   type ContextSummary,

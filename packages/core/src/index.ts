@@ -19,7 +19,6 @@ export type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } fr
 export * from './schemas.ts';
 export { InlineTokenCounter, type ItemCount, type TokenCounter } from './token-counter.ts';
 export { Tokenizer, type TokenSettings } from './tokens.ts';
-export { TRUNCATION_STRATEGIES, type TruncationStrategy } from './truncation.ts';
 export { type UploadOutcome, VersionUploader, type VersionUploaderDeps } from './version-uploader.ts';
 export {
   type ContextSummary,

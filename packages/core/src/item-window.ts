@@ -43,7 +43,7 @@ export async function windowOf(
   let kept = tokens.slice(start).reduce((sum, n) => sum + n, 0);
   if (options.budget) {
     const plan = planTruncation(roles.slice(start), tokens.slice(start), options.budget);
-    plan.keep.forEach((k, i) => (keep[start + i] = k));
+    for (const [i, k] of plan.keep.entries()) keep[start + i] = k;
     kept = plan.tokens;
   }
   const returned = keep.filter(Boolean).length;

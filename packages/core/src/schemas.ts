@@ -1,9 +1,12 @@
 import { CONTEXT_STATUSES } from '@ctxvault/db';
 import { ALL_QUEUES, JOB_STATES } from '@ctxvault/queue';
 import { z } from 'zod';
-import { TRUNCATION_STRATEGIES, type TruncationStrategy } from './truncation.ts';
 
 export const ROLES = ['system', 'user', 'assistant', 'tool'] as const;
+
+/** How a read fits a token budget; `planTruncation` (truncation.ts) carries them out. */
+export const TRUNCATION_STRATEGIES = ['oldest_first', 'preserving_user'] as const;
+export type TruncationStrategy = (typeof TRUNCATION_STRATEGIES)[number];
 
 const identifier = (max: number) => z.string().min(1).max(max);
 const metadataSchema = z.record(z.string(), z.unknown());

@@ -1,7 +1,4 @@
-import type { ContextItem } from './schemas.ts';
-
-export const TRUNCATION_STRATEGIES = ['oldest_first', 'preserving_user'] as const;
-export type TruncationStrategy = (typeof TRUNCATION_STRATEGIES)[number];
+import type { ContextItem, TruncationStrategy } from './schemas.ts';
 
 export interface TokenBudget {
   max_tokens: number;

@@ -2,7 +2,7 @@ import { CONTEXT_STATUSES, type ContextRow } from '@ctxvault/db';
 import { jobViewSchema } from '@ctxvault/queue';
 import { z } from 'zod';
 import type { DocumentEnvelope } from './document.ts';
-import { contextItemSchema, ROLES } from './schemas.ts';
+import { contextItemSchema } from './schemas.ts';
 
 // What the API answers. The types derive from these schemas, which describe the answers in the
 // OpenAPI document.
@@ -78,7 +78,6 @@ export const readWindowSchema = z.object({
 });
 
 const roleSummarySchema = z.object({ items: z.number().int(), tokens: z.number().int() });
-export type RoleSummary = z.infer<typeof roleSummarySchema>;
 
 /** `GET /contexts/{id}/summary`: counts and tokens per role, budget, size and compression. */
 export const contextSummarySchema = z.object({

@@ -47,7 +47,7 @@ export class BodyMeter extends Transform {
   }
 }
 
-export function lengthMismatch(expected: number, actual: string): BlobStoreError {
+function lengthMismatch(expected: number, actual: string): BlobStoreError {
   return new BlobStoreError(
     'length_mismatch',
     `the body has ${actual} bytes where contentLength said ${expected}`,

@@ -14,8 +14,8 @@ describe('codecs', () => {
       );
       if (codec !== 'identity') expect(compressed.length).toBeLessThan(text.length / 10);
       const out: Buffer[] = [];
-      await pipeline(Readable.from([compressed]), decompressor(codec), async function* (source) {
-        for await (const chunk of source) out.push(chunk as Buffer);
+      await pipeline(Readable.from([compressed]), decompressor(codec), async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) out.push(chunk);
       });
       expect(Buffer.concat(out).equals(text)).toBe(true);
     });

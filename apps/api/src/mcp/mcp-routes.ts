@@ -1,6 +1,7 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { ApiDeps, ApiEnv } from '../env.ts';
+import { describe } from '../openapi/describe.ts';
 import { createMcpServer } from './mcp-server.ts';
 
 /**
@@ -11,30 +12,58 @@ import { createMcpServer } from './mcp-server.ts';
  */
 export function mcpRoutes({ service, maxBodyBytes }: ApiDeps) {
   return new Hono<ApiEnv>()
-    .post('/', async (c) => {
-      const server = createMcpServer(service, c.var.tenantId);
-      const transport = new WebStandardStreamableHTTPServerTransport({
-        enableJsonResponse: true,
-        maxRequestBodySize: maxBodyBytes,
-      });
-      await server.connect(transport);
-      try {
-        return await transport.handleRequest(c.req.raw);
-      } finally {
-        await server.close();
-      }
-    })
-    .on(['GET', 'DELETE'], '/', (c) =>
-      c.json(
-        {
-          jsonrpc: '2.0',
-          error: { code: -32000, message: 'Method not allowed: this server is stateless; POST JSON-RPC messages' },
-          id: null,
-        },
-        405,
-        {
-          Allow: 'POST',
-        },
-      ),
+    .post(
+      '/',
+      describe({
+        operationId: 'mcp',
+        tag: 'mcp',
+        summary: 'MCP over Streamable HTTP (stateless): JSON-RPC messages for the context tools',
+        responses: { 200: 'the JSON-RPC answer', 202: 'a notification was accepted' },
+      }),
+      async (c) => {
+        const server = createMcpServer(service, c.var.tenantId);
+        const transport = new WebStandardStreamableHTTPServerTransport({
+          enableJsonResponse: true,
+          maxRequestBodySize: maxBodyBytes,
+        });
+        await server.connect(transport);
+        try {
+          return await transport.handleRequest(c.req.raw);
+        } finally {
+          await server.close();
+        }
+      },
+    )
+    .get(
+      '/',
+      describe({
+        operationId: 'mcpStream',
+        tag: 'mcp',
+        summary: 'No server-to-client stream: the server is stateless',
+        responses: { 405: 'POST JSON-RPC messages' },
+      }),
+      notAllowed,
+    )
+    .delete(
+      '/',
+      describe({
+        operationId: 'mcpEndSession',
+        tag: 'mcp',
+        summary: 'No sessions to end: the server is stateless',
+        responses: { 405: 'POST JSON-RPC messages' },
+      }),
+      notAllowed,
     );
+}
+
+function notAllowed(c: Context<ApiEnv>) {
+  return c.json(
+    {
+      jsonrpc: '2.0',
+      error: { code: -32000, message: 'Method not allowed: this server is stateless; POST JSON-RPC messages' },
+      id: null,
+    },
+    405,
+    { Allow: 'POST' },
+  );
 }

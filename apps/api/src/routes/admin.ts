@@ -1,47 +1,109 @@
 import { adminJobsQuerySchema, jobIdSchema, NotFoundError, queueNameSchema } from '@ctxvault/core';
-import { adminJobViewSchema, JOB_STATES } from '@ctxvault/queue';
-import { type Context, Hono } from 'hono';
+import { adminJobViewSchema } from '@ctxvault/queue';
+import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AdminDeps, ApiEnv } from '../env.ts';
-import { parseWith } from '../json-body.ts';
+import { describe, failure, json, type Operation } from '../openapi/describe.ts';
+import { adminJobListSchema, queueCountsSchema, retriedSchema } from '../openapi/schemas.ts';
+import { params, query } from '../openapi/validators.ts';
 
-/** The answers of the admin API, as the OpenAPI document describes them. */
-export const queueCountsSchema = z.object({
-  queues: z.partialRecord(queueNameSchema, z.record(z.enum(JOB_STATES), z.number().int())),
-});
-export const adminJobListSchema = z.object({
-  queue: queueNameSchema,
-  state: z.enum(JOB_STATES),
-  jobs: z.array(adminJobViewSchema),
-});
-export const retriedSchema = z.object({ queue: queueNameSchema, retried: z.number().int() });
+const byQueue = z.object({ queue: queueNameSchema });
+const byJob = z.object({ queue: queueNameSchema, id: jobIdSchema });
+const unauthorized = failure('admin token missing or wrong (with a Basic challenge)');
+const badPath = failure('unknown queue or not a job id');
+const noJob = failure('no such job');
+const admin = (operation: Omit<Operation, 'tag' | 'admin'>) =>
+  describe({ ...operation, tag: 'admin', admin: true, responses: { 401: unauthorized, ...operation.responses } });
 
 /** `/api/v1/admin`: jobs by state with their contexts and reasons; retry, retry all failed, remove. */
 export function adminRoutes({ jobs }: Pick<AdminDeps, 'jobs'>) {
-  const queueOf = (c: Context<ApiEnv>) => parseWith(queueNameSchema, c.req.param('queue'), 'query');
-  const jobOf = (c: Context<ApiEnv>) => parseWith(jobIdSchema, c.req.param('id'), 'query');
-  const found = <T>(value: T | null | false, c: Context<ApiEnv>): T => {
-    if (value === null || value === false)
-      throw new NotFoundError(`no job ${c.req.param('id')} in queue ${c.req.param('queue')}`);
+  const found = <T>(value: T | null | false, { queue, id }: z.output<typeof byJob>): T => {
+    if (value === null || value === false) throw new NotFoundError(`no job ${id} in queue ${queue}`);
     return value;
   };
 
   return new Hono<ApiEnv>()
-    .get('/queues', async (c) => c.json({ queues: await jobs.counts() } satisfies z.infer<typeof queueCountsSchema>))
-    .get('/queues/:queue/jobs', async (c) => {
-      const queue = queueOf(c);
-      const query = parseWith(adminJobsQuerySchema, c.req.query(), 'query');
-      const jobList = await jobs.list(queue, query.state, query.offset, query.limit);
-      return c.json({ queue, state: query.state, jobs: jobList } satisfies z.infer<typeof adminJobListSchema>);
-    })
-    .get('/queues/:queue/jobs/:id', async (c) => c.json(found(await jobs.get(queueOf(c), jobOf(c)), c)))
-    .post('/queues/:queue/jobs/:id/retry', async (c) => c.json(found(await jobs.retry(queueOf(c), jobOf(c)), c), 202))
-    .post('/queues/:queue/retry-failed', async (c) => {
-      const queue = queueOf(c);
-      return c.json({ queue, retried: await jobs.retryFailed(queue) } satisfies z.infer<typeof retriedSchema>, 202);
-    })
-    .delete('/queues/:queue/jobs/:id', async (c) => {
-      found(await jobs.remove(queueOf(c), jobOf(c)), c);
-      return c.body(null, 204);
-    });
+    .get(
+      '/queues',
+      admin({
+        operationId: 'queueCounts',
+        summary: 'Jobs per state, per queue',
+        responses: { 200: json('the counts', queueCountsSchema) },
+      }),
+      async (c) => c.json({ queues: await jobs.counts() } satisfies z.infer<typeof queueCountsSchema>),
+    )
+    .get(
+      '/queues/:queue/jobs',
+      admin({
+        operationId: 'listJobs',
+        summary: 'Jobs of a queue in one state, with their context ids and failed reasons',
+        responses: { 200: json('newest first', adminJobListSchema), 400: failure('unknown queue or state') },
+      }),
+      params(byQueue),
+      query(adminJobsQuerySchema),
+      async (c) => {
+        const { queue } = c.req.valid('param');
+        const { state, offset, limit } = c.req.valid('query');
+        const jobList = await jobs.list(queue, state, offset, limit);
+        return c.json({ queue, state, jobs: jobList } satisfies z.infer<typeof adminJobListSchema>);
+      },
+    )
+    .get(
+      '/queues/:queue/jobs/:id',
+      admin({
+        operationId: 'getAdminJob',
+        summary: 'One job with its context id',
+        responses: { 200: json('the job', adminJobViewSchema), 400: badPath, 404: noJob },
+      }),
+      params(byJob),
+      async (c) => {
+        const job = c.req.valid('param');
+        return c.json(found(await jobs.get(job.queue, job.id), job));
+      },
+    )
+    .post(
+      '/queues/:queue/jobs/:id/retry',
+      admin({
+        operationId: 'retryJob',
+        summary: 'Retry a failed job with all its attempts',
+        responses: {
+          202: json('the job, waiting again', adminJobViewSchema),
+          400: badPath,
+          404: noJob,
+          409: failure('the job is not failed'),
+        },
+      }),
+      params(byJob),
+      async (c) => {
+        const job = c.req.valid('param');
+        return c.json(found(await jobs.retry(job.queue, job.id), job), 202);
+      },
+    )
+    .post(
+      '/queues/:queue/retry-failed',
+      admin({
+        operationId: 'retryFailedJobs',
+        summary: 'Retry every failed job of a queue',
+        responses: { 202: json('how many were failed', retriedSchema), 400: badPath },
+      }),
+      params(byQueue),
+      async (c) => {
+        const { queue } = c.req.valid('param');
+        return c.json({ queue, retried: await jobs.retryFailed(queue) } satisfies z.infer<typeof retriedSchema>, 202);
+      },
+    )
+    .delete(
+      '/queues/:queue/jobs/:id',
+      admin({
+        operationId: 'removeJob',
+        summary: 'Remove a job that is not running',
+        responses: { 204: 'removed', 400: badPath, 404: noJob, 409: failure('the job is running') },
+      }),
+      params(byJob),
+      async (c) => {
+        const job = c.req.valid('param');
+        found(await jobs.remove(job.queue, job.id), job);
+        return c.body(null, 204);
+      },
+    );
 }

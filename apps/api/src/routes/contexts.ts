@@ -1,28 +1,54 @@
 import {
   appendItemsSchema,
   contextIdSchema,
+  contextListSchema,
+  contextSchema,
+  contextSummarySchema,
+  contextViewSchema,
   createContextSchema,
   createEnvelopeSchema,
+  deletingSchema,
   idempotencyKeySchema,
   listQuerySchema,
+  pendingWriteSchema,
   type ReadOptions,
   readOptionsSchema,
   replaceContextSchema,
+  searchResultSchema,
   searchSchema,
   serializeDocument,
+  statusViewSchema,
   type WriteResult,
 } from '@ctxvault/core';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
+import { z } from 'zod';
 import type { ApiDeps, ApiEnv } from '../env.ts';
-import { parseWith, readJson } from '../json-body.ts';
-import { NDJSON_TYPE, readNdjson } from '../ndjson-body.ts';
+import { itemsBody, jsonBody } from '../openapi/bodies.ts';
+import { describe, failure, json } from '../openapi/describe.ts';
+import { headers, params, query } from '../openapi/validators.ts';
 import { ifMatchVersion, versionTag } from '../versions.ts';
 
-/** `/api/v1/contexts`: one handler per call of the design's table. */
+const byId = z.object({ id: contextIdSchema });
+/** `If-Match` as the version it names; a malformed one is refused (by ifMatchVersion) before the body is read. */
+const ifMatch = z.object({
+  'if-match': z
+    .string()
+    .describe('the version this write expects, e.g. "3"')
+    .optional()
+    .transform((header) => ifMatchVersion(header)),
+});
+const written = {
+  stored: json('stored inline: the context', contextViewSchema),
+  pending: json('staged for upload; Location is its status', pendingWriteSchema),
+};
+const missing = failure('no such context');
+const invalidInput = failure('invalid input, naming the failing fields');
+const changed = failure('If-Match is not the current version');
+
+/** `/api/v1/contexts`: one handler per call of the design's table, each declared once for validation and docs. */
 export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDeps) {
-  const contextId = (c: Context<ApiEnv>) => parseWith(contextIdSchema, c.req.param('id'), 'query');
   /** `?last=&max_tokens=&strategy=`: the context with only the items kept, and `window` saying what was left out. */
   const windowed = async (tenantId: string, id: string, options: ReadOptions) => {
     const { context, items, window } = await service.read(tenantId, id, options);
@@ -30,68 +56,192 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
   };
 
   return new Hono<ApiEnv>()
-    .post('/', async (c) => {
-      const header = c.req.header('idempotency-key');
-      const idempotencyKey =
-        header === undefined ? undefined : parseWith(idempotencyKeySchema, header, 'header:idempotency-key');
-      const input = isNdjson(c)
-        ? await readNdjson(c, createEnvelopeSchema, maxContextBytes).then(({ envelope, items }) => ({
-            ...envelope!,
-            content: items,
-          }))
-        : await readJson(c, createContextSchema, maxBodyBytes);
-      return answerWrite(c, await service.create(c.var.tenantId, input, c.var.requestId, idempotencyKey), 201);
-    })
-    .get('/', async (c) => {
-      const query = parseWith(listQuerySchema, c.req.query(), 'query');
-      return c.json(await service.list(c.var.tenantId, query));
-    })
-    .get('/:id', async (c) => {
-      const id = contextId(c);
-      const options = parseWith(readOptionsSchema, c.req.query(), 'query');
-      const partial = Object.values(options).some((value) => value !== undefined);
-      const { context, body } = partial
-        ? await windowed(c.var.tenantId, id, options)
-        : await service.get(c.var.tenantId, id);
-      const etag = versionTag(context.version);
-      c.header('ETag', etag);
-      if (c.req.header('if-none-match') === etag) return c.body(null, 304);
-      c.header('Content-Type', 'application/json; charset=utf-8');
-      return stream(c, async (out) => {
-        for await (const chunk of body) await out.write(chunk);
-      });
-    })
-    .get('/:id/summary', async (c) => c.json(await service.summary(c.var.tenantId, contextId(c))))
-    .get('/:id/status', async (c) => c.json(await service.status(c.var.tenantId, contextId(c))))
-    .put('/:id', async (c) => {
-      const id = contextId(c);
-      const expected = ifMatchVersion(c.req.header('if-match'));
-      const input = await readJson(c, replaceContextSchema, maxBodyBytes);
-      return answerWrite(c, await service.replace(c.var.tenantId, id, input, expected, c.var.requestId), 200);
-    })
-    .post('/:id/items', async (c) => {
-      const id = contextId(c);
-      const expected = ifMatchVersion(c.req.header('if-match'));
-      const input = isNdjson(c)
-        ? { items: (await readNdjson(c, null, maxContextBytes)).items }
-        : await readJson(c, appendItemsSchema, maxBodyBytes);
-      return answerWrite(c, await service.append(c.var.tenantId, id, input, expected, c.var.requestId), 200);
-    })
-    .delete('/:id', async (c) => {
-      const id = contextId(c);
-      const expected = ifMatchVersion(c.req.header('if-match'));
-      return c.json(await service.delete(c.var.tenantId, id, expected, c.var.requestId), 202);
-    })
-    .post('/:id/search', async (c) => {
-      const id = contextId(c);
-      const input = await readJson(c, searchSchema, maxBodyBytes);
-      return c.json(await service.search(c.var.tenantId, id, input));
-    });
-}
-
-/** Large contexts stream in as NDJSON (first line the envelope, then one item a line). */
-function isNdjson(c: Context<ApiEnv>): boolean {
-  return NDJSON_TYPE.test(c.req.header('content-type') ?? '');
+    .post(
+      '/',
+      describe({
+        operationId: 'createContext',
+        tag: 'contexts',
+        summary: 'Create a context',
+        responses: {
+          201: written.stored,
+          202: written.pending,
+          400: invalidInput,
+          413: failure('over limits.max_body_bytes (JSON) or limits.max_context_bytes (NDJSON)'),
+          415: failure('neither application/json nor application/x-ndjson, or an unknown Content-Encoding'),
+        },
+      }),
+      headers(
+        z.object({
+          'idempotency-key': idempotencyKeySchema
+            .optional()
+            .describe('a retry with the same key answers the first write'),
+        }),
+      ),
+      itemsBody({
+        json: createContextSchema,
+        envelope: createEnvelopeSchema,
+        maxBodyBytes,
+        maxContextBytes,
+        example: { agent_id: 'demo', content: [{ role: 'user', content: 'hello' }] },
+      }),
+      async (c) => {
+        const body = c.req.valid('json');
+        const input = body.type === 'ndjson' ? { ...body.envelope, content: body.items } : body.value;
+        const idempotencyKey = c.req.valid('header')['idempotency-key'];
+        return answerWrite(c, await service.create(c.var.tenantId, input, c.var.requestId, idempotencyKey), 201);
+      },
+    )
+    .get(
+      '/',
+      describe({
+        operationId: 'listContexts',
+        tag: 'contexts',
+        summary: 'List contexts, newest first, without bodies',
+        responses: { 200: json('a page; next_cursor fetches the next', contextListSchema), 400: invalidInput },
+      }),
+      query(listQuerySchema),
+      async (c) => c.json(await service.list(c.var.tenantId, c.req.valid('query'))),
+    )
+    .get(
+      '/:id',
+      describe({
+        operationId: 'getContext',
+        tag: 'contexts',
+        summary:
+          'Read a context with its content (ETag: its version); last / max_tokens / strategy read a window of it',
+        responses: {
+          200: json('the context', contextSchema),
+          304: 'If-None-Match is the current version',
+          400: invalidInput,
+          404: missing,
+        },
+      }),
+      params(byId),
+      query(readOptionsSchema),
+      headers(z.object({ 'if-none-match': z.string().optional().describe('the ETag of a copy the caller has') })),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const options = c.req.valid('query');
+        const partial = Object.values(options).some((value) => value !== undefined);
+        const { context, body } = partial
+          ? await windowed(c.var.tenantId, id, options)
+          : await service.get(c.var.tenantId, id);
+        const etag = versionTag(context.version);
+        c.header('ETag', etag);
+        if (c.req.valid('header')['if-none-match'] === etag) return c.body(null, 304);
+        c.header('Content-Type', 'application/json; charset=utf-8');
+        return stream(c, async (out) => {
+          for await (const chunk of body) await out.write(chunk);
+        });
+      },
+    )
+    .get(
+      '/:id/summary',
+      describe({
+        operationId: 'getContextSummary',
+        tag: 'contexts',
+        summary: 'Counts, tokens per role, size and compression of a context',
+        responses: { 200: json('the summary', contextSummarySchema), 400: invalidInput, 404: missing },
+      }),
+      params(byId),
+      async (c) => c.json(await service.summary(c.var.tenantId, c.req.valid('param').id)),
+    )
+    .get(
+      '/:id/status',
+      describe({
+        operationId: 'getContextStatus',
+        tag: 'contexts',
+        summary: 'Status of a context and of its job',
+        responses: { 200: json('status, last error and job', statusViewSchema), 400: invalidInput, 404: missing },
+      }),
+      params(byId),
+      async (c) => c.json(await service.status(c.var.tenantId, c.req.valid('param').id)),
+    )
+    .put(
+      '/:id',
+      describe({
+        operationId: 'replaceContext',
+        tag: 'contexts',
+        summary: 'Replace content and metadata: a new version',
+        responses: {
+          200: written.stored,
+          202: written.pending,
+          400: invalidInput,
+          404: missing,
+          409: failure('changed meanwhile'),
+          412: changed,
+        },
+      }),
+      params(byId),
+      headers(ifMatch),
+      jsonBody(replaceContextSchema, maxBodyBytes),
+      async (c) => {
+        const expected = c.req.valid('header')['if-match'];
+        const result = await service.replace(
+          c.var.tenantId,
+          c.req.valid('param').id,
+          c.req.valid('json'),
+          expected,
+          c.var.requestId,
+        );
+        return answerWrite(c, result, 200);
+      },
+    )
+    .post(
+      '/:id/items',
+      describe({
+        operationId: 'appendItems',
+        tag: 'contexts',
+        summary: 'Append items: a new version',
+        responses: { 200: written.stored, 202: written.pending, 400: invalidInput, 404: missing, 412: changed },
+      }),
+      params(byId),
+      headers(ifMatch),
+      itemsBody({ json: appendItemsSchema, envelope: null, maxBodyBytes, maxContextBytes }),
+      async (c) => {
+        const expected = c.req.valid('header')['if-match'];
+        const body = c.req.valid('json');
+        const input = body.type === 'ndjson' ? { items: body.items } : body.value;
+        const result = await service.append(c.var.tenantId, c.req.valid('param').id, input, expected, c.var.requestId);
+        return answerWrite(c, result, 200);
+      },
+    )
+    .delete(
+      '/:id',
+      describe({
+        operationId: 'deleteContext',
+        tag: 'contexts',
+        summary: 'Delete a context and every version',
+        responses: {
+          202: json('marked; the worker removes objects and row', deletingSchema),
+          400: invalidInput,
+          404: missing,
+          412: changed,
+        },
+      }),
+      params(byId),
+      headers(ifMatch),
+      async (c) => {
+        const expected = c.req.valid('header')['if-match'];
+        return c.json(await service.delete(c.var.tenantId, c.req.valid('param').id, expected, c.var.requestId), 202);
+      },
+    )
+    .post(
+      '/:id/search',
+      describe({
+        operationId: 'searchContext',
+        tag: 'contexts',
+        summary: 'Items matching a query',
+        responses: {
+          200: json('the matching items with their index', searchResultSchema),
+          400: invalidInput,
+          404: missing,
+        },
+      }),
+      params(byId),
+      jsonBody(searchSchema, maxBodyBytes),
+      async (c) => c.json(await service.search(c.var.tenantId, c.req.valid('param').id, c.req.valid('json'))),
+    );
 }
 
 /** Inline writes answer at once with the context; staged ones answer 202 with where to poll. */

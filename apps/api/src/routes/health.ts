@@ -1,35 +1,49 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { type Dependency, describeFailure } from '../errors.ts';
+import { describe, json } from '../openapi/describe.ts';
+import { type CheckResult, readinessSchema } from '../openapi/schemas.ts';
 
 /** A check that has not answered by then counts as failed: /readyz must answer a probe in time. */
 const CHECK_TIMEOUT_MS = 5_000;
 
-const checkSchema = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('ok') }),
-  z.object({ status: z.literal('failed'), code: z.string(), cause: z.string(), message: z.string() }),
-]);
-type CheckResult = z.infer<typeof checkSchema>;
-
-/** What /readyz answers (200 when ready, else 503), as the OpenAPI document describes it. */
-export const readinessSchema = z.object({
-  status: z.enum(['ready', 'unavailable']),
-  checks: z.record(z.enum(['database', 'queue', 'blob_store']), checkSchema),
-});
-
 /** `/healthz`: the process answers. `/readyz`: the database, the queue and the blob store are usable. */
 export function healthRoutes({ readiness }: Pick<ApiDeps, 'readiness'>) {
   return new Hono<ApiEnv>()
-    .get('/healthz', (c) => c.json({ status: 'ok' }))
-    .get('/readyz', async (c) => {
-      const names = Object.keys(readiness) as Dependency[];
-      const results = await Promise.all(names.map((name) => check(name, readiness[name])));
-      const checks = Object.fromEntries(names.map((name, i) => [name, results[i]!])) as Record<Dependency, CheckResult>;
-      const ready = results.every((result) => result.status === 'ok');
-      const answer = { status: ready ? 'ready' : 'unavailable', checks } satisfies z.input<typeof readinessSchema>;
-      return c.json(answer, ready ? 200 : 503);
-    });
+    .get(
+      '/healthz',
+      describe({
+        operationId: 'healthz',
+        tag: 'operations',
+        summary: 'The process is alive',
+        responses: { 200: '{status:"ok"}' },
+      }),
+      (c) => c.json({ status: 'ok' }),
+    )
+    .get(
+      '/readyz',
+      describe({
+        operationId: 'readyz',
+        tag: 'operations',
+        summary: 'Database, queue backend and blob store are usable',
+        responses: {
+          200: json('every check ok', readinessSchema),
+          503: json('each failed check with its cause and what to check', readinessSchema),
+        },
+      }),
+      async (c) => {
+        const names = Object.keys(readiness) as Dependency[];
+        const results = await Promise.all(names.map((name) => check(name, readiness[name])));
+        const checks = Object.fromEntries(names.map((name, i) => [name, results[i]!])) as Record<
+          Dependency,
+          CheckResult
+        >;
+        const ready = results.every((result) => result.status === 'ok');
+        const answer = { status: ready ? 'ready' : 'unavailable', checks } satisfies z.input<typeof readinessSchema>;
+        return c.json(answer, ready ? 200 : 503);
+      },
+    );
 }
 
 async function check(name: Dependency, run: () => Promise<void>): Promise<CheckResult> {

@@ -1,2 +1,1 @@
-export { type EmbeddedDatabases, startEmbeddedDatabases } from './embedded-databases.ts';
-export { type EmbeddedPostgres, type EmbeddedPostgresOptions, startEmbeddedPostgres } from './embedded-postgres.ts';
+export { startEmbeddedDatabases } from './embedded-databases.ts';

@@ -1,5 +1,4 @@
 export { CtxvaultError } from './ctxvault-error.ts';
-export { DependencyUnavailableError } from './dependency-unavailable-error.ts';
 export { NotFoundError } from './not-found-error.ts';
 export { PayloadTooLargeError } from './payload-too-large-error.ts';
 export { PreconditionFailedError } from './precondition-failed-error.ts';

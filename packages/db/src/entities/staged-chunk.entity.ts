@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 
 /**
  * One chunk of a staged body: the durable copy the API writes before it answers 202, read by
@@ -16,5 +16,3 @@ export const StagedChunkEntity = defineEntity({
   },
   primaryKeys: ['context_id', 'version', 'seq'],
 });
-
-export type StagedChunk = InferEntity<typeof StagedChunkEntity>;

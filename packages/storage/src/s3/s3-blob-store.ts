@@ -4,9 +4,11 @@ import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  type DeleteObjectsCommandOutput,
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -114,7 +116,7 @@ export class S3BlobStore implements BlobStore, IncompleteUploadTracking {
     for await (const page of this.#listPages(prefix)) {
       const keys = page.flatMap((object) => (object.Key === undefined ? [] : [{ Key: object.Key }]));
       if (keys.length === 0) continue;
-      let out;
+      let out: DeleteObjectsCommandOutput;
       try {
         out = await this.#client.send(
           new DeleteObjectsCommand({ Bucket: this.#options.bucket, Delete: { Objects: keys, Quiet: true } }),
@@ -143,7 +145,7 @@ export class S3BlobStore implements BlobStore, IncompleteUploadTracking {
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     for (;;) {
-      let page;
+      let page: ListMultipartUploadsCommandOutput;
       try {
         page = await this.#client.send(
           new ListMultipartUploadsCommand({

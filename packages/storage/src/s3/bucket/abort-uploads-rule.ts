@@ -2,6 +2,7 @@ import {
   GetBucketLifecycleConfigurationCommand,
   type LifecycleRule,
   PutBucketLifecycleConfigurationCommand,
+  type TransitionDefaultMinimumObjectSize,
 } from '@aws-sdk/client-s3';
 import { mapS3Error } from '../map-s3-error.ts';
 import { type BucketSettings, errorContext, errorName, type S3Sender } from './bucket-settings.ts';
@@ -66,7 +67,7 @@ export async function ensureAbortUploadsRule(
 ): Promise<AbortUploadsOutcome> {
   const context = errorContext(settings);
   let current: LifecycleRule[] = [];
-  let transitionDefault;
+  let transitionDefault: TransitionDefaultMinimumObjectSize | undefined;
   try {
     const out = await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: settings.bucket }));
     current = out.Rules ?? [];

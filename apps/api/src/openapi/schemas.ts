@@ -9,19 +9,41 @@ import {
   createEnvelopeSchema,
   deletingSchema,
   pendingWriteSchema,
+  queueNameSchema,
   replaceContextSchema,
   searchResultSchema,
   searchSchema,
   statusViewSchema,
 } from '@ctxvault/core';
-import { adminJobViewSchema, jobViewSchema } from '@ctxvault/queue';
+import { adminJobViewSchema, JOB_STATES, jobViewSchema } from '@ctxvault/queue';
 import { z } from 'zod';
 import { errorBodySchema } from '../errors.ts';
-import { adminJobListSchema, queueCountsSchema, retriedSchema } from '../routes/admin.ts';
-import { readinessSchema } from '../routes/health.ts';
+
+/** The answers of the admin API. */
+export const queueCountsSchema = z.object({
+  queues: z.partialRecord(queueNameSchema, z.record(z.enum(JOB_STATES), z.number().int())),
+});
+export const adminJobListSchema = z.object({
+  queue: queueNameSchema,
+  state: z.enum(JOB_STATES),
+  jobs: z.array(adminJobViewSchema),
+});
+export const retriedSchema = z.object({ queue: queueNameSchema, retried: z.number().int() });
+
+const checkSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('ok') }),
+  z.object({ status: z.literal('failed'), code: z.string(), cause: z.string(), message: z.string() }),
+]);
+export type CheckResult = z.infer<typeof checkSchema>;
+
+/** What /readyz answers (200 when ready, else 503). */
+export const readinessSchema = z.object({
+  status: z.enum(['ready', 'unavailable']),
+  checks: z.record(z.enum(['database', 'queue', 'blob_store']), checkSchema),
+});
 
 /** Request bodies: the schemas the routes validate with, described as they accept input. */
-export const requestSchemas = {
+const requestSchemas = {
   ContextItem: contextItemSchema,
   CreateContext: createContextSchema,
   CreateEnvelope: createEnvelopeSchema,
@@ -31,7 +53,7 @@ export const requestSchemas = {
 } as const;
 
 /** Answers: the schemas the answers' types derive from. */
-export const responseSchemas = {
+const responseSchemas = {
   Context: contextSchema,
   ContextView: contextViewSchema,
   ContextList: contextListSchema,
@@ -49,8 +71,20 @@ export const responseSchemas = {
   Error: errorBodySchema,
 } as const;
 
-export type RequestSchemaName = keyof typeof requestSchemas;
-export type ResponseSchemaName = keyof typeof responseSchemas;
+const names = new Map<z.ZodType, string>(
+  [...Object.entries(responseSchemas), ...Object.entries(requestSchemas)].map(([name, schema]) => [schema, name]),
+);
+
+/** The component name of a schema the document names, e.g. `CreateEnvelope`. */
+export function schemaName(schema: z.ZodType): string | undefined {
+  return names.get(schema);
+}
+
+/** A reference to the component of a named schema; an unnamed one is written out in place. */
+export function schemaRef(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const name = names.get(schema);
+  return name ? { $ref: `#/components/schemas/${name}` } : withoutRootKeywords(z.toJSONSchema(schema, { io }));
+}
 
 /** Every named schema as JSON Schema (2020-12, OpenAPI 3.1's dialect), referring to each other by name. */
 export function componentSchemas(): Record<string, Record<string, unknown>> {
@@ -70,7 +104,7 @@ export function componentSchemas(): Record<string, Record<string, unknown>> {
 }
 
 /** A JSON Schema without the keywords that only make sense at a document's root. */
-export function withoutRootKeywords(schema: Record<string, unknown>): Record<string, unknown> {
+function withoutRootKeywords(schema: Record<string, unknown>): Record<string, unknown> {
   const { $schema: _schema, $id: _id, ...rest } = schema;
   return rest;
 }

@@ -1,0 +1,64 @@
+import type { ContextItem } from '@ctxvault/core';
+import { createMiddleware } from 'hono/factory';
+import type { z } from 'zod';
+import type { ApiEnv } from '../env.ts';
+import { readJson } from '../json-body.ts';
+import { NDJSON_TYPE, readNdjson } from '../ndjson-body.ts';
+import { documentsBody } from './describe.ts';
+
+type BodyInput<In, Out> = { in: { json: In }; out: { json: Out } };
+
+/** A JSON body validated with `schema` (streamed, decoded, limited to `maxBytes`): `c.req.valid('json')`. */
+export function jsonBody<S extends z.ZodType>(schema: S, maxBytes: number) {
+  const reader = createMiddleware<ApiEnv, string, BodyInput<z.input<S>, z.output<S>>>(
+    async function jsonBodyReader(c, next) {
+      c.req.addValidatedData('json', (await readJson(c, schema, maxBytes)) as object);
+      await next();
+    },
+  );
+  return documentsBody(reader, { json: schema });
+}
+
+/** A body of items: JSON, or NDJSON whose items stream to the handler as they arrive and pass validation. */
+export type ItemsBody<Json, Envelope> =
+  | { type: 'json'; value: Json }
+  | { type: 'ndjson'; envelope: Envelope; items: AsyncGenerator<ContextItem> };
+
+export interface ItemsBodyOptions<J extends z.ZodType, E extends z.ZodType | null> {
+  json: J;
+  /** the first NDJSON line's schema; null when every line is an item */
+  envelope: E;
+  maxBodyBytes: number;
+  maxContextBytes: number;
+  example?: z.input<J>;
+}
+
+/**
+ * A JSON body validated with `json`, or an `application/x-ndjson` one (the envelope validated before
+ * the handler runs, the items while they stream): `c.req.valid('json')`.
+ */
+export function itemsBody<J extends z.ZodType, E extends z.ZodType | null>({
+  json,
+  envelope,
+  maxBodyBytes,
+  maxContextBytes,
+  example,
+}: ItemsBodyOptions<J, E>) {
+  type Envelope = E extends z.ZodType ? z.output<E> : null;
+  const reader = createMiddleware<ApiEnv, string, BodyInput<z.input<J>, ItemsBody<z.output<J>, Envelope>>>(
+    async function itemsBodyReader(c, next) {
+      const body: ItemsBody<z.output<J>, Envelope> = NDJSON_TYPE.test(c.req.header('content-type') ?? '')
+        ? {
+            type: 'ndjson',
+            ...((await readNdjson(c, envelope, maxContextBytes)) as {
+              envelope: Envelope;
+              items: AsyncGenerator<ContextItem>;
+            }),
+          }
+        : { type: 'json', value: await readJson(c, json, maxBodyBytes) };
+      c.req.addValidatedData('json', body);
+      await next();
+    },
+  );
+  return documentsBody(reader, { json, ndjson: { envelope }, example });
+}
