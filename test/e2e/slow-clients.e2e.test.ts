@@ -28,7 +28,7 @@ const line = (i: number) => `${JSON.stringify({ role: 'user', content: `line ${i
 interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  json: any;
+  json: { id: string; error?: { code: string } };
 }
 
 /**
@@ -67,7 +67,7 @@ function trickle(agent: string, { lines, everyMs }: { lines: number; everyMs: nu
   });
 }
 
-async function sql<T = any>(text: string, params: unknown[] = []): Promise<T[]> {
+async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: suite.db.url });
   await client.connect();
   try {
@@ -144,7 +144,7 @@ describe('slow clients', () => {
     const started = Date.now();
     const answer = await trickle('too-slow', { lines: Number.POSITIVE_INFINITY, everyMs: 500 });
     expect(answer.status).toBe(408);
-    expect(answer.json.error.code).toBe('request_timeout');
+    expect(answer.json.error?.code).toBe('request_timeout');
     expect(Date.now() - started).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS - 100);
     expect(await sql(`select 1 from contexts where agent_id = 'too-slow'`)).toEqual([]);
     expect(await staged()).toEqual({ marks: 0, chunks: 0 });

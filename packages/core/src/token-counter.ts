@@ -1,14 +1,8 @@
-import { countItemTokens } from './counting/item-tokens.ts';
+import { countItemTokens, type ItemCount } from './counting/item-tokens.ts';
 import { mediaPricingFor } from './counting/media-tokens.ts';
 import { Tokenizer, type TokenSettings } from './tokens.ts';
 
-/** The token count of one stored item. */
-export interface ItemCount {
-  tokens: number;
-  role: string;
-  /** true when some part (an image, a file, audio) was estimated rather than tokenized */
-  estimated: boolean;
-}
+export type { ItemCount };
 
 /**
  * Counts the tokens of items given as their stored JSON text (one string per item, as sent).

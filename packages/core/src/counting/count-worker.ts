@@ -2,8 +2,7 @@
 // batches of items (their stored JSON text). Plain erasable TypeScript: Node runs it without a loader.
 
 import { parentPort } from 'node:worker_threads';
-import type { ItemCount } from '../token-counter.ts';
-import { type CountText, countItemTokens } from './item-tokens.ts';
+import { type CountText, countItemTokens, type ItemCount } from './item-tokens.ts';
 import type { MediaPricing } from './media-tokens.ts';
 
 export interface CountTask {

@@ -8,7 +8,7 @@ export interface ImageSize {
 }
 
 /** How much of a base64 image is decoded to find its size: JPEG puts EXIF (up to 64 KiB) before it. */
-export const IMAGE_HEADER_BYTES = 96 * 1024;
+const IMAGE_HEADER_BYTES = 96 * 1024;
 
 /** The size of the image whose bytes start with `head`, or null when it is none of the known formats (or cut too short). */
 export function readImageSize(head: Uint8Array): ImageSize | null {

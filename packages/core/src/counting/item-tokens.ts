@@ -1,7 +1,6 @@
 // The token count of one stored item, from its JSON: text is tokenized, media parts are counted by
 // formula or estimate (never tokenized as text: a base64 image is megabytes of meaningless tokens).
 
-import type { ItemCount } from '../token-counter.ts';
 import { readBase64ImageSize } from './image-size.ts';
 import {
   AUDIO_BYTES_PER_TOKEN,
@@ -14,6 +13,14 @@ import {
 } from './media-tokens.ts';
 
 export type CountText = (text: string) => number;
+
+/** The token count of one stored item. */
+export interface ItemCount {
+  tokens: number;
+  role: string;
+  /** true when some part (an image, a file, audio) was estimated rather than tokenized */
+  estimated: boolean;
+}
 
 /** A media part as found in any of the supported item shapes. */
 interface Media {

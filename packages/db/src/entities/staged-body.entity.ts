@@ -1,4 +1,4 @@
-import { defineEntity, type InferEntity, p } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
 
 /**
  * The mark of one staged body: claimed when staging starts, completed once every chunk is durable.
@@ -17,5 +17,3 @@ export const StagedBodyEntity = defineEntity({
   },
   primaryKeys: ['context_id', 'version'],
 });
-
-export type StagedBody = InferEntity<typeof StagedBodyEntity>;
