@@ -186,15 +186,19 @@ class CorpusGenerator {
   }
 }
 
-/** NDJSON body: the envelope line, then one item a line, about `bytes` long (at least). */
-export function ndjsonCorpus(bytes: number, envelope: object, seed = 42): Buffer {
+/**
+ * NDJSON body: the envelope line, then one item a line, about `bytes` long (at least). With
+ * `tokens: false` the items carry no `tokens`, so ctxvault counts them itself.
+ */
+export function ndjsonCorpus(bytes: number, envelope: object, seed = 42, { tokens = true } = {}): Buffer {
   const gen = new CorpusGenerator(seed);
   const parts: Buffer[] = [Buffer.from(`${JSON.stringify(envelope)}\n`)];
   let total = parts[0]!.length;
   let batch: string[] = [];
   let batchLen = 0;
   while (total + batchLen < bytes) {
-    const line = `${JSON.stringify(gen.next())}\n`;
+    const { tokens: count, ...item } = gen.next();
+    const line = `${JSON.stringify(tokens ? { ...item, tokens: count } : item)}\n`;
     batch.push(line);
     batchLen += line.length;
     if (batchLen > 1 << 20) {

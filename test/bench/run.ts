@@ -4,6 +4,8 @@
 //
 //   pnpm bench            full run (3 runs, 1 for 256 MiB), about 10-15 minutes on 2 cores
 //   pnpm bench --quick    smaller sizes and fewer requests, for iterating on the benchmark itself
+//   pnpm bench --only ingest,tokens   only these sections (compression, ingest-sizes, ingest,
+//                         tokens, small, queue); combines with --quick
 //
 // Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // BENCH_REDIS_URL (default redis://127.0.0.1:6379).
@@ -30,6 +32,7 @@ import { type CtxvaultProcess, freePort, spawnCtxvault } from '../helpers/proces
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
 import { corpusItems, ndjsonCorpus } from './corpus.ts';
 import { startDelayProxy } from './delay-proxy.ts';
+import { eventLoopMaxMs, imageCreateBody, pollHealth, tokenCountingSpeeds } from './ingest-measures.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const RESULTS = path.join(ROOT, 'test/bench/results');
@@ -39,6 +42,13 @@ const MiB = 1024 * KiB;
 const MB = 1e6;
 
 const QUICK = process.argv.includes('--quick');
+const SECTIONS = ['compression', 'ingest-sizes', 'ingest', 'tokens', 'small', 'queue'] as const;
+const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
+const ONLY = process.argv.includes('--only') && onlyArg ? onlyArg.split(',') : [...SECTIONS];
+for (const name of ONLY) {
+  if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only: unknown section ${name}`);
+}
+const runs = (section: (typeof SECTIONS)[number]) => ONLY.includes(section);
 const CFG = QUICK
   ? {
       runs: 2,
@@ -51,6 +61,10 @@ const CFG = QUICK
       queueJobs: 60,
       bareJobs: 300,
       corpusBytes: 4 * MiB,
+      leanSize: 32 * MiB,
+      rssSize: 128 * MiB,
+      imageBytes: 8 * MB,
+      tokenBytes: 16 * MiB,
     }
   : {
       runs: 3,
@@ -63,6 +77,10 @@ const CFG = QUICK
       queueJobs: 300,
       bareJobs: 3000,
       corpusBytes: 32 * MiB,
+      leanSize: 128 * MiB,
+      rssSize: 1024 * MiB,
+      imageBytes: 8 * MB,
+      tokenBytes: 128 * MiB,
     };
 const CONCURRENCY = 16;
 const PART_SIZE = 5 * MiB; // storage.s3.upload_part_size default, set explicitly below
@@ -858,13 +876,191 @@ async function bareBullmq(workers: number, jobs: number): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // report
 
+/**
+ * Token counting of the NDJSON corpus's items (no `tokens` given), as the workers count a staged
+ * write: gpt-tokenizer on one thread against the worker-thread pool on every core.
+ */
+async function benchTokens(): Promise<void> {
+  const corpus = ndjsonCorpus(CFG.tokenBytes, { agent_id: 'bench-tokens' }, 42, { tokens: false });
+  const group = `token counting of ${sizeLabel(CFG.tokenBytes)} of the corpus (items without tokens, o200k_base)`;
+  for (let run = 0; run < CFG.runsLarge; run++) {
+    const { single, pool, threads } = await tokenCountingSpeeds(corpus);
+    const name = `MiB/s on the worker pool (${threads} threads)`;
+    record(
+      'tokens-pool',
+      {
+        group,
+        name,
+        unit: 'MiB/s',
+        higherIsBetter: true,
+        bareLabel: 'InlineTokenCounter: gpt-tokenizer on the calling thread',
+        target: { op: '>=', of: 'value', x: 45 },
+      },
+      pool,
+      single,
+    );
+    log(`  ${name}: ${pool.toFixed(1)}, one thread ${single.toFixed(1)}`);
+  }
+}
+
+/**
+ * The issue-10 ingest targets: a 128 MiB NDJSON create without `tokens` (POST → 202 and POST →
+ * stored, without and with zstd) against a bare Upload, the API's event-loop delay max during it and
+ * during a create holding an 8 MB base64 image (with /healthz polled meanwhile), and the peak RSS
+ * of the api and the worker during a 1 GiB ingest.
+ */
+async function benchLeanIngest(services: Services): Promise<void> {
+  const body = ndjsonCorpus(CFG.leanSize, { agent_id: 'bench-lean' }, 42, { tokens: false });
+  const bare = `lib-storage Upload (part ${sizeLabel(PART_SIZE)}, queueSize ${S3_CONCURRENCY})`;
+  for (const label of ['none', 'zstd'] as const) {
+    const env = await deployment(`lean ingest ${label}`, services, {
+      MCP_STORAGE_COMPRESSION: label,
+      MCP_CACHE_MAX_BYTES: '0',
+    });
+    const group = `ingest without tokens, ${sizeLabel(CFG.leanSize)} NDJSON (${label})`;
+    for (let run = 0; run < CFG.runsLarge; run++) {
+      await eventLoopMaxMs(env.dep.url);
+      const ctx = await ingest(env.dep.url, body);
+      const loopMs = await eventLoopMaxMs(env.dep.url);
+      const key = `bare/lean/${label}/${run}`;
+      const bareMs = await bareUpload(env.bucket.client, env.bucket.name, key, body);
+      await env.bucket.client.send(new DeleteObjectCommand({ Bucket: env.bucket.name, Key: key }));
+      const mbs = (ms: number) => body.length / MB / (ms / 1000);
+      record(
+        `lean-${label}-ack`,
+        {
+          group,
+          name: 'POST → 202 MB/s',
+          unit: 'MB/s',
+          higherIsBetter: true,
+          bareLabel: bare,
+          target: { op: '>=', of: 'ratio', x: 1.0 },
+        },
+        mbs(ctx.ackMs),
+        mbs(bareMs),
+      );
+      record(
+        `lean-${label}-stored`,
+        {
+          group,
+          name: 'POST → stored MB/s',
+          unit: 'MB/s',
+          higherIsBetter: true,
+          bareLabel: bare,
+          target: { op: '>=', of: 'ratio', x: 0.5 },
+        },
+        mbs(ctx.ms),
+        mbs(bareMs),
+      );
+      await sleep(1000);
+      const idleMs = await eventLoopMaxMs(env.dep.url);
+      record(
+        `lean-${label}-loop`,
+        {
+          group: 'API event loop delay max',
+          name: `ms during the ${sizeLabel(CFG.leanSize)} ingest (${label})`,
+          unit: 'ms',
+          higherIsBetter: false,
+          bareLabel: 'the same API idle for 1 s after',
+          target: { op: '<=', of: 'value', x: 50 },
+        },
+        loopMs,
+        idleMs,
+      );
+      log(
+        `  lean ${label}: 202 after ${(ctx.ackMs / 1000).toFixed(1)} s, stored after ${(ctx.ms / 1000).toFixed(1)} s, bare ${(bareMs / 1000).toFixed(1)} s; event loop max ${loopMs.toFixed(0)} ms (idle ${idleMs.toFixed(0)})`,
+      );
+    }
+    if (label === 'none') await benchImageCreate(env);
+    if (label === 'none') await benchPeakRss(env);
+    await cleanupLast(3);
+  }
+}
+
+/** A create holding one 8 MB base64 image: the API's event-loop delay max, with /healthz polled meanwhile. */
+async function benchImageCreate(env: Env): Promise<void> {
+  const body = imageCreateBody(CFG.imageBytes);
+  for (let run = 0; run < CFG.runs; run++) {
+    await sleep(1000);
+    const idleMs = await eventLoopMaxMs(env.dep.url);
+    const health = pollHealth(env.dep.url);
+    const started = performance.now();
+    const res = await postJson(env.dep.url, '/api/v1/contexts', JSON.parse(body));
+    const ms = performance.now() - started;
+    const loopMs = await eventLoopMaxMs(env.dep.url);
+    const polled = await health.stop();
+    if (res.status !== 201 && res.status !== 202) throw new Error(`image create answered ${res.status}`);
+    record(
+      'image-loop',
+      {
+        group: 'API event loop delay max',
+        name: `ms during a create holding a ${(CFG.imageBytes / MB).toFixed(0)} MB base64 image`,
+        unit: 'ms',
+        higherIsBetter: false,
+        bareLabel: 'the same API idle for 1 s before',
+        target: { op: '<=', of: 'value', x: 50 },
+      },
+      loopMs,
+      idleMs,
+    );
+    log(
+      `  image create: ${res.status} after ${ms.toFixed(0)} ms, event loop max ${loopMs.toFixed(0)} ms (idle ${idleMs.toFixed(0)}); /healthz answered ${polled.answered}, failed ${polled.failed}, slowest ${polled.maxMs.toFixed(0)} ms`,
+    );
+  }
+}
+
+/** Peak RSS of the api and the worker during a 1 GiB NDJSON ingest (no tokens). */
+async function benchPeakRss(env: Env): Promise<void> {
+  const body = ndjsonCorpus(CFG.rssSize, { agent_id: 'bench-rss' }, 43, { tokens: false });
+  const apiPid = realPid(env.dep.api.child.pid!);
+  const workerPid = realPid(env.dep.worker.child.pid!);
+  const idle = [rssBytes(apiPid), rssBytes(workerPid)];
+  const sampler = sampleRss([apiPid, workerPid]);
+  let peaks: number[];
+  let ctx: { ms: number; ackMs: number };
+  try {
+    ctx = await ingest(env.dep.url, body);
+  } finally {
+    peaks = sampler.stop();
+  }
+  for (const [i, proc] of (['api', 'worker'] as const).entries()) {
+    record(
+      `lean-rss-${proc}`,
+      {
+        group: `peak RSS during the ${sizeLabel(CFG.rssSize)} ingest (no tokens, compression none)`,
+        name: `${proc} process peak RSS MB`,
+        unit: 'MB',
+        higherIsBetter: false,
+        bareLabel: 'same process idle before',
+        target: { op: '<=', of: 'value', x: 300 },
+      },
+      peaks[i]! / MB,
+      idle[i]! / MB,
+    );
+  }
+  log(
+    `  ${sizeLabel(CFG.rssSize)} ingest: 202 after ${(ctx.ackMs / 1000).toFixed(1)} s, stored after ${(ctx.ms / 1000).toFixed(1)} s; peak RSS api ${(peaks[0]! / MB).toFixed(0)} MB, worker ${(peaks[1]! / MB).toFixed(0)} MB`,
+  );
+}
+
 function fmt(x: number): string {
   if (!Number.isFinite(x)) return '–';
   const a = Math.abs(x);
   return a >= 1000 ? x.toFixed(0) : a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
 
-const GROUP_ORDER = ['ingest', 'peak RSS', 'small writes', 'reads', 'queue', 'compression'];
+const GROUP_ORDER = [
+  'ingest without tokens',
+  'API event loop',
+  'peak RSS during the',
+  'token counting',
+  'ingest',
+  'peak RSS',
+  'small writes',
+  'reads',
+  'queue',
+  'compression',
+];
 const rank = (group: string) => GROUP_ORDER.findIndex((g) => group.startsWith(g));
 
 function summarize() {
@@ -936,16 +1132,18 @@ async function main(): Promise<void> {
 
   const envelope = { agent_id: 'bench-ingest', session_id: 'bench' };
   const bodies = new Map<number, Buffer>();
-  for (const size of [...CFG.ingestSizes, CFG.largeSize]) bodies.set(size, ndjsonCorpus(size, envelope));
-  const corpus = bodies.get(CFG.largeSize)!.subarray(0, CFG.corpusBytes);
-
-  benchCompression(corpus);
+  if (runs('ingest-sizes') || runs('compression')) {
+    for (const size of [...CFG.ingestSizes, CFG.largeSize]) bodies.set(size, ndjsonCorpus(size, envelope));
+  }
+  if (runs('compression')) benchCompression(bodies.get(CFG.largeSize)!.subarray(0, CFG.corpusBytes));
+  if (runs('tokens')) await benchTokens();
 
   const services = await startServices();
   log(`moto at ${services.motoUrl}`);
 
+  if (runs('ingest')) await benchLeanIngest(services);
   const readSize = CFG.ingestSizes.at(-1)!;
-  {
+  if (runs('ingest-sizes')) {
     const env = await deployment('ingest none', services, {
       MCP_STORAGE_COMPRESSION: 'none',
       MCP_CACHE_MAX_BYTES: '0',
@@ -953,7 +1151,7 @@ async function main(): Promise<void> {
     await benchIngest(env, 'none', bodies, readSize);
     await cleanupLast(3);
   }
-  {
+  if (runs('ingest-sizes')) {
     const env = await deployment('ingest zstd', services, {
       MCP_STORAGE_COMPRESSION: 'zstd',
       MCP_CACHE_MAX_BYTES: '0',
@@ -961,12 +1159,12 @@ async function main(): Promise<void> {
     await benchIngest(env, 'zstd', bodies);
     await cleanupLast(3);
   }
-  {
+  if (runs('small')) {
     const env = await deployment('small writes and cached reads', services, { MCP_STORAGE_INLINE_THRESHOLD: '16KiB' });
     await benchSmallWritesAndCachedReads(env);
     await cleanupLast(4);
   }
-  {
+  if (runs('queue')) {
     const proxy = await startDelayProxy(services.motoUrl, S3_DELAY_MS);
     onCleanup('delay proxy', () => proxy.close());
     const env = await deployment(
@@ -985,6 +1183,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     commit: commit(),
     quick: QUICK,
+    sections: ONLY,
     machine: {
       nproc: cpus().length,
       cpu: cpus()[0]?.model ?? 'unknown',
@@ -1004,7 +1203,11 @@ async function main(): Promise<void> {
     table,
   };
   mkdirSync(RESULTS, { recursive: true });
-  const file = path.join(RESULTS, QUICK ? 'quick.json' : 'latest.json');
+  const partial = ONLY.length < SECTIONS.length;
+  const file = path.join(
+    RESULTS,
+    QUICK || partial ? `${QUICK ? 'quick' : 'partial'}-${ONLY.join('+')}.json` : 'latest.json',
+  );
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(
     `\nctxvault bench, ${result.date}, commit ${result.commit}, ${result.machine.nproc} cores, ${result.duration_s} s${QUICK ? ', QUICK' : ''}\n`,

@@ -46,7 +46,7 @@ export function useCoreParts(): CoreParts {
     parts.bucket = await createTestBucket(inject('s3Endpoint'));
     parts.orm = await createOrm({ url: parts.db.url, poolMax: 4 });
     parts.contexts = new ContextRepository(parts.orm);
-    parts.staging = new StagingRepository(parts.orm, 64 * 1024);
+    parts.staging = new StagingRepository(parts.orm, { chunkSize: 64 * 1024, maxConcurrent: 4, bodyTimeoutMs: 60_000 });
     parts.blobs = createBlobStore({
       type: 's3',
       s3: {

@@ -17,6 +17,7 @@ function deps(overrides: Partial<ApiDeps> = {}): ApiDeps {
     logger: { info: vi.fn(), warn: vi.fn(), error: vi.fn(), debug: vi.fn() },
     maxBodyBytes: 1024,
     maxContextBytes: 4096,
+    bodyTimeoutMs: 60_000,
     readiness: { database: async () => {}, queue: async () => {}, blob_store: async () => {} },
     metrics: createMetrics(),
     admin: {

@@ -3,6 +3,7 @@ import type { ApiDeps, ApiEnv } from './env.ts';
 import { toErrorResponse } from './errors.ts';
 import { mcpRoutes } from './mcp/mcp-routes.ts';
 import { adminAuth } from './middleware/admin-auth.ts';
+import { bodyDeadline } from './middleware/body-deadline.ts';
 import { httpMetrics } from './middleware/http-metrics.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { describe } from './openapi/describe.ts';
@@ -24,6 +25,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/', healthRoutes(deps));
   app.route('/', metricsRoutes(deps));
   app.use('/api/*', requestContext(deps));
+  app.use('/api/*', bodyDeadline(deps));
 
   const api = new Hono<ApiEnv>()
     .route('/contexts', contextRoutes(deps))

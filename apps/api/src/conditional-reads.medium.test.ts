@@ -22,6 +22,7 @@ it('answers If-None-Match with 304 without any S3 GET, and 200 with the body oth
     service,
     logger,
     maxBodyBytes: 1024 * 1024,
+    bodyTimeoutMs: 60_000,
     maxContextBytes: 1024 * 1024,
     readiness: { database: async () => {}, queue: async () => {}, blob_store: async () => {} },
     metrics: createMetrics(),

@@ -8,6 +8,8 @@ interface ApiVariables {
   requestId: string;
   tenantId: string;
   logger: Logger;
+  /** epoch ms by which the request body must have arrived (limits.body_timeout); none: no limit */
+  bodyDeadline?: number;
 }
 
 export interface ApiEnv {
@@ -29,6 +31,8 @@ export interface ApiDeps {
   maxBodyBytes: number;
   /** largest context accepted as an NDJSON stream, in bytes (decoded) */
   maxContextBytes: number;
+  /** how long a request body may take to arrive, in ms (limits.body_timeout) */
+  bodyTimeoutMs: number;
   /** hit and miss counts of the body cache */
   cacheStats?: () => BodyCacheStats;
   /** what /readyz checks: each throws its dependency's error when that one is not usable */

@@ -1,4 +1,5 @@
 import { CorruptDocumentError, CtxvaultError, type Logger } from '@ctxvault/core';
+import { StagingBusyError, StagingConflictError } from '@ctxvault/db';
 import { JobStateError } from '@ctxvault/queue';
 import { BlobStoreError, type BlobStoreErrorCode } from '@ctxvault/storage';
 import type { Context } from 'hono';
@@ -34,6 +35,11 @@ export function toErrorResponse(err: unknown, c: Context, logger: Logger): Respo
   if (err instanceof HTTPException) {
     return json(c, err.status, err.status === 404 ? 'not_found' : 'http_error', err.message || 'request failed');
   }
+  if (err instanceof StagingBusyError) {
+    c.header('Retry-After', String(err.retryAfterSeconds));
+    return json(c, 503, 'staging_busy', err.message, { limit: err.limit, retry_after_seconds: err.retryAfterSeconds });
+  }
+  if (err instanceof StagingConflictError) return json(c, 409, 'version_conflict', `${err.message}; retry`);
   if (err instanceof JobStateError) return json(c, 409, 'job_state_conflict', err.message, { state: err.state });
   const refused = valueRefusedByDatabase(err);
   if (refused) return json(c, 400, 'invalid_request', `a value of this request cannot be stored: ${refused}`);

@@ -27,6 +27,7 @@ function appReading(body: () => AsyncGenerator<Buffer>) {
     service,
     logger,
     maxBodyBytes: 1024,
+    bodyTimeoutMs: 60_000,
     maxContextBytes: 4096,
     readiness: { database: async () => {}, queue: async () => {}, blob_store: async () => {} },
     metrics: createMetrics(),

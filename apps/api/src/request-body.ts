@@ -1,7 +1,8 @@
-import { Readable, type Transform } from 'node:stream';
+import { PassThrough, Readable, type Transform } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '@ctxvault/core';
+import { PayloadTooLargeError, RequestTimeoutError, UnsupportedMediaTypeError, ValidationError } from '@ctxvault/core';
 import type { Context } from 'hono';
+import type { ApiEnv } from './env.ts';
 
 // looked up by own key only: a header like `__proto__` must find nothing (415), not Object.prototype (500)
 const DECODERS: Record<string, () => Transform> = {
@@ -13,9 +14,10 @@ const DECODERS: Record<string, () => Transform> = {
 /**
  * The request body as bytes, decoded from its `Content-Encoding` (gzip or zstd), refused with 413
  * once more than `maxBytes` have been decoded (so neither a large body nor a compression bomb is
- * ever held), and with 415 for an encoding we do not speak.
+ * ever held), with 415 for an encoding we do not speak, and with 408 when the whole body has not
+ * arrived by the request's body deadline (`limits.body_timeout` after it began).
  */
-export function requestBytes(c: Context, maxBytes: number, limitName: string): AsyncIterable<Buffer> {
+export function requestBytes(c: Context<ApiEnv>, maxBytes: number, limitName: string): AsyncIterable<Buffer> {
   const encoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase();
   const decoder =
     encoding === 'identity' || encoding === ''
@@ -32,9 +34,12 @@ export function requestBytes(c: Context, maxBytes: number, limitName: string): A
     discardRest(raw, c.req.raw);
     throw tooLarge(maxBytes, limitName);
   }
-  const decoded = decoder ? raw.pipe(decoder()) : raw;
+  // what is iterated is always a stage of its own after `raw`, so a timeout can end it without
+  // destroying the request (whose socket must still carry the 408)
+  const decoded = raw.pipe(decoder ? decoder() : new PassThrough());
   raw.on('error', (err) => decoded.destroy(err));
-  return limited(c.req.raw, raw, decoded, maxBytes, limitName, encoding);
+  const deadline = c.get('bodyDeadline') ?? Number.POSITIVE_INFINITY;
+  return limited(c.req.raw, raw, decoded, { maxBytes, limitName, encoding, deadline });
 }
 
 /**
@@ -83,36 +88,64 @@ function discardRest(raw: Readable, request: Request): void {
   );
 }
 
+interface BodyLimits {
+  maxBytes: number;
+  limitName: string;
+  encoding: string;
+  /** epoch ms by which the body must have arrived */
+  deadline: number;
+}
+
 async function* limited(
   request: Request,
   raw: Readable,
-  source: Readable,
-  maxBytes: number,
-  limitName: string,
-  encoding: string,
+  source: Transform,
+  limits: BodyLimits,
 ): AsyncGenerator<Buffer> {
   let received = 0;
   let ended = false;
+  let timedOut = false;
+  const timer = Number.isFinite(limits.deadline)
+    ? setTimeout(
+        () => {
+          timedOut = true;
+          raw.unpipe(source);
+          source.destroy(timeoutError(received));
+        },
+        Math.max(0, limits.deadline - Date.now()),
+      )
+    : undefined;
   try {
     // not destroyed when the loop ends early: the rest of the body is drained, not cut off
     for await (const chunk of source.iterator({ destroyOnReturn: false })) {
       received += (chunk as Buffer).length;
-      if (received > maxBytes) throw tooLarge(maxBytes, limitName);
+      if (received > limits.maxBytes) throw tooLarge(limits.maxBytes, limits.limitName);
       yield chunk as Buffer;
     }
     ended = true;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (code.startsWith('Z_') || code.startsWith('ZSTD_')) {
-      throw new ValidationError(`body is not valid ${encoding}: ${(err as Error).message}`, [
-        { path: '', message: `invalid ${encoding}` },
+      throw new ValidationError(`body is not valid ${limits.encoding}: ${(err as Error).message}`, [
+        { path: '', message: `invalid ${limits.encoding}` },
       ]);
     }
     throw err;
   } finally {
-    if (!ended) discardRest(raw, request);
-    if (source !== raw) source.destroy();
+    clearTimeout(timer);
+    // a client too slow to finish in time is not waited for: what it still sends is dropped
+    // while the 408 goes out, and the connection closes after it
+    if (timedOut) raw.resume();
+    else if (!ended) discardRest(raw, request);
+    source.destroy();
   }
+}
+
+function timeoutError(received: number): RequestTimeoutError {
+  return new RequestTimeoutError(
+    `the request body did not arrive within limits.body_timeout (MCP_LIMITS_BODY_TIMEOUT); ${received} bytes had arrived`,
+    { received_bytes: received },
+  );
 }
 
 function tooLarge(maxBytes: number, limitName: string): PayloadTooLargeError {

@@ -2,9 +2,11 @@ import type { Config } from '@ctxvault/config';
 import {
   BodyCache,
   ContextService,
+  createTokenCounter,
   LifecycleService,
   type SharedBodyCache,
   type StorageSettings,
+  type TokenCounter,
   type TokenSettings,
   VersionUploader,
 } from '@ctxvault/core';
@@ -39,6 +41,8 @@ export interface Runtime {
   uploader: VersionUploader;
   lifecycle: LifecycleService;
   cache: BodyCache;
+  /** token counting off the event loop, in worker threads on every core */
+  tokenCounter: TokenCounter;
   embedded: boolean;
   /** what /readyz checks, one dependency each */
   readiness: { database(): Promise<void>; queue(): Promise<void>; blob_store(): Promise<void> };
@@ -92,7 +96,11 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       if (applied.length) logger.info({ applied }, 'migrations applied');
     }
 
-    const staging = new StagingRepository(orm, config.staging.chunk_size);
+    const staging = new StagingRepository(orm, {
+      chunkSize: config.staging.chunk_size,
+      maxConcurrent: config.limits.max_concurrent_stagings,
+      bodyTimeoutMs: config.limits.body_timeout,
+    });
     const connection: QueueConnectionOptions = {
       backend: config.queue.backend,
       redisUrl: config.redis.url,
@@ -148,6 +156,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     };
     const contexts = new ContextRepository(orm);
     const tokens: TokenSettings = { encoding: config.tokens.encoding, defaultEncoding: config.tokens.default_encoding };
+    const tokenCounter = createTokenCounter(tokens);
+    closers.push(() => tokenCounter.close());
     const deps = { contexts, staging, blobs, jobs, settings, tokens, logger, cache };
     const uploader = new VersionUploader(deps);
     const lifecycle = new LifecycleService({
@@ -178,6 +188,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       uploader,
       lifecycle,
       cache,
+      tokenCounter,
       embedded,
       readiness: {
         database: async () => {

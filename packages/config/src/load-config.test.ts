@@ -71,7 +71,12 @@ describe('loadConfig', () => {
         compression_level: 0,
         inline_threshold: 262_144,
       },
-      limits: { max_body_bytes: 67_108_864, max_context_bytes: 1_073_741_824 },
+      limits: {
+        max_body_bytes: 67_108_864,
+        max_context_bytes: 1_073_741_824,
+        body_timeout: 300_000,
+        max_concurrent_stagings: 8,
+      },
       cache: { max_bytes: 268_435_456, max_item_bytes: 16_777_216, redis_max_item_bytes: 0, redis_ttl: 600_000 },
       lifecycle: {
         interval: 300_000,
@@ -81,7 +86,7 @@ describe('loadConfig', () => {
         staging_grace: 3_600_000,
         pending_grace: 60_000,
       },
-      staging: { chunk_size: 1_048_576 },
+      staging: { chunk_size: 4_194_304 },
       tokens: { encoding: 'auto', default_encoding: 'o200k_base' },
       client: { url: 'http://127.0.0.1:8080', tenant: 'default' },
     });
@@ -194,7 +199,9 @@ describe('environment variables', () => {
     ['MCP_ADMIN_TOKEN', 's3cret', ['admin', 'token'], 's3cret'],
     ['MCP_LOGGING_LEVEL', 'debug', ['logging', 'level'], 'debug'],
     ['MCP_LIMITS_MAX_BODY_BYTES', '128MiB', ['limits', 'max_body_bytes'], 134_217_728],
-    ['MCP_STAGING_CHUNK_SIZE', '4MiB', ['staging', 'chunk_size'], 4_194_304],
+    ['MCP_STAGING_CHUNK_SIZE', '8MiB', ['staging', 'chunk_size'], 8_388_608],
+    ['MCP_LIMITS_BODY_TIMEOUT', '30s', ['limits', 'body_timeout'], 30_000],
+    ['MCP_LIMITS_MAX_CONCURRENT_STAGINGS', '2', ['limits', 'max_concurrent_stagings'], 2],
     ['MCP_TOKENS_ENCODING', 'cl100k_base', ['tokens', 'encoding'], 'cl100k_base'],
     ['MCP_TOKENS_DEFAULT_ENCODING', 'p50k_base', ['tokens', 'default_encoding'], 'p50k_base'],
     ['MCP_CLIENT_URL', 'https://vault.example:8443', ['client', 'url'], 'https://vault.example:8443'],

@@ -122,6 +122,10 @@ export const settingsSchema = section({
     max_body_bytes: byteSize({ min: { bytes: 1 } }).prefault('64MiB'),
     // largest context accepted as a stream (application/x-ndjson), counted after decompression
     max_context_bytes: byteSize({ min: { bytes: 1 } }).prefault('1GiB'),
+    // a request whose whole body has not arrived within this is cut off with 408 (its partial stage removed)
+    body_timeout: duration({ min: 1000 }).prefault('5m'),
+    // request bodies one API process stages at once; more are refused with 503 and Retry-After
+    max_concurrent_stagings: integer(1, 1024).default(8),
   }).prefault({}),
   cache: section({
     // in-process LRU of hot bodies, per API process; 0 turns it off
@@ -148,7 +152,7 @@ export const settingsSchema = section({
     pending_grace: duration().prefault('1m'),
   }).prefault({}),
   staging: section({
-    chunk_size: byteSize({ min: { bytes: 64 * KiB }, max: { bytes: 64 * MiB } }).prefault('1MiB'),
+    chunk_size: byteSize({ min: { bytes: 64 * KiB }, max: { bytes: 64 * MiB } }).prefault('4MiB'),
   }).prefault({}),
   tokens: section({
     // "auto": the encoding of the context's model_id, else default_encoding; or always this one

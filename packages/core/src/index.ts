@@ -6,6 +6,12 @@ export {
   type WindowedRead,
   type WriteResult,
 } from './context-service.ts';
+export { imageTokens, type MediaPricing, mediaPricingFor } from './counting/media-tokens.ts';
+export {
+  createTokenCounter,
+  WorkerTokenCounter,
+  type WorkerTokenCounterOptions,
+} from './counting/worker-token-counter.ts';
 export { CorruptDocumentError, type DocumentEnvelope, lines, readItems, serializeDocument } from './document.ts';
 export * from './errors/index.ts';
 export { type LifecycleCounts, LifecycleService, type LifecycleSettings } from './lifecycle-service.ts';

@@ -1,13 +1,8 @@
-import type { ContextItem } from './schemas.ts';
+import { countItemTokens, type ItemCount } from './counting/item-tokens.ts';
+import { mediaPricingFor } from './counting/media-tokens.ts';
 import { Tokenizer, type TokenSettings } from './tokens.ts';
 
-/** The token count of one stored item. */
-export interface ItemCount {
-  tokens: number;
-  role: string;
-  /** true when some part (an image, a file, audio) was estimated rather than tokenized */
-  estimated: boolean;
-}
+export type { ItemCount };
 
 /**
  * Counts the tokens of items given as their stored JSON text (one string per item, as sent).
@@ -18,7 +13,7 @@ export interface TokenCounter {
   close(): Promise<void>;
 }
 
-/** The simplest counter: gpt-tokenizer on the calling thread. */
+/** The simplest counter: gpt-tokenizer on the calling thread (tests, tools); processes use `createTokenCounter`. */
 export class InlineTokenCounter implements TokenCounter {
   private readonly tokenizer: Tokenizer;
 
@@ -27,11 +22,9 @@ export class InlineTokenCounter implements TokenCounter {
   }
 
   async count(modelId: string | null, items: readonly string[]): Promise<ItemCount[]> {
-    const countItem = await this.tokenizer.forModel(modelId);
-    return items.map((text) => {
-      const item = JSON.parse(text) as ContextItem;
-      return { tokens: countItem(item), role: item.role, estimated: false };
-    });
+    const countText = await this.tokenizer.textCounter(modelId);
+    const pricing = mediaPricingFor(modelId);
+    return items.map((text) => countItemTokens(JSON.parse(text), countText, pricing));
   }
 
   async close(): Promise<void> {}

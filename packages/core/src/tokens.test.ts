@@ -28,15 +28,21 @@ describe('Tokenizer', () => {
     expect(o200k({ role: 'user', content: 'hello world', tokens: 99 })).toBe(99);
   });
 
-  it('counts the text of structured parts and the JSON of the others', async () => {
+  it('counts the text of structured parts, images by formula (never as text), the JSON of the others', async () => {
     const count = await auto.forModel(null);
     const parts = count({
       role: 'assistant',
       content: [
         { type: 'text', text: 'hello world' },
-        { type: 'image', url: 'x' },
+        { type: 'image', image: 'https://example.test/cat.png' },
+        { type: 'tool_use', id: 't1', name: 'x', input: {} },
       ],
     });
-    expect(parts).toBe(2 + count({ role: 'user', content: JSON.stringify({ type: 'image', url: 'x' }) }));
+    const toolUse = count({
+      role: 'user',
+      content: JSON.stringify({ type: 'tool_use', id: 't1', name: 'x', input: {} }),
+    });
+    // an image only referenced by URL is estimated as 1024×1024: 85 + 170 × 4 tiles (OpenAI's formula)
+    expect(parts).toBe(2 + 765 + toolUse);
   });
 });

@@ -1,4 +1,6 @@
 import { type EncodingName, modelToEncodingMap } from 'gpt-tokenizer/mapping';
+import { countItemTokens } from './counting/item-tokens.ts';
+import { mediaPricingFor } from './counting/media-tokens.ts';
 import type { ContextItem } from './schemas.ts';
 
 export interface TokenSettings {
@@ -14,8 +16,9 @@ type CountTokens = (text: string) => number;
 
 /**
  * Token counts with gpt-tokenizer. Each encoding's tables (a few MB) are loaded on first use and
- * kept. Structured parts count their `text`, other parts their JSON; chat-format overhead (role
- * markers) is not included, so a count is what the content itself costs.
+ * kept. Structured parts count their `text`; images are counted by the provider's formula and other
+ * media estimated (see counting/media-tokens.ts); other parts count their JSON. Chat-format overhead
+ * (role markers) is not included, so a count is what the content itself costs.
  */
 export class Tokenizer {
   private readonly loaded = new Map<EncodingName, Promise<CountTokens>>();
@@ -30,8 +33,14 @@ export class Tokenizer {
 
   /** The counter for a context of `modelId`: an item's own `tokens` when given, else a real count. */
   async forModel(modelId: string | null): Promise<ItemTokenCounter> {
-    const count = await this.load(this.encodingFor(modelId));
-    return (item) => item.tokens ?? contentTokens(item.content, count);
+    const countText = await this.textCounter(modelId);
+    const pricing = mediaPricingFor(modelId);
+    return (item) => item.tokens ?? countItemTokens(item, countText, pricing).tokens;
+  }
+
+  /** The plain text counter of the encoding for `modelId`. */
+  textCounter(modelId: string | null): Promise<CountTokens> {
+    return this.load(this.encodingFor(modelId));
   }
 
   private load(name: EncodingName): Promise<CountTokens> {
@@ -44,11 +53,4 @@ export class Tokenizer {
     }
     return loading;
   }
-}
-
-function contentTokens(content: ContextItem['content'], count: CountTokens): number {
-  if (typeof content === 'string') return count(content);
-  let total = 0;
-  for (const part of content) total += count(typeof part.text === 'string' ? part.text : JSON.stringify(part));
-  return total;
 }

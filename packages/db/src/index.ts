@@ -15,7 +15,9 @@ export {
   STORAGE_PROVIDERS,
   type StorageProvider,
 } from './entities/context.entity.ts';
+export { StagingBusyError } from './errors/staging-busy-error.ts';
+export { StagingConflictError } from './errors/staging-conflict-error.ts';
 export { newContextId } from './ids.ts';
 export { migrate } from './migrate.ts';
 export { createOrm, entities, type OrmOptions } from './orm.ts';
-export { rechunk, StagingRepository } from './staging-repository.ts';
+export { rechunk, type StagingOptions, StagingRepository } from './staging-repository.ts';

@@ -1,10 +1,11 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { ContextEntity } from './entities/context.entity.ts';
+import { StagedBodyEntity } from './entities/staged-body.entity.ts';
 import { StagedChunkEntity } from './entities/staged-chunk.entity.ts';
 import { migrations } from './migrations/index.ts';
 
-export const entities = [ContextEntity, StagedChunkEntity];
+export const entities = [ContextEntity, StagedChunkEntity, StagedBodyEntity];
 
 export interface OrmOptions {
   /** postgres:// URL */

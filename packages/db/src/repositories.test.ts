@@ -7,6 +7,8 @@ import type { TestDatabase } from '../../../test/helpers/database.ts';
 import { createFileDatabase } from '../../../test/helpers/file-database.ts';
 import { ContextRepository, type NewContextRow } from './context-repository.ts';
 import { isUniqueViolation } from './database-errors.ts';
+import { StagingBusyError } from './errors/staging-busy-error.ts';
+import { StagingConflictError } from './errors/staging-conflict-error.ts';
 import { newContextId } from './ids.ts';
 import { createOrm } from './orm.ts';
 import { rechunk, StagingRepository } from './staging-repository.ts';
@@ -20,7 +22,7 @@ beforeAll(async () => {
   db = await createFileDatabase();
   orm = await createOrm({ url: db.url, poolMax: 4 });
   contexts = new ContextRepository(orm);
-  staging = new StagingRepository(orm, 64 * 1024);
+  staging = new StagingRepository(orm, { chunkSize: 64 * 1024, maxConcurrent: 2, bodyTimeoutMs: 1000 });
 });
 afterAll(async () => {
   await orm?.close();
@@ -141,8 +143,102 @@ describe('StagingRepository', () => {
     }
     await expect(staging.write(id, 1, failing())).rejects.toThrow('client went away');
     expect(await staging.exists(id, 1)).toBe(false);
+    expect(await stagedRows(id)).toEqual({ marks: 0, chunks: 0 });
+  });
+
+  it('holds no connection and no transaction while the body trickles in; chunks count only once marked', async () => {
+    const id = newContextId();
+    const gate = deferred();
+    async function* slow() {
+      yield randomBytes(64 * 1024 + 10); // one whole chunk, written at once
+      await gate.promise;
+      yield randomBytes(10);
+    }
+    const writing = staging.write(id, 1, slow());
+    await waitFor(async () => (await stagedRows(id)).chunks === 1);
+    // the chunk is committed, yet the body is not complete: nobody reads it as such
+    expect(await staging.exists(id, 1)).toBe(false);
+    await expect(buffer(staging.read(id, 1))).rejects.toThrow(/no completely staged body/);
+    const pool = await orm.em.getConnection().getNativeClient();
+    expect(pool.totalCount - pool.idleCount).toBe(0);
+    const open = await pool.query(
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`,
+    );
+    expect(open.rows[0].n).toBe(0);
+    gate.resolve();
+    expect(await writing).toBe(64 * 1024 + 20);
+    expect(await staging.exists(id, 1)).toBe(true);
+    await staging.remove(id);
+    expect(await stagedRows(id)).toEqual({ marks: 0, chunks: 0 });
+  });
+
+  it('refuses a staging beyond maxConcurrent, and a second writer of the same version', async () => {
+    const gate = deferred();
+    async function* held() {
+      yield Buffer.from('x');
+      await gate.promise;
+    }
+    const a = newContextId();
+    const first = staging.write(a, 1, held());
+    const second = staging.write(newContextId(), 1, held());
+    await expect(staging.write(newContextId(), 1, held())).rejects.toBeInstanceOf(StagingBusyError);
+    gate.resolve();
+    await Promise.all([first, second]);
+    await expect(staging.write(a, 1, Readable.from([Buffer.from('y')]))).rejects.toBeInstanceOf(StagingConflictError);
+    expect((await buffer(staging.read(a, 1))).toString()).toBe('x');
+  });
+
+  it('finds abandoned and unclaimed stages as orphans, never one being written or waited for', async () => {
+    const abandoned = newContextId();
+    const pool = await orm.em.getConnection().getNativeClient();
+    // a writer that died mid-body: its mark never completed, started longer ago than grace + body timeout
+    await pool.query(
+      `insert into staged_bodies (context_id, version, started_at) values ($1, 1, now() - interval '1 hour')`,
+      [abandoned],
+    );
+    await pool.query(`insert into staged_chunks values ($1, 1, 0, '\\x00', now() - interval '1 hour')`, [abandoned]);
+    const live = newContextId();
+    await pool.query(`insert into staged_bodies (context_id, version, started_at) values ($1, 1, now())`, [live]);
+    const waitedFor = newContextId();
+    await contexts.insert(row({ id: waitedFor, status: 'pending' }));
+    await staging.write(waitedFor, 1, Readable.from([Buffer.from('body')]));
+    await new Promise((r) => setTimeout(r, 20));
+    const orphans = (await staging.findOrphans(10, 100)).map((o) => o.context_id);
+    expect(orphans).toContain(abandoned);
+    expect(orphans).not.toContain(live);
+    expect(orphans).not.toContain(waitedFor);
+  });
+
+  it('reads a large body back through COPY in order', async () => {
+    const id = newContextId();
+    const body = randomBytes(5 * 64 * 1024 + 3);
+    await staging.write(id, 2, Readable.from([body]));
+    expect((await buffer(staging.read(id, 2))).equals(body)).toBe(true);
   });
 });
+
+async function stagedRows(id: string): Promise<{ marks: number; chunks: number }> {
+  const pool = await orm.em.getConnection().getNativeClient();
+  const { rows } = await pool.query(
+    `select (select count(*)::int from staged_bodies where context_id = $1) as marks,
+            (select count(*)::int from staged_chunks where context_id = $1) as chunks`,
+    [id],
+  );
+  return rows[0];
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  for (const deadline = Date.now() + 5000; !(await check()); ) {
+    if (Date.now() > deadline) throw new Error('condition not met within 5 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe('rechunk', () => {
   it('regroups into fixed-size chunks', async () => {

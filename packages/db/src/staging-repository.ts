@@ -1,100 +1,284 @@
 import { Readable } from 'node:stream';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Pool, PoolClient } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { ConcurrencySlots } from './concurrency-slots.ts';
+import { StagingBusyError } from './errors/staging-busy-error.ts';
+import { StagingConflictError } from './errors/staging-conflict-error.ts';
+
+export interface StagingOptions {
+  /** bytes per staged chunk (staging.chunk_size) */
+  chunkSize: number;
+  /** stagings this process runs at once; beyond, `write` throws StagingBusyError (limits.max_concurrent_stagings) */
+  maxConcurrent: number;
+  /** the longest a request body may take to arrive (limits.body_timeout): an incomplete stage older than this is abandoned */
+  bodyTimeoutMs: number;
+}
+
+/** How long a client is told to wait (Retry-After) when every staging slot is taken. */
+const RETRY_AFTER_SECONDS = 1;
 
 /**
  * Staged bodies, kept in Postgres as ordered chunks: durable before the API answers 202, readable
  * by workers on any host (nothing is local to one process) and served to readers while pending.
+ *
+ * No transaction stays open while a client sends: each chunk is its own short transaction on a
+ * pooled connection, taken only while that chunk is written, and the body becomes readable with
+ * its completion mark in `staged_bodies`. Bytes cross the wire as they are: chunks go in as binary
+ * parameters and come out through `COPY … TO STDOUT (FORMAT binary)`, never as hex text.
  */
 export class StagingRepository {
+  private readonly slots: ConcurrencySlots;
+
   constructor(
     private readonly orm: MikroORM,
-    private readonly chunkSize: number,
-  ) {}
+    private readonly options: StagingOptions,
+  ) {
+    this.slots = new ConcurrencySlots(options.maxConcurrent);
+  }
+
+  /** Stagings in progress in this process. */
+  get active(): number {
+    return this.slots.taken;
+  }
 
   /**
-   * Writes the body in one transaction, so a failed or abandoned write leaves nothing behind.
-   * Returns the number of bytes staged.
+   * Stages the body and marks it complete; returns the number of bytes staged. A failed or
+   * abandoned write removes what it wrote (and, if this process dies, the lifecycle pass does).
+   * Throws StagingBusyError when this process already runs `maxConcurrent` stagings, and
+   * StagingConflictError when another write is staging the same version.
    */
   async write(contextId: string, version: number, body: AsyncIterable<Buffer>): Promise<number> {
-    return this.orm.em.fork().transactional(async (em) => {
-      await em.execute('delete from staged_chunks where context_id = ? and version = ?', [contextId, version]);
-      let seq = 0;
-      let total = 0;
-      const flush = async (chunk: Buffer) => {
-        await em.execute(
-          'insert into staged_chunks (context_id, version, seq, data, created_at) values (?, ?, ?, ?, now())',
-          [contextId, version, seq++, chunk],
-        );
-      };
-      for await (const chunk of rechunk(body, this.chunkSize)) {
-        total += chunk.length;
-        await flush(chunk);
+    if (!this.slots.tryTake()) throw new StagingBusyError(this.options.maxConcurrent, RETRY_AFTER_SECONDS);
+    try {
+      await this.claim(contextId, version);
+      try {
+        return await this.writeChunks(contextId, version, body);
+      } catch (err) {
+        await this.remove(contextId, version).catch(() => {});
+        throw err;
       }
-      return total;
-    });
+    } finally {
+      this.slots.release();
+    }
   }
 
-  async exists(contextId: string, version: number): Promise<boolean> {
-    const rows = await this.orm.em
-      .fork()
-      .execute<{ n: number }[]>('select 1 as n from staged_chunks where context_id = ? and version = ? limit 1', [
-        contextId,
-        version,
-      ]);
-    return rows.length > 0;
-  }
-
-  /** Bytes of every staged body: what waits for an upload, or was kept for a retry. */
-  async totalBytes(): Promise<number> {
-    const [row] = await this.orm.em
-      .fork()
-      .execute<{ bytes: string | null }[]>('select sum(octet_length(data)) as bytes from staged_chunks');
-    return Number(row?.bytes ?? 0);
-  }
-
-  /** Streams the staged body chunk by chunk, one query per chunk, so memory stays at one chunk. */
-  read(contextId: string, version: number): Readable {
-    const em = this.orm.em.fork();
+  /** Chunks go in while the next one fills: one insert in flight, so the client and Postgres overlap. */
+  private async writeChunks(contextId: string, version: number, body: AsyncIterable<Buffer>): Promise<number> {
+    const pool = await this.pool();
     let seq = 0;
-    return new Readable({
-      highWaterMark: 1,
-      objectMode: false,
-      read: function () {
-        em.execute<{ data: Buffer }[]>(
-          'select data from staged_chunks where context_id = ? and version = ? and seq = ?',
-          [contextId, version, seq++],
-        ).then(
-          (rows) => this.push(rows[0] ? rows[0].data : null),
-          (err: Error) => this.destroy(err),
-        );
-      },
-    });
+    let total = 0;
+    // the first failed insert, if any (set from a callback, read in the loop)
+    const failed: unknown[] = [];
+    let inFlight: Promise<void> = Promise.resolve();
+    try {
+      for await (const chunk of rechunk(body, this.options.chunkSize)) {
+        await inFlight;
+        if (failed.length) throw failed[0];
+        total += chunk.length;
+        // the rejection is caught at once: the next chunk may take long to arrive from a slow client
+        inFlight = insertChunk(pool, contextId, version, seq++, chunk).catch((err: unknown) => {
+          failed.push(err);
+        });
+      }
+    } finally {
+      // however the body ends, the last insert lands before anyone removes what was written
+      await inFlight;
+    }
+    if (failed.length) throw failed[0];
+    // a synchronous commit flushes the WAL up to here, chunks included: the body is durable once marked
+    await pool.query(
+      'update staged_bodies set completed_at = now(), bytes = $3, chunks = $4 where context_id = $1 and version = $2',
+      [contextId, version, total, seq],
+    );
+    return total;
+  }
+
+  /** Takes the (context, version) for this write, collecting an abandoned stage that held it. */
+  private async claim(contextId: string, version: number): Promise<void> {
+    const pool = await this.pool();
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const claimed = await pool.query(
+        'insert into staged_bodies (context_id, version, started_at) values ($1, $2, now()) on conflict do nothing',
+        [contextId, version],
+      );
+      if (claimed.rowCount === 1) {
+        // chunks without a mark are leftovers of a writer that died between removing its mark and its chunks
+        await pool.query('delete from staged_chunks where context_id = $1 and version = $2', [contextId, version]);
+        return;
+      }
+      // a complete stage no row waits for a body timeout after its completion is a leftover, never a live write
+      const held = await pool.query(
+        `select 1 from staged_bodies b where b.context_id = $1 and b.version = $2 and ${orphaned('b', '$3', '$4')}`,
+        [contextId, version, this.options.bodyTimeoutMs, this.options.bodyTimeoutMs],
+      );
+      if (held.rowCount === 0) break;
+      await this.remove(contextId, version);
+    }
+    throw new StagingConflictError(contextId, version);
+  }
+
+  /** True once the body is completely staged. */
+  async exists(contextId: string, version: number): Promise<boolean> {
+    const pool = await this.pool();
+    const rows = await pool.query(
+      'select 1 from staged_bodies where context_id = $1 and version = $2 and completed_at is not null',
+      [contextId, version],
+    );
+    return (rows.rowCount ?? 0) > 0;
+  }
+
+  /** Bytes of every staged body, complete or not: what waits for an upload, was kept for a retry, or is arriving. */
+  async totalBytes(): Promise<number> {
+    const pool = await this.pool();
+    const { rows } = await pool.query<{ bytes: string | null }>(
+      'select sum(octet_length(data)) as bytes from staged_chunks',
+    );
+    return Number(rows[0]?.bytes ?? 0);
   }
 
   /**
-   * Staged bodies no row waits for any more (its context is gone, stored or moved on), staged
-   * longer ago than `olderThanMs`.
+   * Streams a completely staged body chunk by chunk, fetching the next chunk while the current one
+   * is consumed; each chunk is one COPY on a connection held only for that chunk. Fails (without
+   * yielding anything) when the body is not completely staged.
    */
-  async findOrphans(olderThanMs: number, limit: number): Promise<{ context_id: string; version: number }[]> {
-    return this.orm.em.fork().execute(
-      `select s.context_id, s.version from staged_chunks s
-        where s.created_at < now() - (? * interval '1 millisecond')
-          and not exists (select 1 from contexts c where c.id = s.context_id and c.version = s.version and c.status in ('pending', 'failed'))
-        group by s.context_id, s.version limit ?`,
-      [olderThanMs, limit],
-    );
+  read(contextId: string, version: number): Readable {
+    const load = async () => {
+      const pool = await this.pool();
+      const { rows } = await pool.query<{ chunks: number | null }>(
+        'select chunks from staged_bodies where context_id = $1 and version = $2 and completed_at is not null',
+        [contextId, version],
+      );
+      const chunks = rows[0]?.chunks;
+      if (chunks === undefined || chunks === null) {
+        throw new Error(`no completely staged body for context ${contextId} version ${version}`);
+      }
+      return { pool, chunks };
+    };
+    async function* chunks(): AsyncGenerator<Buffer> {
+      const { pool, chunks: count } = await load();
+      let next = count > 0 ? readChunk(pool, contextId, version, 0) : null;
+      for (let seq = 0; next; seq++) {
+        const current = next;
+        next = seq + 1 < count ? readChunk(pool, contextId, version, seq + 1) : null;
+        // a prefetch that fails while the consumer stops early must not become an unhandled rejection
+        next?.catch(() => {});
+        yield await current;
+      }
+    }
+    return Readable.from(chunks(), { objectMode: false, highWaterMark: 1 });
   }
 
+  /**
+   * Staged bodies no row waits for any more (its context is gone, stored or moved on) and completed
+   * longer ago than `olderThanMs`; bodies never completed whose writer cannot be alive any more
+   * (started longer ago than `olderThanMs` plus the body timeout); and chunks without a mark.
+   */
+  async findOrphans(olderThanMs: number, limit: number): Promise<{ context_id: string; version: number }[]> {
+    const pool = await this.pool();
+    const { rows } = await pool.query<{ context_id: string; version: number }>(
+      `select b.context_id, b.version from staged_bodies b where ${orphaned('b', '$1', '$2')}
+       union
+       select s.context_id, s.version from staged_chunks s
+        where s.created_at < now() - ($1::float8 * interval '1 millisecond')
+          and not exists (select 1 from staged_bodies b where b.context_id = s.context_id and b.version = s.version)
+       limit $3`,
+      [olderThanMs, this.options.bodyTimeoutMs, limit],
+    );
+    return rows;
+  }
+
+  /** Removes a staged body (every version when none is given): its mark first, so it never looks complete. */
   async remove(contextId: string, version?: number): Promise<void> {
-    if (version === undefined) {
-      await this.orm.em.fork().execute('delete from staged_chunks where context_id = ?', [contextId]);
-    } else {
-      await this.orm.em
-        .fork()
-        .execute('delete from staged_chunks where context_id = ? and version = ?', [contextId, version]);
-    }
+    const pool = await this.pool();
+    const where = version === undefined ? 'context_id = $1' : 'context_id = $1 and version = $2';
+    const params = version === undefined ? [contextId] : [contextId, version];
+    await pool.query(`delete from staged_bodies where ${where}`, params);
+    await pool.query(`delete from staged_chunks where ${where}`, params);
+  }
+
+  private pool(): Promise<Pool> {
+    return this.orm.em.getConnection().getNativeClient();
   }
 }
+
+/**
+ * One chunk in its own transaction, committed without waiting for the WAL flush: the completion
+ * mark's (synchronous) commit flushes the WAL past every chunk written before it.
+ */
+async function insertChunk(pool: Pool, contextId: string, version: number, seq: number, data: Buffer): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await client.query('set local synchronous_commit = off');
+    // a Buffer parameter is sent in binary format: the bytes cross the wire as they are
+    await client.query(
+      'insert into staged_chunks (context_id, version, seq, data, created_at) values ($1, $2, $3, $4, now())',
+      [contextId, version, seq, data],
+    );
+  });
+}
+
+async function inTransaction(pool: Pool, work: (client: PoolClient) => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('begin');
+    await work(client);
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback').catch((rollbackErr: Error) => (broken = rollbackErr));
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+// COPY's binary format: an 11-byte signature, 4 bytes of flags and 4 of header extension length,
+// then per row a 2-byte field count and per field a 4-byte length and the bytes, then a 2-byte trailer
+const COPY_HEADER_BYTES = 19;
+const COPY_ROW_HEADER_BYTES = 2 + 4;
+
+/** One chunk's bytes through `COPY … TO STDOUT (FORMAT binary)`: no hex text on either side. */
+async function readChunk(pool: Pool, contextId: string, version: number, seq: number): Promise<Buffer> {
+  // COPY takes no parameters; the id is a UUID and the numbers integers, checked before they are inlined
+  if (!UUID.test(contextId) || !Number.isSafeInteger(version) || !Number.isSafeInteger(seq)) {
+    throw new Error(`invalid staged chunk address ${contextId}/${version}/${seq}`);
+  }
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    const parts: Buffer[] = [];
+    const copy = client.query(
+      copyTo(
+        `copy (select data from staged_chunks where context_id = '${contextId}' and version = ${version} and seq = ${seq}) to stdout (format binary)`,
+      ),
+    );
+    for await (const part of copy) parts.push(part as Buffer);
+    const out = Buffer.concat(parts);
+    const length = out.length >= COPY_HEADER_BYTES + COPY_ROW_HEADER_BYTES ? out.readInt16BE(COPY_HEADER_BYTES) : 0;
+    if (length !== 1) throw new Error(`staged chunk ${seq} of context ${contextId} version ${version} is missing`);
+    const size = out.readInt32BE(COPY_HEADER_BYTES + 2);
+    const start = COPY_HEADER_BYTES + COPY_ROW_HEADER_BYTES;
+    return out.subarray(start, start + size);
+  } catch (err) {
+    broken = err as Error;
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/**
+ * The condition "the body of mark `b` is an orphan": complete, older than `grace` ms and waited for
+ * by no row; or never completed and started before `grace` + `timeout` ms ago (its writer is gone).
+ */
+function orphaned(b: string, grace: string, timeout: string): string {
+  return `((${b}.completed_at is not null and ${b}.completed_at < now() - (${grace}::float8 * interval '1 millisecond')
+            and not exists (select 1 from contexts c where c.id = ${b}.context_id and c.version = ${b}.version
+                              and c.status in ('pending', 'failed')))
+        or (${b}.completed_at is null and ${b}.started_at < now() - ((${grace}::float8 + ${timeout}::float8) * interval '1 millisecond')))`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Regroups an arbitrary byte stream into chunks of exactly `size` bytes (the last may be shorter). */
 export async function* rechunk(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {

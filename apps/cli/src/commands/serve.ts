@@ -9,10 +9,13 @@ export async function serveRuntime(runtime: Runtime, logger: Logger) {
     logger,
     maxBodyBytes: runtime.config.limits.max_body_bytes,
     maxContextBytes: runtime.config.limits.max_context_bytes,
+    bodyTimeoutMs: runtime.config.limits.body_timeout,
     cacheStats: () => runtime.cache.stats(),
     readiness: runtime.readiness,
     metrics: runtime.metrics,
     admin: { token: runtime.config.admin.token, jobs: runtime.queueAdmin },
   });
-  return serveApi(app, runtime.config.server.host, runtime.config.server.port);
+  return serveApi(app, runtime.config.server.host, runtime.config.server.port, {
+    bodyTimeoutMs: runtime.config.limits.body_timeout,
+  });
 }

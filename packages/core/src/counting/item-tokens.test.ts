@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { countItemTokens } from './item-tokens.ts';
+import { imageTokens } from './media-tokens.ts';
+import { jpegImage, png } from './test-images.ts';
+
+// one token per character: the tests check what is counted, not the tokenizer
+const chars = (text: string) => text.length;
+
+describe('imageTokens', () => {
+  it('follows OpenAI: fit in 2048, short side to 768, 85 + 170 per 512-px tile; low detail 85', () => {
+    expect(imageTokens({ width: 1024, height: 1024 }, 'openai')).toBe(85 + 170 * 4);
+    expect(imageTokens({ width: 2048, height: 4096 }, 'openai')).toBe(85 + 170 * 6); // → 1024×2048 → 768×1536
+    expect(imageTokens({ width: 100, height: 100 }, 'openai')).toBe(85 + 170);
+    expect(imageTokens({ width: 4000, height: 4000 }, 'openai', 'low')).toBe(85);
+    expect(imageTokens({ width: 1024, height: 1024 }, 'openai-mini')).toBe(2833 + 5667 * 4);
+  });
+
+  it('follows Anthropic (w·h/750 after fitting the long edge in 1568) and Gemini (258 per 768 tile)', () => {
+    expect(imageTokens({ width: 1000, height: 750 }, 'anthropic')).toBe(1000);
+    expect(imageTokens({ width: 3136, height: 1568 }, 'anthropic')).toBe(Math.ceil((1568 * 784) / 750));
+    expect(imageTokens({ width: 300, height: 300 }, 'gemini')).toBe(258);
+    expect(imageTokens({ width: 1000, height: 800 }, 'gemini')).toBe(258 * 4);
+  });
+});
+
+describe('countItemTokens', () => {
+  const image = png(1000, 750).toString('base64');
+
+  it('counts an Anthropic base64 image from its header, never as text', () => {
+    const item = {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'what is this?' },
+        { type: 'image', source: { type: 'base64', media_type: 'image/png', data: image } },
+      ],
+    };
+    expect(countItemTokens(item, chars, 'anthropic')).toEqual({ tokens: 13 + 1000, role: 'user', estimated: false });
+  });
+
+  it('counts an OpenAI image_url data URL (with its detail) and an input_image, and estimates a URL image', () => {
+    const jpeg = jpegImage(512, 512).toString('base64');
+    const item = {
+      role: 'user',
+      content: [
+        { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${jpeg}` } },
+        { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${jpeg}`, detail: 'low' } },
+        { type: 'input_image', image_url: `data:image/png;base64,${image}` },
+      ],
+    };
+    expect(countItemTokens(item, chars, 'openai')).toEqual({
+      tokens: 85 + 170 + 85 + (85 + 170 * 4),
+      role: 'user',
+      estimated: false,
+    });
+    const byUrl = {
+      role: 'user',
+      content: [{ type: 'image_url', image_url: { url: 'https://example.test/cat.png' } }],
+    };
+    expect(countItemTokens(byUrl, chars, 'openai')).toEqual({ tokens: 85 + 170 * 4, role: 'user', estimated: true });
+  });
+
+  it('estimates files, documents and audio by their size, and media hidden in other parts', () => {
+    const pdf = Buffer.alloc(64 * 100).toString('base64');
+    const audio = Buffer.alloc(1600 * 10).toString('base64');
+    const item = {
+      role: 'user',
+      content: [
+        { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: pdf } },
+        { type: 'input_audio', input_audio: { data: audio, format: 'mp3' } },
+        { type: 'file', file: { file_id: 'file-123' } },
+      ],
+    };
+    expect(countItemTokens(item, chars, 'openai')).toEqual({ tokens: 100 + 10 + 1000, role: 'user', estimated: true });
+    const odd = { role: 'tool', content: [{ type: 'custom', blob: Buffer.alloc(6400).toString('base64') }] };
+    const counted = countItemTokens(odd, chars, 'openai');
+    expect(counted.estimated).toBe(true);
+    expect(counted.tokens).toBe(100 + JSON.stringify({ type: 'custom', blob: '' }).length);
+  });
+
+  it('counts Gemini inline data, plain text, and keeps a given tokens count', () => {
+    const gemini = { role: 'user', parts: [{ text: 'hi' }, { inlineData: { mimeType: 'image/png', data: image } }] };
+    expect(countItemTokens(gemini, chars, 'gemini')).toEqual({ tokens: 2 + 258 * 2, role: 'user', estimated: false });
+    expect(countItemTokens({ role: 'assistant', content: 'hello' }, chars, 'openai').tokens).toBe(5);
+    expect(countItemTokens({ role: 'assistant', content: 'hello', tokens: 42 }, chars, 'openai').tokens).toBe(42);
+  });
+});
+
+describe('base64 inside text', () => {
+  it('is estimated at 1.45 characters a token, the text around it tokenized', () => {
+    const blob = Buffer.alloc(3000, 7).toString('base64'); // 4000 characters
+    const item = { role: 'user', content: `see data:image/png;base64,${blob} there` };
+    const counted = countItemTokens(item, chars, 'openai');
+    expect(counted).toEqual({
+      tokens: 'see data:image/png;base64,'.length + Math.ceil(4000 / 1.45) + ' there'.length,
+      role: 'user',
+      estimated: true,
+    });
+    const prose = 'word '.repeat(200);
+    expect(countItemTokens({ role: 'user', content: prose }, chars, 'openai')).toEqual({
+      tokens: prose.length,
+      role: 'user',
+      estimated: false,
+    });
+  });
+});
