@@ -2,7 +2,9 @@
 // free port (unless CTXVAULT_TEST_S3_ENDPOINT points at one). Postgres and Redis are expected on
 // their usual local ports (CTXVAULT_TEST_DATABASE_URL / CTXVAULT_TEST_REDIS_URL override them).
 // Migrates one template database for the run, which each test file clones (test/helpers/database.ts).
+// Builds dist/ first (incremental): the end-to-end suites start the built CLI.
 import type { TestProject } from 'vitest/node';
+import { buildDist } from '../helpers/build.ts';
 import { createTemplateDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type MotoServer, startMoto } from '../helpers/moto.ts';
 
@@ -20,6 +22,7 @@ let moto: MotoServer | undefined;
 let template: TestDatabase | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
+  buildDist();
   let endpoint = process.env.CTXVAULT_TEST_S3_ENDPOINT;
   if (!endpoint) {
     moto = await startMoto();
