@@ -10,14 +10,19 @@ import type { NormalizedItem, Part } from './normalized.ts';
 
 /** A part of item `item` (at `path` inside it) that `target` cannot express. */
 export class UnconvertiblePartError extends Error {
-  constructor(
-    readonly item: number,
-    readonly path: string,
-    readonly part: string,
-    readonly target: TargetFormat,
-  ) {
+  // plain fields, no parameter properties: this package also runs in the counting threads, type-stripped
+  readonly item: number;
+  readonly path: string;
+  readonly part: string;
+  readonly target: TargetFormat;
+
+  constructor(item: number, path: string, part: string, target: TargetFormat) {
     super(`item ${item}${path ? ` at ${path}` : ''}: ${part} cannot be converted to ${target}`);
     this.name = 'UnconvertiblePartError';
+    this.item = item;
+    this.path = path;
+    this.part = part;
+    this.target = target;
   }
 }
 

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { Format } from '@ctxvault/formats';
 import type { ItemCount, TokenCounter } from '../token-counter.ts';
 import { Tokenizer, type TokenSettings } from '../tokens.ts';
 import type { CountReply, CountTask } from './count-worker.ts';
@@ -43,7 +44,7 @@ export class WorkerTokenCounter implements TokenCounter {
     this.size = Math.max(1, options.threads ?? availableParallelism());
   }
 
-  async count(modelId: string | null, items: readonly string[]): Promise<ItemCount[]> {
+  async count(modelId: string | null, items: readonly string[], format: Format = 'ctxvault'): Promise<ItemCount[]> {
     if (this.closed) throw new Error('token counter is closed');
     const encoding = this.tokenizer.encodingFor(modelId);
     const pricing = mediaPricingFor(modelId);
@@ -51,7 +52,7 @@ export class WorkerTokenCounter implements TokenCounter {
       this.batches(items).map(
         (batch) =>
           new Promise<ItemCount[]>((resolve, reject) => {
-            this.queue.push({ task: { id: this.nextId++, encoding, pricing, items: batch }, resolve, reject });
+            this.queue.push({ task: { id: this.nextId++, encoding, format, pricing, items: batch }, resolve, reject });
             this.dispatch();
           }),
       ),

@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { type NormalizedItem, normalized, type Part } from '../normalized.ts';
 import { aiSdkModelPart, aiSdkModelPartSchema } from './ai-sdk-model.ts';
 import { anthropicBlockPart, anthropicBlockSchema } from './anthropic-messages.ts';
+import { geminiPart, geminiPartSchema } from './gemini.ts';
 import { openaiChatPart, openaiChatPartSchema } from './openai-chat.ts';
+import { openaiResponsesContentPart, openaiResponsesContentSchema } from './openai-responses.ts';
 
 export const CTXVAULT_ROLES = ['system', 'user', 'assistant', 'tool'] as const;
 
@@ -27,6 +29,8 @@ export function normalizeCtxvault(item: CtxvaultItem): NormalizedItem {
   );
 }
 
+const GEMINI_FIELDS = ['inlineData', 'fileData', 'functionCall', 'functionResponse'];
+
 function recognise(part: Record<string, unknown>, path: string): Part {
   const anthropic = anthropicBlockSchema.safeParse(part);
   if (anthropic.success) return anthropicBlockPart(anthropic.data, path);
@@ -34,6 +38,12 @@ function recognise(part: Record<string, unknown>, path: string): Part {
   if (openai.success) return openaiChatPart(openai.data, path);
   const aiSdk = aiSdkModelPartSchema.safeParse(part);
   if (aiSdk.success) return aiSdkModelPart(aiSdk.data, path);
+  const responses = openaiResponsesContentSchema.safeParse(part);
+  if (responses.success) return openaiResponsesContentPart(responses.data, path);
+  if (GEMINI_FIELDS.some((field) => field in part)) {
+    const gemini = geminiPartSchema.safeParse(part);
+    if (gemini.success) return geminiPart(gemini.data, path);
+  }
   if (typeof part.text === 'string') return { type: 'text', path, text: part.text };
   return { type: 'other', path, label: typeof part.type === 'string' ? part.type : 'part', value: part };
 }

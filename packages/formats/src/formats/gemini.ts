@@ -46,16 +46,18 @@ export const geminiContentSchema = z.object({
 export type GeminiContent = z.output<typeof geminiContentSchema>;
 /** One part: its code fields use the SDK's enums' values. */
 export type GeminiPart = z.output<typeof part>;
+/** One part, also recognised inside `ctxvault` items (when it has one of Gemini's own fields). */
+export const geminiPartSchema = part;
 
 export function normalizeGemini(item: GeminiContent): NormalizedItem {
   const role = item.role === 'model' ? 'assistant' : 'user';
   return normalized(
     role,
-    item.parts.map((p, i) => partOf(p, `parts[${i}]`)),
+    item.parts.map((p, i) => geminiPart(p, `parts[${i}]`)),
   );
 }
 
-function partOf(p: z.output<typeof part>, path: string): Part {
+export function geminiPart(p: GeminiPart, path: string): Part {
   if (p.text !== undefined)
     return p.thought ? { type: 'reasoning', path, text: p.text } : { type: 'text', path, text: p.text };
   if (p.inlineData) {

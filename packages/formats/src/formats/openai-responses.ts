@@ -28,6 +28,8 @@ const inputFile = z.object({
   prompt_cache_breakpoint: cacheBreakpoint,
 });
 const inputContent = z.discriminatedUnion('type', [inputText, inputImage, inputFile]);
+/** One input content part, also recognised inside `ctxvault` items. */
+export const openaiResponsesContentSchema = inputContent;
 const annotation = z.discriminatedUnion('type', [
   z.object({ type: z.literal('file_citation'), file_id: z.string(), filename: z.string(), index: z.number() }),
   z.object({
@@ -163,15 +165,16 @@ export function normalizeOpenAIResponses(item: OpenAIResponsesItem): NormalizedI
 
 function contentParts(content: string | z.output<typeof inputContent>[], path: string): Part[] {
   if (typeof content === 'string') return [{ type: 'text', path, text: content }];
-  return content.map((c, i): Part => {
-    const at = `${path}[${i}]`;
-    if (c.type === 'input_text') return { type: 'text', path: at, text: c.text };
-    if (c.type === 'input_image') {
-      if (c.image_url) return mediaFromUrl(c.image_url, 'image', at, c.detail);
-      return { type: 'media', path: at, media: 'image', detail: c.detail, ...(c.file_id && { fileId: c.file_id }) };
-    }
-    if (c.file_data !== undefined) return mediaFromUrl(c.file_data, 'file', at);
-    if (c.file_url !== undefined) return { type: 'media', path: at, media: 'file', url: c.file_url };
-    return { type: 'media', path: at, media: 'file', ...(c.file_id && { fileId: c.file_id }) };
-  });
+  return content.map((c, i) => openaiResponsesContentPart(c, `${path}[${i}]`));
+}
+
+export function openaiResponsesContentPart(c: z.output<typeof inputContent>, at: string): Part {
+  if (c.type === 'input_text') return { type: 'text', path: at, text: c.text };
+  if (c.type === 'input_image') {
+    if (c.image_url) return mediaFromUrl(c.image_url, 'image', at, c.detail);
+    return { type: 'media', path: at, media: 'image', detail: c.detail, ...(c.file_id && { fileId: c.file_id }) };
+  }
+  if (c.file_data !== undefined) return mediaFromUrl(c.file_data, 'file', at);
+  if (c.file_url !== undefined) return { type: 'media', path: at, media: 'file', url: c.file_url };
+  return { type: 'media', path: at, media: 'file', ...(c.file_id && { fileId: c.file_id }) };
 }
