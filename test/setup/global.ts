@@ -4,7 +4,9 @@
 // with CTXVAULT_TEST_REDIS_CLUSTER=1 the deployments run on a private Redis Cluster instead (three
 // masters and three replicas on spare ports).
 // Migrates one template database for the run, which each test file clones (test/helpers/database.ts).
+// Builds dist/ first (incremental): the end-to-end suites start the built CLI.
 import type { TestProject } from 'vitest/node';
+import { buildDist } from '../helpers/build.ts';
 import { createTemplateDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type MotoServer, startMoto } from '../helpers/moto.ts';
 import { type RedisClusterUnderTest, startRedisCluster } from '../helpers/redis-cluster.ts';
@@ -26,6 +28,7 @@ let template: TestDatabase | undefined;
 let cluster: RedisClusterUnderTest | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
+  buildDist();
   let endpoint = process.env.CTXVAULT_TEST_S3_ENDPOINT;
   if (!endpoint) {
     moto = await startMoto();
