@@ -347,7 +347,11 @@ describe('bad settings', () => {
     expect(problemsOf({ env: { MCP_STORAGE_REPLICA_ACCESS_KEY_ID: 'AKIA1' } })).toContain(
       'storage.replica.secret_access_key (MCP_STORAGE_REPLICA_SECRET_ACCESS_KEY): must be set together with the other of storage.replica.access_key_id and secret_access_key',
     );
+    expect(problemsOf({ env: { MCP_STORAGE_REPLICA_BUCKET: 'ctx-dr' } })).toContain(
+      'storage.replica.bucket (MCP_STORAGE_REPLICA_BUCKET): needs database.url (MCP_DATABASE_URL): the embedded mode does not replicate',
+    );
     const env = {
+      MCP_DATABASE_URL: 'postgres://127.0.0.1/ctxvault',
       MCP_STORAGE_REPLICA_BUCKET: 'ctx-dr',
       MCP_STORAGE_REPLICA_REGION: 'eu-west-1',
       MCP_STORAGE_REPLICA_ACCESS_KEY_ID: 'AKIA1',

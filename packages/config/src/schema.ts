@@ -224,10 +224,20 @@ export const settingsSchema = section({
 
 type Settings = z.output<typeof settingsSchema>;
 
-export const configSchema = settingsSchema.transform((settings) => ({
-  ...settings,
-  queue: { ...settings.queue, backend: settings.queue.backend ?? defaultQueueBackend(settings) },
-}));
+export const configSchema = settingsSchema
+  .superRefine((settings, ctx) => {
+    if (settings.storage.replica.bucket === '' || settings.database.url !== '') return;
+    // PGlite serves the embedded mode's queue with few connections: no room for the replication consumer
+    ctx.addIssue({
+      code: 'custom',
+      path: ['storage', 'replica', 'bucket'],
+      message: 'needs database.url (MCP_DATABASE_URL): the embedded mode does not replicate',
+    });
+  })
+  .transform((settings) => ({
+    ...settings,
+    queue: { ...settings.queue, backend: settings.queue.backend ?? defaultQueueBackend(settings) },
+  }));
 
 function defaultQueueBackend(settings: Settings): 'redis' | 'postgres' {
   return settings.database.url === '' ? 'postgres' : 'redis';

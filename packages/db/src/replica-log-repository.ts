@@ -64,12 +64,17 @@ export class ReplicaLogRepository {
 
   async find(key: string): Promise<ReplicaEntry | null> {
     const pool = await this.pool();
-    const { rows } = await pool.query<ReplicaEntry & { generation: string }>(
-      'select key, generation, deleted, replicated_at from replica_objects where key = $1',
-      [key],
-    );
+    // bigint and timestamptz arrive as text from this pool
+    const { rows } = await pool.query<{
+      key: string;
+      generation: string;
+      deleted: boolean;
+      replicated_at: string | null;
+    }>('select key, generation, deleted, replicated_at from replica_objects where key = $1', [key]);
     const row = rows[0];
-    return row ? { ...row, generation: Number(row.generation) } : null;
+    if (!row) return null;
+    const replicatedAt = row.replicated_at === null ? null : new Date(row.replicated_at);
+    return { ...row, generation: Number(row.generation), replicated_at: replicatedAt };
   }
 
   /** The replica holds the copy of `generation`; false when the key changed meanwhile. */
