@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Format } from '@ctxvault/formats';
 import type { ItemCount, TokenCounter } from '../token-counter.ts';
@@ -12,6 +13,9 @@ export interface WorkerTokenCounterOptions {
   /** items are sent to the threads in batches of about this many characters (default 1 MiB) */
   batchChars?: number;
 }
+
+// the thread's module beside this one: count-worker.ts from the sources, count-worker.js from the build
+const COUNT_WORKER = new URL(`./count-worker${extname(import.meta.url)}`, import.meta.url);
 
 interface Pending {
   task: CountTask;
@@ -97,7 +101,7 @@ export class WorkerTokenCounter implements TokenCounter {
   }
 
   private spawn(): Thread {
-    const thread: Thread = { worker: new Worker(new URL('./count-worker.ts', import.meta.url)), busy: null };
+    const thread: Thread = { worker: new Worker(COUNT_WORKER), busy: null };
     // idle threads do not keep the process alive; a pending count does, through its caller
     thread.worker.unref();
     thread.worker.on('message', (reply: CountReply) => {
