@@ -1,4 +1,4 @@
-import type { LifecycleService, Logger, VersionUploader } from '@ctxvault/core';
+import type { Compactor, LifecycleService, Logger, VersionUploader } from '@ctxvault/core';
 import {
   createConsumer,
   DELETE_QUEUE,
@@ -14,6 +14,7 @@ import { uploadProcessor } from './upload-processor.ts';
 
 export interface WorkerOptions {
   uploader: VersionUploader;
+  compactor: Compactor;
   lifecycle: LifecycleService;
   /** schedules the lifecycle job */
   jobs: Pick<JobProducer, 'scheduleLifecycle'>;
@@ -54,11 +55,16 @@ export function startWorkers(options: WorkerOptions): { close(): Promise<void> }
     worker: { name: string; on(event: 'error', listener: (err: Error) => void): unknown };
     close(): Promise<void>;
   }[] = [
-    createConsumer(UPLOAD_QUEUE, instrumented(UPLOAD_QUEUE, uploadProcessor(uploader, logger), metrics), connection, {
-      concurrency,
-      drainDelay,
-      lockDuration,
-    }),
+    createConsumer(
+      UPLOAD_QUEUE,
+      instrumented(UPLOAD_QUEUE, uploadProcessor(uploader, options.compactor, logger), metrics),
+      connection,
+      {
+        concurrency,
+        drainDelay,
+        lockDuration,
+      },
+    ),
     createConsumer(DELETE_QUEUE, instrumented(DELETE_QUEUE, deleteProcessor(uploader, logger), metrics), connection, {
       concurrency,
       drainDelay,

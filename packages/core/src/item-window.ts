@@ -1,9 +1,10 @@
 import type { ContextItem } from './schemas.ts';
-import type { ItemTokenCounter } from './tokens.ts';
 import { planTruncation, type TokenBudget } from './truncation.ts';
 
+type Roled = Pick<ContextItem, 'role'>;
+
 /** Items that can be read more than once (a stored body is opened again for each pass). */
-export type ItemSource = () => AsyncIterable<ContextItem> | Iterable<ContextItem>;
+export type ItemSource<T extends Roled> = () => AsyncIterable<T> | Iterable<T>;
 
 export interface WindowOptions {
   /** keep only the last N items */
@@ -13,8 +14,8 @@ export interface WindowOptions {
 }
 
 /** The items a window keeps, and what it left out. */
-export interface ItemWindow {
-  items: AsyncIterable<ContextItem>;
+export interface ItemWindow<T> {
+  items: AsyncIterable<T>;
   /** items returned */
   returned: number;
   /** items left out (before `last`, or dropped by the budget) */
@@ -27,11 +28,11 @@ export interface ItemWindow {
  * Selects part of a sequence of items in two passes, so the items themselves are never all held:
  * the first pass reads only roles and token counts and plans, the second streams the kept items.
  */
-export async function windowOf(
-  source: ItemSource,
-  countTokens: ItemTokenCounter,
+export async function windowOf<T extends Roled>(
+  source: ItemSource<T>,
+  countTokens: (item: T) => number,
   options: WindowOptions,
-): Promise<ItemWindow> {
+): Promise<ItemWindow<T>> {
   const roles: Pick<ContextItem, 'role'>[] = [];
   const tokens: number[] = [];
   for await (const item of source()) {
@@ -47,7 +48,7 @@ export async function windowOf(
     kept = plan.tokens;
   }
   const returned = keep.filter(Boolean).length;
-  async function* items(): AsyncGenerator<ContextItem> {
+  async function* items(): AsyncGenerator<T> {
     let index = 0;
     for await (const item of source()) if (keep[index++]) yield item;
   }

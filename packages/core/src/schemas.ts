@@ -21,6 +21,17 @@ export const contextItemSchema = z.strictObject({
 });
 export type ContextItem = z.infer<typeof contextItemSchema>;
 
+/**
+ * An item as it is stored: its JSON text exactly as the client sent it (an NDJSON line, or the
+ * item's own slice of a JSON body), with the parsed and validated value beside it (raw-items.ts).
+ */
+export interface RawItem {
+  item: ContextItem;
+  text: string;
+}
+
+export type RawItems = Iterable<RawItem> | AsyncIterable<RawItem>;
+
 /** On a write: drop items (by this strategy) until the version fits the context's `max_tokens`. */
 const truncateSchema = z.enum(TRUNCATION_STRATEGIES).optional();
 
@@ -51,9 +62,9 @@ export type CreateContextInput = z.infer<typeof createContextSchema>;
 /** The first line of an NDJSON create: everything but `content`, whose items follow one a line. */
 export const createEnvelopeSchema = z.strictObject(envelopeFields).refine(oneExpiry, oneExpiryError);
 
-/** A create whose items may still be arriving (NDJSON streams them while they are staged). */
+/** A create whose items may still be arriving (NDJSON streams them while they are staged), each with its text as sent. */
 export type CreateContextStream = z.infer<typeof createEnvelopeSchema> & {
-  content: Iterable<ContextItem> | AsyncIterable<ContextItem>;
+  content: RawItems;
   /** only with an array `content`: truncating reads the items twice */
   truncate?: TruncationStrategy;
 };
@@ -70,14 +81,15 @@ export const replaceContextSchema = z
     truncate: truncateSchema,
   })
   .refine(oneExpiry, oneExpiryError);
-export type ReplaceContextInput = z.infer<typeof replaceContextSchema>;
+/** A replace as the service takes it: the items with their text as sent. */
+export type ReplaceContextInput = Omit<z.infer<typeof replaceContextSchema>, 'content'> & { content: RawItems };
 
 export const appendItemsSchema = z.strictObject({
   items: z.array(contextItemSchema).min(1),
   truncate: truncateSchema,
 });
 export type AppendItemsInput = {
-  items: Iterable<ContextItem> | AsyncIterable<ContextItem>;
+  items: RawItems;
   /** only with an array of items: truncating reads the items twice */
   truncate?: TruncationStrategy;
 };

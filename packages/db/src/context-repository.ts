@@ -1,10 +1,9 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { type Context, ContextEntity, type ContextStatus } from './entities/context.entity.ts';
 
-/** Every column but the inline body, which is loaded only when a body is read. */
-export type ContextRow = Omit<Context, 'body'>;
-export type NewContextRow = Omit<Context, 'body'> & { body: Buffer | null };
-export type ContextPatch = Partial<NewContextRow>;
+/** A context's reference row; its items live in segments (segment-repository.ts). */
+export type ContextRow = Context;
+export type ContextPatch = Partial<ContextRow>;
 
 export interface ListFilters {
   tenant_id: string;
@@ -19,7 +18,7 @@ export interface ListFilters {
   limit: number;
 }
 
-const ROW_FIELDS = Object.keys(ContextEntity.meta.properties).filter((f) => f !== 'body') as never[];
+const ROW_FIELDS = Object.keys(ContextEntity.meta.properties) as never[];
 
 /** The `contexts` table. Each call runs on its own fork so no identity map outlives a request. */
 export class ContextRepository {
@@ -29,11 +28,12 @@ export class ContextRepository {
     return this.orm.em.fork({ clear: true, useContext: false });
   }
 
-  async insert(row: NewContextRow): Promise<void> {
+  /** Inserts a bare row (no version, no segment): fixtures; contexts are created with their first version by SegmentRepository. */
+  async insert(row: ContextRow): Promise<void> {
     await this.em().insert(ContextEntity, row);
   }
 
-  /** A live context (not deleted or being deleted) of the tenant, without its body. */
+  /** A live context (not deleted or being deleted) of the tenant. */
   async findLive(tenantId: string, id: string): Promise<ContextRow | null> {
     const row = await this.em().findOne(
       ContextEntity,
@@ -57,14 +57,6 @@ export class ContextRepository {
   async findAny(id: string): Promise<ContextRow | null> {
     const row = await this.em().findOne(ContextEntity, { id }, { fields: ROW_FIELDS });
     return row ? toPlain(row) : null;
-  }
-
-  async loadInlineBody(id: string, version: number): Promise<Buffer | null> {
-    const rows = await this.em().execute<{ body: Buffer | null }[]>(
-      'select body from contexts where id = ? and version = ?',
-      [id, version],
-    );
-    return rows[0]?.body ?? null;
   }
 
   /**

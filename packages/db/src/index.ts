@@ -4,7 +4,6 @@ export {
   ContextRepository,
   type ContextRow,
   type ListFilters,
-  type NewContextRow,
 } from './context-repository.ts';
 export { isUniqueViolation } from './database-errors.ts';
 export {
@@ -20,4 +19,17 @@ export { StagingConflictError } from './errors/staging-conflict-error.ts';
 export { newContextId } from './ids.ts';
 export { migrate } from './migrate.ts';
 export { createOrm, entities, type OrmOptions } from './orm.ts';
+export {
+  type CommittedVersion,
+  type NewSegment,
+  type ObjectPlacement,
+  type RoleTally,
+  type Segment,
+  type SegmentCounts,
+  type SegmentFormat,
+  type SegmentIndex,
+  SegmentRepository,
+  type SegmentState,
+  type VersionCommit,
+} from './segment-repository.ts';
 export { rechunk, type StagingOptions, StagingRepository } from './staging-repository.ts';

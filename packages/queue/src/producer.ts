@@ -3,7 +3,15 @@ import { type BackendBinding, bindBackend, type QueueConnectionOptions } from '.
 import { ContextQueue } from './context-queue.ts';
 import { type JobView, toJobView } from './job-view.ts';
 import { DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, UPLOAD_QUEUE } from './names.ts';
-import { type DeleteJob, deleteJobId, queueOfJobId, type UploadJob, uploadJobId } from './payloads.ts';
+import {
+  type CompactJob,
+  compactJobId,
+  type DeleteJob,
+  deleteJobId,
+  queueOfJobId,
+  type UploadJob,
+  uploadJobId,
+} from './payloads.ts';
 
 export interface JobDefaults {
   /** attempts per job before it fails for good */
@@ -38,6 +46,13 @@ export class JobProducer {
   async enqueueUpload(job: UploadJob): Promise<string> {
     const id = uploadJobId(job.contextId, job.version);
     await this.queue(UPLOAD_QUEUE).add('upload', job, { ...this.jobOptions, jobId: id });
+    return id;
+  }
+
+  /** Compaction runs on the upload queue, after the uploads it waits for. */
+  async enqueueCompaction(job: CompactJob): Promise<string> {
+    const id = compactJobId(job.contextId, job.version);
+    await this.queue(UPLOAD_QUEUE).add('compact', job, { ...this.jobOptions, jobId: id });
     return id;
   }
 
