@@ -4,15 +4,7 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  api,
-
-  type Item,
-  itemsOfSize,
-  type JsonAnswer,
-  sha256,
-  waitUntilSettled,
-} from '../helpers/contexts.ts';
+import { api, type Item, itemsOfSize, type JsonAnswer, sha256, waitUntilSettled } from '../helpers/contexts.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;

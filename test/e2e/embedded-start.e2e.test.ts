@@ -50,9 +50,7 @@ describe('ctxvault start (embedded)', () => {
 
     proc = await spawnCtxvault('start', env, { cwd: dir, readyLine: ready });
     try {
-      expect((await api(url, `/api/v1/contexts/${small}`)).json.content).toEqual(
-        [{ role: 'user', content: 'hello' }],
-      );
+      expect((await api(url, `/api/v1/contexts/${small}`)).json.content).toEqual([{ role: 'user', content: 'hello' }]);
       expect((await api(url, `/api/v1/contexts/${large}`)).json.content.length).toBe(largeContent.length);
     } finally {
       await proc.stop();

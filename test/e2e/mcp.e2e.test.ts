@@ -10,7 +10,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Item, type JsonAnswer, proseItemsOfSize, sha256 } from '../helpers/contexts.ts';
+import { type Item, type JsonAnswer, proseItemsOfSize, sha256 } from '../helpers/contexts.ts';
 import { freePort } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
 
@@ -113,11 +113,9 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
     expect(sha256(JSON.stringify(read.content))).toBe(sha256(JSON.stringify(content)));
     // the worker counts them beside the items: current_tokens is real once final
     await expect
-      .poll(async () => (await api(suite.app.url, `/api/v1/contexts/${id}/summary`)).json.tokens_final, {
-        timeout: 60_000,
-      })
+      .poll(async () => (await call(client, 'context_summary', { id })).tokens_final, { timeout: 60_000 })
       .toBe(true);
-    const summary = (await api(suite.app.url, `/api/v1/contexts/${id}/summary`)).json;
+    const summary = await call(client, 'context_summary', { id });
     expect(summary.current_tokens).toBeGreaterThan(content.length);
     expect(summary.current_tokens).toBe(
       Object.values(summary.roles as Record<string, { tokens: number }>).reduce((sum, r) => sum + r.tokens, 0),

@@ -89,4 +89,3 @@ export function proseItemsOfSize(bytes: number, itemBytes = 16 * 1024): Item[] {
   }
   return items;
 }
-

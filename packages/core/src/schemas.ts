@@ -38,7 +38,14 @@ const truncateSchema = z.enum(TRUNCATION_STRATEGIES).optional();
 const TEN_YEARS_S = 10 * 365 * 24 * 3600;
 /** Expiry is given as a moment (`expires_at`) or a lifetime from now (`ttl_seconds`), not both. */
 const expiry = {
-  expires_at: z.iso.datetime({ offset: true }).optional(),
+  // what PostgreSQL's timestamptz holds without era notation: years 0001 to 9999
+  expires_at: z.iso
+    .datetime({ offset: true })
+    .refine((value) => {
+      const year = new Date(value).getUTCFullYear();
+      return year >= 1 && year <= 9999;
+    }, 'a date is out of range (years 0001 to 9999)')
+    .optional(),
   ttl_seconds: z.number().int().positive().max(TEN_YEARS_S).optional(),
 };
 const oneExpiry = (value: { expires_at?: string; ttl_seconds?: number }) => !(value.expires_at && value.ttl_seconds);
