@@ -28,7 +28,7 @@ import {
   type SearchInput,
   type TruncationStrategy,
 } from './schemas.ts';
-import { contentSection, splitLines, TruncatedSegmentError } from './segment-format.ts';
+import { documentBody, splitLines, TruncatedSegmentError } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
 import { segmentWindow } from './segment-window.ts';
 import { SegmentWriter } from './segment-writer.ts';
@@ -161,13 +161,7 @@ export class ContextService {
     const row = await this.live(tenantId, id);
     const context = toContextView(row);
     const segs = await this.segmentsOf(row);
-    const opening = openingLine(context);
-    const lines = this.reader.lines(segs);
-    async function* body(): AsyncGenerator<Buffer> {
-      yield Buffer.from(opening);
-      yield* contentSection(lines);
-    }
-    return { context, body: body() };
+    return { context, body: documentBody(openingLine(context), this.reader.lines(segs)) };
   }
 
   /** The context without its body: what a conditional request is decided on before any body is opened. */

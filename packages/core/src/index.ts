@@ -19,7 +19,7 @@ export { type LifecycleCounts, LifecycleService, type LifecycleSettings } from '
 export type { ContextStore, JobQueue, Logger, SegmentStore, StagingStore, StorageSettings } from './ports.ts';
 export { parseRawItem, type RawItem, type RawItems, rawItems } from './raw-items.ts';
 export * from './schemas.ts';
-export { contentSection, splitLines, TruncatedSegmentError } from './segment-format.ts';
+export { documentBody, splitLines, TruncatedSegmentError } from './segment-format.ts';
 export { InlineTokenCounter, type ItemCount, type TokenCounter } from './token-counter.ts';
 export { Tokenizer, type TokenSettings } from './tokens.ts';
 export { type UploadOutcome, VersionUploader, type VersionUploaderDeps } from './version-uploader.ts';

@@ -62,6 +62,18 @@ export async function* contentSection(lines: AsyncIterable<Buffer>): AsyncGenera
 
 const COMMA_NEWLINE = Buffer.from(',\n');
 
+/**
+ * A response document: the opening line (fields, then `"content":[`), then the content section.
+ * Its first chunk already holds the first content bytes, so a segment that cannot be opened fails
+ * the answer before its status is sent (an error answer), not in the middle of a 200.
+ */
+export async function* documentBody(opening: string, lines: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const content = contentSection(lines)[Symbol.asyncIterator]();
+  const first = await content.next();
+  yield first.done ? Buffer.from(opening) : Buffer.concat([Buffer.from(opening), first.value]);
+  for (let next = await content.next(); !next.done; next = await content.next()) yield next.value;
+}
+
 /** `chunk` with every `\n` turned into `,\n`. */
 function commaLines(chunk: Buffer): Buffer {
   let at = chunk.indexOf(NEWLINE);

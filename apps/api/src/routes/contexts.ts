@@ -1,6 +1,5 @@
 import {
   appendItemsSchema,
-  contentSection,
   contextIdSchema,
   contextListSchema,
   contextSchema,
@@ -9,6 +8,7 @@ import {
   createContextSchema,
   createEnvelopeSchema,
   deletingSchema,
+  documentBody,
   idempotencyKeySchema,
   listQuerySchema,
   openingLine,
@@ -54,11 +54,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
   /** `?last=&max_tokens=&strategy=`: the context with only the items kept, and `window` saying what was left out. */
   const windowed = async (tenantId: string, id: string, options: ReadOptions) => {
     const { context, lines, window } = await service.read(tenantId, id, options);
-    async function* body(): AsyncGenerator<Buffer> {
-      yield Buffer.from(openingLine({ ...context, window }));
-      yield* contentSection(lines);
-    }
-    return { context, body: body() };
+    return { context, body: documentBody(openingLine({ ...context, window }), lines) };
   };
 
   /**
