@@ -1,12 +1,15 @@
-// Starts the real `ctxvault` CLI as child processes (api, worker, start) for end-to-end tests.
+// Starts the real, built `ctxvault` CLI (`node apps/cli/dist/main.js`, built by the global setup) as
+// child processes (api, worker, start) for end-to-end tests.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLI_MAIN, ROOT } from './build.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
-const MAIN = path.join(ROOT, 'apps/cli/src/main.ts');
+/** node's arguments before the CLI's own: stack traces name the TypeScript sources */
+export const CLI_ARGS = cliArgs(CLI_MAIN);
+
+function cliArgs(main = CLI_MAIN): string[] {
+  return ['--enable-source-maps', main];
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -31,13 +34,20 @@ export interface CtxvaultProcess {
 export async function spawnCtxvault(
   command: 'api' | 'worker' | 'start' | 'migrate' | 'lifecycle',
   env: Record<string, string>,
-  options: { readyLine?: RegExp; cwd?: string; timeoutMs?: number; args?: string[] } = {},
+  options: {
+    readyLine?: RegExp;
+    cwd?: string;
+    timeoutMs?: number;
+    args?: string[];
+    /** another built CLI to start (a production copy's dist/main.js) */
+    cli?: string;
+  } = {},
 ): Promise<CtxvaultProcess> {
-  const child = spawn(TSX, [MAIN, command, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...cliArgs(options.cli), command, ...(options.args ?? [])], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    // its own process group, so SIGKILL reaches the node process behind the tsx wrapper too
+    // its own process group, so that a SIGKILL also ends whatever it started
     detached: true,
   });
   let output = '';
@@ -49,7 +59,6 @@ export async function spawnCtxvault(
     output: () => output,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) {
-        // tsx relays SIGTERM/SIGINT to the app; SIGKILL cannot be relayed, so it goes to the group
         if (signal === 'SIGKILL') process.kill(-child.pid!, 'SIGKILL');
         else child.kill(signal);
       }
@@ -76,10 +85,11 @@ export async function spawnCtxvault(
 export function runCtxvault(
   args: string[],
   env: Record<string, string>,
+  options: { cwd?: string; cli?: string } = {},
 ): Promise<{ code: number; output: string; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(TSX, [MAIN, ...args], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, [...cliArgs(options.cli), ...args], {
+      cwd: options.cwd ?? ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,7 +1,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import type { Segment } from '@ctxvault/db';
 import { type BlobStore, decompressor, isCodec } from '@ctxvault/storage';
-import type { BodyCache } from './body-cache.ts';
+import type { BodyCache, BodyFetch } from './body-cache.ts';
 import type { SegmentStore, StagingStore } from './ports.ts';
 import { byteWindow, documentItemLines, TruncatedSegmentError } from './segment-format.ts';
 
@@ -41,11 +41,23 @@ export class SegmentReader {
     if (seg.item_count === 0 || skipItems >= seg.item_count) return chunks();
     if (seg.format === 'document') return skipLines(documentItemLines(await this.source(seg, 0)), skipItems);
     const skip = skipItems === 0 ? 0 : await this.offsetOf(seg, skipItems);
-    const cached = seg.state === 'staged' ? undefined : await this.cache?.get(seg.id, seg.version);
-    if (cached) return chunks(cached.subarray(skip));
-    const bytes = exactly(await this.source(seg, skip), seg.size_bytes - skip, seg);
-    if (skip > 0 || seg.state === 'staged' || !this.cache?.accepts(seg.size_bytes)) return bytes;
-    return this.teeIntoCache(seg, bytes);
+    if (seg.state === 'staged' || !this.cache?.accepts(seg.size_bytes)) {
+      return exactly(await this.source(seg, skip), seg.size_bytes - skip, seg);
+    }
+    // immutable: a cached copy needs no re-validation, and concurrent misses share one fetch
+    const found = await this.cache.getOrClaim(seg.id, seg.version);
+    if ('body' in found) return chunks(found.body.subarray(skip));
+    const { fetch } = found;
+    if (skip > 0) {
+      // a tail read does not fetch the whole segment: it leaves the caching to a whole read
+      await fetch.done(undefined);
+      return exactly(await this.source(seg, skip), seg.size_bytes - skip, seg);
+    }
+    const bytes = await this.source(seg, 0).catch(async (err: unknown) => {
+      await fetch.done(undefined);
+      throw err;
+    });
+    return teeIntoCache(exactly(bytes, seg.size_bytes, seg), fetch);
   }
 
   /** The byte offset of item `index` of a segment, from its item index. */
@@ -96,14 +108,22 @@ export class SegmentReader {
       yield* await this.source(fresh, skip + delivered);
     }
   }
+}
 
-  private async *teeIntoCache(seg: Segment, bytes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    const chunks: Buffer[] = [];
+/**
+ * Tees a whole segment into the cache as it streams; only one read to its end is kept (and handed
+ * to the reads waiting on it). A read abandoned midway releases its waiters, who fetch for themselves.
+ */
+async function* teeIntoCache(bytes: AsyncIterable<Buffer>, fetch: BodyFetch): AsyncGenerator<Buffer> {
+  const parts: Buffer[] = [];
+  try {
     for await (const chunk of bytes) {
-      chunks.push(chunk);
+      parts.push(chunk);
       yield chunk;
     }
-    await this.cache?.put(seg.id, seg.version, Buffer.concat(chunks));
+    await fetch.done(Buffer.concat(parts));
+  } finally {
+    await fetch.done(undefined);
   }
 }
 
