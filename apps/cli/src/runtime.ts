@@ -21,7 +21,6 @@ import {
   UPLOAD_QUEUE,
 } from '@ctxvault/queue';
 import { type BlobStore, createBlobStore } from '@ctxvault/storage';
-import { startEmbeddedDatabases } from './embedded/index.ts';
 import type { Logger } from './logger.ts';
 import { redisBodyCache } from './redis-body-cache.ts';
 import { s3StoreOptions } from './s3-store-options.ts';
@@ -83,6 +82,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
           'database.url (MCP_DATABASE_URL) is empty: set it to a postgres:// URL, or use `ctxvault start` for the embedded single-process mode',
         );
       }
+      // PGlite is loaded only here: api and worker processes never need it
+      const { startEmbeddedDatabases } = await import('./embedded/index.ts');
       const databases = await startEmbeddedDatabases(config.database.embedded_dir);
       closers.push(() => databases.close());
       databaseUrl = databases.appUrl;
