@@ -111,7 +111,11 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     const jobs = new JobProducer(connection, { attempts: config.queue.attempts, backoffMs: config.queue.backoff });
     closers.push(() => jobs.close());
     // the embedded mode runs its lifecycle pass on a timer: PGlite cannot serve another queue's clients
-    const queueAdmin = new QueueAdmin((name) => jobs.queue(name), embedded ? [UPLOAD_QUEUE, DELETE_QUEUE] : ALL_QUEUES);
+    const queueAdmin = new QueueAdmin(
+      (name) => jobs.queue(name),
+      embedded ? [UPLOAD_QUEUE, DELETE_QUEUE] : ALL_QUEUES,
+      (work) => jobs.guard(work),
+    );
     let shared: { cache: SharedBodyCache; maxItemBytes: number } | undefined;
     if (config.cache.redis_max_item_bytes > 0) {
       const tier = redisBodyCache(config.redis.url, config.queue.prefix, config.cache.redis_ttl);

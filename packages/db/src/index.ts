@@ -6,7 +6,7 @@ export {
   type ListFilters,
   type NewContextRow,
 } from './context-repository.ts';
-export { isUniqueViolation } from './database-errors.ts';
+export { type DatabaseUnavailableCause, databaseUnavailableCause, isUniqueViolation } from './database-errors.ts';
 export {
   CONTEXT_STATUSES,
   type Context,
