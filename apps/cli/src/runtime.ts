@@ -104,7 +104,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     });
     const connection: QueueConnectionOptions = {
       backend: config.queue.backend,
-      redisUrl: config.redis.url,
+      redis: config.redis,
       databaseUrl: queueDatabaseUrl,
       prefix: config.queue.prefix,
     };
@@ -118,7 +118,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     );
     let shared: { cache: SharedBodyCache; maxItemBytes: number } | undefined;
     if (config.cache.redis_max_item_bytes > 0) {
-      const tier = redisBodyCache(config.redis.url, config.queue.prefix, config.cache.redis_ttl);
+      const tier = redisBodyCache(config.redis, config.queue.prefix, config.cache.redis_ttl);
       closers.push(() => tier.close());
       shared = { cache: tier, maxItemBytes: config.cache.redis_max_item_bytes };
     }

@@ -1,17 +1,18 @@
 import { type BackendFactory, createPostgresBackend, type IQueueBackend } from 'bullmq';
-import { Redis, type RedisOptions, ReplyError } from 'ioredis';
+import { ReplyError } from 'ioredis';
 import pg from 'pg';
 import type { QueueUnavailableCause } from './queue-unavailable-error.ts';
+import { openRedis, queueKeyPrefix, type RedisTarget } from './redis-client.ts';
 
 /** The schema BullMQ's PostgreSQL backend uses; the ORM's schema diff ignores it. */
 export const POSTGRES_QUEUE_SCHEMA = 'bullmq';
 
 export interface QueueConnectionOptions {
-  /** `redis` (redisUrl) or `postgres` (BullMQ's PostgreSQL backend on databaseUrl) */
+  /** `redis` (one node or a cluster) or `postgres` (BullMQ's PostgreSQL backend on databaseUrl) */
   backend: 'redis' | 'postgres';
-  redisUrl: string;
+  redis: RedisTarget;
   databaseUrl: string;
-  /** Redis key prefix (the PostgreSQL backend keeps its tables in schema `bullmq` instead) */
+  /** Redis key prefix, a hash tag on a cluster (the PostgreSQL backend uses schema `bullmq` instead) */
   prefix: string;
 }
 
@@ -41,18 +42,14 @@ export function bindBackend(opts: QueueConnectionOptions, role: 'producer' | 'wo
       unavailable: postgresUnavailable,
     };
   }
-  const redisOptions: RedisOptions =
-    role === 'producer'
-      ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 }
-      : { maxRetriesPerRequest: null };
-  const redis = new Redis(opts.redisUrl, redisOptions);
-  // every client needs a listener, or a connection error becomes an uncaught exception; the last one
-  // says why the connection is not ready (a command refused meanwhile says only that it is not)
+  const redis = openRedis(opts.redis, role === 'producer' ? 'fail-fast' : 'wait');
+  // the last connection error says why the client is not ready (a command refused meanwhile says
+  // only that it is not)
   let connectionError: unknown;
   redis.on('error', (err) => (connectionError = err));
   redis.on('ready', () => (connectionError = undefined));
   return {
-    options: { connection: redis, prefix: opts.prefix },
+    options: { connection: redis, prefix: queueKeyPrefix(opts.prefix, opts.redis.cluster) },
     factory: undefined,
     close: async () => {
       redis.disconnect();

@@ -17,3 +17,4 @@ export {
 export { type JobDefaults, JobProducer } from './producer.ts';
 export { type AdminJobView, adminJobViewSchema, JOB_STATES, type JobState, QueueAdmin } from './queue-admin.ts';
 export { type QueueUnavailableCause, QueueUnavailableError } from './queue-unavailable-error.ts';
+export { openRedis, type RedisPatience, type RedisTarget } from './redis-client.ts';

@@ -22,7 +22,13 @@ afterAll(async () => {
 
 function producer(connection: Partial<QueueConnectionOptions>): JobProducer {
   const made = new JobProducer(
-    { backend: 'redis', redisUrl: inject('redisUrl'), databaseUrl: '', prefix: 'unavailable-test', ...connection },
+    {
+      backend: 'redis',
+      redis: { url: inject('redisUrl'), cluster: false },
+      databaseUrl: '',
+      prefix: 'unavailable-test',
+      ...connection,
+    },
     { attempts: 1, backoffMs: 10 },
   );
   producers.push(made);
@@ -33,7 +39,7 @@ describe('QueueUnavailableError', () => {
   it('Redis gone: connection_refused, from the producer and from the admin', async () => {
     const redis = new URL(inject('redisUrl'));
     proxy = await startTcpProxy(redis.hostname, Number(redis.port || 6379));
-    const jobs = producer({ redisUrl: `redis://127.0.0.1:${proxy.port}` });
+    const jobs = producer({ redis: { url: `redis://127.0.0.1:${proxy.port}`, cluster: false } });
     await jobs.check();
     await proxy.stop();
     const err = await failureOf(() => jobs.check());

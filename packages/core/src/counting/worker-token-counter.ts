@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { Format } from '@ctxvault/formats';
 import type { ItemCount, TokenCounter } from '../token-counter.ts';
 import { Tokenizer, type TokenSettings } from '../tokens.ts';
 import type { CountReply, CountTask } from './count-worker.ts';
@@ -47,7 +48,7 @@ export class WorkerTokenCounter implements TokenCounter {
     this.size = Math.max(1, options.threads ?? availableParallelism());
   }
 
-  async count(modelId: string | null, items: readonly string[]): Promise<ItemCount[]> {
+  async count(modelId: string | null, items: readonly string[], format: Format = 'ctxvault'): Promise<ItemCount[]> {
     if (this.closed) throw new Error('token counter is closed');
     const encoding = this.tokenizer.encodingFor(modelId);
     const pricing = mediaPricingFor(modelId);
@@ -55,7 +56,7 @@ export class WorkerTokenCounter implements TokenCounter {
       this.batches(items).map(
         (batch) =>
           new Promise<ItemCount[]>((resolve, reject) => {
-            this.queue.push({ task: { id: this.nextId++, encoding, pricing, items: batch }, resolve, reject });
+            this.queue.push({ task: { id: this.nextId++, encoding, format, pricing, items: batch }, resolve, reject });
             this.dispatch();
           }),
       ),
