@@ -14,6 +14,8 @@ server commands:
   lifecycle --once   one housekeeping pass (expiry, deletes, orphans, stale uploads); prints its counts
   s3 setup  prepare the bucket: [--create-bucket] [--versioning] [--abort-after-days N] (default 7)
   s3 check  diagnose the S3 settings: endpoint, bucket, access, region, encryption
+  replica verify [--repair]
+            compare the primary store with storage.replica, with progress; --repair makes them agree
 
 client commands (talk to the API at client.url, or --url URL; tenant client.tenant, or --tenant ID):
   put FILE [--format json|ndjson] [--wait] [--timeout SECONDS]
@@ -46,6 +48,7 @@ const commands: Record<string, () => Promise<Command>> = {
     const { runS3Check } = await import('./commands/s3-check.ts');
     return (config) => runS3Check(config);
   },
+  'replica verify': async () => (await import('./commands/replica-verify.ts')).runReplicaVerify,
   put: async () => (await import('./client-commands/put.ts')).runPut,
   get: async () => (await import('./client-commands/get.ts')).runGet,
   status: async () => (await import('./client-commands/status.ts')).runStatus,

@@ -3,8 +3,16 @@ import { type BackendBinding, bindBackend, type QueueConnectionOptions } from '.
 import { ContextQueue } from './context-queue.ts';
 import { JobStateError } from './job-state-error.ts';
 import { type JobView, toJobView } from './job-view.ts';
-import { DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, UPLOAD_QUEUE } from './names.ts';
-import { type DeleteJob, deleteJobId, queueOfJobId, type UploadJob, uploadJobId } from './payloads.ts';
+import { DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, REPLICA_QUEUE, UPLOAD_QUEUE } from './names.ts';
+import {
+  type DeleteJob,
+  deleteJobId,
+  queueOfJobId,
+  type ReplicaJob,
+  replicaJobId,
+  type UploadJob,
+  uploadJobId,
+} from './payloads.ts';
 import { QueueUnavailableError } from './queue-unavailable-error.ts';
 
 export interface JobDefaults {
@@ -46,6 +54,24 @@ export class JobProducer {
   async enqueueDelete(job: DeleteJob): Promise<string> {
     const id = deleteJobId(job.contextId);
     await this.guard(() => this.queue(DELETE_QUEUE).add('delete', job, { ...this.jobOptions, jobId: id }));
+    return id;
+  }
+
+  /**
+   * Asks the workers to bring the replica in step for `job.key`. A finished or failed job is removed
+   * at once, so the next event of the same key gets a job again; the replica log in Postgres is the
+   * record of what is still owed, and the reconciler re-enqueues what Redis lost.
+   */
+  async enqueueReplication(job: ReplicaJob): Promise<string> {
+    const id = replicaJobId(job.key);
+    await this.guard(() =>
+      this.queue(REPLICA_QUEUE).add('replicate', job, {
+        ...this.jobOptions,
+        jobId: id,
+        removeOnComplete: true,
+        removeOnFail: true,
+      }),
+    );
     return id;
   }
 
