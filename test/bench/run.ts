@@ -915,8 +915,13 @@ async function benchAppends(services: Services): Promise<void> {
   const bare = median(await bareAppends(bareUrl, count));
   let smallAck = 0;
   let largest = '';
-  for (const size of sizes) {
-    const { id } = await ingest(base, ndjsonCorpus(size, { agent_id: 'bench-appends' }, 42, { tokens: false }));
+  // built before any request: generating 256 MiB takes longer than the server keeps an idle
+  // connection, and a large body cannot be resent on a connection found closed
+  const bodies = sizes.map((size) => ndjsonCorpus(size, { agent_id: 'bench-appends' }, 42, { tokens: false }));
+  const waSize = QUICK ? 8 * MiB : 32 * MiB;
+  const waBody = ndjsonCorpus(waSize, { agent_id: 'bench-wa' }, 43, { tokens: false });
+  for (const [i, size] of sizes.entries()) {
+    const { id } = await ingest(base, bodies[i]!);
     await timeAppends(base, id, 3, 1_000_000); // warm-up: connections, tokenizer
     const before = await bucketBytes(client, bucket);
     const times = await timeAppends(base, id, count);
@@ -1001,9 +1006,8 @@ async function benchAppends(services: Services): Promise<void> {
   );
 
   // write amplification: many one-item appends to a mid-sized context, compactions included
-  const waSize = QUICK ? 8 * MiB : 32 * MiB;
   const waAppends = QUICK ? 200 : 1000;
-  const wa = await ingest(base, ndjsonCorpus(waSize, { agent_id: 'bench-wa' }, 43, { tokens: false }));
+  const wa = await ingest(base, waBody);
   const waBefore = await writtenBytes(env.db.url, client, bucket, wa.id);
   await timeAppends(base, wa.id, waAppends);
   await sleep(2000); // the last compaction job
