@@ -30,6 +30,15 @@ async function waitStored(base: string, id: string): Promise<void> {
   }
 }
 
+/** Waits until a worker has counted every token of the context: appends are timed on a settled one, not against the counting. */
+export async function waitCounted(base: string, id: string): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${base}/api/v1/contexts/${id}/status`);
+    if (((await res.json()) as { tokens_final: boolean }).tokens_final) return;
+    await sleep(50);
+  }
+}
+
 /** `count` one-item appends, one after the other, each timed to its answer and to `stored`. */
 export async function timeAppends(base: string, id: string, count: number, first = 0): Promise<AppendTimes> {
   const times: AppendTimes = { ack: [], stored: [] };

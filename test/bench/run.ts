@@ -31,7 +31,7 @@ import { startMoto } from '../helpers/moto.ts';
 import { type CtxvaultProcess, freePort, spawnCtxvault } from '../helpers/processes.ts';
 import { startPrivateRedis } from '../helpers/redis-server.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { bareAppends, bucketBytes, oneItem, timeAppends, writtenBytes } from './appends.ts';
+import { bareAppends, bucketBytes, oneItem, timeAppends, waitCounted, writtenBytes } from './appends.ts';
 import { type CorpusItem, corpusItems, ndjsonCorpus } from './corpus.ts';
 import { type DelayProxy, startDelayProxy } from './delay-proxy.ts';
 import { eventLoopMaxMs, imageCreateBody, pollHealth, tokenCountingSpeeds } from './ingest-measures.ts';
@@ -922,6 +922,7 @@ async function benchAppends(services: Services): Promise<void> {
   const waBody = ndjsonCorpus(waSize, { agent_id: 'bench-wa' }, 43, { tokens: false });
   for (const [i, size] of sizes.entries()) {
     const { id } = await ingest(base, bodies[i]!);
+    await waitCounted(base, id);
     await timeAppends(base, id, 3, 1_000_000); // warm-up: connections, tokenizer
     const before = await bucketBytes(client, bucket);
     const times = await timeAppends(base, id, count);
