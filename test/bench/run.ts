@@ -5,7 +5,8 @@
 //   pnpm bench            full run (3 runs, 1 for 256 MiB), about 10-15 minutes on 2 cores
 //   pnpm bench --quick    smaller sizes and fewer requests, for iterating on the benchmark itself
 //   pnpm bench --only ingest,tokens   only these sections (compression, ingest-sizes, ingest,
-//                         tokens, small, queue, turns, capacity, appends); combines with --quick
+//                         tokens, small, queue, turns, capacity, replica, startup, appends); combines
+//                         with --quick
 //
 // Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // BENCH_REDIS_URL (default redis://127.0.0.1:6379).
@@ -18,23 +19,32 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StatusView } from '@ctxvault/core';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { buildDist } from '../helpers/build.ts';
 import type { JsonAnswer } from '../helpers/contexts.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { type Deployment, startDeployment } from '../helpers/deployment.ts';
+import { type Deployment, deploymentEnv, startDeployment } from '../helpers/deployment.ts';
 import { startMoto } from '../helpers/moto.ts';
 import { type CtxvaultProcess, freePort, spawnCtxvault } from '../helpers/processes.ts';
 import { startPrivateRedis } from '../helpers/redis-server.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { bareAppends, bucketBytes, oneItem, timeAppends, waitCounted, writtenBytes } from './appends.ts';
 import { type CorpusItem, corpusItems, ndjsonCorpus } from './corpus.ts';
 import { type DelayProxy, startDelayProxy } from './delay-proxy.ts';
 import { eventLoopMaxMs, imageCreateBody, pollHealth, tokenCountingSpeeds } from './ingest-measures.ts';
+import { measureStartup, type Runtime } from './startup-measures.ts';
 import { bareStore, ctxvaultStore, postgresFootprint, runTurns, seedSessions, type TurnResult } from './turns.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -54,6 +64,8 @@ const SECTIONS = [
   'queue',
   'turns',
   'capacity',
+  'replica',
+  'startup',
   'appends',
 ] as const;
 const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
@@ -82,6 +94,8 @@ const CFG = QUICK
       turnSessionsLarge: 20,
       turnSecs: 8,
       capacityJobs: 200,
+      replicaContexts: 4,
+      replicaSize: 4 * MiB,
     }
   : {
       runs: 3,
@@ -102,6 +116,8 @@ const CFG = QUICK
       turnSessionsLarge: 200,
       turnSecs: 30,
       capacityJobs: 2000,
+      replicaContexts: 10,
+      replicaSize: 16 * MiB,
     };
 const CONCURRENCY = 16;
 const PART_SIZE = 5 * MiB; // storage.s3.upload_part_size default, set explicitly below
@@ -1568,6 +1584,7 @@ function fmt(x: number): string {
 }
 
 const GROUP_ORDER = [
+  'start-up',
   'one-item append',
   'ingest without tokens',
   'API event loop',
@@ -1646,6 +1663,83 @@ function commit(): string {
   }
 }
 
+/**
+ * storage.replica on a second moto: how long after a context is `stored` its object is on the
+ * replica (queue + replica log + copy) against a bare SDK copy of the same bytes between the two
+ * servers; and a read when the primary is cut (answered by the replica) against one while it is up.
+ */
+async function benchReplica(services: Services): Promise<void> {
+  const second = await startMoto();
+  onCleanup('replica moto', () => second.stop());
+  const replicaBucket = await createTestBucket(second.endpoint);
+  onCleanup(`bucket ${replicaBucket.name}`, () => replicaBucket.drop());
+  const proxy = await startTcpProxy('127.0.0.1', Number(new URL(services.motoUrl).port));
+  onCleanup('primary proxy', () => proxy.close());
+  const env = await deployment(
+    'replica',
+    services,
+    {
+      MCP_STORAGE_REPLICA_BUCKET: replicaBucket.name,
+      MCP_STORAGE_REPLICA_ENDPOINT: second.endpoint,
+      MCP_STORAGE_REPLICA_FORCE_PATH_STYLE: 'true',
+      MCP_STORAGE_READ_FALLBACK: 'replica',
+      MCP_CACHE_MAX_BYTES: '0',
+    },
+    proxy.url('http'),
+  );
+  const { dep, bucket } = env;
+  const group = `replica: ${sizeLabel(CFG.replicaSize)} contexts, second moto`;
+  const body = ndjsonCorpus(CFG.replicaSize, { agent_id: 'bench-replica' });
+  const ids: string[] = [];
+  for (let n = 0; n < CFG.replicaContexts; n++) {
+    const { id } = await ingest(dep.url, body);
+    ids.push(id);
+    const stored = performance.now();
+    const keys = await bucket.keys(`contexts/`);
+    const key = keys.find((k) => k.includes(id));
+    if (!key) throw new Error(`no object of ${id} on the primary`);
+    while (!(await replicaBucket.keys(key)).includes(key)) await sleep(5);
+    const lag = performance.now() - stored;
+    // bare: the same bytes from the primary to the replica with the SDK, no queue nor log
+    const t0 = performance.now();
+    const object = await bucket.client.send(new GetObjectCommand({ Bucket: bucket.name, Key: key }));
+    const bytes = await object.Body!.transformToByteArray();
+    await replicaBucket.client.send(
+      new PutObjectCommand({ Bucket: replicaBucket.name, Key: `bare/${key}`, Body: bytes }),
+    );
+    const bare = performance.now() - t0;
+    record(
+      'replica-lag',
+      { group, name: 'stored → on the replica (ms)', unit: 'ms', higherIsBetter: false, bareLabel: 'SDK get+put' },
+      lag,
+      bare,
+    );
+    log(`  replica lag ${fmt(lag)} ms, bare copy ${fmt(bare)} ms`);
+  }
+  const readAll = async () => {
+    const t0 = performance.now();
+    for (const id of ids) {
+      const res = await fetch(`${dep.url}/api/v1/contexts/${id}`);
+      if (res.status !== 200) throw new Error(`read of ${id} answered ${res.status}`);
+      await res.arrayBuffer();
+    }
+    return (performance.now() - t0) / ids.length;
+  };
+  const up = await readAll();
+  await proxy.stop();
+  const cut = await readAll();
+  await proxy.start();
+  record(
+    'replica-fallback-read',
+    { group, name: 'read, primary cut → replica (ms)', unit: 'ms', higherIsBetter: false, bareLabel: 'primary up' },
+    cut,
+    up,
+  );
+  log(`  read ${fmt(up)} ms with the primary, ${fmt(cut)} ms from the replica`);
+  // the deployment's three (database, bucket, processes), then the proxy, the replica bucket, its moto
+  await cleanupLast(6);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -1662,6 +1756,12 @@ async function main(): Promise<void> {
 
   const services = await startServices();
   log(`moto at ${services.motoUrl}`);
+
+  if (runs('startup')) {
+    buildDist();
+    await benchStartup(services);
+    await cleanupLast(3);
+  }
 
   if (runs('ingest')) await benchLeanIngest(services);
   const readSize = CFG.ingestSizes.at(-1)!;
@@ -1700,6 +1800,7 @@ async function main(): Promise<void> {
   }
   if (runs('turns')) await benchTurns(services);
   if (runs('capacity')) await benchCapacity(services);
+  if (runs('replica')) await benchReplica(services);
   if (runs('appends')) await benchAppends(services);
 
   const summary = summarize();
@@ -1739,6 +1840,63 @@ async function main(): Promise<void> {
   );
   console.log(table);
   console.log(`\nwritten to ${path.relative(ROOT, file)}`);
+}
+
+/**
+ * Start-up of the api and the worker (issue 9's goal: ready within 1 s, idle RSS at most 120 MB) as
+ * production runs them (node on dist/) and as they ran before the build (tsx on the sources), each
+ * against a bare node HTTP server started the same way; the runs alternate between the three.
+ */
+async function benchStartup(services: Services): Promise<void> {
+  const db = await createTestDatabase(ADMIN_URL);
+  onCleanup(`database ${db.name}`, () => db.drop());
+  const bucket = await createTestBucket(services.motoUrl);
+  onCleanup(`bucket ${bucket.name}`, () => bucket.drop());
+  const env = deploymentEnv(
+    { databaseUrl: db.url, redisUrl: REDIS_URL, s3Endpoint: services.motoUrl, bucket: bucket.name },
+    { MCP_SERVER_PORT: String(await freePort()), MCP_SERVER_HOST: '127.0.0.1' },
+  );
+  onCleanup('startup queue keys', () => removeRedisKeys(env.MCP_QUEUE_PREFIX!));
+  const runtimes: Runtime[] = ['node dist/', 'tsx src/'];
+  for (let run = 0; run < CFG.runs + 1; run++) {
+    for (const which of ['api', 'worker'] as const) {
+      const bare = await measureStartup('bare node', which, env);
+      for (const runtime of runtimes) {
+        const m = await measureStartup(runtime, which, env);
+        log(`startup ${which} ${runtime}: ready ${m.readyMs.toFixed(0)} ms, idle RSS ${m.idleRssMb.toFixed(0)} MB`);
+        // the first run warms the disk cache and is not recorded
+        if (run === 0) continue;
+        const after = runtime === 'node dist/';
+        const label = `${runtime}${after ? '' : ', before the build'}`;
+        record(
+          `startup ${which} ${runtime} ready`,
+          {
+            group: 'start-up (issue 9)',
+            name: `${which}: spawn → ready, ms (${label})`,
+            unit: 'ms',
+            higherIsBetter: false,
+            bareLabel: 'bare node HTTP server',
+            ...(after ? { target: { op: '<=', of: 'value', x: 1000 } as const } : {}),
+          },
+          m.readyMs,
+          bare.readyMs,
+        );
+        record(
+          `startup ${which} ${runtime} rss`,
+          {
+            group: 'start-up (issue 9)',
+            name: `${which}: idle RSS, MB (${label}${after ? '' : '; tsx and its node child'})`,
+            unit: 'MB',
+            higherIsBetter: false,
+            bareLabel: 'bare node HTTP server',
+            ...(after ? { target: { op: '<=', of: 'value', x: 120 } as const } : {}),
+          },
+          m.idleRssMb,
+          bare.idleRssMb,
+        );
+      }
+    }
+  }
 }
 
 /** Undo the last `n` registered cleanups (one deployment's), so the next phase has the machine. */

@@ -1,8 +1,8 @@
-import { contextItemSchema, lines, type RawItem, ValidationError } from '@ctxvault/core';
+import { type ContextItem, lines, type RawItem, ValidationError } from '@ctxvault/core';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { parseWith } from './json-body.ts';
-import { requestBytes } from './request-body.ts';
+import { isInvalidUtf8, requestBytes } from './request-body.ts';
 
 export const NDJSON_TYPE = /^application\/x-ndjson\s*(;|$)/i;
 const CONTEXT_LIMIT = 'limits.max_context_bytes / MCP_LIMITS_MAX_CONTEXT_BYTES';
@@ -15,20 +15,22 @@ export interface NdjsonBody<E> {
 
 /**
  * Reads an `application/x-ndjson` body: with an `envelopeSchema`, the first line is the envelope
- * (validated before anything is written); every other line is one item. A bad line throws a 400
- * naming its line number while the body streams, so the write it feeds is abandoned whole.
+ * (validated before anything is written); every other line is one item, validated with the schema
+ * `itemSchema` gives for the envelope (the item schema of the context's format). A bad line throws a
+ * 400 naming its line number while the body streams, so the write it feeds is abandoned whole.
  */
 export async function readNdjson<S extends z.ZodType>(
   c: Context,
   envelopeSchema: S | null,
   maxBytes: number,
+  itemSchema: (envelope: z.output<S> | null) => Promise<z.ZodType<ContextItem>>,
 ): Promise<NdjsonBody<z.output<S> | null>> {
   const source = lines(requestBytes(c, maxBytes, CONTEXT_LIMIT))[Symbol.asyncIterator]();
   let lineNo = 0;
   const nextLine = async (): Promise<string | null> => {
     for (;;) {
       const next = await source.next().catch((err: unknown) => {
-        if (err instanceof TypeError && /encoded data was not valid/i.test(err.message)) {
+        if (isInvalidUtf8(err)) {
           throw new ValidationError(`line ${lineNo + 1} is not valid UTF-8`, [
             { path: `line ${lineNo + 1}`, message: 'invalid UTF-8' },
           ]);
@@ -54,12 +56,16 @@ export async function readNdjson<S extends z.ZodType>(
       throw err;
     }
   }
+  const schema = await itemSchema(envelope).catch(async (err: unknown) => {
+    await source.return?.(undefined);
+    throw err;
+  });
   async function* items(): AsyncGenerator<RawItem> {
     try {
       let count = 0;
       for (let line = await nextLine(); line !== null; line = await nextLine()) {
         count++;
-        yield { item: parseWith(contextItemSchema, parseLine(line, lineNo), `line ${lineNo}`), text: line };
+        yield { item: parseWith(schema, parseLine(line, lineNo), `line ${lineNo}`), text: line };
       }
       // an append adds items; a create (with its envelope) may start empty
       if (count === 0 && !envelopeSchema) {

@@ -5,6 +5,8 @@ import {
   ContextService,
   createTokenCounter,
   LifecycleService,
+  Replicator,
+  replicatingStore,
   type SharedBodyCache,
   type StorageSettings,
   type TokenCounter,
@@ -16,6 +18,8 @@ import {
   createOrm,
   type MikroORM,
   migrate,
+  type ReplicaLag,
+  ReplicaLogRepository,
   SegmentRepository,
   StagingRepository,
 } from '@ctxvault/db';
@@ -28,11 +32,10 @@ import {
   type QueueConnectionOptions,
   UPLOAD_QUEUE,
 } from '@ctxvault/queue';
-import { type BlobStore, createBlobStore } from '@ctxvault/storage';
-import { startEmbeddedDatabases } from './embedded/index.ts';
+import { type BlobStore, createBlobStore, readFallbackStore, type S3CallObserver } from '@ctxvault/storage';
 import type { Logger } from './logger.ts';
 import { redisBodyCache } from './redis-body-cache.ts';
-import { s3StoreOptions } from './s3-store-options.ts';
+import { replicaStoreOptions, s3StoreOptions } from './s3-store-options.ts';
 
 /** Everything a process needs, built once from the settings; `close()` releases it in reverse. */
 export interface Runtime {
@@ -53,6 +56,10 @@ export interface Runtime {
   /** token counting off the event loop, in worker threads on every core */
   tokenCounter: TokenCounter;
   embedded: boolean;
+  /** set when storage.replica is: the replica store, its log, and what runs its jobs */
+  replica?: { store: BlobStore; primary: BlobStore; log: ReplicaLogRepository; replicator: Replicator };
+  /** how far the replica is behind (/readyz, /metrics); absent without a replica */
+  replicaLag?: () => Promise<ReplicaLag>;
   /** what /readyz checks, one dependency each */
   readiness: { database(): Promise<void>; queue(): Promise<void>; blob_store(): Promise<void> };
   close(): Promise<void>;
@@ -92,6 +99,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
           'database.url (MCP_DATABASE_URL) is empty: set it to a postgres:// URL, or use `ctxvault start` for the embedded single-process mode',
         );
       }
+      // PGlite is loaded only here: api and worker processes never need it
+      const { startEmbeddedDatabases } = await import('./embedded/index.ts');
       const databases = await startEmbeddedDatabases(config.database.embedded_dir);
       closers.push(() => databases.close());
       databaseUrl = databases.appUrl;
@@ -119,7 +128,11 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     const jobs = new JobProducer(connection, { attempts: config.queue.attempts, backoffMs: config.queue.backoff });
     closers.push(() => jobs.close());
     // the embedded mode runs its lifecycle pass on a timer: PGlite cannot serve another queue's clients
-    const queueAdmin = new QueueAdmin((name) => jobs.queue(name), embedded ? [UPLOAD_QUEUE, DELETE_QUEUE] : ALL_QUEUES);
+    const queueAdmin = new QueueAdmin(
+      (name) => jobs.queue(name),
+      embedded ? [UPLOAD_QUEUE, DELETE_QUEUE] : ALL_QUEUES,
+      (work) => jobs.guard(work),
+    );
     let shared: { cache: SharedBodyCache; maxItemBytes: number } | undefined;
     if (config.cache.redis_max_item_bytes > 0) {
       const tier = redisBodyCache(config.redis, config.queue.prefix, config.cache.redis_ttl);
@@ -131,30 +144,49 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       maxItemBytes: config.cache.max_item_bytes,
       shared,
     });
+    const replicaLog = config.storage.replica.bucket ? new ReplicaLogRepository(orm) : undefined;
+    const replicaLag = replicaLog && (() => replicaLog.lag());
     const metrics = createMetrics({
       queueCounts: () => queueAdmin.counts(),
       stagingBytes: () => staging.totalBytes(),
       cacheStats: () => cache.stats(),
+      replicaLag,
     });
 
+    const observer: S3CallObserver = {
+      logger,
+      onCall: (call) => {
+        if (call.error) metrics.s3Errors.inc({ operation: call.operation, code: call.error });
+      },
+    };
     const store = createBlobStore(
       config.storage.type === 's3'
-        ? {
-            type: 's3',
-            s3: {
-              ...s3StoreOptions(config),
-              observer: {
-                logger,
-                onCall: (call) => {
-                  if (call.error) metrics.s3Errors.inc({ operation: call.operation, code: call.error });
-                },
-              },
-            },
-          }
+        ? { type: 's3', s3: { ...s3StoreOptions(config), observer } }
         : { type: 'local', local: { root: config.storage.local.path } },
     );
     closers.push(() => store.close());
-    const blobs = meteredBlobStore(store, metrics);
+    const primary = meteredBlobStore(store, metrics);
+    let readBlobs: BlobStore = primary;
+    let workerBlobs: BlobStore = primary;
+    let replica: Runtime['replica'];
+    if (replicaLog) {
+      const replicaStore = createBlobStore({ type: 's3', s3: { ...replicaStoreOptions(config), observer } });
+      closers.push(() => replicaStore.close());
+      const replicaBlobs = meteredBlobStore(replicaStore, metrics);
+      if (config.storage.read_fallback === 'replica') {
+        readBlobs = readFallbackStore(primary, replicaBlobs, {
+          onFallback: (operation, key, err) => {
+            metrics.replicaFallbackReads.inc({ operation });
+            logger.warn({ key, err }, `${operation} answered from the replica: the primary store failed`);
+          },
+        });
+      }
+      // the workers record every object they write or remove; their reads fall back too
+      workerBlobs = replicatingStore(readBlobs, { log: replicaLog, jobs, logger });
+      const replicator = new Replicator({ primary, replica: replicaBlobs, log: replicaLog, jobs });
+      replica = { store: replicaBlobs, primary, log: replicaLog, replicator };
+    }
+    const blobs = readBlobs;
 
     const settings: StorageSettings = {
       provider: config.storage.context_storage.provider,
@@ -174,12 +206,12 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     closers.push(() => tokenCounter.close());
     const segments = new SegmentRepository(orm);
     const deps = { contexts, segments, staging, blobs, jobs, settings, tokens, logger, cache, tokenCounter };
-    const uploader = new VersionUploader(deps);
+    const uploader = new VersionUploader({ ...deps, blobs: workerBlobs });
     const lifecycle = new LifecycleService({
       contexts,
       segments,
       staging,
-      blobs,
+      blobs: workerBlobs,
       uploader,
       logger,
       settings: {
@@ -202,11 +234,13 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       metrics,
       service: new ContextService(deps),
       uploader,
-      compactor: new Compactor(deps),
+      compactor: new Compactor({ ...deps, blobs: workerBlobs }),
       lifecycle,
       cache,
       tokenCounter,
       embedded,
+      replica,
+      replicaLag,
       readiness: {
         database: async () => {
           await orm.em.fork().execute('select 1');

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type NewSegment, newContextId, type RoleTally, type Segment } from '@ctxvault/db';
+import type { Format } from '@ctxvault/formats';
 import { codecSuffix, compressor, segmentKey } from '@ctxvault/storage';
 import { f64s, readF64s, tallyOf } from './item-index.ts';
 import { segmentCounts } from './segment-counting.ts';
@@ -32,7 +33,7 @@ export class Compactor {
     if (!row || row.status === 'deleting') return 'gone';
     const run = compactionRun(await segments.segmentsOf(contextId, row.version));
     if (!run) return 'nothing';
-    const segment = await this.merge(row.version, run.segments, row.model_id ?? null);
+    const segment = await this.merge(row.version, run.segments, row.model_id ?? null, row.format as Format);
     const swapped = await segments.swapCompacted(
       segment,
       run.from,
@@ -47,7 +48,7 @@ export class Compactor {
   }
 
   /** Writes the merged segment (its object first, when it has one) and returns its row. */
-  private async merge(version: number, run: Segment[], modelId: string | null): Promise<NewSegment> {
+  private async merge(version: number, run: Segment[], modelId: string | null, format: Format): Promise<NewSegment> {
     const { blobs, settings, segments } = this.deps;
     const id = newContextId();
     const contextId = run[0]!.context_id;
@@ -81,7 +82,7 @@ export class Compactor {
           tokens_final: true,
           item_tokens: Buffer.concat(run.map((s) => index.get(s.id)!.item_tokens!)),
         }
-      : await segmentCounts(this.reader.lines(run), this.deps.tokenCounter, modelId);
+      : await segmentCounts(this.reader.lines(run), this.deps.tokenCounter, modelId, format);
 
     const reader = this.reader;
     const common = {

@@ -9,17 +9,20 @@ import {
   StagingConflictError,
 } from '@ctxvault/db';
 import type { JobView } from '@ctxvault/queue';
-import type { z } from 'zod';
 import type { BodyCache } from './body-cache.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { type DocumentEnvelope, openingLine } from './document.ts';
 import { NotFoundError, PreconditionFailedError, ValidationError, VersionConflictError } from './errors/index.ts';
-import { type ItemSource, windowOf } from './item-window.ts';
+import { convertedRead, normalizedOrNull, searchText, type WindowedRead } from './item-views.ts';
+
+export type { WindowedRead };
+
+import { type TokenBudget, windowOf } from './item-window.ts';
 import type { CoreDeps } from './ports.ts';
 import { parseRawItem, type RawItem, type RawItems } from './raw-items.ts';
 import {
   type AppendItemsInput,
-  type ContextItem,
+  assertItemsOfFormat,
   type CreateContextStream,
   expiryOf,
   type ListQuery,
@@ -30,15 +33,13 @@ import {
 } from './schemas.ts';
 import { documentBody, splitLines, TruncatedSegmentError } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
-import { segmentWindow } from './segment-window.ts';
+import { tailWindow } from './segment-window.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import { Tokenizer, type TokenSettings } from './tokens.ts';
-import type { TokenBudget } from './truncation.ts';
 import {
   type ContextSummary,
   type ContextView,
   envelopeOf,
-  type readWindowSchema,
   type SearchResult,
   type StatusView,
   toContextView,
@@ -59,13 +60,6 @@ export interface ReadResult {
   context: ContextView;
   /** The full response document: the view's fields plus `content`, streamed. */
   body: Readable | AsyncIterable<Buffer>;
-}
-
-/** A partial read: the items kept (their stored lines, as sent) and what was left out. */
-export interface WindowedRead {
-  context: ContextView;
-  lines: AsyncIterable<Buffer>;
-  window: z.infer<typeof readWindowSchema>;
 }
 
 /**
@@ -113,6 +107,8 @@ export class ContextService {
       name: input.name ?? null,
       metadata: input.metadata,
       max_tokens: input.max_tokens ?? null,
+      format: input.format,
+      system: input.system ?? null,
       created_at: now.toISOString(),
       expires_at: expiryOf(input, now) ?? null,
     };
@@ -172,25 +168,42 @@ export class ContextService {
   async read(tenantId: string, id: string, options: ReadOptions): Promise<WindowedRead> {
     const { row, segs } = await this.liveWithSegments(tenantId, id);
     const context = toContextView(row);
-    if (options.last === undefined && options.max_tokens === undefined && options.strategy === undefined) {
-      return {
-        context,
-        lines: this.reader.lines(segs),
-        window: { returned: row.message_count, dropped: 0, tokens: row.token_count },
-      };
-    }
+    const whole = options.last === undefined && options.max_tokens === undefined && options.strategy === undefined;
+    const read: WindowedRead = whole
+      ? {
+          context,
+          lines: this.reader.lines(segs),
+          window: { returned: row.message_count, dropped: 0, boundary_dropped: 0, tokens: row.token_count },
+        }
+      : await this.windowed(row, context, segs, options);
+    return options.as === undefined ? read : convertedRead(read, options.as);
+  }
+
+  private async windowed(
+    row: ContextRow,
+    context: ContextView,
+    segs: Segment[],
+    options: ReadOptions,
+  ): Promise<WindowedRead> {
     let budget: TokenBudget | undefined;
     if (options.max_tokens !== undefined || options.strategy !== undefined) {
       const maxTokens = options.max_tokens ?? row.max_tokens;
       if (!maxTokens) throw maxTokensRequired('strategy');
       budget = { max_tokens: maxTokens, strategy: options.strategy ?? 'oldest_first' };
     }
-    const counter = await this.tokenizer.forModel(row.model_id ?? null);
-    const { lines, ...window } = await segmentWindow(segs, this.deps.segments, this.reader, counter, {
+    const format = context.format;
+    const counter = await this.tokenizer.forModel(row.model_id ?? null, format);
+    if (format === 'ctxvault' && !budget && options.last !== undefined) {
+      // only the tail segments are read
+      const { lines, ...window } = await tailWindow(segs, this.deps.segments, this.reader, counter, options.last);
+      return { context, lines, window: { ...window, boundary_dropped: 0 } };
+    }
+    const { items, ...window } = await windowOf(() => this.itemsOf(segs), counter, {
+      format,
       last: options.last,
       budget,
     });
-    return { context, lines, window };
+    return { context, lines: linesOf(items), window };
   }
 
   /** Counts and tokens per role, size and compression: from the counts kept per segment, no body is read. */
@@ -205,6 +218,7 @@ export class ContextService {
     let first: string | null = null;
     let last: string | null = null;
     for (const seg of segs) {
+      // roles as the format's normalized view gives them (an Anthropic tool_result turn is a tool item), counted per segment
       for (const [role, tally] of Object.entries(seg.roles)) {
         const sum = roles[role as keyof typeof roles];
         if (!sum) continue;
@@ -258,6 +272,13 @@ export class ContextService {
   ): Promise<WriteResult> {
     const current = await this.live(tenantId, id);
     checkPrecondition(current, expectedVersion);
+    const { format } = toContextView(current);
+    assertItemsOfFormat(format, input.content, 'content');
+    if (input.system !== undefined && format !== 'anthropic.messages') {
+      throw new ValidationError('system is only for format anthropic.messages', [
+        { path: 'system', message: `this context's format is ${format}` },
+      ]);
+    }
     const expiresAt = expiryOf(input, new Date());
     const envelope: DocumentEnvelope = {
       ...envelopeOf(current),
@@ -266,6 +287,7 @@ export class ContextService {
       ...(input.name !== undefined && { name: input.name }),
       ...(input.metadata !== undefined && { metadata: input.metadata }),
       ...(input.max_tokens !== undefined && { max_tokens: input.max_tokens }),
+      ...(input.system !== undefined && { system: input.system }),
       ...(expiresAt !== undefined && { expires_at: expiresAt }),
     };
     const items = input.truncate ? await this.truncated(() => input.content, envelope, input.truncate) : input.content;
@@ -283,6 +305,7 @@ export class ContextService {
     for (let attempt = 1; ; attempt++) {
       const current = await this.live(tenantId, id);
       checkPrecondition(current, expectedVersion);
+      if (attempt === 1) assertItemsOfFormat(toContextView(current).format, input.items, 'items');
       const envelope: DocumentEnvelope = { ...envelopeOf(current), version: current.version + 1 };
       try {
         let segment: NewSegment;
@@ -342,6 +365,7 @@ export class ContextService {
       agent_id: query.agent_id,
       session_id: query.session_id,
       model_id: query.model_id,
+      format: query.format,
       status: query.status,
       created_after: query.created_after ? new Date(query.created_after) : undefined,
       created_before: query.created_before ? new Date(query.created_before) : undefined,
@@ -363,10 +387,13 @@ export class ContextService {
     const matches: SearchResult['matches'] = [];
     let index = 0;
     let truncated = false;
+    const format = toContextView(row).format;
     for await (const { item } of this.itemsOf(segs)) {
       const at = index++;
-      if (roles && !roles.has(item.role)) continue;
-      const text = typeof item.content === 'string' ? item.content : JSON.stringify(item.content);
+      const view = normalizedOrNull(format, item);
+      if (roles && !(view && roles.has(view.role))) continue;
+      // the item's texts (text, reasoning, tool names, arguments and results), not its JSON keys or base64
+      const text = view ? searchText(view) : JSON.stringify(item);
       if (!(input.case_sensitive ? text : text.toLowerCase()).includes(needle)) continue;
       if (matches.length === input.limit) {
         truncated = true;
@@ -403,7 +430,13 @@ export class ContextService {
 
   private writeSegment(envelope: DocumentEnvelope, firstItem: number, items: RawItems): Promise<NewSegment> {
     return this.writer.write(
-      { contextId: envelope.id, version: envelope.version, modelId: envelope.model_id, firstItem },
+      {
+        contextId: envelope.id,
+        version: envelope.version,
+        modelId: envelope.model_id,
+        format: envelope.format,
+        firstItem,
+      },
       items,
     );
   }
@@ -415,12 +448,9 @@ export class ContextService {
     strategy: TruncationStrategy,
   ): Promise<RawItems> {
     if (!envelope.max_tokens) throw maxTokensRequired('truncate');
-    const counter = await this.tokenizer.forModel(envelope.model_id);
-    const roled: ItemSource<RawItem & Pick<ContextItem, 'role'>> = () => withRoles(source());
-    const window = await windowOf(roled, (raw) => counter(raw.item), {
-      budget: { max_tokens: envelope.max_tokens, strategy },
-    });
-    return window.items;
+    const counter = await this.tokenizer.forModel(envelope.model_id, envelope.format);
+    const budget = { max_tokens: envelope.max_tokens, strategy };
+    return (await windowOf(source, counter, { format: envelope.format, budget })).items;
   }
 
   /** The upload job a new segment needs (to be stored or counted), if any. */
@@ -535,6 +565,8 @@ function rowFromEnvelope(envelope: DocumentEnvelope) {
     name: envelope.name,
     metadata: envelope.metadata,
     max_tokens: envelope.max_tokens,
+    format: envelope.format,
+    system: envelope.system,
     expires_at: envelope.expires_at ? new Date(envelope.expires_at) : null,
   };
 }
@@ -545,8 +577,9 @@ function maxTokensRequired(option: 'truncate' | 'strategy'): ValidationError {
   ]);
 }
 
-async function* withRoles(items: RawItems): AsyncGenerator<RawItem & Pick<ContextItem, 'role'>> {
-  for await (const raw of items) yield { ...raw, role: raw.item.role };
+/** Items as the lines a read streams: each item's text as stored, then a newline. */
+async function* linesOf(items: AsyncIterable<RawItem>): AsyncGenerator<Buffer> {
+  for await (const { text } of items) yield Buffer.from(`${text}\n`);
 }
 
 /** Items that truncation may read twice: an array, not a stream (NDJSON) that is consumed once read. */

@@ -1,3 +1,5 @@
+import type { AnthropicSystem, Format } from '@ctxvault/formats';
+
 /**
  * The fields of a context version beside its items (its envelope). A response document is laid
  * out one item per line, so it can be streamed from the segments without parsing them:
@@ -17,6 +19,10 @@ export interface DocumentEnvelope {
   name: string | null;
   metadata: Record<string, unknown>;
   max_tokens: number | null;
+  /** the shape of the items */
+  format: Format;
+  /** an `anthropic.messages` context's top-level instructions */
+  system: AnthropicSystem | null;
   created_at: string;
   expires_at: string | null;
 }

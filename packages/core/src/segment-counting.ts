@@ -1,4 +1,5 @@
 import type { RoleTally, SegmentCounts } from '@ctxvault/db';
+import type { Format } from '@ctxvault/formats';
 import { tallyOf, u32s } from './item-index.ts';
 import { splitLines } from './segment-format.ts';
 import type { TokenCounter } from './token-counter.ts';
@@ -11,6 +12,7 @@ export async function segmentCounts(
   lines: AsyncIterable<Buffer>,
   counter: TokenCounter,
   modelId: string | null,
+  format: Format,
 ): Promise<SegmentCounts> {
   const tokens: number[] = [];
   const roles: Record<string, RoleTally> = {};
@@ -18,7 +20,7 @@ export async function segmentCounts(
   let chars = 0;
   const flush = async () => {
     if (batch.length === 0) return;
-    for (const count of await counter.count(modelId, batch)) {
+    for (const count of await counter.count(modelId, batch, format)) {
       tokens.push(count.tokens);
       const tally = tallyOf(roles, count.role);
       tally.items++;

@@ -40,10 +40,6 @@ export function roleCode(role: string): number {
   return code === -1 ? 255 : code;
 }
 
-export function roleName(code: number): string {
-  return ROLES[code] ?? 'other';
-}
-
 /**
  * The `content` section of a response from the item lines of its segments: items joined with
  * `,\n` and closed with `\n]}\n`, byte for byte otherwise (the opening line ends with `[\n`).

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type NewSegment, newContextId, type RoleTally } from '@ctxvault/db';
+import type { Format } from '@ctxvault/formats';
 import { f64s, tallyOf, u32s } from './item-index.ts';
+import { normalizedOrNull } from './item-views.ts';
 import type { StagingStore, StorageSettings } from './ports.ts';
 import type { RawItems } from './raw-items.ts';
 import { itemLine, roleCode } from './segment-format.ts';
@@ -11,6 +13,8 @@ export interface SegmentTarget {
   /** the version this write makes */
   version: number;
   modelId: string | null;
+  /** the items' format: roles and token counts follow its normalized view */
+  format: Format;
   /** the index of the segment's first item in the version */
   firstItem: number;
 }
@@ -31,7 +35,8 @@ export class SegmentWriter {
   ) {}
 
   async write(target: SegmentTarget, items: RawItems): Promise<NewSegment> {
-    const countTokens = await this.tokenizer.forModel(target.modelId);
+    const countTokens = await this.tokenizer.forModel(target.modelId, target.format);
+    const { format } = target;
     const hash = createHash('sha256');
     const offsets: number[] = [];
     const roleCodes: number[] = [];
@@ -49,10 +54,12 @@ export class SegmentWriter {
         const line = itemLine(text);
         offsets.push(size);
         size += line.length;
-        roleCodes.push(roleCode(item.role));
-        const tally = tallyOf(roles, item.role);
+        // the role an item plays: an Anthropic tool_result turn is a tool item, Gemini's model the assistant
+        const role = normalizedOrNull(format, item)?.role ?? String(item.role);
+        roleCodes.push(roleCode(role));
+        const tally = tallyOf(roles, role);
         tally.items++;
-        if (item.timestamp) {
+        if (format === 'ctxvault' && typeof item.timestamp === 'string') {
           firstTimestamp ??= item.timestamp;
           lastTimestamp = item.timestamp;
         }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import type { Segment, SegmentCounts } from '@ctxvault/db';
+import type { Format } from '@ctxvault/formats';
 import type { ByteProgress } from '@ctxvault/queue';
 import { codecSuffix, compressor, contextPrefix, segmentKey, tracksIncompleteUploads } from '@ctxvault/storage';
 import type { CoreDeps } from './ports.ts';
@@ -58,7 +59,7 @@ export class VersionUploader {
       await this.upload(seg, onProgress);
       outcome = 'stored';
     }
-    if (!seg.tokens_final) await this.count(seg, row.model_id ?? null);
+    if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, row.format as Format);
     await staging.remove(contextId, version);
     return outcome;
   }
@@ -134,8 +135,13 @@ export class VersionUploader {
   }
 
   /** Counts a segment's tokens off the event loop and records them. */
-  private async count(seg: Segment, modelId: string | null): Promise<void> {
-    const counts: SegmentCounts = await segmentCounts(this.reader.lines([seg]), this.deps.tokenCounter, modelId);
+  private async count(seg: Segment, modelId: string | null, format: Format): Promise<void> {
+    const counts: SegmentCounts = await segmentCounts(
+      this.reader.lines([seg]),
+      this.deps.tokenCounter,
+      modelId,
+      format,
+    );
     await this.deps.segments.finalizeTokens(seg, counts, this.deps.blobs.kind);
   }
 

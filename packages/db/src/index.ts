@@ -5,7 +5,7 @@ export {
   type ContextRow,
   type ListFilters,
 } from './context-repository.ts';
-export { isUniqueViolation } from './database-errors.ts';
+export { type DatabaseUnavailableCause, databaseUnavailableCause, isUniqueViolation } from './database-errors.ts';
 export {
   CONTEXT_STATUSES,
   type Context,
@@ -19,6 +19,7 @@ export { StagingConflictError } from './errors/staging-conflict-error.ts';
 export { newContextId } from './ids.ts';
 export { migrate } from './migrate.ts';
 export { createOrm, entities, type OrmOptions } from './orm.ts';
+export { type ReplicaEntry, type ReplicaLag, ReplicaLogRepository } from './replica-log-repository.ts';
 export {
   type CommittedVersion,
   type NewSegment,

@@ -367,7 +367,9 @@ export class SegmentRepository {
   }
 }
 
+/** A value as the `pg` driver must send it: jsonb columns as JSON text (`system` may be null, a string or blocks). */
 function columnValue(column: string, value: unknown): unknown {
+  if (column === 'system') return value === null || value === undefined ? null : JSON.stringify(value);
   return column === 'metadata' || column === 'roles' ? JSON.stringify(value ?? {}) : value;
 }
 

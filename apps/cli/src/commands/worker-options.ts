@@ -10,6 +10,7 @@ export function workerOptions(runtime: Runtime, logger: Logger): WorkerOptions {
     uploader: runtime.uploader,
     compactor: runtime.compactor,
     lifecycle: runtime.lifecycle,
+    replicator: runtime.replica?.replicator,
     jobs: runtime.jobs,
     lifecycleEveryMs: runtime.config.lifecycle.interval,
     lifecycleRunner: runtime.embedded ? 'timer' : 'queue',
