@@ -11,6 +11,7 @@ import { splitCommandLine } from './command-line.ts';
 import { runApi } from './commands/api.ts';
 import { runLifecyclePass } from './commands/lifecycle-pass.ts';
 import { runMigrate } from './commands/migrate.ts';
+import { runReplicaVerify } from './commands/replica-verify.ts';
 import { runS3Check } from './commands/s3-check.ts';
 import { runS3Setup } from './commands/s3-setup.ts';
 import { runStart } from './commands/start.ts';
@@ -26,6 +27,8 @@ server commands:
   lifecycle --once   one housekeeping pass (expiry, deletes, orphans, stale uploads); prints its counts
   s3 setup  prepare the bucket: [--create-bucket] [--versioning] [--abort-after-days N] (default 7)
   s3 check  diagnose the S3 settings: endpoint, bucket, access, region, encryption
+  replica verify [--repair]
+            compare the primary store with storage.replica, with progress; --repair makes them agree
 
 client commands (talk to the API at client.url, or --url URL; tenant client.tenant, or --tenant ID):
   put FILE [--format json|ndjson] [--wait] [--timeout SECONDS]
@@ -49,6 +52,7 @@ const commands: Record<string, (config: Config, args: string[]) => Promise<void>
   lifecycle: runLifecyclePass,
   's3 setup': runS3Setup,
   's3 check': (config) => runS3Check(config),
+  'replica verify': runReplicaVerify,
   put: runPut,
   get: runGet,
   status: runStatus,

@@ -12,6 +12,7 @@ export async function serveRuntime(runtime: Runtime, logger: Logger) {
     bodyTimeoutMs: runtime.config.limits.body_timeout,
     cacheStats: () => runtime.cache.stats(),
     readiness: runtime.readiness,
+    replicaLag: runtime.replicaLag,
     metrics: runtime.metrics,
     admin: { token: runtime.config.admin.token, jobs: runtime.queueAdmin },
   });
