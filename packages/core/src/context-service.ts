@@ -150,17 +150,22 @@ export class ContextService {
     const row = await this.live(tenantId, id);
     const context = toContextView(row);
     const whole = options.last === undefined && options.max_tokens === undefined && options.strategy === undefined;
-    const read: WindowedRead = whole
+    const { kept, ...read } = whole
       ? {
           context,
           items: this.itemsOf(row),
+          kept: () => this.itemsOf(row),
           window: { returned: row.message_count, dropped: 0, boundary_dropped: 0, tokens: row.token_count },
         }
       : await this.windowed(row, context, options);
-    return options.as === undefined ? read : convertedRead(read, options.as);
+    return options.as === undefined ? read : convertedRead(read, kept, options.as);
   }
 
-  private async windowed(row: ContextRow, context: ContextView, options: ReadOptions): Promise<WindowedRead> {
+  private async windowed(
+    row: ContextRow,
+    context: ContextView,
+    options: ReadOptions,
+  ): Promise<WindowedRead & { kept: ItemSource }> {
     let budget: TokenBudget | undefined;
     if (options.max_tokens !== undefined || options.strategy !== undefined) {
       const maxTokens = options.max_tokens ?? row.max_tokens;
@@ -169,12 +174,12 @@ export class ContextService {
     }
     const format = context.format;
     const counter = await this.tokenizer.forModel(row.model_id ?? null, format);
-    const { items, ...window } = await windowOf(() => this.itemsOf(row), counter, {
+    const { items, kept, ...window } = await windowOf(() => this.itemsOf(row), counter, {
       format,
       last: options.last,
       budget,
     });
-    return { context, items, window };
+    return { context, items, kept, window };
   }
 
   /** Counts and tokens per role, size and compression, from one pass over the items. */

@@ -1,7 +1,8 @@
 // What the service reads of items through their format's normalized view: roles, search text, and
 // reads converted to another format.
 import {
-  convertItems,
+  type AnthropicSystem,
+  convertStream,
   type Format,
   type NormalizedItem,
   normalizeAnthropicSystem,
@@ -12,6 +13,7 @@ import {
 } from '@ctxvault/formats';
 import type { z } from 'zod';
 import { UnconvertibleError } from './errors/index.ts';
+import type { ItemSource } from './item-window.ts';
 import type { ContextItem } from './schemas.ts';
 import type { ContextView, readWindowSchema } from './views.ts';
 
@@ -38,31 +40,28 @@ export function searchText(view: NormalizedItem): string {
 }
 
 /**
- * A read's items converted to `target` (a context already in `target` is served as stored). The
- * window's items are held to convert them: tool results need the calls before them.
+ * A read's items converted to `target` (a context already in `target` is served as stored), streamed
+ * one turn at a time. The items are read twice: once to check that every part converts (a 422 before
+ * anything is sent, never a response cut midway) and to gather Anthropic's `system`, then to send.
  */
-export async function convertedRead(read: WindowedRead, target: TargetFormat): Promise<WindowedRead> {
+export async function convertedRead(
+  read: WindowedRead,
+  items: ItemSource,
+  target: TargetFormat,
+): Promise<WindowedRead> {
   const { context } = read;
   if (context.format === target) return read;
-  const views: NormalizedItem[] = [];
-  for await (const item of read.items) {
-    const view = normalizedOrNull(context.format, item);
-    if (!view)
-      throw new UnconvertibleError(`item ${views.length} is not a valid ${context.format} item`, {
-        item: views.length,
-      });
-    views.push(view);
-  }
   const system = context.system === null ? undefined : normalizeAnthropicSystem(context.system);
+  const converted = () => convertStream(viewsOf(context.format, items(), target), target, system);
+  let instructions: AnthropicSystem | undefined;
   try {
-    const converted = convertItems(views, target, system);
-    return {
-      context: { ...context, format: target, system: converted.system ?? null },
-      items: (async function* () {
-        yield* converted.items as ContextItem[];
-      })(),
-      window: read.window,
-    };
+    const check = converted();
+    for (let next = await check.next(); ; next = await check.next()) {
+      if (next.done) {
+        instructions = next.value;
+        break;
+      }
+    }
   } catch (err) {
     if (!(err instanceof UnconvertiblePartError)) throw err;
     throw new UnconvertibleError(`cannot read this ${context.format} context as ${target}: ${err.message}`, {
@@ -72,5 +71,24 @@ export async function convertedRead(read: WindowedRead, target: TargetFormat): P
       from: context.format,
       to: target,
     });
+  }
+  return {
+    context: { ...context, format: target, system: instructions ?? null },
+    items: converted() as AsyncIterable<ContextItem>,
+    window: read.window,
+  };
+}
+
+async function* viewsOf(
+  format: Format,
+  items: AsyncIterable<ContextItem> | Iterable<ContextItem>,
+  target: TargetFormat,
+): AsyncGenerator<NormalizedItem> {
+  let index = 0;
+  for await (const item of items) {
+    const view = normalizedOrNull(format, item);
+    if (!view) throw new UnconvertiblePartError(index, '', `an item that is not a valid ${format} item`, target);
+    index++;
+    yield view;
   }
 }

@@ -29,6 +29,8 @@ export interface WindowOptions {
 /** The items a window keeps, and what it left out. */
 export interface ItemWindow {
   items: AsyncIterable<ContextItem>;
+  /** the kept items again, read anew (a conversion reads them twice) */
+  kept: ItemSource;
   /** items returned */
   returned: number;
   /** items left out (before `last`, or dropped by the budget) */
@@ -62,6 +64,7 @@ export async function windowOf(
   }
   return {
     items: items(),
+    kept: items,
     returned: shapes.length - plan.dropped,
     dropped: plan.dropped,
     boundary_dropped: plan.boundaryDropped,
