@@ -186,7 +186,9 @@ export class ContextService {
   async summary(tenantId: string, id: string): Promise<ContextSummary> {
     const row = await this.live(tenantId, id);
     const format = toContextView(row).format;
-    const countTokens = await this.tokenizer.forModel(row.model_id ?? null, format);
+    const count = await this.tokenizer.countsFor(row.model_id ?? null, format);
+    const estimated: ContextSummary['estimated'] = { items: 0, tokens: 0, parts: [] };
+    let index = 0;
     const roles = {
       system: { items: 0, tokens: 0 },
       user: { items: 0, tokens: 0 },
@@ -197,10 +199,18 @@ export class ContextService {
     let last: string | null = null;
     for await (const item of this.itemsOf(row)) {
       // the role an item plays: an Anthropic tool_result turn is a tool item, Gemini's model the assistant
+      const at = index++;
       const role = normalizedOrNull(format, item)?.role;
+      const counted = count(item);
       if (role) {
         roles[role].items++;
-        roles[role].tokens += countTokens(item);
+        roles[role].tokens += counted.tokens;
+      }
+      if (counted.estimated) {
+        estimated.items++;
+        estimated.tokens += counted.tokens;
+        for (const path of counted.estimated_parts)
+          if (estimated.parts.length < 100) estimated.parts.push({ index: at, path });
       }
       if (typeof item.timestamp === 'string' && format === 'ctxvault') {
         first ??= item.timestamp;
@@ -224,6 +234,7 @@ export class ContextService {
         view.storage.stored_bytes === null || row.status !== 'stored'
           ? null
           : view.storage.stored_bytes / view.storage.size_bytes,
+      estimated,
       first_timestamp: first,
       last_timestamp: last,
     };

@@ -107,6 +107,15 @@ export const contextSummarySchema = z.object({
   content_encoding: z.string(),
   /** stored bytes / size bytes, null while not stored */
   compression_ratio: z.number().nullable(),
+  /**
+   * The items whose count includes an estimate (an image only linked or with an unreadable header,
+   * documents, files, audio, inline base64), their tokens, and where the first 100 estimated parts are.
+   */
+  estimated: z.object({
+    items: z.number().int(),
+    tokens: z.number().int(),
+    parts: z.array(z.object({ index: z.number().int(), path: z.string() })),
+  }),
   first_timestamp: z.string().nullable(),
   last_timestamp: z.string().nullable(),
 });
