@@ -65,7 +65,7 @@ describe('contexts in every format over REST', () => {
     const streamed = await append(
       [
         { role: 'user', content: 'ok' },
-        { role: 'system', content: 'no' },
+        { role: 'tool', content: 'no' },
       ],
       'application/x-ndjson',
     );

@@ -3,7 +3,7 @@
 
 import type { TargetFormat } from './format.ts';
 import type { AiSdkModelMessage } from './formats/ai-sdk-model.ts';
-import type { AnthropicMessage, AnthropicSystem } from './formats/anthropic-messages.ts';
+import type { AnthropicTurn as AnthropicMessage, AnthropicSystem } from './formats/anthropic-messages.ts';
 import type { OpenAIChatItem } from './formats/openai-chat.ts';
 import { dataUrl } from './media-url.ts';
 import type { NormalizedItem, Part } from './normalized.ts';
