@@ -13,14 +13,15 @@ import {
 } from '@ctxvault/formats';
 import type { z } from 'zod';
 import { UnconvertibleError } from './errors/index.ts';
-import type { ItemSource } from './item-window.ts';
+import { parseRawItem } from './raw-items.ts';
 import type { ContextItem } from './schemas.ts';
+import { splitLines } from './segment-format.ts';
 import type { ContextView, readWindowSchema } from './views.ts';
 
-/** A partial read: the items kept and what was left out. */
+/** A read: the items kept (their stored lines, as sent, each ending in a newline) and what was left out. */
 export interface WindowedRead {
   context: ContextView;
-  items: AsyncIterable<ContextItem>;
+  lines: AsyncIterable<Buffer>;
   window: z.infer<typeof readWindowSchema>;
 }
 
@@ -41,21 +42,22 @@ export function searchText(view: NormalizedItem): string {
 
 /**
  * A read's items converted to `target` (a context already in `target` is served as stored), streamed
- * one turn at a time. The items are read twice: once to check that every part converts (a 422 before
+ * one turn at a time. The window is read twice: once to check that every part converts (a 422 before
  * anything is sent, never a response cut midway) and to gather Anthropic's `system`, then to send.
  */
 export async function convertedRead(
-  read: WindowedRead,
-  items: ItemSource,
+  readOnce: () => Promise<WindowedRead>,
   target: TargetFormat,
 ): Promise<WindowedRead> {
-  const { context } = read;
-  if (context.format === target) return read;
+  const first = await readOnce();
+  const { context } = first;
+  if (context.format === target) return first;
   const system = context.system === null ? undefined : normalizeAnthropicSystem(context.system);
-  const converted = () => convertStream(viewsOf(context.format, items(), target), target, system);
+  const converted = (lines: AsyncIterable<Buffer>) =>
+    convertStream(viewsOf(context.format, lines, target), target, system);
   let instructions: AnthropicSystem | undefined;
   try {
-    const check = converted();
+    const check = converted(first.lines);
     for (let next = await check.next(); ; next = await check.next()) {
       if (next.done) {
         instructions = next.value;
@@ -72,21 +74,25 @@ export async function convertedRead(
       to: target,
     });
   }
+  const second = await readOnce();
   return {
     context: { ...context, format: target, system: instructions ?? null },
-    items: converted() as AsyncIterable<ContextItem>,
-    window: read.window,
+    lines: (async function* () {
+      for await (const item of converted(second.lines)) yield Buffer.from(`${JSON.stringify(item)}\n`);
+    })(),
+    window: first.window,
   };
 }
 
+/** The stored lines as normalized items; an item its format does not accept stops the conversion. */
 async function* viewsOf(
   format: Format,
-  items: AsyncIterable<ContextItem> | Iterable<ContextItem>,
+  lines: AsyncIterable<Buffer>,
   target: TargetFormat,
 ): AsyncGenerator<NormalizedItem> {
   let index = 0;
-  for await (const item of items) {
-    const view = normalizedOrNull(format, item);
+  for await (const line of splitLines(lines)) {
+    const view = normalizedOrNull(format, parseRawItem(line).item);
     if (!view) throw new UnconvertiblePartError(index, '', `an item that is not a valid ${format} item`, target);
     index++;
     yield view;

@@ -1,6 +1,6 @@
 import type { Format } from '@ctxvault/formats';
 import { type EncodingName, modelToEncodingMap } from 'gpt-tokenizer/mapping';
-import { countItemTokens, type ItemCount } from './counting/item-tokens.ts';
+import { countItemTokens } from './counting/item-tokens.ts';
 import { mediaPricingFor } from './counting/media-tokens.ts';
 import type { ContextItem } from './schemas.ts';
 
@@ -34,15 +34,9 @@ export class Tokenizer {
 
   /** The counter for a context of `modelId` in `format`: a `ctxvault` item's own `tokens` when given, else a real count. */
   async forModel(modelId: string | null, format: Format = 'ctxvault'): Promise<ItemTokenCounter> {
-    const count = await this.countsFor(modelId, format);
-    return (item) => count(item).tokens;
-  }
-
-  /** `forModel`'s counter with the whole count: role, and which parts were estimated. */
-  async countsFor(modelId: string | null, format: Format): Promise<(item: ContextItem) => ItemCount> {
     const countText = await this.textCounter(modelId);
     const pricing = mediaPricingFor(modelId);
-    return (item) => countItemTokens(item, format, countText, pricing);
+    return (item) => countItemTokens(item, format, countText, pricing).tokens;
   }
 
   /** The plain text counter of the encoding for `modelId`. */
