@@ -45,6 +45,23 @@ describe('contexts in every format over REST', () => {
     expect(listed.json.items.every((c: JsonAnswer) => c.format === format)).toBe(true);
   });
 
+  it.each(FORMATS)('round-trips a %s transcript byte for byte (NDJSON, as sent)', async (format) => {
+    const { items, system } = FIXTURES[format];
+    // spacing no re-serialization would keep
+    const lines = items.map((item) => JSON.stringify(item).replace(/":/g, '" : '));
+    const envelope = { agent_id: `bytes-${format}`, format, ...(system && { system }) };
+    const created = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: [JSON.stringify(envelope), ...lines].join('\n'),
+    });
+    expect(created.status, created.text).toBeLessThan(300);
+    await waitUntilSettled(suite.app.url, created.json.id);
+    const read = await api(suite.app.url, `/api/v1/contexts/${created.json.id}`);
+    for (const line of lines) expect(read.text).toContain(line);
+    expect(read.json.content).toEqual(lines.map((line) => JSON.parse(line)));
+  });
+
   it('refuses items that do not follow the format, naming the path, and changes nothing', async () => {
     const bad = await api(suite.app.url, '/api/v1/contexts', {
       method: 'POST',
