@@ -9,6 +9,7 @@ import { api, itemsOfSize, sha256, waitUntilSettled } from '../helpers/contexts.
 import { runCtxvault } from '../helpers/processes.ts';
 import { sample } from '../helpers/prometheus.ts';
 import { useReplicaServer, waitUntilMirrored } from '../helpers/replica.ts';
+import { createTestBucket } from '../helpers/s3.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const KiB = 1024;
@@ -68,6 +69,12 @@ describe('replication', () => {
     }
     expect(rows.map((r) => r.key).sort()).toEqual(keys.sort());
     expect(rows.every((r) => r.replicated_at instanceof Date && !r.deleted)).toBe(true);
+  });
+
+  it("reaches the replica only with the replica's own credentials", async () => {
+    const denied = await createTestBucket(replica.moto.endpoint, { create: false });
+    await expect(denied.keys()).rejects.toThrow(/Access Key Id you provided does not exist/);
+    denied.client.destroy();
   });
 
   it('reports the lag in /metrics and /readyz', async () => {
