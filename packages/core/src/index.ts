@@ -1,3 +1,4 @@
+export { FORMATS, type Format, TARGET_FORMATS, validItemSchema } from '@ctxvault/formats';
 export { BodyCache, type BodyCacheOptions, type BodyCacheStats, type SharedBodyCache } from './body-cache.ts';
 export {
   ContextService,
