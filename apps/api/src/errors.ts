@@ -1,4 +1,4 @@
-import { CorruptDocumentError, CtxvaultError, type Logger } from '@ctxvault/core';
+import { CtxvaultError, type Logger, TruncatedSegmentError } from '@ctxvault/core';
 import { StagingBusyError, StagingConflictError } from '@ctxvault/db';
 import { JobStateError } from '@ctxvault/queue';
 import { BlobStoreError, type BlobStoreErrorCode } from '@ctxvault/storage';
@@ -49,7 +49,7 @@ export function toErrorResponse(err: unknown, c: Context, logger: Logger): Respo
     logger.warn({ err }, `${dependency} unavailable`);
     return json(c, 503, failure.code, failure.message, { cause: failure.cause });
   }
-  if (err instanceof CorruptDocumentError) {
+  if (err instanceof TruncatedSegmentError) {
     logger.error({ err }, 'stored body unreadable');
     return json(c, 503, 'body_unavailable', `the stored body cannot be read right now: ${err.message}`);
   }

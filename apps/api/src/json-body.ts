@@ -11,6 +11,15 @@ const JSON_LIMIT = 'limits.max_body_bytes / MCP_LIMITS_MAX_BODY_BYTES';
  * bad JSON or bad UTF-8) and validates it with `schema` (400 naming every failing field).
  */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBytes: number): Promise<z.output<S>> {
+  return (await readJsonText(c, schema, maxBytes)).value;
+}
+
+/** `readJson`, with the body's text beside its value (to slice items out of it as sent). */
+export async function readJsonText<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  maxBytes: number,
+): Promise<{ value: z.output<S>; text: string }> {
   requireType(c, /^application\/json\s*(;|$)/i, 'application/json');
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const parts: string[] = [];
@@ -24,15 +33,16 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
     }
     throw err;
   }
+  const text = parts.join('');
   let value: unknown;
   try {
-    value = JSON.parse(parts.join(''));
+    value = JSON.parse(text);
   } catch (err) {
     throw new ValidationError(`body is not valid JSON: ${(err as Error).message}`, [
       { path: '', message: 'invalid JSON' },
     ]);
   }
-  return parseWith(schema, value, 'body');
+  return { value: parseWith(schema, value, 'body'), text };
 }
 
 /** 415 unless the Content-Type matches. */

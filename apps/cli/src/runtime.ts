@@ -1,6 +1,7 @@
 import type { Config } from '@ctxvault/config';
 import {
   BodyCache,
+  Compactor,
   ContextService,
   createTokenCounter,
   LifecycleService,
@@ -19,6 +20,7 @@ import {
   migrate,
   type ReplicaLag,
   ReplicaLogRepository,
+  SegmentRepository,
   StagingRepository,
 } from '@ctxvault/db';
 import { createMetrics, type Metrics, meteredBlobStore } from '@ctxvault/observability';
@@ -49,6 +51,7 @@ export interface Runtime {
   metrics: Metrics;
   service: ContextService;
   uploader: VersionUploader;
+  compactor: Compactor;
   lifecycle: LifecycleService;
   cache: BodyCache;
   /** token counting off the event loop, in worker threads on every core */
@@ -185,15 +188,22 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       inlineThreshold: config.storage.inline_threshold,
       codec: config.storage.compression === 'none' ? 'identity' : config.storage.compression,
       codecLevel: config.storage.compression_level || undefined,
+      inlineCountBytes: config.tokens.inline_count_bytes,
+      compaction: {
+        maxSegments: config.storage.compaction.max_segments,
+        maxBytes: config.storage.compaction.max_bytes,
+      },
     };
     const contexts = new ContextRepository(orm);
     const tokens: TokenSettings = { encoding: config.tokens.encoding, defaultEncoding: config.tokens.default_encoding };
     const tokenCounter = createTokenCounter(tokens);
     closers.push(() => tokenCounter.close());
-    const deps = { contexts, staging, blobs, jobs, settings, tokens, logger, cache };
+    const segments = new SegmentRepository(orm);
+    const deps = { contexts, segments, staging, blobs, jobs, settings, tokens, logger, cache, tokenCounter };
     const uploader = new VersionUploader(deps);
     const lifecycle = new LifecycleService({
       contexts,
+      segments,
       staging,
       blobs,
       uploader,
@@ -218,6 +228,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       metrics,
       service: new ContextService(deps),
       uploader,
+      compactor: new Compactor(deps),
       lifecycle,
       cache,
       tokenCounter,

@@ -4,7 +4,6 @@ export {
   ContextRepository,
   type ContextRow,
   type ListFilters,
-  type NewContextRow,
 } from './context-repository.ts';
 export { isUniqueViolation } from './database-errors.ts';
 export {
@@ -21,4 +20,17 @@ export { newContextId } from './ids.ts';
 export { migrate } from './migrate.ts';
 export { createOrm, entities, type OrmOptions } from './orm.ts';
 export { type ReplicaEntry, type ReplicaLag, ReplicaLogRepository } from './replica-log-repository.ts';
+export {
+  type CommittedVersion,
+  type NewSegment,
+  type ObjectPlacement,
+  type RoleTally,
+  type Segment,
+  type SegmentCounts,
+  type SegmentFormat,
+  type SegmentIndex,
+  SegmentRepository,
+  type SegmentState,
+  type VersionCommit,
+} from './segment-repository.ts';
 export { rechunk, type StagingOptions, StagingRepository } from './staging-repository.ts';

@@ -269,12 +269,12 @@ async function readChunk(pool: Pool, contextId: string, version: number, seq: nu
 
 /**
  * The condition "the body of mark `b` is an orphan": complete, older than `grace` ms and waited for
- * by no row; or never completed and started before `grace` + `timeout` ms ago (its writer is gone).
+ * by no segment (none still to upload or count from it); or never completed and started before `grace` + `timeout` ms ago (its writer is gone).
  */
 function orphaned(b: string, grace: string, timeout: string): string {
   return `((${b}.completed_at is not null and ${b}.completed_at < now() - (${grace}::float8 * interval '1 millisecond')
-            and not exists (select 1 from contexts c where c.id = ${b}.context_id and c.version = ${b}.version
-                              and c.status in ('pending', 'failed')))
+            and not exists (select 1 from segments s where s.context_id = ${b}.context_id and s.version = ${b}.version
+                              and s.kind = 'write' and s.retired_at is null and (s.state = 'staged' or not s.tokens_final)))
         or (${b}.completed_at is null and ${b}.started_at < now() - ((${grace}::float8 + ${timeout}::float8) * interval '1 millisecond')))`;
 }
 

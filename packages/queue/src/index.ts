@@ -7,6 +7,8 @@ export { ALL_QUEUES, DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, REPLICA_QUEU
 export {
   type ByteProgress,
   byteProgressSchema,
+  type CompactJob,
+  compactJobSchema,
   type DeleteJob,
   deleteJobId,
   deleteJobSchema,

@@ -4,6 +4,8 @@ import { ContextQueue } from './context-queue.ts';
 import { type JobView, toJobView } from './job-view.ts';
 import { DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, REPLICA_QUEUE, UPLOAD_QUEUE } from './names.ts';
 import {
+  type CompactJob,
+  compactJobId,
   type DeleteJob,
   deleteJobId,
   queueOfJobId,
@@ -46,6 +48,13 @@ export class JobProducer {
   async enqueueUpload(job: UploadJob): Promise<string> {
     const id = uploadJobId(job.contextId, job.version);
     await this.queue(UPLOAD_QUEUE).add('upload', job, { ...this.jobOptions, jobId: id });
+    return id;
+  }
+
+  /** Compaction runs on the upload queue, after the uploads it waits for. */
+  async enqueueCompaction(job: CompactJob): Promise<string> {
+    const id = compactJobId(job.contextId, job.version);
+    await this.queue(UPLOAD_QUEUE).add('compact', job, { ...this.jobOptions, jobId: id });
     return id;
   }
 

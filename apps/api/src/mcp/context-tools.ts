@@ -7,10 +7,13 @@ import {
   createContextSchema,
   deletingSchema,
   listQuerySchema,
+  parseRawItem,
+  rawItems,
   readOptionsSchema,
   replaceContextSchema,
   searchResultSchema,
   searchSchema,
+  splitLines,
   statusViewSchema,
   type WriteResult,
 } from '@ctxvault/core';
@@ -44,7 +47,10 @@ export function registerContextTools(server: McpServer, service: ContextService,
       inputSchema: createContextSchema,
       outputSchema: writeResultSchema,
     },
-    (input) => toolResult(async () => writeAnswer(await service.create(tenantId, input))),
+    (input) =>
+      toolResult(async () =>
+        writeAnswer(await service.create(tenantId, { ...input, content: rawItems(input.content) })),
+      ),
   );
 
   server.registerTool(
@@ -60,8 +66,9 @@ export function registerContextTools(server: McpServer, service: ContextService,
     },
     ({ id, ...options }) =>
       toolResult(async () => {
-        const { context, items, window } = await service.read(tenantId, id, options);
-        return { ...context, content: await Array.fromAsync(items), window };
+        const { context, lines, window } = await service.read(tenantId, id, options);
+        const items = await Array.fromAsync(splitLines(lines), (line) => parseRawItem(line).item);
+        return { ...context, content: items, window };
       }),
   );
 
@@ -74,7 +81,9 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: writeResultSchema,
     },
     ({ id, if_version, ...input }) =>
-      toolResult(async () => writeAnswer(await service.append(tenantId, id, input, if_version))),
+      toolResult(async () =>
+        writeAnswer(await service.append(tenantId, id, { ...input, items: rawItems(input.items) }, if_version)),
+      ),
   );
 
   server.registerTool(
@@ -86,7 +95,9 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: writeResultSchema,
     },
     ({ id, if_version, ...input }) =>
-      toolResult(async () => writeAnswer(await service.replace(tenantId, id, input, if_version))),
+      toolResult(async () =>
+        writeAnswer(await service.replace(tenantId, id, { ...input, content: rawItems(input.content) }, if_version)),
+      ),
   );
 
   server.registerTool(
