@@ -10,10 +10,10 @@ import { describe } from './openapi/describe.ts';
 import { settleUnreadBody } from './request-body.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { contextRoutes } from './routes/contexts.ts';
-import { dashboardRoutes } from './routes/dashboard.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { lazyDashboardRoutes } from './routes/lazy-dashboard.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 
 const DASHBOARD_PATH = '/admin/queues';
@@ -45,7 +45,10 @@ export function createApp(deps: ApiDeps) {
     const auth = adminAuth(admin);
     app.use(DASHBOARD_PATH, auth);
     app.use(`${DASHBOARD_PATH}/*`, auth);
-    app.route(DASHBOARD_PATH, dashboardRoutes(admin.jobs.queues(), DASHBOARD_PATH));
+    app.route(
+      DASHBOARD_PATH,
+      lazyDashboardRoutes(() => admin.jobs.queues(), DASHBOARD_PATH),
+    );
     api.use('/admin/*', auth);
     api.route('/admin', adminRoutes(admin));
   } else {

@@ -1,7 +1,7 @@
 import { UnsupportedMediaTypeError, ValidationError } from '@ctxvault/core';
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { requestBytes } from './request-body.ts';
+import { isInvalidUtf8, requestBytes } from './request-body.ts';
 import { findUnstorable } from './storable-json.ts';
 
 const JSON_LIMIT = 'limits.max_body_bytes / MCP_LIMITS_MAX_BODY_BYTES';
@@ -28,7 +28,7 @@ export async function readJsonText<S extends z.ZodType>(
       parts.push(decoder.decode(chunk, { stream: true }));
     parts.push(decoder.decode());
   } catch (err) {
-    if (err instanceof TypeError && /encoded data was not valid/i.test(err.message)) {
+    if (isInvalidUtf8(err)) {
       throw new ValidationError('body is not valid UTF-8', [{ path: '', message: 'invalid UTF-8' }]);
     }
     throw err;

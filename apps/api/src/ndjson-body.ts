@@ -2,7 +2,7 @@ import { type ContextItem, lines, type RawItem, ValidationError } from '@ctxvaul
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { parseWith } from './json-body.ts';
-import { requestBytes } from './request-body.ts';
+import { isInvalidUtf8, requestBytes } from './request-body.ts';
 
 export const NDJSON_TYPE = /^application\/x-ndjson\s*(;|$)/i;
 const CONTEXT_LIMIT = 'limits.max_context_bytes / MCP_LIMITS_MAX_CONTEXT_BYTES';
@@ -30,7 +30,7 @@ export async function readNdjson<S extends z.ZodType>(
   const nextLine = async (): Promise<string | null> => {
     for (;;) {
       const next = await source.next().catch((err: unknown) => {
-        if (err instanceof TypeError && /encoded data was not valid/i.test(err.message)) {
+        if (isInvalidUtf8(err)) {
           throw new ValidationError(`line ${lineNo + 1} is not valid UTF-8`, [
             { path: `line ${lineNo + 1}`, message: 'invalid UTF-8' },
           ]);

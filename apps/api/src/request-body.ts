@@ -11,6 +11,11 @@ const DECODERS: Record<string, () => Transform> = {
   zstd: createZstdDecompress,
 };
 
+/** TextDecoder's `fatal` refusal of bytes that are not UTF-8, known by Node's error code. */
+export function isInvalidUtf8(err: unknown): boolean {
+  return err instanceof TypeError && (err as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA';
+}
+
 /**
  * The request body as bytes, decoded from its `Content-Encoding` (gzip or zstd), refused with 413
  * once more than `maxBytes` have been decoded (so neither a large body nor a compression bomb is

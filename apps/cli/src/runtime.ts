@@ -33,7 +33,6 @@ import {
   UPLOAD_QUEUE,
 } from '@ctxvault/queue';
 import { type BlobStore, createBlobStore, readFallbackStore, type S3CallObserver } from '@ctxvault/storage';
-import { startEmbeddedDatabases } from './embedded/index.ts';
 import type { Logger } from './logger.ts';
 import { redisBodyCache } from './redis-body-cache.ts';
 import { replicaStoreOptions, s3StoreOptions } from './s3-store-options.ts';
@@ -100,6 +99,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
           'database.url (MCP_DATABASE_URL) is empty: set it to a postgres:// URL, or use `ctxvault start` for the embedded single-process mode',
         );
       }
+      // PGlite is loaded only here: api and worker processes never need it
+      const { startEmbeddedDatabases } = await import('./embedded/index.ts');
       const databases = await startEmbeddedDatabases(config.database.embedded_dir);
       closers.push(() => databases.close());
       databaseUrl = databases.appUrl;
@@ -127,7 +128,11 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     const jobs = new JobProducer(connection, { attempts: config.queue.attempts, backoffMs: config.queue.backoff });
     closers.push(() => jobs.close());
     // the embedded mode runs its lifecycle pass on a timer: PGlite cannot serve another queue's clients
-    const queueAdmin = new QueueAdmin((name) => jobs.queue(name), embedded ? [UPLOAD_QUEUE, DELETE_QUEUE] : ALL_QUEUES);
+    const queueAdmin = new QueueAdmin(
+      (name) => jobs.queue(name),
+      embedded ? [UPLOAD_QUEUE, DELETE_QUEUE] : ALL_QUEUES,
+      (work) => jobs.guard(work),
+    );
     let shared: { cache: SharedBodyCache; maxItemBytes: number } | undefined;
     if (config.cache.redis_max_item_bytes > 0) {
       const tier = redisBodyCache(config.redis, config.queue.prefix, config.cache.redis_ttl);

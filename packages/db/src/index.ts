@@ -5,7 +5,7 @@ export {
   type ContextRow,
   type ListFilters,
 } from './context-repository.ts';
-export { isUniqueViolation } from './database-errors.ts';
+export { type DatabaseUnavailableCause, databaseUnavailableCause, isUniqueViolation } from './database-errors.ts';
 export {
   CONTEXT_STATUSES,
   type Context,

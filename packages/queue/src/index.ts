@@ -20,4 +20,5 @@ export {
 } from './payloads.ts';
 export { type JobDefaults, JobProducer } from './producer.ts';
 export { type AdminJobView, adminJobViewSchema, JOB_STATES, type JobState, QueueAdmin } from './queue-admin.ts';
+export { type QueueUnavailableCause, QueueUnavailableError } from './queue-unavailable-error.ts';
 export { openRedis, type RedisPatience, type RedisTarget } from './redis-client.ts';

@@ -1,8 +1,19 @@
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { type Context, Hono } from 'hono';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { describe } from '../openapi/describe.ts';
-import { createMcpServer } from './mcp-server.ts';
+
+// the MCP SDK (and the JSON Schema tooling it brings) is loaded by the first MCP request, not at
+// start: most API processes never serve one, and it weighs on start-up time and idle memory
+let mcpModules:
+  | Promise<
+      [typeof import('./mcp-server.ts'), typeof import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js')]
+    >
+  | undefined;
+const loadMcp = () =>
+  (mcpModules ??= Promise.all([
+    import('./mcp-server.ts'),
+    import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
+  ]));
 
 /**
  * `/mcp`: MCP over Streamable HTTP, stateless. Each POST gets its own server and transport and a
@@ -21,6 +32,7 @@ export function mcpRoutes({ service, maxBodyBytes }: ApiDeps) {
         responses: { 200: 'the JSON-RPC answer', 202: 'a notification was accepted' },
       }),
       async (c) => {
+        const [{ createMcpServer }, { WebStandardStreamableHTTPServerTransport }] = await loadMcp();
         const server = createMcpServer(service, c.var.tenantId);
         const transport = new WebStandardStreamableHTTPServerTransport({
           enableJsonResponse: true,
