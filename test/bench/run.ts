@@ -43,6 +43,7 @@ import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { bareAppends, bucketBytes, oneItem, timeAppends, waitCounted, writtenBytes } from './appends.ts';
 import { type CorpusItem, corpusItems, ndjsonCorpus } from './corpus.ts';
 import { type DelayProxy, startDelayProxy } from './delay-proxy.ts';
+import { formatCountingSpeeds, openaiChatTranscript } from './formats.ts';
 import { eventLoopMaxMs, imageCreateBody, pollHealth, tokenCountingSpeeds } from './ingest-measures.ts';
 import { measureStartup, type Runtime } from './startup-measures.ts';
 import { bareStore, ctxvaultStore, postgresFootprint, runTurns, seedSessions, type TurnResult } from './turns.ts';
@@ -67,6 +68,7 @@ const SECTIONS = [
   'replica',
   'startup',
   'appends',
+  'formats',
 ] as const;
 const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
 const ONLY = process.argv.includes('--only') && onlyArg ? onlyArg.split(',') : [...SECTIONS];
@@ -1742,6 +1744,63 @@ async function benchReplica(services: Services): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Issue 12: counting an OpenAI Chat transcript through its format against the same texts as ctxvault
+ * items, and a read converted `?as=anthropic.messages` (read twice, one turn held) against the plain read.
+ */
+async function benchFormats(env: Env): Promise<void> {
+  const bytes = QUICK ? 4 * MiB : 16 * MiB;
+  for (let run = 0; run < CFG.runs; run++) {
+    const { format, plain } = await formatCountingSpeeds(bytes);
+    record(
+      'formats-count',
+      {
+        group: `token counting of a ${sizeLabel(bytes)} OpenAI Chat transcript (tool calls; o200k_base, one thread)`,
+        name: 'MiB/s counted through the openai.chat format',
+        unit: 'MiB/s',
+        higherIsBetter: true,
+        bareLabel: 'the same texts as ctxvault items',
+      },
+      format,
+      plain,
+    );
+    log(`  formats counting: ${format.toFixed(1)} MiB/s through openai.chat, ${plain.toFixed(1)} as ctxvault`);
+  }
+  const base = env.dep.url;
+  const created = await postJson(base, '/api/v1/contexts', {
+    agent_id: 'bench-formats',
+    model_id: 'gpt-4o',
+    format: 'openai.chat',
+    content: openaiChatTranscript(bytes),
+  });
+  const id = created.json.id as string;
+  await waitStored(base, id, 100);
+  const timed = async (query: string) => {
+    const started = performance.now();
+    const res = await fetch(`${base}/api/v1/contexts/${id}${query}`);
+    if (res.status !== 200) throw new Error(`GET ${query} answered ${res.status}`);
+    const size = await drain(res);
+    return size / MiB / ((performance.now() - started) / 1000);
+  };
+  for (let run = 0; run < CFG.runs; run++) {
+    const plain = await timed('');
+    const converted = await timed('?as=anthropic.messages');
+    record(
+      'formats-convert',
+      {
+        group: `reading a ${sizeLabel(bytes)} OpenAI Chat context`,
+        name: 'MiB/s read as anthropic.messages (?as=)',
+        unit: 'MiB/s',
+        higherIsBetter: true,
+        bareLabel: 'the plain read of the same context',
+      },
+      converted,
+      plain,
+    );
+    log(`  ?as=anthropic.messages ${converted.toFixed(1)} MiB/s, plain read ${plain.toFixed(1)} MiB/s`);
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   log(`ctxvault bench${QUICK ? ' (quick)' : ''}: ${CFG.runs} runs, ${CFG.runsLarge} for ${sizeLabel(CFG.largeSize)}`);
@@ -1802,6 +1861,10 @@ async function main(): Promise<void> {
   if (runs('capacity')) await benchCapacity(services);
   if (runs('replica')) await benchReplica(services);
   if (runs('appends')) await benchAppends(services);
+  if (runs('formats')) {
+    await benchFormats(await deployment('formats', services, {}));
+    await cleanupLast(3);
+  }
 
   const summary = summarize();
   const table = markdown(summary);

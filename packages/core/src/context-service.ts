@@ -170,14 +170,16 @@ export class ContextService {
     const { row, segs } = await this.liveWithSegments(tenantId, id);
     const context = toContextView(row);
     const whole = options.last === undefined && options.max_tokens === undefined && options.strategy === undefined;
-    const read: WindowedRead = whole
-      ? {
-          context,
-          lines: this.reader.lines(segs),
-          window: { returned: row.message_count, dropped: 0, boundary_dropped: 0, tokens: row.token_count },
-        }
-      : await this.windowed(row, context, segs, options);
-    return options.as === undefined ? read : convertedRead(read, options.as);
+    const readOnce = async (): Promise<WindowedRead> =>
+      whole
+        ? {
+            context,
+            lines: this.reader.lines(segs),
+            window: { returned: row.message_count, dropped: 0, boundary_dropped: 0, tokens: row.token_count },
+          }
+        : await this.windowed(row, context, segs, options);
+    // a conversion reads the window twice (check, then send): the version's segments do not change
+    return options.as === undefined ? readOnce() : convertedRead(readOnce, options.as);
   }
 
   private async windowed(

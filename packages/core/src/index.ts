@@ -1,4 +1,4 @@
-export { FORMATS, type Format, TARGET_FORMATS, validItemSchema } from '@ctxvault/formats';
+export { FORMATS, type Format, TARGET_FORMATS, type TargetFormat, validItemSchema } from '@ctxvault/formats';
 export { BodyCache, type BodyCacheOptions, type BodyCacheStats, type SharedBodyCache } from './body-cache.ts';
 export { type CompactOutcome, Compactor } from './compactor.ts';
 export {
