@@ -17,6 +17,7 @@ import { convertedRead, normalizedOrNull, searchText, type WindowedRead } from '
 
 export type { WindowedRead };
 
+import { readU32s } from './item-index.ts';
 import { type TokenBudget, windowOf } from './item-window.ts';
 import type { CoreDeps } from './ports.ts';
 import { parseRawItem, type RawItem, type RawItems } from './raw-items.ts';
@@ -35,7 +36,7 @@ import { documentBody, splitLines, TruncatedSegmentError } from './segment-forma
 import { SegmentReader } from './segment-reader.ts';
 import { tailWindow } from './segment-window.ts';
 import { SegmentWriter } from './segment-writer.ts';
-import { Tokenizer, type TokenSettings } from './tokens.ts';
+import { type ItemTokenCounter, Tokenizer, type TokenSettings } from './tokens.ts';
 import {
   type ContextSummary,
   type ContextView,
@@ -200,12 +201,30 @@ export class ContextService {
       const { lines, ...window } = await tailWindow(segs, this.deps.segments, this.reader, counter, options.last);
       return { context, lines, window: { ...window, boundary_dropped: 0 } };
     }
-    const { items, ...window } = await windowOf(() => this.itemsOf(segs), counter, {
+    const { items, ...window } = await windowOf(() => this.itemsOf(segs), await this.keptCounts(segs, counter), {
       format,
       last: options.last,
       budget,
     });
     return { context, lines: linesOf(items), window };
+  }
+
+  /**
+   * The token count of each item in order (windowOf asks for them in one pass, item after item):
+   * the counts the workers kept in the segments' item index when every one is final, so a budget
+   * read tokenizes nothing; else `counter`.
+   */
+  private async keptCounts(segs: readonly Segment[], counter: ItemTokenCounter): Promise<ItemTokenCounter> {
+    if (!segs.every((s) => s.tokens_final && s.format === 'lines')) return counter;
+    const index = await this.deps.segments.loadIndex(segs.map((s) => s.id));
+    const kept: number[] = [];
+    for (const seg of segs) {
+      const tokens = index.get(seg.id)?.item_tokens;
+      if (seg.item_count > 0 && !tokens) return counter;
+      if (tokens) for (const n of readU32s(tokens)) kept.push(n);
+    }
+    let next = 0;
+    return (item) => kept[next++] ?? counter(item);
   }
 
   /** Counts and tokens per role, size and compression: from the counts kept per segment, no body is read. */

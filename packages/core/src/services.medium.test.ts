@@ -143,6 +143,12 @@ describe('token counting', () => {
     await parts.uploader().store(counted.id, 1, () => {});
     expect(view.current_tokens).toBe((await parts.service().head('default', counted.id)).current_tokens);
     expect(view.current_tokens).toBeGreaterThan(20 * 20);
+    // a budget read takes the counts the worker kept: all of them, when everything fits
+    const budget = await service.read('default', created.id, { max_tokens: 10_000_000 });
+    expect(budget.window).toMatchObject({ returned: 20, dropped: 0, tokens: view.current_tokens });
+    const tight = await service.read('default', created.id, { max_tokens: Math.floor(view.current_tokens / 2) });
+    expect(tight.window.tokens).toBeLessThanOrEqual(Math.floor(view.current_tokens / 2));
+    expect(tight.window.dropped).toBeGreaterThan(0);
   });
 });
 
