@@ -132,7 +132,9 @@ describe('reads under a flaky S3', () => {
       .toMatch(/"request_id":"cut-read-1"[^\n]*response aborted: reading the body failed midway/);
     expect(suite.app.api.output()).toMatch(/"request_id":"cut-read-1"[^\n]*connection_reset/);
 
-    const sdk = await new CtxvaultClient({ url: suite.app.url }).get(id).catch((err: unknown) => err);
+    const sdk = await new CtxvaultClient({ url: suite.app.url, apiKey: suite.app.key })
+      .get(id)
+      .catch((err: unknown) => err);
     expect(sdk).toBeInstanceOf(IncompleteResponseError);
 
     const cli = await runCtxvault(['get', id], { MCP_CLIENT_URL: suite.app.url });

@@ -2,6 +2,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
+import { withCredentials } from './credentials.ts';
 
 export interface Item {
   role: 'system' | 'user' | 'assistant' | 'tool';
@@ -30,8 +31,9 @@ export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** A call to a deployment, with its credential (see useCredentials) unless `init` gives one. */
 export async function api(base: string, path: string, init: RequestInit & { json?: unknown } = {}) {
-  const headers = new Headers(init.headers);
+  const headers = withCredentials(base, new Headers(init.headers));
   let body = init.body;
   if (init.json !== undefined) {
     headers.set('content-type', 'application/json');

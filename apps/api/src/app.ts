@@ -1,4 +1,8 @@
 import { Hono } from 'hono';
+import { authenticate, scopeByMethod } from './auth/authenticate.ts';
+import { jwtVerifier } from './auth/jwt-verifier.ts';
+import { originGuard } from './auth/origin-guard.ts';
+import { protectedResourceRoutes } from './auth/protected-resource.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { toErrorResponse } from './errors.ts';
 import { mcpRoutes } from './mcp/mcp-routes.ts';
@@ -6,6 +10,8 @@ import { adminAuth } from './middleware/admin-auth.ts';
 import { bodyDeadline } from './middleware/body-deadline.ts';
 import { httpMetrics } from './middleware/http-metrics.ts';
 import { requestContext } from './middleware/request-context.ts';
+import { pageSecurityHeaders } from './middleware/security-headers.ts';
+import { tokenGuard } from './middleware/token-guard.ts';
 import { describe } from './openapi/describe.ts';
 import { settleUnreadBody } from './request-body.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -14,22 +20,53 @@ import { dashboardRoutes } from './routes/dashboard.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { keyRoutes } from './routes/keys.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 
 const DASHBOARD_PATH = '/admin/queues';
 
 /** The HTTP API. Tests call `app.request()` on it; `serveApi` puts it on a socket. */
 export function createApp(deps: ApiDeps) {
+  const { security } = deps;
   const app = new Hono<ApiEnv>();
   app.use(httpMetrics(deps));
   app.route('/', healthRoutes(deps));
+  const operational = tokenGuard([security.metricsToken, security.metricsToken && deps.admin.token], 'metrics.token');
+  app.use('/metrics', operational);
   app.route('/', metricsRoutes(deps));
+  // everything but the probes and metrics (which orchestrators call by IP) checks Host and Origin
+  const guard = originGuard(security);
+  for (const path of ['/api/*', '/mcp', '/mcp/*', '/docs', '/docs/*', `${DASHBOARD_PATH}`, `${DASHBOARD_PATH}/*`])
+    app.use(path, guard);
   app.use('/api/*', requestContext(deps));
   app.use('/api/*', bodyDeadline(deps));
+  const auth = {
+    mode: security.mode,
+    keys: security.keys,
+    resourceUrl: security.resourceUrl,
+    verifyJwt: security.mode === 'jwt' && security.jwt ? jwtVerifier(security.jwt) : undefined,
+  };
+  if (security.mode === 'none')
+    deps.logger.warn(
+      {},
+      'auth.mode is "none": NO AUTHENTICATION, every caller chooses its tenant with X-Tenant-Id; use "api_key" or "jwt" anywhere but a single-user machine',
+    );
 
-  const api = new Hono<ApiEnv>()
+  const api = new Hono<ApiEnv>();
+  for (const path of ['/contexts', '/contexts/*', '/jobs/*']) api.use(path, authenticate(auth, scopeByMethod));
+  api.use(
+    '/keys',
+    authenticate(auth, () => 'admin'),
+  );
+  api.use(
+    '/keys/*',
+    authenticate(auth, () => 'admin'),
+  );
+  api.use('/cache', operational);
+  api
     .route('/contexts', contextRoutes(deps))
     .route('/jobs', jobRoutes(deps))
+    .route('/keys', keyRoutes(security.keys, false))
     .get(
       '/cache',
       describe({
@@ -42,11 +79,12 @@ export function createApp(deps: ApiDeps) {
     );
   const { admin } = deps;
   if (admin.token) {
-    const auth = adminAuth(admin);
-    app.use(DASHBOARD_PATH, auth);
-    app.use(`${DASHBOARD_PATH}/*`, auth);
+    const adminOnly = adminAuth(admin);
+    const headers = pageSecurityHeaders();
+    for (const path of [DASHBOARD_PATH, `${DASHBOARD_PATH}/*`]) app.use(path, headers, adminOnly);
     app.route(DASHBOARD_PATH, dashboardRoutes(admin.jobs.queues(), DASHBOARD_PATH));
-    api.use('/admin/*', auth);
+    api.use('/admin/*', adminOnly);
+    api.route('/admin/keys', keyRoutes(security.keys, true));
     api.route('/admin', adminRoutes(admin));
   } else {
     deps.logger.info(
@@ -56,7 +94,14 @@ export function createApp(deps: ApiDeps) {
   }
   app.route('/api/v1', api);
   app.use('/mcp', requestContext({ logger: deps.logger }));
+  app.use('/mcp', bodyDeadline(deps));
+  app.use(
+    '/mcp',
+    authenticate(auth, () => 'read'),
+  );
   app.route('/mcp', mcpRoutes(deps));
+  app.route('/', protectedResourceRoutes({ issuer: security.jwt?.issuer ?? '', resourceUrl: security.resourceUrl }));
+  app.use('/docs', pageSecurityHeaders());
   app.route('/', docsRoutes(app));
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError(async (err, c) => {

@@ -9,6 +9,7 @@ import { runPut } from './client-commands/put.ts';
 import { runStatus } from './client-commands/status.ts';
 import { splitCommandLine } from './command-line.ts';
 import { runApi } from './commands/api.ts';
+import { runKeys } from './commands/keys.ts';
 import { runLifecyclePass } from './commands/lifecycle-pass.ts';
 import { runMigrate } from './commands/migrate.ts';
 import { runS3Check } from './commands/s3-check.ts';
@@ -26,8 +27,13 @@ server commands:
   lifecycle --once   one housekeeping pass (expiry, deletes, orphans, stale uploads); prints its counts
   s3 setup  prepare the bucket: [--create-bucket] [--versioning] [--abort-after-days N] (default 7)
   s3 check  diagnose the S3 settings: endpoint, bucket, access, region, encryption
+  keys create --tenant T --scope read|write|admin [--scope …] [--name N] [--expires 30d|ISO-TIME]
+            create an API key (printed once; only its hash is stored)
+  keys ls [--tenant T] [--json]   list API keys (prefix, tenant, scopes, state, expiry, last use)
+  keys revoke ID|PREFIX           revoke an API key
 
-client commands (talk to the API at client.url, or --url URL; tenant client.tenant, or --tenant ID):
+client commands (talk to the API at client.url, or --url URL, with the API key client.api_key, or --api-key KEY;
+without a key, auth.mode "none": tenant client.tenant, or --tenant ID):
   put FILE [--format json|ndjson] [--wait] [--timeout SECONDS]
             create a context from a JSON or NDJSON file, with progress; --wait until stored
   get ID [--last N] [--max-tokens N] [--strategy oldest_first|preserving_user]
@@ -49,6 +55,7 @@ const commands: Record<string, (config: Config, args: string[]) => Promise<void>
   lifecycle: runLifecyclePass,
   's3 setup': runS3Setup,
   's3 check': (config) => runS3Check(config),
+  keys: runKeys,
   put: runPut,
   get: runGet,
   status: runStatus,

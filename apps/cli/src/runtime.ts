@@ -1,5 +1,6 @@
 import type { Config } from '@ctxvault/config';
 import {
+  ApiKeys,
   BodyCache,
   ContextService,
   createTokenCounter,
@@ -10,7 +11,14 @@ import {
   type TokenSettings,
   VersionUploader,
 } from '@ctxvault/core';
-import { ContextRepository, createOrm, type MikroORM, migrate, StagingRepository } from '@ctxvault/db';
+import {
+  ApiKeyRepository,
+  ContextRepository,
+  createOrm,
+  type MikroORM,
+  migrate,
+  StagingRepository,
+} from '@ctxvault/db';
 import { createMetrics, type Metrics, meteredBlobStore } from '@ctxvault/observability';
 import {
   ALL_QUEUES,
@@ -38,6 +46,8 @@ export interface Runtime {
   /** this process's series; the API serves them at /metrics, a worker on metrics.worker_port */
   metrics: Metrics;
   service: ContextService;
+  /** the API keys of auth.mode "api_key" (and beside JWTs with "jwt") */
+  apiKeys: ApiKeys;
   uploader: VersionUploader;
   lifecycle: LifecycleService;
   cache: BodyCache;
@@ -185,6 +195,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       connection,
       metrics,
       service: new ContextService(deps),
+      apiKeys: new ApiKeys(new ApiKeyRepository(orm), logger),
       uploader,
       lifecycle,
       cache,

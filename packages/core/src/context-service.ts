@@ -6,9 +6,16 @@ import type { BodyCache } from './body-cache.ts';
 import { BodyReader } from './body-reader.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { CorruptDocumentError, contentSection, type DocumentEnvelope, openingLine, readItems } from './document.ts';
-import { NotFoundError, PreconditionFailedError, ValidationError, VersionConflictError } from './errors/index.ts';
+import {
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+  VersionConflictError,
+} from './errors/index.ts';
 import { type ItemSource, windowOf } from './item-window.ts';
 import type { CoreDeps } from './ports.ts';
+import { RequestFingerprint } from './request-fingerprint.ts';
 import {
   type AppendItemsInput,
   type ContextItem,
@@ -39,10 +46,11 @@ export interface ContextServiceDeps extends CoreDeps {
   cache?: BodyCache;
 }
 
-/** What a write answers: stored at once (inline) or accepted for upload. */
-export type WriteResult =
+/** What a write answers: stored at once (inline) or accepted for upload; `replayed` when an Idempotency-Key repeated it. */
+export type WriteResult = (
   | { state: 'stored'; context: ContextView }
-  | { state: 'pending'; id: string; version: number; job_id: string };
+  | { state: 'pending'; id: string; version: number; job_id: string }
+) & { replayed?: true };
 
 export interface ReadResult {
   context: ContextView;
@@ -79,7 +87,8 @@ export class ContextService {
 
   /**
    * Creates a context. With an `idempotencyKey`, a repeated create (a client retrying after a lost
-   * answer, or two racing) returns the context the first one made, never a second one.
+   * answer, or two racing) returns the context the first one made, never a second one; the same key
+   * with a different request is refused (422 idempotency_key_reused).
    */
   async create(
     tenantId: string,
@@ -87,9 +96,11 @@ export class ContextService {
     requestId?: string,
     idempotencyKey?: string,
   ): Promise<WriteResult> {
-    if (idempotencyKey) {
+    const { content: given, ...fields } = input;
+    const fingerprint = idempotencyKey ? new RequestFingerprint(fields) : null;
+    if (idempotencyKey && fingerprint) {
       const earlier = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
-      if (earlier) return this.replayOf(earlier);
+      if (earlier) return this.replayOf(earlier, idempotencyKey, await fingerprint.complete(given));
     }
     const now = new Date();
     const envelope: DocumentEnvelope = {
@@ -105,9 +116,10 @@ export class ContextService {
       created_at: now.toISOString(),
       expires_at: expiryOf(input, now) ?? null,
     };
-    const content = input.content;
+    const content = fingerprint ? fingerprint.tap(given) : given;
     const items = input.truncate ? await this.truncated(() => rereadable(content), envelope, input.truncate) : content;
     const written = await this.writer.write(envelope, items);
+    const requestDigest = fingerprint?.digest() ?? null;
     const row: NewContextRow = {
       ...rowFromEnvelope(envelope),
       ...this.versionColumns(envelope, written),
@@ -115,6 +127,7 @@ export class ContextService {
       updated_at: now,
       deleted_at: null,
       idempotency_key: idempotencyKey ?? null,
+      idempotency_fingerprint: requestDigest,
     };
     try {
       await this.deps.contexts.insert(row);
@@ -123,7 +136,7 @@ export class ContextService {
       if (idempotencyKey && isUniqueViolation(err)) {
         // a concurrent create with the same key won the race: answer with its context
         const winner = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
-        if (winner) return this.replayOf(winner);
+        if (winner) return this.replayOf(winner, idempotencyKey, requestDigest);
       }
       throw err;
     }
@@ -217,8 +230,8 @@ export class ContextService {
     return this.statusOf(row);
   }
 
-  async job(id: string): Promise<JobView> {
-    const job = await this.deps.jobs.getJob(id);
+  async job(tenantId: string, id: string): Promise<JobView> {
+    const job = await this.deps.jobs.getJob(id, tenantId);
     if (!job) throw new NotFoundError(`no job ${id}`);
     return job;
   }
@@ -375,7 +388,7 @@ export class ContextService {
   private async statusOf(row: ContextRow): Promise<StatusView> {
     let job: JobView | null = null;
     if (row.job_id) {
-      job = await this.deps.jobs.getJob(row.job_id).catch((err: unknown) => {
+      job = await this.deps.jobs.getJob(row.job_id, row.tenant_id).catch((err: unknown) => {
         this.deps.logger.warn({ id: row.id, err }, 'job lookup failed');
         return null;
       });
@@ -439,11 +452,19 @@ export class ContextService {
     return this.afterWrite(row, requestId);
   }
 
-  /** What the first create with an Idempotency-Key answered, as its context stands now. */
-  private replayOf(row: ContextRow): WriteResult {
-    if (row.status !== 'pending') return { state: 'stored', context: toContextView(row) };
+  /**
+   * What the first create with an Idempotency-Key answered, as its context stands now, when this
+   * request is the same one (rows from before fingerprints were kept are taken as the same).
+   */
+  private replayOf(row: ContextRow, key: string, requestDigest: string | null): WriteResult {
+    if (row.idempotency_fingerprint && requestDigest && row.idempotency_fingerprint !== requestDigest)
+      throw new IdempotencyKeyReusedError(
+        `Idempotency-Key "${key}" was first used with a different request (context ${row.id}); use a new key for a new request`,
+        { context_id: row.id },
+      );
+    if (row.status !== 'pending') return { state: 'stored', context: toContextView(row), replayed: true };
     const jobId = row.job_id ?? this.deps.jobs.uploadJobId(row.id, row.version);
-    return { state: 'pending', id: row.id, version: row.version, job_id: jobId };
+    return { state: 'pending', id: row.id, version: row.version, job_id: jobId, replayed: true };
   }
 
   /** Answers a finished write; pending ones get their upload job (enqueued after the row is committed). */

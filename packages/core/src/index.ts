@@ -1,3 +1,5 @@
+export { type ApiKeyStore, ApiKeys, type ApiKeyView, type NewKeyRequest } from './auth/api-keys.ts';
+export { hasScope, type Principal } from './auth/principal.ts';
 export { BodyCache, type BodyCacheOptions, type BodyCacheStats, type SharedBodyCache } from './body-cache.ts';
 export {
   ContextService,

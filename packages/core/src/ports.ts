@@ -24,7 +24,8 @@ export interface JobQueue {
   uploadJobId(contextId: string, version: number): string;
   enqueueUpload(job: UploadJob): Promise<string>;
   enqueueDelete(job: DeleteJob): Promise<string>;
-  getJob(id: string): Promise<JobView | null>;
+  /** null also when the job belongs to another tenant */
+  getJob(id: string, tenantId: string): Promise<JobView | null>;
 }
 
 export interface Logger {

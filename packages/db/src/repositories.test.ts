@@ -60,6 +60,7 @@ function row(overrides: Partial<NewContextRow> = {}): NewContextRow {
     expires_at: null,
     deleted_at: null,
     idempotency_key: null,
+    idempotency_fingerprint: null,
     ...overrides,
   };
 }

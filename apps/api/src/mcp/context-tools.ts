@@ -17,7 +17,7 @@ import {
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { readResultSchema, writeResultSchema } from './output-schemas.ts';
-import { toolResult } from './tool-result.ts';
+import { type ToolCaller, toolResult } from './tool-result.ts';
 
 const target = { id: contextIdSchema.describe('the context id (a UUID)') };
 const conditional = {
@@ -30,7 +30,8 @@ const conditional = {
 };
 
 /** The context tools: each validates its arguments with the REST API's schemas and calls the core service. */
-export function registerContextTools(server: McpServer, service: ContextService, tenantId: string): void {
+export function registerContextTools(server: McpServer, service: ContextService, caller: ToolCaller): void {
+  const tenantId = caller.principal.tenantId;
   server.registerTool(
     'context_create',
     {
@@ -41,7 +42,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       inputSchema: createContextSchema,
       outputSchema: writeResultSchema,
     },
-    (input) => toolResult(async () => writeAnswer(await service.create(tenantId, input))),
+    (input) => toolResult(caller, input, 'write', async () => writeAnswer(await service.create(tenantId, input))),
   );
 
   server.registerTool(
@@ -54,7 +55,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: readResultSchema,
     },
     ({ id, ...options }) =>
-      toolResult(async () => {
+      toolResult(caller, options, 'read', async () => {
         const { context, items, window } = await service.read(tenantId, id, options);
         return { ...context, content: await Array.fromAsync(items), window };
       }),
@@ -69,7 +70,9 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: writeResultSchema,
     },
     ({ id, if_version, ...input }) =>
-      toolResult(async () => writeAnswer(await service.append(tenantId, id, input, if_version))),
+      toolResult(caller, input, 'write', async () =>
+        writeAnswer(await service.append(tenantId, id, input, if_version)),
+      ),
   );
 
   server.registerTool(
@@ -81,7 +84,9 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: writeResultSchema,
     },
     ({ id, if_version, ...input }) =>
-      toolResult(async () => writeAnswer(await service.replace(tenantId, id, input, if_version))),
+      toolResult(caller, input, 'write', async () =>
+        writeAnswer(await service.replace(tenantId, id, input, if_version)),
+      ),
   );
 
   server.registerTool(
@@ -92,7 +97,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: deletingSchema,
       annotations: { destructiveHint: true },
     },
-    ({ id, if_version }) => toolResult(() => service.delete(tenantId, id, if_version)),
+    ({ id, if_version }) => toolResult(caller, {}, 'write', () => service.delete(tenantId, id, if_version)),
   );
 
   server.registerTool(
@@ -104,7 +109,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: contextListSchema,
       annotations: { readOnlyHint: true },
     },
-    (query) => toolResult(() => service.list(tenantId, query)),
+    (query) => toolResult(caller, query, 'read', () => service.list(tenantId, query)),
   );
 
   server.registerTool(
@@ -115,7 +120,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: searchResultSchema,
       annotations: { readOnlyHint: true },
     },
-    ({ id, ...input }) => toolResult(() => service.search(tenantId, id, input)),
+    ({ id, ...input }) => toolResult(caller, input, 'read', () => service.search(tenantId, id, input)),
   );
 
   server.registerTool(
@@ -127,7 +132,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: statusViewSchema,
       annotations: { readOnlyHint: true },
     },
-    ({ id }) => toolResult(() => service.status(tenantId, id)),
+    ({ id }) => toolResult(caller, {}, 'read', () => service.status(tenantId, id)),
   );
 
   server.registerTool(
@@ -138,7 +143,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: contextSummarySchema,
       annotations: { readOnlyHint: true },
     },
-    ({ id }) => toolResult(() => service.summary(tenantId, id)),
+    ({ id }) => toolResult(caller, {}, 'read', () => service.summary(tenantId, id)),
   );
 }
 

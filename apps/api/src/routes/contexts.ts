@@ -82,6 +82,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
           202: written.pending,
           400: invalidInput,
           413: failure('over limits.max_body_bytes (JSON) or limits.max_context_bytes (NDJSON)'),
+          422: failure('Idempotency-Key reused with a different request'),
           415: failure('neither application/json nor application/x-ndjson, or an unknown Content-Encoding'),
         },
       }),
@@ -89,7 +90,9 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
         z.object({
           'idempotency-key': idempotencyKeySchema
             .optional()
-            .describe('a retry with the same key answers the first write'),
+            .describe(
+              'a retry with the same key and request answers the first write (Idempotent-Replayed: true); the same key with another request is 422',
+            ),
         }),
       ),
       itemsBody({
@@ -271,6 +274,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
 
 /** Inline writes answer at once with the context; staged ones answer 202 with where to poll. */
 function answerWrite(c: Context<ApiEnv>, result: WriteResult, storedStatus: 200 | 201): Response {
+  if (result.replayed) c.header('Idempotent-Replayed', 'true');
   if (result.state === 'stored') {
     c.header('ETag', versionTag(result.context.version));
     if (storedStatus === 201) c.header('Location', `/api/v1/contexts/${result.context.id}`);

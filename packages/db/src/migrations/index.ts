@@ -1,10 +1,12 @@
 import { Migration20261123000000_initial } from './Migration20261123000000_initial.ts';
 import { Migration20261124000000_idempotency } from './Migration20261124000000_idempotency.ts';
 import { Migration20261126000000_staging_marks } from './Migration20261126000000_staging_marks.ts';
+import { Migration20261126200000_security } from './Migration20261126200000_security.ts';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and builds. */
 export const migrations = [
   { name: 'Migration20261123000000_initial', class: Migration20261123000000_initial },
   { name: 'Migration20261124000000_idempotency', class: Migration20261124000000_idempotency },
   { name: 'Migration20261126000000_staging_marks', class: Migration20261126000000_staging_marks },
+  { name: 'Migration20261126200000_security', class: Migration20261126200000_security },
 ];
