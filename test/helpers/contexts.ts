@@ -60,12 +60,17 @@ function parseAnswer(text: string): JsonAnswer {
   }
 }
 
-/** Polls the status call until the context leaves `pending`; returns every status seen. */
-export async function waitUntilSettled(base: string, id: string, timeoutMs = 120_000): Promise<JsonAnswer[]> {
+/** Polls the status call until the context leaves `pending`; returns every status seen. `headers`: another tenant's credential. */
+export async function waitUntilSettled(
+  base: string,
+  id: string,
+  timeoutMs = 120_000,
+  headers: Record<string, string> = {},
+): Promise<JsonAnswer[]> {
   const seen: JsonAnswer[] = [];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await api(base, `/api/v1/contexts/${id}/status`);
+    const res = await api(base, `/api/v1/contexts/${id}/status`, { headers });
     if (res.status !== 200) throw new Error(`status answered ${res.status}: ${res.text}`);
     seen.push(res.json);
     if (res.json.status !== 'pending') return seen;

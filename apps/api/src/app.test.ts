@@ -32,6 +32,9 @@ function deps(overrides: Partial<ApiDeps> = {}): ApiDeps {
     readiness: { database: async () => {}, queue: async () => {}, blob_store: async () => {} },
     metrics: createMetrics(),
     maxBatchMessages: 16,
+    maxItemBytes: 1024 * 1024,
+    maxDecompressionRatio: 100,
+    quotas: { requestsPerSecond: 0, maxStagedBytes: 0 },
     security: NO_AUTH,
     admin: {
       token: TOKEN,

@@ -1,14 +1,17 @@
 import { Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { authenticate, scopeByMethod } from './auth/authenticate.ts';
 import { jwtVerifier } from './auth/jwt-verifier.ts';
 import { originGuard } from './auth/origin-guard.ts';
 import { protectedResourceRoutes } from './auth/protected-resource.ts';
 import type { ApiDeps, ApiEnv } from './env.ts';
 import { toErrorResponse } from './errors.ts';
+import { InFlightBytes } from './in-flight-bytes.ts';
 import { mcpRoutes } from './mcp/mcp-routes.ts';
 import { adminAuth } from './middleware/admin-auth.ts';
 import { bodyDeadline } from './middleware/body-deadline.ts';
 import { httpMetrics } from './middleware/http-metrics.ts';
+import { inProcessCounter, rateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { pageSecurityHeaders } from './middleware/security-headers.ts';
 import { tokenGuard } from './middleware/token-guard.ts';
@@ -52,16 +55,35 @@ export function createApp(deps: ApiDeps) {
       'auth.mode is "none": NO AUTHENTICATION, every caller chooses its tenant with X-Tenant-Id; use "api_key" or "jwt" anywhere but a single-user machine',
     );
 
+  // after authentication (the tenant is the credential's): the tenant's rate and body limits
+  const limits = {
+    maxDecompressionRatio: deps.maxDecompressionRatio,
+    inFlight: new InFlightBytes(deps.quotas.maxStagedBytes),
+  };
+  const perTenant = [
+    ...(deps.quotas.requestsPerSecond > 0
+      ? [
+          rateLimit({
+            perSecond: deps.quotas.requestsPerSecond,
+            counter: deps.quotas.counter ?? inProcessCounter(),
+            onCounterError: (err) => deps.logger.warn({ err }, 'request counter unavailable; not rate limiting'),
+          }),
+        ]
+      : []),
+    createMiddleware<ApiEnv>(async function tenantBodyLimits(c, next) {
+      c.set('bodyLimits', limits);
+      await next();
+    }),
+  ];
   const api = new Hono<ApiEnv>();
-  for (const path of ['/contexts', '/contexts/*', '/jobs/*']) api.use(path, authenticate(auth, scopeByMethod));
-  api.use(
-    '/keys',
-    authenticate(auth, () => 'admin'),
-  );
-  api.use(
-    '/keys/*',
-    authenticate(auth, () => 'admin'),
-  );
+  for (const path of ['/contexts', '/contexts/*', '/jobs/*'])
+    api.use(path, authenticate(auth, scopeByMethod), ...perTenant);
+  for (const path of ['/keys', '/keys/*'])
+    api.use(
+      path,
+      authenticate(auth, () => 'admin'),
+      ...perTenant,
+    );
   api.use('/cache', operational);
   api
     .route('/contexts', contextRoutes(deps))
@@ -98,6 +120,7 @@ export function createApp(deps: ApiDeps) {
   app.use(
     '/mcp',
     authenticate(auth, () => 'read'),
+    ...perTenant,
   );
   app.route('/mcp', mcpRoutes(deps));
   app.route('/', protectedResourceRoutes({ issuer: security.jwt?.issuer ?? '', resourceUrl: security.resourceUrl }));

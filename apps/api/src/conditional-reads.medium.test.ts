@@ -39,6 +39,9 @@ it('answers If-None-Match with 304 without any S3 GET, and 200 with the body oth
     readiness: { database: async () => {}, queue: async () => {}, blob_store: async () => {} },
     metrics: createMetrics(),
     maxBatchMessages: 16,
+    maxItemBytes: 1024 * 1024,
+    maxDecompressionRatio: 100,
+    quotas: { requestsPerSecond: 0, maxStagedBytes: 0 },
     security: NO_AUTH,
     admin: { token: 'unused', jobs: { queues: () => [] } as unknown as QueueAdmin },
   });

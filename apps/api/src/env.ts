@@ -1,9 +1,9 @@
 import type { ApiKeys, BodyCacheStats, ContextService, Logger, Principal } from '@ctxvault/core';
 import type { Metrics } from '@ctxvault/observability';
 import type { QueueAdmin } from '@ctxvault/queue';
-import type { AuthMode } from './auth/authenticate.ts';
 import type { JwtSettings } from './auth/jwt-verifier.ts';
 import type { Dependency } from './errors.ts';
+import type { InFlightBytes } from './in-flight-bytes.ts';
 
 /** What every handler can reach through `c.var`. */
 interface ApiVariables {
@@ -14,6 +14,8 @@ interface ApiVariables {
   logger: Logger;
   /** epoch ms by which the request body must have arrived (limits.body_timeout); none: no limit */
   bodyDeadline?: number;
+  /** what a body of this tenant may decode to and have in flight; none: not limited (unauthenticated routes) */
+  bodyLimits?: { maxDecompressionRatio: number; inFlight: InFlightBytes };
 }
 
 export interface ApiEnv {
@@ -26,6 +28,14 @@ export interface AdminDeps {
   token: string;
   /** the jobs of every queue the deployment uses; the dashboard shows the same queues */
   jobs: QueueAdmin;
+}
+
+/** auth.mode: API keys, OAuth/OIDC access tokens (and API keys), or no authentication at all. */
+export type AuthMode = 'api_key' | 'jwt' | 'none';
+
+/** Counts a tenant's requests in one-second windows; `count` is this request's number in its window. */
+export interface RequestCounter {
+  count(tenantId: string, second: number): Promise<number>;
 }
 
 /** Who may call what (auth.*, server.allowed_*, metrics.token). */
@@ -47,6 +57,12 @@ export interface ApiDeps {
   logger: Logger;
   /** largest JSON body accepted, in bytes */
   maxBodyBytes: number;
+  /** the largest NDJSON line (limits.max_item_bytes) */
+  maxItemBytes: number;
+  /** limits.max_decompression_ratio */
+  maxDecompressionRatio: number;
+  /** per tenant (quotas.*): requests per second (0: none) and bytes in flight (0: no limit) */
+  quotas: { requestsPerSecond: number; maxStagedBytes: number; counter?: RequestCounter };
   /** JSON-RPC messages in one batch on /mcp (limits.max_batch_messages) */
   maxBatchMessages: number;
   /** largest context accepted as an NDJSON stream, in bytes (decoded) */

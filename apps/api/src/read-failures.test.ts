@@ -44,6 +44,9 @@ function appReading(body: () => AsyncGenerator<Buffer>) {
     readiness: { database: async () => {}, queue: async () => {}, blob_store: async () => {} },
     metrics: createMetrics(),
     maxBatchMessages: 16,
+    maxItemBytes: 1024 * 1024,
+    maxDecompressionRatio: 100,
+    quotas: { requestsPerSecond: 0, maxStagedBytes: 0 },
     security: NO_AUTH,
     admin: { token: '', jobs: {} as QueueAdmin },
   };

@@ -1,3 +1,4 @@
+import type { RequestCounter } from '@ctxvault/api';
 import type { Config } from '@ctxvault/config';
 import {
   ApiKeys,
@@ -32,6 +33,7 @@ import { type BlobStore, createBlobStore } from '@ctxvault/storage';
 import { startEmbeddedDatabases } from './embedded/index.ts';
 import type { Logger } from './logger.ts';
 import { redisBodyCache } from './redis-body-cache.ts';
+import { redisRequestCounter } from './redis-request-counter.ts';
 import { s3StoreOptions } from './s3-store-options.ts';
 
 /** Everything a process needs, built once from the settings; `close()` releases it in reverse. */
@@ -46,6 +48,8 @@ export interface Runtime {
   /** this process's series; the API serves them at /metrics, a worker on metrics.worker_port */
   metrics: Metrics;
   service: ContextService;
+  /** requests per tenant and second, shared by the API processes through Redis; none on the embedded database */
+  requestCounter?: RequestCounter;
   /** the API keys of auth.mode "api_key" (and beside JWTs with "jwt") */
   apiKeys: ApiKeys;
   uploader: VersionUploader;
@@ -132,6 +136,11 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       maxItemBytes: config.cache.max_item_bytes,
       shared,
     });
+    let requestCounter: (RequestCounter & { close(): Promise<void> }) | undefined;
+    if (!embedded && config.quotas.requests_per_second > 0) {
+      requestCounter = redisRequestCounter(config.redis.url, config.queue.prefix);
+      closers.push(() => requestCounter!.close());
+    }
     const metrics = createMetrics({
       queueCounts: () => queueAdmin.counts(),
       stagingBytes: () => staging.totalBytes(),
@@ -194,8 +203,12 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       queueAdmin,
       connection,
       metrics,
-      service: new ContextService(deps),
+      service: new ContextService({
+        ...deps,
+        quotas: { maxContexts: config.quotas.max_contexts, maxStoredBytes: config.quotas.max_stored_bytes },
+      }),
       apiKeys: new ApiKeys(new ApiKeyRepository(orm), logger),
+      requestCounter,
       uploader,
       lifecycle,
       cache,

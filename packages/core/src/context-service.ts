@@ -15,6 +15,7 @@ import {
 } from './errors/index.ts';
 import { type ItemSource, windowOf } from './item-window.ts';
 import type { CoreDeps } from './ports.ts';
+import { checkQuotas, type TenantQuotas } from './quotas.ts';
 import { RequestFingerprint } from './request-fingerprint.ts';
 import {
   type AppendItemsInput,
@@ -42,6 +43,8 @@ import {
 
 export interface ContextServiceDeps extends CoreDeps {
   tokens: TokenSettings;
+  /** per-tenant quotas on writes; none: no limit */
+  quotas?: TenantQuotas;
   /** hot bodies; reads go to storage every time without it */
   cache?: BodyCache;
 }
@@ -102,6 +105,7 @@ export class ContextService {
       const earlier = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
       if (earlier) return this.replayOf(earlier, idempotencyKey, await fingerprint.complete(given));
     }
+    await this.checkQuotas(tenantId, true);
     const now = new Date();
     const envelope: DocumentEnvelope = {
       id: newContextId(),
@@ -245,6 +249,7 @@ export class ContextService {
   ): Promise<WriteResult> {
     const current = await this.live(tenantId, id);
     checkPrecondition(current, expectedVersion);
+    await this.checkQuotas(tenantId, false);
     const expiresAt = expiryOf(input, new Date());
     const envelope: DocumentEnvelope = {
       ...envelopeOf(current),
@@ -267,6 +272,7 @@ export class ContextService {
     expectedVersion?: number,
     requestId?: string,
   ): Promise<WriteResult> {
+    await this.checkQuotas(tenantId, false);
     for (let attempt = 1; ; attempt++) {
       const current = await this.live(tenantId, id);
       checkPrecondition(current, expectedVersion);
@@ -450,6 +456,10 @@ export class ContextService {
     }
     const row = { ...current, ...patch, updated_at: new Date() };
     return this.afterWrite(row, requestId);
+  }
+
+  private async checkQuotas(tenantId: string, creates: boolean): Promise<void> {
+    if (this.deps.quotas) await checkQuotas((t) => this.deps.contexts.usage(t), this.deps.quotas, tenantId, creates);
   }
 
   /**

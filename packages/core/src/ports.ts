@@ -9,6 +9,7 @@ export type ContextStore = Pick<
   | 'findLive'
   | 'findAny'
   | 'findByIdempotencyKey'
+  | 'usage'
   | 'loadInlineBody'
   | 'updateIfVersion'
   | 'remove'

@@ -2,9 +2,7 @@ import { ApiKeys, ForbiddenError, hasScope, type Principal, UnauthorizedError, V
 import type { ApiKeyScope } from '@ctxvault/db';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import type { ApiEnv } from '../env.ts';
-
-export type AuthMode = 'api_key' | 'jwt' | 'none';
+import type { ApiEnv, AuthMode } from '../env.ts';
 
 export interface AuthOptions {
   mode: AuthMode;

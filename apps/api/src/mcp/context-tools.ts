@@ -42,7 +42,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       inputSchema: createContextSchema,
       outputSchema: writeResultSchema,
     },
-    (input) => toolResult(caller, input, 'write', async () => writeAnswer(await service.create(tenantId, input))),
+    (input) => toolResult(caller, 'write', async () => writeAnswer(await service.create(tenantId, input))),
   );
 
   server.registerTool(
@@ -55,7 +55,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: readResultSchema,
     },
     ({ id, ...options }) =>
-      toolResult(caller, options, 'read', async () => {
+      toolResult(caller, 'read', async () => {
         const { context, items, window } = await service.read(tenantId, id, options);
         return { ...context, content: await Array.fromAsync(items), window };
       }),
@@ -70,9 +70,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: writeResultSchema,
     },
     ({ id, if_version, ...input }) =>
-      toolResult(caller, input, 'write', async () =>
-        writeAnswer(await service.append(tenantId, id, input, if_version)),
-      ),
+      toolResult(caller, 'write', async () => writeAnswer(await service.append(tenantId, id, input, if_version))),
   );
 
   server.registerTool(
@@ -84,9 +82,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: writeResultSchema,
     },
     ({ id, if_version, ...input }) =>
-      toolResult(caller, input, 'write', async () =>
-        writeAnswer(await service.replace(tenantId, id, input, if_version)),
-      ),
+      toolResult(caller, 'write', async () => writeAnswer(await service.replace(tenantId, id, input, if_version))),
   );
 
   server.registerTool(
@@ -97,7 +93,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: deletingSchema,
       annotations: { destructiveHint: true },
     },
-    ({ id, if_version }) => toolResult(caller, {}, 'write', () => service.delete(tenantId, id, if_version)),
+    ({ id, if_version }) => toolResult(caller, 'write', () => service.delete(tenantId, id, if_version)),
   );
 
   server.registerTool(
@@ -109,7 +105,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: contextListSchema,
       annotations: { readOnlyHint: true },
     },
-    (query) => toolResult(caller, query, 'read', () => service.list(tenantId, query)),
+    (query) => toolResult(caller, 'read', () => service.list(tenantId, query)),
   );
 
   server.registerTool(
@@ -120,7 +116,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: searchResultSchema,
       annotations: { readOnlyHint: true },
     },
-    ({ id, ...input }) => toolResult(caller, input, 'read', () => service.search(tenantId, id, input)),
+    ({ id, ...input }) => toolResult(caller, 'read', () => service.search(tenantId, id, input)),
   );
 
   server.registerTool(
@@ -132,7 +128,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: statusViewSchema,
       annotations: { readOnlyHint: true },
     },
-    ({ id }) => toolResult(caller, {}, 'read', () => service.status(tenantId, id)),
+    ({ id }) => toolResult(caller, 'read', () => service.status(tenantId, id)),
   );
 
   server.registerTool(
@@ -143,7 +139,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: contextSummarySchema,
       annotations: { readOnlyHint: true },
     },
-    ({ id }) => toolResult(caller, {}, 'read', () => service.summary(tenantId, id)),
+    ({ id }) => toolResult(caller, 'read', () => service.summary(tenantId, id)),
   );
 }
 

@@ -1,7 +1,6 @@
 import { ForbiddenError, hasScope, type Logger, type Principal } from '@ctxvault/core';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describeError } from '../errors.ts';
-import { refuseUnstorable } from '../json-body.ts';
 
 /**
  * Results up to this size are repeated as JSON text for clients that read only text. Larger ones
@@ -18,21 +17,19 @@ export interface ToolCaller {
 
 /**
  * Runs a tool's work and shapes its answer: the value as `structuredContent` and, when not too
- * large, as JSON text. The arguments get REST's checks first (text PostgreSQL cannot store, too
- * deep nesting), a write needs the write scope, and every failure becomes an error result with the
- * REST API's `{error:{code, message, details}}`, described as REST describes it (never a raw
- * database message or stack).
+ * large, as JSON text. A write needs the write scope (the arguments had REST's checks with the
+ * whole message, in mcpRoutes), and every failure becomes an error result with the REST API's
+ * `{error:{code, message, details}}`, described as REST describes it (never a raw database message
+ * or stack).
  */
 export async function toolResult(
   caller: ToolCaller,
-  args: unknown,
   access: 'read' | 'write',
   work: () => Promise<object>,
 ): Promise<CallToolResult> {
   try {
     if (!hasScope(caller.principal, access))
       throw new ForbiddenError(`this tool needs the "${access}" scope`, 'insufficient_scope', { needed: access });
-    refuseUnstorable(args, 'body');
     const value = await work();
     const json = JSON.stringify(value);
     const text =

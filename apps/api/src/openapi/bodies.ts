@@ -30,6 +30,8 @@ export interface ItemsBodyOptions<J extends z.ZodType, E extends z.ZodType | nul
   envelope: E;
   maxBodyBytes: number;
   maxContextBytes: number;
+  /** the largest NDJSON line */
+  maxItemBytes: number;
   example?: z.input<J>;
 }
 
@@ -42,6 +44,7 @@ export function itemsBody<J extends z.ZodType, E extends z.ZodType | null>({
   envelope,
   maxBodyBytes,
   maxContextBytes,
+  maxItemBytes,
   example,
 }: ItemsBodyOptions<J, E>) {
   type Envelope = E extends z.ZodType ? z.output<E> : null;
@@ -50,7 +53,7 @@ export function itemsBody<J extends z.ZodType, E extends z.ZodType | null>({
       const body: ItemsBody<z.output<J>, Envelope> = NDJSON_TYPE.test(c.req.header('content-type') ?? '')
         ? {
             type: 'ndjson',
-            ...((await readNdjson(c, envelope, maxContextBytes)) as {
+            ...((await readNdjson(c, envelope, maxContextBytes, maxItemBytes)) as {
               envelope: Envelope;
               items: AsyncGenerator<ContextItem>;
             }),

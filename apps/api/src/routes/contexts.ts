@@ -48,7 +48,7 @@ const invalidInput = failure('invalid input, naming the failing fields');
 const changed = failure('If-Match is not the current version');
 
 /** `/api/v1/contexts`: one handler per call of the design's table, each declared once for validation and docs. */
-export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDeps) {
+export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemBytes }: ApiDeps) {
   /** `?last=&max_tokens=&strategy=`: the context with only the items kept, and `window` saying what was left out. */
   const windowed = async (tenantId: string, id: string, options: ReadOptions) => {
     const { context, items, window } = await service.read(tenantId, id, options);
@@ -81,7 +81,10 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
           201: written.stored,
           202: written.pending,
           400: invalidInput,
-          413: failure('over limits.max_body_bytes (JSON) or limits.max_context_bytes (NDJSON)'),
+          413: failure(
+            'over limits.max_body_bytes (JSON), limits.max_context_bytes (NDJSON), limits.max_item_bytes (an NDJSON line) or limits.max_decompression_ratio',
+          ),
+          429: failure('over quotas.requests_per_second or quotas.max_staged_bytes (with Retry-After)'),
           422: failure('Idempotency-Key reused with a different request'),
           415: failure('neither application/json nor application/x-ndjson, or an unknown Content-Encoding'),
         },
@@ -100,6 +103,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
         envelope: createEnvelopeSchema,
         maxBodyBytes,
         maxContextBytes,
+        maxItemBytes,
         example: { agent_id: 'demo', content: [{ role: 'user', content: 'hello' }] },
       }),
       async (c) => {
@@ -223,7 +227,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
       }),
       params(byId),
       headers(ifMatch),
-      itemsBody({ json: appendItemsSchema, envelope: null, maxBodyBytes, maxContextBytes }),
+      itemsBody({ json: appendItemsSchema, envelope: null, maxBodyBytes, maxContextBytes, maxItemBytes }),
       async (c) => {
         const { id } = c.req.valid('param');
         const expected = await expectedVersion(c, id, c.req.valid('header')['if-match']);

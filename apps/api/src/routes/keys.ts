@@ -10,7 +10,7 @@ import { params, query } from '../openapi/validators.ts';
 
 const tenantSchema = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, 'letters, digits, ".", "_" or "-", at most 128');
 
-export const newKeySchema = z.strictObject({
+const newKeySchema = z.strictObject({
   tenant_id: tenantSchema.optional().describe('only on the admin API: the tenant the key speaks for'),
   scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).describe('read, write (includes read), admin (includes both)'),
   name: z.string().max(256).optional(),

@@ -45,6 +45,13 @@ export async function serveRuntime(runtime: Runtime, logger: Logger) {
     metrics: runtime.metrics,
     admin: { token: runtime.config.admin.token, jobs: runtime.queueAdmin },
     maxBatchMessages: runtime.config.limits.max_batch_messages,
+    maxItemBytes: runtime.config.limits.max_item_bytes,
+    maxDecompressionRatio: runtime.config.limits.max_decompression_ratio,
+    quotas: {
+      requestsPerSecond: runtime.config.quotas.requests_per_second,
+      maxStagedBytes: runtime.config.quotas.max_staged_bytes,
+      counter: runtime.requestCounter,
+    },
     security: securityOf(runtime),
   });
   return serveApi(app, runtime.config.server.host, runtime.config.server.port, {

@@ -1,11 +1,12 @@
 import { CtxvaultError } from './ctxvault-error.ts';
 
-/** The tenant sent more requests than quotas.requests_per_second allows; answered with Retry-After. */
+/** A tenant over a rate or a concurrent quota; answered with Retry-After. */
 export class TooManyRequestsError extends CtxvaultError {
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
+    code = 'rate_limited',
   ) {
-    super('rate_limited', 429, message, { retry_after_seconds: retryAfterSeconds });
+    super(code, 429, message, { retry_after_seconds: retryAfterSeconds });
   }
 }
