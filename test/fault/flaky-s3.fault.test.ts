@@ -137,7 +137,7 @@ describe('reads under a flaky S3', () => {
       .catch((err: unknown) => err);
     expect(sdk).toBeInstanceOf(IncompleteResponseError);
 
-    const cli = await runCtxvault(['get', id], { MCP_CLIENT_URL: suite.app.url });
+    const cli = await runCtxvault(['get', id], { MCP_CLIENT_URL: suite.app.url, MCP_CLIENT_API_KEY: suite.app.key });
     expect(cli.code).not.toBe(0);
     expect(cli.stderr).toMatch(/incomplete_response: the answer to GET \/contexts\/[^ ]+ broke off after \d+ bytes/);
   }, 180_000);
