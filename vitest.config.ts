@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // the workspace's packages from their TypeScript sources (their exports' `ctxvault-source`), not dist/
+  ssr: { resolve: { conditions: ['ctxvault-source', 'node', 'development|production'] } },
   test: {
     include: ['apps/*/src/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'test/bench/**'],

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { waitUntilSettled } from '../helpers/contexts.ts';
 import { ndjsonCorpus } from './corpus.ts';
-import { realProcess, withProfiledDeployment } from './profiled-deployment.ts';
+import { withProfiledDeployment } from './profiled-deployment.ts';
 
 const [mib = '64', dir = '/tmp/prof', codec = 'none'] = process.argv.slice(2);
 
@@ -22,7 +22,7 @@ await withProfiledDeployment(dir, { MCP_STORAGE_COMPRESSION: codec }, async (dep
     `202 after ${((t1 - t0) / 1000).toFixed(1)} s, stored after ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   for (const proc of [dep.api, dep.worker]) {
-    const pid = realProcess(proc.child.pid);
+    const pid = proc.child.pid!;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     console.log(
       pid,

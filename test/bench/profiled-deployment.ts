@@ -1,15 +1,9 @@
 // The frame of the one-off profiling scripts: a deployment on its own moto, database and bucket,
 // with --cpu-prof on its processes; the profiles are written when they are interrupted at the end.
-import { execFileSync } from 'node:child_process';
 import { createTestDatabase } from '../helpers/database.ts';
 import { type Deployment, startDeployment } from '../helpers/deployment.ts';
 import { startMoto } from '../helpers/moto.ts';
 import { createTestBucket } from '../helpers/s3.ts';
-
-/** The real node process behind a `ctxvault` tsx wrapper. */
-export function realProcess(wrapperPid: number | undefined): number {
-  return Number(execFileSync('pgrep', ['-P', String(wrapperPid)], { encoding: 'utf8' }).trim());
-}
 
 export async function withProfiledDeployment(
   dir: string,
@@ -26,7 +20,7 @@ export async function withProfiledDeployment(
   try {
     await work(deployment);
     // SIGINT makes node write its CPU profile on the way out
-    for (const proc of [deployment.api, deployment.worker]) process.kill(realProcess(proc.child.pid), 'SIGINT');
+    for (const proc of [deployment.api, deployment.worker]) process.kill(proc.child.pid!, 'SIGINT');
     await new Promise((r) => setTimeout(r, 5000));
   } finally {
     await deployment.stop();

@@ -197,20 +197,6 @@ function sizeLabel(bytes: number): string {
   return bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / KiB} KiB`;
 }
 
-/** The real node process behind a tsx wrapper (the wrapper's only child). */
-function realPid(wrapperPid: number): number {
-  for (let i = 0; i < 50; i++) {
-    try {
-      const out = execFileSync('pgrep', ['-P', String(wrapperPid)], { encoding: 'utf8' }).trim();
-      if (out) return Number(out.split('\n')[0]);
-    } catch {
-      /* not yet */
-    }
-    execFileSync('sleep', ['0.1']);
-  }
-  throw new Error(`no child of ${wrapperPid}`);
-}
-
 function rssBytes(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -554,8 +540,8 @@ async function benchIngest(
   // the large ingest, with the peak RSS of the api and the worker sampled every 100 ms
   const size = CFG.largeSize;
   const body = bodies.get(size)!;
-  const apiPid = realPid(dep.api.child.pid!);
-  const workerPid = realPid(dep.worker.child.pid!);
+  const apiPid = dep.api.child.pid!;
+  const workerPid = dep.worker.child.pid!;
   for (let run = 0; run < CFG.runsLarge; run++) {
     const idle = [rssBytes(apiPid), rssBytes(workerPid)];
     const sampler = sampleRss([apiPid, workerPid]);
@@ -598,7 +584,7 @@ async function benchIngest(
     );
     const rgroup = `peak RSS during the ${sizeLabel(size)} ingest`;
     for (const [i, proc] of (['api', 'worker'] as const).entries()) {
-      const rname = `${proc} process (the node child of the tsx wrapper) peak RSS MB, compression ${label}`;
+      const rname = `${proc} process peak RSS MB, compression ${label}`;
       record(
         `rss-${label}-${proc}`,
         {
@@ -1012,8 +998,8 @@ async function benchImageCreate(env: Env): Promise<void> {
 /** Peak RSS of the api and the worker during a 1 GiB NDJSON ingest (no tokens). */
 async function benchPeakRss(env: Env): Promise<void> {
   const body = ndjsonCorpus(CFG.rssSize, { agent_id: 'bench-rss' }, 43, { tokens: false });
-  const apiPid = realPid(env.dep.api.child.pid!);
-  const workerPid = realPid(env.dep.worker.child.pid!);
+  const apiPid = env.dep.api.child.pid!;
+  const workerPid = env.dep.worker.child.pid!;
   const idle = [rssBytes(apiPid), rssBytes(workerPid)];
   const sampler = sampleRss([apiPid, workerPid]);
   let peaks: number[];

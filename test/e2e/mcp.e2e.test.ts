@@ -12,7 +12,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Item, type JsonAnswer, proseItemsOfSize, sha256 } from '../helpers/contexts.ts';
 import { bearer, createApiKey } from '../helpers/credentials.ts';
-import { freePort } from '../helpers/processes.ts';
+import { CLI_ARGS, freePort } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -55,8 +55,8 @@ const transports: [string, () => Transport][] = [
     'stdio (ctxvault mcp)',
     () =>
       new StdioClientTransport({
-        command: path.join(ROOT, 'node_modules/.bin/tsx'),
-        args: [path.join(ROOT, 'apps/cli/src/main.ts'), 'mcp'],
+        command: process.execPath,
+        args: [...CLI_ARGS, 'mcp'],
         env: {
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '/tmp',
@@ -233,8 +233,8 @@ describe('ctxvault mcp without a reachable API', () => {
     const port = await freePort();
     const client = new Client({ name: 'ctxvault-e2e', version: '1.0.0' });
     const transport = new StdioClientTransport({
-      command: path.join(ROOT, 'node_modules/.bin/tsx'),
-      args: [path.join(ROOT, 'apps/cli/src/main.ts'), 'mcp', '--url', `http://127.0.0.1:${port}`],
+      command: process.execPath,
+      args: [...CLI_ARGS, 'mcp', '--url', `http://127.0.0.1:${port}`],
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
       stderr: 'ignore',
     });

@@ -1,10 +1,7 @@
 // Redis is flushed (FLUSHALL) while upload jobs wait: Postgres remembers what is pending, and the
 // worker's reconciler enqueues it again. Uses a private redis-server so no other suite is touched.
 import { afterAll, expect, it } from 'vitest';
-import { api } from '../helpers/contexts.ts';
-import { FAULT_SETTINGS, sendContexts } from '../helpers/fault-setup.ts';
-import { checkIntegrity } from '../helpers/integrity.ts';
-import { spawnCtxvault } from '../helpers/processes.ts';
+import { FAULT_SETTINGS, flushWithJobsWaiting } from '../helpers/fault-setup.ts';
 import { type PrivateRedis, startPrivateRedis } from '../helpers/redis-server.ts';
 import { useSuite } from '../helpers/suite.ts';
 
@@ -21,14 +18,6 @@ const suite = useSuite({
 });
 
 it('FLUSHALL with jobs waiting: every accepted context ends stored, no orphans, no open uploads', async () => {
-  await suite.app.worker.stop();
-  const { sent, accepted } = await sendContexts(suite.app.url, 10, 2 * MiB);
-  expect(accepted).toHaveLength(10);
-  await redis.flushAll();
-  const lost = await api(suite.app.url, `/api/v1/contexts/${accepted[0]!.id}/status`);
-  expect(lost.json).toMatchObject({ status: 'pending', job: null });
-
-  suite.app.worker = await spawnCtxvault('worker', suite.app.env, { readyLine: /worker running/ });
-  const report = await checkIntegrity(suite.app, suite.db.url, suite.bucket, sent, accepted);
+  const report = await flushWithJobsWaiting(suite, () => redis.flushAll(), 10, 2 * MiB);
   expect(report).toMatchObject({ sent: 10, accepted: 10, stored: 10, lost: 0, orphans: 0, incomplete_uploads: 0 });
 }, 300_000);

@@ -66,7 +66,7 @@ export function useCoreParts(): CoreParts {
     parts.jobs = new JobProducer(
       {
         backend: 'redis',
-        redisUrl: inject('redisUrl'),
+        redis: { url: inject('redisUrl'), cluster: false },
         databaseUrl: parts.db.url,
         prefix: `test-${randomBytes(4).toString('hex')}`,
       },

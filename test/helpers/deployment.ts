@@ -7,6 +7,8 @@ import { type CtxvaultProcess, freePort, spawnCtxvault } from './processes.ts';
 export interface DeploymentServices {
   databaseUrl: string;
   redisUrl: string;
+  /** redisUrl lists the seed nodes of a Redis Cluster */
+  redisCluster?: boolean;
   s3Endpoint: string;
   bucket: string;
 }
@@ -31,6 +33,7 @@ export function deploymentEnv(
   return {
     MCP_DATABASE_URL: services.databaseUrl,
     MCP_REDIS_URL: services.redisUrl,
+    MCP_REDIS_CLUSTER: String(services.redisCluster ?? false),
     MCP_QUEUE_PREFIX: `e2e-${randomBytes(4).toString('hex')}`,
     MCP_QUEUE_BACKOFF: '200ms',
     MCP_STORAGE_TYPE: 's3',

@@ -1,7 +1,10 @@
 // Shared pieces of the fault suites: a deployment whose dependencies the test can break, and
 // the contexts it sends.
+import { expect } from 'vitest';
 import { api, type Item, itemsOfSize, sha256 } from './contexts.ts';
-import type { Accepted } from './integrity.ts';
+import { type Accepted, checkIntegrity, type IntegrityReport } from './integrity.ts';
+import { spawnCtxvault } from './processes.ts';
+import type { Suite } from './suite.ts';
 
 /** Settings that make recovery quick enough to test and let one lifecycle pass collect everything. */
 export const FAULT_SETTINGS = {
@@ -39,4 +42,25 @@ export async function sendContexts(
   };
   await Promise.all(Array.from({ length: parallel }, sendOne));
   return { sent: count, accepted };
+}
+
+/**
+ * Redis forgets every job (`flushAll`) while `count` uploads wait with the worker stopped; then a
+ * worker starts again. Returns the integrity report once every accepted context has settled.
+ */
+export async function flushWithJobsWaiting(
+  suite: Suite,
+  flushAll: () => Promise<void>,
+  count: number,
+  bytes: number,
+): Promise<IntegrityReport> {
+  await suite.app.worker.stop();
+  const { sent, accepted } = await sendContexts(suite.app.url, count, bytes);
+  expect(accepted).toHaveLength(count);
+  await flushAll();
+  const lost = await api(suite.app.url, `/api/v1/contexts/${accepted[0]!.id}/status`);
+  expect(lost.json).toMatchObject({ status: 'pending', job: null });
+
+  suite.app.worker = await spawnCtxvault('worker', suite.app.env, { readyLine: /worker running/ });
+  return checkIntegrity(suite.app, suite.db.url, suite.bucket, sent, accepted);
 }

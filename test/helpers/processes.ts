@@ -1,12 +1,11 @@
-// Starts the real `ctxvault` CLI as child processes (api, worker, start) for end-to-end tests.
+// Starts the real, built `ctxvault` CLI (`node apps/cli/dist/main.js`, built by the global setup) as
+// child processes (api, worker, start) for end-to-end tests.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLI_MAIN, ROOT } from './build.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
-const MAIN = path.join(ROOT, 'apps/cli/src/main.ts');
+/** node's arguments before the CLI's own: stack traces name the TypeScript sources */
+export const CLI_ARGS = ['--enable-source-maps', CLI_MAIN];
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -33,11 +32,11 @@ export async function spawnCtxvault(
   env: Record<string, string>,
   options: { readyLine?: RegExp; cwd?: string; timeoutMs?: number; args?: string[] } = {},
 ): Promise<CtxvaultProcess> {
-  const child = spawn(TSX, [MAIN, command, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...CLI_ARGS, command, ...(options.args ?? [])], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    // its own process group, so SIGKILL reaches the node process behind the tsx wrapper too
+    // its own process group, so that a SIGKILL also ends whatever it started
     detached: true,
   });
   let output = '';
@@ -49,7 +48,6 @@ export async function spawnCtxvault(
     output: () => output,
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) {
-        // tsx relays SIGTERM/SIGINT to the app; SIGKILL cannot be relayed, so it goes to the group
         if (signal === 'SIGKILL') process.kill(-child.pid!, 'SIGKILL');
         else child.kill(signal);
       }
@@ -78,7 +76,7 @@ export function runCtxvault(
   env: Record<string, string>,
 ): Promise<{ code: number; output: string; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(TSX, [MAIN, ...args], {
+    const child = spawn(process.execPath, [...CLI_ARGS, ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

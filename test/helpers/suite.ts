@@ -37,6 +37,7 @@ export function useSuite(
     const direct = {
       databaseUrl: suite.db.url,
       redisUrl: inject('redisUrl'),
+      redisCluster: inject('redisCluster'),
       s3Endpoint: inject('s3Endpoint'),
       bucket: suite.bucket.name,
     };

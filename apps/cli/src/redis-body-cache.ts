@@ -1,15 +1,15 @@
 import type { SharedBodyCache } from '@ctxvault/core';
-import { Redis } from 'ioredis';
+import { openRedis, type RedisTarget } from '@ctxvault/queue';
 
 /** The shared cache tier: small bodies in Redis, expiring after `ttlMs`. */
 export function redisBodyCache(
-  url: string,
+  target: RedisTarget,
   prefix: string,
   ttlMs: number,
 ): SharedBodyCache & { close(): Promise<void> } {
-  // a cache must never slow a read down: no offline queue, one quick try
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
-  redis.on('error', () => {});
+  // a cache must never slow a read down: no offline queue, one quick try. Keys carry no hash tag,
+  // so on a cluster they spread over every master.
+  const redis = openRedis(target, 'fail-fast');
   const key = (k: string) => `${prefix}:body-cache:${k}`;
   return {
     get: (k) => redis.getBuffer(key(k)),

@@ -1,11 +1,11 @@
 import type { RequestCounter } from '@ctxvault/api';
-import { Redis } from 'ioredis';
+import { openRedis, type RedisTarget } from '@ctxvault/queue';
 
 /** Request counts shared by every API process: one Redis key per tenant and second, expiring after two. */
-export function redisRequestCounter(url: string, prefix: string): RequestCounter & { close(): Promise<void> } {
-  // a limit must never stall a request: no offline queue, one quick try (a failure lets the request pass)
-  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 });
-  redis.on('error', () => {});
+export function redisRequestCounter(target: RedisTarget, prefix: string): RequestCounter & { close(): Promise<void> } {
+  // a limit must never stall a request: one quick try, and a failure lets the request pass. One key
+  // per command, so on a cluster each goes to its own slot.
+  const redis = openRedis(target, 'fail-fast');
   return {
     count: async (tenantId, second) => {
       const key = `${prefix}:rate:${tenantId}:${second}`;

@@ -117,7 +117,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     });
     const connection: QueueConnectionOptions = {
       backend: config.queue.backend,
-      redisUrl: config.redis.url,
+      redis: config.redis,
       databaseUrl: queueDatabaseUrl,
       prefix: config.queue.prefix,
     };
@@ -127,7 +127,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     const queueAdmin = new QueueAdmin((name) => jobs.queue(name), embedded ? [UPLOAD_QUEUE, DELETE_QUEUE] : ALL_QUEUES);
     let shared: { cache: SharedBodyCache; maxItemBytes: number } | undefined;
     if (config.cache.redis_max_item_bytes > 0) {
-      const tier = redisBodyCache(config.redis.url, config.queue.prefix, config.cache.redis_ttl);
+      const tier = redisBodyCache(config.redis, config.queue.prefix, config.cache.redis_ttl);
       closers.push(() => tier.close());
       shared = { cache: tier, maxItemBytes: config.cache.redis_max_item_bytes };
     }
@@ -138,7 +138,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     });
     let requestCounter: (RequestCounter & { close(): Promise<void> }) | undefined;
     if (!embedded && config.quotas.requests_per_second > 0) {
-      requestCounter = redisRequestCounter(config.redis.url, config.queue.prefix);
+      requestCounter = redisRequestCounter(config.redis, config.queue.prefix);
       closers.push(() => requestCounter!.close());
     }
     const metrics = createMetrics({

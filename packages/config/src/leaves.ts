@@ -104,6 +104,16 @@ export function url(protocols: readonly string[], { allowEmpty = false } = {}) {
   });
 }
 
+/** One URL with one of `protocols`, or several separated by commas (seed nodes of a cluster). */
+export function urlList(protocols: readonly string[]) {
+  const allowed = `a ${protocols.map((protocol) => `${protocol}//`).join(' or ')} URL (or several, comma-separated)`;
+  return text().superRefine((value, ctx) => {
+    if (value.split(',').some((one) => !protocols.includes(URL.parse(one.trim())?.protocol ?? ''))) {
+      ctx.addIssue({ code: 'custom', message: `must be ${allowed}; ${given(value)}` });
+    }
+  });
+}
+
 /** A relative key prefix such as "contexts" or "tenants/prod". */
 export function keyPrefix() {
   return text().superRefine((value, ctx) => {

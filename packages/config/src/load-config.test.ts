@@ -44,7 +44,7 @@ describe('loadConfig', () => {
         resource_url: '',
       },
       database: { url: '', embedded_dir: '.data/pglite' },
-      redis: { url: 'redis://127.0.0.1:6379' },
+      redis: { url: 'redis://127.0.0.1:6379', cluster: false },
       queue: {
         backend: 'postgres',
         concurrency: 4,
@@ -202,6 +202,7 @@ describe('environment variables', () => {
     ['MCP_DATABASE_URL', 'postgres://u:p@db:5432/ctx', ['database', 'url'], 'postgres://u:p@db:5432/ctx'],
     ['MCP_DATABASE_EMBEDDED_DIR', '/tmp/pg', ['database', 'embedded_dir'], '/tmp/pg'],
     ['MCP_REDIS_URL', 'rediss://cache:6380', ['redis', 'url'], 'rediss://cache:6380'],
+    ['MCP_REDIS_CLUSTER', 'true', ['redis', 'cluster'], true],
     ['MCP_QUEUE_BACKEND', 'redis', ['queue', 'backend'], 'redis'],
     ['MCP_QUEUE_CONCURRENCY', '16', ['queue', 'concurrency'], 16],
     ['MCP_QUEUE_ATTEMPTS', '2', ['queue', 'attempts'], 2],
@@ -336,7 +337,9 @@ describe('bad settings', () => {
     expect(message).toContain(
       'database.url (MCP_DATABASE_URL): must be a postgres:// or postgresql:// URL (or empty); got "mysql://db"',
     );
-    expect(message).toContain('redis.url (MCP_REDIS_URL): must be a redis:// or rediss:// URL; got "http://cache"');
+    expect(message).toContain(
+      'redis.url (MCP_REDIS_URL): must be a redis:// or rediss:// URL (or several, comma-separated); got "http://cache"',
+    );
     expect(message).toContain(
       'storage.s3.endpoint (MCP_STORAGE_S3_ENDPOINT): must be a http:// or https:// URL (or empty)',
     );
@@ -360,6 +363,20 @@ describe('bad settings', () => {
     );
     const env = { MCP_STORAGE_S3_SERVER_SIDE_ENCRYPTION: 'aws:kms', MCP_STORAGE_S3_KMS_KEY_ID: 'alias/ctx' };
     expect(loadConfig({ env }).storage.s3.kms_key_id).toBe('alias/ctx');
+  });
+
+  it('takes several Redis seed nodes only with redis.cluster', () => {
+    const nodes = 'redis://10.0.0.1:7000,redis://10.0.0.2:7000';
+    expect(problemsOf({ env: { MCP_REDIS_URL: nodes } })).toContain(
+      `redis.url (MCP_REDIS_URL): must be one URL unless redis.cluster is true; got "${nodes}"`,
+    );
+    expect(loadConfig({ env: { MCP_REDIS_URL: nodes, MCP_REDIS_CLUSTER: 'yes' } }).redis).toEqual({
+      url: nodes,
+      cluster: true,
+    });
+    expect(problemsOf({ env: { MCP_REDIS_URL: `${nodes},http://x`, MCP_REDIS_CLUSTER: 'yes' } })).toContain(
+      'redis.url (MCP_REDIS_URL): must be a redis:// or rediss:// URL (or several, comma-separated)',
+    );
   });
 
   it.each(['bucket', 'region'])('refuses an empty storage.s3.%s when storage.type is "s3"', (key) => {

@@ -1,5 +1,17 @@
 import type { z } from 'zod';
-import { byteSize, describeValue, duration, flag, integer, keyPrefix, oneOf, section, text, url } from './leaves.ts';
+import {
+  byteSize,
+  describeValue,
+  duration,
+  flag,
+  integer,
+  keyPrefix,
+  oneOf,
+  section,
+  text,
+  url,
+  urlList,
+} from './leaves.ts';
 
 const KiB = 2 ** 10;
 const MiB = 2 ** 20;
@@ -97,8 +109,21 @@ export const settingsSchema = section({
     embedded_dir: text().default('.data/pglite'),
   }).prefault({}),
   redis: section({
-    url: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
-  }).prefault({}),
+    // one node; with `cluster`, one or more comma-separated seed nodes of the cluster
+    url: urlList(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+    // a Redis Cluster: queue keys get the hash tag {queue.prefix}, so each queue's keys share a slot
+    cluster: flag().default(false),
+  })
+    .superRefine((redis, ctx) => {
+      if (!redis.cluster && redis.url.includes(',')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['url'],
+          message: `must be one URL unless redis.cluster is true; got ${JSON.stringify(redis.url)}`,
+        });
+      }
+    })
+    .prefault({}),
   queue: section({
     // unset: "redis" beside an external database, "postgres" on the embedded one
     backend: oneOf(['redis', 'postgres']).optional(),

@@ -1,3 +1,4 @@
+import type { Format } from '@ctxvault/formats';
 import { countItemTokens, type ItemCount } from './counting/item-tokens.ts';
 import { mediaPricingFor } from './counting/media-tokens.ts';
 import { Tokenizer, type TokenSettings } from './tokens.ts';
@@ -5,11 +6,12 @@ import { Tokenizer, type TokenSettings } from './tokens.ts';
 export type { ItemCount };
 
 /**
- * Counts the tokens of items given as their stored JSON text (one string per item, as sent).
+ * Counts the tokens of items given as their stored JSON text (one string per item, as sent), items
+ * of a context in `format` (default `ctxvault`).
  * The contract the workers count segments through; an implementation may run off the event loop.
  */
 export interface TokenCounter {
-  count(modelId: string | null, items: readonly string[]): Promise<ItemCount[]>;
+  count(modelId: string | null, items: readonly string[], format?: Format): Promise<ItemCount[]>;
   close(): Promise<void>;
 }
 
@@ -21,10 +23,10 @@ export class InlineTokenCounter implements TokenCounter {
     this.tokenizer = new Tokenizer(settings);
   }
 
-  async count(modelId: string | null, items: readonly string[]): Promise<ItemCount[]> {
+  async count(modelId: string | null, items: readonly string[], format: Format = 'ctxvault'): Promise<ItemCount[]> {
     const countText = await this.tokenizer.textCounter(modelId);
     const pricing = mediaPricingFor(modelId);
-    return items.map((text) => countItemTokens(JSON.parse(text), countText, pricing));
+    return items.map((text) => countItemTokens(JSON.parse(text), format, countText, pricing));
   }
 
   async close(): Promise<void> {}

@@ -28,7 +28,7 @@ describe('Tokenizer', () => {
     expect(o200k({ role: 'user', content: 'hello world', tokens: 99 })).toBe(99);
   });
 
-  it('counts the text of structured parts, images by formula (never as text), the JSON of the others', async () => {
+  it('counts the text of structured parts, images by formula (never as text), tool calls by name and arguments', async () => {
     const count = await auto.forModel(null);
     const parts = count({
       role: 'assistant',
@@ -38,10 +38,8 @@ describe('Tokenizer', () => {
         { type: 'tool_use', id: 't1', name: 'x', input: {} },
       ],
     });
-    const toolUse = count({
-      role: 'user',
-      content: JSON.stringify({ type: 'tool_use', id: 't1', name: 'x', input: {} }),
-    });
+    const text = (content: string) => count({ role: 'user', content });
+    const toolUse = text('x') + text('{}');
     // an image only referenced by URL is estimated as 1024×1024: 85 + 170 × 4 tiles (OpenAI's formula)
     expect(parts).toBe(2 + 765 + toolUse);
   });

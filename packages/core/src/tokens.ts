@@ -1,3 +1,4 @@
+import type { Format } from '@ctxvault/formats';
 import { type EncodingName, modelToEncodingMap } from 'gpt-tokenizer/mapping';
 import { countItemTokens } from './counting/item-tokens.ts';
 import { mediaPricingFor } from './counting/media-tokens.ts';
@@ -31,11 +32,11 @@ export class Tokenizer {
     return known ?? this.settings.defaultEncoding;
   }
 
-  /** The counter for a context of `modelId`: an item's own `tokens` when given, else a real count. */
-  async forModel(modelId: string | null): Promise<ItemTokenCounter> {
+  /** The counter for a context of `modelId` in `format`: a `ctxvault` item's own `tokens` when given, else a real count. */
+  async forModel(modelId: string | null, format: Format = 'ctxvault'): Promise<ItemTokenCounter> {
     const countText = await this.textCounter(modelId);
     const pricing = mediaPricingFor(modelId);
-    return (item) => item.tokens ?? countItemTokens(item, countText, pricing).tokens;
+    return (item) => countItemTokens(item, format, countText, pricing).tokens;
   }
 
   /** The plain text counter of the encoding for `modelId`. */

@@ -1,15 +1,15 @@
 import { type BackendFactory, createPostgresBackend, type IQueueBackend } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import { openRedis, queueKeyPrefix, type RedisTarget } from './redis-client.ts';
 
 /** The schema BullMQ's PostgreSQL backend uses; the ORM's schema diff ignores it. */
 export const POSTGRES_QUEUE_SCHEMA = 'bullmq';
 
 export interface QueueConnectionOptions {
-  /** `redis` (redisUrl) or `postgres` (BullMQ's PostgreSQL backend on databaseUrl) */
+  /** `redis` (one node or a cluster) or `postgres` (BullMQ's PostgreSQL backend on databaseUrl) */
   backend: 'redis' | 'postgres';
-  redisUrl: string;
+  redis: RedisTarget;
   databaseUrl: string;
-  /** Redis key prefix (the PostgreSQL backend keeps its tables in schema `bullmq` instead) */
+  /** Redis key prefix, a hash tag on a cluster (the PostgreSQL backend uses schema `bullmq` instead) */
   prefix: string;
 }
 
@@ -36,15 +36,9 @@ export function bindBackend(opts: QueueConnectionOptions, role: 'producer' | 'wo
       close: async () => {},
     };
   }
-  const redisOptions: RedisOptions =
-    role === 'producer'
-      ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 }
-      : { maxRetriesPerRequest: null };
-  const redis = new Redis(opts.redisUrl, redisOptions);
-  // every client needs a listener, or a connection error becomes an uncaught exception
-  redis.on('error', () => {});
+  const redis = openRedis(opts.redis, role === 'producer' ? 'fail-fast' : 'wait');
   return {
-    options: { connection: redis, prefix: opts.prefix },
+    options: { connection: redis, prefix: queueKeyPrefix(opts.prefix, opts.redis.cluster) },
     factory: undefined,
     close: async () => {
       redis.disconnect();

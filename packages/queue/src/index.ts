@@ -16,3 +16,4 @@ export {
 } from './payloads.ts';
 export { type JobDefaults, JobProducer } from './producer.ts';
 export { type AdminJobView, adminJobViewSchema, JOB_STATES, type JobState, QueueAdmin } from './queue-admin.ts';
+export { openRedis, type RedisPatience, type RedisTarget } from './redis-client.ts';

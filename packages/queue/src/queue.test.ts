@@ -21,7 +21,7 @@ for (const backend of ['redis', 'postgres'] as const) {
   describe(`queue on ${backend}`, () => {
     const connection = (): QueueConnectionOptions => ({
       backend,
-      redisUrl: inject('redisUrl'),
+      redis: { url: inject('redisUrl'), cluster: false },
       databaseUrl: db.url,
       prefix: `test-${randomBytes(4).toString('hex')}`,
     });

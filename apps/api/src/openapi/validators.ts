@@ -5,13 +5,20 @@ import { type Issue, invalid, refuseUnstorable, type Where } from '../json-body.
 
 /**
  * Path parameters, query strings and headers of a route: checked by hono-openapi's validator (which
- * also documents them), failures thrown as the API's 400 with the failing field paths.
+ * also documents them), failures thrown as the API's 400 with the failing field paths. (The return
+ * types are spelt out so that the build's declarations can name them.)
  */
-export const params = <S extends z.ZodObject, P extends string>(schema: S) =>
+export const params = <S extends z.ZodObject, P extends string>(
+  schema: S,
+): ReturnType<typeof validator<S, 'param', ApiEnv, P>> =>
   validator<S, 'param', ApiEnv, P>('param', schema, refuseInvalid('path'));
-export const query = <S extends z.ZodObject, P extends string>(schema: S) =>
+export const query = <S extends z.ZodObject, P extends string>(
+  schema: S,
+): ReturnType<typeof validator<S, 'query', ApiEnv, P>> =>
   validator<S, 'query', ApiEnv, P>('query', schema, refuseInvalid('query'));
-export const headers = <S extends z.ZodObject, P extends string>(schema: S) =>
+export const headers = <S extends z.ZodObject, P extends string>(
+  schema: S,
+): ReturnType<typeof validator<S, 'header', ApiEnv, P>> =>
   validator<S, 'header', ApiEnv, P>('header', schema, refuseInvalid('header'));
 
 function refuseInvalid(where: Where) {

@@ -2,12 +2,14 @@
 // batches of items (their stored JSON text). Plain erasable TypeScript: Node runs it without a loader.
 
 import { parentPort } from 'node:worker_threads';
+import type { Format } from '@ctxvault/formats';
 import { type CountText, countItemTokens, type ItemCount } from './item-tokens.ts';
 import type { MediaPricing } from './media-tokens.ts';
 
 export interface CountTask {
   id: number;
   encoding: string;
+  format: Format;
   pricing: MediaPricing;
   items: readonly string[];
 }
@@ -31,7 +33,7 @@ parentPort?.on('message', async (task: CountTask) => {
     const countText = await encoding(task.encoding);
     reply = {
       id: task.id,
-      counts: task.items.map((text) => countItemTokens(JSON.parse(text), countText, task.pricing)),
+      counts: task.items.map((text) => countItemTokens(JSON.parse(text), task.format, countText, task.pricing)),
     };
   } catch (err) {
     reply = { id: task.id, error: (err as Error).message ?? String(err) };

@@ -34,7 +34,11 @@ describe('countItemTokens', () => {
         { type: 'image', source: { type: 'base64', media_type: 'image/png', data: image } },
       ],
     };
-    expect(countItemTokens(item, chars, 'anthropic')).toEqual({ tokens: 13 + 1000, role: 'user', estimated: false });
+    expect(countItemTokens(item, 'ctxvault', chars, 'anthropic')).toEqual({
+      tokens: 13 + 1000,
+      role: 'user',
+      estimated: false,
+    });
   });
 
   it('counts an OpenAI image_url data URL (with its detail) and an input_image, and estimates a URL image', () => {
@@ -44,10 +48,10 @@ describe('countItemTokens', () => {
       content: [
         { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${jpeg}` } },
         { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${jpeg}`, detail: 'low' } },
-        { type: 'input_image', image_url: `data:image/png;base64,${image}` },
+        { type: 'input_image', detail: 'auto', image_url: `data:image/png;base64,${image}` },
       ],
     };
-    expect(countItemTokens(item, chars, 'openai')).toEqual({
+    expect(countItemTokens(item, 'ctxvault', chars, 'openai')).toEqual({
       tokens: 85 + 170 + 85 + (85 + 170 * 4),
       role: 'user',
       estimated: false,
@@ -56,7 +60,11 @@ describe('countItemTokens', () => {
       role: 'user',
       content: [{ type: 'image_url', image_url: { url: 'https://example.test/cat.png' } }],
     };
-    expect(countItemTokens(byUrl, chars, 'openai')).toEqual({ tokens: 85 + 170 * 4, role: 'user', estimated: true });
+    expect(countItemTokens(byUrl, 'ctxvault', chars, 'openai')).toEqual({
+      tokens: 85 + 170 * 4,
+      role: 'user',
+      estimated: true,
+    });
   });
 
   it('estimates files, documents and audio by their size, and media hidden in other parts', () => {
@@ -70,18 +78,28 @@ describe('countItemTokens', () => {
         { type: 'file', file: { file_id: 'file-123' } },
       ],
     };
-    expect(countItemTokens(item, chars, 'openai')).toEqual({ tokens: 100 + 10 + 1000, role: 'user', estimated: true });
+    expect(countItemTokens(item, 'ctxvault', chars, 'openai')).toEqual({
+      tokens: 100 + 10 + 1000,
+      role: 'user',
+      estimated: true,
+    });
     const odd = { role: 'tool', content: [{ type: 'custom', blob: Buffer.alloc(6400).toString('base64') }] };
-    const counted = countItemTokens(odd, chars, 'openai');
+    const counted = countItemTokens(odd, 'ctxvault', chars, 'openai');
     expect(counted.estimated).toBe(true);
     expect(counted.tokens).toBe(100 + JSON.stringify({ type: 'custom', blob: '' }).length);
   });
 
   it('counts Gemini inline data, plain text, and keeps a given tokens count', () => {
     const gemini = { role: 'user', parts: [{ text: 'hi' }, { inlineData: { mimeType: 'image/png', data: image } }] };
-    expect(countItemTokens(gemini, chars, 'gemini')).toEqual({ tokens: 2 + 258 * 2, role: 'user', estimated: false });
-    expect(countItemTokens({ role: 'assistant', content: 'hello' }, chars, 'openai').tokens).toBe(5);
-    expect(countItemTokens({ role: 'assistant', content: 'hello', tokens: 42 }, chars, 'openai').tokens).toBe(42);
+    expect(countItemTokens(gemini, 'gemini', chars, 'gemini')).toEqual({
+      tokens: 2 + 258 * 2,
+      role: 'user',
+      estimated: false,
+    });
+    expect(countItemTokens({ role: 'assistant', content: 'hello' }, 'ctxvault', chars, 'openai').tokens).toBe(5);
+    expect(
+      countItemTokens({ role: 'assistant', content: 'hello', tokens: 42 }, 'ctxvault', chars, 'openai').tokens,
+    ).toBe(42);
   });
 });
 
@@ -89,14 +107,14 @@ describe('base64 inside text', () => {
   it('is estimated at 1.45 characters a token, the text around it tokenized', () => {
     const blob = Buffer.alloc(3000, 7).toString('base64'); // 4000 characters
     const item = { role: 'user', content: `see data:image/png;base64,${blob} there` };
-    const counted = countItemTokens(item, chars, 'openai');
+    const counted = countItemTokens(item, 'ctxvault', chars, 'openai');
     expect(counted).toEqual({
       tokens: 'see data:image/png;base64,'.length + Math.ceil(4000 / 1.45) + ' there'.length,
       role: 'user',
       estimated: true,
     });
     const prose = 'word '.repeat(200);
-    expect(countItemTokens({ role: 'user', content: prose }, chars, 'openai')).toEqual({
+    expect(countItemTokens({ role: 'user', content: prose }, 'ctxvault', chars, 'openai')).toEqual({
       tokens: prose.length,
       role: 'user',
       estimated: false,

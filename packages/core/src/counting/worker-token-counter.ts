@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { Format } from '@ctxvault/formats';
 import type { ItemCount, TokenCounter } from '../token-counter.ts';
 import { Tokenizer, type TokenSettings } from '../tokens.ts';
 import type { CountReply, CountTask } from './count-worker.ts';
@@ -11,6 +13,9 @@ export interface WorkerTokenCounterOptions {
   /** items are sent to the threads in batches of about this many characters (default 1 MiB) */
   batchChars?: number;
 }
+
+// the thread's module beside this one: count-worker.ts from the sources, count-worker.js from the build
+const COUNT_WORKER = new URL(`./count-worker${extname(import.meta.url)}`, import.meta.url);
 
 interface Pending {
   task: CountTask;
@@ -43,7 +48,7 @@ export class WorkerTokenCounter implements TokenCounter {
     this.size = Math.max(1, options.threads ?? availableParallelism());
   }
 
-  async count(modelId: string | null, items: readonly string[]): Promise<ItemCount[]> {
+  async count(modelId: string | null, items: readonly string[], format: Format = 'ctxvault'): Promise<ItemCount[]> {
     if (this.closed) throw new Error('token counter is closed');
     const encoding = this.tokenizer.encodingFor(modelId);
     const pricing = mediaPricingFor(modelId);
@@ -51,7 +56,7 @@ export class WorkerTokenCounter implements TokenCounter {
       this.batches(items).map(
         (batch) =>
           new Promise<ItemCount[]>((resolve, reject) => {
-            this.queue.push({ task: { id: this.nextId++, encoding, pricing, items: batch }, resolve, reject });
+            this.queue.push({ task: { id: this.nextId++, encoding, format, pricing, items: batch }, resolve, reject });
             this.dispatch();
           }),
       ),
@@ -96,7 +101,7 @@ export class WorkerTokenCounter implements TokenCounter {
   }
 
   private spawn(): Thread {
-    const thread: Thread = { worker: new Worker(new URL('./count-worker.ts', import.meta.url)), busy: null };
+    const thread: Thread = { worker: new Worker(COUNT_WORKER), busy: null };
     // idle threads do not keep the process alive; a pending count does, through its caller
     thread.worker.unref();
     thread.worker.on('message', (reply: CountReply) => {

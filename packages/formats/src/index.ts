@@ -1,0 +1,25 @@
+export { type Converted, convertItems, needsConversion, UnconvertiblePartError } from './convert.ts';
+export { FORMATS, type Format, TARGET_FORMATS, type TargetFormat } from './format.ts';
+export { type AnthropicSystem, anthropicSystemSchema, normalizeAnthropicSystem } from './formats/anthropic-messages.ts';
+export { CTXVAULT_ROLES, type CtxvaultItem, ctxvaultItemSchema } from './formats/ctxvault.ts';
+export { type ItemIssue, itemIssues } from './issues.ts';
+export {
+  callIds,
+  type ItemKind,
+  type MediaKind,
+  type NormalizedItem,
+  type NormalRole,
+  type Part,
+  resultIds,
+  textsOf,
+} from './normalized.ts';
+export { itemSchemaOf, normalizeItem, startsWithUser } from './registry.ts';
+export {
+  type ItemShape,
+  planWindow,
+  shapeOf,
+  TRUNCATION_STRATEGIES,
+  type TruncationPlan,
+  type TruncationStrategy,
+  type WindowRequest,
+} from './truncation.ts';
