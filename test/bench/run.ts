@@ -25,6 +25,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { JsonAnswer } from '../helpers/contexts.ts';
+import { sendCredentialsWithFetch } from '../helpers/credentials.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type Deployment, startDeployment } from '../helpers/deployment.ts';
 import { startMoto } from '../helpers/moto.ts';
@@ -1113,6 +1114,8 @@ function commit(): string {
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
+  // the deployments run with API keys, as deployed: every call carries its deployment's key
+  sendCredentialsWithFetch();
   const started = Date.now();
   log(`ctxvault bench${QUICK ? ' (quick)' : ''}: ${CFG.runs} runs, ${CFG.runsLarge} for ${sizeLabel(CFG.largeSize)}`);
 

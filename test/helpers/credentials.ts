@@ -38,3 +38,16 @@ export function withCredentials(base: string, headers: Headers): Headers {
   for (const [name, value] of Object.entries(defaults.get(base) ?? {})) headers.set(name, value);
   return headers;
 }
+
+/**
+ * Makes the global fetch send each deployment's credential, for scripts (the benches) that call the
+ * API with fetch throughout: other hosts (bare baselines) get their requests unchanged.
+ */
+export function sendCredentialsWithFetch(): void {
+  const plain = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const given = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    return plain(input, { ...init, headers: withCredentials(url.origin, given) });
+  };
+}
