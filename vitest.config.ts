@@ -1,8 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+const SOURCE_CONDITIONS = ['ctxvault-source', 'node', 'development|production'];
+
 export default defineConfig({
-  // the workspace's packages from their TypeScript sources (their exports' `ctxvault-source`), not dist/
-  ssr: { resolve: { conditions: ['ctxvault-source', 'node', 'development|production'] } },
+  // the workspace's packages from their TypeScript sources (their exports' `ctxvault-source`), not
+  // dist/: in the test files (ssr) and in the global setup, which runs in vitest's own environment
+  ssr: { resolve: { conditions: SOURCE_CONDITIONS } },
+  environments: { __vitest__: { resolve: { conditions: SOURCE_CONDITIONS } } },
   test: {
     include: ['apps/*/src/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'test/bench/**'],

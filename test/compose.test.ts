@@ -1,11 +1,14 @@
-// docker-compose.yml cannot be run here (no Docker engine), so check what can be checked: it parses,
-// it has the services the design names, every MCP_* variable it sets is a real setting that loads
-// with the values given (its secrets from a filled-in .env.example), and its defaults are safe.
+// docker-compose.yml and the Dockerfile cannot be run here (no Docker engine), so check what can be
+// checked: the compose file parses, it has the services the design names, every MCP_* variable it sets
+// is a real setting that loads with the values given (its secrets from a filled-in .env.example), its
+// defaults are safe, and its services run the multi-stage image of the Dockerfile (the production copy
+// it makes is started for real in test/e2e/production-deploy).
 
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '@ctxvault/config';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { healthcheckCommand, readDockerfile } from './helpers/dockerfile.ts';
 
 const composeText = readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8');
 const envExample = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
@@ -63,7 +66,6 @@ describe('docker-compose.yml', () => {
       if (name === 'migrate' || name === 'api' || name === 'worker') continue;
       expect(service.image, name).toMatch(/:(\d+\.\d+(\.\d+)?|RELEASE\.[0-9T-]+Z)$/);
     }
-    expect(composeText).toMatch(/FROM node:\d+\.\d+\.\d+-slim/);
     const published = Object.entries<{ ports?: string[] }>(compose.services).filter(([, s]) => s.ports?.length);
     expect(published.map(([name, s]) => [name, s.ports])).toEqual([['api', ['127.0.0.1:8080:8080']]]);
     expect(compose.services.minio.command).not.toContain('console');
@@ -92,6 +94,52 @@ describe('docker-compose.yml', () => {
       }
     });
   }
+});
+
+describe('Dockerfile', () => {
+  const instructions = readDockerfile();
+  const stages = instructions.filter((i) => i.keyword === 'FROM');
+  const final = instructions.filter((i) => i.stage === stages.length - 1);
+  const rootPackage = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  const wrapper = readFileSync(new URL('../ctxvault', import.meta.url), 'utf8');
+
+  it('is what every ctxvault service of docker-compose.yml builds and runs', () => {
+    for (const service of ['api', 'worker', 'migrate']) {
+      expect(compose.services[service].build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
+      expect(compose.services[service].image).toBe('ctxvault:local');
+    }
+  });
+
+  it('builds in one stage and runs a production copy in another, on the Node and pnpm of the wrapper', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const nodeVersion = /NODE_VERSION=(\S+)/.exec(wrapper)![1];
+    for (const from of stages) expect(from.args).toMatch(new RegExp(`^node:${nodeVersion}-slim\\b`));
+    expect(rootPackage.packageManager).toBe(`pnpm@${/PNPM_VERSION=(\S+)/.exec(wrapper)![1]}`);
+    const build = instructions.filter((i) => i.stage === 0 && i.keyword === 'RUN').map((i) => i.args);
+    expect(build.join(' ')).toContain(rootPackage.packageManager);
+    const steps = build.at(-1)!;
+    expect(steps).toContain('pnpm install --frozen-lockfile');
+    expect(steps).toContain('pnpm run build');
+    expect(steps).toMatch(/pnpm --filter @ctxvault\/cli deploy --prod \/app$/);
+    // the final stage takes the deployed copy only: no sources, no dev dependencies
+    expect(final.filter((i) => i.keyword === 'COPY').map((i) => i.args)).toEqual(['--from=build /app /app']);
+  });
+
+  it('runs plain node on the built CLI as a non-root user, with a health check', () => {
+    expect(final.find((i) => i.keyword === 'ENTRYPOINT')?.args).toBe('["node", "/app/dist/main.js"]');
+    const user = final.filter((i) => i.keyword === 'USER').at(-1)?.args;
+    expect(user).toBeDefined();
+    expect(['root', '0']).not.toContain(user);
+    expect(healthcheckCommand(instructions)[0]).toBe('node');
+    expect(instructions.map((i) => i.args).join('\n')).not.toMatch(/\btsx\b/);
+  });
+
+  it('the worker checks its metrics port instead, and migrate (a one-off) none', () => {
+    expect(compose.services.worker.healthcheck.test.join(' ')).toContain(
+      `127.0.0.1:${compose.services.worker.environment.MCP_METRICS_WORKER_PORT}/metrics`,
+    );
+    expect(compose.services.migrate.healthcheck).toEqual({ disable: true });
+  });
 });
 
 function leafExists(config: object, underscored: string): boolean {

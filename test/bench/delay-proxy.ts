@@ -1,15 +1,22 @@
 // A tiny HTTP proxy that waits a fixed delay before forwarding each request, to simulate the latency
-// of a remote S3 in front of the local moto server.
+// of a remote S3 in front of the local moto server. It counts the requests it forwards by method
+// (PUT: PutObject and UploadPart; GET: GetObject and listings; POST: multipart create/complete), so a
+// benchmark can say what S3 would bill.
 import { createServer, request, type Server } from 'node:http';
 
 export interface DelayProxy {
   url: string;
+  /** requests forwarded so far, by HTTP method */
+  counts(): Record<string, number>;
   close(): Promise<void>;
 }
 
 export async function startDelayProxy(target: string, delayMs: number): Promise<DelayProxy> {
   const to = new URL(target);
+  const counts: Record<string, number> = {};
   const server: Server = createServer((req, res) => {
+    const method = req.method ?? 'GET';
+    counts[method] = (counts[method] ?? 0) + 1;
     req.pause();
     setTimeout(() => {
       const upstream = request(
@@ -32,6 +39,7 @@ export async function startDelayProxy(target: string, delayMs: number): Promise<
   const { port } = server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${port}`,
+    counts: () => ({ ...counts }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

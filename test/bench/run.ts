@@ -5,7 +5,7 @@
 //   pnpm bench            full run (3 runs, 1 for 256 MiB), about 10-15 minutes on 2 cores
 //   pnpm bench --quick    smaller sizes and fewer requests, for iterating on the benchmark itself
 //   pnpm bench --only ingest,tokens   only these sections (compression, ingest-sizes, ingest,
-//                         tokens, small, queue); combines with --quick
+//                         tokens, small, queue, turns, capacity); combines with --quick
 //
 // Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // BENCH_REDIS_URL (default redis://127.0.0.1:6379).
@@ -30,10 +30,12 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type Deployment, startDeployment } from '../helpers/deployment.ts';
 import { startMoto } from '../helpers/moto.ts';
 import { type CtxvaultProcess, freePort, spawnCtxvault } from '../helpers/processes.ts';
+import { startPrivateRedis } from '../helpers/redis-server.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
-import { corpusItems, ndjsonCorpus } from './corpus.ts';
-import { startDelayProxy } from './delay-proxy.ts';
+import { type CorpusItem, corpusItems, ndjsonCorpus } from './corpus.ts';
+import { type DelayProxy, startDelayProxy } from './delay-proxy.ts';
 import { eventLoopMaxMs, imageCreateBody, pollHealth, tokenCountingSpeeds } from './ingest-measures.ts';
+import { bareStore, ctxvaultStore, postgresFootprint, runTurns, seedSessions, type TurnResult } from './turns.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const RESULTS = path.join(ROOT, 'test/bench/results');
@@ -43,7 +45,7 @@ const MiB = 1024 * KiB;
 const MB = 1e6;
 
 const QUICK = process.argv.includes('--quick');
-const SECTIONS = ['compression', 'ingest-sizes', 'ingest', 'tokens', 'small', 'queue'] as const;
+const SECTIONS = ['compression', 'ingest-sizes', 'ingest', 'tokens', 'small', 'queue', 'turns', 'capacity'] as const;
 const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
 const ONLY = process.argv.includes('--only') && onlyArg ? onlyArg.split(',') : [...SECTIONS];
 for (const name of ONLY) {
@@ -66,6 +68,10 @@ const CFG = QUICK
       rssSize: 128 * MiB,
       imageBytes: 8 * MB,
       tokenBytes: 16 * MiB,
+      turnSessions: 200,
+      turnSessionsLarge: 20,
+      turnSecs: 8,
+      capacityJobs: 200,
     }
   : {
       runs: 3,
@@ -82,6 +88,10 @@ const CFG = QUICK
       rssSize: 1024 * MiB,
       imageBytes: 8 * MB,
       tokenBytes: 128 * MiB,
+      turnSessions: 200,
+      turnSessionsLarge: 200,
+      turnSecs: 30,
+      capacityJobs: 2000,
     };
 const CONCURRENCY = 16;
 const PART_SIZE = 5 * MiB; // storage.s3.upload_part_size default, set explicitly below
@@ -310,6 +320,7 @@ async function deployment(
   services: Services,
   extra: Record<string, string>,
   s3Endpoint = services.motoUrl,
+  redisUrl = REDIS_URL,
 ): Promise<Env> {
   log(`deployment ${name}: starting`);
   const db = await createTestDatabase(ADMIN_URL);
@@ -317,7 +328,7 @@ async function deployment(
   const bucket = await createTestBucket(services.motoUrl);
   onCleanup(`bucket ${bucket.name}`, () => bucket.drop());
   const dep = await startDeployment(
-    { databaseUrl: db.url, redisUrl: REDIS_URL, s3Endpoint, bucket: bucket.name },
+    { databaseUrl: db.url, redisUrl, s3Endpoint, bucket: bucket.name },
     {
       MCP_STORAGE_S3_UPLOAD_PART_SIZE: String(PART_SIZE),
       MCP_STORAGE_S3_DOWNLOAD_PART_SIZE: String(PART_SIZE),
@@ -336,16 +347,23 @@ async function deployment(
   return env;
 }
 
+/** Calls `each` with every batch of keys under `prefix` (SCAN). */
+async function scanKeys(redis: Redis, prefix: string, each: (keys: string[]) => Promise<void>): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await each(keys);
+  } while (cursor !== '0');
+}
+
 async function removeRedisKeys(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await scanKeys(redis, prefix, async (keys) => {
+      await redis.del(...keys);
+    });
   } finally {
     redis.disconnect();
   }
@@ -604,10 +622,10 @@ async function benchIngest(
   }
 }
 
-async function benchSmallWritesAndCachedReads(env: Env): Promise<void> {
-  const { dep, db } = env;
+/** bare-server.ts as its own process on `databaseUrl`; resolves with its URL once it listens. */
+async function startBareServer(databaseUrl: string): Promise<string> {
   const port = await freePort();
-  const bare = spawn(TSX, [path.join(ROOT, 'test/bench/bare-server.ts'), String(port), db.url], {
+  const bare = spawn(TSX, [path.join(ROOT, 'test/bench/bare-server.ts'), String(port), databaseUrl], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -627,7 +645,12 @@ async function benchSmallWritesAndCachedReads(env: Env): Promise<void> {
     if (bare.exitCode !== null || Date.now() > deadline) throw new Error(`bare server did not start:\n${out}`);
     await sleep(100);
   }
-  const bareUrl = `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${port}`;
+}
+
+async function benchSmallWritesAndCachedReads(env: Env): Promise<void> {
+  const { dep, db } = env;
+  const bareUrl = await startBareServer(db.url);
 
   // small writes: 4 KiB of JSON, stored inline (201)
   const items = corpusItems(4 * KiB - 64);
@@ -861,6 +884,358 @@ async function bareBullmq(workers: number, jobs: number): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// the turn loop
+
+/** A stream of (user, assistant) turns drawn from the corpus. */
+function turnPairs(): (n: number) => CorpusItem[] {
+  const pool = corpusItems(512 * KiB, 11);
+  const users = pool.filter((i) => i.role === 'user');
+  const assistants = pool.filter((i) => i.role === 'assistant');
+  return (n) => [users[n % users.length]!, assistants[n % assistants.length]!];
+}
+
+/** Polls every session's status until all are `stored` (the workers caught up): the seconds it took. */
+async function drainedSecs(base: string, ids: string[], timeoutMs = 5 * 60_000): Promise<number> {
+  const t0 = performance.now();
+  let waiting = [...ids];
+  while (waiting.length) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`turns: ${waiting.length} sessions still pending`);
+    const states = await Promise.all(
+      waiting.map(
+        async (id) => ((await (await fetch(`${base}/api/v1/contexts/${id}/status`)).json()) as StatusView).status,
+      ),
+    );
+    waiting = waiting.filter((_, i) => states[i] !== 'stored');
+    if (waiting.length) await sleep(250);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+interface TurnCosts {
+  rows: number;
+  bytes: number;
+  objects: number;
+  puts: number;
+  gets: number;
+}
+
+async function turnCosts(databaseUrl: string, bucket?: TestBucket, proxy?: DelayProxy): Promise<TurnCosts> {
+  const { rows, bytes } = await postgresFootprint(databaseUrl);
+  const counts = proxy?.counts() ?? {};
+  return {
+    rows,
+    bytes,
+    objects: bucket ? (await bucket.keys()).length : 0,
+    puts: counts.PUT ?? 0,
+    gets: counts.GET ?? 0,
+  };
+}
+
+function recordTurns(
+  key: string,
+  group: string,
+  ctx: TurnResult,
+  bare: TurnResult,
+  costs: { ctx: TurnCosts; bare: TurnCosts },
+): void {
+  const bareLabel = 'Hono + pg, one row per message';
+  record(
+    `${key}-tps`,
+    { group, name: 'turns/s', unit: '/s', higherIsBetter: true, bareLabel, target: { op: '>=', of: 'ratio', x: 0.8 } },
+    ctx.turnsPerSec,
+    bare.turnsPerSec,
+  );
+  record(`${key}-p50`, { group, name: 'p50 turn ms', unit: 'ms', higherIsBetter: false, bareLabel }, ctx.p50, bare.p50);
+  record(
+    `${key}-p99`,
+    {
+      group,
+      name: 'p99 turn ms',
+      unit: 'ms',
+      higherIsBetter: false,
+      bareLabel,
+      target: { op: '<=', of: 'ratio', x: 2 },
+    },
+    ctx.p99,
+    bare.p99,
+  );
+  const per1000 = (n: number, turns: number) => (n / turns) * 1000;
+  const costRows: [keyof TurnCosts, string][] = [
+    ['rows', 'Postgres rows added per 1,000 turns'],
+    ['bytes', 'Postgres MB added per 1,000 turns'],
+    ['objects', 'S3 objects added per 1,000 turns'],
+    ['puts', 'S3 PUTs per 1,000 turns'],
+    ['gets', 'S3 GETs per 1,000 turns'],
+  ];
+  for (const [cost, name] of costRows) {
+    const scale = cost === 'bytes' ? MB : 1;
+    record(
+      `${key}-${cost}`,
+      { group, name, unit: cost, higherIsBetter: false, bareLabel },
+      per1000(costs.ctx[cost], ctx.turns) / scale,
+      per1000(costs.bare[cost], bare.turns) / scale,
+    );
+  }
+}
+
+const costDelta = (after: TurnCosts, before: TurnCosts): TurnCosts => ({
+  rows: after.rows - before.rows,
+  bytes: after.bytes - before.bytes,
+  objects: after.objects - before.objects,
+  puts: after.puts - before.puts,
+  gets: after.gets - before.gets,
+});
+
+/**
+ * The turn loop against ctxvault (S3 behind the 20 ms delay proxy, which also counts requests) and
+ * against the row-per-message baseline, at two starting sizes and two window reads; then, on the
+ * large sessions, with 1, 2 and 4 worker processes and 1 and 2 API processes.
+ */
+async function benchTurns(services: Services): Promise<void> {
+  const proxy = await startDelayProxy(services.motoUrl, S3_DELAY_MS);
+  onCleanup('turns delay proxy', () => proxy.close());
+  const env = await deployment('turns', services, {}, proxy.url);
+  const bareDb = await createTestDatabase(ADMIN_URL);
+  onCleanup(`database ${bareDb.name}`, () => bareDb.drop());
+  const bareUrl = await startBareServer(bareDb.url);
+  const ctxStore = ctxvaultStore([env.dep.url], (base, id) => waitStored(base, id, 50));
+  const bare = bareStore(bareUrl);
+  const pairs = turnPairs();
+  const reads = [
+    { query: 'last=20', label: 'last 20 items' },
+    { query: 'max_tokens=8000', label: '8k-token window' },
+  ];
+  let large: string[] = [];
+  for (const { size, sessions } of [
+    { size: 64 * KiB, sessions: CFG.turnSessions },
+    { size: 8 * MiB, sessions: CFG.turnSessionsLarge },
+  ]) {
+    const items = corpusItems(size, 13);
+    log(`turns: seeding ${sessions} sessions of ${sizeLabel(size)} in ctxvault and in the baseline`);
+    const ids = await seedSessions(ctxStore, sessions, items, 8);
+    const bareSessions = await seedSessions(bare, sessions, items, 8);
+    if (size > 64 * KiB) large = ids;
+    for (const read of reads) {
+      const group = `turn loop: ${sessions} sessions from ${sizeLabel(size)}, each turn reads the ${read.label} and appends 2 items (S3 +${S3_DELAY_MS} ms)`;
+      const before = await turnCosts(env.db.url, env.bucket, proxy);
+      const ctx = await runTurns(ctxStore, ids, CFG.turnSecs * 1000, read.query, pairs);
+      const drain = await drainedSecs(env.dep.url, ids);
+      const ctxCosts = costDelta(await turnCosts(env.db.url, env.bucket, proxy), before);
+      const bareBefore = await turnCosts(bareDb.url);
+      const b = await runTurns(bare, bareSessions, CFG.turnSecs * 1000, read.query, pairs);
+      const bareCosts = costDelta(await turnCosts(bareDb.url), bareBefore);
+      recordTurns(`turns-${size}-${read.query}`, group, ctx, b, { ctx: ctxCosts, bare: bareCosts });
+      log(
+        `  ${sizeLabel(size)} ${read.label}: ctxvault ${ctx.turnsPerSec.toFixed(1)} turns/s p50 ${ctx.p50.toFixed(0)} p99 ${ctx.p99.toFixed(0)} ms (${ctx.turns} turns, uploads drained ${drain.toFixed(1)} s after); bare ${b.turnsPerSec.toFixed(1)} turns/s p50 ${b.p50.toFixed(0)} p99 ${b.p99.toFixed(0)} ms; ctxvault costs ${JSON.stringify(ctxCosts)}, bare ${JSON.stringify(bareCosts)}`,
+      );
+    }
+  }
+  await benchTurnScaleOut(env, large, pairs);
+}
+
+/** The large sessions' turn loop with more worker and API processes (clients spread over the APIs). */
+async function benchTurnScaleOut(env: Env, ids: string[], pairs: (n: number) => CorpusItem[]): Promise<void> {
+  const group = `turn loop scale-out: ${ids.length} sessions from 8 MiB, last 20 items, S3 +${S3_DELAY_MS} ms`;
+  const apis = [env.dep.url];
+  let base: number | undefined;
+  for (const [apiCount, workerCount] of [
+    [1, 1],
+    [1, 2],
+    [1, 4],
+    [2, 1],
+    [2, 4],
+  ] as const) {
+    while (env.workers.size < workerCount) {
+      env.workers.add(track(await spawnCtxvault('worker', env.dep.env, { readyLine: /worker running/ })));
+    }
+    while (env.workers.size > workerCount) {
+      const last = [...env.workers].at(-1)!;
+      env.workers.delete(last);
+      await stopProc(last);
+    }
+    while (apis.length < apiCount) {
+      const port = await freePort();
+      const api = track(
+        await spawnCtxvault('api', { ...env.dep.env, MCP_SERVER_PORT: String(port) }, { readyLine: /API listening/ }),
+      );
+      onCleanup(`api on ${port}`, () => stopProc(api));
+      apis.push(`http://127.0.0.1:${port}`);
+    }
+    const store = ctxvaultStore(apis.slice(0, apiCount), (b, id) => waitStored(b, id, 50));
+    const result = await runTurns(store, ids, CFG.turnSecs * 1000, 'last=20', pairs);
+    const drain = await drainedSecs(env.dep.url, ids);
+    base ??= result.turnsPerSec;
+    const label = `${apiCount} API × ${workerCount} worker${workerCount > 1 ? 's' : ''}`;
+    record(
+      `turns-scale-${apiCount}-${workerCount}`,
+      { group, name: `${label}: turns/s`, unit: '/s', higherIsBetter: true, bareLabel: '1 API × 1 worker' },
+      result.turnsPerSec,
+      base,
+    );
+    record(
+      `turns-scale-${apiCount}-${workerCount}-drain`,
+      {
+        group,
+        name: `${label}: s until every upload is stored after the run`,
+        unit: 's',
+        higherIsBetter: false,
+        bareLabel: '',
+      },
+      drain,
+      Number.NaN,
+    );
+    log(
+      `  ${label}: ${result.turnsPerSec.toFixed(1)} turns/s p50 ${result.p50.toFixed(0)} p99 ${result.p99.toFixed(0)} ms, drained ${drain.toFixed(1)} s after`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// capacity: what one deployment's parts cost, for docs/capacity.md
+
+/** Postgres connections open to `database` (counted from another database, so not counting ours). */
+async function pgConnections(database: string): Promise<number> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ n: number }>(
+      'select count(*)::int as n from pg_stat_activity where datname = $1',
+      [database],
+    );
+    return rows[0]!.n;
+  } finally {
+    await admin.end();
+  }
+}
+
+async function redisInfo(redis: Redis, field: string): Promise<number> {
+  const info = await redis.info();
+  return Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+}
+
+/** Total MEMORY USAGE of the keys under `prefix`. */
+async function keyBytes(redis: Redis, prefix: string): Promise<number> {
+  let bytes = 0;
+  await scanKeys(redis, prefix, async (keys) => {
+    for (const key of keys) bytes += Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+  });
+  return bytes;
+}
+
+/**
+ * One deployment on a private Redis (so its memory and clients are only ours): connections per API
+ * and worker process after a burst of load, Redis bytes per waiting and per finished upload job,
+ * Postgres bytes per staged and per stored context.
+ */
+async function benchCapacity(services: Services): Promise<void> {
+  const redisServer = await startPrivateRedis();
+  onCleanup('capacity redis', () => redisServer.stop());
+  const env = await deployment(
+    'capacity',
+    services,
+    { MCP_STORAGE_INLINE_THRESHOLD: String(INLINE_THRESHOLD_QUEUE) },
+    services.motoUrl,
+    redisServer.url,
+  );
+  const { dep, db } = env;
+  const prefix = dep.env.MCP_QUEUE_PREFIX!;
+  const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
+  onCleanup('capacity redis client', async () => redis.disconnect());
+  const group = 'capacity: one deployment (docs/capacity.md)';
+  const note = (key: string, name: string, unit: string, value: number) => {
+    record(`capacity-${key}`, { group, name, unit, higherIsBetter: false, bareLabel: '' }, value, Number.NaN);
+    log(`  ${name}: ${fmt(value)} ${unit}`);
+  };
+  const items = corpusItems(INLINE_THRESHOLD_QUEUE + KiB);
+  const post = async (n: number, agent: string) => {
+    let next = 0;
+    const ids: string[] = [];
+    // fewer at once than limits.max_concurrent_stagings (8), so no write is refused with 503
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        while (next < n) {
+          next++;
+          const res = await postJson(dep.url, '/api/v1/contexts', { agent_id: agent, content: items });
+          if (res.status !== 202)
+            throw new Error(`capacity context answered ${res.status}: ${JSON.stringify(res.json)}`);
+          ids.push(res.json.id);
+          await (await fetch(`${dep.url}/api/v1/contexts/${res.json.id}`)).arrayBuffer();
+        }
+      }),
+    );
+    return ids;
+  };
+  log('capacity: a burst of writes and reads, then connections per process');
+  const warm = await post(CFG.capacityJobs / 4, 'capacity-warm');
+  await drainedSecs(dep.url, warm);
+  const clientsBoth = (await redisInfo(redis, 'connected_clients')) - 1;
+  const pgBoth = await pgConnections(db.name);
+  await stopProc(dep.worker);
+  env.workers.delete(dep.worker);
+  await sleep(500);
+  const clientsApi = (await redisInfo(redis, 'connected_clients')) - 1;
+  const pgApi = await pgConnections(db.name);
+  note('pg-api', 'Postgres connections held by one API process after the burst', 'conns', pgApi);
+  note('pg-worker', 'Postgres connections held by one worker process after the burst', 'conns', pgBoth - pgApi);
+  note('redis-api', 'Redis connections of one API process', 'conns', clientsApi);
+  note('redis-worker', 'Redis connections of one worker process', 'conns', clientsBoth - clientsApi);
+
+  log(`capacity: ${CFG.capacityJobs} upload jobs waiting (no worker running)`);
+  const memBefore = await redisInfo(redis, 'used_memory');
+  const keysBefore = await keyBytes(redis, prefix);
+  const pgBefore = await postgresFootprint(db.url);
+  const waiting = await post(CFG.capacityJobs, 'capacity-waiting');
+  const memWaiting = await redisInfo(redis, 'used_memory');
+  const keysWaiting = await keyBytes(redis, prefix);
+  const pgWaiting = await postgresFootprint(db.url);
+  note('redis-waiting', 'Redis used_memory per waiting upload job', 'bytes', (memWaiting - memBefore) / waiting.length);
+  note(
+    'redis-waiting-keys',
+    'MEMORY USAGE of queue keys per waiting upload job',
+    'bytes',
+    (keysWaiting - keysBefore) / waiting.length,
+  );
+  note(
+    'pg-pending',
+    `Postgres bytes per pending ${sizeLabel(INLINE_THRESHOLD_QUEUE + KiB)} context (row + staged body)`,
+    'bytes',
+    (pgWaiting.bytes - pgBefore.bytes) / waiting.length,
+  );
+
+  const worker = track(await spawnCtxvault('worker', dep.env, { readyLine: /worker running/ }));
+  env.workers.add(worker);
+  await drainedSecs(dep.url, waiting);
+  await sleep(1000);
+  const memDone = await redisInfo(redis, 'used_memory');
+  const keysDone = await keyBytes(redis, prefix);
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const { rows } = await client.query<{ n: number; table: string; indexes: string }>(
+    `select count(*)::int as n, pg_table_size('contexts') as table, pg_indexes_size('contexts') as indexes from contexts`,
+  );
+  await client.end();
+  note(
+    'redis-done',
+    'Redis used_memory per finished upload job (kept 24 h, up to 10,000)',
+    'bytes',
+    (memDone - memBefore) / waiting.length,
+  );
+  note(
+    'redis-done-keys',
+    'MEMORY USAGE of queue keys per finished upload job',
+    'bytes',
+    (keysDone - keysBefore) / waiting.length,
+  );
+  note(
+    'pg-row',
+    'Postgres contexts table bytes per stored context (row, TOAST)',
+    'bytes',
+    Number(rows[0]!.table) / rows[0]!.n,
+  );
+  note('pg-index', 'Postgres contexts index bytes per stored context', 'bytes', Number(rows[0]!.indexes) / rows[0]!.n);
+}
+
+// ---------------------------------------------------------------------------------------------
 // report
 
 /**
@@ -1046,6 +1421,9 @@ const GROUP_ORDER = [
   'small writes',
   'reads',
   'queue',
+  'turn loop:',
+  'turn loop scale-out',
+  'capacity',
   'compression',
 ];
 const rank = (group: string) => GROUP_ORDER.findIndex((g) => group.startsWith(g));
@@ -1092,7 +1470,7 @@ function markdown(summary: ReturnType<typeof summarize>): string {
       lines.push(`| **${group}** | | | | | |`);
     }
     lines.push(
-      `| ${s.name}${s.runs > 1 ? '' : ' (1 run)'} | ${fmt(s.ctxvault)} | ${fmt(s.baseline)} (${s.baseline_label}) | ${fmt(s.ratio)} | ${s.target ?? ''} | ${s.met === null ? '' : s.met ? 'yes' : '**no**'} |`,
+      `| ${s.name}${s.runs > 1 ? '' : ' (1 run)'} | ${fmt(s.ctxvault)} | ${fmt(s.baseline)}${s.baseline_label ? ` (${s.baseline_label})` : ''} | ${fmt(s.ratio)} | ${s.target ?? ''} | ${s.met === null ? '' : s.met ? 'yes' : '**no**'} |`,
     );
   }
   return lines.join('\n');
@@ -1165,6 +1543,8 @@ async function main(): Promise<void> {
     await benchQueue(env);
     await cleanupLast(5);
   }
+  if (runs('turns')) await benchTurns(services);
+  if (runs('capacity')) await benchCapacity(services);
 
   const summary = summarize();
   const table = markdown(summary);

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { api, itemsOfSize, sha256, waitUntilSettled } from '../helpers/contexts.ts';
 import { freePort, spawnCtxvault } from '../helpers/processes.ts';
+import { sample } from '../helpers/prometheus.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
@@ -35,6 +36,22 @@ describe('body cache', () => {
     const fresh = await api(suite.app.url, `/api/v1/contexts/${id}`);
     expect(fresh.json.version).toBe(2);
     expect(fresh.json.content.at(-1)).toEqual({ role: 'user', content: 'new', tokens: 1 });
+  });
+
+  it('lets concurrent misses for one body share one fetch from the blob store', async () => {
+    const created = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      json: { agent_id: 'concurrent', content: itemsOfSize(600 * 1024) },
+    });
+    await waitUntilSettled(suite.app.url, created.json.id);
+    const downloaded = async () =>
+      sample(await (await fetch(`${suite.app.url}/metrics`)).text(), 'ctxvault_blob_downloaded_bytes_total') ?? 0;
+    const before = await downloaded();
+    const reads = await Promise.all(
+      Array.from({ length: 8 }, () => api(suite.app.url, `/api/v1/contexts/${created.json.id}`)),
+    );
+    expect(new Set(reads.map((r) => r.text)).size).toBe(1);
+    expect(await downloaded()).toBe(before + reads[0]!.json.storage.stored_bytes);
   });
 
   it('shares small bodies with another API process through Redis', async () => {

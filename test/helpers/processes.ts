@@ -5,7 +5,11 @@ import { createServer } from 'node:net';
 import { CLI_MAIN, ROOT } from './build.ts';
 
 /** node's arguments before the CLI's own: stack traces name the TypeScript sources */
-export const CLI_ARGS = ['--enable-source-maps', CLI_MAIN];
+export const CLI_ARGS = cliArgs(CLI_MAIN);
+
+function cliArgs(main = CLI_MAIN): string[] {
+  return ['--enable-source-maps', main];
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -30,9 +34,16 @@ export interface CtxvaultProcess {
 export async function spawnCtxvault(
   command: 'api' | 'worker' | 'start' | 'migrate' | 'lifecycle',
   env: Record<string, string>,
-  options: { readyLine?: RegExp; cwd?: string; timeoutMs?: number; args?: string[] } = {},
+  options: {
+    readyLine?: RegExp;
+    cwd?: string;
+    timeoutMs?: number;
+    args?: string[];
+    /** another built CLI to start (a production copy's dist/main.js) */
+    cli?: string;
+  } = {},
 ): Promise<CtxvaultProcess> {
-  const child = spawn(process.execPath, [...CLI_ARGS, command, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...cliArgs(options.cli), command, ...(options.args ?? [])], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,10 +85,11 @@ export async function spawnCtxvault(
 export function runCtxvault(
   args: string[],
   env: Record<string, string>,
+  options: { cwd?: string; cli?: string } = {},
 ): Promise<{ code: number; output: string; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...CLI_ARGS, ...args], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, [...cliArgs(options.cli), ...args], {
+      cwd: options.cwd ?? ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

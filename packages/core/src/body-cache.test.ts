@@ -46,4 +46,32 @@ describe('BodyCache', () => {
     expect(await b.get(id(2), 1)).toBeUndefined();
     expect(b.stats()).toMatchObject({ shared_hits: 1, misses: 1 });
   });
+
+  it('lets concurrent misses for one body share one fetch', async () => {
+    const cache = new BodyCache({ maxBytes: 1000, maxItemBytes: 100 });
+    let fetches = 0;
+    const read = async () => {
+      const found = await cache.getOrClaim(id(1), 1);
+      if ('body' in found) return found.body.toString();
+      fetches++;
+      await new Promise((r) => setTimeout(r, 20));
+      await found.fetch.done(Buffer.from('body'));
+      return 'body';
+    };
+    expect(await Promise.all(Array.from({ length: 10 }, read))).toEqual(Array(10).fill('body'));
+    expect(fetches).toBe(1);
+    expect((await cache.get(id(1), 1))?.toString()).toBe('body');
+  });
+
+  it('lets the waiters fetch for themselves when the first fetch gives up', async () => {
+    const cache = new BodyCache({ maxBytes: 1000, maxItemBytes: 100 });
+    const first = await cache.getOrClaim(id(1), 1);
+    const waiter = cache.getOrClaim(id(1), 1);
+    if (!('fetch' in first)) throw new Error('expected a miss');
+    await first.fetch.done(undefined);
+    await first.fetch.done(Buffer.from('too late'));
+    const second = await waiter;
+    expect(second).toHaveProperty('fetch');
+    expect(await cache.get(id(1), 1)).toBeUndefined();
+  });
 });

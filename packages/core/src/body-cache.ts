@@ -13,6 +13,12 @@ export interface BodyCacheOptions {
   shared?: { cache: SharedBodyCache; maxItemBytes: number };
 }
 
+/** A fetch this caller owns: `done` with the whole body (cached, and handed to waiters) or nothing (gave up). */
+export interface BodyFetch {
+  /** the first call counts; later ones are ignored */
+  done(body: Buffer | undefined): Promise<void>;
+}
+
 export interface BodyCacheStats {
   memory_hits: number;
   shared_hits: number;
@@ -30,6 +36,8 @@ export class BodyCache {
   private readonly entries = new Map<string, Buffer>();
   private bytes = 0;
   private readonly counts = { memory_hits: 0, shared_hits: 0, misses: 0 };
+  /** bodies being fetched after a miss, so concurrent misses for one body share that fetch */
+  private readonly fetching = new Map<string, Promise<Buffer | undefined>>();
 
   constructor(private readonly options: BodyCacheOptions) {}
 
@@ -56,6 +64,33 @@ export class BodyCache {
     }
     this.counts.misses++;
     return undefined;
+  }
+
+  /**
+   * The body when it is cached or another read is fetching it (then its result); otherwise the
+   * caller fetches it and must settle the returned `fetch`, which releases the reads waiting on it.
+   */
+  async getOrClaim(id: string, version: number): Promise<{ body: Buffer } | { fetch: BodyFetch }> {
+    const cached = await this.get(id, version);
+    if (cached) return { body: cached };
+    const key = cacheKey(id, version);
+    const inFlight = this.fetching.get(key);
+    const fetched = inFlight && (await inFlight);
+    if (fetched) return { body: fetched };
+    let settle!: (body: Buffer | undefined) => void;
+    this.fetching.set(key, new Promise((resolve) => (settle = resolve)));
+    let settled = false;
+    return {
+      fetch: {
+        done: async (body) => {
+          if (settled) return;
+          settled = true;
+          this.fetching.delete(key);
+          settle(body);
+          if (body) await this.put(id, version, body);
+        },
+      },
+    };
   }
 
   async put(id: string, version: number, body: Buffer): Promise<void> {

@@ -18,23 +18,28 @@ export class BodyReader {
   ) {}
 
   async open(row: ContextRow): Promise<Readable> {
-    if (row.status !== 'stored' || !this.cache) return this.openUncached(row);
-    const cached = await this.cache.get(row.id, row.version);
-    if (cached) return Readable.from([cached]);
-    const body = await this.openUncached(row);
-    if (!this.cache.accepts(Number(row.size_bytes))) return body;
-    const cache = this.cache;
-    // tee into the cache as it streams; only a body read to its end is kept
-    return Readable.from(
+    if (row.status !== 'stored' || !this.cache?.accepts(Number(row.size_bytes))) return this.openUncached(row);
+    const found = await this.cache.getOrClaim(row.id, row.version);
+    if ('body' in found) return Readable.from([found.body]);
+    const { fetch } = found;
+    const body = await this.openUncached(row).catch(async (err: unknown) => {
+      await fetch.done(undefined);
+      throw err;
+    });
+    // tee into the cache as it streams; only a body read to its end is kept (and shared with waiters)
+    const teed = Readable.from(
       (async function* () {
         const chunks: Buffer[] = [];
         for await (const chunk of body) {
           chunks.push(chunk as Buffer);
           yield chunk as Buffer;
         }
-        await cache.put(row.id, row.version, Buffer.concat(chunks));
+        await fetch.done(Buffer.concat(chunks));
       })(),
     );
+    // a read abandoned (or never started) releases its waiters, who then fetch for themselves
+    teed.once('close', () => void fetch.done(undefined));
+    return teed;
   }
 
   private async openUncached(row: ContextRow): Promise<Readable> {

@@ -76,6 +76,24 @@ describe('ContextRepository', () => {
     expect(await contexts.findLive('other-tenant', r.id)).toBeNull();
   });
 
+  it('finds a live row with one lean query, exactly as the ORM hydrates it', async () => {
+    const r = row({
+      size_bytes: 2 ** 40,
+      stored_bytes: 123,
+      model_id: 'gpt-4o',
+      expires_at: new Date(Date.now() + 3_600_000),
+      storage_provider: 's3',
+      storage_key: 'contexts/ab/x',
+    });
+    await contexts.insert(r);
+    const { body: _body, ...expected } = r;
+    const lean = await contexts.findLive('default', r.id);
+    expect(lean).toEqual(await contexts.findAny(r.id));
+    expect(lean).toEqual(expected);
+    await contexts.updateIfVersion(r.id, 1, { status: 'deleting' });
+    expect(await contexts.findLive('default', r.id)).toBeNull();
+  });
+
   it('updates only at the expected version', async () => {
     const r = row();
     await contexts.insert(r);
