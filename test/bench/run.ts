@@ -25,7 +25,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { JsonAnswer } from '../helpers/contexts.ts';
-import { sendCredentialsWithFetch } from '../helpers/credentials.ts';
+import { sendCredentialsWithFetch, useCredentials } from '../helpers/credentials.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type Deployment, startDeployment } from '../helpers/deployment.ts';
 import { startMoto } from '../helpers/moto.ts';
@@ -1060,6 +1060,8 @@ async function benchTurnScaleOut(env: Env, ids: string[], pairs: (n: number) => 
       );
       onCleanup(`api on ${port}`, () => stopProc(api));
       apis.push(`http://127.0.0.1:${port}`);
+      // the same database, so the same key
+      useCredentials(apis.at(-1)!, env.dep.headers);
     }
     const store = ctxvaultStore(apis.slice(0, apiCount), (b, id) => waitStored(b, id, 50));
     const result = await runTurns(store, ids, CFG.turnSecs * 1000, 'last=20', pairs);
