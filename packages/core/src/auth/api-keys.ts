@@ -29,8 +29,14 @@ export interface ApiKeyView {
   revoked_at: string | null;
 }
 
+/** How often this process records a key's use (the table keeps the same resolution). */
+const TOUCH_EVERY_MS = 60_000;
+
 /** Creating, listing, revoking and checking API keys. */
 export class ApiKeys {
+  /** when this process last recorded each key's use, so a busy key is not written on every request */
+  private readonly touched = new Map<string, number>();
+
   constructor(
     private readonly store: ApiKeyStore,
     private readonly logger: Logger,
@@ -65,6 +71,14 @@ export class ApiKeys {
     return row ? toView(row) : null;
   }
 
+  private recordUse(id: string): void {
+    const now = Date.now();
+    if (now - (this.touched.get(id) ?? 0) < TOUCH_EVERY_MS) return;
+    if (this.touched.size > 10_000) this.touched.clear();
+    this.touched.set(id, now);
+    this.store.touch(id).catch((err: unknown) => this.logger.warn({ err }, 'could not record API key use'));
+  }
+
   /** Whether a bearer token has the shape of one of our keys (else it may be a JWT). */
   static looksLikeKey(token: string): boolean {
     return token.startsWith('cvk_');
@@ -84,7 +98,7 @@ export class ApiKeys {
     const expiresAt = row.expires_at === null ? null : new Date(row.expires_at);
     if (expiresAt && expiresAt.getTime() <= Date.now())
       throw new UnauthorizedError(`API key ${prefix} expired at ${expiresAt.toISOString()}`);
-    this.store.touch(row.id).catch((err: unknown) => this.logger.warn({ err }, 'could not record API key use'));
+    this.recordUse(row.id);
     return { tenantId: row.tenant_id, scopes: row.scopes, via: { kind: 'api_key', prefix } };
   }
 }
