@@ -5,7 +5,7 @@
 //   pnpm bench            full run (3 runs, 1 for 256 MiB), about 10-15 minutes on 2 cores
 //   pnpm bench --quick    smaller sizes and fewer requests, for iterating on the benchmark itself
 //   pnpm bench --only ingest,tokens   only these sections (compression, ingest-sizes, ingest,
-//                         tokens, small, queue, turns, capacity); combines with --quick
+//                         tokens, small, queue, turns, capacity, replica); combines with --quick
 //
 // Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // BENCH_REDIS_URL (default redis://127.0.0.1:6379).
@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
-import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StatusView } from '@ctxvault/core';
 import { Queue, Worker } from 'bullmq';
@@ -32,6 +32,7 @@ import { startMoto } from '../helpers/moto.ts';
 import { type CtxvaultProcess, freePort, spawnCtxvault } from '../helpers/processes.ts';
 import { startPrivateRedis } from '../helpers/redis-server.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { type CorpusItem, corpusItems, ndjsonCorpus } from './corpus.ts';
 import { type DelayProxy, startDelayProxy } from './delay-proxy.ts';
 import { eventLoopMaxMs, imageCreateBody, pollHealth, tokenCountingSpeeds } from './ingest-measures.ts';
@@ -45,7 +46,17 @@ const MiB = 1024 * KiB;
 const MB = 1e6;
 
 const QUICK = process.argv.includes('--quick');
-const SECTIONS = ['compression', 'ingest-sizes', 'ingest', 'tokens', 'small', 'queue', 'turns', 'capacity'] as const;
+const SECTIONS = [
+  'compression',
+  'ingest-sizes',
+  'ingest',
+  'tokens',
+  'small',
+  'queue',
+  'turns',
+  'capacity',
+  'replica',
+] as const;
 const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
 const ONLY = process.argv.includes('--only') && onlyArg ? onlyArg.split(',') : [...SECTIONS];
 for (const name of ONLY) {
@@ -72,6 +83,8 @@ const CFG = QUICK
       turnSessionsLarge: 20,
       turnSecs: 8,
       capacityJobs: 200,
+      replicaContexts: 4,
+      replicaSize: 4 * MiB,
     }
   : {
       runs: 3,
@@ -92,6 +105,8 @@ const CFG = QUICK
       turnSessionsLarge: 200,
       turnSecs: 30,
       capacityJobs: 2000,
+      replicaContexts: 10,
+      replicaSize: 16 * MiB,
     };
 const CONCURRENCY = 16;
 const PART_SIZE = 5 * MiB; // storage.s3.upload_part_size default, set explicitly below
@@ -1491,6 +1506,83 @@ function commit(): string {
   }
 }
 
+/**
+ * storage.replica on a second moto: how long after a context is `stored` its object is on the
+ * replica (queue + replica log + copy) against a bare SDK copy of the same bytes between the two
+ * servers; and a read when the primary is cut (answered by the replica) against one while it is up.
+ */
+async function benchReplica(services: Services): Promise<void> {
+  const second = await startMoto();
+  onCleanup('replica moto', () => second.stop());
+  const replicaBucket = await createTestBucket(second.endpoint);
+  onCleanup(`bucket ${replicaBucket.name}`, () => replicaBucket.drop());
+  const proxy = await startTcpProxy('127.0.0.1', Number(new URL(services.motoUrl).port));
+  onCleanup('primary proxy', () => proxy.close());
+  const env = await deployment(
+    'replica',
+    services,
+    {
+      MCP_STORAGE_REPLICA_BUCKET: replicaBucket.name,
+      MCP_STORAGE_REPLICA_ENDPOINT: second.endpoint,
+      MCP_STORAGE_REPLICA_FORCE_PATH_STYLE: 'true',
+      MCP_STORAGE_READ_FALLBACK: 'replica',
+      MCP_CACHE_MAX_BYTES: '0',
+    },
+    proxy.url('http'),
+  );
+  const { dep, bucket } = env;
+  const group = `replica: ${sizeLabel(CFG.replicaSize)} contexts, second moto`;
+  const body = ndjsonCorpus(CFG.replicaSize, { agent_id: 'bench-replica' });
+  const ids: string[] = [];
+  for (let n = 0; n < CFG.replicaContexts; n++) {
+    const { id } = await ingest(dep.url, body);
+    ids.push(id);
+    const stored = performance.now();
+    const keys = await bucket.keys(`contexts/`);
+    const key = keys.find((k) => k.includes(id));
+    if (!key) throw new Error(`no object of ${id} on the primary`);
+    while (!(await replicaBucket.keys(key)).includes(key)) await sleep(5);
+    const lag = performance.now() - stored;
+    // bare: the same bytes from the primary to the replica with the SDK, no queue nor log
+    const t0 = performance.now();
+    const object = await bucket.client.send(new GetObjectCommand({ Bucket: bucket.name, Key: key }));
+    const bytes = await object.Body!.transformToByteArray();
+    await replicaBucket.client.send(
+      new PutObjectCommand({ Bucket: replicaBucket.name, Key: `bare/${key}`, Body: bytes }),
+    );
+    const bare = performance.now() - t0;
+    record(
+      'replica-lag',
+      { group, name: 'stored → on the replica (ms)', unit: 'ms', higherIsBetter: false, bareLabel: 'SDK get+put' },
+      lag,
+      bare,
+    );
+    log(`  replica lag ${fmt(lag)} ms, bare copy ${fmt(bare)} ms`);
+  }
+  const readAll = async () => {
+    const t0 = performance.now();
+    for (const id of ids) {
+      const res = await fetch(`${dep.url}/api/v1/contexts/${id}`);
+      if (res.status !== 200) throw new Error(`read of ${id} answered ${res.status}`);
+      await res.arrayBuffer();
+    }
+    return (performance.now() - t0) / ids.length;
+  };
+  const up = await readAll();
+  await proxy.stop();
+  const cut = await readAll();
+  await proxy.start();
+  record(
+    'replica-fallback-read',
+    { group, name: 'read, primary cut → replica (ms)', unit: 'ms', higherIsBetter: false, bareLabel: 'primary up' },
+    cut,
+    up,
+  );
+  log(`  read ${fmt(up)} ms with the primary, ${fmt(cut)} ms from the replica`);
+  // the deployment's three (database, bucket, processes), then the proxy, the replica bucket, its moto
+  await cleanupLast(6);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -1547,6 +1639,7 @@ async function main(): Promise<void> {
   }
   if (runs('turns')) await benchTurns(services);
   if (runs('capacity')) await benchCapacity(services);
+  if (runs('replica')) await benchReplica(services);
 
   const summary = summarize();
   const table = markdown(summary);

@@ -109,15 +109,15 @@ describe('the client SDK', () => {
     const id = created.context.id;
     const last = await client.get(id, { last: 2 });
     expect(last.content).toEqual(conversation.slice(-2));
-    expect(last.window).toEqual({ returned: 2, dropped: 4, tokens: 40 });
+    expect(last.window).toEqual({ returned: 2, dropped: 4, tokens: 40, boundary_dropped: 0 });
 
     const oldest = await client.get(id, { max_tokens: 80, strategy: 'oldest_first' });
     expect(oldest.content.map((i) => i.content)).toEqual(['tool output', 'second question', 'second answer']);
-    expect(oldest.window).toEqual({ returned: 3, dropped: 3, tokens: 80 });
+    expect(oldest.window).toEqual({ returned: 3, dropped: 3, tokens: 80, boundary_dropped: 0 });
 
     const preserving = await client.get(id, { max_tokens: 80, strategy: 'preserving_user' });
     expect(preserving.content.map((i) => i.role)).toEqual(['system', 'user', 'user', 'assistant']);
-    expect(preserving.window).toEqual({ returned: 4, dropped: 2, tokens: 55 });
+    expect(preserving.window).toEqual({ returned: 4, dropped: 2, tokens: 55, boundary_dropped: 0 });
 
     await expect(client.get(id, { strategy: 'preserving_user' })).rejects.toMatchObject({
       constructor: InvalidRequestError,

@@ -6,9 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { objectKey } from '@ctxvault/storage';
 import pg from 'pg';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { api, type Item, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { spawnCtxvault } from '../helpers/processes.ts';
+import { forgetQueueKeys } from '../helpers/redis-server.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const NO_GRACE = {
@@ -122,11 +123,7 @@ describe('housekeeping', () => {
       });
       expect(res.status).toBe(202);
       // Redis forgets the job (as after a restart without persistence)
-      const { Redis } = await import('ioredis');
-      const redis = new Redis(inject('redisUrl'));
-      const keys = await redis.keys(`${suite.app.env.MCP_QUEUE_PREFIX}:*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
+      await forgetQueueKeys(suite.app.env.MCP_QUEUE_PREFIX!);
       expect((await api(suite.app.url, `/api/v1/jobs/${res.json.job_id}`)).status).toBe(404);
 
       const counts = await lifecyclePass();

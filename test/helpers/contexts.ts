@@ -4,11 +4,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { withCredentials } from './credentials.ts';
 
-export interface Item {
+/** A ctxvault item (a type, not an interface: it is assignable to the API's item records). */
+export type Item = {
   role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
   tokens?: number;
-}
+};
 
 const ROLES = ['user', 'assistant', 'tool'] as const;
 

@@ -1,7 +1,27 @@
-// A private redis-server for tests that do things to Redis (FLUSHALL) the shared one must not see.
+// A private redis-server for tests that do things to Redis (FLUSHALL) the shared one must not see,
+// and what tests do to the Redis (or Redis Cluster) of the test run.
 import { spawn } from 'node:child_process';
+import { openRedis } from '@ctxvault/queue';
 import { Redis } from 'ioredis';
+import { inject } from 'vitest';
 import { freePort } from './processes.ts';
+
+/**
+ * Deletes every key of the queues with that prefix on the test run's Redis (a cluster too: there
+ * the keys are `{prefix}:…`, on every master's KEYS), as a Redis restarted without persistence would.
+ */
+export async function forgetQueueKeys(prefix: string): Promise<void> {
+  const redis = openRedis({ url: inject('redisUrl'), cluster: inject('redisCluster') }, 'wait');
+  try {
+    // a cluster knows its masters once it is ready
+    if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+    for (const node of 'nodes' in redis ? redis.nodes('master') : [redis]) {
+      for (const key of await node.keys(`*${prefix}*`)) await redis.del(key);
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
 
 export interface PrivateRedis {
   url: string;

@@ -216,6 +216,7 @@ describe('/api/v1/openapi.json', () => {
       'agent_id',
       'session_id',
       'model_id',
+      'format',
       'status',
       'created_after',
       'created_before',

@@ -73,6 +73,8 @@ export interface ApiDeps {
   cacheStats?: () => BodyCacheStats;
   /** what /readyz checks: each throws its dependency's error when that one is not usable */
   readiness: Record<Dependency, () => Promise<void>>;
+  /** with storage.replica: how far the replica is behind, shown by /readyz (never what makes it fail) */
+  replicaLag?: () => Promise<{ pending_objects: number; lag_seconds: number }>;
   metrics: Metrics;
   admin: AdminDeps;
   security: SecurityDeps;

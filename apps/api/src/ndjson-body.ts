@@ -1,4 +1,4 @@
-import { type ContextItem, contextItemSchema, lines, ValidationError } from '@ctxvault/core';
+import { type ContextItem, lines, ValidationError } from '@ctxvault/core';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { parseWith } from './json-body.ts';
@@ -15,14 +15,16 @@ export interface NdjsonBody<E> {
 
 /**
  * Reads an `application/x-ndjson` body: with an `envelopeSchema`, the first line is the envelope
- * (validated before anything is written); every other line is one item. A bad line throws a 400
- * naming its line number while the body streams, so the write it feeds is abandoned whole.
+ * (validated before anything is written); every other line is one item, validated with the schema
+ * `itemSchema` gives for the envelope (the item schema of the context's format). A bad line throws a
+ * 400 naming its line number while the body streams, so the write it feeds is abandoned whole.
  */
 export async function readNdjson<S extends z.ZodType>(
   c: Context,
   envelopeSchema: S | null,
   maxBytes: number,
   maxLineBytes: number,
+  itemSchema: (envelope: z.output<S> | null) => Promise<z.ZodType<ContextItem>>,
 ): Promise<NdjsonBody<z.output<S> | null>> {
   // a line over the cap is refused (413) while it streams, never held whole
   const source = lines(requestBytes(c, maxBytes, CONTEXT_LIMIT), maxLineBytes)[Symbol.asyncIterator]();
@@ -56,12 +58,16 @@ export async function readNdjson<S extends z.ZodType>(
       throw err;
     }
   }
+  const schema = await itemSchema(envelope).catch(async (err: unknown) => {
+    await source.return?.(undefined);
+    throw err;
+  });
   async function* items(): AsyncGenerator<ContextItem> {
     try {
       let count = 0;
       for (let line = await nextLine(); line !== null; line = await nextLine()) {
         count++;
-        yield parseWith(contextItemSchema, parseLine(line, lineNo), `line ${lineNo}`);
+        yield parseWith(schema, parseLine(line, lineNo), `line ${lineNo}`);
       }
       // an append adds items; a create (with its envelope) may start empty
       if (count === 0 && !envelopeSchema) {

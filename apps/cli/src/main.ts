@@ -12,6 +12,7 @@ import { runApi } from './commands/api.ts';
 import { runKeys } from './commands/keys.ts';
 import { runLifecyclePass } from './commands/lifecycle-pass.ts';
 import { runMigrate } from './commands/migrate.ts';
+import { runReplicaVerify } from './commands/replica-verify.ts';
 import { runS3Check } from './commands/s3-check.ts';
 import { runS3Setup } from './commands/s3-setup.ts';
 import { runStart } from './commands/start.ts';
@@ -31,6 +32,8 @@ server commands:
             create an API key (printed once; only its hash is stored)
   keys ls [--tenant T] [--json]   list API keys (prefix, tenant, scopes, state, expiry, last use)
   keys revoke ID|PREFIX           revoke an API key
+  replica verify [--repair]
+            compare the primary store with storage.replica, with progress; --repair makes them agree
 
 client commands (talk to the API at client.url, or --url URL, with the API key client.api_key, or --api-key KEY;
 without a key, auth.mode "none": tenant client.tenant, or --tenant ID):
@@ -56,6 +59,7 @@ const commands: Record<string, (config: Config, args: string[]) => Promise<void>
   's3 setup': runS3Setup,
   's3 check': (config) => runS3Check(config),
   keys: runKeys,
+  'replica verify': runReplicaVerify,
   put: runPut,
   get: runGet,
   status: runStatus,

@@ -6,6 +6,8 @@ import {
   ContextService,
   createTokenCounter,
   LifecycleService,
+  Replicator,
+  replicatingStore,
   type SharedBodyCache,
   type StorageSettings,
   type TokenCounter,
@@ -18,6 +20,8 @@ import {
   createOrm,
   type MikroORM,
   migrate,
+  type ReplicaLag,
+  ReplicaLogRepository,
   StagingRepository,
 } from '@ctxvault/db';
 import { createMetrics, type Metrics, meteredBlobStore } from '@ctxvault/observability';
@@ -29,12 +33,12 @@ import {
   type QueueConnectionOptions,
   UPLOAD_QUEUE,
 } from '@ctxvault/queue';
-import { type BlobStore, createBlobStore } from '@ctxvault/storage';
+import { type BlobStore, createBlobStore, readFallbackStore, type S3CallObserver } from '@ctxvault/storage';
 import { startEmbeddedDatabases } from './embedded/index.ts';
 import type { Logger } from './logger.ts';
 import { redisBodyCache } from './redis-body-cache.ts';
 import { redisRequestCounter } from './redis-request-counter.ts';
-import { s3StoreOptions } from './s3-store-options.ts';
+import { replicaStoreOptions, s3StoreOptions } from './s3-store-options.ts';
 
 /** Everything a process needs, built once from the settings; `close()` releases it in reverse. */
 export interface Runtime {
@@ -58,6 +62,10 @@ export interface Runtime {
   /** token counting off the event loop, in worker threads on every core */
   tokenCounter: TokenCounter;
   embedded: boolean;
+  /** set when storage.replica is: the replica store, its log, and what runs its jobs */
+  replica?: { store: BlobStore; primary: BlobStore; log: ReplicaLogRepository; replicator: Replicator };
+  /** how far the replica is behind (/readyz, /metrics); absent without a replica */
+  replicaLag?: () => Promise<ReplicaLag>;
   /** what /readyz checks, one dependency each */
   readiness: { database(): Promise<void>; queue(): Promise<void>; blob_store(): Promise<void> };
   close(): Promise<void>;
@@ -141,30 +149,49 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       requestCounter = redisRequestCounter(config.redis, config.queue.prefix);
       closers.push(() => requestCounter!.close());
     }
+    const replicaLog = config.storage.replica.bucket ? new ReplicaLogRepository(orm) : undefined;
+    const replicaLag = replicaLog && (() => replicaLog.lag());
     const metrics = createMetrics({
       queueCounts: () => queueAdmin.counts(),
       stagingBytes: () => staging.totalBytes(),
       cacheStats: () => cache.stats(),
+      replicaLag,
     });
 
+    const observer: S3CallObserver = {
+      logger,
+      onCall: (call) => {
+        if (call.error) metrics.s3Errors.inc({ operation: call.operation, code: call.error });
+      },
+    };
     const store = createBlobStore(
       config.storage.type === 's3'
-        ? {
-            type: 's3',
-            s3: {
-              ...s3StoreOptions(config),
-              observer: {
-                logger,
-                onCall: (call) => {
-                  if (call.error) metrics.s3Errors.inc({ operation: call.operation, code: call.error });
-                },
-              },
-            },
-          }
+        ? { type: 's3', s3: { ...s3StoreOptions(config), observer } }
         : { type: 'local', local: { root: config.storage.local.path } },
     );
     closers.push(() => store.close());
-    const blobs = meteredBlobStore(store, metrics);
+    const primary = meteredBlobStore(store, metrics);
+    let readBlobs: BlobStore = primary;
+    let workerBlobs: BlobStore = primary;
+    let replica: Runtime['replica'];
+    if (replicaLog) {
+      const replicaStore = createBlobStore({ type: 's3', s3: { ...replicaStoreOptions(config), observer } });
+      closers.push(() => replicaStore.close());
+      const replicaBlobs = meteredBlobStore(replicaStore, metrics);
+      if (config.storage.read_fallback === 'replica') {
+        readBlobs = readFallbackStore(primary, replicaBlobs, {
+          onFallback: (operation, key, err) => {
+            metrics.replicaFallbackReads.inc({ operation });
+            logger.warn({ key, err }, `${operation} answered from the replica: the primary store failed`);
+          },
+        });
+      }
+      // the workers record every object they write or remove; their reads fall back too
+      workerBlobs = replicatingStore(readBlobs, { log: replicaLog, jobs, logger });
+      const replicator = new Replicator({ primary, replica: replicaBlobs, log: replicaLog, jobs });
+      replica = { store: replicaBlobs, primary, log: replicaLog, replicator };
+    }
+    const blobs = readBlobs;
 
     const settings: StorageSettings = {
       provider: config.storage.context_storage.provider,
@@ -178,11 +205,11 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     const tokenCounter = createTokenCounter(tokens);
     closers.push(() => tokenCounter.close());
     const deps = { contexts, staging, blobs, jobs, settings, tokens, logger, cache };
-    const uploader = new VersionUploader(deps);
+    const uploader = new VersionUploader({ ...deps, blobs: workerBlobs });
     const lifecycle = new LifecycleService({
       contexts,
       staging,
-      blobs,
+      blobs: workerBlobs,
       uploader,
       logger,
       settings: {
@@ -214,6 +241,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       cache,
       tokenCounter,
       embedded,
+      replica,
+      replicaLag,
       readiness: {
         database: async () => {
           await orm.em.fork().execute('select 1');

@@ -1,20 +1,24 @@
-import type { LifecycleService, Logger, VersionUploader } from '@ctxvault/core';
+import type { LifecycleService, Logger, Replicator, VersionUploader } from '@ctxvault/core';
 import {
   createConsumer,
   DELETE_QUEUE,
   type JobProducer,
   LIFECYCLE_QUEUE,
   type QueueConnectionOptions,
+  REPLICA_QUEUE,
   UPLOAD_QUEUE,
 } from '@ctxvault/queue';
 import { deleteProcessor } from './delete-processor.ts';
 import { instrumented, type JobMetrics } from './instrumented.ts';
 import { lifecycleProcessor } from './lifecycle-processor.ts';
+import { replicaProcessor } from './replica-processor.ts';
 import { uploadProcessor } from './upload-processor.ts';
 
 export interface WorkerOptions {
   uploader: VersionUploader;
   lifecycle: LifecycleService;
+  /** set when storage.replica is: this process also runs replication jobs */
+  replicator?: Replicator;
   /** schedules the lifecycle job */
   jobs: Pick<JobProducer, 'scheduleLifecycle'>;
   /** how often the lifecycle job runs */
@@ -65,6 +69,17 @@ export function startWorkers(options: WorkerOptions): { close(): Promise<void> }
       lockDuration,
     }),
   ];
+  const { replicator } = options;
+  if (replicator) {
+    consumers.push(
+      createConsumer(
+        REPLICA_QUEUE,
+        instrumented(REPLICA_QUEUE, replicaProcessor(replicator, logger), metrics),
+        connection,
+        { concurrency, drainDelay, lockDuration },
+      ),
+    );
+  }
   if (options.lifecycleRunner === 'queue') {
     consumers.push(
       createConsumer(
@@ -87,6 +102,8 @@ export function startWorkers(options: WorkerOptions): { close(): Promise<void> }
       if (options.lifecycleRunner === 'queue') await options.jobs.scheduleLifecycle(options.lifecycleEveryMs);
       const found = await uploader.reconcile(options.pendingGraceMs);
       if (found.uploads || found.deletes) logger.info(found, 'reconciler re-enqueued work whose job was missing');
+      const owed = replicator ? await replicator.reconcile(options.pendingGraceMs) : 0;
+      if (owed) logger.info({ replica: owed }, 'reconciler re-enqueued objects the replica still owes');
     } catch (err) {
       logger.warn({ err }, 'reconcile pass failed; will try again');
     } finally {

@@ -35,7 +35,7 @@ export interface ClientOptions {
 /** A context with its items, as GET /contexts/{id} returns it; `window` only on partial reads. */
 export type ContextDocument = ContextView & {
   content: ContextItem[];
-  window?: { returned: number; dropped: number; tokens: number };
+  window?: { returned: number; dropped: number; boundary_dropped: number; tokens: number };
 };
 
 export interface ListPage {

@@ -72,6 +72,17 @@ describe('loadConfig', () => {
           request_timeout: 30_000,
           max_attempts: 5,
         },
+        replica: {
+          bucket: '',
+          region: 'us-east-1',
+          endpoint: '',
+          force_path_style: false,
+          server_side_encryption: '',
+          kms_key_id: '',
+          access_key_id: '',
+          secret_access_key: '',
+        },
+        read_fallback: 'none',
         context_storage: { provider: 's3', s3_path_prefix: 'contexts' },
         compression: 'none',
         compression_level: 0,
@@ -363,6 +374,29 @@ describe('bad settings', () => {
     );
     const env = { MCP_STORAGE_S3_SERVER_SIDE_ENCRYPTION: 'aws:kms', MCP_STORAGE_S3_KMS_KEY_ID: 'alias/ctx' };
     expect(loadConfig({ env }).storage.s3.kms_key_id).toBe('alias/ctx');
+  });
+
+  it('takes a replica with its own credentials, and read_fallback only with a replica', () => {
+    expect(problemsOf({ env: { MCP_STORAGE_READ_FALLBACK: 'replica' } })).toContain(
+      'storage.read_fallback (MCP_STORAGE_READ_FALLBACK): is "replica" but storage.replica.bucket is empty: set the replica, or read_fallback: none',
+    );
+    expect(problemsOf({ env: { MCP_STORAGE_REPLICA_ACCESS_KEY_ID: 'AKIA1' } })).toContain(
+      'storage.replica.secret_access_key (MCP_STORAGE_REPLICA_SECRET_ACCESS_KEY): must be set together with the other of storage.replica.access_key_id and secret_access_key',
+    );
+    expect(problemsOf({ env: { MCP_STORAGE_REPLICA_BUCKET: 'ctx-dr' } })).toContain(
+      'storage.replica.bucket (MCP_STORAGE_REPLICA_BUCKET): needs database.url (MCP_DATABASE_URL): the embedded mode does not replicate',
+    );
+    const env = {
+      MCP_DATABASE_URL: 'postgres://127.0.0.1/ctxvault',
+      MCP_STORAGE_REPLICA_BUCKET: 'ctx-dr',
+      MCP_STORAGE_REPLICA_REGION: 'eu-west-1',
+      MCP_STORAGE_REPLICA_ACCESS_KEY_ID: 'AKIA1',
+      MCP_STORAGE_REPLICA_SECRET_ACCESS_KEY: 's3cret',
+      MCP_STORAGE_READ_FALLBACK: 'replica',
+    };
+    const { storage } = loadConfig({ env });
+    expect(storage.read_fallback).toBe('replica');
+    expect(storage.replica).toMatchObject({ bucket: 'ctx-dr', region: 'eu-west-1', access_key_id: 'AKIA1' });
   });
 
   it('takes several Redis seed nodes only with redis.cluster', () => {

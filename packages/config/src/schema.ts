@@ -33,28 +33,57 @@ export const TOKEN_ENCODINGS = [
   'gpt2',
 ] as const;
 
+/** Where a bucket is and how its objects are encrypted: the same keys for storage.s3 and storage.replica. */
+function bucketLocation(defaultBucket: string) {
+  return {
+    region: text().default('us-east-1'),
+    bucket: text().default(defaultBucket),
+    endpoint: url(['http:', 'https:'], { allowEmpty: true }).default(''),
+    force_path_style: flag().default(false),
+    server_side_encryption: oneOf(['', 'AES256', 'aws:kms']).default(''),
+    kms_key_id: text().default(''),
+  };
+}
+
+/** aws:kms needs a key id; reported also when other keys are bad, so one run reports every problem. */
+function requireKmsKey(section: string) {
+  return (settings: { server_side_encryption: string; kms_key_id: string }, ctx: z.RefinementCtx) => {
+    if (settings.server_side_encryption !== 'aws:kms' || settings.kms_key_id !== '') return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['kms_key_id'],
+      message: `must be set when ${section}.server_side_encryption is "aws:kms"; got ""`,
+    });
+  };
+}
+
 const s3 = section({
-  region: text().default('us-east-1'),
-  bucket: text().default('mcp-contexts'),
-  endpoint: url(['http:', 'https:'], { allowEmpty: true }).default(''),
-  force_path_style: flag().default(false),
-  server_side_encryption: oneOf(['', 'AES256', 'aws:kms']).default(''),
-  kms_key_id: text().default(''),
+  ...bucketLocation('mcp-contexts'),
   upload_part_size: s3PartSize.default(5 * MiB),
   download_part_size: s3PartSize.default(5 * MiB),
   concurrency: integer(1, 64).default(5),
   request_timeout: duration({ min: 1 }).prefault('30s'),
   max_attempts: integer(1, 20).default(5),
+}).superRefine(requireKmsKey('storage.s3'), { when: () => true });
+
+/** A second S3 bucket (another endpoint, region or account) that the workers copy every object to. */
+const replica = section({
+  // bucket empty: no replica
+  ...bucketLocation(''),
+  // the replica's own credentials; both empty: the AWS SDK's default chain, as for storage.s3
+  access_key_id: text().default(''),
+  secret_access_key: text().default(''),
 }).superRefine(
   (settings, ctx) => {
-    if (settings.server_side_encryption === 'aws:kms' && settings.kms_key_id === '') {
+    requireKmsKey('storage.replica')(settings, ctx);
+    if ((settings.access_key_id === '') !== (settings.secret_access_key === '')) {
+      const missing = settings.access_key_id === '' ? 'access_key_id' : 'secret_access_key';
       ctx.addIssue({
         code: 'custom',
-        path: ['kms_key_id'],
-        message: 'must be set when storage.s3.server_side_encryption is "aws:kms"; got ""',
+        path: [missing],
+        message: 'must be set together with the other of storage.replica.access_key_id and secret_access_key; got ""',
       });
     }
-    // also when other s3 keys are bad, so that one run reports every problem
   },
   { when: () => true },
 );
@@ -153,6 +182,9 @@ export const settingsSchema = section({
       path: text().default('.data/blobs'),
     }).prefault({}),
     s3: s3.prefault({}),
+    replica: replica.prefault({}),
+    // "replica": reads the primary store fails (down, refusing, object lost) are answered from storage.replica
+    read_fallback: oneOf(['none', 'replica']).default('none'),
     context_storage: section({
       provider: oneOf(['database', 's3']).default('s3'),
       s3_path_prefix: keyPrefix().default('contexts'),
@@ -175,6 +207,17 @@ export const settingsSchema = section({
       },
       // also when other storage keys are bad, so that one run reports every problem
       { when: (payload) => isS3Storage(payload.value) },
+    )
+    .superRefine(
+      (storage, ctx) => {
+        if (storage.read_fallback !== 'replica' || storage.replica?.bucket !== '') return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['read_fallback'],
+          message: 'is "replica" but storage.replica.bucket is empty: set the replica, or read_fallback: none',
+        });
+      },
+      { when: () => true },
     )
     .prefault({}),
   limits: section({
@@ -246,6 +289,15 @@ export const settingsSchema = section({
 type Settings = z.output<typeof settingsSchema>;
 
 export const configSchema = settingsSchema
+  .superRefine((settings, ctx) => {
+    if (settings.storage.replica.bucket === '' || settings.database.url !== '') return;
+    // PGlite serves the embedded mode's queue with few connections: no room for the replication consumer
+    ctx.addIssue({
+      code: 'custom',
+      path: ['storage', 'replica', 'bucket'],
+      message: 'needs database.url (MCP_DATABASE_URL): the embedded mode does not replicate',
+    });
+  })
   .transform((settings) => ({
     ...settings,
     queue: { ...settings.queue, backend: settings.queue.backend ?? defaultQueueBackend(settings) },

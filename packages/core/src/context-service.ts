@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
 import { type ContextRow, isUniqueViolation, type NewContextRow, newContextId } from '@ctxvault/db';
 import type { JobView } from '@ctxvault/queue';
-import type { z } from 'zod';
 import type { BodyCache } from './body-cache.ts';
 import { BodyReader } from './body-reader.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -13,12 +12,17 @@ import {
   ValidationError,
   VersionConflictError,
 } from './errors/index.ts';
-import { type ItemSource, windowOf } from './item-window.ts';
+import { convertedRead, normalizedOrNull, searchText, type WindowedRead } from './item-views.ts';
+
+export type { WindowedRead };
+
+import { type ItemSource, type TokenBudget, windowOf } from './item-window.ts';
 import type { CoreDeps } from './ports.ts';
 import { checkQuotas, type TenantQuotas } from './quotas.ts';
 import { RequestFingerprint } from './request-fingerprint.ts';
 import {
   type AppendItemsInput,
+  assertItemsOfFormat,
   type ContextItem,
   type CreateContextStream,
   expiryOf,
@@ -29,13 +33,11 @@ import {
   type TruncationStrategy,
 } from './schemas.ts';
 import { Tokenizer, type TokenSettings } from './tokens.ts';
-import type { TokenBudget } from './truncation.ts';
 import { VersionWriter, type WrittenVersion } from './version-writer.ts';
 import {
   type ContextSummary,
   type ContextView,
   envelopeOf,
-  type readWindowSchema,
   type SearchResult,
   type StatusView,
   toContextView,
@@ -59,13 +61,6 @@ export interface ReadResult {
   context: ContextView;
   /** The full response document: the view's fields plus `content`, streamed. */
   body: Readable | AsyncIterable<Buffer>;
-}
-
-/** A partial read: the items kept and what was left out. */
-export interface WindowedRead {
-  context: ContextView;
-  items: AsyncIterable<ContextItem>;
-  window: z.infer<typeof readWindowSchema>;
 }
 
 /**
@@ -117,6 +112,8 @@ export class ContextService {
       name: input.name ?? null,
       metadata: input.metadata,
       max_tokens: input.max_tokens ?? null,
+      format: input.format,
+      system: input.system ?? null,
       created_at: now.toISOString(),
       expires_at: expiryOf(input, now) ?? null,
     };
@@ -169,28 +166,39 @@ export class ContextService {
   async read(tenantId: string, id: string, options: ReadOptions): Promise<WindowedRead> {
     const row = await this.live(tenantId, id);
     const context = toContextView(row);
-    if (options.last === undefined && options.max_tokens === undefined && options.strategy === undefined) {
-      return {
-        context,
-        items: this.itemsOf(row),
-        window: { returned: row.message_count, dropped: 0, tokens: row.token_count },
-      };
-    }
+    const whole = options.last === undefined && options.max_tokens === undefined && options.strategy === undefined;
+    const read: WindowedRead = whole
+      ? {
+          context,
+          items: this.itemsOf(row),
+          window: { returned: row.message_count, dropped: 0, boundary_dropped: 0, tokens: row.token_count },
+        }
+      : await this.windowed(row, context, options);
+    return options.as === undefined ? read : convertedRead(read, options.as);
+  }
+
+  private async windowed(row: ContextRow, context: ContextView, options: ReadOptions): Promise<WindowedRead> {
     let budget: TokenBudget | undefined;
     if (options.max_tokens !== undefined || options.strategy !== undefined) {
       const maxTokens = options.max_tokens ?? row.max_tokens;
       if (!maxTokens) throw maxTokensRequired('strategy');
       budget = { max_tokens: maxTokens, strategy: options.strategy ?? 'oldest_first' };
     }
-    const counter = await this.tokenizer.forModel(row.model_id ?? null);
-    const { items, ...window } = await windowOf(() => this.itemsOf(row), counter, { last: options.last, budget });
+    const format = context.format;
+    const counter = await this.tokenizer.forModel(row.model_id ?? null, format);
+    const { items, ...window } = await windowOf(() => this.itemsOf(row), counter, {
+      format,
+      last: options.last,
+      budget,
+    });
     return { context, items, window };
   }
 
   /** Counts and tokens per role, size and compression, from one pass over the items. */
   async summary(tenantId: string, id: string): Promise<ContextSummary> {
     const row = await this.live(tenantId, id);
-    const countTokens = await this.tokenizer.forModel(row.model_id ?? null);
+    const format = toContextView(row).format;
+    const countTokens = await this.tokenizer.forModel(row.model_id ?? null, format);
     const roles = {
       system: { items: 0, tokens: 0 },
       user: { items: 0, tokens: 0 },
@@ -200,9 +208,13 @@ export class ContextService {
     let first: string | null = null;
     let last: string | null = null;
     for await (const item of this.itemsOf(row)) {
-      roles[item.role].items++;
-      roles[item.role].tokens += countTokens(item);
-      if (item.timestamp) {
+      // the role an item plays: an Anthropic tool_result turn is a tool item, Gemini's model the assistant
+      const role = normalizedOrNull(format, item)?.role;
+      if (role) {
+        roles[role].items++;
+        roles[role].tokens += countTokens(item);
+      }
+      if (typeof item.timestamp === 'string' && format === 'ctxvault') {
         first ??= item.timestamp;
         last = item.timestamp;
       }
@@ -250,6 +262,13 @@ export class ContextService {
     const current = await this.live(tenantId, id);
     checkPrecondition(current, expectedVersion);
     await this.checkQuotas(tenantId, false);
+    const { format } = toContextView(current);
+    assertItemsOfFormat(format, input.content, 'content');
+    if (input.system !== undefined && format !== 'anthropic.messages') {
+      throw new ValidationError('system is only for format anthropic.messages', [
+        { path: 'system', message: `this context's format is ${format}` },
+      ]);
+    }
     const expiresAt = expiryOf(input, new Date());
     const envelope: DocumentEnvelope = {
       ...envelopeOf(current),
@@ -258,6 +277,7 @@ export class ContextService {
       ...(input.name !== undefined && { name: input.name }),
       ...(input.metadata !== undefined && { metadata: input.metadata }),
       ...(input.max_tokens !== undefined && { max_tokens: input.max_tokens }),
+      ...(input.system !== undefined && { system: input.system }),
       ...(expiresAt !== undefined && { expires_at: expiresAt }),
     };
     const items = input.truncate ? await this.truncated(() => input.content, envelope, input.truncate) : input.content;
@@ -276,6 +296,7 @@ export class ContextService {
     for (let attempt = 1; ; attempt++) {
       const current = await this.live(tenantId, id);
       checkPrecondition(current, expectedVersion);
+      if (attempt === 1) assertItemsOfFormat(toContextView(current).format, input.items, 'items');
       const envelope: DocumentEnvelope = { ...envelopeOf(current), version: current.version + 1 };
       const source = () => this.appended(current, input.truncate ? rereadable(input.items) : input.items);
       try {
@@ -325,6 +346,7 @@ export class ContextService {
       agent_id: query.agent_id,
       session_id: query.session_id,
       model_id: query.model_id,
+      format: query.format,
       status: query.status,
       created_after: query.created_after ? new Date(query.created_after) : undefined,
       created_before: query.created_before ? new Date(query.created_before) : undefined,
@@ -346,10 +368,13 @@ export class ContextService {
     const matches: SearchResult['matches'] = [];
     let index = 0;
     let truncated = false;
+    const format = toContextView(row).format;
     for await (const item of this.itemsOf(row)) {
       const at = index++;
-      if (roles && !roles.has(item.role)) continue;
-      const text = typeof item.content === 'string' ? item.content : JSON.stringify(item.content);
+      const view = normalizedOrNull(format, item);
+      if (roles && !(view && roles.has(view.role))) continue;
+      // the item's texts (text, reasoning, tool names, arguments and results), not its JSON keys or base64
+      const text = view ? searchText(view) : JSON.stringify(item);
       if (!(input.case_sensitive ? text : text.toLowerCase()).includes(needle)) continue;
       if (matches.length === input.limit) {
         truncated = true;
@@ -379,8 +404,9 @@ export class ContextService {
     strategy: TruncationStrategy,
   ): Promise<AsyncIterable<ContextItem>> {
     if (!envelope.max_tokens) throw maxTokensRequired('truncate');
-    const counter = await this.tokenizer.forModel(envelope.model_id);
-    return (await windowOf(source, counter, { budget: { max_tokens: envelope.max_tokens, strategy } })).items;
+    const counter = await this.tokenizer.forModel(envelope.model_id, envelope.format);
+    const budget = { max_tokens: envelope.max_tokens, strategy };
+    return (await windowOf(source, counter, { format: envelope.format, budget })).items;
   }
 
   private async live(tenantId: string, id: string): Promise<ContextRow> {
@@ -512,6 +538,8 @@ function rowFromEnvelope(envelope: DocumentEnvelope) {
     name: envelope.name,
     metadata: envelope.metadata,
     max_tokens: envelope.max_tokens,
+    format: envelope.format,
+    system: envelope.system,
     expires_at: envelope.expires_at ? new Date(envelope.expires_at) : null,
   };
 }

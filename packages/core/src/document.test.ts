@@ -22,6 +22,8 @@ const envelope: DocumentEnvelope = {
   name: null,
   metadata: { k: 'v\nwith newline' },
   max_tokens: null,
+  format: 'ctxvault',
+  system: null,
   created_at: '2026-11-23T00:00:00.000Z',
   expires_at: null,
 };

@@ -1,3 +1,4 @@
+import type { AnthropicSystem, Format } from '@ctxvault/formats';
 import { PayloadTooLargeError } from './errors/index.ts';
 import type { ContextItem } from './schemas.ts';
 
@@ -20,6 +21,10 @@ export interface DocumentEnvelope {
   name: string | null;
   metadata: Record<string, unknown>;
   max_tokens: number | null;
+  /** the shape of the items */
+  format: Format;
+  /** an `anthropic.messages` context's top-level instructions */
+  system: AnthropicSystem | null;
   created_at: string;
   expires_at: string | null;
 }

@@ -1,3 +1,4 @@
+export { FORMATS, type Format, TARGET_FORMATS, validItemSchema } from '@ctxvault/formats';
 export { type ApiKeyStore, ApiKeys, type ApiKeyView, type NewKeyRequest } from './auth/api-keys.ts';
 export { hasScope, type Principal } from './auth/principal.ts';
 export { BodyCache, type BodyCacheOptions, type BodyCacheStats, type SharedBodyCache } from './body-cache.ts';
@@ -18,6 +19,10 @@ export { CorruptDocumentError, type DocumentEnvelope, lines, readItems, serializ
 export * from './errors/index.ts';
 export { type LifecycleCounts, LifecycleService, type LifecycleSettings } from './lifecycle-service.ts';
 export type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
+export type { ReplicaJobs, ReplicaLog } from './replication/ports.ts';
+export { type VerifyOptions, type VerifyReport, verifyReplica } from './replication/replica-verifier.ts';
+export { type ReplicatingStoreDeps, replicatingStore } from './replication/replicating-store.ts';
+export { type ReplicationOutcome, Replicator, type ReplicatorDeps } from './replication/replicator.ts';
 export * from './schemas.ts';
 export { InlineTokenCounter, type ItemCount, type TokenCounter } from './token-counter.ts';
 export { Tokenizer, type TokenSettings } from './tokens.ts';

@@ -1,11 +1,25 @@
+import {
+  type Format,
+  type ItemShape,
+  normalizeItem,
+  planWindow,
+  shapeOf,
+  type TruncationStrategy,
+} from '@ctxvault/formats';
 import type { ContextItem } from './schemas.ts';
 import type { ItemTokenCounter } from './tokens.ts';
-import { planTruncation, type TokenBudget } from './truncation.ts';
 
 /** Items that can be read more than once (a stored body is opened again for each pass). */
 export type ItemSource = () => AsyncIterable<ContextItem> | Iterable<ContextItem>;
 
+export interface TokenBudget {
+  max_tokens: number;
+  strategy: TruncationStrategy;
+}
+
 export interface WindowOptions {
+  /** the items' format: what keeps a truncated transcript valid depends on it */
+  format: Format;
   /** keep only the last N items */
   last?: number;
   /** then drop items until the rest fit */
@@ -19,37 +33,47 @@ export interface ItemWindow {
   returned: number;
   /** items left out (before `last`, or dropped by the budget) */
   dropped: number;
+  /** items left out beyond what `last` or the budget asked, so the transcript stays valid for its provider */
+  boundary_dropped: number;
   /** tokens of the items returned */
   tokens: number;
 }
 
 /**
  * Selects part of a sequence of items in two passes, so the items themselves are never all held:
- * the first pass reads only roles and token counts and plans, the second streams the kept items.
+ * the first pass reads only each item's shape (kind, tool call ids) and token count and plans
+ * (`planWindow`), the second streams the kept items.
  */
 export async function windowOf(
   source: ItemSource,
   countTokens: ItemTokenCounter,
   options: WindowOptions,
 ): Promise<ItemWindow> {
-  const roles: Pick<ContextItem, 'role'>[] = [];
+  const shapes: ItemShape[] = [];
   const tokens: number[] = [];
   for await (const item of source()) {
-    roles.push({ role: item.role });
+    shapes.push(shapeOfItem(options.format, item));
     tokens.push(countTokens(item));
   }
-  const start = options.last === undefined ? 0 : Math.max(0, roles.length - options.last);
-  const keep = roles.map((_, i) => i >= start);
-  let kept = tokens.slice(start).reduce((sum, n) => sum + n, 0);
-  if (options.budget) {
-    const plan = planTruncation(roles.slice(start), tokens.slice(start), options.budget);
-    for (const [i, k] of plan.keep.entries()) keep[start + i] = k;
-    kept = plan.tokens;
-  }
-  const returned = keep.filter(Boolean).length;
+  const plan = planWindow(options.format, shapes, tokens, { last: options.last, budget: options.budget });
   async function* items(): AsyncGenerator<ContextItem> {
     let index = 0;
-    for await (const item of source()) if (keep[index++]) yield item;
+    for await (const item of source()) if (plan.keep[index++]) yield item;
   }
-  return { items: items(), returned, dropped: roles.length - returned, tokens: kept };
+  return {
+    items: items(),
+    returned: shapes.length - plan.dropped,
+    dropped: plan.dropped,
+    boundary_dropped: plan.boundaryDropped,
+    tokens: plan.tokens,
+  };
+}
+
+/** An item's shape; an item its format no longer accepts (stored before validation) counts as a plain turn. */
+function shapeOfItem(format: Format, item: ContextItem): ItemShape {
+  try {
+    return shapeOf(normalizeItem(format, item));
+  } catch {
+    return { kind: 'assistant', calls: [], results: [] };
+  }
 }

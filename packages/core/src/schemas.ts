@@ -1,25 +1,86 @@
 import { CONTEXT_STATUSES } from '@ctxvault/db';
+import {
+  anthropicSystemSchema,
+  CTXVAULT_ROLES,
+  FORMATS,
+  type Format,
+  type FormatItem,
+  TARGET_FORMATS,
+  TRUNCATION_STRATEGIES,
+  type TruncationStrategy,
+  validItemSchema,
+} from '@ctxvault/formats';
 import { ALL_QUEUES, JOB_STATES } from '@ctxvault/queue';
 import { z } from 'zod';
+import { ValidationError } from './errors/index.ts';
 
-export const ROLES = ['system', 'user', 'assistant', 'tool'] as const;
+export const ROLES = CTXVAULT_ROLES;
 
-/** How a read fits a token budget; `planTruncation` (truncation.ts) carries them out. */
-export const TRUNCATION_STRATEGIES = ['oldest_first', 'preserving_user'] as const;
-export type TruncationStrategy = (typeof TRUNCATION_STRATEGIES)[number];
+/** How a read fits a token budget; `planWindow` (@ctxvault/formats) carries them out. */
+export { TRUNCATION_STRATEGIES, type TruncationStrategy };
 
 const identifier = (max: number) => z.string().min(1).max(max);
 const metadataSchema = z.record(z.string(), z.unknown());
 
-export const contextItemSchema = z.strictObject({
-  role: z.enum(ROLES),
-  /** plain text, or structured parts (text, images, tool calls) as the agent produced them */
-  content: z.union([z.string(), z.array(z.record(z.string(), z.unknown()))]),
-  timestamp: z.iso.datetime({ offset: true }).optional(),
-  tokens: z.number().int().nonnegative().optional(),
-  metadata: metadataSchema.optional(),
-});
-export type ContextItem = z.infer<typeof contextItemSchema>;
+/**
+ * One item of a context, in the context's `format`, as sent: an object the format's own schema
+ * validates (`validItemSchema`); nothing is stripped or added.
+ */
+export const contextItemSchema = z
+  .record(z.string(), z.unknown())
+  .describe("an item of the context's format: a ctxvault item, or a provider's message as its SDK types it");
+export type ContextItem = FormatItem;
+
+/** The shape of a context's items; fixed at create. */
+const formatSchema = z.enum(FORMATS).default('ctxvault');
+/** Reading a context in another format (`?as=`). */
+export const targetFormatSchema = z.enum(TARGET_FORMATS);
+
+/** The issues of `items` (at `key`) against `format`'s item schema, at `key.<index>.<path>`. */
+export function itemIssuesOf(
+  format: Format,
+  items: readonly unknown[],
+  key: 'content' | 'items',
+): { path: PropertyKey[]; message: string }[] {
+  const schema = validItemSchema(format);
+  return items.flatMap((item, index) => {
+    const result = schema.safeParse(item);
+    return result.success
+      ? []
+      : result.error.issues.map((issue) => ({ path: [key, index, ...issue.path], message: issue.message }));
+  });
+}
+
+/**
+ * 400 naming every failing field when an array of items does not follow `format` (appends and
+ * replaces are checked against their context's format; streamed items are checked as they arrive).
+ */
+export function assertItemsOfFormat(format: Format, items: unknown, key: 'content' | 'items'): void {
+  if (!Array.isArray(items)) return;
+  const details = itemIssuesOf(format, items, key).map((issue) => ({
+    path: issue.path.join('.'),
+    message: issue.message,
+  }));
+  if (details.length === 0) return;
+  throw new ValidationError(
+    `invalid ${format} items: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`,
+    details,
+  );
+}
+
+function hasFormatAndContent(value: unknown): boolean {
+  const { format, content } = (value ?? {}) as { format?: unknown; content?: unknown };
+  return (FORMATS as readonly unknown[]).includes(format) && Array.isArray(content);
+}
+
+function itemsOfFormat(key: 'content') {
+  return (value: { format: Format; content: unknown[] }, ctx: z.RefinementCtx) => {
+    for (const issue of itemIssuesOf(value.format, value[key], key)) ctx.addIssue({ code: 'custom', ...issue });
+  };
+}
+const systemOnlyForAnthropic = (value: { format: string; system?: unknown }) =>
+  value.system === undefined || value.format === 'anthropic.messages';
+const systemOnlyForAnthropicError = { message: 'system is only for format anthropic.messages', path: ['system'] };
 
 /** On a write: drop items (by this strategy) until the version fits the context's `max_tokens`. */
 const truncateSchema = z.enum(TRUNCATION_STRATEGIES).optional();
@@ -35,6 +96,9 @@ const oneExpiryError = { message: 'give expires_at or ttl_seconds, not both', pa
 
 const envelopeFields = {
   agent_id: identifier(256),
+  format: formatSchema,
+  /** `anthropic.messages`: the top-level instructions, kept beside the messages */
+  system: anthropicSystemSchema.optional(),
   model_id: identifier(256).optional(),
   session_id: identifier(256).optional(),
   name: identifier(512).optional(),
@@ -45,11 +109,17 @@ const envelopeFields = {
 
 export const createContextSchema = z
   .strictObject({ ...envelopeFields, content: z.array(contextItemSchema).default([]), truncate: truncateSchema })
-  .refine(oneExpiry, oneExpiryError);
+  .refine(oneExpiry, oneExpiryError)
+  .refine(systemOnlyForAnthropic, systemOnlyForAnthropicError)
+  // runs even when other fields failed, so one answer names every failing item too
+  .superRefine(itemsOfFormat('content'), { when: ({ value }) => hasFormatAndContent(value) });
 export type CreateContextInput = z.infer<typeof createContextSchema>;
 
 /** The first line of an NDJSON create: everything but `content`, whose items follow one a line. */
-export const createEnvelopeSchema = z.strictObject(envelopeFields).refine(oneExpiry, oneExpiryError);
+export const createEnvelopeSchema = z
+  .strictObject(envelopeFields)
+  .refine(oneExpiry, oneExpiryError)
+  .refine(systemOnlyForAnthropic, systemOnlyForAnthropicError);
 
 /** A create whose items may still be arriving (NDJSON streams them while they are staged). */
 export type CreateContextStream = z.infer<typeof createEnvelopeSchema> & {
@@ -64,6 +134,8 @@ export const replaceContextSchema = z
     model_id: identifier(256).optional(),
     name: identifier(512).optional(),
     content: z.array(contextItemSchema),
+    /** `anthropic.messages`: new top-level instructions */
+    system: anthropicSystemSchema.optional(),
     metadata: metadataSchema.optional(),
     max_tokens: z.number().int().positive().optional(),
     ...expiry,
@@ -86,6 +158,7 @@ export const listQuerySchema = z.strictObject({
   agent_id: identifier(256).optional(),
   session_id: identifier(256).optional(),
   model_id: identifier(256).optional(),
+  format: z.enum(FORMATS).optional(),
   status: z.enum(CONTEXT_STATUSES).optional(),
   created_after: z.iso.datetime({ offset: true }).optional(),
   created_before: z.iso.datetime({ offset: true }).optional(),
@@ -113,6 +186,8 @@ export const readOptionsSchema = z.strictObject({
   last: z.coerce.number().int().min(1).optional(),
   max_tokens: z.coerce.number().int().positive().optional(),
   strategy: z.enum(TRUNCATION_STRATEGIES).optional(),
+  /** the items converted to another provider's format (the common subset; 422 naming the first part that has no form there) */
+  as: targetFormatSchema.optional(),
 });
 export type ReadOptions = z.infer<typeof readOptionsSchema>;
 

@@ -33,7 +33,9 @@ export class VersionWriter {
   ): Promise<WrittenVersion> {
     const hash = createHash('sha256');
     const counts = { message_count: 0, token_count: 0 };
-    const counted = countItems(items, await this.tokenizer.forModel(envelope.model_id), counts);
+    const countTokens = await this.tokenizer.forModel(envelope.model_id, envelope.format);
+    // only ctxvault items carry their `tokens`: a provider's message is stored without fields it does not know
+    const counted = countItems(items, countTokens, counts, envelope.format === 'ctxvault');
     const chunks = serializeDocument(envelope, counted)[Symbol.asyncIterator]();
 
     const head: Buffer[] = [];
@@ -74,6 +76,7 @@ async function* countItems(
   items: Iterable<ContextItem> | AsyncIterable<ContextItem>,
   countTokens: ItemTokenCounter,
   counts: { message_count: number; token_count: number },
+  annotate: boolean,
 ): AsyncGenerator<ContextItem> {
   const slices = timeSlices();
   for await (const item of items) {
@@ -81,6 +84,6 @@ async function* countItems(
     const tokens = countTokens(item);
     counts.message_count++;
     counts.token_count += tokens;
-    yield item.tokens === undefined ? { ...item, tokens } : item;
+    yield annotate && item.tokens === undefined ? { ...item, tokens } : item;
   }
 }

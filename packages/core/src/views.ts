@@ -1,4 +1,5 @@
 import { CONTEXT_STATUSES, type ContextRow } from '@ctxvault/db';
+import { anthropicSystemSchema, FORMATS, type Format } from '@ctxvault/formats';
 import { jobViewSchema } from '@ctxvault/queue';
 import { z } from 'zod';
 import type { DocumentEnvelope } from './document.ts';
@@ -15,6 +16,10 @@ export const contextViewSchema = z.object({
   model_id: z.string().nullable(),
   session_id: z.string().nullable(),
   name: z.string().nullable(),
+  /** the shape of its items: `ctxvault` or a provider's message format */
+  format: z.enum(FORMATS),
+  /** an `anthropic.messages` context's top-level instructions; null otherwise */
+  system: anthropicSystemSchema.nullable(),
   status: z.enum(CONTEXT_STATUSES),
   version: z.number().int(),
   metadata: z.record(z.string(), z.unknown()),
@@ -74,6 +79,8 @@ export type SearchResult = z.infer<typeof searchResultSchema>;
 export const readWindowSchema = z.object({
   returned: z.number().int(),
   dropped: z.number().int(),
+  /** of those dropped, the items left out beyond what was asked so the transcript stays valid (a tool call with its results, turns before the first user turn) */
+  boundary_dropped: z.number().int(),
   tokens: z.number().int(),
 });
 
@@ -113,6 +120,8 @@ export function toContextView(row: ContextRow): ContextView {
     model_id: row.model_id ?? null,
     session_id: row.session_id ?? null,
     name: row.name ?? null,
+    format: row.format as Format,
+    system: (row.system ?? null) as DocumentEnvelope['system'],
     status: row.status,
     version: row.version,
     metadata: row.metadata ?? {},
@@ -146,6 +155,8 @@ export function envelopeOf(row: Pick<ContextRow, keyof DocumentEnvelope>): Docum
     name: row.name ?? null,
     metadata: row.metadata ?? {},
     max_tokens: row.max_tokens ?? null,
+    format: row.format as Format,
+    system: (row.system ?? null) as DocumentEnvelope['system'],
     created_at: iso(row.created_at),
     expires_at: row.expires_at ? iso(row.expires_at) : null,
   };

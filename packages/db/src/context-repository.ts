@@ -12,6 +12,7 @@ export interface ListFilters {
   agent_id?: string;
   session_id?: string;
   model_id?: string;
+  format?: string;
   status?: ContextStatus;
   created_after?: Date;
   created_before?: Date;
@@ -115,6 +116,7 @@ export class ContextRepository {
     if (filters.agent_id !== undefined) where.agent_id = filters.agent_id;
     if (filters.session_id !== undefined) where.session_id = filters.session_id;
     if (filters.model_id !== undefined) where.model_id = filters.model_id;
+    if (filters.format !== undefined) where.format = filters.format;
     if (filters.status !== undefined) where.status = filters.status;
     const created: Record<string, Date> = {};
     if (filters.created_after) created.$gt = filters.created_after;

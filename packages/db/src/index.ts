@@ -27,4 +27,5 @@ export { StagingConflictError } from './errors/staging-conflict-error.ts';
 export { newContextId } from './ids.ts';
 export { migrate } from './migrate.ts';
 export { createOrm, entities, type OrmOptions } from './orm.ts';
+export { type ReplicaEntry, type ReplicaLag, ReplicaLogRepository } from './replica-log-repository.ts';
 export { rechunk, type StagingOptions, StagingRepository } from './staging-repository.ts';

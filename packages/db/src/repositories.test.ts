@@ -38,6 +38,8 @@ function row(overrides: Partial<NewContextRow> = {}): NewContextRow {
     model_id: null,
     session_id: null,
     name: null,
+    format: 'ctxvault',
+    system: null,
     status: 'stored',
     version: 1,
     storage_provider: 'database',

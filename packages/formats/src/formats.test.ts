@@ -5,7 +5,7 @@ import { FIXTURES } from './fixtures/transcripts.ts';
 import { FORMATS } from './format.ts';
 import { itemIssues } from './issues.ts';
 import { callIds, resultIds } from './normalized.ts';
-import { itemSchemaOf, normalizeItem } from './registry.ts';
+import { itemSchemaOf, normalizeItem, validItemSchema } from './registry.ts';
 
 describe('item schemas', () => {
   it.each(FORMATS)('accept every item of the %s fixture, as sent', (format) => {
@@ -116,5 +116,14 @@ describe('normalized view', () => {
     expect(image.type === 'media' && image.base64?.length).toBeGreaterThan(20);
     const model = normalizeItem('ai-sdk.model', (FIXTURES['ai-sdk.model'].items as ModelMessage[])[1]);
     expect(model.parts[1]).toMatchObject({ type: 'media', media: 'image', mediaType: 'image/png' });
+  });
+});
+
+describe('validItemSchema', () => {
+  it('passes the item on as sent, unknown fields included, and reports the deepest path', () => {
+    const item = { role: 'user', content: 'hi', future_field: { kept: true } };
+    expect(validItemSchema('openai.chat').parse(item)).toEqual(item);
+    const bad = validItemSchema('anthropic.messages').safeParse({ role: 'user', content: [{ type: 'tool_result' }] });
+    expect(bad.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['content.0.tool_use_id']);
   });
 });

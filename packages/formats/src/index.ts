@@ -13,7 +13,7 @@ export {
   resultIds,
   textsOf,
 } from './normalized.ts';
-export { itemSchemaOf, normalizeItem, startsWithUser } from './registry.ts';
+export { type FormatItem, itemSchemaOf, normalizeItem, startsWithUser, validItemSchema } from './registry.ts';
 export {
   type ItemShape,
   planWindow,

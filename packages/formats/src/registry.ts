@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Format } from './format.ts';
 import { aiSdkModelMessageSchema, normalizeAiSdkModel } from './formats/ai-sdk-model.ts';
 import { aiSdkUiMessageSchema, normalizeAiSdkUi } from './formats/ai-sdk-ui.ts';
@@ -8,6 +8,7 @@ import { geminiContentSchema, normalizeGemini } from './formats/gemini.ts';
 import { langchainMessageSchema, normalizeLangChain } from './formats/langchain.ts';
 import { normalizeOpenAIChat, openaiChatItemSchema } from './formats/openai-chat.ts';
 import { normalizeOpenAIResponses, openaiResponsesItemSchema } from './formats/openai-responses.ts';
+import { itemIssues } from './issues.ts';
 import type { NormalizedItem } from './normalized.ts';
 
 interface FormatDefinition {
@@ -50,4 +51,29 @@ export function normalizeItem(format: Format, item: unknown): NormalizedItem {
 
 export function startsWithUser(format: Format): boolean {
   return DEFINITIONS[format].startsWithUser;
+}
+
+/** An item as validation passes it on: the value as sent, with nothing stripped or added. */
+export type FormatItem = Record<string, unknown>;
+
+const validators = new Map<Format, z.ZodType<FormatItem>>();
+
+/**
+ * A schema that checks a value against `format`'s item shape and passes the value on unchanged
+ * (stored as sent: no field the provider allows is stripped), its issues resolved to the deepest
+ * path (`content.0.tool_use_id`, not "no union member matched").
+ */
+export function validItemSchema(format: Format): z.ZodType<FormatItem> {
+  let schema = validators.get(format);
+  if (!schema) {
+    const shape = DEFINITIONS[format].schema;
+    schema = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+      const result = shape.safeParse(value);
+      if (result.success) return;
+      for (const issue of itemIssues(result.error))
+        ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    });
+    validators.set(format, schema);
+  }
+  return schema;
 }

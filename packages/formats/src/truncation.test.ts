@@ -96,3 +96,49 @@ describe('planWindow', () => {
     expect(roles).not.toContain('tool');
   });
 });
+
+describe('planWindow on ctxvault items keeps today’s rules', () => {
+  const shapes = (['instruction', 'user', 'assistant', 'tool-result', 'user', 'assistant'] as const).map((kind) => ({
+    kind,
+    calls: [],
+    results: [],
+  }));
+  const tokens = [10, 20, 30, 40, 50, 60]; // 210 in all
+  const plan = (request: WindowRequest) => planWindow('ctxvault', shapes, tokens, request);
+
+  it('keeps everything that fits; last=N is exactly the last N', () => {
+    expect(plan({ budget: { max_tokens: 210, strategy: 'oldest_first' } })).toMatchObject({ tokens: 210, dropped: 0 });
+    expect(plan({ last: 2 }).keep).toEqual([false, false, false, false, true, true]);
+  });
+
+  it('oldest_first drops from the start, system prompt included', () => {
+    expect(plan({ budget: { max_tokens: 160, strategy: 'oldest_first' } })).toMatchObject({
+      keep: [false, false, false, true, true, true],
+      tokens: 150,
+      dropped: 3,
+    });
+  });
+
+  it('preserving_user drops assistant and tool items first, then the oldest users, never system', () => {
+    expect(plan({ budget: { max_tokens: 140, strategy: 'preserving_user' } }).keep).toEqual([
+      true,
+      true,
+      false,
+      false,
+      true,
+      true,
+    ]);
+    expect(plan({ budget: { max_tokens: 60, strategy: 'preserving_user' } }).keep).toEqual([
+      true,
+      false,
+      false,
+      false,
+      true,
+      false,
+    ]);
+    expect(plan({ budget: { max_tokens: 5, strategy: 'preserving_user' } })).toMatchObject({
+      keep: [true, false, false, false, false, false],
+      tokens: 10,
+    });
+  });
+});

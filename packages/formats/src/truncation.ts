@@ -39,7 +39,9 @@ export interface TruncationPlan {
 
 /**
  * Plans a window over items of `format`:
- * - instructions (system, developer) are always kept;
+ * - instructions (system, developer) are always kept in a provider's format (`ctxvault` keeps
+ *   today's rules: `last=N` is exactly the last N, `oldest_first` drops whatever comes first, and
+ *   `preserving_user` keeps system items);
  * - a tool call and every item answering it form a group, kept or dropped whole (a result without an
  *   id answers the nearest call before it, as Gemini and legacy OpenAI function calls do);
  * - `last=N` starts at the Nth item from the end, moved forward past any group it would cut;
@@ -58,9 +60,10 @@ export function planWindow(
   const keep = shapes.map(() => true);
   let total = tokens.reduce((sum, n) => sum + n, 0);
   let boundaryDropped = 0;
+  // instructions stay, but in ctxvault's own format (where `oldest_first` and `last` may drop them)
+  const fixed = (i: number) => shapes[i]!.kind === 'instruction' && format !== 'ctxvault';
   const members = new Map<number, number[]>();
-  for (const [i, g] of group.entries())
-    if (shapes[i]!.kind !== 'instruction') members.set(g, [...(members.get(g) ?? []), i]);
+  for (const [i, g] of group.entries()) if (!fixed(i)) members.set(g, [...(members.get(g) ?? []), i]);
   const dropGroup = (g: number): number => {
     let count = 0;
     for (const i of members.get(g) ?? []) {
@@ -75,7 +78,7 @@ export function planWindow(
   if (request.last !== undefined) {
     const start = Math.max(0, shapes.length - request.last);
     for (let i = 0; i < start; i++) {
-      if (shapes[i]!.kind === 'instruction') continue;
+      if (fixed(i)) continue;
       keep[i] = false;
       total -= tokens[i]!;
     }
@@ -90,7 +93,10 @@ export function planWindow(
     const passes: ((g: number) => boolean)[] =
       strategy === 'oldest_first'
         ? [() => true]
-        : [(g) => !(members.get(g) ?? []).some((i) => shapes[i]!.kind === 'user'), () => true];
+        : [
+            (g) => !(members.get(g) ?? []).some((i) => shapes[i]!.kind === 'user' || shapes[i]!.kind === 'instruction'),
+            (g) => !(members.get(g) ?? []).some((i) => shapes[i]!.kind === 'instruction'),
+          ];
     for (const droppable of passes) {
       for (const [g, list] of members) {
         if (total <= max) break;

@@ -8,6 +8,8 @@ export interface MetricSources {
   stagingBytes?: () => Promise<number>;
   /** the body cache's counts so far */
   cacheStats?: () => { memory_hits: number; shared_hits: number; misses: number };
+  /** objects the replica still owes (a copy or a removal) and how long the oldest has waited */
+  replicaLag?: () => Promise<{ pending_objects: number; lag_seconds: number }>;
 }
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -67,9 +69,45 @@ export function createMetrics(sources: MetricSources = {}) {
       labelNames: ['operation', 'code'] as const,
       registers,
     }),
+    replicaFallbackReads: new Counter({
+      name: 'ctxvault_replica_fallback_reads_total',
+      help: 'Reads answered by the replica because the primary blob store failed, by operation',
+      labelNames: ['operation'] as const,
+      registers,
+    }),
   };
 
-  const { queueCounts, stagingBytes, cacheStats } = sources;
+  const { queueCounts, stagingBytes, cacheStats, replicaLag } = sources;
+  if (replicaLag) {
+    // one query per scrape, shared by both gauges
+    let reading: Promise<{ pending_objects: number; lag_seconds: number } | null> | undefined;
+    const read = () => {
+      reading ??= replicaLag()
+        .catch(() => null)
+        .finally(() => setImmediate(() => (reading = undefined)));
+      return reading;
+    };
+    new Gauge({
+      name: 'ctxvault_replica_lag_seconds',
+      help: 'Seconds since the oldest change the replica has not yet copied (0: in step)',
+      registers,
+      async collect() {
+        this.reset();
+        const lag = await read();
+        if (lag) this.set(lag.lag_seconds);
+      },
+    });
+    new Gauge({
+      name: 'ctxvault_replica_pending_objects',
+      help: 'Objects whose copy to (or removal from) the replica is still owed',
+      registers,
+      async collect() {
+        this.reset();
+        const lag = await read();
+        if (lag) this.set(lag.pending_objects);
+      },
+    });
+  }
   if (cacheStats) {
     // the cache counts for itself (also for /api/v1/cache); these mirror its counts at scrape time
     new Counter({

@@ -3,13 +3,15 @@ export { POSTGRES_QUEUE_SCHEMA, type QueueConnectionOptions } from './connection
 export { type ConsumerOptions, createConsumer } from './consumer.ts';
 export { JobStateError } from './job-state-error.ts';
 export { type JobView, jobViewSchema } from './job-view.ts';
-export { ALL_QUEUES, DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, UPLOAD_QUEUE } from './names.ts';
+export { ALL_QUEUES, DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, REPLICA_QUEUE, UPLOAD_QUEUE } from './names.ts';
 export {
   type ByteProgress,
   byteProgressSchema,
   type DeleteJob,
   deleteJobId,
   deleteJobSchema,
+  type ReplicaJob,
+  replicaJobSchema,
   type UploadJob,
   uploadJobId,
   uploadJobSchema,

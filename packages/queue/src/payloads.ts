@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { DELETE_QUEUE, type QueueName, UPLOAD_QUEUE } from './names.ts';
+import { DELETE_QUEUE, type QueueName, REPLICA_QUEUE, UPLOAD_QUEUE } from './names.ts';
 
 export const uploadJobSchema = z.object({
   contextId: z.uuid(),
@@ -16,6 +17,12 @@ export const deleteJobSchema = z.object({
   requestId: z.string().optional(),
 });
 export type DeleteJob = z.infer<typeof deleteJobSchema>;
+
+/** Bring the replica in step with the primary for one object key (copy it, or remove it there). */
+export const replicaJobSchema = z.object({
+  key: z.string().min(1),
+});
+export type ReplicaJob = z.infer<typeof replicaJobSchema>;
 
 /** Progress a job reports while it moves bytes. */
 export const byteProgressSchema = z.object({
@@ -37,7 +44,16 @@ export function deleteJobId(contextId: string): string {
   return `delete-${contextId}`;
 }
 
+/**
+ * One job per object key while it waits: the job reads what the key needs when it runs, so events
+ * that arrive meanwhile are folded into it. Keys may be long and hold '/', so the id is their hash.
+ */
+export function replicaJobId(key: string): string {
+  return `replica-${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+}
+
 /** The queue a job id of ours belongs to, read back from the shape the functions above give it. */
 export function queueOfJobId(id: string): QueueName {
-  return id.startsWith('delete-') ? DELETE_QUEUE : UPLOAD_QUEUE;
+  if (id.startsWith('delete-')) return DELETE_QUEUE;
+  return id.startsWith('replica-') ? REPLICA_QUEUE : UPLOAD_QUEUE;
 }

@@ -2,8 +2,16 @@ import type { JobsOptions, Queue } from 'bullmq';
 import { type BackendBinding, bindBackend, type QueueConnectionOptions } from './connection.ts';
 import { ContextQueue } from './context-queue.ts';
 import { type JobView, toJobView } from './job-view.ts';
-import { DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, UPLOAD_QUEUE } from './names.ts';
-import { type DeleteJob, deleteJobId, queueOfJobId, type UploadJob, uploadJobId } from './payloads.ts';
+import { DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, REPLICA_QUEUE, UPLOAD_QUEUE } from './names.ts';
+import {
+  type DeleteJob,
+  deleteJobId,
+  queueOfJobId,
+  type ReplicaJob,
+  replicaJobId,
+  type UploadJob,
+  uploadJobId,
+} from './payloads.ts';
 
 export interface JobDefaults {
   /** attempts per job before it fails for good */
@@ -44,6 +52,22 @@ export class JobProducer {
   async enqueueDelete(job: DeleteJob): Promise<string> {
     const id = deleteJobId(job.contextId);
     await this.queue(DELETE_QUEUE).add('delete', job, { ...this.jobOptions, jobId: id });
+    return id;
+  }
+
+  /**
+   * Asks the workers to bring the replica in step for `job.key`. A finished or failed job is removed
+   * at once, so the next event of the same key gets a job again; the replica log in Postgres is the
+   * record of what is still owed, and the reconciler re-enqueues what Redis lost.
+   */
+  async enqueueReplication(job: ReplicaJob): Promise<string> {
+    const id = replicaJobId(job.key);
+    await this.queue(REPLICA_QUEUE).add('replicate', job, {
+      ...this.jobOptions,
+      jobId: id,
+      removeOnComplete: true,
+      removeOnFail: true,
+    });
     return id;
   }
 

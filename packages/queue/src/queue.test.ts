@@ -4,8 +4,8 @@ import type { TestDatabase } from '../../../test/helpers/database.ts';
 import { createFileDatabase } from '../../../test/helpers/file-database.ts';
 import type { QueueConnectionOptions } from './connection.ts';
 import { createConsumer } from './consumer.ts';
-import { UPLOAD_QUEUE } from './names.ts';
-import type { UploadJob } from './payloads.ts';
+import { REPLICA_QUEUE, UPLOAD_QUEUE } from './names.ts';
+import { type ReplicaJob, replicaJobId, type UploadJob } from './payloads.ts';
 import { JobProducer } from './producer.ts';
 import { QueueAdmin } from './queue-admin.ts';
 
@@ -119,3 +119,52 @@ for (const backend of ['redis', 'postgres'] as const) {
     });
   });
 }
+
+describe('replication jobs', () => {
+  it('fold the events of one key while it waits, and leave room for the next event once done', async () => {
+    const conn: QueueConnectionOptions = {
+      backend: 'redis',
+      redis: { url: inject('redisUrl'), cluster: false },
+      databaseUrl: db.url,
+      prefix: `test-${randomBytes(4).toString('hex')}`,
+    };
+    const producer = new JobProducer(conn, { attempts: 2, backoffMs: 10 });
+    const key = 'contexts/ab/0193/v1.json';
+    try {
+      const id = await producer.enqueueReplication({ key });
+      expect(id).toBe(replicaJobId(key));
+      expect(id).not.toMatch(/:|^\d+$/);
+      expect(await producer.enqueueReplication({ key })).toBe(id);
+      expect(await producer.queue(REPLICA_QUEUE).getJobCounts('waiting')).toEqual({ waiting: 1 });
+      // replication jobs are no tenant's: the API's job view (getJob) never shows them
+      expect((await producer.queue(REPLICA_QUEUE).getJob(id))?.id).toBe(id);
+
+      const seen: string[] = [];
+      const consumer = createConsumer<ReplicaJob, void>(
+        REPLICA_QUEUE,
+        async (job) => {
+          seen.push(job.data.key);
+        },
+        conn,
+        { concurrency: 1, drainDelay: 0.2 },
+      );
+      try {
+        await expect.poll(() => seen.length, { timeout: 15_000 }).toBe(1);
+        // removed once done: the next change of the key gets a job of its own
+        await expect
+          .poll(async () => (await producer.queue(REPLICA_QUEUE).getJob(id)) ?? null, { timeout: 15_000 })
+          .toBeNull();
+        await producer.enqueueReplication({ key });
+        await expect.poll(() => seen.length, { timeout: 15_000 }).toBe(2);
+      } finally {
+        await consumer.close();
+      }
+    } finally {
+      await producer
+        .queue(REPLICA_QUEUE)
+        .obliterate({ force: true })
+        .catch(() => {});
+      await producer.close();
+    }
+  });
+});

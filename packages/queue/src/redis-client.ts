@@ -30,8 +30,10 @@ function openCluster(urls: string, perRequest: RedisOptions, failFast: boolean):
   // credentials and TLS of the first seed apply to every node the cluster reports (nodes discovered
   // through CLUSTER SLOTS carry only host and port)
   const first = new URL(seeds[0] ?? '');
-  return new Cluster(seeds, {
-    enableOfflineQueue: !failFast,
+  const cluster = new Cluster(seeds, {
+    // a fail-fast client still queues until the cluster is first reached (slots loaded, which takes a
+    // few round trips), or a process just started would have its first commands refused
+    enableOfflineQueue: true,
     // a failover (replica promoted after cluster-node-timeout) answers CLUSTERDOWN or drops the
     // connection meanwhile; retried every 200 ms up to maxRedirections times
     retryDelayOnClusterDown: 200,
@@ -43,6 +45,12 @@ function openCluster(urls: string, perRequest: RedisOptions, failFast: boolean):
       ...(first.protocol === 'rediss:' && { tls: {} }),
     },
   });
+  if (failFast) {
+    cluster.once('ready', () => {
+      cluster.options.enableOfflineQueue = false;
+    });
+  }
+  return cluster;
 }
 
 /**

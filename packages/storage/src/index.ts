@@ -16,6 +16,7 @@ export { InvalidKeyError } from './errors/invalid-key-error.ts';
 export { assertValidKey, assertValidPrefix } from './key-rules.ts';
 export { contextPrefix, objectKey, type ParsedObjectKey, parseObjectKey } from './keys.ts';
 export { LocalBlobStore, type LocalBlobStoreOptions } from './local/local-blob-store.ts';
+export { type ReadFallbackOptions, readFallbackStore } from './read-fallback-store.ts';
 export {
   ABORT_UPLOADS_RULE_ID,
   type AbortUploadsOutcome,

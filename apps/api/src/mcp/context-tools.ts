@@ -36,9 +36,12 @@ export function registerContextTools(server: McpServer, service: ContextService,
     'context_create',
     {
       description:
-        'Store a new context window. Small ones are stored at once (status "stored"); large ones are accepted ' +
-        '(status "pending") and uploaded in the background: poll context_status until "stored". Items without ' +
-        '"tokens" are counted with the tokenizer of model_id; "truncate" drops items to fit max_tokens.',
+        'Store a new context window. "format" says the items\' shape: ctxvault (default: {role, content}), ' +
+        'openai.chat, openai.responses, anthropic.messages (with "system"), ai-sdk.ui, ai-sdk.model, langchain or ' +
+        'gemini; items are validated against it and stored as sent. Small ones are stored at once (status "stored"); ' +
+        'large ones are accepted (status "pending") and uploaded in the background: poll context_status until ' +
+        '"stored". Tokens are counted with the tokenizer of model_id; "truncate" drops items to fit max_tokens, ' +
+        'keeping tool calls with their results.',
       inputSchema: createContextSchema,
       outputSchema: writeResultSchema,
     },
@@ -50,7 +53,9 @@ export function registerContextTools(server: McpServer, service: ContextService,
     {
       description:
         'Read a context with its items; optionally only the last N items and/or only what fits in max_tokens ' +
-        '(strategy oldest_first, or preserving_user: keeps the system prompt and user turns). "window" says what was left out.',
+        '(strategy oldest_first, or preserving_user: keeps the system prompt and user turns), moved to the nearest ' +
+        'point where the transcript stays valid for its provider. "window" says what was left out. "as" converts ' +
+        'the items to openai.chat, anthropic.messages or ai-sdk.model (text, images, tool calls and results, system).',
       inputSchema: readOptionsSchema.extend(target),
       outputSchema: readResultSchema,
     },
@@ -100,7 +105,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
     'context_list',
     {
       description:
-        'List contexts (without their items), newest first, filtered by agent, session, model, status and creation time; page with next_cursor.',
+        'List contexts (without their items), newest first, filtered by agent, session, model, format, status and creation time; page with next_cursor.',
       inputSchema: listQuerySchema,
       outputSchema: contextListSchema,
       annotations: { readOnlyHint: true },

@@ -1,4 +1,5 @@
-import type { ContextItem } from '@ctxvault/core';
+import { type ContextItem, type Format, validItemSchema } from '@ctxvault/core';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { z } from 'zod';
 import type { ApiEnv } from '../env.ts';
@@ -32,6 +33,8 @@ export interface ItemsBodyOptions<J extends z.ZodType, E extends z.ZodType | nul
   maxContextBytes: number;
   /** the largest NDJSON line */
   maxItemBytes: number;
+  /** the format NDJSON items are validated in: the envelope's (a create), or the context's (an append) */
+  itemFormat: (c: Context<ApiEnv>, envelope: (E extends z.ZodType ? z.output<E> : null) | null) => Promise<Format>;
   example?: z.input<J>;
 }
 
@@ -45,6 +48,7 @@ export function itemsBody<J extends z.ZodType, E extends z.ZodType | null>({
   maxBodyBytes,
   maxContextBytes,
   maxItemBytes,
+  itemFormat,
   example,
 }: ItemsBodyOptions<J, E>) {
   type Envelope = E extends z.ZodType ? z.output<E> : null;
@@ -53,7 +57,9 @@ export function itemsBody<J extends z.ZodType, E extends z.ZodType | null>({
       const body: ItemsBody<z.output<J>, Envelope> = NDJSON_TYPE.test(c.req.header('content-type') ?? '')
         ? {
             type: 'ndjson',
-            ...((await readNdjson(c, envelope, maxContextBytes, maxItemBytes)) as {
+            ...((await readNdjson(c, envelope, maxContextBytes, maxItemBytes, async (first) =>
+              validItemSchema(await itemFormat(c, first as Envelope | null)),
+            )) as {
               envelope: Envelope;
               items: AsyncGenerator<ContextItem>;
             }),

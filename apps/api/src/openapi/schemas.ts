@@ -40,6 +40,8 @@ export type CheckResult = z.infer<typeof checkSchema>;
 export const readinessSchema = z.object({
   status: z.enum(['ready', 'unavailable']),
   checks: z.record(z.enum(['database', 'queue', 'blob_store']), checkSchema),
+  /** with storage.replica: objects the replica still owes and the age of the oldest, null when unknown */
+  replication: z.object({ pending_objects: z.number().int(), lag_seconds: z.number() }).nullable().optional(),
 });
 
 /** Request bodies: the schemas the routes validate with, described as they accept input. */

@@ -104,6 +104,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
         maxBodyBytes,
         maxContextBytes,
         maxItemBytes,
+        itemFormat: async (_c, envelope) => envelope?.format ?? 'ctxvault',
         example: { agent_id: 'demo', content: [{ role: 'user', content: 'hello' }] },
       }),
       async (c) => {
@@ -130,12 +131,13 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
         operationId: 'getContext',
         tag: 'contexts',
         summary:
-          'Read a context with its content (ETag: its version); last / max_tokens / strategy read a window of it',
+          'Read a context with its content (ETag: its version); last / max_tokens / strategy read a window of it, as= in another format',
         responses: {
           200: json('the context', contextSchema),
           304: 'If-None-Match is the current version',
           400: invalidInput,
           404: missing,
+          422: failure('as= met a part the target format cannot express; details name it'),
         },
       }),
       params(byId),
@@ -227,7 +229,15 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
       }),
       params(byId),
       headers(ifMatch),
-      itemsBody({ json: appendItemsSchema, envelope: null, maxBodyBytes, maxContextBytes, maxItemBytes }),
+      itemsBody({
+        json: appendItemsSchema,
+        envelope: null,
+        maxBodyBytes,
+        maxContextBytes,
+        maxItemBytes,
+        // streamed items are checked against the context's format as they arrive
+        itemFormat: async (c) => (await service.head(c.var.tenantId, c.req.param('id') ?? '')).format,
+      }),
       async (c) => {
         const { id } = c.req.valid('param');
         const expected = await expectedVersion(c, id, c.req.valid('header')['if-match']);

@@ -9,7 +9,7 @@ import { type CheckResult, readinessSchema } from '../openapi/schemas.ts';
 const CHECK_TIMEOUT_MS = 5_000;
 
 /** `/healthz`: the process answers. `/readyz`: the database, the queue and the blob store are usable. */
-export function healthRoutes({ readiness }: Pick<ApiDeps, 'readiness'>) {
+export function healthRoutes({ readiness, replicaLag }: Pick<ApiDeps, 'readiness' | 'replicaLag'>) {
   return new Hono<ApiEnv>()
     .get(
       '/healthz',
@@ -34,13 +34,20 @@ export function healthRoutes({ readiness }: Pick<ApiDeps, 'readiness'>) {
       }),
       async (c) => {
         const names = Object.keys(readiness) as Dependency[];
-        const results = await Promise.all(names.map((name) => check(name, readiness[name])));
+        const [results, replication] = await Promise.all([
+          Promise.all(names.map((name) => check(name, readiness[name]))),
+          replicaLag && lagOf(replicaLag),
+        ]);
         const checks = Object.fromEntries(names.map((name, i) => [name, results[i]!])) as Record<
           Dependency,
           CheckResult
         >;
         const ready = results.every((result) => result.status === 'ok');
-        const answer = { status: ready ? 'ready' : 'unavailable', checks } satisfies z.input<typeof readinessSchema>;
+        const answer = {
+          status: ready ? 'ready' : 'unavailable',
+          checks,
+          ...(replicaLag && { replication }),
+        } satisfies z.input<typeof readinessSchema>;
         return c.json(answer, ready ? 200 : 503);
       },
     );
@@ -59,6 +66,21 @@ async function check(name: Dependency, run: () => Promise<void>): Promise<CheckR
     return { status: 'ok' };
   } catch (err) {
     return { status: 'failed', ...describeFailure(name, err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The replica's lag, or null when it cannot be read in time: a lagging replica never fails readiness. */
+async function lagOf(
+  read: NonNullable<ApiDeps['replicaLag']>,
+): Promise<{ pending_objects: number; lag_seconds: number } | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), CHECK_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([read().catch(() => null), timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -11,11 +11,13 @@ export class ProgressBar {
   constructor(
     private readonly label: string,
     private readonly stream: NodeJS.WriteStream = process.stderr,
+    /** what is counted: bytes (shown in MiB) or objects */
+    private readonly unit: 'bytes' | 'objects' = 'bytes',
   ) {}
 
   update(done: number, total: number): void {
     const fraction = total > 0 ? Math.min(1, done / total) : 1;
-    const line = `${this.label.padEnd(9)} [${'#'.repeat(Math.round(fraction * WIDTH)).padEnd(WIDTH)}] ${String(Math.floor(fraction * 100)).padStart(3)}% ${mib(done)} / ${mib(total)} MiB`;
+    const line = `${this.label.padEnd(9)} [${'#'.repeat(Math.round(fraction * WIDTH)).padEnd(WIDTH)}] ${String(Math.floor(fraction * 100)).padStart(3)}% ${this.amount(done, total)}`;
     if (this.stream.isTTY) {
       const now = Date.now();
       if (fraction < 1 && now - this.lastDraw < 100) return;
@@ -27,6 +29,11 @@ export class ProgressBar {
     if (quarter === this.lastQuarter) return;
     this.lastQuarter = quarter;
     this.stream.write(`${line}\n`);
+  }
+
+  private amount(done: number, total: number): string {
+    if (this.unit === 'objects') return `${done} / ${total} objects`;
+    return `${mib(done)} / ${mib(total)} MiB`;
   }
 }
 

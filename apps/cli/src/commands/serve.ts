@@ -42,6 +42,7 @@ export async function serveRuntime(runtime: Runtime, logger: Logger) {
     bodyTimeoutMs: runtime.config.limits.body_timeout,
     cacheStats: () => runtime.cache.stats(),
     readiness: runtime.readiness,
+    replicaLag: runtime.replicaLag,
     metrics: runtime.metrics,
     admin: { token: runtime.config.admin.token, jobs: runtime.queueAdmin },
     maxBatchMessages: runtime.config.limits.max_batch_messages,

@@ -9,6 +9,7 @@ export function workerOptions(runtime: Runtime, logger: Logger): WorkerOptions {
   return {
     uploader: runtime.uploader,
     lifecycle: runtime.lifecycle,
+    replicator: runtime.replica?.replicator,
     jobs: runtime.jobs,
     lifecycleEveryMs: runtime.config.lifecycle.interval,
     lifecycleRunner: runtime.embedded ? 'timer' : 'queue',

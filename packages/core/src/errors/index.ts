@@ -7,6 +7,7 @@ export { PreconditionFailedError } from './precondition-failed-error.ts';
 export { RequestTimeoutError } from './request-timeout-error.ts';
 export { TooManyRequestsError } from './too-many-requests-error.ts';
 export { UnauthorizedError } from './unauthorized-error.ts';
+export { UnconvertibleError } from './unconvertible-error.ts';
 export { UnsupportedMediaTypeError } from './unsupported-media-type-error.ts';
 export { ValidationError } from './validation-error.ts';
 export { VersionConflictError } from './version-conflict-error.ts';

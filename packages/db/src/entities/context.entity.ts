@@ -35,6 +35,10 @@ export const ContextEntity = defineEntity({
     token_count: p.integer().default(0),
     max_tokens: p.integer().nullable(),
     metadata: p.json<Record<string, unknown>>(),
+    /** the shape of its items: `ctxvault` or a provider's message format (see @ctxvault/formats) */
+    format: p.string().length(32).default('ctxvault'),
+    /** an `anthropic.messages` context's top-level `system` (a string or text blocks), kept beside its messages */
+    system: p.json<unknown>().nullable(),
     body: p.blob().nullable().lazy(),
     job_id: p.string().length(256).nullable(),
     /** the client's Idempotency-Key of the create that made this context */
@@ -53,6 +57,7 @@ export const ContextEntity = defineEntity({
     { name: 'contexts_expires_idx', properties: ['expires_at'] },
     { name: 'contexts_status_idx', properties: ['status', 'updated_at'] },
     { name: 'contexts_metadata_gin_idx', properties: ['metadata'], type: 'gin' },
+    { name: 'contexts_tenant_format_created_idx', properties: ['tenant_id', 'format', 'created_at'] },
   ],
   // partial unique index (tenant_id, idempotency_key) where the key is set: see the migration
 });

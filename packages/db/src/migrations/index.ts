@@ -2,6 +2,8 @@ import { Migration20261123000000_initial } from './Migration20261123000000_initi
 import { Migration20261124000000_idempotency } from './Migration20261124000000_idempotency.ts';
 import { Migration20261126000000_staging_marks } from './Migration20261126000000_staging_marks.ts';
 import { Migration20261126200000_security } from './Migration20261126200000_security.ts';
+import { Migration20261126300000_formats } from './Migration20261126300000_formats.ts';
+import { Migration20261126400000_replica } from './Migration20261126400000_replica.ts';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and builds. */
 export const migrations = [
@@ -9,4 +11,6 @@ export const migrations = [
   { name: 'Migration20261124000000_idempotency', class: Migration20261124000000_idempotency },
   { name: 'Migration20261126000000_staging_marks', class: Migration20261126000000_staging_marks },
   { name: 'Migration20261126200000_security', class: Migration20261126200000_security },
+  { name: 'Migration20261126300000_formats', class: Migration20261126300000_formats },
+  { name: 'Migration20261126400000_replica', class: Migration20261126400000_replica },
 ];

@@ -1,0 +1,1 @@
+export { CtxvaultChatStore, type CtxvaultChatStoreOptions } from './chat-store.ts';

@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream';
+import type { BlobStore, PutOptions } from '@ctxvault/storage';
+import type { Logger } from '../ports.ts';
+import type { ReplicaJobs, ReplicaLog } from './ports.ts';
+
+export interface ReplicatingStoreDeps {
+  log: Pick<ReplicaLog, 'recordWrite' | 'recordDeletes'>;
+  jobs: ReplicaJobs;
+  logger: Logger;
+}
+
+/**
+ * The workers' `primary`: every object written to or removed from it is recorded in the replica log
+ * and gets a replication job, whatever the object is (a version body, a segment, a compacted one).
+ * The record follows the primary's success, so a failure in between fails the caller's job, whose
+ * retry writes (and records) again. A failed enqueue is only logged: the reconciler finds the owed
+ * key in the log. A proxy, so the primary's own extras (multipart housekeeping) keep working.
+ */
+export function replicatingStore<S extends BlobStore>(primary: S, { log, jobs, logger }: ReplicatingStoreDeps): S {
+  const enqueue = async (keys: readonly string[]) => {
+    for (const key of keys) {
+      await jobs.enqueueReplication({ key }).catch((err: unknown) => {
+        logger.warn({ err, key }, 'replication job not enqueued; the reconciler will');
+      });
+    }
+  };
+  const put = async (key: string, body: Readable | Buffer, options?: PutOptions) => {
+    const result = await primary.put(key, body, options);
+    await log.recordWrite(key, result.size);
+    await enqueue([key]);
+    return result;
+  };
+  const remove = async (key: string) => {
+    await primary.delete(key);
+    await enqueue(await log.recordDeletes([key]));
+  };
+  const deletePrefix = async (prefix: string) => {
+    // objects written before the replica was configured are in no log: the listing names them
+    const keys: string[] = [];
+    for await (const info of primary.list(prefix)) keys.push(info.key);
+    const removed = await primary.deletePrefix(prefix);
+    await enqueue(await log.recordDeletes(keys, prefix));
+    return removed;
+  };
+  return new Proxy(primary, {
+    get(target, property) {
+      if (property === 'put') return put;
+      if (property === 'delete') return remove;
+      if (property === 'deletePrefix') return deletePrefix;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,1 @@
+export { CtxvaultChatMessageHistory, type CtxvaultChatMessageHistoryOptions } from './chat-message-history.ts';

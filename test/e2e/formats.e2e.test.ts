@@ -1,0 +1,183 @@
+// Contexts in providers' formats, end to end against real `ctxvault api` and `ctxvault worker`
+// processes: created, read, appended, searched, summarised, truncated and converted, over REST and MCP.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, openaiChat } from '../../packages/formats/src/fixtures/transcripts.ts';
+import { api, type JsonAnswer, waitUntilSettled } from '../helpers/contexts.ts';
+import { useSuite } from '../helpers/suite.ts';
+
+const suite = useSuite();
+const FORMATS = Object.keys(FIXTURES) as (keyof typeof FIXTURES)[];
+/** An item as JSON carries it (the LangChain fixture has `undefined` fields JSON leaves out). */
+const asSent = (items: readonly unknown[]) => JSON.parse(JSON.stringify(items));
+
+async function create(format: string, extra: Record<string, unknown> = {}): Promise<JsonAnswer> {
+  const { items, system } = FIXTURES[format as keyof typeof FIXTURES];
+  const res = await api(suite.app.url, '/api/v1/contexts', {
+    method: 'POST',
+    json: {
+      agent_id: `formats-${format}`,
+      model_id: 'gpt-4o',
+      format,
+      content: items,
+      ...(system && { system }),
+      ...extra,
+    },
+  });
+  expect(res.status, res.text).toBeLessThan(300);
+  const id = res.json.id as string;
+  await waitUntilSettled(suite.app.url, id);
+  return (await api(suite.app.url, `/api/v1/contexts/${id}`)).json;
+}
+
+describe('contexts in every format over REST', () => {
+  it.each(FORMATS)('stores a %s transcript as sent and shows its format', async (format) => {
+    const context = await create(format);
+    expect(context.format).toBe(format);
+    expect(context.content).toEqual(format === 'ctxvault' ? expect.any(Array) : asSent(FIXTURES[format].items));
+    expect(context.message_count).toBe(FIXTURES[format].items.length);
+    expect(context.current_tokens).toBeGreaterThan(0);
+    if (format === 'anthropic.messages') expect(context.system).toBe(FIXTURES[format].system);
+    const listed = await api(suite.app.url, `/api/v1/contexts?format=${format}`);
+    expect(listed.json.items.map((c: JsonAnswer) => c.id)).toContain(context.id);
+    expect(listed.json.items.every((c: JsonAnswer) => c.format === format)).toBe(true);
+  });
+
+  it('refuses items that do not follow the format, naming the path, and changes nothing', async () => {
+    const bad = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      json: { agent_id: 'bad', format: 'openai.chat', content: [{ role: 'tool', content: '42' }] },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.details.map((d: JsonAnswer) => d.path)).toEqual(['content.0.tool_call_id']);
+    const context = await create('anthropic.messages');
+    const append = (items: unknown[], type = 'application/json') =>
+      api(suite.app.url, `/api/v1/contexts/${context.id}/items`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: type === 'application/json' ? JSON.stringify({ items }) : items.map((i) => JSON.stringify(i)).join('\n'),
+      });
+    const wrong = await append([{ role: 'user', content: [{ type: 'tool_result' }] }]);
+    expect(wrong.status).toBe(400);
+    expect(wrong.json.error.details.map((d: JsonAnswer) => d.path)).toEqual(['items.0.content.0.tool_use_id']);
+    const streamed = await append(
+      [
+        { role: 'user', content: 'ok' },
+        { role: 'system', content: 'no' },
+      ],
+      'application/x-ndjson',
+    );
+    expect(streamed.status).toBe(400);
+    expect(streamed.json.error.details.map((d: JsonAnswer) => d.path)).toEqual(['line 2.role']);
+    expect((await api(suite.app.url, `/api/v1/contexts/${context.id}`)).json.version).toBe(1);
+    const good = await append([{ role: 'user', content: 'One more question.' }], 'application/x-ndjson');
+    expect(good.status, good.text).toBeLessThan(300);
+  });
+
+  it('counts, searches and summarises through the format: an Anthropic tool_result turn is a tool item', async () => {
+    const context = await create('anthropic.messages', { model_id: 'claude-sonnet-4' });
+    const summary = (await api(suite.app.url, `/api/v1/contexts/${context.id}/summary`)).json;
+    expect(summary.roles.tool.items).toBe(1);
+    expect(summary.roles.user.items).toBe(3);
+    const found = await api(suite.app.url, `/api/v1/contexts/${context.id}/search`, {
+      method: 'POST',
+      json: { query: 'Europe/Paris', roles: ['assistant'] },
+    });
+    expect(found.json.matches.map((m: JsonAnswer) => m.index)).toEqual([1]);
+  });
+
+  it('truncates to budgets without splitting a tool call from its results, and says the boundary moved', async () => {
+    const context = await create('openai.chat');
+    for (const max of [50, 200, 400, 800]) {
+      for (const strategy of ['oldest_first', 'preserving_user']) {
+        const read = (await api(suite.app.url, `/api/v1/contexts/${context.id}?max_tokens=${max}&strategy=${strategy}`))
+          .json;
+        const roles = read.content.map((m: JsonAnswer) => m.role);
+        expect(roles[0]).toBe('developer');
+        const calls = read.content.flatMap((m: JsonAnswer) => (m.tool_calls ?? []).map((c: JsonAnswer) => c.id));
+        const results = read.content
+          .filter((m: JsonAnswer) => m.role === 'tool')
+          .map((m: JsonAnswer) => m.tool_call_id);
+        expect(results).toEqual(calls);
+        expect(read.window.returned + read.window.dropped).toBe(openaiChat.length);
+      }
+    }
+    const last = (await api(suite.app.url, `/api/v1/contexts/${context.id}?last=6`)).json;
+    expect(last.content.map((m: JsonAnswer) => m.role)).toEqual([
+      'developer',
+      'assistant',
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+    ]);
+    expect(last.window).toMatchObject({ returned: 6, boundary_dropped: 1 });
+  });
+
+  it('reads an OpenAI context as Anthropic and back, and answers 422 naming what cannot convert', async () => {
+    const context = await create('openai.chat');
+    const anthropic = await api(suite.app.url, `/api/v1/contexts/${context.id}?as=anthropic.messages&last=2`);
+    expect(anthropic.status, anthropic.text).toBe(200);
+    expect(anthropic.json).toMatchObject({
+      format: 'anthropic.messages',
+      system: 'You are a travel assistant. Use the tools for live data.',
+    });
+    expect(anthropic.json.content).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'Fine. Which city is warmer?' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'Tokyo, by 6 °C.' }] },
+    ]);
+    const refused = await api(suite.app.url, `/api/v1/contexts/${context.id}?as=anthropic.messages`);
+    expect(refused.status).toBe(422);
+    expect(refused.json.error).toMatchObject({
+      code: 'unconvertible',
+      details: { item: 7, path: 'refusal', part: 'a refusal' },
+    });
+    const model = await api(suite.app.url, `/api/v1/contexts/${context.id}?as=ai-sdk.model&last=2`);
+    expect(model.status, model.text).toBe(200);
+    expect(model.json.format).toBe('ai-sdk.model');
+
+    const claude = await create('anthropic.messages');
+    const thinking = await api(suite.app.url, `/api/v1/contexts/${claude.id}?as=openai.chat`);
+    expect(thinking.status).toBe(422);
+    expect(thinking.json.error.details).toMatchObject({ item: 1, path: 'content[0]', part: 'a reasoning part' });
+  });
+});
+
+describe('contexts in a provider format over MCP', () => {
+  let client: Client;
+  beforeAll(async () => {
+    client = new Client({ name: 'formats-e2e', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${suite.app.url}/mcp`)));
+  });
+  afterAll(async () => {
+    await client?.close();
+  });
+  const call = async (name: string, args: Record<string, unknown>): Promise<JsonAnswer> => {
+    const result = await client.callTool({ name, arguments: args });
+    return { isError: result.isError, value: result.structuredContent, content: result.content };
+  };
+
+  it('creates, appends, lists and reads as another format', async () => {
+    const created = await call('context_create', {
+      agent_id: 'mcp-formats',
+      format: 'gemini',
+      content: FIXTURES.gemini.items,
+    });
+    expect(created.isError).toBeFalsy();
+    const id = created.value.id;
+    const appended = await call('context_append', {
+      id,
+      items: [{ role: 'user', parts: [{ text: 'And tomorrow?' }] }],
+    });
+    expect(appended.isError).toBeFalsy();
+    const refused = await call('context_append', { id, items: [{ role: 'assistant', content: 'not gemini' }] });
+    expect(refused.isError).toBe(true);
+    const listed = await call('context_list', { format: 'gemini', agent_id: 'mcp-formats' });
+    expect(listed.value.items.map((c: JsonAnswer) => c.id)).toEqual([id]);
+    const read = await call('context_get', { id, as: 'ai-sdk.model', last: 3 });
+    expect(read.isError, JSON.stringify(read.content)).toBeFalsy();
+    expect(read.value.format).toBe('ai-sdk.model');
+    expect(read.value.content.at(-1)).toEqual({ role: 'user', content: [{ type: 'text', text: 'And tomorrow?' }] });
+  });
+});
