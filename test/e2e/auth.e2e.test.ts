@@ -159,7 +159,7 @@ describe('key lifecycle', () => {
       expect.objectContaining({ prefix, tenant_id: 'cli', scopes: ['write'], name: 'ci', revoked_at: null }),
     ]);
     expect(keys[0].last_used_at).not.toBeNull();
-    expect(listed.stdout).not.toContain(key.split('_')[2]);
+    expect(listed.stdout).not.toContain(key.slice(`cvk_${prefix}_`.length));
 
     const revoked = await runCtxvault(['keys', 'revoke', prefix], env);
     expect(revoked.code, revoked.output).toBe(0);
