@@ -39,8 +39,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/', metricsRoutes(deps));
   // everything but the probes and metrics (which orchestrators call by IP) checks Host and Origin
   const guard = originGuard(security);
-  for (const path of ['/api/*', '/mcp', '/mcp/*', '/docs', '/docs/*', `${DASHBOARD_PATH}`, `${DASHBOARD_PATH}/*`])
-    app.use(path, guard);
+  // (a `/x/*` pattern matches `/x` itself too: one registration each, so nothing runs twice)
+  for (const path of ['/api/*', '/mcp/*', '/docs/*', `${DASHBOARD_PATH}/*`]) app.use(path, guard);
   app.use('/api/*', requestContext(deps));
   app.use('/api/*', bodyDeadline(deps));
   const auth = {
@@ -76,14 +76,12 @@ export function createApp(deps: ApiDeps) {
     }),
   ];
   const api = new Hono<ApiEnv>();
-  for (const path of ['/contexts', '/contexts/*', '/jobs/*'])
-    api.use(path, authenticate(auth, scopeByMethod), ...perTenant);
-  for (const path of ['/keys', '/keys/*'])
-    api.use(
-      path,
-      authenticate(auth, () => 'admin'),
-      ...perTenant,
-    );
+  for (const path of ['/contexts/*', '/jobs/*']) api.use(path, authenticate(auth, scopeByMethod), ...perTenant);
+  api.use(
+    '/keys/*',
+    authenticate(auth, () => 'admin'),
+    ...perTenant,
+  );
   api.use('/cache', operational);
   api
     .route('/contexts', contextRoutes(deps))
@@ -103,7 +101,7 @@ export function createApp(deps: ApiDeps) {
   if (admin.token) {
     const adminOnly = adminAuth(admin);
     const headers = pageSecurityHeaders();
-    for (const path of [DASHBOARD_PATH, `${DASHBOARD_PATH}/*`]) app.use(path, headers, adminOnly);
+    app.use(`${DASHBOARD_PATH}/*`, headers, adminOnly);
     app.route(DASHBOARD_PATH, dashboardRoutes(admin.jobs.queues(), DASHBOARD_PATH));
     api.use('/admin/*', adminOnly);
     api.route('/admin/keys', keyRoutes(security.keys, true));
