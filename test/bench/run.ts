@@ -5,7 +5,7 @@
 //   pnpm bench            full run (3 runs, 1 for 256 MiB), about 10-15 minutes on 2 cores
 //   pnpm bench --quick    smaller sizes and fewer requests, for iterating on the benchmark itself
 //   pnpm bench --only ingest,tokens   only these sections (compression, ingest-sizes, ingest,
-//                         tokens, small, queue, turns, capacity, replica); combines with --quick
+//                         tokens, small, queue, turns, capacity, replica, startup); combines with --quick
 //
 // Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // BENCH_REDIS_URL (default redis://127.0.0.1:6379).
@@ -24,10 +24,11 @@ import type { StatusView } from '@ctxvault/core';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { buildDist } from '../helpers/build.ts';
 import type { JsonAnswer } from '../helpers/contexts.ts';
 import { sendCredentialsWithFetch, useCredentials } from '../helpers/credentials.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
-import { type Deployment, startDeployment } from '../helpers/deployment.ts';
+import { type Deployment, deploymentEnv, startDeployment } from '../helpers/deployment.ts';
 import { startMoto } from '../helpers/moto.ts';
 import { type CtxvaultProcess, freePort, spawnCtxvault } from '../helpers/processes.ts';
 import { startPrivateRedis } from '../helpers/redis-server.ts';
@@ -36,6 +37,7 @@ import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { type CorpusItem, corpusItems, ndjsonCorpus } from './corpus.ts';
 import { type DelayProxy, startDelayProxy } from './delay-proxy.ts';
 import { eventLoopMaxMs, imageCreateBody, pollHealth, tokenCountingSpeeds } from './ingest-measures.ts';
+import { measureStartup, type Runtime } from './startup-measures.ts';
 import { bareStore, ctxvaultStore, postgresFootprint, runTurns, seedSessions, type TurnResult } from './turns.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -56,6 +58,7 @@ const SECTIONS = [
   'turns',
   'capacity',
   'replica',
+  'startup',
 ] as const;
 const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
 const ONLY = process.argv.includes('--only') && onlyArg ? onlyArg.split(',') : [...SECTIONS];
@@ -1429,6 +1432,7 @@ function fmt(x: number): string {
 }
 
 const GROUP_ORDER = [
+  'start-up',
   'ingest without tokens',
   'API event loop',
   'peak RSS during the',
@@ -1602,6 +1606,12 @@ async function main(): Promise<void> {
   const services = await startServices();
   log(`moto at ${services.motoUrl}`);
 
+  if (runs('startup')) {
+    buildDist();
+    await benchStartup(services);
+    await cleanupLast(3);
+  }
+
   if (runs('ingest')) await benchLeanIngest(services);
   const readSize = CFG.ingestSizes.at(-1)!;
   if (runs('ingest-sizes')) {
@@ -1678,6 +1688,63 @@ async function main(): Promise<void> {
   );
   console.log(table);
   console.log(`\nwritten to ${path.relative(ROOT, file)}`);
+}
+
+/**
+ * Start-up of the api and the worker (issue 9's goal: ready within 1 s, idle RSS at most 120 MB) as
+ * production runs them (node on dist/) and as they ran before the build (tsx on the sources), each
+ * against a bare node HTTP server started the same way; the runs alternate between the three.
+ */
+async function benchStartup(services: Services): Promise<void> {
+  const db = await createTestDatabase(ADMIN_URL);
+  onCleanup(`database ${db.name}`, () => db.drop());
+  const bucket = await createTestBucket(services.motoUrl);
+  onCleanup(`bucket ${bucket.name}`, () => bucket.drop());
+  const env = deploymentEnv(
+    { databaseUrl: db.url, redisUrl: REDIS_URL, s3Endpoint: services.motoUrl, bucket: bucket.name },
+    { MCP_SERVER_PORT: String(await freePort()), MCP_SERVER_HOST: '127.0.0.1' },
+  );
+  onCleanup('startup queue keys', () => removeRedisKeys(env.MCP_QUEUE_PREFIX!));
+  const runtimes: Runtime[] = ['node dist/', 'tsx src/'];
+  for (let run = 0; run < CFG.runs + 1; run++) {
+    for (const which of ['api', 'worker'] as const) {
+      const bare = await measureStartup('bare node', which, env);
+      for (const runtime of runtimes) {
+        const m = await measureStartup(runtime, which, env);
+        log(`startup ${which} ${runtime}: ready ${m.readyMs.toFixed(0)} ms, idle RSS ${m.idleRssMb.toFixed(0)} MB`);
+        // the first run warms the disk cache and is not recorded
+        if (run === 0) continue;
+        const after = runtime === 'node dist/';
+        const label = `${runtime}${after ? '' : ', before the build'}`;
+        record(
+          `startup ${which} ${runtime} ready`,
+          {
+            group: 'start-up (issue 9)',
+            name: `${which}: spawn → ready, ms (${label})`,
+            unit: 'ms',
+            higherIsBetter: false,
+            bareLabel: 'bare node HTTP server',
+            ...(after ? { target: { op: '<=', of: 'value', x: 1000 } as const } : {}),
+          },
+          m.readyMs,
+          bare.readyMs,
+        );
+        record(
+          `startup ${which} ${runtime} rss`,
+          {
+            group: 'start-up (issue 9)',
+            name: `${which}: idle RSS, MB (${label}${after ? '' : '; tsx and its node child'})`,
+            unit: 'MB',
+            higherIsBetter: false,
+            bareLabel: 'bare node HTTP server',
+            ...(after ? { target: { op: '<=', of: 'value', x: 120 } as const } : {}),
+          },
+          m.idleRssMb,
+          bare.idleRssMb,
+        );
+      }
+    }
+  }
 }
 
 /** Undo the last `n` registered cleanups (one deployment's), so the next phase has the machine. */

@@ -91,6 +91,21 @@ const cases: { name: string; path: () => string; init: RequestInit; status: numb
     code: 'invalid_request',
   },
   {
+    name: 'invalid UTF-8 in an NDJSON item line',
+    path: () => '/api/v1/contexts',
+    init: {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: Buffer.concat([
+        Buffer.from('{"agent_id":"a"}\n{"role":"user","content":"'),
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from('"}\n'),
+      ]),
+    },
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
     name: 'wrong Content-Type',
     path: () => '/api/v1/contexts',
     init: { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"agent_id":"a"}' },

@@ -4,15 +4,7 @@
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  api,
-  counted,
-  type Item,
-  itemsOfSize,
-  type JsonAnswer,
-  sha256,
-  waitUntilSettled,
-} from '../helpers/contexts.ts';
+import { api, type Item, itemsOfSize, type JsonAnswer, sha256, waitUntilSettled } from '../helpers/contexts.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
@@ -49,8 +41,9 @@ describe('small contexts', () => {
 
     const read = await api(suite.app.url, `/api/v1/contexts/${created.json.id}`);
     expect(read.status).toBe(200);
-    expect(read.json.content).toEqual(counted(content));
-    expect(read.json.content[0].tokens).toBe(4);
+    expect(read.json.content).toEqual(content);
+    // stored as sent: the count lives beside the items, never in them
+    expect(read.json.content[0]).not.toHaveProperty('tokens');
     expect(read.json).toMatchObject({ id: created.json.id, agent_id: 'agent-1', metadata: { team: 'a' } });
     expect(read.headers.get('etag')).toBe('"1"');
   });
@@ -112,13 +105,22 @@ describe('a 50 MiB context', () => {
   it('is in S3 under the mapped key, encrypted with AES256, in parts of the configured size', async () => {
     const row = await rowOf(id);
     const key = row!.storage_key as string;
-    expect(key).toMatch(new RegExp(`^contexts/[0-9a-f]{2}/${id}/1\\.json$`));
+    expect(key).toMatch(new RegExp(`^contexts/[0-9a-f]{2}/${id}/1\\.[0-9a-f-]{36}\\.json$`));
     const head = await suite.bucket.client.send(new HeadObjectCommand({ Bucket: suite.bucket.name, Key: key }));
     expect(head.ServerSideEncryption).toBe('AES256');
-    expect(head.ContentLength).toBe(Number(row!.size_bytes));
-    const expectedParts = Math.ceil(Number(row!.size_bytes) / (5 * MiB));
+    // the items, then one trailer line describing them
+    const trailerBytes = head.ContentLength! - Number(row!.size_bytes);
+    expect(trailerBytes).toBeGreaterThan(100);
+    expect(trailerBytes).toBeLessThan(1024);
+    const expectedParts = Math.ceil(head.ContentLength! / (5 * MiB));
     expect(head.ETag?.replaceAll('"', '')).toMatch(new RegExp(`-${expectedParts}$`));
-    expect(head.Metadata).toMatchObject({ 'context-id': id, version: '1', sha256: row!.sha256 });
+    expect(head.Metadata).toMatchObject({
+      'context-id': id,
+      version: '1',
+      sha256: row!.sha256,
+      'first-item': '0',
+      'item-count': String(content.length),
+    });
     expect(row).toMatchObject({ status: 'stored', storage_provider: 's3', encryption: 'AES256' });
   });
 });

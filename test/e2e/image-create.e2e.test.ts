@@ -58,6 +58,12 @@ describe('a create holding an 8 MB base64 image', () => {
     expect(health.failed).toBe(0);
     expect(health.answered).toBeGreaterThan(0);
 
+    // the image is counted by a worker, beside the upload: the context says so until it is done
+    await expect
+      .poll(async () => (await api(suite.app.url, `/api/v1/contexts/${created.json.id}/status`)).json.tokens_final, {
+        timeout: 60_000,
+      })
+      .toBe(true);
     const context = await api(suite.app.url, `/api/v1/contexts/${created.json.id}`);
     expect(context.status).toBe(200);
     expect(context.json.content[0].content[1].source.data).toBe(image);

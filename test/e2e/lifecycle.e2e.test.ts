@@ -76,13 +76,18 @@ describe('expiry', () => {
 
 describe('housekeeping', () => {
   it('collects orphan objects, superseded versions, stale multipart uploads and orphaned staging', async () => {
-    // a context with two versions: version 1 is superseded (keep_versions is 0)
+    // a context replaced once: version 1's segment is superseded (keep_versions is 0); then appended
+    // to, which keeps version 2's segment and adds one
     const id = await createStored('versions', itemsOfSize(64 * 1024));
+    await api(suite.app.url, `/api/v1/contexts/${id}`, { method: 'PUT', json: { content: itemsOfSize(32 * 1024) } });
+    await waitUntilSettled(suite.app.url, id);
     await api(suite.app.url, `/api/v1/contexts/${id}/items`, {
       method: 'POST',
       json: { items: itemsOfSize(32 * 1024) },
     });
     await waitUntilSettled(suite.app.url, id);
+    const kept = (await suite.bucket.keys()).filter((k) => k.includes(id) && !k.includes(`/${id}/1.`));
+    expect(kept).toHaveLength(2);
     const current = (await api(suite.app.url, `/api/v1/contexts/${id}`)).json.storage.key as string;
     // an object whose context does not exist, a multipart upload nobody finished, staging nobody needs
     const ghost = randomUUID();
@@ -105,7 +110,8 @@ describe('housekeeping', () => {
     });
     const keys = await suite.bucket.keys();
     expect(keys).not.toContain(ghostKey);
-    expect(keys.filter((k) => k.includes(id))).toEqual([current]);
+    expect(keys.filter((k) => k.includes(id)).sort()).toEqual(kept.sort());
+    expect(kept).toContain(current);
     expect(
       (await suite.bucket.client.send(new ListMultipartUploadsCommand({ Bucket: suite.bucket.name }))).Uploads ?? [],
     ).toEqual([]);

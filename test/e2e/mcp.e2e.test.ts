@@ -112,15 +112,21 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
     const stored = performance.now();
 
     const raw = await client.callTool({ name: 'context_get', arguments: { id } }, undefined, { timeout: 120_000 });
-    const read = raw.structuredContent as { content: Item[]; current_tokens: number };
+    const read = raw.structuredContent as { content: Item[]; current_tokens: number; tokens_final: boolean };
     // too large to repeat as text; small results are
     expect((raw.content as { text: string }[])[0]!.text).toContain('too large to repeat as text');
     expect(read.content).toHaveLength(content.length);
-    const withoutTokens = read.content.map(({ tokens: _tokens, ...item }: Item) => item);
-    expect(sha256(JSON.stringify(withoutTokens))).toBe(sha256(JSON.stringify(content)));
-    // every item got a real token count, and current_tokens is their sum
-    expect(read.content.every((item: Item) => Number.isInteger(item.tokens) && item.tokens! > 0)).toBe(true);
-    expect(read.current_tokens).toBe(read.content.reduce((sum: number, item: Item) => sum + item.tokens!, 0));
+    // the items come back as sent: no `tokens` added to them
+    expect(sha256(JSON.stringify(read.content))).toBe(sha256(JSON.stringify(content)));
+    // the worker counts them beside the items: current_tokens is real once final
+    await expect
+      .poll(async () => (await call(client, 'context_summary', { id })).tokens_final, { timeout: 60_000 })
+      .toBe(true);
+    const summary = await call(client, 'context_summary', { id });
+    expect(summary.current_tokens).toBeGreaterThan(content.length);
+    expect(summary.current_tokens).toBe(
+      Object.values(summary.roles as Record<string, { tokens: number }>).reduce((sum, r) => sum + r.tokens, 0),
+    );
     expect(read).toMatchObject({ status: 'stored', window: { returned: content.length, dropped: 0 } });
     const readAsText = await client.callTool({ name: 'context_get', arguments: { id, last: 1 } });
     expect(JSON.parse((readAsText.content as { text: string }[])[0]!.text)).toMatchObject({

@@ -190,7 +190,7 @@ describe('logs', () => {
     const puts = lines().filter((line) => line.s3?.operation === 'PutObject' && line.s3.error === undefined);
     expect(puts.length).toBeGreaterThanOrEqual(2);
     expect(puts[0].s3).toMatchObject({ bucket: suite.bucket.name, attempts: 1, status: 200 });
-    expect(puts[0].s3.key).toMatch(/^contexts\/[0-9a-f]{2}\/.+\/1\.json$/);
+    expect(puts[0].s3.key).toMatch(/^contexts\/[0-9a-f]{2}\/.+\/1\.[0-9a-f-]{36}\.json$/);
     expect(puts[0].s3.bytes).toBeGreaterThan(300 * 1024);
     expect(typeof puts[0].s3.ms).toBe('number');
     const failed = lines().find((line) => line.s3?.error === 'NoSuchBucket' && line.queue === 'context-upload');

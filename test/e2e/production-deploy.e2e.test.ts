@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildDist, ROOT } from '../helpers/build.ts';
-import { api, counted, proseItemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
+import { api, proseItemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { bearer, useCredentials } from '../helpers/credentials.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { deploymentEnv } from '../helpers/deployment.ts';
@@ -95,7 +95,7 @@ describe('the production copy (pnpm deploy --prod)', () => {
     const seen = await waitUntilSettled(url, created.json.id);
     expect(seen.at(-1).status).toBe('stored');
     const read = await api(url, `/api/v1/contexts/${created.json.id}`);
-    expect(read.json.content).toEqual(counted(items));
+    expect(read.json.content).toEqual(items);
     expect(read.json.storage.provider).toBe('s3');
   });
 

@@ -1,7 +1,6 @@
 // Builders and HTTP helpers shared by the end-to-end suites.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { expect } from 'vitest';
 import { withCredentials } from './credentials.ts';
 
 /** A ctxvault item (a type, not an interface: it is assignable to the API's item records). */
@@ -97,9 +96,4 @@ export function proseItemsOfSize(bytes: number, itemBytes = 16 * 1024): Item[] {
     total += content.length + 40;
   }
   return items;
-}
-
-/** Items as the server gives them back: each carries `tokens`, counted by the server when not given. */
-export function counted(items: Item[]): Item[] {
-  return items.map((item) => ({ ...item, tokens: item.tokens ?? (expect.any(Number) as unknown as number) }));
 }

@@ -3,13 +3,15 @@
 // on cue (see `blobStoreWith`).
 import { randomBytes } from 'node:crypto';
 import {
+  Compactor,
   ContextService,
+  InlineTokenCounter,
   LifecycleService,
   type LifecycleSettings,
   type StorageSettings,
   VersionUploader,
 } from '@ctxvault/core';
-import { ContextRepository, createOrm, type MikroORM, StagingRepository } from '@ctxvault/db';
+import { ContextRepository, createOrm, type MikroORM, SegmentRepository, StagingRepository } from '@ctxvault/db';
 import { JobProducer, UPLOAD_QUEUE } from '@ctxvault/queue';
 import { type BlobStore, createBlobStore } from '@ctxvault/storage';
 import { afterAll, beforeAll, inject } from 'vitest';
@@ -24,6 +26,7 @@ export interface CoreParts {
   bucket: TestBucket;
   orm: MikroORM;
   contexts: ContextRepository;
+  segments: SegmentRepository;
   staging: StagingRepository;
   /** the S3 store on the file's bucket */
   blobs: BlobStore;
@@ -33,6 +36,7 @@ export interface CoreParts {
   /** the services on these parts; `blobs` replaces the store (e.g. one that fails on cue) */
   service(blobs?: BlobStore): ContextService;
   uploader(blobs?: BlobStore): VersionUploader;
+  compactor(blobs?: BlobStore): Compactor;
   lifecycle(settings?: Partial<LifecycleSettings>, blobs?: BlobStore): LifecycleService;
 }
 
@@ -46,6 +50,7 @@ export function useCoreParts(): CoreParts {
     parts.bucket = await createTestBucket(inject('s3Endpoint'));
     parts.orm = await createOrm({ url: parts.db.url, poolMax: 4 });
     parts.contexts = new ContextRepository(parts.orm);
+    parts.segments = new SegmentRepository(parts.orm);
     parts.staging = new StagingRepository(parts.orm, { chunkSize: 64 * 1024, maxConcurrent: 4, bodyTimeoutMs: 60_000 });
     parts.blobs = createBlobStore({
       type: 's3',
@@ -72,11 +77,20 @@ export function useCoreParts(): CoreParts {
       },
       { attempts: 3, backoffMs: 10 },
     );
-    parts.settings = { provider: 's3', pathPrefix: 'contexts', inlineThreshold: 1024, codec: 'identity' };
-    const deps = (blobs = parts.blobs) => ({ ...parts, blobs, logger: silent });
-    parts.service = (blobs) =>
-      new ContextService({ ...deps(blobs), tokens: { encoding: 'auto', defaultEncoding: 'o200k_base' } });
+    parts.settings = {
+      provider: 's3',
+      pathPrefix: 'contexts',
+      inlineThreshold: 1024,
+      codec: 'identity',
+      inlineCountBytes: 64 * 1024,
+      compaction: { maxSegments: 4, maxBytes: 64 * MiB },
+    };
+    const tokens = { encoding: 'auto', defaultEncoding: 'o200k_base' } as const;
+    const tokenCounter = new InlineTokenCounter(tokens);
+    const deps = (blobs = parts.blobs) => ({ ...parts, blobs, logger: silent, tokens, tokenCounter });
+    parts.service = (blobs) => new ContextService(deps(blobs));
     parts.uploader = (blobs) => new VersionUploader(deps(blobs));
+    parts.compactor = (blobs) => new Compactor(deps(blobs));
     parts.lifecycle = (settings = {}, blobs = parts.blobs) =>
       new LifecycleService({
         ...deps(blobs),

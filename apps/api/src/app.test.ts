@@ -111,7 +111,11 @@ describe('/metrics', () => {
 
 describe('/readyz', () => {
   it('reports each dependency, failing only the one that is down, with what to check', async () => {
-    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    // what Node's socket reports (a system error: errno code and syscall), as pg and the ORM pass it on
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+      syscall: 'connect',
+    });
     const app = createApp(
       deps({
         readiness: { database: async () => Promise.reject(refused), queue: async () => {}, blob_store: async () => {} },

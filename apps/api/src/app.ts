@@ -19,11 +19,11 @@ import { describe } from './openapi/describe.ts';
 import { settleUnreadBody } from './request-body.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { contextRoutes } from './routes/contexts.ts';
-import { dashboardRoutes } from './routes/dashboard.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { keyRoutes } from './routes/keys.ts';
+import { lazyDashboardRoutes } from './routes/lazy-dashboard.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 
 const DASHBOARD_PATH = '/admin/queues';
@@ -100,9 +100,12 @@ export function createApp(deps: ApiDeps) {
   const { admin } = deps;
   if (admin.token) {
     const adminOnly = adminAuth(admin);
-    const headers = pageSecurityHeaders();
-    app.use(`${DASHBOARD_PATH}/*`, headers, adminOnly);
-    app.route(DASHBOARD_PATH, dashboardRoutes(admin.jobs.queues(), DASHBOARD_PATH));
+    // (a `/x/*` pattern matches `/x` itself too)
+    app.use(`${DASHBOARD_PATH}/*`, pageSecurityHeaders(), adminOnly);
+    app.route(
+      DASHBOARD_PATH,
+      lazyDashboardRoutes(() => admin.jobs.queues(), DASHBOARD_PATH),
+    );
     api.use('/admin/*', adminOnly);
     api.route('/admin/keys', keyRoutes(security.keys, true));
     api.route('/admin', adminRoutes(admin));

@@ -1,12 +1,12 @@
 import {
-  CorruptDocumentError,
   CtxvaultError,
   type Logger,
   TooManyRequestsError,
+  TruncatedSegmentError,
   UnauthorizedError,
 } from '@ctxvault/core';
-import { StagingBusyError, StagingConflictError } from '@ctxvault/db';
-import { JobStateError } from '@ctxvault/queue';
+import { databaseUnavailableCause, StagingBusyError, StagingConflictError } from '@ctxvault/db';
+import { JobStateError, QueueUnavailableError } from '@ctxvault/queue';
 import { BlobStoreError, type BlobStoreErrorCode } from '@ctxvault/storage';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -79,7 +79,7 @@ export function describeError(err: unknown, logger: Logger): ErrorAnswer {
     logger.warn({ err }, `${dependency} unavailable`);
     return answer(503, failure.code, failure.message, { cause: failure.cause });
   }
-  if (err instanceof CorruptDocumentError) {
+  if (err instanceof TruncatedSegmentError) {
     logger.error({ err }, 'stored body unreadable');
     return answer(503, 'body_unavailable', `the stored body cannot be read right now: ${err.message}`);
   }
@@ -99,14 +99,14 @@ export function describeFailure(dependency: Dependency, err: unknown): Dependenc
     };
   }
   if (dependency === 'database') {
-    const cause = databaseCause(err) ?? 'unknown';
+    const cause = databaseUnavailableCause(err) ?? 'unknown';
     return {
       code: 'database_unavailable',
       cause,
       message: `database unreachable (${cause}): ${DATABASE_HINTS[cause] ?? DATABASE_HINTS.default}`,
     };
   }
-  const cause = queueCause(err) ?? 'unknown';
+  const cause = err instanceof QueueUnavailableError ? err.reason : 'unknown';
   return {
     code: 'queue_unavailable',
     cause,
@@ -128,10 +128,14 @@ const NOT_THE_STORES_FAULT = new Set<BlobStoreErrorCode>([
   'not_found',
 ]);
 
+/**
+ * Which dependency failed, from the error classes the packages throw where the failure arose: the
+ * blob store's BlobStoreError, the queue's QueueUnavailableError, the ORM's and pg's errors (db).
+ */
 function failedDependency(err: unknown): Dependency | null {
   if (err instanceof BlobStoreError) return NOT_THE_STORES_FAULT.has(err.code) ? null : 'blob_store';
-  if (queueCause(err)) return 'queue';
-  if (databaseCause(err)) return 'database';
+  if (err instanceof QueueUnavailableError) return 'queue';
+  if (databaseUnavailableCause(err)) return 'database';
   return null;
 }
 
@@ -140,45 +144,6 @@ const DATABASE_HINTS: Record<string, string> = {
   access_denied: 'check the user and password in database.url (MCP_DATABASE_URL)',
   no_such_database: 'create the database or fix its name in database.url (MCP_DATABASE_URL)',
 };
-
-/** Postgres and socket error codes, by what the user should check. */
-const DATABASE_CAUSES: Record<string, string> = {
-  ECONNREFUSED: 'connection_refused',
-  ECONNRESET: 'connection_reset',
-  ETIMEDOUT: 'timeout',
-  ENOTFOUND: 'host_not_found',
-  EHOSTUNREACH: 'host_unreachable',
-  '57P01': 'shut_down',
-  '57P03': 'starting_up',
-  '08006': 'connection_failure',
-  '08001': 'connection_failure',
-  '28P01': 'access_denied',
-  '28000': 'access_denied',
-  '3D000': 'no_such_database',
-};
-
-function databaseCause(err: unknown): string | null {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = String((e as { code?: unknown }).code ?? '');
-    if (DATABASE_CAUSES[code] && !isRedisError(e)) return DATABASE_CAUSES[code];
-    if ((e as Error).name === 'ConnectionException') return 'connection_failure';
-    if (/Connection terminated|timeout exceeded when trying to connect/i.test((e as Error).message ?? ''))
-      return 'connection_failure';
-  }
-  return null;
-}
-
-function queueCause(err: unknown): string | null {
-  const message = (err as Error)?.message ?? '';
-  if (/Stream isn't writeable|enableOfflineQueue|Connection is closed/i.test(message)) return 'connection_refused';
-  if (/MaxRetriesPerRequest/i.test(message)) return 'timeout';
-  if (/NOAUTH|WRONGPASS|invalid password/i.test(message)) return 'access_denied';
-  return null;
-}
-
-function isRedisError(e: unknown): boolean {
-  return /redis/i.test(String((e as Error).message ?? '')) || (e as { name?: string }).name === 'ReplyError';
-}
 
 /** A PostgreSQL data exception (SQLSTATE class 22): the request carried a value the column refuses. */
 function valueRefusedByDatabase(err: unknown): string | null {

@@ -1,7 +1,7 @@
 import { UnsupportedMediaTypeError, ValidationError } from '@ctxvault/core';
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { requestBytes } from './request-body.ts';
+import { isInvalidUtf8, requestBytes } from './request-body.ts';
 import { findUnstorable } from './storable-json.ts';
 
 const JSON_LIMIT = 'limits.max_body_bytes / MCP_LIMITS_MAX_BODY_BYTES';
@@ -11,6 +11,15 @@ const JSON_LIMIT = 'limits.max_body_bytes / MCP_LIMITS_MAX_BODY_BYTES';
  * bad JSON or bad UTF-8) and validates it with `schema` (400 naming every failing field).
  */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBytes: number): Promise<z.output<S>> {
+  return (await readJsonText(c, schema, maxBytes)).value;
+}
+
+/** `readJson`, with the body's text beside its value (to slice items out of it as sent). */
+export async function readJsonText<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  maxBytes: number,
+): Promise<{ value: z.output<S>; text: string }> {
   requireType(c, /^application\/json\s*(;|$)/i, 'application/json');
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const parts: string[] = [];
@@ -19,20 +28,21 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBy
       parts.push(decoder.decode(chunk, { stream: true }));
     parts.push(decoder.decode());
   } catch (err) {
-    if (err instanceof TypeError && /encoded data was not valid/i.test(err.message)) {
+    if (isInvalidUtf8(err)) {
       throw new ValidationError('body is not valid UTF-8', [{ path: '', message: 'invalid UTF-8' }]);
     }
     throw err;
   }
+  const text = parts.join('');
   let value: unknown;
   try {
-    value = JSON.parse(parts.join(''));
+    value = JSON.parse(text);
   } catch (err) {
     throw new ValidationError(`body is not valid JSON: ${(err as Error).message}`, [
       { path: '', message: 'invalid JSON' },
     ]);
   }
-  return parseWith(schema, value, 'body');
+  return { value: parseWith(schema, value, 'body'), text };
 }
 
 /** 415 unless the Content-Type matches. */

@@ -1,16 +1,16 @@
-import { type ContextItem, lines, ValidationError } from '@ctxvault/core';
+import { type ContextItem, lines, type RawItem, ValidationError } from '@ctxvault/core';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import { parseWith } from './json-body.ts';
-import { requestBytes } from './request-body.ts';
+import { isInvalidUtf8, requestBytes } from './request-body.ts';
 
 export const NDJSON_TYPE = /^application\/x-ndjson\s*(;|$)/i;
 const CONTEXT_LIMIT = 'limits.max_context_bytes / MCP_LIMITS_MAX_CONTEXT_BYTES';
 
 export interface NdjsonBody<E> {
   envelope: E;
-  /** the items, parsed and validated one line at a time as the body arrives */
-  items: AsyncGenerator<ContextItem>;
+  /** the items, parsed and validated one line at a time as the body arrives, each with its line as sent */
+  items: AsyncGenerator<RawItem>;
 }
 
 /**
@@ -32,7 +32,7 @@ export async function readNdjson<S extends z.ZodType>(
   const nextLine = async (): Promise<string | null> => {
     for (;;) {
       const next = await source.next().catch((err: unknown) => {
-        if (err instanceof TypeError && /encoded data was not valid/i.test(err.message)) {
+        if (isInvalidUtf8(err)) {
           throw new ValidationError(`line ${lineNo + 1} is not valid UTF-8`, [
             { path: `line ${lineNo + 1}`, message: 'invalid UTF-8' },
           ]);
@@ -62,12 +62,12 @@ export async function readNdjson<S extends z.ZodType>(
     await source.return?.(undefined);
     throw err;
   });
-  async function* items(): AsyncGenerator<ContextItem> {
+  async function* items(): AsyncGenerator<RawItem> {
     try {
       let count = 0;
       for (let line = await nextLine(); line !== null; line = await nextLine()) {
         count++;
-        yield parseWith(schema, parseLine(line, lineNo), `line ${lineNo}`);
+        yield { item: parseWith(schema, parseLine(line, lineNo), `line ${lineNo}`), text: line };
       }
       // an append adds items; a create (with its envelope) may start empty
       if (count === 0 && !envelopeSchema) {

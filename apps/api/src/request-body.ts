@@ -15,6 +15,11 @@ const DECODERS: Record<string, () => Transform> = {
 /** Below this many decoded bytes the decompression ratio is not checked: tiny bodies compress very well. */
 const RATIO_FLOOR_BYTES = 1024 * 1024;
 
+/** TextDecoder's `fatal` refusal of bytes that are not UTF-8, known by Node's error code. */
+export function isInvalidUtf8(err: unknown): boolean {
+  return err instanceof TypeError && (err as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA';
+}
+
 /**
  * The request body as bytes, decoded from its `Content-Encoding` (gzip or zstd), refused with 413
  * once more than `maxBytes` have been decoded or once it decodes to more than

@@ -2,21 +2,7 @@
 // `ctxvault <command>`: the one entry point that reads settings (and process.env) and starts things.
 import { type Config, ConfigError, loadConfig } from '@ctxvault/config';
 import { UsageError } from './client-commands/client-options.ts';
-import { runGet } from './client-commands/get.ts';
-import { runLs } from './client-commands/ls.ts';
-import { runMcp } from './client-commands/mcp.ts';
-import { runPut } from './client-commands/put.ts';
-import { runStatus } from './client-commands/status.ts';
 import { splitCommandLine } from './command-line.ts';
-import { runApi } from './commands/api.ts';
-import { runKeys } from './commands/keys.ts';
-import { runLifecyclePass } from './commands/lifecycle-pass.ts';
-import { runMigrate } from './commands/migrate.ts';
-import { runReplicaVerify } from './commands/replica-verify.ts';
-import { runS3Check } from './commands/s3-check.ts';
-import { runS3Setup } from './commands/s3-setup.ts';
-import { runStart } from './commands/start.ts';
-import { runWorker } from './commands/worker.ts';
 
 const USAGE = `usage: ctxvault <command> [--config FILE]
 
@@ -49,22 +35,31 @@ without a key, auth.mode "none": tenant client.tenant, or --tenant ID):
 
 settings: config.yaml (or --config / MCP_CONFIG), overridden by MCP_* variables; see config.example.yaml`;
 
-/** Each command gets the settings and the arguments after its name, and parses its own flags. */
-const commands: Record<string, (config: Config, args: string[]) => Promise<void>> = {
-  start: runStart,
-  api: runApi,
-  worker: runWorker,
-  migrate: runMigrate,
-  lifecycle: runLifecyclePass,
-  's3 setup': runS3Setup,
-  's3 check': (config) => runS3Check(config),
-  keys: runKeys,
-  'replica verify': runReplicaVerify,
-  put: runPut,
-  get: runGet,
-  status: runStatus,
-  ls: runLs,
-  mcp: runMcp,
+type Command = (config: Config, args: string[]) => Promise<void>;
+
+/**
+ * Each command gets the settings and the arguments after its name, and parses its own flags. A
+ * command's module is loaded when it runs, so that `api` does not load the embedded database or the
+ * MCP client, nor `put` the ORM: start-up time and memory are only what the command needs.
+ */
+const commands: Record<string, () => Promise<Command>> = {
+  start: async () => (await import('./commands/start.ts')).runStart,
+  api: async () => (await import('./commands/api.ts')).runApi,
+  worker: async () => (await import('./commands/worker.ts')).runWorker,
+  migrate: async () => (await import('./commands/migrate.ts')).runMigrate,
+  lifecycle: async () => (await import('./commands/lifecycle-pass.ts')).runLifecyclePass,
+  's3 setup': async () => (await import('./commands/s3-setup.ts')).runS3Setup,
+  keys: async () => (await import('./commands/keys.ts')).runKeys,
+  's3 check': async () => {
+    const { runS3Check } = await import('./commands/s3-check.ts');
+    return (config) => runS3Check(config);
+  },
+  'replica verify': async () => (await import('./commands/replica-verify.ts')).runReplicaVerify,
+  put: async () => (await import('./client-commands/put.ts')).runPut,
+  get: async () => (await import('./client-commands/get.ts')).runGet,
+  status: async () => (await import('./client-commands/status.ts')).runStatus,
+  ls: async () => (await import('./client-commands/ls.ts')).runLs,
+  mcp: async () => (await import('./client-commands/mcp.ts')).runMcp,
 };
 
 async function main(): Promise<void> {
@@ -73,8 +68,8 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const command = commands[name];
-  if (!command) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
+  const load = commands[name];
+  if (!load) throw new UsageError(`unknown command "${name}"\n\n${USAGE}`);
   let config: Config;
   try {
     config = loadConfig({ configPath });
@@ -85,7 +80,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  await command(config, args);
+  await (await load())(config, args);
 }
 
 main().catch((err: unknown) => {

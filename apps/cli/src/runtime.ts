@@ -3,6 +3,7 @@ import type { Config } from '@ctxvault/config';
 import {
   ApiKeys,
   BodyCache,
+  Compactor,
   ContextService,
   createTokenCounter,
   LifecycleService,
@@ -22,6 +23,7 @@ import {
   migrate,
   type ReplicaLag,
   ReplicaLogRepository,
+  SegmentRepository,
   StagingRepository,
 } from '@ctxvault/db';
 import { createMetrics, type Metrics, meteredBlobStore } from '@ctxvault/observability';
@@ -34,7 +36,6 @@ import {
   UPLOAD_QUEUE,
 } from '@ctxvault/queue';
 import { type BlobStore, createBlobStore, readFallbackStore, type S3CallObserver } from '@ctxvault/storage';
-import { startEmbeddedDatabases } from './embedded/index.ts';
 import type { Logger } from './logger.ts';
 import { redisBodyCache } from './redis-body-cache.ts';
 import { redisRequestCounter } from './redis-request-counter.ts';
@@ -57,6 +58,7 @@ export interface Runtime {
   /** the API keys of auth.mode "api_key" (and beside JWTs with "jwt") */
   apiKeys: ApiKeys;
   uploader: VersionUploader;
+  compactor: Compactor;
   lifecycle: LifecycleService;
   cache: BodyCache;
   /** token counting off the event loop, in worker threads on every core */
@@ -105,6 +107,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
           'database.url (MCP_DATABASE_URL) is empty: set it to a postgres:// URL, or use `ctxvault start` for the embedded single-process mode',
         );
       }
+      // PGlite is loaded only here: api and worker processes never need it
+      const { startEmbeddedDatabases } = await import('./embedded/index.ts');
       const databases = await startEmbeddedDatabases(config.database.embedded_dir);
       closers.push(() => databases.close());
       databaseUrl = databases.appUrl;
@@ -132,7 +136,11 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     const jobs = new JobProducer(connection, { attempts: config.queue.attempts, backoffMs: config.queue.backoff });
     closers.push(() => jobs.close());
     // the embedded mode runs its lifecycle pass on a timer: PGlite cannot serve another queue's clients
-    const queueAdmin = new QueueAdmin((name) => jobs.queue(name), embedded ? [UPLOAD_QUEUE, DELETE_QUEUE] : ALL_QUEUES);
+    const queueAdmin = new QueueAdmin(
+      (name) => jobs.queue(name),
+      embedded ? [UPLOAD_QUEUE, DELETE_QUEUE] : ALL_QUEUES,
+      (work) => jobs.guard(work),
+    );
     let shared: { cache: SharedBodyCache; maxItemBytes: number } | undefined;
     if (config.cache.redis_max_item_bytes > 0) {
       const tier = redisBodyCache(config.redis, config.queue.prefix, config.cache.redis_ttl);
@@ -199,15 +207,22 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       inlineThreshold: config.storage.inline_threshold,
       codec: config.storage.compression === 'none' ? 'identity' : config.storage.compression,
       codecLevel: config.storage.compression_level || undefined,
+      inlineCountBytes: config.tokens.inline_count_bytes,
+      compaction: {
+        maxSegments: config.storage.compaction.max_segments,
+        maxBytes: config.storage.compaction.max_bytes,
+      },
     };
     const contexts = new ContextRepository(orm);
     const tokens: TokenSettings = { encoding: config.tokens.encoding, defaultEncoding: config.tokens.default_encoding };
     const tokenCounter = createTokenCounter(tokens);
     closers.push(() => tokenCounter.close());
-    const deps = { contexts, staging, blobs, jobs, settings, tokens, logger, cache };
+    const segments = new SegmentRepository(orm);
+    const deps = { contexts, segments, staging, blobs, jobs, settings, tokens, logger, cache, tokenCounter };
     const uploader = new VersionUploader({ ...deps, blobs: workerBlobs });
     const lifecycle = new LifecycleService({
       contexts,
+      segments,
       staging,
       blobs: workerBlobs,
       uploader,
@@ -237,6 +252,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       apiKeys: new ApiKeys(new ApiKeyRepository(orm), logger),
       requestCounter,
       uploader,
+      compactor: new Compactor({ ...deps, blobs: workerBlobs }),
       lifecycle,
       cache,
       tokenCounter,

@@ -1,4 +1,4 @@
-import type { LifecycleService, Logger, Replicator, VersionUploader } from '@ctxvault/core';
+import type { Compactor, LifecycleService, Logger, Replicator, VersionUploader } from '@ctxvault/core';
 import {
   createConsumer,
   DELETE_QUEUE,
@@ -16,6 +16,7 @@ import { uploadProcessor } from './upload-processor.ts';
 
 export interface WorkerOptions {
   uploader: VersionUploader;
+  compactor: Compactor;
   lifecycle: LifecycleService;
   /** set when storage.replica is: this process also runs replication jobs */
   replicator?: Replicator;
@@ -58,11 +59,16 @@ export function startWorkers(options: WorkerOptions): { close(): Promise<void> }
     worker: { name: string; on(event: 'error', listener: (err: Error) => void): unknown };
     close(): Promise<void>;
   }[] = [
-    createConsumer(UPLOAD_QUEUE, instrumented(UPLOAD_QUEUE, uploadProcessor(uploader, logger), metrics), connection, {
-      concurrency,
-      drainDelay,
-      lockDuration,
-    }),
+    createConsumer(
+      UPLOAD_QUEUE,
+      instrumented(UPLOAD_QUEUE, uploadProcessor(uploader, options.compactor, logger), metrics),
+      connection,
+      {
+        concurrency,
+        drainDelay,
+        lockDuration,
+      },
+    ),
     createConsumer(DELETE_QUEUE, instrumented(DELETE_QUEUE, deleteProcessor(uploader, logger), metrics), connection, {
       concurrency,
       drainDelay,

@@ -87,6 +87,7 @@ describe('loadConfig', () => {
         compression: 'none',
         compression_level: 0,
         inline_threshold: 262_144,
+        compaction: { max_segments: 32, max_bytes: 67_108_864 },
       },
       limits: {
         max_body_bytes: 67_108_864,
@@ -108,7 +109,7 @@ describe('loadConfig', () => {
         pending_grace: 60_000,
       },
       staging: { chunk_size: 4_194_304 },
-      tokens: { encoding: 'auto', default_encoding: 'o200k_base' },
+      tokens: { encoding: 'auto', default_encoding: 'o200k_base', inline_count_bytes: 65_536 },
       client: { url: 'http://127.0.0.1:8080', tenant: 'default', api_key: '' },
     });
   });

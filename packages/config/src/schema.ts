@@ -195,6 +195,12 @@ export const settingsSchema = section({
     compression_level: integer(0, 22).default(0),
     // bodies below this are kept inline in Postgres (a field holds at most 1 GiB - 1)
     inline_threshold: byteSize({ max: { bytes: GiB, reason: "PostgreSQL's largest field" } }).prefault('256KiB'),
+    // a worker merges a context's segments (appends add one each) into one object once its current
+    // version has more than max_segments segments, or more than max_bytes after its first (base) one
+    compaction: section({
+      max_segments: integer(2, 10_000).default(32),
+      max_bytes: byteSize({ min: { bytes: 1 } }).prefault('64MiB'),
+    }).prefault({}),
   })
     .superRefine(
       (storage, ctx) => {
@@ -276,6 +282,9 @@ export const settingsSchema = section({
     // "auto": the encoding of the context's model_id, else default_encoding; or always this one
     encoding: oneOf(['auto', ...TOKEN_ENCODINGS]).default('auto'),
     default_encoding: oneOf(TOKEN_ENCODINGS).default('o200k_base'),
+    // the API counts the tokens of at most this many item bytes per write (so a write is answered
+    // without waiting for a tokenizer); workers count the rest, and views say tokens_final: false meanwhile
+    inline_count_bytes: byteSize().prefault('64KiB'),
   }).prefault({}),
   client: section({
     // where `ctxvault put/get/status/ls/mcp` send their requests

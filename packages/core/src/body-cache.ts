@@ -77,6 +77,9 @@ export class BodyCache {
     const inFlight = this.fetching.get(key);
     const fetched = inFlight && (await inFlight);
     if (fetched) return { body: fetched };
+    // a fetch may have finished while we looked in the shared tier: it left the body in memory
+    const late = this.entries.get(key);
+    if (late) return { body: late };
     let settle!: (body: Buffer | undefined) => void;
     this.fetching.set(key, new Promise((resolve) => (settle = resolve)));
     let settled = false;

@@ -1,10 +1,17 @@
 import type { Readable } from 'node:stream';
-import { type ContextRow, isUniqueViolation, type NewContextRow, newContextId } from '@ctxvault/db';
+import {
+  type CommittedVersion,
+  type ContextRow,
+  isUniqueViolation,
+  type NewSegment,
+  newContextId,
+  type Segment,
+  StagingConflictError,
+} from '@ctxvault/db';
 import type { JobView } from '@ctxvault/queue';
 import type { BodyCache } from './body-cache.ts';
-import { BodyReader } from './body-reader.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { CorruptDocumentError, contentSection, type DocumentEnvelope, openingLine, readItems } from './document.ts';
+import { type DocumentEnvelope, openingLine } from './document.ts';
 import {
   IdempotencyKeyReusedError,
   NotFoundError,
@@ -16,14 +23,14 @@ import { convertedRead, normalizedOrNull, searchText, type WindowedRead } from '
 
 export type { WindowedRead };
 
-import { type ItemSource, type TokenBudget, windowOf } from './item-window.ts';
+import { type TokenBudget, windowOf } from './item-window.ts';
 import type { CoreDeps } from './ports.ts';
 import { checkQuotas, type TenantQuotas } from './quotas.ts';
+import { parseRawItem, type RawItem, type RawItems } from './raw-items.ts';
 import { RequestFingerprint } from './request-fingerprint.ts';
 import {
   type AppendItemsInput,
   assertItemsOfFormat,
-  type ContextItem,
   type CreateContextStream,
   expiryOf,
   type ListQuery,
@@ -32,8 +39,11 @@ import {
   type SearchInput,
   type TruncationStrategy,
 } from './schemas.ts';
+import { documentBody, splitLines, TruncatedSegmentError } from './segment-format.ts';
+import { SegmentReader } from './segment-reader.ts';
+import { tailWindow } from './segment-window.ts';
+import { SegmentWriter } from './segment-writer.ts';
 import { Tokenizer, type TokenSettings } from './tokens.ts';
-import { VersionWriter, type WrittenVersion } from './version-writer.ts';
 import {
   type ContextSummary,
   type ContextView,
@@ -47,7 +57,7 @@ export interface ContextServiceDeps extends CoreDeps {
   tokens: TokenSettings;
   /** per-tenant quotas on writes; none: no limit */
   quotas?: TenantQuotas;
-  /** hot bodies; reads go to storage every time without it */
+  /** hot segments; reads go to storage every time without it */
   cache?: BodyCache;
 }
 
@@ -73,14 +83,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Everything the API does with contexts. The API validates input; this class owns behaviour. */
 export class ContextService {
-  private readonly reader: BodyReader;
-  private readonly writer: VersionWriter;
+  private readonly reader: SegmentReader;
+  private readonly writer: SegmentWriter;
   private readonly tokenizer: Tokenizer;
 
   constructor(private readonly deps: ContextServiceDeps) {
-    this.reader = new BodyReader(deps.contexts, deps.staging, deps.blobs, deps.cache);
+    this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, deps.cache);
     this.tokenizer = new Tokenizer(deps.tokens);
-    this.writer = new VersionWriter(deps.staging, deps.settings, this.tokenizer);
+    this.writer = new SegmentWriter(deps.staging, deps.settings, this.tokenizer);
   }
 
   /**
@@ -119,21 +129,37 @@ export class ContextService {
     };
     const content = fingerprint ? fingerprint.tap(given) : given;
     const items = input.truncate ? await this.truncated(() => rereadable(content), envelope, input.truncate) : content;
-    const written = await this.writer.write(envelope, items);
+    const segment = await this.writeSegment(envelope, 0, items);
     const requestDigest = fingerprint?.digest() ?? null;
-    const row: NewContextRow = {
+    const row: ContextRow = {
       ...rowFromEnvelope(envelope),
-      ...this.versionColumns(envelope, written),
+      version: 1,
+      status: segment.state === 'staged' ? 'pending' : 'stored',
+      storage_provider: 'database',
+      storage_key: null,
+      etag: null,
+      size_bytes: 0,
+      stored_bytes: null,
+      sha256: null,
+      content_encoding: 'identity',
+      encryption: null,
+      message_count: 0,
+      token_count: 0,
+      tokens_final: true,
+      segment_count: 1,
+      job_id: this.jobIdFor(segment),
+      last_error: null,
       created_at: now,
       updated_at: now,
       deleted_at: null,
       idempotency_key: idempotencyKey ?? null,
       idempotency_fingerprint: requestDigest,
     };
+    let committed: CommittedVersion;
     try {
-      await this.deps.contexts.insert(row);
+      committed = await this.deps.segments.createContext(row, segment, this.deps.blobs.kind);
     } catch (err) {
-      if (!written.inlineBody) await this.deps.staging.remove(envelope.id, envelope.version).catch(() => {});
+      await this.dropStaged(segment);
       if (idempotencyKey && isUniqueViolation(err)) {
         // a concurrent create with the same key won the race: answer with its context
         const winner = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
@@ -141,20 +167,14 @@ export class ContextService {
       }
       throw err;
     }
-    return this.afterWrite(row, requestId);
+    return this.afterWrite(committed, segment, requestId);
   }
 
   async get(tenantId: string, id: string): Promise<ReadResult> {
     const row = await this.live(tenantId, id);
     const context = toContextView(row);
-    const { storage, ...rest } = context;
-    const opening = openingLine({ ...rest, storage });
-    const stored = await this.reader.open(row);
-    async function* body(): AsyncGenerator<Buffer> {
-      yield Buffer.from(opening);
-      yield* contentSection(stored);
-    }
-    return { context, body: body() };
+    const segs = await this.segmentsOf(row);
+    return { context, body: documentBody(openingLine(context), this.reader.lines(segs)) };
   }
 
   /** The context without its body: what a conditional request is decided on before any body is opened. */
@@ -166,18 +186,24 @@ export class ContextService {
   async read(tenantId: string, id: string, options: ReadOptions): Promise<WindowedRead> {
     const row = await this.live(tenantId, id);
     const context = toContextView(row);
+    const segs = await this.segmentsOf(row);
     const whole = options.last === undefined && options.max_tokens === undefined && options.strategy === undefined;
     const read: WindowedRead = whole
       ? {
           context,
-          items: this.itemsOf(row),
+          lines: this.reader.lines(segs),
           window: { returned: row.message_count, dropped: 0, boundary_dropped: 0, tokens: row.token_count },
         }
-      : await this.windowed(row, context, options);
+      : await this.windowed(row, context, segs, options);
     return options.as === undefined ? read : convertedRead(read, options.as);
   }
 
-  private async windowed(row: ContextRow, context: ContextView, options: ReadOptions): Promise<WindowedRead> {
+  private async windowed(
+    row: ContextRow,
+    context: ContextView,
+    segs: Segment[],
+    options: ReadOptions,
+  ): Promise<WindowedRead> {
     let budget: TokenBudget | undefined;
     if (options.max_tokens !== undefined || options.strategy !== undefined) {
       const maxTokens = options.max_tokens ?? row.max_tokens;
@@ -186,19 +212,22 @@ export class ContextService {
     }
     const format = context.format;
     const counter = await this.tokenizer.forModel(row.model_id ?? null, format);
+    if (format === 'ctxvault' && !budget && options.last !== undefined) {
+      // only the tail segments are read
+      const { lines, ...window } = await tailWindow(segs, this.deps.segments, this.reader, counter, options.last);
+      return { context, lines, window: { ...window, boundary_dropped: 0 } };
+    }
     const { items, ...window } = await windowOf(() => this.itemsOf(row), counter, {
       format,
       last: options.last,
       budget,
     });
-    return { context, items, window };
+    return { context, lines: linesOf(items), window };
   }
 
-  /** Counts and tokens per role, size and compression, from one pass over the items. */
+  /** Counts and tokens per role, size and compression: from the counts kept per segment, no body is read. */
   async summary(tenantId: string, id: string): Promise<ContextSummary> {
     const row = await this.live(tenantId, id);
-    const format = toContextView(row).format;
-    const countTokens = await this.tokenizer.forModel(row.model_id ?? null, format);
     const roles = {
       system: { items: 0, tokens: 0 },
       user: { items: 0, tokens: 0 },
@@ -207,17 +236,16 @@ export class ContextService {
     };
     let first: string | null = null;
     let last: string | null = null;
-    for await (const item of this.itemsOf(row)) {
-      // the role an item plays: an Anthropic tool_result turn is a tool item, Gemini's model the assistant
-      const role = normalizedOrNull(format, item)?.role;
-      if (role) {
-        roles[role].items++;
-        roles[role].tokens += countTokens(item);
+    for (const seg of await this.segmentsOf(row)) {
+      // roles as the format's normalized view gives them (an Anthropic tool_result turn is a tool item), counted per segment
+      for (const [role, tally] of Object.entries(seg.roles)) {
+        const sum = roles[role as keyof typeof roles];
+        if (!sum) continue;
+        sum.items += tally.items;
+        sum.tokens += tally.tokens;
       }
-      if (typeof item.timestamp === 'string' && format === 'ctxvault') {
-        first ??= item.timestamp;
-        last = item.timestamp;
-      }
+      first ??= seg.first_timestamp;
+      last = seg.last_timestamp ?? last;
     }
     const view = toContextView(row);
     return {
@@ -226,6 +254,7 @@ export class ContextService {
       status: row.status,
       message_count: row.message_count,
       current_tokens: row.token_count,
+      tokens_final: row.tokens_final,
       max_tokens: view.max_tokens,
       tokens_over_limit: view.max_tokens ? Math.max(0, row.token_count - view.max_tokens) : 0,
       roles,
@@ -235,7 +264,8 @@ export class ContextService {
       compression_ratio:
         view.storage.stored_bytes === null || row.status !== 'stored'
           ? null
-          : view.storage.stored_bytes / view.storage.size_bytes,
+          : view.storage.stored_bytes / Math.max(1, view.storage.size_bytes),
+      segments: row.segment_count,
       first_timestamp: first,
       last_timestamp: last,
     };
@@ -281,8 +311,8 @@ export class ContextService {
       ...(expiresAt !== undefined && { expires_at: expiresAt }),
     };
     const items = input.truncate ? await this.truncated(() => input.content, envelope, input.truncate) : input.content;
-    const written = await this.writer.write(envelope, items);
-    return this.commitVersion(current, envelope, written, requestId);
+    const segment = await this.writeSegment(envelope, 0, items);
+    return this.commitVersion(current, envelope, segment, true, requestId);
   }
 
   async append(
@@ -298,14 +328,24 @@ export class ContextService {
       checkPrecondition(current, expectedVersion);
       if (attempt === 1) assertItemsOfFormat(toContextView(current).format, input.items, 'items');
       const envelope: DocumentEnvelope = { ...envelopeOf(current), version: current.version + 1 };
-      const source = () => this.appended(current, input.truncate ? rereadable(input.items) : input.items);
       try {
-        const items = input.truncate ? await this.truncated(source, envelope, input.truncate) : source();
-        const written = await this.writer.write(envelope, items);
-        return await this.commitVersion(current, envelope, written, requestId);
+        let segment: NewSegment;
+        if (input.truncate) {
+          // truncating rewrites the whole context as a new base
+          const newItems = rereadable(input.items);
+          const source = () => this.appended(current, newItems);
+          segment = await this.writeSegment(envelope, 0, await this.truncated(source, envelope, input.truncate));
+        } else {
+          segment = await this.writeSegment(envelope, current.message_count, input.items);
+        }
+        return await this.commitVersion(current, envelope, segment, Boolean(input.truncate), requestId);
       } catch (err) {
-        // another write moved the context on between our read and our commit: read it again
-        const raced = err instanceof CorruptDocumentError || err instanceof VersionConflictError;
+        // another write moved the context on between our read and our commit (or is staging the
+        // same version right now): read it again
+        const raced =
+          err instanceof TruncatedSegmentError ||
+          err instanceof VersionConflictError ||
+          err instanceof StagingConflictError;
         // streamed items were consumed by this attempt: only an array can be appended again
         if (!raced || expectedVersion !== undefined || !Array.isArray(input.items)) throw err;
         if (attempt >= APPEND_ATTEMPTS) {
@@ -369,7 +409,7 @@ export class ContextService {
     let index = 0;
     let truncated = false;
     const format = toContextView(row).format;
-    for await (const item of this.itemsOf(row)) {
+    for await (const { item } of this.itemsOf(row)) {
       const at = index++;
       const view = normalizedOrNull(format, item);
       if (roles && !(view && roles.has(view.role))) continue;
@@ -385,28 +425,56 @@ export class ContextService {
     return { id, version: row.version, query: input.query, matches, truncated };
   }
 
-  private async *itemsOf(row: ContextRow): AsyncGenerator<ContextItem> {
-    yield* readItems(await this.reader.open(row));
+  private async *itemsOf(row: ContextRow): AsyncGenerator<RawItem> {
+    for await (const line of splitLines(this.reader.lines(await this.segmentsOf(row)))) yield parseRawItem(line);
   }
 
-  private async *appended(
-    row: ContextRow,
-    items: Iterable<ContextItem> | AsyncIterable<ContextItem>,
-  ): AsyncGenerator<ContextItem> {
+  private async *appended(row: ContextRow, items: RawItems): AsyncGenerator<RawItem> {
     yield* this.itemsOf(row);
     yield* items;
   }
 
+  /** The segments of the row's version; a version that moved on meanwhile counts as a raced read. */
+  private async segmentsOf(row: ContextRow): Promise<Segment[]> {
+    const segs = await this.deps.segments.segmentsOf(row.id, row.version);
+    if (segs.length === 0) throw new TruncatedSegmentError(`version ${row.version} of ${row.id} has no segments`);
+    return segs;
+  }
+
+  private writeSegment(envelope: DocumentEnvelope, firstItem: number, items: RawItems): Promise<NewSegment> {
+    return this.writer.write(
+      {
+        contextId: envelope.id,
+        version: envelope.version,
+        modelId: envelope.model_id,
+        format: envelope.format,
+        firstItem,
+      },
+      items,
+    );
+  }
+
   /** The items of a version to write, cut to fit the envelope's max_tokens. */
   private async truncated(
-    source: ItemSource,
+    source: () => RawItems,
     envelope: DocumentEnvelope,
     strategy: TruncationStrategy,
-  ): Promise<AsyncIterable<ContextItem>> {
+  ): Promise<RawItems> {
     if (!envelope.max_tokens) throw maxTokensRequired('truncate');
     const counter = await this.tokenizer.forModel(envelope.model_id, envelope.format);
     const budget = { max_tokens: envelope.max_tokens, strategy };
     return (await windowOf(source, counter, { format: envelope.format, budget })).items;
+  }
+
+  /** The upload job a new segment needs (to be stored or counted), if any. */
+  private jobIdFor(segment: NewSegment): string | null {
+    return segment.state === 'staged' || !segment.tokens_final
+      ? this.deps.jobs.uploadJobId(segment.context_id, segment.version)
+      : null;
+  }
+
+  private async dropStaged(segment: NewSegment): Promise<void> {
+    if (segment.state === 'staged') await this.deps.staging.remove(segment.context_id, segment.version).catch(() => {});
   }
 
   private async live(tenantId: string, id: string): Promise<ContextRow> {
@@ -425,27 +493,13 @@ export class ContextService {
         return null;
       });
     }
-    return { id: row.id, version: row.version, status: row.status, last_error: row.last_error ?? null, job };
-  }
-
-  private versionColumns(envelope: DocumentEnvelope, written: WrittenVersion) {
-    const inline = written.inlineBody !== null;
     return {
-      version: envelope.version,
-      status: inline ? ('stored' as const) : ('pending' as const),
-      storage_provider: 'database' as const,
-      storage_key: null,
-      etag: null,
-      size_bytes: written.size_bytes,
-      stored_bytes: inline ? written.size_bytes : null,
-      sha256: written.sha256,
-      content_encoding: 'identity',
-      encryption: null,
-      message_count: written.message_count,
-      token_count: written.token_count,
-      body: written.inlineBody,
-      job_id: inline ? null : this.deps.jobs.uploadJobId(envelope.id, envelope.version),
-      last_error: null,
+      id: row.id,
+      version: row.version,
+      status: row.status,
+      tokens_final: row.tokens_final,
+      last_error: row.last_error ?? null,
+      job,
     };
   }
 
@@ -453,35 +507,32 @@ export class ContextService {
   private async commitVersion(
     current: ContextRow,
     envelope: DocumentEnvelope,
-    written: WrittenVersion,
+    segment: NewSegment,
+    base: boolean,
     requestId?: string,
   ): Promise<WriteResult> {
-    const patch = {
-      ...rowFromEnvelope(envelope),
-      ...this.versionColumns(envelope, written),
-    };
-    const dropStaged = async () => {
-      if (!written.inlineBody) await this.deps.staging.remove(envelope.id, envelope.version).catch(() => {});
-    };
-    let moved: boolean;
+    const jobId = this.jobIdFor(segment);
+    let committed: CommittedVersion | null;
     try {
-      moved = await this.deps.contexts.updateIfVersion(current.id, current.version, patch, [
-        'pending',
-        'stored',
-        'failed',
-      ]);
+      committed = await this.deps.segments.commitVersion({
+        contextId: current.id,
+        expectedVersion: current.version,
+        patch: { ...rowFromEnvelope(envelope), version: envelope.version, ...(jobId && { job_id: jobId }) },
+        segment,
+        base,
+        provider: this.deps.blobs.kind,
+      });
     } catch (err) {
-      await dropStaged();
+      await this.dropStaged(segment);
       throw err;
     }
-    if (!moved) {
-      await dropStaged();
+    if (!committed) {
+      await this.dropStaged(segment);
       throw new VersionConflictError(
         `context ${current.id} was changed by another write (version ${current.version} is no longer current)`,
       );
     }
-    const row = { ...current, ...patch, updated_at: new Date() };
-    return this.afterWrite(row, requestId);
+    return this.afterWrite(committed, segment, requestId);
   }
 
   private async checkQuotas(tenantId: string, creates: boolean): Promise<void> {
@@ -503,28 +554,29 @@ export class ContextService {
     return { state: 'pending', id: row.id, version: row.version, job_id: jobId, replayed: true };
   }
 
-  /** Answers a finished write; pending ones get their upload job (enqueued after the row is committed). */
-  private async afterWrite(row: NewContextRow, requestId?: string): Promise<WriteResult> {
-    if (row.status === 'stored') {
-      const { body: _body, ...rest } = row;
-      return { state: 'stored', context: toContextView(rest) };
-    }
-    let jobId = row.job_id ?? this.deps.jobs.uploadJobId(row.id, row.version);
+  /**
+   * Answers a committed write. A segment that must be uploaded or counted gets its job, enqueued
+   * after the commit; a version whose segments cross the compaction settings gets a compaction job.
+   */
+  private async afterWrite(committed: CommittedVersion, segment: NewSegment, requestId?: string): Promise<WriteResult> {
+    const { row, tailBytes } = committed;
+    const job = { contextId: row.id, version: row.version, tenantId: row.tenant_id, requestId };
+    const jobId = this.jobIdFor(segment);
     try {
-      jobId = await this.deps.jobs.enqueueUpload({
-        contextId: row.id,
-        version: row.version,
-        tenantId: row.tenant_id,
-        requestId,
-      });
+      if (jobId) await this.deps.jobs.enqueueUpload(job);
+      const { maxSegments, maxBytes } = this.deps.settings.compaction;
+      if (row.segment_count > maxSegments || (row.segment_count > 1 && tailBytes > maxBytes)) {
+        await this.deps.jobs.enqueueCompaction(job);
+      }
     } catch (err) {
-      // the staged body and pending row are durable: the worker's reconciler enqueues it later
+      // the staged segment and the row are durable: the worker's reconciler enqueues it later
       this.deps.logger.warn(
         { id: row.id, version: row.version, err },
-        'could not enqueue upload job; the reconciler will retry',
+        'could not enqueue a job for this write; the reconciler will retry',
       );
     }
-    return { state: 'pending', id: row.id, version: row.version, job_id: jobId };
+    if (segment.state !== 'staged') return { state: 'stored', context: toContextView(row) };
+    return { state: 'pending', id: row.id, version: row.version, job_id: jobId ?? '' };
   }
 }
 
@@ -550,8 +602,13 @@ function maxTokensRequired(option: 'truncate' | 'strategy'): ValidationError {
   ]);
 }
 
+/** Items as the lines a read streams: each item's text as stored, then a newline. */
+async function* linesOf(items: AsyncIterable<RawItem>): AsyncGenerator<Buffer> {
+  for await (const { text } of items) yield Buffer.from(`${text}\n`);
+}
+
 /** Items that truncation may read twice: an array, not a stream (NDJSON) that is consumed once read. */
-function rereadable(items: Iterable<ContextItem> | AsyncIterable<ContextItem>): ContextItem[] {
+function rereadable(items: RawItems): RawItem[] {
   if (Array.isArray(items)) return items;
   throw new ValidationError('truncate needs the items as a JSON array, not an NDJSON stream', [
     { path: 'truncate', message: 'not with NDJSON' },

@@ -1,16 +1,8 @@
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
-import {
-  CorruptDocumentError,
-  contentSection,
-  type DocumentEnvelope,
-  lines,
-  openingLine,
-  readItems,
-  serializeDocument,
-} from './document.ts';
-import type { ContextItem } from './schemas.ts';
+import { type DocumentEnvelope, lines, openingLine } from './document.ts';
+import { documentBody } from './segment-format.ts';
 
 const envelope: DocumentEnvelope = {
   id: '0190a0b0-0000-7000-8000-000000000001',
@@ -28,58 +20,35 @@ const envelope: DocumentEnvelope = {
   expires_at: null,
 };
 
-async function serialize(items: ContextItem[]): Promise<Buffer> {
-  return buffer(Readable.from(serializeDocument(envelope, items)));
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
+async function* from(...parts: string[]): AsyncGenerator<Buffer> {
+  for (const part of parts) yield Buffer.from(part);
 }
 
 describe('document layout', () => {
-  const items: ContextItem[] = [
-    { role: 'system', content: 'be brief' },
-    { role: 'user', content: 'line one\nline two', tokens: 4 },
-    { role: 'tool', content: [{ type: 'json', value: { a: [1, 2] } }] },
-  ];
-
-  it('is valid JSON holding the envelope and the items', async () => {
-    const doc = JSON.parse((await serialize(items)).toString());
-    expect(doc).toEqual({ ...envelope, content: items });
+  it('is valid JSON holding the fields and the item lines as they are', async () => {
+    const items = ['{"role":"system","content":"be brief"}', '{"content":"x","role":"user","tokens":4}'];
+    const doc = await buffer(Readable.from(documentBody(openingLine(envelope), from(`${items.join('\n')}\n`))));
+    expect(JSON.parse(doc.toString())).toEqual({ ...envelope, content: items.map((i) => JSON.parse(i)) });
+    expect(doc.toString()).toContain(`[\n${items[0]},\n${items[1]}\n]}\n`);
   });
 
-  it('holds one item per line, so items stream back in order, even split mid-character', async () => {
-    const bytes = await serialize([...items, { role: 'assistant', content: 'żółć 🚀' }]);
-    const pieces = Array.from({ length: Math.ceil(bytes.length / 3) }, (_, i) => bytes.subarray(i * 3, i * 3 + 3));
-    expect(await collect(readItems(Readable.from(pieces)))).toEqual([
-      ...items,
-      { role: 'assistant', content: 'żółć 🚀' },
-    ]);
-    expect(JSON.parse(`${bytes.toString().split('\n')[0]}]}`)).toEqual({ ...envelope, content: [] });
+  it('holds an empty content array when there are no items', async () => {
+    const doc = await buffer(Readable.from(documentBody(openingLine({}), from())));
+    expect(JSON.parse(doc.toString())).toEqual({ content: [] });
   });
 
-  it('handles an empty content array', async () => {
-    const bytes = await serialize([]);
-    expect(JSON.parse(bytes.toString()).content).toEqual([]);
-    expect(await collect(readItems(Readable.from([bytes])))).toEqual([]);
+  it('fails before its first chunk when the first segment cannot be opened', async () => {
+    const broken: AsyncIterable<Buffer> = {
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('S3 is down')) }),
+    };
+    await expect(documentBody(openingLine(envelope), broken).next()).rejects.toThrow('S3 is down');
   });
 
-  it('refuses a truncated body instead of returning fewer items', async () => {
-    const bytes = await serialize(items);
-    await expect(collect(readItems(Readable.from([bytes.subarray(0, bytes.length - 4)])))).rejects.toBeInstanceOf(
-      CorruptDocumentError,
-    );
-  });
-
-  it('splices the stored items under a new opening line without parsing them', async () => {
-    const bytes = await serialize(items);
-    const section = await buffer(
-      Readable.from(contentSection(Readable.from([bytes.subarray(0, 10), bytes.subarray(10)]))),
-    );
-    const response = JSON.parse(openingLine({ id: 'x', status: 'stored' }) + section.toString());
-    expect(response).toEqual({ id: 'x', status: 'stored', content: items });
+  it('splits UTF-8 into lines, even split mid-character', async () => {
+    const bytes = Buffer.from('é\nline two ✓\n');
+    const out: string[] = [];
+    for await (const line of lines(Readable.from([bytes.subarray(0, 1), bytes.subarray(1)]))) out.push(line);
+    expect(out).toEqual(['é', 'line two ✓']);
   });
 });
 

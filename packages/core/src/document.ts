@@ -1,10 +1,9 @@
 import type { AnthropicSystem, Format } from '@ctxvault/formats';
 import { PayloadTooLargeError } from './errors/index.ts';
-import type { ContextItem } from './schemas.ts';
 
 /**
- * The stored body of one context version. It is the whole self-describing document, laid out one
- * item per line so it can be written, read, searched and spliced into responses as a stream:
+ * The fields of a context version beside its items (its envelope). A response document is laid
+ * out one item per line, so it can be streamed from the segments without parsing them:
  *
  *   {"id":…,"version":…,…,"content":[\n
  *   {item},\n
@@ -29,31 +28,10 @@ export interface DocumentEnvelope {
   expires_at: string | null;
 }
 
-const FLUSH_BYTES = 64 * 1024;
-const CLOSING = ']}';
-
 /** The opening line of a document or response: the object's fields, then `"content":[`. */
 export function openingLine(fields: object): string {
   const json = JSON.stringify(fields);
   return `${json.slice(0, -1)}${json.length > 2 ? ',' : ''}"content":[\n`;
-}
-
-/** Serializes a document (or a response: any fields, then `content`) in chunks of about 64 KiB; `items` may be a stream. */
-export async function* serializeDocument(
-  envelope: object,
-  items: Iterable<ContextItem> | AsyncIterable<ContextItem>,
-): AsyncGenerator<Buffer> {
-  let buffered = openingLine(envelope);
-  let first = true;
-  for await (const item of items) {
-    buffered += (first ? '' : ',\n') + JSON.stringify(item);
-    first = false;
-    if (buffered.length >= FLUSH_BYTES) {
-      yield Buffer.from(buffered);
-      buffered = '';
-    }
-  }
-  yield Buffer.from(`${buffered}${first ? '' : '\n'}${CLOSING}\n`);
 }
 
 /** Splits a byte stream of UTF-8 into lines (without the newline); invalid UTF-8 throws a TypeError. */
@@ -99,45 +77,4 @@ function lineTooLong(maxLineBytes: number): PayloadTooLargeError {
     `a line is longer than the limit of ${maxLineBytes} bytes (limits.max_item_bytes / MCP_LIMITS_MAX_ITEM_BYTES)`,
     { limit_bytes: maxLineBytes },
   );
-}
-
-/** Thrown when a stored body ends early or is not in the document layout. */
-export class CorruptDocumentError extends Error {}
-
-/** The items of a stored document, in order. Throws if the body ends before its closing line. */
-export async function* readItems(body: AsyncIterable<Buffer>): AsyncGenerator<ContextItem> {
-  let lineNo = 0;
-  let closed = false;
-  for await (const line of lines(body)) {
-    lineNo++;
-    if (lineNo === 1) {
-      if (!line.endsWith('"content":[')) throw new CorruptDocumentError('document does not open with an envelope line');
-      continue;
-    }
-    if (line === CLOSING) {
-      closed = true;
-      continue;
-    }
-    if (closed) throw new CorruptDocumentError(`content after the closing line (line ${lineNo})`);
-    yield JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line) as ContextItem;
-  }
-  if (!closed) throw new CorruptDocumentError('document ends before its closing line (truncated body)');
-}
-
-/**
- * Everything after the first line of a stored document: the items and the closing `]}`, byte for
- * byte. A response prefixes it with its own opening line, so a body is never parsed to be served.
- */
-export async function* contentSection(body: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let skipping = true;
-  for await (const chunk of body) {
-    if (!skipping) {
-      yield chunk;
-      continue;
-    }
-    const newline = chunk.indexOf(0x0a);
-    if (newline === -1) continue;
-    skipping = false;
-    if (newline + 1 < chunk.length) yield chunk.subarray(newline + 1);
-  }
 }

@@ -2,6 +2,7 @@ export { FORMATS, type Format, TARGET_FORMATS, validItemSchema } from '@ctxvault
 export { type ApiKeyStore, ApiKeys, type ApiKeyView, type NewKeyRequest } from './auth/api-keys.ts';
 export { hasScope, type Principal } from './auth/principal.ts';
 export { BodyCache, type BodyCacheOptions, type BodyCacheStats, type SharedBodyCache } from './body-cache.ts';
+export { type CompactOutcome, Compactor } from './compactor.ts';
 export {
   ContextService,
   type ContextServiceDeps,
@@ -15,15 +16,17 @@ export {
   WorkerTokenCounter,
   type WorkerTokenCounterOptions,
 } from './counting/worker-token-counter.ts';
-export { CorruptDocumentError, type DocumentEnvelope, lines, readItems, serializeDocument } from './document.ts';
+export { type DocumentEnvelope, lines, openingLine } from './document.ts';
 export * from './errors/index.ts';
 export { type LifecycleCounts, LifecycleService, type LifecycleSettings } from './lifecycle-service.ts';
-export type { ContextStore, JobQueue, Logger, StagingStore, StorageSettings } from './ports.ts';
+export type { ContextStore, JobQueue, Logger, SegmentStore, StagingStore, StorageSettings } from './ports.ts';
+export { parseRawItem, type RawItem, type RawItems, rawItems } from './raw-items.ts';
 export type { ReplicaJobs, ReplicaLog } from './replication/ports.ts';
 export { type VerifyOptions, type VerifyReport, verifyReplica } from './replication/replica-verifier.ts';
 export { type ReplicatingStoreDeps, replicatingStore } from './replication/replicating-store.ts';
 export { type ReplicationOutcome, Replicator, type ReplicatorDeps } from './replication/replicator.ts';
 export * from './schemas.ts';
+export { documentBody, splitLines, TruncatedSegmentError } from './segment-format.ts';
 export { InlineTokenCounter, type ItemCount, type TokenCounter } from './token-counter.ts';
 export { Tokenizer, type TokenSettings } from './tokens.ts';
 export { type UploadOutcome, VersionUploader, type VersionUploaderDeps } from './version-uploader.ts';

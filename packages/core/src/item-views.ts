@@ -12,13 +12,15 @@ import {
 } from '@ctxvault/formats';
 import type { z } from 'zod';
 import { UnconvertibleError } from './errors/index.ts';
+import { parseRawItem } from './raw-items.ts';
 import type { ContextItem } from './schemas.ts';
+import { splitLines } from './segment-format.ts';
 import type { ContextView, readWindowSchema } from './views.ts';
 
-/** A partial read: the items kept and what was left out. */
+/** A read: the items kept (their stored lines, as sent, each ending in a newline) and what was left out. */
 export interface WindowedRead {
   context: ContextView;
-  items: AsyncIterable<ContextItem>;
+  lines: AsyncIterable<Buffer>;
   window: z.infer<typeof readWindowSchema>;
 }
 
@@ -45,7 +47,8 @@ export async function convertedRead(read: WindowedRead, target: TargetFormat): P
   const { context } = read;
   if (context.format === target) return read;
   const views: NormalizedItem[] = [];
-  for await (const item of read.items) {
+  for await (const line of splitLines(read.lines)) {
+    const { item } = parseRawItem(line);
     const view = normalizedOrNull(context.format, item);
     if (!view)
       throw new UnconvertibleError(`item ${views.length} is not a valid ${context.format} item`, {
@@ -58,8 +61,8 @@ export async function convertedRead(read: WindowedRead, target: TargetFormat): P
     const converted = convertItems(views, target, system);
     return {
       context: { ...context, format: target, system: converted.system ?? null },
-      items: (async function* () {
-        yield* converted.items as ContextItem[];
+      lines: (async function* () {
+        for (const item of converted.items as ContextItem[]) yield Buffer.from(`${JSON.stringify(item)}\n`);
       })(),
       window: read.window,
     };

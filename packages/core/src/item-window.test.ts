@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { windowOf } from './item-window.ts';
-import type { ContextItem } from './schemas.ts';
+import { rawItems } from './raw-items.ts';
+import type { ContextItem, RawItem } from './schemas.ts';
 
 const items: ContextItem[] = [
   { role: 'system', content: 's', tokens: 5 },
@@ -11,27 +12,27 @@ const items: ContextItem[] = [
 ];
 const byGiven = (item: ContextItem) => (item.tokens as number | undefined) ?? 0;
 
-async function collect(it: AsyncIterable<ContextItem>): Promise<string[]> {
+async function collect(it: AsyncIterable<RawItem>): Promise<string[]> {
   const out: string[] = [];
-  for await (const item of it) out.push(item.content as string);
+  for await (const { item } of it) out.push(item.content as string);
   return out;
 }
 
 describe('windowOf', () => {
   it('returns everything without options', async () => {
-    const w = await windowOf(() => items, byGiven, { format: 'ctxvault' });
+    const w = await windowOf(() => rawItems(items), byGiven, { format: 'ctxvault' });
     expect(await collect(w.items)).toEqual(['s', 'u1', 'a1', 'u2', 'a2']);
     expect(w).toMatchObject({ returned: 5, dropped: 0, tokens: 65 });
   });
 
   it('keeps the last N items', async () => {
-    const w = await windowOf(() => items, byGiven, { format: 'ctxvault', last: 2 });
+    const w = await windowOf(() => rawItems(items), byGiven, { format: 'ctxvault', last: 2 });
     expect(await collect(w.items)).toEqual(['u2', 'a2']);
     expect(w).toMatchObject({ returned: 2, dropped: 3, tokens: 30 });
   });
 
   it('applies a budget after `last`', async () => {
-    const w = await windowOf(() => items, byGiven, {
+    const w = await windowOf(() => rawItems(items), byGiven, {
       format: 'ctxvault',
       last: 4,
       budget: { max_tokens: 30, strategy: 'preserving_user' },
@@ -44,7 +45,7 @@ describe('windowOf', () => {
     let opened = 0;
     const source = async function* () {
       opened++;
-      yield* items;
+      yield* rawItems(items);
     };
     const w = await windowOf(source, byGiven, {
       format: 'ctxvault',
@@ -69,12 +70,12 @@ describe('windowOf a provider format', () => {
       { role: 'assistant', content: 'It is sunny.' },
     ];
     const w = await windowOf(
-      () => chat,
+      () => rawItems(chat),
       () => 10,
       { format: 'openai.chat', last: 2 },
     );
     const kept = [];
-    for await (const item of w.items) kept.push(item.role);
+    for await (const { item } of w.items) kept.push(item.role);
     expect(kept).toEqual(['developer', 'assistant']);
     expect(w).toMatchObject({ returned: 2, dropped: 3, boundary_dropped: 1, tokens: 20 });
   });

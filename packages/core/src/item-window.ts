@@ -6,11 +6,11 @@ import {
   shapeOf,
   type TruncationStrategy,
 } from '@ctxvault/formats';
-import type { ContextItem } from './schemas.ts';
+import type { ContextItem, RawItem } from './schemas.ts';
 import type { ItemTokenCounter } from './tokens.ts';
 
-/** Items that can be read more than once (a stored body is opened again for each pass). */
-export type ItemSource = () => AsyncIterable<ContextItem> | Iterable<ContextItem>;
+/** Items (with their text as sent) that can be read more than once (stored segments are opened again for each pass). */
+export type ItemSource = () => AsyncIterable<RawItem> | Iterable<RawItem>;
 
 export interface TokenBudget {
   max_tokens: number;
@@ -28,7 +28,7 @@ export interface WindowOptions {
 
 /** The items a window keeps, and what it left out. */
 export interface ItemWindow {
-  items: AsyncIterable<ContextItem>;
+  items: AsyncIterable<RawItem>;
   /** items returned */
   returned: number;
   /** items left out (before `last`, or dropped by the budget) */
@@ -51,12 +51,12 @@ export async function windowOf(
 ): Promise<ItemWindow> {
   const shapes: ItemShape[] = [];
   const tokens: number[] = [];
-  for await (const item of source()) {
+  for await (const { item } of source()) {
     shapes.push(shapeOfItem(options.format, item));
     tokens.push(countTokens(item));
   }
   const plan = planWindow(options.format, shapes, tokens, { last: options.last, budget: options.budget });
-  async function* items(): AsyncGenerator<ContextItem> {
+  async function* items(): AsyncGenerator<RawItem> {
     let index = 0;
     for await (const item of source()) if (plan.keep[index++]) yield item;
   }

@@ -1,11 +1,11 @@
 import { type BlobStore, type ObjectInfo, parseObjectKey, tracksIncompleteUploads } from '@ctxvault/storage';
-import type { ContextStore, Logger, StagingStore } from './ports.ts';
+import type { ContextStore, Logger, SegmentStore, StagingStore } from './ports.ts';
 import type { VersionUploader } from './version-uploader.ts';
 
 export interface LifecycleSettings {
   /** object key prefix (storage.context_storage.s3_path_prefix) */
   pathPrefix: string;
-  /** superseded object versions kept besides the current one */
+  /** superseded versions whose segments are kept besides the current one */
   keepVersions: number;
   objectGraceMs: number;
   multipartGraceMs: number;
@@ -35,6 +35,7 @@ export class LifecycleService {
   constructor(
     private readonly deps: {
       contexts: ContextStore;
+      segments: SegmentStore;
       staging: StagingStore;
       blobs: BlobStore;
       uploader: VersionUploader;
@@ -47,7 +48,8 @@ export class LifecycleService {
     const counts: LifecycleCounts = {
       expired_purged: await this.purgeExpired(now),
       deleted_purged: await this.purgeDeleted(),
-      ...(await this.collectObjects(now)),
+      old_versions_removed: await this.collectSegments(),
+      orphan_objects_removed: await this.collectObjects(now),
       multipart_uploads_aborted: await this.abortStaleUploads(now),
       staged_bodies_removed: await this.removeOrphanedStaging(),
       uploads_requeued: 0,
@@ -81,18 +83,31 @@ export class LifecycleService {
     return purged;
   }
 
-  /** Objects are listed in key order, so all versions of one context arrive together. */
-  private async collectObjects(
-    now: Date,
-  ): Promise<Pick<LifecycleCounts, 'orphan_objects_removed' | 'old_versions_removed'>> {
-    const result = { orphan_objects_removed: 0, old_versions_removed: 0 };
-    type Group = { id: string; objects: { info: ObjectInfo; version: number }[] };
-    let group = null as Group | null;
+  /**
+   * Segments no kept version refers to (superseded by a replace, merged by compaction, or of
+   * versions beyond `keepVersions`) are retired, and removed with their objects once retired for
+   * longer than the object grace: a read that began before may still be streaming them.
+   */
+  private async collectSegments(): Promise<number> {
+    const { segments, blobs, settings } = this.deps;
+    await segments.retireUnreferenced(settings.objectGraceMs, settings.keepVersions);
+    let removed = 0;
+    for (let batch = await segments.findRetired(settings.objectGraceMs, BATCH); batch.length > 0; ) {
+      for (const seg of batch) if (seg.object_key) await blobs.delete(seg.object_key);
+      await segments.remove(batch.map((seg) => seg.id));
+      removed += batch.length;
+      if (batch.length < BATCH) break;
+      batch = await segments.findRetired(settings.objectGraceMs, BATCH);
+    }
+    return removed;
+  }
+
+  /** Objects no segment refers to (an upload or compaction that died before its commit): listed in key order, one context at a time. */
+  private async collectObjects(now: Date): Promise<number> {
+    let removed = 0;
+    let group = null as { id: string; objects: ObjectInfo[] } | null;
     const flush = async () => {
-      if (!group) return;
-      const removed = await this.collectContext(group.id, group.objects, now);
-      result.orphan_objects_removed += removed.orphans;
-      result.old_versions_removed += removed.oldVersions;
+      if (group) removed += await this.collectContext(group.id, group.objects, now);
     };
     for await (const info of this.deps.blobs.list(`${this.deps.settings.pathPrefix}/`)) {
       const parsed = parseObjectKey(info.key);
@@ -101,36 +116,23 @@ export class LifecycleService {
         await flush();
         group = { id: parsed.id, objects: [] };
       }
-      group.objects.push({ info, version: parsed.version });
+      group.objects.push(info);
     }
     await flush();
-    return result;
+    return removed;
   }
 
-  private async collectContext(
-    id: string,
-    objects: { info: ObjectInfo; version: number }[],
-    now: Date,
-  ): Promise<{ orphans: number; oldVersions: number }> {
+  private async collectContext(id: string, objects: ObjectInfo[], now: Date): Promise<number> {
     const settled = objects.filter(
-      ({ info }) =>
-        !info.lastModified || now.getTime() - info.lastModified.getTime() >= this.deps.settings.objectGraceMs,
+      (info) => !info.lastModified || now.getTime() - info.lastModified.getTime() >= this.deps.settings.objectGraceMs,
     );
-    if (settled.length === 0) return { orphans: 0, oldVersions: 0 };
+    if (settled.length === 0) return 0;
     const row = await this.deps.contexts.findAny(id);
-    if (!row) {
-      for (const { info } of settled) await this.deps.blobs.delete(info.key);
-      return { orphans: settled.length, oldVersions: 0 };
-    }
-    if (row.status === 'deleting') return { orphans: 0, oldVersions: 0 };
-    // keep the current object, anything at or above the row's version (an upload may be landing),
-    // and the newest `keepVersions` superseded ones
-    const superseded = settled
-      .filter(({ version, info }) => version < row.version && info.key !== row.storage_key)
-      .sort((a, b) => b.version - a.version)
-      .slice(this.deps.settings.keepVersions);
-    for (const { info } of superseded) await this.deps.blobs.delete(info.key);
-    return { orphans: 0, oldVersions: superseded.length };
+    if (row?.status === 'deleting') return 0;
+    const referenced = row ? await this.deps.segments.objectKeysOf(id) : new Set<string>();
+    const orphans = settled.filter((info) => !referenced.has(info.key));
+    for (const info of orphans) await this.deps.blobs.delete(info.key);
+    return orphans.length;
   }
 
   private async abortStaleUploads(now: Date): Promise<number> {

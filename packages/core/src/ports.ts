@@ -1,16 +1,14 @@
-import type { ContextRepository, StagingRepository } from '@ctxvault/db';
-import type { DeleteJob, JobView, UploadJob } from '@ctxvault/queue';
+import type { ContextRepository, SegmentRepository, StagingRepository } from '@ctxvault/db';
+import type { CompactJob, DeleteJob, JobView, UploadJob } from '@ctxvault/queue';
 import type { BlobStore, Codec } from '@ctxvault/storage';
 
 /** What the core needs of each dependency; the real ones come from db and queue, tests may fake them. */
 export type ContextStore = Pick<
   ContextRepository,
-  | 'insert'
   | 'findLive'
   | 'findAny'
   | 'findByIdempotencyKey'
   | 'usage'
-  | 'loadInlineBody'
   | 'updateIfVersion'
   | 'remove'
   | 'list'
@@ -18,12 +16,32 @@ export type ContextStore = Pick<
   | 'findStaleDeleting'
   | 'findExpired'
 >;
+export type SegmentStore = Pick<
+  SegmentRepository,
+  | 'createContext'
+  | 'commitVersion'
+  | 'segmentsOf'
+  | 'findWrite'
+  | 'findSegment'
+  | 'loadBodies'
+  | 'loadIndex'
+  | 'markStored'
+  | 'finalizeTokens'
+  | 'swapCompacted'
+  | 'findUnsettled'
+  | 'retireUnreferenced'
+  | 'findRetired'
+  | 'remove'
+  | 'objectKeysOf'
+  | 'removeContext'
+>;
 export type StagingStore = Pick<StagingRepository, 'write' | 'read' | 'remove' | 'exists' | 'findOrphans'>;
 
 /** Job ids are the queue's business: the core asks for them, never builds them. */
 export interface JobQueue {
   uploadJobId(contextId: string, version: number): string;
   enqueueUpload(job: UploadJob): Promise<string>;
+  enqueueCompaction(job: CompactJob): Promise<string>;
   enqueueDelete(job: DeleteJob): Promise<string>;
   /** null also when the job belongs to another tenant */
   getJob(id: string, tenantId: string): Promise<JobView | null>;
@@ -47,11 +65,16 @@ export interface StorageSettings {
   codec: Codec;
   /** the codec's level; undefined for its default */
   codecLevel?: number;
+  /** the API counts tokens of at most this many item bytes per write; the workers count the rest (tokens.inline_count_bytes) */
+  inlineCountBytes: number;
+  /** a worker compacts a context once its current version has more segments, or more bytes outside one object (storage.compaction.*) */
+  compaction: { maxSegments: number; maxBytes: number };
 }
 
 /** The parts the context service and the version uploader are built from. */
 export interface CoreDeps {
   contexts: ContextStore;
+  segments: SegmentStore;
   staging: StagingStore;
   blobs: BlobStore;
   jobs: JobQueue;

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { rawItems } from './raw-items.ts';
 import { RequestFingerprint } from './request-fingerprint.ts';
-import type { ContextItem } from './schemas.ts';
+import type { RawItem } from './schemas.ts';
 
-const items: ContextItem[] = [
+const items = rawItems([
   { role: 'user', content: 'a' },
   { role: 'assistant', content: 'b' },
-];
+]);
 
-async function* streamed(list: ContextItem[]) {
+async function* streamed(list: RawItem[]) {
   yield* list;
 }
 
@@ -20,10 +21,14 @@ describe('RequestFingerprint', () => {
   });
 
   it('differs when a field or an item differs, or items are missing', async () => {
-    const of = (fields: object, list: ContextItem[]) => new RequestFingerprint(fields).complete(list);
+    const of = (fields: object, list: RawItem[]) => new RequestFingerprint(fields).complete(list);
     const base = await of({ agent_id: 'x' }, items);
     expect(await of({ agent_id: 'y' }, items)).not.toBe(base);
-    expect(await of({ agent_id: 'x' }, [items[0]!, { role: 'assistant', content: 'c' }])).not.toBe(base);
+    expect(await of({ agent_id: 'x' }, [items[0]!, ...rawItems([{ role: 'assistant', content: 'c' }])])).not.toBe(base);
+    // the same item sent with other spacing is the same item
+    expect(await of({ agent_id: 'x' }, [{ ...items[0]!, text: ' {"role": "user", "content": "a"} ' }, items[1]!])).toBe(
+      base,
+    );
     expect(await of({ agent_id: 'x' }, items.slice(0, 1))).not.toBe(base);
   });
 

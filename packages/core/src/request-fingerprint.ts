@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
-import type { ContextItem } from './schemas.ts';
+import type { RawItem } from './schemas.ts';
 
-type Items = Iterable<ContextItem> | AsyncIterable<ContextItem>;
+type Items = Iterable<RawItem> | AsyncIterable<RawItem>;
 
 /**
  * The SHA-256 of what a create asked for (its fields, then its items in order), taken while the
@@ -21,9 +21,9 @@ export class RequestFingerprint {
       for (const item of items) this.add(item);
       return items;
     }
-    const add = (item: ContextItem) => this.add(item);
+    const add = (item: RawItem) => this.add(item);
     return (async function* hashed() {
-      for await (const item of items as AsyncIterable<ContextItem>) {
+      for await (const item of items as AsyncIterable<RawItem>) {
         add(item);
         yield item;
       }
@@ -42,7 +42,7 @@ export class RequestFingerprint {
     return this.hash.digest('hex');
   }
 
-  private add(item: ContextItem): void {
+  private add({ item }: RawItem): void {
     this.hash.update(JSON.stringify(item)).update('\n');
   }
 }

@@ -55,9 +55,13 @@ export function itemIssuesOf(
  * 400 naming every failing field when an array of items does not follow `format` (appends and
  * replaces are checked against their context's format; streamed items are checked as they arrive).
  */
-export function assertItemsOfFormat(format: Format, items: unknown, key: 'content' | 'items'): void {
+export function assertItemsOfFormat(format: Format, items: RawItems, key: 'content' | 'items'): void {
   if (!Array.isArray(items)) return;
-  const details = itemIssuesOf(format, items, key).map((issue) => ({
+  const details = itemIssuesOf(
+    format,
+    items.map((raw: RawItem) => raw.item),
+    key,
+  ).map((issue) => ({
     path: issue.path.join('.'),
     message: issue.message,
   }));
@@ -82,13 +86,31 @@ const systemOnlyForAnthropic = (value: { format: string; system?: unknown }) =>
   value.system === undefined || value.format === 'anthropic.messages';
 const systemOnlyForAnthropicError = { message: 'system is only for format anthropic.messages', path: ['system'] };
 
+/**
+ * An item as it is stored: its JSON text exactly as the client sent it (an NDJSON line, or the
+ * item's own slice of a JSON body), with the parsed and validated value beside it (raw-items.ts).
+ */
+export interface RawItem {
+  item: ContextItem;
+  text: string;
+}
+
+export type RawItems = Iterable<RawItem> | AsyncIterable<RawItem>;
+
 /** On a write: drop items (by this strategy) until the version fits the context's `max_tokens`. */
 const truncateSchema = z.enum(TRUNCATION_STRATEGIES).optional();
 
 const TEN_YEARS_S = 10 * 365 * 24 * 3600;
 /** Expiry is given as a moment (`expires_at`) or a lifetime from now (`ttl_seconds`), not both. */
 const expiry = {
-  expires_at: z.iso.datetime({ offset: true }).optional(),
+  // what PostgreSQL's timestamptz holds without era notation: years 0001 to 9999
+  expires_at: z.iso
+    .datetime({ offset: true })
+    .refine((value) => {
+      const year = new Date(value).getUTCFullYear();
+      return year >= 1 && year <= 9999;
+    }, 'a date is out of range (years 0001 to 9999)')
+    .optional(),
   ttl_seconds: z.number().int().positive().max(TEN_YEARS_S).optional(),
 };
 const oneExpiry = (value: { expires_at?: string; ttl_seconds?: number }) => !(value.expires_at && value.ttl_seconds);
@@ -121,9 +143,9 @@ export const createEnvelopeSchema = z
   .refine(oneExpiry, oneExpiryError)
   .refine(systemOnlyForAnthropic, systemOnlyForAnthropicError);
 
-/** A create whose items may still be arriving (NDJSON streams them while they are staged). */
+/** A create whose items may still be arriving (NDJSON streams them while they are staged), each with its text as sent. */
 export type CreateContextStream = z.infer<typeof createEnvelopeSchema> & {
-  content: Iterable<ContextItem> | AsyncIterable<ContextItem>;
+  content: RawItems;
   /** only with an array `content`: truncating reads the items twice */
   truncate?: TruncationStrategy;
 };
@@ -142,14 +164,15 @@ export const replaceContextSchema = z
     truncate: truncateSchema,
   })
   .refine(oneExpiry, oneExpiryError);
-export type ReplaceContextInput = z.infer<typeof replaceContextSchema>;
+/** A replace as the service takes it: the items with their text as sent. */
+export type ReplaceContextInput = Omit<z.infer<typeof replaceContextSchema>, 'content'> & { content: RawItems };
 
 export const appendItemsSchema = z.strictObject({
   items: z.array(contextItemSchema).min(1),
   truncate: truncateSchema,
 });
 export type AppendItemsInput = {
-  items: Iterable<ContextItem> | AsyncIterable<ContextItem>;
+  items: RawItems;
   /** only with an array of items: truncating reads the items twice */
   truncate?: TruncationStrategy;
 };

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { blobStoreWith, useCoreParts } from '../../../test/helpers/core-services.ts';
 import type { ContextService } from './context-service.ts';
 import { NotFoundError } from './errors/index.ts';
+import { rawItems } from './raw-items.ts';
 import { type ContextItem, createContextSchema, listQuerySchema } from './schemas.ts';
 
 const parts = useCoreParts();
@@ -21,7 +22,8 @@ const items = (n: number, tag = 'item'): ContextItem[] =>
   }));
 
 async function create(service: ContextService, content: ContextItem[], extra: Record<string, unknown> = {}) {
-  const result = await service.create('default', createContextSchema.parse({ agent_id: 'medium', content, ...extra }));
+  const input = createContextSchema.parse({ agent_id: 'medium', content, ...extra });
+  const result = await service.create('default', { ...input, content: rawItems(input.content) });
   if (result.state !== 'pending') throw new Error('expected a staged (pending) write');
   return result;
 }
@@ -43,15 +45,17 @@ describe('ContextService and VersionUploader', () => {
     expect((await contentOf(service, created.id)).map((i) => i.content)).toEqual(first.map((i) => i.content));
     expect(await uploader.store(created.id, 1, () => {})).toBe('stored');
     expect(await service.status('default', created.id)).toMatchObject({ status: 'stored', version: 1 });
-    expect(await parts.bucket.keys()).toEqual([objectKey('contexts', created.id, 1)]);
+    expect(await parts.bucket.keys()).toEqual([await keyOf(created.id, 1)]);
     expect(await parts.staging.exists(created.id, 1)).toBe(false);
     expect((await contentOf(service, created.id)).map((i) => i.content)).toEqual(first.map((i) => i.content));
 
-    const appended = await service.append('default', created.id, { items: items(3, 'more') });
+    const appended = await service.append('default', created.id, { items: rawItems(items(10, 'more')) });
     expect(appended).toMatchObject({ state: 'pending', version: 2 });
     expect(await uploader.store(created.id, 2, () => {})).toBe('stored');
     const both = await contentOf(service, created.id);
-    expect(both.map((i) => i.content)).toEqual([...first, ...items(3, 'more')].map((i) => i.content));
+    expect(both.map((i) => i.content)).toEqual([...first, ...items(10, 'more')].map((i) => i.content));
+    // the append wrote only its own items: a second object beside the first
+    expect((await parts.bucket.keys()).sort()).toEqual([await keyOf(created.id, 1), await keyOf(created.id, 2)].sort());
 
     expect(await service.delete('default', created.id)).toMatchObject({ status: 'deleting' });
     await expect(service.get('default', created.id)).rejects.toBeInstanceOf(NotFoundError);
@@ -63,11 +67,11 @@ describe('ContextService and VersionUploader', () => {
   it('lists no expired context, before any lifecycle pass', async () => {
     const service = parts.service();
     const agent = `list-${randomUUID()}`;
-    const lasting = await service.create('default', createContextSchema.parse({ agent_id: agent, content: [] }));
-    const brief = await service.create(
-      'default',
-      createContextSchema.parse({ agent_id: agent, content: [], ttl_seconds: 1 }),
-    );
+    const lasting = await service.create('default', { ...createContextSchema.parse({ agent_id: agent }), content: [] });
+    const brief = await service.create('default', {
+      ...createContextSchema.parse({ agent_id: agent, ttl_seconds: 1 }),
+      content: [],
+    });
     expect((await service.list('default', listQuerySchema.parse({ agent_id: agent }))).items).toHaveLength(2);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const listed = await service.list('default', listQuerySchema.parse({ agent_id: agent }));
@@ -115,7 +119,7 @@ describe('ContextService and VersionUploader', () => {
 
     expect(await uploader.store(created.id, 1, () => {})).toBe('stored');
     expect(await service.status('default', created.id)).toMatchObject({ status: 'stored', last_error: null });
-    expect(await parts.bucket.keys(`contexts/`)).toContain(objectKey('contexts', created.id, 1));
+    expect(await parts.bucket.keys(`contexts/`)).toContain(await keyOf(created.id, 1));
   });
 });
 
@@ -125,6 +129,7 @@ describe('LifecycleService', () => {
     const uploader = parts.uploader();
     const expiring = await create(service, items(20), { ttl_seconds: 60 });
     expect(await uploader.store(expiring.id, 1, () => {})).toBe('stored');
+    const expiringKey = await keyOf(expiring.id, 1);
     const orphanId = randomUUID();
     const orphanKey = objectKey('contexts', orphanId, 1);
     await parts.blobs.put(orphanKey, Buffer.from('{}'));
@@ -147,7 +152,7 @@ describe('LifecycleService', () => {
     }
     expect(await parts.contexts.findAny(expiring.id)).toBeNull();
     const keys = await parts.bucket.keys('contexts/');
-    expect(keys).not.toContain(objectKey('contexts', expiring.id, 1));
+    expect(keys).not.toContain(expiringKey);
     expect(keys).not.toContain(orphanKey);
     expect(await parts.staging.exists(orphanId, 1)).toBe(false);
     expect(await parts.staging.exists(pending.id, 1)).toBe(true);
@@ -162,6 +167,13 @@ describe('LifecycleService', () => {
     expect(await parts.bucket.keys('contexts/')).toContain(orphanKey);
   });
 });
+
+/** The object key of the segment the write of `version` made. */
+async function keyOf(id: string, version: number): Promise<string> {
+  const key = (await parts.segments.findWrite(id, version))?.object_key;
+  if (!key) throw new Error(`segment of ${id} v${version} is not stored`);
+  return key;
+}
 
 function idOf(result: Awaited<ReturnType<ContextService['create']>>): string {
   return result.state === 'stored' ? result.context.id : result.id;

@@ -1,51 +1,99 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Readable, type Transform } from 'node:stream';
+import type { Segment, SegmentCounts } from '@ctxvault/db';
+import type { Format } from '@ctxvault/formats';
 import type { ByteProgress } from '@ctxvault/queue';
-import { codecSuffix, compressor, contextPrefix, objectKey, tracksIncompleteUploads } from '@ctxvault/storage';
+import { codecSuffix, compressor, contextPrefix, segmentKey, tracksIncompleteUploads } from '@ctxvault/storage';
 import type { CoreDeps } from './ports.ts';
+import { segmentCounts } from './segment-counting.ts';
+import { trailerLine } from './segment-format.ts';
+import { SegmentReader } from './segment-reader.ts';
+import type { TokenCounter } from './token-counter.ts';
 
-export type VersionUploaderDeps = CoreDeps;
+export interface VersionUploaderDeps extends CoreDeps {
+  /** counts the tokens of segments the API left uncounted (off the event loop) */
+  tokenCounter: TokenCounter;
+}
 
-export type UploadOutcome = 'stored' | 'superseded' | 'gone';
+export type UploadOutcome = 'stored' | 'counted' | 'superseded' | 'gone';
 
-/** The worker's side of a context: moving staged versions into the blob store, purging deleted ones. */
+/**
+ * The worker's side of a context: storing staged segments in the blob store, counting their
+ * tokens, and purging deleted contexts. Compaction lives in compactor.ts.
+ */
 export class VersionUploader {
-  constructor(private readonly deps: VersionUploaderDeps) {}
+  private readonly reader: SegmentReader;
+
+  constructor(private readonly deps: VersionUploaderDeps) {
+    this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs);
+  }
 
   /**
-   * Uploads a staged version and flips its row to `stored` in one statement. Idempotent: a version
-   * that is already stored, superseded or deleted is left alone.
+   * Uploads the segment the write of `version` made (when staged) and flips it to stored, then
+   * counts its tokens (when the API left them). `stored` does not wait for the count. Idempotent:
+   * a segment already stored and counted, superseded by a replace or deleted is left alone.
    */
   async store(
     contextId: string,
     version: number,
     onProgress: (p: ByteProgress) => Promise<void> | void,
   ): Promise<UploadOutcome> {
-    const { contexts, staging, blobs } = this.deps;
-    const { codec, codecLevel, pathPrefix } = this.deps.settings;
-    const key = objectKey(pathPrefix, contextId, version, codecSuffix(codec));
+    const { contexts, staging, segments } = this.deps;
     const row = await contexts.findAny(contextId);
-    if (!row || row.status === 'deleting') {
+    const seg = await segments.findWrite(contextId, version);
+    if (!row || row.status === 'deleting' || !seg) {
       await staging.remove(contextId, version);
       // a predecessor killed mid-upload may have left its upload open: nobody else will end it
-      await this.abortIncompleteUploads(key);
+      if (seg) await this.abortIncompleteUploads(this.keyOf(seg));
       return 'gone';
     }
-    if (row.version !== version || (row.status !== 'pending' && row.status !== 'failed')) {
-      if (row.version > version) await staging.remove(contextId, version);
-      await this.abortIncompleteUploads(key);
+    const current = await segments.segmentsOf(contextId, row.version);
+    if (!current.some((s) => s.id === seg.id)) {
+      // a replace made it garbage before it was stored: nothing to upload or count
+      await staging.remove(contextId, version);
+      await this.abortIncompleteUploads(this.keyOf(seg));
       return 'superseded';
     }
+    let outcome: UploadOutcome = 'counted';
+    if (seg.state === 'staged') {
+      await this.upload(seg, onProgress);
+      outcome = 'stored';
+    }
+    if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, row.format as Format);
+    await staging.remove(contextId, version);
+    return outcome;
+  }
 
+  private keyOf(seg: Segment): string {
+    const { codec, pathPrefix } = this.deps.settings;
+    return segmentKey(pathPrefix, seg.context_id, seg.version, seg.id, codecSuffix(codec));
+  }
+
+  /** Uploads a staged segment (its items, then its trailer) and marks it stored. */
+  private async upload(seg: Segment, onProgress: (p: ByteProgress) => Promise<void> | void): Promise<void> {
+    const { staging, blobs, segments } = this.deps;
+    const { codec, codecLevel } = this.deps.settings;
+    const key = this.keyOf(seg);
     // a predecessor that crashed mid-upload left its parts behind: this attempt starts afresh
     await this.abortIncompleteUploads(key);
-    const total = Number(row.size_bytes);
+    const total = seg.size_bytes;
+    const trailer =
+      seg.format === 'lines'
+        ? trailerLine({
+            context_id: seg.context_id,
+            segment_id: seg.id,
+            version: seg.version,
+            first_item: seg.first_item,
+            item_count: seg.item_count,
+            size_bytes: seg.size_bytes,
+            sha256: seg.sha256,
+          })
+        : Buffer.alloc(0);
     const hash = createHash('sha256');
     let read = 0;
-    const staged = staging.read(contextId, version);
+    const staged = staging.read(seg.context_id, seg.version);
     // a generator, not .pipe(): a failing staging read must fail the upload, not stall it.
-    // Progress counts body bytes read, so it means the same with or without compression; it stays
-    // below 100 % until the store has accepted the bytes (the last parts may still be in flight).
+    // Progress counts item bytes read; it stays below 100 % until the store has accepted the bytes.
     const body = Readable.from(
       (async function* () {
         for await (const chunk of staged) {
@@ -55,51 +103,46 @@ export class VersionUploader {
           void onProgress({ bytes: read, total, percent });
           yield chunk as Buffer;
         }
+        if (trailer.length) yield trailer;
       })(),
     );
     const encoded = codec === 'identity' ? body : pipelineStream(body, compressor(codec, codecLevel));
     const result = await blobs.put(key, encoded, {
-      contentLength: codec === 'identity' ? total : undefined,
-      contentType: 'application/json',
-      metadata: {
-        'context-id': contextId,
-        version: String(version),
-        sha256: row.sha256 ?? '',
-        'content-encoding': codec,
-      },
+      contentLength: codec === 'identity' ? total + trailer.length : undefined,
+      contentType: seg.format === 'lines' ? 'application/x-ndjson' : 'application/json',
+      metadata: segmentMetadata(seg, codec),
     });
     const sha256 = hash.digest('hex');
-    if (read !== total || (row.sha256 && sha256 !== row.sha256)) {
+    if (read !== total || (seg.sha256 && sha256 !== seg.sha256)) {
       await blobs.delete(key);
       throw new Error(
-        `staged body of ${contextId} v${version} does not match its row (size ${read}/${total}, sha256 ${sha256})`,
+        `staged segment of ${seg.context_id} v${seg.version} does not match its row (size ${read}/${total}, sha256 ${sha256})`,
       );
     }
-
-    // full progress is recorded before the row flips, so whoever sees `stored` sees 100 %
+    // full progress is recorded before the segment flips, so whoever sees `stored` sees 100 %
     await onProgress({ bytes: total, total, percent: 100 });
-    const flipped = await contexts.updateIfVersion(
-      contextId,
-      version,
+    await segments.markStored(
+      seg,
       {
-        status: 'stored',
-        storage_provider: blobs.kind,
-        storage_key: key,
+        object_key: key,
         etag: result.etag,
         stored_bytes: result.size,
         content_encoding: codec,
         encryption: result.encryption,
-        last_error: null,
       },
-      ['pending', 'failed'],
+      blobs.kind,
     );
-    if (!flipped) {
-      // replaced or deleted while we uploaded: our object belongs to no row
-      await blobs.delete(key);
-      return 'superseded';
-    }
-    await staging.remove(contextId, version);
-    return 'stored';
+  }
+
+  /** Counts a segment's tokens off the event loop and records them. */
+  private async count(seg: Segment, modelId: string | null, format: Format): Promise<void> {
+    const counts: SegmentCounts = await segmentCounts(
+      this.reader.lines([seg]),
+      this.deps.tokenCounter,
+      modelId,
+      format,
+    );
+    await this.deps.segments.finalizeTokens(seg, counts, this.deps.blobs.kind);
   }
 
   private async abortIncompleteUploads(key: string): Promise<void> {
@@ -112,38 +155,60 @@ export class VersionUploader {
 
   /** Records that a version's upload failed for good (again, after a retry from the dashboard or admin API). */
   async markFailed(contextId: string, version: number, reason: string): Promise<void> {
-    await this.deps.contexts.updateIfVersion(contextId, version, { status: 'failed', last_error: reason }, [
+    // only a segment that never reached the blob store fails its context; a failed count is retried by the reconciler
+    const seg = await this.deps.segments.findWrite(contextId, version);
+    const row = await this.deps.contexts.findAny(contextId);
+    if (seg?.state !== 'staged' || !row) return;
+    await this.deps.contexts.updateIfVersion(contextId, row.version, { status: 'failed', last_error: reason }, [
       'pending',
       'failed',
     ]);
   }
 
-  /** Removes every object version, every staged body and the row of a context marked for deletion. */
+  /** Removes every object, segment, staged body and the row of a context marked for deletion. */
   async purge(contextId: string): Promise<'purged' | 'not-deleting'> {
     const row = await this.deps.contexts.findAny(contextId);
     if (row && row.status !== 'deleting') return 'not-deleting';
     await this.deps.blobs.deletePrefix(contextPrefix(this.deps.settings.pathPrefix, contextId));
     await this.deps.staging.remove(contextId);
+    await this.deps.segments.removeContext(contextId);
     await this.deps.contexts.remove(contextId);
     return 'purged';
   }
 
   /**
-   * Re-enqueues work whose job was lost (Redis may forget): pending rows and rows marked for
-   * deletion that nobody touched for `staleMs`. Job ids are derived, so live jobs are not doubled.
+   * Re-enqueues work whose job was lost (Redis may forget): segments still staged or uncounted and
+   * rows marked for deletion that nobody touched for `staleMs`. Job ids are derived, so live jobs are not doubled.
    */
   async reconcile(staleMs: number): Promise<{ uploads: number; deletes: number }> {
-    const { contexts, jobs } = this.deps;
-    const pending = await contexts.findStalePending(staleMs, 500);
-    for (const row of pending)
-      await jobs.enqueueUpload({ contextId: row.id, version: row.version, tenantId: row.tenant_id });
+    const { contexts, segments, jobs } = this.deps;
+    const unsettled = await segments.findUnsettled(staleMs, 500);
+    for (const s of unsettled) {
+      await jobs.enqueueUpload({ contextId: s.context_id, version: s.version, tenantId: s.tenant_id });
+    }
     const deleting = await contexts.findStaleDeleting(staleMs, 500);
     for (const row of deleting) await jobs.enqueueDelete({ contextId: row.id, tenantId: row.tenant_id });
-    return { uploads: pending.length, deletes: deleting.length };
+    return { uploads: unsettled.length, deletes: deleting.length };
   }
 }
 
+/** What an object says about itself (S3 user metadata), so the references can be rebuilt from the bucket. */
+export function segmentMetadata(
+  seg: Pick<Segment, 'context_id' | 'id' | 'version' | 'first_item' | 'item_count' | 'sha256'>,
+  codec: string,
+): Record<string, string> {
+  return {
+    'context-id': seg.context_id,
+    'segment-id': seg.id,
+    version: String(seg.version),
+    'first-item': String(seg.first_item),
+    'item-count': String(seg.item_count),
+    sha256: seg.sha256,
+    'content-encoding': codec,
+  };
+}
+
 /** `source` piped into `transform`, with errors of either ending the result (unlike `.pipe`). */
-function pipelineStream(source: Readable, transform: Transform): Transform {
+export function pipelineStream(source: Readable, transform: Transform): Transform {
   return pipeline(source, transform, () => {});
 }

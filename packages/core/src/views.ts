@@ -25,7 +25,11 @@ export const contextViewSchema = z.object({
   metadata: z.record(z.string(), z.unknown()),
   max_tokens: z.number().int().nullable(),
   current_tokens: z.number().int(),
+  /** false while a worker is still counting some of the items' tokens (current_tokens is then a lower bound) */
+  tokens_final: z.boolean(),
   message_count: z.number().int(),
+  /** the segments the current version is stored in (appends add one; compaction merges them) */
+  segments: z.number().int(),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
   expires_at: z.iso.datetime().nullable(),
@@ -61,6 +65,8 @@ export const statusViewSchema = z.object({
   id: z.uuid(),
   version: z.number().int(),
   status: z.enum(CONTEXT_STATUSES),
+  /** false while a worker is still counting tokens; `stored` does not wait for it */
+  tokens_final: z.boolean(),
   last_error: z.string().nullable(),
   job: jobViewSchema.nullable(),
 });
@@ -93,6 +99,7 @@ export const contextSummarySchema = z.object({
   status: z.enum(CONTEXT_STATUSES),
   message_count: z.number().int(),
   current_tokens: z.number().int(),
+  tokens_final: z.boolean(),
   max_tokens: z.number().int().nullable(),
   /** tokens over max_tokens (0 when within it or without a limit) */
   tokens_over_limit: z.number().int(),
@@ -107,6 +114,7 @@ export const contextSummarySchema = z.object({
   content_encoding: z.string(),
   /** stored bytes / size bytes, null while not stored */
   compression_ratio: z.number().nullable(),
+  segments: z.number().int(),
   first_timestamp: z.string().nullable(),
   last_timestamp: z.string().nullable(),
 });
@@ -127,7 +135,9 @@ export function toContextView(row: ContextRow): ContextView {
     metadata: row.metadata ?? {},
     max_tokens: row.max_tokens ?? null,
     current_tokens: row.token_count,
+    tokens_final: row.tokens_final,
     message_count: row.message_count,
+    segments: row.segment_count,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
     expires_at: row.expires_at ? iso(row.expires_at) : null,

@@ -2,10 +2,9 @@ import { BigIntType, DateTimeType } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { type Context, ContextEntity, type ContextStatus } from './entities/context.entity.ts';
 
-/** Every column but the inline body, which is loaded only when a body is read. */
-export type ContextRow = Omit<Context, 'body'>;
-export type NewContextRow = Omit<Context, 'body'> & { body: Buffer | null };
-export type ContextPatch = Partial<NewContextRow>;
+/** A context's reference row; its items live in segments (segment-repository.ts). */
+export type ContextRow = Context;
+export type ContextPatch = Partial<ContextRow>;
 
 export interface ListFilters {
   tenant_id: string;
@@ -21,7 +20,7 @@ export interface ListFilters {
   limit: number;
 }
 
-const ROW_FIELDS = Object.keys(ContextEntity.meta.properties).filter((f) => f !== 'body') as never[];
+const ROW_FIELDS = Object.keys(ContextEntity.meta.properties) as never[];
 /** The same, as SQL: each property is stored in the column of its own name. */
 const ROW_COLUMNS = (ROW_FIELDS as string[]).map((f) => `"${f}"`).join(', ');
 /** Properties a raw query returns as strings (MikroORM's driver settings): bigint ('number' mode) and datetime. */
@@ -37,12 +36,13 @@ export class ContextRepository {
     return this.orm.em.fork({ clear: true, useContext: false });
   }
 
-  async insert(row: NewContextRow): Promise<void> {
+  /** Inserts a bare row (no version, no segment): fixtures; contexts are created with their first version by SegmentRepository. */
+  async insert(row: ContextRow): Promise<void> {
     await this.em().insert(ContextEntity, row);
   }
 
   /**
-   * A live context (not deleted or being deleted) of the tenant, without its body. Every read starts
+   * A live context (not deleted or being deleted) of the tenant. Every read starts
    * here, a cached one included, so it is one primary-key lookup with no entity hydration.
    */
   async findLive(tenantId: string, id: string): Promise<ContextRow | null> {
@@ -76,14 +76,6 @@ export class ContextRepository {
       [tenantId],
     );
     return { contexts: Number(rows[0]?.contexts ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
-  }
-
-  async loadInlineBody(id: string, version: number): Promise<Buffer | null> {
-    const rows = await this.em().execute<{ body: Buffer | null }[]>(
-      'select body from contexts where id = ? and version = ?',
-      [id, version],
-    );
-    return rows[0]?.body ?? null;
   }
 
   /**

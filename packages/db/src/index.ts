@@ -11,9 +11,8 @@ export {
   ContextRepository,
   type ContextRow,
   type ListFilters,
-  type NewContextRow,
 } from './context-repository.ts';
-export { isUniqueViolation } from './database-errors.ts';
+export { type DatabaseUnavailableCause, databaseUnavailableCause, isUniqueViolation } from './database-errors.ts';
 export {
   CONTEXT_STATUSES,
   type Context,
@@ -28,4 +27,17 @@ export { newContextId } from './ids.ts';
 export { migrate } from './migrate.ts';
 export { createOrm, entities, type OrmOptions } from './orm.ts';
 export { type ReplicaEntry, type ReplicaLag, ReplicaLogRepository } from './replica-log-repository.ts';
+export {
+  type CommittedVersion,
+  type NewSegment,
+  type ObjectPlacement,
+  type RoleTally,
+  type Segment,
+  type SegmentCounts,
+  type SegmentFormat,
+  type SegmentIndex,
+  SegmentRepository,
+  type SegmentState,
+  type VersionCommit,
+} from './segment-repository.ts';
 export { rechunk, type StagingOptions, StagingRepository } from './staging-repository.ts';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { ConcurrencySlots } from './concurrency-slots.ts';
 import { StagingBusyError } from './errors/staging-busy-error.ts';
@@ -66,6 +66,7 @@ export class StagingRepository {
   /** Chunks go in while the next one fills: one insert in flight, so the client and Postgres overlap. */
   private async writeChunks(contextId: string, version: number, body: AsyncIterable<Buffer>): Promise<number> {
     const pool = await this.pool();
+    const driverError = this.driverError;
     let seq = 0;
     let total = 0;
     // the first failed insert, if any (set from a callback, read in the loop)
@@ -77,7 +78,7 @@ export class StagingRepository {
         if (failed.length) throw failed[0];
         total += chunk.length;
         // the rejection is caught at once: the next chunk may take long to arrive from a slow client
-        inFlight = insertChunk(pool, contextId, version, seq++, chunk).catch((err: unknown) => {
+        inFlight = insertChunk(pool, driverError, contextId, version, seq++, chunk).catch((err: unknown) => {
           failed.push(err);
         });
       }
@@ -87,7 +88,7 @@ export class StagingRepository {
     }
     if (failed.length) throw failed[0];
     // a synchronous commit flushes the WAL up to here, chunks included: the body is durable once marked
-    await pool.query(
+    await this.query(
       'update staged_bodies set completed_at = now(), bytes = $3, chunks = $4 where context_id = $1 and version = $2',
       [contextId, version, total, seq],
     );
@@ -96,19 +97,18 @@ export class StagingRepository {
 
   /** Takes the (context, version) for this write, collecting an abandoned stage that held it. */
   private async claim(contextId: string, version: number): Promise<void> {
-    const pool = await this.pool();
     for (let attempt = 0; attempt < 2; attempt++) {
-      const claimed = await pool.query(
+      const claimed = await this.query(
         'insert into staged_bodies (context_id, version, started_at) values ($1, $2, now()) on conflict do nothing',
         [contextId, version],
       );
       if (claimed.rowCount === 1) {
         // chunks without a mark are leftovers of a writer that died between removing its mark and its chunks
-        await pool.query('delete from staged_chunks where context_id = $1 and version = $2', [contextId, version]);
+        await this.query('delete from staged_chunks where context_id = $1 and version = $2', [contextId, version]);
         return;
       }
       // a complete stage no row waits for a body timeout after its completion is a leftover, never a live write
-      const held = await pool.query(
+      const held = await this.query(
         `select 1 from staged_bodies b where b.context_id = $1 and b.version = $2 and ${orphaned('b', '$3', '$4')}`,
         [contextId, version, this.options.bodyTimeoutMs, this.options.bodyTimeoutMs],
       );
@@ -120,8 +120,7 @@ export class StagingRepository {
 
   /** True once the body is completely staged. */
   async exists(contextId: string, version: number): Promise<boolean> {
-    const pool = await this.pool();
-    const rows = await pool.query(
+    const rows = await this.query(
       'select 1 from staged_bodies where context_id = $1 and version = $2 and completed_at is not null',
       [contextId, version],
     );
@@ -130,8 +129,7 @@ export class StagingRepository {
 
   /** Bytes of every staged body, complete or not: what waits for an upload, was kept for a retry, or is arriving. */
   async totalBytes(): Promise<number> {
-    const pool = await this.pool();
-    const { rows } = await pool.query<{ bytes: string | null }>(
+    const { rows } = await this.query<{ bytes: string | null }>(
       'select sum(octet_length(data)) as bytes from staged_chunks',
     );
     return Number(rows[0]?.bytes ?? 0);
@@ -143,9 +141,10 @@ export class StagingRepository {
    * yielding anything) when the body is not completely staged.
    */
   read(contextId: string, version: number): Readable {
+    const driverError = this.driverError;
     const load = async () => {
       const pool = await this.pool();
-      const { rows } = await pool.query<{ chunks: number | null }>(
+      const { rows } = await this.query<{ chunks: number | null }>(
         'select chunks from staged_bodies where context_id = $1 and version = $2 and completed_at is not null',
         [contextId, version],
       );
@@ -157,10 +156,10 @@ export class StagingRepository {
     };
     async function* chunks(): AsyncGenerator<Buffer> {
       const { pool, chunks: count } = await load();
-      let next = count > 0 ? readChunk(pool, contextId, version, 0) : null;
+      let next = count > 0 ? readChunk(pool, driverError, contextId, version, 0) : null;
       for (let seq = 0; next; seq++) {
         const current = next;
-        next = seq + 1 < count ? readChunk(pool, contextId, version, seq + 1) : null;
+        next = seq + 1 < count ? readChunk(pool, driverError, contextId, version, seq + 1) : null;
         // a prefetch that fails while the consumer stops early must not become an unhandled rejection
         next?.catch(() => {});
         yield await current;
@@ -175,8 +174,7 @@ export class StagingRepository {
    * (started longer ago than `olderThanMs` plus the body timeout); and chunks without a mark.
    */
   async findOrphans(olderThanMs: number, limit: number): Promise<{ context_id: string; version: number }[]> {
-    const pool = await this.pool();
-    const { rows } = await pool.query<{ context_id: string; version: number }>(
+    const { rows } = await this.query<{ context_id: string; version: number }>(
       `select b.context_id, b.version from staged_bodies b where ${orphaned('b', '$1', '$2')}
        union
        select s.context_id, s.version from staged_chunks s
@@ -190,24 +188,51 @@ export class StagingRepository {
 
   /** Removes a staged body (every version when none is given): its mark first, so it never looks complete. */
   async remove(contextId: string, version?: number): Promise<void> {
-    const pool = await this.pool();
     const where = version === undefined ? 'context_id = $1' : 'context_id = $1 and version = $2';
     const params = version === undefined ? [contextId] : [contextId, version];
-    await pool.query(`delete from staged_bodies where ${where}`, params);
-    await pool.query(`delete from staged_chunks where ${where}`, params);
+    await this.query(`delete from staged_bodies where ${where}`, params);
+    await this.query(`delete from staged_chunks where ${where}`, params);
   }
 
   private pool(): Promise<Pool> {
     return this.orm.em.getConnection().getNativeClient();
   }
+
+  private async query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    params?: unknown[],
+  ): Promise<QueryResult<R>> {
+    const pool = await this.pool();
+    try {
+      return await pool.query<R>(text, params);
+    } catch (err) {
+      throw this.driverError(err);
+    }
+  }
+
+  /**
+   * A failure of pg itself as the ORM reports it (MikroORM's DriverException), where it arises: pg
+   * throws plain Errors when a connection is lost or none can be had in time, and the API tells a
+   * database that cannot be used from other failures by class (see databaseUnavailableCause).
+   */
+  private readonly driverError: DriverError = (err) => this.orm.em.getDriver().convertException(err as Error);
 }
+
+type DriverError = (err: unknown) => Error;
 
 /**
  * One chunk in its own transaction, committed without waiting for the WAL flush: the completion
  * mark's (synchronous) commit flushes the WAL past every chunk written before it.
  */
-async function insertChunk(pool: Pool, contextId: string, version: number, seq: number, data: Buffer): Promise<void> {
-  await inTransaction(pool, async (client) => {
+async function insertChunk(
+  pool: Pool,
+  driverError: DriverError,
+  contextId: string,
+  version: number,
+  seq: number,
+  data: Buffer,
+): Promise<void> {
+  await inTransaction(pool, driverError, async (client) => {
     await client.query('set local synchronous_commit = off');
     // a Buffer parameter is sent in binary format: the bytes cross the wire as they are
     await client.query(
@@ -217,8 +242,15 @@ async function insertChunk(pool: Pool, contextId: string, version: number, seq: 
   });
 }
 
-async function inTransaction(pool: Pool, work: (client: PoolClient) => Promise<void>): Promise<void> {
-  const client = await pool.connect();
+/** Runs `work` (pg queries only) in a transaction; pg's failures come out as `driverError` makes them. */
+async function inTransaction(
+  pool: Pool,
+  driverError: DriverError,
+  work: (client: PoolClient) => Promise<void>,
+): Promise<void> {
+  const client = await pool.connect().catch((err: unknown) => {
+    throw driverError(err);
+  });
   let broken: Error | undefined;
   try {
     await client.query('begin');
@@ -226,7 +258,7 @@ async function inTransaction(pool: Pool, work: (client: PoolClient) => Promise<v
     await client.query('commit');
   } catch (err) {
     await client.query('rollback').catch((rollbackErr: Error) => (broken = rollbackErr));
-    throw err;
+    throw driverError(err);
   } finally {
     client.release(broken);
   }
@@ -238,11 +270,29 @@ const COPY_HEADER_BYTES = 19;
 const COPY_ROW_HEADER_BYTES = 2 + 4;
 
 /** One chunk's bytes through `COPY … TO STDOUT (FORMAT binary)`: no hex text on either side. */
-async function readChunk(pool: Pool, contextId: string, version: number, seq: number): Promise<Buffer> {
+async function readChunk(
+  pool: Pool,
+  driverError: DriverError,
+  contextId: string,
+  version: number,
+  seq: number,
+): Promise<Buffer> {
   // COPY takes no parameters; the id is a UUID and the numbers integers, checked before they are inlined
   if (!UUID.test(contextId) || !Number.isSafeInteger(version) || !Number.isSafeInteger(seq)) {
     throw new Error(`invalid staged chunk address ${contextId}/${version}/${seq}`);
   }
+  const out = await copyChunk(pool, contextId, version, seq).catch((err: unknown) => {
+    throw driverError(err);
+  });
+  const length = out.length >= COPY_HEADER_BYTES + COPY_ROW_HEADER_BYTES ? out.readInt16BE(COPY_HEADER_BYTES) : 0;
+  if (length !== 1) throw new Error(`staged chunk ${seq} of context ${contextId} version ${version} is missing`);
+  const size = out.readInt32BE(COPY_HEADER_BYTES + 2);
+  const start = COPY_HEADER_BYTES + COPY_ROW_HEADER_BYTES;
+  return out.subarray(start, start + size);
+}
+
+/** The COPY's whole output, on a pooled connection held only for it. */
+async function copyChunk(pool: Pool, contextId: string, version: number, seq: number): Promise<Buffer> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -253,12 +303,7 @@ async function readChunk(pool: Pool, contextId: string, version: number, seq: nu
       ),
     );
     for await (const part of copy) parts.push(part as Buffer);
-    const out = Buffer.concat(parts);
-    const length = out.length >= COPY_HEADER_BYTES + COPY_ROW_HEADER_BYTES ? out.readInt16BE(COPY_HEADER_BYTES) : 0;
-    if (length !== 1) throw new Error(`staged chunk ${seq} of context ${contextId} version ${version} is missing`);
-    const size = out.readInt32BE(COPY_HEADER_BYTES + 2);
-    const start = COPY_HEADER_BYTES + COPY_ROW_HEADER_BYTES;
-    return out.subarray(start, start + size);
+    return Buffer.concat(parts);
   } catch (err) {
     broken = err as Error;
     throw err;
@@ -269,12 +314,12 @@ async function readChunk(pool: Pool, contextId: string, version: number, seq: nu
 
 /**
  * The condition "the body of mark `b` is an orphan": complete, older than `grace` ms and waited for
- * by no row; or never completed and started before `grace` + `timeout` ms ago (its writer is gone).
+ * by no segment (none still to upload or count from it); or never completed and started before `grace` + `timeout` ms ago (its writer is gone).
  */
 function orphaned(b: string, grace: string, timeout: string): string {
   return `((${b}.completed_at is not null and ${b}.completed_at < now() - (${grace}::float8 * interval '1 millisecond')
-            and not exists (select 1 from contexts c where c.id = ${b}.context_id and c.version = ${b}.version
-                              and c.status in ('pending', 'failed')))
+            and not exists (select 1 from segments s where s.context_id = ${b}.context_id and s.version = ${b}.version
+                              and s.kind = 'write' and s.retired_at is null and (s.state = 'staged' or not s.tokens_final)))
         or (${b}.completed_at is null and ${b}.started_at < now() - ((${grace}::float8 + ${timeout}::float8) * interval '1 millisecond')))`;
 }
 

@@ -1,4 +1,7 @@
 import { type BackendFactory, createPostgresBackend, type IQueueBackend } from 'bullmq';
+import { ReplyError } from 'ioredis';
+import pg from 'pg';
+import type { QueueUnavailableCause } from './queue-unavailable-error.ts';
 import { openRedis, queueKeyPrefix, type RedisTarget } from './redis-client.ts';
 
 /** The schema BullMQ's PostgreSQL backend uses; the ORM's schema diff ignores it. */
@@ -19,6 +22,8 @@ export interface BackendBinding {
   factory: BackendFactory<IQueueBackend, unknown> | undefined;
   /** closes connections this binding created itself (BullMQ leaves caller-owned clients open) */
   close(): Promise<void>;
+  /** why a call that failed with `err` did, when the backend cannot be used; null for other failures */
+  unavailable(err: unknown): QueueUnavailableCause | null;
 }
 
 /**
@@ -34,14 +39,52 @@ export function bindBackend(opts: QueueConnectionOptions, role: 'producer' | 'wo
       },
       factory: createPostgresBackend as BackendFactory<IQueueBackend, unknown>,
       close: async () => {},
+      unavailable: postgresUnavailable,
     };
   }
   const redis = openRedis(opts.redis, role === 'producer' ? 'fail-fast' : 'wait');
+  // the last connection error says why the client is not ready (a command refused meanwhile says
+  // only that it is not)
+  let connectionError: unknown;
+  redis.on('error', (err) => (connectionError = err));
+  redis.on('ready', () => (connectionError = undefined));
   return {
     options: { connection: redis, prefix: queueKeyPrefix(opts.prefix, opts.redis.cluster) },
     factory: undefined,
     close: async () => {
       redis.disconnect();
     },
+    unavailable: (err) => {
+      if (isAuthReply(err) || isAuthReply(connectionError)) return 'access_denied';
+      if (redis.status === 'ready') return null;
+      return systemErrorCode(connectionError) === 'ETIMEDOUT' ? 'timeout' : 'connection_refused';
+    },
   };
+}
+
+/** Redis refused the credentials: an error reply whose code (its first word) is NOAUTH or WRONGPASS. */
+function isAuthReply(err: unknown): boolean {
+  return err instanceof ReplyError && ['NOAUTH', 'WRONGPASS'].includes(String((err as Error).message).split(' ')[0]!);
+}
+
+/** The errno code of a Node system error (a socket's), along `err`'s causes. */
+function systemErrorCode(err: unknown): string | null {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const { syscall, code } = e as { syscall?: unknown; code?: unknown };
+    if (typeof syscall === 'string' && typeof code === 'string') return code;
+  }
+  return null;
+}
+
+/** BullMQ's PostgreSQL backend: no server to talk to (a socket error), or the server refusing us (SQLSTATE). */
+function postgresUnavailable(err: unknown): QueueUnavailableCause | null {
+  const code = systemErrorCode(err);
+  if (code) return code === 'ETIMEDOUT' ? 'timeout' : 'connection_refused';
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (!(e instanceof pg.DatabaseError)) continue;
+    if (e.code?.startsWith('28')) return 'access_denied';
+    // connection exceptions (08…), the server shutting down or starting (57P…), no such database
+    if (e.code?.startsWith('08') || e.code?.startsWith('57P') || e.code === '3D000') return 'connection_failure';
+  }
+  return null;
 }

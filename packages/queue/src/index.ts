@@ -7,6 +7,8 @@ export { ALL_QUEUES, DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, REPLICA_QUEU
 export {
   type ByteProgress,
   byteProgressSchema,
+  type CompactJob,
+  compactJobSchema,
   type DeleteJob,
   deleteJobId,
   deleteJobSchema,
@@ -18,4 +20,5 @@ export {
 } from './payloads.ts';
 export { type JobDefaults, JobProducer } from './producer.ts';
 export { type AdminJobView, adminJobViewSchema, JOB_STATES, type JobState, QueueAdmin } from './queue-admin.ts';
+export { type QueueUnavailableCause, QueueUnavailableError } from './queue-unavailable-error.ts';
 export { openRedis, type RedisPatience, type RedisTarget } from './redis-client.ts';

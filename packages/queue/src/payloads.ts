@@ -11,6 +11,14 @@ export const uploadJobSchema = z.object({
 });
 export type UploadJob = z.infer<typeof uploadJobSchema>;
 
+/** Merges the segments of a context's version into one object; runs on the upload queue. */
+export const compactJobSchema = z.object({
+  contextId: z.uuid(),
+  version: z.number().int().positive(),
+  tenantId: z.string().min(1),
+});
+export type CompactJob = z.infer<typeof compactJobSchema>;
+
 export const deleteJobSchema = z.object({
   contextId: z.uuid(),
   tenantId: z.string().min(1),
@@ -38,6 +46,10 @@ export type ByteProgress = z.infer<typeof byteProgressSchema>;
  */
 export function uploadJobId(contextId: string, version: number): string {
   return `upload-${contextId}-v${version}`;
+}
+
+export function compactJobId(contextId: string, version: number): string {
+  return `compact-${contextId}-v${version}`;
 }
 
 export function deleteJobId(contextId: string): string {

@@ -1,9 +1,12 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import { type BackendBinding, bindBackend, type QueueConnectionOptions } from './connection.ts';
 import { ContextQueue } from './context-queue.ts';
+import { JobStateError } from './job-state-error.ts';
 import { type JobView, toJobView } from './job-view.ts';
 import { DELETE_QUEUE, LIFECYCLE_QUEUE, type QueueName, REPLICA_QUEUE, UPLOAD_QUEUE } from './names.ts';
 import {
+  type CompactJob,
+  compactJobId,
   type DeleteJob,
   deleteJobId,
   queueOfJobId,
@@ -12,6 +15,7 @@ import {
   type UploadJob,
   uploadJobId,
 } from './payloads.ts';
+import { QueueUnavailableError } from './queue-unavailable-error.ts';
 
 export interface JobDefaults {
   /** attempts per job before it fails for good */
@@ -45,13 +49,20 @@ export class JobProducer {
 
   async enqueueUpload(job: UploadJob): Promise<string> {
     const id = uploadJobId(job.contextId, job.version);
-    await this.queue(UPLOAD_QUEUE).add('upload', job, { ...this.jobOptions, jobId: id });
+    await this.guard(() => this.queue(UPLOAD_QUEUE).add('upload', job, { ...this.jobOptions, jobId: id }));
+    return id;
+  }
+
+  /** Compaction runs on the upload queue, after the uploads it waits for. */
+  async enqueueCompaction(job: CompactJob): Promise<string> {
+    const id = compactJobId(job.contextId, job.version);
+    await this.queue(UPLOAD_QUEUE).add('compact', job, { ...this.jobOptions, jobId: id });
     return id;
   }
 
   async enqueueDelete(job: DeleteJob): Promise<string> {
     const id = deleteJobId(job.contextId);
-    await this.queue(DELETE_QUEUE).add('delete', job, { ...this.jobOptions, jobId: id });
+    await this.guard(() => this.queue(DELETE_QUEUE).add('delete', job, { ...this.jobOptions, jobId: id }));
     return id;
   }
 
@@ -62,12 +73,14 @@ export class JobProducer {
    */
   async enqueueReplication(job: ReplicaJob): Promise<string> {
     const id = replicaJobId(job.key);
-    await this.queue(REPLICA_QUEUE).add('replicate', job, {
-      ...this.jobOptions,
-      jobId: id,
-      removeOnComplete: true,
-      removeOnFail: true,
-    });
+    await this.guard(() =>
+      this.queue(REPLICA_QUEUE).add('replicate', job, {
+        ...this.jobOptions,
+        jobId: id,
+        removeOnComplete: true,
+        removeOnFail: true,
+      }),
+    );
     return id;
   }
 
@@ -76,22 +89,40 @@ export class JobProducer {
    * called again from time to time by workers, because Redis may forget its schedulers too.
    */
   async scheduleLifecycle(everyMs: number): Promise<void> {
-    await this.queue(LIFECYCLE_QUEUE).upsertJobScheduler(
-      'lifecycle',
-      { every: everyMs },
-      { name: 'lifecycle', opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+    await this.guard(() =>
+      this.queue(LIFECYCLE_QUEUE).upsertJobScheduler(
+        'lifecycle',
+        { every: everyMs },
+        { name: 'lifecycle', opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+      ),
     );
   }
 
   /** The job, only when it was caused by `tenantId`: another tenant's job is as absent as none. */
   async getJob(id: string, tenantId: string): Promise<JobView | null> {
-    const job = await this.queue(queueOfJobId(id)).getJob(id);
-    return job && (job.data as { tenantId?: unknown }).tenantId === tenantId ? toJobView(job) : null;
+    return this.guard(async () => {
+      const job = await this.queue(queueOfJobId(id)).getJob(id);
+      return job && (job.data as { tenantId?: unknown }).tenantId === tenantId ? toJobView(job) : null;
+    });
   }
 
-  /** Proves the queue backend answers (one cheap read); throws its error when it does not. */
+  /** Proves the queue backend answers (one cheap read); throws QueueUnavailableError when it does not. */
   async check(): Promise<void> {
-    await this.queue(UPLOAD_QUEUE).getJobCounts('waiting');
+    await this.guard(() => this.queue(UPLOAD_QUEUE).getJobCounts('waiting'));
+  }
+
+  /**
+   * Runs calls to the backend, turning a failure because the backend cannot be used into a
+   * QueueUnavailableError (with the original as its cause), as the connection explains it.
+   */
+  async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof JobStateError) throw err;
+      const reason = this.binding.unavailable(err);
+      throw reason ? new QueueUnavailableError(reason, err) : err;
+    }
   }
 
   /** The queue of that name, opened on first use (each one holds connections of its own). */

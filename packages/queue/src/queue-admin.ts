@@ -29,10 +29,12 @@ export class QueueAdmin {
   /**
    * @param queueOf the queue of a name (opened on first use)
    * @param names the queues this deployment uses (the embedded mode runs no lifecycle queue)
+   * @param guard runs each call to the backend (JobProducer.guard: QueueUnavailableError when it cannot be used)
    */
   constructor(
     private readonly queueOf: (name: QueueName) => Queue,
     readonly names: readonly QueueName[] = ALL_QUEUES,
+    private readonly guard: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
   ) {}
 
   /** The queues themselves, for the dashboard (opening them). */
@@ -41,7 +43,11 @@ export class QueueAdmin {
   }
 
   /** Jobs per state, per queue. */
-  async counts(): Promise<Partial<Record<QueueName, Record<JobState, number>>>> {
+  counts(): Promise<Partial<Record<QueueName, Record<JobState, number>>>> {
+    return this.guard(() => this.countAll());
+  }
+
+  private async countAll(): Promise<Partial<Record<QueueName, Record<JobState, number>>>> {
     const entries = await Promise.all(
       this.names.map(
         async (name) =>
@@ -52,32 +58,42 @@ export class QueueAdmin {
   }
 
   /** Jobs of one state, newest first. */
-  async list(name: QueueName, state: JobState, offset: number, limit: number): Promise<AdminJobView[]> {
-    const jobs = await this.queueOf(name).getJobs(state, offset, offset + limit - 1);
-    return Promise.all(jobs.filter((job): job is Job => Boolean(job)).map((job) => toAdminView(job, state)));
+  list(name: QueueName, state: JobState, offset: number, limit: number): Promise<AdminJobView[]> {
+    return this.guard(async () => {
+      const jobs = await this.queueOf(name).getJobs(state, offset, offset + limit - 1);
+      return Promise.all(jobs.filter((job): job is Job => Boolean(job)).map((job) => toAdminView(job, state)));
+    });
   }
 
-  async get(name: QueueName, id: string): Promise<AdminJobView | null> {
-    const job = await this.queueOf(name).getJob(id);
-    return job ? toAdminView(job) : null;
+  get(name: QueueName, id: string): Promise<AdminJobView | null> {
+    return this.guard(async () => {
+      const job = await this.queueOf(name).getJob(id);
+      return job ? toAdminView(job) : null;
+    });
   }
 
   /** Runs a failed job again with all its attempts; null when there is no such job. */
-  async retry(name: QueueName, id: string): Promise<AdminJobView | null> {
-    const job = await this.queueOf(name).getJob(id);
-    if (!job) return null;
-    const state = await job.getState();
-    if (state !== 'failed') throw new JobStateError(`job ${id} is ${state}; only failed jobs can be retried`, state);
-    // a RetryableJob (context-queue.ts): its attempts start over
-    await job.retry('failed');
-    return toAdminView(job);
+  retry(name: QueueName, id: string): Promise<AdminJobView | null> {
+    return this.guard(async () => {
+      const job = await this.queueOf(name).getJob(id);
+      if (!job) return null;
+      const state = await job.getState();
+      if (state !== 'failed') throw new JobStateError(`job ${id} is ${state}; only failed jobs can be retried`, state);
+      // a RetryableJob (context-queue.ts): its attempts start over
+      await job.retry('failed');
+      return toAdminView(job);
+    });
   }
 
   /**
    * Runs every failed job of a queue again, each with all its attempts; returns how many. Job by job:
    * `queue.retryJobs` would keep their exhausted attempt counts.
    */
-  async retryFailed(name: QueueName): Promise<number> {
+  retryFailed(name: QueueName): Promise<number> {
+    return this.guard(() => this.retryAllFailed(name));
+  }
+
+  private async retryAllFailed(name: QueueName): Promise<number> {
     const queue = this.queueOf(name);
     // counted first, so jobs failing again meanwhile are not retried twice in one call
     const { failed = 0 } = await queue.getJobCounts('failed');
@@ -94,14 +110,16 @@ export class QueueAdmin {
   }
 
   /** Removes a job that is not running; false when there is no such job. */
-  async remove(name: QueueName, id: string): Promise<boolean> {
-    const job = await this.queueOf(name).getJob(id);
-    if (!job) return false;
-    const state = await job.getState();
-    if (state === 'active')
-      throw new JobStateError(`job ${id} is running; wait for it to finish or fail before removing it`, state);
-    await job.remove();
-    return true;
+  remove(name: QueueName, id: string): Promise<boolean> {
+    return this.guard(async () => {
+      const job = await this.queueOf(name).getJob(id);
+      if (!job) return false;
+      const state = await job.getState();
+      if (state === 'active')
+        throw new JobStateError(`job ${id} is running; wait for it to finish or fail before removing it`, state);
+      await job.remove();
+      return true;
+    });
   }
 }
 

@@ -14,7 +14,7 @@ export { BlobNotFoundError } from './errors/blob-not-found-error.ts';
 export { BlobStoreError, type BlobStoreErrorCode } from './errors/blob-store-error.ts';
 export { InvalidKeyError } from './errors/invalid-key-error.ts';
 export { assertValidKey, assertValidPrefix } from './key-rules.ts';
-export { contextPrefix, objectKey, type ParsedObjectKey, parseObjectKey } from './keys.ts';
+export { contextPrefix, objectKey, type ParsedObjectKey, parseObjectKey, segmentKey } from './keys.ts';
 export { LocalBlobStore, type LocalBlobStoreOptions } from './local/local-blob-store.ts';
 export { type ReadFallbackOptions, readFallbackStore } from './read-fallback-store.ts';
 export {

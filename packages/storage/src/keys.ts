@@ -6,12 +6,14 @@ import { assertValidPrefix } from './key-rules.ts';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CODEC = /^[a-z0-9]+$/;
 const OBJECT_KEY =
-  /^(?:(.+)\/)?([0-9a-f]{2})\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/(0|[1-9][0-9]*)\.json(?:\.([a-z0-9]+))?$/;
+  /^(?:(.+)\/)?([0-9a-f]{2})\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/(0|[1-9][0-9]*)(?:\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))?\.json(?:\.([a-z0-9]+))?$/;
 
 export interface ParsedObjectKey {
   prefix: string;
   id: string;
   version: number;
+  /** the segment, for keys of segment objects (`segmentKey`) */
+  segment?: string;
   codec?: string;
 }
 
@@ -24,6 +26,12 @@ export function objectKey(prefix: string, id: string, version: number, codec?: s
     throw new InvalidKeyError(codec, 'a codec name is lower-case letters and digits');
   }
   return `${contextPrefix(prefix, id)}${version}.json${codec === undefined ? '' : `.${codec}`}`;
+}
+
+/** `<prefix>/<hh>/<id>/<version>.<segment id>.json[.<codec>]`: one segment of a context, written by that version's write or compaction. */
+export function segmentKey(prefix: string, id: string, version: number, segmentId: string, codec?: string): string {
+  if (!UUID.test(segmentId)) throw new InvalidKeyError(segmentId, 'a segment id is a UUID');
+  return objectKey(prefix, id, version, codec).replace(/\.json/, `.${segmentId.toLowerCase()}.json`);
 }
 
 /** `<prefix>/<hh>/<id>/`: every version of one context lives below it. */
@@ -39,10 +47,10 @@ export function contextPrefix(prefix: string, id: string): string {
 export function parseObjectKey(key: string): ParsedObjectKey | null {
   const match = OBJECT_KEY.exec(key);
   if (!match) return null;
-  const [, prefix = '', shard, id = '', versionText = '', codec] = match;
+  const [, prefix = '', shard, id = '', versionText = '', segment, codec] = match;
   const version = Number(versionText);
   if (shard !== shardOf(id) || !Number.isSafeInteger(version)) return null;
-  return codec === undefined ? { prefix, id, version } : { prefix, id, version, codec };
+  return { prefix, id, version, ...(segment !== undefined && { segment }), ...(codec !== undefined && { codec }) };
 }
 
 function shardOf(id: string): string {

@@ -7,10 +7,13 @@ import {
   createContextSchema,
   deletingSchema,
   listQuerySchema,
+  parseRawItem,
+  rawItems,
   readOptionsSchema,
   replaceContextSchema,
   searchResultSchema,
   searchSchema,
+  splitLines,
   statusViewSchema,
   type WriteResult,
 } from '@ctxvault/core';
@@ -45,7 +48,10 @@ export function registerContextTools(server: McpServer, service: ContextService,
       inputSchema: createContextSchema,
       outputSchema: writeResultSchema,
     },
-    (input) => toolResult(caller, 'write', async () => writeAnswer(await service.create(tenantId, input))),
+    (input) =>
+      toolResult(caller, 'write', async () =>
+        writeAnswer(await service.create(tenantId, { ...input, content: rawItems(input.content) })),
+      ),
   );
 
   server.registerTool(
@@ -61,8 +67,9 @@ export function registerContextTools(server: McpServer, service: ContextService,
     },
     ({ id, ...options }) =>
       toolResult(caller, 'read', async () => {
-        const { context, items, window } = await service.read(tenantId, id, options);
-        return { ...context, content: await Array.fromAsync(items), window };
+        const { context, lines, window } = await service.read(tenantId, id, options);
+        const items = await Array.fromAsync(splitLines(lines), (line) => parseRawItem(line).item);
+        return { ...context, content: items, window };
       }),
   );
 
@@ -75,7 +82,9 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: writeResultSchema,
     },
     ({ id, if_version, ...input }) =>
-      toolResult(caller, 'write', async () => writeAnswer(await service.append(tenantId, id, input, if_version))),
+      toolResult(caller, 'write', async () =>
+        writeAnswer(await service.append(tenantId, id, { ...input, items: rawItems(input.items) }, if_version)),
+      ),
   );
 
   server.registerTool(
@@ -87,7 +96,9 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: writeResultSchema,
     },
     ({ id, if_version, ...input }) =>
-      toolResult(caller, 'write', async () => writeAnswer(await service.replace(tenantId, id, input, if_version))),
+      toolResult(caller, 'write', async () =>
+        writeAnswer(await service.replace(tenantId, id, { ...input, content: rawItems(input.content) }, if_version)),
+      ),
   );
 
   server.registerTool(

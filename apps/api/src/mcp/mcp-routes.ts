@@ -1,11 +1,22 @@
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { ApiDeps, ApiEnv } from '../env.ts';
 import { describeError } from '../errors.ts';
 import { readJson } from '../json-body.ts';
 import { describe } from '../openapi/describe.ts';
-import { createMcpServer } from './mcp-server.ts';
+
+// the MCP SDK (and the JSON Schema tooling it brings) is loaded by the first MCP request, not at
+// start: most API processes never serve one, and it weighs on start-up time and idle memory
+let mcpModules:
+  | Promise<
+      [typeof import('./mcp-server.ts'), typeof import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js')]
+    >
+  | undefined;
+const loadMcp = () =>
+  (mcpModules ??= Promise.all([
+    import('./mcp-server.ts'),
+    import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
+  ]));
 
 /**
  * `/mcp`: MCP over Streamable HTTP, stateless. Each POST gets its own server and transport and a
@@ -41,6 +52,7 @@ export function mcpRoutes({ service, maxBodyBytes, maxBatchMessages, logger }: A
             body: { error: { code: 'batch_too_large', message, details: { limit: maxBatchMessages } } },
           });
         }
+        const [{ createMcpServer }, { WebStandardStreamableHTTPServerTransport }] = await loadMcp();
         const server = createMcpServer(service, { principal: c.var.principal, logger: c.var.logger ?? logger });
         const transport = new WebStandardStreamableHTTPServerTransport({ enableJsonResponse: true });
         await server.connect(transport);

@@ -1,9 +1,10 @@
-import { type ContextItem, type Format, validItemSchema } from '@ctxvault/core';
+import { type Format, type RawItem, validItemSchema } from '@ctxvault/core';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { z } from 'zod';
 import type { ApiEnv } from '../env.ts';
-import { readJson } from '../json-body.ts';
+import { readJson, readJsonText } from '../json-body.ts';
+import { arrayElementTexts } from '../json-items.ts';
 import { NDJSON_TYPE, readNdjson } from '../ndjson-body.ts';
 import { documentsBody } from './describe.ts';
 
@@ -20,15 +21,30 @@ export function jsonBody<S extends z.ZodType>(schema: S, maxBytes: number) {
   return documentsBody(reader, { json: schema });
 }
 
-/** A body of items: JSON, or NDJSON whose items stream to the handler as they arrive and pass validation. */
+/** A JSON body validated with `schema`, with the text of each element of its `key` array as sent: `c.req.valid('json')`. */
+export function jsonItemsBody<S extends z.ZodType>(schema: S, key: string, maxBytes: number) {
+  type Read = { type: 'json'; value: z.output<S>; texts: string[] };
+  const reader = createMiddleware<ApiEnv, string, BodyInput<z.input<S>, Read>>(async function jsonItemsReader(c, next) {
+    c.req.addValidatedData('json', await jsonItems(c, schema, key, maxBytes));
+    await next();
+  });
+  return documentsBody(reader, { json: schema });
+}
+
+/**
+ * A body of items: JSON (with the text of each item of its `itemsKey` array as sent), or NDJSON
+ * whose items stream to the handler as they arrive and pass validation.
+ */
 export type ItemsBody<Json, Envelope> =
-  | { type: 'json'; value: Json }
-  | { type: 'ndjson'; envelope: Envelope; items: AsyncGenerator<ContextItem> };
+  | { type: 'json'; value: Json; texts: string[] }
+  | { type: 'ndjson'; envelope: Envelope; items: AsyncGenerator<RawItem> };
 
 export interface ItemsBodyOptions<J extends z.ZodType, E extends z.ZodType | null> {
   json: J;
   /** the first NDJSON line's schema; null when every line is an item */
   envelope: E;
+  /** the JSON body's field holding the items */
+  itemsKey: 'content' | 'items';
   maxBodyBytes: number;
   maxContextBytes: number;
   /** the largest NDJSON line */
@@ -45,6 +61,7 @@ export interface ItemsBodyOptions<J extends z.ZodType, E extends z.ZodType | nul
 export function itemsBody<J extends z.ZodType, E extends z.ZodType | null>({
   json,
   envelope,
+  itemsKey,
   maxBodyBytes,
   maxContextBytes,
   maxItemBytes,
@@ -61,13 +78,18 @@ export function itemsBody<J extends z.ZodType, E extends z.ZodType | null>({
               validItemSchema(await itemFormat(c, first as Envelope | null)),
             )) as {
               envelope: Envelope;
-              items: AsyncGenerator<ContextItem>;
+              items: AsyncGenerator<RawItem>;
             }),
           }
-        : { type: 'json', value: await readJson(c, json, maxBodyBytes) };
+        : await jsonItems(c, json, itemsKey, maxBodyBytes);
       c.req.addValidatedData('json', body);
       await next();
     },
   );
   return documentsBody(reader, { json, ndjson: { envelope }, example });
+}
+
+async function jsonItems<J extends z.ZodType>(c: Context<ApiEnv>, schema: J, key: string, maxBytes: number) {
+  const { value, text } = await readJsonText(c, schema, maxBytes);
+  return { type: 'json' as const, value, texts: arrayElementTexts(text, key) ?? [] };
 }

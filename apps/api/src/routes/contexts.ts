@@ -8,15 +8,17 @@ import {
   createContextSchema,
   createEnvelopeSchema,
   deletingSchema,
+  documentBody,
   idempotencyKeySchema,
   listQuerySchema,
+  openingLine,
   pendingWriteSchema,
   type ReadOptions,
+  rawItems,
   readOptionsSchema,
   replaceContextSchema,
   searchResultSchema,
   searchSchema,
-  serializeDocument,
   statusViewSchema,
   type WriteResult,
 } from '@ctxvault/core';
@@ -25,7 +27,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { isNotModified, readCondition, requireMatch, type TagCondition, versionTag } from '../conditional-requests.ts';
 import type { ApiDeps, ApiEnv } from '../env.ts';
-import { itemsBody, jsonBody } from '../openapi/bodies.ts';
+import { itemsBody, jsonBody, jsonItemsBody } from '../openapi/bodies.ts';
 import { describe, failure, json } from '../openapi/describe.ts';
 import { headers, params, query } from '../openapi/validators.ts';
 import { streamedBody } from '../streamed-body.ts';
@@ -51,8 +53,8 @@ const changed = failure('If-Match is not the current version');
 export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemBytes }: ApiDeps) {
   /** `?last=&max_tokens=&strategy=`: the context with only the items kept, and `window` saying what was left out. */
   const windowed = async (tenantId: string, id: string, options: ReadOptions) => {
-    const { context, items, window } = await service.read(tenantId, id, options);
-    return { context, body: serializeDocument({ ...context, window }, items) };
+    const { context, lines, window } = await service.read(tenantId, id, options);
+    return { context, body: documentBody(openingLine({ ...context, window }), lines) };
   };
 
   /**
@@ -101,6 +103,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
       itemsBody({
         json: createContextSchema,
         envelope: createEnvelopeSchema,
+        itemsKey: 'content',
         maxBodyBytes,
         maxContextBytes,
         maxItemBytes,
@@ -109,7 +112,10 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
       }),
       async (c) => {
         const body = c.req.valid('json');
-        const input = body.type === 'ndjson' ? { ...body.envelope, content: body.items } : body.value;
+        const input =
+          body.type === 'ndjson'
+            ? { ...body.envelope, content: body.items }
+            : { ...body.value, content: rawItems(body.value.content, body.texts) };
         const idempotencyKey = c.req.valid('header')['idempotency-key'];
         return answerWrite(c, await service.create(c.var.tenantId, input, c.var.requestId, idempotencyKey), 201);
       },
@@ -211,11 +217,13 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
       }),
       params(byId),
       headers(ifMatch),
-      jsonBody(replaceContextSchema, maxBodyBytes),
+      jsonItemsBody(replaceContextSchema, 'content', maxBodyBytes),
       async (c) => {
         const { id } = c.req.valid('param');
         const expected = await expectedVersion(c, id, c.req.valid('header')['if-match']);
-        const result = await service.replace(c.var.tenantId, id, c.req.valid('json'), expected, c.var.requestId);
+        const { value, texts } = c.req.valid('json');
+        const input = { ...value, content: rawItems(value.content, texts) };
+        const result = await service.replace(c.var.tenantId, id, input, expected, c.var.requestId);
         return answerWrite(c, result, 200);
       },
     )
@@ -232,6 +240,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
       itemsBody({
         json: appendItemsSchema,
         envelope: null,
+        itemsKey: 'items',
         maxBodyBytes,
         maxContextBytes,
         maxItemBytes,
@@ -242,7 +251,10 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
         const { id } = c.req.valid('param');
         const expected = await expectedVersion(c, id, c.req.valid('header')['if-match']);
         const body = c.req.valid('json');
-        const input = body.type === 'ndjson' ? { items: body.items } : body.value;
+        const input =
+          body.type === 'ndjson'
+            ? { items: body.items }
+            : { ...body.value, items: rawItems(body.value.items, body.texts) };
         const result = await service.append(c.var.tenantId, id, input, expected, c.var.requestId);
         return answerWrite(c, result, 200);
       },

@@ -8,6 +8,7 @@ const RECONCILE_EVERY_MS = 30_000;
 export function workerOptions(runtime: Runtime, logger: Logger): WorkerOptions {
   return {
     uploader: runtime.uploader,
+    compactor: runtime.compactor,
     lifecycle: runtime.lifecycle,
     replicator: runtime.replica?.replicator,
     jobs: runtime.jobs,

@@ -1,4 +1,3 @@
-import { metricsRoutes, serveApi } from '@ctxvault/api';
 import type { Config } from '@ctxvault/config';
 import { startWorkers } from '@ctxvault/worker';
 import { createLogger } from '../logger.ts';
@@ -12,6 +11,8 @@ export async function runWorker(config: Config): Promise<void> {
   const workers = startWorkers(workerOptions(runtime, logger));
   const steps: ShutdownStep[] = [];
   if (config.metrics.worker_port > 0) {
+    // the API's package (its routes and their schemas) is loaded only by a worker that serves metrics
+    const { metricsRoutes, serveApi } = await import('@ctxvault/api');
     const server = await serveApi(metricsRoutes(runtime), config.server.host, config.metrics.worker_port);
     logger.info({ url: `${server.url}/metrics` }, 'worker metrics listening');
     steps.push({ name: 'metrics server', run: () => server.close(), timeoutMs: 5_000 });

@@ -8,8 +8,8 @@ export const STORAGE_PROVIDERS = ['database', 'local', 's3'] as const;
 export type StorageProvider = (typeof STORAGE_PROVIDERS)[number];
 
 /**
- * The reference row of one context. The body is either `body` (inline) or the object at
- * `storage_key`; while `pending`, the newest version's body is in staging.
+ * The reference row of one context. Its items are the segments of its current version (table
+ * `versions`); the count, size, token and storage columns summarise them (see segment-repository.ts).
  */
 export const ContextEntity = defineEntity({
   name: 'Context',
@@ -33,13 +33,16 @@ export const ContextEntity = defineEntity({
     encryption: p.string().length(32).nullable(),
     message_count: p.integer().default(0),
     token_count: p.integer().default(0),
+    /** false while some segment's tokens are still being counted by a worker */
+    tokens_final: p.boolean().default(true),
+    /** segments of the current version */
+    segment_count: p.integer().default(1),
     max_tokens: p.integer().nullable(),
     metadata: p.json<Record<string, unknown>>(),
     /** the shape of its items: `ctxvault` or a provider's message format (see @ctxvault/formats) */
     format: p.string().length(32).default('ctxvault'),
     /** an `anthropic.messages` context's top-level `system` (a string or text blocks), kept beside its messages */
     system: p.json<unknown>().nullable(),
-    body: p.blob().nullable().lazy(),
     job_id: p.string().length(256).nullable(),
     /** the client's Idempotency-Key of the create that made this context */
     idempotency_key: p.string().length(256).nullable(),

@@ -1,0 +1,190 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { type NewSegment, newContextId, type RoleTally, type Segment } from '@ctxvault/db';
+import type { Format } from '@ctxvault/formats';
+import { codecSuffix, compressor, segmentKey } from '@ctxvault/storage';
+import { f64s, readF64s, tallyOf } from './item-index.ts';
+import { segmentCounts } from './segment-counting.ts';
+import { trailerLine } from './segment-format.ts';
+import { SegmentReader } from './segment-reader.ts';
+import { pipelineStream, segmentMetadata, type VersionUploaderDeps } from './version-uploader.ts';
+
+export type CompactOutcome = 'compacted' | 'nothing' | 'superseded' | 'gone';
+
+/**
+ * Merges a run of a context's segments into one (an object, or one inline segment for the
+ * `database` provider) and swaps it in atomically: readers and writers never wait for it, and a
+ * swap that finds the version changed under it gives up and removes what it wrote.
+ *
+ * Which run: the segments after the first (the base, usually the large one a create or replace
+ * wrote), so that a long run of small appends never rewrites the base; all of them once the
+ * tail has grown as large as the base. Segments still staged are left for a later pass.
+ */
+export class Compactor {
+  private readonly reader: SegmentReader;
+
+  constructor(private readonly deps: VersionUploaderDeps) {
+    this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs);
+  }
+
+  async compact(contextId: string): Promise<CompactOutcome> {
+    const { contexts, segments } = this.deps;
+    const row = await contexts.findAny(contextId);
+    if (!row || row.status === 'deleting') return 'gone';
+    const run = compactionRun(await segments.segmentsOf(contextId, row.version));
+    if (!run) return 'nothing';
+    const segment = await this.merge(row.version, run.segments, row.model_id ?? null, row.format as Format);
+    const swapped = await segments.swapCompacted(
+      segment,
+      run.from,
+      run.segments.map((s) => s.id),
+      this.deps.blobs.kind,
+    );
+    if (!swapped) {
+      if (segment.object_key) await this.deps.blobs.delete(segment.object_key);
+      return 'superseded';
+    }
+    return 'compacted';
+  }
+
+  /** Writes the merged segment (its object first, when it has one) and returns its row. */
+  private async merge(version: number, run: Segment[], modelId: string | null, format: Format): Promise<NewSegment> {
+    const { blobs, settings, segments } = this.deps;
+    const id = newContextId();
+    const contextId = run[0]!.context_id;
+    const first = run[0]!.first_item;
+    const itemCount = run.reduce((sum, s) => sum + s.item_count, 0);
+    const size = run.reduce((sum, s) => sum + s.size_bytes, 0);
+    const hash = createHash('sha256');
+    const index = await segments.loadIndex(run.map((s) => s.id));
+
+    // offsets and roles from the runs' indexes (shifted), tokens too when every count is final
+    const offsets: number[] = [];
+    const roleBytes: Buffer[] = [];
+    let shift = 0;
+    let indexed = true;
+    for (const seg of run) {
+      const own = index.get(seg.id);
+      if (seg.format !== 'lines' || !own?.item_offsets || !own.item_roles) {
+        indexed = false;
+        break;
+      }
+      for (const offset of readF64s(own.item_offsets)) offsets.push(offset + shift);
+      roleBytes.push(own.item_roles);
+      shift += seg.size_bytes;
+    }
+    if (!indexed) throw new Error(`segments of ${contextId} without an item index cannot be compacted`);
+    const allFinal = run.every((s) => s.tokens_final && index.get(s.id)?.item_tokens);
+    const counts = allFinal
+      ? {
+          token_count: run.reduce((sum, s) => sum + s.token_count, 0),
+          roles: sumRoles(run),
+          tokens_final: true,
+          item_tokens: Buffer.concat(run.map((s) => index.get(s.id)!.item_tokens!)),
+        }
+      : await segmentCounts(this.reader.lines(run), this.deps.tokenCounter, modelId, format);
+
+    const reader = this.reader;
+    const common = {
+      id,
+      context_id: contextId,
+      version,
+      kind: 'compacted' as const,
+      first_item: first,
+      item_count: itemCount,
+      size_bytes: size,
+      item_offsets: f64s(offsets),
+      item_roles: Buffer.concat(roleBytes),
+      first_timestamp: run.find((s) => s.first_timestamp)?.first_timestamp ?? null,
+      last_timestamp: run.findLast((s) => s.last_timestamp)?.last_timestamp ?? null,
+      ...counts,
+    };
+
+    if (settings.provider === 'database') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of reader.lines(run)) {
+        hash.update(chunk);
+        chunks.push(chunk);
+      }
+      return {
+        ...common,
+        state: 'inline',
+        body: Buffer.concat(chunks),
+        object_key: null,
+        etag: null,
+        stored_bytes: null,
+        content_encoding: 'identity',
+        encryption: null,
+        sha256: hash.digest('hex'),
+      };
+    }
+
+    const { codec, codecLevel, pathPrefix } = settings;
+    const key = segmentKey(pathPrefix, contextId, version, id, codecSuffix(codec));
+    let trailerSha = '';
+    const body = Readable.from(
+      (async function* () {
+        for await (const chunk of reader.lines(run)) {
+          hash.update(chunk);
+          yield chunk;
+        }
+        trailerSha = hash.digest('hex');
+        yield trailerLine({
+          context_id: contextId,
+          segment_id: id,
+          version,
+          first_item: first,
+          item_count: itemCount,
+          size_bytes: size,
+          sha256: trailerSha,
+        });
+      })(),
+    );
+    const encoded = codec === 'identity' ? body : pipelineStream(body, compressor(codec, codecLevel));
+    const result = await blobs.put(key, encoded, {
+      contentType: 'application/x-ndjson',
+      // the sha256 is only known once the items have streamed: it is in the trailer, and in the row
+      metadata: segmentMetadata(
+        { context_id: contextId, id, version, first_item: first, item_count: itemCount, sha256: '' },
+        codec,
+      ),
+    });
+    return {
+      ...common,
+      state: 'stored',
+      body: null,
+      object_key: key,
+      etag: result.etag,
+      stored_bytes: result.size,
+      content_encoding: codec,
+      encryption: result.encryption,
+      sha256: trailerSha,
+    };
+  }
+}
+
+/** The run of segments to merge (1-based position of its first), or null when there is nothing worth merging. */
+function compactionRun(segs: readonly Segment[]): { from: number; segments: Segment[] } | null {
+  // staged segments are not merged yet: the run ends before the first of them
+  const firstStaged = segs.findIndex((s) => s.state === 'staged');
+  const settled = firstStaged === -1 ? [...segs] : segs.slice(0, firstStaged);
+  if (settled.length < 2) return null;
+  const [base, ...tail] = settled as [Segment, ...Segment[]];
+  const tailBytes = tail.reduce((sum, s) => sum + s.size_bytes, 0);
+  // a base of the layout before segments has no item index: it stays as it is, only the tail merges
+  const wholeRun = base.format === 'lines' && (tailBytes >= base.size_bytes || base.state !== 'stored');
+  if (wholeRun) return { from: 1, segments: settled };
+  return tail.length >= 2 ? { from: 2, segments: tail } : null;
+}
+
+function sumRoles(run: readonly Segment[]): Record<string, RoleTally> {
+  const roles: Record<string, RoleTally> = {};
+  for (const seg of run) {
+    for (const [role, tally] of Object.entries(seg.roles)) {
+      const sum = tallyOf(roles, role);
+      sum.items += tally.items;
+      sum.tokens += tally.tokens;
+    }
+  }
+  return roles;
+}

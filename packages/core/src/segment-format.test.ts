@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { byteWindow, contentSection, documentItemLines, itemLine, splitLines } from './segment-format.ts';
+
+async function collect(chunks: AsyncIterable<Buffer>): Promise<string> {
+  const out: Buffer[] = [];
+  for await (const chunk of chunks) out.push(chunk);
+  return Buffer.concat(out).toString();
+}
+
+async function* from(...parts: string[]): AsyncGenerator<Buffer> {
+  for (const part of parts) yield Buffer.from(part);
+}
+
+describe('segment format', () => {
+  it('joins item lines into a content section, across chunk boundaries', async () => {
+    expect(await collect(contentSection(from('{"a":1}\n{"b"', ':2}\n', '{"c":3}\n')))).toBe(
+      '{"a":1},\n{"b":2},\n{"c":3}\n]}\n',
+    );
+    expect(await collect(contentSection(from()))).toBe(']}\n');
+  });
+
+  it('keeps an item on one line, spacing its line breaks', () => {
+    expect(itemLine('{"a":\n1}').toString()).toBe('{"a": 1}\n');
+    expect(itemLine('{"a":1}').toString()).toBe('{"a":1}\n');
+  });
+
+  it('splits lines across chunks and windows bytes', async () => {
+    const lines: string[] = [];
+    for await (const line of splitLines(from('ab\ncd', 'e\n', 'f'))) lines.push(line.toString());
+    expect(lines).toEqual(['ab', 'cde', 'f']);
+    expect(await collect(byteWindow(from('0123', '4567', '89'), 3, 4))).toBe('3456');
+  });
+
+  it('reads the items of a document of the layout before segments, and refuses a cut one', async () => {
+    expect(await collect(documentItemLines(from('{"id":1,"content":[\n{"a":1},\n{"b":2}\n]}\n')))).toBe(
+      '{"a":1}\n{"b":2}\n',
+    );
+    await expect(collect(documentItemLines(from('{"id":1,"content":[\n{"a":1},\n')))).rejects.toThrow(/closing/);
+  });
+});

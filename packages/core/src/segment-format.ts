@@ -1,0 +1,144 @@
+import { ROLES } from './schemas.ts';
+
+/**
+ * The bytes of a segment (docs/storage-model.md): its items, one a line, each line the item's JSON
+ * text as the client sent it followed by `\n`. An object segment appends one more line, its
+ * trailer: a JSON object naming the context, the version, the item range and the sha256 of the
+ * items, so that the bucket alone can rebuild the references. The trailer comes last so that item
+ * offsets are object offsets (a tail read is one ranged GET) and so that it can carry a sha256
+ * computed while the items stream.
+ */
+export interface SegmentTrailer {
+  ctxvault_segment: 1;
+  context_id: string;
+  segment_id: string;
+  version: number;
+  first_item: number;
+  item_count: number;
+  size_bytes: number;
+  sha256: string;
+}
+
+export function trailerLine(trailer: Omit<SegmentTrailer, 'ctxvault_segment'>): Buffer {
+  return Buffer.from(`${JSON.stringify({ ctxvault_segment: 1, ...trailer })}\n`);
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * The stored line of an item's text. Inside JSON a line break can only be whitespace between
+ * tokens (strings escape theirs), so a pretty-printed item of a JSON body keeps its meaning, and
+ * every other byte, with its breaks turned into spaces; an NDJSON line has none and stays as sent.
+ */
+export function itemLine(text: string): Buffer {
+  return Buffer.from(`${text.includes('\n') ? text.replaceAll('\n', ' ') : text}\n`);
+}
+
+/** Role codes of the item index (one byte an item); anything else is 255. */
+export function roleCode(role: string): number {
+  const code = (ROLES as readonly string[]).indexOf(role);
+  return code === -1 ? 255 : code;
+}
+
+/**
+ * The `content` section of a response from the item lines of its segments: items joined with
+ * `,\n` and closed with `\n]}\n`, byte for byte otherwise (the opening line ends with `[\n`).
+ */
+export async function* contentSection(lines: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let pendingNewline = false;
+  for await (const chunk of lines) {
+    if (chunk.length === 0) continue;
+    if (pendingNewline) yield COMMA_NEWLINE;
+    const endsLine = chunk[chunk.length - 1] === NEWLINE;
+    yield commaLines(endsLine ? chunk.subarray(0, -1) : chunk);
+    pendingNewline = endsLine;
+  }
+  yield Buffer.from(pendingNewline ? '\n]}\n' : ']}\n');
+}
+
+const COMMA_NEWLINE = Buffer.from(',\n');
+
+/**
+ * A response document: the opening line (fields, then `"content":[`), then the content section.
+ * Its first chunk already holds the first content bytes, so a segment that cannot be opened fails
+ * the answer before its status is sent (an error answer), not in the middle of a 200.
+ */
+export async function* documentBody(opening: string, lines: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const content = contentSection(lines)[Symbol.asyncIterator]();
+  const first = await content.next();
+  yield first.done ? Buffer.from(opening) : Buffer.concat([Buffer.from(opening), first.value]);
+  for (let next = await content.next(); !next.done; next = await content.next()) yield next.value;
+}
+
+/** `chunk` with every `\n` turned into `,\n`. */
+function commaLines(chunk: Buffer): Buffer {
+  let at = chunk.indexOf(NEWLINE);
+  if (at === -1) return chunk;
+  const parts: Buffer[] = [];
+  let from = 0;
+  while (at !== -1) {
+    parts.push(chunk.subarray(from, at), COMMA_NEWLINE);
+    from = at + 1;
+    at = chunk.indexOf(NEWLINE, from);
+  }
+  parts.push(chunk.subarray(from));
+  return Buffer.concat(parts);
+}
+
+/** The item lines of a byte stream, without their `\n`. */
+export async function* splitLines(bytes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let partial: Buffer[] = [];
+  for await (const chunk of bytes) {
+    let from = 0;
+    let at = chunk.indexOf(NEWLINE);
+    while (at !== -1) {
+      partial.push(chunk.subarray(from, at));
+      yield partial.length === 1 ? partial[0]! : Buffer.concat(partial);
+      partial = [];
+      from = at + 1;
+      at = chunk.indexOf(NEWLINE, from);
+    }
+    if (from < chunk.length) partial.push(chunk.subarray(from));
+  }
+  if (partial.length) yield Buffer.concat(partial);
+}
+
+/** The first `limit` bytes of a stream, after skipping `skip` bytes. */
+export async function* byteWindow(bytes: AsyncIterable<Buffer>, skip: number, limit: number): AsyncGenerator<Buffer> {
+  let position = 0;
+  const end = skip + limit;
+  for await (const chunk of bytes) {
+    const start = position;
+    position += chunk.length;
+    if (position <= skip) continue;
+    if (start >= end) return;
+    yield chunk.subarray(Math.max(0, skip - start), Math.min(chunk.length, end - start));
+    if (position >= end) return;
+  }
+}
+
+/**
+ * The item lines of a segment in the whole-document layout of before segments: the envelope line
+ * is skipped, each item line loses its trailing comma, and the closing `]}` must be there.
+ */
+export async function* documentItemLines(bytes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let first = true;
+  let closed = false;
+  for await (const line of splitLines(bytes)) {
+    if (first) {
+      first = false;
+      continue;
+    }
+    if (line.toString() === ']}') {
+      closed = true;
+      continue;
+    }
+    if (closed) continue;
+    const end = line[line.length - 1] === 0x2c ? line.length - 1 : line.length;
+    yield Buffer.concat([line.subarray(0, end), Buffer.from('\n')]);
+  }
+  if (!closed) throw new TruncatedSegmentError('stored document ends before its closing line');
+}
+
+/** A segment's bytes ended before its recorded size, or did not match it. */
+export class TruncatedSegmentError extends Error {}

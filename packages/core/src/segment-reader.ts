@@ -1,0 +1,147 @@
+import { pipeline, type Readable } from 'node:stream';
+import type { Segment } from '@ctxvault/db';
+import { type BlobStore, decompressor, isCodec } from '@ctxvault/storage';
+import type { BodyCache, BodyFetch } from './body-cache.ts';
+import type { SegmentStore, StagingStore } from './ports.ts';
+import { byteWindow, documentItemLines, TruncatedSegmentError } from './segment-format.ts';
+
+/** Segments opened ahead of the one being streamed: their GETs run while it streams. */
+const PREFETCH = 4;
+
+/**
+ * Streams the item lines of segments wherever each lives: inline, in staging (not uploaded yet) or
+ * in the blob store. Stored segments are immutable, so a cached copy (keyed by segment) needs no
+ * re-validation. A segment that yields fewer bytes than its recorded size fails the stream.
+ */
+export class SegmentReader {
+  constructor(
+    private readonly segments: SegmentStore,
+    private readonly staging: StagingStore,
+    private readonly blobs: BlobStore,
+    private readonly cache?: BodyCache,
+  ) {}
+
+  /** The item lines (each ending in `\n`) of `segs` in order; the first segment from its item `skipItems`. */
+  async *lines(segs: readonly Segment[], skipItems = 0): AsyncGenerator<Buffer> {
+    const opened: Promise<AsyncIterable<Buffer>>[] = [];
+    const openAt = (i: number) => {
+      const opening = this.open(segs[i]!, i === 0 ? skipItems : 0);
+      // a prefetch that fails while an earlier segment streams surfaces when its turn comes
+      opening.catch(() => {});
+      opened[i] = opening;
+    };
+    for (let i = 0; i < segs.length; i++) {
+      for (let ahead = i; ahead < Math.min(segs.length, i + PREFETCH); ahead++) if (!opened[ahead]) openAt(ahead);
+      yield* await opened[i]!;
+      delete opened[i];
+    }
+  }
+
+  private async open(seg: Segment, skipItems: number): Promise<AsyncIterable<Buffer>> {
+    if (seg.item_count === 0 || skipItems >= seg.item_count) return chunks();
+    if (seg.format === 'document') return skipLines(documentItemLines(await this.source(seg, 0)), skipItems);
+    const skip = skipItems === 0 ? 0 : await this.offsetOf(seg, skipItems);
+    if (seg.state === 'staged' || !this.cache?.accepts(seg.size_bytes)) {
+      return exactly(await this.source(seg, skip), seg.size_bytes - skip, seg);
+    }
+    // immutable: a cached copy needs no re-validation, and concurrent misses share one fetch
+    const found = await this.cache.getOrClaim(seg.id, seg.version);
+    if ('body' in found) return chunks(found.body.subarray(skip));
+    const { fetch } = found;
+    if (skip > 0) {
+      // a tail read does not fetch the whole segment: it leaves the caching to a whole read
+      await fetch.done(undefined);
+      return exactly(await this.source(seg, skip), seg.size_bytes - skip, seg);
+    }
+    const bytes = await this.source(seg, 0).catch(async (err: unknown) => {
+      await fetch.done(undefined);
+      throw err;
+    });
+    return teeIntoCache(exactly(bytes, seg.size_bytes, seg), fetch);
+  }
+
+  /** The byte offset of item `index` of a segment, from its item index. */
+  private async offsetOf(seg: Segment, index: number): Promise<number> {
+    const offsets = (await this.segments.loadIndex([seg.id])).get(seg.id)?.item_offsets;
+    if (!offsets) throw new TruncatedSegmentError(`segment ${seg.id} has no item index`);
+    return offsets.readDoubleLE(index * 8);
+  }
+
+  /** The segment's item bytes from byte `skip` on (an object's trailer is not part of them). */
+  private async source(seg: Segment, skip: number): Promise<AsyncIterable<Buffer>> {
+    if (seg.state === 'inline') {
+      const body = (await this.segments.loadBodies([seg.id])).get(seg.id);
+      if (!body) throw new TruncatedSegmentError(`inline segment ${seg.id} has no body`);
+      return chunks(body.subarray(skip, seg.format === 'lines' ? seg.size_bytes : undefined));
+    }
+    if (seg.state === 'staged') return this.staged(seg, skip);
+    if (!seg.object_key) throw new TruncatedSegmentError(`stored segment ${seg.id} has no object key`);
+    const end = seg.format === 'lines' ? seg.size_bytes : Number.POSITIVE_INFINITY;
+    if (seg.content_encoding === 'identity') {
+      return this.blobs.get(seg.object_key, { start: skip, end: Math.min(end, Number.MAX_SAFE_INTEGER) - 1 });
+    }
+    const codec = seg.content_encoding;
+    if (!isCodec(codec)) throw new TruncatedSegmentError(`segment ${seg.id} has unknown encoding "${codec}"`);
+    const decoded: Readable = pipeline(await this.blobs.get(seg.object_key), decompressor(codec), () => {});
+    return byteWindow(decoded, skip, end - skip);
+  }
+
+  /**
+   * A staged segment's bytes. A worker may store it and remove its staging while we read: then the
+   * rest comes from its object.
+   */
+  private async *staged(seg: Segment, skip: number): AsyncGenerator<Buffer> {
+    let delivered = 0;
+    try {
+      for await (const chunk of byteWindow(
+        this.staging.read(seg.context_id, seg.version),
+        skip,
+        seg.size_bytes - skip,
+      )) {
+        delivered += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
+      return;
+    } catch (err) {
+      const fresh = await this.segments.findSegment(seg.id);
+      if (fresh?.state !== 'stored') throw err;
+      yield* await this.source(fresh, skip + delivered);
+    }
+  }
+}
+
+/**
+ * Tees a whole segment into the cache as it streams; only one read to its end is kept (and handed
+ * to the reads waiting on it). A read abandoned midway releases its waiters, who fetch for themselves.
+ */
+async function* teeIntoCache(bytes: AsyncIterable<Buffer>, fetch: BodyFetch): AsyncGenerator<Buffer> {
+  const parts: Buffer[] = [];
+  try {
+    for await (const chunk of bytes) {
+      parts.push(chunk);
+      yield chunk;
+    }
+    await fetch.done(Buffer.concat(parts));
+  } finally {
+    await fetch.done(undefined);
+  }
+}
+
+/** Fails unless the stream yields exactly `size` bytes: a cut-off segment never looks complete. */
+async function* exactly(bytes: AsyncIterable<Buffer>, size: number, seg: Segment): AsyncGenerator<Buffer> {
+  let seen = 0;
+  for await (const chunk of bytes) {
+    seen += chunk.length;
+    yield chunk;
+  }
+  if (seen !== size) throw new TruncatedSegmentError(`segment ${seg.id} ended after ${seen} of ${size} bytes`);
+}
+
+async function* skipLines(lines: AsyncIterable<Buffer>, skip: number): AsyncGenerator<Buffer> {
+  let index = 0;
+  for await (const line of lines) if (index++ >= skip) yield line;
+}
+
+async function* chunks(...buffers: Buffer[]): AsyncGenerator<Buffer> {
+  yield* buffers;
+}

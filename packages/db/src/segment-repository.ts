@@ -1,0 +1,438 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Pool, PoolClient } from 'pg';
+import type { ContextPatch, ContextRow } from './context-repository.ts';
+import type { StorageProvider } from './entities/context.entity.ts';
+
+/** Where a segment's items are: in its row, staged for a worker, or an object in the blob store. */
+export type SegmentState = 'inline' | 'staged' | 'stored';
+/** `lines`: one item a line, as sent. `document`: a whole document of the layout before segments. */
+export type SegmentFormat = 'lines' | 'document';
+
+export interface RoleTally {
+  items: number;
+  tokens: number;
+}
+
+/** Token counts of a segment: totals, per role, per item (u32 little-endian each). */
+export interface SegmentCounts {
+  token_count: number;
+  roles: Record<string, RoleTally>;
+  tokens_final: boolean;
+  item_tokens: Buffer | null;
+}
+
+/** Where an object segment was put. */
+export interface ObjectPlacement {
+  object_key: string;
+  etag: string;
+  stored_bytes: number;
+  content_encoding: string;
+  encryption: string | null;
+}
+
+/** A segment as the reads and the workers see it (without its inline body and item index). */
+export interface Segment {
+  id: string;
+  context_id: string;
+  /** the version whose write made it (compacted: the version whose segments it merged) */
+  version: number;
+  kind: 'write' | 'compacted';
+  format: SegmentFormat;
+  state: SegmentState;
+  object_key: string | null;
+  etag: string | null;
+  stored_bytes: number | null;
+  content_encoding: string;
+  encryption: string | null;
+  first_item: number;
+  item_count: number;
+  size_bytes: number;
+  sha256: string;
+  token_count: number;
+  roles: Record<string, RoleTally>;
+  tokens_final: boolean;
+  first_timestamp: string | null;
+  last_timestamp: string | null;
+}
+
+/** A segment to insert: its row, its inline body if any and its item index. */
+export interface NewSegment extends Omit<Segment, 'format' | 'token_count' | 'roles' | 'tokens_final'>, SegmentCounts {
+  body: Buffer | null;
+  /** per item: its byte offset in the items (float64 little-endian each) */
+  item_offsets: Buffer;
+  /** per item: its role code (one byte each; see roleCodes in core) */
+  item_roles: Buffer;
+}
+
+/** The per-item index of a segment. */
+export interface SegmentIndex {
+  item_offsets: Buffer | null;
+  item_tokens: Buffer | null;
+  item_roles: Buffer | null;
+}
+
+/** A write that moves a context from `expectedVersion` to the next. */
+/** A context row as a commit left it, and the bytes of its segments after the first (what compaction would merge). */
+export interface CommittedVersion {
+  row: ContextRow;
+  tailBytes: number;
+}
+
+export interface VersionCommit {
+  contextId: string;
+  expectedVersion: number;
+  /** the envelope columns, version and job id of the new version */
+  patch: ContextPatch;
+  segment: NewSegment;
+  /** true: the segment starts a new base (replace); false: it follows the previous version's segments (append) */
+  base: boolean;
+  /** what the context's objects are stored in ("local" or "s3") */
+  provider: StorageProvider;
+}
+
+const SEGMENT_COLUMNS = `s.id, s.context_id, s.version, s.kind, s.format, s.state, s.object_key, s.etag, s.stored_bytes::float8 as stored_bytes,
+  s.content_encoding, s.encryption, s.first_item::float8 as first_item, s.item_count, s.size_bytes::float8 as size_bytes, s.sha256,
+  s.token_count::float8 as token_count, s.roles, s.tokens_final, s.first_timestamp, s.last_timestamp`;
+
+const INSERT_COLUMNS = [
+  'id',
+  'context_id',
+  'version',
+  'kind',
+  'state',
+  'body',
+  'object_key',
+  'etag',
+  'stored_bytes',
+  'content_encoding',
+  'encryption',
+  'first_item',
+  'item_count',
+  'size_bytes',
+  'sha256',
+  'token_count',
+  'roles',
+  'tokens_final',
+  'item_offsets',
+  'item_tokens',
+  'item_roles',
+  'first_timestamp',
+  'last_timestamp',
+] as const;
+
+/**
+ * The `segments` and `versions` tables, and the commits that change a context's version together
+ * with its row. Every commit runs in one short transaction holding the context row's lock, and ends
+ * by recomputing the row's totals from the segments of its current version, so a worker finishing
+ * a segment and a client appending one never overwrite each other's counts.
+ */
+export class SegmentRepository {
+  constructor(private readonly orm: MikroORM) {}
+
+  /** Inserts a new context with its first version, made of `segment`; the row as committed. */
+  async createContext(row: ContextRow, segment: NewSegment, provider: StorageProvider): Promise<CommittedVersion> {
+    return this.transaction(async (client) => {
+      const columns = Object.keys(row) as (keyof ContextRow & string)[];
+      await client.query(
+        `insert into contexts (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        columns.map((c) => columnValue(c, row[c])),
+      );
+      await insertSegment(client, segment);
+      await client.query(
+        `insert into versions (context_id, version, kind, segments) values ($1, $2, 'create', array[$3::uuid])`,
+        [row.id, row.version, segment.id],
+      );
+      return refreshTotals(client, row.id, provider);
+    });
+  }
+
+  /** Commits the next version; null (and nothing written) when the context is no longer at `expectedVersion`. */
+  async commitVersion(commit: VersionCommit): Promise<CommittedVersion | null> {
+    return this.transaction(async (client) => {
+      const patch = { ...commit.patch, updated_at: new Date() };
+      const columns = Object.keys(patch) as (keyof ContextRow & string)[];
+      const moved = await client.query(
+        `update contexts set ${columns.map((c, i) => `"${c}" = $${i + 3}`).join(', ')}
+          where id = $1 and version = $2 and status in ('pending', 'stored', 'failed')`,
+        [commit.contextId, commit.expectedVersion, ...columns.map((c) => columnValue(c, patch[c]))],
+      );
+      if (moved.rowCount === 0) return null;
+      await insertSegment(client, commit.segment);
+      const next = commit.patch.version;
+      const inserted = commit.base
+        ? await client.query(
+            `insert into versions (context_id, version, kind, segments) values ($1, $2, 'replace', array[$3::uuid])`,
+            [commit.contextId, next, commit.segment.id],
+          )
+        : await client.query(
+            `insert into versions (context_id, version, kind, segments)
+              select $1, $2, 'append', segments || $3::uuid from versions where context_id = $1 and version = $4`,
+            [commit.contextId, next, commit.segment.id, commit.expectedVersion],
+          );
+      if (inserted.rowCount === 0)
+        throw new Error(`version ${commit.expectedVersion} of ${commit.contextId} has no segments`);
+      return refreshTotals(client, commit.contextId, commit.provider);
+    });
+  }
+
+  /** The segments of a version, in order. */
+  async segmentsOf(contextId: string, version: number): Promise<Segment[]> {
+    const { rows } = await (await this.pool()).query<Segment>(
+      `select ${SEGMENT_COLUMNS} from versions v cross join unnest(v.segments) with ordinality as u(sid, pos)
+        join segments s on s.id = u.sid where v.context_id = $1 and v.version = $2 order by u.pos`,
+      [contextId, version],
+    );
+    return rows;
+  }
+
+  /** The segment the write of `version` made, if that write was committed. */
+  async findWrite(contextId: string, version: number): Promise<Segment | null> {
+    const { rows } = await (await this.pool()).query<Segment>(
+      `select ${SEGMENT_COLUMNS} from segments s where s.context_id = $1 and s.version = $2 and s.kind = 'write'`,
+      [contextId, version],
+    );
+    return rows[0] ?? null;
+  }
+
+  async findSegment(id: string): Promise<Segment | null> {
+    const { rows } = await (await this.pool()).query<Segment>(
+      `select ${SEGMENT_COLUMNS} from segments s where s.id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** The inline bodies of these segments. */
+  async loadBodies(ids: readonly string[]): Promise<Map<string, Buffer>> {
+    const { rows } = await (await this.pool()).query<{ id: string; body: Buffer | null }>(
+      'select id, body from segments where id = any($1::uuid[])',
+      [ids],
+    );
+    return new Map(rows.filter((r) => r.body !== null).map((r) => [r.id, r.body as Buffer]));
+  }
+
+  /** The item index of these segments. */
+  async loadIndex(ids: readonly string[]): Promise<Map<string, SegmentIndex>> {
+    const { rows } = await (await this.pool()).query<SegmentIndex & { id: string }>(
+      'select id, item_offsets, item_tokens, item_roles from segments where id = any($1::uuid[])',
+      [ids],
+    );
+    return new Map(rows.map(({ id, ...index }) => [id, index]));
+  }
+
+  /** Records that a staged segment is now an object, and settles its context; false if it was not staged any more. */
+  async markStored(segment: Segment, placement: ObjectPlacement, provider: StorageProvider): Promise<boolean> {
+    return this.transaction(async (client) => {
+      await lockContext(client, segment.context_id);
+      const flipped = await client.query(
+        `update segments set state = 'stored', object_key = $2, etag = $3, stored_bytes = $4, content_encoding = $5, encryption = $6
+          where id = $1 and state = 'staged'`,
+        [
+          segment.id,
+          placement.object_key,
+          placement.etag,
+          placement.stored_bytes,
+          placement.content_encoding,
+          placement.encryption,
+        ],
+      );
+      if (flipped.rowCount === 0) return false;
+      await refreshTotals(client, segment.context_id, provider);
+      return true;
+    });
+  }
+
+  /** Records a segment's token counts (counted by a worker) and settles its context's totals. */
+  async finalizeTokens(segment: Segment, counts: SegmentCounts, provider: StorageProvider): Promise<void> {
+    await this.transaction(async (client) => {
+      await lockContext(client, segment.context_id);
+      await client.query(
+        'update segments set token_count = $2, roles = $3, tokens_final = $4, item_tokens = $5 where id = $1',
+        [segment.id, counts.token_count, JSON.stringify(counts.roles), counts.tokens_final, counts.item_tokens],
+      );
+      await refreshTotals(client, segment.context_id, provider);
+    });
+  }
+
+  /**
+   * Swaps `replaced` (a run of segments of the context's current version, from position `from`,
+   * 1-based) for the compacted `segment`; false, with nothing written, when the current version no
+   * longer holds that run there. The replaced segments are retired: the lifecycle pass removes
+   * them once no reader can still be on them.
+   */
+  async swapCompacted(
+    segment: NewSegment,
+    from: number,
+    replaced: readonly string[],
+    provider: StorageProvider,
+  ): Promise<boolean> {
+    return this.transaction(async (client) => {
+      const version = await lockContext(client, segment.context_id);
+      if (version === null) return false;
+      const swapped = await client.query(
+        `update versions set segments = segments[1:$4 - 1] || array[$3::uuid] || segments[$4 + $5:]
+          where context_id = $1 and version = $2 and segments[$4:$4 + $5 - 1] = $6::uuid[]`,
+        [segment.context_id, version, segment.id, from, replaced.length, replaced],
+      );
+      if (swapped.rowCount === 0) return false;
+      await insertSegment(client, segment);
+      await client.query('update segments set retired_at = now() where id = any($1::uuid[])', [replaced]);
+      await refreshTotals(client, segment.context_id, provider);
+      return true;
+    });
+  }
+
+  /** Writes whose segment still waits for an upload or a count, untouched for `olderThanMs`: their job may be lost. */
+  async findUnsettled(
+    olderThanMs: number,
+    limit: number,
+  ): Promise<{ context_id: string; version: number; tenant_id: string }[]> {
+    const { rows } = await (await this.pool()).query(
+      `select s.context_id, s.version, c.tenant_id from segments s join contexts c on c.id = s.context_id
+        where (s.state = 'staged' or not s.tokens_final) and s.kind = 'write' and s.retired_at is null
+          and c.status in ('pending', 'stored') and s.created_at < now() - ($1::float8 * interval '1 millisecond')
+        order by s.created_at limit $2`,
+      [olderThanMs, limit],
+    );
+    return rows;
+  }
+
+  /**
+   * Retires segments no kept version of their context refers to any more (the newest `keepVersions`
+   * superseded versions are kept, with the current one), once older than `graceMs`. Versions
+   * beyond those are forgotten.
+   */
+  async retireUnreferenced(graceMs: number, keepVersions: number): Promise<number> {
+    const pool = await this.pool();
+    await pool.query(
+      `delete from versions v using contexts c where c.id = v.context_id and v.version < c.version - $1`,
+      [keepVersions],
+    );
+    const { rowCount } = await pool.query(
+      `update segments s set retired_at = now()
+        where s.retired_at is null and s.created_at < now() - ($1::float8 * interval '1 millisecond')
+          and not exists (select 1 from versions v where v.context_id = s.context_id and s.id = any(v.segments))`,
+      [graceMs],
+    );
+    return rowCount ?? 0;
+  }
+
+  /** Segments retired longer ago than `graceMs`: nobody can still be reading them. */
+  async findRetired(graceMs: number, limit: number): Promise<Segment[]> {
+    const { rows } = await (await this.pool()).query<Segment>(
+      `select ${SEGMENT_COLUMNS} from segments s where s.retired_at < now() - ($1::float8 * interval '1 millisecond') limit $2`,
+      [graceMs, limit],
+    );
+    return rows;
+  }
+
+  async remove(ids: readonly string[]): Promise<void> {
+    await (await this.pool()).query('delete from segments where id = any($1::uuid[])', [ids]);
+  }
+
+  /** The object keys of every segment of a context (current, superseded or retired). */
+  async objectKeysOf(contextId: string): Promise<Set<string>> {
+    const { rows } = await (await this.pool()).query<{ object_key: string }>(
+      'select object_key from segments where context_id = $1 and object_key is not null',
+      [contextId],
+    );
+    return new Set(rows.map((r) => r.object_key));
+  }
+
+  /** Forgets every segment and version of a context (its objects and staging are removed by the caller). */
+  async removeContext(contextId: string): Promise<void> {
+    const pool = await this.pool();
+    await pool.query('delete from versions where context_id = $1', [contextId]);
+    await pool.query('delete from segments where context_id = $1', [contextId]);
+  }
+
+  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await (await this.pool()).connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('begin');
+      const result = await work(client);
+      await client.query(result === false || result === null ? 'rollback' : 'commit');
+      return result;
+    } catch (err) {
+      await client.query('rollback').catch((rollbackErr: Error) => (broken = rollbackErr));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private pool(): Promise<Pool> {
+    return this.orm.em.getConnection().getNativeClient();
+  }
+}
+
+/** A value as the `pg` driver must send it: jsonb columns as JSON text (`system` may be null, a string or blocks). */
+function columnValue(column: string, value: unknown): unknown {
+  if (column === 'system') return value === null || value === undefined ? null : JSON.stringify(value);
+  return column === 'metadata' || column === 'roles' ? JSON.stringify(value ?? {}) : value;
+}
+
+async function insertSegment(client: PoolClient, segment: NewSegment): Promise<void> {
+  await client.query(
+    `insert into segments (${INSERT_COLUMNS.join(', ')}) values (${INSERT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
+    INSERT_COLUMNS.map((c) => columnValue(c, segment[c])),
+  );
+}
+
+/** Takes the context row's lock for the rest of the transaction; its current version, or null if it is gone. */
+async function lockContext(client: PoolClient, contextId: string): Promise<number | null> {
+  const { rows } = await client.query<{ version: number }>('select version from contexts where id = $1 for update', [
+    contextId,
+  ]);
+  return rows[0]?.version ?? null;
+}
+
+/**
+ * Recomputes a context row's summary columns from the segments of its current version: item,
+ * byte and token totals, whether every count is final, and `pending` while a segment is staged.
+ * Runs under the row's lock, after the statement that changed what it sums.
+ */
+async function refreshTotals(
+  client: PoolClient,
+  contextId: string,
+  provider: StorageProvider,
+): Promise<CommittedVersion> {
+  const { rows } = await client.query(
+    `with segs as (
+       select s.*, u.pos from contexts c join versions v on v.context_id = c.id and v.version = c.version
+         cross join unnest(v.segments) with ordinality as u(sid, pos) join segments s on s.id = u.sid
+        where c.id = $1),
+     t as (
+       select count(*)::int as n, coalesce(sum(item_count), 0)::int as items, coalesce(sum(size_bytes), 0)::bigint as bytes,
+              coalesce(sum(token_count), 0)::int as tokens, coalesce(bool_and(tokens_final), true) as final,
+              coalesce(bool_or(state = 'staged'), false) as staged,
+              sum(case when state = 'stored' then stored_bytes else size_bytes end)::bigint as stored,
+              (array_agg(object_key order by pos desc) filter (where object_key is not null))[1] as key,
+              (array_agg(etag order by pos desc) filter (where object_key is not null))[1] as etag,
+              (array_agg(content_encoding order by pos desc) filter (where object_key is not null))[1] as encoding,
+              (array_agg(encryption order by pos desc) filter (where object_key is not null))[1] as encryption,
+              case when count(*) = 1 then max(sha256) end as sha,
+              coalesce(sum(size_bytes) filter (where pos > 1), 0)::float8 as tail_bytes
+         from segs)
+     update contexts c set
+       message_count = t.items, size_bytes = t.bytes, token_count = t.tokens, tokens_final = t.final, segment_count = t.n,
+       status = case when t.staged then (case when c.status = 'failed' then 'failed' else 'pending' end) else 'stored' end,
+       stored_bytes = case when t.staged then null else t.stored end,
+       storage_provider = case when t.key is null then 'database' else $2 end,
+       storage_key = t.key, etag = t.etag, content_encoding = coalesce(t.encoding, 'identity'), encryption = t.encryption,
+       sha256 = nullif(t.sha, ''), last_error = case when t.staged then c.last_error end, updated_at = now()
+     from t where c.id = $1 and c.status <> 'deleting'
+     returning c.*, t.tail_bytes`,
+    [contextId, provider],
+  );
+  const { tail_bytes, ...row } = rows[0] ?? {};
+  return {
+    row: {
+      ...row,
+      size_bytes: Number(row.size_bytes),
+      stored_bytes: row.stored_bytes == null ? null : Number(row.stored_bytes),
+    },
+    tailBytes: Number(tail_bytes ?? 0),
+  };
+}
