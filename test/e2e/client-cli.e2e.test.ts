@@ -209,6 +209,14 @@ describe('the ctxvault CLI', () => {
     expect(doc.content).toEqual(content.slice(-2));
     const whole = await runCtxvault(['get', written.id], env());
     expect(JSON.parse(whole.stdout).content).toHaveLength(content.length);
+    const asOpenAI = await runCtxvault(['get', written.id, '--last', '1', '--as', 'openai.chat'], env());
+    expect(JSON.parse(asOpenAI.stdout)).toMatchObject({
+      format: 'openai.chat',
+      content: [{ role: expect.any(String) }],
+    });
+    const badAs = await runCtxvault(['get', written.id, '--as', 'gemini'], env());
+    expect(badAs.code).toBe(2);
+    expect(badAs.stderr).toContain('--as must be one of openai.chat, anthropic.messages, ai-sdk.model');
 
     const ls = await runCtxvault(['ls', '--agent-id', 'cli-agent', '--session-id', 'cli-s'], env());
     expect(ls.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+VERSION\s+ITEMS\s+TOKENS/);

@@ -26,7 +26,7 @@ describe('MCP_* variables', () => {
       await waitUntilSettled(app.url, created.json.id);
       const read = await api(app.url, `/api/v1/contexts/${created.json.id}`);
       const { key, size_bytes } = read.json.storage;
-      expect(key).toMatch(new RegExp(`^tenants/alt/[0-9a-f]{2}/${created.json.id}/1\\.json$`));
+      expect(key).toMatch(new RegExp(`^tenants/alt/[0-9a-f]{2}/${created.json.id}/1\\.[0-9a-f-]{36}\\.json$`));
       const head = await suite.bucket.client.send(new HeadObjectCommand({ Bucket: suite.bucket.name, Key: key }));
       expect(head.ETag?.replaceAll('"', '')).toMatch(new RegExp(`-${Math.ceil(size_bytes / (6 * MiB))}$`));
       expect(head.ServerSideEncryption).toBeUndefined();

@@ -179,27 +179,26 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     );
     closers.push(() => store.close());
     const primary = meteredBlobStore(store, metrics);
-    let readBlobs: BlobStore = primary;
-    let workerBlobs: BlobStore = primary;
+    // every part of the process uses this one store: reads fall back to the replica (with
+    // read_fallback), and whatever is written or removed (only workers do) is replicated
+    let blobs: BlobStore = primary;
     let replica: Runtime['replica'];
     if (replicaLog) {
       const replicaStore = createBlobStore({ type: 's3', s3: { ...replicaStoreOptions(config), observer } });
       closers.push(() => replicaStore.close());
       const replicaBlobs = meteredBlobStore(replicaStore, metrics);
       if (config.storage.read_fallback === 'replica') {
-        readBlobs = readFallbackStore(primary, replicaBlobs, {
+        blobs = readFallbackStore(primary, replicaBlobs, {
           onFallback: (operation, key, err) => {
             metrics.replicaFallbackReads.inc({ operation });
             logger.warn({ key, err }, `${operation} answered from the replica: the primary store failed`);
           },
         });
       }
-      // the workers record every object they write or remove; their reads fall back too
-      workerBlobs = replicatingStore(readBlobs, { log: replicaLog, jobs, logger });
+      blobs = replicatingStore(blobs, { log: replicaLog, jobs, logger });
       const replicator = new Replicator({ primary, replica: replicaBlobs, log: replicaLog, jobs });
       replica = { store: replicaBlobs, primary, log: replicaLog, replicator };
     }
-    const blobs = readBlobs;
 
     const settings: StorageSettings = {
       provider: config.storage.context_storage.provider,
@@ -219,12 +218,12 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     closers.push(() => tokenCounter.close());
     const segments = new SegmentRepository(orm);
     const deps = { contexts, segments, staging, blobs, jobs, settings, tokens, logger, cache, tokenCounter };
-    const uploader = new VersionUploader({ ...deps, blobs: workerBlobs });
+    const uploader = new VersionUploader(deps);
     const lifecycle = new LifecycleService({
       contexts,
       segments,
       staging,
-      blobs: workerBlobs,
+      blobs,
       uploader,
       logger,
       settings: {
@@ -252,7 +251,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       apiKeys: new ApiKeys(new ApiKeyRepository(orm), logger),
       requestCounter,
       uploader,
-      compactor: new Compactor({ ...deps, blobs: workerBlobs }),
+      compactor: new Compactor(deps),
       lifecycle,
       cache,
       tokenCounter,

@@ -171,9 +171,8 @@ export class ContextService {
   }
 
   async get(tenantId: string, id: string): Promise<ReadResult> {
-    const row = await this.live(tenantId, id);
+    const { row, segs } = await this.liveWithSegments(tenantId, id);
     const context = toContextView(row);
-    const segs = await this.segmentsOf(row);
     return { context, body: documentBody(openingLine(context), this.reader.lines(segs)) };
   }
 
@@ -184,18 +183,19 @@ export class ContextService {
 
   /** The items of a context, or only the last N and/or what fits in a token budget. */
   async read(tenantId: string, id: string, options: ReadOptions): Promise<WindowedRead> {
-    const row = await this.live(tenantId, id);
+    const { row, segs } = await this.liveWithSegments(tenantId, id);
     const context = toContextView(row);
-    const segs = await this.segmentsOf(row);
     const whole = options.last === undefined && options.max_tokens === undefined && options.strategy === undefined;
-    const read: WindowedRead = whole
-      ? {
-          context,
-          lines: this.reader.lines(segs),
-          window: { returned: row.message_count, dropped: 0, boundary_dropped: 0, tokens: row.token_count },
-        }
-      : await this.windowed(row, context, segs, options);
-    return options.as === undefined ? read : convertedRead(read, options.as);
+    const readOnce = async (): Promise<WindowedRead> =>
+      whole
+        ? {
+            context,
+            lines: this.reader.lines(segs),
+            window: { returned: row.message_count, dropped: 0, boundary_dropped: 0, tokens: row.token_count },
+          }
+        : await this.windowed(row, context, segs, options);
+    // a conversion reads the window twice (check, then send): the version's segments do not change
+    return options.as === undefined ? readOnce() : convertedRead(readOnce, options.as);
   }
 
   private async windowed(
@@ -217,7 +217,7 @@ export class ContextService {
       const { lines, ...window } = await tailWindow(segs, this.deps.segments, this.reader, counter, options.last);
       return { context, lines, window: { ...window, boundary_dropped: 0 } };
     }
-    const { items, ...window } = await windowOf(() => this.itemsOf(row), counter, {
+    const { items, ...window } = await windowOf(() => this.itemsOf(segs), counter, {
       format,
       last: options.last,
       budget,
@@ -227,7 +227,7 @@ export class ContextService {
 
   /** Counts and tokens per role, size and compression: from the counts kept per segment, no body is read. */
   async summary(tenantId: string, id: string): Promise<ContextSummary> {
-    const row = await this.live(tenantId, id);
+    const { row, segs } = await this.liveWithSegments(tenantId, id);
     const roles = {
       system: { items: 0, tokens: 0 },
       user: { items: 0, tokens: 0 },
@@ -236,7 +236,7 @@ export class ContextService {
     };
     let first: string | null = null;
     let last: string | null = null;
-    for (const seg of await this.segmentsOf(row)) {
+    for (const seg of segs) {
       // roles as the format's normalized view gives them (an Anthropic tool_result turn is a tool item), counted per segment
       for (const [role, tally] of Object.entries(seg.roles)) {
         const sum = roles[role as keyof typeof roles];
@@ -402,14 +402,14 @@ export class ContextService {
   }
 
   async search(tenantId: string, id: string, input: SearchInput): Promise<SearchResult> {
-    const row = await this.live(tenantId, id);
+    const { row, segs } = await this.liveWithSegments(tenantId, id);
     const needle = input.case_sensitive ? input.query : input.query.toLowerCase();
     const roles = input.roles ? new Set(input.roles) : null;
     const matches: SearchResult['matches'] = [];
     let index = 0;
     let truncated = false;
     const format = toContextView(row).format;
-    for await (const { item } of this.itemsOf(row)) {
+    for await (const { item } of this.itemsOf(segs)) {
       const at = index++;
       const view = normalizedOrNull(format, item);
       if (roles && !(view && roles.has(view.role))) continue;
@@ -425,20 +425,28 @@ export class ContextService {
     return { id, version: row.version, query: input.query, matches, truncated };
   }
 
-  private async *itemsOf(row: ContextRow): AsyncGenerator<RawItem> {
-    for await (const line of splitLines(this.reader.lines(await this.segmentsOf(row)))) yield parseRawItem(line);
+  private async *itemsOf(segs: readonly Segment[]): AsyncGenerator<RawItem> {
+    for await (const line of splitLines(this.reader.lines(segs))) yield parseRawItem(line);
   }
 
   private async *appended(row: ContextRow, items: RawItems): AsyncGenerator<RawItem> {
-    yield* this.itemsOf(row);
+    const segs = await this.deps.segments.segmentsOf(row.id, row.version);
+    if (segs.length === 0) throw new TruncatedSegmentError(`version ${row.version} of ${row.id} moved on`);
+    yield* this.itemsOf(segs);
     yield* items;
   }
 
-  /** The segments of the row's version; a version that moved on meanwhile counts as a raced read. */
-  private async segmentsOf(row: ContextRow): Promise<Segment[]> {
-    const segs = await this.deps.segments.segmentsOf(row.id, row.version);
-    if (segs.length === 0) throw new TruncatedSegmentError(`version ${row.version} of ${row.id} has no segments`);
-    return segs;
+  /**
+   * The live row and the segments of its version. The lifecycle pass may forget a version just
+   * superseded between the two reads: then the row is read again.
+   */
+  private async liveWithSegments(tenantId: string, id: string): Promise<{ row: ContextRow; segs: Segment[] }> {
+    for (let attempt = 1; ; attempt++) {
+      const row = await this.live(tenantId, id);
+      const segs = await this.deps.segments.segmentsOf(row.id, row.version);
+      if (segs.length > 0) return { row, segs };
+      if (attempt >= 3) throw new TruncatedSegmentError(`version ${row.version} of ${row.id} has no segments`);
+    }
   }
 
   private writeSegment(envelope: DocumentEnvelope, firstItem: number, items: RawItems): Promise<NewSegment> {

@@ -7,7 +7,7 @@ import type { ByteProgress } from '@ctxvault/queue';
 import { objectKey } from '@ctxvault/storage';
 import { describe, expect, it } from 'vitest';
 import { blobStoreWith, useCoreParts } from '../../../test/helpers/core-services.ts';
-import type { ContextService } from './context-service.ts';
+import { ContextService } from './context-service.ts';
 import { NotFoundError } from './errors/index.ts';
 import { rawItems } from './raw-items.ts';
 import { type ContextItem, createContextSchema, listQuerySchema } from './schemas.ts';
@@ -120,6 +120,29 @@ describe('ContextService and VersionUploader', () => {
     expect(await uploader.store(created.id, 1, () => {})).toBe('stored');
     expect(await service.status('default', created.id)).toMatchObject({ status: 'stored', last_error: null });
     expect(await parts.bucket.keys(`contexts/`)).toContain(await keyOf(created.id, 1));
+  });
+});
+
+describe('token counting', () => {
+  it('leaves counting beyond tokens.inline_count_bytes to the worker: stored first, final after', async () => {
+    const tokens = { encoding: 'auto', defaultEncoding: 'o200k_base' } as const;
+    const service = new ContextService({
+      ...parts,
+      settings: { ...parts.settings, inlineCountBytes: 100 },
+      tokens,
+      logger: console,
+    });
+    const created = await create(service, items(20));
+    expect(await service.status('default', created.id)).toMatchObject({ status: 'pending', tokens_final: false });
+    expect((await service.head('default', created.id)).current_tokens).toBe(0);
+    expect(await parts.uploader().store(created.id, 1, () => {})).toBe('stored');
+    const view = await service.head('default', created.id);
+    expect(view).toMatchObject({ status: 'stored', tokens_final: true });
+    // the worker's count is the one the API makes for items under the limit
+    const counted = await create(parts.service(), items(20));
+    await parts.uploader().store(counted.id, 1, () => {});
+    expect(view.current_tokens).toBe((await parts.service().head('default', counted.id)).current_tokens);
+    expect(view.current_tokens).toBeGreaterThan(20 * 20);
   });
 });
 

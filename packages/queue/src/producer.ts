@@ -36,9 +36,10 @@ export class JobProducer {
     this.jobOptions = {
       attempts: defaults.attempts,
       backoff: { type: 'exponential', delay: defaults.backoffMs },
-      // kept for a while so clients can still poll a finished job's status
+      // kept for a while so clients can still poll a finished job's status; the counts bound the
+      // Redis memory they take (about 3 KB each, docs/capacity.md) whatever the rate
       removeOnComplete: { age: 24 * 3600, count: 10_000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
     };
   }
 
