@@ -33,6 +33,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { buildDist } from '../helpers/build.ts';
 import type { JsonAnswer } from '../helpers/contexts.ts';
+import { sendCredentialsWithFetch, useCredentials } from '../helpers/credentials.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type Deployment, deploymentEnv, startDeployment } from '../helpers/deployment.ts';
 import { startMoto } from '../helpers/moto.ts';
@@ -1234,6 +1235,8 @@ async function benchTurnScaleOut(env: Env, ids: string[], pairs: (n: number) => 
       );
       onCleanup(`api on ${port}`, () => stopProc(api));
       apis.push(`http://127.0.0.1:${port}`);
+      // the same database, so the same key
+      useCredentials(apis.at(-1)!, env.dep.headers);
     }
     const store = ctxvaultStore(apis.slice(0, apiCount), (b, id) => waitStored(b, id, 50));
     const result = await runTurns(store, ids, CFG.turnSecs * 1000, 'last=20', pairs);
@@ -1802,6 +1805,8 @@ async function benchFormats(env: Env): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // the deployments run with API keys, as deployed: every call carries its deployment's key
+  sendCredentialsWithFetch();
   const started = Date.now();
   log(`ctxvault bench${QUICK ? ' (quick)' : ''}: ${CFG.runs} runs, ${CFG.runsLarge} for ${sizeLabel(CFG.largeSize)}`);
 

@@ -166,7 +166,11 @@ describe('contexts in a provider format over MCP', () => {
   let client: Client;
   beforeAll(async () => {
     client = new Client({ name: 'formats-e2e', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${suite.app.url}/mcp`)));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${suite.app.url}/mcp`), {
+        requestInit: { headers: suite.app.headers },
+      }),
+    );
   });
   afterAll(async () => {
     await client?.close();

@@ -1,5 +1,7 @@
+import type { RequestCounter } from '@ctxvault/api';
 import type { Config } from '@ctxvault/config';
 import {
+  ApiKeys,
   BodyCache,
   Compactor,
   ContextService,
@@ -14,6 +16,7 @@ import {
   VersionUploader,
 } from '@ctxvault/core';
 import {
+  ApiKeyRepository,
   ContextRepository,
   createOrm,
   type MikroORM,
@@ -35,6 +38,7 @@ import {
 import { type BlobStore, createBlobStore, readFallbackStore, type S3CallObserver } from '@ctxvault/storage';
 import type { Logger } from './logger.ts';
 import { redisBodyCache } from './redis-body-cache.ts';
+import { redisRequestCounter } from './redis-request-counter.ts';
 import { replicaStoreOptions, s3StoreOptions } from './s3-store-options.ts';
 
 /** Everything a process needs, built once from the settings; `close()` releases it in reverse. */
@@ -49,6 +53,10 @@ export interface Runtime {
   /** this process's series; the API serves them at /metrics, a worker on metrics.worker_port */
   metrics: Metrics;
   service: ContextService;
+  /** requests per tenant and second, shared by the API processes through Redis; none on the embedded database */
+  requestCounter?: RequestCounter;
+  /** the API keys of auth.mode "api_key" (and beside JWTs with "jwt") */
+  apiKeys: ApiKeys;
   uploader: VersionUploader;
   compactor: Compactor;
   lifecycle: LifecycleService;
@@ -144,6 +152,11 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       maxItemBytes: config.cache.max_item_bytes,
       shared,
     });
+    let requestCounter: (RequestCounter & { close(): Promise<void> }) | undefined;
+    if (!embedded && config.quotas.requests_per_second > 0) {
+      requestCounter = redisRequestCounter(config.redis, config.queue.prefix);
+      closers.push(() => requestCounter!.close());
+    }
     const replicaLog = config.storage.replica.bucket ? new ReplicaLogRepository(orm) : undefined;
     const replicaLag = replicaLog && (() => replicaLog.lag());
     const metrics = createMetrics({
@@ -231,7 +244,12 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       queueAdmin,
       connection,
       metrics,
-      service: new ContextService(deps),
+      service: new ContextService({
+        ...deps,
+        quotas: { maxContexts: config.quotas.max_contexts, maxStoredBytes: config.quotas.max_stored_bytes },
+      }),
+      apiKeys: new ApiKeys(new ApiKeyRepository(orm), logger),
+      requestCounter,
       uploader,
       compactor: new Compactor(deps),
       lifecycle,

@@ -12,7 +12,13 @@ import type { JobView } from '@ctxvault/queue';
 import type { BodyCache } from './body-cache.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { type DocumentEnvelope, openingLine } from './document.ts';
-import { NotFoundError, PreconditionFailedError, ValidationError, VersionConflictError } from './errors/index.ts';
+import {
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+  VersionConflictError,
+} from './errors/index.ts';
 import { convertedRead, normalizedOrNull, searchText, type WindowedRead } from './item-views.ts';
 
 export type { WindowedRead };
@@ -20,7 +26,9 @@ export type { WindowedRead };
 import { readU32s } from './item-index.ts';
 import { type TokenBudget, windowOf } from './item-window.ts';
 import type { CoreDeps } from './ports.ts';
+import { checkQuotas, type TenantQuotas } from './quotas.ts';
 import { parseRawItem, type RawItem, type RawItems } from './raw-items.ts';
+import { RequestFingerprint } from './request-fingerprint.ts';
 import {
   type AppendItemsInput,
   assertItemsOfFormat,
@@ -48,14 +56,17 @@ import {
 
 export interface ContextServiceDeps extends CoreDeps {
   tokens: TokenSettings;
+  /** per-tenant quotas on writes; none: no limit */
+  quotas?: TenantQuotas;
   /** hot segments; reads go to storage every time without it */
   cache?: BodyCache;
 }
 
-/** What a write answers: stored at once (inline) or accepted for upload. */
-export type WriteResult =
+/** What a write answers: stored at once (inline) or accepted for upload; `replayed` when an Idempotency-Key repeated it. */
+export type WriteResult = (
   | { state: 'stored'; context: ContextView }
-  | { state: 'pending'; id: string; version: number; job_id: string };
+  | { state: 'pending'; id: string; version: number; job_id: string }
+) & { replayed?: true };
 
 export interface ReadResult {
   context: ContextView;
@@ -85,7 +96,8 @@ export class ContextService {
 
   /**
    * Creates a context. With an `idempotencyKey`, a repeated create (a client retrying after a lost
-   * answer, or two racing) returns the context the first one made, never a second one.
+   * answer, or two racing) returns the context the first one made, never a second one; the same key
+   * with a different request is refused (422 idempotency_key_reused).
    */
   async create(
     tenantId: string,
@@ -93,10 +105,13 @@ export class ContextService {
     requestId?: string,
     idempotencyKey?: string,
   ): Promise<WriteResult> {
-    if (idempotencyKey) {
+    const { content: given, ...fields } = input;
+    const fingerprint = idempotencyKey ? new RequestFingerprint(fields) : null;
+    if (idempotencyKey && fingerprint) {
       const earlier = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
-      if (earlier) return this.replayOf(earlier);
+      if (earlier) return this.replayOf(earlier, idempotencyKey, await fingerprint.complete(given));
     }
+    await this.checkQuotas(tenantId, true);
     const now = new Date();
     const envelope: DocumentEnvelope = {
       id: newContextId(),
@@ -113,9 +128,10 @@ export class ContextService {
       created_at: now.toISOString(),
       expires_at: expiryOf(input, now) ?? null,
     };
-    const content = input.content;
+    const content = fingerprint ? fingerprint.tap(given) : given;
     const items = input.truncate ? await this.truncated(() => rereadable(content), envelope, input.truncate) : content;
     const segment = await this.writeSegment(envelope, 0, items);
+    const requestDigest = fingerprint?.digest() ?? null;
     const row: ContextRow = {
       ...rowFromEnvelope(envelope),
       version: 1,
@@ -138,6 +154,7 @@ export class ContextService {
       updated_at: now,
       deleted_at: null,
       idempotency_key: idempotencyKey ?? null,
+      idempotency_fingerprint: requestDigest,
     };
     let committed: CommittedVersion;
     try {
@@ -147,7 +164,7 @@ export class ContextService {
       if (idempotencyKey && isUniqueViolation(err)) {
         // a concurrent create with the same key won the race: answer with its context
         const winner = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
-        if (winner) return this.replayOf(winner);
+        if (winner) return this.replayOf(winner, idempotencyKey, requestDigest);
       }
       throw err;
     }
@@ -278,8 +295,8 @@ export class ContextService {
     return this.statusOf(row);
   }
 
-  async job(id: string): Promise<JobView> {
-    const job = await this.deps.jobs.getJob(id);
+  async job(tenantId: string, id: string): Promise<JobView> {
+    const job = await this.deps.jobs.getJob(id, tenantId);
     if (!job) throw new NotFoundError(`no job ${id}`);
     return job;
   }
@@ -293,6 +310,7 @@ export class ContextService {
   ): Promise<WriteResult> {
     const current = await this.live(tenantId, id);
     checkPrecondition(current, expectedVersion);
+    await this.checkQuotas(tenantId, false);
     const { format } = toContextView(current);
     assertItemsOfFormat(format, input.content, 'content');
     if (input.system !== undefined && format !== 'anthropic.messages') {
@@ -323,6 +341,7 @@ export class ContextService {
     expectedVersion?: number,
     requestId?: string,
   ): Promise<WriteResult> {
+    await this.checkQuotas(tenantId, false);
     for (let attempt = 1; ; attempt++) {
       const current = await this.live(tenantId, id);
       checkPrecondition(current, expectedVersion);
@@ -496,7 +515,7 @@ export class ContextService {
   private async statusOf(row: ContextRow): Promise<StatusView> {
     let job: JobView | null = null;
     if (row.job_id) {
-      job = await this.deps.jobs.getJob(row.job_id).catch((err: unknown) => {
+      job = await this.deps.jobs.getJob(row.job_id, row.tenant_id).catch((err: unknown) => {
         this.deps.logger.warn({ id: row.id, err }, 'job lookup failed');
         return null;
       });
@@ -543,11 +562,23 @@ export class ContextService {
     return this.afterWrite(committed, segment, requestId);
   }
 
-  /** What the first create with an Idempotency-Key answered, as its context stands now. */
-  private replayOf(row: ContextRow): WriteResult {
-    if (row.status !== 'pending') return { state: 'stored', context: toContextView(row) };
+  private async checkQuotas(tenantId: string, creates: boolean): Promise<void> {
+    if (this.deps.quotas) await checkQuotas((t) => this.deps.contexts.usage(t), this.deps.quotas, tenantId, creates);
+  }
+
+  /**
+   * What the first create with an Idempotency-Key answered, as its context stands now, when this
+   * request is the same one (rows from before fingerprints were kept are taken as the same).
+   */
+  private replayOf(row: ContextRow, key: string, requestDigest: string | null): WriteResult {
+    if (row.idempotency_fingerprint && requestDigest && row.idempotency_fingerprint !== requestDigest)
+      throw new IdempotencyKeyReusedError(
+        `Idempotency-Key "${key}" was first used with a different request (context ${row.id}); use a new key for a new request`,
+        { context_id: row.id },
+      );
+    if (row.status !== 'pending') return { state: 'stored', context: toContextView(row), replayed: true };
     const jobId = row.job_id ?? this.deps.jobs.uploadJobId(row.id, row.version);
-    return { state: 'pending', id: row.id, version: row.version, job_id: jobId };
+    return { state: 'pending', id: row.id, version: row.version, job_id: jobId, replayed: true };
   }
 
   /**

@@ -40,7 +40,7 @@ describe('ContextService and VersionUploader', () => {
     const first = items(20);
     const created = await create(service, first);
     expect(created).toMatchObject({ version: 1, job_id: parts.jobs.uploadJobId(created.id, 1) });
-    expect(await parts.jobs.getJob(created.job_id)).toMatchObject({ id: created.job_id });
+    expect(await parts.jobs.getJob(created.job_id, 'default')).toMatchObject({ id: created.job_id });
 
     expect((await contentOf(service, created.id)).map((i) => i.content)).toEqual(first.map((i) => i.content));
     expect(await uploader.store(created.id, 1, () => {})).toBe('stored');
@@ -166,7 +166,7 @@ describe('LifecycleService', () => {
     const pending = await create(service, items(20));
     // Redis lost the job: the row is still pending, staged, with no job
     await parts.jobs.queue('context-upload').remove(pending.job_id);
-    expect(await parts.jobs.getJob(pending.job_id)).toBeNull();
+    expect(await parts.jobs.getJob(pending.job_id, 'default')).toBeNull();
     await new Promise((resolve) => setTimeout(resolve, 20));
 
     const counts = await parts.lifecycle().runOnce(new Date(Date.now() + 120_000));
@@ -185,7 +185,7 @@ describe('LifecycleService', () => {
     expect(keys).not.toContain(orphanKey);
     expect(await parts.staging.exists(orphanId, 1)).toBe(false);
     expect(await parts.staging.exists(pending.id, 1)).toBe(true);
-    expect(await parts.jobs.getJob(pending.job_id)).toMatchObject({ id: pending.job_id });
+    expect(await parts.jobs.getJob(pending.job_id, 'default')).toMatchObject({ id: pending.job_id });
   });
 
   it('leaves objects younger than the grace period alone', async () => {
