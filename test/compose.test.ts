@@ -1,7 +1,8 @@
 // docker-compose.yml and the Dockerfile cannot be run here (no Docker engine), so check what can be
 // checked: the compose file parses, it has the services the design names, every MCP_* variable it sets
-// is a real setting that loads with the values given, and its services run the multi-stage image of
-// the Dockerfile (the production copy it makes is started for real in test/e2e/production-deploy).
+// is a real setting that loads with the values given (its secrets from a filled-in .env.example), its
+// defaults are safe, and its services run the multi-stage image of the Dockerfile (the production copy
+// it makes is started for real in test/e2e/production-deploy).
 
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '@ctxvault/config';
@@ -9,7 +10,30 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { healthcheckCommand, readDockerfile } from './helpers/dockerfile.ts';
 
-const compose = parse(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8'), { merge: true });
+const composeText = readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8');
+const envExample = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+/** .env.example's variables, filled in as a user would */
+const dotEnv = Object.fromEntries(
+  envExample
+    .split('\n')
+    .filter((line) => /^[A-Z_]+=/.test(line))
+    .map((line) => {
+      const [name, value] = line.split('=', 2) as [string, string];
+      return [name, value || `filled-${name.toLowerCase()}`];
+    }),
+);
+
+/** Compose's interpolation: `${VAR}`, `${VAR:-default}`, `${VAR:?error}` (which fails when VAR is unset or empty). */
+function interpolate(text: string, env: Record<string, string>): string {
+  return text.replace(/\$\{([A-Z_]+)(?:(:-|:\?)([^}]*))?\}/g, (_, name: string, op?: string, arg?: string) => {
+    const value = env[name];
+    if (value) return value;
+    if (op === ':?') throw new Error(`${name}: ${arg}`);
+    return op === ':-' ? (arg ?? '') : '';
+  });
+}
+
+const compose = parse(interpolate(composeText, dotEnv), { merge: true });
 
 describe('docker-compose.yml', () => {
   it('runs Postgres, Redis, MinIO with its bucket, migrations, the API and the worker', () => {
@@ -26,6 +50,33 @@ describe('docker-compose.yml', () => {
     expect(compose.services.worker.command).toEqual(['worker']);
     expect(compose.services.migrate.command).toEqual(['migrate']);
     expect(compose.services['minio-setup'].command.join(' ')).toContain('mc mb --ignore-existing local/mcp-contexts');
+  });
+
+  it('refuses to start while a secret of .env is missing, and has no default password', () => {
+    for (const name of ['POSTGRES_PASSWORD', 'MINIO_ROOT_PASSWORD', 'CTXVAULT_ADMIN_TOKEN', 'CTXVAULT_METRICS_TOKEN'])
+      expect(() => interpolate(composeText, { ...dotEnv, [name]: '' }), name).toThrow(name);
+    expect(composeText).not.toMatch(/minioadmin|POSTGRES_PASSWORD: ctxvault|:ctxvault@/);
+    // every variable compose reads is one .env.example lists
+    const used = new Set([...composeText.matchAll(/\$\{([A-Z_]+)/g)].map((m) => m[1]));
+    expect([...used].filter((name) => !(name! in dotEnv))).toEqual([]);
+  });
+
+  it('pins every image, publishes only the API on loopback, and no MinIO console', () => {
+    for (const [name, service] of Object.entries<{ image?: string; ports?: string[] }>(compose.services)) {
+      if (name === 'migrate' || name === 'api' || name === 'worker') continue;
+      expect(service.image, name).toMatch(/:(\d+\.\d+(\.\d+)?|RELEASE\.[0-9T-]+Z)$/);
+    }
+    const published = Object.entries<{ ports?: string[] }>(compose.services).filter(([, s]) => s.ports?.length);
+    expect(published.map(([name, s]) => [name, s.ports])).toEqual([['api', ['127.0.0.1:8080:8080']]]);
+    expect(compose.services.minio.command).not.toContain('console');
+    expect(compose.services.minio.environment.MINIO_BROWSER).toBe('off');
+  });
+
+  it('runs with authentication on, an admin token and a metrics token', () => {
+    const config = loadConfig({ env: compose.services.api.environment, configPath: undefined });
+    expect(config.auth.mode).toBe('api_key');
+    expect(config.admin.token).not.toBe('');
+    expect(config.metrics.token).not.toBe('');
   });
 
   for (const service of ['api', 'worker', 'migrate']) {

@@ -1,5 +1,6 @@
 // The frame of the one-off profiling scripts: a deployment on its own moto, database and bucket,
 // with --cpu-prof on its processes; the profiles are written when they are interrupted at the end.
+import { sendCredentialsWithFetch } from '../helpers/credentials.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { type Deployment, startDeployment } from '../helpers/deployment.ts';
 import { startMoto } from '../helpers/moto.ts';
@@ -10,6 +11,7 @@ export async function withProfiledDeployment(
   env: Record<string, string>,
   work: (deployment: Deployment) => Promise<void>,
 ): Promise<void> {
+  sendCredentialsWithFetch();
   const moto = await startMoto();
   const db = await createTestDatabase('postgres://postgres@127.0.0.1:5432/postgres');
   const bucket = await createTestBucket(moto.endpoint);

@@ -5,7 +5,8 @@
 //   pnpm bench            full run (3 runs, 1 for 256 MiB), about 10-15 minutes on 2 cores
 //   pnpm bench --quick    smaller sizes and fewer requests, for iterating on the benchmark itself
 //   pnpm bench --only ingest,tokens   only these sections (compression, ingest-sizes, ingest,
-//                         tokens, small, queue, turns, capacity, replica, startup); combines with --quick
+//                         tokens, small, queue, turns, capacity, replica, startup, appends); combines
+//                         with --quick
 //
 // Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // BENCH_REDIS_URL (default redis://127.0.0.1:6379).
@@ -18,7 +19,13 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StatusView } from '@ctxvault/core';
 import { Queue, Worker } from 'bullmq';
@@ -26,6 +33,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { buildDist } from '../helpers/build.ts';
 import type { JsonAnswer } from '../helpers/contexts.ts';
+import { sendCredentialsWithFetch, useCredentials } from '../helpers/credentials.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { type Deployment, deploymentEnv, startDeployment } from '../helpers/deployment.ts';
 import { startMoto } from '../helpers/moto.ts';
@@ -33,8 +41,10 @@ import { type CtxvaultProcess, freePort, spawnCtxvault } from '../helpers/proces
 import { startPrivateRedis } from '../helpers/redis-server.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
+import { bareAppends, bucketBytes, oneItem, timeAppends, waitCounted, writtenBytes } from './appends.ts';
 import { type CorpusItem, corpusItems, ndjsonCorpus } from './corpus.ts';
 import { type DelayProxy, startDelayProxy } from './delay-proxy.ts';
+import { formatCountingSpeeds, openaiChatTranscript } from './formats.ts';
 import { eventLoopMaxMs, imageCreateBody, pollHealth, tokenCountingSpeeds } from './ingest-measures.ts';
 import { measureStartup, type Runtime } from './startup-measures.ts';
 import { bareStore, ctxvaultStore, postgresFootprint, runTurns, seedSessions, type TurnResult } from './turns.ts';
@@ -58,6 +68,8 @@ const SECTIONS = [
   'capacity',
   'replica',
   'startup',
+  'appends',
+  'formats',
 ] as const;
 const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
 const ONLY = process.argv.includes('--only') && onlyArg ? onlyArg.split(',') : [...SECTIONS];
@@ -901,6 +913,152 @@ async function bareBullmq(workers: number, jobs: number): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// one-item appends
+
+/**
+ * One-item appends to contexts of 1 KiB to 256 MiB (ack and `stored` p50, bucket growth each),
+ * write amplification of a long run of appends with compaction, and `?last=20` of the largest
+ * context read uncached; the bare baselines are a row insert (Hono + pg) and a ranged S3 GET.
+ */
+async function benchAppends(services: Services): Promise<void> {
+  const env = await deployment('appends', services, { MCP_CACHE_MAX_BYTES: '0' });
+  const bareDb = await createTestDatabase(ADMIN_URL);
+  onCleanup(`database ${bareDb.name}`, () => bareDb.drop());
+  const bareUrl = await startBareServer(bareDb.url);
+  const base = env.dep.url;
+  const { client, name: bucket } = env.bucket;
+  const sizes = QUICK ? [1 * KiB, 8 * MiB, 32 * MiB] : [1 * KiB, 32 * MiB, 256 * MiB];
+  const count = QUICK ? 20 : 40;
+  const group = 'one-item append (200 B item)';
+  const itemBytes = Buffer.byteLength(JSON.stringify(oneItem(0)));
+  const bare = median(await bareAppends(bareUrl, count));
+  let smallAck = 0;
+  let largest = '';
+  // built before any request: generating 256 MiB takes longer than the server keeps an idle
+  // connection, and a large body cannot be resent on a connection found closed
+  const bodies = sizes.map((size) => ndjsonCorpus(size, { agent_id: 'bench-appends' }, 42, { tokens: false }));
+  const waSize = QUICK ? 8 * MiB : 32 * MiB;
+  const waBody = ndjsonCorpus(waSize, { agent_id: 'bench-wa' }, 43, { tokens: false });
+  for (const [i, size] of sizes.entries()) {
+    const { id } = await ingest(base, bodies[i]!);
+    await waitCounted(base, id);
+    await timeAppends(base, id, 3, 1_000_000); // warm-up: connections, tokenizer
+    const before = await bucketBytes(client, bucket);
+    const times = await timeAppends(base, id, count);
+    const growth = ((await bucketBytes(client, bucket)) - before) / count;
+    const ack = median(times.ack);
+    if (size === sizes[0]) smallAck = ack;
+    const label = sizeLabel(size);
+    log(
+      `appends to ${label}: ack p50 ${fmt(ack)} ms, stored p50 ${fmt(median(times.stored))} ms, growth ${fmt(growth)} B`,
+    );
+    record(
+      `append-ack-${size}`,
+      {
+        group,
+        name: `ack p50, ${label} context`,
+        unit: 'ms',
+        higherIsBetter: false,
+        bareLabel: size === sizes[0] ? 'Hono + pg row insert' : `the same append to ${sizeLabel(sizes[0]!)}`,
+        target: size === sizes[0] ? { op: '<=', of: 'value', x: 30 } : { op: '<=', of: 'ratio', x: 2 },
+      },
+      ack,
+      size === sizes[0] ? bare : smallAck,
+    );
+    record(
+      `append-stored-${size}`,
+      {
+        group,
+        name: `stored p50, ${label} context`,
+        unit: 'ms',
+        higherIsBetter: false,
+        bareLabel: 'Hono + pg row insert',
+        target: { op: '<=', of: 'value', x: 300 },
+      },
+      median(times.stored),
+      bare,
+    );
+    record(
+      `append-growth-${size}`,
+      {
+        group,
+        name: `bucket growth per append, ${label} context`,
+        unit: 'B',
+        higherIsBetter: false,
+        bareLabel: 'the item itself',
+        target: { op: '<=', of: 'value', x: itemBytes + 4 * KiB },
+      },
+      growth,
+      itemBytes,
+    );
+    largest = id;
+  }
+
+  // ?last=20 of the largest context, uncached (the cache is off in this deployment)
+  const tail: number[] = [];
+  for (let i = 0; i < (QUICK ? 5 : 10); i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${base}/api/v1/contexts/${largest}?last=20`);
+    await drain(res);
+    tail.push(performance.now() - t0);
+  }
+  const tailKey = (await (await fetch(`${base}/api/v1/contexts/${largest}/summary`)).json()) as { size_bytes: number };
+  const bareTail: number[] = [];
+  const firstKey = (await bucketKeys(client, bucket))[0]!;
+  for (let i = 0; i < (QUICK ? 5 : 10); i++) {
+    const t0 = performance.now();
+    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: firstKey, Range: 'bytes=-65536' }));
+    await res.Body?.transformToByteArray();
+    bareTail.push(performance.now() - t0);
+  }
+  record(
+    'append-last20',
+    {
+      group,
+      name: `?last=20 of the ${sizeLabel(sizes.at(-1)!)} context, uncached (${fmt(tailKey.size_bytes / MiB)} MiB of items)`,
+      unit: 'ms',
+      higherIsBetter: false,
+      bareLabel: 'ranged GET of its last 64 KiB',
+      target: { op: '<=', of: 'value', x: 100 },
+    },
+    median(tail),
+    median(bareTail),
+  );
+
+  // write amplification: many one-item appends to a mid-sized context, compactions included
+  const waAppends = QUICK ? 200 : 1000;
+  const wa = await ingest(base, waBody);
+  const waBefore = await writtenBytes(env.db.url, client, bucket, wa.id);
+  await timeAppends(base, wa.id, waAppends);
+  await sleep(2000); // the last compaction job
+  const waAfter = await writtenBytes(env.db.url, client, bucket, wa.id);
+  const written = waAfter.objects - waBefore.objects + waAfter.inline - waBefore.inline;
+  const amplification = (waBefore.objects + written) / waAfter.final;
+  log(
+    `write amplification: ${waAppends} appends to ${sizeLabel(waSize)} wrote ${fmt(written / MiB)} MiB; ` +
+      `all bytes written / final size = ${fmt(amplification)}`,
+  );
+  record(
+    'append-wa',
+    {
+      group,
+      name: `write amplification, ${waAppends} appends to ${sizeLabel(waSize)} (bytes written / final size)`,
+      unit: 'x',
+      higherIsBetter: false,
+      bareLabel: 'each byte written once',
+      target: { op: '<=', of: 'value', x: 3 },
+    },
+    amplification,
+    1,
+  );
+}
+
+async function bucketKeys(client: S3Client, bucket: string): Promise<string[]> {
+  const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }));
+  return (page.Contents ?? []).sort((a, b) => (b.Size ?? 0) - (a.Size ?? 0)).map((o) => o.Key!);
+}
+
+// ---------------------------------------------------------------------------------------------
 // the turn loop
 
 /** A stream of (user, assistant) turns drawn from the corpus. */
@@ -1077,6 +1235,8 @@ async function benchTurnScaleOut(env: Env, ids: string[], pairs: (n: number) => 
       );
       onCleanup(`api on ${port}`, () => stopProc(api));
       apis.push(`http://127.0.0.1:${port}`);
+      // the same database, so the same key
+      useCredentials(apis.at(-1)!, env.dep.headers);
     }
     const store = ctxvaultStore(apis.slice(0, apiCount), (b, id) => waitStored(b, id, 50));
     const result = await runTurns(store, ids, CFG.turnSecs * 1000, 'last=20', pairs);
@@ -1430,6 +1590,7 @@ function fmt(x: number): string {
 
 const GROUP_ORDER = [
   'start-up',
+  'one-item append',
   'ingest without tokens',
   'API event loop',
   'peak RSS during the',
@@ -1586,7 +1747,66 @@ async function benchReplica(services: Services): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Issue 12: counting an OpenAI Chat transcript through its format against the same texts as ctxvault
+ * items, and a read converted `?as=anthropic.messages` (read twice, one turn held) against the plain read.
+ */
+async function benchFormats(env: Env): Promise<void> {
+  const bytes = QUICK ? 4 * MiB : 16 * MiB;
+  for (let run = 0; run < CFG.runs; run++) {
+    const { format, plain } = await formatCountingSpeeds(bytes);
+    record(
+      'formats-count',
+      {
+        group: `token counting of a ${sizeLabel(bytes)} OpenAI Chat transcript (tool calls; o200k_base, one thread)`,
+        name: 'MiB/s counted through the openai.chat format',
+        unit: 'MiB/s',
+        higherIsBetter: true,
+        bareLabel: 'the same texts as ctxvault items',
+      },
+      format,
+      plain,
+    );
+    log(`  formats counting: ${format.toFixed(1)} MiB/s through openai.chat, ${plain.toFixed(1)} as ctxvault`);
+  }
+  const base = env.dep.url;
+  const created = await postJson(base, '/api/v1/contexts', {
+    agent_id: 'bench-formats',
+    model_id: 'gpt-4o',
+    format: 'openai.chat',
+    content: openaiChatTranscript(bytes),
+  });
+  const id = created.json.id as string;
+  await waitStored(base, id, 100);
+  const timed = async (query: string) => {
+    const started = performance.now();
+    const res = await fetch(`${base}/api/v1/contexts/${id}${query}`);
+    if (res.status !== 200) throw new Error(`GET ${query} answered ${res.status}`);
+    const size = await drain(res);
+    return size / MiB / ((performance.now() - started) / 1000);
+  };
+  for (let run = 0; run < CFG.runs; run++) {
+    const plain = await timed('');
+    const converted = await timed('?as=anthropic.messages');
+    record(
+      'formats-convert',
+      {
+        group: `reading a ${sizeLabel(bytes)} OpenAI Chat context`,
+        name: 'MiB/s read as anthropic.messages (?as=)',
+        unit: 'MiB/s',
+        higherIsBetter: true,
+        bareLabel: 'the plain read of the same context',
+      },
+      converted,
+      plain,
+    );
+    log(`  ?as=anthropic.messages ${converted.toFixed(1)} MiB/s, plain read ${plain.toFixed(1)} MiB/s`);
+  }
+}
+
 async function main(): Promise<void> {
+  // the deployments run with API keys, as deployed: every call carries its deployment's key
+  sendCredentialsWithFetch();
   const started = Date.now();
   log(`ctxvault bench${QUICK ? ' (quick)' : ''}: ${CFG.runs} runs, ${CFG.runsLarge} for ${sizeLabel(CFG.largeSize)}`);
 
@@ -1645,6 +1865,11 @@ async function main(): Promise<void> {
   if (runs('turns')) await benchTurns(services);
   if (runs('capacity')) await benchCapacity(services);
   if (runs('replica')) await benchReplica(services);
+  if (runs('appends')) await benchAppends(services);
+  if (runs('formats')) {
+    await benchFormats(await deployment('formats', services, {}));
+    await cleanupLast(3);
+  }
 
   const summary = summarize();
   const table = markdown(summary);

@@ -37,7 +37,7 @@ async function turn(store: CtxvaultChatStore, chatId: string, messages: UIMessag
 
 describe('CtxvaultChatStore', () => {
   it('saves each turn of a chat and loads it back as valid UIMessages', async () => {
-    const client = new CtxvaultClient({ url: suite.app.url });
+    const client = new CtxvaultClient({ url: suite.app.url, apiKey: suite.app.key });
     const store = new CtxvaultChatStore({ client, agentId: 'chat-app', modelId: 'gpt-4o' });
     expect(await store.loadChat('chat-1')).toEqual([]);
 

@@ -50,7 +50,8 @@ beforeAll(async () => {
   bucket = await createTestBucket(inject('s3Endpoint'));
   app = await startDeployment(
     { databaseUrl: db.url, redisUrl: inject('redisUrl'), s3Endpoint: inject('s3Endpoint'), bucket: bucket.name },
-    { MCP_LIMITS_MAX_BODY_BYTES: String(MAX_BODY_BYTES), MCP_STORAGE_INLINE_THRESHOLD: '1KiB' },
+    // auth.mode "none" on loopback: requests name their tenant with X-Tenant-Id, which this suite fuzzes
+    { MCP_LIMITS_MAX_BODY_BYTES: String(MAX_BODY_BYTES), MCP_STORAGE_INLINE_THRESHOLD: '1KiB', MCP_AUTH_MODE: 'none' },
   );
   const inline = await api(app.url, '/api/v1/contexts', {
     method: 'POST',

@@ -16,6 +16,7 @@ import { uploadJobId } from '@ctxvault/queue';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Item, itemsOfSize } from '../helpers/contexts.ts';
+import { createApiKey } from '../helpers/credentials.ts';
 import { runCtxvault } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
 
@@ -23,9 +24,12 @@ const MiB = 1024 * 1024;
 const suite = useSuite();
 let client: CtxvaultClient;
 let dir: string;
+/** the key the CLI commands send (client.api_key): tenant "cli" */
+let cliKey: string;
 
 beforeAll(async () => {
-  client = new CtxvaultClient({ url: suite.app.url, tenant: 'sdk' });
+  client = new CtxvaultClient({ url: suite.app.url, apiKey: await createApiKey(suite.db.url, 'sdk', ['write']) });
+  cliKey = await createApiKey(suite.db.url, 'cli', ['write']);
   dir = await mkdtemp(path.join(tmpdir(), 'ctxvault-cli-'));
 });
 
@@ -182,7 +186,7 @@ describe('the client SDK', () => {
 });
 
 describe('the ctxvault CLI', () => {
-  const env = () => ({ MCP_CLIENT_URL: suite.app.url, MCP_CLIENT_TENANT: 'cli' });
+  const env = () => ({ MCP_CLIENT_URL: suite.app.url, MCP_CLIENT_API_KEY: cliKey });
 
   it('puts a 6 MiB JSON file with progress bars and --wait, then gets, lists and shows its status', async () => {
     const content = itemsOfSize(6 * MiB);
@@ -205,6 +209,14 @@ describe('the ctxvault CLI', () => {
     expect(doc.content).toEqual(content.slice(-2));
     const whole = await runCtxvault(['get', written.id], env());
     expect(JSON.parse(whole.stdout).content).toHaveLength(content.length);
+    const asOpenAI = await runCtxvault(['get', written.id, '--last', '1', '--as', 'openai.chat'], env());
+    expect(JSON.parse(asOpenAI.stdout)).toMatchObject({
+      format: 'openai.chat',
+      content: [{ role: expect.any(String) }],
+    });
+    const badAs = await runCtxvault(['get', written.id, '--as', 'gemini'], env());
+    expect(badAs.code).toBe(2);
+    expect(badAs.stderr).toContain('--as must be one of openai.chat, anthropic.messages, ai-sdk.model');
 
     const ls = await runCtxvault(['ls', '--agent-id', 'cli-agent', '--session-id', 'cli-s'], env());
     expect(ls.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+VERSION\s+ITEMS\s+TOKENS/);

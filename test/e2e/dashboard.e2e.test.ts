@@ -12,7 +12,11 @@ import { useSuite } from '../helpers/suite.ts';
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const TOKEN = 'dashboard-token-77c2';
-const suite = useSuite({ createBucket: false, env: { MCP_ADMIN_TOKEN: TOKEN, MCP_QUEUE_ATTEMPTS: '1' } });
+// auth.mode "none" (on loopback): the reference's request client sends no API key here
+const suite = useSuite({
+  createBucket: false,
+  env: { MCP_ADMIN_TOKEN: TOKEN, MCP_QUEUE_ATTEMPTS: '1', MCP_AUTH_MODE: 'none' },
+});
 let browser: Browser;
 
 beforeAll(async () => {

@@ -4,6 +4,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, openaiChat } from '../../packages/formats/src/fixtures/transcripts.ts';
+import { callIds, itemSchemaOf, normalizeItem, resultIds, TARGET_FORMATS } from '../../packages/formats/src/index.ts';
 import { api, type JsonAnswer, waitUntilSettled } from '../helpers/contexts.ts';
 import { useSuite } from '../helpers/suite.ts';
 
@@ -44,6 +45,23 @@ describe('contexts in every format over REST', () => {
     expect(listed.json.items.every((c: JsonAnswer) => c.format === format)).toBe(true);
   });
 
+  it.each(FORMATS)('round-trips a %s transcript byte for byte (NDJSON, as sent)', async (format) => {
+    const { items, system } = FIXTURES[format];
+    // spacing no re-serialization would keep
+    const lines = items.map((item) => JSON.stringify(item).replace(/":/g, '" : '));
+    const envelope = { agent_id: `bytes-${format}`, format, ...(system && { system }) };
+    const created = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: [JSON.stringify(envelope), ...lines].join('\n'),
+    });
+    expect(created.status, created.text).toBeLessThan(300);
+    await waitUntilSettled(suite.app.url, created.json.id);
+    const read = await api(suite.app.url, `/api/v1/contexts/${created.json.id}`);
+    for (const line of lines) expect(read.text).toContain(line);
+    expect(read.json.content).toEqual(lines.map((line) => JSON.parse(line)));
+  });
+
   it('refuses items that do not follow the format, naming the path, and changes nothing', async () => {
     const bad = await api(suite.app.url, '/api/v1/contexts', {
       method: 'POST',
@@ -64,7 +82,7 @@ describe('contexts in every format over REST', () => {
     const streamed = await append(
       [
         { role: 'user', content: 'ok' },
-        { role: 'system', content: 'no' },
+        { role: 'tool', content: 'no' },
       ],
       'application/x-ndjson',
     );
@@ -148,7 +166,11 @@ describe('contexts in a provider format over MCP', () => {
   let client: Client;
   beforeAll(async () => {
     client = new Client({ name: 'formats-e2e', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${suite.app.url}/mcp`)));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${suite.app.url}/mcp`), {
+        requestInit: { headers: suite.app.headers },
+      }),
+    );
   });
   afterAll(async () => {
     await client?.close();
@@ -181,3 +203,81 @@ describe('contexts in a provider format over MCP', () => {
     expect(read.value.content.at(-1)).toEqual({ role: 'user', content: [{ type: 'text', text: 'And tomorrow?' }] });
   });
 });
+
+/** One more item of each format, holding the word the search looks for. */
+const MORE: Record<(typeof FORMATS)[number], unknown> = {
+  ctxvault: { role: 'user', content: 'one more zebra question' },
+  'openai.chat': { role: 'user', content: 'one more zebra question' },
+  'openai.responses': { role: 'user', content: [{ type: 'input_text', text: 'one more zebra question' }] },
+  'anthropic.messages': { role: 'user', content: [{ type: 'text', text: 'one more zebra question' }] },
+  'ai-sdk.ui': { id: 'u9', role: 'user', parts: [{ type: 'text', text: 'one more zebra question' }] },
+  'ai-sdk.model': { role: 'user', content: 'one more zebra question' },
+  langchain: { type: 'human', data: { content: 'one more zebra question' } },
+  gemini: { role: 'user', parts: [{ text: 'one more zebra question' }] },
+};
+
+describe('every format through every call', () => {
+  it.each(FORMATS)('%s: appended, searched, summarised, truncated on write and read, converted', async (format) => {
+    const context = await create(format);
+    const appended = await api(suite.app.url, `/api/v1/contexts/${context.id}/items`, {
+      method: 'POST',
+      json: { items: [MORE[format]] },
+    });
+    expect(appended.status, appended.text).toBeLessThan(300);
+    await waitUntilSettled(suite.app.url, context.id);
+    const total = FIXTURES[format].items.length + 1;
+
+    const found = await api(suite.app.url, `/api/v1/contexts/${context.id}/search`, {
+      method: 'POST',
+      json: { query: 'ZEBRA' },
+    });
+    expect(found.json.matches.map((m: JsonAnswer) => m.index)).toEqual([total - 1]);
+    const summary = (await api(suite.app.url, `/api/v1/contexts/${context.id}/summary`)).json;
+    const counted = Object.values(summary.roles as Record<string, { items: number }>).reduce((n, r) => n + r.items, 0);
+    expect(counted).toBe(total);
+
+    for (const max of [60, 250, 100_000]) {
+      const read = (await api(suite.app.url, `/api/v1/contexts/${context.id}?max_tokens=${max}`)).json;
+      expectValid(format, read.content);
+      expect(read.window.returned).toBe(read.content.length);
+    }
+    // a truncating write stores a valid transcript
+    const { items, system } = FIXTURES[format];
+    const cut = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      json: {
+        agent_id: 'cut',
+        format,
+        ...(system && { system }),
+        content: items,
+        max_tokens: 150,
+        truncate: 'preserving_user',
+      },
+    });
+    expect(cut.status, cut.text).toBeLessThan(300);
+    await waitUntilSettled(suite.app.url, cut.json.id);
+    expectValid(format, (await api(suite.app.url, `/api/v1/contexts/${cut.json.id}`)).json.content);
+
+    for (const target of TARGET_FORMATS) {
+      const read = await api(suite.app.url, `/api/v1/contexts/${context.id}?as=${target}`);
+      if (read.status === 200) {
+        expect(read.json.format).toBe(target);
+        for (const item of read.json.content) expect(itemSchemaOf(target).safeParse(item).error).toBeUndefined();
+      } else {
+        expect(read.status, read.text).toBe(422);
+        expect(read.json.error.details).toMatchObject({ from: format, to: target, item: expect.any(Number) });
+      }
+    }
+  });
+});
+
+/** No tool result without its call or call without its result; Anthropic and Gemini start with a user turn. */
+function expectValid(format: (typeof FORMATS)[number], items: unknown[]): void {
+  const views = items.map((item) => normalizeItem(format, item));
+  const calls = new Set(views.flatMap(callIds));
+  const results = new Set(views.flatMap(resultIds));
+  for (const id of results) if (id !== '') expect(calls).toContain(id);
+  for (const id of calls) expect(results).toContain(id);
+  const first = views.find((v) => v.kind !== 'instruction');
+  if (first && (format === 'anthropic.messages' || format === 'gemini')) expect(first.kind).toBe('user');
+}

@@ -13,7 +13,7 @@ const suite = useSuite();
 
 describe('CtxvaultChatMessageHistory', () => {
   it('keeps a RunnableWithMessageHistory conversation in one context per session', async () => {
-    const client = new CtxvaultClient({ url: suite.app.url });
+    const client = new CtxvaultClient({ url: suite.app.url, apiKey: suite.app.key });
     const histories = new Map<string, CtxvaultChatMessageHistory>();
     const historyOf = (sessionId: string) => {
       let history = histories.get(sessionId);
@@ -54,7 +54,7 @@ describe('CtxvaultChatMessageHistory', () => {
   });
 
   it('round-trips tool calls and their results, and clears the session', async () => {
-    const client = new CtxvaultClient({ url: suite.app.url });
+    const client = new CtxvaultClient({ url: suite.app.url, apiKey: suite.app.key });
     const history = new CtxvaultChatMessageHistory({ client, agentId: 'lc-tools', sessionId: 's' });
     await history.addMessages([
       new SystemMessage('Use the tools.'),

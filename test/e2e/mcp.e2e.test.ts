@@ -11,6 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Item, type JsonAnswer, proseItemsOfSize, sha256 } from '../helpers/contexts.ts';
+import { bearer, createApiKey } from '../helpers/credentials.ts';
 import { CLI_ARGS, freePort } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
 
@@ -29,6 +30,12 @@ const TOOLS = [
 ];
 
 const suite = useSuite();
+/** each transport speaks for a tenant of its own, with an API key of it */
+const keys = { http: '', stdio: '' };
+beforeAll(async () => {
+  keys.http = await createApiKey(suite.db.url, 'mcp-http', ['write']);
+  keys.stdio = await createApiKey(suite.db.url, 'mcp-stdio', ['write']);
+});
 
 async function call(client: Client, name: string, args: Record<string, unknown>): Promise<JsonAnswer> {
   const result = await client.callTool({ name, arguments: args }, undefined, { timeout: 120_000 });
@@ -41,7 +48,7 @@ const transports: [string, () => Transport][] = [
     'Streamable HTTP',
     () =>
       new StreamableHTTPClientTransport(new URL(`${suite.app.url}/mcp`), {
-        requestInit: { headers: { 'x-tenant-id': 'mcp-http' } },
+        requestInit: { headers: bearer(keys.http) },
       }),
   ],
   [
@@ -54,7 +61,7 @@ const transports: [string, () => Transport][] = [
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '/tmp',
           MCP_CLIENT_URL: suite.app.url,
-          MCP_CLIENT_TENANT: 'mcp-stdio',
+          MCP_CLIENT_API_KEY: keys.stdio,
         },
         stderr: 'inherit',
         // a whole 20 MiB context comes back as one message
@@ -199,7 +206,10 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
 describe('/mcp over plain HTTP', () => {
   it('is stateless: GET and DELETE answer 405', async () => {
     for (const method of ['GET', 'DELETE']) {
-      const res = await fetch(`${suite.app.url}/mcp`, { method, headers: { accept: 'text/event-stream' } });
+      const res = await fetch(`${suite.app.url}/mcp`, {
+        method,
+        headers: { accept: 'text/event-stream', ...suite.app.headers },
+      });
       expect(res.status).toBe(405);
       expect(res.headers.get('allow')).toBe('POST');
     }
@@ -208,7 +218,11 @@ describe('/mcp over plain HTTP', () => {
   it('refuses a message over limits.max_body_bytes with 413', async () => {
     const res = await fetch(`${suite.app.url}/mcp`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...suite.app.headers,
+      },
       body: JSON.stringify({
         jsonrpc: '2.0',
         id: 1,
@@ -240,7 +254,15 @@ describe('the MCP Inspector CLI', () => {
   const run = async (...args: string[]) => {
     const { stdout } = await promisify(execFile)(
       inspector,
-      ['--cli', `${suite.app.url}/mcp`, '--transport', 'http', ...args],
+      [
+        '--cli',
+        `${suite.app.url}/mcp`,
+        '--transport',
+        'http',
+        '--header',
+        `authorization: ${suite.app.headers.authorization}`,
+        ...args,
+      ],
       { timeout: 60_000 },
     );
     return JSON.parse(stdout);

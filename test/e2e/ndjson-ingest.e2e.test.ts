@@ -14,7 +14,8 @@ const suite = useSuite({ env: { MCP_LIMITS_MAX_BODY_BYTES: '1MiB', MCP_LIMITS_MA
 /** Sends only the headers and a first chunk of a body declared `length` long, and reads the answer. */
 function earlyAnswer(url: string, length: number): Promise<{ status: number; json: { error: { message: string } } }> {
   return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', headers: { ...NDJSON, 'content-length': String(length) } }, (res) => {
+    const headers = { ...NDJSON, ...suite.app.headers, 'content-length': String(length) };
+    const req = request(url, { method: 'POST', headers }, (res) => {
       let text = '';
       // the server closes the connection after answering (the body was never read): take the
       // answer as soon as it is complete

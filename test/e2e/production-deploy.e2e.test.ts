@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildDist, ROOT } from '../helpers/build.ts';
 import { api, proseItemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
+import { bearer, useCredentials } from '../helpers/credentials.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
 import { deploymentEnv } from '../helpers/deployment.ts';
 import { healthcheckCommand, readDockerfile } from '../helpers/dockerfile.ts';
@@ -74,6 +75,10 @@ describe('the production copy (pnpm deploy --prod)', () => {
     const migrated = await runCtxvault(['migrate'], env, { cli: path.join(dir, 'dist/main.js'), cwd: dir });
     expect(migrated.code, migrated.output).toBe(0);
     const cli = path.join(dir, 'dist/main.js');
+    // authentication is on (API keys): the copy's own `keys create` makes the key the calls send
+    const key = await runCtxvault(['keys', 'create', '--tenant', 'deploy', '--scope', 'write'], env, { cli, cwd: dir });
+    expect(key.code, key.output).toBe(0);
+    useCredentials(url, bearer(key.stdout.trim()));
     procs.push(
       ...(await Promise.all([
         spawnCtxvault('api', env, { readyLine: /API listening/, cli, cwd: dir }),

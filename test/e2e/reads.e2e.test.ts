@@ -70,7 +70,7 @@ describe('body cache', () => {
     );
     try {
       const url = `http://127.0.0.1:${port}`;
-      const read = await api(url, `/api/v1/contexts/${created.json.id}`);
+      const read = await api(url, `/api/v1/contexts/${created.json.id}`, { headers: suite.app.headers });
       expect(read.status).toBe(200);
       expect(await stats(url)).toMatchObject({ shared_hits: 1, misses: 0 });
     } finally {

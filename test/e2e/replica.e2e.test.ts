@@ -9,13 +9,21 @@ import { api, itemsOfSize, sha256, waitUntilSettled } from '../helpers/contexts.
 import { runCtxvault } from '../helpers/processes.ts';
 import { sample } from '../helpers/prometheus.ts';
 import { useReplicaServer, waitUntilMirrored } from '../helpers/replica.ts';
+import { createTestBucket } from '../helpers/s3.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const KiB = 1024;
 const replica = useReplicaServer();
 const suite = useSuite({
   // no body cache: every read below goes to the stores
-  env: async () => ({ ...replica.env(), MCP_CACHE_MAX_BYTES: '0', MCP_LIFECYCLE_PENDING_GRACE: '1s' }),
+  env: async () => ({
+    ...replica.env(),
+    MCP_CACHE_MAX_BYTES: '0',
+    MCP_LIFECYCLE_PENDING_GRACE: '1s',
+    // appends of a few tens of KiB become segment objects, and three segments get compacted
+    MCP_STORAGE_INLINE_THRESHOLD: '16KiB',
+    MCP_STORAGE_COMPACTION_MAX_SEGMENTS: '3',
+  }),
 });
 
 const written: { id: string; sha256: string }[] = [];
@@ -68,6 +76,12 @@ describe('replication', () => {
     }
     expect(rows.map((r) => r.key).sort()).toEqual(keys.sort());
     expect(rows.every((r) => r.replicated_at instanceof Date && !r.deleted)).toBe(true);
+  });
+
+  it("reaches the replica only with the replica's own credentials", async () => {
+    const denied = await createTestBucket(replica.moto.endpoint, { create: false });
+    await expect(denied.keys()).rejects.toThrow(/Access Key Id you provided does not exist/);
+    denied.client.destroy();
   });
 
   it('reports the lag in /metrics and /readyz', async () => {
@@ -125,4 +139,45 @@ describe('replication', () => {
     expect(await suite.bucket.keys()).not.toContain(key);
     expect((await replicaRows()).map((r) => r.key)).not.toContain(key);
   });
+
+  it('replicates appended segments and compaction: the replica ends with exactly the primary objects', async () => {
+    const { id } = written[3]!;
+    const before = (await api(suite.app.url, `/api/v1/contexts/${id}`)).json.content as unknown[];
+    const appended: unknown[] = [];
+    for (let n = 0; n < 4; n++) {
+      const items = itemsOfSize(40 * KiB);
+      appended.push(...items);
+      const res = await api(suite.app.url, `/api/v1/contexts/${id}/items`, { method: 'POST', json: { items } });
+      expect([200, 202], res.text).toContain(res.status);
+      await waitUntilSettled(suite.app.url, id);
+    }
+    const prefix = (await suite.bucket.keys()).find((k) => k.includes(id))!.split(id)[0]! + id;
+    // compaction runs after the uploads; wait until the primary's objects of the context stop changing
+    let objects = await suite.bucket.keys(prefix);
+    for (let settled = 0; settled < 5; ) {
+      await new Promise((r) => setTimeout(r, 300));
+      const now = await suite.bucket.keys(prefix);
+      settled = JSON.stringify(now) === JSON.stringify(objects) ? settled + 1 : 0;
+      objects = now;
+    }
+    // the lifecycle pass removes the segments compaction merged (no grace here): removals replicate too
+    const pass = await runCtxvault(['lifecycle', '--once'], {
+      ...suite.app.env,
+      MCP_LOGGING_LEVEL: 'warn',
+      MCP_LIFECYCLE_OBJECT_GRACE: '0s',
+    });
+    expect(pass.code, pass.output).toBe(0);
+    const remaining = await suite.bucket.keys(prefix);
+    expect(remaining.length).toBeLessThan(objects.length);
+    const keys = await waitUntilMirrored(suite.bucket, replica.bucket);
+    expect(keys).toEqual(expect.arrayContaining(remaining));
+    const read = await api(suite.app.url, `/api/v1/contexts/${id}`);
+    expect(sha256(JSON.stringify(read.json.content))).toBe(sha256(JSON.stringify([...before, ...appended])));
+    const rows = await replicaRows();
+    expect(rows.filter((r) => r.key.startsWith(prefix)).every((r) => r.replicated_at && !r.deleted)).toBe(true);
+    console.info(
+      `context ${id}: ${objects.length} objects after 4 appends, ${remaining.length} after the lifecycle pass`,
+    );
+    expect((await verify()).code).toBe(0);
+  }, 120_000);
 });

@@ -4,7 +4,7 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { deploymentEnv, startDeployment } from '../helpers/deployment.ts';
-import { spawnCtxvault } from '../helpers/processes.ts';
+import { freePort, spawnCtxvault } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
@@ -26,7 +26,7 @@ describe('MCP_* variables', () => {
       await waitUntilSettled(app.url, created.json.id);
       const read = await api(app.url, `/api/v1/contexts/${created.json.id}`);
       const { key, size_bytes } = read.json.storage;
-      expect(key).toMatch(new RegExp(`^tenants/alt/[0-9a-f]{2}/${created.json.id}/1\\.json$`));
+      expect(key).toMatch(new RegExp(`^tenants/alt/[0-9a-f]{2}/${created.json.id}/1\\.[0-9a-f-]{36}\\.json$`));
       const head = await suite.bucket.client.send(new HeadObjectCommand({ Bucket: suite.bucket.name, Key: key }));
       expect(head.ETag?.replaceAll('"', '')).toMatch(new RegExp(`-${Math.ceil(size_bytes / (6 * MiB))}$`));
       expect(head.ServerSideEncryption).toBeUndefined();
@@ -82,5 +82,28 @@ describe('MCP_* variables', () => {
     expect(proc.child.exitCode).toBe(78);
     expect(proc.output()).toContain('storage.s3.bucket (MCP_STORAGE_S3_BUCKET): must be set when storage.type is "s3"');
     expect(proc.output()).toContain('storage.s3.region (MCP_STORAGE_S3_REGION): must be set when storage.type is "s3"');
+  });
+
+  it('auth.mode "none" on a non-loopback host stops start-up with exit 78, unless auth.allow_insecure; then it warns loudly', async () => {
+    const open = deploymentEnv(suite.services, { MCP_AUTH_MODE: 'none', MCP_SERVER_HOST: '0.0.0.0' });
+    const refused = await spawnCtxvault('api', open);
+    expect(refused.child.exitCode).toBe(78);
+    expect(refused.output()).toContain(
+      'auth.mode (MCP_AUTH_MODE): is "none" (no authentication) on the non-loopback host',
+    );
+
+    const port = await freePort();
+    const insecure = await spawnCtxvault(
+      'api',
+      { ...open, MCP_AUTH_ALLOW_INSECURE: 'true', MCP_SERVER_PORT: String(port) },
+      { readyLine: /API listening/ },
+    );
+    try {
+      expect(insecure.output()).toContain('NO AUTHENTICATION');
+      const res = await api(`http://127.0.0.1:${port}`, '/api/v1/contexts', { headers: { 'x-tenant-id': 'anyone' } });
+      expect(res.status).toBe(200);
+    } finally {
+      await insecure.stop();
+    }
   });
 });

@@ -40,7 +40,10 @@ function trickle(agent: string, { lines, everyMs }: { lines: number; everyMs: nu
     let timer: NodeJS.Timeout | undefined;
     const req = request(
       `${suite.app.url}/api/v1/contexts`,
-      { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'transfer-encoding': 'chunked' } },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson', 'transfer-encoding': 'chunked', ...suite.app.headers },
+      },
       (res) => {
         clearInterval(timer);
         let text = '';

@@ -132,10 +132,12 @@ describe('reads under a flaky S3', () => {
       .toMatch(/"request_id":"cut-read-1"[^\n]*response aborted: reading the body failed midway/);
     expect(suite.app.api.output()).toMatch(/"request_id":"cut-read-1"[^\n]*connection_reset/);
 
-    const sdk = await new CtxvaultClient({ url: suite.app.url }).get(id).catch((err: unknown) => err);
+    const sdk = await new CtxvaultClient({ url: suite.app.url, apiKey: suite.app.key })
+      .get(id)
+      .catch((err: unknown) => err);
     expect(sdk).toBeInstanceOf(IncompleteResponseError);
 
-    const cli = await runCtxvault(['get', id], { MCP_CLIENT_URL: suite.app.url });
+    const cli = await runCtxvault(['get', id], { MCP_CLIENT_URL: suite.app.url, MCP_CLIENT_API_KEY: suite.app.key });
     expect(cli.code).not.toBe(0);
     expect(cli.stderr).toMatch(/incomplete_response: the answer to GET \/contexts\/[^ ]+ broke off after \d+ bytes/);
   }, 180_000);

@@ -1,6 +1,7 @@
 // Builders and HTTP helpers shared by the end-to-end suites.
 
 import { createHash, randomBytes } from 'node:crypto';
+import { withCredentials } from './credentials.ts';
 
 /** A ctxvault item (a type, not an interface: it is assignable to the API's item records). */
 export type Item = {
@@ -30,8 +31,9 @@ export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** A call to a deployment, with its credential (see useCredentials) unless `init` gives one. */
 export async function api(base: string, path: string, init: RequestInit & { json?: unknown } = {}) {
-  const headers = new Headers(init.headers);
+  const headers = withCredentials(base, new Headers(init.headers));
   let body = init.body;
   if (init.json !== undefined) {
     headers.set('content-type', 'application/json');
@@ -58,12 +60,17 @@ function parseAnswer(text: string): JsonAnswer {
   }
 }
 
-/** Polls the status call until the context leaves `pending`; returns every status seen. */
-export async function waitUntilSettled(base: string, id: string, timeoutMs = 120_000): Promise<JsonAnswer[]> {
+/** Polls the status call until the context leaves `pending`; returns every status seen. `headers`: another tenant's credential. */
+export async function waitUntilSettled(
+  base: string,
+  id: string,
+  timeoutMs = 120_000,
+  headers: Record<string, string> = {},
+): Promise<JsonAnswer[]> {
   const seen: JsonAnswer[] = [];
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await api(base, `/api/v1/contexts/${id}/status`);
+    const res = await api(base, `/api/v1/contexts/${id}/status`, { headers });
     if (res.status !== 200) throw new Error(`status answered ${res.status}: ${res.text}`);
     seen.push(res.json);
     if (res.json.status !== 'pending') return seen;

@@ -1,6 +1,7 @@
 // One ctxvault deployment for end-to-end tests: an `api` and a `worker` process on real Postgres,
 // Redis and S3, each deployment isolated by its own database, bucket and queue prefix.
 import { randomBytes } from 'node:crypto';
+import { bearer, createApiKey, useCredentials } from './credentials.ts';
 import { type CtxvaultProcess, freePort, spawnCtxvault } from './processes.ts';
 
 export interface DeploymentServices {
@@ -15,6 +16,10 @@ export interface DeploymentServices {
 export interface Deployment {
   url: string;
   env: Record<string, string>;
+  /** with auth.mode "api_key" (the default): an admin-scoped key of tenant "default", which `api()` sends */
+  key: string;
+  /** the credential headers `api()` sends to this deployment (none with auth.mode "none" or "jwt") */
+  headers: Record<string, string>;
   api: CtxvaultProcess;
   /** replaceable, so a test can kill the worker and start another */
   worker: CtxvaultProcess;
@@ -38,6 +43,8 @@ export function deploymentEnv(
     MCP_STORAGE_S3_SERVER_SIDE_ENCRYPTION: 'AES256',
     MCP_STORAGE_S3_REGION: 'us-east-1',
     MCP_LOGGING_LEVEL: 'info',
+    // the rate limit has its own suite; elsewhere it would only make timings flaky
+    MCP_QUOTAS_REQUESTS_PER_SECOND: '0',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     ...extra,
@@ -54,9 +61,16 @@ export async function startDeployment(
     spawnCtxvault('api', env, { readyLine: /API listening/ }),
     spawnCtxvault('worker', env, { readyLine: /worker running/ }),
   ]);
+  const url = `http://127.0.0.1:${port}`;
+  const mode = env.MCP_AUTH_MODE ?? 'api_key';
+  const key = mode === 'api_key' ? await createApiKey(services.databaseUrl, 'default') : '';
+  const headers = key ? bearer(key) : {};
+  useCredentials(url, headers);
   const deployment: Deployment = {
-    url: `http://127.0.0.1:${port}`,
+    url,
     env,
+    key,
+    headers,
     api,
     worker,
     stop: async () => {

@@ -1,5 +1,6 @@
 // What every fault test asserts at the end: each context the API accepted is stored and reads back
-// identical, and after one lifecycle pass no object is orphaned and no multipart upload is left.
+// identical, and after one lifecycle pass no object is orphaned (every object is a segment's) and no
+// multipart upload is left.
 
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
@@ -42,9 +43,12 @@ export async function checkIntegrity(
 
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
-  const { rows } = await client.query<{ storage_key: string | null }>('select storage_key from contexts');
+  // every segment of a kept version is an object (or inline); nothing else may remain in the bucket
+  const { rows } = await client.query<{ object_key: string }>(
+    'select object_key from segments where object_key is not null',
+  );
   await client.end();
-  const referenced = new Set(rows.map((r) => r.storage_key).filter(Boolean));
+  const referenced = new Set(rows.map((r) => r.object_key));
   const orphans = (await bucket.keys()).filter((k) => !referenced.has(k)).length;
   const uploads = (await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name }))).Uploads ?? [];
   const report = {

@@ -12,12 +12,12 @@ import {
 
 export const TEST_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-export function testS3Client(endpoint: string): S3Client {
+export function testS3Client(endpoint: string, credentials = TEST_CREDENTIALS): S3Client {
   return new S3Client({
     endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
-    credentials: TEST_CREDENTIALS,
+    credentials,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
@@ -33,8 +33,11 @@ export interface TestBucket {
 }
 
 /** A fresh bucket; with `{ create: false }` only its name, so that uploads fail until `create()`. */
-export async function createTestBucket(endpoint: string, { create = true } = {}): Promise<TestBucket> {
-  const client = testS3Client(endpoint);
+export async function createTestBucket(
+  endpoint: string,
+  { create = true, credentials = TEST_CREDENTIALS } = {},
+): Promise<TestBucket> {
+  const client = testS3Client(endpoint, credentials);
   const name = `ctxvault-test-${randomBytes(5).toString('hex')}`;
   let created = false;
   const createBucket = async () => {

@@ -1,3 +1,4 @@
+import type { ApiKeys } from '@ctxvault/core';
 import { type ContextService, createContextSchema, NotFoundError } from '@ctxvault/core';
 import { createMetrics } from '@ctxvault/observability';
 import type { QueueAdmin } from '@ctxvault/queue';
@@ -5,7 +6,17 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createApp } from './app.ts';
-import type { ApiDeps } from './env.ts';
+import type { ApiDeps, SecurityDeps } from './env.ts';
+
+/** auth.mode "none": these tests are about other things (the auth suites test the rest) */
+const NO_AUTH: SecurityDeps = {
+  mode: 'none',
+  keys: {} as ApiKeys,
+  resourceUrl: '',
+  allowedHosts: [],
+  allowedOrigins: [],
+  metricsToken: '',
+};
 
 const TOKEN = 'unit-token';
 
@@ -20,6 +31,11 @@ function deps(overrides: Partial<ApiDeps> = {}): ApiDeps {
     bodyTimeoutMs: 60_000,
     readiness: { database: async () => {}, queue: async () => {}, blob_store: async () => {} },
     metrics: createMetrics(),
+    maxBatchMessages: 16,
+    maxItemBytes: 1024 * 1024,
+    maxDecompressionRatio: 100,
+    quotas: { requestsPerSecond: 0, maxStagedBytes: 0 },
+    security: NO_AUTH,
     admin: {
       token: TOKEN,
       jobs: { counts: async () => ({ 'context-upload': { failed: 2 } }), queues: () => [] } as unknown as QueueAdmin,

@@ -1,3 +1,4 @@
+import type { ApiKeys } from '@ctxvault/core';
 // A conditional read decided on the row: a 304 opens no body, so it costs no S3 GET.
 import { createMetrics } from '@ctxvault/observability';
 import type { QueueAdmin } from '@ctxvault/queue';
@@ -5,6 +6,17 @@ import type { BlobStore } from '@ctxvault/storage';
 import { expect, it } from 'vitest';
 import { blobStoreWith, useCoreParts } from '../../../test/helpers/core-services.ts';
 import { createApp } from './app.ts';
+import type { SecurityDeps } from './env.ts';
+
+/** auth.mode "none": these tests are about other things (the auth suites test the rest) */
+const NO_AUTH: SecurityDeps = {
+  mode: 'none',
+  keys: {} as ApiKeys,
+  resourceUrl: '',
+  allowedHosts: [],
+  allowedOrigins: [],
+  metricsToken: '',
+};
 
 const parts = useCoreParts();
 
@@ -26,6 +38,11 @@ it('answers If-None-Match with 304 without any S3 GET, and 200 with the body oth
     maxContextBytes: 1024 * 1024,
     readiness: { database: async () => {}, queue: async () => {}, blob_store: async () => {} },
     metrics: createMetrics(),
+    maxBatchMessages: 16,
+    maxItemBytes: 1024 * 1024,
+    maxDecompressionRatio: 100,
+    quotas: { requestsPerSecond: 0, maxStagedBytes: 0 },
+    security: NO_AUTH,
     admin: { token: 'unused', jobs: { queues: () => [] } as unknown as QueueAdmin },
   });
   const content = Array.from({ length: 20 }, (_, i) => ({ role: 'user', content: `item ${i} ${'x'.repeat(200)}` }));

@@ -1,15 +1,21 @@
-import type { BodyCacheStats, ContextService, Logger } from '@ctxvault/core';
+import type { ApiKeys, BodyCacheStats, ContextService, Logger, Principal } from '@ctxvault/core';
 import type { Metrics } from '@ctxvault/observability';
 import type { QueueAdmin } from '@ctxvault/queue';
+import type { JwtSettings } from './auth/jwt-verifier.ts';
 import type { Dependency } from './errors.ts';
+import type { InFlightBytes } from './in-flight-bytes.ts';
 
 /** What every handler can reach through `c.var`. */
 interface ApiVariables {
   requestId: string;
+  /** the tenant of the request's credential (or of X-Tenant-Id with auth.mode "none") */
   tenantId: string;
+  principal: Principal;
   logger: Logger;
   /** epoch ms by which the request body must have arrived (limits.body_timeout); none: no limit */
   bodyDeadline?: number;
+  /** what a body of this tenant may decode to and have in flight; none: not limited (unauthenticated routes) */
+  bodyLimits?: { maxDecompressionRatio: number; inFlight: InFlightBytes };
 }
 
 export interface ApiEnv {
@@ -24,11 +30,41 @@ export interface AdminDeps {
   jobs: QueueAdmin;
 }
 
+/** auth.mode: API keys, OAuth/OIDC access tokens (and API keys), or no authentication at all. */
+export type AuthMode = 'api_key' | 'jwt' | 'none';
+
+/** Counts a tenant's requests in one-second windows; `count` is this request's number in its window. */
+export interface RequestCounter {
+  count(tenantId: string, second: number): Promise<number>;
+}
+
+/** Who may call what (auth.*, server.allowed_*, metrics.token). */
+export interface SecurityDeps {
+  mode: AuthMode;
+  keys: ApiKeys;
+  /** with mode "jwt" */
+  jwt?: JwtSettings;
+  /** auth.resource_url */
+  resourceUrl: string;
+  allowedHosts: readonly string[];
+  allowedOrigins: readonly string[];
+  /** metrics.token: when set, /metrics and /api/v1/cache need it */
+  metricsToken: string;
+}
+
 export interface ApiDeps {
   service: ContextService;
   logger: Logger;
   /** largest JSON body accepted, in bytes */
   maxBodyBytes: number;
+  /** the largest NDJSON line (limits.max_item_bytes) */
+  maxItemBytes: number;
+  /** limits.max_decompression_ratio */
+  maxDecompressionRatio: number;
+  /** per tenant (quotas.*): requests per second (0: none) and bytes in flight (0: no limit) */
+  quotas: { requestsPerSecond: number; maxStagedBytes: number; counter?: RequestCounter };
+  /** JSON-RPC messages in one batch on /mcp (limits.max_batch_messages) */
+  maxBatchMessages: number;
   /** largest context accepted as an NDJSON stream, in bytes (decoded) */
   maxContextBytes: number;
   /** how long a request body may take to arrive, in ms (limits.body_timeout) */
@@ -41,4 +77,5 @@ export interface ApiDeps {
   replicaLag?: () => Promise<{ pending_objects: number; lag_seconds: number }>;
   metrics: Metrics;
   admin: AdminDeps;
+  security: SecurityDeps;
 }

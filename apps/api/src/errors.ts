@@ -1,4 +1,10 @@
-import { CtxvaultError, type Logger, TruncatedSegmentError } from '@ctxvault/core';
+import {
+  CtxvaultError,
+  type Logger,
+  TooManyRequestsError,
+  TruncatedSegmentError,
+  UnauthorizedError,
+} from '@ctxvault/core';
 import { databaseUnavailableCause, StagingBusyError, StagingConflictError } from '@ctxvault/db';
 import { JobStateError, QueueUnavailableError } from '@ctxvault/queue';
 import { BlobStoreError, type BlobStoreErrorCode } from '@ctxvault/storage';
@@ -26,35 +32,59 @@ export interface DependencyFailure {
 /** How a browser is asked for the admin credential (the token is the password; any user name). */
 const ADMIN_CHALLENGE = 'Basic realm="ctxvault admin", charset="UTF-8"';
 
+/** A failure as the API answers it, over REST (the status and headers) and over MCP (an error result). */
+export interface ErrorAnswer {
+  status: number;
+  body: ErrorBody;
+  headers: Record<string, string>;
+}
+
 /** The one place where failures become HTTP answers: `{error:{code, message, details}}`. */
 export function toErrorResponse(err: unknown, c: Context, logger: Logger): Response {
+  const answer = describeError(err, logger);
+  for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
+  return c.json(answer.body, answer.status as 400);
+}
+
+/**
+ * What a failure answers. Only our own errors and classified dependency failures are described to
+ * the caller; anything else is logged and answered as a bare internal error (no stack, no SQL).
+ */
+export function describeError(err: unknown, logger: Logger): ErrorAnswer {
+  const headers: Record<string, string> = {};
+  const answer = (status: number, code: string, message: string, details?: unknown): ErrorAnswer => ({
+    status,
+    body: { error: { code, message, ...(details !== undefined && { details }) } },
+    headers,
+  });
   if (err instanceof CtxvaultError) {
-    if (err.status === 401) c.header('WWW-Authenticate', ADMIN_CHALLENGE);
-    return json(c, err.status, err.code, err.message, err.details);
+    if (err instanceof UnauthorizedError) headers['WWW-Authenticate'] = err.challenge ?? ADMIN_CHALLENGE;
+    if (err instanceof TooManyRequestsError) headers['Retry-After'] = String(err.retryAfterSeconds);
+    return answer(err.status, err.code, err.message, err.details);
   }
   if (err instanceof HTTPException) {
-    return json(c, err.status, err.status === 404 ? 'not_found' : 'http_error', err.message || 'request failed');
+    return answer(err.status, err.status === 404 ? 'not_found' : 'http_error', err.message || 'request failed');
   }
   if (err instanceof StagingBusyError) {
-    c.header('Retry-After', String(err.retryAfterSeconds));
-    return json(c, 503, 'staging_busy', err.message, { limit: err.limit, retry_after_seconds: err.retryAfterSeconds });
+    headers['Retry-After'] = String(err.retryAfterSeconds);
+    return answer(503, 'staging_busy', err.message, { limit: err.limit, retry_after_seconds: err.retryAfterSeconds });
   }
-  if (err instanceof StagingConflictError) return json(c, 409, 'version_conflict', `${err.message}; retry`);
-  if (err instanceof JobStateError) return json(c, 409, 'job_state_conflict', err.message, { state: err.state });
+  if (err instanceof StagingConflictError) return answer(409, 'version_conflict', `${err.message}; retry`);
+  if (err instanceof JobStateError) return answer(409, 'job_state_conflict', err.message, { state: err.state });
   const refused = valueRefusedByDatabase(err);
-  if (refused) return json(c, 400, 'invalid_request', `a value of this request cannot be stored: ${refused}`);
+  if (refused) return answer(400, 'invalid_request', `a value of this request cannot be stored: ${refused}`);
   const dependency = failedDependency(err);
   if (dependency) {
     const failure = describeFailure(dependency, err);
     logger.warn({ err }, `${dependency} unavailable`);
-    return json(c, 503, failure.code, failure.message, { cause: failure.cause });
+    return answer(503, failure.code, failure.message, { cause: failure.cause });
   }
   if (err instanceof TruncatedSegmentError) {
     logger.error({ err }, 'stored body unreadable');
-    return json(c, 503, 'body_unavailable', `the stored body cannot be read right now: ${err.message}`);
+    return answer(503, 'body_unavailable', `the stored body cannot be read right now: ${err.message}`);
   }
   logger.error({ err }, 'unhandled error');
-  return json(c, 500, 'internal_error', 'internal error; the server log has the details');
+  return answer(500, 'internal_error', 'internal error; the server log has the details');
 }
 
 /** Names what failed and what to check; `/readyz` and the 503 answers use the same words. */
@@ -82,11 +112,6 @@ export function describeFailure(dependency: Dependency, err: unknown): Dependenc
     cause,
     message: `queue unreachable (${cause}): check redis.url (MCP_REDIS_URL) and that Redis is running (with queue.backend "postgres": database.url and PostgreSQL)`,
   };
-}
-
-function json(c: Context, status: number, code: string, message: string, details?: unknown): Response {
-  const body: ErrorBody = { error: { code, message, ...(details !== undefined && { details }) } };
-  return c.json(body, status as 400);
 }
 
 /**

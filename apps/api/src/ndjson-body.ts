@@ -23,9 +23,11 @@ export async function readNdjson<S extends z.ZodType>(
   c: Context,
   envelopeSchema: S | null,
   maxBytes: number,
+  maxLineBytes: number,
   itemSchema: (envelope: z.output<S> | null) => Promise<z.ZodType<ContextItem>>,
 ): Promise<NdjsonBody<z.output<S> | null>> {
-  const source = lines(requestBytes(c, maxBytes, CONTEXT_LIMIT))[Symbol.asyncIterator]();
+  // a line over the cap is refused (413) while it streams, never held whole
+  const source = lines(requestBytes(c, maxBytes, CONTEXT_LIMIT), maxLineBytes)[Symbol.asyncIterator]();
   let lineNo = 0;
   const nextLine = async (): Promise<string | null> => {
     for (;;) {

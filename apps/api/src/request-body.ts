@@ -3,6 +3,7 @@ import { createGunzip, createZstdDecompress } from 'node:zlib';
 import { PayloadTooLargeError, RequestTimeoutError, UnsupportedMediaTypeError, ValidationError } from '@ctxvault/core';
 import type { Context } from 'hono';
 import type { ApiEnv } from './env.ts';
+import type { BodyMeter } from './in-flight-bytes.ts';
 
 // looked up by own key only: a header like `__proto__` must find nothing (415), not Object.prototype (500)
 const DECODERS: Record<string, () => Transform> = {
@@ -11,6 +12,9 @@ const DECODERS: Record<string, () => Transform> = {
   zstd: createZstdDecompress,
 };
 
+/** Below this many decoded bytes the decompression ratio is not checked: tiny bodies compress very well. */
+const RATIO_FLOOR_BYTES = 1024 * 1024;
+
 /** TextDecoder's `fatal` refusal of bytes that are not UTF-8, known by Node's error code. */
 export function isInvalidUtf8(err: unknown): boolean {
   return err instanceof TypeError && (err as NodeJS.ErrnoException).code === 'ERR_ENCODING_INVALID_ENCODED_DATA';
@@ -18,9 +22,11 @@ export function isInvalidUtf8(err: unknown): boolean {
 
 /**
  * The request body as bytes, decoded from its `Content-Encoding` (gzip or zstd), refused with 413
- * once more than `maxBytes` have been decoded (so neither a large body nor a compression bomb is
- * ever held), with 415 for an encoding we do not speak, and with 408 when the whole body has not
- * arrived by the request's body deadline (`limits.body_timeout` after it began).
+ * once more than `maxBytes` have been decoded or once it decodes to more than
+ * limits.max_decompression_ratio times what arrived (so neither a large body nor a compression bomb
+ * is ever held), with 415 for an encoding we do not speak, with 429 when its tenant has more than
+ * quotas.max_staged_bytes in flight, and with 408 when the whole body has not arrived by the
+ * request's body deadline (`limits.body_timeout` after it began).
  */
 export function requestBytes(c: Context<ApiEnv>, maxBytes: number, limitName: string): AsyncIterable<Buffer> {
   const encoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase();
@@ -44,7 +50,10 @@ export function requestBytes(c: Context<ApiEnv>, maxBytes: number, limitName: st
   const decoded = raw.pipe(decoder ? decoder() : new PassThrough());
   raw.on('error', (err) => decoded.destroy(err));
   const deadline = c.get('bodyDeadline') ?? Number.POSITIVE_INFINITY;
-  return limited(c.req.raw, raw, decoded, { maxBytes, limitName, encoding, deadline });
+  const { bodyLimits } = c.var;
+  const ratio = decoder ? (bodyLimits?.maxDecompressionRatio ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
+  const meter = bodyLimits?.inFlight.open(c.var.tenantId) ?? null;
+  return limited(c.req.raw, raw, decoded, { maxBytes, limitName, encoding, deadline, ratio, meter });
 }
 
 /**
@@ -99,6 +108,10 @@ interface BodyLimits {
   encoding: string;
   /** epoch ms by which the body must have arrived */
   deadline: number;
+  /** decoded bytes allowed per byte that arrived */
+  ratio: number;
+  /** the tenant's bytes in flight; null when not counted */
+  meter: BodyMeter | null;
 }
 
 async function* limited(
@@ -108,6 +121,11 @@ async function* limited(
   limits: BodyLimits,
 ): AsyncGenerator<Buffer> {
   let received = 0;
+  let arrived = 0;
+  const countArrived = (chunk: Buffer) => {
+    arrived += chunk.length;
+  };
+  if (Number.isFinite(limits.ratio)) raw.on('data', countArrived);
   let ended = false;
   let timedOut = false;
   const timer = Number.isFinite(limits.deadline)
@@ -125,6 +143,8 @@ async function* limited(
     for await (const chunk of source.iterator({ destroyOnReturn: false })) {
       received += (chunk as Buffer).length;
       if (received > limits.maxBytes) throw tooLarge(limits.maxBytes, limits.limitName);
+      if (received > RATIO_FLOOR_BYTES && received > limits.ratio * arrived) throw bomb(limits.ratio);
+      limits.meter?.add((chunk as Buffer).length);
       yield chunk as Buffer;
     }
     ended = true;
@@ -138,6 +158,8 @@ async function* limited(
     throw err;
   } finally {
     clearTimeout(timer);
+    limits.meter?.release();
+    raw.off('data', countArrived);
     // a client too slow to finish in time is not waited for: what it still sends is dropped
     // while the 408 goes out, and the connection closes after it
     if (timedOut) raw.resume();
@@ -150,6 +172,13 @@ function timeoutError(received: number): RequestTimeoutError {
   return new RequestTimeoutError(
     `the request body did not arrive within limits.body_timeout (MCP_LIMITS_BODY_TIMEOUT); ${received} bytes had arrived`,
     { received_bytes: received },
+  );
+}
+
+function bomb(ratio: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(
+    `the body decodes to more than ${ratio} times its compressed size (limits.max_decompression_ratio / MCP_LIMITS_MAX_DECOMPRESSION_RATIO)`,
+    { max_ratio: ratio },
   );
 }
 

@@ -14,10 +14,15 @@ server commands:
   lifecycle --once   one housekeeping pass (expiry, deletes, orphans, stale uploads); prints its counts
   s3 setup  prepare the bucket: [--create-bucket] [--versioning] [--abort-after-days N] (default 7)
   s3 check  diagnose the S3 settings: endpoint, bucket, access, region, encryption
+  keys create --tenant T --scope read|write|admin [--scope …] [--name N] [--expires 30d|ISO-TIME]
+            create an API key (printed once; only its hash is stored)
+  keys ls [--tenant T] [--json]   list API keys (prefix, tenant, scopes, state, expiry, last use)
+  keys revoke ID|PREFIX           revoke an API key
   replica verify [--repair]
             compare the primary store with storage.replica, with progress; --repair makes them agree
 
-client commands (talk to the API at client.url, or --url URL; tenant client.tenant, or --tenant ID):
+client commands (talk to the API at client.url, or --url URL, with the API key client.api_key, or --api-key KEY;
+without a key, auth.mode "none": tenant client.tenant, or --tenant ID):
   put FILE [--format json|ndjson] [--wait] [--timeout SECONDS]
             create a context from a JSON or NDJSON file, with progress; --wait until stored
   get ID [--last N] [--max-tokens N] [--strategy oldest_first|preserving_user]
@@ -44,6 +49,7 @@ const commands: Record<string, () => Promise<Command>> = {
   migrate: async () => (await import('./commands/migrate.ts')).runMigrate,
   lifecycle: async () => (await import('./commands/lifecycle-pass.ts')).runLifecyclePass,
   's3 setup': async () => (await import('./commands/s3-setup.ts')).runS3Setup,
+  keys: async () => (await import('./commands/keys.ts')).runKeys,
   's3 check': async () => {
     const { runS3Check } = await import('./commands/s3-check.ts');
     return (config) => runS3Check(config);

@@ -1,5 +1,7 @@
+import type { RequestCounter } from '@ctxvault/api';
 import type { Config } from '@ctxvault/config';
 import {
+  ApiKeys,
   BodyCache,
   Compactor,
   ContextService,
@@ -14,6 +16,7 @@ import {
   VersionUploader,
 } from '@ctxvault/core';
 import {
+  ApiKeyRepository,
   ContextRepository,
   createOrm,
   type MikroORM,
@@ -35,6 +38,7 @@ import {
 import { type BlobStore, createBlobStore, readFallbackStore, type S3CallObserver } from '@ctxvault/storage';
 import type { Logger } from './logger.ts';
 import { redisBodyCache } from './redis-body-cache.ts';
+import { redisRequestCounter } from './redis-request-counter.ts';
 import { replicaStoreOptions, s3StoreOptions } from './s3-store-options.ts';
 
 /** Everything a process needs, built once from the settings; `close()` releases it in reverse. */
@@ -49,6 +53,10 @@ export interface Runtime {
   /** this process's series; the API serves them at /metrics, a worker on metrics.worker_port */
   metrics: Metrics;
   service: ContextService;
+  /** requests per tenant and second, shared by the API processes through Redis; none on the embedded database */
+  requestCounter?: RequestCounter;
+  /** the API keys of auth.mode "api_key" (and beside JWTs with "jwt") */
+  apiKeys: ApiKeys;
   uploader: VersionUploader;
   compactor: Compactor;
   lifecycle: LifecycleService;
@@ -144,6 +152,11 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       maxItemBytes: config.cache.max_item_bytes,
       shared,
     });
+    let requestCounter: (RequestCounter & { close(): Promise<void> }) | undefined;
+    if (!embedded && config.quotas.requests_per_second > 0) {
+      requestCounter = redisRequestCounter(config.redis, config.queue.prefix);
+      closers.push(() => requestCounter!.close());
+    }
     const replicaLog = config.storage.replica.bucket ? new ReplicaLogRepository(orm) : undefined;
     const replicaLag = replicaLog && (() => replicaLog.lag());
     const metrics = createMetrics({
@@ -166,27 +179,26 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     );
     closers.push(() => store.close());
     const primary = meteredBlobStore(store, metrics);
-    let readBlobs: BlobStore = primary;
-    let workerBlobs: BlobStore = primary;
+    // every part of the process uses this one store: reads fall back to the replica (with
+    // read_fallback), and whatever is written or removed (only workers do) is replicated
+    let blobs: BlobStore = primary;
     let replica: Runtime['replica'];
     if (replicaLog) {
       const replicaStore = createBlobStore({ type: 's3', s3: { ...replicaStoreOptions(config), observer } });
       closers.push(() => replicaStore.close());
       const replicaBlobs = meteredBlobStore(replicaStore, metrics);
       if (config.storage.read_fallback === 'replica') {
-        readBlobs = readFallbackStore(primary, replicaBlobs, {
+        blobs = readFallbackStore(primary, replicaBlobs, {
           onFallback: (operation, key, err) => {
             metrics.replicaFallbackReads.inc({ operation });
             logger.warn({ key, err }, `${operation} answered from the replica: the primary store failed`);
           },
         });
       }
-      // the workers record every object they write or remove; their reads fall back too
-      workerBlobs = replicatingStore(readBlobs, { log: replicaLog, jobs, logger });
+      blobs = replicatingStore(blobs, { log: replicaLog, jobs, logger });
       const replicator = new Replicator({ primary, replica: replicaBlobs, log: replicaLog, jobs });
       replica = { store: replicaBlobs, primary, log: replicaLog, replicator };
     }
-    const blobs = readBlobs;
 
     const settings: StorageSettings = {
       provider: config.storage.context_storage.provider,
@@ -206,12 +218,12 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     closers.push(() => tokenCounter.close());
     const segments = new SegmentRepository(orm);
     const deps = { contexts, segments, staging, blobs, jobs, settings, tokens, logger, cache, tokenCounter };
-    const uploader = new VersionUploader({ ...deps, blobs: workerBlobs });
+    const uploader = new VersionUploader(deps);
     const lifecycle = new LifecycleService({
       contexts,
       segments,
       staging,
-      blobs: workerBlobs,
+      blobs,
       uploader,
       logger,
       settings: {
@@ -232,9 +244,14 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       queueAdmin,
       connection,
       metrics,
-      service: new ContextService(deps),
+      service: new ContextService({
+        ...deps,
+        quotas: { maxContexts: config.quotas.max_contexts, maxStoredBytes: config.quotas.max_stored_bytes },
+      }),
+      apiKeys: new ApiKeys(new ApiKeyRepository(orm), logger),
+      requestCounter,
       uploader,
-      compactor: new Compactor({ ...deps, blobs: workerBlobs }),
+      compactor: new Compactor(deps),
       lifecycle,
       cache,
       tokenCounter,

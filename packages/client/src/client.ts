@@ -24,8 +24,10 @@ import { ndjsonLines } from './ndjson.ts';
 export interface ClientOptions {
   /** the server, e.g. http://127.0.0.1:8080 */
   url: string;
-  /** sent as X-Tenant-Id; default "default" */
+  /** sent as X-Tenant-Id when there is no apiKey (servers with auth.mode "none"); default "default" */
   tenant?: string;
+  /** an API key (or access token), sent as `Authorization: Bearer`; the tenant is then the key's */
+  apiKey?: string;
   /** a fetch to use instead of the global one */
   fetch?: typeof fetch;
 }
@@ -64,11 +66,13 @@ export interface WriteOptions {
 export class CtxvaultClient {
   private readonly base: string;
   private readonly tenant: string;
+  private readonly apiKey: string | undefined;
   private readonly fetch: typeof fetch;
 
   constructor(options: ClientOptions) {
     this.base = `${options.url.replace(/\/+$/, '')}/api/v1`;
     this.tenant = options.tenant ?? 'default';
+    this.apiKey = options.apiKey;
     this.fetch = options.fetch ?? globalThis.fetch;
   }
 
@@ -208,7 +212,9 @@ export class CtxvaultClient {
     path: string,
     body: { json?: unknown; stream?: AsyncIterable<Uint8Array>; contentType?: string; ifVersion?: number } = {},
   ): Promise<Response> {
-    const headers: Record<string, string> = { 'x-tenant-id': this.tenant };
+    const headers: Record<string, string> = this.apiKey
+      ? { authorization: `Bearer ${this.apiKey}` }
+      : { 'x-tenant-id': this.tenant };
     if (body.ifVersion !== undefined) headers['if-match'] = `"${body.ifVersion}"`;
     let payload: RequestInit['body'];
     if (body.json !== undefined) {

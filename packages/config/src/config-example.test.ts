@@ -22,9 +22,9 @@ describe('config.example.yaml', () => {
     }
   });
 
-  it('writes out every setting except the derived queue.backend', () => {
+  it('writes out every setting except the derived queue.backend and auth.mode', () => {
     const { settings } = readSettingsFile(examplePath);
     const missing = settingPaths.filter((path) => !hasValueAt(settings, path)).map((path) => path.join('.'));
-    expect(missing).toEqual(['queue.backend']);
+    expect(missing).toEqual(['auth.mode', 'queue.backend']);
   });
 });

@@ -36,7 +36,13 @@ afterEach(() => vi.restoreAllMocks());
 describe('loadConfig', () => {
   it('returns the defaults when there is no file and no variable', () => {
     expect(loadConfig({ env: {} })).toEqual({
-      server: { host: '127.0.0.1', port: 8080 },
+      server: { host: '127.0.0.1', port: 8080, allowed_hosts: '', allowed_origins: '' },
+      auth: {
+        mode: 'none',
+        allow_insecure: false,
+        jwt: { issuer: '', audience: '', jwks_url: '', tenant_claim: 'tenant_id', scopes_claim: 'scope' },
+        resource_url: '',
+      },
       database: { url: '', embedded_dir: '.data/pglite' },
       redis: { url: 'redis://127.0.0.1:6379', cluster: false },
       queue: {
@@ -48,7 +54,7 @@ describe('loadConfig', () => {
         prefix: 'ctxvault',
       },
       admin: { token: '' },
-      metrics: { worker_port: 0 },
+      metrics: { worker_port: 0, token: '' },
       logging: { level: 'info' },
       storage: {
         type: 'local',
@@ -88,7 +94,11 @@ describe('loadConfig', () => {
         max_context_bytes: 1_073_741_824,
         body_timeout: 300_000,
         max_concurrent_stagings: 8,
+        max_item_bytes: 67_108_864,
+        max_decompression_ratio: 100,
+        max_batch_messages: 16,
       },
+      quotas: { requests_per_second: 100, max_contexts: 0, max_stored_bytes: 0, max_staged_bytes: 2_147_483_648 },
       cache: { max_bytes: 268_435_456, max_item_bytes: 16_777_216, redis_max_item_bytes: 0, redis_ttl: 600_000 },
       lifecycle: {
         interval: 300_000,
@@ -100,7 +110,7 @@ describe('loadConfig', () => {
       },
       staging: { chunk_size: 4_194_304 },
       tokens: { encoding: 'auto', default_encoding: 'o200k_base', inline_count_bytes: 65_536 },
-      client: { url: 'http://127.0.0.1:8080', tenant: 'default' },
+      client: { url: 'http://127.0.0.1:8080', tenant: 'default', api_key: '' },
     });
   });
 
@@ -131,7 +141,7 @@ queue:
   it('lets variables override the file', () => {
     const configPath = yamlFile('server:\n  port: 9000\n  host: 0.0.0.0\n');
     const config = loadConfig({ configPath, env: { MCP_SERVER_PORT: '9100' } });
-    expect(config.server).toEqual({ host: '0.0.0.0', port: 9100 });
+    expect(config.server).toMatchObject({ host: '0.0.0.0', port: 9100 });
   });
 
   it('reads the file named by MCP_CONFIG', () => {
@@ -248,6 +258,32 @@ describe('queue.backend', () => {
   it('keeps an explicit choice', () => {
     const env = { MCP_DATABASE_URL: 'postgres://db/ctx', MCP_QUEUE_BACKEND: 'postgres' };
     expect(loadConfig({ env }).queue.backend).toBe('postgres');
+  });
+});
+
+describe('auth', () => {
+  const PG = { MCP_DATABASE_URL: 'postgres://localhost/ctxvault' };
+
+  it('needs no credential only for the embedded database on a loopback host; else API keys', () => {
+    expect(loadConfig({ env: {} }).auth.mode).toBe('none');
+    expect(loadConfig({ env: PG }).auth.mode).toBe('api_key');
+    expect(loadConfig({ env: { MCP_SERVER_HOST: '0.0.0.0' } }).auth.mode).toBe('api_key');
+    expect(loadConfig({ env: { ...PG, MCP_AUTH_MODE: 'none', MCP_SERVER_HOST: '::1' } }).auth.mode).toBe('none');
+  });
+
+  it('refuses mode "none" on a non-loopback host unless allow_insecure says so', () => {
+    expect(problemsOf({ env: { MCP_AUTH_MODE: 'none', MCP_SERVER_HOST: '0.0.0.0' } })).toContain(
+      'auth.mode (MCP_AUTH_MODE): is "none" (no authentication) on the non-loopback host "0.0.0.0"',
+    );
+    const insecure = { MCP_AUTH_MODE: 'none', MCP_SERVER_HOST: '0.0.0.0', MCP_AUTH_ALLOW_INSECURE: 'true' };
+    expect(loadConfig({ env: insecure }).auth.mode).toBe('none');
+  });
+
+  it('needs issuer, audience and JWKS URL with mode "jwt"', () => {
+    const problems = problemsOf({ env: { MCP_AUTH_MODE: 'jwt', MCP_AUTH_JWT_ISSUER: 'https://id.example' } });
+    expect(problems).toContain('auth.jwt.audience (MCP_AUTH_JWT_AUDIENCE): must be set when auth.mode is "jwt"');
+    expect(problems).toContain('auth.jwt.jwks_url (MCP_AUTH_JWT_JWKS_URL): must be set when auth.mode is "jwt"');
+    expect(problems).not.toContain('auth.jwt.issuer');
   });
 });
 
@@ -390,7 +426,7 @@ describe('bad settings', () => {
     const configPath = yamlFile('storage:\n  s3:\n    buket: x\nservr:\n  port: 1\n');
     const message = problemsOf({ configPath, env: {} });
     expect(message).toContain(`${configPath}:3: storage.s3.buket: unknown key; known keys here: region, bucket,`);
-    expect(message).toContain(`${configPath}:4: servr: unknown key; known keys here: server, database,`);
+    expect(message).toContain(`${configPath}:4: servr: unknown key; known keys here: server, auth, database,`);
   });
 
   it('refuses a section that is not a mapping', () => {

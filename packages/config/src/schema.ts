@@ -1,5 +1,17 @@
 import type { z } from 'zod';
-import { byteSize, duration, flag, integer, keyPrefix, oneOf, section, text, url, urlList } from './leaves.ts';
+import {
+  byteSize,
+  describeValue,
+  duration,
+  flag,
+  integer,
+  keyPrefix,
+  oneOf,
+  section,
+  text,
+  url,
+  urlList,
+} from './leaves.ts';
 
 const KiB = 2 ** 10;
 const MiB = 2 ** 20;
@@ -87,7 +99,39 @@ export const settingsSchema = section({
   server: section({
     host: text().default('127.0.0.1'),
     port: integer(1, 65535).default(8080),
+    // Host header values /mcp, the dashboard and admin writes answer (comma-separated, a port optional);
+    // the loopback names always pass. Anything else is refused: DNS rebinding protection
+    allowed_hosts: text().default(''),
+    // browser origins (scheme://host[:port], comma-separated) allowed to call /mcp, the dashboard and admin writes
+    allowed_origins: text().default(''),
   }).prefault({}),
+  auth: section({
+    // unset: "none" for the embedded `start` on a loopback host, else "api_key"
+    mode: oneOf(['api_key', 'jwt', 'none']).optional(),
+    // let "none" serve a non-loopback host (every caller then chooses its tenant): for trusted networks only
+    allow_insecure: flag().default(false),
+    jwt: section({
+      issuer: text().default(''),
+      audience: text().default(''),
+      jwks_url: url(['http:', 'https:'], { allowEmpty: true }).default(''),
+      // the claim naming the tenant, and the one with the scopes (a space-separated string or an array)
+      tenant_claim: text().default('tenant_id'),
+      scopes_claim: text().default('scope'),
+    }).prefault({}),
+    // this server's URL as OAuth clients see it (the protected resource); empty: taken from the request
+    resource_url: url(['http:', 'https:'], { allowEmpty: true }).default(''),
+  })
+    .superRefine(
+      (auth, ctx) => {
+        if (auth.mode !== 'jwt') return;
+        for (const key of ['issuer', 'audience', 'jwks_url'] as const) {
+          if (auth.jwt[key] !== '') continue;
+          ctx.addIssue({ code: 'custom', path: ['jwt', key], message: 'must be set when auth.mode is "jwt"; got ""' });
+        }
+      },
+      { when: (payload) => (payload.value as { mode?: unknown } | null)?.mode === 'jwt' },
+    )
+    .prefault({}),
   database: section({
     // empty: run on embedded PGlite
     url: url(['postgres:', 'postgresql:'], { allowEmpty: true }).default(''),
@@ -126,6 +170,8 @@ export const settingsSchema = section({
   metrics: section({
     // a `ctxvault worker` serves its /metrics here; 0: off (the API serves /metrics on server.port)
     worker_port: integer(0, 65535).default(0),
+    // when set, /metrics and /api/v1/cache need `Authorization: Bearer <token>` (the admin token works too)
+    token: text().default(''),
   }).prefault({}),
   logging: section({
     level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -188,6 +234,22 @@ export const settingsSchema = section({
     body_timeout: duration({ min: 1000 }).prefault('5m'),
     // request bodies one API process stages at once; more are refused with 503 and Retry-After
     max_concurrent_stagings: integer(1, 1024).default(8),
+    // largest single item (one NDJSON line, one element of content), refused with 413 while it streams
+    max_item_bytes: byteSize({ min: { bytes: 1 } }).prefault('64MiB'),
+    // a compressed body may decode to at most this many times its compressed size (413 beyond)
+    max_decompression_ratio: integer(1, 100_000).default(100),
+    // JSON-RPC messages in one batch on /mcp
+    max_batch_messages: integer(1, 1000).default(16),
+  }).prefault({}),
+  quotas: section({
+    // per tenant; 0: no limit. Requests per second are counted in Redis across API processes
+    requests_per_second: integer(0, 1_000_000).default(100),
+    // live contexts a tenant may have
+    max_contexts: integer(0, 2 ** 31 - 1).default(0),
+    // bytes of stored bodies a tenant may keep (size_bytes of its live contexts)
+    max_stored_bytes: byteSize().prefault('0'),
+    // request bodies a tenant may be sending to one API process at once
+    max_staged_bytes: byteSize().prefault('2GiB'),
   }).prefault({}),
   cache: section({
     // in-process LRU of hot bodies, per API process; 0 turns it off
@@ -228,6 +290,8 @@ export const settingsSchema = section({
     // where `ctxvault put/get/status/ls/mcp` send their requests
     url: url(['http:', 'https:']).default('http://127.0.0.1:8080'),
     tenant: text().default('default'),
+    // sent as `Authorization: Bearer` (an API key of `ctxvault keys create`, or a JWT)
+    api_key: text().default(''),
   }).prefault({}),
 });
 
@@ -246,7 +310,26 @@ export const configSchema = settingsSchema
   .transform((settings) => ({
     ...settings,
     queue: { ...settings.queue, backend: settings.queue.backend ?? defaultQueueBackend(settings) },
-  }));
+    auth: { ...settings.auth, mode: settings.auth.mode ?? defaultAuthMode(settings) },
+  }))
+  .superRefine((config, ctx) => {
+    if (config.auth.mode !== 'none' || config.auth.allow_insecure || isLoopback(config.server.host)) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['auth', 'mode'],
+      message: `is "none" (no authentication) on the non-loopback host ${describeValue(config.server.host)}: use "api_key" or "jwt", or set auth.allow_insecure (MCP_AUTH_ALLOW_INSECURE) on a trusted network`,
+    });
+  });
+
+/** Open only to this machine: the loopback addresses and names. */
+export function isLoopback(host: string): boolean {
+  return ['localhost', '::1', '[::1]'].includes(host.toLowerCase()) || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** The embedded single-process mode on a loopback host needs no credential on its first run; everything else does. */
+function defaultAuthMode(settings: Settings): 'api_key' | 'none' {
+  return settings.database.url === '' && isLoopback(settings.server.host) ? 'none' : 'api_key';
+}
 
 function defaultQueueBackend(settings: Settings): 'redis' | 'postgres' {
   return settings.database.url === '' ? 'postgres' : 'redis';

@@ -12,14 +12,23 @@ import type { JobView } from '@ctxvault/queue';
 import type { BodyCache } from './body-cache.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { type DocumentEnvelope, openingLine } from './document.ts';
-import { NotFoundError, PreconditionFailedError, ValidationError, VersionConflictError } from './errors/index.ts';
+import {
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+  VersionConflictError,
+} from './errors/index.ts';
 import { convertedRead, normalizedOrNull, searchText, type WindowedRead } from './item-views.ts';
 
 export type { WindowedRead };
 
+import { readU32s } from './item-index.ts';
 import { type TokenBudget, windowOf } from './item-window.ts';
 import type { CoreDeps } from './ports.ts';
+import { checkQuotas, type TenantQuotas } from './quotas.ts';
 import { parseRawItem, type RawItem, type RawItems } from './raw-items.ts';
+import { RequestFingerprint } from './request-fingerprint.ts';
 import {
   type AppendItemsInput,
   assertItemsOfFormat,
@@ -35,7 +44,7 @@ import { documentBody, splitLines, TruncatedSegmentError } from './segment-forma
 import { SegmentReader } from './segment-reader.ts';
 import { tailWindow } from './segment-window.ts';
 import { SegmentWriter } from './segment-writer.ts';
-import { Tokenizer, type TokenSettings } from './tokens.ts';
+import { type ItemTokenCounter, Tokenizer, type TokenSettings } from './tokens.ts';
 import {
   type ContextSummary,
   type ContextView,
@@ -47,14 +56,17 @@ import {
 
 export interface ContextServiceDeps extends CoreDeps {
   tokens: TokenSettings;
+  /** per-tenant quotas on writes; none: no limit */
+  quotas?: TenantQuotas;
   /** hot segments; reads go to storage every time without it */
   cache?: BodyCache;
 }
 
-/** What a write answers: stored at once (inline) or accepted for upload. */
-export type WriteResult =
+/** What a write answers: stored at once (inline) or accepted for upload; `replayed` when an Idempotency-Key repeated it. */
+export type WriteResult = (
   | { state: 'stored'; context: ContextView }
-  | { state: 'pending'; id: string; version: number; job_id: string };
+  | { state: 'pending'; id: string; version: number; job_id: string }
+) & { replayed?: true };
 
 export interface ReadResult {
   context: ContextView;
@@ -84,7 +96,8 @@ export class ContextService {
 
   /**
    * Creates a context. With an `idempotencyKey`, a repeated create (a client retrying after a lost
-   * answer, or two racing) returns the context the first one made, never a second one.
+   * answer, or two racing) returns the context the first one made, never a second one; the same key
+   * with a different request is refused (422 idempotency_key_reused).
    */
   async create(
     tenantId: string,
@@ -92,10 +105,13 @@ export class ContextService {
     requestId?: string,
     idempotencyKey?: string,
   ): Promise<WriteResult> {
-    if (idempotencyKey) {
+    const { content: given, ...fields } = input;
+    const fingerprint = idempotencyKey ? new RequestFingerprint(fields) : null;
+    if (idempotencyKey && fingerprint) {
       const earlier = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
-      if (earlier) return this.replayOf(earlier);
+      if (earlier) return this.replayOf(earlier, idempotencyKey, await fingerprint.complete(given));
     }
+    await this.checkQuotas(tenantId, true);
     const now = new Date();
     const envelope: DocumentEnvelope = {
       id: newContextId(),
@@ -112,9 +128,10 @@ export class ContextService {
       created_at: now.toISOString(),
       expires_at: expiryOf(input, now) ?? null,
     };
-    const content = input.content;
+    const content = fingerprint ? fingerprint.tap(given) : given;
     const items = input.truncate ? await this.truncated(() => rereadable(content), envelope, input.truncate) : content;
     const segment = await this.writeSegment(envelope, 0, items);
+    const requestDigest = fingerprint?.digest() ?? null;
     const row: ContextRow = {
       ...rowFromEnvelope(envelope),
       version: 1,
@@ -137,6 +154,7 @@ export class ContextService {
       updated_at: now,
       deleted_at: null,
       idempotency_key: idempotencyKey ?? null,
+      idempotency_fingerprint: requestDigest,
     };
     let committed: CommittedVersion;
     try {
@@ -146,7 +164,7 @@ export class ContextService {
       if (idempotencyKey && isUniqueViolation(err)) {
         // a concurrent create with the same key won the race: answer with its context
         const winner = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
-        if (winner) return this.replayOf(winner);
+        if (winner) return this.replayOf(winner, idempotencyKey, requestDigest);
       }
       throw err;
     }
@@ -154,9 +172,8 @@ export class ContextService {
   }
 
   async get(tenantId: string, id: string): Promise<ReadResult> {
-    const row = await this.live(tenantId, id);
+    const { row, segs } = await this.liveWithSegments(tenantId, id);
     const context = toContextView(row);
-    const segs = await this.segmentsOf(row);
     return { context, body: documentBody(openingLine(context), this.reader.lines(segs)) };
   }
 
@@ -167,18 +184,19 @@ export class ContextService {
 
   /** The items of a context, or only the last N and/or what fits in a token budget. */
   async read(tenantId: string, id: string, options: ReadOptions): Promise<WindowedRead> {
-    const row = await this.live(tenantId, id);
+    const { row, segs } = await this.liveWithSegments(tenantId, id);
     const context = toContextView(row);
-    const segs = await this.segmentsOf(row);
     const whole = options.last === undefined && options.max_tokens === undefined && options.strategy === undefined;
-    const read: WindowedRead = whole
-      ? {
-          context,
-          lines: this.reader.lines(segs),
-          window: { returned: row.message_count, dropped: 0, boundary_dropped: 0, tokens: row.token_count },
-        }
-      : await this.windowed(row, context, segs, options);
-    return options.as === undefined ? read : convertedRead(read, options.as);
+    const readOnce = async (): Promise<WindowedRead> =>
+      whole
+        ? {
+            context,
+            lines: this.reader.lines(segs),
+            window: { returned: row.message_count, dropped: 0, boundary_dropped: 0, tokens: row.token_count },
+          }
+        : await this.windowed(row, context, segs, options);
+    // a conversion reads the window twice (check, then send): the version's segments do not change
+    return options.as === undefined ? readOnce() : convertedRead(readOnce, options.as);
   }
 
   private async windowed(
@@ -200,7 +218,7 @@ export class ContextService {
       const { lines, ...window } = await tailWindow(segs, this.deps.segments, this.reader, counter, options.last);
       return { context, lines, window: { ...window, boundary_dropped: 0 } };
     }
-    const { items, ...window } = await windowOf(() => this.itemsOf(row), counter, {
+    const { items, ...window } = await windowOf(() => this.itemsOf(segs), await this.keptCounts(segs, counter), {
       format,
       last: options.last,
       budget,
@@ -208,9 +226,27 @@ export class ContextService {
     return { context, lines: linesOf(items), window };
   }
 
+  /**
+   * The token count of each item in order (windowOf asks for them in one pass, item after item):
+   * the counts the workers kept in the segments' item index when every one is final, so a budget
+   * read tokenizes nothing; else `counter`.
+   */
+  private async keptCounts(segs: readonly Segment[], counter: ItemTokenCounter): Promise<ItemTokenCounter> {
+    if (!segs.every((s) => s.tokens_final && s.format === 'lines')) return counter;
+    const index = await this.deps.segments.loadIndex(segs.map((s) => s.id));
+    const kept: number[] = [];
+    for (const seg of segs) {
+      const tokens = index.get(seg.id)?.item_tokens;
+      if (seg.item_count > 0 && !tokens) return counter;
+      if (tokens) for (const n of readU32s(tokens)) kept.push(n);
+    }
+    let next = 0;
+    return (item) => kept[next++] ?? counter(item);
+  }
+
   /** Counts and tokens per role, size and compression: from the counts kept per segment, no body is read. */
   async summary(tenantId: string, id: string): Promise<ContextSummary> {
-    const row = await this.live(tenantId, id);
+    const { row, segs } = await this.liveWithSegments(tenantId, id);
     const roles = {
       system: { items: 0, tokens: 0 },
       user: { items: 0, tokens: 0 },
@@ -219,7 +255,7 @@ export class ContextService {
     };
     let first: string | null = null;
     let last: string | null = null;
-    for (const seg of await this.segmentsOf(row)) {
+    for (const seg of segs) {
       // roles as the format's normalized view gives them (an Anthropic tool_result turn is a tool item), counted per segment
       for (const [role, tally] of Object.entries(seg.roles)) {
         const sum = roles[role as keyof typeof roles];
@@ -259,8 +295,8 @@ export class ContextService {
     return this.statusOf(row);
   }
 
-  async job(id: string): Promise<JobView> {
-    const job = await this.deps.jobs.getJob(id);
+  async job(tenantId: string, id: string): Promise<JobView> {
+    const job = await this.deps.jobs.getJob(id, tenantId);
     if (!job) throw new NotFoundError(`no job ${id}`);
     return job;
   }
@@ -274,6 +310,7 @@ export class ContextService {
   ): Promise<WriteResult> {
     const current = await this.live(tenantId, id);
     checkPrecondition(current, expectedVersion);
+    await this.checkQuotas(tenantId, false);
     const { format } = toContextView(current);
     assertItemsOfFormat(format, input.content, 'content');
     if (input.system !== undefined && format !== 'anthropic.messages') {
@@ -304,6 +341,7 @@ export class ContextService {
     expectedVersion?: number,
     requestId?: string,
   ): Promise<WriteResult> {
+    await this.checkQuotas(tenantId, false);
     for (let attempt = 1; ; attempt++) {
       const current = await this.live(tenantId, id);
       checkPrecondition(current, expectedVersion);
@@ -383,14 +421,14 @@ export class ContextService {
   }
 
   async search(tenantId: string, id: string, input: SearchInput): Promise<SearchResult> {
-    const row = await this.live(tenantId, id);
+    const { row, segs } = await this.liveWithSegments(tenantId, id);
     const needle = input.case_sensitive ? input.query : input.query.toLowerCase();
     const roles = input.roles ? new Set(input.roles) : null;
     const matches: SearchResult['matches'] = [];
     let index = 0;
     let truncated = false;
     const format = toContextView(row).format;
-    for await (const { item } of this.itemsOf(row)) {
+    for await (const { item } of this.itemsOf(segs)) {
       const at = index++;
       const view = normalizedOrNull(format, item);
       if (roles && !(view && roles.has(view.role))) continue;
@@ -406,20 +444,28 @@ export class ContextService {
     return { id, version: row.version, query: input.query, matches, truncated };
   }
 
-  private async *itemsOf(row: ContextRow): AsyncGenerator<RawItem> {
-    for await (const line of splitLines(this.reader.lines(await this.segmentsOf(row)))) yield parseRawItem(line);
+  private async *itemsOf(segs: readonly Segment[]): AsyncGenerator<RawItem> {
+    for await (const line of splitLines(this.reader.lines(segs))) yield parseRawItem(line);
   }
 
   private async *appended(row: ContextRow, items: RawItems): AsyncGenerator<RawItem> {
-    yield* this.itemsOf(row);
+    const segs = await this.deps.segments.segmentsOf(row.id, row.version);
+    if (segs.length === 0) throw new TruncatedSegmentError(`version ${row.version} of ${row.id} moved on`);
+    yield* this.itemsOf(segs);
     yield* items;
   }
 
-  /** The segments of the row's version; a version that moved on meanwhile counts as a raced read. */
-  private async segmentsOf(row: ContextRow): Promise<Segment[]> {
-    const segs = await this.deps.segments.segmentsOf(row.id, row.version);
-    if (segs.length === 0) throw new TruncatedSegmentError(`version ${row.version} of ${row.id} has no segments`);
-    return segs;
+  /**
+   * The live row and the segments of its version. The lifecycle pass may forget a version just
+   * superseded between the two reads: then the row is read again.
+   */
+  private async liveWithSegments(tenantId: string, id: string): Promise<{ row: ContextRow; segs: Segment[] }> {
+    for (let attempt = 1; ; attempt++) {
+      const row = await this.live(tenantId, id);
+      const segs = await this.deps.segments.segmentsOf(row.id, row.version);
+      if (segs.length > 0) return { row, segs };
+      if (attempt >= 3) throw new TruncatedSegmentError(`version ${row.version} of ${row.id} has no segments`);
+    }
   }
 
   private writeSegment(envelope: DocumentEnvelope, firstItem: number, items: RawItems): Promise<NewSegment> {
@@ -469,7 +515,7 @@ export class ContextService {
   private async statusOf(row: ContextRow): Promise<StatusView> {
     let job: JobView | null = null;
     if (row.job_id) {
-      job = await this.deps.jobs.getJob(row.job_id).catch((err: unknown) => {
+      job = await this.deps.jobs.getJob(row.job_id, row.tenant_id).catch((err: unknown) => {
         this.deps.logger.warn({ id: row.id, err }, 'job lookup failed');
         return null;
       });
@@ -516,11 +562,23 @@ export class ContextService {
     return this.afterWrite(committed, segment, requestId);
   }
 
-  /** What the first create with an Idempotency-Key answered, as its context stands now. */
-  private replayOf(row: ContextRow): WriteResult {
-    if (row.status !== 'pending') return { state: 'stored', context: toContextView(row) };
+  private async checkQuotas(tenantId: string, creates: boolean): Promise<void> {
+    if (this.deps.quotas) await checkQuotas((t) => this.deps.contexts.usage(t), this.deps.quotas, tenantId, creates);
+  }
+
+  /**
+   * What the first create with an Idempotency-Key answered, as its context stands now, when this
+   * request is the same one (rows from before fingerprints were kept are taken as the same).
+   */
+  private replayOf(row: ContextRow, key: string, requestDigest: string | null): WriteResult {
+    if (row.idempotency_fingerprint && requestDigest && row.idempotency_fingerprint !== requestDigest)
+      throw new IdempotencyKeyReusedError(
+        `Idempotency-Key "${key}" was first used with a different request (context ${row.id}); use a new key for a new request`,
+        { context_id: row.id },
+      );
+    if (row.status !== 'pending') return { state: 'stored', context: toContextView(row), replayed: true };
     const jobId = row.job_id ?? this.deps.jobs.uploadJobId(row.id, row.version);
-    return { state: 'pending', id: row.id, version: row.version, job_id: jobId };
+    return { state: 'pending', id: row.id, version: row.version, job_id: jobId, replayed: true };
   }
 
   /**

@@ -51,3 +51,31 @@ describe('document layout', () => {
     expect(out).toEqual(['é', 'line two ✓']);
   });
 });
+
+describe('lines with a cap', () => {
+  it('refuses a line over the cap as soon as it is over, before the rest of it is read', async () => {
+    let read = 0;
+    async function* body() {
+      yield Buffer.from('short\n');
+      for (;;) {
+        read++;
+        yield Buffer.alloc(1024, 0x61);
+      }
+    }
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const line of lines(body(), 4096)) seen.push(line);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(['short']);
+    expect(err).toMatchObject({ status: 413, code: 'payload_too_large' });
+    expect(read).toBe(5);
+  });
+
+  it('counts bytes, not characters, and passes lines at the cap', async () => {
+    const line = 'é'.repeat(10); // 20 bytes
+    expect(await Array.fromAsync(lines(Readable.from([Buffer.from(`${line}\n${line}`)]), 20))).toEqual([line, line]);
+    await expect(Array.fromAsync(lines(Readable.from([Buffer.from(`${line}x\n`)]), 20))).rejects.toMatchObject({
+      status: 413,
+    });
+  });
+});

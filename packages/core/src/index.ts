@@ -1,4 +1,6 @@
-export { FORMATS, type Format, TARGET_FORMATS, validItemSchema } from '@ctxvault/formats';
+export { FORMATS, type Format, TARGET_FORMATS, type TargetFormat, validItemSchema } from '@ctxvault/formats';
+export { type ApiKeyStore, ApiKeys, type ApiKeyView, type NewKeyRequest } from './auth/api-keys.ts';
+export { hasScope, type Principal } from './auth/principal.ts';
 export { BodyCache, type BodyCacheOptions, type BodyCacheStats, type SharedBodyCache } from './body-cache.ts';
 export { type CompactOutcome, Compactor } from './compactor.ts';
 export {

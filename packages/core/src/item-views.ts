@@ -1,7 +1,8 @@
 // What the service reads of items through their format's normalized view: roles, search text, and
 // reads converted to another format.
 import {
-  convertItems,
+  type AnthropicSystem,
+  convertStream,
   type Format,
   type NormalizedItem,
   normalizeAnthropicSystem,
@@ -40,32 +41,29 @@ export function searchText(view: NormalizedItem): string {
 }
 
 /**
- * A read's items converted to `target` (a context already in `target` is served as stored). The
- * window's items are held to convert them: tool results need the calls before them.
+ * A read's items converted to `target` (a context already in `target` is served as stored), streamed
+ * one turn at a time. The window is read twice: once to check that every part converts (a 422 before
+ * anything is sent, never a response cut midway) and to gather Anthropic's `system`, then to send.
  */
-export async function convertedRead(read: WindowedRead, target: TargetFormat): Promise<WindowedRead> {
-  const { context } = read;
-  if (context.format === target) return read;
-  const views: NormalizedItem[] = [];
-  for await (const line of splitLines(read.lines)) {
-    const { item } = parseRawItem(line);
-    const view = normalizedOrNull(context.format, item);
-    if (!view)
-      throw new UnconvertibleError(`item ${views.length} is not a valid ${context.format} item`, {
-        item: views.length,
-      });
-    views.push(view);
-  }
+export async function convertedRead(
+  readOnce: () => Promise<WindowedRead>,
+  target: TargetFormat,
+): Promise<WindowedRead> {
+  const first = await readOnce();
+  const { context } = first;
+  if (context.format === target) return first;
   const system = context.system === null ? undefined : normalizeAnthropicSystem(context.system);
+  const converted = (lines: AsyncIterable<Buffer>) =>
+    convertStream(viewsOf(context.format, lines, target), target, system);
+  let instructions: AnthropicSystem | undefined;
   try {
-    const converted = convertItems(views, target, system);
-    return {
-      context: { ...context, format: target, system: converted.system ?? null },
-      lines: (async function* () {
-        for (const item of converted.items as ContextItem[]) yield Buffer.from(`${JSON.stringify(item)}\n`);
-      })(),
-      window: read.window,
-    };
+    const check = converted(first.lines);
+    for (let next = await check.next(); ; next = await check.next()) {
+      if (next.done) {
+        instructions = next.value;
+        break;
+      }
+    }
   } catch (err) {
     if (!(err instanceof UnconvertiblePartError)) throw err;
     throw new UnconvertibleError(`cannot read this ${context.format} context as ${target}: ${err.message}`, {
@@ -75,5 +73,28 @@ export async function convertedRead(read: WindowedRead, target: TargetFormat): P
       from: context.format,
       to: target,
     });
+  }
+  const second = await readOnce();
+  return {
+    context: { ...context, format: target, system: instructions ?? null },
+    lines: (async function* () {
+      for await (const item of converted(second.lines)) yield Buffer.from(`${JSON.stringify(item)}\n`);
+    })(),
+    window: first.window,
+  };
+}
+
+/** The stored lines as normalized items; an item its format does not accept stops the conversion. */
+async function* viewsOf(
+  format: Format,
+  lines: AsyncIterable<Buffer>,
+  target: TargetFormat,
+): AsyncGenerator<NormalizedItem> {
+  let index = 0;
+  for await (const line of splitLines(lines)) {
+    const view = normalizedOrNull(format, parseRawItem(line).item);
+    if (!view) throw new UnconvertiblePartError(index, '', `an item that is not a valid ${format} item`, target);
+    index++;
+    yield view;
   }
 }

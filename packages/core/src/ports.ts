@@ -8,6 +8,7 @@ export type ContextStore = Pick<
   | 'findLive'
   | 'findAny'
   | 'findByIdempotencyKey'
+  | 'usage'
   | 'updateIfVersion'
   | 'remove'
   | 'list'
@@ -42,7 +43,8 @@ export interface JobQueue {
   enqueueUpload(job: UploadJob): Promise<string>;
   enqueueCompaction(job: CompactJob): Promise<string>;
   enqueueDelete(job: DeleteJob): Promise<string>;
-  getJob(id: string): Promise<JobView | null>;
+  /** null also when the job belongs to another tenant */
+  getJob(id: string, tenantId: string): Promise<JobView | null>;
 }
 
 export interface Logger {

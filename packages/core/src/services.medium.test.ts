@@ -7,7 +7,7 @@ import type { ByteProgress } from '@ctxvault/queue';
 import { objectKey } from '@ctxvault/storage';
 import { describe, expect, it } from 'vitest';
 import { blobStoreWith, useCoreParts } from '../../../test/helpers/core-services.ts';
-import type { ContextService } from './context-service.ts';
+import { ContextService } from './context-service.ts';
 import { NotFoundError } from './errors/index.ts';
 import { rawItems } from './raw-items.ts';
 import { type ContextItem, createContextSchema, listQuerySchema } from './schemas.ts';
@@ -40,7 +40,7 @@ describe('ContextService and VersionUploader', () => {
     const first = items(20);
     const created = await create(service, first);
     expect(created).toMatchObject({ version: 1, job_id: parts.jobs.uploadJobId(created.id, 1) });
-    expect(await parts.jobs.getJob(created.job_id)).toMatchObject({ id: created.job_id });
+    expect(await parts.jobs.getJob(created.job_id, 'default')).toMatchObject({ id: created.job_id });
 
     expect((await contentOf(service, created.id)).map((i) => i.content)).toEqual(first.map((i) => i.content));
     expect(await uploader.store(created.id, 1, () => {})).toBe('stored');
@@ -123,6 +123,35 @@ describe('ContextService and VersionUploader', () => {
   });
 });
 
+describe('token counting', () => {
+  it('leaves counting beyond tokens.inline_count_bytes to the worker: stored first, final after', async () => {
+    const tokens = { encoding: 'auto', defaultEncoding: 'o200k_base' } as const;
+    const service = new ContextService({
+      ...parts,
+      settings: { ...parts.settings, inlineCountBytes: 100 },
+      tokens,
+      logger: console,
+    });
+    const created = await create(service, items(20));
+    expect(await service.status('default', created.id)).toMatchObject({ status: 'pending', tokens_final: false });
+    expect((await service.head('default', created.id)).current_tokens).toBe(0);
+    expect(await parts.uploader().store(created.id, 1, () => {})).toBe('stored');
+    const view = await service.head('default', created.id);
+    expect(view).toMatchObject({ status: 'stored', tokens_final: true });
+    // the worker's count is the one the API makes for items under the limit
+    const counted = await create(parts.service(), items(20));
+    await parts.uploader().store(counted.id, 1, () => {});
+    expect(view.current_tokens).toBe((await parts.service().head('default', counted.id)).current_tokens);
+    expect(view.current_tokens).toBeGreaterThan(20 * 20);
+    // a budget read takes the counts the worker kept: all of them, when everything fits
+    const budget = await service.read('default', created.id, { max_tokens: 10_000_000 });
+    expect(budget.window).toMatchObject({ returned: 20, dropped: 0, tokens: view.current_tokens });
+    const tight = await service.read('default', created.id, { max_tokens: Math.floor(view.current_tokens / 2) });
+    expect(tight.window.tokens).toBeLessThanOrEqual(Math.floor(view.current_tokens / 2));
+    expect(tight.window.dropped).toBeGreaterThan(0);
+  });
+});
+
 describe('LifecycleService', () => {
   it('purges expired contexts with their objects, orphan objects and orphan staging; re-enqueues lost uploads', async () => {
     const service = parts.service();
@@ -137,7 +166,7 @@ describe('LifecycleService', () => {
     const pending = await create(service, items(20));
     // Redis lost the job: the row is still pending, staged, with no job
     await parts.jobs.queue('context-upload').remove(pending.job_id);
-    expect(await parts.jobs.getJob(pending.job_id)).toBeNull();
+    expect(await parts.jobs.getJob(pending.job_id, 'default')).toBeNull();
     await new Promise((resolve) => setTimeout(resolve, 20));
 
     const counts = await parts.lifecycle().runOnce(new Date(Date.now() + 120_000));
@@ -156,7 +185,7 @@ describe('LifecycleService', () => {
     expect(keys).not.toContain(orphanKey);
     expect(await parts.staging.exists(orphanId, 1)).toBe(false);
     expect(await parts.staging.exists(pending.id, 1)).toBe(true);
-    expect(await parts.jobs.getJob(pending.job_id)).toMatchObject({ id: pending.job_id });
+    expect(await parts.jobs.getJob(pending.job_id, 'default')).toMatchObject({ id: pending.job_id });
   });
 
   it('leaves objects younger than the grace period alone', async () => {

@@ -9,8 +9,8 @@ describe('InlineTokenCounter', () => {
       '{"role":"assistant","content":[{"type":"text","text":"hi"}],"tokens":7}',
     ]);
     expect(counts).toEqual([
-      { tokens: 2, role: 'user', estimated: false },
-      { tokens: 7, role: 'assistant', estimated: false },
+      { tokens: 2, role: 'user', estimated: false, estimated_parts: [] },
+      { tokens: 7, role: 'assistant', estimated: false, estimated_parts: [] },
     ]);
     await counter.close();
   });

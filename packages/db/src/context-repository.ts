@@ -69,6 +69,15 @@ export class ContextRepository {
     return row ? toPlain(row) : null;
   }
 
+  /** A tenant's live contexts and the bytes of their bodies, for its quotas. */
+  async usage(tenantId: string): Promise<{ contexts: number; bytes: number }> {
+    const rows = await this.em().execute<{ contexts: string; bytes: string }[]>(
+      'select count(*) as contexts, coalesce(sum(size_bytes), 0) as bytes from contexts where tenant_id = ? and deleted_at is null',
+      [tenantId],
+    );
+    return { contexts: Number(rows[0]?.contexts ?? 0), bytes: Number(rows[0]?.bytes ?? 0) };
+  }
+
   /**
    * Applies `patch` only if the row is still at `expectedVersion` (and, when given, in one of
    * `fromStatuses`). Returns false when someone else got there first.

@@ -1,5 +1,12 @@
 export type { MikroORM } from '@mikro-orm/postgresql';
 export {
+  API_KEY_SCOPES,
+  ApiKeyRepository,
+  type ApiKeyRow,
+  type ApiKeyScope,
+  type NewApiKey,
+} from './api-key-repository.ts';
+export {
   type ContextPatch,
   ContextRepository,
   type ContextRow,

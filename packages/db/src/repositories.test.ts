@@ -63,6 +63,7 @@ function row(overrides: Partial<ContextRow> = {}): ContextRow {
     expires_at: null,
     deleted_at: null,
     idempotency_key: null,
+    idempotency_fingerprint: null,
     ...overrides,
   };
 }

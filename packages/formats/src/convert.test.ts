@@ -1,6 +1,6 @@
 import { modelMessageSchema } from 'ai';
 import { describe, expect, it } from 'vitest';
-import { convertItems, UnconvertiblePartError } from './convert.ts';
+import { convertItems, convertStream, UnconvertiblePartError } from './convert.ts';
 import { FIXTURES, openaiChat } from './fixtures/transcripts.ts';
 import { FORMATS, type Format, TARGET_FORMATS } from './format.ts';
 import {
@@ -13,10 +13,10 @@ import { itemSchemaOf, normalizeItem } from './registry.ts';
 const views = (format: Format, items: readonly unknown[]) => items.map((item) => normalizeItem(format, item));
 
 describe('convertItems', () => {
-  it('hands an OpenAI transcript to Anthropic and back', () => {
+  it('hands an OpenAI transcript to Anthropic and back', async () => {
     // refusals have no Anthropic form: the refused request and its refusal are left out
     const plain = [...openaiChat.slice(0, 6), ...openaiChat.slice(8)];
-    const anthropic = convertItems(views('openai.chat', plain), 'anthropic.messages');
+    const anthropic = await convertItems(views('openai.chat', plain), 'anthropic.messages');
     expect(anthropic.system).toBe('You are a travel assistant. Use the tools for live data.');
     for (const message of anthropic.items) expect(anthropicMessageSchema.safeParse(message).success).toBe(true);
     expect(anthropic.items[1]).toEqual({
@@ -33,7 +33,7 @@ describe('convertItems', () => {
     ]);
 
     const system = normalizeAnthropicSystem(anthropicSystemSchema.parse(anthropic.system));
-    const back = convertItems(views('anthropic.messages', anthropic.items), 'openai.chat', system);
+    const back = await convertItems(views('anthropic.messages', anthropic.items), 'openai.chat', system);
     // what Anthropic has no place for is lost: `developer` comes back `system`, the image's `detail` goes
     const expected = structuredClone(plain);
     expected[0] = { role: 'system', content: 'You are a travel assistant. Use the tools for live data.' };
@@ -41,12 +41,12 @@ describe('convertItems', () => {
     expect(back.items).toEqual(expected);
   });
 
-  it.each(FORMATS)('converts %s into every target or names the first part it cannot', (format) => {
+  it.each(FORMATS)('converts %s into every target or names the first part it cannot', async (format) => {
     const { items, system } = FIXTURES[format];
     const instructions = system === undefined ? undefined : normalizeAnthropicSystem(system);
     for (const target of TARGET_FORMATS) {
       try {
-        const converted = convertItems(views(format, items), target, instructions);
+        const converted = await convertItems(views(format, items), target, instructions);
         for (const item of converted.items) expect(itemSchemaOf(target).safeParse(item).error).toBeUndefined();
         if (target === 'ai-sdk.model')
           for (const item of converted.items) expect(modelMessageSchema.safeParse(item).success).toBe(true);
@@ -60,23 +60,36 @@ describe('convertItems', () => {
     }
   });
 
-  it('names the part: Anthropic thinking cannot go to OpenAI, an OpenAI refusal can', () => {
-    expect(() =>
+  it('names the part: Anthropic thinking cannot go to OpenAI, an OpenAI refusal can', async () => {
+    await expect(
       convertItems(views('anthropic.messages', FIXTURES['anthropic.messages'].items), 'openai.chat'),
-    ).toThrow('item 1 at content[0]: a reasoning part cannot be converted to openai.chat');
-    const refusal = convertItems(views('openai.chat', openaiChat), 'openai.chat').items[7];
+    ).rejects.toThrow('item 1 at content[0]: a reasoning part cannot be converted to openai.chat');
+    const refusal = (await convertItems(views('openai.chat', openaiChat), 'openai.chat')).items[7];
     expect(refusal).toEqual({
       role: 'assistant',
       content: 'I can’t help with using someone else’s card without consent.',
     });
-    expect(() => convertItems(views('openai.chat', openaiChat), 'anthropic.messages')).toThrow(
+    await expect(convertItems(views('openai.chat', openaiChat), 'anthropic.messages')).rejects.toThrow(
       'item 7 at refusal: a refusal cannot be converted to anthropic.messages',
     );
   });
 
-  it('gives Gemini’s id-less function calls ids their responses share', () => {
+  it('streams one turn at a time: a message is out before the rest is read', async () => {
+    let read = 0;
+    async function* items() {
+      for (const item of openaiChat.slice(0, 6)) {
+        read++;
+        yield normalizeItem('openai.chat', item);
+      }
+    }
+    const stream = convertStream(items(), 'openai.chat');
+    expect((await stream.next()).value).toEqual({ role: 'system', content: openaiChat[0]!.content });
+    expect(read).toBeLessThanOrEqual(2);
+  });
+
+  it('gives Gemini’s id-less function calls ids their responses share', async () => {
     const [, model, user] = FIXTURES.gemini.items;
-    const converted = convertItems(
+    const converted = await convertItems(
       views('gemini', [
         FIXTURES.gemini.items[0],
         { ...(model as object), parts: (model as { parts: unknown[] }).parts.slice(1) },

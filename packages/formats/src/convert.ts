@@ -1,9 +1,9 @@
 // Reading a context in another provider's format: the common subset (text, images, tool calls and
 // results, system instructions) converts; anything else stops the conversion, naming the first part.
 
-import type { Format, TargetFormat } from './format.ts';
+import type { TargetFormat } from './format.ts';
 import type { AiSdkModelMessage } from './formats/ai-sdk-model.ts';
-import type { AnthropicMessage, AnthropicSystem } from './formats/anthropic-messages.ts';
+import type { AnthropicTurn as AnthropicMessage, AnthropicSystem } from './formats/anthropic-messages.ts';
 import type { OpenAIChatItem } from './formats/openai-chat.ts';
 import { dataUrl } from './media-url.ts';
 import type { NormalizedItem, Part } from './normalized.ts';
@@ -45,60 +45,94 @@ interface Turn {
   parts: (Text | Image | Call | Result)[];
 }
 
+type Source = Iterable<NormalizedItem> | AsyncIterable<NormalizedItem>;
+
 /**
- * Converts `items` (normalized, in order) to `target`. `system` is an Anthropic context's envelope
- * instructions, placed first. Throws `UnconvertiblePartError` on the first part outside the subset.
+ * Converts `items` (normalized, in order) to `target`, one turn at a time: it yields the target's
+ * messages and returns, for Anthropic, the `system` gathered from every instruction. `system` is an
+ * Anthropic context's envelope instructions, placed first. Throws `UnconvertiblePartError` on the
+ * first part outside the subset, so a caller that must not fail midway runs it once to check (and to
+ * learn the system) before running it again to send.
  */
-export function convertItems(
-  items: readonly NormalizedItem[],
+export async function* convertStream(
+  items: Source,
   target: TargetFormat,
   system?: NormalizedItem,
-): Converted {
-  const all = system ? [system, ...items] : [...items];
-  const offset = system ? 1 : 0;
-  const turns = turnsOf(all, target, offset);
-  if (target === 'openai.chat') return { items: toOpenAIChat(turns) };
-  if (target === 'anthropic.messages') return toAnthropic(turns, target);
-  return { items: toAiSdkModel(turns, target) };
+): AsyncGenerator<unknown, AnthropicSystem | undefined> {
+  const instructions: string[] = [];
+  let pending: AnthropicMessage | null = null;
+  for await (const turn of turnsOf(items, target, system)) {
+    if (target === 'openai.chat') yield* toOpenAIChat(turn);
+    else if (target === 'ai-sdk.model') yield toAiSdkModel(turn, target);
+    else if (turn.role === 'system') instructions.push(textOf(turn.parts, target));
+    else {
+      const message = toAnthropic(turn, target);
+      // tool results travel in the user turn after the call, before any text of that turn
+      if (pending && pending.role === message.role && Array.isArray(pending.content)) {
+        pending.content.push(...(message.content as Exclude<AnthropicMessage['content'], string>));
+      } else {
+        if (pending) yield pending;
+        pending = message;
+      }
+    }
+  }
+  if (pending) yield pending;
+  return instructions.length > 0 ? instructions.join('\n\n') : undefined;
 }
 
-/** Whether reading `from` as `to` needs a conversion (a context read in its own format is served as stored). */
-export function needsConversion(from: Format, to: TargetFormat | undefined): to is TargetFormat {
-  return to !== undefined && to !== from;
+/** `convertStream` collected: the whole converted transcript at once. */
+export async function convertItems(items: Source, target: TargetFormat, system?: NormalizedItem): Promise<Converted> {
+  const converted: unknown[] = [];
+  const stream = convertStream(items, target, system);
+  for (;;) {
+    const next = await stream.next();
+    if (next.done) return { items: converted, ...(next.value !== undefined && { system: next.value }) };
+    converted.push(next.value);
+  }
 }
 
-function turnsOf(items: readonly NormalizedItem[], target: TargetFormat, offset: number): Turn[] {
-  const turns: Turn[] = [];
-  const calls = new Map<string, Call>();
-  const unanswered: Call[] = [];
+/** Turns of one role each, in order; tool results are `tool` turns. Holds only the turn being built. */
+async function* turnsOf(items: Source, target: TargetFormat, system?: NormalizedItem): AsyncGenerator<Turn> {
+  const calls = new Map<string, string>();
+  const unanswered: { id: string; name: string }[] = [];
   let synthetic = 0;
-  for (const [index, item] of items.entries()) {
-    const at = index - offset;
+  let turn: Turn | null = null;
+  let index = system ? -1 : 0;
+  async function* all(): AsyncGenerator<NormalizedItem> {
+    if (system) yield system;
+    yield* items;
+  }
+  for await (const item of all()) {
+    const at = index++;
     for (const part of item.parts) {
       const role = part.type === 'tool-result' ? 'tool' : item.role === 'tool' ? 'user' : item.role;
       const located = supported(part, at, target);
       if (located.type === 'tool-call') {
         // Gemini and legacy OpenAI calls have no id: give one, matched by the result that follows
         if (located.id === '') located.id = `call_${++synthetic}`;
-        calls.set(located.id, located);
-        unanswered.push(located);
+        calls.set(located.id, located.name);
+        unanswered.push({ id: located.id, name: located.name });
       }
       if (located.type === 'tool-result') {
-        const call =
-          (located.id !== '' && calls.get(located.id)) ||
-          unanswered.find((c) => located.name === undefined || c.name === located.name);
+        const known = located.id !== '' && calls.has(located.id);
+        const call = known
+          ? { id: located.id, name: calls.get(located.id) as string }
+          : unanswered.find((c) => located.name === undefined || c.name === located.name);
         if (call) {
           located.id = call.id;
           located.name ??= call.name;
-          unanswered.splice(unanswered.indexOf(call), 1);
+          const open = unanswered.findIndex((c) => c.id === call.id);
+          if (open >= 0) unanswered.splice(open, 1);
         }
       }
-      const last = turns.at(-1);
-      if (last && last.role === role) last.parts.push(located);
-      else turns.push({ role, parts: [located] });
+      if (turn && turn.role === role) turn.parts.push(located);
+      else {
+        if (turn) yield turn;
+        turn = { role, parts: [located] };
+      }
     }
   }
-  return turns;
+  if (turn) yield turn;
 }
 
 function supported(part: Part, item: number, target: TargetFormat): Text | Image | Call | Result {
@@ -138,25 +172,23 @@ function imageUrl(p: Image): string {
   return p.base64 !== undefined ? dataUrl(p.mediaType ?? 'image/png', p.base64) : (p.url as string);
 }
 
-function toOpenAIChat(turns: readonly Turn[]): OpenAIChatItem[] {
-  const out: OpenAIChatItem[] = [];
-  for (const turn of turns) {
-    if (turn.role === 'tool') {
-      for (const p of turn.parts as Result[])
-        out.push({ role: 'tool', tool_call_id: p.id, content: textOf(p.parts, 'openai.chat') });
-      continue;
-    }
-    if (turn.role === 'system') {
-      out.push({ role: 'system', content: textOf(turn.parts, 'openai.chat') });
-      continue;
-    }
-    if (turn.role === 'assistant') {
-      const calls = turn.parts.filter((p): p is Call => p.type === 'tool-call');
-      const text = textOf(
-        turn.parts.filter((p) => p.type !== 'tool-call'),
-        'openai.chat',
-      );
-      out.push({
+function toOpenAIChat(turn: Turn): OpenAIChatItem[] {
+  if (turn.role === 'tool') {
+    return (turn.parts as Result[]).map((p) => ({
+      role: 'tool',
+      tool_call_id: p.id,
+      content: textOf(p.parts, 'openai.chat'),
+    }));
+  }
+  if (turn.role === 'system') return [{ role: 'system', content: textOf(turn.parts, 'openai.chat') }];
+  if (turn.role === 'assistant') {
+    const calls = turn.parts.filter((p): p is Call => p.type === 'tool-call');
+    const text = textOf(
+      turn.parts.filter((p) => p.type !== 'tool-call'),
+      'openai.chat',
+    );
+    return [
+      {
         role: 'assistant',
         content: text === '' && calls.length > 0 ? null : text,
         ...(calls.length > 0 && {
@@ -166,22 +198,20 @@ function toOpenAIChat(turns: readonly Turn[]): OpenAIChatItem[] {
             function: { name: c.name, arguments: c.arguments },
           })),
         }),
-      });
-      continue;
-    }
-    type UserPart = Exclude<Extract<OpenAIChatItem, { role: 'user' }>['content'], string>[number];
-    const parts = turn.parts.map((p): UserPart => {
-      if (p.type === 'text') return { type: 'text' as const, text: p.text };
-      if (p.type === 'media') {
-        const detail = p.detail === 'low' || p.detail === 'high' || p.detail === 'auto' ? p.detail : undefined;
-        return { type: 'image_url' as const, image_url: { url: imageUrl(p), ...(detail && { detail }) } };
-      }
-      throw new UnconvertiblePartError(p.item, p.path, `a ${p.type} in a user turn`, 'openai.chat');
-    });
-    const only = parts.length === 1 ? parts[0] : undefined;
-    out.push({ role: 'user', content: only?.type === 'text' ? only.text : parts });
+      },
+    ];
   }
-  return out;
+  type UserPart = Exclude<Extract<OpenAIChatItem, { role: 'user' }>['content'], string>[number];
+  const parts = turn.parts.map((p): UserPart => {
+    if (p.type === 'text') return { type: 'text' as const, text: p.text };
+    if (p.type === 'media') {
+      const detail = p.detail === 'low' || p.detail === 'high' || p.detail === 'auto' ? p.detail : undefined;
+      return { type: 'image_url' as const, image_url: { url: imageUrl(p), ...(detail && { detail }) } };
+    }
+    throw new UnconvertiblePartError(p.item, p.path, `a ${p.type} in a user turn`, 'openai.chat');
+  });
+  const only = parts.length === 1 ? parts[0] : undefined;
+  return [{ role: 'user', content: only?.type === 'text' ? only.text : parts }];
 }
 
 const ANTHROPIC_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const;
@@ -199,95 +229,73 @@ function anthropicImage(p: Image, target: TargetFormat) {
   };
 }
 
-function toAnthropic(turns: readonly Turn[], target: TargetFormat): Converted {
-  const system: string[] = [];
-  const messages: AnthropicMessage[] = [];
-  for (const turn of turns) {
-    if (turn.role === 'system') {
-      system.push(textOf(turn.parts, target));
-      continue;
+function toAnthropic(turn: Turn, target: TargetFormat): AnthropicMessage {
+  type Block = Exclude<AnthropicMessage['content'], string>[number];
+  const blocks = turn.parts.map((p): Block => {
+    if (p.type === 'text') return { type: 'text', text: p.text };
+    if (p.type === 'media') return anthropicImage(p, target);
+    if (p.type === 'tool-call') {
+      const input = parseObject(p.arguments);
+      if (!input)
+        throw new UnconvertiblePartError(p.item, p.path, 'tool call arguments that are not a JSON object', target);
+      return { type: 'tool_use', id: p.id, name: p.name, input };
     }
-    const role = turn.role === 'assistant' ? 'assistant' : 'user';
-    type Block = Exclude<AnthropicMessage['content'], string>[number];
-    const blocks = turn.parts.map((p): Block => {
-      if (p.type === 'text') return { type: 'text', text: p.text };
-      if (p.type === 'media') return anthropicImage(p, target);
-      if (p.type === 'tool-call') {
-        const input = parseObject(p.arguments);
-        if (!input)
-          throw new UnconvertiblePartError(p.item, p.path, 'tool call arguments that are not a JSON object', target);
-        return { type: 'tool_use', id: p.id, name: p.name, input };
-      }
-      return {
-        type: 'tool_result',
-        tool_use_id: p.id,
-        content: p.parts.map((inner) => {
-          if (inner.type === 'text') return { type: 'text' as const, text: inner.text };
-          if (inner.type === 'media') return anthropicImage(inner, target);
-          throw new UnconvertiblePartError(inner.item, inner.path, `a ${inner.type} inside a tool result`, target);
-        }),
-        ...(p.isError && { is_error: true }),
-      };
-    });
-    const last = messages.at(-1);
-    // tool results travel in the user turn after the call, before any text of that turn
-    if (last && last.role === role && Array.isArray(last.content)) last.content.push(...blocks);
-    else messages.push({ role, content: blocks });
-  }
-  return { items: messages, ...(system.length > 0 && { system: system.join('\n\n') }) };
+    return {
+      type: 'tool_result',
+      tool_use_id: p.id,
+      content: p.parts.map((inner) => {
+        if (inner.type === 'text') return { type: 'text' as const, text: inner.text };
+        if (inner.type === 'media') return anthropicImage(inner, target);
+        throw new UnconvertiblePartError(inner.item, inner.path, `a ${inner.type} inside a tool result`, target);
+      }),
+      ...(p.isError && { is_error: true }),
+    };
+  });
+  return { role: turn.role === 'assistant' ? 'assistant' : 'user', content: blocks };
 }
 
-function toAiSdkModel(turns: readonly Turn[], target: TargetFormat): AiSdkModelMessage[] {
-  const out: AiSdkModelMessage[] = [];
-  for (const turn of turns) {
-    if (turn.role === 'system') out.push({ role: 'system', content: textOf(turn.parts, target) });
-    else if (turn.role === 'tool') {
-      out.push({
-        role: 'tool',
-        content: (turn.parts as Result[]).map((p) => ({
-          type: 'tool-result' as const,
-          toolCallId: p.id,
-          toolName: p.name ?? '',
-          output: { type: p.isError ? ('error-text' as const) : ('text' as const), value: textOf(p.parts, target) },
-        })),
-      });
-    } else if (turn.role === 'assistant') {
-      out.push({
-        role: 'assistant',
-        content: turn.parts.map((p) => {
-          if (p.type === 'text') return { type: 'text' as const, text: p.text };
-          if (p.type === 'tool-call') {
-            const input = parseObject(p.arguments);
-            if (!input)
-              throw new UnconvertiblePartError(
-                p.item,
-                p.path,
-                'tool call arguments that are not a JSON object',
-                target,
-              );
-            return { type: 'tool-call' as const, toolCallId: p.id, toolName: p.name, input };
-          }
-          throw new UnconvertiblePartError(p.item, p.path, `a ${p.type} in an assistant turn`, target);
-        }),
-      });
-    } else {
-      out.push({
-        role: 'user',
-        content: turn.parts.map((p) => {
-          if (p.type === 'text') return { type: 'text' as const, text: p.text };
-          if (p.type === 'media') {
-            return {
-              type: 'image' as const,
-              image: p.base64 ?? (p.url as string),
-              ...(p.mediaType && { mediaType: p.mediaType }),
-            };
-          }
-          throw new UnconvertiblePartError(p.item, p.path, `a ${p.type} in a user turn`, target);
-        }),
-      });
-    }
+function toAiSdkModel(turn: Turn, target: TargetFormat): AiSdkModelMessage {
+  if (turn.role === 'system') return { role: 'system', content: textOf(turn.parts, target) };
+  if (turn.role === 'tool') {
+    return {
+      role: 'tool',
+      content: (turn.parts as Result[]).map((p) => ({
+        type: 'tool-result' as const,
+        toolCallId: p.id,
+        toolName: p.name ?? '',
+        output: { type: p.isError ? ('error-text' as const) : ('text' as const), value: textOf(p.parts, target) },
+      })),
+    };
   }
-  return out;
+  if (turn.role === 'assistant') {
+    return {
+      role: 'assistant',
+      content: turn.parts.map((p) => {
+        if (p.type === 'text') return { type: 'text' as const, text: p.text };
+        if (p.type === 'tool-call') {
+          const input = parseObject(p.arguments);
+          if (!input)
+            throw new UnconvertiblePartError(p.item, p.path, 'tool call arguments that are not a JSON object', target);
+          return { type: 'tool-call' as const, toolCallId: p.id, toolName: p.name, input };
+        }
+        throw new UnconvertiblePartError(p.item, p.path, `a ${p.type} in an assistant turn`, target);
+      }),
+    };
+  }
+  return {
+    role: 'user',
+    content: turn.parts.map((p) => {
+      if (p.type === 'text') return { type: 'text' as const, text: p.text };
+      if (p.type === 'media') {
+        return {
+          type: 'image' as const,
+          image: p.base64 ?? (p.url as string),
+          ...(p.mediaType && { mediaType: p.mediaType }),
+        };
+      }
+      throw new UnconvertiblePartError(p.item, p.path, `a ${p.type} in a user turn`, target);
+    }),
+  };
 }
 
 function parseObject(text: string): Record<string, unknown> | null {

@@ -31,7 +31,11 @@ describe('item schemas', () => {
     };
     expect(bad('openai.chat', { role: 'tool', content: '42' })).toEqual(['tool_call_id']);
     expect(bad('openai.chat', { role: 'robot', content: 'hi' })).toEqual(['role']);
-    expect(bad('anthropic.messages', { role: 'system', content: 'hi' })).toEqual(['role']);
+    expect(bad('anthropic.messages', { role: 'tool', content: 'hi' })).toEqual(['role']);
+    expect(bad('anthropic.messages', { role: 'system', content: [{ type: 'image' }] })).toEqual([
+      'content.0.type',
+      'content.0.text',
+    ]);
     expect(bad('anthropic.messages', { role: 'user', content: [{ type: 'tool_result' }] })).toEqual([
       'content.0.tool_use_id',
     ]);

@@ -99,10 +99,11 @@ export class JobProducer {
     );
   }
 
-  async getJob(id: string): Promise<JobView | null> {
+  /** The job, only when it was caused by `tenantId`: another tenant's job is as absent as none. */
+  async getJob(id: string, tenantId: string): Promise<JobView | null> {
     return this.guard(async () => {
       const job = await this.queue(queueOfJobId(id)).getJob(id);
-      return job ? toJobView(job) : null;
+      return job && (job.data as { tenantId?: unknown }).tenantId === tenantId ? toJobView(job) : null;
     });
   }
 

@@ -20,7 +20,7 @@ import {
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { readResultSchema, writeResultSchema } from './output-schemas.ts';
-import { toolResult } from './tool-result.ts';
+import { type ToolCaller, toolResult } from './tool-result.ts';
 
 const target = { id: contextIdSchema.describe('the context id (a UUID)') };
 const conditional = {
@@ -33,7 +33,8 @@ const conditional = {
 };
 
 /** The context tools: each validates its arguments with the REST API's schemas and calls the core service. */
-export function registerContextTools(server: McpServer, service: ContextService, tenantId: string): void {
+export function registerContextTools(server: McpServer, service: ContextService, caller: ToolCaller): void {
+  const tenantId = caller.principal.tenantId;
   server.registerTool(
     'context_create',
     {
@@ -48,7 +49,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: writeResultSchema,
     },
     (input) =>
-      toolResult(async () =>
+      toolResult(caller, 'write', async () =>
         writeAnswer(await service.create(tenantId, { ...input, content: rawItems(input.content) })),
       ),
   );
@@ -65,7 +66,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: readResultSchema,
     },
     ({ id, ...options }) =>
-      toolResult(async () => {
+      toolResult(caller, 'read', async () => {
         const { context, lines, window } = await service.read(tenantId, id, options);
         const items = await Array.fromAsync(splitLines(lines), (line) => parseRawItem(line).item);
         return { ...context, content: items, window };
@@ -81,7 +82,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: writeResultSchema,
     },
     ({ id, if_version, ...input }) =>
-      toolResult(async () =>
+      toolResult(caller, 'write', async () =>
         writeAnswer(await service.append(tenantId, id, { ...input, items: rawItems(input.items) }, if_version)),
       ),
   );
@@ -95,7 +96,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: writeResultSchema,
     },
     ({ id, if_version, ...input }) =>
-      toolResult(async () =>
+      toolResult(caller, 'write', async () =>
         writeAnswer(await service.replace(tenantId, id, { ...input, content: rawItems(input.content) }, if_version)),
       ),
   );
@@ -108,7 +109,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: deletingSchema,
       annotations: { destructiveHint: true },
     },
-    ({ id, if_version }) => toolResult(() => service.delete(tenantId, id, if_version)),
+    ({ id, if_version }) => toolResult(caller, 'write', () => service.delete(tenantId, id, if_version)),
   );
 
   server.registerTool(
@@ -120,7 +121,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: contextListSchema,
       annotations: { readOnlyHint: true },
     },
-    (query) => toolResult(() => service.list(tenantId, query)),
+    (query) => toolResult(caller, 'read', () => service.list(tenantId, query)),
   );
 
   server.registerTool(
@@ -131,7 +132,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: searchResultSchema,
       annotations: { readOnlyHint: true },
     },
-    ({ id, ...input }) => toolResult(() => service.search(tenantId, id, input)),
+    ({ id, ...input }) => toolResult(caller, 'read', () => service.search(tenantId, id, input)),
   );
 
   server.registerTool(
@@ -143,7 +144,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: statusViewSchema,
       annotations: { readOnlyHint: true },
     },
-    ({ id }) => toolResult(() => service.status(tenantId, id)),
+    ({ id }) => toolResult(caller, 'read', () => service.status(tenantId, id)),
   );
 
   server.registerTool(
@@ -154,7 +155,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: contextSummarySchema,
       annotations: { readOnlyHint: true },
     },
-    ({ id }) => toolResult(() => service.summary(tenantId, id)),
+    ({ id }) => toolResult(caller, 'read', () => service.summary(tenantId, id)),
   );
 }
 

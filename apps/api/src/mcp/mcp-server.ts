@@ -2,9 +2,10 @@ import type { ContextService } from '@ctxvault/core';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { registerContextResources } from './context-resources.ts';
 import { registerContextTools } from './context-tools.ts';
+import type { ToolCaller } from './tool-result.ts';
 
-/** An MCP server speaking for one tenant: the context tools and the `context://{id}` resources. */
-export function createMcpServer(service: ContextService, tenantId: string): McpServer {
+/** An MCP server speaking for one caller (its tenant and scopes): the context tools and the `context://{id}` resources. */
+export function createMcpServer(service: ContextService, caller: ToolCaller): McpServer {
   const server = new McpServer(
     { name: 'ctxvault', version: '0.1.0' },
     {
@@ -12,7 +13,7 @@ export function createMcpServer(service: ContextService, tenantId: string): McpS
         'ctxvault stores LLM context windows. Large writes answer "pending": poll context_status until "stored".',
     },
   );
-  registerContextTools(server, service, tenantId);
-  registerContextResources(server, service, tenantId);
+  registerContextTools(server, service, caller);
+  registerContextResources(server, service, caller);
   return server;
 }

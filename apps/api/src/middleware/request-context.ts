@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { type Logger, ValidationError } from '@ctxvault/core';
+import type { Logger } from '@ctxvault/core';
 import { withLogContext } from '@ctxvault/observability';
 import { createMiddleware } from 'hono/factory';
 import type { ApiEnv } from '../env.ts';
 
-const TENANT = /^[A-Za-z0-9._-]{1,128}$/;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Gives each request an id (the caller's `X-Request-Id` if sane) that every log line written while
- * serving it carries as `request_id` (and the jobs it causes, through their payload), the tenant
- * from `X-Tenant-Id` (default `default`); logs one line per request.
+ * serving it carries as `request_id` (and the jobs it causes, through their payload); logs one line
+ * per request. Who the request speaks for is `authenticate`'s business.
  */
 export function requestContext({ logger }: { logger: Logger }) {
   return createMiddleware<ApiEnv>(async function requestContextMiddleware(c, next) {
@@ -20,13 +19,6 @@ export function requestContext({ logger }: { logger: Logger }) {
     c.header('X-Request-Id', requestId);
     c.set('logger', logger);
     await withLogContext({ request_id: requestId }, async () => {
-      const tenant = c.req.header('x-tenant-id') ?? 'default';
-      if (!TENANT.test(tenant)) {
-        throw new ValidationError('X-Tenant-Id must be 1-128 characters of letters, digits, ".", "_" or "-"', [
-          { path: 'header:x-tenant-id', message: 'invalid tenant id' },
-        ]);
-      }
-      c.set('tenantId', tenant);
       const started = performance.now();
       await next();
       logger.info(

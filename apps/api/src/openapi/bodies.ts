@@ -47,6 +47,8 @@ export interface ItemsBodyOptions<J extends z.ZodType, E extends z.ZodType | nul
   itemsKey: 'content' | 'items';
   maxBodyBytes: number;
   maxContextBytes: number;
+  /** the largest NDJSON line */
+  maxItemBytes: number;
   /** the format NDJSON items are validated in: the envelope's (a create), or the context's (an append) */
   itemFormat: (c: Context<ApiEnv>, envelope: (E extends z.ZodType ? z.output<E> : null) | null) => Promise<Format>;
   example?: z.input<J>;
@@ -62,6 +64,7 @@ export function itemsBody<J extends z.ZodType, E extends z.ZodType | null>({
   itemsKey,
   maxBodyBytes,
   maxContextBytes,
+  maxItemBytes,
   itemFormat,
   example,
 }: ItemsBodyOptions<J, E>) {
@@ -71,7 +74,7 @@ export function itemsBody<J extends z.ZodType, E extends z.ZodType | null>({
       const body: ItemsBody<z.output<J>, Envelope> = NDJSON_TYPE.test(c.req.header('content-type') ?? '')
         ? {
             type: 'ndjson',
-            ...((await readNdjson(c, envelope, maxContextBytes, async (first) =>
+            ...((await readNdjson(c, envelope, maxContextBytes, maxItemBytes, async (first) =>
               validItemSchema(await itemFormat(c, first as Envelope | null)),
             )) as {
               envelope: Envelope;

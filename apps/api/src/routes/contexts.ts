@@ -50,7 +50,7 @@ const invalidInput = failure('invalid input, naming the failing fields');
 const changed = failure('If-Match is not the current version');
 
 /** `/api/v1/contexts`: one handler per call of the design's table, each declared once for validation and docs. */
-export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDeps) {
+export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemBytes }: ApiDeps) {
   /** `?last=&max_tokens=&strategy=`: the context with only the items kept, and `window` saying what was left out. */
   const windowed = async (tenantId: string, id: string, options: ReadOptions) => {
     const { context, lines, window } = await service.read(tenantId, id, options);
@@ -83,7 +83,11 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
           201: written.stored,
           202: written.pending,
           400: invalidInput,
-          413: failure('over limits.max_body_bytes (JSON) or limits.max_context_bytes (NDJSON)'),
+          413: failure(
+            'over limits.max_body_bytes (JSON), limits.max_context_bytes (NDJSON), limits.max_item_bytes (an NDJSON line) or limits.max_decompression_ratio',
+          ),
+          429: failure('over quotas.requests_per_second or quotas.max_staged_bytes (with Retry-After)'),
+          422: failure('Idempotency-Key reused with a different request'),
           415: failure('neither application/json nor application/x-ndjson, or an unknown Content-Encoding'),
         },
       }),
@@ -91,7 +95,9 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
         z.object({
           'idempotency-key': idempotencyKeySchema
             .optional()
-            .describe('a retry with the same key answers the first write'),
+            .describe(
+              'a retry with the same key and request answers the first write (Idempotent-Replayed: true); the same key with another request is 422',
+            ),
         }),
       ),
       itemsBody({
@@ -100,6 +106,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
         itemsKey: 'content',
         maxBodyBytes,
         maxContextBytes,
+        maxItemBytes,
         itemFormat: async (_c, envelope) => envelope?.format ?? 'ctxvault',
         example: { agent_id: 'demo', content: [{ role: 'user', content: 'hello' }] },
       }),
@@ -236,6 +243,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
         itemsKey: 'items',
         maxBodyBytes,
         maxContextBytes,
+        maxItemBytes,
         // streamed items are checked against the context's format as they arrive
         itemFormat: async (c) => (await service.head(c.var.tenantId, c.req.param('id') ?? '')).format,
       }),
@@ -292,6 +300,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes }: ApiDep
 
 /** Inline writes answer at once with the context; staged ones answer 202 with where to poll. */
 function answerWrite(c: Context<ApiEnv>, result: WriteResult, storedStatus: 200 | 201): Response {
+  if (result.replayed) c.header('Idempotent-Replayed', 'true');
   if (result.state === 'stored') {
     c.header('ETag', versionTag(result.context.version));
     if (storedStatus === 201) c.header('Location', `/api/v1/contexts/${result.context.id}`);

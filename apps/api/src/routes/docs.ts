@@ -45,10 +45,13 @@ function openApiDocument<E extends Env, S extends Schema>(app: Hono<E, S, string
           'Stores the context windows of LLM agents: metadata in PostgreSQL, bodies in S3 or on disk. Errors answer {error:{code, message, details}}.',
       },
       servers: [{ url: '/' }],
+      // every tenant route; the admin API names its own credential
+      security: [{ apiKey: [] }],
       // in the reference's order
       tags: [
         { name: 'contexts', description: 'Context windows: write, read, list, search, history' },
         { name: 'jobs', description: 'The jobs behind asynchronous writes' },
+        { name: 'keys', description: "The API keys of the caller's tenant (admin scope)" },
         { name: 'admin', description: 'Queues and jobs, behind admin.token (MCP_ADMIN_TOKEN)' },
         { name: 'mcp', description: 'The context tools over MCP (Streamable HTTP)' },
         { name: 'operations', description: 'Health, readiness, metrics' },
@@ -56,6 +59,12 @@ function openApiDocument<E extends Env, S extends Schema>(app: Hono<E, S, string
       components: {
         schemas: componentSchemas(),
         securitySchemes: {
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'an API key (ctxvault keys create) or, with auth.mode "jwt", an access token; the tenant is the credential\'s',
+          },
           adminBearer: { type: 'http', scheme: 'bearer', description: 'admin.token (MCP_ADMIN_TOKEN)' },
           adminBasic: { type: 'http', scheme: 'basic', description: 'any user name, admin.token as password' },
         },

@@ -17,6 +17,6 @@ export function jobRoutes({ service }: ApiDeps) {
       responses: { 200: json('the job', jobViewSchema), 400: failure('not a job id'), 404: failure('no such job') },
     }),
     params(z.object({ id: jobIdSchema })),
-    async (c) => c.json(await service.job(c.req.valid('param').id)),
+    async (c) => c.json(await service.job(c.var.tenantId, c.req.valid('param').id)),
   );
 }

@@ -2,11 +2,14 @@ import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { CtxvaultClient } from '@ctxvault/client';
 import type { Config } from '@ctxvault/config';
 
-/** Flags every client command accepts: `--url` and `--tenant` override client.url / client.tenant. */
+/** Flags every client command accepts: `--url`, `--tenant`, `--api-key` override client.url / client.tenant / client.api_key. */
 const COMMON = {
   url: { type: 'string' },
   tenant: { type: 'string' },
+  'api-key': { type: 'string' },
 } as const satisfies ParseArgsOptionsConfig;
+
+type CommonValues = { url?: unknown; tenant?: unknown; 'api-key'?: unknown };
 
 /** Parses the arguments after a client command's name (strictly: an unknown flag is an error). */
 export function parseCommand<T extends ParseArgsOptionsConfig>(args: string[], options: T) {
@@ -14,14 +17,20 @@ export function parseCommand<T extends ParseArgsOptionsConfig>(args: string[], o
 }
 
 /** Where the client commands send requests: the flags, else the settings. */
-export function serverOf(config: Config, values: { url?: unknown; tenant?: unknown }): { url: string; tenant: string } {
+export function serverOf(config: Config, values: CommonValues): { url: string; tenant: string; apiKey: string } {
   return {
     url: typeof values.url === 'string' ? values.url : config.client.url,
     tenant: typeof values.tenant === 'string' ? values.tenant : config.client.tenant,
+    apiKey: typeof values['api-key'] === 'string' ? values['api-key'] : config.client.api_key,
   };
 }
 
-export function clientOf(config: Config, values: { url?: unknown; tenant?: unknown }): CtxvaultClient {
+/** The credential headers: the API key as a bearer token, else (auth.mode "none") the tenant. */
+export function credentialHeaders({ tenant, apiKey }: { tenant: string; apiKey: string }): Record<string, string> {
+  return apiKey ? { authorization: `Bearer ${apiKey}` } : { 'x-tenant-id': tenant };
+}
+
+export function clientOf(config: Config, values: CommonValues): CtxvaultClient {
   return new CtxvaultClient(serverOf(config, values));
 }
 

@@ -1,20 +1,21 @@
 import type { Config } from '@ctxvault/config';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { parseCommand, serverOf } from './client-options.ts';
+import { credentialHeaders, parseCommand, serverOf } from './client-options.ts';
 import { bridge } from './mcp-bridge.ts';
 
 /**
  * `ctxvault mcp`: MCP over stdio, for clients that spawn a command. It relays each message to the
  * API's Streamable HTTP endpoint (`client.url` + `/mcp`), so the tools run in the API, exactly as
- * for HTTP clients, and this process holds no database, queue or S3 connection or credential.
+ * for HTTP clients, and this process holds no database, queue or S3 connection; it forwards the
+ * API key (client.api_key, --api-key) as a bearer token.
  * stdout carries only protocol messages; diagnostics go to stderr.
  */
 export async function runMcp(config: Config, args: string[]): Promise<void> {
   const { values } = parseCommand(args, {});
-  const { url, tenant } = serverOf(config, values);
-  const endpoint = new URL('/mcp', url);
-  const remote = new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: { 'x-tenant-id': tenant } } });
+  const server = serverOf(config, values);
+  const endpoint = new URL('/mcp', server.url);
+  const remote = new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: credentialHeaders(server) } });
   // the SDK's default of 10 MiB per message would refuse writes the API accepts: allow what the API allows
   const local = new StdioServerTransport(process.stdin, process.stdout, {
     maxBufferSize: config.limits.max_body_bytes,

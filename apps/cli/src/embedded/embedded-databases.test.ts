@@ -20,7 +20,7 @@ describe('startEmbeddedDatabases', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('runs the app and queue instances on separate ports and directories', async () => {
+  it('runs the app and queue instances on separate sockets and directories', async () => {
     dbs = await startEmbeddedDatabases(dataDir);
     expect(dbs.appUrl).not.toBe(dbs.queueUrl);
     expect((await stat(join(dataDir, 'app'))).isDirectory()).toBe(true);

@@ -17,10 +17,10 @@ const QUEUE_INIT_SQL = ['CREATE SCHEMA IF NOT EXISTS bullmq', 'SET search_path T
 
 export async function startEmbeddedDatabases(dataDir: string): Promise<EmbeddedDatabases> {
   // One after the other: PGlite runs on this thread, so starting them side by side gains nothing.
-  const app = await startEmbeddedPostgres({ dataDir, name: 'app', port: 0 });
+  const app = await startEmbeddedPostgres({ dataDir, name: 'app' });
   let queue: EmbeddedPostgres;
   try {
-    queue = await startEmbeddedPostgres({ dataDir, name: 'queue', port: 0, initSql: QUEUE_INIT_SQL });
+    queue = await startEmbeddedPostgres({ dataDir, name: 'queue', initSql: QUEUE_INIT_SQL });
   } catch (err) {
     await app.close().catch(() => undefined);
     throw err;

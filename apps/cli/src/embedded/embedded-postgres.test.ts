@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -20,14 +20,23 @@ describe('startEmbeddedPostgres', () => {
   });
 
   async function start(initSql?: string[]): Promise<EmbeddedPostgres> {
-    const db = await startEmbeddedPostgres({ dataDir, name: 'app', port: 0, initSql });
+    const db = await startEmbeddedPostgres({ dataDir, name: 'app', initSql });
     started.push(db);
     return db;
   }
 
-  it('serves a postgres:// URL on a free port', async () => {
+  it('serves a postgres:// URL on a Unix socket in a private directory, its files 0600', async () => {
     const db = await start();
-    expect(db.url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres$/);
+    const socketDir = join(dataDir, 'app.socket');
+    expect(db.url).toBe(`postgres://postgres@${encodeURIComponent(socketDir)}:5432/postgres`);
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+    expect((await stat(socketDir)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(socketDir, '.s.PGSQL.5432'))).isSocket()).toBe(true);
+    const files = (await readdir(join(dataDir, 'app'), { recursive: true, withFileTypes: true })).filter((e) =>
+      e.isFile(),
+    );
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect((await stat(join(file.parentPath, file.name))).mode & 0o077).toBe(0);
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     const { rows } = await client.query<{ n: number }>('SELECT 1 + 1 AS n');

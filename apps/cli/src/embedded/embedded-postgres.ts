@@ -1,19 +1,17 @@
 // One PGlite (WASM Postgres) instance persisted on disk and served over the Postgres wire protocol,
 // so ordinary `pg`-based code (MikroORM, BullMQ's PostgreSQL backend) connects with a postgres:// URL.
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+// It has no password: it listens on a Unix socket in a directory only its owner may enter (0700),
+// never on a TCP port, and its files are made 0600.
+import { chmod, mkdir, readdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 export interface EmbeddedPostgresOptions {
   /** Parent directory; the instance lives in `<dataDir>/<name>`. */
   dataDir: string;
-  /** Instance name, also its sub-directory. */
+  /** Instance name, also its sub-directory (and `<name>.socket`, the directory of its socket). */
   name: string;
-  /** Interface to bind (default 127.0.0.1). */
-  host?: string;
-  /** Port to listen on; 0 (the default) picks a free one. */
-  port?: number;
   /**
    * Statements run on the instance before it is served. All wire connections share PGlite's single
    * session, so session settings made here (e.g. `SET search_path`) apply to every client.
@@ -24,18 +22,30 @@ export interface EmbeddedPostgresOptions {
 }
 
 export interface EmbeddedPostgres {
-  /** `postgres://postgres@host:port/postgres` */
+  /** `postgres://postgres@<socket directory, URL-encoded>:5432/postgres` */
   url: string;
   /** Stops the socket server and closes PGlite (flushing to disk). Idempotent. */
   close(): Promise<void>;
 }
 
 const DEFAULT_MAX_CONNECTIONS = 100;
+/** The socket's file is `.s.PGSQL.<port>` in its directory, as libpq and `pg` look for it. */
+const SOCKET_PORT = 5432;
+/** Unix socket paths longer than this cannot be bound (sun_path is 108 bytes on Linux). */
+const MAX_SOCKET_PATH = 107;
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const host = options.host ?? '127.0.0.1';
-  const dir = join(options.dataDir, options.name);
-  await mkdir(dir, { recursive: true });
+  const dataDir = resolve(options.dataDir);
+  const dir = join(dataDir, options.name);
+  const socketDir = join(dataDir, `${options.name}.socket`);
+  const socketPath = join(socketDir, `.s.PGSQL.${SOCKET_PORT}`);
+  if (socketPath.length > MAX_SOCKET_PATH)
+    throw new Error(
+      `embedded postgres: the socket path ${socketPath} is longer than ${MAX_SOCKET_PATH} bytes; set database.embedded_dir (MCP_DATABASE_EMBEDDED_DIR) to a shorter path`,
+    );
+  for (const path of [dataDir, dir, socketDir]) await privateDirectory(path);
+  // a socket left by a process that died cannot be bound again
+  await rm(socketPath, { force: true });
 
   const db = await PGlite.create({ dataDir: dir });
   let server: PGLiteSocketServer | undefined;
@@ -43,11 +53,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     for (const sql of options.initSql ?? []) await db.exec(sql);
     server = new PGLiteSocketServer({
       db,
-      host,
-      port: options.port ?? 0,
+      path: socketPath,
       maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     });
     await server.start();
+    await chmod(socketPath, 0o600);
+    await restrictFiles(dir);
   } catch (err) {
     await server?.stop().catch(() => undefined);
     await db.close().catch(() => undefined);
@@ -57,7 +68,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const running = server;
   let closing: Promise<void> | undefined;
   return {
-    url: postgresUrl(host, listeningPort(running)),
+    url: `postgres://postgres@${encodeURIComponent(socketDir)}:${SOCKET_PORT}/postgres`,
     close() {
       closing ??= (async () => {
         try {
@@ -65,6 +76,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         } finally {
           // PGlite.close() takes the query lock, so a ROLLBACK queued by a detaching client runs first.
           await db.close();
+          await restrictFiles(dir).catch(() => undefined);
         }
       })();
       return closing;
@@ -72,15 +84,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
 }
 
-/** The port actually bound (the server only reports it as "host:port"). */
-function listeningPort(server: PGLiteSocketServer): number {
-  const conn = server.getServerConn();
-  const port = Number(conn.slice(conn.lastIndexOf(':') + 1));
-  if (!Number.isInteger(port) || port <= 0) throw new Error(`embedded postgres: cannot read port from "${conn}"`);
-  return port;
+/** Creates the directory if needed and makes it 0700, whatever it was. */
+async function privateDirectory(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  await chmod(path, 0o700);
 }
 
-function postgresUrl(host: string, port: number): string {
-  const h = host.includes(':') ? `[${host}]` : host;
-  return `postgres://postgres@${h}:${port}/postgres`;
+/** PGlite writes its files 0666: make every file 0600 and every directory 0700. */
+async function restrictFiles(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    if (entry.isDirectory()) await chmod(path, 0o700);
+    else if (entry.isFile()) await chmod(path, 0o600);
+  }
 }

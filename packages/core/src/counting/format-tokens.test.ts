@@ -18,6 +18,7 @@ describe('counting by format', () => {
       tokens: 4,
       role: 'tool',
       estimated: false,
+      estimated_parts: [],
     });
     const turn = {
       role: 'assistant',
@@ -30,6 +31,7 @@ describe('counting by format', () => {
       tokens: 3 + 'weather'.length + '{"city":"Paris"}'.length,
       role: 'assistant',
       estimated: false,
+      estimated_parts: [],
     });
     const picture = {
       role: 'user',
@@ -48,6 +50,7 @@ describe('counting by format', () => {
       tokens: 1 + 7,
       role: 'assistant',
       estimated: false,
+      estimated_parts: [],
     });
     expect(
       countItemTokens({ role: 'tool', tool_call_id: 'c1', content: 'ok' }, 'openai.chat', chars, 'openai'),
@@ -55,6 +58,7 @@ describe('counting by format', () => {
       tokens: 2,
       role: 'tool',
       estimated: false,
+      estimated_parts: [],
     });
     expect(countItemTokens({ role: 'developer', content: 'be brief' }, 'openai.chat', chars, 'openai').role).toBe(
       'system',
@@ -67,6 +71,7 @@ describe('counting by format', () => {
       tokens: 1 + 2,
       role: 'assistant',
       estimated: false,
+      estimated_parts: [],
     });
     const ui = {
       id: 'm1',
@@ -80,12 +85,14 @@ describe('counting by format', () => {
       tokens: 3 + 85 + 170 * 4,
       role: 'user',
       estimated: false,
+      estimated_parts: [],
     });
     const lc = { type: 'ai', data: { content: 'hi', tool_calls: [{ id: 'c', name: 'g', args: { x: 1 } }] } };
     expect(countItemTokens(lc, 'langchain', chars, 'openai')).toEqual({
       tokens: 2 + 1 + 7,
       role: 'assistant',
       estimated: false,
+      estimated_parts: [],
     });
   });
 

@@ -38,6 +38,7 @@ describe('countItemTokens', () => {
       tokens: 13 + 1000,
       role: 'user',
       estimated: false,
+      estimated_parts: [],
     });
   });
 
@@ -55,6 +56,7 @@ describe('countItemTokens', () => {
       tokens: 85 + 170 + 85 + (85 + 170 * 4),
       role: 'user',
       estimated: false,
+      estimated_parts: [],
     });
     const byUrl = {
       role: 'user',
@@ -64,6 +66,7 @@ describe('countItemTokens', () => {
       tokens: 85 + 170 * 4,
       role: 'user',
       estimated: true,
+      estimated_parts: ['content[0]'],
     });
   });
 
@@ -82,10 +85,11 @@ describe('countItemTokens', () => {
       tokens: 100 + 10 + 1000,
       role: 'user',
       estimated: true,
+      estimated_parts: ['content[0]', 'content[1]', 'content[2]'],
     });
     const odd = { role: 'tool', content: [{ type: 'custom', blob: Buffer.alloc(6400).toString('base64') }] };
     const counted = countItemTokens(odd, 'ctxvault', chars, 'openai');
-    expect(counted.estimated).toBe(true);
+    expect(counted.estimated_parts).toEqual(['content[0]']);
     expect(counted.tokens).toBe(100 + JSON.stringify({ type: 'custom', blob: '' }).length);
   });
 
@@ -95,6 +99,7 @@ describe('countItemTokens', () => {
       tokens: 2 + 258 * 2,
       role: 'user',
       estimated: false,
+      estimated_parts: [],
     });
     expect(countItemTokens({ role: 'assistant', content: 'hello' }, 'ctxvault', chars, 'openai').tokens).toBe(5);
     expect(
@@ -112,12 +117,14 @@ describe('base64 inside text', () => {
       tokens: 'see data:image/png;base64,'.length + Math.ceil(4000 / 1.45) + ' there'.length,
       role: 'user',
       estimated: true,
+      estimated_parts: ['content'],
     });
     const prose = 'word '.repeat(200);
     expect(countItemTokens({ role: 'user', content: prose }, 'ctxvault', chars, 'openai')).toEqual({
       tokens: prose.length,
       role: 'user',
       estimated: false,
+      estimated_parts: [],
     });
   });
 });

@@ -23,11 +23,20 @@ export interface ItemCount {
   role: string;
   /** true when some part (an image, a file, audio, inline base64) was estimated rather than tokenized */
   estimated: boolean;
+  /** where in the item the estimated parts are (`content[1]`, `parts[0]`) */
+  estimated_parts: string[];
 }
 
 interface Tally {
   tokens: number;
   estimated: boolean;
+  parts: string[];
+}
+
+/** Marks the part at `path` as estimated. */
+function estimate(tally: Tally, path: string): void {
+  tally.estimated = true;
+  if (!tally.parts.includes(path)) tally.parts.push(path);
 }
 
 /** Strings at least this long that are all base64 are taken as inline media, not text. */
@@ -56,14 +65,14 @@ export function countItemTokens(item: unknown, format: Format, countText: CountT
   try {
     view = normalizeItem(format, item);
   } catch {
-    const tally = { tokens: 0, estimated: false };
-    countOther(item, countText, tally);
-    return { tokens: tally.tokens, role: 'unknown', estimated: tally.estimated };
+    const tally: Tally = { tokens: 0, estimated: false, parts: [] };
+    countOther(item, '', countText, tally);
+    return { tokens: tally.tokens, role: 'unknown', estimated: tally.estimated, estimated_parts: tally.parts };
   }
-  if (typeof given === 'number') return { tokens: given, role: view.role, estimated: false };
-  const tally = { tokens: 0, estimated: false };
+  if (typeof given === 'number') return { tokens: given, role: view.role, estimated: false, estimated_parts: [] };
+  const tally: Tally = { tokens: 0, estimated: false, parts: [] };
   for (const part of view.parts) countPart(part, countText, pricing, tally);
-  return { tokens: tally.tokens, role: view.role, estimated: tally.estimated };
+  return { tokens: tally.tokens, role: view.role, estimated: tally.estimated, estimated_parts: tally.parts };
 }
 
 function countPart(part: Part, countText: CountText, pricing: MediaPricing, tally: Tally): void {
@@ -71,10 +80,10 @@ function countPart(part: Part, countText: CountText, pricing: MediaPricing, tall
     case 'text':
     case 'reasoning':
     case 'refusal':
-      tally.tokens += textTokens(part.text, countText, tally);
+      tally.tokens += textTokens(part.text, part.path, countText, tally);
       return;
     case 'tool-call':
-      tally.tokens += countText(part.name) + textTokens(part.arguments, countText, tally);
+      tally.tokens += countText(part.name) + textTokens(part.arguments, part.path, countText, tally);
       return;
     case 'tool-result':
       for (const inner of part.parts) countPart(inner, countText, pricing, tally);
@@ -82,39 +91,42 @@ function countPart(part: Part, countText: CountText, pricing: MediaPricing, tall
     case 'media': {
       const counted = mediaTokens(part, pricing);
       tally.tokens += counted.tokens;
-      tally.estimated ||= counted.estimated;
+      if (counted.estimated) estimate(tally, part.path);
       return;
     }
     case 'other':
-      countOther(part.value, countText, tally);
+      countOther(part.value, part.path, countText, tally);
   }
 }
 
 /** Any other part counts as its JSON, with inline media found anywhere inside it estimated apart. */
-function countOther(value: unknown, countText: CountText, tally: Tally): void {
+function countOther(value: unknown, path: string, countText: CountText, tally: Tally): void {
   const json = JSON.stringify(value, (_key, inner: unknown) => {
     if (typeof inner !== 'string' || !looksLikeInlineMedia(inner)) return inner;
     tally.tokens += Math.ceil(inlineBytes(inner) / FILE_BYTES_PER_TOKEN);
-    tally.estimated = true;
+    estimate(tally, path);
     return '';
   });
-  if (json !== undefined) tally.tokens += textTokens(json, countText, tally);
+  if (json !== undefined) tally.tokens += textTokens(json, path, countText, tally);
 }
 
 /** Tokens of a text, with its long base64 runs estimated (and the tally marked so) rather than tokenized. */
-function textTokens(text: string, countText: CountText, tally: { estimated: boolean }): number {
+function textTokens(text: string, path: string, countText: CountText, tally: Tally): number {
   if (text.length < 256) return countText(text);
   let tokens = 0;
   let from = 0;
   for (const run of text.matchAll(BASE64_RUN)) {
     tokens += countText(text.slice(from, run.index)) + Math.ceil(run[0].length / BASE64_CHARS_PER_TOKEN);
     from = run.index + run[0].length;
-    tally.estimated = true;
+    estimate(tally, path);
   }
   return from === 0 ? countText(text) : tokens + countText(text.slice(from));
 }
 
-function mediaTokens(media: Extract<Part, { type: 'media' }>, pricing: MediaPricing): Tally {
+function mediaTokens(
+  media: Extract<Part, { type: 'media' }>,
+  pricing: MediaPricing,
+): { tokens: number; estimated: boolean } {
   if (media.media === 'image') {
     const size = media.base64 === undefined ? null : readBase64ImageSize(media.base64);
     return { tokens: imageTokens(size ?? UNKNOWN_IMAGE_SIZE, pricing, media.detail), estimated: size === null };

@@ -33,7 +33,7 @@ describe('WorkerTokenCounter', () => {
       ]);
       expect(fromThreads).toEqual(fromInline);
       expect(fromThreads).toHaveLength(301);
-      expect(fromThreads.at(-1)).toEqual({ tokens: 640, role: 'user', estimated: false });
+      expect(fromThreads.at(-1)).toEqual({ tokens: 640, role: 'user', estimated: false, estimated_parts: [] });
       expect(fromThreads[1]!.role).toBe('assistant');
     } finally {
       await threaded.close();
@@ -44,7 +44,7 @@ describe('WorkerTokenCounter', () => {
     const counter = new WorkerTokenCounter(settings, { threads: 1 });
     await expect(counter.count(null, ['{not json'])).rejects.toThrow(/token counting failed/);
     expect(await counter.count('gpt-4o', ['{"role":"user","content":"hello world"}'])).toEqual([
-      { tokens: 2, role: 'user', estimated: false },
+      { tokens: 2, role: 'user', estimated: false, estimated_parts: [] },
     ]);
     await counter.close();
     await expect(counter.count(null, ['{}'])).rejects.toThrow(/closed/);

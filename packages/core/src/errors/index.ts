@@ -1,8 +1,11 @@
 export { CtxvaultError } from './ctxvault-error.ts';
+export { ForbiddenError } from './forbidden-error.ts';
+export { IdempotencyKeyReusedError } from './idempotency-key-reused-error.ts';
 export { NotFoundError } from './not-found-error.ts';
 export { PayloadTooLargeError } from './payload-too-large-error.ts';
 export { PreconditionFailedError } from './precondition-failed-error.ts';
 export { RequestTimeoutError } from './request-timeout-error.ts';
+export { TooManyRequestsError } from './too-many-requests-error.ts';
 export { UnauthorizedError } from './unauthorized-error.ts';
 export { UnconvertibleError } from './unconvertible-error.ts';
 export { UnsupportedMediaTypeError } from './unsupported-media-type-error.ts';

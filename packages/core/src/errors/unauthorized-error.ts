@@ -1,8 +1,11 @@
 import { CtxvaultError } from './ctxvault-error.ts';
 
-/** The admin credential is missing or wrong. */
+/** No credential, or one that is wrong, expired or revoked. `challenge` is the answer's WWW-Authenticate. */
 export class UnauthorizedError extends CtxvaultError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly challenge?: string,
+  ) {
     super('unauthorized', 401, message);
   }
 }

@@ -22,7 +22,7 @@ export class Replicator {
   /**
    * Copies the key's object to the replica, or removes it there, as the log says is owed, then marks
    * the generation it handled. A key changed meanwhile is handled again. Idempotent: a key already in
-   * step is left alone. Throws (for the job to retry) when a stores fails.
+   * step is left alone. Throws (for the job to retry) when a store fails.
    */
   async replicate(key: string): Promise<ReplicationOutcome> {
     const { primary, replica, log } = this.deps;

@@ -46,6 +46,8 @@ export const ContextEntity = defineEntity({
     job_id: p.string().length(256).nullable(),
     /** the client's Idempotency-Key of the create that made this context */
     idempotency_key: p.string().length(256).nullable(),
+    /** SHA-256 of what that create asked for: a reused key with another request is refused */
+    idempotency_fingerprint: p.string().length(64).nullable(),
     last_error: p.text().nullable(),
     created_at: p.datetime(),
     updated_at: p.datetime(),

@@ -2,6 +2,7 @@ import { Migration20261123000000_initial } from './Migration20261123000000_initi
 import { Migration20261124000000_idempotency } from './Migration20261124000000_idempotency.ts';
 import { Migration20261126000000_staging_marks } from './Migration20261126000000_staging_marks.ts';
 import { Migration20261126100000_segments } from './Migration20261126100000_segments.ts';
+import { Migration20261126200000_security } from './Migration20261126200000_security.ts';
 import { Migration20261126300000_formats } from './Migration20261126300000_formats.ts';
 import { Migration20261126400000_replica } from './Migration20261126400000_replica.ts';
 
@@ -11,6 +12,7 @@ export const migrations = [
   { name: 'Migration20261124000000_idempotency', class: Migration20261124000000_idempotency },
   { name: 'Migration20261126000000_staging_marks', class: Migration20261126000000_staging_marks },
   { name: 'Migration20261126100000_segments', class: Migration20261126100000_segments },
+  { name: 'Migration20261126200000_security', class: Migration20261126200000_security },
   { name: 'Migration20261126300000_formats', class: Migration20261126300000_formats },
   { name: 'Migration20261126400000_replica', class: Migration20261126400000_replica },
 ];

@@ -123,10 +123,18 @@ type Block = z.output<typeof block>;
 /** One content block of a message, also recognised inside `ctxvault` items. */
 export const anthropicBlockSchema = block;
 
-export const anthropicMessageSchema = z.object({
+const turnSchema = z.object({
   role: z.enum(['user', 'assistant']),
   content: z.union([z.string(), z.array(block)]),
 });
+/** A user or assistant turn: what a conversion to Anthropic produces. */
+export type AnthropicTurn = z.output<typeof turnSchema>;
+
+/** A turn, or a `system` message between them (instructions, text only). */
+export const anthropicMessageSchema = z.discriminatedUnion('role', [
+  turnSchema,
+  z.object({ role: z.literal('system'), content: z.union([z.string(), z.array(textBlock)]) }),
+]);
 export type AnthropicMessage = z.output<typeof anthropicMessageSchema>;
 
 /** The envelope's `system`: the instructions Anthropic takes beside the messages. */
@@ -136,6 +144,12 @@ export type AnthropicSystem = z.output<typeof anthropicSystemSchema>;
 export function normalizeAnthropic(item: AnthropicMessage): NormalizedItem {
   if (typeof item.content === 'string')
     return normalized(item.role, [{ type: 'text', path: 'content', text: item.content }]);
+  if (item.role === 'system') {
+    return normalized(
+      'system',
+      item.content.map((b, i) => ({ type: 'text', path: `content[${i}]`, text: b.text })),
+    );
+  }
   return normalized(
     item.role,
     item.content.map((b, i) => anthropicBlockPart(b, `content[${i}]`)),

@@ -1,0 +1,49 @@
+import { type Principal, UnauthorizedError } from '@ctxvault/core';
+import { API_KEY_SCOPES, type ApiKeyScope } from '@ctxvault/db';
+import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
+
+export interface JwtSettings {
+  issuer: string;
+  audience: string;
+  jwksUrl: string;
+  /** the claim that names the tenant */
+  tenantClaim: string;
+  /** the claim with the scopes: a space-separated string (OAuth `scope`) or an array */
+  scopesClaim: string;
+}
+
+const TENANT = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Verifies OAuth 2.1 / OIDC access tokens against the issuer's JWKS (fetched and cached by jose). */
+export function jwtVerifier(settings: JwtSettings): (token: string) => Promise<Principal> {
+  const keys = createRemoteJWKSet(new URL(settings.jwksUrl));
+  return async function verifyJwt(token) {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, { issuer: settings.issuer, audience: settings.audience }));
+    } catch (err) {
+      throw new UnauthorizedError(`invalid token: ${describe(err)}`);
+    }
+    const tenant = payload[settings.tenantClaim];
+    if (typeof tenant !== 'string' || !TENANT.test(tenant))
+      throw new UnauthorizedError(`the token's ${settings.tenantClaim} claim does not name a tenant`);
+    return {
+      tenantId: tenant,
+      scopes: scopesOf(payload[settings.scopesClaim]),
+      via: { kind: 'jwt', subject: payload.sub ?? null },
+    };
+  };
+}
+
+function scopesOf(claim: unknown): ApiKeyScope[] {
+  const given = typeof claim === 'string' ? claim.split(' ') : Array.isArray(claim) ? claim : [];
+  return API_KEY_SCOPES.filter((scope) => given.includes(scope));
+}
+
+function describe(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'expired';
+  if (err instanceof errors.JWTClaimValidationFailed) return `claim ${err.claim} is not accepted`;
+  if (err instanceof errors.JWKSNoMatchingKey) return 'signed by no key of the issuer';
+  if (err instanceof errors.JOSEError) return err.code;
+  return 'the issuer keys could not be fetched';
+}

@@ -1,0 +1,85 @@
+import type { ApiKeyRow, NewApiKey } from '@ctxvault/db';
+import { describe, expect, it } from 'vitest';
+import { type ApiKeyStore, ApiKeys } from './api-keys.ts';
+
+/** The table in memory: a fake for this fast test (the e2e suites use the real one). */
+function memoryStore() {
+  const rows: (ApiKeyRow & { secret_sha256: string })[] = [];
+  const touches: string[] = [];
+  const store: ApiKeyStore = {
+    insert: async (key: NewApiKey) => {
+      const row = {
+        id: key.id,
+        prefix: key.prefix,
+        secret_sha256: key.secretSha256,
+        tenant_id: key.tenantId,
+        scopes: key.scopes,
+        name: key.name,
+        created_at: new Date(),
+        expires_at: key.expiresAt,
+        last_used_at: null,
+        revoked_at: null,
+      };
+      rows.push(row);
+      return row;
+    },
+    findByPrefix: async (prefix) => rows.find((row) => row.prefix === prefix) ?? null,
+    list: async (tenantId) => rows.filter((row) => tenantId === undefined || row.tenant_id === tenantId),
+    revoke: async (idOrPrefix) => {
+      const row = rows.find((r) => r.id === idOrPrefix || r.prefix === idOrPrefix);
+      if (row) row.revoked_at = new Date();
+      return row ?? null;
+    },
+    touch: async (id) => {
+      touches.push(id);
+    },
+  };
+  return { store, rows, touches };
+}
+
+const logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+describe('ApiKeys', () => {
+  it('shows the secret once, keeps only its digest, and verifies it to its tenant and scopes', async () => {
+    const { store, rows } = memoryStore();
+    const keys = new ApiKeys(store, logger);
+    const created = await keys.create({ tenantId: 't', scopes: ['read', 'read', 'write'] });
+    expect(created.key).toMatch(new RegExp(`^cvk_${created.prefix}_[A-Za-z0-9_-]{43}$`));
+    expect(JSON.stringify(rows)).not.toContain(created.key.slice(`cvk_${created.prefix}_`.length));
+    expect(await keys.verify(created.key)).toEqual({
+      tenantId: 't',
+      scopes: ['read', 'write'],
+      via: { kind: 'api_key', prefix: created.prefix },
+    });
+    expect(JSON.stringify(await keys.list('t'))).not.toContain(created.key);
+  });
+
+  it('refuses malformed, unknown, wrong-secret, revoked and expired keys with 401', async () => {
+    const { store } = memoryStore();
+    const keys = new ApiKeys(store, logger);
+    const good = await keys.create({ tenantId: 't', scopes: ['read'] });
+    const wrongSecret = `${good.key.slice(0, -1)}${good.key.endsWith('A') ? 'B' : 'A'}`;
+    const expired = await keys.create({ tenantId: 't', scopes: ['read'], expiresAt: new Date(Date.now() - 1) });
+    const revoked = await keys.create({ tenantId: 't', scopes: ['read'] });
+    await keys.revoke(revoked.prefix);
+    for (const [token, message] of [
+      ['cvk_short', 'malformed'],
+      [`cvk_zzzzzzzzzzzz_${'A'.repeat(43)}`, 'unknown'],
+      [wrongSecret, 'unknown'],
+      [expired.key, 'expired'],
+      [revoked.key, 'revoked'],
+    ] as const)
+      await expect(keys.verify(token), message).rejects.toMatchObject({
+        status: 401,
+        message: expect.stringContaining(message),
+      });
+  });
+
+  it('records a use at most once a minute per key', async () => {
+    const { store, touches } = memoryStore();
+    const keys = new ApiKeys(store, logger);
+    const created = await keys.create({ tenantId: 't', scopes: ['read'] });
+    for (let i = 0; i < 5; i++) await keys.verify(created.key);
+    expect(touches).toEqual([created.id]);
+  });
+});

@@ -1,0 +1,123 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { type ApiKeyRepository, type ApiKeyRow, type ApiKeyScope, newContextId } from '@ctxvault/db';
+import { UnauthorizedError } from '../errors/index.ts';
+import type { Logger } from '../ports.ts';
+import type { Principal } from './principal.ts';
+
+/** `cvk_<prefix>_<secret>`: the prefix names the key in listings and logs; only the secret's digest is stored. */
+const KEY_FORMAT = /^cvk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
+
+export type ApiKeyStore = Pick<ApiKeyRepository, 'insert' | 'findByPrefix' | 'list' | 'revoke' | 'touch'>;
+
+export interface NewKeyRequest {
+  tenantId: string;
+  scopes: ApiKeyScope[];
+  name?: string | null;
+  expiresAt?: Date | null;
+}
+
+/** A key as listed and as created (then with `key`, the secret, shown this once). */
+export interface ApiKeyView {
+  id: string;
+  prefix: string;
+  tenant_id: string;
+  scopes: ApiKeyScope[];
+  name: string | null;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** How often this process records a key's use (the table keeps the same resolution). */
+const TOUCH_EVERY_MS = 60_000;
+
+/** Creating, listing, revoking and checking API keys. */
+export class ApiKeys {
+  /** when this process last recorded each key's use, so a busy key is not written on every request */
+  private readonly touched = new Map<string, number>();
+
+  constructor(
+    private readonly store: ApiKeyStore,
+    private readonly logger: Logger,
+  ) {}
+
+  async create(request: NewKeyRequest): Promise<ApiKeyView & { key: string }> {
+    const prefix = randomBytes(9)
+      .toString('base64url')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '0')
+      .slice(0, 12);
+    const secret = randomBytes(32).toString('base64url');
+    const key = `cvk_${prefix}_${secret}`;
+    const row = await this.store.insert({
+      id: newContextId(),
+      prefix,
+      secretSha256: digest(secret).toString('hex'),
+      tenantId: request.tenantId,
+      scopes: [...new Set(request.scopes)],
+      name: request.name ?? null,
+      expiresAt: request.expiresAt ?? null,
+    });
+    return { ...toView(row), key };
+  }
+
+  async list(tenantId?: string): Promise<ApiKeyView[]> {
+    return (await this.store.list(tenantId)).map(toView);
+  }
+
+  async revoke(idOrPrefix: string, tenantId?: string): Promise<ApiKeyView | null> {
+    const row = await this.store.revoke(idOrPrefix, tenantId);
+    return row ? toView(row) : null;
+  }
+
+  private recordUse(id: string): void {
+    const now = Date.now();
+    if (now - (this.touched.get(id) ?? 0) < TOUCH_EVERY_MS) return;
+    if (this.touched.size > 10_000) this.touched.clear();
+    this.touched.set(id, now);
+    this.store.touch(id).catch((err: unknown) => this.logger.warn({ err }, 'could not record API key use'));
+  }
+
+  /** Whether a bearer token has the shape of one of our keys (else it may be a JWT). */
+  static looksLikeKey(token: string): boolean {
+    return token.startsWith('cvk_');
+  }
+
+  /** The principal of a presented key; 401 when it is malformed, unknown, revoked or expired. */
+  async verify(token: string): Promise<Principal> {
+    const match = KEY_FORMAT.exec(token);
+    if (!match) throw new UnauthorizedError('malformed API key');
+    const [, prefix, secret] = match as unknown as [string, string, string];
+    const row = await this.store.findByPrefix(prefix);
+    // compared as digests of equal length, so timing tells nothing about the stored secret
+    const expected = Buffer.from(row?.secret_sha256 ?? '0'.repeat(64), 'hex');
+    if (!row || !timingSafeEqual(digest(secret), expected)) throw new UnauthorizedError('unknown API key');
+    if (row.revoked_at) throw new UnauthorizedError(`API key ${prefix} was revoked`);
+    // the driver may hand timestamps over as text
+    const expiresAt = row.expires_at === null ? null : new Date(row.expires_at);
+    if (expiresAt && expiresAt.getTime() <= Date.now())
+      throw new UnauthorizedError(`API key ${prefix} expired at ${expiresAt.toISOString()}`);
+    this.recordUse(row.id);
+    return { tenantId: row.tenant_id, scopes: row.scopes, via: { kind: 'api_key', prefix } };
+  }
+}
+
+function digest(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
+
+function toView(row: ApiKeyRow): ApiKeyView {
+  const iso = (date: Date | null) => (date ? new Date(date).toISOString() : null);
+  return {
+    id: row.id,
+    prefix: row.prefix,
+    tenant_id: row.tenant_id,
+    scopes: row.scopes,
+    name: row.name,
+    created_at: new Date(row.created_at).toISOString(),
+    expires_at: iso(row.expires_at),
+    last_used_at: iso(row.last_used_at),
+    revoked_at: iso(row.revoked_at),
+  };
+}
