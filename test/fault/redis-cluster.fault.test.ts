@@ -29,8 +29,10 @@ it('runs jobs through hash-tagged keys: an upload is stored and its job is found
   const { accepted } = await sendContexts(suite.app.url, 1, 512 * KiB);
   const [one] = accepted;
   expect((await waitUntilSettled(suite.app.url, one!.id)).at(-1)).toMatchObject({ status: 'stored' });
-  const status = await api(suite.app.url, `/api/v1/contexts/${one!.id}/status`);
-  expect(status.json).toMatchObject({ status: 'stored', job: { state: 'completed' } });
+  // the row is stored inside the job, which BullMQ marks completed a moment later
+  await expect
+    .poll(async () => (await api(suite.app.url, `/api/v1/contexts/${one!.id}/status`)).json, { timeout: 10_000 })
+    .toMatchObject({ status: 'stored', job: { state: 'completed' } });
   expect(suite.app.api.output() + suite.app.worker.output()).not.toMatch(/CROSSSLOT/);
 }, 120_000);
 
