@@ -1,47 +1,26 @@
-import type { ApiKeys } from '@ctxvault/core';
 import { type ContextService, createContextSchema, NotFoundError } from '@ctxvault/core';
-import { createMetrics } from '@ctxvault/observability';
 import type { QueueAdmin } from '@ctxvault/queue';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createApp } from './app.ts';
-import type { ApiDeps, SecurityDeps } from './env.ts';
-
-/** auth.mode "none": these tests are about other things (the auth suites test the rest) */
-const NO_AUTH: SecurityDeps = {
-  mode: 'none',
-  keys: {} as ApiKeys,
-  resourceUrl: '',
-  allowedHosts: [],
-  allowedOrigins: [],
-  metricsToken: '',
-};
+import type { ApiDeps } from './env.ts';
+import { unitApiDeps } from './unit-api-deps.ts';
 
 const TOKEN = 'unit-token';
 
 function deps(overrides: Partial<ApiDeps> = {}): ApiDeps {
-  return {
+  return unitApiDeps({
     service: {
       job: async (id: string) => Promise.reject(new NotFoundError(`no job ${id}`)),
     } as unknown as ContextService,
     logger: { info: vi.fn(), warn: vi.fn(), error: vi.fn(), debug: vi.fn() },
-    maxBodyBytes: 1024,
-    maxContextBytes: 4096,
-    bodyTimeoutMs: 60_000,
-    readiness: { database: async () => {}, queue: async () => {}, blob_store: async () => {} },
-    metrics: createMetrics(),
-    maxBatchMessages: 16,
-    maxItemBytes: 1024 * 1024,
-    maxDecompressionRatio: 100,
-    quotas: { requestsPerSecond: 0, maxStagedBytes: 0 },
-    security: NO_AUTH,
     admin: {
       token: TOKEN,
       jobs: { counts: async () => ({ 'context-upload': { failed: 2 } }), queues: () => [] } as unknown as QueueAdmin,
     },
     ...overrides,
-  };
+  });
 }
 
 const ID = '0193a5f0-0000-7000-8000-000000000001';

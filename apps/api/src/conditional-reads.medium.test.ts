@@ -1,22 +1,8 @@
-import type { ApiKeys } from '@ctxvault/core';
-// A conditional read decided on the row: a 304 opens no body, so it costs no S3 GET.
-import { createMetrics } from '@ctxvault/observability';
-import type { QueueAdmin } from '@ctxvault/queue';
 import type { BlobStore } from '@ctxvault/storage';
 import { expect, it } from 'vitest';
 import { blobStoreWith, useCoreParts } from '../../../test/helpers/core-services.ts';
 import { createApp } from './app.ts';
-import type { SecurityDeps } from './env.ts';
-
-/** auth.mode "none": these tests are about other things (the auth suites test the rest) */
-const NO_AUTH: SecurityDeps = {
-  mode: 'none',
-  keys: {} as ApiKeys,
-  resourceUrl: '',
-  allowedHosts: [],
-  allowedOrigins: [],
-  metricsToken: '',
-};
+import { unitApiDeps } from './unit-api-deps.ts';
 
 const parts = useCoreParts();
 
@@ -30,21 +16,7 @@ it('answers If-None-Match with 304 without any S3 GET, and 200 with the body oth
   });
   const service = parts.service(counting);
   const logger = { info() {}, warn() {}, error() {}, debug() {} };
-  const app = createApp({
-    service,
-    logger,
-    maxBodyBytes: 1024 * 1024,
-    bodyTimeoutMs: 60_000,
-    maxContextBytes: 1024 * 1024,
-    readiness: { database: async () => {}, queue: async () => {}, blob_store: async () => {} },
-    metrics: createMetrics(),
-    maxBatchMessages: 16,
-    maxItemBytes: 1024 * 1024,
-    maxDecompressionRatio: 100,
-    quotas: { requestsPerSecond: 0, maxStagedBytes: 0 },
-    security: NO_AUTH,
-    admin: { token: 'unused', jobs: { queues: () => [] } as unknown as QueueAdmin },
-  });
+  const app = createApp(unitApiDeps({ service, logger, maxBodyBytes: 1024 * 1024, maxContextBytes: 1024 * 1024 }));
   const content = Array.from({ length: 20 }, (_, i) => ({ role: 'user', content: `item ${i} ${'x'.repeat(200)}` }));
   const created = await app.request('/api/v1/contexts', {
     method: 'POST',

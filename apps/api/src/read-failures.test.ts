@@ -1,24 +1,11 @@
 // How failures of the blob store reach a reader: before the answer starts, a 503 naming the store;
 // after it started, an aborted response (never a clean end), logged with the request id.
 
-import type { ApiKeys } from '@ctxvault/core';
 import { type ContextService, type ContextView, NotFoundError } from '@ctxvault/core';
-import { createMetrics } from '@ctxvault/observability';
-import type { QueueAdmin } from '@ctxvault/queue';
 import { BlobStoreError } from '@ctxvault/storage';
 import { describe, expect, it, vi } from 'vitest';
 import { createApp } from './app.ts';
-import type { ApiDeps, SecurityDeps } from './env.ts';
-
-/** auth.mode "none": these tests are about other things (the auth suites test the rest) */
-const NO_AUTH: SecurityDeps = {
-  mode: 'none',
-  keys: {} as ApiKeys,
-  resourceUrl: '',
-  allowedHosts: [],
-  allowedOrigins: [],
-  metricsToken: '',
-};
+import { unitApiDeps } from './unit-api-deps.ts';
 
 const ID = '0192d5e4-8a7b-7c3d-9e1f-2a3b4c5d6e7f';
 const reset = () =>
@@ -35,21 +22,7 @@ function appReading(body: () => AsyncGenerator<Buffer>) {
     summary: async () => Promise.reject(reset()),
     status: async () => Promise.reject(new NotFoundError('no such context')),
   } as unknown as ContextService;
-  const deps: ApiDeps = {
-    service,
-    logger,
-    maxBodyBytes: 1024,
-    bodyTimeoutMs: 60_000,
-    maxContextBytes: 4096,
-    readiness: { database: async () => {}, queue: async () => {}, blob_store: async () => {} },
-    metrics: createMetrics(),
-    maxBatchMessages: 16,
-    maxItemBytes: 1024 * 1024,
-    maxDecompressionRatio: 100,
-    quotas: { requestsPerSecond: 0, maxStagedBytes: 0 },
-    security: NO_AUTH,
-    admin: { token: '', jobs: {} as QueueAdmin },
-  };
+  const deps = unitApiDeps({ service, logger });
   return { app: createApp(deps), logger };
 }
 
