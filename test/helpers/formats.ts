@@ -13,6 +13,7 @@ export const MORE: Record<Format, unknown> = {
   ctxvault: { role: 'user', content: 'one more zebra question' },
   'openai.chat': { role: 'user', content: 'one more zebra question' },
   'openai.responses': { role: 'user', content: [{ type: 'input_text', text: 'one more zebra question' }] },
+  'openai.agents': { role: 'user', content: [{ type: 'input_text', text: 'one more zebra question' }] },
   'anthropic.messages': { role: 'user', content: [{ type: 'text', text: 'one more zebra question' }] },
   'ai-sdk.ui': { id: 'u9', role: 'user', parts: [{ type: 'text', text: 'one more zebra question' }] },
   'ai-sdk.model': { role: 'user', content: 'one more zebra question' },
