@@ -4,6 +4,7 @@ import type { QueueAdmin } from '@ctxvault/queue';
 import type { JwtSettings } from './auth/jwt-verifier.ts';
 import type { Dependency } from './errors.ts';
 import type { InFlightBytes } from './in-flight-bytes.ts';
+import type { ArchiveDeps } from './routes/archive.ts';
 
 /** What every handler can reach through `c.var`. */
 interface ApiVariables {
@@ -76,6 +77,8 @@ export interface ApiDeps {
   /** with storage.replica: how far the replica is behind, shown by /readyz (never what makes it fail) */
   replicaLag?: () => Promise<{ pending_objects: number; lag_seconds: number }>;
   metrics: Metrics;
+  /** export and import of archives (admin scope); the routes are off without it */
+  archive?: ArchiveDeps;
   admin: AdminDeps;
   security: SecurityDeps;
 }
