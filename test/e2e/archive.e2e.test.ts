@@ -5,6 +5,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportTo, type ReadBack, readsOf, startApi } from '../helpers/archive.ts';
 import { api, itemsOfSize, proseItemsOfSize } from '../helpers/contexts.ts';
@@ -120,7 +121,7 @@ describe('export and import', () => {
     expect(lines.filter((l) => l.type === 'context').map((l) => l.id).sort()).toEqual([...ids].sort());
     const small = lines.find((l) => l.type === 'context' && l.name === 'small');
     expect(small).toMatchObject({ session_id: 's1', expires_at: expect.any(String), metadata: { project: 'x' } });
-    // the items are the stored lines, byte for byte: the big number keeps its digits in the metadata's record only as JSON allows, the item its text
+    // the items are the stored lines, byte for byte
     expect(await readFile(archive, 'utf8')).toContain('{"role":"user","content":"hello  \u00e9\u{1F600}"}\n');
   });
 
@@ -196,6 +197,17 @@ describe('export and import', () => {
     const run = await importFile(cut, target);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/invalid_archive: archive line \d+: the archive ends inside a segment/);
+    // the contexts before the cut are written whole, the one it cut is not written at all
+    const client = new pg.Client({ connectionString: target.MCP_DATABASE_URL });
+    await client.connect();
+    try {
+      const rows = (await client.query('select id from contexts')).rows.map((r) => r.id as string);
+      expect(rows.sort()).toEqual([...ids].sort().slice(0, 3));
+      const orphans = await client.query('select count(*)::int as n from segments where not (context_id = any($1::uuid[]))', [rows]);
+      expect(orphans.rows[0].n).toBe(0);
+    } finally {
+      await client.end();
+    }
     const junk = await api(apis[1]!.url, '/api/v1/import', { method: 'POST', body: '{"type":"context"}\n' });
     expect(junk.status).toBe(400);
     expect(junk.json.error.code).toBe('invalid_archive');

@@ -39,7 +39,7 @@ export interface ReadBack {
 /** An API process on `env` (another database and store), with an admin key of tenant "default" that `api()` sends. */
 export async function startApi(env: Record<string, string>): Promise<ReadBack> {
   const port = await freePort();
-  const full = { ...env, MCP_SERVER_PORT: String(port), MCP_SERVER_HOST: '127.0.0.1' };
+  const full = { ...env, MCP_SERVER_PORT: String(port), MCP_SERVER_HOST: '127.0.0.1', MCP_LOGGING_LEVEL: 'info' };
   const proc = await spawnCtxvault('api', full, { readyLine: /API listening/ });
   const url = `http://127.0.0.1:${port}`;
   useCredentials(url, bearer(await createApiKey(env.MCP_DATABASE_URL!, 'default')));
