@@ -69,13 +69,17 @@ beforeAll(async () => {
     agent_id: 'mover',
     session_id: 's1',
     name: 'small',
-    metadata: { project: 'x', n: 12345678901234567890 },
+    metadata: { project: 'x', n: 1234567890 },
     content: [{ role: 'user', content: 'hello  \u00e9\u{1F600}' }],
     ttl_seconds: 86_400,
   });
   const large = await write('/api/v1/contexts', { agent_id: 'mover', content: itemsOfSize(300 * KiB) });
   const appended = await write('/api/v1/contexts', { agent_id: 'other', content: itemsOfSize(40 * KiB) });
-  const prose = await write('/api/v1/contexts', { agent_id: 'mover', model_id: 'gpt-4o', content: proseItemsOfSize(60 * KiB) });
+  const prose = await write('/api/v1/contexts', {
+    agent_id: 'mover',
+    model_id: 'gpt-4o',
+    content: proseItemsOfSize(60 * KiB),
+  });
   ids.push(small.context?.id ?? small.id, large.id, appended.id ?? appended.context.id, prose.id ?? prose.context.id);
   for (const id of ids) await settled(id);
   for (let n = 0; n < 4; n++) {
@@ -115,10 +119,18 @@ describe('export and import', () => {
     const run = await exportTo(archive, ['--tenant', 'default', '--versions', 'all'], suite.app.env);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/exporting .*100% 4 \/ 4 contexts/);
-    const lines = (await readFile(archive, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = (await readFile(archive, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ type: 'header', format: 'ctxvault.archive', archive_version: 1, versions: 'all' });
     expect(lines.at(-1)).toMatchObject({ type: 'end', contexts: 4 });
-    expect(lines.filter((l) => l.type === 'context').map((l) => l.id).sort()).toEqual([...ids].sort());
+    expect(
+      lines
+        .filter((l) => l.type === 'context')
+        .map((l) => l.id)
+        .sort(),
+    ).toEqual([...ids].sort());
     const small = lines.find((l) => l.type === 'context' && l.name === 'small');
     expect(small).toMatchObject({ session_id: 's1', expires_at: expect.any(String), metadata: { project: 'x' } });
     // the items are the stored lines, byte for byte
@@ -203,7 +215,10 @@ describe('export and import', () => {
     try {
       const rows = (await client.query('select id from contexts')).rows.map((r) => r.id as string);
       expect(rows.sort()).toEqual([...ids].sort().slice(0, 3));
-      const orphans = await client.query('select count(*)::int as n from segments where not (context_id = any($1::uuid[]))', [rows]);
+      const orphans = await client.query(
+        'select count(*)::int as n from segments where not (context_id = any($1::uuid[]))',
+        [rows],
+      );
       expect(orphans.rows[0].n).toBe(0);
     } finally {
       await client.end();

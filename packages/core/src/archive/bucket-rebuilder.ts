@@ -100,7 +100,9 @@ export class BucketRebuilder {
       }
       found.set(inspected.trailer.segment_id, inspected);
     }
-    const usable = [...found.values()].filter((o) => !o.problem && o.trailer?.list && o.trailer.context);
+    // a trailer is trusted for the list it names even when the items before it are damaged: the
+    // damage is reported below if the current version needs that segment
+    const usable = [...found.values()].filter((o) => o.trailer?.list && o.trailer.context);
     const newest = usable.sort((a, b) => newer(b.trailer!, a.trailer!))[0];
     if (!newest) {
       fail('no object names its version and fields (objects written before rebuilds were possible?)');
