@@ -21,7 +21,7 @@ export function exportTo(
       stdio: ['ignore', out, 'pipe'],
     });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.once('close', (code) => {
       closeSync(out);
       resolve({ code: code ?? -1, stderr });

@@ -1,10 +1,17 @@
-import type { ApiKeys, BodyCacheStats, ContextService, Logger, Principal } from '@ctxvault/core';
+import type {
+  ApiKeys,
+  ArchiveExporter,
+  ArchiveImporter,
+  BodyCacheStats,
+  ContextService,
+  Logger,
+  Principal,
+} from '@ctxvault/core';
 import type { Metrics } from '@ctxvault/observability';
 import type { QueueAdmin } from '@ctxvault/queue';
 import type { JwtSettings } from './auth/jwt-verifier.ts';
 import type { Dependency } from './errors.ts';
 import type { InFlightBytes } from './in-flight-bytes.ts';
-import type { ArchiveDeps } from './routes/archive.ts';
 
 /** What every handler can reach through `c.var`. */
 interface ApiVariables {
@@ -29,6 +36,12 @@ export interface AdminDeps {
   token: string;
   /** the jobs of every queue the deployment uses; the dashboard shows the same queues */
   jobs: QueueAdmin;
+}
+
+/** What the export and import routes run on. */
+export interface ArchiveDeps {
+  exporter: Pick<ArchiveExporter, 'export'>;
+  importer: Pick<ArchiveImporter, 'import'>;
 }
 
 /** auth.mode: API keys, OAuth/OIDC access tokens (and API keys), or no authentication at all. */

@@ -1,17 +1,11 @@
 import { Readable } from 'node:stream';
-import { type ArchiveExporter, type ArchiveImporter, encodedArchive } from '@ctxvault/core';
+import { encodedArchive } from '@ctxvault/core';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { ApiEnv } from '../env.ts';
+import type { ApiEnv, ArchiveDeps } from '../env.ts';
 import { describe, failure } from '../openapi/describe.ts';
 import { query } from '../openapi/validators.ts';
 import { requestBytes } from '../request-body.ts';
-
-/** What the export and import routes run on. */
-export interface ArchiveDeps {
-  exporter: Pick<ArchiveExporter, 'export'>;
-  importer: Pick<ArchiveImporter, 'import'>;
-}
 
 const exportQuerySchema = z.strictObject({
   agent_id: z.string().min(1).max(256).optional(),

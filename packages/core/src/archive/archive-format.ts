@@ -13,7 +13,7 @@ export const ARCHIVE_VERSION = 1;
 const isoTime = z.iso.datetime({ offset: true });
 const uuid = z.uuid();
 
-export const headerRecordSchema = z.object({
+const headerRecordSchema = z.object({
   type: z.literal('header'),
   format: z.literal(ARCHIVE_FORMAT),
   archive_version: z.literal(ARCHIVE_VERSION),
@@ -27,7 +27,7 @@ export const headerRecordSchema = z.object({
   }),
 });
 
-export const contextRecordSchema = z.object({
+const contextRecordSchema = z.object({
   type: z.literal('context'),
   id: uuid,
   tenant_id: z.string().min(1).max(128),
@@ -49,7 +49,7 @@ export const contextRecordSchema = z.object({
   token_count: z.number().int().nonnegative(),
 });
 
-export const versionRecordSchema = z.object({
+const versionRecordSchema = z.object({
   type: z.literal('version'),
   context_id: uuid,
   version: z.number().int().positive(),
@@ -61,7 +61,7 @@ export const versionRecordSchema = z.object({
 
 const roleTally = z.object({ items: z.number().int().nonnegative(), tokens: z.number().int().nonnegative() });
 
-export const segmentRecordSchema = z.object({
+const segmentRecordSchema = z.object({
   type: z.literal('segment'),
   context_id: uuid,
   id: uuid,
@@ -81,7 +81,7 @@ export const segmentRecordSchema = z.object({
   last_timestamp: z.string().nullable(),
 });
 
-export const endRecordSchema = z.object({
+const endRecordSchema = z.object({
   type: z.literal('end'),
   contexts: z.number().int().nonnegative(),
   segments: z.number().int().nonnegative(),
@@ -97,11 +97,9 @@ export const archiveRecordSchema = z.discriminatedUnion('type', [
   endRecordSchema,
 ]);
 
-export type HeaderRecord = z.infer<typeof headerRecordSchema>;
 export type ContextRecord = z.infer<typeof contextRecordSchema>;
 export type VersionRecord = z.infer<typeof versionRecordSchema>;
 export type SegmentRecord = z.infer<typeof segmentRecordSchema>;
-export type EndRecord = z.infer<typeof endRecordSchema>;
 export type ArchiveRecord = z.infer<typeof archiveRecordSchema>;
 
 export function recordLine(record: ArchiveRecord): Buffer {
