@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type NewSegment, newContextId, type RoleTally, type Segment } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
-import { codecSuffix, compressor, segmentKey } from '@ctxvault/storage';
+import { codecSuffix, compressor, seal, sealBuffer, sealKey, segmentKey } from '@ctxvault/storage';
 import { f64s, readF64s, tallyOf } from './item-index.ts';
 import { segmentCounts } from './segment-counting.ts';
 import { trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
-import { pipelineStream, segmentMetadata, type VersionUploaderDeps } from './version-uploader.ts';
+import { pipelineStream, sealingOf, segmentMetadata, type VersionUploaderDeps } from './version-uploader.ts';
 
 export type CompactOutcome = 'compacted' | 'nothing' | 'superseded' | 'gone';
 
@@ -24,7 +24,7 @@ export class Compactor {
   private readonly reader: SegmentReader;
 
   constructor(private readonly deps: VersionUploaderDeps) {
-    this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs);
+    this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, undefined, deps.keyring);
   }
 
   async compact(contextId: string): Promise<CompactOutcome> {
@@ -33,7 +33,13 @@ export class Compactor {
     if (!row || row.status === 'deleting') return 'gone';
     const run = compactionRun(await segments.segmentsOf(contextId, row.version));
     if (!run) return 'nothing';
-    const segment = await this.merge(row.version, run.segments, row.model_id ?? null, row.format as Format);
+    const segment = await this.merge(
+      row.tenant_id,
+      row.version,
+      run.segments,
+      row.model_id ?? null,
+      row.format as Format,
+    );
     const swapped = await segments.swapCompacted(
       segment,
       run.from,
@@ -48,10 +54,18 @@ export class Compactor {
   }
 
   /** Writes the merged segment (its object first, when it has one) and returns its row. */
-  private async merge(version: number, run: Segment[], modelId: string | null, format: Format): Promise<NewSegment> {
-    const { blobs, settings, segments } = this.deps;
+  private async merge(
+    tenantId: string,
+    version: number,
+    run: Segment[],
+    modelId: string | null,
+    format: Format,
+  ): Promise<NewSegment> {
+    const { blobs, settings, segments, keyring } = this.deps;
     const id = newContextId();
     const contextId = run[0]!.context_id;
+    // the merged segment is sealed when new writes are: with the context's data key
+    const dataKey = keyring?.sealing ? await keyring.forContext(tenantId, contextId) : null;
     const first = run[0]!.first_item;
     const itemCount = run.reduce((sum, s) => sum + s.item_count, 0);
     const size = run.reduce((sum, s) => sum + s.size_bytes, 0);
@@ -97,6 +111,7 @@ export class Compactor {
       item_roles: Buffer.concat(roleBytes),
       first_timestamp: run.find((s) => s.first_timestamp)?.first_timestamp ?? null,
       last_timestamp: run.findLast((s) => s.last_timestamp)?.last_timestamp ?? null,
+      data_key_id: dataKey?.id ?? null,
       ...counts,
     };
 
@@ -106,10 +121,11 @@ export class Compactor {
         hash.update(chunk);
         chunks.push(chunk);
       }
+      const body = Buffer.concat(chunks);
       return {
         ...common,
         state: 'inline',
-        body: Buffer.concat(chunks),
+        body: dataKey ? await sealBuffer(sealKey(dataKey.key, id, 'inline'), body) : body,
         object_key: null,
         etag: null,
         stored_bytes: null,
@@ -141,13 +157,17 @@ export class Compactor {
       })(),
     );
     const encoded = codec === 'identity' ? body : pipelineStream(body, compressor(codec, codecLevel));
-    const result = await blobs.put(key, encoded, {
+    const sealing = await sealingOf(keyring, { id, data_key_id: dataKey?.id ?? null });
+    const result = await blobs.put(key, sealing ? Readable.from(seal(await sealing.objectKey(id), encoded)) : encoded, {
       contentType: 'application/x-ndjson',
       // the sha256 is only known once the items have streamed: it is in the trailer, and in the row
-      metadata: segmentMetadata(
-        { context_id: contextId, id, version, first_item: first, item_count: itemCount, sha256: '' },
-        codec,
-      ),
+      metadata: {
+        ...segmentMetadata(
+          { context_id: contextId, id, version, first_item: first, item_count: itemCount, sha256: '' },
+          codec,
+        ),
+        ...sealing?.metadata,
+      },
     });
     return {
       ...common,
