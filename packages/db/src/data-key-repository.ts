@@ -51,20 +51,26 @@ export class DataKeyRepository {
     return stored;
   }
 
-  /** How many keys are wrapped by another master than `masterKeyId`. */
-  async countNotWrappedBy(masterKeyId: string): Promise<number> {
-    const rows = await this.em().execute<{ n: string }[]>(
-      'select count(*) as n from data_keys where master_key_id <> ?',
-      [masterKeyId],
+  /** How many keys of `provider` are wrapped by another master than `masterKeyId`, and how many keys another provider wraps. */
+  async countNotWrappedBy(provider: string, masterKeyId: string): Promise<{ stale: number; otherProvider: number }> {
+    const rows = await this.em().execute<{ stale: string; other: string }[]>(
+      `select count(*) filter (where provider = ? and master_key_id <> ?) as stale,
+              count(*) filter (where provider <> ?) as other from data_keys`,
+      [provider, masterKeyId, provider],
     );
-    return Number(rows[0]?.n ?? 0);
+    return { stale: Number(rows[0]?.stale ?? 0), otherProvider: Number(rows[0]?.other ?? 0) };
   }
 
-  /** Up to `limit` keys wrapped by another master than `masterKeyId`, after id `after` (keyset order). */
-  async findNotWrappedBy(masterKeyId: string, after: string | null, limit: number): Promise<DataKeyRow[]> {
+  /** Up to `limit` keys of `provider` wrapped by another master than `masterKeyId`, after id `after` (keyset order). */
+  async findNotWrappedBy(
+    provider: string,
+    masterKeyId: string,
+    after: string | null,
+    limit: number,
+  ): Promise<DataKeyRow[]> {
     return this.em().execute<DataKeyRow[]>(
-      `select ${COLUMNS} from data_keys where master_key_id <> ? and id > ? order by id limit ?`,
-      [masterKeyId, after ?? '00000000-0000-0000-0000-000000000000', limit],
+      `select ${COLUMNS} from data_keys where provider = ? and master_key_id <> ? and id > ? order by id limit ?`,
+      [provider, masterKeyId, after ?? '00000000-0000-0000-0000-000000000000', limit],
     );
   }
 

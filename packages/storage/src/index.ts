@@ -13,6 +13,7 @@ export { type BlobStoreOptions, createBlobStore } from './create-blob-store.ts';
 export { BlobNotFoundError } from './errors/blob-not-found-error.ts';
 export { BlobStoreError, type BlobStoreErrorCode } from './errors/blob-store-error.ts';
 export { InvalidKeyError } from './errors/invalid-key-error.ts';
+export { KeyServiceError } from './errors/key-service-error.ts';
 export { UnsealError } from './errors/unseal-error.ts';
 export { assertValidKey, assertValidPrefix } from './key-rules.ts';
 export { contextPrefix, objectKey, type ParsedObjectKey, parseObjectKey, segmentKey } from './keys.ts';

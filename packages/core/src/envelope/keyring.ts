@@ -26,6 +26,8 @@ export interface RotationReport {
   rewrapped: number;
   /** keys re-wrapped by someone else, or whose context went away, while the pass ran */
   skipped: number;
+  /** keys wrapped by the other provider (local vs kms): a rotation does not move keys between providers */
+  other_provider: number;
   master_key_id: string;
 }
 
@@ -108,12 +110,19 @@ export class Keyring {
    */
   async rotate(onProgress: (done: number, total: number) => void = () => {}, batch = 100): Promise<RotationReport> {
     const current = await this.master.currentId();
-    const total = await this.store.countNotWrappedBy(current);
-    const report: RotationReport = { total, rewrapped: 0, skipped: 0, master_key_id: current };
+    const { provider } = this.master;
+    const { stale: total, otherProvider } = await this.store.countNotWrappedBy(provider, current);
+    const report: RotationReport = {
+      total,
+      rewrapped: 0,
+      skipped: 0,
+      other_provider: otherProvider,
+      master_key_id: current,
+    };
     onProgress(0, total);
     let after: string | null = null;
     for (;;) {
-      const rows = await this.store.findNotWrappedBy(current, after, batch);
+      const rows = await this.store.findNotWrappedBy(provider, current, after, batch);
       if (rows.length === 0) break;
       for (const row of rows) {
         const plaintext = await this.unwrap(row);

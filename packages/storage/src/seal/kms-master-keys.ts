@@ -6,6 +6,7 @@ import {
   KMSClient,
   KMSServiceException,
 } from '@aws-sdk/client-kms';
+import { KeyServiceError } from '../errors/key-service-error.ts';
 import { UnsealError } from '../errors/unseal-error.ts';
 import type { MasterKeys, WrappedKey } from './master-keys.ts';
 
@@ -96,7 +97,7 @@ export class KmsMasterKeys implements MasterKeys {
         throw new UnsealError(`KMS ${operation} refused the wrapped data key: ${err.name}: ${err.message}`);
       }
       const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      throw new Error(`KMS ${operation} failed (key ${this.options.keyId}): ${reason}`, { cause: err });
+      throw new KeyServiceError(`KMS ${operation} failed (key ${this.options.keyId}): ${reason}`, { cause: err });
     }
   }
 }
