@@ -4,7 +4,7 @@
 //
 //   pnpm bench            full run (3 runs, 1 for 256 MiB), about 10-15 minutes on 2 cores
 //   pnpm bench --quick    smaller sizes and fewer requests, for iterating on the benchmark itself
-//   pnpm bench --only ingest,tokens   only these sections (compression, ingest-sizes, ingest,
+//   pnpm bench --only ingest,tokens   only these sections (compression, encryption, ingest-sizes, ingest,
 //                         tokens, small, queue, turns, capacity, replica, startup, appends); combines
 //                         with --quick
 //
@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StatusView } from '@ctxvault/core';
+import { sealBuffer, sealKey, unsealBuffer } from '@ctxvault/storage';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -70,6 +71,7 @@ const SECTIONS = [
   'startup',
   'appends',
   'formats',
+  'encryption',
 ] as const;
 const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
 const ONLY = process.argv.includes('--only') && onlyArg ? onlyArg.split(',') : [...SECTIONS];
@@ -1810,6 +1812,99 @@ async function benchFormats(env: Env): Promise<void> {
   }
 }
 
+/**
+ * Envelope encryption: sealing and opening in memory (64 KiB AES-256-GCM frames) against a memory
+ * copy, then the same NDJSON ingest and uncached reads through two deployments started side by side,
+ * one with `encryption.mode: envelope` (local master key) and one without, alternating run by run.
+ */
+async function benchEncryption(services: Services, corpus: Buffer): Promise<void> {
+  log(`encryption: ${sizeLabel(corpus.length)} corpus in memory`);
+  const key = sealKey(randomBytes(32), '01938a4e-7f00-7000-8000-000000000001', 'object');
+  const memGroup = `encryption in memory (AES-256-GCM, 64 KiB frames, ${sizeLabel(corpus.length)})`;
+  for (let run = 0; run < CFG.runs; run++) {
+    let t = performance.now();
+    Buffer.from(corpus);
+    const copyMBs = corpus.length / MB / ((performance.now() - t) / 1000);
+    t = performance.now();
+    const sealed = await sealBuffer(key, corpus);
+    const sealMBs = corpus.length / MB / ((performance.now() - t) / 1000);
+    t = performance.now();
+    const opened = await unsealBuffer(key, sealed);
+    const openMBs = corpus.length / MB / ((performance.now() - t) / 1000);
+    if (!opened.equals(corpus)) throw new Error('seal round trip changed the bytes');
+    const bareLabel = 'memory copy';
+    record(
+      'seal-mbs',
+      { group: memGroup, name: 'seal MB/s', unit: 'MB/s', higherIsBetter: true, bareLabel },
+      sealMBs,
+      copyMBs,
+    );
+    record(
+      'unseal-mbs',
+      { group: memGroup, name: 'open MB/s', unit: 'MB/s', higherIsBetter: true, bareLabel },
+      openMBs,
+      copyMBs,
+    );
+    log(`  seal ${sealMBs.toFixed(0)} MB/s, open ${openMBs.toFixed(0)} MB/s, copy ${copyMBs.toFixed(0)} MB/s`);
+  }
+
+  const size = CFG.ingestSizes.at(-1)!;
+  const body = ndjsonCorpus(size, { agent_id: 'bench-encryption', session_id: 'bench' });
+  const common = { MCP_STORAGE_COMPRESSION: 'none', MCP_CACHE_MAX_BYTES: '0' };
+  const [plain, sealed] = await Promise.all([
+    deployment('encryption none', services, common),
+    deployment('encryption envelope', services, {
+      ...common,
+      MCP_ENCRYPTION_MODE: 'envelope',
+      MCP_ENCRYPTION_MASTER_KEY: randomBytes(32).toString('base64'),
+    }),
+  ]);
+  const group = `envelope encryption vs none, ${sizeLabel(size)} NDJSON context (uncached)`;
+  const bareLabel = 'the same call without encryption';
+  for (let run = 0; run < CFG.runs; run++) {
+    const measured = new Map<string, { ingest: number; read: number; tailMs: number }>();
+    for (const [label, env] of [
+      ['none', plain],
+      ['envelope', sealed],
+    ] as const) {
+      const ctx = await ingest(env.dep.url, body);
+      let t = performance.now();
+      const res = await fetch(`${env.dep.url}/api/v1/contexts/${ctx.id}`);
+      if (res.status !== 200) throw new Error(`read answered ${res.status}`);
+      const bytes = await drain(res);
+      const read = bytes / MB / ((performance.now() - t) / 1000);
+      t = performance.now();
+      const tail = await fetch(`${env.dep.url}/api/v1/contexts/${ctx.id}?last=10`);
+      if (tail.status !== 200) throw new Error(`?last=10 answered ${tail.status}`);
+      await drain(tail);
+      measured.set(label, { ingest: body.length / MB / (ctx.ms / 1000), read, tailMs: performance.now() - t });
+    }
+    const none = measured.get('none')!;
+    const env = measured.get('envelope')!;
+    record(
+      'enc-ingest',
+      { group, name: 'ingest MB/s (POST → stored)', unit: 'MB/s', higherIsBetter: true, bareLabel },
+      env.ingest,
+      none.ingest,
+    );
+    record(
+      'enc-read',
+      { group, name: 'whole GET MB/s', unit: 'MB/s', higherIsBetter: true, bareLabel },
+      env.read,
+      none.read,
+    );
+    record(
+      'enc-tail',
+      { group, name: '?last=10 ms (one ranged GET)', unit: 'ms', higherIsBetter: false, bareLabel },
+      env.tailMs,
+      none.tailMs,
+    );
+    log(
+      `  ingest ${env.ingest.toFixed(1)} vs ${none.ingest.toFixed(1)} MB/s, read ${env.read.toFixed(1)} vs ${none.read.toFixed(1)} MB/s, ?last=10 ${env.tailMs.toFixed(0)} vs ${none.tailMs.toFixed(0)} ms`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   // the deployments run with API keys, as deployed: every call carries its deployment's key
   sendCredentialsWithFetch();
@@ -1822,6 +1917,7 @@ async function main(): Promise<void> {
     for (const size of [...CFG.ingestSizes, CFG.largeSize]) bodies.set(size, ndjsonCorpus(size, envelope));
   }
   if (runs('compression')) benchCompression(bodies.get(CFG.largeSize)!.subarray(0, CFG.corpusBytes));
+
   if (runs('tokens')) await benchTokens();
 
   const services = await startServices();
@@ -1833,6 +1929,11 @@ async function main(): Promise<void> {
     await cleanupLast(3);
   }
 
+  if (runs('encryption')) {
+    buildDist();
+    await benchEncryption(services, ndjsonCorpus(CFG.corpusBytes, envelope));
+    await cleanupLast(6);
+  }
   if (runs('ingest')) await benchLeanIngest(services);
   const readSize = CFG.ingestSizes.at(-1)!;
   if (runs('ingest-sizes')) {

@@ -223,6 +223,7 @@ export class ArchiveImporter {
         stored_bytes: null,
         content_encoding: 'identity',
         encryption: null,
+        data_key_id: null,
       };
     }
     const { codec, codecLevel, pathPrefix } = settings;
@@ -269,6 +270,7 @@ export class ArchiveImporter {
       stored_bytes: result.size,
       content_encoding: codec,
       encryption: result.encryption,
+      data_key_id: null,
     };
   }
 
@@ -339,6 +341,7 @@ export function rowFrom(
     sha256: null,
     content_encoding: 'identity',
     encryption: null,
+    data_key_id: null,
     message_count: 0,
     token_count: 0,
     tokens_final: true,
