@@ -140,6 +140,7 @@ export class ArchiveExporter {
         tokens_final: Boolean(tokens),
         roles: seg.roles,
         item_tokens: tokens ? tokens.toString('base64') : null,
+        item_roles: index.get(seg.id)?.item_roles?.toString('base64') ?? null,
         first_timestamp: seg.first_timestamp,
         last_timestamp: seg.last_timestamp,
       };
