@@ -5,15 +5,15 @@
 //   pnpm bench            full run (3 runs, 1 for 256 MiB), about 10-15 minutes on 2 cores
 //   pnpm bench --quick    smaller sizes and fewer requests, for iterating on the benchmark itself
 //   pnpm bench --only ingest,tokens   only these sections (compression, encryption, ingest-sizes, ingest,
-//                         tokens, small, queue, turns, capacity, replica, startup, appends); combines
+//                         tokens, small, queue, turns, capacity, replica, startup, appends, archive); combines
 //                         with --quick
 //
 // Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // BENCH_REDIS_URL (default redis://127.0.0.1:6379).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
@@ -43,6 +43,7 @@ import { startPrivateRedis } from '../helpers/redis-server.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { bareAppends, bucketBytes, oneItem, timeAppends, waitCounted, writtenBytes } from './appends.ts';
+import { bareCopy, bareReadAll, timeCli } from './archive.ts';
 import { type CorpusItem, corpusItems, ndjsonCorpus } from './corpus.ts';
 import { type DelayProxy, startDelayProxy } from './delay-proxy.ts';
 import { formatCountingSpeeds, openaiChatTranscript } from './formats.ts';
@@ -72,6 +73,7 @@ const SECTIONS = [
   'appends',
   'formats',
   'encryption',
+  'archive',
 ] as const;
 const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
 const ONLY = process.argv.includes('--only') && onlyArg ? onlyArg.split(',') : [...SECTIONS];
@@ -101,6 +103,8 @@ const CFG = QUICK
       capacityJobs: 200,
       replicaContexts: 4,
       replicaSize: 4 * MiB,
+      archiveContexts: 100,
+      archiveBytes: 64 * MiB,
     }
   : {
       runs: 3,
@@ -123,6 +127,8 @@ const CFG = QUICK
       capacityJobs: 2000,
       replicaContexts: 10,
       replicaSize: 16 * MiB,
+      archiveContexts: 1000,
+      archiveBytes: 1024 * MiB,
     };
 const CONCURRENCY = 16;
 const PART_SIZE = 5 * MiB; // storage.s3.upload_part_size default, set explicitly below
@@ -1756,6 +1762,89 @@ async function benchReplica(services: Services): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 /**
+ * Issue 14: `ctxvault export` of a tenant's contexts (from S3), `ctxvault import` of the archive into
+ * a deployment on local disk, and `ctxvault rebuild --from-bucket` into an empty database, each as
+ * MB/s of item bytes against a bare pass over the same bytes in the same run.
+ */
+async function benchArchive(services: Services): Promise<void> {
+  const env = await deployment('archive', services, { MCP_STORAGE_INLINE_THRESHOLD: '0', MCP_CACHE_MAX_BYTES: '0' });
+  const { dep, bucket } = env;
+  const each = Math.floor(CFG.archiveBytes / CFG.archiveContexts);
+  const group = `archive: ${CFG.archiveContexts} contexts of ${sizeLabel(each)} (${sizeLabel(CFG.archiveBytes)})`;
+  const body = ndjsonCorpus(each, { agent_id: 'bench-archive' });
+  log(`${group}: writing`);
+  // six at a time: below the API's limits.max_concurrent_stagings
+  for (let n = 0; n < CFG.archiveContexts; n += 6) {
+    await Promise.all(Array.from({ length: Math.min(6, CFG.archiveContexts - n) }, () => ingest(dep.url, body)));
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'ctxvault-bench-archive-'));
+  onCleanup('archive files', async () => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'archive.ndjson');
+  const itemBytes = CFG.archiveContexts * body.length;
+  const mbps = (ms: number, bytes = itemBytes) => bytes / MB / (ms / 1000);
+  for (let run = 0; run < CFG.runsLarge; run++) {
+    const bareRead = await bareReadAll(bucket.client, bucket.name, 'contexts/');
+    const exportMs = await timeCli(['export'], dep.env, file);
+    record(
+      'archive-export',
+      {
+        group,
+        name: 'export, MB/s of items',
+        unit: 'MB/s',
+        higherIsBetter: true,
+        bareLabel: 'SDK get of every object',
+      },
+      mbps(exportMs),
+      mbps(bareRead.ms, bareRead.bytes),
+    );
+    const target = await createTestDatabase(ADMIN_URL);
+    const local = {
+      ...dep.env,
+      MCP_DATABASE_URL: target.url,
+      MCP_STORAGE_TYPE: 'local',
+      MCP_STORAGE_LOCAL_PATH: path.join(dir, `blobs-${run}`),
+    };
+    const importMs = await timeCli(['import', file], local);
+    const copyMs = await bareCopy(file, path.join(dir, 'copy.ndjson'));
+    record(
+      'archive-import',
+      {
+        group,
+        name: 'import onto local disk, MB/s of items',
+        unit: 'MB/s',
+        higherIsBetter: true,
+        bareLabel: 'archive file copied',
+      },
+      mbps(importMs),
+      mbps(copyMs, statSync(file).size),
+    );
+    await target.drop();
+    const lost = await createTestDatabase(ADMIN_URL);
+    const rebuildMs = await timeCli(['rebuild', '--from-bucket'], { ...dep.env, MCP_DATABASE_URL: lost.url });
+    record(
+      'archive-rebuild',
+      {
+        group,
+        name: 'rebuild --from-bucket, s',
+        unit: 's',
+        higherIsBetter: false,
+        bareLabel: 'SDK get of every object',
+      },
+      rebuildMs / 1000,
+      bareRead.ms / 1000,
+    );
+    await lost.drop();
+    log(
+      `  export ${fmt(mbps(exportMs))} MB/s, import ${fmt(mbps(importMs))} MB/s, rebuild ${fmt(rebuildMs / 1000)} s (bare read ${fmt(bareRead.ms / 1000)} s)`,
+    );
+  }
+  // the files, then the deployment's three (database, bucket, processes)
+  await cleanupLast(4);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
  * Issue 12: counting an OpenAI Chat transcript through its format against the same texts as ctxvault
  * items, and a read converted `?as=anthropic.messages` (read twice, one turn held) against the plain read.
  */
@@ -1977,6 +2066,7 @@ async function main(): Promise<void> {
     await benchFormats(await deployment('formats', services, {}));
     await cleanupLast(3);
   }
+  if (runs('archive')) await benchArchive(services);
 
   const summary = summarize();
   const table = markdown(summary);
