@@ -1,3 +1,4 @@
+import type { DocumentEnvelope } from './document.ts';
 import { ROLES } from './schemas.ts';
 
 /**
@@ -17,6 +18,16 @@ export interface SegmentTrailer {
   item_count: number;
   size_bytes: number;
   sha256: string;
+  /** what `ctxvault rebuild --from-bucket` needs beside the items (docs/disaster-recovery.md): */
+  kind?: 'write' | 'compacted';
+  /** when the object was written: of two lists of the same version, the later one wins */
+  written_at?: string;
+  /** the context's fields as of `list.version` */
+  context?: DocumentEnvelope;
+  /** the version this object was written for and that version's segments, in order, at the time */
+  list?: { version: number; segments: string[] };
+  /** a compacted segment: the run of segments it replaces */
+  merged?: string[];
 }
 
 export function trailerLine(trailer: Omit<SegmentTrailer, 'ctxvault_segment'>): Buffer {
