@@ -10,6 +10,7 @@ export {
   type ContextPatch,
   ContextRepository,
   type ContextRow,
+  type ExportFilter,
   type ListFilters,
 } from './context-repository.ts';
 export { DataKeyRepository, type DataKeyRow } from './data-key-repository.ts';
@@ -40,5 +41,6 @@ export {
   SegmentRepository,
   type SegmentState,
   type VersionCommit,
+  type VersionRow,
 } from './segment-repository.ts';
 export { rechunk, type StagingOptions, StagingRepository } from './staging-repository.ts';
