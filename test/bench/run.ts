@@ -2020,7 +2020,7 @@ async function main(): Promise<void> {
 
   if (runs('encryption')) {
     buildDist();
-    await benchEncryption(services, ndjsonCorpus(CFG.corpusBytes, envelope));
+    await benchEncryption(services, ndjsonCorpus(CFG.corpusBytes, envelope).subarray(0, CFG.corpusBytes));
     await cleanupLast(6);
   }
   if (runs('ingest')) await benchLeanIngest(services);

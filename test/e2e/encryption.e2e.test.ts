@@ -90,6 +90,7 @@ describe('envelope encryption with AWS KMS (moto)', () => {
       const head = await suite.bucket.client.send(new HeadObjectCommand({ Bucket: suite.bucket.name, Key: key }));
       const row = await db.query('select data_key_id from contexts where id = $1', [id]);
       expect(row.rows[0].data_key_id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(read.json.storage.data_key_id).toBe(row.rows[0].data_key_id);
       expect(head.Metadata).toMatchObject({
         encryption: 'ctxvault-envelope-v1',
         'data-key-id': row.rows[0].data_key_id,

@@ -42,6 +42,8 @@ export const contextViewSchema = z.object({
     sha256: z.string().nullable(),
     content_encoding: z.string(),
     encryption: z.string().nullable(),
+    /** the data key its bodies are sealed with (encryption.mode "envelope"); null: stored in the clear */
+    data_key_id: z.string().nullable(),
   }),
 });
 export type ContextView = z.infer<typeof contextViewSchema>;
@@ -150,6 +152,7 @@ export function toContextView(row: ContextRow): ContextView {
       sha256: row.sha256 ?? null,
       content_encoding: row.content_encoding,
       encryption: row.encryption ?? null,
+      data_key_id: row.data_key_id ?? null,
     },
   };
 }

@@ -226,6 +226,8 @@ export class BucketRebuilder {
       id: trailer.segment_id,
       context_id: trailer.context_id,
       version: trailer.version,
+      // the rebuild reads objects in the clear: sealed objects (envelope encryption) are not rebuilt yet
+      data_key_id: null,
       kind: trailer.kind ?? 'write',
       first_item: trailer.first_item,
       ...indexer.result(),

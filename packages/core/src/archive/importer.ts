@@ -229,6 +229,8 @@ export class ArchiveImporter {
         ...base,
         ...check(),
         state: 'inline',
+        // imported bodies are written in the clear (envelope encryption does not cover imports yet)
+        data_key_id: null,
         body: Buffer.concat(chunks),
         object_key: null,
         etag: null,
@@ -276,6 +278,7 @@ export class ArchiveImporter {
       ...base,
       ...indexed,
       state: 'stored',
+      data_key_id: null,
       body: null,
       object_key: key,
       etag: result.etag,
