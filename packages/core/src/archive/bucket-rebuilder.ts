@@ -238,7 +238,6 @@ export class BucketRebuilder {
       stored_bytes: head?.size ?? object.info.size,
       content_encoding: object.codec,
       encryption: head?.encryption ?? object.info.encryption,
-      data_key_id: null,
     };
   }
 

@@ -237,7 +237,6 @@ export class ArchiveImporter {
         stored_bytes: null,
         content_encoding: 'identity',
         encryption: null,
-        data_key_id: null,
       };
     }
     const { codec, codecLevel, pathPrefix } = settings;
@@ -285,7 +284,6 @@ export class ArchiveImporter {
       stored_bytes: result.size,
       content_encoding: codec,
       encryption: result.encryption,
-      data_key_id: null,
     };
   }
 
