@@ -2,7 +2,7 @@ import { pipeline, type Readable } from 'node:stream';
 import type { Segment } from '@ctxvault/db';
 import { type BlobStore, decompressor, isCodec } from '@ctxvault/storage';
 import type { BodyCache, BodyFetch } from './body-cache.ts';
-import type { SegmentStore, StagingStore } from './ports.ts';
+import type { SegmentLookups, StagingStore } from './ports.ts';
 import { byteWindow, documentItemLines, TruncatedSegmentError } from './segment-format.ts';
 
 /** Segments opened ahead of the one being streamed: their GETs run while it streams. */
@@ -15,11 +15,16 @@ const PREFETCH = 4;
  */
 export class SegmentReader {
   constructor(
-    private readonly segments: SegmentStore,
+    private readonly segments: SegmentLookups,
     private readonly staging: StagingStore,
     private readonly blobs: BlobStore,
     private readonly cache?: BodyCache,
   ) {}
+
+  /** The same reader, looking inline bodies and item indexes up in `segments` (e.g. those a read's version came with). */
+  using(segments: SegmentLookups): SegmentReader {
+    return new SegmentReader(segments, this.staging, this.blobs, this.cache);
+  }
 
   /** The item lines (each ending in `\n`) of `segs` in order; the first segment from its item `skipItems`. */
   async *lines(segs: readonly Segment[], skipItems = 0): AsyncGenerator<Buffer> {

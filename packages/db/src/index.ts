@@ -31,6 +31,7 @@ export {
   type CommittedVersion,
   type NewSegment,
   type ObjectPlacement,
+  type OpenedVersion,
   type RoleTally,
   type Segment,
   type SegmentCounts,
@@ -38,6 +39,7 @@ export {
   type SegmentIndex,
   SegmentRepository,
   type SegmentState,
+  type TailHint,
   type VersionCommit,
 } from './segment-repository.ts';
 export { rechunk, type StagingOptions, StagingRepository } from './staging-repository.ts';
