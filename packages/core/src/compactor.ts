@@ -97,6 +97,7 @@ export class Compactor {
       item_roles: Buffer.concat(roleBytes),
       first_timestamp: run.find((s) => s.first_timestamp)?.first_timestamp ?? null,
       last_timestamp: run.findLast((s) => s.last_timestamp)?.last_timestamp ?? null,
+      has_calls: run.some((s) => s.has_calls) ? true : run.every((s) => s.has_calls === false) ? false : null,
       ...counts,
     };
 

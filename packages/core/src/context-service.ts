@@ -20,7 +20,8 @@ import {
   ValidationError,
   VersionConflictError,
 } from './errors/index.ts';
-import { convertedRead, normalizedOrNull, searchText, type WindowedRead } from './item-views.ts';
+import { searchSegments } from './item-search.ts';
+import { convertedRead, type WindowedRead } from './item-views.ts';
 
 export type { WindowedRead };
 
@@ -415,26 +416,9 @@ export class ContextService {
 
   async search(tenantId: string, id: string, input: SearchInput): Promise<SearchResult> {
     const { row, segs, reader } = await this.opened(tenantId, id, NO_TAIL);
-    const needle = input.case_sensitive ? input.query : input.query.toLowerCase();
-    const roles = input.roles ? new Set(input.roles) : null;
-    const matches: SearchResult['matches'] = [];
-    let index = 0;
-    let truncated = false;
     const format = toContextView(row).format;
-    for await (const { item } of itemsOf(reader, segs)) {
-      const at = index++;
-      const view = normalizedOrNull(format, item);
-      if (roles && !(view && roles.has(view.role))) continue;
-      // the item's texts (text, reasoning, tool names, arguments and results), not its JSON keys or base64
-      const text = view ? searchText(view) : JSON.stringify(item);
-      if (!(input.case_sensitive ? text : text.toLowerCase()).includes(needle)) continue;
-      if (matches.length === input.limit) {
-        truncated = true;
-        break;
-      }
-      matches.push({ index: at, item });
-    }
-    return { id, version: row.version, query: input.query, matches, truncated };
+    const found = await searchSegments(segs, this.deps.segments, reader, format, input);
+    return { id, version: row.version, query: input.query, ...found };
   }
 
   private async *appended(row: ContextRow, items: RawItems): AsyncGenerator<RawItem> {

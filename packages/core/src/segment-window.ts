@@ -69,8 +69,9 @@ const REPLAY_MAX_BYTES = 4 * 1024 * 1024;
  * A token budget (`oldest_first`) over a `ctxvault` context, planned over its tail only: the
  * shortest run of last items holding more than `maxTokens` tokens (from the per-segment and
  * per-item counts the workers keep), so everything before it would be dropped anyway. Null when
- * the counts are not all final, or when a tool result in the tail answers a call before it (its
- * group reaches back): then the caller plans over every item.
+ * the counts are not all final, or when a tool result in the tail has no call before it among the
+ * tail items while an earlier segment may hold calls (its group may reach back): then the caller
+ * plans over every item.
  */
 export async function budgetWindow(
   segs: readonly Segment[],
@@ -109,7 +110,9 @@ export async function budgetWindow(
     () => tokens[next++] ?? 0,
     { format: 'ctxvault', budget: { max_tokens: maxTokens, strategy: 'oldest_first' } },
   );
-  if (before > 0 && window.reachesBack) return null;
+  // a result with no call among the tail items joins, in a plan over every item, a call before them, if any
+  const earlier = segs.slice(0, skip > 0 ? start + 1 : start);
+  if (window.reachesBack && !earlier.every((s) => s.has_calls === false)) return null;
   return { ...window, dropped: window.dropped + before };
 }
 

@@ -202,4 +202,60 @@ describe('the turn loop', () => {
     const { items } = await windowOf(parts.service(), id, { last: 5 });
     expect(items.map((line) => JSON.parse(line).content)).toEqual([19, 20, 21, 22, 23].map((i) => turn(i).content));
   });
+
+  it('tool results with no call anywhere before them: the budget read still plans over the tail only', async () => {
+    const id = await turnContext(parts.service(), base(40), 0);
+    const tool = (i: number): ContextItem => ({
+      role: 'tool',
+      content: `{"result": ${i}, "rows": "${'r'.repeat(300)}"}`,
+    });
+    for (let i = 0; i < 6; i++) await parts.service().append('default', id, { items: rawItems([turn(i), tool(i)]) });
+    const { blobs, gets } = countingGets();
+    const service = parts.service(blobs);
+    const total = (await service.head('default', id)).message_count;
+    const tail = await windowOf(service, id, { max_tokens: 300 });
+    expect(gets()).toBe(0);
+    expect(tail).toEqual(await windowOf(service, id, { max_tokens: 300, last: total }));
+    expect(tail.items.length).toBeGreaterThan(0);
+  });
+
+  it('search reads a segment once: later searches ask the index and read only the matched items', async () => {
+    const id = await turnContext(parts.service(), base(30), 4);
+    const { blobs, gets } = countingGets();
+    const service = parts.service(blobs);
+    const queries = [
+      { query: 'BASE 1' },
+      { query: 'base 1', case_sensitive: true },
+      { query: 'Base 1', case_sensitive: true },
+      { query: 'turn', roles: ['assistant' as const] },
+      { query: 'lorem', limit: 3 },
+      { query: '100%_\\' },
+    ];
+    const first = [];
+    for (const q of queries) {
+      first.push(await service.search('default', id, { case_sensitive: false, limit: 100, ...q }));
+      // the stored base was read whole by the first search only
+      if (first.length === 1) expect(gets()).toBe(1);
+    }
+    expect(first[0]!.matches.map((m) => m.index)).toEqual([1, ...Array.from({ length: 10 }, (_, i) => 10 + i)]);
+    expect(first[1]!.matches).toHaveLength(11);
+    expect(first[2]!.matches).toEqual([]);
+    expect(first[3]!.matches.map((m) => m.index)).toEqual([31, 33, 35, 37]);
+    expect(first[4]).toMatchObject({ truncated: true, matches: [{ index: 0 }, { index: 1 }, { index: 2 }] });
+    expect(first[5]!.matches).toEqual([]);
+
+    const again = [];
+    const before = gets();
+    for (const q of queries)
+      again.push(await service.search('default', id, { case_sensitive: false, limit: 100, ...q }));
+    expect(again).toEqual(first);
+    // only the candidates in the base's object, each by its range: 11 for "base 1" (twice, the second
+    // checked for case), 11 found by "base 1" in lower case but not "Base 1", 4 for "lorem" (limit + 1)
+    expect(gets() - before).toBe(11 + 11 + 11 + 4);
+
+    // an append adds a segment the index does not hold yet: only it is read
+    await service.append('default', id, { items: rawItems([{ role: 'user', content: 'base 1 once more' }]) });
+    const appended = await service.search('default', id, { query: 'base 1', case_sensitive: false, limit: 100 });
+    expect(appended.matches.map((m) => m.index)).toEqual([...first[0]!.matches.map((m) => m.index), 38]);
+  });
 });

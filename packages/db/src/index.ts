@@ -33,6 +33,7 @@ export {
   type ObjectPlacement,
   type OpenedVersion,
   type RoleTally,
+  type SearchText,
   type Segment,
   type SegmentCounts,
   type SegmentFormat,

@@ -53,6 +53,8 @@ export interface Segment {
   tokens_final: boolean;
   first_timestamp: string | null;
   last_timestamp: string | null;
+  /** whether any item calls a tool (a later tool result may answer it); null: not known (older segments) */
+  has_calls: boolean | null;
 }
 
 /** A segment to insert: its row, its inline body if any and its item index. */
@@ -93,6 +95,12 @@ export interface OpenedVersion {
 const OPEN_BODY_MAX_BYTES = 1024 * 1024;
 const OPEN_INDEX_MAX_ITEMS = 128 * 1024;
 
+/** An item's entry in the search index: the role it plays and its searchable text, lower-cased. */
+export interface SearchText {
+  role: string;
+  folded: string;
+}
+
 /** A context row as a commit left it, and the bytes of its segments after the first (what compaction would merge). */
 export interface CommittedVersion {
   row: ContextRow;
@@ -115,7 +123,7 @@ export interface VersionCommit {
 
 const SEGMENT_COLUMNS = `s.id, s.context_id, s.version, s.kind, s.format, s.state, s.object_key, s.etag, s.stored_bytes::float8 as stored_bytes,
   s.content_encoding, s.encryption, s.first_item::float8 as first_item, s.item_count, s.size_bytes::float8 as size_bytes, s.sha256,
-  s.token_count::float8 as token_count, s.roles, s.tokens_final, s.first_timestamp, s.last_timestamp`;
+  s.token_count::float8 as token_count, s.roles, s.tokens_final, s.first_timestamp, s.last_timestamp, s.has_calls`;
 
 /** Each inserted column's type, for statements whose parameters get no type from a VALUES list. */
 const INSERT_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
@@ -142,6 +150,7 @@ const INSERT_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
   item_roles: 'bytea',
   first_timestamp: 'text',
   last_timestamp: 'text',
+  has_calls: 'boolean',
 };
 
 const INSERT_COLUMNS = [
@@ -168,6 +177,7 @@ const INSERT_COLUMNS = [
   'item_roles',
   'first_timestamp',
   'last_timestamp',
+  'has_calls',
 ] as const;
 
 /**
@@ -361,6 +371,61 @@ export class SegmentRepository {
       [ids],
     );
     return new Map(rows.map(({ id, ...index }) => [id, index]));
+  }
+
+  /** Which of these segments the search index holds (every item's text, kept by `keepSearchTexts`). */
+  async searchIndexed(ids: readonly string[]): Promise<Set<string>> {
+    const { rows } = await (await this.pool()).query<{ id: string }>(
+      'select id from segments where id = any($1::uuid[]) and search_indexed',
+      [ids],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * Adds items' searchable texts (lower-cased) of a segment to the search index, from item `first`
+   * on; with `complete`, the segment is marked as held whole. Idempotent (concurrent first searches
+   * of one segment add the same rows).
+   */
+  async keepSearchTexts(
+    segmentId: string,
+    first: number,
+    texts: readonly SearchText[],
+    complete: boolean,
+  ): Promise<void> {
+    const pool = await this.pool();
+    if (texts.length > 0) {
+      await pool.query(
+        `insert into segment_search (segment_id, item, role, folded)
+          select $1, $2::int + u.n - 1, u.role, u.folded from unnest($3::text[], $4::text[]) with ordinality as u(role, folded, n)
+         on conflict do nothing`,
+        [segmentId, first, texts.map((t) => t.role), texts.map((t) => t.folded)],
+      );
+    }
+    if (complete) await pool.query('update segments set search_indexed = true where id = $1', [segmentId]);
+  }
+
+  /**
+   * Items of these segments (in their order, then by item) whose lower-cased text contains
+   * `folded`, with one of `roles` when given: at most `limit`, from after `after` (a segment's
+   * position in `ids` and an item) on.
+   */
+  async searchItems(
+    ids: readonly string[],
+    folded: string,
+    roles: readonly string[] | null,
+    limit: number,
+    after: { pos: number; item: number } = { pos: 0, item: -1 },
+  ): Promise<{ segment_id: string; pos: number; item: number }[]> {
+    const pattern = `%${folded.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const { rows } = await (await this.pool()).query<{ segment_id: string; pos: number; item: number }>(
+      `select u.sid as segment_id, u.pos::int as pos, ss.item from unnest($1::uuid[]) with ordinality as u(sid, pos)
+         join segment_search ss on ss.segment_id = u.sid
+        where ss.folded like $2 and ($3::text[] is null or ss.role = any($3::text[])) and (u.pos, ss.item) > ($5::int, $6::int)
+        order by u.pos, ss.item limit $4`,
+      [ids, pattern, roles, limit, after.pos, after.item],
+    );
+    return rows;
   }
 
   /** Records that a staged segment is now an object, and settles its context; false if it was not staged any more. */
