@@ -1189,7 +1189,8 @@ async function benchTurns(services: Services): Promise<void> {
   ]) {
     const items = corpusItems(size, 13);
     log(`turns: seeding ${sessions} sessions of ${sizeLabel(size)} in ctxvault and in the baseline`);
-    const ids = await seedSessions(ctxStore, sessions, items, 8);
+    // large bodies 4 at a time: 8 at once can meet limits.max_concurrent_stagings (8) on a loaded machine
+    const ids = await seedSessions(ctxStore, sessions, items, size > 64 * KiB ? 4 : 8);
     const bareSessions = await seedSessions(bare, sessions, items, 8);
     if (size > 64 * KiB) large = ids;
     for (const read of reads) {
