@@ -100,6 +100,7 @@ const CFG = QUICK
       turnSessions: 200,
       turnSessionsLarge: 20,
       turnSecs: 8,
+      searchSize: 16 * MiB,
       capacityJobs: 200,
       replicaContexts: 4,
       replicaSize: 4 * MiB,
@@ -124,6 +125,7 @@ const CFG = QUICK
       turnSessions: 200,
       turnSessionsLarge: 200,
       turnSecs: 30,
+      searchSize: 100 * MiB,
       capacityJobs: 2000,
       replicaContexts: 10,
       replicaSize: 16 * MiB,
@@ -1195,7 +1197,8 @@ async function benchTurns(services: Services): Promise<void> {
   ]) {
     const items = corpusItems(size, 13);
     log(`turns: seeding ${sessions} sessions of ${sizeLabel(size)} in ctxvault and in the baseline`);
-    const ids = await seedSessions(ctxStore, sessions, items, 8);
+    // large bodies 4 at a time: 8 at once can meet limits.max_concurrent_stagings (8) on a loaded machine
+    const ids = await seedSessions(ctxStore, sessions, items, size > 64 * KiB ? 4 : 8);
     const bareSessions = await seedSessions(bare, sessions, items, 8);
     if (size > 64 * KiB) large = ids;
     for (const read of reads) {
@@ -1213,7 +1216,74 @@ async function benchTurns(services: Services): Promise<void> {
       );
     }
   }
+  await benchSearchSummary(env);
   await benchTurnScaleOut(env, large, pairs);
+}
+
+/** ms of one call, its answer read to the end (and required to be 200). */
+async function timedCall(url: string, init?: RequestInit): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(url, init);
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`${url} answered ${res.status}: ${body.slice(0, 300)}`);
+  return performance.now() - t0;
+}
+
+/**
+ * `summary` and `search` of one large context: the summary reads rows only; the first search reads
+ * every segment (and fills the search index), the ones after it ask the index and read only the
+ * matched items. Medians of 5 calls after the first.
+ */
+async function benchSearchSummary(env: Env): Promise<void> {
+  const group = `search and summary of a ${sizeLabel(CFG.searchSize)} context (S3 +${S3_DELAY_MS} ms)`;
+  log(`turns: ${group}`);
+  const { id } = await ingest(env.dep.url, ndjsonCorpus(CFG.searchSize, { agent_id: 'bench-search' }, 44));
+  const base = `${env.dep.url}/api/v1/contexts/${id}`;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const summaries: number[] = [];
+  for (let i = 0; i < 6; i++) summaries.push(await timedCall(`${base}/summary`));
+  record(
+    'search-summary',
+    {
+      group,
+      name: 'summary ms (median of 5 after the first)',
+      unit: 'ms',
+      higherIsBetter: false,
+      bareLabel: '',
+      target: { op: '<=', of: 'value', x: 20 },
+    },
+    median(summaries.slice(1)),
+    Number.NaN,
+  );
+  for (const { label, query } of [
+    { label: 'a word in no item', query: { query: 'quokka-7731' } },
+    { label: '"function", the first 10 items', query: { query: 'function', limit: 10 } },
+  ]) {
+    const search = () =>
+      timedCall(`${base}/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(query),
+      });
+    const first = await search();
+    const later: number[] = [];
+    for (let i = 0; i < 5; i++) later.push(await search());
+    record(
+      `search-${label}`,
+      {
+        group,
+        name: `search for ${label}, after the first: ms (median of 5)`,
+        unit: 'ms',
+        higherIsBetter: false,
+        bareLabel: 'the first search (reads every segment)',
+        target: { op: '<=', of: 'value', x: 100 },
+      },
+      median(later),
+      first,
+    );
+    log(`  search for ${label}: first ${first.toFixed(0)} ms, then ${later.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+  }
+  log(`  summary: ${summaries.map((ms) => ms.toFixed(1)).join(', ')} ms`);
 }
 
 /** The large sessions' turn loop with more worker and API processes (clients spread over the APIs). */

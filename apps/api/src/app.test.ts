@@ -1,5 +1,5 @@
 import { type ContextService, createContextSchema, NotFoundError } from '@ctxvault/core';
-import type { QueueAdmin } from '@ctxvault/queue';
+import { type QueueAdmin, QueueUnavailableError } from '@ctxvault/queue';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -312,5 +312,20 @@ describe('/docs', () => {
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect((await script.text()).length).toBeGreaterThan(1_000_000);
+  });
+});
+
+describe('a queue that cannot serve for now', () => {
+  it('a Redis Cluster failing over answers 503 queue_unavailable with Retry-After, never 500', async () => {
+    const clusterDown = new QueueUnavailableError('connection_failure', new Error('CLUSTERDOWN The cluster is down'));
+    const app = createApp(
+      deps({ service: { job: async () => Promise.reject(clusterDown) } as unknown as ContextService }),
+    );
+    const res = await app.request('/api/v1/jobs/upload-a-v1');
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('2');
+    expect(await res.json()).toMatchObject({
+      error: { code: 'queue_unavailable', details: { cause: 'connection_failure' } },
+    });
   });
 });

@@ -29,6 +29,9 @@ export interface DependencyFailure {
   message: string;
 }
 
+/** What a 503 queue_unavailable asks the client to wait before trying again. */
+const QUEUE_RETRY_AFTER_SECONDS = 2;
+
 /** How a browser is asked for the admin credential (the token is the password; any user name). */
 const ADMIN_CHALLENGE = 'Basic realm="ctxvault admin", charset="UTF-8"';
 
@@ -77,6 +80,8 @@ export function describeError(err: unknown, logger: Logger): ErrorAnswer {
   if (dependency) {
     const failure = describeFailure(dependency, err);
     logger.warn({ err }, `${dependency} unavailable`);
+    // a queue outage is mostly a Redis failover or restart: seconds
+    if (dependency === 'queue') headers['Retry-After'] = String(QUEUE_RETRY_AFTER_SECONDS);
     return answer(503, failure.code, failure.message, { cause: failure.cause });
   }
   if (err instanceof KeyServiceError) {

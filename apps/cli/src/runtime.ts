@@ -264,7 +264,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
         ...deps,
         quotas: { maxContexts: config.quotas.max_contexts, maxStoredBytes: config.quotas.max_stored_bytes },
       }),
-      apiKeys: new ApiKeys(new ApiKeyRepository(orm), logger),
+      apiKeys: new ApiKeys(new ApiKeyRepository(orm), logger, { cacheTtlMs: config.auth.key_cache_ttl }),
       requestCounter,
       uploader,
       compactor: new Compactor(deps),

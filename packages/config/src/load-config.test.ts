@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       auth: {
         mode: 'none',
         allow_insecure: false,
+        key_cache_ttl: 5000,
         jwt: { issuer: '', audience: '', jwks_url: '', tenant_claim: 'tenant_id', scopes_claim: 'scope' },
         resource_url: '',
       },

@@ -123,6 +123,9 @@ export const settingsSchema = section({
     mode: oneOf(['api_key', 'jwt', 'none']).optional(),
     // let "none" serve a non-loopback host (every caller then chooses its tenant): for trusted networks only
     allow_insecure: flag().default(false),
+    // how long an API process trusts a key it verified before asking the database again: a key revoked
+    // elsewhere (another process, `ctxvault keys revoke`) is refused within this time; 0: every request asks
+    key_cache_ttl: duration().prefault('5s'),
     jwt: section({
       issuer: text().default(''),
       audience: text().default(''),

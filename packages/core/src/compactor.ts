@@ -113,6 +113,7 @@ export class Compactor {
       first_timestamp: run.find((s) => s.first_timestamp)?.first_timestamp ?? null,
       last_timestamp: run.findLast((s) => s.last_timestamp)?.last_timestamp ?? null,
       data_key_id: dataKey?.id ?? null,
+      has_calls: run.some((s) => s.has_calls) ? true : run.every((s) => s.has_calls === false) ? false : null,
       ...counts,
     };
 

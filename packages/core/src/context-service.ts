@@ -7,6 +7,7 @@ import {
   newContextId,
   type Segment,
   StagingConflictError,
+  type TailHint,
 } from '@ctxvault/db';
 import type { JobView } from '@ctxvault/queue';
 import type { BodyCache } from './body-cache.ts';
@@ -19,15 +20,17 @@ import {
   ValidationError,
   VersionConflictError,
 } from './errors/index.ts';
-import { convertedRead, normalizedOrNull, searchText, type WindowedRead } from './item-views.ts';
+import { searchSegments } from './item-search.ts';
+import { convertedRead, type WindowedRead } from './item-views.ts';
 
 export type { WindowedRead };
 
 import { readU32s } from './item-index.ts';
-import { type TokenBudget, windowOf } from './item-window.ts';
-import type { CoreDeps } from './ports.ts';
+import { type ItemWindow, type TokenBudget, windowOf } from './item-window.ts';
+import { openedLookups } from './opened-lookups.ts';
+import type { CoreDeps, SegmentLookups } from './ports.ts';
 import { checkQuotas, type TenantQuotas } from './quotas.ts';
-import { parseRawItem, type RawItem, type RawItems } from './raw-items.ts';
+import type { RawItem, RawItems } from './raw-items.ts';
 import { RequestFingerprint } from './request-fingerprint.ts';
 import {
   type AppendItemsInput,
@@ -40,9 +43,9 @@ import {
   type SearchInput,
   type TruncationStrategy,
 } from './schemas.ts';
-import { documentBody, splitLines, TruncatedSegmentError } from './segment-format.ts';
+import { documentBody, TruncatedSegmentError } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
-import { tailWindow } from './segment-window.ts';
+import { budgetWindow, parsedItems, tailWindow } from './segment-window.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import { type ItemTokenCounter, Tokenizer, type TokenSettings } from './tokens.ts';
 import {
@@ -173,9 +176,9 @@ export class ContextService {
   }
 
   async get(tenantId: string, id: string): Promise<ReadResult> {
-    const { row, segs } = await this.liveWithSegments(tenantId, id);
+    const { row, segs, reader } = await this.opened(tenantId, id, NO_TAIL);
     const context = toContextView(row);
-    return { context, body: documentBody(openingLine(context), this.reader.lines(segs)) };
+    return { context, body: documentBody(openingLine(context), reader.lines(segs)) };
   }
 
   /** The context without its body: what a conditional request is decided on before any body is opened. */
@@ -185,25 +188,27 @@ export class ContextService {
 
   /** The items of a context, or only the last N and/or what fits in a token budget. */
   async read(tenantId: string, id: string, options: ReadOptions): Promise<WindowedRead> {
-    const { row, segs } = await this.liveWithSegments(tenantId, id);
-    const context = toContextView(row);
     const whole = options.last === undefined && options.max_tokens === undefined && options.strategy === undefined;
+    // the segments the window will open come with the row: their bodies (inline) and item index
+    const tail: TailHint = whole ? NO_TAIL : { items: options.last ?? 0, tokens: options.max_tokens ?? null };
+    const opened = await this.opened(tenantId, id, tail);
+    const { row, segs, reader } = opened;
+    const context = toContextView(row);
     const readOnce = async (): Promise<WindowedRead> =>
       whole
         ? {
             context,
-            lines: this.reader.lines(segs),
+            lines: reader.lines(segs),
             window: { returned: row.message_count, dropped: 0, boundary_dropped: 0, tokens: row.token_count },
           }
-        : await this.windowed(row, context, segs, options);
+        : await this.windowed(opened, context, options);
     // a conversion reads the window twice (check, then send): the version's segments do not change
     return options.as === undefined ? readOnce() : convertedRead(readOnce, options.as);
   }
 
   private async windowed(
-    row: ContextRow,
+    { row, segs, reader, lookups }: OpenedRead,
     context: ContextView,
-    segs: Segment[],
     options: ReadOptions,
   ): Promise<WindowedRead> {
     let budget: TokenBudget | undefined;
@@ -216,38 +221,27 @@ export class ContextService {
     const counter = await this.tokenizer.forModel(row.model_id ?? null, format);
     if (format === 'ctxvault' && !budget && options.last !== undefined) {
       // only the tail segments are read
-      const { lines, ...window } = await tailWindow(segs, this.deps.segments, this.reader, counter, options.last);
+      const { lines, ...window } = await tailWindow(segs, lookups, reader, counter, options.last);
       return { context, lines, window: { ...window, boundary_dropped: 0 } };
     }
-    const { items, ...window } = await windowOf(() => this.itemsOf(segs), await this.keptCounts(segs, counter), {
+    if (format === 'ctxvault' && budget?.strategy === 'oldest_first' && options.last === undefined) {
+      // only the tail holding just more than the budget is read, when the kept counts allow it
+      const tail = await budgetWindow(segs, lookups, reader, budget.max_tokens);
+      if (tail) {
+        return { context, lines: linesOf(tail.items), window: windowFields(tail) };
+      }
+    }
+    const window = await windowOf(() => itemsOf(reader, segs), await keptCounts(segs, lookups, counter), {
       format,
       last: options.last,
       budget,
     });
-    return { context, lines: linesOf(items), window };
-  }
-
-  /**
-   * The token count of each item in order (windowOf asks for them in one pass, item after item):
-   * the counts the workers kept in the segments' item index when every one is final, so a budget
-   * read tokenizes nothing; else `counter`.
-   */
-  private async keptCounts(segs: readonly Segment[], counter: ItemTokenCounter): Promise<ItemTokenCounter> {
-    if (!segs.every((s) => s.tokens_final && s.format === 'lines')) return counter;
-    const index = await this.deps.segments.loadIndex(segs.map((s) => s.id));
-    const kept: number[] = [];
-    for (const seg of segs) {
-      const tokens = index.get(seg.id)?.item_tokens;
-      if (seg.item_count > 0 && !tokens) return counter;
-      if (tokens) for (const n of readU32s(tokens)) kept.push(n);
-    }
-    let next = 0;
-    return (item) => kept[next++] ?? counter(item);
+    return { context, lines: linesOf(window.items), window: windowFields(window) };
   }
 
   /** Counts and tokens per role, size and compression: from the counts kept per segment, no body is read. */
   async summary(tenantId: string, id: string): Promise<ContextSummary> {
-    const { row, segs } = await this.liveWithSegments(tenantId, id);
+    const { row, segs } = await this.opened(tenantId, id, NO_TAIL);
     const roles = {
       system: { items: 0, tokens: 0 },
       user: { items: 0, tokens: 0 },
@@ -422,49 +416,32 @@ export class ContextService {
   }
 
   async search(tenantId: string, id: string, input: SearchInput): Promise<SearchResult> {
-    const { row, segs } = await this.liveWithSegments(tenantId, id);
-    const needle = input.case_sensitive ? input.query : input.query.toLowerCase();
-    const roles = input.roles ? new Set(input.roles) : null;
-    const matches: SearchResult['matches'] = [];
-    let index = 0;
-    let truncated = false;
+    const { row, segs, reader } = await this.opened(tenantId, id, NO_TAIL);
     const format = toContextView(row).format;
-    for await (const { item } of this.itemsOf(segs)) {
-      const at = index++;
-      const view = normalizedOrNull(format, item);
-      if (roles && !(view && roles.has(view.role))) continue;
-      // the item's texts (text, reasoning, tool names, arguments and results), not its JSON keys or base64
-      const text = view ? searchText(view) : JSON.stringify(item);
-      if (!(input.case_sensitive ? text : text.toLowerCase()).includes(needle)) continue;
-      if (matches.length === input.limit) {
-        truncated = true;
-        break;
-      }
-      matches.push({ index: at, item });
-    }
-    return { id, version: row.version, query: input.query, matches, truncated };
-  }
-
-  private async *itemsOf(segs: readonly Segment[]): AsyncGenerator<RawItem> {
-    for await (const line of splitLines(this.reader.lines(segs))) yield parseRawItem(line);
+    const found = await searchSegments(segs, this.deps.segments, reader, format, input);
+    return { id, version: row.version, query: input.query, ...found };
   }
 
   private async *appended(row: ContextRow, items: RawItems): AsyncGenerator<RawItem> {
     const segs = await this.deps.segments.segmentsOf(row.id, row.version);
     if (segs.length === 0) throw new TruncatedSegmentError(`version ${row.version} of ${row.id} moved on`);
-    yield* this.itemsOf(segs);
+    yield* itemsOf(this.reader, segs);
     yield* items;
   }
 
   /**
-   * The live row and the segments of its version. The lifecycle pass may forget a version just
-   * superseded between the two reads: then the row is read again.
+   * The live row and the segments of its version, with the inline bodies and item index of those
+   * `tail` names, in one round trip; a reader that looks them up there first. The lifecycle pass
+   * may forget a version just superseded while the row is read: then it is read again.
    */
-  private async liveWithSegments(tenantId: string, id: string): Promise<{ row: ContextRow; segs: Segment[] }> {
+  private async opened(tenantId: string, id: string, tail: TailHint): Promise<OpenedRead> {
     for (let attempt = 1; ; attempt++) {
-      const row = await this.live(tenantId, id);
-      const segs = await this.deps.segments.segmentsOf(row.id, row.version);
-      if (segs.length > 0) return { row, segs };
+      const opened = await this.deps.segments.openLive(tenantId, id, tail);
+      const row = liveOrNotFound(opened?.row ?? null, id);
+      if (opened && opened.segs.length > 0) {
+        const lookups = openedLookups(this.deps.segments, opened);
+        return { row, segs: opened.segs, lookups, reader: this.reader.using(lookups) };
+      }
       if (attempt >= 3) throw new TruncatedSegmentError(`version ${row.version} of ${row.id} has no segments`);
     }
   }
@@ -507,11 +484,7 @@ export class ContextService {
   }
 
   private async live(tenantId: string, id: string): Promise<ContextRow> {
-    const row = await this.deps.contexts.findLive(tenantId, id);
-    if (!row || (row.expires_at && new Date(row.expires_at).getTime() <= Date.now())) {
-      throw new NotFoundError(`no context ${id}`);
-    }
-    return row;
+    return liveOrNotFound(await this.deps.contexts.findLive(tenantId, id), id);
   }
 
   private async statusOf(row: ContextRow): Promise<StatusView> {
@@ -546,6 +519,7 @@ export class ContextService {
       committed = await this.deps.segments.commitVersion({
         contextId: current.id,
         expectedVersion: current.version,
+        expectedSegments: current.segment_count,
         patch: { ...rowFromEnvelope(envelope), version: envelope.version, ...(jobId && { job_id: jobId }) },
         segment,
         base,
@@ -607,6 +581,56 @@ export class ContextService {
     if (segment.state !== 'staged') return { state: 'stored', context: toContextView(row) };
     return { state: 'pending', id: row.id, version: row.version, job_id: jobId ?? '' };
   }
+}
+
+/** A read that needs no segment's body or index up front (whole reads look bodies up in the cache first). */
+const NO_TAIL: TailHint = { items: 0, tokens: null };
+
+/** A live context's row and segments as a read opened them, and the reader that streams them. */
+interface OpenedRead {
+  row: ContextRow;
+  segs: Segment[];
+  lookups: SegmentLookups;
+  reader: SegmentReader;
+}
+
+/** The row, unless there is none or it has expired (expired rows are gone at once, before the lifecycle pass). */
+function liveOrNotFound(row: ContextRow | null, id: string): ContextRow {
+  if (!row || (row.expires_at && new Date(row.expires_at).getTime() <= Date.now())) {
+    throw new NotFoundError(`no context ${id}`);
+  }
+  return row;
+}
+
+/** What a read answers of a window: its counts. */
+function windowFields({ returned, dropped, boundary_dropped, tokens }: ItemWindow): WindowedRead['window'] {
+  return { returned, dropped, boundary_dropped, tokens };
+}
+
+function itemsOf(reader: SegmentReader, segs: readonly Segment[]): AsyncGenerator<RawItem> {
+  return parsedItems(reader.lines(segs));
+}
+
+/**
+ * The token count of each item in order (windowOf asks for them in one pass, item after item):
+ * the counts the workers kept in the segments' item index when every one is final, so a budget
+ * read tokenizes nothing; else `counter`.
+ */
+async function keptCounts(
+  segs: readonly Segment[],
+  lookups: SegmentLookups,
+  counter: ItemTokenCounter,
+): Promise<ItemTokenCounter> {
+  if (!segs.every((s) => s.tokens_final && s.format === 'lines')) return counter;
+  const index = await lookups.loadIndex(segs.map((s) => s.id));
+  const kept: number[] = [];
+  for (const seg of segs) {
+    const tokens = index.get(seg.id)?.item_tokens;
+    if (seg.item_count > 0 && !tokens) return counter;
+    if (tokens) for (const n of readU32s(tokens)) kept.push(n);
+  }
+  let next = 0;
+  return (item) => kept[next++] ?? counter(item);
 }
 
 function rowFromEnvelope(envelope: DocumentEnvelope) {

@@ -37,6 +37,11 @@ export interface ItemWindow {
   boundary_dropped: number;
   /** tokens of the items returned */
   tokens: number;
+  /**
+   * a tool result among the items answers no call before it among them: read as part of a longer
+   * transcript, it may belong to a call before these items
+   */
+  reachesBack: boolean;
 }
 
 /**
@@ -51,8 +56,18 @@ export async function windowOf(
 ): Promise<ItemWindow> {
   const shapes: ItemShape[] = [];
   const tokens: number[] = [];
+  const callIds = new Set<string>();
+  let anyCall = false;
+  let reachesBack = false;
   for await (const { item } of source()) {
-    shapes.push(shapeOfItem(options.format, item));
+    const shape = shapeOfItem(options.format, item);
+    // as planWindow groups them: a result with an id joins the call with that id, else the last call
+    const answered = (id: string) => (id === '' ? anyCall : callIds.has(id));
+    if (!shape.results.every(answered) || (shape.kind === 'tool-result' && shape.results.length === 0 && !anyCall))
+      reachesBack = true;
+    for (const id of shape.calls) if (id !== '') callIds.add(id);
+    anyCall ||= shape.calls.length > 0;
+    shapes.push(shape);
     tokens.push(countTokens(item));
   }
   const plan = planWindow(options.format, shapes, tokens, { last: options.last, budget: options.budget });
@@ -66,6 +81,7 @@ export async function windowOf(
     dropped: plan.dropped,
     boundary_dropped: plan.boundaryDropped,
     tokens: plan.tokens,
+    reachesBack,
   };
 }
 

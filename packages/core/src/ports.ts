@@ -22,6 +22,10 @@ export type SegmentStore = Pick<
   | 'createContext'
   | 'commitVersion'
   | 'segmentsOf'
+  | 'openLive'
+  | 'searchIndexed'
+  | 'keepSearchTexts'
+  | 'searchItems'
   | 'findWrite'
   | 'findSegment'
   | 'loadBodies'
@@ -36,6 +40,8 @@ export type SegmentStore = Pick<
   | 'objectKeysOf'
   | 'removeContext'
 >;
+/** What reading a segment looks up besides its row: its inline body, its item index, its fresh row. */
+export type SegmentLookups = Pick<SegmentStore, 'loadBodies' | 'loadIndex' | 'findSegment'>;
 export type StagingStore = Pick<StagingRepository, 'write' | 'read' | 'remove' | 'exists' | 'findOrphans'>;
 
 /** Job ids are the queue's business: the core asks for them, never builds them. */

@@ -12,8 +12,8 @@ import {
 } from '@ctxvault/storage';
 import type { BodyCache, BodyFetch } from './body-cache.ts';
 import type { Keyring } from './envelope/keyring.ts';
-import type { SegmentStore, StagingStore } from './ports.ts';
-import { byteWindow, documentItemLines, TruncatedSegmentError } from './segment-format.ts';
+import type { SegmentLookups, StagingStore } from './ports.ts';
+import { byteWindow, documentItemLines, splitLines, TruncatedSegmentError } from './segment-format.ts';
 
 /** Segments opened ahead of the one being streamed: their GETs run while it streams. */
 const PREFETCH = 4;
@@ -25,12 +25,17 @@ const PREFETCH = 4;
  */
 export class SegmentReader {
   constructor(
-    private readonly segments: SegmentStore,
+    private readonly segments: SegmentLookups,
     private readonly staging: StagingStore,
     private readonly blobs: BlobStore,
     private readonly cache?: BodyCache,
     private readonly keyring?: Keyring,
   ) {}
+
+  /** The same reader, looking inline bodies and item indexes up in `segments` (e.g. those a read's version came with). */
+  using(segments: SegmentLookups): SegmentReader {
+    return new SegmentReader(segments, this.staging, this.blobs, this.cache, this.keyring);
+  }
 
   /** The item lines (each ending in `\n`) of `segs` in order; the first segment from its item `skipItems`. */
   async *lines(segs: readonly Segment[], skipItems = 0): AsyncGenerator<Buffer> {
@@ -46,6 +51,33 @@ export class SegmentReader {
       yield* await opened[i]!;
       delete opened[i];
     }
+  }
+
+  /**
+   * One item's line (without its `\n`): a ranged read of exactly its bytes where the item index and
+   * the storage allow it (inline, or an uncompressed object), else the segment streamed up to it.
+   */
+  async line(seg: Segment, index: number): Promise<Buffer> {
+    const rangeable =
+      seg.format === 'lines' &&
+      (seg.state === 'inline' || (seg.state === 'stored' && seg.content_encoding === 'identity' && seg.object_key));
+    const offsets = rangeable ? (await this.segments.loadIndex([seg.id])).get(seg.id)?.item_offsets : null;
+    if (offsets) {
+      const start = offsets.readDoubleLE(index * 8);
+      // the line's end, before its newline
+      const end = ((index + 1) * 8 < offsets.length ? offsets.readDoubleLE((index + 1) * 8) : seg.size_bytes) - 1;
+      if (seg.state === 'inline') {
+        const body = (await this.segments.loadBodies([seg.id])).get(seg.id);
+        if (!body) throw new TruncatedSegmentError(`inline segment ${seg.id} has no body`);
+        return body.subarray(start, end);
+      }
+      const parts: Buffer[] = [];
+      for await (const chunk of await this.blobs.get(seg.object_key as string, { start, end: end - 1 }))
+        parts.push(chunk as Buffer);
+      return Buffer.concat(parts);
+    }
+    for await (const line of splitLines(this.lines([seg], index))) return line;
+    throw new TruncatedSegmentError(`segment ${seg.id} has no item ${index}`);
   }
 
   private async open(seg: Segment, skipItems: number): Promise<AsyncIterable<Buffer>> {

@@ -1,7 +1,8 @@
 import type { Segment, SegmentIndex } from '@ctxvault/db';
 import { readU32s } from './item-index.ts';
-import type { SegmentStore } from './ports.ts';
-import { parseRawItem } from './raw-items.ts';
+import { type ItemSource, type ItemWindow, windowOf } from './item-window.ts';
+import type { SegmentLookups } from './ports.ts';
+import { parseRawItem, type RawItem } from './raw-items.ts';
 import { splitLines } from './segment-format.ts';
 import type { SegmentReader } from './segment-reader.ts';
 import type { ItemTokenCounter } from './tokens.ts';
@@ -29,7 +30,7 @@ interface Candidate {
  */
 export async function tailWindow(
   segs: readonly Segment[],
-  store: SegmentStore,
+  store: Pick<SegmentLookups, 'loadIndex'>,
   reader: SegmentReader,
   countTokens: ItemTokenCounter,
   last: number,
@@ -59,6 +60,87 @@ export async function tailWindow(
     dropped: start,
     tokens,
   };
+}
+
+/** Items of the tail read at most this many bytes of text are held for the window's second pass, not read twice. */
+const REPLAY_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A token budget (`oldest_first`) over a `ctxvault` context, planned over its tail only: the
+ * shortest run of last items holding more than `maxTokens` tokens (from the per-segment and
+ * per-item counts the workers keep), so everything before it would be dropped anyway. Null when
+ * the counts are not all final, or when a tool result in the tail has no call before it among the
+ * tail items while an earlier segment may hold calls (its group may reach back): then the caller
+ * plans over every item.
+ */
+export async function budgetWindow(
+  segs: readonly Segment[],
+  store: Pick<SegmentLookups, 'loadIndex'>,
+  reader: SegmentReader,
+  maxTokens: number,
+): Promise<ItemWindow | null> {
+  let start = segs.length;
+  let tailTokens = 0;
+  while (start > 0 && tailTokens <= maxTokens) {
+    const seg = segs[start - 1]!;
+    if (!seg.tokens_final || seg.format !== 'lines') return null;
+    tailTokens += seg.token_count;
+    start--;
+  }
+  const chosen = segs.slice(start);
+  const index = await store.loadIndex(chosen.filter(indexed).map((s) => s.id));
+  const counts: number[][] = [];
+  for (const seg of chosen) {
+    const kept = index.get(seg.id)?.item_tokens;
+    if (seg.item_count > 0 && !kept) return null;
+    counts.push(kept ? readU32s(kept) : []);
+  }
+  // within the first segment, skip the items the rest still exceeds the budget without
+  let skip = 0;
+  const first = counts[0] ?? [];
+  while (tailTokens > maxTokens && skip < first.length && tailTokens - first[skip]! > maxTokens) {
+    tailTokens -= first[skip]!;
+    skip++;
+  }
+  const tokens = [...first.slice(skip), ...counts.slice(1).flat()];
+  const before = segs.slice(0, start).reduce((sum, s) => sum + s.item_count, 0) + skip;
+  let next = 0;
+  const window = await windowOf(
+    replayable(() => parsedItems(reader.lines(chosen, skip))),
+    () => tokens[next++] ?? 0,
+    { format: 'ctxvault', budget: { max_tokens: maxTokens, strategy: 'oldest_first' } },
+  );
+  // a result with no call among the tail items joins, in a plan over every item, a call before them, if any
+  const earlier = segs.slice(0, skip > 0 ? start + 1 : start);
+  if (window.reachesBack && !earlier.every((s) => s.has_calls === false)) return null;
+  return { ...window, dropped: window.dropped + before };
+}
+
+/** Item lines back into items. */
+export async function* parsedItems(lines: AsyncIterable<Buffer>): AsyncGenerator<RawItem> {
+  for await (const line of splitLines(lines)) yield parseRawItem(line);
+}
+
+/** A source read once and replayed from memory, unless its items' text exceeds REPLAY_MAX_BYTES (then read again). */
+function replayable(open: () => AsyncIterable<RawItem>): ItemSource {
+  let held: RawItem[] | null = null;
+  return () =>
+    held ??
+    (async function* () {
+      const seen: RawItem[] = [];
+      let bytes = 0;
+      let holding = true;
+      for await (const item of open()) {
+        if (holding) {
+          bytes += item.text.length;
+          holding = bytes <= REPLAY_MAX_BYTES;
+          if (holding) seen.push(item);
+          else seen.length = 0;
+        }
+        yield item;
+      }
+      if (holding) held = seen;
+    })();
 }
 
 function indexed(seg: Segment): boolean {

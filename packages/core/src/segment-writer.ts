@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type NewSegment, newContextId, type RoleTally } from '@ctxvault/db';
-import type { Format } from '@ctxvault/formats';
+import { callIds, type Format } from '@ctxvault/formats';
 import { seal, sealBuffer, sealKey } from '@ctxvault/storage';
 import type { Keyring } from './envelope/keyring.ts';
 import { f64s, tallyOf, u32s } from './item-index.ts';
@@ -57,6 +57,7 @@ export class SegmentWriter {
     let counting = true;
     let countedBytes = 0;
     let size = 0;
+    let hasCalls = false;
     let firstTimestamp: string | null = null;
     let lastTimestamp: string | null = null;
     const inlineCountBytes = this.settings.inlineCountBytes;
@@ -69,7 +70,9 @@ export class SegmentWriter {
         offsets.push(size);
         size += lineBytes;
         // the role an item plays: an Anthropic tool_result turn is a tool item, Gemini's model the assistant
-        const role = normalizedOrNull(format, item)?.role ?? String(item.role);
+        const view = normalizedOrNull(format, item);
+        const role = view?.role ?? String(item.role);
+        if (view && callIds(view).length > 0) hasCalls = true;
         roleCodes.push(roleCode(role));
         const tally = tallyOf(roles, role);
         tally.items++;
@@ -151,6 +154,7 @@ export class SegmentWriter {
       item_roles: Buffer.from(roleCodes),
       first_timestamp: firstTimestamp,
       last_timestamp: lastTimestamp,
+      has_calls: hasCalls,
     };
   }
 }

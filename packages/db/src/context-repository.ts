@@ -22,7 +22,7 @@ export interface ListFilters {
 
 const ROW_FIELDS = Object.keys(ContextEntity.meta.properties) as never[];
 /** The same, as SQL: each property is stored in the column of its own name. */
-const ROW_COLUMNS = (ROW_FIELDS as string[]).map((f) => `"${f}"`).join(', ');
+export const ROW_COLUMNS = (ROW_FIELDS as string[]).map((f) => `"${f}"`).join(', ');
 /** Properties a raw query returns as strings (MikroORM's driver settings): bigint ('number' mode) and datetime. */
 const properties = Object.entries(ContextEntity.meta.properties) as [string, { type?: unknown }][];
 const BIGINT_FIELDS = properties.filter(([, prop]) => prop.type instanceof BigIntType).map(([name]) => name);
@@ -198,7 +198,7 @@ function exportWhere(filter: ExportFilter): { where: string; params: unknown[] }
 }
 
 /** A raw row as the entity would have hydrated it. */
-function fromColumns(raw: Record<string, unknown>): ContextRow {
+export function fromColumns(raw: Record<string, unknown>): ContextRow {
   const row = { ...raw };
   for (const field of BIGINT_FIELDS) if (typeof row[field] === 'string') row[field] = Number(row[field]);
   for (const field of DATE_FIELDS) if (typeof row[field] === 'string') row[field] = new Date(row[field]);

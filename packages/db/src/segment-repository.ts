@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Pool, PoolClient } from 'pg';
-import type { ContextPatch, ContextRow } from './context-repository.ts';
+import { type ContextPatch, type ContextRow, fromColumns, ROW_COLUMNS } from './context-repository.ts';
 import type { StorageProvider } from './entities/context.entity.ts';
 
 /** Where a segment's items are: in its row, staged for a worker, or an object in the blob store. */
@@ -55,6 +55,8 @@ export interface Segment {
   tokens_final: boolean;
   first_timestamp: string | null;
   last_timestamp: string | null;
+  /** whether any item calls a tool (a later tool result may answer it); null: not known (older segments) */
+  has_calls: boolean | null;
 }
 
 /** A segment to insert: its row, its inline body if any and its item index. */
@@ -82,6 +84,34 @@ export interface VersionRow {
   segments: string[];
 }
 
+/**
+ * Which segments of a version a read will open, so that their inline bodies and item index come
+ * with the segments in one round trip: those holding any of the last `items` items, or the last
+ * `tokens` tokens (the segment that crosses them included); every segment when both are null.
+ */
+export interface TailHint {
+  items: number | null;
+  tokens: number | null;
+}
+
+/** A live context, the segments of its current version, and what of them came along (see TailHint). */
+export interface OpenedVersion {
+  row: ContextRow;
+  segs: Segment[];
+  bodies: Map<string, Buffer>;
+  index: Map<string, SegmentIndex>;
+}
+
+/** Inline bodies and item indexes above these sizes are left to be loaded when a read needs them. */
+const OPEN_BODY_MAX_BYTES = 1024 * 1024;
+const OPEN_INDEX_MAX_ITEMS = 128 * 1024;
+
+/** An item's entry in the search index: the role it plays and its searchable text, lower-cased. */
+export interface SearchText {
+  role: string;
+  folded: string;
+}
+
 /** A context row as a commit left it, and the bytes of its segments after the first (what compaction would merge). */
 export interface CommittedVersion {
   row: ContextRow;
@@ -91,6 +121,8 @@ export interface CommittedVersion {
 export interface VersionCommit {
   contextId: string;
   expectedVersion: number;
+  /** the segments of `expectedVersion` as the writer read them: a compaction since then makes the commit fail */
+  expectedSegments: number;
   /** the envelope columns, version and job id of the new version */
   patch: ContextPatch;
   segment: NewSegment;
@@ -102,7 +134,36 @@ export interface VersionCommit {
 
 const SEGMENT_COLUMNS = `s.id, s.context_id, s.version, s.kind, s.format, s.state, s.object_key, s.etag, s.stored_bytes::float8 as stored_bytes,
   s.content_encoding, s.encryption, s.first_item::float8 as first_item, s.item_count, s.size_bytes::float8 as size_bytes, s.sha256,
-  s.token_count::float8 as token_count, s.roles, s.tokens_final, s.first_timestamp, s.last_timestamp, s.data_key_id`;
+  s.token_count::float8 as token_count, s.roles, s.tokens_final, s.first_timestamp, s.last_timestamp, s.data_key_id, s.has_calls`;
+
+/** Each inserted column's type, for statements whose parameters get no type from a VALUES list. */
+const INSERT_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
+  id: 'uuid',
+  context_id: 'uuid',
+  version: 'int',
+  kind: 'text',
+  state: 'text',
+  body: 'bytea',
+  object_key: 'text',
+  etag: 'text',
+  stored_bytes: 'bigint',
+  content_encoding: 'text',
+  encryption: 'text',
+  first_item: 'bigint',
+  item_count: 'int',
+  size_bytes: 'bigint',
+  sha256: 'text',
+  token_count: 'bigint',
+  roles: 'jsonb',
+  tokens_final: 'boolean',
+  item_offsets: 'bytea',
+  item_tokens: 'bytea',
+  item_roles: 'bytea',
+  first_timestamp: 'text',
+  last_timestamp: 'text',
+  data_key_id: 'uuid',
+  has_calls: 'boolean',
+};
 
 const INSERT_COLUMNS = [
   'id',
@@ -129,6 +190,7 @@ const INSERT_COLUMNS = [
   'first_timestamp',
   'last_timestamp',
   'data_key_id',
+  'has_calls',
 ] as const;
 
 /**
@@ -157,8 +219,12 @@ export class SegmentRepository {
     });
   }
 
-  /** Commits the next version; null (and nothing written) when the context is no longer at `expectedVersion`. */
+  /**
+   * Commits the next version; null (and nothing written) when the context is no longer at
+   * `expectedVersion` with `expectedSegments` segments.
+   */
   async commitVersion(commit: VersionCommit): Promise<CommittedVersion | null> {
+    if (!commit.base) return this.commitAppend(commit);
     return this.transaction(async (client) => {
       const patch = { ...commit.patch, updated_at: new Date() };
       const columns = Object.keys(patch) as (keyof ContextRow & string)[];
@@ -186,6 +252,53 @@ export class SegmentRepository {
     });
   }
 
+  /**
+   * An append in one statement (no transaction of several round trips): the row moves to the next
+   * version with its totals grown by the segment's, the segment is inserted, and the next version
+   * lists the previous one's segments and it. Sums instead of a recount are safe because every
+   * writer of a row's totals holds its lock: the update waits for one and then sees its result.
+   * The row must still have the segments the writer read, so a compaction swapped in meanwhile
+   * (which keeps the version) fails the append rather than copying the list it replaced.
+   */
+  private async commitAppend(commit: VersionCommit): Promise<CommittedVersion | null> {
+    const { segment } = commit;
+    const patch = { ...commit.patch };
+    const columns = Object.keys(patch) as (keyof ContextRow & string)[];
+    const values: unknown[] = [commit.contextId, commit.expectedVersion, commit.expectedSegments];
+    const param = (value: unknown) => `$${values.push(value)}`;
+    const sets = columns.map((c) => `"${c}" = ${param(columnValue(c, patch[c]))}`);
+    const staged = param(segment.state === 'staged');
+    const size = param(segment.size_bytes);
+    const inserted = INSERT_COLUMNS.map((c) => `${param(columnValue(c, segment[c]))}::${INSERT_TYPES[c]}`);
+    const { rows } = await (await this.pool()).query(
+      `with prev as (
+         select v.segments, (select s.size_bytes from segments s where s.id = v.segments[1]) as base_bytes
+           from versions v where v.context_id = $1 and v.version = $2 and cardinality(v.segments) = $3),
+       moved as (
+         update contexts c set ${sets.join(', ')}, updated_at = now(),
+           message_count = c.message_count + ${param(segment.item_count)},
+           size_bytes = c.size_bytes + ${size}::bigint,
+           token_count = c.token_count + ${param(segment.token_count)}::int,
+           tokens_final = c.tokens_final and ${param(segment.tokens_final)}::boolean,
+           segment_count = c.segment_count + 1,
+           status = case when ${staged}::boolean then (case when c.status = 'failed' then 'failed' else 'pending' end) else c.status end,
+           stored_bytes = case when ${staged}::boolean then null else c.stored_bytes + ${size}::bigint end,
+           sha256 = null
+          from prev
+          where c.id = $1 and c.version = $2 and c.segment_count = $3 and c.status in ('pending', 'stored', 'failed')
+         returning c.*, (c.size_bytes - prev.base_bytes)::float8 as tail_bytes),
+       seg as (
+         insert into segments (${INSERT_COLUMNS.join(', ')}) select ${inserted.join(', ')} from moved),
+       ver as (
+         insert into versions (context_id, version, kind, segments)
+           select $1, moved.version, 'append', prev.segments || ${param(segment.id)}::uuid from moved, prev)
+       select * from moved`,
+      values,
+    );
+    if (rows.length === 0) return null;
+    return committedRow(rows[0]);
+  }
+
   /** The segments of a version, in order. */
   async segmentsOf(contextId: string, version: number): Promise<Segment[]> {
     const { rows } = await (await this.pool()).query<Segment>(
@@ -194,6 +307,48 @@ export class SegmentRepository {
       [contextId, version],
     );
     return rows;
+  }
+
+  /**
+   * A live context of the tenant (not deleted or being deleted) with the segments of its current
+   * version, in order, and the inline bodies and item index of the segments `tail` names: one
+   * round trip for what a read needs before it streams. Null when there is no such context; `segs`
+   * is empty when the lifecycle pass forgot the version just superseded (read again).
+   */
+  async openLive(tenantId: string, id: string, tail: TailHint): Promise<OpenedVersion | null> {
+    const { rows } = await (await this.pool()).query(
+      `with c as (
+         select ${ROW_COLUMNS} from contexts where id = $1 and tenant_id = $2 and deleted_at is null and status <> 'deleting'),
+       segs as (
+         select s.*, u.pos,
+                coalesce(sum(s.item_count) over after, 0) as items_after,
+                coalesce(sum(s.token_count) over after, 0) as tokens_after
+           from c join versions v on v.context_id = c.id and v.version = c.version
+           cross join unnest(v.segments) with ordinality as u(sid, pos) join segments s on s.id = u.sid
+         window after as (order by u.pos desc rows between unbounded preceding and 1 preceding)),
+       t as (
+         select s.*, ($3::int is null and $4::int is null) or s.items_after < $3::int or s.tokens_after <= $4::int as wanted
+           from segs s)
+       select row_to_json(c) as context, ${SEGMENT_COLUMNS},
+              case when s.wanted and s.state = 'inline' and s.size_bytes <= $5 then s.body end as body,
+              s.wanted and s.item_count <= $6 as indexed, s.item_offsets, s.item_tokens, s.item_roles
+         from c left join t s on true order by s.pos`,
+      [id, tenantId, tail.items, tail.tokens, OPEN_BODY_MAX_BYTES, OPEN_INDEX_MAX_ITEMS],
+    );
+    if (rows.length === 0) return null;
+    const opened: OpenedVersion = {
+      row: fromColumns(rows[0].context),
+      segs: [],
+      bodies: new Map(),
+      index: new Map(),
+    };
+    for (const { context, body, indexed, item_offsets, item_tokens, item_roles, ...seg } of rows) {
+      if (seg.id === null) continue;
+      opened.segs.push(seg as Segment);
+      if (body !== null) opened.bodies.set(seg.id, body);
+      if (indexed) opened.index.set(seg.id, { item_offsets, item_tokens, item_roles });
+    }
+    return opened;
   }
 
   /** The segment the write of `version` made, if that write was committed. */
@@ -229,6 +384,61 @@ export class SegmentRepository {
       [ids],
     );
     return new Map(rows.map(({ id, ...index }) => [id, index]));
+  }
+
+  /** Which of these segments the search index holds (every item's text, kept by `keepSearchTexts`). */
+  async searchIndexed(ids: readonly string[]): Promise<Set<string>> {
+    const { rows } = await (await this.pool()).query<{ id: string }>(
+      'select id from segments where id = any($1::uuid[]) and search_indexed',
+      [ids],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * Adds items' searchable texts (lower-cased) of a segment to the search index, from item `first`
+   * on; with `complete`, the segment is marked as held whole. Idempotent (concurrent first searches
+   * of one segment add the same rows).
+   */
+  async keepSearchTexts(
+    segmentId: string,
+    first: number,
+    texts: readonly SearchText[],
+    complete: boolean,
+  ): Promise<void> {
+    const pool = await this.pool();
+    if (texts.length > 0) {
+      await pool.query(
+        `insert into segment_search (segment_id, item, role, folded)
+          select $1, $2::int + u.n - 1, u.role, u.folded from unnest($3::text[], $4::text[]) with ordinality as u(role, folded, n)
+         on conflict do nothing`,
+        [segmentId, first, texts.map((t) => t.role), texts.map((t) => t.folded)],
+      );
+    }
+    if (complete) await pool.query('update segments set search_indexed = true where id = $1', [segmentId]);
+  }
+
+  /**
+   * Items of these segments (in their order, then by item) whose lower-cased text contains
+   * `folded`, with one of `roles` when given: at most `limit`, from after `after` (a segment's
+   * position in `ids` and an item) on.
+   */
+  async searchItems(
+    ids: readonly string[],
+    folded: string,
+    roles: readonly string[] | null,
+    limit: number,
+    after: { pos: number; item: number } = { pos: 0, item: -1 },
+  ): Promise<{ segment_id: string; pos: number; item: number }[]> {
+    const pattern = `%${folded.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const { rows } = await (await this.pool()).query<{ segment_id: string; pos: number; item: number }>(
+      `select u.sid as segment_id, u.pos::int as pos, ss.item from unnest($1::uuid[]) with ordinality as u(sid, pos)
+         join segment_search ss on ss.segment_id = u.sid
+        where ss.folded like $2 and ($3::text[] is null or ss.role = any($3::text[])) and (u.pos, ss.item) > ($5::int, $6::int)
+        order by u.pos, ss.item limit $4`,
+      [ids, pattern, roles, limit, after.pos, after.item],
+    );
+    return rows;
   }
 
   /** Records that a staged segment is now an object, and settles its context; false if it was not staged any more. */
@@ -483,10 +693,14 @@ async function refreshTotals(
      returning c.*, t.tail_bytes`,
     [contextId, provider],
   );
-  const { tail_bytes, ...row } = rows[0] ?? {};
+  return committedRow(rows[0] ?? {});
+}
+
+/** A row a commit returned (with its tail bytes), its bigint columns as numbers. */
+function committedRow({ tail_bytes, ...row }: Record<string, unknown>): CommittedVersion {
   return {
     row: {
-      ...row,
+      ...(row as unknown as ContextRow),
       size_bytes: Number(row.size_bytes),
       stored_bytes: row.stored_bytes == null ? null : Number(row.stored_bytes),
     },

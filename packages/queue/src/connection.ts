@@ -56,7 +56,8 @@ export function bindBackend(opts: QueueConnectionOptions, role: 'producer' | 'wo
     },
     unavailable: (err) => {
       if (isAuthReply(err) || isAuthReply(connectionError)) return 'access_denied';
-      if (redis.status === 'ready') return null;
+      // a client still "ready" whose node cannot serve for now: a cluster master failing over, a connection cut
+      if (redis.status === 'ready') return isTransientRedisFailure(err) ? 'connection_failure' : null;
       return systemErrorCode(connectionError) === 'ETIMEDOUT' ? 'timeout' : 'connection_refused';
     },
   };
@@ -65,6 +66,33 @@ export function bindBackend(opts: QueueConnectionOptions, role: 'producer' | 'wo
 /** Redis refused the credentials: an error reply whose code (its first word) is NOAUTH or WRONGPASS. */
 function isAuthReply(err: unknown): boolean {
   return err instanceof ReplyError && ['NOAUTH', 'WRONGPASS'].includes(String((err as Error).message).split(' ')[0]!);
+}
+
+/** Error replies of a Redis (Cluster) node that is failing over, loading or otherwise not serving yet. */
+const TRANSIENT_REPLIES = new Set(['CLUSTERDOWN', 'TRYAGAIN', 'MASTERDOWN', 'LOADING', 'READONLY']);
+
+/**
+ * ioredis's words for a command that could not reach a serving node: a cluster still finding its
+ * slots' new master (too many redirections, no slots cache), a connection closed or not writable
+ * under a fail-fast client, its retries used up.
+ */
+const TRANSIENT_MESSAGES = [
+  'Too many Cluster redirections',
+  'Failed to refresh slots cache',
+  'Connection is closed',
+  "Stream isn't writeable",
+  'Reached the max retries per request limit',
+];
+
+/** A failure that says the queue's Redis cannot serve right now (it may in a moment), along `err`'s causes. */
+function isTransientRedisFailure(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof ReplyError && TRANSIENT_REPLIES.has(String(e.message).split(' ')[0]!)) return true;
+    if (e.name === 'ClusterAllFailedError' || e.name === 'MaxRetriesPerRequestError') return true;
+    if (TRANSIENT_MESSAGES.some((words) => e.message.includes(words))) return true;
+    if (systemErrorCode(e)) return true;
+  }
+  return false;
 }
 
 /** The errno code of a Node system error (a socket's), along `err`'s causes. */

@@ -1,6 +1,10 @@
 // A queue backend that cannot be used comes out of JobProducer and QueueAdmin as QueueUnavailableError,
 // classified by what the connection reported, on real servers: Redis going away (a TCP proxy that
 // stops) and the PostgreSQL backend on a port nobody listens on.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { failureOf } from '../../../test/helpers/failure.ts';
 import { freePort } from '../../../test/helpers/processes.ts';
@@ -52,6 +56,30 @@ describe('QueueUnavailableError', () => {
       (work) => jobs.guard(work),
     );
     expect(await failureOf(() => admin.counts())).toMatchObject({ reason: 'connection_refused' });
+  });
+
+  it('a Redis Cluster node that serves no slot (as while its master fails over): connection_failure, not a bare error', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'ctxvault-clusterdown-'));
+    const node = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--cluster-enabled', 'yes'],
+      { cwd: dir, stdio: 'ignore' },
+    );
+    try {
+      // a plain client: "ready" all along, while every command answers CLUSTERDOWN
+      const jobs = producer({ redis: { url: `redis://127.0.0.1:${port}`, cluster: false } });
+      // connection_refused until the node listens
+      await expect
+        .poll(async () => ((await failureOf(() => jobs.check())) as QueueUnavailableError).reason, { timeout: 10_000 })
+        .toBe('connection_failure');
+      const err = await failureOf(() => jobs.enqueueDelete({ contextId: 'c', tenantId: 't' }));
+      expect(err).toBeInstanceOf(QueueUnavailableError);
+      expect(err).toMatchObject({ reason: 'connection_failure', message: expect.stringContaining('CLUSTERDOWN') });
+    } finally {
+      node.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the PostgreSQL backend on a port nobody listens on: connection_refused', async () => {

@@ -231,6 +231,8 @@ export class ArchiveImporter {
         state: 'inline',
         // imported bodies are written in the clear (envelope encryption does not cover imports yet)
         data_key_id: null,
+        // unknown here: a token-budget read then reads every item (safe)
+        has_calls: null,
         body: Buffer.concat(chunks),
         object_key: null,
         etag: null,
@@ -278,6 +280,8 @@ export class ArchiveImporter {
       ...indexed,
       state: 'stored',
       data_key_id: null,
+      // unknown here: a token-budget read then reads every item (safe)
+      has_calls: null,
       body: null,
       object_key: key,
       etag: result.etag,

@@ -82,4 +82,43 @@ describe('ApiKeys', () => {
     for (let i = 0; i < 5; i++) await keys.verify(created.key);
     expect(touches).toEqual([created.id]);
   });
+
+  it('trusts a verified key for the cache TTL: no store read, revoked here at once, elsewhere within the TTL, expiry kept', async () => {
+    const { store, rows } = memoryStore();
+    let reads = 0;
+    const counting: ApiKeyStore = {
+      ...store,
+      findByPrefix: (prefix) => {
+        reads++;
+        return store.findByPrefix(prefix);
+      },
+    };
+    let now = 1_000_000;
+    const keys = new ApiKeys(counting, logger, { cacheTtlMs: 5_000, now: () => now });
+    const created = await keys.create({ tenantId: 't', scopes: ['read'], expiresAt: new Date(now + 60_000) });
+    for (let i = 0; i < 3; i++) await keys.verify(created.key);
+    expect(reads).toBe(1);
+    // a wrong secret with a cached prefix is still refused
+    const wrongSecret = `${created.key.slice(0, -1)}${created.key.endsWith('A') ? 'B' : 'A'}`;
+    await expect(keys.verify(wrongSecret)).rejects.toMatchObject({ status: 401 });
+
+    // revoked by another process (straight in the table): honoured once the TTL has passed
+    rows[0] = { ...rows[0]!, revoked_at: new Date(now) };
+    now += 4_999;
+    await expect(keys.verify(created.key)).resolves.toMatchObject({ tenantId: 't' });
+    now += 1;
+    await expect(keys.verify(created.key)).rejects.toMatchObject({ message: expect.stringContaining('revoked') });
+
+    // revoked through this process: at once
+    const other = await keys.create({ tenantId: 't', scopes: ['read'] });
+    await keys.verify(other.key);
+    await keys.revoke(other.prefix);
+    await expect(keys.verify(other.key)).rejects.toMatchObject({ message: expect.stringContaining('revoked') });
+
+    // a cached key that expires meanwhile is refused
+    const brief = await keys.create({ tenantId: 't', scopes: ['read'], expiresAt: new Date(now + 1_000) });
+    await keys.verify(brief.key);
+    now += 1_000;
+    await expect(keys.verify(brief.key)).rejects.toMatchObject({ message: expect.stringContaining('expired') });
+  });
 });

@@ -32,15 +32,42 @@ export interface ApiKeyView {
 /** How often this process records a key's use (the table keeps the same resolution). */
 const TOUCH_EVERY_MS = 60_000;
 
+/** A key this process verified: its row as then, and when it was read. */
+interface VerifiedKey {
+  row: ApiKeyRow & { secret_sha256: string };
+  at: number;
+}
+
+/** At most this many verified keys are kept per process (the cache starts over beyond). */
+const MAX_CACHED_KEYS = 10_000;
+
+export interface ApiKeysOptions {
+  /**
+   * How long a verified key is trusted without reading its row again (auth.key_cache_ttl); 0: never.
+   * A key revoked by this process is refused at once; revoked by another, within this time.
+   */
+  cacheTtlMs?: number;
+  /** the clock, for tests */
+  now?: () => number;
+}
+
 /** Creating, listing, revoking and checking API keys. */
 export class ApiKeys {
   /** when this process last recorded each key's use, so a busy key is not written on every request */
   private readonly touched = new Map<string, number>();
+  /** keys verified lately, by prefix: a request with one costs no database round trip */
+  private readonly verified = new Map<string, VerifiedKey>();
+  private readonly cacheTtlMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly store: ApiKeyStore,
     private readonly logger: Logger,
-  ) {}
+    options: ApiKeysOptions = {},
+  ) {
+    this.cacheTtlMs = options.cacheTtlMs ?? 0;
+    this.now = options.now ?? Date.now;
+  }
 
   async create(request: NewKeyRequest): Promise<ApiKeyView & { key: string }> {
     const prefix = randomBytes(9)
@@ -68,6 +95,7 @@ export class ApiKeys {
 
   async revoke(idOrPrefix: string, tenantId?: string): Promise<ApiKeyView | null> {
     const row = await this.store.revoke(idOrPrefix, tenantId);
+    if (row) this.verified.delete(row.prefix);
     return row ? toView(row) : null;
   }
 
@@ -77,6 +105,24 @@ export class ApiKeys {
     if (this.touched.size > 10_000) this.touched.clear();
     this.touched.set(id, now);
     this.store.touch(id).catch((err: unknown) => this.logger.warn({ err }, 'could not record API key use'));
+  }
+
+  /** The row of a key verified less than the cache's TTL ago, if `presented` is its secret's digest. */
+  private cached(prefix: string, presented: Buffer): (ApiKeyRow & { secret_sha256: string }) | null {
+    const hit = this.verified.get(prefix);
+    if (!hit) return null;
+    if (this.now() - hit.at >= this.cacheTtlMs) {
+      this.verified.delete(prefix);
+      return null;
+    }
+    return timingSafeEqual(presented, Buffer.from(hit.row.secret_sha256, 'hex')) ? hit.row : null;
+  }
+
+  /** Keeps a row just read (not one served from the cache, whose age stays that of its read). */
+  private remember(row: ApiKeyRow & { secret_sha256: string }): void {
+    if (this.cacheTtlMs <= 0 || this.verified.get(row.prefix)?.row === row) return;
+    if (this.verified.size >= MAX_CACHED_KEYS) this.verified.clear();
+    this.verified.set(row.prefix, { row, at: this.now() });
   }
 
   /** Whether a bearer token has the shape of one of our keys (else it may be a JWT). */
@@ -89,14 +135,16 @@ export class ApiKeys {
     const match = KEY_FORMAT.exec(token);
     if (!match) throw new UnauthorizedError('malformed API key');
     const [, prefix, secret] = match as unknown as [string, string, string];
-    const row = await this.store.findByPrefix(prefix);
+    const presented = digest(secret);
+    const row = this.cached(prefix, presented) ?? (await this.store.findByPrefix(prefix));
     // compared as digests of equal length, so timing tells nothing about the stored secret
     const expected = Buffer.from(row?.secret_sha256 ?? '0'.repeat(64), 'hex');
-    if (!row || !timingSafeEqual(digest(secret), expected)) throw new UnauthorizedError('unknown API key');
+    if (!row || !timingSafeEqual(presented, expected)) throw new UnauthorizedError('unknown API key');
+    this.remember(row);
     if (row.revoked_at) throw new UnauthorizedError(`API key ${prefix} was revoked`);
     // the driver may hand timestamps over as text
     const expiresAt = row.expires_at === null ? null : new Date(row.expires_at);
-    if (expiresAt && expiresAt.getTime() <= Date.now())
+    if (expiresAt && expiresAt.getTime() <= this.now())
       throw new UnauthorizedError(`API key ${prefix} expired at ${expiresAt.toISOString()}`);
     this.recordUse(row.id);
     return { tenantId: row.tenant_id, scopes: row.scopes, via: { kind: 'api_key', prefix } };

@@ -1,0 +1,261 @@
+// The agent's turn loop on real parts: an append is one statement that keeps the row's totals what
+// a recount gives, a token-budget read plans over the tail only (and answers what a plan over every
+// item answers), and a read opens its row, segments and tail in one round trip.
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import type { BlobStore } from '@ctxvault/storage';
+import { describe, expect, it } from 'vitest';
+import { blobStoreWith, useCoreParts } from '../../../test/helpers/core-services.ts';
+import type { ContextService } from './context-service.ts';
+import { rawItems } from './raw-items.ts';
+import { type ContextItem, createContextSchema, type ReadOptions } from './schemas.ts';
+
+const parts = useCoreParts();
+
+/** Turns of uneven length, so token budgets fall inside segments. */
+const turn = (i: number): ContextItem => ({
+  role: i % 2 ? 'assistant' : 'user',
+  content: `turn ${i} ${'word '.repeat(5 + ((i * 37) % 60))}`,
+});
+const base = (n: number): ContextItem[] =>
+  Array.from({ length: n }, (_, i) => ({ role: 'user', content: `base ${i} ${'lorem ipsum '.repeat(20)}` }));
+
+/** A context stored in S3 (its base) with `appends` inline appends of two turns after it. */
+async function turnContext(service: ContextService, baseItems: ContextItem[], appends: number): Promise<string> {
+  const input = createContextSchema.parse({ agent_id: 'turns', content: baseItems });
+  const created = await service.create('default', { ...input, content: rawItems(input.content) });
+  if (created.state !== 'pending') throw new Error('expected a staged create');
+  expect(await parts.uploader().store(created.id, 1, () => {})).toBe('stored');
+  for (let i = 0; i < appends; i++) {
+    const appended = await service.append('default', created.id, { items: rawItems([turn(2 * i), turn(2 * i + 1)]) });
+    expect(appended.state).toBe('stored');
+  }
+  return created.id;
+}
+
+async function windowOf(service: ContextService, id: string, options: ReadOptions) {
+  const { lines, window } = await service.read('default', id, options);
+  const text = (await buffer(Readable.from(lines))).toString();
+  return { window, items: text.split('\n').filter(Boolean) };
+}
+
+/** A blob store that counts GETs. */
+function countingGets(): { blobs: BlobStore; gets: () => number } {
+  let gets = 0;
+  const blobs = blobStoreWith(parts.blobs, {
+    get: (key, range) => {
+      gets++;
+      return parts.blobs.get(key, range);
+    },
+  });
+  return { blobs, gets: () => gets };
+}
+
+describe('the turn loop', () => {
+  it('a token budget read plans over the tail only and answers what a plan over every item does', async () => {
+    const id = await turnContext(parts.service(), base(40), 30);
+    const { blobs, gets } = countingGets();
+    const service = parts.service(blobs);
+    const { message_count: total, version, current_tokens } = await service.head('default', id);
+    const [stored] = await parts.segments.segmentsOf(id, version);
+    const appendedTokens = current_tokens - stored!.token_count;
+    expect(appendedTokens).toBeGreaterThan(900);
+    for (const max of [1, 7, 150, 900, appendedTokens - 1, appendedTokens + 200, 1_000_000]) {
+      const before = gets();
+      const tail = await windowOf(service, id, { max_tokens: max });
+      const tailGets = gets() - before;
+      // `last` covering every item takes the plan over every item
+      const every = await windowOf(service, id, { max_tokens: max, last: total });
+      expect(tail, `max_tokens ${max}`).toEqual(every);
+      expect(tail.window.tokens).toBeLessThanOrEqual(max);
+      // a budget the appended (inline) turns exceed reads nothing of the base's object
+      if (max < appendedTokens) expect(tailGets, `max_tokens ${max}`).toBe(0);
+      else expect(tailGets, `max_tokens ${max}`).toBeGreaterThan(0);
+    }
+  });
+
+  it('a tool result in the tail answering a call before it: the budget read plans over every item', async () => {
+    const service = parts.service();
+    const id = await turnContext(service, base(10), 0);
+    const call: ContextItem = {
+      role: 'assistant',
+      content: [{ type: 'tool_use', id: 'call-1', name: 'lookup', input: { q: 'x'.repeat(400) } }],
+    };
+    const result: ContextItem = {
+      role: 'user',
+      content: [{ type: 'tool_result', tool_use_id: 'call-1', content: 'ok' }],
+    };
+    await service.append('default', id, { items: rawItems([call, turn(1), turn(2)]) });
+    await service.append('default', id, { items: rawItems([result, turn(3)]) });
+    const total = (await service.head('default', id)).message_count;
+    for (const max of [40, 120, 200, 400]) {
+      const tail = await windowOf(service, id, { max_tokens: max });
+      expect(tail, `max_tokens ${max}`).toEqual(await windowOf(service, id, { max_tokens: max, last: total }));
+      // the result never stays without its call
+      const kept = tail.items.map((line) => JSON.parse(line));
+      const hasResult = kept.some((item) => JSON.stringify(item).includes('tool_result'));
+      const hasCall = kept.some((item) => JSON.stringify(item).includes('tool_use'));
+      expect(hasResult && !hasCall, `max_tokens ${max}`).toBe(false);
+    }
+  });
+
+  it('an append keeps the row totals a recount gives, through uploads and compaction', async () => {
+    const service = parts.service();
+    const id = await turnContext(service, base(12), 3);
+    // a staged append (above the 1 KiB inline threshold) makes the context pending until it is stored
+    const staged = await service.append('default', id, { items: rawItems(base(8)) });
+    expect(staged.state).toBe('pending');
+    await service.append('default', id, { items: rawItems([turn(7)]) });
+    expect((await service.head('default', id)).status).toBe('pending');
+    expect(await parts.uploader().store(id, 5, () => {})).toBe('stored');
+    await service.append('default', id, { items: rawItems([turn(8), turn(9)]) });
+
+    const recount = async () => {
+      const row = (await parts.contexts.findAny(id))!;
+      const segs = await parts.segments.segmentsOf(id, row.version);
+      return {
+        row: {
+          message_count: row.message_count,
+          size_bytes: row.size_bytes,
+          token_count: row.token_count,
+          segment_count: row.segment_count,
+          tokens_final: row.tokens_final,
+          status: row.status,
+        },
+        recount: {
+          message_count: segs.reduce((n, s) => n + s.item_count, 0),
+          size_bytes: segs.reduce((n, s) => n + s.size_bytes, 0),
+          token_count: segs.reduce((n, s) => n + s.token_count, 0),
+          segment_count: segs.length,
+          tokens_final: segs.every((s) => s.tokens_final),
+          status: segs.some((s) => s.state === 'staged') ? 'pending' : 'stored',
+        },
+      };
+    };
+    const afterAppends = await recount();
+    expect(afterAppends.row).toEqual(afterAppends.recount);
+    expect(afterAppends.row).toMatchObject({ status: 'stored', segment_count: 7 });
+
+    expect(await parts.compactor().compact(id)).toBe('compacted');
+    await service.append('default', id, { items: rawItems([turn(10)]) });
+    const afterCompaction = await recount();
+    expect(afterCompaction.row).toEqual(afterCompaction.recount);
+  });
+
+  it('an append written against segments a compaction has since replaced commits nothing', async () => {
+    const service = parts.service();
+    const id = await turnContext(service, base(12), 5);
+    const before = (await parts.contexts.findAny(id))!;
+    expect(await parts.compactor().compact(id)).toBe('compacted');
+    const compacted = (await parts.contexts.findAny(id))!;
+    expect(compacted.version).toBe(before.version);
+    expect(compacted.segment_count).toBeLessThan(before.segment_count);
+
+    // what a writer that read the row before the compaction would commit
+    const segment = {
+      ...(await parts.segments.findWrite(id, before.version))!,
+      id: '01990000-0000-7000-8000-000000000001',
+      version: before.version + 1,
+      first_item: before.message_count,
+      body: Buffer.from('{"role":"user","content":"late"}\n'),
+      item_offsets: Buffer.alloc(8),
+      item_roles: Buffer.from([1]),
+      item_tokens: null,
+      item_count: 1,
+      size_bytes: 33,
+    };
+    const commit = {
+      contextId: id,
+      expectedVersion: before.version,
+      patch: { version: before.version + 1 },
+      segment,
+      base: false,
+      provider: 's3' as const,
+    };
+    expect(await parts.segments.commitVersion({ ...commit, expectedSegments: before.segment_count })).toBeNull();
+    expect((await parts.contexts.findAny(id))!).toMatchObject({
+      version: before.version,
+      segment_count: compacted.segment_count,
+    });
+    expect(await parts.segments.findSegment(segment.id)).toBeNull();
+
+    // the same append against what the row holds now goes through, the compacted list followed by it
+    const committed = await parts.segments.commitVersion({ ...commit, expectedSegments: compacted.segment_count });
+    expect(committed?.row).toMatchObject({ version: before.version + 1, segment_count: compacted.segment_count + 1 });
+    const segs = await parts.segments.segmentsOf(id, before.version + 1);
+    expect(segs.at(-1)?.id).toBe(segment.id);
+    expect(segs.slice(0, -1).map((s) => s.id)).toEqual(
+      (await parts.segments.segmentsOf(id, before.version)).map((s) => s.id),
+    );
+  });
+
+  it('a read opens its row, its segments and its tail in one round trip', async () => {
+    const id = await turnContext(parts.service(), base(12), 12);
+    const opened = await parts.segments.openLive('default', id, { items: 5, tokens: null });
+    expect(opened?.segs).toHaveLength(13);
+    // the last 5 items are in the last 3 appends: their bodies and index came along, not the base's
+    const tailIds = opened!.segs.slice(-3).map((s) => s.id);
+    expect([...opened!.bodies.keys()].sort()).toEqual([...tailIds].sort());
+    expect([...opened!.index.keys()].sort()).toEqual([...tailIds].sort());
+    expect(await parts.segments.openLive('other-tenant', id, { items: 5, tokens: null })).toBeNull();
+
+    const { items } = await windowOf(parts.service(), id, { last: 5 });
+    expect(items.map((line) => JSON.parse(line).content)).toEqual([19, 20, 21, 22, 23].map((i) => turn(i).content));
+  });
+
+  it('tool results with no call anywhere before them: the budget read still plans over the tail only', async () => {
+    const id = await turnContext(parts.service(), base(40), 0);
+    const tool = (i: number): ContextItem => ({
+      role: 'tool',
+      content: `{"result": ${i}, "rows": "${'r'.repeat(300)}"}`,
+    });
+    for (let i = 0; i < 6; i++) await parts.service().append('default', id, { items: rawItems([turn(i), tool(i)]) });
+    const { blobs, gets } = countingGets();
+    const service = parts.service(blobs);
+    const total = (await service.head('default', id)).message_count;
+    const tail = await windowOf(service, id, { max_tokens: 300 });
+    expect(gets()).toBe(0);
+    expect(tail).toEqual(await windowOf(service, id, { max_tokens: 300, last: total }));
+    expect(tail.items.length).toBeGreaterThan(0);
+  });
+
+  it('search reads a segment once: later searches ask the index and read only the matched items', async () => {
+    const id = await turnContext(parts.service(), base(30), 4);
+    const { blobs, gets } = countingGets();
+    const service = parts.service(blobs);
+    const queries = [
+      { query: 'BASE 1' },
+      { query: 'base 1', case_sensitive: true },
+      { query: 'Base 1', case_sensitive: true },
+      { query: 'turn', roles: ['assistant' as const] },
+      { query: 'lorem', limit: 3 },
+      { query: '100%_\\' },
+    ];
+    const first = [];
+    for (const q of queries) {
+      first.push(await service.search('default', id, { case_sensitive: false, limit: 100, ...q }));
+      // the stored base was read whole by the first search only
+      if (first.length === 1) expect(gets()).toBe(1);
+    }
+    expect(first[0]!.matches.map((m) => m.index)).toEqual([1, ...Array.from({ length: 10 }, (_, i) => 10 + i)]);
+    expect(first[1]!.matches).toHaveLength(11);
+    expect(first[2]!.matches).toEqual([]);
+    expect(first[3]!.matches.map((m) => m.index)).toEqual([31, 33, 35, 37]);
+    expect(first[4]).toMatchObject({ truncated: true, matches: [{ index: 0 }, { index: 1 }, { index: 2 }] });
+    expect(first[5]!.matches).toEqual([]);
+
+    const again = [];
+    const before = gets();
+    for (const q of queries)
+      again.push(await service.search('default', id, { case_sensitive: false, limit: 100, ...q }));
+    expect(again).toEqual(first);
+    // only the candidates in the base's object, each by its range: 11 for "base 1" (twice, the second
+    // checked for case), 11 found by "base 1" in lower case but not "Base 1", 4 for "lorem" (limit + 1)
+    expect(gets() - before).toBe(11 + 11 + 11 + 4);
+
+    // an append adds a segment the index does not hold yet: only it is read
+    await service.append('default', id, { items: rawItems([{ role: 'user', content: 'base 1 once more' }]) });
+    const appended = await service.search('default', id, { query: 'base 1', case_sensitive: false, limit: 100 });
+    expect(appended.matches.map((m) => m.index)).toEqual([...first[0]!.matches.map((m) => m.index), 38]);
+  });
+});
