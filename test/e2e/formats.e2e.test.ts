@@ -142,6 +142,14 @@ describe('contexts in every format over REST', () => {
       { role: 'user', content: [{ type: 'text', text: 'Fine. Which city is warmer?' }] },
       { role: 'assistant', content: [{ type: 'text', text: 'Tokyo, by 6 °C.' }] },
     ]);
+    // a window opening on the assistant gets a user turn first, which the window reports
+    const opened = await api(suite.app.url, `/api/v1/contexts/${context.id}?as=anthropic.messages&last=1`);
+    expect(opened.json.content).toEqual([
+      { role: 'user', content: [{ type: 'text', text: '[earlier conversation omitted]' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'Tokyo, by 6 °C.' }] },
+    ]);
+    expect(opened.json.window).toMatchObject({ returned: 2, inserted_user_turn: true });
+    expect(anthropic.json.window.inserted_user_turn).toBeUndefined();
     const refused = await api(suite.app.url, `/api/v1/contexts/${context.id}?as=anthropic.messages`);
     expect(refused.status).toBe(422);
     expect(refused.json.error).toMatchObject({

@@ -88,6 +88,8 @@ export const readWindowSchema = z.object({
   /** of those dropped, the items left out beyond what was asked so the transcript stays valid (a tool call with its results, turns before the first user turn) */
   boundary_dropped: z.number().int(),
   tokens: z.number().int(),
+  /** read as anthropic.messages: a user turn was put first, as Anthropic needs one (not counted in returned) */
+  inserted_user_turn: z.literal(true).optional(),
 });
 
 const roleSummarySchema = z.object({ items: z.number().int(), tokens: z.number().int() });
