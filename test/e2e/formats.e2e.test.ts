@@ -100,6 +100,24 @@ describe('contexts in every format over REST', () => {
       json: { query: 'Europe/Paris', roles: ['assistant'] },
     });
     expect(found.json.matches.map((m: JsonAnswer) => m.index)).toEqual([1]);
+    // its image is measured from its header: nothing estimated, until an image given only by URL
+    const estimates = `/api/v1/contexts/${context.id}/summary?estimates=true`;
+    expect((await api(suite.app.url, estimates)).json.estimated).toEqual({ items: 0, tokens: 0, parts: [] });
+    const url = { type: 'image', source: { type: 'url', url: 'https://example.org/a.png' } };
+    const appended = await api(suite.app.url, `/api/v1/contexts/${context.id}/items`, {
+      method: 'POST',
+      json: { items: [{ role: 'user', content: [{ type: 'text', text: 'And this?' }, url] }] },
+    });
+    expect(appended.status, appended.text).toBeLessThan(300);
+    await waitUntilSettled(suite.app.url, context.id);
+    const { estimated } = (await api(suite.app.url, estimates)).json;
+    expect(estimated).toMatchObject({
+      items: 1,
+      parts: [{ index: FIXTURES['anthropic.messages'].items.length, paths: ['content[1]'] }],
+    });
+    expect(estimated.tokens).toBeGreaterThan(0);
+    expect((await api(suite.app.url, `/api/v1/contexts/${context.id}/summary`)).json.estimated).toBeUndefined();
+    expect((await api(suite.app.url, `${estimates.split('?')[0]}?estimates=maybe`)).status).toBe(400);
   });
 
   it('truncates to budgets without splitting a tool call from its results, and says the boundary moved', async () => {

@@ -23,6 +23,8 @@ import { convertedRead, normalizedOrNull, searchText, type WindowedRead } from '
 
 export type { WindowedRead };
 
+import { countItemTokens } from './counting/item-tokens.ts';
+import { mediaPricingFor } from './counting/media-tokens.ts';
 import { readU32s } from './item-index.ts';
 import { type TokenBudget, windowOf } from './item-window.ts';
 import type { CoreDeps } from './ports.ts';
@@ -244,9 +246,13 @@ export class ContextService {
     return (item) => kept[next++] ?? counter(item);
   }
 
-  /** Counts and tokens per role, size and compression: from the counts kept per segment, no body is read. */
-  async summary(tenantId: string, id: string): Promise<ContextSummary> {
+  /**
+   * Counts and tokens per role, size and compression: from the counts kept per segment, no body is
+   * read. With `estimates`, the items are read to say which of their parts were estimated.
+   */
+  async summary(tenantId: string, id: string, options: { estimates?: boolean } = {}): Promise<ContextSummary> {
     const { row, segs } = await this.liveWithSegments(tenantId, id);
+    const estimated = options.estimates ? await this.estimatedParts(row, segs) : undefined;
     const roles = {
       system: { items: 0, tokens: 0 },
       user: { items: 0, tokens: 0 },
@@ -287,7 +293,24 @@ export class ContextService {
       segments: row.segment_count,
       first_timestamp: first,
       last_timestamp: last,
+      ...(estimated && { estimated }),
     };
+  }
+
+  /** The items holding estimated parts: found through each item's view, no text tokenized but with the item's kept count. */
+  private async estimatedParts(row: ContextRow, segs: Segment[]): Promise<NonNullable<ContextSummary['estimated']>> {
+    const format = toContextView(row).format;
+    const counted = await this.keptCounts(segs, await this.tokenizer.forModel(row.model_id ?? null, format));
+    const pricing = mediaPricingFor(row.model_id ?? null);
+    const parts: NonNullable<ContextSummary['estimated']>['parts'] = [];
+    let index = 0;
+    for await (const { item } of this.itemsOf(segs)) {
+      const tokens = counted(item);
+      const { estimated_parts: paths } = countItemTokens(item, format, () => 0, pricing);
+      if (paths.length > 0) parts.push({ index, tokens, paths });
+      index++;
+    }
+    return { items: parts.length, tokens: parts.reduce((sum, p) => sum + p.tokens, 0), parts };
   }
 
   async status(tenantId: string, id: string): Promise<StatusView> {

@@ -119,6 +119,18 @@ export const contextSummarySchema = z.object({
   segments: z.number().int(),
   first_timestamp: z.string().nullable(),
   last_timestamp: z.string().nullable(),
+  /**
+   * with `estimates=true`: the items whose count holds estimated parts (files, documents, audio,
+   * media only referenced or whose header cannot be read, inline base64, encrypted results), each
+   * with its tokens and where the estimated parts are in it
+   */
+  estimated: z
+    .object({
+      items: z.number().int(),
+      tokens: z.number().int(),
+      parts: z.array(z.object({ index: z.number().int(), tokens: z.number().int(), paths: z.array(z.string()) })),
+    })
+    .optional(),
 });
 export type ContextSummary = z.infer<typeof contextSummarySchema>;
 
