@@ -4,16 +4,16 @@
 //
 //   pnpm bench            full run (3 runs, 1 for 256 MiB), about 10-15 minutes on 2 cores
 //   pnpm bench --quick    smaller sizes and fewer requests, for iterating on the benchmark itself
-//   pnpm bench --only ingest,tokens   only these sections (compression, ingest-sizes, ingest,
-//                         tokens, small, queue, turns, capacity, replica, startup, appends); combines
+//   pnpm bench --only ingest,tokens   only these sections (compression, encryption, ingest-sizes, ingest,
+//                         tokens, small, queue, turns, capacity, replica, startup, appends, archive); combines
 //                         with --quick
 //
 // Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 // BENCH_REDIS_URL (default redis://127.0.0.1:6379).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StatusView } from '@ctxvault/core';
+import { sealBuffer, sealKey, unsealBuffer } from '@ctxvault/storage';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -42,6 +43,7 @@ import { startPrivateRedis } from '../helpers/redis-server.ts';
 import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { bareAppends, bucketBytes, oneItem, timeAppends, waitCounted, writtenBytes } from './appends.ts';
+import { bareCopy, bareReadAll, timeCli } from './archive.ts';
 import { type CorpusItem, corpusItems, ndjsonCorpus } from './corpus.ts';
 import { type DelayProxy, startDelayProxy } from './delay-proxy.ts';
 import { formatCountingSpeeds, openaiChatTranscript } from './formats.ts';
@@ -70,6 +72,8 @@ const SECTIONS = [
   'startup',
   'appends',
   'formats',
+  'encryption',
+  'archive',
 ] as const;
 const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
 const ONLY = process.argv.includes('--only') && onlyArg ? onlyArg.split(',') : [...SECTIONS];
@@ -99,6 +103,8 @@ const CFG = QUICK
       capacityJobs: 200,
       replicaContexts: 4,
       replicaSize: 4 * MiB,
+      archiveContexts: 100,
+      archiveBytes: 64 * MiB,
     }
   : {
       runs: 3,
@@ -121,6 +127,8 @@ const CFG = QUICK
       capacityJobs: 2000,
       replicaContexts: 10,
       replicaSize: 16 * MiB,
+      archiveContexts: 1000,
+      archiveBytes: 1024 * MiB,
     };
 const CONCURRENCY = 16;
 const PART_SIZE = 5 * MiB; // storage.s3.upload_part_size default, set explicitly below
@@ -1511,9 +1519,9 @@ async function benchLeanIngest(services: Services): Promise<void> {
       );
     }
     if (label === 'none') await benchImageCreate(env);
-    if (label === 'none') await benchPeakRss(env);
     await cleanupLast(3);
   }
+  await benchPeakRss(services);
 }
 
 /** A create holding one 8 MB base64 image: the API's event-loop delay max, with /healthz polled meanwhile. */
@@ -1548,9 +1556,14 @@ async function benchImageCreate(env: Env): Promise<void> {
   }
 }
 
-/** Peak RSS of the api and the worker during a 1 GiB NDJSON ingest (no tokens). */
-async function benchPeakRss(env: Env): Promise<void> {
+/**
+ * Peak RSS of the api and the worker during a 1 GiB NDJSON ingest (no tokens), on a deployment of
+ * its own: processes fresh from start, so nothing the sections before left resident is counted.
+ */
+async function benchPeakRss(services: Services): Promise<void> {
   const body = ndjsonCorpus(CFG.rssSize, { agent_id: 'bench-rss' }, 43, { tokens: false });
+  const env = await deployment('peak RSS', services, { MCP_STORAGE_COMPRESSION: 'none', MCP_CACHE_MAX_BYTES: '0' });
+  await sleep(2000);
   const apiPid = env.dep.api.child.pid!;
   const workerPid = env.dep.worker.child.pid!;
   const idle = [rssBytes(apiPid), rssBytes(workerPid)];
@@ -1570,7 +1583,7 @@ async function benchPeakRss(env: Env): Promise<void> {
         name: `${proc} process peak RSS MB`,
         unit: 'MB',
         higherIsBetter: false,
-        bareLabel: 'same process idle before',
+        bareLabel: 'the same process, fresh, idle before',
         target: { op: '<=', of: 'value', x: 300 },
       },
       peaks[i]! / MB,
@@ -1578,8 +1591,9 @@ async function benchPeakRss(env: Env): Promise<void> {
     );
   }
   log(
-    `  ${sizeLabel(CFG.rssSize)} ingest: 202 after ${(ctx.ackMs / 1000).toFixed(1)} s, stored after ${(ctx.ms / 1000).toFixed(1)} s; peak RSS api ${(peaks[0]! / MB).toFixed(0)} MB, worker ${(peaks[1]! / MB).toFixed(0)} MB`,
+    `  ${sizeLabel(CFG.rssSize)} ingest: 202 after ${(ctx.ackMs / 1000).toFixed(1)} s, stored after ${(ctx.ms / 1000).toFixed(1)} s; peak RSS api ${(peaks[0]! / MB).toFixed(0)} MB, worker ${(peaks[1]! / MB).toFixed(0)} MB (idle before ${(idle[0]! / MB).toFixed(0)} / ${(idle[1]! / MB).toFixed(0)} MB)`,
   );
+  await cleanupLast(3);
 }
 
 function fmt(x: number): string {
@@ -1748,6 +1762,89 @@ async function benchReplica(services: Services): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 /**
+ * Issue 14: `ctxvault export` of a tenant's contexts (from S3), `ctxvault import` of the archive into
+ * a deployment on local disk, and `ctxvault rebuild --from-bucket` into an empty database, each as
+ * MB/s of item bytes against a bare pass over the same bytes in the same run.
+ */
+async function benchArchive(services: Services): Promise<void> {
+  const env = await deployment('archive', services, { MCP_STORAGE_INLINE_THRESHOLD: '0', MCP_CACHE_MAX_BYTES: '0' });
+  const { dep, bucket } = env;
+  const each = Math.floor(CFG.archiveBytes / CFG.archiveContexts);
+  const group = `archive: ${CFG.archiveContexts} contexts of ${sizeLabel(each)} (${sizeLabel(CFG.archiveBytes)})`;
+  const body = ndjsonCorpus(each, { agent_id: 'bench-archive' });
+  log(`${group}: writing`);
+  // six at a time: below the API's limits.max_concurrent_stagings
+  for (let n = 0; n < CFG.archiveContexts; n += 6) {
+    await Promise.all(Array.from({ length: Math.min(6, CFG.archiveContexts - n) }, () => ingest(dep.url, body)));
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'ctxvault-bench-archive-'));
+  onCleanup('archive files', async () => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'archive.ndjson');
+  const itemBytes = CFG.archiveContexts * body.length;
+  const mbps = (ms: number, bytes = itemBytes) => bytes / MB / (ms / 1000);
+  for (let run = 0; run < CFG.runsLarge; run++) {
+    const bareRead = await bareReadAll(bucket.client, bucket.name, 'contexts/');
+    const exportMs = await timeCli(['export'], dep.env, file);
+    record(
+      'archive-export',
+      {
+        group,
+        name: 'export, MB/s of items',
+        unit: 'MB/s',
+        higherIsBetter: true,
+        bareLabel: 'SDK get of every object',
+      },
+      mbps(exportMs),
+      mbps(bareRead.ms, bareRead.bytes),
+    );
+    const target = await createTestDatabase(ADMIN_URL);
+    const local = {
+      ...dep.env,
+      MCP_DATABASE_URL: target.url,
+      MCP_STORAGE_TYPE: 'local',
+      MCP_STORAGE_LOCAL_PATH: path.join(dir, `blobs-${run}`),
+    };
+    const importMs = await timeCli(['import', file], local);
+    const copyMs = await bareCopy(file, path.join(dir, 'copy.ndjson'));
+    record(
+      'archive-import',
+      {
+        group,
+        name: 'import onto local disk, MB/s of items',
+        unit: 'MB/s',
+        higherIsBetter: true,
+        bareLabel: 'archive file copied',
+      },
+      mbps(importMs),
+      mbps(copyMs, statSync(file).size),
+    );
+    await target.drop();
+    const lost = await createTestDatabase(ADMIN_URL);
+    const rebuildMs = await timeCli(['rebuild', '--from-bucket'], { ...dep.env, MCP_DATABASE_URL: lost.url });
+    record(
+      'archive-rebuild',
+      {
+        group,
+        name: 'rebuild --from-bucket, s',
+        unit: 's',
+        higherIsBetter: false,
+        bareLabel: 'SDK get of every object',
+      },
+      rebuildMs / 1000,
+      bareRead.ms / 1000,
+    );
+    await lost.drop();
+    log(
+      `  export ${fmt(mbps(exportMs))} MB/s, import ${fmt(mbps(importMs))} MB/s, rebuild ${fmt(rebuildMs / 1000)} s (bare read ${fmt(bareRead.ms / 1000)} s)`,
+    );
+  }
+  // the files, then the deployment's three (database, bucket, processes)
+  await cleanupLast(4);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
  * Issue 12: counting an OpenAI Chat transcript through its format against the same texts as ctxvault
  * items, and a read converted `?as=anthropic.messages` (read twice, one turn held) against the plain read.
  */
@@ -1804,6 +1901,99 @@ async function benchFormats(env: Env): Promise<void> {
   }
 }
 
+/**
+ * Envelope encryption: sealing and opening in memory (64 KiB AES-256-GCM frames) against a memory
+ * copy, then the same NDJSON ingest and uncached reads through two deployments started side by side,
+ * one with `encryption.mode: envelope` (local master key) and one without, alternating run by run.
+ */
+async function benchEncryption(services: Services, corpus: Buffer): Promise<void> {
+  log(`encryption: ${sizeLabel(corpus.length)} corpus in memory`);
+  const key = sealKey(randomBytes(32), '01938a4e-7f00-7000-8000-000000000001', 'object');
+  const memGroup = `encryption in memory (AES-256-GCM, 64 KiB frames, ${sizeLabel(corpus.length)})`;
+  for (let run = 0; run < CFG.runs; run++) {
+    let t = performance.now();
+    Buffer.from(corpus);
+    const copyMBs = corpus.length / MB / ((performance.now() - t) / 1000);
+    t = performance.now();
+    const sealed = await sealBuffer(key, corpus);
+    const sealMBs = corpus.length / MB / ((performance.now() - t) / 1000);
+    t = performance.now();
+    const opened = await unsealBuffer(key, sealed);
+    const openMBs = corpus.length / MB / ((performance.now() - t) / 1000);
+    if (!opened.equals(corpus)) throw new Error('seal round trip changed the bytes');
+    const bareLabel = 'memory copy';
+    record(
+      'seal-mbs',
+      { group: memGroup, name: 'seal MB/s', unit: 'MB/s', higherIsBetter: true, bareLabel },
+      sealMBs,
+      copyMBs,
+    );
+    record(
+      'unseal-mbs',
+      { group: memGroup, name: 'open MB/s', unit: 'MB/s', higherIsBetter: true, bareLabel },
+      openMBs,
+      copyMBs,
+    );
+    log(`  seal ${sealMBs.toFixed(0)} MB/s, open ${openMBs.toFixed(0)} MB/s, copy ${copyMBs.toFixed(0)} MB/s`);
+  }
+
+  const size = CFG.ingestSizes.at(-1)!;
+  const body = ndjsonCorpus(size, { agent_id: 'bench-encryption', session_id: 'bench' });
+  const common = { MCP_STORAGE_COMPRESSION: 'none', MCP_CACHE_MAX_BYTES: '0' };
+  const [plain, sealed] = await Promise.all([
+    deployment('encryption none', services, common),
+    deployment('encryption envelope', services, {
+      ...common,
+      MCP_ENCRYPTION_MODE: 'envelope',
+      MCP_ENCRYPTION_MASTER_KEY: randomBytes(32).toString('base64'),
+    }),
+  ]);
+  const group = `envelope encryption vs none, ${sizeLabel(size)} NDJSON context (uncached)`;
+  const bareLabel = 'the same call without encryption';
+  for (let run = 0; run < CFG.runs; run++) {
+    const measured = new Map<string, { ingest: number; read: number; tailMs: number }>();
+    for (const [label, env] of [
+      ['none', plain],
+      ['envelope', sealed],
+    ] as const) {
+      const ctx = await ingest(env.dep.url, body);
+      let t = performance.now();
+      const res = await fetch(`${env.dep.url}/api/v1/contexts/${ctx.id}`);
+      if (res.status !== 200) throw new Error(`read answered ${res.status}`);
+      const bytes = await drain(res);
+      const read = bytes / MB / ((performance.now() - t) / 1000);
+      t = performance.now();
+      const tail = await fetch(`${env.dep.url}/api/v1/contexts/${ctx.id}?last=10`);
+      if (tail.status !== 200) throw new Error(`?last=10 answered ${tail.status}`);
+      await drain(tail);
+      measured.set(label, { ingest: body.length / MB / (ctx.ms / 1000), read, tailMs: performance.now() - t });
+    }
+    const none = measured.get('none')!;
+    const env = measured.get('envelope')!;
+    record(
+      'enc-ingest',
+      { group, name: 'ingest MB/s (POST → stored)', unit: 'MB/s', higherIsBetter: true, bareLabel },
+      env.ingest,
+      none.ingest,
+    );
+    record(
+      'enc-read',
+      { group, name: 'whole GET MB/s', unit: 'MB/s', higherIsBetter: true, bareLabel },
+      env.read,
+      none.read,
+    );
+    record(
+      'enc-tail',
+      { group, name: '?last=10 ms (one ranged GET)', unit: 'ms', higherIsBetter: false, bareLabel },
+      env.tailMs,
+      none.tailMs,
+    );
+    log(
+      `  ingest ${env.ingest.toFixed(1)} vs ${none.ingest.toFixed(1)} MB/s, read ${env.read.toFixed(1)} vs ${none.read.toFixed(1)} MB/s, ?last=10 ${env.tailMs.toFixed(0)} vs ${none.tailMs.toFixed(0)} ms`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   // the deployments run with API keys, as deployed: every call carries its deployment's key
   sendCredentialsWithFetch();
@@ -1816,6 +2006,7 @@ async function main(): Promise<void> {
     for (const size of [...CFG.ingestSizes, CFG.largeSize]) bodies.set(size, ndjsonCorpus(size, envelope));
   }
   if (runs('compression')) benchCompression(bodies.get(CFG.largeSize)!.subarray(0, CFG.corpusBytes));
+
   if (runs('tokens')) await benchTokens();
 
   const services = await startServices();
@@ -1827,6 +2018,11 @@ async function main(): Promise<void> {
     await cleanupLast(3);
   }
 
+  if (runs('encryption')) {
+    buildDist();
+    await benchEncryption(services, ndjsonCorpus(CFG.corpusBytes, envelope));
+    await cleanupLast(6);
+  }
   if (runs('ingest')) await benchLeanIngest(services);
   const readSize = CFG.ingestSizes.at(-1)!;
   if (runs('ingest-sizes')) {
@@ -1870,6 +2066,7 @@ async function main(): Promise<void> {
     await benchFormats(await deployment('formats', services, {}));
     await cleanupLast(3);
   }
+  if (runs('archive')) await benchArchive(services);
 
   const summary = summarize();
   const table = markdown(summary);

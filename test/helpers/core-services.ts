@@ -6,6 +6,7 @@ import {
   Compactor,
   ContextService,
   InlineTokenCounter,
+  type Keyring,
   LifecycleService,
   type LifecycleSettings,
   type StorageSettings,
@@ -42,8 +43,11 @@ export interface CoreParts {
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 
-/** Registers the hooks that build the parts before the file's tests and release them after. */
-export function useCoreParts(): CoreParts {
+/**
+ * Registers the hooks that build the parts before the file's tests and release them after;
+ * `keyring`, when given, is called on the file's ORM and seals every body (envelope encryption).
+ */
+export function useCoreParts(options: { keyring?: (orm: MikroORM) => Keyring } = {}): CoreParts {
   const parts = {} as CoreParts;
   beforeAll(async () => {
     parts.db = await createFileDatabase();
@@ -87,7 +91,8 @@ export function useCoreParts(): CoreParts {
     };
     const tokens = { encoding: 'auto', defaultEncoding: 'o200k_base' } as const;
     const tokenCounter = new InlineTokenCounter(tokens);
-    const deps = (blobs = parts.blobs) => ({ ...parts, blobs, logger: silent, tokens, tokenCounter });
+    const keyring = options.keyring?.(parts.orm);
+    const deps = (blobs = parts.blobs) => ({ ...parts, blobs, logger: silent, tokens, tokenCounter, keyring });
     parts.service = (blobs) => new ContextService(deps(blobs));
     parts.uploader = (blobs) => new VersionUploader(deps(blobs));
     parts.compactor = (blobs) => new Compactor(deps(blobs));

@@ -7,7 +7,7 @@ import {
 } from '@ctxvault/core';
 import { databaseUnavailableCause, StagingBusyError, StagingConflictError } from '@ctxvault/db';
 import { JobStateError, QueueUnavailableError } from '@ctxvault/queue';
-import { BlobStoreError, type BlobStoreErrorCode } from '@ctxvault/storage';
+import { BlobStoreError, type BlobStoreErrorCode, KeyServiceError, UnsealError } from '@ctxvault/storage';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
@@ -78,6 +78,14 @@ export function describeError(err: unknown, logger: Logger): ErrorAnswer {
     const failure = describeFailure(dependency, err);
     logger.warn({ err }, `${dependency} unavailable`);
     return answer(503, failure.code, failure.message, { cause: failure.cause });
+  }
+  if (err instanceof KeyServiceError) {
+    logger.warn({ err }, 'key service unavailable');
+    return answer(503, 'key_service_unavailable', `${err.message}; check encryption.kms.* and the KMS key's state`);
+  }
+  if (err instanceof UnsealError) {
+    logger.error({ err }, 'sealed body does not open');
+    return answer(503, 'body_sealed', `the stored body cannot be opened: ${err.message}`);
   }
   if (err instanceof TruncatedSegmentError) {
     logger.error({ err }, 'stored body unreadable');

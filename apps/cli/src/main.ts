@@ -18,6 +18,8 @@ server commands:
             create an API key (printed once; only its hash is stored)
   keys ls [--tenant T] [--json]   list API keys (prefix, tenant, scopes, state, expiry, last use)
   keys revoke ID|PREFIX           revoke an API key
+  keys rotate-master              re-wrap the data keys of envelope encryption under the current master
+                                  key (encryption.*), with progress; bodies are not rewritten
   replica verify [--repair]
             compare the primary store with storage.replica, with progress; --repair makes them agree
   export [--tenant T] [--agent-id A] [--since TIME] [--versions current|all] [--zstd] > FILE

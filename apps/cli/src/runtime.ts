@@ -9,6 +9,7 @@ import {
   Compactor,
   ContextService,
   createTokenCounter,
+  type Keyring,
   LifecycleService,
   Replicator,
   replicatingStore,
@@ -40,6 +41,7 @@ import {
   UPLOAD_QUEUE,
 } from '@ctxvault/queue';
 import { type BlobStore, createBlobStore, readFallbackStore, type S3CallObserver } from '@ctxvault/storage';
+import { openKeyring } from './keyring.ts';
 import type { Logger } from './logger.ts';
 import { redisBodyCache } from './redis-body-cache.ts';
 import { redisRequestCounter } from './redis-request-counter.ts';
@@ -67,6 +69,8 @@ export interface Runtime {
   archive: { exporter: ArchiveExporter; importer: ArchiveImporter; rebuilder: BucketRebuilder };
   lifecycle: LifecycleService;
   cache: BodyCache;
+  /** envelope encryption's data keys; absent when no master key is configured */
+  keyring?: Keyring;
   /** token counting off the event loop, in worker threads on every core */
   tokenCounter: TokenCounter;
   embedded: boolean;
@@ -147,8 +151,14 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       embedded ? [UPLOAD_QUEUE, DELETE_QUEUE] : ALL_QUEUES,
       (work) => jobs.guard(work),
     );
+    const envelope = openKeyring(config, orm);
+    if (envelope) closers.push(async () => envelope.close());
+    const keyring = envelope?.keyring;
     let shared: { cache: SharedBodyCache; maxItemBytes: number } | undefined;
-    if (config.cache.redis_max_item_bytes > 0) {
+    if (config.cache.redis_max_item_bytes > 0 && keyring) {
+      // the tier holds bodies in the clear: with envelope encryption they stay in this process's memory
+      logger.warn({}, 'cache.redis_max_item_bytes is ignored with encryption: bodies are not shared through Redis');
+    } else if (config.cache.redis_max_item_bytes > 0) {
       const tier = redisBodyCache(config.redis, config.queue.prefix, config.cache.redis_ttl);
       closers.push(() => tier.close());
       shared = { cache: tier, maxItemBytes: config.cache.redis_max_item_bytes };
@@ -223,7 +233,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     const tokenCounter = createTokenCounter(tokens);
     closers.push(() => tokenCounter.close());
     const segments = new SegmentRepository(orm);
-    const deps = { contexts, segments, staging, blobs, jobs, settings, tokens, logger, cache, tokenCounter };
+    const deps = { contexts, segments, staging, blobs, jobs, settings, tokens, logger, cache, tokenCounter, keyring };
     const uploader = new VersionUploader(deps);
     const lifecycle = new LifecycleService({
       contexts,
@@ -279,6 +289,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       },
       lifecycle,
       cache,
+      keyring,
       tokenCounter,
       embedded,
       replica,

@@ -89,6 +89,14 @@ describe('loadConfig', () => {
         inline_threshold: 262_144,
         compaction: { max_segments: 32, max_bytes: 67_108_864 },
       },
+      encryption: {
+        mode: 'none',
+        provider: 'local',
+        master_key: '',
+        previous_master_keys: '',
+        kms: { key_id: '', region: '', endpoint: '' },
+        key_cache_size: 10_000,
+      },
       limits: {
         max_body_bytes: 67_108_864,
         max_context_bytes: 1_073_741_824,
@@ -375,6 +383,28 @@ describe('bad settings', () => {
     );
     const env = { MCP_STORAGE_S3_SERVER_SIDE_ENCRYPTION: 'aws:kms', MCP_STORAGE_S3_KMS_KEY_ID: 'alias/ctx' };
     expect(loadConfig({ env }).storage.s3.kms_key_id).toBe('alias/ctx');
+  });
+
+  it('needs a master key with envelope encryption, and never echoes a bad one', () => {
+    expect(problemsOf({ env: { MCP_ENCRYPTION_MODE: 'envelope' } })).toContain(
+      'encryption.master_key (MCP_ENCRYPTION_MASTER_KEY): must be set when encryption.mode is "envelope" with provider "local"',
+    );
+    expect(problemsOf({ env: { MCP_ENCRYPTION_MODE: 'envelope', MCP_ENCRYPTION_PROVIDER: 'kms' } })).toContain(
+      'encryption.kms.key_id (MCP_ENCRYPTION_KMS_KEY_ID): must be set when encryption.mode is "envelope" with provider "kms"',
+    );
+    const short = problemsOf({ env: { MCP_ENCRYPTION_MASTER_KEY: 'c2VjcmV0LXNob3J0' } });
+    expect(short).toContain('encryption.master_key (MCP_ENCRYPTION_MASTER_KEY): must be base64 of 32 bytes');
+    expect(short).not.toContain('c2VjcmV0LXNob3J0');
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const env = {
+      MCP_ENCRYPTION_MODE: 'envelope',
+      MCP_ENCRYPTION_MASTER_KEY: key,
+      MCP_ENCRYPTION_PREVIOUS_MASTER_KEYS: `${key},${key}`,
+    };
+    expect(loadConfig({ env }).encryption).toMatchObject({ mode: 'envelope', master_key: key });
+    expect(problemsOf({ env: { ...env, MCP_ENCRYPTION_PREVIOUS_MASTER_KEYS: `${key},nope` } })).toContain(
+      'encryption.previous_master_keys (MCP_ENCRYPTION_PREVIOUS_MASTER_KEYS): must be base64 of 32 bytes (comma-separated)',
+    );
   });
 
   it('takes a replica with its own credentials, and read_fallback only with a replica', () => {

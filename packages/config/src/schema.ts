@@ -17,6 +17,19 @@ const KiB = 2 ** 10;
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
 
+/** Base64 of 32 bytes (an AES-256 key), or with `list` several of them comma-separated; empty allowed. */
+function masterKey({ list }: { list: boolean }) {
+  return text().refine(
+    (value) =>
+      value === '' ||
+      (list ? value.split(',') : [value]).every((one) => {
+        const key = one.trim();
+        return /^[A-Za-z0-9+/]+={0,2}$/.test(key) && Buffer.from(key, 'base64').length === 32;
+      }),
+    { message: `must be base64 of 32 bytes${list ? ' (comma-separated)' : ''}, e.g. from \`openssl rand -base64 32\`` },
+  );
+}
+
 const s3PartSize = byteSize({
   min: { bytes: 5 * MiB, reason: "S3's minimum part size" },
   max: { bytes: 5 * GiB, reason: "S3's maximum part size" },
@@ -222,6 +235,49 @@ export const settingsSchema = section({
           path: ['read_fallback'],
           message: 'is "replica" but storage.replica.bucket is empty: set the replica, or read_fallback: none',
         });
+      },
+      { when: () => true },
+    )
+    .prefault({}),
+  encryption: section({
+    // "envelope": every new body (object, inline, staged) sealed with AES-256-GCM under its context's
+    // data key, wrapped by the master key; "none": new bodies in the clear (sealed ones still open
+    // while the master key stays configured)
+    mode: oneOf(['none', 'envelope']).default('none'),
+    // where the master key is: "local" (master_key below) or "kms" (AWS KMS, kms.key_id)
+    provider: oneOf(['local', 'kms']).default('local'),
+    // base64 of 32 random bytes (`openssl rand -base64 32`); keep it out of config files: MCP_ENCRYPTION_MASTER_KEY
+    master_key: masterKey({ list: false }).default(''),
+    // comma-separated earlier master keys, still accepted to unwrap until `ctxvault keys rotate-master` re-wrapped their keys
+    previous_master_keys: masterKey({ list: true }).default(''),
+    kms: section({
+      // id, ARN or alias of the KMS key that wraps data keys
+      key_id: text().default(''),
+      // empty: storage.s3.region
+      region: text().default(''),
+      // an AWS-compatible KMS endpoint (LocalStack, moto); empty: AWS
+      endpoint: url(['http:', 'https:'], { allowEmpty: true }).default(''),
+    }).prefault({}),
+    // data keys kept unwrapped in memory per process (a KMS Decrypt, or a local unwrap, saved per hit)
+    key_cache_size: integer(1, 1_000_000).default(10_000),
+  })
+    .superRefine(
+      (encryption, ctx) => {
+        if (encryption.provider === 'local' && encryption.master_key === '' && encryption.mode === 'envelope') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['master_key'],
+            message:
+              'must be set when encryption.mode is "envelope" with provider "local" (base64 of 32 bytes); got ""',
+          });
+        }
+        if (encryption.provider === 'kms' && encryption.kms.key_id === '' && encryption.mode === 'envelope') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['kms', 'key_id'],
+            message: 'must be set when encryption.mode is "envelope" with provider "kms"; got ""',
+          });
+        }
       },
       { when: () => true },
     )

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type ContextRow, type NewSegment, newContextId, type RoleTally, type Segment } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
-import { codecSuffix, compressor, segmentKey } from '@ctxvault/storage';
+import { codecSuffix, compressor, seal, sealBuffer, sealKey, segmentKey } from '@ctxvault/storage';
 import { f64s, readF64s, tallyOf } from './item-index.ts';
 import { segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
-import { listOf, pipelineStream, segmentMetadata, type VersionUploaderDeps } from './version-uploader.ts';
+import { listOf, pipelineStream, sealingOf, segmentMetadata, type VersionUploaderDeps } from './version-uploader.ts';
 import { envelopeOf } from './views.ts';
 
 export type CompactOutcome = 'compacted' | 'nothing' | 'superseded' | 'gone';
@@ -25,7 +25,7 @@ export class Compactor {
   private readonly reader: SegmentReader;
 
   constructor(private readonly deps: VersionUploaderDeps) {
-    this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs);
+    this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, undefined, deps.keyring);
   }
 
   async compact(contextId: string): Promise<CompactOutcome> {
@@ -61,10 +61,12 @@ export class Compactor {
     row: ContextRow,
     recovery: Pick<SegmentTrailer, 'context' | 'list'>,
   ): Promise<NewSegment> {
-    const { blobs, settings, segments } = this.deps;
+    const { blobs, settings, segments, keyring } = this.deps;
     const modelId = row.model_id ?? null;
     const format = row.format as Format;
     const contextId = run[0]!.context_id;
+    // the merged segment is sealed when new writes are: with the context's data key
+    const dataKey = keyring?.sealing ? await keyring.forContext(row.tenant_id, contextId) : null;
     const first = run[0]!.first_item;
     const itemCount = run.reduce((sum, s) => sum + s.item_count, 0);
     const size = run.reduce((sum, s) => sum + s.size_bytes, 0);
@@ -110,6 +112,7 @@ export class Compactor {
       item_roles: Buffer.concat(roleBytes),
       first_timestamp: run.find((s) => s.first_timestamp)?.first_timestamp ?? null,
       last_timestamp: run.findLast((s) => s.last_timestamp)?.last_timestamp ?? null,
+      data_key_id: dataKey?.id ?? null,
       ...counts,
     };
 
@@ -119,10 +122,11 @@ export class Compactor {
         hash.update(chunk);
         chunks.push(chunk);
       }
+      const body = Buffer.concat(chunks);
       return {
         ...common,
         state: 'inline',
-        body: Buffer.concat(chunks),
+        body: dataKey ? await sealBuffer(sealKey(dataKey.key, id, 'inline'), body) : body,
         object_key: null,
         etag: null,
         stored_bytes: null,
@@ -158,13 +162,17 @@ export class Compactor {
       })(),
     );
     const encoded = codec === 'identity' ? body : pipelineStream(body, compressor(codec, codecLevel));
-    const result = await blobs.put(key, encoded, {
+    const sealing = await sealingOf(keyring, { id, data_key_id: dataKey?.id ?? null });
+    const result = await blobs.put(key, sealing ? Readable.from(seal(await sealing.objectKey(id), encoded)) : encoded, {
       contentType: 'application/x-ndjson',
       // the sha256 is only known once the items have streamed: it is in the trailer, and in the row
-      metadata: segmentMetadata(
-        { context_id: contextId, id, version, first_item: first, item_count: itemCount, sha256: '' },
-        codec,
-      ),
+      metadata: {
+        ...segmentMetadata(
+          { context_id: contextId, id, version, first_item: first, item_count: itemCount, sha256: '' },
+          codec,
+        ),
+        ...sealing?.metadata,
+      },
     });
     return {
       ...common,

@@ -91,9 +91,9 @@ export class ContextService {
   private readonly tokenizer: Tokenizer;
 
   constructor(private readonly deps: ContextServiceDeps) {
-    this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, deps.cache);
+    this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, deps.cache, deps.keyring);
     this.tokenizer = new Tokenizer(deps.tokens);
-    this.writer = new SegmentWriter(deps.staging, deps.settings, this.tokenizer);
+    this.writer = new SegmentWriter(deps.staging, deps.settings, this.tokenizer, deps.keyring);
   }
 
   /**
@@ -146,6 +146,7 @@ export class ContextService {
       sha256: null,
       content_encoding: 'identity',
       encryption: null,
+      data_key_id: segment.data_key_id,
       message_count: 0,
       token_count: 0,
       tokens_final: true,
@@ -494,6 +495,7 @@ export class ContextService {
   private writeSegment(envelope: DocumentEnvelope, firstItem: number, items: RawItems): Promise<NewSegment> {
     return this.writer.write(
       {
+        tenantId: envelope.tenant_id,
         contextId: envelope.id,
         version: envelope.version,
         modelId: envelope.model_id,

@@ -33,6 +33,13 @@ export {
   type WorkerTokenCounterOptions,
 } from './counting/worker-token-counter.ts';
 export { type DocumentEnvelope, lines, openingLine } from './document.ts';
+export {
+  type DataKey,
+  type DataKeyStore,
+  Keyring,
+  type KeyringOptions,
+  type RotationReport,
+} from './envelope/keyring.ts';
 export * from './errors/index.ts';
 export { type LifecycleCounts, LifecycleService, type LifecycleSettings } from './lifecycle-service.ts';
 export type { ContextStore, JobQueue, Logger, SegmentStore, StagingStore, StorageSettings } from './ports.ts';

@@ -1,6 +1,7 @@
 import type { ContextRepository, SegmentRepository, StagingRepository } from '@ctxvault/db';
 import type { CompactJob, DeleteJob, JobView, UploadJob } from '@ctxvault/queue';
 import type { BlobStore, Codec } from '@ctxvault/storage';
+import type { Keyring } from './envelope/keyring.ts';
 
 /** What the core needs of each dependency; the real ones come from db and queue, tests may fake them. */
 export type ContextStore = Pick<
@@ -80,4 +81,6 @@ export interface CoreDeps {
   jobs: JobQueue;
   settings: StorageSettings;
   logger: Logger;
+  /** envelope encryption's data keys; without it nothing is sealed, and a sealed body fails to open */
+  keyring?: Keyring;
 }

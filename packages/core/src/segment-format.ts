@@ -45,6 +45,22 @@ export function itemLine(text: string): Buffer {
   return Buffer.from(`${text.includes('\n') ? text.replaceAll('\n', ' ') : text}\n`);
 }
 
+/**
+ * `itemLine(text)` as pieces of at most `chars` characters each (a surrogate pair is never cut),
+ * so that a large item is never turned into bytes in one go.
+ */
+export function* itemLinePieces(text: string, chars: number): Generator<Buffer> {
+  for (let from = 0; from < text.length; ) {
+    let to = Math.min(text.length, from + chars);
+    // a high surrogate stays with its low one
+    if (to < text.length && (text.charCodeAt(to - 1) & 0xfc00) === 0xd800) to += to - 1 > from ? -1 : 1;
+    const piece = text.slice(from, to);
+    yield Buffer.from(piece.includes('\n') ? piece.replaceAll('\n', ' ') : piece);
+    from = to;
+  }
+  yield Buffer.from('\n');
+}
+
 /** Role codes of the item index (one byte an item); anything else is 255. */
 export function roleCode(role: string): number {
   const code = (ROLES as readonly string[]).indexOf(role);

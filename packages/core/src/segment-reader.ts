@@ -1,7 +1,17 @@
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import type { Segment } from '@ctxvault/db';
-import { type BlobStore, decompressor, isCodec } from '@ctxvault/storage';
+import {
+  type BlobStore,
+  decompressor,
+  isCodec,
+  type SealPurpose,
+  sealedRange,
+  UnsealError,
+  unseal,
+  unsealBuffer,
+} from '@ctxvault/storage';
 import type { BodyCache, BodyFetch } from './body-cache.ts';
+import type { Keyring } from './envelope/keyring.ts';
 import type { SegmentStore, StagingStore } from './ports.ts';
 import { byteWindow, documentItemLines, TruncatedSegmentError } from './segment-format.ts';
 
@@ -19,6 +29,7 @@ export class SegmentReader {
     private readonly staging: StagingStore,
     private readonly blobs: BlobStore,
     private readonly cache?: BodyCache,
+    private readonly keyring?: Keyring,
   ) {}
 
   /** The item lines (each ending in `\n`) of `segs` in order; the first segment from its item `skipItems`. */
@@ -67,23 +78,44 @@ export class SegmentReader {
     return offsets.readDoubleLE(index * 8);
   }
 
-  /** The segment's item bytes from byte `skip` on (an object's trailer is not part of them). */
+  /** The segment's item bytes from byte `skip` on (an object's trailer is not part of them), opened when sealed. */
   private async source(seg: Segment, skip: number): Promise<AsyncIterable<Buffer>> {
     if (seg.state === 'inline') {
-      const body = (await this.segments.loadBodies([seg.id])).get(seg.id);
-      if (!body) throw new TruncatedSegmentError(`inline segment ${seg.id} has no body`);
+      const stored = (await this.segments.loadBodies([seg.id])).get(seg.id);
+      if (!stored) throw new TruncatedSegmentError(`inline segment ${seg.id} has no body`);
+      const body = seg.data_key_id ? await unsealBuffer(await this.sealKey(seg, 'inline'), stored) : stored;
       return chunks(body.subarray(skip, seg.format === 'lines' ? seg.size_bytes : undefined));
     }
     if (seg.state === 'staged') return this.staged(seg, skip);
     if (!seg.object_key) throw new TruncatedSegmentError(`stored segment ${seg.id} has no object key`);
     const end = seg.format === 'lines' ? seg.size_bytes : Number.POSITIVE_INFINITY;
     if (seg.content_encoding === 'identity') {
-      return this.blobs.get(seg.object_key, { start: skip, end: Math.min(end, Number.MAX_SAFE_INTEGER) - 1 });
+      if (!seg.data_key_id) {
+        return this.blobs.get(seg.object_key, { start: skip, end: Math.min(end, Number.MAX_SAFE_INTEGER) - 1 });
+      }
+      // the frames holding the items from `skip` on: still one ranged GET
+      const range = sealedRange(skip, end - 1);
+      const sealed = await this.blobs.get(seg.object_key, { start: range.start, end: range.end });
+      const key = await this.sealKey(seg, 'object');
+      return byteWindow(unseal(key, sealed, { firstFrame: range.firstFrame, toEnd: false }), range.skip, end - skip);
     }
     const codec = seg.content_encoding;
     if (!isCodec(codec)) throw new TruncatedSegmentError(`segment ${seg.id} has unknown encoding "${codec}"`);
-    const decoded: Readable = pipeline(await this.blobs.get(seg.object_key), decompressor(codec), () => {});
+    const stored = await this.blobs.get(seg.object_key);
+    const encoded = seg.data_key_id
+      ? Readable.from(unseal(await this.sealKey(seg, 'object'), stored, { toEnd: true }))
+      : stored;
+    const decoded: Readable = pipeline(encoded, decompressor(codec), () => {});
     return byteWindow(decoded, skip, end - skip);
+  }
+
+  private sealKey(seg: Segment, purpose: SealPurpose): Promise<Buffer> {
+    if (!this.keyring) {
+      throw new UnsealError(
+        `segment ${seg.id} is sealed with data key ${seg.data_key_id}, but no master key is configured (encryption.*)`,
+      );
+    }
+    return this.keyring.sealKeyOf(seg.data_key_id!, seg.id, purpose);
   }
 
   /**
@@ -93,11 +125,9 @@ export class SegmentReader {
   private async *staged(seg: Segment, skip: number): AsyncGenerator<Buffer> {
     let delivered = 0;
     try {
-      for await (const chunk of byteWindow(
-        this.staging.read(seg.context_id, seg.version),
-        skip,
-        seg.size_bytes - skip,
-      )) {
+      const staged = this.staging.read(seg.context_id, seg.version);
+      const plain = seg.data_key_id ? unseal(await this.sealKey(seg, 'staged'), staged, { toEnd: true }) : staged;
+      for await (const chunk of byteWindow(plain, skip, seg.size_bytes - skip)) {
         delivered += (chunk as Buffer).length;
         yield chunk as Buffer;
       }

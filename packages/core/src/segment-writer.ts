@@ -1,14 +1,21 @@
 import { createHash } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type NewSegment, newContextId, type RoleTally } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
+import { seal, sealBuffer, sealKey } from '@ctxvault/storage';
+import type { Keyring } from './envelope/keyring.ts';
 import { f64s, tallyOf, u32s } from './item-index.ts';
 import { normalizedOrNull } from './item-views.ts';
 import type { StagingStore, StorageSettings } from './ports.ts';
 import type { RawItems } from './raw-items.ts';
-import { itemLine, roleCode } from './segment-format.ts';
+import { itemLine, itemLinePieces, roleCode } from './segment-format.ts';
 import type { Tokenizer } from './tokens.ts';
 
+/** Items longer than this (in characters) are turned into bytes and hashed a piece of this size at a time. */
+const LARGE_ITEM_CHARS = 1024 * 1024;
+
 export interface SegmentTarget {
+  tenantId: string;
   contextId: string;
   /** the version this write makes */
   version: number;
@@ -26,16 +33,21 @@ export interface SegmentTarget {
  * staged for a worker otherwise; at most `inlineThreshold` bytes are held before staging starts.
  * Tokens are counted here only for the first `inlineCountBytes` of items that carry no `tokens`:
  * beyond that, the segment's counts are left to the worker and not final until it is done.
+ * With envelope encryption on, the inline body and the staged one are sealed with the context's
+ * data key (each under its own key derived for this segment).
  */
 export class SegmentWriter {
   constructor(
     private readonly staging: StagingStore,
     private readonly settings: StorageSettings,
     private readonly tokenizer: Tokenizer,
+    private readonly keyring?: Keyring,
   ) {}
 
   async write(target: SegmentTarget, items: RawItems): Promise<NewSegment> {
     const countTokens = await this.tokenizer.forModel(target.modelId, target.format);
+    const id = newContextId();
+    const dataKey = this.keyring?.sealing ? await this.keyring.forContext(target.tenantId, target.contextId) : null;
     const { format } = target;
     const hash = createHash('sha256');
     const offsets: number[] = [];
@@ -51,9 +63,11 @@ export class SegmentWriter {
 
     async function* lines(): AsyncGenerator<Buffer> {
       for await (const { item, text } of items) {
-        const line = itemLine(text);
+        // a large item (a base64 image) is encoded and hashed a piece at a time, the event loop served between
+        const line = text.length > LARGE_ITEM_CHARS ? null : itemLine(text);
+        const lineBytes = line ? line.length : Buffer.byteLength(text) + 1;
         offsets.push(size);
-        size += line.length;
+        size += lineBytes;
         // the role an item plays: an Anthropic tool_result turn is a tool item, Gemini's model the assistant
         const role = normalizedOrNull(format, item)?.role ?? String(item.role);
         roleCodes.push(roleCode(role));
@@ -64,7 +78,7 @@ export class SegmentWriter {
           lastTimestamp = item.timestamp;
         }
         if (counting && item.tokens === undefined) {
-          countedBytes += line.length;
+          countedBytes += lineBytes;
           counting = countedBytes <= inlineCountBytes;
         }
         if (counting) {
@@ -72,8 +86,16 @@ export class SegmentWriter {
           tokens.push(n);
           tally.tokens += n;
         }
-        hash.update(line);
-        yield line;
+        if (line) {
+          hash.update(line);
+          yield line;
+          continue;
+        }
+        for (const piece of itemLinePieces(text, LARGE_ITEM_CHARS)) {
+          hash.update(piece);
+          yield piece;
+          await nextTurn();
+        }
       }
     }
 
@@ -97,23 +119,26 @@ export class SegmentWriter {
         yield* head;
         for (let next = await source.next(); !next.done; next = await source.next()) yield next.value;
       }
-      await this.staging.write(target.contextId, target.version, rest());
+      const body = dataKey ? seal(sealKey(dataKey.key, id, 'staged'), rest()) : rest();
+      await this.staging.write(target.contextId, target.version, body);
     }
 
     const final = counting;
     if (!final) for (const tally of Object.values(roles)) tally.tokens = 0;
+    const inlineBody = inline ? Buffer.concat(head, headBytes) : null;
     return {
-      id: newContextId(),
+      id,
       context_id: target.contextId,
       version: target.version,
       kind: 'write',
       state: inline ? 'inline' : 'staged',
-      body: inline ? Buffer.concat(head, headBytes) : null,
+      body: inlineBody && dataKey ? await sealBuffer(sealKey(dataKey.key, id, 'inline'), inlineBody) : inlineBody,
       object_key: null,
       etag: null,
       stored_bytes: null,
       content_encoding: 'identity',
       encryption: null,
+      data_key_id: dataKey?.id ?? null,
       first_item: target.firstItem,
       item_count: offsets.length,
       size_bytes: size,

@@ -3,7 +3,18 @@ import { pipeline, Readable, type Transform } from 'node:stream';
 import type { Segment, SegmentCounts } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
 import type { ByteProgress } from '@ctxvault/queue';
-import { codecSuffix, compressor, contextPrefix, segmentKey, tracksIncompleteUploads } from '@ctxvault/storage';
+import {
+  codecSuffix,
+  compressor,
+  contextPrefix,
+  FRAME_SIZE,
+  seal,
+  sealedSize,
+  segmentKey,
+  tracksIncompleteUploads,
+  unseal,
+} from '@ctxvault/storage';
+import type { Keyring } from './envelope/keyring.ts';
 import type { CoreDeps } from './ports.ts';
 import { segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
@@ -26,7 +37,7 @@ export class VersionUploader {
   private readonly reader: SegmentReader;
 
   constructor(private readonly deps: VersionUploaderDeps) {
-    this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs);
+    this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, undefined, deps.keyring);
   }
 
   /**
@@ -99,7 +110,16 @@ export class VersionUploader {
         : Buffer.alloc(0);
     const hash = createHash('sha256');
     let read = 0;
-    const staged = staging.read(seg.context_id, seg.version);
+    const sealing = await sealingOf(this.deps.keyring, seg);
+    const staged = sealing
+      ? unseal(
+          await sealing.keyring.sealKeyOf(seg.data_key_id!, seg.id, 'staged'),
+          staging.read(seg.context_id, seg.version),
+          {
+            toEnd: true,
+          },
+        )
+      : staging.read(seg.context_id, seg.version);
     // a generator, not .pipe(): a failing staging read must fail the upload, not stall it.
     // Progress counts item bytes read; it stays below 100 % until the store has accepted the bytes.
     const body = Readable.from(
@@ -115,11 +135,16 @@ export class VersionUploader {
       })(),
     );
     const encoded = codec === 'identity' ? body : pipelineStream(body, compressor(codec, codecLevel));
-    const result = await blobs.put(key, encoded, {
-      contentLength: codec === 'identity' ? total + trailer.length : undefined,
-      contentType: seg.format === 'lines' ? 'application/x-ndjson' : 'application/json',
-      metadata: segmentMetadata(seg, codec),
-    });
+    const plainLength = codec === 'identity' ? total + trailer.length : undefined;
+    const result = await blobs.put(
+      key,
+      sealing ? Readable.from(seal(await sealing.objectKey(seg.id), encoded)) : encoded,
+      {
+        contentLength: plainLength !== undefined && sealing ? sealedSize(plainLength) : plainLength,
+        contentType: seg.format === 'lines' ? 'application/x-ndjson' : 'application/json',
+        metadata: { ...segmentMetadata(seg, codec), ...sealing?.metadata },
+      },
+    );
     const sha256 = hash.digest('hex');
     if (read !== total || (seg.sha256 && sha256 !== seg.sha256)) {
       await blobs.delete(key);
@@ -224,4 +249,41 @@ export function listOf(version: number, segs: readonly Pick<Segment, 'id'>[]): {
 /** `source` piped into `transform`, with errors of either ending the result (unlike `.pipe`). */
 export function pipelineStream(source: Readable, transform: Transform): Transform {
   return pipeline(source, transform, () => {});
+}
+
+/** How a segment's object is sealed: with its data key, named (and wrapped) in the object's metadata. */
+export interface ObjectSealing {
+  keyring: Keyring;
+  objectKey(segmentId: string): Promise<Buffer>;
+  metadata: Record<string, string>;
+}
+
+/**
+ * The sealing of a segment's object, or null when it is stored in the clear (no data key). The
+ * metadata names the data key and carries it wrapped, as it was wrapped when written, so that the
+ * bucket (with the master key of that time) is enough to open the object.
+ */
+export async function sealingOf(
+  keyring: Keyring | undefined,
+  seg: Pick<Segment, 'id' | 'data_key_id'>,
+): Promise<ObjectSealing | null> {
+  const dataKeyId = seg.data_key_id;
+  if (!dataKeyId) return null;
+  if (!keyring) {
+    throw new Error(
+      `segment ${seg.id} is sealed with data key ${dataKeyId}, but no master key is configured (encryption.*)`,
+    );
+  }
+  const wrapped = await keyring.wrappedKey(dataKeyId);
+  return {
+    keyring,
+    objectKey: (segmentId) => keyring.sealKeyOf(dataKeyId, segmentId, 'object'),
+    metadata: {
+      encryption: 'ctxvault-envelope-v1',
+      'frame-size': String(FRAME_SIZE),
+      'data-key-id': dataKeyId,
+      'master-key-id': wrapped.masterKeyId,
+      'wrapped-key': wrapped.wrapped.toString('base64'),
+    },
+  };
 }

@@ -13,6 +13,7 @@ export {
   type ExportFilter,
   type ListFilters,
 } from './context-repository.ts';
+export { DataKeyRepository, type DataKeyRow } from './data-key-repository.ts';
 export { type DatabaseUnavailableCause, databaseUnavailableCause, isUniqueViolation } from './database-errors.ts';
 export {
   CONTEXT_STATUSES,

@@ -50,6 +50,7 @@ function row(overrides: Partial<ContextRow> = {}): ContextRow {
     sha256: null,
     content_encoding: 'identity',
     encryption: null,
+    data_key_id: null,
     message_count: 0,
     token_count: 0,
     tokens_final: true,

@@ -44,6 +44,8 @@ export interface Segment {
   stored_bytes: number | null;
   content_encoding: string;
   encryption: string | null;
+  /** the context's data key its bodies (inline, staged, object) are sealed with; null: in the clear */
+  data_key_id: string | null;
   first_item: number;
   item_count: number;
   size_bytes: number;
@@ -100,7 +102,7 @@ export interface VersionCommit {
 
 const SEGMENT_COLUMNS = `s.id, s.context_id, s.version, s.kind, s.format, s.state, s.object_key, s.etag, s.stored_bytes::float8 as stored_bytes,
   s.content_encoding, s.encryption, s.first_item::float8 as first_item, s.item_count, s.size_bytes::float8 as size_bytes, s.sha256,
-  s.token_count::float8 as token_count, s.roles, s.tokens_final, s.first_timestamp, s.last_timestamp`;
+  s.token_count::float8 as token_count, s.roles, s.tokens_final, s.first_timestamp, s.last_timestamp, s.data_key_id`;
 
 const INSERT_COLUMNS = [
   'id',
@@ -126,6 +128,7 @@ const INSERT_COLUMNS = [
   'item_roles',
   'first_timestamp',
   'last_timestamp',
+  'data_key_id',
 ] as const;
 
 /**
@@ -352,6 +355,8 @@ export class SegmentRepository {
     const pool = await this.pool();
     await pool.query('delete from versions where context_id = $1', [contextId]);
     await pool.query('delete from segments where context_id = $1', [contextId]);
+    // without its data key, whatever copy of a sealed body is left (a backup, a replica) stays sealed
+    await pool.query('delete from data_keys where context_id = $1', [contextId]);
   }
 
   /** The versions of a context, newest first: only the current one, or every one still kept. */

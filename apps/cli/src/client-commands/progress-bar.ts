@@ -11,8 +11,8 @@ export class ProgressBar {
   constructor(
     private readonly label: string,
     private readonly stream: NodeJS.WriteStream = process.stderr,
-    /** what is counted: bytes (shown in MiB), objects or contexts */
-    private readonly unit: 'bytes' | 'objects' | 'contexts' = 'bytes',
+    /** what is counted: bytes (shown in MiB), objects, contexts or keys */
+    private readonly unit: 'bytes' | 'objects' | 'contexts' | 'keys' = 'bytes',
   ) {}
 
   update(done: number, total: number): void {

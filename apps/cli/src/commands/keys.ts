@@ -2,15 +2,21 @@ import { parseArgs } from 'node:util';
 import type { Config } from '@ctxvault/config';
 import { parseDuration } from '@ctxvault/config';
 import { ApiKeys } from '@ctxvault/core';
-import { API_KEY_SCOPES, ApiKeyRepository, type ApiKeyScope, createOrm } from '@ctxvault/db';
+import { API_KEY_SCOPES, ApiKeyRepository, type ApiKeyScope, createOrm, type MikroORM } from '@ctxvault/db';
 import { printJson, UsageError } from '../client-commands/client-options.ts';
+import { ProgressBar } from '../client-commands/progress-bar.ts';
+import { openKeyring } from '../keyring.ts';
 import { createLogger } from '../logger.ts';
 
 const USAGE = `usage: ctxvault keys create --tenant T --scope read|write|admin [--scope …] [--name N] [--expires 30d|ISO-TIME]
        ctxvault keys ls [--tenant T] [--json]
-       ctxvault keys revoke ID|PREFIX`;
+       ctxvault keys revoke ID|PREFIX
+       ctxvault keys rotate-master`;
 
-/** `ctxvault keys …`: API keys, straight in the database (database.url); the admin API does the same over HTTP. */
+/**
+ * `ctxvault keys …`: API keys, straight in the database (database.url); the admin API does the same
+ * over HTTP. `keys rotate-master` re-wraps the data keys of envelope encryption.
+ */
 export async function runKeys(config: Config, args: string[]): Promise<void> {
   const [action, ...rest] = args;
   if (!config.database.url) {
@@ -19,6 +25,13 @@ export async function runKeys(config: Config, args: string[]): Promise<void> {
     );
   }
   const orm = await createOrm({ url: config.database.url, poolMax: 1 });
+  if (action === 'rotate-master') {
+    try {
+      return await rotateMaster(config, orm, rest);
+    } finally {
+      await orm.close();
+    }
+  }
   const keys = new ApiKeys(new ApiKeyRepository(orm), createLogger(config, 'ctxvault-keys'));
   try {
     if (action === 'create') await create(keys, rest);
@@ -92,6 +105,28 @@ async function revoke(keys: ApiKeys, args: string[]): Promise<void> {
   const revoked = await keys.revoke(positionals[0]!);
   if (!revoked) throw Object.assign(new Error(`no API key ${positionals[0]}`), { code: 'not_found' });
   console.log(`revoked ${revoked.prefix} (tenant ${revoked.tenant_id})`);
+}
+
+/**
+ * Re-wraps every context's data key that an earlier master key wraps under the current one
+ * (encryption.master_key, or encryption.kms.key_id), with progress; bodies are not rewritten. Prints
+ * the counts as JSON; run it again after an interruption, it carries on.
+ */
+async function rotateMaster(config: Config, orm: MikroORM, args: string[]): Promise<void> {
+  parseArgs({ args, strict: true, options: {} });
+  const envelope = openKeyring(config, orm);
+  if (!envelope) {
+    throw new Error(
+      'no master key is configured: set encryption.master_key (MCP_ENCRYPTION_MASTER_KEY) or encryption.kms.key_id (MCP_ENCRYPTION_KMS_KEY_ID) to the new master',
+    );
+  }
+  try {
+    const bar = new ProgressBar('re-wrapping', process.stderr, 'keys');
+    const report = await envelope.keyring.rotate((done, total) => bar.update(done, total));
+    console.log(JSON.stringify(report, null, 2));
+  } finally {
+    envelope.close();
+  }
 }
 
 /** `30d` (from now) or an ISO time. */

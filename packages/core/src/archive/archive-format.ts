@@ -77,6 +77,8 @@ const segmentRecordSchema = z.object({
   roles: z.record(z.string(), roleTally),
   /** per item its token count, u32 little-endian, base64; null while not counted */
   item_tokens: z.base64().nullable(),
+  /** per item its role code (one byte: system, user, assistant, tool, 255 other), base64 */
+  item_roles: z.base64().nullable(),
   first_timestamp: z.string().nullable(),
   last_timestamp: z.string().nullable(),
 });

@@ -60,11 +60,18 @@ export class BucketRebuilder {
     }
     let group: ObjectInfo[] = [];
     let groupId: string | null = null;
+    let done = 0;
+    // contexts are rebuilt a few at a time (each on its own objects, in its own transaction)
+    const running = new Set<Promise<void>>();
     const flush = async () => {
       if (groupId === null) return;
       report.contexts++;
-      await this.context(groupId, group, report);
-      onProgress?.(report.contexts, Math.max(total, report.contexts));
+      const one: Promise<void> = this.context(groupId, group, report).then(() => {
+        running.delete(one);
+        onProgress?.(++done, Math.max(total, report.contexts));
+      });
+      running.add(one);
+      if (running.size >= CONCURRENT_CONTEXTS) await Promise.race(running);
     };
     for await (const info of this.deps.blobs.list(prefix)) {
       report.objects++;
@@ -81,6 +88,7 @@ export class BucketRebuilder {
       group.push(info);
     }
     await flush();
+    await Promise.all(running);
     onProgress?.(report.contexts, report.contexts);
     return report;
   }
@@ -228,6 +236,7 @@ export class BucketRebuilder {
       stored_bytes: head?.size ?? object.info.size,
       content_encoding: object.codec,
       encryption: head?.encryption ?? object.info.encryption,
+      data_key_id: null,
     };
   }
 
@@ -238,6 +247,8 @@ export class BucketRebuilder {
 }
 
 const NEWLINE = Buffer.from('\n');
+/** Contexts rebuilt at once: their object reads overlap, each holding one object's read buffers. */
+const CONCURRENT_CONTEXTS = 4;
 
 /** Whether trailer `a` names a later list than `b`: a higher version, or the same one written later. */
 function newer(a: SegmentTrailer, b: SegmentTrailer): number {

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { ContextRepository, ContextRow, ExportFilter, Segment, SegmentRepository } from '@ctxvault/db';
+import type {
+  ContextRepository,
+  ContextRow,
+  ExportFilter,
+  Segment,
+  SegmentIndex,
+  SegmentRepository,
+} from '@ctxvault/db';
 import type { BlobStore } from '@ctxvault/storage';
 import type { SegmentStore, StagingStore } from '../ports.ts';
 import { SegmentReader } from '../segment-reader.ts';
@@ -28,6 +35,13 @@ export interface ExportOptions extends ExportFilter {
 }
 
 const PAGE = 100;
+
+interface Prepared {
+  row: ContextRow;
+  lists: VersionRecord[];
+  segs: Segment[];
+  index: Map<string, SegmentIndex>;
+}
 
 /**
  * Streams the archive of a tenant's (or every tenant's) contexts: records and item lines, one
@@ -61,8 +75,14 @@ export class ArchiveExporter {
     let after: string | null = null;
     for (;;) {
       const page = await this.deps.contexts.exportPage(filter, after, PAGE);
-      for (const row of page) {
-        for await (const chunk of this.context(row, options.versions === 'all', totals)) yield chunk;
+      const all = options.versions === 'all';
+      // the next context's references are read while this one's items stream
+      let next = page[0] ? this.prepare(page[0], all) : null;
+      for (let i = 0; i < page.length; i++) {
+        const prepared = await next;
+        next = page[i + 1] ? this.prepare(page[i + 1]!, all) : null;
+        next?.catch(() => {}); // surfaces when awaited
+        if (prepared) for await (const chunk of this.context(prepared, totals)) yield chunk;
         options.onProgress?.(++done, Math.max(total, done));
       }
       if (page.length < PAGE) break;
@@ -72,15 +92,11 @@ export class ArchiveExporter {
     yield recordLine({ type: 'end', ...totals });
   }
 
-  /** One context's records; nothing when it went away (deleted, or its versions collected) meanwhile. */
-  private async *context(
-    row: ContextRow,
-    all: boolean,
-    totals: { contexts: number; segments: number; items: number; item_bytes: number },
-  ): AsyncGenerator<Buffer> {
+  /** What a context's records are made of; null when it went away (deleted, or its versions collected) meanwhile. */
+  private async prepare(row: ContextRow, all: boolean): Promise<Prepared | null> {
     const versions = await this.deps.segments.versionsOf(row.id, !all);
     const current = versions.find((v) => v.version === row.version);
-    if (!current) return;
+    if (!current) return null;
     const segs = new Map<string, Segment>();
     const lists: VersionRecord[] = [];
     for (const v of versions) {
@@ -97,11 +113,18 @@ export class ArchiveExporter {
         segments: v.segments,
       });
     }
-    if (!lists.some((v) => v.version === row.version)) return;
+    if (!lists.some((v) => v.version === row.version)) return null;
+    return { row, lists, segs: [...segs.values()], index: await this.deps.segments.loadIndex([...segs.keys()]) };
+  }
+
+  /** One context's records, and its segments' items. */
+  private async *context(
+    { row, lists, segs, index }: Prepared,
+    totals: { contexts: number; segments: number; items: number; item_bytes: number },
+  ): AsyncGenerator<Buffer> {
     yield recordLine(contextRecord(row));
     for (const v of lists) yield recordLine(v);
-    const index = await this.deps.segments.loadIndex([...segs.keys()]);
-    for (const seg of segs.values()) {
+    for (const seg of segs) {
       const tokens = seg.tokens_final ? index.get(seg.id)?.item_tokens : null;
       const record: SegmentRecord = {
         type: 'segment',
@@ -117,6 +140,7 @@ export class ArchiveExporter {
         tokens_final: Boolean(tokens),
         roles: seg.roles,
         item_tokens: tokens ? tokens.toString('base64') : null,
+        item_roles: index.get(seg.id)?.item_roles?.toString('base64') ?? null,
         first_timestamp: seg.first_timestamp,
         last_timestamp: seg.last_timestamp,
       };

@@ -185,8 +185,20 @@ export class ArchiveImporter {
     listed: VersionRecord,
   ): Promise<NewSegment> {
     const { settings, blobs, tokenizer } = this.deps;
-    const known =
+    const tokens =
       record.tokens_final && record.item_tokens ? readU32s(Buffer.from(record.item_tokens, 'base64')) : null;
+    const roles = record.item_roles ? Buffer.from(record.item_roles, 'base64') : null;
+    // a kept index is taken as it is when it covers every item; else the items are parsed and counted
+    const known =
+      tokens && roles && tokens.length === record.item_count && roles.length === record.item_count
+        ? {
+            tokens,
+            roles,
+            tallies: record.roles,
+            firstTimestamp: record.first_timestamp,
+            lastTimestamp: record.last_timestamp,
+          }
+        : null;
     const count = await tokenizer.forModel(envelope.model_id, envelope.format as Format);
     const indexer = new SegmentIndexer(envelope.format as Format, count, known);
     const lines = indexer.pass(items);
@@ -223,6 +235,7 @@ export class ArchiveImporter {
         stored_bytes: null,
         content_encoding: 'identity',
         encryption: null,
+        data_key_id: null,
       };
     }
     const { codec, codecLevel, pathPrefix } = settings;
@@ -269,6 +282,7 @@ export class ArchiveImporter {
       stored_bytes: result.size,
       content_encoding: codec,
       encryption: result.encryption,
+      data_key_id: null,
     };
   }
 
@@ -339,6 +353,7 @@ export function rowFrom(
     sha256: null,
     content_encoding: 'identity',
     encryption: null,
+    data_key_id: null,
     message_count: 0,
     token_count: 0,
     tokens_final: true,

@@ -23,6 +23,15 @@ export type IndexedLines = Pick<
   | 'last_timestamp'
 >;
 
+/** A segment's index as an archive carries it: per item tokens and role codes, the tallies, the timestamps. */
+export interface KnownIndex {
+  tokens: number[];
+  roles: Buffer;
+  tallies: Record<string, RoleTally>;
+  firstTimestamp: string | null;
+  lastTimestamp: string | null;
+}
+
 /**
  * Builds a segment's item index (offsets, roles, token counts, timestamps, size and sha256) from
  * its item lines as they stream past, for segments that arrive without one: from an archive or
@@ -41,8 +50,8 @@ export class SegmentIndexer {
   constructor(
     private readonly format: Format,
     private readonly count: ItemTokenCounter,
-    /** token counts per item, when the source kept them */
-    private readonly known: readonly number[] | null,
+    /** the index the source kept (an archive): then items are only measured and hashed, not parsed */
+    private readonly known: KnownIndex | null,
   ) {}
 
   /** Passes `lines` (each without its `\n`) on as stored lines (with it), indexing each. */
@@ -55,14 +64,14 @@ export class SegmentIndexer {
   }
 
   private add(line: Buffer): void {
-    const { item } = parseRawItem(line.subarray(0, -1));
-    const index = this.offsets.length;
     this.offsets.push(this.size);
     this.size += line.length;
     this.hash.update(line);
+    if (this.known) return;
+    const { item } = parseRawItem(line.subarray(0, -1));
     const role = normalizedOrNull(this.format, item)?.role ?? String(item.role);
     this.roleCodes.push(roleCode(role));
-    const tokens = this.known?.[index] ?? this.count(item);
+    const tokens = this.count(item);
     this.tokens.push(tokens);
     const tally = tallyOf(this.roles, role);
     tally.items++;
@@ -74,6 +83,22 @@ export class SegmentIndexer {
   }
 
   result(): IndexedLines {
+    const { known } = this;
+    if (known) {
+      return {
+        item_count: this.offsets.length,
+        size_bytes: this.size,
+        sha256: this.hash.digest('hex'),
+        token_count: known.tokens.reduce((sum, n) => sum + n, 0),
+        roles: known.tallies,
+        tokens_final: true,
+        item_tokens: u32s(known.tokens),
+        item_offsets: f64s(this.offsets),
+        item_roles: known.roles,
+        first_timestamp: known.firstTimestamp,
+        last_timestamp: known.lastTimestamp,
+      };
+    }
     return {
       item_count: this.offsets.length,
       size_bytes: this.size,

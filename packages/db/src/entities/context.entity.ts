@@ -31,6 +31,8 @@ export const ContextEntity = defineEntity({
     sha256: p.string().length(64).nullable(),
     content_encoding: p.string().length(32).default('identity'),
     encryption: p.string().length(32).nullable(),
+    /** the data key its bodies are sealed with (envelope encryption); null: stored in the clear */
+    data_key_id: p.uuid().nullable(),
     message_count: p.integer().default(0),
     token_count: p.integer().default(0),
     /** false while some segment's tokens are still being counted by a worker */
