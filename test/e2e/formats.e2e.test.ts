@@ -100,6 +100,24 @@ describe('contexts in every format over REST', () => {
       json: { query: 'Europe/Paris', roles: ['assistant'] },
     });
     expect(found.json.matches.map((m: JsonAnswer) => m.index)).toEqual([1]);
+    // its image is measured from its header: nothing estimated, until an image given only by URL
+    const estimates = `/api/v1/contexts/${context.id}/summary?estimates=true`;
+    expect((await api(suite.app.url, estimates)).json.estimated).toEqual({ items: 0, tokens: 0, parts: [] });
+    const url = { type: 'image', source: { type: 'url', url: 'https://example.org/a.png' } };
+    const appended = await api(suite.app.url, `/api/v1/contexts/${context.id}/items`, {
+      method: 'POST',
+      json: { items: [{ role: 'user', content: [{ type: 'text', text: 'And this?' }, url] }] },
+    });
+    expect(appended.status, appended.text).toBeLessThan(300);
+    await waitUntilSettled(suite.app.url, context.id);
+    const { estimated } = (await api(suite.app.url, estimates)).json;
+    expect(estimated).toMatchObject({
+      items: 1,
+      parts: [{ index: FIXTURES['anthropic.messages'].items.length, paths: ['content[1]'] }],
+    });
+    expect(estimated.tokens).toBeGreaterThan(0);
+    expect((await api(suite.app.url, `/api/v1/contexts/${context.id}/summary`)).json.estimated).toBeUndefined();
+    expect((await api(suite.app.url, `${estimates.split('?')[0]}?estimates=maybe`)).status).toBe(400);
   });
 
   it('truncates to budgets without splitting a tool call from its results, and says the boundary moved', async () => {
@@ -142,6 +160,14 @@ describe('contexts in every format over REST', () => {
       { role: 'user', content: [{ type: 'text', text: 'Fine. Which city is warmer?' }] },
       { role: 'assistant', content: [{ type: 'text', text: 'Tokyo, by 6 °C.' }] },
     ]);
+    // a window opening on the assistant gets a user turn first, which the window reports
+    const opened = await api(suite.app.url, `/api/v1/contexts/${context.id}?as=anthropic.messages&last=1`);
+    expect(opened.json.content).toEqual([
+      { role: 'user', content: [{ type: 'text', text: '[earlier conversation omitted]' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'Tokyo, by 6 °C.' }] },
+    ]);
+    expect(opened.json.window).toMatchObject({ returned: 2, inserted_user_turn: true });
+    expect(anthropic.json.window.inserted_user_turn).toBeUndefined();
     const refused = await api(suite.app.url, `/api/v1/contexts/${context.id}?as=anthropic.messages`);
     expect(refused.status).toBe(422);
     expect(refused.json.error).toMatchObject({

@@ -120,8 +120,12 @@ export class CtxvaultClient {
     return this.requestJson<NonNullable<StatusView['job']>>('GET', `/jobs/${jobId}`);
   }
 
-  async summary(id: string): Promise<ContextSummary> {
-    return this.requestJson<ContextSummary>('GET', `/contexts/${id}/summary`);
+  /** With `estimates`, the summary also lists the items whose count holds estimated parts (the server reads the items). */
+  async summary(id: string, options: { estimates?: boolean } = {}): Promise<ContextSummary> {
+    return this.requestJson<ContextSummary>(
+      'GET',
+      `/contexts/${id}/summary${options.estimates ? '?estimates=true' : ''}`,
+    );
   }
 
   async replace(id: string, input: ReplaceContextRequest, options: WriteOptions = {}): Promise<WriteResult> {

@@ -25,6 +25,8 @@ import { convertedRead, type WindowedRead } from './item-views.ts';
 
 export type { WindowedRead };
 
+import { countItemTokens } from './counting/item-tokens.ts';
+import { mediaPricingFor } from './counting/media-tokens.ts';
 import { readU32s } from './item-index.ts';
 import { type ItemWindow, type TokenBudget, windowOf } from './item-window.ts';
 import { openedLookups } from './opened-lookups.ts';
@@ -239,9 +241,14 @@ export class ContextService {
     return { context, lines: linesOf(window.items), window: windowFields(window) };
   }
 
-  /** Counts and tokens per role, size and compression: from the counts kept per segment, no body is read. */
-  async summary(tenantId: string, id: string): Promise<ContextSummary> {
-    const { row, segs } = await this.opened(tenantId, id, NO_TAIL);
+  /**
+   * Counts and tokens per role, size and compression: from the counts kept per segment, no body is
+   * read. With `estimates`, the items are read to say which of their parts were estimated.
+   */
+  async summary(tenantId: string, id: string, options: { estimates?: boolean } = {}): Promise<ContextSummary> {
+    const opened = await this.opened(tenantId, id, NO_TAIL);
+    const { row, segs } = opened;
+    const estimated = options.estimates ? await this.estimatedParts(opened) : undefined;
     const roles = {
       system: { items: 0, tokens: 0 },
       user: { items: 0, tokens: 0 },
@@ -282,7 +289,29 @@ export class ContextService {
       segments: row.segment_count,
       first_timestamp: first,
       last_timestamp: last,
+      ...(estimated && { estimated }),
     };
+  }
+
+  /** The items holding estimated parts: found through each item's view, no text tokenized but with the item's kept count. */
+  private async estimatedParts({
+    row,
+    segs,
+    lookups,
+    reader,
+  }: OpenedRead): Promise<NonNullable<ContextSummary['estimated']>> {
+    const format = toContextView(row).format;
+    const counted = await keptCounts(segs, lookups, await this.tokenizer.forModel(row.model_id ?? null, format));
+    const pricing = mediaPricingFor(row.model_id ?? null);
+    const parts: NonNullable<ContextSummary['estimated']>['parts'] = [];
+    let index = 0;
+    for await (const { item } of itemsOf(reader, segs)) {
+      const tokens = counted(item);
+      const { estimated_parts: paths } = countItemTokens(item, format, () => 0, pricing);
+      if (paths.length > 0) parts.push({ index, tokens, paths });
+      index++;
+    }
+    return { items: parts.length, tokens: parts.reduce((sum, p) => sum + p.tokens, 0), parts };
   }
 
   async status(tenantId: string, id: string): Promise<StatusView> {

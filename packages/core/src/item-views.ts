@@ -1,7 +1,7 @@
 // What the service reads of items through their format's normalized view: roles, search text, and
 // reads converted to another format.
 import {
-  type AnthropicSystem,
+  type ConversionEnd,
   convertStream,
   type Format,
   type NormalizedItem,
@@ -55,12 +55,12 @@ export async function convertedRead(
   const system = context.system === null ? undefined : normalizeAnthropicSystem(context.system);
   const converted = (lines: AsyncIterable<Buffer>) =>
     convertStream(viewsOf(context.format, lines, target), target, system);
-  let instructions: AnthropicSystem | undefined;
+  let end: ConversionEnd | undefined;
   try {
     const check = converted(first.lines);
     for (let next = await check.next(); ; next = await check.next()) {
       if (next.done) {
-        instructions = next.value;
+        end = next.value;
         break;
       }
     }
@@ -76,11 +76,12 @@ export async function convertedRead(
   }
   const second = await readOnce();
   return {
-    context: { ...context, format: target, system: instructions ?? null },
+    context: { ...context, format: target, system: end?.system ?? null },
     lines: (async function* () {
       for await (const item of converted(second.lines)) yield Buffer.from(`${JSON.stringify(item)}\n`);
     })(),
-    window: first.window,
+    // the inserted user turn is an item the context does not hold: the window says so
+    window: end?.insertedUserTurn ? { ...first.window, inserted_user_turn: true } : first.window,
   };
 }
 

@@ -214,6 +214,14 @@ export const readOptionsSchema = z.strictObject({
 });
 export type ReadOptions = z.infer<typeof readOptionsSchema>;
 
+/** `GET /contexts/{id}/summary`: `estimates=true` also says which items hold estimated parts (reads the items). */
+export const summaryQuerySchema = z.strictObject({
+  estimates: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((value) => value === 'true'),
+});
+
 export const contextIdSchema = z.uuid();
 
 /** An `Idempotency-Key` header: any printable ASCII, as Stripe-style APIs accept. */

@@ -90,6 +90,8 @@ export const readWindowSchema = z.object({
   /** of those dropped, the items left out beyond what was asked so the transcript stays valid (a tool call with its results, turns before the first user turn) */
   boundary_dropped: z.number().int(),
   tokens: z.number().int(),
+  /** read as anthropic.messages: a user turn was put first, as Anthropic needs one (not counted in returned) */
+  inserted_user_turn: z.literal(true).optional(),
 });
 
 const roleSummarySchema = z.object({ items: z.number().int(), tokens: z.number().int() });
@@ -119,6 +121,18 @@ export const contextSummarySchema = z.object({
   segments: z.number().int(),
   first_timestamp: z.string().nullable(),
   last_timestamp: z.string().nullable(),
+  /**
+   * with `estimates=true`: the items whose count holds estimated parts (files, documents, audio,
+   * media only referenced or whose header cannot be read, inline base64, encrypted results), each
+   * with its tokens and where the estimated parts are in it
+   */
+  estimated: z
+    .object({
+      items: z.number().int(),
+      tokens: z.number().int(),
+      parts: z.array(z.object({ index: z.number().int(), tokens: z.number().int(), paths: z.array(z.string()) })),
+    })
+    .optional(),
 });
 export type ContextSummary = z.infer<typeof contextSummarySchema>;
 

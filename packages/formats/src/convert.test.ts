@@ -1,6 +1,6 @@
 import { modelMessageSchema } from 'ai';
 import { describe, expect, it } from 'vitest';
-import { convertItems, convertStream, UnconvertiblePartError } from './convert.ts';
+import { convertItems, convertStream, LEADING_USER_TURN, UnconvertiblePartError } from './convert.ts';
 import { FIXTURES, openaiChat } from './fixtures/transcripts.ts';
 import { FORMATS, type Format, TARGET_FORMATS } from './format.ts';
 import {
@@ -58,6 +58,23 @@ describe('convertItems', () => {
         expect(part).toMatch(/reasoning|refusal|redacted_thinking|encrypted reasoning|file|audio|inside a tool result/);
       }
     }
+  });
+
+  it('opens an Anthropic transcript with a user turn when it starts with the assistant, and says so', async () => {
+    const tail = await convertItems(
+      views('openai.chat', openaiChat.slice(0, 1).concat(openaiChat.slice(-1))),
+      'anthropic.messages',
+    );
+    expect(tail).toEqual({
+      items: [LEADING_USER_TURN, { role: 'assistant', content: [{ type: 'text', text: 'Tokyo, by 6 °C.' }] }],
+      system: 'You are a travel assistant. Use the tools for live data.',
+      insertedUserTurn: true,
+    });
+    const whole = await convertItems(views('openai.chat', openaiChat.slice(0, 2)), 'anthropic.messages');
+    expect(whole.insertedUserTurn).toBe(false);
+    // only Anthropic needs it
+    const chat = await convertItems(views('openai.chat', openaiChat.slice(-1)), 'openai.chat');
+    expect(chat).toEqual({ items: [{ role: 'assistant', content: 'Tokyo, by 6 °C.' }], insertedUserTurn: false });
   });
 
   it('names the part: Anthropic thinking cannot go to OpenAI, an OpenAI refusal can', async () => {

@@ -26,11 +26,23 @@ export class UnconvertiblePartError extends Error {
   }
 }
 
-/** A converted transcript: the items, and for Anthropic the instructions that go in `system`. */
-export interface Converted {
-  items: unknown[];
+/** What a conversion learned on the way: Anthropic's `system`, and whether it had to open with a user turn. */
+export interface ConversionEnd {
   system?: AnthropicSystem;
+  /** a user turn (LEADING_USER_TURN) was put first: Anthropic refuses a transcript opening with the assistant */
+  insertedUserTurn: boolean;
 }
+
+/** A converted transcript: the items, and for Anthropic the instructions that go in `system`. */
+export interface Converted extends ConversionEnd {
+  items: unknown[];
+}
+
+/** The user turn a conversion to Anthropic opens with when the transcript (or its window) starts with the assistant. */
+export const LEADING_USER_TURN: AnthropicMessage = {
+  role: 'user',
+  content: [{ type: 'text', text: '[earlier conversation omitted]' }],
+};
 
 type Located<P> = P & { item: number };
 type Text = Located<Extract<Part, { type: 'text' }>>;
@@ -49,7 +61,8 @@ type Source = Iterable<NormalizedItem> | AsyncIterable<NormalizedItem>;
 
 /**
  * Converts `items` (normalized, in order) to `target`, one turn at a time: it yields the target's
- * messages and returns, for Anthropic, the `system` gathered from every instruction. `system` is an
+ * messages and returns, for Anthropic, the `system` gathered from every instruction (and opens with
+ * LEADING_USER_TURN when the first turn is the assistant's). `system` is an
  * Anthropic context's envelope instructions, placed first. Throws `UnconvertiblePartError` on the
  * first part outside the subset, so a caller that must not fail midway runs it once to check (and to
  * learn the system) before running it again to send.
@@ -58,9 +71,11 @@ export async function* convertStream(
   items: Source,
   target: TargetFormat,
   system?: NormalizedItem,
-): AsyncGenerator<unknown, AnthropicSystem | undefined> {
+): AsyncGenerator<unknown, ConversionEnd> {
   const instructions: string[] = [];
   let pending: AnthropicMessage | null = null;
+  let first = true;
+  let insertedUserTurn = false;
   for await (const turn of turnsOf(items, target, system)) {
     if (target === 'openai.chat') yield* toOpenAIChat(turn);
     else if (target === 'ai-sdk.model') yield toAiSdkModel(turn, target);
@@ -72,12 +87,17 @@ export async function* convertStream(
         pending.content.push(...(message.content as Exclude<AnthropicMessage['content'], string>));
       } else {
         if (pending) yield pending;
+        if (first && message.role === 'assistant') {
+          yield structuredClone(LEADING_USER_TURN);
+          insertedUserTurn = true;
+        }
+        first = false;
         pending = message;
       }
     }
   }
   if (pending) yield pending;
-  return instructions.length > 0 ? instructions.join('\n\n') : undefined;
+  return { ...(instructions.length > 0 && { system: instructions.join('\n\n') }), insertedUserTurn };
 }
 
 /** `convertStream` collected: the whole converted transcript at once. */
@@ -86,7 +106,7 @@ export async function convertItems(items: Source, target: TargetFormat, system?:
   const stream = convertStream(items, target, system);
   for (;;) {
     const next = await stream.next();
-    if (next.done) return { items: converted, ...(next.value !== undefined && { system: next.value }) };
+    if (next.done) return { items: converted, ...next.value };
     converted.push(next.value);
   }
 }

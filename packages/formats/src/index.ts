@@ -1,4 +1,11 @@
-export { type Converted, convertItems, convertStream, UnconvertiblePartError } from './convert.ts';
+export {
+  type ConversionEnd,
+  type Converted,
+  convertItems,
+  convertStream,
+  LEADING_USER_TURN,
+  UnconvertiblePartError,
+} from './convert.ts';
 export { FORMATS, type Format, TARGET_FORMATS, type TargetFormat } from './format.ts';
 export { type AnthropicSystem, anthropicSystemSchema, normalizeAnthropicSystem } from './formats/anthropic-messages.ts';
 export { CTXVAULT_ROLES, type CtxvaultItem, ctxvaultItemSchema } from './formats/ctxvault.ts';

@@ -20,6 +20,7 @@ import {
   searchResultSchema,
   searchSchema,
   statusViewSchema,
+  summaryQuerySchema,
   type WriteResult,
 } from '@ctxvault/core';
 import type { Context } from 'hono';
@@ -183,11 +184,13 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
       describe({
         operationId: 'getContextSummary',
         tag: 'contexts',
-        summary: 'Counts, tokens per role, size and compression of a context',
+        summary:
+          'Counts, tokens per role, size and compression of a context; estimates=true also lists the items whose count holds estimated parts (reads the items)',
         responses: { 200: json('the summary', contextSummarySchema), 400: invalidInput, 404: missing },
       }),
       params(byId),
-      async (c) => c.json(await service.summary(c.var.tenantId, c.req.valid('param').id)),
+      query(summaryQuerySchema),
+      async (c) => c.json(await service.summary(c.var.tenantId, c.req.valid('param').id, c.req.valid('query'))),
     )
     .get(
       '/:id/status',
