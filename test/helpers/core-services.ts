@@ -98,6 +98,7 @@ export function useCoreParts(): CoreParts {
         settings: {
           pathPrefix: parts.settings.pathPrefix,
           keepVersions: 0,
+          keepForMs: 0,
           objectGraceMs: 0,
           multipartGraceMs: 0,
           stagingGraceMs: 0,

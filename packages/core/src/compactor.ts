@@ -33,7 +33,7 @@ export class Compactor {
     if (!row || row.status === 'deleting') return 'gone';
     const run = compactionRun(await segments.segmentsOf(contextId, row.version));
     if (!run) return 'nothing';
-    const segment = await this.merge(row.version, run.segments, row.model_id ?? null, row.format as Format);
+    const segment = await this.merge(contextId, row.version, run.segments, row.model_id ?? null, row.format as Format);
     const swapped = await segments.swapCompacted(
       segment,
       run.from,
@@ -47,11 +47,20 @@ export class Compactor {
     return 'compacted';
   }
 
-  /** Writes the merged segment (its object first, when it has one) and returns its row. */
-  private async merge(version: number, run: Segment[], modelId: string | null, format: Format): Promise<NewSegment> {
+  /**
+   * Writes the merged segment (its object first, when it has one) and returns its row. It belongs
+   * to `contextId`, the context compacted: a fork merging segments it shares with its source
+   * writes its own object and never touches the source's.
+   */
+  private async merge(
+    contextId: string,
+    version: number,
+    run: Segment[],
+    modelId: string | null,
+    format: Format,
+  ): Promise<NewSegment> {
     const { blobs, settings, segments } = this.deps;
     const id = newContextId();
-    const contextId = run[0]!.context_id;
     const first = run[0]!.first_item;
     const itemCount = run.reduce((sum, s) => sum + s.item_count, 0);
     const size = run.reduce((sum, s) => sum + s.size_bytes, 0);

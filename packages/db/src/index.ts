@@ -29,6 +29,7 @@ export { createOrm, entities, type OrmOptions } from './orm.ts';
 export { type ReplicaEntry, type ReplicaLag, ReplicaLogRepository } from './replica-log-repository.ts';
 export {
   type CommittedVersion,
+  type CopyRefusal,
   type NewSegment,
   type ObjectPlacement,
   type RoleTally,
@@ -39,5 +40,8 @@ export {
   SegmentRepository,
   type SegmentState,
   type VersionCommit,
+  type VersionEnvelope,
+  type VersionKind,
+  type VersionRecord,
 } from './segment-repository.ts';
 export { rechunk, type StagingOptions, StagingRepository } from './staging-repository.ts';
