@@ -278,3 +278,5 @@ export type AppendItemsRequest = z.input<typeof appendItemsSchema>;
 export type ListRequest = z.input<typeof listQuerySchema>;
 export type SearchRequest = z.input<typeof searchSchema>;
 export type ReadRequest = z.input<typeof readOptionsSchema>;
+export type VersionsRequest = z.input<typeof versionsQuerySchema>;
+export type ForkRequest = z.input<typeof forkSchema>;
