@@ -1,17 +1,14 @@
 // Contexts in providers' formats, end to end against real `ctxvault api` and `ctxvault worker`
-// processes: created, read, appended, searched, summarised, truncated and converted, over REST and MCP.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// processes: created, read, appended, searched, summarised, truncated and converted over REST (over
+// MCP: formats-mcp.e2e.test.ts).
+import { describe, expect, it } from 'vitest';
 import { FIXTURES, openaiChat } from '../../packages/formats/src/fixtures/transcripts.ts';
-import { callIds, itemSchemaOf, normalizeItem, resultIds, TARGET_FORMATS } from '../../packages/formats/src/index.ts';
+import { itemSchemaOf, TARGET_FORMATS } from '../../packages/formats/src/index.ts';
 import { api, type JsonAnswer, waitUntilSettled } from '../helpers/contexts.ts';
+import { asSent, expectValid, FORMATS, MORE } from '../helpers/formats.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const suite = useSuite();
-const FORMATS = Object.keys(FIXTURES) as (keyof typeof FIXTURES)[];
-/** An item as JSON carries it (the LangChain fixture has `undefined` fields JSON leaves out). */
-const asSent = (items: readonly unknown[]) => JSON.parse(JSON.stringify(items));
 
 async function create(format: string, extra: Record<string, unknown> = {}): Promise<JsonAnswer> {
   const { items, system } = FIXTURES[format as keyof typeof FIXTURES];
@@ -162,60 +159,6 @@ describe('contexts in every format over REST', () => {
   });
 });
 
-describe('contexts in a provider format over MCP', () => {
-  let client: Client;
-  beforeAll(async () => {
-    client = new Client({ name: 'formats-e2e', version: '1.0.0' });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(`${suite.app.url}/mcp`), {
-        requestInit: { headers: suite.app.headers },
-      }),
-    );
-  });
-  afterAll(async () => {
-    await client?.close();
-  });
-  const call = async (name: string, args: Record<string, unknown>): Promise<JsonAnswer> => {
-    const result = await client.callTool({ name, arguments: args });
-    return { isError: result.isError, value: result.structuredContent, content: result.content };
-  };
-
-  it('creates, appends, lists and reads as another format', async () => {
-    const created = await call('context_create', {
-      agent_id: 'mcp-formats',
-      format: 'gemini',
-      content: FIXTURES.gemini.items,
-    });
-    expect(created.isError).toBeFalsy();
-    const id = created.value.id;
-    const appended = await call('context_append', {
-      id,
-      items: [{ role: 'user', parts: [{ text: 'And tomorrow?' }] }],
-    });
-    expect(appended.isError).toBeFalsy();
-    const refused = await call('context_append', { id, items: [{ role: 'assistant', content: 'not gemini' }] });
-    expect(refused.isError).toBe(true);
-    const listed = await call('context_list', { format: 'gemini', agent_id: 'mcp-formats' });
-    expect(listed.value.items.map((c: JsonAnswer) => c.id)).toEqual([id]);
-    const read = await call('context_get', { id, as: 'ai-sdk.model', last: 3 });
-    expect(read.isError, JSON.stringify(read.content)).toBeFalsy();
-    expect(read.value.format).toBe('ai-sdk.model');
-    expect(read.value.content.at(-1)).toEqual({ role: 'user', content: [{ type: 'text', text: 'And tomorrow?' }] });
-  });
-});
-
-/** One more item of each format, holding the word the search looks for. */
-const MORE: Record<(typeof FORMATS)[number], unknown> = {
-  ctxvault: { role: 'user', content: 'one more zebra question' },
-  'openai.chat': { role: 'user', content: 'one more zebra question' },
-  'openai.responses': { role: 'user', content: [{ type: 'input_text', text: 'one more zebra question' }] },
-  'anthropic.messages': { role: 'user', content: [{ type: 'text', text: 'one more zebra question' }] },
-  'ai-sdk.ui': { id: 'u9', role: 'user', parts: [{ type: 'text', text: 'one more zebra question' }] },
-  'ai-sdk.model': { role: 'user', content: 'one more zebra question' },
-  langchain: { type: 'human', data: { content: 'one more zebra question' } },
-  gemini: { role: 'user', parts: [{ text: 'one more zebra question' }] },
-};
-
 describe('every format through every call', () => {
   it.each(FORMATS)('%s: appended, searched, summarised, truncated on write and read, converted', async (format) => {
     const context = await create(format);
@@ -270,14 +213,3 @@ describe('every format through every call', () => {
     }
   });
 });
-
-/** No tool result without its call or call without its result; Anthropic and Gemini start with a user turn. */
-function expectValid(format: (typeof FORMATS)[number], items: unknown[]): void {
-  const views = items.map((item) => normalizeItem(format, item));
-  const calls = new Set(views.flatMap(callIds));
-  const results = new Set(views.flatMap(resultIds));
-  for (const id of results) if (id !== '') expect(calls).toContain(id);
-  for (const id of calls) expect(results).toContain(id);
-  const first = views.find((v) => v.kind !== 'instruction');
-  if (first && (format === 'anthropic.messages' || format === 'gemini')) expect(first.kind).toBe('user');
-}

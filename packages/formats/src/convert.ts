@@ -145,8 +145,10 @@ function supported(part: Part, item: number, target: TargetFormat): Text | Image
       if (part.base64 === undefined && part.url === undefined) throw fail('an image given by file id');
       return { ...part, item };
     case 'tool-call':
+      if (part.hosted) throw fail(`a ${part.hosted} (a provider-run or built-in tool)`);
       return { ...part, item };
     case 'tool-result':
+      if (part.hosted) throw fail(`a ${part.hosted} (a provider-run or built-in tool)`);
       return { ...part, parts: part.parts.map((inner) => supported(inner, item, target)), item };
     case 'reasoning':
       throw fail('a reasoning part');

@@ -3,6 +3,7 @@ export const FORMATS = [
   'ctxvault',
   'openai.chat',
   'openai.responses',
+  'openai.agents',
   'anthropic.messages',
   'ai-sdk.ui',
   'ai-sdk.model',

@@ -1,4 +1,5 @@
 import { mapStoredMessagesToChatMessages, type StoredMessage } from '@langchain/core/messages';
+import { protocol } from '@openai/agents-core';
 import { type ModelMessage, modelMessageSchema, type UIMessage, validateUIMessages } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES } from './fixtures/transcripts.ts';
@@ -22,6 +23,8 @@ describe('item schemas', () => {
     ).resolves.toHaveLength(5);
     const messages = mapStoredMessagesToChatMessages(structuredClone(FIXTURES.langchain.items) as StoredMessage[]);
     expect(messages.map((m) => m.type)).toEqual(['system', 'human', 'ai', 'tool', 'tool', 'ai', 'human', 'ai']);
+    for (const item of FIXTURES['openai.agents'].items)
+      expect(protocol.ModelItem.safeParse(item).error).toBeUndefined();
   });
 
   it('refuse what the provider would refuse, naming the path', () => {

@@ -26,8 +26,17 @@ export type Part =
       /** OpenAI's image `detail` */
       detail?: string;
     }
-  | { type: 'tool-call'; path: string; id: string; name: string /** JSON text */; arguments: string }
-  | { type: 'tool-result'; path: string; id: string; name?: string; parts: Part[]; isError?: boolean }
+  | {
+      type: 'tool-call';
+      path: string;
+      id: string;
+      name: string;
+      /** JSON text */
+      arguments: string;
+      /** a provider-run or built-in tool (computer, shell, web search…): paired, counted, never converted */
+      hosted?: string;
+    }
+  | { type: 'tool-result'; path: string; id: string; name?: string; parts: Part[]; isError?: boolean; hosted?: string }
   /** model reasoning (thinking blocks, reasoning summaries): counted and searched, not converted */
   | { type: 'reasoning'; path: string; text: string }
   | { type: 'refusal'; path: string; text: string }

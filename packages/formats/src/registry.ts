@@ -6,6 +6,7 @@ import { anthropicMessageSchema, normalizeAnthropic } from './formats/anthropic-
 import { ctxvaultItemSchema, normalizeCtxvault } from './formats/ctxvault.ts';
 import { geminiContentSchema, normalizeGemini } from './formats/gemini.ts';
 import { langchainMessageSchema, normalizeLangChain } from './formats/langchain.ts';
+import { normalizeOpenAIAgents, openaiAgentsItemSchema } from './formats/openai-agents.ts';
 import { normalizeOpenAIChat, openaiChatItemSchema } from './formats/openai-chat.ts';
 import { normalizeOpenAIResponses, openaiResponsesItemSchema } from './formats/openai-responses.ts';
 import { itemIssues } from './issues.ts';
@@ -32,6 +33,7 @@ const DEFINITIONS: Record<Format, FormatDefinition> = {
   ctxvault: define(ctxvaultItemSchema, normalizeCtxvault),
   'openai.chat': define(openaiChatItemSchema, normalizeOpenAIChat),
   'openai.responses': define(openaiResponsesItemSchema, normalizeOpenAIResponses),
+  'openai.agents': define(openaiAgentsItemSchema, normalizeOpenAIAgents),
   'anthropic.messages': define(anthropicMessageSchema, normalizeAnthropic, true),
   'ai-sdk.ui': define(aiSdkUiMessageSchema, normalizeAiSdkUi),
   'ai-sdk.model': define(aiSdkModelMessageSchema, normalizeAiSdkModel),

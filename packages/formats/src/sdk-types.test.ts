@@ -2,6 +2,7 @@
 // provider's SDK does not type fails this file's type check (`pnpm run typecheck`).
 import type { MessageParam, TextBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import type { Content, Part } from '@google/genai';
+import type { AgentInputItem } from '@openai/agents-core';
 import type { ModelMessage, UIMessage } from 'ai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { ResponseInputItem } from 'openai/resources/responses/responses';
@@ -11,6 +12,7 @@ import type { aiSdkModelMessageSchema } from './formats/ai-sdk-model.ts';
 import type { aiSdkUiMessageSchema } from './formats/ai-sdk-ui.ts';
 import type { anthropicMessageSchema, anthropicSystemSchema } from './formats/anthropic-messages.ts';
 import type { GeminiPart, geminiContentSchema } from './formats/gemini.ts';
+import type { openaiAgentsItemSchema } from './formats/openai-agents.ts';
 import type { openaiChatItemSchema } from './formats/openai-chat.ts';
 import type { openaiResponsesItemSchema } from './formats/openai-responses.ts';
 
@@ -22,6 +24,7 @@ type Assignable<From, To> = [From] extends [To] ? true : false;
 const checks = {
   openaiChat: true satisfies Assignable<Out<typeof openaiChatItemSchema>, ChatCompletionMessageParam>,
   openaiResponses: true satisfies Assignable<Out<typeof openaiResponsesItemSchema>, ResponseInputItem>,
+  openaiAgents: true satisfies Assignable<Out<typeof openaiAgentsItemSchema>, AgentInputItem>,
   anthropic: true satisfies Assignable<Out<typeof anthropicMessageSchema>, MessageParam>,
   anthropicSystem: true satisfies Assignable<Out<typeof anthropicSystemSchema>, string | TextBlockParam[]>,
   aiSdkModel: true satisfies Assignable<Out<typeof aiSdkModelMessageSchema>, ModelMessage>,

@@ -1,0 +1,1 @@
+export { CtxvaultSession, type CtxvaultSessionOptions } from './session.ts';

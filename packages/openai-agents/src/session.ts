@@ -1,0 +1,117 @@
+// An OpenAI Agents SDK (JS) `Session` kept in a ctxvault context of format `openai.agents`: one
+// context per agent and session id, found by listing, created on the first items, appended to after.
+import { ConflictError, type ContextItem, type CtxvaultClient } from '@ctxvault/client';
+import type { AgentInputItem, Session } from '@openai/agents';
+
+export interface CtxvaultSessionOptions {
+  client: CtxvaultClient;
+  /** the agent the context belongs to */
+  agentId: string;
+  /** the conversation: one context per agent and session (default: a new UUID) */
+  sessionId?: string;
+  /** the model, so that tokens are counted with its tokenizer */
+  modelId?: string;
+}
+
+/** How often popItem retries when another writer changed the session between its read and its write. */
+const POP_ATTEMPTS = 5;
+
+export class CtxvaultSession implements Session {
+  private readonly client: CtxvaultClient;
+  private readonly agentId: string;
+  private readonly sessionId: string;
+  private readonly modelId: string | undefined;
+  /** the context's id once found or created */
+  private contextId: string | null = null;
+
+  constructor({ client, agentId, sessionId, modelId }: CtxvaultSessionOptions) {
+    this.client = client;
+    this.agentId = agentId;
+    this.sessionId = sessionId ?? crypto.randomUUID();
+    this.modelId = modelId;
+  }
+
+  async getSessionId(): Promise<string> {
+    return this.sessionId;
+  }
+
+  /**
+   * The session's items, oldest first; with `limit`, at most the `limit` most recent, starting where
+   * no tool result is returned without the call it answers (ctxvault's `last=N` boundary).
+   */
+  async getItems(limit?: number): Promise<AgentInputItem[]> {
+    if (limit !== undefined && limit <= 0) return [];
+    const id = await this.findContext();
+    if (!id) return [];
+    if (limit === undefined) return (await this.client.get(id)).content as unknown as AgentInputItem[];
+    const { content, window } = await this.client.get(id, { last: limit });
+    // `last` keeps the system items before the window too, and moves the window's start past a call
+    // whose result it would cut (boundary_dropped): the session answers only the window
+    const total = content.length + (window?.dropped ?? 0);
+    const tail = Math.min(limit, total) - (window?.boundary_dropped ?? 0);
+    return (tail > 0 ? content.slice(-tail) : []) as unknown as AgentInputItem[];
+  }
+
+  async addItems(items: AgentInputItem[]): Promise<void> {
+    if (items.length === 0) return;
+    const stored = items.map(storable);
+    const id = await this.findContext();
+    if (id) {
+      await this.client.append(id, { items: stored });
+      return;
+    }
+    const created = await this.client.create({
+      agent_id: this.agentId,
+      session_id: this.sessionId,
+      ...(this.modelId && { model_id: this.modelId }),
+      format: 'openai.agents',
+      content: stored,
+    });
+    this.contextId = created.state === 'stored' ? created.context.id : created.id;
+  }
+
+  /** Removes the newest item (a new version without it, written only if no one wrote in between). */
+  async popItem(): Promise<AgentInputItem | undefined> {
+    const id = await this.findContext();
+    if (!id) return undefined;
+    for (let attempt = 1; ; attempt++) {
+      const { content, version } = await this.client.get(id);
+      const last = content.at(-1);
+      if (last === undefined) return undefined;
+      try {
+        await this.client.replace(id, { content: content.slice(0, -1) }, { ifVersion: version });
+        return last as unknown as AgentInputItem;
+      } catch (err) {
+        if (!(err instanceof ConflictError) || attempt >= POP_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  async clearSession(): Promise<void> {
+    const id = await this.findContext();
+    if (id) await this.client.delete(id);
+    this.contextId = null;
+  }
+
+  /** The session's context: remembered, else the newest `openai.agents` context of this agent and session. */
+  private async findContext(): Promise<string | null> {
+    if (this.contextId) return this.contextId;
+    const { items } = await this.client.list({
+      agent_id: this.agentId,
+      session_id: this.sessionId,
+      format: 'openai.agents',
+      limit: 1,
+    });
+    this.contextId = items[0]?.id ?? null;
+    return this.contextId;
+  }
+}
+
+/** An item as JSON carries it: raw bytes the SDK allows (a Uint8Array image or file) become base64. */
+function storable(item: AgentInputItem): ContextItem {
+  return JSON.parse(
+    JSON.stringify(item, (_key, value: unknown) =>
+      value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value,
+    ),
+  ) as ContextItem;
+}

@@ -1,0 +1,197 @@
+// @ctxvault/openai-agents with the real OpenAI Agents SDK against real `ctxvault api` and `ctxvault
+// worker` processes: an Agent run (its model a scripted fake, no network) keeps its history in a
+// ctxvault context of format `openai.agents`, and the session answers as the SDK's MemorySession does.
+import { CtxvaultClient } from '@ctxvault/client';
+import { CtxvaultSession } from '@ctxvault/openai-agents';
+import {
+  Agent,
+  type AgentInputItem,
+  type AgentOutputItem,
+  MemorySession,
+  type Model,
+  type ModelRequest,
+  type ModelResponse,
+  protocol,
+  run,
+  type Session,
+  setTracingDisabled,
+  tool,
+  Usage,
+} from '@openai/agents';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { useSuite } from '../helpers/suite.ts';
+
+const suite = useSuite();
+beforeAll(() => {
+  // no trace export (network) from the runs
+  setTracingDisabled(true);
+});
+
+/** A model that answers from a script, one response a call, and keeps what it was sent. */
+class ScriptedModel implements Model {
+  readonly inputs: AgentInputItem[][] = [];
+  private readonly script: AgentOutputItem[][];
+  constructor(script: AgentOutputItem[][]) {
+    this.script = [...script];
+  }
+  async getResponse(request: ModelRequest): Promise<ModelResponse> {
+    this.inputs.push(typeof request.input === 'string' ? [{ role: 'user', content: request.input }] : request.input);
+    const output = this.script.shift();
+    if (!output) throw new Error('the script has no more responses');
+    return { usage: new Usage({ requests: 1, inputTokens: 10, outputTokens: 5, totalTokens: 15 }), output };
+  }
+  // biome-ignore lint/correctness/useYield: the runs here do not stream
+  async *getStreamedResponse(): AsyncIterable<never> {
+    throw new Error('not streamed in these tests');
+  }
+}
+
+const say = (text: string, id: string): AgentOutputItem => ({
+  type: 'message',
+  id,
+  role: 'assistant',
+  status: 'completed',
+  content: [{ type: 'output_text', text }],
+});
+
+/** A travel agent whose model first calls the weather tool for two cities at once, then answers. */
+function travelAgent() {
+  const model = new ScriptedModel([
+    [
+      {
+        type: 'function_call',
+        id: 'fc_1',
+        callId: 'call_paris',
+        name: 'get_weather',
+        arguments: '{"city":"Paris"}',
+        status: 'completed',
+      },
+      {
+        type: 'function_call',
+        id: 'fc_2',
+        callId: 'call_tokyo',
+        name: 'get_weather',
+        arguments: '{"city":"Tokyo"}',
+        status: 'completed',
+      },
+    ],
+    [say('Paris 18 °C, Tokyo 24 °C.', 'msg_1')],
+    [say('Tokyo, by 6 °C.', 'msg_2')],
+  ]);
+  const getWeather = tool({
+    name: 'get_weather',
+    description: 'The weather in a city',
+    parameters: z.object({ city: z.string() }),
+    execute: async ({ city }) => (city === 'Paris' ? '18 °C' : '24 °C'),
+  });
+  const agent = new Agent({ name: 'travel', instructions: 'Be brief.', model, tools: [getWeather] });
+  return { agent, model };
+}
+
+describe('CtxvaultSession', () => {
+  it('keeps an Agent run’s history across runs and processes, as the SDK’s MemorySession does', async () => {
+    const client = new CtxvaultClient({ url: suite.app.url, apiKey: suite.app.key });
+    const histories: Record<string, AgentInputItem[]> = {};
+    const sessions: [string, () => Session][] = [
+      ['memory', () => new MemorySession({ sessionId: 'trip-1' })],
+      ['ctxvault', () => new CtxvaultSession({ client, agentId: 'travel', sessionId: 'trip-1', modelId: 'gpt-4o' })],
+    ];
+    for (const [name, sessionOf] of sessions) {
+      const { agent, model } = travelAgent();
+      const session = sessionOf();
+      const first = await run(agent, 'Weather in Paris and Tokyo?', { session });
+      expect(first.finalOutput).toBe('Paris 18 °C, Tokyo 24 °C.');
+      // the next run (a new session object for ctxvault: another process, say) starts from the history
+      const again = name === 'ctxvault' ? sessionOf() : session;
+      const second = await run(agent, 'Which is warmer?', { session: again });
+      expect(second.finalOutput).toBe('Tokyo, by 6 °C.');
+      expect(model.inputs[2]!.map((i) => ('role' in i ? i.role : i.type))).toEqual([
+        'user',
+        'function_call',
+        'function_call',
+        'function_call_result',
+        'function_call_result',
+        'assistant',
+        'user',
+      ]);
+      histories[name] = await again.getItems();
+    }
+    expect(histories.ctxvault).toEqual(histories.memory);
+    expect(histories.ctxvault).toHaveLength(8);
+    for (const item of histories.ctxvault!) expect(protocol.ModelItem.safeParse(item).error).toBeUndefined();
+
+    const listed = await client.list({ agent_id: 'travel', session_id: 'trip-1' });
+    expect(listed.items).toHaveLength(1);
+    expect(listed.items[0]).toMatchObject({ format: 'openai.agents', message_count: 8 });
+    // what an Agents SDK run stored reads as Chat Completions messages too
+    const chat = await client.get(listed.items[0]!.id, { as: 'openai.chat' });
+    expect(chat.content.map((m) => m.role)).toEqual([
+      'user',
+      'assistant',
+      'tool',
+      'tool',
+      'assistant',
+      'user',
+      'assistant',
+    ]);
+  });
+
+  it('answers getItems(limit), popItem and clearSession as MemorySession does', async () => {
+    const client = new CtxvaultClient({ url: suite.app.url, apiKey: suite.app.key });
+    const items: AgentInputItem[] = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hi' },
+      { type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Hello.' }] },
+      { type: 'function_call', callId: 'c1', name: 'now', arguments: '{}' },
+      { type: 'function_call_result', callId: 'c1', name: 'now', status: 'completed', output: '14:05' },
+      { role: 'user', content: [{ type: 'input_text', text: 'Thanks' }] },
+    ];
+    const memory = new MemorySession();
+    const vault = new CtxvaultSession({ client, agentId: 'contract' });
+    expect(await vault.getItems()).toEqual([]);
+    expect(await vault.popItem()).toBeUndefined();
+    for (const session of [memory, vault]) {
+      await session.addItems(items.slice(0, 3));
+      await session.addItems(items.slice(3));
+    }
+    expect(await vault.getItems()).toEqual(await memory.getItems());
+    expect(await vault.getItems(3)).toEqual(await memory.getItems(3));
+    expect(await vault.getItems(100)).toEqual(items);
+    // a limit that would cut a call from its result starts after the pair instead
+    expect(await vault.getItems(2)).toEqual(items.slice(-1));
+    expect(await memory.getItems(2)).toEqual(items.slice(-2));
+
+    expect(await vault.popItem()).toEqual(await memory.popItem());
+    expect(await vault.getItems()).toEqual(await memory.getItems());
+    expect(
+      await new CtxvaultSession({ client, agentId: 'contract', sessionId: await vault.getSessionId() }).getItems(),
+    ).toHaveLength(5);
+
+    await vault.clearSession();
+    await memory.clearSession();
+    expect(await vault.getItems()).toEqual([]);
+    await vault.addItems([{ role: 'user', content: 'again' }]);
+    expect(await vault.getItems()).toEqual([{ role: 'user', content: 'again' }]);
+  });
+
+  it('stores raw image bytes as base64, and refuses an item the SDK’s schema refuses', async () => {
+    const client = new CtxvaultClient({ url: suite.app.url, apiKey: suite.app.key });
+    const session = new CtxvaultSession({ client, agentId: 'bytes' });
+    await session.addItems([
+      { type: 'function_call', callId: 'c1', name: 'snap', arguments: '{}' },
+      {
+        type: 'function_call_result',
+        callId: 'c1',
+        name: 'snap',
+        status: 'completed',
+        output: { type: 'image', image: { data: new Uint8Array([1, 2, 3]), mediaType: 'image/png' } },
+      },
+    ]);
+    const [, result] = await session.getItems();
+    expect(result).toMatchObject({ output: { image: { data: 'AQID', mediaType: 'image/png' } } });
+    await expect(
+      session.addItems([{ type: 'function_call_result', callId: 'c2' } as unknown as AgentInputItem]),
+    ).rejects.toMatchObject({ status: 400, code: 'invalid_request' });
+  });
+});
