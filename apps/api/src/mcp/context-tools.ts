@@ -157,7 +157,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
     {
       description:
         'The versions of a context, newest first: number, time, which write made it (create, append, replace, ' +
-        'restore, fork), items, tokens and size, and whether it is still kept (readable with context_get\'s ' +
+        "restore, fork), items, tokens and size, and whether it is still kept (readable with context_get's " +
         '"version", restorable, forkable) or was collected; page with next_cursor.',
       inputSchema: versionsQuerySchema.extend(target),
       outputSchema: versionListSchema,
@@ -175,9 +175,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       outputSchema: writeResultSchema,
     },
     ({ id, version, if_version }) =>
-      toolResult(caller, 'write', async () =>
-        writeAnswer(await service.restore(tenantId, id, version, if_version)),
-      ),
+      toolResult(caller, 'write', async () => writeAnswer(await service.restore(tenantId, id, version, if_version))),
   );
 
   server.registerTool(
@@ -186,7 +184,7 @@ export function registerContextTools(server: McpServer, service: ContextService,
       description:
         'Branch a context: a new context (new id) sharing its items up to "version" (default: the current one) ' +
         'without copying them, for retries, sub-agents or what-ifs; appends to either never touch the other. ' +
-        'agent_id, session_id, name, metadata and expiry may differ from the source\'s.',
+        "agent_id, session_id, name, metadata and expiry may differ from the source's.",
       inputSchema: forkSchema.extend(target),
       outputSchema: writeResultSchema,
     },
