@@ -2,8 +2,8 @@
 // processes: created, read, appended, searched, summarised, truncated and converted over REST (over
 // MCP: formats-mcp.e2e.test.ts).
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, openaiChat } from '../../packages/formats/src/fixtures/transcripts.ts';
-import { itemSchemaOf, TARGET_FORMATS } from '../../packages/formats/src/index.ts';
+import { FIXTURES, HOSTED_TOOL_FIXTURES, openaiChat } from '../../packages/formats/src/fixtures/transcripts.ts';
+import { type Format, itemSchemaOf, TARGET_FORMATS } from '../../packages/formats/src/index.ts';
 import { api, type JsonAnswer, waitUntilSettled } from '../helpers/contexts.ts';
 import { asSent, expectValid, FORMATS, MORE } from '../helpers/formats.ts';
 import { useSuite } from '../helpers/suite.ts';
@@ -212,4 +212,35 @@ describe('every format through every call', () => {
       }
     }
   });
+});
+
+describe('hosted and server tools over REST', () => {
+  it.each(Object.keys(HOSTED_TOOL_FIXTURES) as Format[])(
+    '%s: stored as sent, counted, truncated in pairs, refused by ?as= naming the part',
+    async (format) => {
+      const { items } = HOSTED_TOOL_FIXTURES[format]!;
+      const created = await api(suite.app.url, '/api/v1/contexts', {
+        method: 'POST',
+        json: { agent_id: `hosted-${format}`, model_id: 'gpt-4o', format, content: items },
+      });
+      expect(created.status, created.text).toBeLessThan(300);
+      await waitUntilSettled(suite.app.url, created.json.id);
+      const path = `/api/v1/contexts/${created.json.id}`;
+      expect((await api(suite.app.url, path)).json.content).toEqual(asSent(items));
+      const summary = (await api(suite.app.url, `${path}/summary`)).json;
+      const roles = Object.values(summary.roles as Record<string, { items: number; tokens: number }>);
+      expect(roles.reduce((n, r) => n + r.items, 0)).toBe(items.length);
+      expect(summary.current_tokens).toBeGreaterThan(0);
+      for (const max of [80, 300, 900]) {
+        for (const strategy of ['oldest_first', 'preserving_user']) {
+          const read = (await api(suite.app.url, `${path}?max_tokens=${max}&strategy=${strategy}`)).json;
+          expectValid(format, read.content);
+        }
+      }
+      const refused = await api(suite.app.url, `${path}?as=openai.chat`);
+      expect(refused.status).toBe(422);
+      expect(refused.json.error.details).toMatchObject({ item: 1, from: format, to: 'openai.chat' });
+      expect(refused.json.error.details.part).toMatch(/web_search_call|server_tool_use/);
+    },
+  );
 });

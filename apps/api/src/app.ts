@@ -18,6 +18,7 @@ import { tokenGuard } from './middleware/token-guard.ts';
 import { describe } from './openapi/describe.ts';
 import { settleUnreadBody } from './request-body.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { archiveRoutes } from './routes/archive.ts';
 import { contextRoutes } from './routes/contexts.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -82,6 +83,15 @@ export function createApp(deps: ApiDeps) {
     authenticate(auth, () => 'admin'),
     ...perTenant,
   );
+  if (deps.archive) {
+    for (const path of ['/export', '/import'])
+      api.use(
+        path,
+        authenticate(auth, () => 'admin'),
+        ...perTenant,
+      );
+    api.route('/', archiveRoutes(deps.archive));
+  }
   api.use('/cache', operational);
   api
     .route('/contexts', contextRoutes(deps))

@@ -1,4 +1,12 @@
-import type { ApiKeys, BodyCacheStats, ContextService, Logger, Principal } from '@ctxvault/core';
+import type {
+  ApiKeys,
+  ArchiveExporter,
+  ArchiveImporter,
+  BodyCacheStats,
+  ContextService,
+  Logger,
+  Principal,
+} from '@ctxvault/core';
 import type { Metrics } from '@ctxvault/observability';
 import type { QueueAdmin } from '@ctxvault/queue';
 import type { JwtSettings } from './auth/jwt-verifier.ts';
@@ -28,6 +36,12 @@ export interface AdminDeps {
   token: string;
   /** the jobs of every queue the deployment uses; the dashboard shows the same queues */
   jobs: QueueAdmin;
+}
+
+/** What the export and import routes run on. */
+export interface ArchiveDeps {
+  exporter: Pick<ArchiveExporter, 'export'>;
+  importer: Pick<ArchiveImporter, 'import'>;
 }
 
 /** auth.mode: API keys, OAuth/OIDC access tokens (and API keys), or no authentication at all. */
@@ -76,6 +90,8 @@ export interface ApiDeps {
   /** with storage.replica: how far the replica is behind, shown by /readyz (never what makes it fail) */
   replicaLag?: () => Promise<{ pending_objects: number; lag_seconds: number }>;
   metrics: Metrics;
+  /** export and import of archives (admin scope); the routes are off without it */
+  archive?: ArchiveDeps;
   admin: AdminDeps;
   security: SecurityDeps;
 }

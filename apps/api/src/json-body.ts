@@ -1,6 +1,8 @@
 import { UnsupportedMediaTypeError, ValidationError } from '@ctxvault/core';
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { JsonItemsScanner } from './json-items.ts';
+import { parseItem } from './large-items.ts';
 import { isInvalidUtf8, requestBytes } from './request-body.ts';
 import { findUnstorable } from './storable-json.ts';
 
@@ -11,38 +13,73 @@ const JSON_LIMIT = 'limits.max_body_bytes / MCP_LIMITS_MAX_BODY_BYTES';
  * bad JSON or bad UTF-8) and validates it with `schema` (400 naming every failing field).
  */
 export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBytes: number): Promise<z.output<S>> {
-  return (await readJsonText(c, schema, maxBytes)).value;
+  return parseWith(schema, await readJsonValue(c, maxBytes), 'body');
 }
 
-/** `readJson`, with the body's text beside its value (to slice items out of it as sent). */
-export async function readJsonText<S extends z.ZodType>(
-  c: Context,
-  schema: S,
-  maxBytes: number,
-): Promise<{ value: z.output<S>; text: string }> {
-  requireType(c, /^application\/json\s*(;|$)/i, 'application/json');
+/** The body's text, decoded as it arrives; 400 when it is not UTF-8. */
+async function* bodyText(c: Context, maxBytes: number): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  const parts: string[] = [];
   try {
-    for await (const chunk of requestBytes(c, maxBytes, JSON_LIMIT))
-      parts.push(decoder.decode(chunk, { stream: true }));
-    parts.push(decoder.decode());
+    for await (const chunk of requestBytes(c, maxBytes, JSON_LIMIT)) yield decoder.decode(chunk, { stream: true });
+    yield decoder.decode();
   } catch (err) {
     if (isInvalidUtf8(err)) {
       throw new ValidationError('body is not valid UTF-8', [{ path: '', message: 'invalid UTF-8' }]);
     }
     throw err;
   }
-  const text = parts.join('');
-  let value: unknown;
+}
+
+/** `readJson`'s text, whole. */
+async function readJsonValue(c: Context, maxBytes: number): Promise<unknown> {
+  requireType(c, /^application\/json\s*(;|$)/i, 'application/json');
+  return parseJson(async () => {
+    const parts: string[] = [];
+    for await (const part of bodyText(c, maxBytes)) parts.push(part);
+    return JSON.parse(parts.join('')) as unknown;
+  });
+}
+
+/**
+ * `readJson` for a body whose `key` array holds items: the body is scanned as it arrives (no
+ * whole-body text, no long synchronous pass, so a large body does not stall the event loop) and each
+ * item is parsed once complete; returns the validated body with the text of each item as sent.
+ */
+export async function readJsonItems<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  key: string,
+  maxBytes: number,
+): Promise<{ value: z.output<S>; texts: string[] }> {
+  requireType(c, /^application\/json\s*(;|$)/i, 'application/json');
+  const scanner = new JsonItemsScanner(key);
+  let items: string[] | null = null;
+  let values: unknown[] = [];
+  const value = await parseJson(async () => {
+    for await (const part of bodyText(c, maxBytes)) {
+      scanner.push(part);
+      // a repeated key starts the items again
+      if (scanner.items !== items) [items, values] = [scanner.items, []];
+      for (let i = values.length; items && i < items.length; i++) {
+        values.push(await parseItem(items[i]!, scanner.longStrings[i]!));
+      }
+    }
+    scanner.end();
+    const envelope = JSON.parse(scanner.envelope) as unknown;
+    if (items && typeof envelope === 'object' && envelope !== null) (envelope as Record<string, unknown>)[key] = values;
+    return envelope;
+  });
+  return { value: parseWith(schema, value, 'body'), texts: items ?? [] };
+}
+
+/** The value `parse` gives; 400 naming the syntax error when the body is not JSON. */
+async function parseJson(parse: () => Promise<unknown>): Promise<unknown> {
   try {
-    value = JSON.parse(text);
+    return await parse();
   } catch (err) {
-    throw new ValidationError(`body is not valid JSON: ${(err as Error).message}`, [
-      { path: '', message: 'invalid JSON' },
-    ]);
+    if (!(err instanceof SyntaxError)) throw err;
+    throw new ValidationError(`body is not valid JSON: ${err.message}`, [{ path: '', message: 'invalid JSON' }]);
   }
-  return { value: parseWith(schema, value, 'body'), text };
 }
 
 /** 415 unless the Content-Type matches. */

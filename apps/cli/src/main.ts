@@ -20,6 +20,12 @@ server commands:
   keys revoke ID|PREFIX           revoke an API key
   replica verify [--repair]
             compare the primary store with storage.replica, with progress; --repair makes them agree
+  export [--tenant T] [--agent-id A] [--since TIME] [--versions current|all] [--zstd] > FILE
+            write an archive of the contexts (docs/archive-format.md), with progress on stderr
+  import FILE [--tenant T]
+            write the contexts of an archive here (idempotent; conflicts reported, exit 1)
+  rebuild --from-bucket
+            recreate the references of every context from the bucket's objects (docs/disaster-recovery.md)
 
 client commands (talk to the API at client.url, or --url URL, with the API key client.api_key, or --api-key KEY;
 without a key, auth.mode "none": tenant client.tenant, or --tenant ID):
@@ -61,6 +67,9 @@ const commands: Record<string, () => Promise<Command>> = {
     return (config) => runS3Check(config);
   },
   'replica verify': async () => (await import('./commands/replica-verify.ts')).runReplicaVerify,
+  export: async () => (await import('./commands/archive.ts')).runExport,
+  import: async () => (await import('./commands/archive.ts')).runImport,
+  rebuild: async () => (await import('./commands/archive.ts')).runRebuild,
   put: async () => (await import('./client-commands/put.ts')).runPut,
   get: async () => (await import('./client-commands/get.ts')).runGet,
   status: async () => (await import('./client-commands/status.ts')).runStatus,

@@ -2,7 +2,10 @@ import type { RequestCounter } from '@ctxvault/api';
 import type { Config } from '@ctxvault/config';
 import {
   ApiKeys,
+  ArchiveExporter,
+  ArchiveImporter,
   BodyCache,
+  BucketRebuilder,
   Compactor,
   ContextService,
   createTokenCounter,
@@ -12,6 +15,7 @@ import {
   type SharedBodyCache,
   type StorageSettings,
   type TokenCounter,
+  Tokenizer,
   type TokenSettings,
   VersionUploader,
 } from '@ctxvault/core';
@@ -59,6 +63,8 @@ export interface Runtime {
   apiKeys: ApiKeys;
   uploader: VersionUploader;
   compactor: Compactor;
+  /** export and import of archives, and the rebuild of the references from the bucket */
+  archive: { exporter: ArchiveExporter; importer: ArchiveImporter; rebuilder: BucketRebuilder };
   lifecycle: LifecycleService;
   cache: BodyCache;
   /** token counting off the event loop, in worker threads on every core */
@@ -253,6 +259,25 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       requestCounter,
       uploader,
       compactor: new Compactor(deps),
+      archive: {
+        exporter: new ArchiveExporter({ contexts, segments, staging, blobs }),
+        importer: new ArchiveImporter({
+          contexts,
+          segments,
+          blobs,
+          settings,
+          logger,
+          tokenizer: new Tokenizer(tokens),
+        }),
+        rebuilder: new BucketRebuilder({
+          contexts,
+          segments,
+          blobs,
+          settings,
+          logger,
+          tokenizer: new Tokenizer(tokens),
+        }),
+      },
       lifecycle,
       cache,
       tokenCounter,

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { type NewSegment, newContextId, type RoleTally, type Segment } from '@ctxvault/db';
+import { type ContextRow, type NewSegment, newContextId, type RoleTally, type Segment } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
 import { codecSuffix, compressor, segmentKey } from '@ctxvault/storage';
 import { f64s, readF64s, tallyOf } from './item-index.ts';
 import { segmentCounts } from './segment-counting.ts';
-import { trailerLine } from './segment-format.ts';
+import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
-import { pipelineStream, segmentMetadata, type VersionUploaderDeps } from './version-uploader.ts';
+import { listOf, pipelineStream, segmentMetadata, type VersionUploaderDeps } from './version-uploader.ts';
+import { envelopeOf } from './views.ts';
 
 export type CompactOutcome = 'compacted' | 'nothing' | 'superseded' | 'gone';
 
@@ -31,9 +32,14 @@ export class Compactor {
     const { contexts, segments } = this.deps;
     const row = await contexts.findAny(contextId);
     if (!row || row.status === 'deleting') return 'gone';
-    const run = compactionRun(await segments.segmentsOf(contextId, row.version));
+    const current = await segments.segmentsOf(contextId, row.version);
+    const run = compactionRun(current);
     if (!run) return 'nothing';
-    const segment = await this.merge(contextId, row.version, run.segments, row.model_id ?? null, row.format as Format);
+    const id = newContextId();
+    // the version's list once the swap is made: what a rebuild from the bucket starts from
+    const after = [...current.slice(0, run.from - 1), { id }, ...current.slice(run.from - 1 + run.segments.length)];
+    const recovery = { context: envelopeOf(row), list: listOf(row.version, after) };
+    const segment = await this.merge(id, row.version, run.segments, row, recovery);
     const swapped = await segments.swapCompacted(
       segment,
       run.from,
@@ -49,18 +55,20 @@ export class Compactor {
 
   /**
    * Writes the merged segment (its object first, when it has one) and returns its row. It belongs
-   * to `contextId`, the context compacted: a fork merging segments it shares with its source
-   * writes its own object and never touches the source's.
+   * to `row`, the context compacted: a fork merging segments it shares with its source writes its
+   * own object and never touches the source's.
    */
   private async merge(
-    contextId: string,
+    id: string,
     version: number,
     run: Segment[],
-    modelId: string | null,
-    format: Format,
+    row: ContextRow,
+    recovery: Pick<SegmentTrailer, 'context' | 'list'>,
   ): Promise<NewSegment> {
     const { blobs, settings, segments } = this.deps;
-    const id = newContextId();
+    const modelId = row.model_id ?? null;
+    const format = row.format as Format;
+    const contextId = row.id;
     const first = run[0]!.first_item;
     const itemCount = run.reduce((sum, s) => sum + s.item_count, 0);
     const size = run.reduce((sum, s) => sum + s.size_bytes, 0);
@@ -146,6 +154,10 @@ export class Compactor {
           item_count: itemCount,
           size_bytes: size,
           sha256: trailerSha,
+          kind: 'compacted',
+          written_at: new Date().toISOString(),
+          merged: run.map((s) => s.id),
+          ...recovery,
         });
       })(),
     );

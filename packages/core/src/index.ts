@@ -1,4 +1,20 @@
 export { FORMATS, type Format, TARGET_FORMATS, type TargetFormat, validItemSchema } from '@ctxvault/formats';
+export { encodedArchive } from './archive/archive-bytes.ts';
+export {
+  ARCHIVE_FORMAT,
+  ARCHIVE_VERSION,
+  type ArchiveRecord,
+  archiveRecordSchema,
+} from './archive/archive-format.ts';
+export { ArchiveFormatError } from './archive/archive-format-error.ts';
+export { BucketRebuilder, type BucketRebuilderDeps, type RebuildReport } from './archive/bucket-rebuilder.ts';
+export { ArchiveExporter, type ArchiveExporterDeps, type ExportOptions } from './archive/exporter.ts';
+export {
+  ArchiveImporter,
+  type ArchiveImporterDeps,
+  type ImportOptions,
+  type ImportReport,
+} from './archive/importer.ts';
 export { type ApiKeyStore, ApiKeys, type ApiKeyView, type NewKeyRequest } from './auth/api-keys.ts';
 export { hasScope, type Principal } from './auth/principal.ts';
 export { BodyCache, type BodyCacheOptions, type BodyCacheStats, type SharedBodyCache } from './body-cache.ts';

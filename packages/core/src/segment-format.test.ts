@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { byteWindow, contentSection, documentItemLines, itemLine, splitLines } from './segment-format.ts';
+import {
+  byteWindow,
+  contentSection,
+  documentItemLines,
+  itemLine,
+  itemLinePieces,
+  splitLines,
+} from './segment-format.ts';
 
 async function collect(chunks: AsyncIterable<Buffer>): Promise<string> {
   const out: Buffer[] = [];
@@ -22,6 +29,15 @@ describe('segment format', () => {
   it('keeps an item on one line, spacing its line breaks', () => {
     expect(itemLine('{"a":\n1}').toString()).toBe('{"a": 1}\n');
     expect(itemLine('{"a":1}').toString()).toBe('{"a":1}\n');
+  });
+
+  it('turns a large item into the same line a piece at a time, never cutting a surrogate pair', () => {
+    const text = '{"t":"a😀b\n\u00e9😀😀","x":\n1}';
+    for (let chars = 1; chars <= text.length; chars++) {
+      const pieces = [...itemLinePieces(text, chars)];
+      expect(Buffer.concat(pieces).equals(itemLine(text)), `pieces of ${chars}`).toBe(true);
+      for (const piece of pieces) expect(piece.toString().includes('\ufffd')).toBe(false);
+    }
   });
 
   it('splits lines across chunks and windows bytes', async () => {

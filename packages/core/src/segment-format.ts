@@ -1,3 +1,4 @@
+import type { DocumentEnvelope } from './document.ts';
 import { ROLES } from './schemas.ts';
 
 /**
@@ -17,6 +18,16 @@ export interface SegmentTrailer {
   item_count: number;
   size_bytes: number;
   sha256: string;
+  /** what `ctxvault rebuild --from-bucket` needs beside the items (docs/disaster-recovery.md): */
+  kind?: 'write' | 'compacted';
+  /** when the object was written: of two lists of the same version, the later one wins */
+  written_at?: string;
+  /** the context's fields as of `list.version` */
+  context?: DocumentEnvelope;
+  /** the version this object was written for and that version's segments, in order, at the time */
+  list?: { version: number; segments: string[] };
+  /** a compacted segment: the run of segments it replaces */
+  merged?: string[];
 }
 
 export function trailerLine(trailer: Omit<SegmentTrailer, 'ctxvault_segment'>): Buffer {
@@ -32,6 +43,22 @@ const NEWLINE = 0x0a;
  */
 export function itemLine(text: string): Buffer {
   return Buffer.from(`${text.includes('\n') ? text.replaceAll('\n', ' ') : text}\n`);
+}
+
+/**
+ * `itemLine(text)` as pieces of at most `chars` characters each (a surrogate pair is never cut),
+ * so that a large item is never turned into bytes in one go.
+ */
+export function* itemLinePieces(text: string, chars: number): Generator<Buffer> {
+  for (let from = 0; from < text.length; ) {
+    let to = Math.min(text.length, from + chars);
+    // a high surrogate stays with its low one
+    if (to < text.length && (text.charCodeAt(to - 1) & 0xfc00) === 0xd800) to += to - 1 > from ? -1 : 1;
+    const piece = text.slice(from, to);
+    yield Buffer.from(piece.includes('\n') ? piece.replaceAll('\n', ' ') : piece);
+    from = to;
+  }
+  yield Buffer.from('\n');
 }
 
 /** Role codes of the item index (one byte an item); anything else is 255. */

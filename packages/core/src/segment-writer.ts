@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type NewSegment, newContextId, type RoleTally } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
 import { f64s, tallyOf, u32s } from './item-index.ts';
 import { normalizedOrNull } from './item-views.ts';
 import type { StagingStore, StorageSettings } from './ports.ts';
 import type { RawItems } from './raw-items.ts';
-import { itemLine, roleCode } from './segment-format.ts';
+import { itemLine, itemLinePieces, roleCode } from './segment-format.ts';
 import type { Tokenizer } from './tokens.ts';
+
+/** Items longer than this (in characters) are turned into bytes and hashed a piece of this size at a time. */
+const LARGE_ITEM_CHARS = 1024 * 1024;
 
 export interface SegmentTarget {
   contextId: string;
@@ -51,9 +55,11 @@ export class SegmentWriter {
 
     async function* lines(): AsyncGenerator<Buffer> {
       for await (const { item, text } of items) {
-        const line = itemLine(text);
+        // a large item (a base64 image) is encoded and hashed a piece at a time, the event loop served between
+        const line = text.length > LARGE_ITEM_CHARS ? null : itemLine(text);
+        const lineBytes = line ? line.length : Buffer.byteLength(text) + 1;
         offsets.push(size);
-        size += line.length;
+        size += lineBytes;
         // the role an item plays: an Anthropic tool_result turn is a tool item, Gemini's model the assistant
         const role = normalizedOrNull(format, item)?.role ?? String(item.role);
         roleCodes.push(roleCode(role));
@@ -64,7 +70,7 @@ export class SegmentWriter {
           lastTimestamp = item.timestamp;
         }
         if (counting && item.tokens === undefined) {
-          countedBytes += line.length;
+          countedBytes += lineBytes;
           counting = countedBytes <= inlineCountBytes;
         }
         if (counting) {
@@ -72,8 +78,16 @@ export class SegmentWriter {
           tokens.push(n);
           tally.tokens += n;
         }
-        hash.update(line);
-        yield line;
+        if (line) {
+          hash.update(line);
+          yield line;
+          continue;
+        }
+        for (const piece of itemLinePieces(text, LARGE_ITEM_CHARS)) {
+          hash.update(piece);
+          yield piece;
+          await nextTurn();
+        }
       }
     }
 

@@ -6,9 +6,10 @@ import type { ByteProgress } from '@ctxvault/queue';
 import { codecSuffix, compressor, contextPrefix, segmentKey, tracksIncompleteUploads } from '@ctxvault/storage';
 import type { CoreDeps } from './ports.ts';
 import { segmentCounts } from './segment-counting.ts';
-import { trailerLine } from './segment-format.ts';
+import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
 import type { TokenCounter } from './token-counter.ts';
+import { envelopeOf } from './views.ts';
 
 export interface VersionUploaderDeps extends CoreDeps {
   /** counts the tokens of segments the API left uncounted (off the event loop) */
@@ -47,7 +48,8 @@ export class VersionUploader {
       if (seg) await this.abortIncompleteUploads(this.keyOf(seg));
       return 'gone';
     }
-    if (!(await segments.isReferenced(seg.id))) {
+    const current = await segments.segmentsOf(contextId, row.version);
+    if (!current.some((s) => s.id === seg.id) && !(await segments.isReferenced(seg.id))) {
       // a replace made it garbage before it was stored, and no kept version needs it: nothing to upload or count
       await staging.remove(contextId, version);
       await this.abortIncompleteUploads(this.keyOf(seg));
@@ -55,7 +57,7 @@ export class VersionUploader {
     }
     let outcome: UploadOutcome = 'counted';
     if (seg.state === 'staged') {
-      await this.upload(seg, onProgress);
+      await this.upload(seg, { context: envelopeOf(row), list: listOf(row.version, current) }, onProgress);
       outcome = 'stored';
     }
     if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, row.format as Format);
@@ -69,7 +71,11 @@ export class VersionUploader {
   }
 
   /** Uploads a staged segment (its items, then its trailer) and marks it stored. */
-  private async upload(seg: Segment, onProgress: (p: ByteProgress) => Promise<void> | void): Promise<void> {
+  private async upload(
+    seg: Segment,
+    recovery: Pick<SegmentTrailer, 'context' | 'list'>,
+    onProgress: (p: ByteProgress) => Promise<void> | void,
+  ): Promise<void> {
     const { staging, blobs, segments } = this.deps;
     const { codec, codecLevel } = this.deps.settings;
     const key = this.keyOf(seg);
@@ -86,6 +92,9 @@ export class VersionUploader {
             item_count: seg.item_count,
             size_bytes: seg.size_bytes,
             sha256: seg.sha256,
+            kind: 'write',
+            written_at: new Date().toISOString(),
+            ...recovery,
           })
         : Buffer.alloc(0);
     const hash = createHash('sha256');
@@ -213,6 +222,11 @@ export function segmentMetadata(
     sha256: seg.sha256,
     'content-encoding': codec,
   };
+}
+
+/** A version's list of segments as a trailer names it (for a rebuild from the bucket). */
+export function listOf(version: number, segs: readonly Pick<Segment, 'id'>[]): { version: number; segments: string[] } {
+  return { version, segments: segs.map((s) => s.id) };
 }
 
 /** `source` piped into `transform`, with errors of either ending the result (unlike `.pipe`). */

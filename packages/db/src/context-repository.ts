@@ -123,6 +123,26 @@ export class ContextRepository {
     return rows.map(toPlain);
   }
 
+  /**
+   * A page of contexts to export, oldest id first after `afterId`: every state but `deleting`,
+   * of one tenant or all, of one agent or all, updated since a time or ever.
+   */
+  async exportPage(filter: ExportFilter, afterId: string | null, limit: number): Promise<ContextRow[]> {
+    const { where, params } = exportWhere(filter);
+    const rows = await this.em().execute<Record<string, unknown>[]>(
+      `select ${ROW_COLUMNS} from contexts where ${where} and (?::uuid is null or id > ?::uuid) order by id limit ?`,
+      [...params, afterId, afterId, limit],
+    );
+    return rows.map(fromColumns);
+  }
+
+  /** How many contexts an export of `filter` holds (for its progress). */
+  async exportCount(filter: ExportFilter): Promise<number> {
+    const { where, params } = exportWhere(filter);
+    const rows = await this.em().execute<{ n: string }[]>(`select count(*) as n from contexts where ${where}`, params);
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** Pending rows not touched for `olderThanMs`: their job may have been lost with Redis. */
   async findStalePending(
     olderThanMs: number,
@@ -149,6 +169,32 @@ export class ContextRepository {
       [olderThanMs, limit],
     );
   }
+}
+
+/** Which contexts an export takes. */
+export interface ExportFilter {
+  tenant_id?: string;
+  agent_id?: string;
+  /** only contexts updated at or after this time */
+  since?: Date;
+}
+
+function exportWhere(filter: ExportFilter): { where: string; params: unknown[] } {
+  const clauses = ["status <> 'deleting'", 'deleted_at is null'];
+  const params: unknown[] = [];
+  if (filter.tenant_id !== undefined) {
+    clauses.push('tenant_id = ?');
+    params.push(filter.tenant_id);
+  }
+  if (filter.agent_id !== undefined) {
+    clauses.push('agent_id = ?');
+    params.push(filter.agent_id);
+  }
+  if (filter.since !== undefined) {
+    clauses.push('updated_at >= ?');
+    params.push(filter.since);
+  }
+  return { where: clauses.join(' and '), params };
 }
 
 /** A raw row as the entity would have hydrated it. */

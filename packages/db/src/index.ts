@@ -10,6 +10,7 @@ export {
   type ContextPatch,
   ContextRepository,
   type ContextRow,
+  type ExportFilter,
   type ListFilters,
 } from './context-repository.ts';
 export { type DatabaseUnavailableCause, databaseUnavailableCause, isUniqueViolation } from './database-errors.ts';
@@ -43,5 +44,6 @@ export {
   type VersionEnvelope,
   type VersionKind,
   type VersionRecord,
+  type VersionRow,
 } from './segment-repository.ts';
 export { rechunk, type StagingOptions, StagingRepository } from './staging-repository.ts';

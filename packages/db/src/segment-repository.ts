@@ -100,7 +100,15 @@ export interface VersionRecord {
 /** Why a restore or fork found nothing to copy: the row moved on, or the version was collected meanwhile. */
 export type CopyRefusal = 'moved' | 'collected';
 
-/** A write that moves a context from `expectedVersion` to the next. */
+/** A version as the `versions` table keeps it: its segments in order. */
+export interface VersionRow {
+  version: number;
+  /** the write that made it: create, replace, append (legacy: a context of the layout before segments) */
+  kind: string;
+  created_at: Date;
+  segments: string[];
+}
+
 /** A context row as a commit left it, and the bytes of its segments after the first (what compaction would merge). */
 export interface CommittedVersion {
   row: ContextRow;
@@ -534,6 +542,50 @@ export class SegmentRepository {
     return (result ?? refusal) as T;
   }
 
+  /** The versions of a context, newest first: only the current one, or every one still kept. */
+  async versionsOf(contextId: string, currentOnly: boolean): Promise<VersionRow[]> {
+    const { rows } = await (await this.pool()).query<VersionRow>(
+      `select v.version, v.kind, v.created_at, v.segments::text[] as segments from versions v join contexts c on c.id = v.context_id
+        where v.context_id = $1 and v.collected_at is null and (not $2 or v.version = c.version) order by v.version desc`,
+      [contextId, currentOnly],
+    );
+    return rows;
+  }
+
+  /**
+   * Inserts a whole context at once (import, rebuild): its row, its segments (one already present,
+   * shared by another context, is kept) and its versions, then its totals, in one transaction;
+   * 'exists', with nothing written, when a context with its id is already there.
+   */
+  async insertWhole(
+    row: ContextRow,
+    segments: readonly NewSegment[],
+    versions: readonly VersionRow[],
+    provider: StorageProvider,
+  ): Promise<'inserted' | 'exists'> {
+    const outcome = await this.transaction(async (client) => {
+      const columns = Object.keys(row) as (keyof ContextRow & string)[];
+      const inserted = await client.query(
+        `insert into contexts (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map((_, i) => `$${i + 1}`).join(', ')})
+          on conflict (id) do nothing`,
+        columns.map((c) => columnValue(c, row[c])),
+      );
+      if (inserted.rowCount === 0) return false;
+      for (const segment of segments) await insertSegment(client, segment, true);
+      for (const v of versions) {
+        await client.query(
+          'insert into versions (context_id, version, kind, segments, created_at) values ($1, $2, $3, $4::uuid[], $5)',
+          [row.id, v.version, v.kind, v.segments, v.created_at],
+        );
+      }
+      await refreshTotals(client, row.id, provider);
+      // the time of its last change where it came from, not of this insert
+      await client.query('update contexts set updated_at = $2 where id = $1', [row.id, row.updated_at]);
+      return true;
+    });
+    return outcome ? 'inserted' : 'exists';
+  }
+
   private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await (await this.pool()).connect();
     let broken: Error | undefined;
@@ -561,9 +613,9 @@ function columnValue(column: string, value: unknown): unknown {
   return column === 'metadata' || column === 'roles' ? JSON.stringify(value ?? {}) : value;
 }
 
-async function insertSegment(client: PoolClient, segment: NewSegment): Promise<void> {
+async function insertSegment(client: PoolClient, segment: NewSegment, keepExisting = false): Promise<void> {
   await client.query(
-    `insert into segments (${INSERT_COLUMNS.join(', ')}) values (${INSERT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`,
+    `insert into segments (${INSERT_COLUMNS.join(', ')}) values (${INSERT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})${keepExisting ? ' on conflict (id) do nothing' : ''}`,
     INSERT_COLUMNS.map((c) => columnValue(c, segment[c])),
   );
 }

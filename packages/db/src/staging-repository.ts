@@ -162,7 +162,8 @@ export class StagingRepository {
         next = seq + 1 < count ? readChunk(pool, driverError, contextId, version, seq + 1) : null;
         // a prefetch that fails while the consumer stops early must not become an unhandled rejection
         next?.catch(() => {});
-        yield await current;
+        // the chunk's bytes as the COPY delivered them: no copy into one buffer
+        yield* await current;
       }
     }
     return Readable.from(chunks(), { objectMode: false, highWaterMark: 1 });
@@ -269,30 +270,35 @@ async function inTransaction(
 const COPY_HEADER_BYTES = 19;
 const COPY_ROW_HEADER_BYTES = 2 + 4;
 
-/** One chunk's bytes through `COPY … TO STDOUT (FORMAT binary)`: no hex text on either side. */
+/**
+ * One chunk's bytes through `COPY … TO STDOUT (FORMAT binary)`: no hex text on either side, and
+ * the bytes are left in the pieces the connection delivered them in (no copy into one buffer).
+ */
 async function readChunk(
   pool: Pool,
   driverError: DriverError,
   contextId: string,
   version: number,
   seq: number,
-): Promise<Buffer> {
+): Promise<Buffer[]> {
   // COPY takes no parameters; the id is a UUID and the numbers integers, checked before they are inlined
   if (!UUID.test(contextId) || !Number.isSafeInteger(version) || !Number.isSafeInteger(seq)) {
     throw new Error(`invalid staged chunk address ${contextId}/${version}/${seq}`);
   }
-  const out = await copyChunk(pool, contextId, version, seq).catch((err: unknown) => {
-    throw driverError(err);
-  });
-  const length = out.length >= COPY_HEADER_BYTES + COPY_ROW_HEADER_BYTES ? out.readInt16BE(COPY_HEADER_BYTES) : 0;
-  if (length !== 1) throw new Error(`staged chunk ${seq} of context ${contextId} version ${version} is missing`);
-  const size = out.readInt32BE(COPY_HEADER_BYTES + 2);
+  const out = new Pieces(
+    await copyChunk(pool, contextId, version, seq).catch((err: unknown) => {
+      throw driverError(err);
+    }),
+  );
+  const fields = out.length >= COPY_HEADER_BYTES + COPY_ROW_HEADER_BYTES ? out.int16(COPY_HEADER_BYTES) : 0;
+  if (fields !== 1) throw new Error(`staged chunk ${seq} of context ${contextId} version ${version} is missing`);
+  const size = out.int32(COPY_HEADER_BYTES + 2);
   const start = COPY_HEADER_BYTES + COPY_ROW_HEADER_BYTES;
-  return out.subarray(start, start + size);
+  return out.slice(start, start + size);
 }
 
-/** The COPY's whole output, on a pooled connection held only for it. */
-async function copyChunk(pool: Pool, contextId: string, version: number, seq: number): Promise<Buffer> {
+/** The COPY's whole output, in the pieces it arrived in, on a pooled connection held only for it. */
+async function copyChunk(pool: Pool, contextId: string, version: number, seq: number): Promise<Buffer[]> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
@@ -303,12 +309,48 @@ async function copyChunk(pool: Pool, contextId: string, version: number, seq: nu
       ),
     );
     for await (const part of copy) parts.push(part as Buffer);
-    return Buffer.concat(parts);
+    return parts;
   } catch (err) {
     broken = err as Error;
     throw err;
   } finally {
     client.release(broken);
+  }
+}
+
+/** Bytes held as consecutive pieces, read without joining them. */
+class Pieces {
+  readonly length: number;
+
+  constructor(private readonly parts: readonly Buffer[]) {
+    this.length = parts.reduce((sum, part) => sum + part.length, 0);
+  }
+
+  int16(offset: number): number {
+    return this.bytes(offset, 2).readInt16BE(0);
+  }
+
+  int32(offset: number): number {
+    return this.bytes(offset, 4).readInt32BE(0);
+  }
+
+  private bytes(offset: number, length: number): Buffer {
+    const pieces = this.slice(offset, offset + length);
+    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+  }
+
+  /** The bytes from `start` to `end` (clamped to the length), as subarrays of the pieces. */
+  slice(start: number, end: number): Buffer[] {
+    const out: Buffer[] = [];
+    let at = 0;
+    for (const part of this.parts) {
+      const from = Math.max(start - at, 0);
+      const to = Math.min(end - at, part.length);
+      if (from < to) out.push(from === 0 && to === part.length ? part : part.subarray(from, to));
+      at += part.length;
+      if (at >= end) break;
+    }
+    return out;
   }
 }
 

@@ -13,8 +13,15 @@ export interface ItemShape {
   results: string[];
 }
 
+/** A call answered inside its own item (an Anthropic server tool and its result block) pairs nothing else. */
 export function shapeOf(item: NormalizedItem): ItemShape {
-  return { kind: item.kind, calls: callIds(item), results: resultIds(item) };
+  const calls = callIds(item);
+  const results = resultIds(item);
+  return {
+    kind: item.kind,
+    calls: calls.filter((id) => !results.includes(id)),
+    results: results.filter((id) => !calls.includes(id)),
+  };
 }
 
 export interface WindowRequest {

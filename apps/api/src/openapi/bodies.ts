@@ -3,8 +3,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { z } from 'zod';
 import type { ApiEnv } from '../env.ts';
-import { readJson, readJsonText } from '../json-body.ts';
-import { arrayElementTexts } from '../json-items.ts';
+import { readJson, readJsonItems } from '../json-body.ts';
 import { NDJSON_TYPE, readNdjson } from '../ndjson-body.ts';
 import { documentsBody } from './describe.ts';
 
@@ -90,6 +89,5 @@ export function itemsBody<J extends z.ZodType, E extends z.ZodType | null>({
 }
 
 async function jsonItems<J extends z.ZodType>(c: Context<ApiEnv>, schema: J, key: string, maxBytes: number) {
-  const { value, text } = await readJsonText(c, schema, maxBytes);
-  return { type: 'json' as const, value, texts: arrayElementTexts(text, key) ?? [] };
+  return { type: 'json' as const, ...(await readJsonItems(c, schema, key, maxBytes)) };
 }

@@ -8,7 +8,7 @@ type Answer = string | { description: string; content: Record<string, { schema: 
 
 export interface Operation {
   operationId: string;
-  tag: 'contexts' | 'jobs' | 'keys' | 'admin' | 'mcp' | 'operations';
+  tag: 'contexts' | 'jobs' | 'keys' | 'admin' | 'archive' | 'mcp' | 'operations';
   summary: string;
   /** behind the admin credential */
   admin?: boolean;

@@ -53,6 +53,7 @@ function openApiDocument<E extends Env, S extends Schema>(app: Hono<E, S, string
         { name: 'jobs', description: 'The jobs behind asynchronous writes' },
         { name: 'keys', description: "The API keys of the caller's tenant (admin scope)" },
         { name: 'admin', description: 'Queues and jobs, behind admin.token (MCP_ADMIN_TOKEN)' },
+        { name: 'archive', description: "Export and import of the tenant's contexts (admin scope)" },
         { name: 'mcp', description: 'The context tools over MCP (Streamable HTTP)' },
         { name: 'operations', description: 'Health, readiness, metrics' },
       ],

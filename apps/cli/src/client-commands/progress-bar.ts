@@ -11,8 +11,8 @@ export class ProgressBar {
   constructor(
     private readonly label: string,
     private readonly stream: NodeJS.WriteStream = process.stderr,
-    /** what is counted: bytes (shown in MiB) or objects */
-    private readonly unit: 'bytes' | 'objects' = 'bytes',
+    /** what is counted: bytes (shown in MiB), objects or contexts */
+    private readonly unit: 'bytes' | 'objects' | 'contexts' = 'bytes',
   ) {}
 
   update(done: number, total: number): void {
@@ -32,7 +32,7 @@ export class ProgressBar {
   }
 
   private amount(done: number, total: number): string {
-    if (this.unit === 'objects') return `${done} / ${total} objects`;
+    if (this.unit !== 'bytes') return `${done} / ${total} ${this.unit}`;
     return `${mib(done)} / ${mib(total)} MiB`;
   }
 }

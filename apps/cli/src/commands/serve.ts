@@ -44,6 +44,7 @@ export async function serveRuntime(runtime: Runtime, logger: Logger) {
     readiness: runtime.readiness,
     replicaLag: runtime.replicaLag,
     metrics: runtime.metrics,
+    archive: runtime.archive,
     admin: { token: runtime.config.admin.token, jobs: runtime.queueAdmin },
     maxBatchMessages: runtime.config.limits.max_batch_messages,
     maxItemBytes: runtime.config.limits.max_item_bytes,

@@ -127,4 +127,48 @@ describe('base64 inside text', () => {
       estimated_parts: [],
     });
   });
+
+  it('counts hosted-tool items: a screenshot and a generated image by their size, calls as their arguments', () => {
+    const image = png(1000, 750).toString('base64');
+    const screenshot = {
+      type: 'computer_call_output',
+      call_id: 'call_1',
+      output: { type: 'computer_screenshot', image_url: `data:image/png;base64,${image}` },
+    };
+    expect(countItemTokens(screenshot, 'openai.responses', chars, 'openai')).toEqual({
+      tokens: imageTokens({ width: 1000, height: 750 }, 'openai'),
+      role: 'tool',
+      estimated: false,
+      estimated_parts: [],
+    });
+    const generated = { type: 'image_generation_call', id: 'ig_1', result: image, status: 'completed' };
+    expect(countItemTokens(generated, 'openai.responses', chars, 'openai').tokens).toBe(
+      imageTokens({ width: 1000, height: 750 }, 'openai'),
+    );
+    const call = {
+      type: 'shell_call',
+      call_id: 'call_2',
+      action: { commands: ['ls'] },
+    };
+    expect(countItemTokens(call, 'openai.responses', chars, 'openai')).toMatchObject({
+      tokens: 'shell_call'.length + '{"commands":["ls"]}'.length,
+      role: 'assistant',
+    });
+    const server = {
+      role: 'assistant',
+      content: [
+        { type: 'server_tool_use', id: 's1', name: 'web_search', input: { query: 'q' } },
+        {
+          type: 'web_search_tool_result',
+          tool_use_id: 's1',
+          content: [{ type: 'web_search_result', url: 'u', title: 't', encrypted_content: 'x'.repeat(2000) }],
+        },
+      ],
+    };
+    const counted = countItemTokens(server, 'anthropic.messages', chars, 'anthropic');
+    // the encrypted result is not text the model reads as such: estimated, and said so
+    expect(counted).toMatchObject({ role: 'assistant', estimated: true });
+    expect(counted.estimated_parts).toEqual(['content[1].content[0].encrypted_content']);
+    expect(counted.tokens).toBeLessThan(2000);
+  });
 });

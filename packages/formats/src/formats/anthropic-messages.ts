@@ -1,4 +1,6 @@
 // Anthropic Messages (`MessageParam` of `@anthropic-ai/sdk`); the top-level `system` stays in the envelope.
+// Server tools (web search and fetch, code execution, tool search) put their `server_tool_use` and its
+// result block in the same assistant turn: a pair inside one item, counted, never converted.
 import { z } from 'zod';
 import { argumentsText, type NormalizedItem, normalized, type Part } from '../normalized.ts';
 
@@ -108,6 +110,177 @@ const toolResultBlock = z.object({
   cache_control: cacheControl,
 });
 
+const serverCaller = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('direct') }),
+    z.object({ type: z.literal('code_execution_20250825'), tool_id: z.string() }),
+    z.object({ type: z.literal('code_execution_20260120'), tool_id: z.string() }),
+  ])
+  .optional();
+const serverToolUseBlock = z.object({
+  type: z.literal('server_tool_use'),
+  id: z.string(),
+  name: z.enum([
+    'web_search',
+    'web_fetch',
+    'code_execution',
+    'bash_code_execution',
+    'text_editor_code_execution',
+    'tool_search_tool_regex',
+    'tool_search_tool_bm25',
+  ]),
+  input: z.unknown(),
+  cache_control: cacheControl,
+  caller: serverCaller,
+});
+/** a server tool's result: `content` is its result or an error (`error_code`) */
+const serverResult = <T extends string, C extends z.ZodType>(type: T, content: C) =>
+  z.object({ type: z.literal(type), tool_use_id: z.string(), content, cache_control: cacheControl });
+const toolError = <T extends string, const E extends readonly [string, ...string[]]>(type: T, codes: E) =>
+  z.object({ type: z.literal(type), error_code: z.enum(codes), error_message: z.string().nullable().optional() });
+const webSearchToolResultBlock = serverResult(
+  'web_search_tool_result',
+  z.union([
+    z.array(
+      z.object({
+        type: z.literal('web_search_result'),
+        encrypted_content: z.string(),
+        title: z.string(),
+        url: z.string(),
+        page_age: z.string().nullable().optional(),
+      }),
+    ),
+    z.object({
+      type: z.literal('web_search_tool_result_error'),
+      error_code: z.enum([
+        'invalid_tool_input',
+        'unavailable',
+        'max_uses_exceeded',
+        'too_many_requests',
+        'query_too_long',
+        'request_too_large',
+      ]),
+    }),
+  ]),
+).extend({ caller: serverCaller });
+const webFetchToolResultBlock = serverResult(
+  'web_fetch_tool_result',
+  z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('web_fetch_tool_result_error'),
+      error_code: z.enum([
+        'invalid_tool_input',
+        'url_too_long',
+        'url_not_allowed',
+        'url_not_in_prior_context',
+        'url_not_accessible',
+        'unsupported_content_type',
+        'too_many_requests',
+        'max_uses_exceeded',
+        'unavailable',
+        'content_too_large',
+      ]),
+    }),
+    z.object({
+      type: z.literal('web_fetch_result'),
+      url: z.string(),
+      content: documentBlock,
+      retrieved_at: z.string().nullable().optional(),
+    }),
+  ]),
+).extend({ caller: serverCaller });
+const executionErrors = ['invalid_tool_input', 'unavailable', 'too_many_requests', 'execution_time_exceeded'] as const;
+const outputFiles = <T extends string>(type: T) => z.array(z.object({ type: z.literal(type), file_id: z.string() }));
+const run = { return_code: z.number(), stderr: z.string() };
+const codeExecutionToolResultBlock = serverResult(
+  'code_execution_tool_result',
+  z.discriminatedUnion('type', [
+    z.object({ type: z.literal('code_execution_tool_result_error'), error_code: z.enum(executionErrors) }),
+    z.object({
+      type: z.literal('code_execution_result'),
+      content: outputFiles('code_execution_output'),
+      stdout: z.string(),
+      ...run,
+    }),
+    z.object({
+      type: z.literal('encrypted_code_execution_result'),
+      content: outputFiles('code_execution_output'),
+      encrypted_stdout: z.string(),
+      ...run,
+    }),
+  ]),
+);
+const bashCodeExecutionToolResultBlock = serverResult(
+  'bash_code_execution_tool_result',
+  z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('bash_code_execution_tool_result_error'),
+      error_code: z.enum([...executionErrors, 'output_file_too_large']),
+    }),
+    z.object({
+      type: z.literal('bash_code_execution_result'),
+      content: outputFiles('bash_code_execution_output'),
+      stdout: z.string(),
+      ...run,
+    }),
+  ]),
+);
+const textEditorCodeExecutionToolResultBlock = serverResult(
+  'text_editor_code_execution_tool_result',
+  z.discriminatedUnion('type', [
+    toolError('text_editor_code_execution_tool_result_error', [
+      'invalid_tool_input',
+      'unavailable',
+      'too_many_requests',
+      'execution_time_exceeded',
+      'file_not_found',
+    ]),
+    z.object({
+      type: z.literal('text_editor_code_execution_view_result'),
+      content: z.string(),
+      file_type: z.enum(['text', 'image', 'pdf']),
+      num_lines: z.number().nullable().optional(),
+      start_line: z.number().nullable().optional(),
+      total_lines: z.number().nullable().optional(),
+    }),
+    z.object({ type: z.literal('text_editor_code_execution_create_result'), is_file_update: z.boolean() }),
+    z.object({
+      type: z.literal('text_editor_code_execution_str_replace_result'),
+      lines: z.array(z.string()).nullable().optional(),
+      new_lines: z.number().nullable().optional(),
+      new_start: z.number().nullable().optional(),
+      old_lines: z.number().nullable().optional(),
+      old_start: z.number().nullable().optional(),
+    }),
+  ]),
+);
+const toolSearchToolResultBlock = serverResult(
+  'tool_search_tool_result',
+  z.discriminatedUnion('type', [
+    toolError('tool_search_tool_result_error', executionErrors),
+    z.object({
+      type: z.literal('tool_search_tool_search_result'),
+      tool_references: z.array(
+        z.object({ type: z.literal('tool_reference'), tool_name: z.string(), cache_control: cacheControl }),
+      ),
+    }),
+  ]),
+);
+const containerUploadBlock = z.object({
+  type: z.literal('container_upload'),
+  file_id: z.string(),
+  cache_control: cacheControl,
+});
+const serverResultBlocks = [
+  webSearchToolResultBlock,
+  webFetchToolResultBlock,
+  codeExecutionToolResultBlock,
+  bashCodeExecutionToolResultBlock,
+  textEditorCodeExecutionToolResultBlock,
+  toolSearchToolResultBlock,
+] as const;
+type ServerResultBlock = z.output<(typeof serverResultBlocks)[number]>;
+
 const block = z.discriminatedUnion('type', [
   textBlock,
   imageBlock,
@@ -117,6 +290,9 @@ const block = z.discriminatedUnion('type', [
   redactedThinkingBlock,
   toolUseBlock,
   toolResultBlock,
+  serverToolUseBlock,
+  ...serverResultBlocks,
+  containerUploadBlock,
 ]);
 type Block = z.output<typeof block>;
 
@@ -167,6 +343,17 @@ export function normalizeAnthropicSystem(system: AnthropicSystem): NormalizedIte
 
 export function anthropicBlockPart(b: Block, path: string): Part {
   switch (b.type) {
+    case 'server_tool_use':
+      return { type: 'tool-call', path, id: b.id, name: b.name, arguments: argumentsText(b.input), hosted: b.type };
+    case 'web_search_tool_result':
+    case 'web_fetch_tool_result':
+    case 'code_execution_tool_result':
+    case 'bash_code_execution_tool_result':
+    case 'text_editor_code_execution_tool_result':
+    case 'tool_search_tool_result':
+      return { type: 'tool-result', path, id: b.tool_use_id, parts: serverResultParts(b, path), hosted: b.type };
+    case 'container_upload':
+      return { type: 'media', path, media: 'file', fileId: b.file_id };
     case 'text':
       return { type: 'text', path, text: b.text };
     case 'image': {
@@ -208,5 +395,38 @@ export function anthropicBlockPart(b: Block, path: string): Part {
         ...(b.is_error !== undefined && { isError: b.is_error }),
       };
     }
+  }
+}
+
+/** What a server tool returned: its text counted as text, documents and encrypted results as estimated. */
+function serverResultParts(b: ServerResultBlock, path: string): Part[] {
+  const at = `${path}.content`;
+  const { content } = b;
+  if (Array.isArray(content)) {
+    return content.flatMap((r, i): Part[] => [
+      { type: 'text', path: `${at}[${i}]`, text: `${r.title}\n${r.url}` },
+      {
+        type: 'other',
+        path: `${at}[${i}].encrypted_content`,
+        label: 'encrypted search result',
+        value: r.encrypted_content,
+      },
+    ]);
+  }
+  switch (content.type) {
+    case 'web_fetch_result':
+      return [anthropicBlockPart(content.content, `${at}.content`)];
+    case 'code_execution_result':
+    case 'bash_code_execution_result':
+      return [{ type: 'text', path: at, text: `${content.stdout}${content.stderr}` }];
+    case 'encrypted_code_execution_result':
+      return [
+        { type: 'other', path: `${at}.encrypted_stdout`, label: 'encrypted output', value: content.encrypted_stdout },
+        { type: 'text', path: at, text: content.stderr },
+      ];
+    case 'text_editor_code_execution_view_result':
+      return [{ type: 'text', path: at, text: content.content }];
+    default:
+      return [{ type: 'other', path: at, label: content.type, value: content }];
   }
 }

@@ -1,9 +1,11 @@
 // OpenAI Responses API input items (`ResponseInputItem` of the `openai` SDK): messages, function and
-// custom tool calls with their outputs, reasoning items and item references. Hosted-tool items (web
-// search, file search, computer, code interpreter, MCP…) are not accepted yet.
+// custom tool calls with their outputs, reasoning items, item references, and the items of hosted
+// and built-in tools (web search, file search, computer, image generation, code interpreter, shells,
+// apply_patch, MCP, compaction). A hosted tool's call and the item answering it (by
+// call id) are paired like function calls; none of them converts to another format.
 import { z } from 'zod';
 import { mediaFromUrl } from '../media-url.ts';
-import { type NormalizedItem, normalized, type Part } from '../normalized.ts';
+import { argumentsText, type NormalizedItem, normalized, type Part } from '../normalized.ts';
 
 const cacheBreakpoint = z.object({ mode: z.literal('explicit'), ttl: z.enum(['30m', '12h']).optional() }).optional();
 const inputText = z.object({
@@ -107,6 +109,236 @@ const reasoning = z.object({
 });
 const itemReference = z.object({ type: z.literal('item_reference'), id: z.string() });
 
+const keys = { keys: z.array(z.string()).nullable().optional() };
+const point = { x: z.number(), y: z.number() };
+const computerAction = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('click'),
+    button: z.enum(['left', 'right', 'wheel', 'back', 'forward']),
+    ...point,
+    ...keys,
+  }),
+  z.object({ type: z.literal('double_click'), ...point, keys: z.array(z.string()).nullable() }),
+  z.object({ type: z.literal('drag'), path: z.array(z.object(point)), ...keys }),
+  z.object({ type: z.literal('keypress'), keys: z.array(z.string()) }),
+  z.object({ type: z.literal('move'), ...point, ...keys }),
+  z.object({ type: z.literal('screenshot') }),
+  z.object({ type: z.literal('scroll'), ...point, scroll_x: z.number(), scroll_y: z.number(), ...keys }),
+  z.object({ type: z.literal('type'), text: z.string() }),
+  z.object({ type: z.literal('wait') }),
+]);
+const safetyCheck = z.object({
+  id: z.string(),
+  code: z.string().nullable().optional(),
+  message: z.string().nullable().optional(),
+});
+const computerCall = z.object({
+  type: z.literal('computer_call'),
+  id: z.string(),
+  call_id: z.string(),
+  pending_safety_checks: z.array(safetyCheck),
+  status,
+  action: computerAction.optional(),
+  actions: z.array(computerAction).optional(),
+});
+const computerCallOutput = z.object({
+  type: z.literal('computer_call_output'),
+  call_id: z.string(),
+  output: z.object({
+    type: z.literal('computer_screenshot'),
+    file_id: z.string().optional(),
+    image_url: z.string().optional(),
+  }),
+  id: z.string().nullable().optional(),
+  acknowledged_safety_checks: z.array(safetyCheck).nullable().optional(),
+  status: status.nullable().optional(),
+});
+const webSearchCall = z.object({
+  type: z.literal('web_search_call'),
+  id: z.string(),
+  action: z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('search'),
+      queries: z.array(z.string()).optional(),
+      query: z.string().optional(),
+      sources: z.array(z.object({ type: z.literal('url'), url: z.string() })).optional(),
+    }),
+    z.object({ type: z.literal('open_page'), url: z.string().nullable().optional() }),
+    z.object({ type: z.literal('find_in_page'), pattern: z.string(), url: z.string() }),
+  ]),
+  status: z.enum(['in_progress', 'searching', 'completed', 'failed', 'incomplete']),
+});
+const fileSearchCall = z.object({
+  type: z.literal('file_search_call'),
+  id: z.string(),
+  queries: z.array(z.string()),
+  status: z.enum(['in_progress', 'searching', 'completed', 'incomplete', 'failed']),
+  results: z
+    .array(
+      z.object({
+        attributes: z
+          .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+          .nullable()
+          .optional(),
+        file_id: z.string().optional(),
+        filename: z.string().optional(),
+        score: z.number().optional(),
+        text: z.string().optional(),
+      }),
+    )
+    .nullable()
+    .optional(),
+});
+const imageGenerationCall = z.object({
+  type: z.literal('image_generation_call'),
+  id: z.string(),
+  /** the generated image, base64 */
+  result: z.string().nullable(),
+  status: z.enum(['in_progress', 'completed', 'generating', 'failed']),
+  action: z.enum(['generate', 'edit', 'auto']).nullable().optional(),
+  background: z.enum(['transparent', 'opaque', 'auto']).nullable().optional(),
+  output_format: z.enum(['png', 'webp', 'jpeg', 'gif', 'svg']).nullable().optional(),
+  quality: z.enum(['low', 'medium', 'high', 'xhigh', 'max', 'auto']).nullable().optional(),
+  revised_prompt: z.string().nullable().optional(),
+  size: z.string().nullable().optional(),
+});
+const codeInterpreterCall = z.object({
+  type: z.literal('code_interpreter_call'),
+  id: z.string(),
+  code: z.string().nullable(),
+  container_id: z.string(),
+  outputs: z
+    .array(
+      z.discriminatedUnion('type', [
+        z.object({ type: z.literal('logs'), logs: z.string() }),
+        z.object({ type: z.literal('image'), url: z.string() }),
+      ]),
+    )
+    .nullable(),
+  status: z.enum(['in_progress', 'completed', 'incomplete', 'interpreting', 'failed']),
+});
+const localShellCall = z.object({
+  type: z.literal('local_shell_call'),
+  id: z.string(),
+  call_id: z.string(),
+  action: z.object({
+    type: z.literal('exec'),
+    command: z.array(z.string()),
+    env: z.record(z.string(), z.string()),
+    timeout_ms: z.number().nullable().optional(),
+    user: z.string().nullable().optional(),
+    working_directory: z.string().nullable().optional(),
+  }),
+  status,
+});
+const localShellCallOutput = z.object({
+  type: z.literal('local_shell_call_output'),
+  /** the id of the local_shell_call it answers */
+  id: z.string(),
+  output: z.string(),
+  status: status.nullable().optional(),
+});
+const caller = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('direct') }),
+    z.object({ type: z.literal('program'), caller_id: z.string() }),
+  ])
+  .nullable()
+  .optional();
+const shellCall = z.object({
+  type: z.literal('shell_call'),
+  call_id: z.string(),
+  action: z.object({
+    commands: z.array(z.string()),
+    max_output_length: z.number().nullable().optional(),
+    timeout_ms: z.number().nullable().optional(),
+  }),
+  id: z.string().nullable().optional(),
+  caller,
+  status: status.nullable().optional(),
+});
+const shellCallOutput = z.object({
+  type: z.literal('shell_call_output'),
+  call_id: z.string(),
+  output: z.array(
+    z.object({
+      stdout: z.string(),
+      stderr: z.string(),
+      outcome: z.discriminatedUnion('type', [
+        z.object({ type: z.literal('timeout') }),
+        z.object({ type: z.literal('exit'), exit_code: z.number() }),
+      ]),
+    }),
+  ),
+  id: z.string().nullable().optional(),
+  caller,
+  max_output_length: z.number().nullable().optional(),
+  status: status.nullable().optional(),
+});
+const applyPatchCall = z.object({
+  type: z.literal('apply_patch_call'),
+  call_id: z.string(),
+  operation: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('create_file'), path: z.string(), diff: z.string() }),
+    z.object({ type: z.literal('delete_file'), path: z.string() }),
+    z.object({ type: z.literal('update_file'), path: z.string(), diff: z.string() }),
+  ]),
+  status: z.enum(['in_progress', 'completed']),
+  id: z.string().nullable().optional(),
+  caller,
+});
+const applyPatchCallOutput = z.object({
+  type: z.literal('apply_patch_call_output'),
+  call_id: z.string(),
+  status: z.enum(['completed', 'failed']),
+  id: z.string().nullable().optional(),
+  caller,
+  output: z.string().nullable().optional(),
+});
+const mcpListTools = z.object({
+  type: z.literal('mcp_list_tools'),
+  id: z.string(),
+  server_label: z.string(),
+  tools: z.array(
+    z.object({
+      name: z.string(),
+      input_schema: z.unknown(),
+      annotations: z.unknown().optional(),
+      description: z.string().nullable().optional(),
+    }),
+  ),
+  error: z.string().nullable().optional(),
+});
+const mcpApprovalRequest = z.object({
+  type: z.literal('mcp_approval_request'),
+  id: z.string(),
+  arguments: z.string(),
+  name: z.string(),
+  server_label: z.string(),
+});
+const mcpApprovalResponse = z.object({
+  type: z.literal('mcp_approval_response'),
+  approval_request_id: z.string(),
+  approve: z.boolean(),
+  id: z.string().nullable().optional(),
+  reason: z.string().nullable().optional(),
+});
+const mcpCall = z.object({
+  type: z.literal('mcp_call'),
+  id: z.string(),
+  arguments: z.string(),
+  name: z.string(),
+  server_label: z.string(),
+  approval_request_id: z.string().nullable().optional(),
+  output: z.string().nullable().optional(),
+  status: z.enum(['in_progress', 'completed', 'incomplete', 'calling', 'failed']).optional(),
+});
+const compaction = z.object({
+  type: z.literal('compaction'),
+  encrypted_content: z.string(),
+  id: z.string().nullable().optional(),
+});
+
 export const openaiResponsesItemSchema = z.union([
   outputMessage,
   easyMessage,
@@ -116,6 +348,23 @@ export const openaiResponsesItemSchema = z.union([
   customToolCallOutput,
   reasoning,
   itemReference,
+  computerCall,
+  computerCallOutput,
+  webSearchCall,
+  fileSearchCall,
+  imageGenerationCall,
+  codeInterpreterCall,
+  localShellCall,
+  localShellCallOutput,
+  shellCall,
+  shellCallOutput,
+  applyPatchCall,
+  applyPatchCallOutput,
+  mcpListTools,
+  mcpApprovalRequest,
+  mcpApprovalResponse,
+  mcpCall,
+  compaction,
 ]);
 export type OpenAIResponsesItem = z.output<typeof openaiResponsesItemSchema>;
 
@@ -160,6 +409,118 @@ export function normalizeOpenAIResponses(item: OpenAIResponsesItem): NormalizedI
       ]);
     case 'item_reference':
       return normalized('assistant', [{ type: 'other', path: '', label: 'item_reference', value: item }]);
+    default:
+      return normalizeHosted(item);
+  }
+}
+
+type HostedItem = Exclude<
+  OpenAIResponsesItem,
+  {
+    type?:
+      | 'message'
+      | 'function_call'
+      | 'function_call_output'
+      | 'custom_tool_call'
+      | 'custom_tool_call_output'
+      | 'reasoning'
+      | 'item_reference';
+  }
+>;
+
+/**
+ * A hosted or built-in tool's item: a call the client answers (computer, shells, apply_patch, MCP
+ * approval) is a tool call paired with its output by id; a call the provider
+ * ran and answered within the item (web and file search, code interpreter, image generation, MCP
+ * calls) is one assistant item. Arguments and outputs count as text, screenshots and generated
+ * images by their size; none of them converts.
+ */
+function normalizeHosted(item: HostedItem): NormalizedItem {
+  const call = (id: string, args: unknown, path = ''): NormalizedItem =>
+    normalized('assistant', [
+      {
+        type: 'tool-call',
+        path,
+        id,
+        name: item.type,
+        arguments: typeof args === 'string' ? args : argumentsText(args),
+        hosted: item.type,
+      },
+    ]);
+  const result = (id: string, parts: Part[]): NormalizedItem =>
+    normalized('tool', [{ type: 'tool-result', path: 'output', id, parts, hosted: item.type }]);
+  const ran = (parts: Part[]): NormalizedItem => normalized('assistant', parts);
+  const other = (path: string, value: unknown): Part => ({ type: 'other', path, label: item.type, value });
+  switch (item.type) {
+    case 'computer_call':
+      return call(item.call_id, item.actions ?? item.action ?? {});
+    case 'computer_call_output': {
+      const { image_url, file_id } = item.output;
+      if (image_url) return result(item.call_id, [mediaFromUrl(image_url, 'image', 'output.image_url')]);
+      return result(item.call_id, [
+        { type: 'media', path: 'output', media: 'image', ...(file_id && { fileId: file_id }) },
+      ]);
+    }
+    case 'local_shell_call':
+      return call(item.call_id, item.action);
+    case 'local_shell_call_output':
+      return result(item.id, [{ type: 'text', path: 'output', text: item.output }]);
+    case 'shell_call':
+      return call(item.call_id, item.action);
+    case 'shell_call_output':
+      return result(
+        item.call_id,
+        item.output.map((o, i): Part => ({ type: 'text', path: `output[${i}]`, text: `${o.stdout}${o.stderr}` })),
+      );
+    case 'apply_patch_call':
+      return call(item.call_id, item.operation);
+    case 'apply_patch_call_output':
+      return result(item.call_id, item.output ? [{ type: 'text', path: 'output', text: item.output }] : []);
+    case 'mcp_approval_request':
+      return call(item.id, item.arguments, 'arguments');
+    case 'mcp_approval_response':
+      return result(item.approval_request_id, item.reason ? [{ type: 'text', path: 'reason', text: item.reason }] : []);
+    case 'web_search_call':
+      return ran([other('action', item.action)]);
+    case 'file_search_call':
+      return ran([
+        other('queries', item.queries),
+        ...(item.results ?? []).map((r, i): Part => ({ type: 'text', path: `results[${i}]`, text: r.text ?? '' })),
+      ]);
+    case 'code_interpreter_call':
+      return ran([
+        ...(item.code ? [{ type: 'text', path: 'code', text: item.code } as const] : []),
+        ...(item.outputs ?? []).map(
+          (o, i): Part =>
+            o.type === 'logs'
+              ? { type: 'text', path: `outputs[${i}]`, text: o.logs }
+              : mediaFromUrl(o.url, 'image', `outputs[${i}]`),
+        ),
+        other('', { container_id: item.container_id }),
+      ]);
+    case 'image_generation_call':
+      return ran([
+        item.result
+          ? {
+              type: 'media',
+              path: 'result',
+              media: 'image',
+              mediaType: `image/${item.output_format ?? 'png'}`,
+              base64: item.result,
+            }
+          : other('result', null),
+        ...(item.revised_prompt ? [{ type: 'text', path: 'revised_prompt', text: item.revised_prompt } as const] : []),
+      ]);
+    case 'mcp_call':
+      return ran([
+        other('', { server_label: item.server_label, name: item.name }),
+        { type: 'text', path: 'arguments', text: item.arguments },
+        ...(item.output ? [{ type: 'text', path: 'output', text: item.output } as const] : []),
+      ]);
+    case 'mcp_list_tools':
+      return ran([other('tools', item.tools)]);
+    case 'compaction':
+      return ran([other('encrypted_content', item.encrypted_content)]);
   }
 }
 

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import type { ContextRepository, ContextRow, ExportFilter, Segment, SegmentRepository } from '@ctxvault/db';
+import type { BlobStore } from '@ctxvault/storage';
+import type { SegmentStore, StagingStore } from '../ports.ts';
+import { SegmentReader } from '../segment-reader.ts';
+import { envelopeOf } from '../views.ts';
+import {
+  ARCHIVE_FORMAT,
+  ARCHIVE_VERSION,
+  type ContextRecord,
+  recordLine,
+  type SegmentRecord,
+  type VersionRecord,
+} from './archive-format.ts';
+
+export interface ArchiveExporterDeps {
+  contexts: Pick<ContextRepository, 'exportPage' | 'exportCount'>;
+  segments: SegmentStore & Pick<SegmentRepository, 'versionsOf'>;
+  staging: StagingStore;
+  blobs: BlobStore;
+}
+
+export interface ExportOptions extends ExportFilter {
+  /** `current`: each context's current version; `all`: every version still kept */
+  versions: 'current' | 'all';
+  /** called after each context with how many are done and how many the export holds */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const PAGE = 100;
+
+/**
+ * Streams the archive of a tenant's (or every tenant's) contexts: records and item lines, one
+ * context at a time, each segment's items read from wherever they live and passed on byte for
+ * byte. Memory holds one page of rows and one segment's read buffers, whatever the sizes.
+ */
+export class ArchiveExporter {
+  private readonly reader: SegmentReader;
+
+  constructor(private readonly deps: ArchiveExporterDeps) {
+    this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs);
+  }
+
+  async *export(options: ExportOptions): AsyncGenerator<Buffer> {
+    const filter: ExportFilter = { tenant_id: options.tenant_id, agent_id: options.agent_id, since: options.since };
+    const total = await this.deps.contexts.exportCount(filter);
+    yield recordLine({
+      type: 'header',
+      format: ARCHIVE_FORMAT,
+      archive_version: ARCHIVE_VERSION,
+      created_at: new Date().toISOString(),
+      versions: options.versions,
+      filter: {
+        tenant_id: options.tenant_id ?? null,
+        agent_id: options.agent_id ?? null,
+        since: options.since?.toISOString() ?? null,
+      },
+    });
+    const totals = { contexts: 0, segments: 0, items: 0, item_bytes: 0 };
+    let done = 0;
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.deps.contexts.exportPage(filter, after, PAGE);
+      for (const row of page) {
+        for await (const chunk of this.context(row, options.versions === 'all', totals)) yield chunk;
+        options.onProgress?.(++done, Math.max(total, done));
+      }
+      if (page.length < PAGE) break;
+      after = page.at(-1)!.id;
+    }
+    options.onProgress?.(done, done);
+    yield recordLine({ type: 'end', ...totals });
+  }
+
+  /** One context's records; nothing when it went away (deleted, or its versions collected) meanwhile. */
+  private async *context(
+    row: ContextRow,
+    all: boolean,
+    totals: { contexts: number; segments: number; items: number; item_bytes: number },
+  ): AsyncGenerator<Buffer> {
+    const versions = await this.deps.segments.versionsOf(row.id, !all);
+    const current = versions.find((v) => v.version === row.version);
+    if (!current) return;
+    const segs = new Map<string, Segment>();
+    const lists: VersionRecord[] = [];
+    for (const v of versions) {
+      const own = await this.deps.segments.segmentsOf(row.id, v.version);
+      // a version collected between the two reads is left out; the current one cannot be
+      if (own.length !== v.segments.length) continue;
+      for (const s of own) segs.set(s.id, s);
+      lists.push({
+        type: 'version',
+        context_id: row.id,
+        version: v.version,
+        kind: v.kind as VersionRecord['kind'],
+        created_at: new Date(v.created_at).toISOString(),
+        segments: v.segments,
+      });
+    }
+    if (!lists.some((v) => v.version === row.version)) return;
+    yield recordLine(contextRecord(row));
+    for (const v of lists) yield recordLine(v);
+    const index = await this.deps.segments.loadIndex([...segs.keys()]);
+    for (const seg of segs.values()) {
+      const tokens = seg.tokens_final ? index.get(seg.id)?.item_tokens : null;
+      const record: SegmentRecord = {
+        type: 'segment',
+        context_id: seg.context_id,
+        id: seg.id,
+        version: seg.version,
+        kind: seg.kind,
+        first_item: seg.first_item,
+        item_count: seg.item_count,
+        size_bytes: seg.size_bytes,
+        sha256: seg.sha256,
+        token_count: seg.token_count,
+        tokens_final: Boolean(tokens),
+        roles: seg.roles,
+        item_tokens: tokens ? tokens.toString('base64') : null,
+        first_timestamp: seg.first_timestamp,
+        last_timestamp: seg.last_timestamp,
+      };
+      // a segment of the layout before segments is a document: its item lines are measured first
+      if (seg.format === 'document') Object.assign(record, await this.measure(seg));
+      yield recordLine(record);
+      for await (const chunk of this.reader.lines([seg])) yield chunk;
+      totals.segments++;
+      totals.items += seg.item_count;
+      totals.item_bytes += record.size_bytes;
+    }
+    totals.contexts++;
+  }
+
+  private async measure(seg: Segment): Promise<{ size_bytes: number; sha256: string }> {
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of this.reader.lines([seg])) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+    return { size_bytes: size, sha256: hash.digest('hex') };
+  }
+}
+
+function contextRecord(row: ContextRow): ContextRecord {
+  const envelope = envelopeOf(row);
+  return {
+    type: 'context',
+    id: row.id,
+    tenant_id: row.tenant_id,
+    agent_id: row.agent_id,
+    model_id: envelope.model_id,
+    session_id: envelope.session_id,
+    name: envelope.name,
+    format: envelope.format,
+    system: envelope.system,
+    metadata: envelope.metadata,
+    max_tokens: envelope.max_tokens,
+    created_at: envelope.created_at,
+    updated_at: new Date(row.updated_at).toISOString(),
+    expires_at: envelope.expires_at,
+    version: row.version,
+    message_count: row.message_count,
+    size_bytes: row.size_bytes,
+    token_count: row.token_count,
+  };
+}

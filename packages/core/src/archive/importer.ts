@@ -1,0 +1,355 @@
+import { Readable } from 'node:stream';
+import type { ContextRepository, ContextRow, NewSegment, SegmentRepository, VersionRow } from '@ctxvault/db';
+import type { Format } from '@ctxvault/formats';
+import { codecSuffix, compressor, segmentKey } from '@ctxvault/storage';
+import type { DocumentEnvelope } from '../document.ts';
+import { readU32s } from '../item-index.ts';
+import type { CoreDeps } from '../ports.ts';
+import { splitLines, trailerLine } from '../segment-format.ts';
+import type { Tokenizer } from '../tokens.ts';
+import { pipelineStream, segmentMetadata } from '../version-uploader.ts';
+import { decodedArchive } from './archive-bytes.ts';
+import type { ContextRecord, SegmentRecord, VersionRecord } from './archive-format.ts';
+import { ArchiveFormatError } from './archive-format-error.ts';
+import { RecordReader } from './record-reader.ts';
+import { SegmentIndexer } from './segment-indexer.ts';
+
+export interface ArchiveImporterDeps extends Pick<CoreDeps, 'blobs' | 'settings' | 'logger'> {
+  contexts: Pick<ContextRepository, 'findAny'>;
+  segments: Pick<SegmentRepository, 'insertWhole'>;
+  tokenizer: Tokenizer;
+}
+
+export interface ImportOptions {
+  /** every context goes to this tenant (the API: the caller's); else each keeps the tenant it was exported from */
+  tenantId?: string;
+  /** called after each context */
+  onContext?: (report: ImportReport) => void;
+}
+
+export interface ImportReport {
+  /** contexts written */
+  imported: number;
+  /** contexts already here with the same version and totals: left as they are */
+  unchanged: number;
+  /** contexts whose id is here with other content (or another tenant): left as they are, not written */
+  conflicts: { id: string; reason: string }[];
+  /** contexts that could not be written (damaged items): nothing of them was kept */
+  failed: { id: string; reason: string }[];
+  segments: number;
+  items: number;
+  item_bytes: number;
+  /** the archive's end record was read and its totals matched */
+  complete: boolean;
+}
+
+/** A segment's items did not match its record (size, count or sha256). */
+class DamagedSegmentError extends Error {}
+
+/**
+ * Reads an archive and writes each context it holds, whole or not at all: segments first (objects
+ * in this deployment's store and layout, or inline), then the row, versions and segment rows in
+ * one transaction. Items stream from the archive into the store, so memory does not grow with a
+ * context's size (except inline segments, which are one field). Running it twice changes nothing:
+ * a context already here is compared, not written again.
+ */
+export class ArchiveImporter {
+  constructor(private readonly deps: ArchiveImporterDeps) {}
+
+  /** `bytes`: the archive as written, plain or compressed as a whole (zstd, gzip). */
+  async import(bytes: AsyncIterable<Buffer>, options: ImportOptions = {}): Promise<ImportReport> {
+    const report: ImportReport = {
+      imported: 0,
+      unchanged: 0,
+      conflicts: [],
+      failed: [],
+      segments: 0,
+      items: 0,
+      item_bytes: 0,
+      complete: false,
+    };
+    const reader = new RecordReader(splitLines(decodedArchive(bytes)));
+    const header = await reader.take();
+    if (header?.type !== 'header')
+      throw new ArchiveFormatError('the archive does not start with its header', reader.line);
+    const seen = { contexts: 0, segments: 0, items: 0, item_bytes: 0 };
+    try {
+      for (let record = await reader.take(); record; record = await reader.take()) {
+        if (record.type === 'end') {
+          report.complete =
+            record.contexts === seen.contexts &&
+            record.segments === seen.segments &&
+            record.items === seen.items &&
+            record.item_bytes === seen.item_bytes;
+          if (!report.complete)
+            throw new ArchiveFormatError('the end record does not match what the archive held', reader.line);
+          break;
+        }
+        if (record.type !== 'context')
+          throw new ArchiveFormatError(`a ${record.type} record outside a context`, reader.line);
+        seen.contexts++;
+        await this.context(record, reader, options.tenantId ?? record.tenant_id, report, seen);
+        options.onContext?.(report);
+      }
+    } catch (err) {
+      if (err instanceof ArchiveFormatError)
+        throw new ArchiveFormatError(err.message.replace(/^archive line \d+: /, ''), reader.line, report);
+      throw err;
+    }
+    if (!report.complete)
+      throw new ArchiveFormatError('the archive ends before its end record (cut off?)', reader.line, report);
+    return report;
+  }
+
+  private async context(
+    record: ContextRecord,
+    reader: RecordReader,
+    tenantId: string,
+    report: ImportReport,
+    seen: { segments: number; items: number; item_bytes: number },
+  ): Promise<void> {
+    const versions: VersionRecord[] = [];
+    for (let next = await reader.peek(); next?.type === 'version'; next = await reader.peek()) {
+      await reader.take();
+      if (next.context_id !== record.id) throw new ArchiveFormatError('a version of another context', reader.line);
+      versions.push(next);
+    }
+    const current = versions.find((v) => v.version === record.version);
+    if (!current)
+      throw new ArchiveFormatError(`context ${record.id} has no record of its version ${record.version}`, reader.line);
+
+    const existing = await this.deps.contexts.findAny(record.id);
+    const verdict = existing ? compare(existing, record, tenantId) : null;
+    if (verdict === 'unchanged') report.unchanged++;
+    else if (verdict) report.conflicts.push({ id: record.id, reason: verdict });
+    const envelope = envelopeFrom(record, tenantId);
+    const placed: NewSegment[] = [];
+    let damage: string | null = null;
+    for (let next = await reader.peek(); next?.type === 'segment'; next = await reader.peek()) {
+      await reader.take();
+      const items = reader.items(next.item_count);
+      seen.segments++;
+      seen.items += next.item_count;
+      seen.item_bytes += next.size_bytes;
+      if (verdict || damage) {
+        for await (const _ of items); // skipped: the items are read past, nothing is written
+        continue;
+      }
+      try {
+        const listed = versions.find((v) => v.segments.includes(next.id)) ?? current;
+        placed.push(await this.place(next, items, envelope, listed));
+      } catch (err) {
+        if (!(err instanceof DamagedSegmentError)) {
+          await this.removeObjects(placed);
+          throw err;
+        }
+        damage = err.message;
+        for await (const _ of items);
+      }
+    }
+    if (verdict) return;
+    const missing = versions.flatMap((v) => v.segments).find((id) => !placed.some((s) => s.id === id));
+    if (!damage && missing) damage = `segment ${missing} of its versions is not in the archive`;
+    if (damage) {
+      await this.removeObjects(placed);
+      report.failed.push({ id: record.id, reason: damage });
+      return;
+    }
+    const row = rowFrom(record, tenantId);
+    const rows: VersionRow[] = versions.map((v) => ({
+      version: v.version,
+      kind: v.kind,
+      created_at: new Date(v.created_at),
+      segments: v.segments,
+    }));
+    const outcome = await this.deps.segments.insertWhole(row, placed, rows, this.deps.blobs.kind);
+    if (outcome === 'exists') {
+      // written by someone else between the check and now
+      await this.removeObjects(placed);
+      report.conflicts.push({ id: record.id, reason: 'created meanwhile by another writer' });
+      return;
+    }
+    report.imported++;
+    report.segments += placed.length;
+    for (const s of placed) {
+      report.items += s.item_count;
+      report.item_bytes += s.size_bytes;
+    }
+  }
+
+  /** Writes one segment's items where this deployment keeps them: inline, or an object with its trailer. */
+  private async place(
+    record: SegmentRecord,
+    items: AsyncIterable<Buffer>,
+    envelope: DocumentEnvelope,
+    listed: VersionRecord,
+  ): Promise<NewSegment> {
+    const { settings, blobs, tokenizer } = this.deps;
+    const known =
+      record.tokens_final && record.item_tokens ? readU32s(Buffer.from(record.item_tokens, 'base64')) : null;
+    const count = await tokenizer.forModel(envelope.model_id, envelope.format as Format);
+    const indexer = new SegmentIndexer(envelope.format as Format, count, known);
+    const lines = indexer.pass(items);
+    const base = {
+      id: record.id,
+      context_id: record.context_id,
+      version: record.version,
+      kind: record.kind,
+      first_item: record.first_item,
+    };
+    const check = () => {
+      const got = indexer.result();
+      if (
+        got.item_count !== record.item_count ||
+        got.size_bytes !== record.size_bytes ||
+        got.sha256 !== record.sha256
+      ) {
+        throw new DamagedSegmentError(
+          `segment ${record.id}: its items do not match its record (${got.item_count} items, ${got.size_bytes} bytes, sha256 ${got.sha256})`,
+        );
+      }
+      return got;
+    };
+    if (settings.provider === 'database' || record.size_bytes < settings.inlineThreshold) {
+      const chunks: Buffer[] = [];
+      for await (const line of lines) chunks.push(line);
+      return {
+        ...base,
+        ...check(),
+        state: 'inline',
+        body: Buffer.concat(chunks),
+        object_key: null,
+        etag: null,
+        stored_bytes: null,
+        content_encoding: 'identity',
+        encryption: null,
+      };
+    }
+    const { codec, codecLevel, pathPrefix } = settings;
+    const key = segmentKey(pathPrefix, record.context_id, record.version, record.id, codecSuffix(codec));
+    const trailer = trailerLine({
+      context_id: record.context_id,
+      segment_id: record.id,
+      version: record.version,
+      first_item: record.first_item,
+      item_count: record.item_count,
+      size_bytes: record.size_bytes,
+      sha256: record.sha256,
+      kind: record.kind,
+      written_at: new Date().toISOString(),
+      context: { ...envelope, version: listed.version },
+      list: { version: listed.version, segments: listed.segments },
+    });
+    const body = Readable.from(
+      (async function* () {
+        yield* lines;
+        yield trailer;
+      })(),
+    );
+    const encoded = codec === 'identity' ? body : pipelineStream(body, compressor(codec, codecLevel));
+    const result = await blobs.put(key, encoded, {
+      contentLength: codec === 'identity' ? record.size_bytes + trailer.length : undefined,
+      contentType: 'application/x-ndjson',
+      metadata: segmentMetadata({ ...base, item_count: record.item_count, sha256: record.sha256 }, codec),
+    });
+    let indexed: ReturnType<typeof check>;
+    try {
+      indexed = check();
+    } catch (err) {
+      await blobs.delete(key);
+      throw err;
+    }
+    return {
+      ...base,
+      ...indexed,
+      state: 'stored',
+      body: null,
+      object_key: key,
+      etag: result.etag,
+      stored_bytes: result.size,
+      content_encoding: codec,
+      encryption: result.encryption,
+    };
+  }
+
+  private async removeObjects(placed: readonly NewSegment[]): Promise<void> {
+    for (const s of placed) {
+      if (!s.object_key) continue;
+      await this.deps.blobs.delete(s.object_key).catch((err: unknown) => {
+        // left behind: the lifecycle pass removes objects no segment refers to
+        this.deps.logger.warn({ key: s.object_key, err }, 'could not remove an object of a context not imported');
+      });
+    }
+  }
+}
+
+/** null when `existing` is this record's context as it stands; else why it conflicts. */
+function compare(existing: ContextRow, record: ContextRecord, tenantId: string): 'unchanged' | string {
+  if (existing.tenant_id !== tenantId) return 'the id belongs to a context of another tenant';
+  if (existing.status === 'deleting') return 'a context with this id is being deleted here';
+  if (existing.version !== record.version)
+    return `here at version ${existing.version}, in the archive ${record.version}`;
+  if (existing.message_count !== record.message_count || existing.size_bytes !== record.size_bytes) {
+    return `same version ${record.version}, different content (${existing.message_count} items / ${existing.size_bytes} bytes here, ${record.message_count} / ${record.size_bytes} in the archive)`;
+  }
+  return 'unchanged';
+}
+
+function envelopeFrom(record: ContextRecord, tenantId: string): DocumentEnvelope {
+  return {
+    id: record.id,
+    version: record.version,
+    tenant_id: tenantId,
+    agent_id: record.agent_id,
+    model_id: record.model_id,
+    session_id: record.session_id,
+    name: record.name,
+    metadata: record.metadata,
+    max_tokens: record.max_tokens,
+    format: record.format,
+    system: record.system as DocumentEnvelope['system'],
+    created_at: record.created_at,
+    expires_at: record.expires_at,
+  };
+}
+
+/** The row of an imported context; its totals and storage columns are computed from its segments on insert. */
+export function rowFrom(
+  record: Omit<ContextRecord, 'type' | 'message_count' | 'size_bytes' | 'token_count'>,
+  tenantId: string,
+): ContextRow {
+  return {
+    id: record.id,
+    tenant_id: tenantId,
+    agent_id: record.agent_id,
+    model_id: record.model_id,
+    session_id: record.session_id,
+    name: record.name,
+    metadata: record.metadata,
+    max_tokens: record.max_tokens,
+    format: record.format,
+    system: record.system ?? null,
+    version: record.version,
+    status: 'stored',
+    storage_provider: 'database',
+    storage_key: null,
+    etag: null,
+    size_bytes: 0,
+    stored_bytes: null,
+    sha256: null,
+    content_encoding: 'identity',
+    encryption: null,
+    message_count: 0,
+    token_count: 0,
+    tokens_final: true,
+    segment_count: 0,
+    job_id: null,
+    last_error: null,
+    idempotency_key: null,
+    idempotency_fingerprint: null,
+    created_at: new Date(record.created_at),
+    updated_at: new Date(record.updated_at),
+    expires_at: record.expires_at ? new Date(record.expires_at) : null,
+    deleted_at: null,
+  };
+}

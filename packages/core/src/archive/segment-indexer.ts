@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import type { NewSegment, RoleTally } from '@ctxvault/db';
+import type { Format } from '@ctxvault/formats';
+import { f64s, tallyOf, u32s } from '../item-index.ts';
+import { normalizedOrNull } from '../item-views.ts';
+import { parseRawItem } from '../raw-items.ts';
+import { roleCode } from '../segment-format.ts';
+import type { ItemTokenCounter } from '../tokens.ts';
+
+/** The index columns of a segment as its item lines went by. */
+export type IndexedLines = Pick<
+  NewSegment,
+  | 'item_count'
+  | 'size_bytes'
+  | 'sha256'
+  | 'token_count'
+  | 'roles'
+  | 'tokens_final'
+  | 'item_tokens'
+  | 'item_offsets'
+  | 'item_roles'
+  | 'first_timestamp'
+  | 'last_timestamp'
+>;
+
+/**
+ * Builds a segment's item index (offsets, roles, token counts, timestamps, size and sha256) from
+ * its item lines as they stream past, for segments that arrive without one: from an archive or
+ * from the bucket. Token counts are the given ones (`known`, from an archive) or counted here.
+ */
+export class SegmentIndexer {
+  private readonly hash = createHash('sha256');
+  private readonly offsets: number[] = [];
+  private readonly roleCodes: number[] = [];
+  private readonly tokens: number[] = [];
+  private readonly roles: Record<string, RoleTally> = {};
+  private size = 0;
+  private firstTimestamp: string | null = null;
+  private lastTimestamp: string | null = null;
+
+  constructor(
+    private readonly format: Format,
+    private readonly count: ItemTokenCounter,
+    /** token counts per item, when the source kept them */
+    private readonly known: readonly number[] | null,
+  ) {}
+
+  /** Passes `lines` (each without its `\n`) on as stored lines (with it), indexing each. */
+  async *pass(lines: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const bare of lines) {
+      const line = Buffer.concat([bare, NEWLINE]);
+      this.add(line);
+      yield line;
+    }
+  }
+
+  private add(line: Buffer): void {
+    const { item } = parseRawItem(line.subarray(0, -1));
+    const index = this.offsets.length;
+    this.offsets.push(this.size);
+    this.size += line.length;
+    this.hash.update(line);
+    const role = normalizedOrNull(this.format, item)?.role ?? String(item.role);
+    this.roleCodes.push(roleCode(role));
+    const tokens = this.known?.[index] ?? this.count(item);
+    this.tokens.push(tokens);
+    const tally = tallyOf(this.roles, role);
+    tally.items++;
+    tally.tokens += tokens;
+    if (this.format === 'ctxvault' && typeof item.timestamp === 'string') {
+      this.firstTimestamp ??= item.timestamp;
+      this.lastTimestamp = item.timestamp;
+    }
+  }
+
+  result(): IndexedLines {
+    return {
+      item_count: this.offsets.length,
+      size_bytes: this.size,
+      sha256: this.hash.digest('hex'),
+      token_count: this.tokens.reduce((sum, n) => sum + n, 0),
+      roles: this.roles,
+      tokens_final: true,
+      item_tokens: u32s(this.tokens),
+      item_offsets: f64s(this.offsets),
+      item_roles: Buffer.from(this.roleCodes),
+      first_timestamp: this.firstTimestamp,
+      last_timestamp: this.lastTimestamp,
+    };
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
