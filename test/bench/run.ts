@@ -5,7 +5,8 @@
 //   pnpm bench            full run (3 runs, 1 for 256 MiB), about 10-15 minutes on 2 cores
 //   pnpm bench --quick    smaller sizes and fewer requests, for iterating on the benchmark itself
 //   pnpm bench --only ingest,tokens   only these sections (compression, encryption, ingest-sizes, ingest,
-//                         tokens, small, queue, turns, capacity, replica, startup, appends, archive); combines
+//                         tokens, small, queue, turns, capacity, replica, startup, appends, archive,
+//                         formats, forks); combines
 //                         with --quick
 //
 // Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
@@ -74,6 +75,7 @@ const SECTIONS = [
   'formats',
   'encryption',
   'archive',
+  'forks',
 ] as const;
 const onlyArg = process.argv[process.argv.indexOf('--only') + 1];
 const ONLY = process.argv.includes('--only') && onlyArg ? onlyArg.split(',') : [...SECTIONS];
@@ -1061,6 +1063,73 @@ async function benchAppends(services: Services): Promise<void> {
     amplification,
     1,
   );
+}
+
+/**
+ * Forks are copy-on-write: the time of a fork of a 64 MiB context against that of a 1 KiB one
+ * (target: the same, within noise), and the bucket bytes a fork adds (target: none).
+ */
+async function benchForks(services: Services): Promise<void> {
+  const env = await deployment('forks', services, {});
+  const base = env.dep.url;
+  const { client, name: bucket } = env.bucket;
+  const sizes = [1 * KiB, QUICK ? 16 * MiB : 64 * MiB];
+  const count = QUICK ? 20 : 50;
+  const group = 'fork (copy-on-write)';
+  const bodies = sizes.map((size) => ndjsonCorpus(size, { agent_id: 'bench-forks' }, 44, { tokens: false }));
+  const timeForks = async (id: string, n: number): Promise<number[]> => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const res = await fetch(`${base}/api/v1/contexts/${id}/fork`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      await drain(res);
+      if (res.status !== 201) throw new Error(`fork answered ${res.status}`);
+      times.push(performance.now() - t0);
+    }
+    return times;
+  };
+  let small = 0;
+  for (const [i, size] of sizes.entries()) {
+    const { id } = await ingest(base, bodies[i]!);
+    await waitCounted(base, id);
+    await timeForks(id, 3); // warm-up
+    const before = await bucketBytes(client, bucket);
+    const time = median(await timeForks(id, count));
+    const growth = ((await bucketBytes(client, bucket)) - before) / count;
+    if (i === 0) small = time;
+    const label = sizeLabel(size);
+    log(`forks of ${label}: p50 ${fmt(time)} ms, bucket growth ${fmt(growth)} B per fork`);
+    record(
+      `fork-time-${size}`,
+      {
+        group,
+        name: `fork p50, ${label} context`,
+        unit: 'ms',
+        higherIsBetter: false,
+        bareLabel: i === 0 ? 'itself' : `a fork of ${sizeLabel(sizes[0]!)}`,
+        target: i === 0 ? { op: '<=', of: 'value', x: 50 } : { op: '<=', of: 'ratio', x: 1.5 },
+      },
+      time,
+      i === 0 ? time : small,
+    );
+    record(
+      `fork-growth-${size}`,
+      {
+        group,
+        name: `bucket growth per fork, ${label} context`,
+        unit: 'B',
+        higherIsBetter: false,
+        bareLabel: 'nothing copied',
+        target: { op: '<=', of: 'value', x: 0 },
+      },
+      growth,
+      0,
+    );
+  }
 }
 
 async function bucketKeys(client: S3Client, bucket: string): Promise<string[]> {
@@ -2132,6 +2201,7 @@ async function main(): Promise<void> {
   if (runs('capacity')) await benchCapacity(services);
   if (runs('replica')) await benchReplica(services);
   if (runs('appends')) await benchAppends(services);
+  if (runs('forks')) await benchForks(services);
   if (runs('formats')) {
     await benchFormats(await deployment('formats', services, {}));
     await cleanupLast(3);

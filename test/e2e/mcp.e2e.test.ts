@@ -21,12 +21,15 @@ const TOOLS = [
   'context_append',
   'context_create',
   'context_delete',
+  'context_fork',
   'context_get',
   'context_list',
   'context_replace',
+  'context_restore',
   'context_search',
   'context_status',
   'context_summary',
+  'context_versions',
 ];
 
 const suite = useSuite();
@@ -200,6 +203,24 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
     const gone = await client.callTool({ name: 'context_status', arguments: { id: small.id } });
     expect(gone.isError).toBe(true);
     expect(JSON.stringify(gone.content)).toContain('not_found');
+  });
+
+  it('lists versions, reads an old one, restores it and forks', async () => {
+    const made = await call(client, 'context_create', {
+      agent_id: 'mcp-history',
+      content: [{ role: 'user', content: 'first' }],
+    });
+    await call(client, 'context_append', { id: made.id, items: [{ role: 'assistant', content: 'second' }] });
+    const versions = await call(client, 'context_versions', { id: made.id });
+    expect(versions.items.map((v: { kind: string }) => v.kind)).toEqual(['append', 'create']);
+    const old = await call(client, 'context_get', { id: made.id, version: 1 });
+    expect(old).toMatchObject({ version: 1, content: [{ content: 'first' }] });
+    const restored = await call(client, 'context_restore', { id: made.id, version: 1, if_version: 2 });
+    expect(restored.context).toMatchObject({ version: 3, message_count: 1 });
+    const fork = await call(client, 'context_fork', { id: made.id, version: 2, agent_id: 'mcp-branch' });
+    expect(fork).toMatchObject({ status: 'stored', version: 1, context: { agent_id: 'mcp-branch', message_count: 2 } });
+    const missing = await client.callTool({ name: 'context_get', arguments: { id: made.id, version: 9 } });
+    expect(missing.isError).toBe(true);
   });
 });
 

@@ -105,6 +105,8 @@ const BODIES: Record<string, (victim: Tenant) => unknown> = {
   replaceContext: () => ({ content: [{ role: 'user', content: 'overwritten' }] }),
   appendItems: () => ({ items: [{ role: 'user', content: 'appended' }] }),
   searchContext: (victim) => ({ query: victim.secret }),
+  restoreContext: () => ({ version: 1 }),
+  forkContext: () => ({ agent_id: 'intruder' }),
   createKey: () => ({ scopes: ['admin'] }),
 };
 
@@ -153,6 +155,9 @@ const TOOL_ARGS: Record<string, (victim: Tenant, id: string) => Record<string, u
   context_replace: (_, id) => ({ id, content: [{ role: 'user', content: 'overwritten' }] }),
   context_list: (victim) => ({ agent_id: `${victim.secret}-agent` }),
   context_create: () => ({ agent_id: 'intruder' }),
+  context_versions: (_, id) => ({ id }),
+  context_restore: (_, id) => ({ id, version: 1 }),
+  context_fork: (_, id) => ({ id, agent_id: 'intruder' }),
 };
 
 const mcpAttacks: Attack[] = [

@@ -103,6 +103,7 @@ export function useCoreParts(options: { keyring?: (orm: MikroORM) => Keyring } =
         settings: {
           pathPrefix: parts.settings.pathPrefix,
           keepVersions: 0,
+          keepForMs: 0,
           objectGraceMs: 0,
           multipartGraceMs: 0,
           stagingGraceMs: 0,

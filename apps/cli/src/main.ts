@@ -33,8 +33,14 @@ client commands (talk to the API at client.url, or --url URL, with the API key c
 without a key, auth.mode "none": tenant client.tenant, or --tenant ID):
   put FILE [--format json|ndjson] [--wait] [--timeout SECONDS]
             create a context from a JSON or NDJSON file, with progress; --wait until stored
-  get ID [--last N] [--max-tokens N] [--strategy oldest_first|preserving_user]
-            print a context as JSON
+  get ID [--version N] [--last N] [--max-tokens N] [--strategy oldest_first|preserving_user]
+            print a context (or a kept old version of it) as JSON
+  versions ID [--limit N] [--cursor C] [--json]
+            list a context's versions, newest first (kept and collected)
+  restore ID --version N [--if-version N]
+            make a kept old version current again, as a new version
+  fork ID [--version N] [--agent-id ID] [--session-id ID] [--name NAME] [--idempotency-key KEY]
+            a new context sharing the items of a version of this one (nothing copied)
   status ID print where a context is (pending with job progress, stored, failed)
   ls [--agent-id ID] [--session-id ID] [--model-id ID] [--status S] [--created-after T]
      [--created-before T] [--limit N] [--cursor C] [--json]
@@ -70,6 +76,9 @@ const commands: Record<string, () => Promise<Command>> = {
   get: async () => (await import('./client-commands/get.ts')).runGet,
   status: async () => (await import('./client-commands/status.ts')).runStatus,
   ls: async () => (await import('./client-commands/ls.ts')).runLs,
+  versions: async () => (await import('./client-commands/history.ts')).runVersions,
+  restore: async () => (await import('./client-commands/history.ts')).runRestore,
+  fork: async () => (await import('./client-commands/history.ts')).runFork,
   mcp: async () => (await import('./client-commands/mcp.ts')).runMcp,
 };
 

@@ -245,6 +245,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       settings: {
         pathPrefix: settings.pathPrefix,
         keepVersions: config.lifecycle.keep_versions,
+        keepForMs: config.lifecycle.keep_for,
         objectGraceMs: config.lifecycle.object_grace,
         multipartGraceMs: config.lifecycle.multipart_grace,
         stagingGraceMs: config.lifecycle.staging_grace,

@@ -4,12 +4,15 @@ import type {
   ContextSummary,
   ContextView,
   CreateContextRequest,
+  ForkRequest,
   ListRequest,
   ReadRequest,
   ReplaceContextRequest,
   SearchRequest,
   SearchResult,
   StatusView,
+  VersionsRequest,
+  VersionView,
   WriteResult,
 } from '@ctxvault/core';
 import {
@@ -41,6 +44,16 @@ export type ContextDocument = ContextView & {
 export interface ListPage {
   items: ContextView[];
   next_cursor: string | null;
+}
+
+export interface VersionPage {
+  items: VersionView[];
+  next_cursor: string | null;
+}
+
+/** A fork made once: a retry with the same key answers the first fork's context. */
+export interface ForkOptions {
+  idempotencyKey?: string;
 }
 
 export interface UploadOptions {
@@ -180,6 +193,26 @@ export class CtxvaultClient {
     } while (cursor);
   }
 
+  /** One page of a context's versions, newest first (kept and collected); pass `next_cursor` back as `cursor`. */
+  async versions(id: string, options: VersionsRequest = {}): Promise<VersionPage> {
+    return this.requestJson<VersionPage>('GET', `/contexts/${id}/versions${query(options)}`);
+  }
+
+  /** Makes kept old `version` current again, as a new version; a collected one throws GoneError. */
+  async restore(id: string, version: number, options: WriteOptions = {}): Promise<WriteResult> {
+    return writeResult(
+      await this.request('POST', `/contexts/${id}/restore`, { json: { version }, ifVersion: options.ifVersion }),
+    );
+  }
+
+  /** A new context sharing the items of `input.version` (default: the current one) of this one, copy-on-write. */
+  async fork(id: string, input: ForkRequest = {}, options: ForkOptions = {}): Promise<ContextView> {
+    return this.requestJson<ContextView>('POST', `/contexts/${id}/fork`, {
+      json: input,
+      idempotencyKey: options.idempotencyKey,
+    });
+  }
+
   async search(id: string, input: SearchRequest): Promise<SearchResult> {
     return this.requestJson<SearchResult>('POST', `/contexts/${id}/search`, { json: input });
   }
@@ -206,7 +239,7 @@ export class CtxvaultClient {
   private async requestJson<T>(
     method: string,
     path: string,
-    body?: { json?: unknown; ifVersion?: number },
+    body?: { json?: unknown; ifVersion?: number; idempotencyKey?: string },
   ): Promise<T> {
     return readJson<T>(await this.request(method, path, body), `${method} ${path}`);
   }
@@ -214,12 +247,19 @@ export class CtxvaultClient {
   private async request(
     method: string,
     path: string,
-    body: { json?: unknown; stream?: AsyncIterable<Uint8Array>; contentType?: string; ifVersion?: number } = {},
+    body: {
+      json?: unknown;
+      stream?: AsyncIterable<Uint8Array>;
+      contentType?: string;
+      ifVersion?: number;
+      idempotencyKey?: string;
+    } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = this.apiKey
       ? { authorization: `Bearer ${this.apiKey}` }
       : { 'x-tenant-id': this.tenant };
     if (body.ifVersion !== undefined) headers['if-match'] = `"${body.ifVersion}"`;
+    if (body.idempotencyKey !== undefined) headers['idempotency-key'] = body.idempotencyKey;
     let payload: RequestInit['body'];
     if (body.json !== undefined) {
       headers['content-type'] = 'application/json';

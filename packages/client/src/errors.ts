@@ -18,6 +18,8 @@ export class InvalidRequestError extends CtxvaultApiError {}
 export class NotFoundError extends CtxvaultApiError {}
 /** 409 `version_conflict` or 412 `precondition_failed`: someone else wrote first. */
 export class ConflictError extends CtxvaultApiError {}
+/** 410 `version_collected`: that version is no longer kept; `details.collected_at` says when it went. */
+export class GoneError extends CtxvaultApiError {}
 /** 413 `payload_too_large`: send the context as NDJSON (`upload`). */
 export class PayloadTooLargeError extends CtxvaultApiError {}
 /** 503: a dependency of the server (database, queue, blob store) is down; retry later. */
@@ -85,6 +87,7 @@ const BY_STATUS: Record<number, typeof CtxvaultApiError> = {
   400: InvalidRequestError,
   404: NotFoundError,
   409: ConflictError,
+  410: GoneError,
   412: ConflictError,
   413: PayloadTooLargeError,
   503: ServiceUnavailableError,

@@ -112,6 +112,7 @@ describe('loadConfig', () => {
       lifecycle: {
         interval: 300_000,
         keep_versions: 0,
+        keep_for: 0,
         object_grace: 600_000,
         multipart_grace: 3_600_000,
         staging_grace: 3_600_000,

@@ -323,8 +323,10 @@ export const settingsSchema = section({
   lifecycle: section({
     // how often the scheduled lifecycle job runs
     interval: duration({ min: 1000 }).prefault('5m'),
-    // superseded object versions kept besides the current one
+    // superseded versions kept (readable, restorable, forkable) besides the current one: the newest N
     keep_versions: integer(0, 1000).default(0),
+    // and every version superseded less than this long ago (0: none by age); a version either rule keeps stays
+    keep_for: duration().prefault('0s'),
     // objects younger than this are never collected: an upload may be about to flip its row
     object_grace: duration().prefault('10m'),
     // incomplete multipart uploads older than this are aborted

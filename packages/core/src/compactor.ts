@@ -53,7 +53,11 @@ export class Compactor {
     return 'compacted';
   }
 
-  /** Writes the merged segment (its object first, when it has one) and returns its row. */
+  /**
+   * Writes the merged segment (its object first, when it has one) and returns its row. It belongs
+   * to `row`, the context compacted: a fork merging segments it shares with its source writes its
+   * own object and never touches the source's.
+   */
   private async merge(
     id: string,
     version: number,
@@ -64,7 +68,7 @@ export class Compactor {
     const { blobs, settings, segments, keyring } = this.deps;
     const modelId = row.model_id ?? null;
     const format = row.format as Format;
-    const contextId = run[0]!.context_id;
+    const contextId = row.id;
     // the merged segment is sealed when new writes are: with the context's data key
     const dataKey = keyring?.sealing ? await keyring.forContext(row.tenant_id, contextId) : null;
     const first = run[0]!.first_item;

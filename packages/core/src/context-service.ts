@@ -2,18 +2,21 @@ import type { Readable } from 'node:stream';
 import {
   type CommittedVersion,
   type ContextRow,
+  type CopyRefusal,
   isUniqueViolation,
   type NewSegment,
   newContextId,
   type Segment,
   StagingConflictError,
   type TailHint,
+  type VersionRecord,
 } from '@ctxvault/db';
 import type { JobView } from '@ctxvault/queue';
 import type { BodyCache } from './body-cache.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, decodeVersionCursor, encodeCursor, encodeVersionCursor } from './cursor.ts';
 import { type DocumentEnvelope, openingLine } from './document.ts';
 import {
+  GoneError,
   IdempotencyKeyReusedError,
   NotFoundError,
   PreconditionFailedError,
@@ -39,17 +42,20 @@ import {
   assertItemsOfFormat,
   type CreateContextStream,
   expiryOf,
+  type ForkInput,
   type ListQuery,
   type ReadOptions,
   type ReplaceContextInput,
   type SearchInput,
   type TruncationStrategy,
+  type VersionsQuery,
 } from './schemas.ts';
 import { documentBody, TruncatedSegmentError } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
 import { budgetWindow, parsedItems, tailWindow } from './segment-window.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import { type ItemTokenCounter, Tokenizer, type TokenSettings } from './tokens.ts';
+import { rowAtVersion, toVersionView, type VersionView } from './version-views.ts';
 import {
   type ContextSummary,
   type ContextView,
@@ -177,8 +183,9 @@ export class ContextService {
     return this.afterWrite(committed, segment, requestId);
   }
 
-  async get(tenantId: string, id: string): Promise<ReadResult> {
-    const { row, segs, reader } = await this.opened(tenantId, id, NO_TAIL);
+  /** The whole context: its current version, or a kept old `version` (410 once collected). */
+  async get(tenantId: string, id: string, version?: number): Promise<ReadResult> {
+    const { row, segs, reader } = await this.atVersion(tenantId, id, version, NO_TAIL);
     const context = toContextView(row);
     return { context, body: documentBody(openingLine(context), reader.lines(segs)) };
   }
@@ -193,7 +200,7 @@ export class ContextService {
     const whole = options.last === undefined && options.max_tokens === undefined && options.strategy === undefined;
     // the segments the window will open come with the row: their bodies (inline) and item index
     const tail: TailHint = whole ? NO_TAIL : { items: options.last ?? 0, tokens: options.max_tokens ?? null };
-    const opened = await this.opened(tenantId, id, tail);
+    const opened = await this.atVersion(tenantId, id, options.version, tail);
     const { row, segs, reader } = opened;
     const context = toContextView(row);
     const readOnce = async (): Promise<WindowedRead> =>
@@ -458,6 +465,158 @@ export class ContextService {
     yield* items;
   }
 
+  /** A context's versions, newest first: kept ones (readable, restorable, forkable) and collected ones (their totals). */
+  async versions(
+    tenantId: string,
+    id: string,
+    query: VersionsQuery,
+  ): Promise<{ items: VersionView[]; next_cursor: string | null }> {
+    const row = await this.live(tenantId, id);
+    const before = query.cursor ? decodeVersionCursor(query.cursor) : undefined;
+    const records = await this.deps.segments.listVersions(id, before, query.limit + 1);
+    const page = records.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((record) => toVersionView(record, row.version)),
+      next_cursor: records.length > query.limit && last ? encodeVersionCursor(last.version) : null,
+    };
+  }
+
+  /**
+   * Makes a kept old version current again as a new version (kind `restore`): its segments and
+   * fields, nothing copied. `If-Match` as for other writes; 410 once the version is collected.
+   */
+  async restore(
+    tenantId: string,
+    id: string,
+    version: number,
+    expectedVersion?: number,
+    requestId?: string,
+  ): Promise<WriteResult> {
+    const current = await this.live(tenantId, id);
+    checkPrecondition(current, expectedVersion);
+    await this.checkQuotas(tenantId, false);
+    const { segs } = await this.atVersion(tenantId, id, version, NO_TAIL, current);
+    const staged = segs.find((seg) => seg.state === 'staged');
+    const jobId = staged ? this.deps.jobs.uploadJobId(staged.context_id, staged.version) : null;
+    const outcome = await this.deps.segments.restoreVersion(id, current.version, version, jobId, this.deps.blobs.kind);
+    if (outcome === 'moved') {
+      throw new VersionConflictError(
+        `context ${id} was changed by another write (version ${current.version} is no longer current)`,
+      );
+    }
+    if (outcome === 'collected') throw await this.gone(current, version);
+    const { row } = outcome;
+    this.deps.logger.debug({ id, version, restored_as: row.version, requestId }, 'version restored');
+    await this.compactIfDue(outcome);
+    if (row.status !== 'pending') return { state: 'stored', context: toContextView(row) };
+    return { state: 'pending', id, version: row.version, job_id: jobId ?? row.job_id ?? '' };
+  }
+
+  /**
+   * A new context sharing the segments of a kept version of this one (the current one by
+   * default): copy-on-write, so it costs one row and one version whatever the size, and appends to
+   * either never touch the other. A version still being stored cannot be forked yet (409). With
+   * an `idempotencyKey`, a repeated fork answers the first one's context.
+   */
+  async fork(
+    tenantId: string,
+    id: string,
+    input: ForkInput,
+    requestId?: string,
+    idempotencyKey?: string,
+  ): Promise<WriteResult> {
+    const requestDigest = idempotencyKey ? new RequestFingerprint({ fork_of: id, ...input }).digest() : null;
+    if (idempotencyKey) {
+      const earlier = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
+      if (earlier) return this.replayOf(earlier, idempotencyKey, requestDigest);
+    }
+    const source = await this.live(tenantId, id);
+    const version = input.version ?? source.version;
+    const { row: at, segs } = await this.atVersion(tenantId, id, version, NO_TAIL, source);
+    if (segs.some((seg) => seg.state === 'staged')) {
+      throw new VersionConflictError(
+        `version ${version} of context ${id} is still being stored; fork it once its status is stored`,
+        { version, status: 'pending' },
+      );
+    }
+    await this.checkQuotas(tenantId, true);
+    const now = new Date();
+    const expiresAt = expiryOf(input, now);
+    const row: ContextRow = {
+      ...at,
+      id: newContextId(),
+      version: 1,
+      agent_id: input.agent_id ?? at.agent_id,
+      session_id: input.session_id ?? at.session_id,
+      name: input.name ?? at.name,
+      metadata: input.metadata ?? at.metadata,
+      expires_at: expiresAt ? new Date(expiresAt) : at.expires_at,
+      job_id: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+      idempotency_key: idempotencyKey ?? null,
+      idempotency_fingerprint: requestDigest,
+    };
+    let outcome: CommittedVersion | CopyRefusal;
+    try {
+      outcome = await this.deps.segments.forkContext(row, id, version, this.deps.blobs.kind);
+    } catch (err) {
+      if (idempotencyKey && isUniqueViolation(err)) {
+        // a concurrent fork with the same key won the race: answer with its context
+        const winner = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
+        if (winner) return this.replayOf(winner, idempotencyKey, requestDigest);
+      }
+      throw err;
+    }
+    if (outcome === 'moved') throw new NotFoundError(`no context ${id}`);
+    if (outcome === 'collected') throw await this.gone(source, version);
+    this.deps.logger.debug({ id: row.id, source: id, version, requestId }, 'context forked');
+    return { state: 'stored', context: toContextView(outcome.row) };
+  }
+
+  /**
+   * The row and segments of the version a read asks for: the current one, or a kept old one as it
+   * stood then (its fields and totals). 404 for a version the context never had, 410 (with when)
+   * for one the lifecycle pass collected.
+   */
+  private async atVersion(
+    tenantId: string,
+    id: string,
+    version: number | undefined,
+    tail: TailHint,
+    live?: ContextRow,
+  ): Promise<OpenedRead> {
+    if (version === undefined) return this.opened(tenantId, id, tail);
+    const lookups = this.deps.segments;
+    const reader = this.reader;
+    const row = live ?? (await this.live(tenantId, id));
+    if (version > row.version) {
+      throw new NotFoundError(`context ${id} has no version ${version} (its current version is ${row.version})`);
+    }
+    if (version === row.version) {
+      const segs = await this.deps.segments.segmentsOf(id, version);
+      if (segs.length > 0) return { row, segs, lookups, reader };
+    }
+    const record = await this.deps.segments.findVersion(id, version);
+    if (!record || record.collected_at) throw await this.gone(row, version, record);
+    const segs = await this.deps.segments.segmentsOf(id, version);
+    if (segs.length === 0) throw await this.gone(row, version);
+    return { row: rowAtVersion(row, record, segs, this.deps.blobs.kind), segs, lookups, reader };
+  }
+
+  /** 410 for a version the lifecycle pass collected, saying when (null: before history was kept). */
+  private async gone(row: ContextRow, version: number, known?: VersionRecord | null): Promise<GoneError> {
+    const record = known === undefined ? await this.deps.segments.findVersion(row.id, version) : known;
+    const collectedAt = record?.collected_at ? new Date(record.collected_at).toISOString() : null;
+    return new GoneError(
+      `version ${version} of context ${row.id} is no longer kept${collectedAt ? ` (collected at ${collectedAt})` : ''}; see lifecycle.keep_versions and lifecycle.keep_for`,
+      { version, current_version: row.version, collected_at: collectedAt },
+    );
+  }
+
   /**
    * The live row and the segments of its version, with the inline bodies and item index of those
    * `tail` names, in one round trip; a reader that looks them up there first. The lifecycle pass
@@ -586,20 +745,32 @@ export class ContextService {
     return { state: 'pending', id: row.id, version: row.version, job_id: jobId, replayed: true };
   }
 
+  /** Whether a committed version's segments cross the compaction settings. */
+  private compactionDue({ row, tailBytes }: CommittedVersion): boolean {
+    const { maxSegments, maxBytes } = this.deps.settings.compaction;
+    return row.segment_count > maxSegments || (row.segment_count > 1 && tailBytes > maxBytes);
+  }
+
+  /** Enqueues a compaction when due; a lost enqueue is made up by the next commit. */
+  private async compactIfDue(committed: CommittedVersion): Promise<void> {
+    if (!this.compactionDue(committed)) return;
+    const { row } = committed;
+    await this.deps.jobs
+      .enqueueCompaction({ contextId: row.id, version: row.version, tenantId: row.tenant_id })
+      .catch((err: unknown) => this.deps.logger.warn({ id: row.id, err }, 'could not enqueue a compaction'));
+  }
+
   /**
    * Answers a committed write. A segment that must be uploaded or counted gets its job, enqueued
    * after the commit; a version whose segments cross the compaction settings gets a compaction job.
    */
   private async afterWrite(committed: CommittedVersion, segment: NewSegment, requestId?: string): Promise<WriteResult> {
-    const { row, tailBytes } = committed;
+    const { row } = committed;
     const job = { contextId: row.id, version: row.version, tenantId: row.tenant_id, requestId };
     const jobId = this.jobIdFor(segment);
     try {
       if (jobId) await this.deps.jobs.enqueueUpload(job);
-      const { maxSegments, maxBytes } = this.deps.settings.compaction;
-      if (row.segment_count > maxSegments || (row.segment_count > 1 && tailBytes > maxBytes)) {
-        await this.deps.jobs.enqueueCompaction(job);
-      }
+      if (this.compactionDue(committed)) await this.deps.jobs.enqueueCompaction(job);
     } catch (err) {
       // the staged segment and the row are durable: the worker's reconciler enqueues it later
       this.deps.logger.warn(

@@ -13,3 +13,15 @@ export function decodeCursor(cursor: string): string {
     throw new ValidationError('cursor is not one this API issued', [{ path: 'cursor', message: 'invalid cursor' }]);
   return id;
 }
+
+/** History cursors: the last version number of a page, base64url encoded. */
+export function encodeVersionCursor(lastVersion: number): string {
+  return Buffer.from(`v${lastVersion}`).toString('base64url');
+}
+
+export function decodeVersionCursor(cursor: string): number {
+  const match = /^v([1-9][0-9]{0,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match)
+    throw new ValidationError('cursor is not one this API issued', [{ path: 'cursor', message: 'invalid cursor' }]);
+  return Number(match[1]);
+}

@@ -53,6 +53,7 @@ export { documentBody, splitLines, TruncatedSegmentError } from './segment-forma
 export { InlineTokenCounter, type ItemCount, type TokenCounter } from './token-counter.ts';
 export { Tokenizer, type TokenSettings } from './tokens.ts';
 export { type UploadOutcome, VersionUploader, type VersionUploaderDeps } from './version-uploader.ts';
+export { toVersionView, type VersionView, versionListSchema, versionViewSchema } from './version-views.ts';
 export {
   type ContextSummary,
   type ContextView,

@@ -5,8 +5,10 @@ import type { VersionUploader } from './version-uploader.ts';
 export interface LifecycleSettings {
   /** object key prefix (storage.context_storage.s3_path_prefix) */
   pathPrefix: string;
-  /** superseded versions whose segments are kept besides the current one */
+  /** superseded versions whose segments are kept besides the current one (the newest ones) */
   keepVersions: number;
+  /** and superseded versions younger than this (since they were superseded) */
+  keepForMs: number;
   objectGraceMs: number;
   multipartGraceMs: number;
   stagingGraceMs: number;
@@ -17,6 +19,9 @@ export interface LifecycleCounts {
   expired_purged: number;
   deleted_purged: number;
   orphan_objects_removed: number;
+  /** versions collected (now tombstones: reading them answers 410) */
+  versions_collected: number;
+  /** segments (and their objects) no version of any context needs any more, removed */
   old_versions_removed: number;
   multipart_uploads_aborted: number;
   staged_bodies_removed: number;
@@ -48,6 +53,7 @@ export class LifecycleService {
     const counts: LifecycleCounts = {
       expired_purged: await this.purgeExpired(now),
       deleted_purged: await this.purgeDeleted(),
+      versions_collected: await this.collectVersions(),
       old_versions_removed: await this.collectSegments(),
       orphan_objects_removed: await this.collectObjects(now),
       multipart_uploads_aborted: await this.abortStaleUploads(now),
@@ -84,17 +90,25 @@ export class LifecycleService {
   }
 
   /**
-   * Segments no kept version refers to (superseded by a replace, merged by compaction, or of
-   * versions beyond `keepVersions`) are retired, and removed with their objects once retired for
-   * longer than the object grace: a read that began before may still be streaming them.
+   * Versions beyond `keepVersions` and `keepForMs` become tombstones; segments no version of any
+   * context refers to any more (superseded by a replace, merged by compaction, of collected
+   * versions, of deleted contexts no fork shares) are retired.
+   */
+  private collectVersions(): Promise<number> {
+    const { settings } = this.deps;
+    return this.deps.segments.retireUnreferenced(settings.objectGraceMs, settings.keepVersions, settings.keepForMs);
+  }
+
+  /**
+   * Retired segments are removed with their objects once retired for longer than the object
+   * grace: a read that began before may still be streaming them. The rows go first (each checked
+   * once more for references), so an object is never removed while a row still points to it.
    */
   private async collectSegments(): Promise<number> {
     const { segments, blobs, settings } = this.deps;
-    await segments.retireUnreferenced(settings.objectGraceMs, settings.keepVersions);
     let removed = 0;
     for (let batch = await segments.findRetired(settings.objectGraceMs, BATCH); batch.length > 0; ) {
-      for (const seg of batch) if (seg.object_key) await blobs.delete(seg.object_key);
-      await segments.remove(batch.map((seg) => seg.id));
+      for (const key of await segments.remove(batch.map((seg) => seg.id))) await blobs.delete(key);
       removed += batch.length;
       if (batch.length < BATCH) break;
       batch = await segments.findRetired(settings.objectGraceMs, BATCH);
@@ -129,7 +143,8 @@ export class LifecycleService {
     if (settled.length === 0) return 0;
     const row = await this.deps.contexts.findAny(id);
     if (row?.status === 'deleting') return 0;
-    const referenced = row ? await this.deps.segments.objectKeysOf(id) : new Set<string>();
+    // segments outlive their context's row while a fork shares them: ask the segments, not the row
+    const referenced = await this.deps.segments.objectKeysOf(id);
     const orphans = settled.filter((info) => !referenced.has(info.key));
     for (const info of orphans) await this.deps.blobs.delete(info.key);
     return orphans.length;

@@ -177,6 +177,40 @@ export type AppendItemsInput = {
   truncate?: TruncationStrategy;
 };
 
+/** Version numbers are PostgreSQL ints. */
+const MAX_VERSION = 2_147_483_647;
+const versionNumber = z.number().int().min(1).max(MAX_VERSION);
+const pageCursor = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,200}$/)
+  .optional();
+
+/** `GET /contexts/{id}/versions`: newest first, keyset-paged like the list. */
+export const versionsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  cursor: pageCursor,
+});
+export type VersionsQuery = z.infer<typeof versionsQuerySchema>;
+
+/** `POST /contexts/{id}/restore`: the kept version to make current again, as a new version. */
+export const restoreSchema = z.strictObject({ version: versionNumber });
+
+/**
+ * `POST /contexts/{id}/fork`: a new context sharing the source's segments up to `version` (the
+ * current one when left out); agent, session, name, metadata and expiry may differ from the source's.
+ */
+export const forkSchema = z
+  .strictObject({
+    version: versionNumber.optional(),
+    agent_id: identifier(256).optional(),
+    session_id: identifier(256).optional(),
+    name: identifier(512).optional(),
+    metadata: metadataSchema.optional(),
+    ...expiry,
+  })
+  .refine(oneExpiry, oneExpiryError);
+export type ForkInput = z.infer<typeof forkSchema>;
+
 export const listQuerySchema = z.strictObject({
   agent_id: identifier(256).optional(),
   session_id: identifier(256).optional(),
@@ -186,10 +220,7 @@ export const listQuerySchema = z.strictObject({
   created_after: z.iso.datetime({ offset: true }).optional(),
   created_before: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
-  cursor: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,200}$/)
-    .optional(),
+  cursor: pageCursor,
 });
 export type ListQuery = z.infer<typeof listQuerySchema>;
 
@@ -211,6 +242,8 @@ export const readOptionsSchema = z.strictObject({
   strategy: z.enum(TRUNCATION_STRATEGIES).optional(),
   /** the items converted to another provider's format (the common subset; 422 naming the first part that has no form there) */
   as: targetFormatSchema.optional(),
+  /** an old version, while the lifecycle keeps it (410 once collected) */
+  version: z.coerce.number().int().min(1).max(MAX_VERSION).optional(),
 });
 export type ReadOptions = z.infer<typeof readOptionsSchema>;
 
@@ -253,3 +286,5 @@ export type AppendItemsRequest = z.input<typeof appendItemsSchema>;
 export type ListRequest = z.input<typeof listQuerySchema>;
 export type SearchRequest = z.input<typeof searchSchema>;
 export type ReadRequest = z.input<typeof readOptionsSchema>;
+export type VersionsRequest = z.input<typeof versionsQuerySchema>;
+export type ForkRequest = z.input<typeof forkSchema>;

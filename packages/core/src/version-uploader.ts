@@ -60,8 +60,8 @@ export class VersionUploader {
       return 'gone';
     }
     const current = await segments.segmentsOf(contextId, row.version);
-    if (!current.some((s) => s.id === seg.id)) {
-      // a replace made it garbage before it was stored: nothing to upload or count
+    if (!current.some((s) => s.id === seg.id) && !(await segments.isReferenced(seg.id))) {
+      // a replace made it garbage before it was stored, and no kept version needs it: nothing to upload or count
       await staging.remove(contextId, version);
       await this.abortIncompleteUploads(this.keyOf(seg));
       return 'superseded';
@@ -198,14 +198,22 @@ export class VersionUploader {
     ]);
   }
 
-  /** Removes every object, segment, staged body and the row of a context marked for deletion. */
+  /**
+   * Removes the row, versions, staged bodies and segments of a context marked for deletion, and
+   * their objects — but not the segments a fork still shares (their rows and objects stay until
+   * the lifecycle pass finds no version referring to them). Forks share only stored segments, so
+   * no staged body is needed by another context.
+   */
   async purge(contextId: string): Promise<'purged' | 'not-deleting'> {
-    const row = await this.deps.contexts.findAny(contextId);
+    const { contexts, segments, staging, blobs, settings } = this.deps;
+    const row = await contexts.findAny(contextId);
     if (row && row.status !== 'deleting') return 'not-deleting';
-    await this.deps.blobs.deletePrefix(contextPrefix(this.deps.settings.pathPrefix, contextId));
-    await this.deps.staging.remove(contextId);
-    await this.deps.segments.removeContext(contextId);
-    await this.deps.contexts.remove(contextId);
+    const shared = await segments.removeContext(contextId);
+    const prefix = contextPrefix(settings.pathPrefix, contextId);
+    if (shared.size === 0) await blobs.deletePrefix(prefix);
+    else for await (const info of blobs.list(prefix)) if (!shared.has(info.key)) await blobs.delete(info.key);
+    await staging.remove(contextId);
+    await contexts.remove(contextId);
     return 'purged';
   }
 

@@ -31,6 +31,7 @@ export { createOrm, entities, type OrmOptions } from './orm.ts';
 export { type ReplicaEntry, type ReplicaLag, ReplicaLogRepository } from './replica-log-repository.ts';
 export {
   type CommittedVersion,
+  type CopyRefusal,
   type NewSegment,
   type ObjectPlacement,
   type OpenedVersion,
@@ -44,6 +45,9 @@ export {
   type SegmentState,
   type TailHint,
   type VersionCommit,
+  type VersionEnvelope,
+  type VersionKind,
+  type VersionRecord,
   type VersionRow,
 } from './segment-repository.ts';
 export { rechunk, type StagingOptions, StagingRepository } from './staging-repository.ts';

@@ -75,6 +75,35 @@ export interface SegmentIndex {
   item_roles: Buffer | null;
 }
 
+/** The fields of a context a replace may change, kept with each version so an old version reads as it was. */
+export type VersionEnvelope = Pick<ContextRow, 'model_id' | 'name' | 'metadata' | 'max_tokens' | 'system'>;
+
+/** What made a version. */
+export type VersionKind = 'create' | 'replace' | 'append' | 'legacy' | 'restore' | 'fork';
+
+/** A version as the history lists it: kept (its segments readable) or collected (a tombstone with its totals). */
+export interface VersionRecord {
+  version: number;
+  kind: VersionKind;
+  created_at: Date;
+  /** when compaction last merged some of its segments (its items unchanged) */
+  compacted_at: Date | null;
+  /** when the lifecycle pass let it go; null while kept */
+  collected_at: Date | null;
+  /** restore: this context; fork: the source context */
+  source_id: string | null;
+  source_version: number | null;
+  envelope: VersionEnvelope | null;
+  segments: number;
+  item_count: number;
+  size_bytes: number;
+  token_count: number;
+  tokens_final: boolean;
+}
+
+/** Why a restore or fork found nothing to copy: the row moved on, or the version was collected meanwhile. */
+export type CopyRefusal = 'moved' | 'collected';
+
 /** A version as the `versions` table keeps it: its segments in order. */
 export interface VersionRow {
   version: number;
@@ -165,6 +194,18 @@ const INSERT_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
   has_calls: 'boolean',
 };
 
+const VERSION_COLUMNS = `v.version, v.kind, v.created_at, v.compacted_at, v.collected_at, v.source_id, v.source_version, v.envelope,
+  cardinality(v.segments) as segments, coalesce(t.items, v.item_count, 0)::float8 as item_count,
+  coalesce(t.bytes, v.size_bytes, 0)::float8 as size_bytes, coalesce(t.tokens, v.token_count, 0)::float8 as token_count,
+  coalesce(t.final, true) as tokens_final`;
+/** The totals of a version's segments (null for a tombstone: its totals are in its own columns). */
+const VERSION_TOTALS = `left join lateral (
+  select sum(s.item_count) as items, sum(s.size_bytes) as bytes, sum(s.token_count) as tokens, bool_and(s.tokens_final) as final
+    from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) t on true`;
+/** No version of any context refers to segment `s` (forks share segments; the GIN index answers this). */
+const REFERENCED = 'exists (select 1 from versions r where r.segments @> array[s.id])';
+const UNREFERENCED = `not ${REFERENCED}`;
+
 const INSERT_COLUMNS = [
   'id',
   'context_id',
@@ -212,8 +253,8 @@ export class SegmentRepository {
       );
       await insertSegment(client, segment);
       await client.query(
-        `insert into versions (context_id, version, kind, segments) values ($1, $2, 'create', array[$3::uuid])`,
-        [row.id, row.version, segment.id],
+        `insert into versions (context_id, version, kind, segments, envelope) values ($1, $2, 'create', array[$3::uuid], $4)`,
+        [row.id, row.version, segment.id, envelopeJson(row)],
       );
       return refreshTotals(client, row.id, provider);
     });
@@ -236,15 +277,16 @@ export class SegmentRepository {
       if (moved.rowCount === 0) return null;
       await insertSegment(client, commit.segment);
       const next = commit.patch.version;
+      const envelope = await envelopeAfter(client, commit.contextId);
       const inserted = commit.base
         ? await client.query(
-            `insert into versions (context_id, version, kind, segments) values ($1, $2, 'replace', array[$3::uuid])`,
-            [commit.contextId, next, commit.segment.id],
+            `insert into versions (context_id, version, kind, segments, envelope) values ($1, $2, 'replace', array[$3::uuid], $4)`,
+            [commit.contextId, next, commit.segment.id, envelope],
           )
         : await client.query(
-            `insert into versions (context_id, version, kind, segments)
-              select $1, $2, 'append', segments || $3::uuid from versions where context_id = $1 and version = $4`,
-            [commit.contextId, next, commit.segment.id, commit.expectedVersion],
+            `insert into versions (context_id, version, kind, segments, envelope)
+              select $1, $2, 'append', segments || $3::uuid, $5 from versions where context_id = $1 and version = $4`,
+            [commit.contextId, next, commit.segment.id, commit.expectedVersion, envelope],
           );
       if (inserted.rowCount === 0)
         throw new Error(`version ${commit.expectedVersion} of ${commit.contextId} has no segments`);
@@ -349,6 +391,109 @@ export class SegmentRepository {
       if (indexed) opened.index.set(seg.id, { item_offsets, item_tokens, item_roles });
     }
     return opened;
+  }
+
+  /** A context's versions, newest first, from `before` down (keyset paging): kept ones and tombstones. */
+  async listVersions(contextId: string, before: number | undefined, limit: number): Promise<VersionRecord[]> {
+    const { rows } = await (await this.pool()).query<VersionRecord>(
+      `select ${VERSION_COLUMNS} from versions v ${VERSION_TOTALS}
+        where v.context_id = $1 and ($2::int is null or v.version < $2) order by v.version desc limit $3`,
+      [contextId, before ?? null, limit],
+    );
+    return rows;
+  }
+
+  /** One version of a context (kept or a tombstone), or null when it has no row. */
+  async findVersion(contextId: string, version: number): Promise<VersionRecord | null> {
+    const { rows } = await (await this.pool()).query<VersionRecord>(
+      `select ${VERSION_COLUMNS} from versions v ${VERSION_TOTALS} where v.context_id = $1 and v.version = $2`,
+      [contextId, version],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Makes kept version `source` of a context current again as the next version (kind `restore`):
+   * the same segments, the fields it had (and `jobId`, the upload job of a segment still staged). Refused with nothing written when the context is no
+   * longer at `expectedVersion` (`moved`) or the version was collected meanwhile (`collected`).
+   */
+  async restoreVersion(
+    contextId: string,
+    expectedVersion: number,
+    source: number,
+    jobId: string | null,
+    provider: StorageProvider,
+  ): Promise<CommittedVersion | CopyRefusal> {
+    return this.transactionOr(async (client) => {
+      const next = expectedVersion + 1;
+      const restored = await keptVersion(client, contextId, source);
+      if (!restored) return 'collected';
+      const patch: ContextPatch = {
+        ...(restored.envelope ?? {}),
+        version: next,
+        updated_at: new Date(),
+        ...(jobId && { job_id: jobId }),
+      };
+      const columns = Object.keys(patch) as (keyof ContextRow & string)[];
+      const moved = await client.query(
+        `update contexts set ${columns.map((c, i) => `"${c}" = $${i + 3}`).join(', ')}
+          where id = $1 and version = $2 and status in ('pending', 'stored', 'failed')`,
+        [contextId, expectedVersion, ...columns.map((c) => columnValue(c, patch[c]))],
+      );
+      if (moved.rowCount === 0) return 'moved';
+      await client.query(
+        `insert into versions (context_id, version, kind, segments, envelope, source_id, source_version)
+          values ($1, $2, 'restore', $3, $4, $1, $5)`,
+        [contextId, next, restored.segments, restored.envelope && JSON.stringify(restored.envelope), source],
+      );
+      await unretire(client, restored.segments);
+      return refreshTotals(client, contextId, provider);
+    });
+  }
+
+  /**
+   * Creates context `row` (version 1, kind `fork`) on the segments of kept version `source` of
+   * context `sourceId`: no segment or object is copied, the fork's version refers to the same
+   * rows. Refused with nothing written when the source is gone (`moved`) or the version was
+   * collected (`collected`). The source row is locked for share, so it cannot be marked for
+   * deletion while the fork is committed.
+   */
+  async forkContext(
+    row: ContextRow,
+    sourceId: string,
+    source: number,
+    provider: StorageProvider,
+  ): Promise<CommittedVersion | CopyRefusal> {
+    return this.transactionOr(async (client) => {
+      const live = await client.query(
+        `select 1 from contexts where id = $1 and tenant_id = $2 and status in ('pending', 'stored', 'failed') for share`,
+        [sourceId, row.tenant_id],
+      );
+      if (live.rowCount === 0) return 'moved';
+      const columns = Object.keys(row) as (keyof ContextRow & string)[];
+      await client.query(
+        `insert into contexts (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        columns.map((c) => columnValue(c, row[c])),
+      );
+      const shared = await keptVersion(client, sourceId, source);
+      if (!shared) return 'collected';
+      await client.query(
+        `insert into versions (context_id, version, kind, segments, envelope, source_id, source_version)
+          values ($1, $2, 'fork', $3, $4, $5, $6)`,
+        [row.id, row.version, shared.segments, envelopeJson(row), sourceId, source],
+      );
+      await unretire(client, shared.segments);
+      return refreshTotals(client, row.id, provider);
+    });
+  }
+
+  /** Whether any version of any context still refers to this segment. */
+  async isReferenced(segmentId: string): Promise<boolean> {
+    const { rowCount } = await (await this.pool()).query(
+      'select 1 from versions where segments @> array[$1::uuid] limit 1',
+      [segmentId],
+    );
+    return (rowCount ?? 0) > 0;
   }
 
   /** The segment the write of `version` made, if that write was committed. */
@@ -458,7 +603,7 @@ export class SegmentRepository {
         ],
       );
       if (flipped.rowCount === 0) return false;
-      await refreshTotals(client, segment.context_id, provider);
+      await refreshHolders(client, segment, provider);
       return true;
     });
   }
@@ -471,15 +616,15 @@ export class SegmentRepository {
         'update segments set token_count = $2, roles = $3, tokens_final = $4, item_tokens = $5 where id = $1',
         [segment.id, counts.token_count, JSON.stringify(counts.roles), counts.tokens_final, counts.item_tokens],
       );
-      await refreshTotals(client, segment.context_id, provider);
+      await refreshHolders(client, segment, provider);
     });
   }
 
   /**
    * Swaps `replaced` (a run of segments of the context's current version, from position `from`,
    * 1-based) for the compacted `segment`; false, with nothing written, when the current version no
-   * longer holds that run there. The replaced segments are retired: the lifecycle pass removes
-   * them once no reader can still be on them.
+   * longer holds that run there. The replaced segments no other version refers to (a kept old
+   * version, a fork) are retired: the lifecycle pass removes them once no reader can still be on them.
    */
   async swapCompacted(
     segment: NewSegment,
@@ -491,13 +636,15 @@ export class SegmentRepository {
       const version = await lockContext(client, segment.context_id);
       if (version === null) return false;
       const swapped = await client.query(
-        `update versions set segments = segments[1:$4 - 1] || array[$3::uuid] || segments[$4 + $5:]
+        `update versions set segments = segments[1:$4 - 1] || array[$3::uuid] || segments[$4 + $5:], compacted_at = now()
           where context_id = $1 and version = $2 and segments[$4:$4 + $5 - 1] = $6::uuid[]`,
         [segment.context_id, version, segment.id, from, replaced.length, replaced],
       );
       if (swapped.rowCount === 0) return false;
       await insertSegment(client, segment);
-      await client.query('update segments set retired_at = now() where id = any($1::uuid[])', [replaced]);
+      await client.query(`update segments s set retired_at = now() where s.id = any($1::uuid[]) and ${UNREFERENCED}`, [
+        replaced,
+      ]);
       await refreshTotals(client, segment.context_id, provider);
       return true;
     });
@@ -519,20 +666,34 @@ export class SegmentRepository {
   }
 
   /**
-   * Retires segments no kept version of their context refers to any more (the newest `keepVersions`
-   * superseded versions are kept, with the current one), once older than `graceMs`. Versions
-   * beyond those are forgotten.
+   * Collects the versions no rule keeps any more — beyond the newest `keepVersions` superseded ones
+   * and superseded longer than `keepForMs` ago — leaving each a tombstone (`collected_at`, its
+   * totals, no segments); then retires, once older than `graceMs`, the segments no version of any
+   * context refers to (reachability: a segment shared by forks or kept versions stays while one
+   * of them needs it), and un-retires any a restore or fork took up again meanwhile.
+   * Returns the versions collected.
    */
-  async retireUnreferenced(graceMs: number, keepVersions: number): Promise<number> {
+  async retireUnreferenced(graceMs: number, keepVersions: number, keepForMs = 0): Promise<number> {
     const pool = await this.pool();
-    await pool.query(
-      `delete from versions v using contexts c where c.id = v.context_id and v.version < c.version - $1`,
-      [keepVersions],
-    );
     const { rowCount } = await pool.query(
+      `with doomed as (
+         select v.context_id, v.version,
+                (select coalesce(sum(s.item_count), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as items,
+                (select coalesce(sum(s.size_bytes), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as bytes,
+                (select coalesce(sum(s.token_count), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as tokens
+           from versions v join contexts c on c.id = v.context_id
+          where v.collected_at is null and v.version < c.version - $1
+            and coalesce((select n.created_at from versions n where n.context_id = v.context_id and n.version = v.version + 1), v.created_at)
+                < now() - ($2::float8 * interval '1 millisecond')
+          for update of v skip locked)
+       update versions v set collected_at = now(), segments = '{}', item_count = d.items, size_bytes = d.bytes, token_count = d.tokens
+         from doomed d where v.context_id = d.context_id and v.version = d.version`,
+      [keepVersions, keepForMs],
+    );
+    await pool.query(`update segments s set retired_at = null where s.retired_at is not null and ${REFERENCED}`);
+    await pool.query(
       `update segments s set retired_at = now()
-        where s.retired_at is null and s.created_at < now() - ($1::float8 * interval '1 millisecond')
-          and not exists (select 1 from versions v where v.context_id = s.context_id and s.id = any(v.segments))`,
+        where s.retired_at is null and s.created_at < now() - ($1::float8 * interval '1 millisecond') and ${UNREFERENCED}`,
       [graceMs],
     );
     return rowCount ?? 0;
@@ -541,14 +702,20 @@ export class SegmentRepository {
   /** Segments retired longer ago than `graceMs`: nobody can still be reading them. */
   async findRetired(graceMs: number, limit: number): Promise<Segment[]> {
     const { rows } = await (await this.pool()).query<Segment>(
-      `select ${SEGMENT_COLUMNS} from segments s where s.retired_at < now() - ($1::float8 * interval '1 millisecond') limit $2`,
+      `select ${SEGMENT_COLUMNS} from segments s
+        where s.retired_at < now() - ($1::float8 * interval '1 millisecond') and ${UNREFERENCED} limit $2`,
       [graceMs, limit],
     );
     return rows;
   }
 
-  async remove(ids: readonly string[]): Promise<void> {
-    await (await this.pool()).query('delete from segments where id = any($1::uuid[])', [ids]);
+  /** Deletes these segment rows, but none a version refers to (again: a restore or fork may have taken one up); the object keys of those deleted. */
+  async remove(ids: readonly string[]): Promise<string[]> {
+    const { rows } = await (await this.pool()).query<{ object_key: string | null }>(
+      `delete from segments s where s.id = any($1::uuid[]) and ${UNREFERENCED} returning s.object_key`,
+      [ids],
+    );
+    return rows.flatMap((r) => (r.object_key ? [r.object_key] : []));
   }
 
   /** The object keys of every segment of a context (current, superseded or retired). */
@@ -560,20 +727,46 @@ export class SegmentRepository {
     return new Set(rows.map((r) => r.object_key));
   }
 
-  /** Forgets every segment and version of a context (its objects and staging are removed by the caller). */
-  async removeContext(contextId: string): Promise<void> {
+  /**
+   * Forgets every version of a context and every segment of it no other context's version refers
+   * to (forks share segments). Returns the object keys of the segments kept for those: the caller
+   * removes every other object and staged body of the context.
+   */
+  async removeContext(contextId: string): Promise<Set<string>> {
     const pool = await this.pool();
     await pool.query('delete from versions where context_id = $1', [contextId]);
-    await pool.query('delete from segments where context_id = $1', [contextId]);
-    // without its data key, whatever copy of a sealed body is left (a backup, a replica) stays sealed
-    await pool.query('delete from data_keys where context_id = $1', [contextId]);
+    await pool.query(`delete from segments s where s.context_id = $1 and ${UNREFERENCED}`, [contextId]);
+    // without its data key, whatever copy of a sealed body is left (a backup, a replica) stays
+    // sealed; a key that segments shared with a fork still need is kept (they keep their context id)
+    await pool.query(
+      `delete from data_keys k where k.context_id = $1
+         and not exists (select 1 from segments s where s.context_id = $1 and s.data_key_id = k.id)`,
+      [contextId],
+    );
+    return this.objectKeysOf(contextId);
+  }
+
+  /** A transaction that commits only when `work` returns a committed version; a refusal rolls it back. */
+  private async transactionOr<T extends CommittedVersion | CopyRefusal>(
+    work: (client: PoolClient) => Promise<T>,
+  ): Promise<T> {
+    let refusal: CopyRefusal | null = null;
+    const result = await this.transaction(async (client) => {
+      const outcome = await work(client);
+      if (typeof outcome === 'string') {
+        refusal = outcome;
+        return null;
+      }
+      return outcome;
+    });
+    return (result ?? refusal) as T;
   }
 
   /** The versions of a context, newest first: only the current one, or every one still kept. */
   async versionsOf(contextId: string, currentOnly: boolean): Promise<VersionRow[]> {
     const { rows } = await (await this.pool()).query<VersionRow>(
       `select v.version, v.kind, v.created_at, v.segments::text[] as segments from versions v join contexts c on c.id = v.context_id
-        where v.context_id = $1 and (not $2 or v.version = c.version) order by v.version desc`,
+        where v.context_id = $1 and v.collected_at is null and (not $2 or v.version = c.version) order by v.version desc`,
       [contextId, currentOnly],
     );
     return rows;
@@ -645,6 +838,56 @@ async function insertSegment(client: PoolClient, segment: NewSegment, keepExisti
     `insert into segments (${INSERT_COLUMNS.join(', ')}) values (${INSERT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})${keepExisting ? ' on conflict (id) do nothing' : ''}`,
     INSERT_COLUMNS.map((c) => columnValue(c, segment[c])),
   );
+}
+
+/** The fields a version keeps of its context (jsonb). */
+function envelopeJson(row: VersionEnvelope): string {
+  const { model_id, name, metadata, max_tokens, system } = row;
+  return JSON.stringify({ model_id, name, metadata, max_tokens, system });
+}
+
+/** The envelope of a context as the commit's update left it (inside the commit's transaction). */
+async function envelopeAfter(client: PoolClient, contextId: string): Promise<string> {
+  const { rows } = await client.query<VersionEnvelope>(
+    'select model_id, name, metadata, max_tokens, system from contexts where id = $1',
+    [contextId],
+  );
+  return envelopeJson(rows[0] as VersionEnvelope);
+}
+
+/** A kept version's segments and fields, locked for share so the lifecycle pass cannot collect it before this transaction ends. */
+async function keptVersion(
+  client: PoolClient,
+  contextId: string,
+  version: number,
+): Promise<{ segments: string[]; envelope: VersionEnvelope | null } | null> {
+  const { rows } = await client.query<{ segments: string[]; envelope: VersionEnvelope | null }>(
+    'select segments, envelope from versions where context_id = $1 and version = $2 and collected_at is null for share',
+    [contextId, version],
+  );
+  return rows[0] ?? null;
+}
+
+/** A restore or fork took these segments up again: whatever the lifecycle pass retired of them stays. */
+async function unretire(client: PoolClient, ids: readonly string[]): Promise<void> {
+  await client.query('update segments set retired_at = null where id = any($1::uuid[]) and retired_at is not null', [
+    ids,
+  ]);
+}
+
+/**
+ * Recomputes the totals of every context whose current version holds `segment` after it changed
+ * (stored, counted): its own context and the forks sharing it, owner first (the order forks
+ * were made in, so two such commits never wait on each other in a cycle).
+ */
+async function refreshHolders(client: PoolClient, segment: Segment, provider: StorageProvider): Promise<void> {
+  await refreshTotals(client, segment.context_id, provider);
+  const { rows } = await client.query<{ id: string }>(
+    `select c.id from versions v join contexts c on c.id = v.context_id and c.version = v.version
+      where v.segments @> array[$1::uuid] and c.id <> $2 order by c.id`,
+    [segment.id, segment.context_id],
+  );
+  for (const { id } of rows) await refreshTotals(client, id, provider);
 }
 
 /** Takes the context row's lock for the rest of the transaction; its current version, or null if it is gone. */

@@ -6,15 +6,19 @@ import {
   contextSummarySchema,
   createContextSchema,
   deletingSchema,
+  forkSchema,
   listQuerySchema,
   parseRawItem,
   rawItems,
   readOptionsSchema,
   replaceContextSchema,
+  restoreSchema,
   searchResultSchema,
   searchSchema,
   splitLines,
   statusViewSchema,
+  versionListSchema,
+  versionsQuerySchema,
   type WriteResult,
 } from '@ctxvault/core';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -61,7 +65,8 @@ export function registerContextTools(server: McpServer, service: ContextService,
         'Read a context with its items; optionally only the last N items and/or only what fits in max_tokens ' +
         '(strategy oldest_first, or preserving_user: keeps the system prompt and user turns), moved to the nearest ' +
         'point where the transcript stays valid for its provider. "window" says what was left out. "as" converts ' +
-        'the items to openai.chat, anthropic.messages or ai-sdk.model (text, images, tool calls and results, system).',
+        'the items to openai.chat, anthropic.messages or ai-sdk.model (text, images, tool calls and results, system). ' +
+        '"version" reads an old version while it is kept (see context_versions); a collected one is an error.',
       inputSchema: readOptionsSchema.extend(target),
       outputSchema: readResultSchema,
     },
@@ -145,6 +150,45 @@ export function registerContextTools(server: McpServer, service: ContextService,
       annotations: { readOnlyHint: true },
     },
     ({ id }) => toolResult(caller, 'read', () => service.status(tenantId, id)),
+  );
+
+  server.registerTool(
+    'context_versions',
+    {
+      description:
+        'The versions of a context, newest first: number, time, which write made it (create, append, replace, ' +
+        "restore, fork), items, tokens and size, and whether it is still kept (readable with context_get's " +
+        '"version", restorable, forkable) or was collected; page with next_cursor.',
+      inputSchema: versionsQuerySchema.extend(target),
+      outputSchema: versionListSchema,
+      annotations: { readOnlyHint: true },
+    },
+    ({ id, ...query }) => toolResult(caller, 'read', () => service.versions(tenantId, id, query)),
+  );
+
+  server.registerTool(
+    'context_restore',
+    {
+      description:
+        'Make a kept old version of a context current again, as a new version (its items and metadata as they were).',
+      inputSchema: restoreSchema.extend({ ...target, ...conditional }),
+      outputSchema: writeResultSchema,
+    },
+    ({ id, version, if_version }) =>
+      toolResult(caller, 'write', async () => writeAnswer(await service.restore(tenantId, id, version, if_version))),
+  );
+
+  server.registerTool(
+    'context_fork',
+    {
+      description:
+        'Branch a context: a new context (new id) sharing its items up to "version" (default: the current one) ' +
+        'without copying them, for retries, sub-agents or what-ifs; appends to either never touch the other. ' +
+        "agent_id, session_id, name, metadata and expiry may differ from the source's.",
+      inputSchema: forkSchema.extend(target),
+      outputSchema: writeResultSchema,
+    },
+    ({ id, ...input }) => toolResult(caller, 'write', async () => writeAnswer(await service.fork(tenantId, id, input))),
   );
 
   server.registerTool(

@@ -9,6 +9,7 @@ import {
   createEnvelopeSchema,
   deletingSchema,
   documentBody,
+  forkSchema,
   idempotencyKeySchema,
   listQuerySchema,
   openingLine,
@@ -17,10 +18,13 @@ import {
   rawItems,
   readOptionsSchema,
   replaceContextSchema,
+  restoreSchema,
   searchResultSchema,
   searchSchema,
   statusViewSchema,
   summaryQuerySchema,
+  versionListSchema,
+  versionsQuerySchema,
   type WriteResult,
 } from '@ctxvault/core';
 import type { Context } from 'hono';
@@ -49,6 +53,15 @@ const written = {
 const missing = failure('no such context');
 const invalidInput = failure('invalid input, naming the failing fields');
 const changed = failure('If-Match is not the current version');
+const collected = failure('that version was collected by the lifecycle pass (details.collected_at says when)');
+/** An `Idempotency-Key` on a write that makes a context (create, fork). */
+const idempotencyKey = z.object({
+  'idempotency-key': idempotencyKeySchema
+    .optional()
+    .describe(
+      'a retry with the same key and request answers the first write (Idempotent-Replayed: true); the same key with another request is 422',
+    ),
+});
 
 /** `/api/v1/contexts`: one handler per call of the design's table, each declared once for validation and docs. */
 export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemBytes }: ApiDeps) {
@@ -92,15 +105,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
           415: failure('neither application/json nor application/x-ndjson, or an unknown Content-Encoding'),
         },
       }),
-      headers(
-        z.object({
-          'idempotency-key': idempotencyKeySchema
-            .optional()
-            .describe(
-              'a retry with the same key and request answers the first write (Idempotent-Replayed: true); the same key with another request is 422',
-            ),
-        }),
-      ),
+      headers(idempotencyKey),
       itemsBody({
         json: createContextSchema,
         envelope: createEnvelopeSchema,
@@ -138,12 +143,13 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
         operationId: 'getContext',
         tag: 'contexts',
         summary:
-          'Read a context with its content (ETag: its version); last / max_tokens / strategy read a window of it, as= in another format',
+          'Read a context with its content (ETag: its version); version= an old version while kept; last / max_tokens / strategy read a window of it, as= in another format',
         responses: {
           200: json('the context', contextSchema),
           304: 'If-None-Match is the current version',
           400: invalidInput,
           404: missing,
+          410: collected,
           422: failure('as= met a part the target format cannot express; details name it'),
         },
       }),
@@ -162,7 +168,8 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
         const { id } = c.req.valid('param');
         const options = c.req.valid('query');
         const ifNoneMatch = c.req.valid('header')['if-none-match'];
-        if (ifNoneMatch) {
+        const { version: asked, ...window } = options;
+        if (ifNoneMatch && asked === undefined) {
           // decided on the row alone: a 304 opens no body (no staging read, no S3 GET)
           const { version } = await service.head(c.var.tenantId, id);
           if (isNotModified(ifNoneMatch, version)) {
@@ -170,13 +177,82 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
             return c.body(null, 304);
           }
         }
-        const partial = Object.values(options).some((value) => value !== undefined);
+        const partial = Object.values(window).some((value) => value !== undefined);
         const { context, body } = partial
           ? await windowed(c.var.tenantId, id, options)
-          : await service.get(c.var.tenantId, id);
+          : await service.get(c.var.tenantId, id, asked);
         c.header('ETag', versionTag(context.version));
         c.header('Content-Type', 'application/json; charset=utf-8');
         return streamedBody(c, body);
+      },
+    )
+    .get(
+      '/:id/versions',
+      describe({
+        operationId: 'listVersions',
+        tag: 'contexts',
+        summary: 'The versions of a context, newest first: kept ones and collected ones (keyset-paged)',
+        responses: {
+          200: json('a page; next_cursor fetches the next', versionListSchema),
+          400: invalidInput,
+          404: missing,
+        },
+      }),
+      params(byId),
+      query(versionsQuerySchema),
+      async (c) => c.json(await service.versions(c.var.tenantId, c.req.valid('param').id, c.req.valid('query'))),
+    )
+    .post(
+      '/:id/restore',
+      describe({
+        operationId: 'restoreContext',
+        tag: 'contexts',
+        summary: 'Make a kept old version current again, as a new version (nothing is copied)',
+        responses: {
+          200: written.stored,
+          202: written.pending,
+          400: invalidInput,
+          404: failure('no such context, or no such version of it'),
+          409: failure('changed meanwhile'),
+          410: collected,
+          412: changed,
+        },
+      }),
+      params(byId),
+      headers(ifMatch),
+      jsonBody(restoreSchema, maxBodyBytes),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const expected = await expectedVersion(c, id, c.req.valid('header')['if-match']);
+        const { version } = c.req.valid('json');
+        return answerWrite(c, await service.restore(c.var.tenantId, id, version, expected, c.var.requestId), 200);
+      },
+    )
+    .post(
+      '/:id/fork',
+      describe({
+        operationId: 'forkContext',
+        tag: 'contexts',
+        summary:
+          'A new context sharing the segments of a version of this one (copy-on-write: constant time and bytes); appends to either never touch the other',
+        responses: {
+          201: json('the new context', contextViewSchema),
+          400: invalidInput,
+          404: failure('no such context, or no such version of it'),
+          409: failure('that version is still being stored; fork it once its status is stored'),
+          410: collected,
+          422: failure('Idempotency-Key reused with a different request'),
+          429: failure('over quotas'),
+        },
+      }),
+      params(byId),
+      headers(idempotencyKey),
+      jsonBody(forkSchema, maxBodyBytes),
+      async (c) => {
+        const { id } = c.req.valid('param');
+        const key = c.req.valid('header')['idempotency-key'];
+        const result = await service.fork(c.var.tenantId, id, c.req.valid('json'), c.var.requestId, key);
+        return answerWrite(c, result, 201);
       },
     )
     .get(

@@ -5,15 +5,16 @@ import { TARGET_FORMATS, type TargetFormat, TRUNCATION_STRATEGIES, type Truncati
 import { clientOf, operand, parseCommand, positiveInteger, UsageError } from './client-options.ts';
 
 const USAGE =
-  'ctxvault get ID [--last N] [--max-tokens N] [--strategy oldest_first|preserving_user] [--as openai.chat|anthropic.messages|ai-sdk.model] [--url URL] [--tenant ID]';
+  'ctxvault get ID [--version N] [--last N] [--max-tokens N] [--strategy oldest_first|preserving_user] [--as openai.chat|anthropic.messages|ai-sdk.model] [--url URL] [--tenant ID]';
 
-/** `ctxvault get ID`: the context as JSON on stdout, streamed; optionally only the last N items or a token budget, or in another format. */
+/** `ctxvault get ID`: the context (or a kept old `--version`) as JSON on stdout, streamed; optionally only the last N items or a token budget, or in another format. */
 export async function runGet(config: Config, args: string[]): Promise<void> {
   const { values, positionals } = parseCommand(args, {
     last: { type: 'string' },
     'max-tokens': { type: 'string' },
     strategy: { type: 'string' },
     as: { type: 'string' },
+    version: { type: 'string' },
   });
   const id = operand(positionals, 'context ID', USAGE);
   const strategy = values.strategy;
@@ -29,6 +30,7 @@ export async function runGet(config: Config, args: string[]): Promise<void> {
     max_tokens: positiveInteger(values['max-tokens'], 'max-tokens'),
     strategy: strategy as TruncationStrategy | undefined,
     as: as as TargetFormat | undefined,
+    version: positiveInteger(values.version, 'version'),
   });
   await pipeline(Readable.from(body), process.stdout, { end: false });
   process.stdout.write('\n');

@@ -1,5 +1,6 @@
 export { CtxvaultError } from './ctxvault-error.ts';
 export { ForbiddenError } from './forbidden-error.ts';
+export { GoneError } from './gone-error.ts';
 export { IdempotencyKeyReusedError } from './idempotency-key-reused-error.ts';
 export { NotFoundError } from './not-found-error.ts';
 export { PayloadTooLargeError } from './payload-too-large-error.ts';

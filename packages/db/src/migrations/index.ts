@@ -5,6 +5,7 @@ import { Migration20261126100000_segments } from './Migration20261126100000_segm
 import { Migration20261126200000_security } from './Migration20261126200000_security.ts';
 import { Migration20261126300000_formats } from './Migration20261126300000_formats.ts';
 import { Migration20261126400000_replica } from './Migration20261126400000_replica.ts';
+import { Migration20261127100000_history } from './Migration20261127100000_history.ts';
 import { Migration20261127300000_envelope } from './Migration20261127300000_envelope.ts';
 import { Migration20261127400000_search_index } from './Migration20261127400000_search_index.ts';
 
@@ -17,6 +18,7 @@ export const migrations = [
   { name: 'Migration20261126200000_security', class: Migration20261126200000_security },
   { name: 'Migration20261126300000_formats', class: Migration20261126300000_formats },
   { name: 'Migration20261126400000_replica', class: Migration20261126400000_replica },
+  { name: 'Migration20261127100000_history', class: Migration20261127100000_history },
   { name: 'Migration20261127300000_envelope', class: Migration20261127300000_envelope },
   { name: 'Migration20261127400000_search_index', class: Migration20261127400000_search_index },
 ];
