@@ -4,12 +4,17 @@
 // `ctxvault keys rotate-master` all work; a local master key rotates out of the settings.
 
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { exportTo, startApi } from '../helpers/archive.ts';
 import { api, type Item, waitUntilSettled } from '../helpers/contexts.ts';
-import { startDeployment } from '../helpers/deployment.ts';
+import { deploymentEnv, startDeployment } from '../helpers/deployment.ts';
+import { createFileDatabase } from '../helpers/file-database.ts';
 import { runCtxvault } from '../helpers/processes.ts';
 import { TEST_CREDENTIALS } from '../helpers/s3.ts';
 import { useSuite } from '../helpers/suite.ts';
@@ -188,6 +193,83 @@ describe('envelope encryption with a local master key', () => {
       expect((await api(after.url, `/api/v1/contexts/${id}`)).json.content).toEqual(content);
     } finally {
       await after.stop();
+    }
+  }, 240_000);
+});
+
+describe('archives under envelope encryption', () => {
+  it('exports sealed contexts with their items in the clear, and an import seals them again', async () => {
+    const sealed = { MCP_ENCRYPTION_MODE: 'envelope', MCP_ENCRYPTION_MASTER_KEY: randomBytes(32).toString('base64') };
+    // one inline context, one large enough for an object
+    const contents = [turns(3, 'archived-small', 100), turns(200, 'archived-large', 2000)];
+    const app = await startDeployment(suite.services, sealed);
+    const ids: string[] = [];
+    try {
+      for (const content of contents) {
+        const created = await api(app.url, '/api/v1/contexts', {
+          method: 'POST',
+          json: { agent_id: 'moved', content },
+        });
+        expect([201, 202], created.text).toContain(created.status);
+        ids.push(created.json.id);
+        await waitUntilSettled(app.url, created.json.id);
+      }
+    } finally {
+      await app.stop();
+    }
+    const dir = await mkdtemp(path.join(tmpdir(), 'ctxvault-sealed-archive-'));
+    const destination = await createFileDatabase();
+    try {
+      const file = path.join(dir, 'archive.ndjson');
+      const exported = await exportTo(file, ['--tenant', 'default', '--agent-id', 'moved'], {
+        ...app.env,
+        MCP_LOGGING_LEVEL: 'silent',
+      });
+      expect(exported.code, exported.stderr).toBe(0);
+      expect((await readFile(file, 'utf8')).includes(MARK)).toBe(true);
+
+      // another deployment with its own master key, on local disk
+      const blobs = path.join(dir, 'blobs');
+      const env = {
+        ...deploymentEnv({ ...suite.services, databaseUrl: destination.url }, { MCP_LOGGING_LEVEL: 'warn' }),
+        MCP_STORAGE_TYPE: 'local',
+        MCP_STORAGE_LOCAL_PATH: blobs,
+        MCP_ENCRYPTION_MODE: 'envelope',
+        MCP_ENCRYPTION_MASTER_KEY: randomBytes(32).toString('base64'),
+      };
+      const imported = await runCtxvault(['import', file], env);
+      expect(imported.code, imported.output).toBe(0);
+
+      const files = (await readdir(blobs, { recursive: true, withFileTypes: true })).filter((f) => f.isFile());
+      expect(files.length).toBeGreaterThan(0);
+      for (const f of files)
+        expect((await readFile(path.join(f.parentPath, f.name))).includes(MARK), f.name).toBe(false);
+      const rows = new pg.Client({ connectionString: destination.url });
+      await rows.connect();
+      try {
+        const segs = await rows.query<{ body: Buffer | null; data_key_id: string | null }>(
+          'select body, data_key_id from segments',
+        );
+        expect(segs.rows.length).toBeGreaterThanOrEqual(2);
+        for (const seg of segs.rows) {
+          expect(seg.data_key_id).not.toBeNull();
+          expect(seg.body?.includes(MARK) ?? false).toBe(false);
+        }
+      } finally {
+        await rows.end();
+      }
+
+      const readBack = await startApi(env);
+      try {
+        for (const [i, id] of ids.entries()) {
+          expect((await api(readBack.url, `/api/v1/contexts/${id}`)).json.content).toEqual(contents[i]);
+        }
+      } finally {
+        await readBack.stop();
+      }
+    } finally {
+      await destination.drop();
+      await rm(dir, { recursive: true, force: true });
     }
   }, 240_000);
 });

@@ -210,7 +210,7 @@ describe('two tenants', () => {
               expect(res.text.includes(id), `${where} names ${id}`).toBe(false);
         }
       }),
-      { numRuns: 60, seed: SEED },
+      { numRuns: 120, seed: SEED },
     );
     // every route and tool was tried at least once over the runs (else raise numRuns)
     expect(attacks.filter((attack) => !tried.has(attack.name)).map((a) => a.name)).toEqual([]);

@@ -209,7 +209,9 @@ describe('multipart uploads under a flaky S3', () => {
     expect(replaced.status, replaced.text).toBeLessThan(300);
     suite.app.worker = await spawnCtxvault('worker', suite.app.env, { readyLine: /worker running/ });
     await untilEveryJobEnded();
-    expect(suite.app.worker.output()).toMatch(/"outcome":"superseded"/);
+    // v1's segment is skipped once no version row refers to it; while the lifecycle pass has not yet
+    // collected v1's row (lifecycle.keep_versions, keep_for), the retry may still store it
+    expect(suite.app.worker.output()).toMatch(/"outcome":"(superseded|stored)"/);
     noLifecyclePassAbortedUploads();
     expect(await openUploads()).toBe(0);
     const read = await api(suite.app.url, `/api/v1/contexts/${id}`);

@@ -270,13 +270,14 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       uploader,
       compactor: new Compactor(deps),
       archive: {
-        exporter: new ArchiveExporter({ contexts, segments, staging, blobs }),
+        exporter: new ArchiveExporter({ contexts, segments, staging, blobs, keyring }),
         importer: new ArchiveImporter({
           contexts,
           segments,
           blobs,
           settings,
           logger,
+          keyring,
           tokenizer: new Tokenizer(tokens),
         }),
         rebuilder: new BucketRebuilder({

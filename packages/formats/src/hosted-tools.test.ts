@@ -93,8 +93,9 @@ describe('hosted and server tools', () => {
         'item 1 at content[1]: a server_tool_use (a provider-run or built-in tool) cannot be converted to openai.chat',
       );
     }
-    // the turns after the tools convert
+    // the turns after the tools convert; an Anthropic transcript starting on the assistant gets a user turn first
     const tail = await convertItems(views.slice(-2), 'anthropic.messages');
-    expect(tail.items).toHaveLength(2);
+    expect(tail.insertedUserTurn).toBe(format === 'openai.responses');
+    expect(tail.items).toHaveLength(tail.insertedUserTurn ? 3 : 2);
   });
 });

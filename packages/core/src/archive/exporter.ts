@@ -8,6 +8,7 @@ import type {
   SegmentRepository,
 } from '@ctxvault/db';
 import type { BlobStore } from '@ctxvault/storage';
+import type { Keyring } from '../envelope/keyring.ts';
 import type { SegmentStore, StagingStore } from '../ports.ts';
 import { SegmentReader } from '../segment-reader.ts';
 import { envelopeOf } from '../views.ts';
@@ -25,6 +26,8 @@ export interface ArchiveExporterDeps {
   segments: SegmentStore & Pick<SegmentRepository, 'versionsOf'>;
   staging: StagingStore;
   blobs: BlobStore;
+  /** opens sealed segments (envelope encryption): an archive carries items in the clear */
+  keyring?: Keyring;
 }
 
 export interface ExportOptions extends ExportFilter {
@@ -52,7 +55,7 @@ export class ArchiveExporter {
   private readonly reader: SegmentReader;
 
   constructor(private readonly deps: ArchiveExporterDeps) {
-    this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs);
+    this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, undefined, deps.keyring);
   }
 
   async *export(options: ExportOptions): AsyncGenerator<Buffer> {

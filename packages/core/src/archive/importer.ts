@@ -1,20 +1,21 @@
 import { Readable } from 'node:stream';
 import type { ContextRepository, ContextRow, NewSegment, SegmentRepository, VersionRow } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
-import { codecSuffix, compressor, segmentKey } from '@ctxvault/storage';
+import { codecSuffix, compressor, seal, sealBuffer, sealedSize, sealKey, segmentKey } from '@ctxvault/storage';
 import type { DocumentEnvelope } from '../document.ts';
+import type { DataKey } from '../envelope/keyring.ts';
 import { readU32s } from '../item-index.ts';
 import type { CoreDeps } from '../ports.ts';
 import { splitLines, trailerLine } from '../segment-format.ts';
 import type { Tokenizer } from '../tokens.ts';
-import { pipelineStream, segmentMetadata } from '../version-uploader.ts';
+import { pipelineStream, sealingOf, segmentMetadata } from '../version-uploader.ts';
 import { decodedArchive } from './archive-bytes.ts';
 import type { ContextRecord, SegmentRecord, VersionRecord } from './archive-format.ts';
 import { ArchiveFormatError } from './archive-format-error.ts';
 import { RecordReader } from './record-reader.ts';
 import { SegmentIndexer } from './segment-indexer.ts';
 
-export interface ArchiveImporterDeps extends Pick<CoreDeps, 'blobs' | 'settings' | 'logger'> {
+export interface ArchiveImporterDeps extends Pick<CoreDeps, 'blobs' | 'settings' | 'logger' | 'keyring'> {
   contexts: Pick<ContextRepository, 'findAny'>;
   segments: Pick<SegmentRepository, 'insertWhole'>;
   tokenizer: Tokenizer;
@@ -123,6 +124,9 @@ export class ArchiveImporter {
     if (verdict === 'unchanged') report.unchanged++;
     else if (verdict) report.conflicts.push({ id: record.id, reason: verdict });
     const envelope = envelopeFrom(record, tenantId);
+    // with envelope encryption on, imported bodies are sealed like written ones: with the context's data key
+    const { keyring } = this.deps;
+    const dataKey = !verdict && keyring?.sealing ? await keyring.forContext(tenantId, record.id) : null;
     const placed: NewSegment[] = [];
     let damage: string | null = null;
     for (let next = await reader.peek(); next?.type === 'segment'; next = await reader.peek()) {
@@ -137,7 +141,7 @@ export class ArchiveImporter {
       }
       try {
         const listed = versions.find((v) => v.segments.includes(next.id)) ?? current;
-        placed.push(await this.place(next, items, envelope, listed));
+        placed.push(await this.place(next, items, envelope, listed, dataKey));
       } catch (err) {
         if (!(err instanceof DamagedSegmentError)) {
           await this.removeObjects(placed);
@@ -155,7 +159,7 @@ export class ArchiveImporter {
       report.failed.push({ id: record.id, reason: damage });
       return;
     }
-    const row = rowFrom(record, tenantId);
+    const row = { ...rowFrom(record, tenantId), data_key_id: dataKey?.id ?? null };
     const rows: VersionRow[] = versions.map((v) => ({
       version: v.version,
       kind: v.kind,
@@ -183,6 +187,7 @@ export class ArchiveImporter {
     items: AsyncIterable<Buffer>,
     envelope: DocumentEnvelope,
     listed: VersionRecord,
+    dataKey: DataKey | null,
   ): Promise<NewSegment> {
     const { settings, blobs, tokenizer } = this.deps;
     const tokens =
@@ -229,11 +234,12 @@ export class ArchiveImporter {
         ...base,
         ...check(),
         state: 'inline',
-        // imported bodies are written in the clear (envelope encryption does not cover imports yet)
-        data_key_id: null,
+        data_key_id: dataKey?.id ?? null,
         // unknown here: a token-budget read then reads every item (safe)
         has_calls: null,
-        body: Buffer.concat(chunks),
+        body: dataKey
+          ? await sealBuffer(sealKey(dataKey.key, record.id, 'inline'), Buffer.concat(chunks))
+          : Buffer.concat(chunks),
         object_key: null,
         etag: null,
         stored_bytes: null,
@@ -263,11 +269,20 @@ export class ArchiveImporter {
       })(),
     );
     const encoded = codec === 'identity' ? body : pipelineStream(body, compressor(codec, codecLevel));
-    const result = await blobs.put(key, encoded, {
-      contentLength: codec === 'identity' ? record.size_bytes + trailer.length : undefined,
-      contentType: 'application/x-ndjson',
-      metadata: segmentMetadata({ ...base, item_count: record.item_count, sha256: record.sha256 }, codec),
-    });
+    const sealing = await sealingOf(this.deps.keyring, { id: record.id, data_key_id: dataKey?.id ?? null });
+    const plainLength = codec === 'identity' ? record.size_bytes + trailer.length : undefined;
+    const result = await blobs.put(
+      key,
+      sealing ? Readable.from(seal(await sealing.objectKey(record.id), encoded)) : encoded,
+      {
+        contentLength: plainLength !== undefined && sealing ? sealedSize(plainLength) : plainLength,
+        contentType: 'application/x-ndjson',
+        metadata: {
+          ...segmentMetadata({ ...base, item_count: record.item_count, sha256: record.sha256 }, codec),
+          ...sealing?.metadata,
+        },
+      },
+    );
     let indexed: ReturnType<typeof check>;
     try {
       indexed = check();
@@ -279,7 +294,7 @@ export class ArchiveImporter {
       ...base,
       ...indexed,
       state: 'stored',
-      data_key_id: null,
+      data_key_id: dataKey?.id ?? null,
       // unknown here: a token-budget read then reads every item (safe)
       has_calls: null,
       body: null,
