@@ -64,7 +64,7 @@ interface Rebuilt {
  * the self-describing objects of the bucket (docs/disaster-recovery.md): each object is opened with
  * the data key its metadata carries wrapped when it is sealed, and its items are checked against the
  * sha256, size and count of its trailer; each list of segments a trailer names is a version (the
- * highest the current one), with compacted objects put in place of merged runs no longer there. A
+ * highest the current one), with the runs its compactions merged replaced by the compacted objects. A
  * context whose references exist is left alone, so a run that stopped can be run again, and a
  * second run changes nothing. Each context is written in one transaction.
  */
@@ -213,10 +213,10 @@ export class BucketRebuilder {
     trailers: readonly SegmentTrailer[],
     found: ReadonlyMap<string, Inspected>,
   ): { chain: Inspected[] } | { missing: boolean; problem: string } {
-    const { version, segments } = named.list;
+    const { version } = named.list;
     const chain: Inspected[] = [];
     let nextItem = 0;
-    for (const segmentId of segmentsOfList(segments, trailers, (s) => found.has(s))) {
+    for (const segmentId of segmentsOfList(named, trailers, (s) => found.has(s))) {
       const object = found.get(segmentId);
       if (!object) {
         const problem = `segment ${segmentId} of version ${version} is not in the bucket (kept inline in the lost database, or removed)`;

@@ -22,20 +22,30 @@ export function newestLists(trailers: readonly ListingTrailer[]): Map<number, Li
 }
 
 /**
- * The segments of a version as its list names them when all are in the bucket; else with each run a
- * compacted object merged put in its place, oldest compaction first (the merged segments may have
- * been removed since: the compacted object holds the same items).
+ * The segments of a version: the list a trailer names with the runs merged by the compactions of
+ * that version put in place of those runs, oldest compaction first (a write's upload and a
+ * compaction may overlap, so the newest list need not have them all). When segments are still
+ * missing (removed since), the other compactions are tried too: one that began on an earlier
+ * version swaps into the version current when it ends.
  */
 export function segmentsOfList(
-  segments: readonly string[],
+  named: ListingTrailer,
   trailers: readonly SegmentTrailer[],
   inBucket: (segmentId: string) => boolean,
 ): string[] {
-  const list = [...segments];
-  if (list.every(inBucket)) return list;
   const compactions = trailers
     .filter((t) => t.kind === 'compacted' && t.merged?.length)
     .sort((a, b) => (a.written_at ?? '').localeCompare(b.written_at ?? ''));
+  const list = withRunsReplaced(
+    named.list.segments,
+    compactions.filter((c) => c.list?.version === named.list.version),
+  );
+  return list.every(inBucket) ? list : withRunsReplaced(list, compactions);
+}
+
+/** `segments` with each run a compacted segment merged replaced by it, as long as one applies. */
+function withRunsReplaced(segments: readonly string[], compactions: readonly SegmentTrailer[]): string[] {
+  const list = [...segments];
   for (let changed = true; changed; ) {
     changed = false;
     for (const c of compactions) {
