@@ -98,10 +98,16 @@ export class BucketRebuilder {
     const flush = async () => {
       if (groupId === null) return;
       report.contexts++;
-      const one: Promise<void> = this.context(groupId, group, report).then(() => {
-        running.delete(one);
-        onProgress?.(++done, Math.max(total, report.contexts));
-      });
+      const contextId = groupId;
+      const one: Promise<void> = this.context(contextId, group, report)
+        // a dependency failing for one context (KMS, the database) is reported; a later run retries it
+        .catch((err: unknown) =>
+          report.failed.push({ context_id: contextId, reason: err instanceof Error ? err.message : String(err) }),
+        )
+        .then(() => {
+          running.delete(one);
+          onProgress?.(++done, Math.max(total, report.contexts));
+        });
       running.add(one);
       if (running.size >= CONCURRENT_CONTEXTS) await Promise.race(running);
     };
