@@ -28,6 +28,7 @@ import { convertedRead, type WindowedRead } from './item-views.ts';
 
 export type { WindowedRead };
 
+import { newContextRow, rowFromEnvelope } from './context-rows.ts';
 import { countItemTokens } from './counting/item-tokens.ts';
 import { mediaPricingFor } from './counting/media-tokens.ts';
 import { readU32s } from './item-index.ts';
@@ -143,31 +144,14 @@ export class ContextService {
     const items = input.truncate ? await this.truncated(() => rereadable(content), envelope, input.truncate) : content;
     const segment = await this.writeSegment(envelope, 0, items);
     const requestDigest = fingerprint?.digest() ?? null;
-    const row: ContextRow = {
-      ...rowFromEnvelope(envelope),
-      version: 1,
+    const row = newContextRow(envelope, {
       status: segment.state === 'staged' ? 'pending' : 'stored',
-      storage_provider: 'database',
-      storage_key: null,
-      etag: null,
-      size_bytes: 0,
-      stored_bytes: null,
-      sha256: null,
-      content_encoding: 'identity',
-      encryption: null,
       data_key_id: segment.data_key_id,
-      message_count: 0,
-      token_count: 0,
-      tokens_final: true,
-      segment_count: 1,
       job_id: this.jobIdFor(segment),
-      last_error: null,
-      created_at: now,
       updated_at: now,
-      deleted_at: null,
       idempotency_key: idempotencyKey ?? null,
       idempotency_fingerprint: requestDigest,
-    };
+    });
     let committed: CommittedVersion;
     try {
       committed = await this.deps.segments.createContext(row, segment, this.deps.blobs.kind);
@@ -831,22 +815,6 @@ async function keptCounts(
   }
   let next = 0;
   return (item) => kept[next++] ?? counter(item);
-}
-
-function rowFromEnvelope(envelope: DocumentEnvelope) {
-  return {
-    id: envelope.id,
-    tenant_id: envelope.tenant_id,
-    agent_id: envelope.agent_id,
-    model_id: envelope.model_id,
-    session_id: envelope.session_id,
-    name: envelope.name,
-    metadata: envelope.metadata,
-    max_tokens: envelope.max_tokens,
-    format: envelope.format,
-    system: envelope.system,
-    expires_at: envelope.expires_at ? new Date(envelope.expires_at) : null,
-  };
 }
 
 function maxTokensRequired(option: 'truncate' | 'strategy'): ValidationError {

@@ -3,10 +3,10 @@ import { pipeline, type Readable } from 'node:stream';
 import type { ContextRepository, NewSegment, SegmentRepository } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
 import { CODECS, type Codec, codecSuffix, decompressor, type ObjectInfo, parseObjectKey } from '@ctxvault/storage';
+import { newContextRow } from '../context-rows.ts';
 import type { CoreDeps } from '../ports.ts';
 import { type SegmentTrailer, splitLines } from '../segment-format.ts';
 import type { Tokenizer } from '../tokens.ts';
-import { rowFrom } from './importer.ts';
 import { SegmentIndexer } from './segment-indexer.ts';
 
 export interface BucketRebuilderDeps extends Pick<CoreDeps, 'blobs' | 'settings' | 'logger'> {
@@ -148,14 +148,9 @@ export class BucketRebuilder {
       .map((o) => o.trailer!.written_at ?? '')
       .sort()
       .at(-1);
-    const row = rowFrom(
-      {
-        ...context,
-        system: context.system,
-        version: list.version,
-        updated_at: writtenAt || context.created_at,
-      },
-      context.tenant_id,
+    const row = newContextRow(
+      { ...context, version: list.version },
+      { status: 'stored', data_key_id: null, updated_at: new Date(writtenAt || context.created_at) },
     );
     const kind = list.version === 1 ? 'create' : chain.length === 1 ? 'replace' : 'append';
     const created = new Date(newest.trailer!.written_at ?? context.created_at);
