@@ -323,9 +323,7 @@ export class ContextService {
     expectedVersion?: number,
     requestId?: string,
   ): Promise<WriteResult> {
-    const current = await this.live(tenantId, id);
-    checkPrecondition(current, expectedVersion);
-    await this.checkQuotas(tenantId, false);
+    const current = await this.writableCurrent(tenantId, id, expectedVersion);
     const { format } = toContextView(current);
     assertItemsOfFormat(format, input.content, 'content');
     if (input.system !== undefined && format !== 'anthropic.messages') {
@@ -477,9 +475,7 @@ export class ContextService {
     expectedVersion?: number,
     requestId?: string,
   ): Promise<WriteResult> {
-    const current = await this.live(tenantId, id);
-    checkPrecondition(current, expectedVersion);
-    await this.checkQuotas(tenantId, false);
+    const current = await this.writableCurrent(tenantId, id, expectedVersion);
     const { segs } = await this.atVersion(tenantId, id, version, NO_TAIL, current);
     const staged = segs.find((seg) => seg.state === 'staged');
     const jobId = staged ? this.deps.jobs.uploadJobId(staged.context_id, staged.version) : null;
@@ -708,6 +704,21 @@ export class ContextService {
       );
     }
     return this.afterWrite(committed, segment, requestId);
+  }
+
+  /**
+   * The live row a new version is written over: 404 if there is none, 412 when If-Match names
+   * another version, 403 when the tenant is at its stored-bytes quota.
+   */
+  private async writableCurrent(
+    tenantId: string,
+    id: string,
+    expectedVersion: number | undefined,
+  ): Promise<ContextRow> {
+    const current = await this.live(tenantId, id);
+    checkPrecondition(current, expectedVersion);
+    await this.checkQuotas(tenantId, false);
+    return current;
   }
 
   private async checkQuotas(tenantId: string, creates: boolean): Promise<void> {
