@@ -206,6 +206,34 @@ const VERSION_TOTALS = `left join lateral (
 const REFERENCED = 'exists (select 1 from versions r where r.segments @> array[s.id])';
 const UNREFERENCED = `not ${REFERENCED}`;
 
+/**
+ * Whether the lifecycle rules keep a version (`v`, of context `c`): the current one, one of the
+ * newest `keepVersions` superseded ones, or one superseded (its next version made) less than
+ * `keepForMs` ago; the arguments name the query's parameters that hold them.
+ */
+function keptByRules(keepVersions: string, keepForMs: string): string {
+  return `(v.version >= c.version - ${keepVersions}
+    or coalesce((select n.created_at from versions n where n.context_id = v.context_id and n.version = v.version + 1), v.created_at)
+       >= now() - (${keepForMs}::float8 * interval '1 millisecond'))`;
+}
+
+/**
+ * Collects the uncollected versions (`v`, of context `c`) that `which` picks, locking them as
+ * `lock` says: each becomes a tombstone (`collected_at`, its totals, no segments).
+ */
+function collectVersions(which: string, lock: '' | 'skip locked'): string {
+  return `with doomed as (
+    select v.context_id, v.version,
+           (select coalesce(sum(s.item_count), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as items,
+           (select coalesce(sum(s.size_bytes), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as bytes,
+           (select coalesce(sum(s.token_count), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as tokens
+      from versions v join contexts c on c.id = v.context_id
+     where v.collected_at is null and ${which}
+     for update of v ${lock})
+  update versions v set collected_at = now(), segments = '{}', item_count = d.items, size_bytes = d.bytes, token_count = d.tokens
+    from doomed d where v.context_id = d.context_id and v.version = d.version`;
+}
+
 const INSERT_COLUMNS = [
   'id',
   'context_id',
@@ -487,13 +515,29 @@ export class SegmentRepository {
     });
   }
 
-  /** Whether any version of any context still refers to this segment. */
-  async isReferenced(segmentId: string): Promise<boolean> {
-    const { rowCount } = await (await this.pool()).query(
-      'select 1 from versions where segments @> array[$1::uuid] limit 1',
-      [segmentId],
-    );
-    return (rowCount ?? 0) > 0;
+  /**
+   * Whether a version the lifecycle rules keep (a context's current one, one of its newest
+   * `keepVersions` superseded ones, or one superseded less than `keepForMs` ago; of any context, so
+   * forks count) refers to this segment. When none does, the versions that still refer to it are
+   * collected now, as the next lifecycle pass would collect them: a read or restore of one then
+   * answers 410 rather than finding the segment without its body. The versions are locked first,
+   * so a restore or fork of one either commits before the check or finds it collected.
+   */
+  async keptOrCollected(segmentId: string, keepVersions: number, keepForMs: number): Promise<'kept' | 'collected'> {
+    return this.transaction(async (client) => {
+      await client.query(
+        'select 1 from versions where segments @> array[$1::uuid] and collected_at is null for update',
+        [segmentId],
+      );
+      const kept = await client.query(
+        `select 1 from versions v join contexts c on c.id = v.context_id
+          where v.segments @> array[$1::uuid] and v.collected_at is null and ${keptByRules('$2', '$3')} limit 1`,
+        [segmentId, keepVersions, keepForMs],
+      );
+      if ((kept.rowCount ?? 0) > 0) return 'kept';
+      await client.query(collectVersions('v.segments @> array[$1::uuid]', ''), [segmentId]);
+      return 'collected';
+    });
   }
 
   /** The segment the write of `version` made, if that write was committed. */
@@ -675,21 +719,10 @@ export class SegmentRepository {
    */
   async retireUnreferenced(graceMs: number, keepVersions: number, keepForMs = 0): Promise<number> {
     const pool = await this.pool();
-    const { rowCount } = await pool.query(
-      `with doomed as (
-         select v.context_id, v.version,
-                (select coalesce(sum(s.item_count), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as items,
-                (select coalesce(sum(s.size_bytes), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as bytes,
-                (select coalesce(sum(s.token_count), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as tokens
-           from versions v join contexts c on c.id = v.context_id
-          where v.collected_at is null and v.version < c.version - $1
-            and coalesce((select n.created_at from versions n where n.context_id = v.context_id and n.version = v.version + 1), v.created_at)
-                < now() - ($2::float8 * interval '1 millisecond')
-          for update of v skip locked)
-       update versions v set collected_at = now(), segments = '{}', item_count = d.items, size_bytes = d.bytes, token_count = d.tokens
-         from doomed d where v.context_id = d.context_id and v.version = d.version`,
-      [keepVersions, keepForMs],
-    );
+    const { rowCount } = await pool.query(collectVersions(`not ${keptByRules('$1', '$2')}`, 'skip locked'), [
+      keepVersions,
+      keepForMs,
+    ]);
     await pool.query(`update segments s set retired_at = null where s.retired_at is not null and ${REFERENCED}`);
     await pool.query(
       `update segments s set retired_at = now()
