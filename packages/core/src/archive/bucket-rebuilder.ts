@@ -223,8 +223,6 @@ export class BucketRebuilder {
       version: trailer.version,
       // the rebuild reads objects in the clear: sealed objects (envelope encryption) are not rebuilt yet
       data_key_id: null,
-      // unknown here: a token-budget read then reads every item (safe)
-      has_calls: null,
       kind: trailer.kind ?? 'write',
       first_item: trailer.first_item,
       ...indexer.result(),

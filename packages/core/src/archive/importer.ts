@@ -240,8 +240,6 @@ export class ArchiveImporter {
         ...check(),
         state: 'inline',
         data_key_id: dataKey?.id ?? null,
-        // unknown here: a token-budget read then reads every item (safe)
-        has_calls: null,
         body: dataKey
           ? await sealBuffer(sealKey(dataKey.key, record.id, 'inline'), Buffer.concat(chunks))
           : Buffer.concat(chunks),
@@ -300,8 +298,6 @@ export class ArchiveImporter {
       ...indexed,
       state: 'stored',
       data_key_id: dataKey?.id ?? null,
-      // unknown here: a token-budget read then reads every item (safe)
-      has_calls: null,
       body: null,
       object_key: key,
       etag: result.etag,
