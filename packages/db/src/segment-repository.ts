@@ -744,10 +744,14 @@ export class SegmentRepository {
 
   /** Deletes these segment rows, but none a version refers to (again: a restore or fork may have taken one up); the object keys of those deleted. */
   async remove(ids: readonly string[]): Promise<string[]> {
-    const { rows } = await (await this.pool()).query<{ object_key: string | null }>(
-      `delete from segments s where s.id = any($1::uuid[]) and ${UNREFERENCED} returning s.object_key`,
+    const pool = await this.pool();
+    const { rows } = await pool.query<{ object_key: string | null; context_id: string; data_key_id: string | null }>(
+      `delete from segments s where s.id = any($1::uuid[]) and ${UNREFERENCED} returning s.object_key, s.context_id, s.data_key_id`,
       [ids],
     );
+    // the last segments of a context purged while a fork shared them: its data key goes with them
+    const sealed = new Set(rows.flatMap((r) => (r.data_key_id ? [r.context_id] : [])));
+    if (sealed.size > 0) await deleteUnusedDataKeys(pool, [...sealed]);
     return rows.flatMap((r) => (r.object_key ? [r.object_key] : []));
   }
 
@@ -769,13 +773,9 @@ export class SegmentRepository {
     const pool = await this.pool();
     await pool.query('delete from versions where context_id = $1', [contextId]);
     await pool.query(`delete from segments s where s.context_id = $1 and ${UNREFERENCED}`, [contextId]);
-    // without its data key, whatever copy of a sealed body is left (a backup, a replica) stays
-    // sealed; a key that segments shared with a fork still need is kept (they keep their context id)
-    await pool.query(
-      `delete from data_keys k where k.context_id = $1
-         and not exists (select 1 from segments s where s.context_id = $1 and s.data_key_id = k.id)`,
-      [contextId],
-    );
+    // a key that segments shared with a fork still need is kept (they keep their context id), and
+    // goes when the lifecycle pass removes the last of them
+    await deleteUnusedDataKeys(pool, [contextId]);
     return this.objectKeysOf(contextId);
   }
 
@@ -886,6 +886,22 @@ async function envelopeAfter(client: PoolClient, contextId: string): Promise<str
     [contextId],
   );
   return envelopeJson(rows[0] as VersionEnvelope);
+}
+
+/**
+ * Deletes the data keys of these contexts that nothing uses any more: their context is gone or
+ * being deleted, and no segment is sealed with them. A segment is sealed with the key of its own
+ * context (writes, compactions and imports ask the keyring for that one), so only that context's
+ * segments are looked at. Without its key, whatever copy of a sealed body is left (a backup, a
+ * replica) stays sealed.
+ */
+async function deleteUnusedDataKeys(db: Pool | PoolClient, contextIds: readonly string[]): Promise<void> {
+  await db.query(
+    `delete from data_keys k where k.context_id = any($1::uuid[])
+       and not exists (select 1 from contexts c where c.id = k.context_id and c.status <> 'deleting')
+       and not exists (select 1 from segments s where s.context_id = k.context_id and s.data_key_id = k.id)`,
+    [contextIds],
+  );
 }
 
 /** A kept version's segments and fields, locked for share so the lifecycle pass cannot collect it before this transaction ends. */
