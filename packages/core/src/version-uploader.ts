@@ -15,16 +15,22 @@ import {
   unseal,
 } from '@ctxvault/storage';
 import type { Keyring } from './envelope/keyring.ts';
-import type { CoreDeps } from './ports.ts';
+import type { CoreDeps, VersionKeeping } from './ports.ts';
 import { segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
 import type { TokenCounter } from './token-counter.ts';
 import { envelopeOf } from './views.ts';
 
-export interface VersionUploaderDeps extends CoreDeps {
+/** What the workers' services (uploads, compaction) are built from. */
+export interface WorkerDeps extends CoreDeps {
   /** counts the tokens of segments the API left uncounted (off the event loop) */
   tokenCounter: TokenCounter;
+}
+
+export interface VersionUploaderDeps extends WorkerDeps {
+  /** the versions the lifecycle keeps: a segment only superseded ones need is uploaded only while one of them is kept */
+  keeping: VersionKeeping;
 }
 
 export type UploadOutcome = 'stored' | 'counted' | 'superseded' | 'gone';
@@ -43,7 +49,8 @@ export class VersionUploader {
   /**
    * Uploads the segment the write of `version` made (when staged) and flips it to stored, then
    * counts its tokens (when the API left them). `stored` does not wait for the count. Idempotent:
-   * a segment already stored and counted, superseded by a replace or deleted is left alone.
+   * a segment already stored and counted, or deleted, is left alone; so is one a replace superseded
+   * that no version the lifecycle keeps needs (those versions are collected at once).
    */
   async store(
     contextId: string,
@@ -60,7 +67,11 @@ export class VersionUploader {
       return 'gone';
     }
     const current = await segments.segmentsOf(contextId, row.version);
-    if (!current.some((s) => s.id === seg.id) && !(await segments.isReferenced(seg.id))) {
+    const { keepVersions, keepForMs } = this.deps.keeping;
+    if (
+      !current.some((s) => s.id === seg.id) &&
+      (await segments.keptOrCollected(seg.id, keepVersions, keepForMs)) === 'collected'
+    ) {
       // a replace made it garbage before it was stored, and no kept version needs it: nothing to upload or count
       await staging.remove(contextId, version);
       await this.abortIncompleteUploads(this.keyOf(seg));

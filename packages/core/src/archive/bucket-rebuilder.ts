@@ -12,12 +12,12 @@ import {
   sealKey,
   unseal,
 } from '@ctxvault/storage';
+import { newContextRow } from '../context-rows.ts';
 import type { CoreDeps } from '../ports.ts';
 import { type SegmentTrailer, splitLines } from '../segment-format.ts';
 import type { Tokenizer } from '../tokens.ts';
 import { type FoundKey, isSealed, recoverDataKey } from './bucket-keys.ts';
 import { kindOf, type ListingTrailer, namesList, newestLists, segmentsOfList } from './bucket-versions.ts';
-import { rowFrom } from './importer.ts';
 import { SegmentIndexer } from './segment-indexer.ts';
 
 export interface BucketRebuilderDeps extends Pick<CoreDeps, 'blobs' | 'settings' | 'logger' | 'keyring'> {
@@ -173,14 +173,15 @@ export class BucketRebuilder {
       .map((t) => t.written_at ?? '')
       .sort()
       .at(-1);
-    const row = rowFrom(
-      { ...newest.context, version: current, updated_at: writtenAt || newest.context.created_at },
-      newest.context.tenant_id,
+    const row = newContextRow(
+      { ...newest.context, version: current },
+      {
+        status: 'stored',
+        data_key_id: dataKey?.id ?? null,
+        updated_at: new Date(writtenAt || newest.context.created_at),
+      },
     );
-    if (dataKey) {
-      await this.deps.keyring!.storeFound({ ...dataKey, tenantId: row.tenant_id, contextId: id });
-      row.data_key_id = dataKey.id;
-    }
+    if (dataKey) await this.deps.keyring!.storeFound({ ...dataKey, tenantId: row.tenant_id, contextId: id });
     const outcome = await this.deps.segments.insertWhole(
       row,
       [...segments.values()],
@@ -318,8 +319,6 @@ export class BucketRebuilder {
       context_id: trailer.context_id,
       version: trailer.version,
       data_key_id: object.sealKey ? dataKeyId : null,
-      // unknown here: a token-budget read then reads every item (safe)
-      has_calls: null,
       kind: trailer.kind ?? 'write',
       first_item: trailer.first_item,
       ...indexer.result(),
