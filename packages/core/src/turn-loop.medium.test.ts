@@ -219,10 +219,10 @@ describe('the turn loop', () => {
     expect(tail.items.length).toBeGreaterThan(0);
   });
 
-  it('search reads a segment once: later searches ask the index and read only the matched items', async () => {
-    const id = await turnContext(parts.service(), base(30), 4);
+  it('search asks the index the workers fill: nothing of a stored segment is read but its matched items', async () => {
     const { blobs, gets } = countingGets();
     const service = parts.service(blobs);
+    const id = await turnContext(service, base(30), 4);
     const queries = [
       { query: 'BASE 1' },
       { query: 'base 1', case_sensitive: true },
@@ -230,32 +230,74 @@ describe('the turn loop', () => {
       { query: 'turn', roles: ['assistant' as const] },
       { query: 'lorem', limit: 3 },
       { query: '100%_\\' },
+      { query: 'in no item' },
     ];
+    // right after `stored`: the upload indexed the base, so its object is only read by ranges
+    const before = gets();
     const first = [];
-    for (const q of queries) {
+    for (const q of queries)
       first.push(await service.search('default', id, { case_sensitive: false, limit: 100, ...q }));
-      // the stored base was read whole by the first search only
-      if (first.length === 1) expect(gets()).toBe(1);
-    }
     expect(first[0]!.matches.map((m) => m.index)).toEqual([1, ...Array.from({ length: 10 }, (_, i) => 10 + i)]);
     expect(first[1]!.matches).toHaveLength(11);
     expect(first[2]!.matches).toEqual([]);
     expect(first[3]!.matches.map((m) => m.index)).toEqual([31, 33, 35, 37]);
     expect(first[4]).toMatchObject({ truncated: true, matches: [{ index: 0 }, { index: 1 }, { index: 2 }] });
     expect(first[5]!.matches).toEqual([]);
-
-    const again = [];
-    const before = gets();
-    for (const q of queries)
-      again.push(await service.search('default', id, { case_sensitive: false, limit: 100, ...q }));
-    expect(again).toEqual(first);
+    expect(first[6]!.matches).toEqual([]);
     // only the candidates in the base's object, each by its range: 11 for "base 1" (twice, the second
     // checked for case), 11 found by "base 1" in lower case but not "Base 1", 4 for "lorem" (limit + 1)
     expect(gets() - before).toBe(11 + 11 + 11 + 4);
 
-    // an append adds a segment the index does not hold yet: only it is read
+    const again = [];
+    const repeated = gets();
+    for (const q of queries)
+      again.push(await service.search('default', id, { case_sensitive: false, limit: 100, ...q }));
+    expect(again).toEqual(first);
+    expect(gets() - repeated).toBe(11 + 11 + 11 + 4);
+    // a word in no item reads no body at all
+    const none = gets();
+    await service.search('default', id, { query: 'in no item', case_sensitive: false, limit: 100 });
+    expect(gets() - none).toBe(0);
+
+    // an inline append is not indexed yet: the search reads it (from its row), not the base's object
     await service.append('default', id, { items: rawItems([{ role: 'user', content: 'base 1 once more' }]) });
     const appended = await service.search('default', id, { query: 'base 1', case_sensitive: false, limit: 100 });
     expect(appended.matches.map((m) => m.index)).toEqual([...first[0]!.matches.map((m) => m.index), 38]);
+
+    // a compaction copies the entries of what it merged: the merged object is read by ranges only
+    expect(await parts.compactor(blobs).compact(id)).toBe('compacted');
+    const merged = gets();
+    const compacted = await service.search('default', id, { query: 'base 1', case_sensitive: false, limit: 100 });
+    expect(compacted.matches).toEqual(appended.matches);
+    expect(gets() - merged).toBeLessThanOrEqual(12);
+    const noneAfter = gets();
+    await service.search('default', id, { query: 'turn 7', case_sensitive: false, limit: 100 });
+    await service.search('default', id, { query: 'in no item', case_sensitive: false, limit: 100 });
+    expect(gets() - noneAfter).toBe(1);
+  });
+
+  it('the lifecycle pass indexes what the workers did not (segments stored before they indexed)', async () => {
+    const id = await turnContext(parts.service(), base(12), 0);
+    const [seg] = await parts.segments.segmentsOf(id, 1);
+    expect((await parts.segments.searchIndexed([seg!.id])).has(seg!.id)).toBe(true);
+    // as a segment stored before the workers indexed would be
+    await parts.orm.em.fork().execute('update segments set search_indexed = false where id = ?', [seg!.id]);
+    await parts.orm.em.fork().execute('delete from segment_search where segment_id = ?', [seg!.id]);
+    const { blobs, gets } = countingGets();
+    const service = parts.service(blobs);
+    const unindexed = await service.search('default', id, { query: 'base 3', case_sensitive: false, limit: 10 });
+    expect(gets()).toBe(1);
+    expect((await parts.lifecycle().runOnce()).segments_indexed).toBeGreaterThanOrEqual(1);
+    const before = gets();
+    expect(await service.search('default', id, { query: 'base 3', case_sensitive: false, limit: 10 })).toEqual(
+      unindexed,
+    );
+    expect(gets() - before).toBe(1);
+    expect(
+      await service.search('default', id, { query: 'nowhere at all', case_sensitive: false, limit: 10 }),
+    ).toMatchObject({
+      matches: [],
+    });
+    expect(gets() - before).toBe(1);
   });
 });

@@ -16,6 +16,7 @@ import {
 } from '@ctxvault/storage';
 import type { Keyring } from './envelope/keyring.ts';
 import type { CoreDeps } from './ports.ts';
+import { indexable, indexSegment, SearchTextWriter } from './search-index.ts';
 import { segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
@@ -67,11 +68,17 @@ export class VersionUploader {
       return 'superseded';
     }
     let outcome: UploadOutcome = 'counted';
+    const format = row.format as Format;
     if (seg.state === 'staged') {
-      await this.upload(seg, { context: envelopeOf(row), list: listOf(row.version, current) }, onProgress);
+      const recovery = { context: envelopeOf(row), list: listOf(row.version, current) };
+      await this.upload(seg, recovery, await this.searchWriter(seg, format), onProgress);
       outcome = 'stored';
     }
-    if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, row.format as Format);
+    if (!seg.tokens_final) {
+      // the upload indexed what it stored; a segment left only to count is indexed as it is counted
+      const writer = outcome === 'stored' ? null : await this.searchWriter(seg, format);
+      await this.count(seg, row.model_id ?? null, format, writer);
+    }
     await staging.remove(contextId, version);
     return outcome;
   }
@@ -81,10 +88,21 @@ export class VersionUploader {
     return segmentKey(pathPrefix, seg.context_id, seg.version, seg.id, codecSuffix(codec));
   }
 
-  /** Uploads a staged segment (its items, then its trailer) and marks it stored. */
+  /** What writes a segment's entries of the search index as it streams; null when it is sealed or indexed already. */
+  private async searchWriter(seg: Segment, format: Format): Promise<SearchTextWriter | null> {
+    if (!indexable(seg) || (await this.deps.segments.searchIndexed([seg.id])).has(seg.id)) return null;
+    return new SearchTextWriter(this.deps.segments, seg.id, format);
+  }
+
+  /**
+   * Uploads a staged segment (its items, then its trailer) and marks it stored; its items go into
+   * the search index (`search`) as they stream, so that a search right after `stored` asks the
+   * index only.
+   */
   private async upload(
     seg: Segment,
     recovery: Pick<SegmentTrailer, 'context' | 'list'>,
+    search: SearchTextWriter | null,
     onProgress: (p: ByteProgress) => Promise<void> | void,
   ): Promise<void> {
     const { staging, blobs, segments } = this.deps;
@@ -126,6 +144,7 @@ export class VersionUploader {
       (async function* () {
         for await (const chunk of staged) {
           hash.update(chunk as Buffer);
+          await search?.write(chunk as Buffer);
           read += (chunk as Buffer).length;
           const percent = total ? Math.min(99, Math.floor((read / total) * 100)) : 0;
           void onProgress({ bytes: read, total, percent });
@@ -152,6 +171,7 @@ export class VersionUploader {
         `staged segment of ${seg.context_id} v${seg.version} does not match its row (size ${read}/${total}, sha256 ${sha256})`,
       );
     }
+    await search?.finish();
     // full progress is recorded before the segment flips, so whoever sees `stored` sees 100 %
     await onProgress({ bytes: total, total, percent: 100 });
     await segments.markStored(
@@ -167,14 +187,16 @@ export class VersionUploader {
     );
   }
 
-  /** Counts a segment's tokens off the event loop and records them. */
-  private async count(seg: Segment, modelId: string | null, format: Format): Promise<void> {
-    const counts: SegmentCounts = await segmentCounts(
-      this.reader.lines([seg]),
-      this.deps.tokenCounter,
-      modelId,
-      format,
-    );
+  /** Counts a segment's tokens off the event loop and records them; indexes it for search on the way (`search`). */
+  private async count(
+    seg: Segment,
+    modelId: string | null,
+    format: Format,
+    search: SearchTextWriter | null,
+  ): Promise<void> {
+    const lines = search ? teeInto(search, this.reader.lines([seg])) : this.reader.lines([seg]);
+    const counts: SegmentCounts = await segmentCounts(lines, this.deps.tokenCounter, modelId, format);
+    await search?.finish();
     await this.deps.segments.finalizeTokens(seg, counts, this.deps.blobs.kind);
   }
 
@@ -218,6 +240,18 @@ export class VersionUploader {
   }
 
   /**
+   * Indexes for search up to `limit` stored segments the index does not hold, untouched for
+   * `staleMs`: those stored before the workers indexed, or whose indexing failed. Returns how many.
+   */
+  async indexBacklog(staleMs: number, limit: number): Promise<number> {
+    const backlog = await this.deps.segments.findUnindexed(staleMs, limit);
+    for (const { context_format, ...seg } of backlog) {
+      await indexSegment(this.deps.segments, this.reader, seg, context_format as Format);
+    }
+    return backlog.length;
+  }
+
+  /**
    * Re-enqueues work whose job was lost (Redis may forget): segments still staged or uncounted and
    * rows marked for deletion that nobody touched for `staleMs`. Job ids are derived, so live jobs are not doubled.
    */
@@ -230,6 +264,14 @@ export class VersionUploader {
     const deleting = await contexts.findStaleDeleting(staleMs, 500);
     for (const row of deleting) await jobs.enqueueDelete({ contextId: row.id, tenantId: row.tenant_id });
     return { uploads: unsettled.length, deletes: deleting.length };
+  }
+}
+
+/** `bytes` as they are, each chunk written to `writer` first. */
+async function* teeInto(writer: SearchTextWriter, bytes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  for await (const chunk of bytes) {
+    await writer.write(chunk);
+    yield chunk;
   }
 }
 
