@@ -6,7 +6,8 @@ import { buffer } from 'node:stream/consumers';
 import type { BlobStore } from '@ctxvault/storage';
 import { describe, expect, it } from 'vitest';
 import { blobStoreWith, useCoreParts } from '../../../test/helpers/core-services.ts';
-import type { ContextService } from './context-service.ts';
+import { ContextService } from './context-service.ts';
+import { NotFoundError, PreconditionFailedError } from './errors/index.ts';
 import { rawItems } from './raw-items.ts';
 import { type ContextItem, createContextSchema, type ReadOptions } from './schemas.ts';
 
@@ -187,6 +188,53 @@ describe('the turn loop', () => {
     expect(segs.slice(0, -1).map((s) => s.id)).toEqual(
       (await parts.segments.segmentsOf(id, before.version)).map((s) => s.id),
     );
+  });
+
+  it('an append after a read commits without looking the row up; a row moved on elsewhere is read afresh', async () => {
+    const other = parts.service();
+    const id = await turnContext(other, base(12), 0);
+    let lookups = 0;
+    const contexts = {
+      ...parts.contexts,
+      findLive: (tenantId: string, ctx: string) => {
+        lookups++;
+        return parts.contexts.findLive(tenantId, ctx);
+      },
+    } as typeof parts.contexts;
+    const logger = { info() {}, warn() {}, error() {}, debug() {} };
+    const tokens = { encoding: 'auto', defaultEncoding: 'o200k_base' } as const;
+    const service = new ContextService({ ...parts, contexts, logger, tokens });
+    const say = (content: string) => ({ items: rawItems([{ role: 'user' as const, content }]) });
+    const contents = async () =>
+      (await windowOf(other, id, { last: 100 })).items.map((line) => JSON.parse(line).content as string);
+
+    // the turn: a read, then an append on the row the read opened (one statement, no lookup)
+    await windowOf(service, id, { last: 2 });
+    expect(await service.append('default', id, say('a1'))).toMatchObject({ context: { version: 2 } });
+    expect(await service.append('default', id, say('a2'))).toMatchObject({ context: { version: 3 } });
+    expect(lookups).toBe(0);
+
+    // another process appends: the row this one saw is stale, its commit writes nothing, and the
+    // append starts over from the row read afresh
+    await other.append('default', id, say('b1'));
+    expect(await service.append('default', id, say('a3'))).toMatchObject({ context: { version: 5 } });
+    expect(lookups).toBe(1);
+    expect((await contents()).slice(12)).toEqual(['a1', 'a2', 'b1', 'a3']);
+
+    // If-Match is decided on the row as it is, not as this process saw it
+    await other.append('default', id, say('b2'));
+    await expect(service.append('default', id, say('stale'), 5)).rejects.toBeInstanceOf(PreconditionFailedError);
+    expect(await service.append('default', id, say('a4'), 6)).toMatchObject({ context: { version: 7 } });
+    await other.append('default', id, say('b3'));
+    // the row seen is at 7 and If-Match names 8: the commit on it fails, and the fresh row agrees
+    expect(await service.append('default', id, say('a5'), 8)).toMatchObject({ context: { version: 9 } });
+    expect((await contents()).slice(12)).toEqual(['a1', 'a2', 'b1', 'a3', 'b2', 'a4', 'b3', 'a5']);
+
+    // deleted elsewhere: 404, nothing written
+    await other.delete('default', id);
+    await expect(service.append('default', id, say('late'))).rejects.toBeInstanceOf(NotFoundError);
+    // another tenant never gets a row this one saw
+    await expect(service.append('other-tenant', id, say('x'))).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it('a read opens its row, its segments and its tail in one round trip', async () => {
