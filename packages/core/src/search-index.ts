@@ -4,7 +4,6 @@ import type { SearchText, Segment } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
 import { normalizedOrNull, searchText } from './item-views.ts';
 import type { SegmentStore } from './ports.ts';
-import { parseRawItem } from './raw-items.ts';
 import type { ContextItem } from './schemas.ts';
 import type { SegmentReader } from './segment-reader.ts';
 import { parsedItems } from './segment-window.ts';
@@ -14,8 +13,6 @@ export type SearchIndexStore = Pick<
   SegmentStore,
   'searchIndexed' | 'keepSearchTexts' | 'copySearchTexts' | 'markSearchIndexed' | 'searchItems'
 >;
-
-const NEWLINE = 0x0a;
 
 /** Texts of a segment being indexed are written in batches of about this many bytes. */
 const FLUSH_BYTES = 4 * 1024 * 1024;
@@ -42,8 +39,6 @@ export function indexable(seg: Pick<Segment, 'data_key_id' | 'format'>): boolean
 export class SearchTextWriter {
   private texts: SearchText[] = [];
   private bytes = 0;
-  /** the start of a line whose end has not come yet (see `write`) */
-  private partial: Buffer[] = [];
 
   constructor(
     private readonly store: Pick<SearchIndexStore, 'keepSearchTexts' | 'markSearchIndexed'>,
@@ -59,21 +54,7 @@ export class SearchTextWriter {
     if (this.bytes >= FLUSH_BYTES) await this.flush();
   }
 
-  /** Item lines as bytes, cut anywhere (a stream of a segment's items). */
-  async write(chunk: Buffer): Promise<void> {
-    let from = 0;
-    for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, from)) {
-      this.partial.push(chunk.subarray(from, at));
-      const line = Buffer.concat(this.partial);
-      this.partial = [];
-      from = at + 1;
-      await this.add(parseRawItem(line).item);
-    }
-    if (from < chunk.length) this.partial.push(chunk.subarray(from));
-  }
-
   async finish(): Promise<void> {
-    if (this.partial.length > 0) throw new Error(`segment ${this.segmentId} does not end with a newline`);
     await this.flush();
     await this.store.markSearchIndexed(this.segmentId);
   }

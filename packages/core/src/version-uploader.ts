@@ -16,7 +16,7 @@ import {
 } from '@ctxvault/storage';
 import type { Keyring } from './envelope/keyring.ts';
 import type { CoreDeps } from './ports.ts';
-import { indexable, indexSegment, SearchTextWriter } from './search-index.ts';
+import { indexSegment } from './search-index.ts';
 import { segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
@@ -70,15 +70,15 @@ export class VersionUploader {
     let outcome: UploadOutcome = 'counted';
     const format = row.format as Format;
     if (seg.state === 'staged') {
-      const recovery = { context: envelopeOf(row), list: listOf(row.version, current) };
-      await this.upload(seg, recovery, await this.searchWriter(seg, format), onProgress);
+      await this.upload(seg, { context: envelopeOf(row), list: listOf(row.version, current) }, onProgress);
       outcome = 'stored';
     }
-    if (!seg.tokens_final) {
-      // the upload indexed what it stored; a segment left only to count is indexed as it is counted
-      const writer = outcome === 'stored' ? null : await this.searchWriter(seg, format);
-      await this.count(seg, row.model_id ?? null, format, writer);
-    }
+    if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, format);
+    // last, so that neither `stored` nor the counts wait for it (the trigram index makes its
+    // inserts slow): a search meanwhile reads the segment, as it reads one not indexed yet. What
+    // was just uploaded is read back from the blob store, not from staging in Postgres.
+    const now = outcome === 'stored' ? ((await segments.findSegment(seg.id)) ?? seg) : seg;
+    await indexSegment(segments, this.reader, now, format);
     await staging.remove(contextId, version);
     return outcome;
   }
@@ -88,21 +88,10 @@ export class VersionUploader {
     return segmentKey(pathPrefix, seg.context_id, seg.version, seg.id, codecSuffix(codec));
   }
 
-  /** What writes a segment's entries of the search index as it streams; null when it is sealed or indexed already. */
-  private async searchWriter(seg: Segment, format: Format): Promise<SearchTextWriter | null> {
-    if (!indexable(seg) || (await this.deps.segments.searchIndexed([seg.id])).has(seg.id)) return null;
-    return new SearchTextWriter(this.deps.segments, seg.id, format);
-  }
-
-  /**
-   * Uploads a staged segment (its items, then its trailer) and marks it stored; its items go into
-   * the search index (`search`) as they stream, so that a search right after `stored` asks the
-   * index only.
-   */
+  /** Uploads a staged segment (its items, then its trailer) and marks it stored. */
   private async upload(
     seg: Segment,
     recovery: Pick<SegmentTrailer, 'context' | 'list'>,
-    search: SearchTextWriter | null,
     onProgress: (p: ByteProgress) => Promise<void> | void,
   ): Promise<void> {
     const { staging, blobs, segments } = this.deps;
@@ -144,7 +133,6 @@ export class VersionUploader {
       (async function* () {
         for await (const chunk of staged) {
           hash.update(chunk as Buffer);
-          await search?.write(chunk as Buffer);
           read += (chunk as Buffer).length;
           const percent = total ? Math.min(99, Math.floor((read / total) * 100)) : 0;
           void onProgress({ bytes: read, total, percent });
@@ -171,7 +159,6 @@ export class VersionUploader {
         `staged segment of ${seg.context_id} v${seg.version} does not match its row (size ${read}/${total}, sha256 ${sha256})`,
       );
     }
-    await search?.finish();
     // full progress is recorded before the segment flips, so whoever sees `stored` sees 100 %
     await onProgress({ bytes: total, total, percent: 100 });
     await segments.markStored(
@@ -187,16 +174,14 @@ export class VersionUploader {
     );
   }
 
-  /** Counts a segment's tokens off the event loop and records them; indexes it for search on the way (`search`). */
-  private async count(
-    seg: Segment,
-    modelId: string | null,
-    format: Format,
-    search: SearchTextWriter | null,
-  ): Promise<void> {
-    const lines = search ? teeInto(search, this.reader.lines([seg])) : this.reader.lines([seg]);
-    const counts: SegmentCounts = await segmentCounts(lines, this.deps.tokenCounter, modelId, format);
-    await search?.finish();
+  /** Counts a segment's tokens off the event loop and records them. */
+  private async count(seg: Segment, modelId: string | null, format: Format): Promise<void> {
+    const counts: SegmentCounts = await segmentCounts(
+      this.reader.lines([seg]),
+      this.deps.tokenCounter,
+      modelId,
+      format,
+    );
     await this.deps.segments.finalizeTokens(seg, counts, this.deps.blobs.kind);
   }
 
@@ -264,14 +249,6 @@ export class VersionUploader {
     const deleting = await contexts.findStaleDeleting(staleMs, 500);
     for (const row of deleting) await jobs.enqueueDelete({ contextId: row.id, tenantId: row.tenant_id });
     return { uploads: unsettled.length, deletes: deleting.length };
-  }
-}
-
-/** `bytes` as they are, each chunk written to `writer` first. */
-async function* teeInto(writer: SearchTextWriter, bytes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  for await (const chunk of bytes) {
-    await writer.write(chunk);
-    yield chunk;
   }
 }
 

@@ -610,11 +610,14 @@ export class SegmentRepository {
   ): Promise<FoundItem[]> {
     const pattern = `%${folded.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const { rows } = await (await this.pool()).query<FoundItem>(
-      `select u.sid as segment_id, u.pos::int as pos, ss.item, substring(s.item_offsets from ss.item * 8 + 1 for 16) as offsets
-         from unnest($1::uuid[]) with ordinality as u(sid, pos)
-         join segment_search ss on ss.segment_id = u.sid join segments s on s.id = u.sid
-        where ss.folded like $2 and ($3::text[] is null or ss.role = any($3::text[])) and (u.pos, ss.item) > ($5::int, $6::int)
-        order by u.pos, ss.item limit $4`,
+      // per segment (a lateral join), so the index on (segment, text) looks at its rows only
+      `select u.sid as segment_id, u.pos::int as pos, m.item, substring(s.item_offsets from m.item * 8 + 1 for 16) as offsets
+         from unnest($1::uuid[]) with ordinality as u(sid, pos) join segments s on s.id = u.sid
+         cross join lateral (
+           select ss.item from segment_search ss
+            where ss.segment_id = u.sid and ss.folded like $2 and ($3::text[] is null or ss.role = any($3::text[]))
+              and (u.pos, ss.item) > ($5::int, $6::int)) m
+        order by u.pos, m.item limit $4`,
       [ids, pattern, roles, limit, after.pos, after.item],
     );
     return rows;
