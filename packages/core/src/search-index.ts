@@ -28,7 +28,7 @@ export function searchEntry(format: Format, item: ContextItem): SearchText & { t
  * Whether a segment's texts may be kept in the index: never those of a sealed segment (envelope
  * encryption), whose texts would sit in Postgres in the clear.
  */
-export function indexable(seg: Pick<Segment, 'data_key_id' | 'format'>): boolean {
+function indexable(seg: Pick<Segment, 'data_key_id' | 'format'>): boolean {
   return seg.data_key_id === null && seg.format === 'lines';
 }
 
@@ -36,7 +36,7 @@ export function indexable(seg: Pick<Segment, 'data_key_id' | 'format'>): boolean
  * Writes one segment's entries as its items come (from item `first` on), in batches; `finish`
  * writes the rest and marks the segment as held whole, so searches stop reading it.
  */
-export class SearchTextWriter {
+class SearchTextWriter {
   private texts: SearchText[] = [];
   private bytes = 0;
 

@@ -142,7 +142,7 @@ export interface SearchText {
 }
 
 /** An item the search index matched: its segment (and its position in the segments asked), and its bytes of the item index. */
-export interface FoundItem {
+interface FoundItem {
   segment_id: string;
   pos: number;
   item: number;
