@@ -42,6 +42,8 @@ export type UploadOutcome = 'stored' | 'counted' | 'superseded' | 'gone';
  */
 export class VersionUploader {
   private readonly reader: SegmentReader;
+  /** the search indexing this process still owes, in order (see `indexLater`) */
+  private indexing: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: VersionUploaderDeps) {
     this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, undefined, deps.keyring);
@@ -85,13 +87,35 @@ export class VersionUploader {
       outcome = 'stored';
     }
     if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, format);
-    // last, so that neither `stored` nor the counts wait for it (the trigram index makes its
-    // inserts slow): a search meanwhile reads the segment, as it reads one not indexed yet. What
-    // was just uploaded is read back from the blob store, not from staging in Postgres.
-    const now = outcome === 'stored' ? ((await segments.findSegment(seg.id)) ?? seg) : seg;
-    await indexSegment(segments, this.reader, now, format);
     await staging.remove(contextId, version);
+    this.indexLater(seg.id, format);
     return outcome;
+  }
+
+  /**
+   * Indexes a stored segment for search after its job has ended, one segment at a time per
+   * process: the trigram index makes its inserts slow (tens of seconds for a 12 MiB segment on a
+   * busy machine), and an upload job held that long would keep a queue slot and hold the next
+   * uploads back. A search meanwhile reads the segment, as it reads one not indexed yet; what this
+   * process does not get to (it stopped, or the indexing failed) the lifecycle pass indexes from
+   * its backlog.
+   */
+  private indexLater(segmentId: string, format: Format): void {
+    const { segments, logger } = this.deps;
+    this.indexing = this.indexing.then(async () => {
+      try {
+        // read afresh: what was just uploaded is read back from the blob store, not from staging
+        const seg = await segments.findSegment(segmentId);
+        if (seg?.state === 'stored') await indexSegment(segments, this.reader, seg, format);
+      } catch (err) {
+        logger.warn({ err, segment_id: segmentId }, 'search indexing failed; the lifecycle pass will index it');
+      }
+    });
+  }
+
+  /** Settles once the indexing of every segment this process has stored so far has ended. */
+  indexed(): Promise<void> {
+    return this.indexing;
   }
 
   /**
