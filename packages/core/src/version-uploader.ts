@@ -16,6 +16,7 @@ import {
 } from '@ctxvault/storage';
 import type { Keyring } from './envelope/keyring.ts';
 import type { CoreDeps, VersionKeeping } from './ports.ts';
+import { indexSegment } from './search-index.ts';
 import { segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
@@ -78,11 +79,17 @@ export class VersionUploader {
       return 'superseded';
     }
     let outcome: UploadOutcome = 'counted';
+    const format = row.format as Format;
     if (seg.state === 'staged') {
       await this.upload(seg, await this.recoveryOf(row, seg, current), onProgress);
       outcome = 'stored';
     }
-    if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, row.format as Format);
+    if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, format);
+    // last, so that neither `stored` nor the counts wait for it (the trigram index makes its
+    // inserts slow): a search meanwhile reads the segment, as it reads one not indexed yet. What
+    // was just uploaded is read back from the blob store, not from staging in Postgres.
+    const now = outcome === 'stored' ? ((await segments.findSegment(seg.id)) ?? seg) : seg;
+    await indexSegment(segments, this.reader, now, format);
     await staging.remove(contextId, version);
     return outcome;
   }
@@ -247,6 +254,18 @@ export class VersionUploader {
     await staging.remove(contextId);
     await contexts.remove(contextId);
     return 'purged';
+  }
+
+  /**
+   * Indexes for search up to `limit` stored segments the index does not hold, untouched for
+   * `staleMs`: those stored before the workers indexed, or whose indexing failed. Returns how many.
+   */
+  async indexBacklog(staleMs: number, limit: number): Promise<number> {
+    const backlog = await this.deps.segments.findUnindexed(staleMs, limit);
+    for (const { context_format, ...seg } of backlog) {
+      await indexSegment(this.deps.segments, this.reader, seg, context_format as Format);
+    }
+    return backlog.length;
   }
 
   /**
