@@ -15,7 +15,7 @@ import type { TestBucket } from './s3.ts';
  * body nothing refers to. Only for a pass that runs once every accepted context has settled: a
  * pass running beside uploads would take an object written a moment before its segment row.
  */
-export const COLLECT_AT_ONCE = {
+const COLLECT_AT_ONCE = {
   MCP_LIFECYCLE_OBJECT_GRACE: '0s',
   MCP_LIFECYCLE_MULTIPART_GRACE: '0s',
   MCP_LIFECYCLE_STAGING_GRACE: '0s',
