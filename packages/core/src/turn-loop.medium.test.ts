@@ -26,7 +26,10 @@ async function turnContext(service: ContextService, baseItems: ContextItem[], ap
   const input = createContextSchema.parse({ agent_id: 'turns', content: baseItems });
   const created = await service.create('default', { ...input, content: rawItems(input.content) });
   if (created.state !== 'pending') throw new Error('expected a staged create');
-  expect(await parts.uploader().store(created.id, 1, () => {})).toBe('stored');
+  const uploader = parts.uploader();
+  expect(await uploader.store(created.id, 1, () => {})).toBe('stored');
+  // the search index is filled after the job: a search test waits for it
+  await uploader.indexed();
   for (let i = 0; i < appends; i++) {
     const appended = await service.append('default', created.id, { items: rawItems([turn(2 * i), turn(2 * i + 1)]) });
     expect(appended.state).toBe('stored');

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Readable, type Transform } from 'node:stream';
-import type { Segment, SegmentCounts } from '@ctxvault/db';
+import type { ContextRow, Segment, SegmentCounts } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
 import type { ByteProgress } from '@ctxvault/queue';
 import {
@@ -15,7 +15,7 @@ import {
   unseal,
 } from '@ctxvault/storage';
 import type { Keyring } from './envelope/keyring.ts';
-import type { CoreDeps } from './ports.ts';
+import type { CoreDeps, VersionKeeping } from './ports.ts';
 import { indexSegment } from './search-index.ts';
 import { segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
@@ -23,9 +23,15 @@ import { SegmentReader } from './segment-reader.ts';
 import type { TokenCounter } from './token-counter.ts';
 import { envelopeOf } from './views.ts';
 
-export interface VersionUploaderDeps extends CoreDeps {
+/** What the workers' services (uploads, compaction) are built from. */
+export interface WorkerDeps extends CoreDeps {
   /** counts the tokens of segments the API left uncounted (off the event loop) */
   tokenCounter: TokenCounter;
+}
+
+export interface VersionUploaderDeps extends WorkerDeps {
+  /** the versions the lifecycle keeps: a segment only superseded ones need is uploaded only while one of them is kept */
+  keeping: VersionKeeping;
 }
 
 export type UploadOutcome = 'stored' | 'counted' | 'superseded' | 'gone';
@@ -36,6 +42,8 @@ export type UploadOutcome = 'stored' | 'counted' | 'superseded' | 'gone';
  */
 export class VersionUploader {
   private readonly reader: SegmentReader;
+  /** the search indexing this process still owes, in order (see `indexLater`) */
+  private indexing: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: VersionUploaderDeps) {
     this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, undefined, deps.keyring);
@@ -44,7 +52,8 @@ export class VersionUploader {
   /**
    * Uploads the segment the write of `version` made (when staged) and flips it to stored, then
    * counts its tokens (when the API left them). `stored` does not wait for the count. Idempotent:
-   * a segment already stored and counted, superseded by a replace or deleted is left alone.
+   * a segment already stored and counted, or deleted, is left alone; so is one a replace superseded
+   * that no version the lifecycle keeps needs (those versions are collected at once).
    */
   async store(
     contextId: string,
@@ -61,7 +70,11 @@ export class VersionUploader {
       return 'gone';
     }
     const current = await segments.segmentsOf(contextId, row.version);
-    if (!current.some((s) => s.id === seg.id) && !(await segments.isReferenced(seg.id))) {
+    const { keepVersions, keepForMs } = this.deps.keeping;
+    if (
+      !current.some((s) => s.id === seg.id) &&
+      (await segments.keptOrCollected(seg.id, keepVersions, keepForMs)) === 'collected'
+    ) {
       // a replace made it garbage before it was stored, and no kept version needs it: nothing to upload or count
       await staging.remove(contextId, version);
       await this.abortIncompleteUploads(this.keyOf(seg));
@@ -70,17 +83,60 @@ export class VersionUploader {
     let outcome: UploadOutcome = 'counted';
     const format = row.format as Format;
     if (seg.state === 'staged') {
-      await this.upload(seg, { context: envelopeOf(row), list: listOf(row.version, current) }, onProgress);
+      await this.upload(seg, await this.recoveryOf(row, seg, current), onProgress);
       outcome = 'stored';
     }
     if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, format);
-    // last, so that neither `stored` nor the counts wait for it (the trigram index makes its
-    // inserts slow): a search meanwhile reads the segment, as it reads one not indexed yet. What
-    // was just uploaded is read back from the blob store, not from staging in Postgres.
-    const now = outcome === 'stored' ? ((await segments.findSegment(seg.id)) ?? seg) : seg;
-    await indexSegment(segments, this.reader, now, format);
     await staging.remove(contextId, version);
+    this.indexLater(seg.id, format);
     return outcome;
+  }
+
+  /**
+   * Indexes a stored segment for search after its job has ended, one segment at a time per
+   * process: the trigram index makes its inserts slow (tens of seconds for a 12 MiB segment on a
+   * busy machine), and an upload job held that long would keep a queue slot and hold the next
+   * uploads back. A search meanwhile reads the segment, as it reads one not indexed yet; what this
+   * process does not get to (it stopped, or the indexing failed) the lifecycle pass indexes from
+   * its backlog.
+   */
+  private indexLater(segmentId: string, format: Format): void {
+    const { segments, logger } = this.deps;
+    this.indexing = this.indexing.then(async () => {
+      try {
+        // read afresh: what was just uploaded is read back from the blob store, not from staging
+        const seg = await segments.findSegment(segmentId);
+        if (seg?.state === 'stored') await indexSegment(segments, this.reader, seg, format);
+      } catch (err) {
+        logger.warn({ err, segment_id: segmentId }, 'search indexing failed; the lifecycle pass will index it');
+      }
+    });
+  }
+
+  /** Settles once the indexing of every segment this process has stored so far has ended. */
+  indexed(): Promise<void> {
+    return this.indexing;
+  }
+
+  /**
+   * What the object's trailer tells a rebuild from the bucket: the version the segment was written
+   * for, with that version's segments and fields, so that every kept version can be rebuilt; the
+   * current version when the segment's own one no longer names it (collected meanwhile).
+   */
+  private async recoveryOf(
+    row: ContextRow,
+    seg: Segment,
+    current: Segment[],
+  ): Promise<Pick<SegmentTrailer, 'context' | 'list'>> {
+    if (seg.version !== row.version) {
+      const { segments } = this.deps;
+      const own = await segments.segmentsOf(row.id, seg.version);
+      if (own.some((s) => s.id === seg.id)) {
+        const fields = (await segments.findVersion(row.id, seg.version))?.envelope;
+        return { context: envelopeOf({ ...row, ...fields, version: seg.version }), list: listOf(seg.version, own) };
+      }
+    }
+    return { context: envelopeOf(row), list: listOf(row.version, current) };
   }
 
   private keyOf(seg: Segment): string {
@@ -278,6 +334,9 @@ export function pipelineStream(source: Readable, transform: Transform): Transfor
   return pipeline(source, transform, () => {});
 }
 
+/** The `encryption` metadata of a sealed object. */
+export const SEALED_OBJECT = 'ctxvault-envelope-v1';
+
 /** How a segment's object is sealed: with its data key, named (and wrapped) in the object's metadata. */
 export interface ObjectSealing {
   keyring: Keyring;
@@ -306,7 +365,7 @@ export async function sealingOf(
     keyring,
     objectKey: (segmentId) => keyring.sealKeyOf(dataKeyId, segmentId, 'object'),
     metadata: {
-      encryption: 'ctxvault-envelope-v1',
+      encryption: SEALED_OBJECT,
       'frame-size': String(FRAME_SIZE),
       'data-key-id': dataKeyId,
       'master-key-id': wrapped.masterKeyId,

@@ -1,7 +1,12 @@
 // An OpenAI Agents SDK (JS) `Session` kept in a ctxvault context of format `openai.agents`: one
 // context per agent and session id, found by listing, created on the first items, appended to after.
-import { ConflictError, type ContextItem, type CtxvaultClient } from '@ctxvault/client';
-import type { AgentInputItem, Session } from '@openai/agents';
+import { ConflictError, type ContextItem, type CtxvaultClient, SessionContext } from '@ctxvault/client';
+import {
+  type AgentInputItem,
+  applySessionHistoryMutations,
+  type SessionHistoryRewriteArgs,
+  type SessionHistoryRewriteAwareSession,
+} from '@openai/agents';
 
 export interface CtxvaultSessionOptions {
   client: CtxvaultClient;
@@ -13,22 +18,23 @@ export interface CtxvaultSessionOptions {
   modelId?: string;
 }
 
-/** How often popItem retries when another writer changed the session between its read and its write. */
-const POP_ATTEMPTS = 5;
+/** How often a rewrite retries when another writer changed the session between its read and its write. */
+const REWRITE_ATTEMPTS = 5;
 
-export class CtxvaultSession implements Session {
+/**
+ * The SDK's `Session`, with its optional history rewrites: `applyHistoryMutations` and
+ * `replaceHistoryWithCompaction` each write one new version of the context (the history before
+ * stays readable as an older version while the lifecycle keeps it).
+ */
+export class CtxvaultSession implements SessionHistoryRewriteAwareSession {
   private readonly client: CtxvaultClient;
-  private readonly agentId: string;
   private readonly sessionId: string;
-  private readonly modelId: string | undefined;
-  /** the context's id once found or created */
-  private contextId: string | null = null;
+  private readonly context: SessionContext;
 
   constructor({ client, agentId, sessionId, modelId }: CtxvaultSessionOptions) {
     this.client = client;
-    this.agentId = agentId;
     this.sessionId = sessionId ?? crypto.randomUUID();
-    this.modelId = modelId;
+    this.context = new SessionContext(client, { agentId, sessionId: this.sessionId, modelId, format: 'openai.agents' });
   }
 
   async getSessionId(): Promise<string> {
@@ -41,7 +47,7 @@ export class CtxvaultSession implements Session {
    */
   async getItems(limit?: number): Promise<AgentInputItem[]> {
     if (limit !== undefined && limit <= 0) return [];
-    const id = await this.findContext();
+    const id = await this.context.find();
     if (!id) return [];
     if (limit === undefined) return (await this.client.get(id)).content as unknown as AgentInputItem[];
     const { content, window } = await this.client.get(id, { last: limit });
@@ -53,57 +59,57 @@ export class CtxvaultSession implements Session {
   }
 
   async addItems(items: AgentInputItem[]): Promise<void> {
-    if (items.length === 0) return;
-    const stored = items.map(storable);
-    const id = await this.findContext();
-    if (id) {
-      await this.client.append(id, { items: stored });
-      return;
-    }
-    const created = await this.client.create({
-      agent_id: this.agentId,
-      session_id: this.sessionId,
-      ...(this.modelId && { model_id: this.modelId }),
-      format: 'openai.agents',
-      content: stored,
-    });
-    this.contextId = created.state === 'stored' ? created.context.id : created.id;
+    if (items.length > 0) await this.context.add(items.map(storable));
   }
 
   /** Removes the newest item (a new version without it, written only if no one wrote in between). */
   async popItem(): Promise<AgentInputItem | undefined> {
-    const id = await this.findContext();
+    return this.rewrite((items) => {
+      const last = items.at(-1);
+      return last === undefined ? undefined : { items: items.slice(0, -1), answer: last };
+    });
+  }
+
+  /** Applies the runner's mutations (a function call replaced by call id) as the SDK's own helper does. */
+  async applyHistoryMutations({ mutations }: SessionHistoryRewriteArgs): Promise<void> {
+    if (mutations.length === 0) return;
+    await this.rewrite((items) => ({ items: applySessionHistoryMutations(items, mutations), answer: undefined }));
+  }
+
+  /**
+   * Replaces the history with a compaction item and the items kept after it, in one write (no
+   * clear-then-add window in which the session is empty).
+   */
+  async replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
+    const id = await this.context.find();
+    if (!id) return this.addItems(items);
+    await this.client.replace(id, { content: items.map(storable) });
+  }
+
+  /**
+   * Reads the history, lets `change` say the new one (or nothing to do), and writes it only if no one
+   * wrote in between, rereading on a conflict.
+   */
+  private async rewrite<T>(
+    change: (items: AgentInputItem[]) => { items: AgentInputItem[]; answer: T } | undefined,
+  ): Promise<T | undefined> {
+    const id = await this.context.find();
     if (!id) return undefined;
     for (let attempt = 1; ; attempt++) {
       const { content, version } = await this.client.get(id);
-      const last = content.at(-1);
-      if (last === undefined) return undefined;
+      const changed = change(content as unknown as AgentInputItem[]);
+      if (!changed) return undefined;
       try {
-        await this.client.replace(id, { content: content.slice(0, -1) }, { ifVersion: version });
-        return last as unknown as AgentInputItem;
+        await this.client.replace(id, { content: changed.items.map(storable) }, { ifVersion: version });
+        return changed.answer;
       } catch (err) {
-        if (!(err instanceof ConflictError) || attempt >= POP_ATTEMPTS) throw err;
+        if (!(err instanceof ConflictError) || attempt >= REWRITE_ATTEMPTS) throw err;
       }
     }
   }
 
   async clearSession(): Promise<void> {
-    const id = await this.findContext();
-    if (id) await this.client.delete(id);
-    this.contextId = null;
-  }
-
-  /** The session's context: remembered, else the newest `openai.agents` context of this agent and session. */
-  private async findContext(): Promise<string | null> {
-    if (this.contextId) return this.contextId;
-    const { items } = await this.client.list({
-      agent_id: this.agentId,
-      session_id: this.sessionId,
-      format: 'openai.agents',
-      limit: 1,
-    });
-    this.contextId = items[0]?.id ?? null;
-    return this.contextId;
+    await this.context.clear();
   }
 }
 
