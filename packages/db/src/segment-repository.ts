@@ -412,7 +412,10 @@ export class SegmentRepository {
            from segs s)
        select row_to_json(c) as context, ${SEGMENT_COLUMNS},
               case when s.wanted and s.state = 'inline' and s.size_bytes <= $5 then s.body end as body,
-              s.wanted and s.item_count <= $6 as indexed, s.item_offsets, s.item_tokens, s.item_roles
+              s.wanted and s.item_count <= $6 as indexed,
+              case when s.wanted and s.item_count <= $6 then s.item_offsets end as item_offsets,
+              case when s.wanted and s.item_count <= $6 then s.item_tokens end as item_tokens,
+              case when s.wanted and s.item_count <= $6 then s.item_roles end as item_roles
          from c left join t s on true order by s.pos`,
       [id, tenantId, tail.items, tail.tokens, OPEN_BODY_MAX_BYTES, OPEN_INDEX_MAX_ITEMS],
     );
@@ -662,7 +665,9 @@ export class SegmentRepository {
          cross join lateral (
            select ss.item from segment_search ss
             where ss.segment_id = u.sid and ss.folded like $2 and ($3::text[] is null or ss.role = any($3::text[]))
-              and (u.pos, ss.item) > ($5::int, $6::int)) m
+              and (u.pos, ss.item) > ($5::int, $6::int)
+            -- a common word: the items in order until enough matched; a rare one: the text index
+            order by ss.item limit $4) m
         order by u.pos, m.item limit $4`,
       [ids, pattern, roles, limit, after.pos, after.item],
     );
