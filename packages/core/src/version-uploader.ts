@@ -16,7 +16,7 @@ import {
 } from '@ctxvault/storage';
 import type { Keyring } from './envelope/keyring.ts';
 import type { CoreDeps } from './ports.ts';
-import { segmentCounts } from './segment-counting.ts';
+import { LineCounting, segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
 import type { TokenCounter } from './token-counter.ts';
@@ -41,8 +41,9 @@ export class VersionUploader {
   }
 
   /**
-   * Uploads the segment the write of `version` made (when staged) and flips it to stored, then
-   * counts its tokens (when the API left them). `stored` does not wait for the count. Idempotent:
+   * Uploads the segment the write of `version` made (when staged) and flips it to stored, and counts
+   * its tokens (when the API left them) from the same staged bytes as they are uploaded, in the
+   * counting threads: `stored` does not wait for the count, which ends soon after. Idempotent:
    * a segment already stored and counted, superseded by a replace or deleted is left alone.
    */
   async store(
@@ -66,12 +67,17 @@ export class VersionUploader {
       await this.abortIncompleteUploads(this.keyOf(seg));
       return 'superseded';
     }
+    const modelId = row.model_id ?? null;
+    const format = row.format as Format;
     let outcome: UploadOutcome = 'counted';
     if (seg.state === 'staged') {
-      await this.upload(seg, { context: envelopeOf(row), list: listOf(row.version, current) }, onProgress);
+      const counting = seg.tokens_final ? null : new LineCounting(this.deps.tokenCounter, modelId, format);
+      await this.upload(seg, { context: envelopeOf(row), list: listOf(row.version, current) }, onProgress, counting);
+      if (counting) await this.deps.segments.finalizeTokens(seg, await counting.counts(), this.deps.blobs.kind);
       outcome = 'stored';
+    } else if (!seg.tokens_final) {
+      await this.count(seg, modelId, format);
     }
-    if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, row.format as Format);
     await staging.remove(contextId, version);
     return outcome;
   }
@@ -81,11 +87,12 @@ export class VersionUploader {
     return segmentKey(pathPrefix, seg.context_id, seg.version, seg.id, codecSuffix(codec));
   }
 
-  /** Uploads a staged segment (its items, then its trailer) and marks it stored. */
+  /** Uploads a staged segment (its items, then its trailer) and marks it stored; `counting` sees the items' bytes on the way. */
   private async upload(
     seg: Segment,
     recovery: Pick<SegmentTrailer, 'context' | 'list'>,
     onProgress: (p: ByteProgress) => Promise<void> | void,
+    counting: LineCounting | null,
   ): Promise<void> {
     const { staging, blobs, segments } = this.deps;
     const { codec, codecLevel } = this.deps.settings;
@@ -129,6 +136,7 @@ export class VersionUploader {
           read += (chunk as Buffer).length;
           const percent = total ? Math.min(99, Math.floor((read / total) * 100)) : 0;
           void onProgress({ bytes: read, total, percent });
+          await counting?.push(chunk as Buffer);
           yield chunk as Buffer;
         }
         if (trailer.length) yield trailer;
@@ -167,7 +175,7 @@ export class VersionUploader {
     );
   }
 
-  /** Counts a segment's tokens off the event loop and records them. */
+  /** Counts a stored segment's tokens (read back from the store) off the event loop and records them. */
   private async count(seg: Segment, modelId: string | null, format: Format): Promise<void> {
     const counts: SegmentCounts = await segmentCounts(
       this.reader.lines([seg]),

@@ -49,19 +49,23 @@ export class WorkerTokenCounter implements TokenCounter {
   }
 
   async count(modelId: string | null, items: readonly string[], format: Format = 'ctxvault'): Promise<ItemCount[]> {
+    const batches = await Promise.all(this.batches(items).map((batch) => this.task(modelId, batch, format)));
+    return batches.flat();
+  }
+
+  /** One thread decodes and splits the lines and counts them: the caller only hands over bytes. */
+  countLines(modelId: string | null, lines: Uint8Array, format: Format = 'ctxvault'): Promise<ItemCount[]> {
+    return this.task(modelId, lines, format);
+  }
+
+  private async task(modelId: string | null, items: CountTask['items'], format: Format): Promise<ItemCount[]> {
     if (this.closed) throw new Error('token counter is closed');
     const encoding = this.tokenizer.encodingFor(modelId);
     const pricing = mediaPricingFor(modelId);
-    const batches = await Promise.all(
-      this.batches(items).map(
-        (batch) =>
-          new Promise<ItemCount[]>((resolve, reject) => {
-            this.queue.push({ task: { id: this.nextId++, encoding, format, pricing, items: batch }, resolve, reject });
-            this.dispatch();
-          }),
-      ),
-    );
-    return batches.flat();
+    return new Promise<ItemCount[]>((resolve, reject) => {
+      this.queue.push({ task: { id: this.nextId++, encoding, format, pricing, items }, resolve, reject });
+      this.dispatch();
+    });
   }
 
   async close(): Promise<void> {
