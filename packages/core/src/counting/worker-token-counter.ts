@@ -17,6 +17,12 @@ export interface WorkerTokenCounterOptions {
 // the thread's module beside this one: count-worker.ts from the sources, count-worker.js from the build
 const COUNT_WORKER = new URL(`./count-worker${extname(import.meta.url)}`, import.meta.url);
 
+/**
+ * A counting thread's young generation: counting allocates only short-lived strings, and V8's
+ * default (semi-spaces growing to 16–64 MB on a large machine) made each thread's RSS tens of MB larger.
+ */
+const THREAD_YOUNG_GENERATION_MB = 4;
+
 interface Pending {
   task: CountTask;
   resolve(counts: ItemCount[]): void;
@@ -105,7 +111,10 @@ export class WorkerTokenCounter implements TokenCounter {
   }
 
   private spawn(): Thread {
-    const thread: Thread = { worker: new Worker(COUNT_WORKER), busy: null };
+    const thread: Thread = {
+      worker: new Worker(COUNT_WORKER, { resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } }),
+      busy: null,
+    };
     // idle threads do not keep the process alive; a pending count does, through its caller
     thread.worker.unref();
     thread.worker.on('message', (reply: CountReply) => {
