@@ -88,7 +88,7 @@ export interface RuntimeOptions {
   migrate?: boolean;
   /** allow the embedded PGlite databases when database.url is empty (only `start`: one process) */
   allowEmbedded?: boolean;
-  /** token counting threads (started on first use); default: one per core, the workers' need */
+  /** token counting threads (started on first use); default: tokens.counting_threads */
   countingThreads?: number;
 }
 
@@ -232,7 +232,9 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     };
     const contexts = new ContextRepository(orm);
     const tokens: TokenSettings = { encoding: config.tokens.encoding, defaultEncoding: config.tokens.default_encoding };
-    const tokenCounter = createTokenCounter(tokens, { threads: options.countingThreads });
+    const tokenCounter = createTokenCounter(tokens, {
+      threads: options.countingThreads ?? (config.tokens.counting_threads || undefined),
+    });
     closers.push(() => tokenCounter.close());
     const segments = new SegmentRepository(orm);
     const deps = { contexts, segments, staging, blobs, jobs, settings, tokens, logger, cache, tokenCounter, keyring };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readU32s } from './item-index.ts';
 import { LineCounting } from './segment-counting.ts';
-import { InlineTokenCounter } from './token-counter.ts';
+import { InlineTokenCounter, type TokenCounter } from './token-counter.ts';
 
 const counter = new InlineTokenCounter({ encoding: 'auto', defaultEncoding: 'o200k_base' });
 
@@ -29,5 +29,40 @@ describe('LineCounting', () => {
     expect(readU32s(counts.item_tokens!)).toEqual(expected.map((c) => c.tokens));
     expect(counts.token_count).toBe(expected.reduce((sum, c) => sum + c.tokens, 0));
     expect(counts.roles.user!.items + counts.roles.assistant!.items).toBe(5000);
+  });
+
+  it('beside an upload, stops taking bytes when the counter falls behind and counts the rest in catchUp', async () => {
+    const items = Array.from({ length: 5000 }, (_, i) =>
+      JSON.stringify({ role: 'user', content: `${i} ${'cd '.repeat(400)}` }),
+    );
+    const lines = items.map((text) => Buffer.from(`${text}\n`));
+    // a counter that answers only when released: the upload side must not wait for it
+    const gates: (() => void)[] = [];
+    const slow: TokenCounter = {
+      count: (model, texts, format) => counter.count(model, texts, format),
+      countLines: async (model, bytes, format) => {
+        await new Promise<void>((resolve) => gates.push(resolve));
+        return counter.countLines(model, bytes, format);
+      },
+      close: async () => {},
+    };
+    const counting = new LineCounting(slow, 'gpt-4o', 'ctxvault', true);
+    for (const line of lines) await counting.push(line);
+    // 6 MB went by, but only the 4 runs (of 1 MiB) that could be in flight were taken
+    expect(gates.length).toBe(4);
+    const release = setInterval(() => {
+      for (const open of gates.splice(0)) open();
+    }, 1);
+    let skipped = -1;
+    await counting.catchUp(async function* (skip) {
+      skipped = skip;
+      yield* lines.slice(skip);
+    });
+    const counts = await counting.counts();
+    clearInterval(release);
+    expect(skipped).toBeGreaterThan(3000);
+    expect(skipped).toBeLessThan(4000);
+    const expected = await counter.count('gpt-4o', items);
+    expect(readU32s(counts.item_tokens!)).toEqual(expected.map((c) => c.tokens));
   });
 });

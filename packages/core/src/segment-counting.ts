@@ -12,12 +12,20 @@ const NEWLINE = 0x0a;
 /**
  * Counts the tokens of a segment's item lines as their bytes go by (from staging during the upload,
  * or read back from the store): whole lines are handed to the counter (worker threads in the
- * processes) in runs of BATCH_BYTES, counted while the next bytes arrive; `push` waits only when
- * MAX_IN_FLIGHT runs are still being counted.
+ * processes) in runs of BATCH_BYTES, counted while the next bytes arrive. When MAX_IN_FLIGHT runs
+ * are still being counted, `push` waits for them; or, with `keepUp` (beside an upload, which must
+ * not slow down to the counting's pace), it stops taking bytes, and `catchUp` counts the items it
+ * left from where it stopped.
  */
 export class LineCounting {
   private readonly started: Promise<ItemCount[]>[] = [];
   private awaited = 0;
+  /** runs handed to the counter and not counted yet */
+  private running = 0;
+  /** items in the runs handed to the counter */
+  private sent = 0;
+  /** bytes are no longer taken (keepUp): the items from `sent` on are left for catchUp */
+  private behind = false;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
@@ -25,9 +33,11 @@ export class LineCounting {
     private readonly counter: TokenCounter,
     private readonly modelId: string | null,
     private readonly format: Format,
+    private keepUp = false,
   ) {}
 
   async push(chunk: Buffer): Promise<void> {
+    if (this.behind) return;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes < BATCH_BYTES) return;
@@ -39,8 +49,17 @@ export class LineCounting {
     if (end > 0) await this.send(bytes.subarray(0, end));
   }
 
+  /** Counts the items it stopped taking (if it did): `rest(skip)` gives the item lines from item `skip` on. */
+  async catchUp(rest: (skipItems: number) => AsyncIterable<Buffer>): Promise<void> {
+    if (!this.behind) return;
+    this.behind = false;
+    this.keepUp = false;
+    for await (const chunk of rest(this.sent)) await this.push(chunk);
+  }
+
   /** Every count, once the last bytes are pushed. */
   async counts(): Promise<SegmentCounts> {
+    if (this.behind) throw new Error('token counting fell behind: catchUp() first');
     if (this.pendingBytes > 0) await this.send(Buffer.concat(this.pending, this.pendingBytes));
     this.pending = [];
     this.pendingBytes = 0;
@@ -63,12 +82,31 @@ export class LineCounting {
   }
 
   private async send(lines: Buffer): Promise<void> {
+    while (this.running >= MAX_IN_FLIGHT) {
+      if (this.keepUp) {
+        this.behind = true;
+        this.pending = [];
+        this.pendingBytes = 0;
+        return;
+      }
+      await this.started[this.awaited++];
+    }
+    this.running++;
     const counting = this.counter.countLines(this.modelId, lines, this.format);
-    // a failure is seen where the run is awaited (below or in counts()), not as an unhandled rejection before
-    counting.catch(() => {});
+    // a failure is seen where the run is awaited (above or in counts()), not as an unhandled rejection before
+    counting.then(
+      () => this.running--,
+      () => this.running--,
+    );
     this.started.push(counting);
-    if (this.started.length - this.awaited > MAX_IN_FLIGHT) await this.started[this.awaited++];
+    this.sent += newlines(lines);
   }
+}
+
+function newlines(bytes: Buffer): number {
+  let n = 0;
+  for (let at = bytes.indexOf(NEWLINE); at !== -1; at = bytes.indexOf(NEWLINE, at + 1)) n++;
+  return n;
 }
 
 /** The token counts of a segment's item lines, counted by `counter`. */

@@ -43,7 +43,8 @@ export class VersionUploader {
   /**
    * Uploads the segment the write of `version` made (when staged) and flips it to stored, and counts
    * its tokens (when the API left them) from the same staged bytes as they are uploaded, in the
-   * counting threads: `stored` does not wait for the count, which ends soon after. Idempotent:
+   * counting threads, as far as they keep up (the rest is read again after): `stored` does not wait
+   * for the count. Idempotent:
    * a segment already stored and counted, superseded by a replace or deleted is left alone.
    */
   async store(
@@ -71,9 +72,13 @@ export class VersionUploader {
     const format = row.format as Format;
     let outcome: UploadOutcome = 'counted';
     if (seg.state === 'staged') {
-      const counting = seg.tokens_final ? null : new LineCounting(this.deps.tokenCounter, modelId, format);
+      // counting keeps up with the upload where it can, and never slows it: what it left is read again after
+      const counting = seg.tokens_final ? null : new LineCounting(this.deps.tokenCounter, modelId, format, true);
       await this.upload(seg, { context: envelopeOf(row), list: listOf(row.version, current) }, onProgress, counting);
-      if (counting) await this.deps.segments.finalizeTokens(seg, await counting.counts(), this.deps.blobs.kind);
+      if (counting) {
+        await counting.catchUp((skip) => this.reader.lines([seg], skip));
+        await this.deps.segments.finalizeTokens(seg, await counting.counts(), this.deps.blobs.kind);
+      }
       outcome = 'stored';
     } else if (!seg.tokens_final) {
       await this.count(seg, modelId, format);
