@@ -7,7 +7,7 @@ import { f64s, readF64s, tallyOf } from './item-index.ts';
 import { segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
-import { listOf, pipelineStream, sealingOf, segmentMetadata, type VersionUploaderDeps } from './version-uploader.ts';
+import { listOf, pipelineStream, sealingOf, segmentMetadata, type WorkerDeps } from './version-uploader.ts';
 import { envelopeOf } from './views.ts';
 
 export type CompactOutcome = 'compacted' | 'nothing' | 'superseded' | 'gone';
@@ -24,7 +24,7 @@ export type CompactOutcome = 'compacted' | 'nothing' | 'superseded' | 'gone';
 export class Compactor {
   private readonly reader: SegmentReader;
 
-  constructor(private readonly deps: VersionUploaderDeps) {
+  constructor(private readonly deps: WorkerDeps) {
     this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, undefined, deps.keyring);
   }
 

@@ -28,6 +28,7 @@ import { convertedRead, type WindowedRead } from './item-views.ts';
 
 export type { WindowedRead };
 
+import { newContextRow, rowFromEnvelope } from './context-rows.ts';
 import { CountBatches, itemsCounter, keptCounter } from './counting/count-batches.ts';
 import { countItemTokens } from './counting/item-tokens.ts';
 import { mediaPricingFor } from './counting/media-tokens.ts';
@@ -143,31 +144,14 @@ export class ContextService {
     const items = input.truncate ? await this.truncated(() => rereadable(content), envelope, input.truncate) : content;
     const segment = await this.writeSegment(envelope, 0, items);
     const requestDigest = fingerprint?.digest() ?? null;
-    const row: ContextRow = {
-      ...rowFromEnvelope(envelope),
-      version: 1,
+    const row = newContextRow(envelope, {
       status: segment.state === 'staged' ? 'pending' : 'stored',
-      storage_provider: 'database',
-      storage_key: null,
-      etag: null,
-      size_bytes: 0,
-      stored_bytes: null,
-      sha256: null,
-      content_encoding: 'identity',
-      encryption: null,
       data_key_id: segment.data_key_id,
-      message_count: 0,
-      token_count: 0,
-      tokens_final: true,
-      segment_count: 1,
       job_id: this.jobIdFor(segment),
-      last_error: null,
-      created_at: now,
       updated_at: now,
-      deleted_at: null,
       idempotency_key: idempotencyKey ?? null,
       idempotency_fingerprint: requestDigest,
-    };
+    });
     let committed: CommittedVersion;
     try {
       committed = await this.deps.segments.createContext(row, segment, this.deps.blobs.kind);
@@ -347,9 +331,7 @@ export class ContextService {
     expectedVersion?: number,
     requestId?: string,
   ): Promise<WriteResult> {
-    const current = await this.live(tenantId, id);
-    checkPrecondition(current, expectedVersion);
-    await this.checkQuotas(tenantId, false);
+    const current = await this.writableCurrent(tenantId, id, expectedVersion);
     const { format } = toContextView(current);
     assertItemsOfFormat(format, input.content, 'content');
     if (input.system !== undefined && format !== 'anthropic.messages') {
@@ -501,9 +483,7 @@ export class ContextService {
     expectedVersion?: number,
     requestId?: string,
   ): Promise<WriteResult> {
-    const current = await this.live(tenantId, id);
-    checkPrecondition(current, expectedVersion);
-    await this.checkQuotas(tenantId, false);
+    const current = await this.writableCurrent(tenantId, id, expectedVersion);
     const { segs } = await this.atVersion(tenantId, id, version, NO_TAIL, current);
     const staged = segs.find((seg) => seg.state === 'staged');
     const jobId = staged ? this.deps.jobs.uploadJobId(staged.context_id, staged.version) : null;
@@ -734,6 +714,21 @@ export class ContextService {
     return this.afterWrite(committed, segment, requestId);
   }
 
+  /**
+   * The live row a new version is written over: 404 if there is none, 412 when If-Match names
+   * another version, 403 when the tenant is at its stored-bytes quota.
+   */
+  private async writableCurrent(
+    tenantId: string,
+    id: string,
+    expectedVersion: number | undefined,
+  ): Promise<ContextRow> {
+    const current = await this.live(tenantId, id);
+    checkPrecondition(current, expectedVersion);
+    await this.checkQuotas(tenantId, false);
+    return current;
+  }
+
   private async checkQuotas(tenantId: string, creates: boolean): Promise<void> {
     if (this.deps.quotas) await checkQuotas((t) => this.deps.contexts.usage(t), this.deps.quotas, tenantId, creates);
   }
@@ -833,22 +828,6 @@ async function keptCounts(segs: readonly Segment[], lookups: SegmentLookups): Pr
     if (tokens) for (const n of readU32s(tokens)) kept.push(n);
   }
   return kept;
-}
-
-function rowFromEnvelope(envelope: DocumentEnvelope) {
-  return {
-    id: envelope.id,
-    tenant_id: envelope.tenant_id,
-    agent_id: envelope.agent_id,
-    model_id: envelope.model_id,
-    session_id: envelope.session_id,
-    name: envelope.name,
-    metadata: envelope.metadata,
-    max_tokens: envelope.max_tokens,
-    format: envelope.format,
-    system: envelope.system,
-    expires_at: envelope.expires_at ? new Date(envelope.expires_at) : null,
-  };
 }
 
 function maxTokensRequired(option: 'truncate' | 'strategy'): ValidationError {

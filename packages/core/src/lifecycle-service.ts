@@ -1,14 +1,10 @@
 import { type BlobStore, type ObjectInfo, parseObjectKey, tracksIncompleteUploads } from '@ctxvault/storage';
-import type { ContextStore, Logger, SegmentStore, StagingStore } from './ports.ts';
+import type { ContextStore, Logger, SegmentStore, StagingStore, VersionKeeping } from './ports.ts';
 import type { VersionUploader } from './version-uploader.ts';
 
-export interface LifecycleSettings {
+export interface LifecycleSettings extends VersionKeeping {
   /** object key prefix (storage.context_storage.s3_path_prefix) */
   pathPrefix: string;
-  /** superseded versions whose segments are kept besides the current one (the newest ones) */
-  keepVersions: number;
-  /** and superseded versions younger than this (since they were superseded) */
-  keepForMs: number;
   objectGraceMs: number;
   multipartGraceMs: number;
   stagingGraceMs: number;

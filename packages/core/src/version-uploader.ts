@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Readable, type Transform } from 'node:stream';
-import type { Segment, SegmentCounts } from '@ctxvault/db';
+import type { ContextRow, Segment, SegmentCounts } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
 import type { ByteProgress } from '@ctxvault/queue';
 import {
@@ -15,16 +15,22 @@ import {
   unseal,
 } from '@ctxvault/storage';
 import type { Keyring } from './envelope/keyring.ts';
-import type { CoreDeps } from './ports.ts';
+import type { CoreDeps, VersionKeeping } from './ports.ts';
 import { LineCounting, segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
 import type { TokenCounter } from './token-counter.ts';
 import { envelopeOf } from './views.ts';
 
-export interface VersionUploaderDeps extends CoreDeps {
+/** What the workers' services (uploads, compaction) are built from. */
+export interface WorkerDeps extends CoreDeps {
   /** counts the tokens of segments the API left uncounted (off the event loop) */
   tokenCounter: TokenCounter;
+}
+
+export interface VersionUploaderDeps extends WorkerDeps {
+  /** the versions the lifecycle keeps: a segment only superseded ones need is uploaded only while one of them is kept */
+  keeping: VersionKeeping;
 }
 
 export type UploadOutcome = 'stored' | 'counted' | 'superseded' | 'gone';
@@ -44,8 +50,9 @@ export class VersionUploader {
    * Uploads the segment the write of `version` made (when staged) and flips it to stored, and counts
    * its tokens (when the API left them) from the same staged bytes as they are uploaded, in the
    * counting threads, as far as they keep up (the rest is read again after): `stored` does not wait
-   * for the count. Idempotent:
-   * a segment already stored and counted, superseded by a replace or deleted is left alone.
+   * for the count. Idempotent: a segment already stored and counted, or deleted, is left alone; so
+   * is one a replace superseded that no version the lifecycle keeps needs (those versions are
+   * collected at once).
    */
   async store(
     contextId: string,
@@ -62,7 +69,11 @@ export class VersionUploader {
       return 'gone';
     }
     const current = await segments.segmentsOf(contextId, row.version);
-    if (!current.some((s) => s.id === seg.id) && !(await segments.isReferenced(seg.id))) {
+    const { keepVersions, keepForMs } = this.deps.keeping;
+    if (
+      !current.some((s) => s.id === seg.id) &&
+      (await segments.keptOrCollected(seg.id, keepVersions, keepForMs)) === 'collected'
+    ) {
       // a replace made it garbage before it was stored, and no kept version needs it: nothing to upload or count
       await staging.remove(contextId, version);
       await this.abortIncompleteUploads(this.keyOf(seg));
@@ -74,7 +85,7 @@ export class VersionUploader {
     if (seg.state === 'staged') {
       // counting keeps up with the upload where it can, and never slows it: what it left is read again after
       const counting = seg.tokens_final ? null : new LineCounting(this.deps.tokenCounter, modelId, format, true);
-      await this.upload(seg, { context: envelopeOf(row), list: listOf(row.version, current) }, onProgress, counting);
+      await this.upload(seg, await this.recoveryOf(row, seg, current), onProgress, counting);
       if (counting) {
         await counting.catchUp((skip) => this.reader.lines([seg], skip));
         await this.deps.segments.finalizeTokens(seg, await counting.counts(), this.deps.blobs.kind);
@@ -85,6 +96,27 @@ export class VersionUploader {
     }
     await staging.remove(contextId, version);
     return outcome;
+  }
+
+  /**
+   * What the object's trailer tells a rebuild from the bucket: the version the segment was written
+   * for, with that version's segments and fields, so that every kept version can be rebuilt; the
+   * current version when the segment's own one no longer names it (collected meanwhile).
+   */
+  private async recoveryOf(
+    row: ContextRow,
+    seg: Segment,
+    current: Segment[],
+  ): Promise<Pick<SegmentTrailer, 'context' | 'list'>> {
+    if (seg.version !== row.version) {
+      const { segments } = this.deps;
+      const own = await segments.segmentsOf(row.id, seg.version);
+      if (own.some((s) => s.id === seg.id)) {
+        const fields = (await segments.findVersion(row.id, seg.version))?.envelope;
+        return { context: envelopeOf({ ...row, ...fields, version: seg.version }), list: listOf(seg.version, own) };
+      }
+    }
+    return { context: envelopeOf(row), list: listOf(row.version, current) };
   }
 
   private keyOf(seg: Segment): string {
@@ -272,6 +304,9 @@ export function pipelineStream(source: Readable, transform: Transform): Transfor
   return pipeline(source, transform, () => {});
 }
 
+/** The `encryption` metadata of a sealed object. */
+export const SEALED_OBJECT = 'ctxvault-envelope-v1';
+
 /** How a segment's object is sealed: with its data key, named (and wrapped) in the object's metadata. */
 export interface ObjectSealing {
   keyring: Keyring;
@@ -300,7 +335,7 @@ export async function sealingOf(
     keyring,
     objectKey: (segmentId) => keyring.sealKeyOf(dataKeyId, segmentId, 'object'),
     metadata: {
-      encryption: 'ctxvault-envelope-v1',
+      encryption: SEALED_OBJECT,
       'frame-size': String(FRAME_SIZE),
       'data-key-id': dataKeyId,
       'master-key-id': wrapped.masterKeyId,

@@ -111,6 +111,8 @@ export interface VersionRow {
   kind: string;
   created_at: Date;
   segments: string[];
+  /** the fields the context had at this version (a rebuild knows them); null: the context's own */
+  envelope?: VersionEnvelope | null;
 }
 
 /**
@@ -205,6 +207,34 @@ const VERSION_TOTALS = `left join lateral (
 /** No version of any context refers to segment `s` (forks share segments; the GIN index answers this). */
 const REFERENCED = 'exists (select 1 from versions r where r.segments @> array[s.id])';
 const UNREFERENCED = `not ${REFERENCED}`;
+
+/**
+ * Whether the lifecycle rules keep a version (`v`, of context `c`): the current one, one of the
+ * newest `keepVersions` superseded ones, or one superseded (its next version made) less than
+ * `keepForMs` ago; the arguments name the query's parameters that hold them.
+ */
+function keptByRules(keepVersions: string, keepForMs: string): string {
+  return `(v.version >= c.version - ${keepVersions}
+    or coalesce((select n.created_at from versions n where n.context_id = v.context_id and n.version = v.version + 1), v.created_at)
+       >= now() - (${keepForMs}::float8 * interval '1 millisecond'))`;
+}
+
+/**
+ * Collects the uncollected versions (`v`, of context `c`) that `which` picks, locking them as
+ * `lock` says: each becomes a tombstone (`collected_at`, its totals, no segments).
+ */
+function collectVersions(which: string, lock: '' | 'skip locked'): string {
+  return `with doomed as (
+    select v.context_id, v.version,
+           (select coalesce(sum(s.item_count), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as items,
+           (select coalesce(sum(s.size_bytes), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as bytes,
+           (select coalesce(sum(s.token_count), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as tokens
+      from versions v join contexts c on c.id = v.context_id
+     where v.collected_at is null and ${which}
+     for update of v ${lock})
+  update versions v set collected_at = now(), segments = '{}', item_count = d.items, size_bytes = d.bytes, token_count = d.tokens
+    from doomed d where v.context_id = d.context_id and v.version = d.version`;
+}
 
 const INSERT_COLUMNS = [
   'id',
@@ -487,13 +517,29 @@ export class SegmentRepository {
     });
   }
 
-  /** Whether any version of any context still refers to this segment. */
-  async isReferenced(segmentId: string): Promise<boolean> {
-    const { rowCount } = await (await this.pool()).query(
-      'select 1 from versions where segments @> array[$1::uuid] limit 1',
-      [segmentId],
-    );
-    return (rowCount ?? 0) > 0;
+  /**
+   * Whether a version the lifecycle rules keep (a context's current one, one of its newest
+   * `keepVersions` superseded ones, or one superseded less than `keepForMs` ago; of any context, so
+   * forks count) refers to this segment. When none does, the versions that still refer to it are
+   * collected now, as the next lifecycle pass would collect them: a read or restore of one then
+   * answers 410 rather than finding the segment without its body. The versions are locked first,
+   * so a restore or fork of one either commits before the check or finds it collected.
+   */
+  async keptOrCollected(segmentId: string, keepVersions: number, keepForMs: number): Promise<'kept' | 'collected'> {
+    return this.transaction(async (client) => {
+      await client.query(
+        'select 1 from versions where segments @> array[$1::uuid] and collected_at is null for update',
+        [segmentId],
+      );
+      const kept = await client.query(
+        `select 1 from versions v join contexts c on c.id = v.context_id
+          where v.segments @> array[$1::uuid] and v.collected_at is null and ${keptByRules('$2', '$3')} limit 1`,
+        [segmentId, keepVersions, keepForMs],
+      );
+      if ((kept.rowCount ?? 0) > 0) return 'kept';
+      await client.query(collectVersions('v.segments @> array[$1::uuid]', ''), [segmentId]);
+      return 'collected';
+    });
   }
 
   /** The segment the write of `version` made, if that write was committed. */
@@ -675,21 +721,10 @@ export class SegmentRepository {
    */
   async retireUnreferenced(graceMs: number, keepVersions: number, keepForMs = 0): Promise<number> {
     const pool = await this.pool();
-    const { rowCount } = await pool.query(
-      `with doomed as (
-         select v.context_id, v.version,
-                (select coalesce(sum(s.item_count), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as items,
-                (select coalesce(sum(s.size_bytes), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as bytes,
-                (select coalesce(sum(s.token_count), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as tokens
-           from versions v join contexts c on c.id = v.context_id
-          where v.collected_at is null and v.version < c.version - $1
-            and coalesce((select n.created_at from versions n where n.context_id = v.context_id and n.version = v.version + 1), v.created_at)
-                < now() - ($2::float8 * interval '1 millisecond')
-          for update of v skip locked)
-       update versions v set collected_at = now(), segments = '{}', item_count = d.items, size_bytes = d.bytes, token_count = d.tokens
-         from doomed d where v.context_id = d.context_id and v.version = d.version`,
-      [keepVersions, keepForMs],
-    );
+    const { rowCount } = await pool.query(collectVersions(`not ${keptByRules('$1', '$2')}`, 'skip locked'), [
+      keepVersions,
+      keepForMs,
+    ]);
     await pool.query(`update segments s set retired_at = null where s.retired_at is not null and ${REFERENCED}`);
     await pool.query(
       `update segments s set retired_at = now()
@@ -711,10 +746,14 @@ export class SegmentRepository {
 
   /** Deletes these segment rows, but none a version refers to (again: a restore or fork may have taken one up); the object keys of those deleted. */
   async remove(ids: readonly string[]): Promise<string[]> {
-    const { rows } = await (await this.pool()).query<{ object_key: string | null }>(
-      `delete from segments s where s.id = any($1::uuid[]) and ${UNREFERENCED} returning s.object_key`,
+    const pool = await this.pool();
+    const { rows } = await pool.query<{ object_key: string | null; context_id: string; data_key_id: string | null }>(
+      `delete from segments s where s.id = any($1::uuid[]) and ${UNREFERENCED} returning s.object_key, s.context_id, s.data_key_id`,
       [ids],
     );
+    // the last segments of a context purged while a fork shared them: its data key goes with them
+    const sealed = new Set(rows.flatMap((r) => (r.data_key_id ? [r.context_id] : [])));
+    if (sealed.size > 0) await deleteUnusedDataKeys(pool, [...sealed]);
     return rows.flatMap((r) => (r.object_key ? [r.object_key] : []));
   }
 
@@ -736,13 +775,9 @@ export class SegmentRepository {
     const pool = await this.pool();
     await pool.query('delete from versions where context_id = $1', [contextId]);
     await pool.query(`delete from segments s where s.context_id = $1 and ${UNREFERENCED}`, [contextId]);
-    // without its data key, whatever copy of a sealed body is left (a backup, a replica) stays
-    // sealed; a key that segments shared with a fork still need is kept (they keep their context id)
-    await pool.query(
-      `delete from data_keys k where k.context_id = $1
-         and not exists (select 1 from segments s where s.context_id = $1 and s.data_key_id = k.id)`,
-      [contextId],
-    );
+    // a key that segments shared with a fork still need is kept (they keep their context id), and
+    // goes when the lifecycle pass removes the last of them
+    await deleteUnusedDataKeys(pool, [contextId]);
     return this.objectKeysOf(contextId);
   }
 
@@ -794,8 +829,8 @@ export class SegmentRepository {
       for (const segment of segments) await insertSegment(client, segment, true);
       for (const v of versions) {
         await client.query(
-          'insert into versions (context_id, version, kind, segments, created_at) values ($1, $2, $3, $4::uuid[], $5)',
-          [row.id, v.version, v.kind, v.segments, v.created_at],
+          'insert into versions (context_id, version, kind, segments, created_at, envelope) values ($1, $2, $3, $4::uuid[], $5, $6)',
+          [row.id, v.version, v.kind, v.segments, v.created_at, v.envelope ? envelopeJson(v.envelope) : null],
         );
       }
       await refreshTotals(client, row.id, provider);
@@ -853,6 +888,22 @@ async function envelopeAfter(client: PoolClient, contextId: string): Promise<str
     [contextId],
   );
   return envelopeJson(rows[0] as VersionEnvelope);
+}
+
+/**
+ * Deletes the data keys of these contexts that nothing uses any more: their context is gone or
+ * being deleted, and no segment is sealed with them. A segment is sealed with the key of its own
+ * context (writes, compactions and imports ask the keyring for that one), so only that context's
+ * segments are looked at. Without its key, whatever copy of a sealed body is left (a backup, a
+ * replica) stays sealed.
+ */
+async function deleteUnusedDataKeys(db: Pool | PoolClient, contextIds: readonly string[]): Promise<void> {
+  await db.query(
+    `delete from data_keys k where k.context_id = any($1::uuid[])
+       and not exists (select 1 from contexts c where c.id = k.context_id and c.status <> 'deleting')
+       and not exists (select 1 from segments s where s.context_id = k.context_id and s.data_key_id = k.id)`,
+    [contextIds],
+  );
 }
 
 /** A kept version's segments and fields, locked for share so the lifecycle pass cannot collect it before this transaction ends. */
