@@ -82,18 +82,21 @@ export class VersionUploader {
     const modelId = row.model_id ?? null;
     const format = row.format as Format;
     let outcome: UploadOutcome = 'counted';
+    let counted = seg.tokens_final;
     if (seg.state === 'staged') {
-      // counting keeps up with the upload where it can, and never slows it: what it left is read again after
-      const counting = seg.tokens_final ? null : new LineCounting(this.deps.tokenCounter, modelId, format, true);
+      // counting keeps up with the upload where it can, and never slows it: what it left is read again after.
+      // Only item lines are counted on the way (a staged body of the layout before segments is one document).
+      const counting =
+        counted || seg.format !== 'lines' ? null : new LineCounting(this.deps.tokenCounter, modelId, format, true);
       await this.upload(seg, await this.recoveryOf(row, seg, current), onProgress, counting);
+      outcome = 'stored';
       if (counting) {
         await counting.catchUp((skip) => this.reader.lines([seg], skip));
         await this.deps.segments.finalizeTokens(seg, await counting.counts(), this.deps.blobs.kind);
+        counted = true;
       }
-      outcome = 'stored';
-    } else if (!seg.tokens_final) {
-      await this.count(seg, modelId, format);
     }
+    if (!counted) await this.count(seg, modelId, format);
     await staging.remove(contextId, version);
     return outcome;
   }
