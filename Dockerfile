@@ -22,5 +22,6 @@ EXPOSE 8080
 # the API's /healthz; the worker's service in docker-compose.yml checks its /metrics port instead
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.MCP_SERVER_PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "/app/dist/main.js"]
+# V8's young generation capped at 16 MB a semi-space: README, "Memory"
+ENTRYPOINT ["node", "--max-semi-space-size=16", "/app/dist/main.js"]
 CMD ["start"]

@@ -1,7 +1,7 @@
 // Pieces of the `ingest` and `tokens` sections of `pnpm bench`: what the API's event loop went
 // through, an image-holding create, and token counting on one thread against the worker pool.
 import { availableParallelism } from 'node:os';
-import { InlineTokenCounter, type TokenCounter, WorkerTokenCounter } from '@ctxvault/core';
+import { InlineTokenCounter, LineCounting, type TokenCounter, WorkerTokenCounter } from '@ctxvault/core';
 import { randomPng } from '../helpers/images.ts';
 
 /**
@@ -65,8 +65,8 @@ export function pollHealth(base: string): { stop(): Promise<{ answered: number; 
   };
 }
 
-/** MiB/s of counting `items` (stored JSON texts) with `counter`, after a warm-up that loads the encoding. */
-async function countingSpeed(counter: TokenCounter, items: string[]): Promise<number> {
+/** MiB/s of counting `items` (stored JSON texts) on the calling thread, after a warm-up that loads the encoding. */
+async function inlineSpeed(counter: TokenCounter, items: string[]): Promise<number> {
   await counter.count('gpt-4o', items.slice(0, 50));
   const bytes = items.reduce((sum, item) => sum + item.length, 0);
   const started = performance.now();
@@ -74,15 +74,31 @@ async function countingSpeed(counter: TokenCounter, items: string[]): Promise<nu
   return bytes / 2 ** 20 / ((performance.now() - started) / 1000);
 }
 
+/**
+ * MiB/s of counting the item lines of `ndjson` on the worker pool as the worker counts a staged
+ * segment (LineCounting: 64 KiB pieces in, runs of whole lines to the threads), after a warm-up
+ * that loads the encoding in every thread.
+ */
+async function poolSpeed(pool: WorkerTokenCounter, threads: number, ndjson: Buffer): Promise<number> {
+  const lines = ndjson.subarray(ndjson.indexOf(0x0a) + 1);
+  const first = lines.subarray(0, lines.indexOf(0x0a) + 1);
+  await Promise.all(Array.from({ length: threads }, () => pool.countLines('gpt-4o', first)));
+  const started = performance.now();
+  const counting = new LineCounting(pool, 'gpt-4o', 'ctxvault');
+  for (let at = 0; at < lines.length; at += 64 * 1024) await counting.push(lines.subarray(at, at + 64 * 1024));
+  await counting.counts();
+  return lines.length / 2 ** 20 / ((performance.now() - started) / 1000);
+}
+
 /** Token counting MiB/s of the NDJSON corpus's items, on the calling thread and on the worker pool. */
 export async function tokenCountingSpeeds(ndjson: Buffer): Promise<{ single: number; pool: number; threads: number }> {
   const items = ndjson.toString('utf8').split('\n').slice(1).filter(Boolean);
   const settings = { encoding: 'auto', defaultEncoding: 'o200k_base' } as const;
-  const single = await countingSpeed(new InlineTokenCounter(settings), items);
+  const single = await inlineSpeed(new InlineTokenCounter(settings), items);
   const threads = availableParallelism();
   const pool = new WorkerTokenCounter(settings, { threads });
   try {
-    return { single, pool: await countingSpeed(pool, items), threads };
+    return { single, pool: await poolSpeed(pool, threads, ndjson), threads };
   } finally {
     await pool.close();
   }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CLI_MAIN, ROOT } from '../helpers/build.ts';
+import { NODE_FLAGS } from '../helpers/processes.ts';
 
 export type Runtime = 'node dist/' | 'tsx src/' | 'bare node';
 
@@ -20,7 +21,7 @@ const BARE_SERVER =
   "require('node:http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', () => console.log('API listening worker running'))";
 
 function command(runtime: Runtime, which: 'api' | 'worker'): string[] {
-  if (runtime === 'node dist/') return [process.execPath, CLI_MAIN, which];
+  if (runtime === 'node dist/') return [process.execPath, ...NODE_FLAGS, CLI_MAIN, which];
   if (runtime === 'tsx src/')
     return [path.join(ROOT, 'node_modules/.bin/tsx'), '--conditions=ctxvault-source', 'apps/cli/src/main.ts', which];
   return [process.execPath, '-e', BARE_SERVER];

@@ -10,7 +10,7 @@ const suite = useSuite();
 
 describe('a create holding an 8 MB base64 image', () => {
   it('is stored, counted by formula, and /healthz answers all the while', async () => {
-    // a first small create loads the tokenizer's tables (a one-off of a second or more on a loaded machine)
+    // a first small create starts the API's counting thread (it loads the tokenizer's tables off the event loop)
     const warm = await api(suite.app.url, '/api/v1/contexts', {
       method: 'POST',
       json: { agent_id: 'image', model_id: 'claude-sonnet-4-5', content: [{ role: 'user', content: 'warm up' }] },

@@ -6,11 +6,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI_MAIN, ROOT } from './build.ts';
 
+/** the V8 flags the processes run with in production (the `ctxvault` wrapper, the Dockerfile): README, "Memory" */
+export const NODE_FLAGS = ['--max-semi-space-size=16'];
+
 /** node's arguments before the CLI's own: stack traces name the TypeScript sources */
 export const CLI_ARGS = cliArgs(CLI_MAIN);
 
 function cliArgs(main = CLI_MAIN): string[] {
-  return ['--enable-source-maps', main];
+  return ['--enable-source-maps', ...NODE_FLAGS, main];
 }
 
 /**

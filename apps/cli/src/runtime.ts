@@ -88,6 +88,8 @@ export interface RuntimeOptions {
   migrate?: boolean;
   /** allow the embedded PGlite databases when database.url is empty (only `start`: one process) */
   allowEmbedded?: boolean;
+  /** token counting threads (started on first use); default: tokens.counting_threads */
+  countingThreads?: number;
 }
 
 export async function openRuntime(config: Config, logger: Logger, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -230,7 +232,9 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     };
     const contexts = new ContextRepository(orm);
     const tokens: TokenSettings = { encoding: config.tokens.encoding, defaultEncoding: config.tokens.default_encoding };
-    const tokenCounter = createTokenCounter(tokens);
+    const tokenCounter = createTokenCounter(tokens, {
+      threads: options.countingThreads ?? (config.tokens.counting_threads || undefined),
+    });
     closers.push(() => tokenCounter.close());
     const segments = new SegmentRepository(orm);
     const keeping = { keepVersions: config.lifecycle.keep_versions, keepForMs: config.lifecycle.keep_for };

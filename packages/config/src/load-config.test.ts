@@ -119,7 +119,7 @@ describe('loadConfig', () => {
         pending_grace: 60_000,
       },
       staging: { chunk_size: 4_194_304 },
-      tokens: { encoding: 'auto', default_encoding: 'o200k_base', inline_count_bytes: 65_536 },
+      tokens: { encoding: 'auto', default_encoding: 'o200k_base', inline_count_bytes: 65_536, counting_threads: 0 },
       client: { url: 'http://127.0.0.1:8080', tenant: 'default', api_key: '' },
     });
   });

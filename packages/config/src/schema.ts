@@ -346,6 +346,9 @@ export const settingsSchema = section({
     // the API counts the tokens of at most this many item bytes per write (so a write is answered
     // without waiting for a tokenizer); workers count the rest, and views say tokens_final: false meanwhile
     inline_count_bytes: byteSize().prefault('64KiB'),
+    // threads a worker process counts tokens on, each with its own tokenizer tables (~70 MB of RSS);
+    // 0: one per core. The API always counts on one.
+    counting_threads: integer(0, 256).default(0),
   }).prefault({}),
   client: section({
     // where `ctxvault put/get/status/ls/mcp` send their requests

@@ -87,9 +87,10 @@ describe('compaction', () => {
     let stop = false;
     const appender = (async () => {
       for (let i = 0; i < 40; i++) {
+        // listed before it is sent: a read may see an append as soon as it commits, before append() returns
+        appended.push(`turn ${i}`);
         const result = await service.append('default', id, { items: rawItems([turn(i)]) });
         if (result.state === 'pending') await parts.uploader().store(id, result.version, () => {});
-        appended.push(`turn ${i}`);
       }
     })();
     const reader = (async () => {

@@ -29,6 +29,7 @@ import { convertedRead, type WindowedRead } from './item-views.ts';
 export type { WindowedRead };
 
 import { newContextRow, rowFromEnvelope } from './context-rows.ts';
+import { CountBatches, itemsCounter, keptCounter } from './counting/count-batches.ts';
 import { countItemTokens } from './counting/item-tokens.ts';
 import { mediaPricingFor } from './counting/media-tokens.ts';
 import { readU32s } from './item-index.ts';
@@ -56,7 +57,7 @@ import { documentBody, TruncatedSegmentError } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
 import { budgetWindow, parsedItems, tailWindow } from './segment-window.ts';
 import { SegmentWriter } from './segment-writer.ts';
-import { type ItemTokenCounter, Tokenizer, type TokenSettings } from './tokens.ts';
+import type { TokenCounter } from './token-counter.ts';
 import { rowAtVersion, toVersionView, type VersionView } from './version-views.ts';
 import {
   type ContextSummary,
@@ -68,7 +69,8 @@ import {
 } from './views.ts';
 
 export interface ContextServiceDeps extends CoreDeps {
-  tokens: TokenSettings;
+  /** counts tokens off the event loop (a counting thread in the processes) */
+  tokenCounter: TokenCounter;
   /** per-tenant quotas on writes; none: no limit */
   quotas?: TenantQuotas;
   /** hot segments; reads go to storage every time without it */
@@ -101,13 +103,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class ContextService {
   private readonly reader: SegmentReader;
   private readonly writer: SegmentWriter;
-  private readonly tokenizer: Tokenizer;
   private readonly rowsSeen = new RowsSeen(ROWS_SEEN);
 
   constructor(private readonly deps: ContextServiceDeps) {
     this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, deps.cache, deps.keyring);
-    this.tokenizer = new Tokenizer(deps.tokens);
-    this.writer = new SegmentWriter(deps.staging, deps.settings, this.tokenizer, deps.keyring);
+    this.writer = new SegmentWriter(deps.staging, deps.settings, deps.tokenCounter, deps.keyring);
   }
 
   /**
@@ -215,7 +215,7 @@ export class ContextService {
       budget = { max_tokens: maxTokens, strategy: options.strategy ?? 'oldest_first' };
     }
     const format = context.format;
-    const counter = await this.tokenizer.forModel(row.model_id ?? null, format);
+    const counter = itemsCounter(this.deps.tokenCounter, row.model_id ?? null, format);
     if (format === 'ctxvault' && !budget && options.last !== undefined) {
       // only the tail segments are read
       const { lines, ...window } = await tailWindow(segs, lookups, reader, counter, options.last);
@@ -228,7 +228,8 @@ export class ContextService {
         return { context, lines: linesOf(tail.items), window: windowFields(tail) };
       }
     }
-    const window = await windowOf(() => itemsOf(reader, segs), await keptCounts(segs, lookups, counter), {
+    const kept = await keptCounts(segs, lookups);
+    const window = await windowOf(() => itemsOf(reader, segs), kept ? keptCounter(kept, counter) : counter, {
       format,
       last: options.last,
       budget,
@@ -296,16 +297,23 @@ export class ContextService {
     reader,
   }: OpenedRead): Promise<NonNullable<ContextSummary['estimated']>> {
     const format = toContextView(row).format;
-    const counted = await keptCounts(segs, lookups, await this.tokenizer.forModel(row.model_id ?? null, format));
+    const kept = await keptCounts(segs, lookups);
+    // without kept counts, only the items holding estimated parts are counted
+    const uncounted = kept
+      ? null
+      : new CountBatches(itemsCounter(this.deps.tokenCounter, row.model_id ?? null, format));
     const pricing = mediaPricingFor(row.model_id ?? null);
     const parts: NonNullable<ContextSummary['estimated']>['parts'] = [];
     let index = 0;
-    for await (const { item } of itemsOf(reader, segs)) {
-      const tokens = counted(item);
+    for await (const { item, text } of itemsOf(reader, segs)) {
       const { estimated_parts: paths } = countItemTokens(item, format, () => 0, pricing);
-      if (paths.length > 0) parts.push({ index, tokens, paths });
+      if (paths.length > 0) {
+        parts.push({ index, tokens: kept?.[index] ?? 0, paths });
+        await uncounted?.add(text);
+      }
       index++;
     }
+    if (uncounted) for (const [i, tokens] of (await uncounted.counts()).entries()) parts[i]!.tokens = tokens;
     return { items: parts.length, tokens: parts.reduce((sum, p) => sum + p.tokens, 0), parts };
   }
 
@@ -649,7 +657,7 @@ export class ContextService {
     strategy: TruncationStrategy,
   ): Promise<RawItems> {
     if (!envelope.max_tokens) throw maxTokensRequired('truncate');
-    const counter = await this.tokenizer.forModel(envelope.model_id, envelope.format);
+    const counter = itemsCounter(this.deps.tokenCounter, envelope.model_id, envelope.format);
     const budget = { max_tokens: envelope.max_tokens, strategy };
     return (await windowOf(source, counter, { format: envelope.format, budget })).items;
   }
@@ -839,25 +847,19 @@ function itemsOf(reader: SegmentReader, segs: readonly Segment[]): AsyncGenerato
 }
 
 /**
- * The token count of each item in order (windowOf asks for them in one pass, item after item):
- * the counts the workers kept in the segments' item index when every one is final, so a budget
- * read tokenizes nothing; else `counter`.
+ * The token count of each item in order, as the workers kept them in the segments' item index,
+ * so a budget read tokenizes nothing; null unless every one is final and kept.
  */
-async function keptCounts(
-  segs: readonly Segment[],
-  lookups: SegmentLookups,
-  counter: ItemTokenCounter,
-): Promise<ItemTokenCounter> {
-  if (!segs.every((s) => s.tokens_final && s.format === 'lines')) return counter;
+async function keptCounts(segs: readonly Segment[], lookups: SegmentLookups): Promise<number[] | null> {
+  if (!segs.every((s) => s.tokens_final && s.format === 'lines')) return null;
   const index = await lookups.loadIndex(segs.map((s) => s.id));
   const kept: number[] = [];
   for (const seg of segs) {
     const tokens = index.get(seg.id)?.item_tokens;
-    if (seg.item_count > 0 && !tokens) return counter;
+    if (seg.item_count > 0 && !tokens) return null;
     if (tokens) for (const n of readU32s(tokens)) kept.push(n);
   }
-  let next = 0;
-  return (item) => kept[next++] ?? counter(item);
+  return kept;
 }
 
 function maxTokensRequired(option: 'truncate' | 'strategy'): ValidationError {

@@ -57,6 +57,7 @@ export { type VerifyOptions, type VerifyReport, verifyReplica } from './replicat
 export { type ReplicatingStoreDeps, replicatingStore } from './replication/replicating-store.ts';
 export { type ReplicationOutcome, Replicator, type ReplicatorDeps } from './replication/replicator.ts';
 export * from './schemas.ts';
+export { LineCounting } from './segment-counting.ts';
 export { documentBody, splitLines, TruncatedSegmentError } from './segment-format.ts';
 export { InlineTokenCounter, type ItemCount, type TokenCounter } from './token-counter.ts';
 export { Tokenizer, type TokenSettings } from './tokens.ts';

@@ -10,7 +10,8 @@ const items: ContextItem[] = [
   { role: 'user', content: 'u2', tokens: 10 },
   { role: 'assistant', content: 'a2', tokens: 20 },
 ];
-const byGiven = (item: ContextItem) => (item.tokens as number | undefined) ?? 0;
+const byGiven = async (texts: readonly string[]) =>
+  texts.map((text) => ((JSON.parse(text) as ContextItem).tokens as number | undefined) ?? 0);
 
 async function collect(it: AsyncIterable<RawItem>): Promise<string[]> {
   const out: string[] = [];
@@ -71,7 +72,7 @@ describe('windowOf a provider format', () => {
     ];
     const w = await windowOf(
       () => rawItems(chat),
-      () => 10,
+      async (texts) => texts.map(() => 10),
       { format: 'openai.chat', last: 2 },
     );
     const kept = [];

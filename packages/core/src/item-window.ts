@@ -6,8 +6,8 @@ import {
   shapeOf,
   type TruncationStrategy,
 } from '@ctxvault/formats';
+import { CountBatches, type CountItems } from './counting/count-batches.ts';
 import type { ContextItem, RawItem } from './schemas.ts';
-import type { ItemTokenCounter } from './tokens.ts';
 
 /** Items (with their text as sent) that can be read more than once (stored segments are opened again for each pass). */
 export type ItemSource = () => AsyncIterable<RawItem> | Iterable<RawItem>;
@@ -46,20 +46,21 @@ export interface ItemWindow {
 
 /**
  * Selects part of a sequence of items in two passes, so the items themselves are never all held:
- * the first pass reads only each item's shape (kind, tool call ids) and token count and plans
+ * the first pass reads only each item's shape (kind, tool call ids) and token count (counted in
+ * batches while it reads) and plans
  * (`planWindow`), the second streams the kept items.
  */
 export async function windowOf(
   source: ItemSource,
-  countTokens: ItemTokenCounter,
+  countItems: CountItems,
   options: WindowOptions,
 ): Promise<ItemWindow> {
   const shapes: ItemShape[] = [];
-  const tokens: number[] = [];
+  const counting = new CountBatches(countItems);
   const callIds = new Set<string>();
   let anyCall = false;
   let reachesBack = false;
-  for await (const { item } of source()) {
+  for await (const { item, text } of source()) {
     const shape = shapeOfItem(options.format, item);
     // as planWindow groups them: a result with an id joins the call with that id, else the last call
     const answered = (id: string) => (id === '' ? anyCall : callIds.has(id));
@@ -68,8 +69,9 @@ export async function windowOf(
     for (const id of shape.calls) if (id !== '') callIds.add(id);
     anyCall ||= shape.calls.length > 0;
     shapes.push(shape);
-    tokens.push(countTokens(item));
+    await counting.add(text);
   }
+  const tokens = await counting.counts();
   const plan = planWindow(options.format, shapes, tokens, { last: options.last, budget: options.budget });
   async function* items(): AsyncGenerator<RawItem> {
     let index = 0;

@@ -1,11 +1,11 @@
 import type { Segment, SegmentIndex } from '@ctxvault/db';
+import { CountBatches, type CountItems, keptCounter } from './counting/count-batches.ts';
 import { readU32s } from './item-index.ts';
 import { type ItemSource, type ItemWindow, windowOf } from './item-window.ts';
 import type { SegmentLookups } from './ports.ts';
 import { parseRawItem, type RawItem } from './raw-items.ts';
 import { splitLines } from './segment-format.ts';
 import type { SegmentReader } from './segment-reader.ts';
-import type { ItemTokenCounter } from './tokens.ts';
 
 /** What a tail read streams (item lines, as stored) and what it left out. */
 export interface SegmentWindow {
@@ -32,7 +32,7 @@ export async function tailWindow(
   segs: readonly Segment[],
   store: Pick<SegmentLookups, 'loadIndex'>,
   reader: SegmentReader,
-  countTokens: ItemTokenCounter,
+  countItems: CountItems,
   last: number,
 ): Promise<SegmentWindow> {
   const total = segs.reduce((sum, s) => sum + s.item_count, 0);
@@ -49,7 +49,7 @@ export async function tailWindow(
     tokens +=
       skip === 0 && seg.tokens_final
         ? seg.token_count
-        : (await tokensOf(seg, skip, index.get(seg.id), reader, countTokens)).reduce((sum, n) => sum + n, 0);
+        : (await tokensOf(seg, skip, index.get(seg.id), reader, countItems)).reduce((sum, n) => sum + n, 0);
   }
   return {
     lines: reader.lines(
@@ -104,10 +104,9 @@ export async function budgetWindow(
   }
   const tokens = [...first.slice(skip), ...counts.slice(1).flat()];
   const before = segs.slice(0, start).reduce((sum, s) => sum + s.item_count, 0) + skip;
-  let next = 0;
   const window = await windowOf(
     replayable(() => parsedItems(reader.lines(chosen, skip))),
-    () => tokens[next++] ?? 0,
+    keptCounter(tokens),
     { format: 'ctxvault', budget: { max_tokens: maxTokens, strategy: 'oldest_first' } },
   );
   // a result with no call among the tail items joins, in a plan over every item, a call before them, if any
@@ -153,10 +152,10 @@ async function tokensOf(
   skip: number,
   index: SegmentIndex | undefined,
   reader: SegmentReader,
-  countTokens: ItemTokenCounter,
+  countItems: CountItems,
 ): Promise<number[]> {
   if (index?.item_tokens && seg.tokens_final) return readU32s(index.item_tokens).slice(skip);
-  const tokens: number[] = [];
-  for await (const line of splitLines(reader.lines([seg], skip))) tokens.push(countTokens(parseRawItem(line).item));
-  return tokens;
+  const counting = new CountBatches(countItems);
+  for await (const line of splitLines(reader.lines([seg], skip))) await counting.add(line.toString('utf8'));
+  return counting.counts();
 }

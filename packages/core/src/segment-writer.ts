@@ -9,7 +9,7 @@ import { normalizedOrNull } from './item-views.ts';
 import type { StagingStore, StorageSettings } from './ports.ts';
 import type { RawItems } from './raw-items.ts';
 import { itemLine, itemLinePieces, roleCode } from './segment-format.ts';
-import type { Tokenizer } from './tokens.ts';
+import type { TokenCounter } from './token-counter.ts';
 
 /** Items longer than this (in characters) are turned into bytes and hashed a piece of this size at a time. */
 const LARGE_ITEM_CHARS = 1024 * 1024;
@@ -31,8 +31,9 @@ export interface SegmentTarget {
  * with the item index beside it (offsets, roles, and token counts when known). The segment stays
  * inline (in its row) when the provider is `database` or it is under the inline threshold, and is
  * staged for a worker otherwise; at most `inlineThreshold` bytes are held before staging starts.
- * Tokens are counted here only for the first `inlineCountBytes` of items that carry no `tokens`:
- * beyond that, the segment's counts are left to the worker and not final until it is done.
+ * Tokens are counted here only for the first `inlineCountBytes` of items that carry no `tokens`,
+ * in a counting thread (so the event loop never loads a tokenizer nor tokenizes): beyond that,
+ * the segment's counts are left to the worker and not final until it is done.
  * With envelope encryption on, the inline body and the staged one are sealed with the context's
  * data key (each under its own key derived for this segment).
  */
@@ -40,19 +41,21 @@ export class SegmentWriter {
   constructor(
     private readonly staging: StagingStore,
     private readonly settings: StorageSettings,
-    private readonly tokenizer: Tokenizer,
+    private readonly tokenCounter: TokenCounter,
     private readonly keyring?: Keyring,
   ) {}
 
   async write(target: SegmentTarget, items: RawItems): Promise<NewSegment> {
-    const countTokens = await this.tokenizer.forModel(target.modelId, target.format);
     const id = newContextId();
     const dataKey = this.keyring?.sealing ? await this.keyring.forContext(target.tenantId, target.contextId) : null;
     const { format } = target;
     const hash = createHash('sha256');
     const offsets: number[] = [];
     const roleCodes: number[] = [];
+    // the counted items' roles and tokens: given ones at once, the others (their texts) by the counting thread at the end
+    const countedRoles: string[] = [];
     const tokens: number[] = [];
+    const uncounted: { index: number; text: string }[] = [];
     const roles: Record<string, RoleTally> = {};
     let counting = true;
     let countedBytes = 0;
@@ -85,9 +88,11 @@ export class SegmentWriter {
           counting = countedBytes <= inlineCountBytes;
         }
         if (counting) {
-          const n = countTokens(item);
-          tokens.push(n);
-          tally.tokens += n;
+          countedRoles.push(role);
+          // a ctxvault item's own `tokens` is its count (see countItemTokens), when its format accepts it
+          const given = format === 'ctxvault' && view && typeof item.tokens === 'number' ? item.tokens : null;
+          if (given === null) uncounted.push({ index: tokens.length, text });
+          tokens.push(given ?? 0);
         }
         if (line) {
           hash.update(line);
@@ -127,7 +132,18 @@ export class SegmentWriter {
     }
 
     const final = counting;
-    if (!final) for (const tally of Object.values(roles)) tally.tokens = 0;
+    if (final) {
+      const counts =
+        uncounted.length > 0
+          ? await this.tokenCounter.count(
+              target.modelId,
+              uncounted.map((u) => u.text),
+              format,
+            )
+          : [];
+      for (const [i, { index }] of uncounted.entries()) tokens[index] = counts[i]!.tokens;
+      for (const [i, role] of countedRoles.entries()) tallyOf(roles, role).tokens += tokens[i]!;
+    }
     const inlineBody = inline ? Buffer.concat(head, headBytes) : null;
     return {
       id,

@@ -11,6 +11,7 @@ import { ContextService } from './context-service.ts';
 import { NotFoundError } from './errors/index.ts';
 import { rawItems } from './raw-items.ts';
 import { type ContextItem, createContextSchema, listQuerySchema } from './schemas.ts';
+import { InlineTokenCounter } from './token-counter.ts';
 
 const parts = useCoreParts();
 
@@ -129,7 +130,7 @@ describe('token counting', () => {
     const service = new ContextService({
       ...parts,
       settings: { ...parts.settings, inlineCountBytes: 100 },
-      tokens,
+      tokenCounter: new InlineTokenCounter(tokens),
       logger: console,
     });
     const created = await create(service, items(20));

@@ -1,4 +1,5 @@
 import type { Format } from '@ctxvault/formats';
+import { itemTexts } from './counting/item-lines.ts';
 import { countItemTokens, type ItemCount } from './counting/item-tokens.ts';
 import { mediaPricingFor } from './counting/media-tokens.ts';
 import { Tokenizer, type TokenSettings } from './tokens.ts';
@@ -12,6 +13,8 @@ export type { ItemCount };
  */
 export interface TokenCounter {
   count(modelId: string | null, items: readonly string[], format?: Format): Promise<ItemCount[]>;
+  /** The same for items given as bytes: whole item lines, each ending with a newline (decoded and split where counted). */
+  countLines(modelId: string | null, lines: Uint8Array, format?: Format): Promise<ItemCount[]>;
   close(): Promise<void>;
 }
 
@@ -27,6 +30,10 @@ export class InlineTokenCounter implements TokenCounter {
     const countText = await this.tokenizer.textCounter(modelId);
     const pricing = mediaPricingFor(modelId);
     return items.map((text) => countItemTokens(JSON.parse(text), format, countText, pricing));
+  }
+
+  countLines(modelId: string | null, lines: Uint8Array, format: Format = 'ctxvault'): Promise<ItemCount[]> {
+    return this.count(modelId, itemTexts(lines), format);
   }
 
   async close(): Promise<void> {}

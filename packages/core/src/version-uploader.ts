@@ -17,7 +17,7 @@ import {
 import type { Keyring } from './envelope/keyring.ts';
 import type { CoreDeps, VersionKeeping } from './ports.ts';
 import { indexSegment } from './search-index.ts';
-import { segmentCounts } from './segment-counting.ts';
+import { LineCounting, segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
 import type { TokenCounter } from './token-counter.ts';
@@ -50,10 +50,12 @@ export class VersionUploader {
   }
 
   /**
-   * Uploads the segment the write of `version` made (when staged) and flips it to stored, then
-   * counts its tokens (when the API left them). `stored` does not wait for the count. Idempotent:
-   * a segment already stored and counted, or deleted, is left alone; so is one a replace superseded
-   * that no version the lifecycle keeps needs (those versions are collected at once).
+   * Uploads the segment the write of `version` made (when staged) and flips it to stored, and counts
+   * its tokens (when the API left them) from the same staged bytes as they are uploaded, in the
+   * counting threads, as far as they keep up (the rest is read again after): `stored` does not wait
+   * for the count. Idempotent: a segment already stored and counted, or deleted, is left alone; so
+   * is one a replace superseded that no version the lifecycle keeps needs (those versions are
+   * collected at once).
    */
   async store(
     contextId: string,
@@ -80,13 +82,24 @@ export class VersionUploader {
       await this.abortIncompleteUploads(this.keyOf(seg));
       return 'superseded';
     }
-    let outcome: UploadOutcome = 'counted';
+    const modelId = row.model_id ?? null;
     const format = row.format as Format;
+    let outcome: UploadOutcome = 'counted';
+    let counted = seg.tokens_final;
     if (seg.state === 'staged') {
-      await this.upload(seg, await this.recoveryOf(row, seg, current), onProgress);
+      // counting keeps up with the upload where it can, and never slows it: what it left is read again after.
+      // Only item lines are counted on the way (a staged body of the layout before segments is one document).
+      const counting =
+        counted || seg.format !== 'lines' ? null : new LineCounting(this.deps.tokenCounter, modelId, format, true);
+      await this.upload(seg, await this.recoveryOf(row, seg, current), onProgress, counting);
       outcome = 'stored';
+      if (counting) {
+        await counting.catchUp((skip) => this.reader.lines([seg], skip));
+        await this.deps.segments.finalizeTokens(seg, await counting.counts(), this.deps.blobs.kind);
+        counted = true;
+      }
     }
-    if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, format);
+    if (!counted) await this.count(seg, modelId, format);
     await staging.remove(contextId, version);
     this.indexLater(seg.id, format);
     return outcome;
@@ -144,11 +157,12 @@ export class VersionUploader {
     return segmentKey(pathPrefix, seg.context_id, seg.version, seg.id, codecSuffix(codec));
   }
 
-  /** Uploads a staged segment (its items, then its trailer) and marks it stored. */
+  /** Uploads a staged segment (its items, then its trailer) and marks it stored; `counting` sees the items' bytes on the way. */
   private async upload(
     seg: Segment,
     recovery: Pick<SegmentTrailer, 'context' | 'list'>,
     onProgress: (p: ByteProgress) => Promise<void> | void,
+    counting: LineCounting | null,
   ): Promise<void> {
     const { staging, blobs, segments } = this.deps;
     const { codec, codecLevel } = this.deps.settings;
@@ -192,6 +206,7 @@ export class VersionUploader {
           read += (chunk as Buffer).length;
           const percent = total ? Math.min(99, Math.floor((read / total) * 100)) : 0;
           void onProgress({ bytes: read, total, percent });
+          await counting?.push(chunk as Buffer);
           yield chunk as Buffer;
         }
         if (trailer.length) yield trailer;
@@ -230,7 +245,7 @@ export class VersionUploader {
     );
   }
 
-  /** Counts a segment's tokens off the event loop and records them. */
+  /** Counts a stored segment's tokens (read back from the store) off the event loop and records them. */
   private async count(seg: Segment, modelId: string | null, format: Format): Promise<void> {
     const counts: SegmentCounts = await segmentCounts(
       this.reader.lines([seg]),

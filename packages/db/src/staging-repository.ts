@@ -15,6 +15,9 @@ export interface StagingOptions {
   bodyTimeoutMs: number;
 }
 
+/** Chunk inserts one staging keeps in flight: two overlap Postgres writing one chunk with the next one's trip. */
+const INSERTS_IN_FLIGHT = 2;
+
 /** How long a client is told to wait (Retry-After) when every staging slot is taken. */
 const RETRY_AFTER_SECONDS = 1;
 
@@ -29,6 +32,8 @@ const RETRY_AFTER_SECONDS = 1;
  */
 export class StagingRepository {
   private readonly slots: ConcurrencySlots;
+  /** chunk inserts in flight in this process, over every staging */
+  private inserts = 0;
 
   constructor(
     private readonly orm: MikroORM,
@@ -63,7 +68,11 @@ export class StagingRepository {
     }
   }
 
-  /** Chunks go in while the next one fills: one insert in flight, so the client and Postgres overlap. */
+  /**
+   * Chunks go in while the next ones fill: up to INSERTS_IN_FLIGHT inserts at once (each on its
+   * own pooled connection), so the client, this process and Postgres overlap. The process never
+   * holds more connections for inserts than `maxConcurrent`: a second insert waits while it would.
+   */
   private async writeChunks(contextId: string, version: number, body: AsyncIterable<Buffer>): Promise<number> {
     const pool = await this.pool();
     const driverError = this.driverError;
@@ -71,20 +80,28 @@ export class StagingRepository {
     let total = 0;
     // the first failed insert, if any (set from a callback, read in the loop)
     const failed: unknown[] = [];
-    let inFlight: Promise<void> = Promise.resolve();
+    const inFlight = new Set<Promise<void>>();
     try {
       for await (const chunk of rechunk(body, this.options.chunkSize)) {
-        await inFlight;
+        while (inFlight.size >= INSERTS_IN_FLIGHT || (inFlight.size > 0 && this.inserts >= this.options.maxConcurrent))
+          await Promise.race(inFlight);
         if (failed.length) throw failed[0];
         total += chunk.length;
         // the rejection is caught at once: the next chunk may take long to arrive from a slow client
-        inFlight = insertChunk(pool, driverError, contextId, version, seq++, chunk).catch((err: unknown) => {
-          failed.push(err);
-        });
+        const insert: Promise<void> = insertChunk(pool, driverError, contextId, version, seq++, chunk)
+          .catch((err: unknown) => {
+            failed.push(err);
+          })
+          .finally(() => {
+            inFlight.delete(insert);
+            this.inserts--;
+          });
+        inFlight.add(insert);
+        this.inserts++;
       }
     } finally {
-      // however the body ends, the last insert lands before anyone removes what was written
-      await inFlight;
+      // however the body ends, every insert lands before anyone removes what was written
+      await Promise.all(inFlight);
     }
     if (failed.length) throw failed[0];
     // a synchronous commit flushes the WAL up to here, chunks included: the body is durable once marked

@@ -6,7 +6,8 @@ import { serveRuntime } from './serve.ts';
 
 export async function runApi(config: Config): Promise<void> {
   const logger = createLogger(config, 'ctxvault-api');
-  const runtime = await openRuntime(config, logger);
+  // the API counts at most tokens.inline_count_bytes of a write, and windows of uncounted items: one thread
+  const runtime = await openRuntime(config, logger, { countingThreads: 1 });
   const server = await serveRuntime(runtime, logger);
   logger.info({ url: server.url }, `ctxvault API listening on ${server.url}/api/v1`);
   onShutdown(logger, [

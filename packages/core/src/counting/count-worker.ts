@@ -3,6 +3,7 @@
 
 import { parentPort } from 'node:worker_threads';
 import type { Format } from '@ctxvault/formats';
+import { itemTexts } from './item-lines.ts';
 import { type CountText, countItemTokens, type ItemCount } from './item-tokens.ts';
 import type { MediaPricing } from './media-tokens.ts';
 
@@ -11,7 +12,8 @@ export interface CountTask {
   encoding: string;
   format: Format;
   pricing: MediaPricing;
-  items: readonly string[];
+  /** the items' texts, or their lines as bytes (each ending with a newline), split here */
+  items: readonly string[] | Uint8Array;
 }
 
 export type CountReply = { id: number; counts: ItemCount[] } | { id: number; error: string };
@@ -31,9 +33,10 @@ parentPort?.on('message', async (task: CountTask) => {
   let reply: CountReply;
   try {
     const countText = await encoding(task.encoding);
+    const items = task.items instanceof Uint8Array ? itemTexts(task.items) : task.items;
     reply = {
       id: task.id,
-      counts: task.items.map((text) => countItemTokens(JSON.parse(text), task.format, countText, task.pricing)),
+      counts: items.map((text) => countItemTokens(JSON.parse(text), task.format, countText, task.pricing)),
     };
   } catch (err) {
     reply = { id: task.id, error: (err as Error).message ?? String(err) };

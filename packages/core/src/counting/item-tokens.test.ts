@@ -128,6 +128,17 @@ describe('base64 inside text', () => {
     });
   });
 
+  it('takes runs of 256 or more of its characters, with up to two = after them, and nothing shorter', () => {
+    const tokens = (content: string) => countItemTokens({ role: 'user', content }, 'ctxvault', chars, 'openai').tokens;
+    const run = (n: number) => 'Ab+/9'.repeat(Math.ceil(n / 5)).slice(0, n);
+    const estimated = (n: number) => Math.ceil(n / 1.45);
+    expect(tokens(`x ${run(255)}= y`)).toBe(`x ${run(255)}= y`.length);
+    expect(tokens(`x ${run(256)} y`)).toBe(2 + estimated(256) + 2);
+    // at most two = belong to the run; the third is text
+    expect(tokens(`é${run(300)}===${run(260)}`)).toBe(1 + estimated(302) + 1 + estimated(260));
+    expect(tokens(`==${run(400)}`)).toBe(2 + estimated(400));
+  });
+
   it('counts hosted-tool items: a screenshot and a generated image by their size, calls as their arguments', () => {
     const image = png(1000, 750).toString('base64');
     const screenshot = {

@@ -35,6 +35,10 @@ describe('WorkerTokenCounter', () => {
       expect(fromThreads).toHaveLength(301);
       expect(fromThreads.at(-1)).toEqual({ tokens: 640, role: 'user', estimated: false, estimated_parts: [] });
       expect(fromThreads[1]!.role).toBe('assistant');
+      // the same items handed over as their lines' bytes, split in the thread
+      const lines = Buffer.from(items.map((text) => `${text}\n`).join(''));
+      expect(await threaded.countLines('claude-sonnet-4', lines)).toEqual(fromInline);
+      expect(await inline.countLines('claude-sonnet-4', lines)).toEqual(fromInline);
     } finally {
       await threaded.close();
     }

@@ -17,6 +17,12 @@ export interface WorkerTokenCounterOptions {
 // the thread's module beside this one: count-worker.ts from the sources, count-worker.js from the build
 const COUNT_WORKER = new URL(`./count-worker${extname(import.meta.url)}`, import.meta.url);
 
+/**
+ * A counting thread's young generation: counting allocates only short-lived strings, and V8's
+ * default (semi-spaces growing to 16–64 MB on a large machine) made each thread's RSS tens of MB larger.
+ */
+const THREAD_YOUNG_GENERATION_MB = 4;
+
 interface Pending {
   task: CountTask;
   resolve(counts: ItemCount[]): void;
@@ -49,19 +55,23 @@ export class WorkerTokenCounter implements TokenCounter {
   }
 
   async count(modelId: string | null, items: readonly string[], format: Format = 'ctxvault'): Promise<ItemCount[]> {
+    const batches = await Promise.all(this.batches(items).map((batch) => this.task(modelId, batch, format)));
+    return batches.flat();
+  }
+
+  /** One thread decodes and splits the lines and counts them: the caller only hands over bytes. */
+  countLines(modelId: string | null, lines: Uint8Array, format: Format = 'ctxvault'): Promise<ItemCount[]> {
+    return this.task(modelId, lines, format);
+  }
+
+  private async task(modelId: string | null, items: CountTask['items'], format: Format): Promise<ItemCount[]> {
     if (this.closed) throw new Error('token counter is closed');
     const encoding = this.tokenizer.encodingFor(modelId);
     const pricing = mediaPricingFor(modelId);
-    const batches = await Promise.all(
-      this.batches(items).map(
-        (batch) =>
-          new Promise<ItemCount[]>((resolve, reject) => {
-            this.queue.push({ task: { id: this.nextId++, encoding, format, pricing, items: batch }, resolve, reject });
-            this.dispatch();
-          }),
-      ),
-    );
-    return batches.flat();
+    return new Promise<ItemCount[]>((resolve, reject) => {
+      this.queue.push({ task: { id: this.nextId++, encoding, format, pricing, items }, resolve, reject });
+      this.dispatch();
+    });
   }
 
   async close(): Promise<void> {
@@ -101,7 +111,10 @@ export class WorkerTokenCounter implements TokenCounter {
   }
 
   private spawn(): Thread {
-    const thread: Thread = { worker: new Worker(COUNT_WORKER), busy: null };
+    const thread: Thread = {
+      worker: new Worker(COUNT_WORKER, { resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB } }),
+      busy: null,
+    };
     // idle threads do not keep the process alive; a pending count does, through its caller
     thread.worker.unref();
     thread.worker.on('message', (reply: CountReply) => {

@@ -13,6 +13,7 @@ import { blobStoreWith, useCoreParts } from '../../../../test/helpers/core-servi
 import { ContextService } from '../context-service.ts';
 import { rawItems } from '../raw-items.ts';
 import { type ContextItem, createContextSchema } from '../schemas.ts';
+import { InlineTokenCounter } from '../token-counter.ts';
 import { Keyring } from './keyring.ts';
 
 const master = randomBytes(32);
@@ -31,7 +32,7 @@ const items = (n: number, tag: string): ContextItem[] =>
 function serviceWith(keyring: Keyring | undefined, blobs = parts.blobs): ContextService {
   const tokens = { encoding: 'auto', defaultEncoding: 'o200k_base' } as const;
   const logger = { info() {}, warn() {}, error() {}, debug() {} };
-  return new ContextService({ ...parts, blobs, tokens, logger, keyring });
+  return new ContextService({ ...parts, blobs, tokenCounter: new InlineTokenCounter(tokens), logger, keyring });
 }
 
 async function created(service: ContextService, content: ContextItem[]): Promise<string> {
