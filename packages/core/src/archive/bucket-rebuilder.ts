@@ -8,6 +8,7 @@ import { type SegmentTrailer, splitLines } from '../segment-format.ts';
 import type { Tokenizer } from '../tokens.ts';
 import { rowFrom } from './importer.ts';
 import { SegmentIndexer } from './segment-indexer.ts';
+import { TaskPool } from './task-pool.ts';
 
 export interface BucketRebuilderDeps extends Pick<CoreDeps, 'blobs' | 'settings' | 'logger'> {
   contexts: Pick<ContextRepository, 'findAny'>;
@@ -34,6 +35,10 @@ interface Inspected {
   trailer: SegmentTrailer | null;
   /** why it cannot be used, when it cannot */
   problem: string | null;
+  /** its item lines (without their `\n`) when they were kept from the check; else read again to be indexed */
+  items: Buffer[] | null;
+  /** the bytes of its items */
+  size: number;
 }
 
 /**
@@ -62,16 +67,15 @@ export class BucketRebuilder {
     let groupId: string | null = null;
     let done = 0;
     // contexts are rebuilt a few at a time (each on its own objects, in its own transaction)
-    const running = new Set<Promise<void>>();
+    const rebuilding = new TaskPool(CONCURRENT_CONTEXTS);
     const flush = async () => {
       if (groupId === null) return;
       report.contexts++;
-      const one: Promise<void> = this.context(groupId, group, report).then(() => {
-        running.delete(one);
+      const [id, objects] = [groupId, group];
+      await rebuilding.run(async () => {
+        await this.context(id, objects, report);
         onProgress?.(++done, Math.max(total, report.contexts));
       });
-      running.add(one);
-      if (running.size >= CONCURRENT_CONTEXTS) await Promise.race(running);
     };
     for await (const info of this.deps.blobs.list(prefix)) {
       report.objects++;
@@ -88,7 +92,7 @@ export class BucketRebuilder {
       group.push(info);
     }
     await flush();
-    await Promise.all(running);
+    await rebuilding.drain();
     onProgress?.(report.contexts, report.contexts);
     return report;
   }
@@ -100,8 +104,11 @@ export class BucketRebuilder {
     }
     const fail = (reason: string) => report.failed.push({ context_id: id, reason });
     const found = new Map<string, Inspected>();
+    // the items of the first objects are kept from their check for their index: each is read once
+    let held = 0;
     for (const info of objects) {
-      const inspected = await this.inspect(id, info);
+      const inspected = await this.inspect(id, info, HELD_CONTEXT_BYTES - held);
+      held += inspected.size;
       if (!inspected.trailer) {
         fail(`${info.key}: ${inspected.problem}`);
         continue;
@@ -169,17 +176,21 @@ export class BucketRebuilder {
     else report.rebuilt++;
   }
 
-  /** Reads an object whole: its items checked against its trailer (count, size, sha256). */
-  private async inspect(id: string, info: ObjectInfo): Promise<Inspected> {
+  /**
+   * Reads an object whole: its items checked against its trailer (count, size, sha256), and kept
+   * when they come to at most `keepBytes`.
+   */
+  private async inspect(id: string, info: ObjectInfo, keepBytes: number): Promise<Inspected> {
     const parsed = parseObjectKey(info.key);
     const codec = CODECS.find((c) => codecSuffix(c) === parsed?.codec) ?? 'identity';
-    const none = (problem: string): Inspected => ({ info, codec, trailer: null, problem });
+    const none = (problem: string): Inspected => ({ info, codec, trailer: null, problem, items: null, size: 0 });
     if (!parsed?.segment)
       return none('a whole document of the layout before segments: it names no fields to rebuild from');
     const hash = createHash('sha256');
     let size = 0;
     let items = 0;
     let previous: Buffer | null = null;
+    let kept: Buffer[] | null = [];
     try {
       for await (const line of splitLines(await this.open(info.key, codec))) {
         if (previous) {
@@ -187,6 +198,8 @@ export class BucketRebuilder {
           hash.update(NEWLINE);
           size += previous.length + 1;
           items++;
+          if (size > keepBytes) kept = null;
+          kept?.push(previous);
         }
         previous = line;
       }
@@ -209,17 +222,19 @@ export class BucketRebuilder {
         : trailer.size_bytes !== size || trailer.item_count !== items
           ? `${items} items / ${size} bytes, its trailer says ${trailer.item_count} / ${trailer.size_bytes}`
           : null;
-    return { info, codec, trailer, problem };
+    return { info, codec, trailer, problem, items: kept, size: kept ? size : 0 };
   }
 
   /** A checked object as a stored segment, its item index (roles, offsets, tokens) built from its items. */
   private async segment(object: Inspected, modelId: string | null, format: Format): Promise<NewSegment> {
     const trailer = object.trailer!;
     const indexer = new SegmentIndexer(format, await this.deps.tokenizer.forModel(modelId, format), null);
-    const items = (async function* (source: AsyncIterable<Buffer>, count: number) {
-      let n = 0;
-      for await (const line of source) if (n++ < count) yield line;
-    })(splitLines(await this.open(object.info.key, object.codec)), trailer.item_count);
+    const items =
+      object.items ??
+      (async function* (source: AsyncIterable<Buffer>, count: number) {
+        let n = 0;
+        for await (const line of source) if (n++ < count) yield line;
+      })(splitLines(await this.open(object.info.key, object.codec)), trailer.item_count);
     for await (const _ of indexer.pass(items));
     const head = await this.deps.blobs.head(object.info.key);
     return {
@@ -252,6 +267,8 @@ export class BucketRebuilder {
 const NEWLINE = Buffer.from('\n');
 /** Contexts rebuilt at once: their object reads overlap, each holding one object's read buffers. */
 const CONCURRENT_CONTEXTS = 4;
+/** Item bytes of a context's objects kept from their check for their index (memory ≤ this × CONCURRENT_CONTEXTS). */
+const HELD_CONTEXT_BYTES = 8 * 1024 * 1024;
 
 /** Whether trailer `a` names a later list than `b`: a higher version, or the same one written later. */
 function newer(a: SegmentTrailer, b: SegmentTrailer): number {

@@ -55,7 +55,7 @@ export class SegmentIndexer {
   ) {}
 
   /** Passes `lines` (each without its `\n`) on as stored lines (with it), indexing each. */
-  async *pass(lines: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  async *pass(lines: Iterable<Buffer> | AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     for await (const bare of lines) {
       const line = Buffer.concat([bare, NEWLINE]);
       this.add(line);
