@@ -29,6 +29,7 @@ export type SegmentStore = Pick<
   | 'listVersions'
   | 'findVersion'
   | 'restoreVersion'
+  | 'findRestoreByIdempotencyKey'
   | 'forkContext'
   | 'isReferenced'
   | 'findWrite'

@@ -104,6 +104,12 @@ export interface VersionRecord {
 /** Why a restore or fork found nothing to copy: the row moved on, or the version was collected meanwhile. */
 export type CopyRefusal = 'moved' | 'collected';
 
+/** A restore's Idempotency-Key and the fingerprint of its request. */
+export interface RestoreIdempotency {
+  key: string;
+  fingerprint: string;
+}
+
 /** A version as the `versions` table keeps it: its segments in order. */
 export interface VersionRow {
   version: number;
@@ -403,6 +409,20 @@ export class SegmentRepository {
     return rows;
   }
 
+  /** The restore a tenant made with this Idempotency-Key: which context, and the fingerprint of its request. */
+  async findRestoreByIdempotencyKey(
+    tenantId: string,
+    key: string,
+  ): Promise<{ context_id: string; fingerprint: string | null } | null> {
+    const { rows } = await (await this.pool()).query<{ context_id: string; fingerprint: string | null }>(
+      `select v.context_id, v.idempotency_fingerprint as fingerprint from versions v
+        join contexts c on c.id = v.context_id
+        where v.idempotency_key = $2 and c.tenant_id = $1 limit 1`,
+      [tenantId, key],
+    );
+    return rows[0] ?? null;
+  }
+
   /** One version of a context (kept or a tombstone), or null when it has no row. */
   async findVersion(contextId: string, version: number): Promise<VersionRecord | null> {
     const { rows } = await (await this.pool()).query<VersionRecord>(
@@ -416,6 +436,7 @@ export class SegmentRepository {
    * Makes kept version `source` of a context current again as the next version (kind `restore`):
    * the same segments, the fields it had (and `jobId`, the upload job of a segment still staged). Refused with nothing written when the context is no
    * longer at `expectedVersion` (`moved`) or the version was collected meanwhile (`collected`).
+   * `idempotency`: the request's Idempotency-Key and fingerprint, kept on the new version.
    */
   async restoreVersion(
     contextId: string,
@@ -423,6 +444,7 @@ export class SegmentRepository {
     source: number,
     jobId: string | null,
     provider: StorageProvider,
+    idempotency: RestoreIdempotency | null = null,
   ): Promise<CommittedVersion | CopyRefusal> {
     return this.transactionOr(async (client) => {
       const next = expectedVersion + 1;
@@ -442,9 +464,18 @@ export class SegmentRepository {
       );
       if (moved.rowCount === 0) return 'moved';
       await client.query(
-        `insert into versions (context_id, version, kind, segments, envelope, source_id, source_version)
-          values ($1, $2, 'restore', $3, $4, $1, $5)`,
-        [contextId, next, restored.segments, restored.envelope && JSON.stringify(restored.envelope), source],
+        `insert into versions (context_id, version, kind, segments, envelope, source_id, source_version,
+            idempotency_key, idempotency_fingerprint)
+          values ($1, $2, 'restore', $3, $4, $1, $5, $6, $7)`,
+        [
+          contextId,
+          next,
+          restored.segments,
+          restored.envelope && JSON.stringify(restored.envelope),
+          source,
+          idempotency?.key ?? null,
+          idempotency?.fingerprint ?? null,
+        ],
       );
       await unretire(client, restored.segments);
       return refreshTotals(client, contextId, provider);
