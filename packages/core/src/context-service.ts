@@ -495,7 +495,7 @@ export class ContextService {
     requestId?: string,
     idempotencyKey?: string,
   ): Promise<WriteResult> {
-    const requestDigest = idempotencyKey ? new RequestFingerprint({ restore_of: id, version }).digest() : null;
+    const requestDigest = idempotencyKey ? restoreDigest(id, version) : null;
     const replay = async () =>
       idempotencyKey ? await this.restoreReplay(tenantId, idempotencyKey, requestDigest) : null;
     const earlier = await replay();
@@ -763,6 +763,15 @@ export class ContextService {
     return { state: 'pending', id: row.id, version: row.version, job_id: jobId, replayed: true };
   }
 
+  /**
+   * The answer to a restore repeated with its Idempotency-Key (before its `If-Match` is checked:
+   * a retry answers as the first one did), or null when the key made no restore yet. 422 when the
+   * key was used for another request.
+   */
+  async replayedRestore(tenantId: string, id: string, version: number, key: string): Promise<WriteResult | null> {
+    return this.restoreReplay(tenantId, key, restoreDigest(id, version));
+  }
+
   /** What the restore a tenant made with this Idempotency-Key answers now (its context as it stands), if it made one. */
   private async restoreReplay(
     tenantId: string,
@@ -904,6 +913,11 @@ function checkPrecondition(row: ContextRow, expectedVersion: number | undefined)
       current_version: row.version,
     });
   }
+}
+
+/** The fingerprint of a restore request. */
+function restoreDigest(id: string, version: number): string {
+  return new RequestFingerprint({ restore_of: id, version }).digest();
 }
 
 /** 422 when an Idempotency-Key comes back with another request than the one it was first used with. */

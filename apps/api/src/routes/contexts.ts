@@ -225,9 +225,12 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
       async (c) => {
         const { id } = c.req.valid('param');
         const header = c.req.valid('header');
-        const expected = await expectedVersion(c, id, header['if-match']);
         const { version } = c.req.valid('json');
         const key = header['idempotency-key'];
+        // a retry answers as the first restore did, whatever its If-Match says by now
+        const replayed = key ? await service.replayedRestore(c.var.tenantId, id, version, key) : null;
+        if (replayed) return answerWrite(c, replayed, 200);
+        const expected = await expectedVersion(c, id, header['if-match']);
         return answerWrite(c, await service.restore(c.var.tenantId, id, version, expected, c.var.requestId, key), 200);
       },
     )
