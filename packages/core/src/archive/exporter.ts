@@ -39,6 +39,18 @@ export interface ExportOptions extends ExportFilter {
 
 const PAGE = 100;
 
+/** What the end record counts. */
+interface Totals {
+  contexts: number;
+  segments: number;
+  items: number;
+  item_bytes: number;
+}
+/** Contexts read ahead of the one being passed on: their object reads overlap. */
+const READ_AHEAD_CONTEXTS = 4;
+/** Item bytes of a context read ahead into memory (memory ≤ this × READ_AHEAD_CONTEXTS); a larger one streams. */
+const HELD_CONTEXT_BYTES = 8 * 1024 * 1024;
+
 interface Prepared {
   row: ContextRow;
   lists: VersionRecord[];
@@ -48,8 +60,10 @@ interface Prepared {
 
 /**
  * Streams the archive of a tenant's (or every tenant's) contexts: records and item lines, one
- * context at a time, each segment's items read from wherever they live and passed on byte for
- * byte. Memory holds one page of rows and one segment's read buffers, whatever the sizes.
+ * context after the other, each segment's items read from wherever they live and passed on byte
+ * for byte. The next few contexts are read meanwhile (a context of up to HELD_CONTEXT_BYTES into
+ * memory, a larger one streamed when its turn comes), so memory holds one page of rows and at most
+ * READ_AHEAD_CONTEXTS × HELD_CONTEXT_BYTES of items, whatever the sizes.
  */
 export class ArchiveExporter {
   private readonly reader: SegmentReader;
@@ -73,26 +87,47 @@ export class ArchiveExporter {
         since: options.since?.toISOString() ?? null,
       },
     });
-    const totals = { contexts: 0, segments: 0, items: 0, item_bytes: 0 };
+    const totals: Totals = { contexts: 0, segments: 0, items: 0, item_bytes: 0 };
     let done = 0;
     let after: string | null = null;
+    const all = options.versions === 'all';
+    // the next contexts are read (references and items) while this one's are passed on
+    const ahead: Promise<Buffer[] | Prepared | null>[] = [];
     for (;;) {
       const page = await this.deps.contexts.exportPage(filter, after, PAGE);
-      const all = options.versions === 'all';
-      // the next context's references are read while this one's items stream
-      let next = page[0] ? this.prepare(page[0], all) : null;
-      for (let i = 0; i < page.length; i++) {
-        const prepared = await next;
-        next = page[i + 1] ? this.prepare(page[i + 1]!, all) : null;
-        next?.catch(() => {}); // surfaces when awaited
-        if (prepared) for await (const chunk of this.context(prepared, totals)) yield chunk;
+      for (const row of page) {
+        const read = this.readAhead(row, all, totals);
+        read.catch(() => {}); // surfaces when its turn comes
+        ahead.push(read);
+        if (ahead.length < READ_AHEAD_CONTEXTS) continue;
+        yield* this.passOn(await ahead.shift()!, totals);
         options.onProgress?.(++done, Math.max(total, done));
       }
       if (page.length < PAGE) break;
       after = page.at(-1)!.id;
     }
+    while (ahead.length) {
+      yield* this.passOn(await ahead.shift()!, totals);
+      options.onProgress?.(++done, Math.max(total, done));
+    }
     options.onProgress?.(done, done);
     yield recordLine({ type: 'end', ...totals });
+  }
+
+  /**
+   * A context's records and items, read into memory when its items come to at most
+   * HELD_CONTEXT_BYTES; else what they are made of, streamed when its turn comes.
+   */
+  private async readAhead(row: ContextRow, all: boolean, totals: Totals): Promise<Buffer[] | Prepared | null> {
+    const prepared = await this.prepare(row, all);
+    if (!prepared || prepared.segs.reduce((sum, s) => sum + s.size_bytes, 0) > HELD_CONTEXT_BYTES) return prepared;
+    return Array.fromAsync(this.context(prepared, totals));
+  }
+
+  /** A context read ahead: its bytes as they were read, or streamed now. */
+  private async *passOn(read: Buffer[] | Prepared | null, totals: Totals): AsyncGenerator<Buffer> {
+    if (Array.isArray(read)) yield* read;
+    else if (read) yield* this.context(read, totals);
   }
 
   /** What a context's records are made of; null when it went away (deleted, or its versions collected) meanwhile. */
@@ -121,10 +156,7 @@ export class ArchiveExporter {
   }
 
   /** One context's records, and its segments' items. */
-  private async *context(
-    { row, lists, segs, index }: Prepared,
-    totals: { contexts: number; segments: number; items: number; item_bytes: number },
-  ): AsyncGenerator<Buffer> {
+  private async *context({ row, lists, segs, index }: Prepared, totals: Totals): AsyncGenerator<Buffer> {
     yield recordLine(contextRecord(row));
     for (const v of lists) yield recordLine(v);
     for (const seg of segs) {
