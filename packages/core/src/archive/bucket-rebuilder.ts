@@ -8,12 +8,14 @@ import { type SegmentTrailer, splitLines } from '../segment-format.ts';
 import type { Tokenizer } from '../tokens.ts';
 import { rowFrom } from './importer.ts';
 import { SegmentIndexer } from './segment-indexer.ts';
-import { TaskPool } from './task-pool.ts';
+import { HELD_CONTEXT_BYTES, TaskPool } from './task-pool.ts';
 
 export interface BucketRebuilderDeps extends Pick<CoreDeps, 'blobs' | 'settings' | 'logger'> {
   contexts: Pick<ContextRepository, 'findAny'>;
   segments: Pick<SegmentRepository, 'insertWhole'>;
   tokenizer: Tokenizer;
+  /** item bytes of a context's objects kept from their check for their index, not read again (default 8 MiB) */
+  heldContextBytes?: number;
 }
 
 export interface RebuildReport {
@@ -107,7 +109,7 @@ export class BucketRebuilder {
     // the items of the first objects are kept from their check for their index: each is read once
     let held = 0;
     for (const info of objects) {
-      const inspected = await this.inspect(id, info, HELD_CONTEXT_BYTES - held);
+      const inspected = await this.inspect(id, info, (this.deps.heldContextBytes ?? HELD_CONTEXT_BYTES) - held);
       held += inspected.size;
       if (!inspected.trailer) {
         fail(`${info.key}: ${inspected.problem}`);
@@ -267,8 +269,6 @@ export class BucketRebuilder {
 const NEWLINE = Buffer.from('\n');
 /** Contexts rebuilt at once: their object reads overlap, each holding one object's read buffers. */
 const CONCURRENT_CONTEXTS = 4;
-/** Item bytes of a context's objects kept from their check for their index (memory ≤ this × CONCURRENT_CONTEXTS). */
-const HELD_CONTEXT_BYTES = 8 * 1024 * 1024;
 
 /** Whether trailer `a` names a later list than `b`: a higher version, or the same one written later. */
 function newer(a: SegmentTrailer, b: SegmentTrailer): number {

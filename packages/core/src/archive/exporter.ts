@@ -20,6 +20,7 @@ import {
   type SegmentRecord,
   type VersionRecord,
 } from './archive-format.ts';
+import { HELD_CONTEXT_BYTES } from './task-pool.ts';
 
 export interface ArchiveExporterDeps {
   contexts: Pick<ContextRepository, 'exportPage' | 'exportCount'>;
@@ -28,6 +29,8 @@ export interface ArchiveExporterDeps {
   blobs: BlobStore;
   /** opens sealed segments (envelope encryption): an archive carries items in the clear */
   keyring?: Keyring;
+  /** item bytes of a context read ahead into memory while another is passed on (default 8 MiB) */
+  heldContextBytes?: number;
 }
 
 export interface ExportOptions extends ExportFilter {
@@ -46,10 +49,9 @@ interface Totals {
   items: number;
   item_bytes: number;
 }
+
 /** Contexts read ahead of the one being passed on: their object reads overlap. */
 const READ_AHEAD_CONTEXTS = 4;
-/** Item bytes of a context read ahead into memory (memory ≤ this × READ_AHEAD_CONTEXTS); a larger one streams. */
-const HELD_CONTEXT_BYTES = 8 * 1024 * 1024;
 
 interface Prepared {
   row: ContextRow;
@@ -61,9 +63,9 @@ interface Prepared {
 /**
  * Streams the archive of a tenant's (or every tenant's) contexts: records and item lines, one
  * context after the other, each segment's items read from wherever they live and passed on byte
- * for byte. The next few contexts are read meanwhile (a context of up to HELD_CONTEXT_BYTES into
+ * for byte. The next few contexts are read meanwhile (a context of up to `heldContextBytes` into
  * memory, a larger one streamed when its turn comes), so memory holds one page of rows and at most
- * READ_AHEAD_CONTEXTS × HELD_CONTEXT_BYTES of items, whatever the sizes.
+ * READ_AHEAD_CONTEXTS × `heldContextBytes` of items, whatever the sizes.
  */
 export class ArchiveExporter {
   private readonly reader: SegmentReader;
@@ -116,11 +118,12 @@ export class ArchiveExporter {
 
   /**
    * A context's records and items, read into memory when its items come to at most
-   * HELD_CONTEXT_BYTES; else what they are made of, streamed when its turn comes.
+   * `heldContextBytes`; else what they are made of, streamed when its turn comes.
    */
   private async readAhead(row: ContextRow, all: boolean, totals: Totals): Promise<Buffer[] | Prepared | null> {
     const prepared = await this.prepare(row, all);
-    if (!prepared || prepared.segs.reduce((sum, s) => sum + s.size_bytes, 0) > HELD_CONTEXT_BYTES) return prepared;
+    const limit = this.deps.heldContextBytes ?? HELD_CONTEXT_BYTES;
+    if (!prepared || prepared.segs.reduce((sum, s) => sum + s.size_bytes, 0) > limit) return prepared;
     return Array.fromAsync(this.context(prepared, totals));
   }
 

@@ -14,12 +14,14 @@ import type { ContextRecord, SegmentRecord, VersionRecord } from './archive-form
 import { ArchiveFormatError } from './archive-format-error.ts';
 import { RecordReader } from './record-reader.ts';
 import { SegmentIndexer } from './segment-indexer.ts';
-import { TaskPool } from './task-pool.ts';
+import { HELD_CONTEXT_BYTES, TaskPool } from './task-pool.ts';
 
 export interface ArchiveImporterDeps extends Pick<CoreDeps, 'blobs' | 'settings' | 'logger' | 'keyring'> {
   contexts: Pick<ContextRepository, 'findAny'>;
   segments: Pick<SegmentRepository, 'insertWhole'>;
   tokenizer: Tokenizer;
+  /** item bytes of a context read into memory to be written while the next ones are read (default 8 MiB) */
+  heldContextBytes?: number;
 }
 
 export interface ImportOptions {
@@ -62,18 +64,13 @@ interface ArchivedContext {
   segments: ArchivedSegment[] | AsyncIterable<ArchivedSegment>;
 }
 
-/**
- * Item bytes of a context read into memory ahead of its writing, so that the next contexts can be
- * read while it is written; a larger context streams from the archive into the store instead.
- */
-const HELD_CONTEXT_BYTES = 8 * 1024 * 1024;
-/** Contexts written at once (store writes, lookups and transactions overlap): memory ≤ this × HELD_CONTEXT_BYTES. */
+/** Contexts written at once (store writes, lookups and transactions overlap): memory ≤ this × the held bytes. */
 const CONCURRENT_CONTEXTS = 4;
 
 /**
  * Reads an archive and writes each context it holds, whole or not at all: segments first (objects
  * in this deployment's store and layout, or inline), then the row, versions and segment rows in
- * one transaction. Contexts of up to HELD_CONTEXT_BYTES are read into memory and written a few at
+ * one transaction. Contexts of up to `heldContextBytes` are read into memory and written a few at
  * a time while the archive is read on; a larger one streams from the archive into the store, so
  * memory does not grow with a context's size (except inline segments, which are one field).
  * Running it twice changes nothing: a context already here is compared, not written again.
@@ -137,7 +134,7 @@ export class ArchiveImporter {
 
   /**
    * A context's version records, and its segments: their items held in memory (an array) while
-   * they add up to HELD_CONTEXT_BYTES, the rest streaming from the archive as they are written.
+   * they add up to `heldContextBytes`, the rest streaming from the archive as they are written.
    */
   private async read(
     record: ContextRecord,
@@ -161,8 +158,9 @@ export class ArchiveImporter {
     };
     const held: ArchivedSegment[] = [];
     let heldBytes = 0;
+    const limit = this.deps.heldContextBytes ?? HELD_CONTEXT_BYTES;
     for (let next = await reader.peek(); next?.type === 'segment'; next = await reader.peek()) {
-      if (heldBytes + next.size_bytes > HELD_CONTEXT_BYTES) {
+      if (heldBytes + next.size_bytes > limit) {
         const streamed = async function* (): AsyncGenerator<ArchivedSegment> {
           yield* held;
           for (let rest = await reader.peek(); rest?.type === 'segment'; rest = await reader.peek()) {

@@ -1,4 +1,10 @@
 /**
+ * The item bytes of one context an archive command (export, import, rebuild) holds in memory, by
+ * default, so that it can work on the next contexts meanwhile; a larger context streams instead.
+ */
+export const HELD_CONTEXT_BYTES = 8 * 1024 * 1024;
+
+/**
  * Runs tasks a few at a time: `run` starts one and waits while the pool is full. A task's failure
  * is thrown by the next `run` or by `drain`; the tasks already running are left to finish.
  */
