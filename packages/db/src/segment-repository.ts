@@ -104,12 +104,6 @@ export interface VersionRecord {
 /** Why a restore or fork found nothing to copy: the row moved on, or the version was collected meanwhile. */
 export type CopyRefusal = 'moved' | 'collected';
 
-/** A restore's Idempotency-Key and the fingerprint of its request. */
-export interface RestoreIdempotency {
-  key: string;
-  fingerprint: string;
-}
-
 /** A version as the `versions` table keeps it: its segments in order. */
 export interface VersionRow {
   version: number;
@@ -444,7 +438,7 @@ export class SegmentRepository {
     source: number,
     jobId: string | null,
     provider: StorageProvider,
-    idempotency: RestoreIdempotency | null = null,
+    idempotency: { key: string; fingerprint: string } | null = null,
   ): Promise<CommittedVersion | CopyRefusal> {
     return this.transactionOr(async (client) => {
       const next = expectedVersion + 1;
