@@ -286,6 +286,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
           blobs,
           settings,
           logger,
+          keyring,
           tokenizer: new Tokenizer(tokens),
         }),
       },

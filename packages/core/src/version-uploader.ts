@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Readable, type Transform } from 'node:stream';
-import type { Segment, SegmentCounts } from '@ctxvault/db';
+import type { ContextRow, Segment, SegmentCounts } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
 import type { ByteProgress } from '@ctxvault/queue';
 import {
@@ -68,12 +68,33 @@ export class VersionUploader {
     }
     let outcome: UploadOutcome = 'counted';
     if (seg.state === 'staged') {
-      await this.upload(seg, { context: envelopeOf(row), list: listOf(row.version, current) }, onProgress);
+      await this.upload(seg, await this.recoveryOf(row, seg, current), onProgress);
       outcome = 'stored';
     }
     if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, row.format as Format);
     await staging.remove(contextId, version);
     return outcome;
+  }
+
+  /**
+   * What the object's trailer tells a rebuild from the bucket: the version the segment was written
+   * for, with that version's segments and fields, so that every kept version can be rebuilt; the
+   * current version when the segment's own one no longer names it (collected meanwhile).
+   */
+  private async recoveryOf(
+    row: ContextRow,
+    seg: Segment,
+    current: Segment[],
+  ): Promise<Pick<SegmentTrailer, 'context' | 'list'>> {
+    if (seg.version !== row.version) {
+      const { segments } = this.deps;
+      const own = await segments.segmentsOf(row.id, seg.version);
+      if (own.some((s) => s.id === seg.id)) {
+        const fields = (await segments.findVersion(row.id, seg.version))?.envelope;
+        return { context: envelopeOf({ ...row, ...fields, version: seg.version }), list: listOf(seg.version, own) };
+      }
+    }
+    return { context: envelopeOf(row), list: listOf(row.version, current) };
   }
 
   private keyOf(seg: Segment): string {
@@ -259,6 +280,9 @@ export function pipelineStream(source: Readable, transform: Transform): Transfor
   return pipeline(source, transform, () => {});
 }
 
+/** The `encryption` metadata of a sealed object. */
+export const SEALED_OBJECT = 'ctxvault-envelope-v1';
+
 /** How a segment's object is sealed: with its data key, named (and wrapped) in the object's metadata. */
 export interface ObjectSealing {
   keyring: Keyring;
@@ -287,7 +311,7 @@ export async function sealingOf(
     keyring,
     objectKey: (segmentId) => keyring.sealKeyOf(dataKeyId, segmentId, 'object'),
     metadata: {
-      encryption: 'ctxvault-envelope-v1',
+      encryption: SEALED_OBJECT,
       'frame-size': String(FRAME_SIZE),
       'data-key-id': dataKeyId,
       'master-key-id': wrapped.masterKeyId,

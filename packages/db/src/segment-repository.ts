@@ -111,6 +111,8 @@ export interface VersionRow {
   kind: string;
   created_at: Date;
   segments: string[];
+  /** the fields the context had at this version (a rebuild knows them); null: the context's own */
+  envelope?: VersionEnvelope | null;
 }
 
 /**
@@ -819,8 +821,8 @@ export class SegmentRepository {
       for (const segment of segments) await insertSegment(client, segment, true);
       for (const v of versions) {
         await client.query(
-          'insert into versions (context_id, version, kind, segments, created_at) values ($1, $2, $3, $4::uuid[], $5)',
-          [row.id, v.version, v.kind, v.segments, v.created_at],
+          'insert into versions (context_id, version, kind, segments, created_at, envelope) values ($1, $2, $3, $4::uuid[], $5, $6)',
+          [row.id, v.version, v.kind, v.segments, v.created_at, v.envelope ? envelopeJson(v.envelope) : null],
         );
       }
       await refreshTotals(client, row.id, provider);
