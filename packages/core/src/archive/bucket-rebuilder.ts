@@ -313,7 +313,7 @@ export class BucketRebuilder {
   ): Promise<NewSegment> {
     const trailer = object.trailer!;
     const { head } = object;
-    const indexer = new SegmentIndexer(format, await this.deps.tokenizer.forModel(modelId, format), null);
+    const indexer = new SegmentIndexer(format, { count: await this.deps.tokenizer.forModel(modelId, format) });
     const items =
       object.items ??
       (async function* (source: AsyncIterable<Buffer>, count: number) {

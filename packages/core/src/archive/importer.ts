@@ -263,8 +263,12 @@ export class ArchiveImporter {
             lastTimestamp: record.last_timestamp,
           }
         : null;
-    const count = await tokenizer.forModel(envelope.model_id, envelope.format as Format);
-    const indexer = new SegmentIndexer(envelope.format as Format, count, known);
+    const format = envelope.format as Format;
+    // the counter (its encoding loaded on first use) only for items that come without their counts
+    const indexer = new SegmentIndexer(
+      format,
+      known ? { known } : { count: await tokenizer.forModel(envelope.model_id, format) },
+    );
     const lines = indexer.pass(items);
     const base = {
       id: record.id,
@@ -323,7 +327,7 @@ export class ArchiveImporter {
     });
     const body = Readable.from(
       (async function* () {
-        yield* lines;
+        yield* joined(lines, STORE_CHUNK_BYTES);
         yield trailer;
       })(),
     );
@@ -374,6 +378,24 @@ export class ArchiveImporter {
       });
     }
   }
+}
+
+/** Item lines are handed to the store in chunks of about this size: a few large writes, not one per item. */
+const STORE_CHUNK_BYTES = 64 * 1024;
+
+/** `lines` joined into chunks of at least `size` bytes (the last one smaller). */
+async function* joined(lines: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let bytes = 0;
+  for await (const line of lines) {
+    parts.push(line);
+    bytes += line.length;
+    if (bytes < size) continue;
+    yield Buffer.concat(parts, bytes);
+    parts = [];
+    bytes = 0;
+  }
+  if (parts.length) yield Buffer.concat(parts, bytes);
 }
 
 /** null when `existing` is this record's context as it stands; else why it conflicts. */
