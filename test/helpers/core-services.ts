@@ -10,6 +10,7 @@ import {
   LifecycleService,
   type LifecycleSettings,
   type StorageSettings,
+  type VersionKeeping,
   VersionUploader,
 } from '@ctxvault/core';
 import { ContextRepository, createOrm, type MikroORM, SegmentRepository, StagingRepository } from '@ctxvault/db';
@@ -36,11 +37,13 @@ export interface CoreParts {
   settings: StorageSettings;
   /** the services on these parts; `blobs` replaces the store (e.g. one that fails on cue) */
   service(blobs?: BlobStore): ContextService;
-  uploader(blobs?: BlobStore): VersionUploader;
+  /** `keeping`: the lifecycle's keep_versions / keep_for (default: keep no superseded version) */
+  uploader(blobs?: BlobStore, keeping?: Partial<VersionKeeping>): VersionUploader;
   compactor(blobs?: BlobStore): Compactor;
   lifecycle(settings?: Partial<LifecycleSettings>, blobs?: BlobStore): LifecycleService;
 }
 
+const KEEP_NOTHING: VersionKeeping = { keepVersions: 0, keepForMs: 0 };
 const silent = { info() {}, warn() {}, error() {}, debug() {} };
 
 /**
@@ -94,16 +97,16 @@ export function useCoreParts(options: { keyring?: (orm: MikroORM) => Keyring } =
     const keyring = options.keyring?.(parts.orm);
     const deps = (blobs = parts.blobs) => ({ ...parts, blobs, logger: silent, tokens, tokenCounter, keyring });
     parts.service = (blobs) => new ContextService(deps(blobs));
-    parts.uploader = (blobs) => new VersionUploader(deps(blobs));
+    parts.uploader = (blobs, keeping = {}) =>
+      new VersionUploader({ ...deps(blobs), keeping: { ...KEEP_NOTHING, ...keeping } });
     parts.compactor = (blobs) => new Compactor(deps(blobs));
     parts.lifecycle = (settings = {}, blobs = parts.blobs) =>
       new LifecycleService({
         ...deps(blobs),
-        uploader: parts.uploader(blobs),
+        uploader: parts.uploader(blobs, settings),
         settings: {
           pathPrefix: parts.settings.pathPrefix,
-          keepVersions: 0,
-          keepForMs: 0,
+          ...KEEP_NOTHING,
           objectGraceMs: 0,
           multipartGraceMs: 0,
           stagingGraceMs: 0,

@@ -233,7 +233,21 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     const tokenCounter = createTokenCounter(tokens);
     closers.push(() => tokenCounter.close());
     const segments = new SegmentRepository(orm);
-    const deps = { contexts, segments, staging, blobs, jobs, settings, tokens, logger, cache, tokenCounter, keyring };
+    const keeping = { keepVersions: config.lifecycle.keep_versions, keepForMs: config.lifecycle.keep_for };
+    const deps = {
+      contexts,
+      segments,
+      staging,
+      blobs,
+      jobs,
+      settings,
+      tokens,
+      logger,
+      cache,
+      tokenCounter,
+      keyring,
+      keeping,
+    };
     const uploader = new VersionUploader(deps);
     const lifecycle = new LifecycleService({
       contexts,
@@ -244,8 +258,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       logger,
       settings: {
         pathPrefix: settings.pathPrefix,
-        keepVersions: config.lifecycle.keep_versions,
-        keepForMs: config.lifecycle.keep_for,
+        ...keeping,
         objectGraceMs: config.lifecycle.object_grace,
         multipartGraceMs: config.lifecycle.multipart_grace,
         stagingGraceMs: config.lifecycle.staging_grace,

@@ -1,6 +1,6 @@
 // Persistence of AI SDK `useChat` conversations in ctxvault: each chat is a context of format
 // `ai-sdk.ui` (its id the context's session), loaded before a request and saved from `onFinish`.
-import type { CtxvaultClient } from '@ctxvault/client';
+import { type CtxvaultClient, SessionContext } from '@ctxvault/client';
 import type { UIMessage } from 'ai';
 
 export interface CtxvaultChatStoreOptions {
@@ -57,13 +57,7 @@ export class CtxvaultChatStore {
   }
 
   /** The chat's context: the newest `ai-sdk.ui` context of this agent with the chat id as session. */
-  private async contextOf(chatId: string): Promise<string | null> {
-    const { items } = await this.client.list({
-      agent_id: this.agentId,
-      session_id: chatId,
-      format: 'ai-sdk.ui',
-      limit: 1,
-    });
-    return items[0]?.id ?? null;
+  private contextOf(chatId: string): Promise<string | null> {
+    return new SessionContext(this.client, { agentId: this.agentId, sessionId: chatId, format: 'ai-sdk.ui' }).find();
   }
 }

@@ -41,3 +41,4 @@ export {
   WaitTimeoutError,
 } from './errors.ts';
 export { ndjsonLines } from './ndjson.ts';
+export { SessionContext, type SessionContextOptions } from './session-context.ts';

@@ -4,10 +4,11 @@ import { type ContextRow, type NewSegment, newContextId, type RoleTally, type Se
 import type { Format } from '@ctxvault/formats';
 import { codecSuffix, compressor, seal, sealBuffer, sealKey, segmentKey } from '@ctxvault/storage';
 import { f64s, readF64s, tallyOf } from './item-index.ts';
+import { indexMerged } from './search-index.ts';
 import { segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
-import { listOf, pipelineStream, sealingOf, segmentMetadata, type VersionUploaderDeps } from './version-uploader.ts';
+import { listOf, pipelineStream, sealingOf, segmentMetadata, type WorkerDeps } from './version-uploader.ts';
 import { envelopeOf } from './views.ts';
 
 export type CompactOutcome = 'compacted' | 'nothing' | 'superseded' | 'gone';
@@ -24,7 +25,7 @@ export type CompactOutcome = 'compacted' | 'nothing' | 'superseded' | 'gone';
 export class Compactor {
   private readonly reader: SegmentReader;
 
-  constructor(private readonly deps: VersionUploaderDeps) {
+  constructor(private readonly deps: WorkerDeps) {
     this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, undefined, deps.keyring);
   }
 
@@ -50,6 +51,8 @@ export class Compactor {
       if (segment.object_key) await this.deps.blobs.delete(segment.object_key);
       return 'superseded';
     }
+    // the merged segments stay until the lifecycle pass retires them: their entries are copied
+    await indexMerged(segments, this.reader, segment, run.segments, row.format as Format);
     return 'compacted';
   }
 

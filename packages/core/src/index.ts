@@ -42,7 +42,15 @@ export {
 } from './envelope/keyring.ts';
 export * from './errors/index.ts';
 export { type LifecycleCounts, LifecycleService, type LifecycleSettings } from './lifecycle-service.ts';
-export type { ContextStore, JobQueue, Logger, SegmentStore, StagingStore, StorageSettings } from './ports.ts';
+export type {
+  ContextStore,
+  JobQueue,
+  Logger,
+  SegmentStore,
+  StagingStore,
+  StorageSettings,
+  VersionKeeping,
+} from './ports.ts';
 export { parseRawItem, type RawItem, type RawItems, rawItems } from './raw-items.ts';
 export type { ReplicaJobs, ReplicaLog } from './replication/ports.ts';
 export { type VerifyOptions, type VerifyReport, verifyReplica } from './replication/replica-verifier.ts';

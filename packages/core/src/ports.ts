@@ -25,13 +25,16 @@ export type SegmentStore = Pick<
   | 'openLive'
   | 'searchIndexed'
   | 'keepSearchTexts'
+  | 'copySearchTexts'
+  | 'markSearchIndexed'
+  | 'findUnindexed'
   | 'searchItems'
   | 'listVersions'
   | 'findVersion'
   | 'restoreVersion'
   | 'findRestoreByIdempotencyKey'
   | 'forkContext'
-  | 'isReferenced'
+  | 'keptOrCollected'
   | 'findWrite'
   | 'findSegment'
   | 'loadBodies'
@@ -82,6 +85,14 @@ export interface StorageSettings {
   inlineCountBytes: number;
   /** a worker compacts a context once its current version has more segments, or more bytes outside one object (storage.compaction.*) */
   compaction: { maxSegments: number; maxBytes: number };
+}
+
+/** Which superseded versions stay readable, restorable and forkable besides the current one. */
+export interface VersionKeeping {
+  /** the newest this many superseded versions (lifecycle.keep_versions) */
+  keepVersions: number;
+  /** and those superseded less than this long ago, in ms (lifecycle.keep_for) */
+  keepForMs: number;
 }
 
 /** The parts the context service and the version uploader are built from. */

@@ -15,16 +15,23 @@ import {
   unseal,
 } from '@ctxvault/storage';
 import type { Keyring } from './envelope/keyring.ts';
-import type { CoreDeps } from './ports.ts';
+import type { CoreDeps, VersionKeeping } from './ports.ts';
+import { indexSegment } from './search-index.ts';
 import { segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
 import type { TokenCounter } from './token-counter.ts';
 import { envelopeOf } from './views.ts';
 
-export interface VersionUploaderDeps extends CoreDeps {
+/** What the workers' services (uploads, compaction) are built from. */
+export interface WorkerDeps extends CoreDeps {
   /** counts the tokens of segments the API left uncounted (off the event loop) */
   tokenCounter: TokenCounter;
+}
+
+export interface VersionUploaderDeps extends WorkerDeps {
+  /** the versions the lifecycle keeps: a segment only superseded ones need is uploaded only while one of them is kept */
+  keeping: VersionKeeping;
 }
 
 export type UploadOutcome = 'stored' | 'counted' | 'superseded' | 'gone';
@@ -43,7 +50,8 @@ export class VersionUploader {
   /**
    * Uploads the segment the write of `version` made (when staged) and flips it to stored, then
    * counts its tokens (when the API left them). `stored` does not wait for the count. Idempotent:
-   * a segment already stored and counted, superseded by a replace or deleted is left alone.
+   * a segment already stored and counted, or deleted, is left alone; so is one a replace superseded
+   * that no version the lifecycle keeps needs (those versions are collected at once).
    */
   async store(
     contextId: string,
@@ -60,18 +68,28 @@ export class VersionUploader {
       return 'gone';
     }
     const current = await segments.segmentsOf(contextId, row.version);
-    if (!current.some((s) => s.id === seg.id) && !(await segments.isReferenced(seg.id))) {
+    const { keepVersions, keepForMs } = this.deps.keeping;
+    if (
+      !current.some((s) => s.id === seg.id) &&
+      (await segments.keptOrCollected(seg.id, keepVersions, keepForMs)) === 'collected'
+    ) {
       // a replace made it garbage before it was stored, and no kept version needs it: nothing to upload or count
       await staging.remove(contextId, version);
       await this.abortIncompleteUploads(this.keyOf(seg));
       return 'superseded';
     }
     let outcome: UploadOutcome = 'counted';
+    const format = row.format as Format;
     if (seg.state === 'staged') {
       await this.upload(seg, await this.recoveryOf(row, seg, current), onProgress);
       outcome = 'stored';
     }
-    if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, row.format as Format);
+    if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, format);
+    // last, so that neither `stored` nor the counts wait for it (the trigram index makes its
+    // inserts slow): a search meanwhile reads the segment, as it reads one not indexed yet. What
+    // was just uploaded is read back from the blob store, not from staging in Postgres.
+    const now = outcome === 'stored' ? ((await segments.findSegment(seg.id)) ?? seg) : seg;
+    await indexSegment(segments, this.reader, now, format);
     await staging.remove(contextId, version);
     return outcome;
   }
@@ -236,6 +254,18 @@ export class VersionUploader {
     await staging.remove(contextId);
     await contexts.remove(contextId);
     return 'purged';
+  }
+
+  /**
+   * Indexes for search up to `limit` stored segments the index does not hold, untouched for
+   * `staleMs`: those stored before the workers indexed, or whose indexing failed. Returns how many.
+   */
+  async indexBacklog(staleMs: number, limit: number): Promise<number> {
+    const backlog = await this.deps.segments.findUnindexed(staleMs, limit);
+    for (const { context_format, ...seg } of backlog) {
+      await indexSegment(this.deps.segments, this.reader, seg, context_format as Format);
+    }
+    return backlog.length;
   }
 
   /**

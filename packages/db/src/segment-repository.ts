@@ -143,6 +143,15 @@ export interface SearchText {
   folded: string;
 }
 
+/** An item the search index matched: its segment (and its position in the segments asked), and its bytes of the item index. */
+interface FoundItem {
+  segment_id: string;
+  pos: number;
+  item: number;
+  /** its offset and, unless it is the last item, the next one's (float64 little-endian); null without an item index */
+  offsets: Buffer | null;
+}
+
 /** A context row as a commit left it, and the bytes of its segments after the first (what compaction would merge). */
 export interface CommittedVersion {
   row: ContextRow;
@@ -207,6 +216,34 @@ const VERSION_TOTALS = `left join lateral (
 /** No version of any context refers to segment `s` (forks share segments; the GIN index answers this). */
 const REFERENCED = 'exists (select 1 from versions r where r.segments @> array[s.id])';
 const UNREFERENCED = `not ${REFERENCED}`;
+
+/**
+ * Whether the lifecycle rules keep a version (`v`, of context `c`): the current one, one of the
+ * newest `keepVersions` superseded ones, or one superseded (its next version made) less than
+ * `keepForMs` ago; the arguments name the query's parameters that hold them.
+ */
+function keptByRules(keepVersions: string, keepForMs: string): string {
+  return `(v.version >= c.version - ${keepVersions}
+    or coalesce((select n.created_at from versions n where n.context_id = v.context_id and n.version = v.version + 1), v.created_at)
+       >= now() - (${keepForMs}::float8 * interval '1 millisecond'))`;
+}
+
+/**
+ * Collects the uncollected versions (`v`, of context `c`) that `which` picks, locking them as
+ * `lock` says: each becomes a tombstone (`collected_at`, its totals, no segments).
+ */
+function collectVersions(which: string, lock: '' | 'skip locked'): string {
+  return `with doomed as (
+    select v.context_id, v.version,
+           (select coalesce(sum(s.item_count), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as items,
+           (select coalesce(sum(s.size_bytes), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as bytes,
+           (select coalesce(sum(s.token_count), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as tokens
+      from versions v join contexts c on c.id = v.context_id
+     where v.collected_at is null and ${which}
+     for update of v ${lock})
+  update versions v set collected_at = now(), segments = '{}', item_count = d.items, size_bytes = d.bytes, token_count = d.tokens
+    from doomed d where v.context_id = d.context_id and v.version = d.version`;
+}
 
 const INSERT_COLUMNS = [
   'id',
@@ -514,13 +551,29 @@ export class SegmentRepository {
     });
   }
 
-  /** Whether any version of any context still refers to this segment. */
-  async isReferenced(segmentId: string): Promise<boolean> {
-    const { rowCount } = await (await this.pool()).query(
-      'select 1 from versions where segments @> array[$1::uuid] limit 1',
-      [segmentId],
-    );
-    return (rowCount ?? 0) > 0;
+  /**
+   * Whether a version the lifecycle rules keep (a context's current one, one of its newest
+   * `keepVersions` superseded ones, or one superseded less than `keepForMs` ago; of any context, so
+   * forks count) refers to this segment. When none does, the versions that still refer to it are
+   * collected now, as the next lifecycle pass would collect them: a read or restore of one then
+   * answers 410 rather than finding the segment without its body. The versions are locked first,
+   * so a restore or fork of one either commits before the check or finds it collected.
+   */
+  async keptOrCollected(segmentId: string, keepVersions: number, keepForMs: number): Promise<'kept' | 'collected'> {
+    return this.transaction(async (client) => {
+      await client.query(
+        'select 1 from versions where segments @> array[$1::uuid] and collected_at is null for update',
+        [segmentId],
+      );
+      const kept = await client.query(
+        `select 1 from versions v join contexts c on c.id = v.context_id
+          where v.segments @> array[$1::uuid] and v.collected_at is null and ${keptByRules('$2', '$3')} limit 1`,
+        [segmentId, keepVersions, keepForMs],
+      );
+      if ((kept.rowCount ?? 0) > 0) return 'kept';
+      await client.query(collectVersions('v.segments @> array[$1::uuid]', ''), [segmentId]);
+      return 'collected';
+    });
   }
 
   /** The segment the write of `version` made, if that write was committed. */
@@ -569,31 +622,55 @@ export class SegmentRepository {
 
   /**
    * Adds items' searchable texts (lower-cased) of a segment to the search index, from item `first`
-   * on; with `complete`, the segment is marked as held whole. Idempotent (concurrent first searches
-   * of one segment add the same rows).
+   * on. A retried job writes them again over what an attempt that failed midway left.
    */
-  async keepSearchTexts(
-    segmentId: string,
-    first: number,
-    texts: readonly SearchText[],
-    complete: boolean,
-  ): Promise<void> {
-    const pool = await this.pool();
-    if (texts.length > 0) {
-      await pool.query(
-        `insert into segment_search (segment_id, item, role, folded)
-          select $1, $2::int + u.n - 1, u.role, u.folded from unnest($3::text[], $4::text[]) with ordinality as u(role, folded, n)
-         on conflict do nothing`,
-        [segmentId, first, texts.map((t) => t.role), texts.map((t) => t.folded)],
-      );
-    }
-    if (complete) await pool.query('update segments set search_indexed = true where id = $1', [segmentId]);
+  async keepSearchTexts(segmentId: string, first: number, texts: readonly SearchText[]): Promise<void> {
+    if (texts.length === 0) return;
+    await (await this.pool()).query(
+      `insert into segment_search (segment_id, item, role, folded)
+        select $1, $2::int + u.n - 1, u.role, u.folded from unnest($3::text[], $4::text[]) with ordinality as u(role, folded, n)
+       on conflict (segment_id, item) do update set role = excluded.role, folded = excluded.folded`,
+      [segmentId, first, texts.map((t) => t.role), texts.map((t) => t.folded)],
+    );
+  }
+
+  /** Copies the index entries of segment `from` to segment `to`, their items shifted by `shift` (a compaction's merge). */
+  async copySearchTexts(from: string, to: string, shift: number): Promise<void> {
+    await (await this.pool()).query(
+      `insert into segment_search (segment_id, item, role, folded)
+        select $2, item + $3::int, role, folded from segment_search where segment_id = $1
+       on conflict do nothing`,
+      [from, to, shift],
+    );
+  }
+
+  /**
+   * Stored segments in the clear, of live contexts, that the search index does not hold, untouched
+   * for `olderThanMs` (stored before the workers indexed, or their indexing failed), with their
+   * context's format.
+   */
+  async findUnindexed(olderThanMs: number, limit: number): Promise<(Segment & { context_format: string })[]> {
+    const { rows } = await (await this.pool()).query<Segment & { context_format: string }>(
+      `select ${SEGMENT_COLUMNS}, c.format as context_format from segments s join contexts c on c.id = s.context_id
+        where not s.search_indexed and s.state = 'stored' and s.data_key_id is null and s.format = 'lines'
+          and s.retired_at is null and c.status in ('pending', 'stored')
+          and s.created_at < now() - ($1::float8 * interval '1 millisecond')
+        order by s.created_at limit $2`,
+      [olderThanMs, limit],
+    );
+    return rows;
+  }
+
+  /** Marks a segment as held whole by the search index: searches ask the index instead of reading it. */
+  async markSearchIndexed(segmentId: string): Promise<void> {
+    await (await this.pool()).query('update segments set search_indexed = true where id = $1', [segmentId]);
   }
 
   /**
    * Items of these segments (in their order, then by item) whose lower-cased text contains
    * `folded`, with one of `roles` when given: at most `limit`, from after `after` (a segment's
-   * position in `ids` and an item) on.
+   * position in `ids` and an item) on. Each comes with its bytes of the segment's item index (its
+   * offset and the next item's, float64 little-endian), so it can be read by its range at once.
    */
   async searchItems(
     ids: readonly string[],
@@ -601,13 +678,17 @@ export class SegmentRepository {
     roles: readonly string[] | null,
     limit: number,
     after: { pos: number; item: number } = { pos: 0, item: -1 },
-  ): Promise<{ segment_id: string; pos: number; item: number }[]> {
+  ): Promise<FoundItem[]> {
     const pattern = `%${folded.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const { rows } = await (await this.pool()).query<{ segment_id: string; pos: number; item: number }>(
-      `select u.sid as segment_id, u.pos::int as pos, ss.item from unnest($1::uuid[]) with ordinality as u(sid, pos)
-         join segment_search ss on ss.segment_id = u.sid
-        where ss.folded like $2 and ($3::text[] is null or ss.role = any($3::text[])) and (u.pos, ss.item) > ($5::int, $6::int)
-        order by u.pos, ss.item limit $4`,
+    const { rows } = await (await this.pool()).query<FoundItem>(
+      // per segment (a lateral join), so the index on (segment, text) looks at its rows only
+      `select u.sid as segment_id, u.pos::int as pos, m.item, substring(s.item_offsets from m.item * 8 + 1 for 16) as offsets
+         from unnest($1::uuid[]) with ordinality as u(sid, pos) join segments s on s.id = u.sid
+         cross join lateral (
+           select ss.item from segment_search ss
+            where ss.segment_id = u.sid and ss.folded like $2 and ($3::text[] is null or ss.role = any($3::text[]))
+              and (u.pos, ss.item) > ($5::int, $6::int)) m
+        order by u.pos, m.item limit $4`,
       [ids, pattern, roles, limit, after.pos, after.item],
     );
     return rows;
@@ -702,21 +783,10 @@ export class SegmentRepository {
    */
   async retireUnreferenced(graceMs: number, keepVersions: number, keepForMs = 0): Promise<number> {
     const pool = await this.pool();
-    const { rowCount } = await pool.query(
-      `with doomed as (
-         select v.context_id, v.version,
-                (select coalesce(sum(s.item_count), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as items,
-                (select coalesce(sum(s.size_bytes), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as bytes,
-                (select coalesce(sum(s.token_count), 0) from unnest(v.segments) as u(sid) join segments s on s.id = u.sid) as tokens
-           from versions v join contexts c on c.id = v.context_id
-          where v.collected_at is null and v.version < c.version - $1
-            and coalesce((select n.created_at from versions n where n.context_id = v.context_id and n.version = v.version + 1), v.created_at)
-                < now() - ($2::float8 * interval '1 millisecond')
-          for update of v skip locked)
-       update versions v set collected_at = now(), segments = '{}', item_count = d.items, size_bytes = d.bytes, token_count = d.tokens
-         from doomed d where v.context_id = d.context_id and v.version = d.version`,
-      [keepVersions, keepForMs],
-    );
+    const { rowCount } = await pool.query(collectVersions(`not ${keptByRules('$1', '$2')}`, 'skip locked'), [
+      keepVersions,
+      keepForMs,
+    ]);
     await pool.query(`update segments s set retired_at = null where s.retired_at is not null and ${REFERENCED}`);
     await pool.query(
       `update segments s set retired_at = now()
@@ -738,10 +808,14 @@ export class SegmentRepository {
 
   /** Deletes these segment rows, but none a version refers to (again: a restore or fork may have taken one up); the object keys of those deleted. */
   async remove(ids: readonly string[]): Promise<string[]> {
-    const { rows } = await (await this.pool()).query<{ object_key: string | null }>(
-      `delete from segments s where s.id = any($1::uuid[]) and ${UNREFERENCED} returning s.object_key`,
+    const pool = await this.pool();
+    const { rows } = await pool.query<{ object_key: string | null; context_id: string; data_key_id: string | null }>(
+      `delete from segments s where s.id = any($1::uuid[]) and ${UNREFERENCED} returning s.object_key, s.context_id, s.data_key_id`,
       [ids],
     );
+    // the last segments of a context purged while a fork shared them: its data key goes with them
+    const sealed = new Set(rows.flatMap((r) => (r.data_key_id ? [r.context_id] : [])));
+    if (sealed.size > 0) await deleteUnusedDataKeys(pool, [...sealed]);
     return rows.flatMap((r) => (r.object_key ? [r.object_key] : []));
   }
 
@@ -763,13 +837,9 @@ export class SegmentRepository {
     const pool = await this.pool();
     await pool.query('delete from versions where context_id = $1', [contextId]);
     await pool.query(`delete from segments s where s.context_id = $1 and ${UNREFERENCED}`, [contextId]);
-    // without its data key, whatever copy of a sealed body is left (a backup, a replica) stays
-    // sealed; a key that segments shared with a fork still need is kept (they keep their context id)
-    await pool.query(
-      `delete from data_keys k where k.context_id = $1
-         and not exists (select 1 from segments s where s.context_id = $1 and s.data_key_id = k.id)`,
-      [contextId],
-    );
+    // a key that segments shared with a fork still need is kept (they keep their context id), and
+    // goes when the lifecycle pass removes the last of them
+    await deleteUnusedDataKeys(pool, [contextId]);
     return this.objectKeysOf(contextId);
   }
 
@@ -880,6 +950,22 @@ async function envelopeAfter(client: PoolClient, contextId: string): Promise<str
     [contextId],
   );
   return envelopeJson(rows[0] as VersionEnvelope);
+}
+
+/**
+ * Deletes the data keys of these contexts that nothing uses any more: their context is gone or
+ * being deleted, and no segment is sealed with them. A segment is sealed with the key of its own
+ * context (writes, compactions and imports ask the keyring for that one), so only that context's
+ * segments are looked at. Without its key, whatever copy of a sealed body is left (a backup, a
+ * replica) stays sealed.
+ */
+async function deleteUnusedDataKeys(db: Pool | PoolClient, contextIds: readonly string[]): Promise<void> {
+  await db.query(
+    `delete from data_keys k where k.context_id = any($1::uuid[])
+       and not exists (select 1 from contexts c where c.id = k.context_id and c.status <> 'deleting')
+       and not exists (select 1 from segments s where s.context_id = k.context_id and s.data_key_id = k.id)`,
+    [contextIds],
+  );
 }
 
 /** A kept version's segments and fields, locked for share so the lifecycle pass cannot collect it before this transaction ends. */

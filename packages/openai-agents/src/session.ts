@@ -1,6 +1,6 @@
 // An OpenAI Agents SDK (JS) `Session` kept in a ctxvault context of format `openai.agents`: one
 // context per agent and session id, found by listing, created on the first items, appended to after.
-import { ConflictError, type ContextItem, type CtxvaultClient } from '@ctxvault/client';
+import { ConflictError, type ContextItem, type CtxvaultClient, SessionContext } from '@ctxvault/client';
 import type { AgentInputItem, Session } from '@openai/agents';
 
 export interface CtxvaultSessionOptions {
@@ -18,17 +18,13 @@ const POP_ATTEMPTS = 5;
 
 export class CtxvaultSession implements Session {
   private readonly client: CtxvaultClient;
-  private readonly agentId: string;
   private readonly sessionId: string;
-  private readonly modelId: string | undefined;
-  /** the context's id once found or created */
-  private contextId: string | null = null;
+  private readonly context: SessionContext;
 
   constructor({ client, agentId, sessionId, modelId }: CtxvaultSessionOptions) {
     this.client = client;
-    this.agentId = agentId;
     this.sessionId = sessionId ?? crypto.randomUUID();
-    this.modelId = modelId;
+    this.context = new SessionContext(client, { agentId, sessionId: this.sessionId, modelId, format: 'openai.agents' });
   }
 
   async getSessionId(): Promise<string> {
@@ -41,7 +37,7 @@ export class CtxvaultSession implements Session {
    */
   async getItems(limit?: number): Promise<AgentInputItem[]> {
     if (limit !== undefined && limit <= 0) return [];
-    const id = await this.findContext();
+    const id = await this.context.find();
     if (!id) return [];
     if (limit === undefined) return (await this.client.get(id)).content as unknown as AgentInputItem[];
     const { content, window } = await this.client.get(id, { last: limit });
@@ -53,26 +49,12 @@ export class CtxvaultSession implements Session {
   }
 
   async addItems(items: AgentInputItem[]): Promise<void> {
-    if (items.length === 0) return;
-    const stored = items.map(storable);
-    const id = await this.findContext();
-    if (id) {
-      await this.client.append(id, { items: stored });
-      return;
-    }
-    const created = await this.client.create({
-      agent_id: this.agentId,
-      session_id: this.sessionId,
-      ...(this.modelId && { model_id: this.modelId }),
-      format: 'openai.agents',
-      content: stored,
-    });
-    this.contextId = created.state === 'stored' ? created.context.id : created.id;
+    if (items.length > 0) await this.context.add(items.map(storable));
   }
 
   /** Removes the newest item (a new version without it, written only if no one wrote in between). */
   async popItem(): Promise<AgentInputItem | undefined> {
-    const id = await this.findContext();
+    const id = await this.context.find();
     if (!id) return undefined;
     for (let attempt = 1; ; attempt++) {
       const { content, version } = await this.client.get(id);
@@ -88,22 +70,7 @@ export class CtxvaultSession implements Session {
   }
 
   async clearSession(): Promise<void> {
-    const id = await this.findContext();
-    if (id) await this.client.delete(id);
-    this.contextId = null;
-  }
-
-  /** The session's context: remembered, else the newest `openai.agents` context of this agent and session. */
-  private async findContext(): Promise<string | null> {
-    if (this.contextId) return this.contextId;
-    const { items } = await this.client.list({
-      agent_id: this.agentId,
-      session_id: this.sessionId,
-      format: 'openai.agents',
-      limit: 1,
-    });
-    this.contextId = items[0]?.id ?? null;
-    return this.contextId;
+    await this.context.clear();
   }
 }
 

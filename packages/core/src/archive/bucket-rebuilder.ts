@@ -12,12 +12,12 @@ import {
   sealKey,
   unseal,
 } from '@ctxvault/storage';
+import { newContextRow } from '../context-rows.ts';
 import type { CoreDeps } from '../ports.ts';
 import { type SegmentTrailer, splitLines } from '../segment-format.ts';
 import type { Tokenizer } from '../tokens.ts';
 import { type FoundKey, isSealed, recoverDataKey } from './bucket-keys.ts';
 import { kindOf, type ListingTrailer, namesList, newestLists, segmentsOfList } from './bucket-versions.ts';
-import { rowFrom } from './importer.ts';
 import { SegmentIndexer } from './segment-indexer.ts';
 import { HELD_CONTEXT_BYTES, TaskPool } from './task-pool.ts';
 
@@ -105,9 +105,12 @@ export class BucketRebuilder {
     const flush = async () => {
       if (groupId === null) return;
       report.contexts++;
-      const [id, objects] = [groupId, group];
+      const [contextId, objects] = [groupId, group];
       await rebuilding.run(async () => {
-        await this.context(id, objects, report);
+        await this.context(contextId, objects, report).catch((err: unknown) =>
+          // a dependency failing for one context (KMS, the database) is reported; a later run retries it
+          report.failed.push({ context_id: contextId, reason: err instanceof Error ? err.message : String(err) }),
+        );
         onProgress?.(++done, Math.max(total, report.contexts));
       });
     };
@@ -137,32 +140,9 @@ export class BucketRebuilder {
       return;
     }
     const fail = (reason: string) => report.failed.push({ context_id: id, reason });
-    // the listing may leave metadata out: each object's own says whether (and with what) it is sealed
-    const heads: ObjectInfo[] = [];
-    for (const info of objects) heads.push((await this.deps.blobs.head(info.key)) ?? info);
-    const sealed = heads.filter(isSealed);
-    let dataKey: FoundKey | null = null;
-    if (sealed.length) {
-      try {
-        dataKey = await recoverDataKey(this.deps.keyring, id, sealed);
-      } catch (err) {
-        fail(err instanceof Error ? err.message : String(err));
-        return;
-      }
-    }
-    const found = new Map<string, Inspected>();
-    // the items of the first objects are kept from their check for their index: each is read once
-    let held = 0;
-    for (const head of heads) {
-      const keepBytes = (this.deps.heldContextBytes ?? HELD_CONTEXT_BYTES) - held;
-      const inspected = await this.inspect(id, head, isSealed(head) ? dataKey : null, keepBytes);
-      held += inspected.size;
-      if (!inspected.trailer) {
-        fail(`${head.key}: ${inspected.problem}`);
-        continue;
-      }
-      found.set(inspected.trailer.segment_id, inspected);
-    }
+    const opened = await this.openAll(id, objects, fail);
+    if (!opened) return;
+    const { found, dataKey } = opened;
     // a trailer is trusted for the list it names even when the items before it are damaged: the
     // damage is reported below if a version needs that segment
     const trailers = [...found.values()].map((o) => o.trailer!);
@@ -196,14 +176,15 @@ export class BucketRebuilder {
       .map((t) => t.written_at ?? '')
       .sort()
       .at(-1);
-    const row = rowFrom(
-      { ...newest.context, version: current, updated_at: writtenAt || newest.context.created_at },
-      newest.context.tenant_id,
+    const row = newContextRow(
+      { ...newest.context, version: current },
+      {
+        status: 'stored',
+        data_key_id: dataKey?.id ?? null,
+        updated_at: new Date(writtenAt || newest.context.created_at),
+      },
     );
-    if (dataKey) {
-      await this.deps.keyring!.storeFound({ ...dataKey, tenantId: row.tenant_id, contextId: id });
-      row.data_key_id = dataKey.id;
-    }
+    if (dataKey) await this.deps.keyring!.storeFound({ ...dataKey, tenantId: row.tenant_id, contextId: id });
     const outcome = await this.deps.segments.insertWhole(
       row,
       [...segments.values()],
@@ -215,6 +196,41 @@ export class BucketRebuilder {
       report.rebuilt++;
       report.versions += versions.length;
     }
+  }
+
+  /**
+   * Every object of a context read and checked, by segment id, with the context's data key when
+   * some are sealed; null (reported) when that key does not open.
+   */
+  private async openAll(
+    id: string,
+    objects: readonly ObjectInfo[],
+    fail: (reason: string) => void,
+  ): Promise<{ found: Map<string, Inspected>; dataKey: FoundKey | null } | null> {
+    // the listing may leave metadata out: each object's own says whether (and with what) it is sealed
+    const heads: ObjectInfo[] = [];
+    for (const info of objects) heads.push((await this.deps.blobs.head(info.key)) ?? info);
+    const sealed = heads.filter(isSealed);
+    let dataKey: FoundKey | null = null;
+    if (sealed.length) {
+      try {
+        dataKey = await recoverDataKey(this.deps.keyring, id, sealed);
+      } catch (err) {
+        fail(err instanceof Error ? err.message : String(err));
+        return null;
+      }
+    }
+    const found = new Map<string, Inspected>();
+    // the items of the first objects are kept from their check for their index: each is read once
+    let held = 0;
+    for (const head of heads) {
+      const keepBytes = (this.deps.heldContextBytes ?? HELD_CONTEXT_BYTES) - held;
+      const inspected = await this.inspect(id, head, isSealed(head) ? dataKey : null, keepBytes);
+      held += inspected.size;
+      if (!inspected.trailer) fail(`${head.key}: ${inspected.problem}`);
+      else found.set(inspected.trailer.segment_id, inspected);
+    }
+    return { found, dataKey };
   }
 
   /** The checked objects of the version a trailer names, in order; or why there are none. */
@@ -326,8 +342,6 @@ export class BucketRebuilder {
       context_id: trailer.context_id,
       version: trailer.version,
       data_key_id: object.sealKey ? dataKeyId : null,
-      // unknown here: a token-budget read then reads every item (safe)
-      has_calls: null,
       kind: trailer.kind ?? 'write',
       first_item: trailer.first_item,
       ...indexer.result(),

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { ContextRepository, ContextRow, NewSegment, SegmentRepository, VersionRow } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
 import { codecSuffix, compressor, seal, sealBuffer, sealedSize, sealKey, segmentKey } from '@ctxvault/storage';
+import { newContextRow } from '../context-rows.ts';
 import type { DocumentEnvelope } from '../document.ts';
 import type { DataKey } from '../envelope/keyring.ts';
 import { readU32s } from '../item-index.ts';
@@ -218,7 +219,11 @@ export class ArchiveImporter {
       report.failed.push({ id: record.id, reason: damage });
       return;
     }
-    const row = { ...rowFrom(record, tenantId), data_key_id: dataKey?.id ?? null };
+    const row = newContextRow(envelope, {
+      status: 'stored',
+      data_key_id: dataKey?.id ?? null,
+      updated_at: new Date(record.updated_at),
+    });
     const rows: VersionRow[] = versions.map((v) => ({
       version: v.version,
       kind: v.kind,
@@ -298,8 +303,6 @@ export class ArchiveImporter {
         ...check(),
         state: 'inline',
         data_key_id: dataKey?.id ?? null,
-        // unknown here: a token-budget read then reads every item (safe)
-        has_calls: null,
         body: dataKey
           ? await sealBuffer(sealKey(dataKey.key, record.id, 'inline'), Buffer.concat(chunks))
           : Buffer.concat(chunks),
@@ -358,8 +361,6 @@ export class ArchiveImporter {
       ...indexed,
       state: 'stored',
       data_key_id: dataKey?.id ?? null,
-      // unknown here: a token-budget read then reads every item (safe)
-      has_calls: null,
       body: null,
       object_key: key,
       etag: result.etag,
@@ -422,50 +423,8 @@ function envelopeFrom(record: ContextRecord, tenantId: string): DocumentEnvelope
     metadata: record.metadata,
     max_tokens: record.max_tokens,
     format: record.format,
-    system: record.system as DocumentEnvelope['system'],
+    system: (record.system ?? null) as DocumentEnvelope['system'],
     created_at: record.created_at,
     expires_at: record.expires_at,
-  };
-}
-
-/** The row of an imported context; its totals and storage columns are computed from its segments on insert. */
-export function rowFrom(
-  record: Omit<ContextRecord, 'type' | 'message_count' | 'size_bytes' | 'token_count'>,
-  tenantId: string,
-): ContextRow {
-  return {
-    id: record.id,
-    tenant_id: tenantId,
-    agent_id: record.agent_id,
-    model_id: record.model_id,
-    session_id: record.session_id,
-    name: record.name,
-    metadata: record.metadata,
-    max_tokens: record.max_tokens,
-    format: record.format,
-    system: record.system ?? null,
-    version: record.version,
-    status: 'stored',
-    storage_provider: 'database',
-    storage_key: null,
-    etag: null,
-    size_bytes: 0,
-    stored_bytes: null,
-    sha256: null,
-    content_encoding: 'identity',
-    encryption: null,
-    data_key_id: null,
-    message_count: 0,
-    token_count: 0,
-    tokens_final: true,
-    segment_count: 0,
-    job_id: null,
-    last_error: null,
-    idempotency_key: null,
-    idempotency_fingerprint: null,
-    created_at: new Date(record.created_at),
-    updated_at: new Date(record.updated_at),
-    expires_at: record.expires_at ? new Date(record.expires_at) : null,
-    deleted_at: null,
   };
 }

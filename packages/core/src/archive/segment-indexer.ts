@@ -7,7 +7,7 @@ import { parseRawItem } from '../raw-items.ts';
 import { roleCode } from '../segment-format.ts';
 import type { ItemTokenCounter } from '../tokens.ts';
 
-/** The index columns of a segment as its item lines went by. */
+/** The index columns of a segment as its item lines went by (whether it holds tool calls is not known). */
 export type IndexedLines = Pick<
   NewSegment,
   | 'item_count'
@@ -21,6 +21,7 @@ export type IndexedLines = Pick<
   | 'item_roles'
   | 'first_timestamp'
   | 'last_timestamp'
+  | 'has_calls'
 >;
 
 /** A segment's index as an archive carries it: per item tokens and role codes, the tallies, the timestamps. */
@@ -89,31 +90,32 @@ export class SegmentIndexer {
   }
 
   result(): IndexedLines {
+    const measured = {
+      item_count: this.offsets.length,
+      size_bytes: this.size,
+      sha256: this.hash.digest('hex'),
+      item_offsets: f64s(this.offsets),
+      tokens_final: true,
+      // unknown here: a token-budget read then reads every item (safe)
+      has_calls: null,
+    };
     const { known } = this;
     if (known) {
       return {
-        item_count: this.offsets.length,
-        size_bytes: this.size,
-        sha256: this.hash.digest('hex'),
+        ...measured,
         token_count: known.tokens.reduce((sum, n) => sum + n, 0),
         roles: known.tallies,
-        tokens_final: true,
         item_tokens: u32s(known.tokens),
-        item_offsets: f64s(this.offsets),
         item_roles: known.roles,
         first_timestamp: known.firstTimestamp,
         last_timestamp: known.lastTimestamp,
       };
     }
     return {
-      item_count: this.offsets.length,
-      size_bytes: this.size,
-      sha256: this.hash.digest('hex'),
+      ...measured,
       token_count: this.tokens.reduce((sum, n) => sum + n, 0),
       roles: this.roles,
-      tokens_final: true,
       item_tokens: u32s(this.tokens),
-      item_offsets: f64s(this.offsets),
       item_roles: Buffer.from(this.roleCodes),
       first_timestamp: this.firstTimestamp,
       last_timestamp: this.lastTimestamp,

@@ -1,7 +1,8 @@
 // Envelope encryption on real parts (Postgres, moto S3): every body at rest is sealed — staged
 // chunks, inline rows, objects — and still reads, appends, compacts and answers ?last with one
 // ranged GET; a tampered object or a missing master key fails the read; a master rotation re-wraps
-// the data keys without touching a body; a purged context's data key is gone.
+// the data keys without touching a body; a purged context's data key is gone, once no fork shares
+// its segments any more.
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -131,6 +132,19 @@ describe('envelope encryption at rest', () => {
     for (const key of (await parts.bucket.keys()).filter((k) => k.includes(id))) {
       expect((await rawObject(key)).includes(MARK)).toBe(false);
     }
+
+    // sealed texts never go to the search index (not by the upload, the compaction nor the
+    // lifecycle's backlog): a search reads the sealed segments and still finds them
+    expect(await parts.uploader().indexBacklog(0, 100)).toBe(0);
+    const found = await service.search('default', id, { query: 'SMALL append', case_sensitive: false, limit: 10 });
+    expect(found.matches.map((m) => m.index)).toEqual([40]);
+    const entries = await parts.orm.em
+      .fork()
+      .execute<{ n: number }[]>(
+        'select count(*)::int as n from segment_search ss join segments s on s.id = ss.segment_id where s.context_id = ?',
+        [id],
+      );
+    expect(entries[0]!.n).toBe(0);
   });
 
   it('refuses a tampered object, another master key, and no master key at all', async () => {
@@ -174,8 +188,40 @@ describe('envelope encryption at rest', () => {
     expect((await parts.blobs.head(key))?.etag).toBe(before?.etag);
     await expect(contents(serviceWith(keyringOn(parts.orm)), id)).rejects.toBeInstanceOf(UnsealError);
 
-    await parts.segments.removeContext(id);
+    await service.delete('default', id);
+    expect(await parts.uploader().purge(id)).toBe('purged');
     expect(await new DataKeyRepository(parts.orm).findByContext(id)).toBeNull();
+  });
+
+  it('a purged context keeps its data key while a fork shares its segments; the lifecycle pass removing the last of them deletes it', async () => {
+    const service = parts.service();
+    const keys = new DataKeyRepository(parts.orm);
+    const source = await created(service, items(20, 'shared'));
+    await parts.uploader().store(source, 1, () => {});
+    const fork = await service.fork('default', source, {});
+    if (fork.state !== 'stored') throw new Error('a fork is stored at once');
+    const live = await created(service, items(1, 'live'));
+
+    await service.delete('default', source);
+    expect(await parts.uploader().purge(source)).toBe('purged');
+    expect(await keys.findByContext(source)).not.toBeNull();
+    expect(await contents(service, fork.context.id)).toHaveLength(20);
+
+    await service.delete('default', fork.context.id);
+    expect(await parts.uploader().purge(fork.context.id)).toBe('purged');
+    // the source's segments are no one's now, but still there until the lifecycle pass removes them
+    expect(await keys.findByContext(source)).not.toBeNull();
+    const later = new Date(Date.now() + 1000);
+    await parts.lifecycle().runOnce(later);
+    await parts.lifecycle().runOnce(later);
+    const left = await parts.orm.em
+      .fork()
+      .execute<{ n: string }[]>('select count(*) as n from segments where context_id = ?', [source]);
+    expect(Number(left[0]?.n)).toBe(0);
+    expect(await keys.findByContext(source)).toBeNull();
+    // a live context's key is not touched
+    expect(await keys.findByContext(live)).not.toBeNull();
+    expect(await contents(service, live)).toHaveLength(1);
   });
 
   it('with mode "none" and the master kept, new bodies are in the clear and sealed ones still open', async () => {
