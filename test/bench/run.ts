@@ -16,7 +16,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
@@ -1973,7 +1973,7 @@ async function benchArchive(services: Services): Promise<void> {
   const env = await deployment('archive', services, { MCP_STORAGE_INLINE_THRESHOLD: '0', MCP_CACHE_MAX_BYTES: '0' });
   const { dep, bucket } = env;
   const each = Math.floor(CFG.archiveBytes / CFG.archiveContexts);
-  const group = `archive: ${CFG.archiveContexts} contexts of ${sizeLabel(each)} (${sizeLabel(CFG.archiveBytes)})`;
+  const group = `archive: ${CFG.archiveContexts} contexts of ${(each / MiB).toFixed(2)} MiB (${sizeLabel(CFG.archiveBytes)})`;
   const body = ndjsonCorpus(each, { agent_id: 'bench-archive' });
   log(`${group}: writing`);
   // six at a time: below the API's limits.max_concurrent_stagings
@@ -2037,8 +2037,11 @@ async function benchArchive(services: Services): Promise<void> {
       bareRead.ms / 1000,
     );
     await lost.drop();
+    // the machine is shared: the load says how far apart runs on it may be
     log(
-      `  export ${fmt(mbps(exportMs))} MB/s, import ${fmt(mbps(importMs))} MB/s, rebuild ${fmt(rebuildMs / 1000)} s (bare read ${fmt(bareRead.ms / 1000)} s)`,
+      `  export ${fmt(mbps(exportMs))} MB/s, import ${fmt(mbps(importMs))} MB/s, rebuild ${fmt(rebuildMs / 1000)} s (bare read ${fmt(bareRead.ms / 1000)} s); load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
     );
   }
   // the files, then the deployment's three (database, bucket, processes)

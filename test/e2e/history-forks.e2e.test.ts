@@ -168,6 +168,67 @@ describe('history', () => {
       'collected',
     ]);
   });
+
+  it('restores once with an Idempotency-Key: a retry answers the same, another request with the key is 422', async () => {
+    const ctx = (await write('POST', '/api/v1/contexts', { agent_id: 'idem-restore', content: [turn('one')] })).json
+      .id as string;
+    await write('POST', `/api/v1/contexts/${ctx}/items`, { items: [turn('two')] });
+    const restore = (version: number, key: string, headers: Record<string, string> = {}) =>
+      api(suite.app.url, `/api/v1/contexts/${ctx}/restore`, {
+        method: 'POST',
+        json: { version },
+        headers: { 'idempotency-key': key, ...headers },
+      });
+    const versionRows = () => sql('select version, kind from versions where context_id = $1 order by version', [ctx]);
+
+    const first = await restore(1, 'restore-once', { 'if-match': '"2"' });
+    expect(first.status, first.text).toBe(200);
+    expect(first.json).toMatchObject({ id: ctx, version: 3 });
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const after = await versionRows();
+    expect(after).toEqual([
+      { version: 1, kind: 'create' },
+      { version: 2, kind: 'append' },
+      { version: 3, kind: 'restore' },
+    ]);
+
+    // the retry of a lost answer, If-Match included (no 412: it is answered as the first one was)
+    const again = await restore(1, 'restore-once', { 'if-match': '"2"' });
+    expect(again.status, again.text).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.json).toEqual(first.json);
+    expect(await versionRows()).toEqual(after);
+
+    // the same key with another version, or on another context, is another request
+    const other = await restore(2, 'restore-once');
+    expect(other.status).toBe(422);
+    expect(other.json.error.code).toBe('idempotency_key_reused');
+    const elsewhere = (await write('POST', '/api/v1/contexts', { agent_id: 'idem-restore', content: [turn('x')] })).json
+      .id as string;
+    await write('POST', `/api/v1/contexts/${elsewhere}/items`, { items: [turn('y')] });
+    const onOther = await api(suite.app.url, `/api/v1/contexts/${elsewhere}/restore`, {
+      method: 'POST',
+      json: { version: 1 },
+      headers: { 'idempotency-key': 'restore-once' },
+    });
+    expect(onOther.status).toBe(422);
+    expect(await versionRows()).toEqual(after);
+    expect(await sql('select count(*)::int as n from versions where context_id = $1', [elsewhere])).toEqual([{ n: 2 }]);
+
+    // a new key is a new restore
+    const second = await restore(2, 'restore-twice');
+    expect(second.status, second.text).toBe(200);
+    expect(second.json.version).toBe(4);
+    expect(
+      (
+        await api(suite.app.url, `/api/v1/contexts/${ctx}/restore`, {
+          method: 'POST',
+          json: { version: 1 },
+          headers: { 'idempotency-key': '' },
+        })
+      ).status,
+    ).toBe(400);
+  });
 });
 
 describe('forks', () => {

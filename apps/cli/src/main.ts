@@ -37,7 +37,7 @@ without a key, auth.mode "none": tenant client.tenant, or --tenant ID):
             print a context (or a kept old version of it) as JSON
   versions ID [--limit N] [--cursor C] [--json]
             list a context's versions, newest first (kept and collected)
-  restore ID --version N [--if-version N]
+  restore ID --version N [--if-version N] [--idempotency-key KEY]
             make a kept old version current again, as a new version
   fork ID [--version N] [--agent-id ID] [--session-id ID] [--name NAME] [--idempotency-key KEY]
             a new context sharing the items of a version of this one (nothing copied)

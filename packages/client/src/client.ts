@@ -56,6 +56,11 @@ export interface ForkOptions {
   idempotencyKey?: string;
 }
 
+export interface RestoreOptions extends WriteOptions {
+  /** a retry with the same key answers the first restore, making no other version */
+  idempotencyKey?: string;
+}
+
 export interface UploadOptions {
   /** called as request bytes are sent (the server stages them as they arrive) */
   onProgress?: (sentBytes: number) => void;
@@ -199,9 +204,13 @@ export class CtxvaultClient {
   }
 
   /** Makes kept old `version` current again, as a new version; a collected one throws GoneError. */
-  async restore(id: string, version: number, options: WriteOptions = {}): Promise<WriteResult> {
+  async restore(id: string, version: number, options: RestoreOptions = {}): Promise<WriteResult> {
     return writeResult(
-      await this.request('POST', `/contexts/${id}/restore`, { json: { version }, ifVersion: options.ifVersion }),
+      await this.request('POST', `/contexts/${id}/restore`, {
+        json: { version },
+        ifVersion: options.ifVersion,
+        idempotencyKey: options.idempotencyKey,
+      }),
     );
   }
 

@@ -21,6 +21,7 @@ export {
   CtxvaultClient,
   type ForkOptions,
   type ListPage,
+  type RestoreOptions,
   type UploadOptions,
   type VersionPage,
   type WaitOptions,

@@ -487,7 +487,8 @@ export class ContextService {
 
   /**
    * Makes a kept old version current again as a new version (kind `restore`): its segments and
-   * fields, nothing copied. `If-Match` as for other writes; 410 once the version is collected.
+   * fields, nothing copied. `If-Match` as for other writes; 410 once the version is collected. With
+   * an `idempotencyKey`, a repeated restore answers the first one's context, making no other version.
    */
   async restore(
     tenantId: string,
@@ -495,13 +496,29 @@ export class ContextService {
     version: number,
     expectedVersion?: number,
     requestId?: string,
+    idempotencyKey?: string,
   ): Promise<WriteResult> {
+    const requestDigest = idempotencyKey ? restoreDigest(id, version) : null;
+    const replay = async () =>
+      idempotencyKey ? await this.restoreReplay(tenantId, idempotencyKey, requestDigest) : null;
+    const earlier = await replay();
+    if (earlier) return earlier;
     const current = await this.writableCurrent(tenantId, id, expectedVersion);
     const { segs } = await this.atVersion(tenantId, id, version, NO_TAIL, current);
     const staged = segs.find((seg) => seg.state === 'staged');
     const jobId = staged ? this.deps.jobs.uploadJobId(staged.context_id, staged.version) : null;
-    const outcome = await this.deps.segments.restoreVersion(id, current.version, version, jobId, this.deps.blobs.kind);
+    const outcome = await this.deps.segments.restoreVersion(
+      id,
+      current.version,
+      version,
+      jobId,
+      this.deps.blobs.kind,
+      idempotencyKey && requestDigest ? { key: idempotencyKey, fingerprint: requestDigest } : null,
+    );
     if (outcome === 'moved') {
+      // a concurrent restore with the same key may be what moved it: then this one answers as that one
+      const winner = await replay();
+      if (winner) return winner;
       throw new VersionConflictError(
         `context ${id} was changed by another write (version ${current.version} is no longer current)`,
       );
@@ -767,14 +784,36 @@ export class ContextService {
    * request is the same one (rows from before fingerprints were kept are taken as the same).
    */
   private replayOf(row: ContextRow, key: string, requestDigest: string | null): WriteResult {
-    if (row.idempotency_fingerprint && requestDigest && row.idempotency_fingerprint !== requestDigest)
-      throw new IdempotencyKeyReusedError(
-        `Idempotency-Key "${key}" was first used with a different request (context ${row.id}); use a new key for a new request`,
-        { context_id: row.id },
-      );
+    assertSameRequest(key, row.id, row.idempotency_fingerprint ?? null, requestDigest);
+    return this.replayed(row);
+  }
+
+  /** A write's answer given again (`Idempotent-Replayed`): its context as it stands now. */
+  private replayed(row: ContextRow): WriteResult {
     if (row.status !== 'pending') return { state: 'stored', context: toContextView(row), replayed: true };
     const jobId = row.job_id ?? this.deps.jobs.uploadJobId(row.id, row.version);
     return { state: 'pending', id: row.id, version: row.version, job_id: jobId, replayed: true };
+  }
+
+  /**
+   * The answer to a restore repeated with its Idempotency-Key (before its `If-Match` is checked:
+   * a retry answers as the first one did), or null when the key made no restore yet. 422 when the
+   * key was used for another request.
+   */
+  async replayedRestore(tenantId: string, id: string, version: number, key: string): Promise<WriteResult | null> {
+    return this.restoreReplay(tenantId, key, restoreDigest(id, version));
+  }
+
+  /** What the restore a tenant made with this Idempotency-Key answers now (its context as it stands), if it made one. */
+  private async restoreReplay(
+    tenantId: string,
+    key: string,
+    requestDigest: string | null,
+  ): Promise<WriteResult | null> {
+    const earlier = await this.deps.segments.findRestoreByIdempotencyKey(tenantId, key);
+    if (!earlier) return null;
+    assertSameRequest(key, earlier.context_id, earlier.fingerprint, requestDigest);
+    return this.replayed(await this.live(tenantId, earlier.context_id));
   }
 
   /** Whether a committed version's segments cross the compaction settings. */
@@ -887,4 +926,18 @@ function checkPrecondition(row: ContextRow, expectedVersion: number | undefined)
       current_version: row.version,
     });
   }
+}
+
+/** The fingerprint of a restore request. */
+function restoreDigest(id: string, version: number): string {
+  return new RequestFingerprint({ restore_of: id, version }).digest();
+}
+
+/** 422 when an Idempotency-Key comes back with another request than the one it was first used with. */
+function assertSameRequest(key: string, contextId: string, firstDigest: string | null, requestDigest: string | null) {
+  if (firstDigest && requestDigest && firstDigest !== requestDigest)
+    throw new IdempotencyKeyReusedError(
+      `Idempotency-Key "${key}" was first used with a different request (context ${contextId}); use a new key for a new request`,
+      { context_id: contextId },
+    );
 }

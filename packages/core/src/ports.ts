@@ -32,6 +32,7 @@ export type SegmentStore = Pick<
   | 'listVersions'
   | 'findVersion'
   | 'restoreVersion'
+  | 'findRestoreByIdempotencyKey'
   | 'forkContext'
   | 'keptOrCollected'
   | 'findWrite'

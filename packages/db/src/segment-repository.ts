@@ -445,6 +445,20 @@ export class SegmentRepository {
     return rows;
   }
 
+  /** The restore a tenant made with this Idempotency-Key: which context, and the fingerprint of its request. */
+  async findRestoreByIdempotencyKey(
+    tenantId: string,
+    key: string,
+  ): Promise<{ context_id: string; fingerprint: string | null } | null> {
+    const { rows } = await (await this.pool()).query<{ context_id: string; fingerprint: string | null }>(
+      `select v.context_id, v.idempotency_fingerprint as fingerprint from versions v
+        join contexts c on c.id = v.context_id
+        where v.idempotency_key = $2 and c.tenant_id = $1 limit 1`,
+      [tenantId, key],
+    );
+    return rows[0] ?? null;
+  }
+
   /** One version of a context (kept or a tombstone), or null when it has no row. */
   async findVersion(contextId: string, version: number): Promise<VersionRecord | null> {
     const { rows } = await (await this.pool()).query<VersionRecord>(
@@ -458,6 +472,7 @@ export class SegmentRepository {
    * Makes kept version `source` of a context current again as the next version (kind `restore`):
    * the same segments, the fields it had (and `jobId`, the upload job of a segment still staged). Refused with nothing written when the context is no
    * longer at `expectedVersion` (`moved`) or the version was collected meanwhile (`collected`).
+   * `idempotency`: the request's Idempotency-Key and fingerprint, kept on the new version.
    */
   async restoreVersion(
     contextId: string,
@@ -465,6 +480,7 @@ export class SegmentRepository {
     source: number,
     jobId: string | null,
     provider: StorageProvider,
+    idempotency: { key: string; fingerprint: string } | null = null,
   ): Promise<CommittedVersion | CopyRefusal> {
     return this.transactionOr(async (client) => {
       const next = expectedVersion + 1;
@@ -484,9 +500,18 @@ export class SegmentRepository {
       );
       if (moved.rowCount === 0) return 'moved';
       await client.query(
-        `insert into versions (context_id, version, kind, segments, envelope, source_id, source_version)
-          values ($1, $2, 'restore', $3, $4, $1, $5)`,
-        [contextId, next, restored.segments, restored.envelope && JSON.stringify(restored.envelope), source],
+        `insert into versions (context_id, version, kind, segments, envelope, source_id, source_version,
+            idempotency_key, idempotency_fingerprint)
+          values ($1, $2, 'restore', $3, $4, $1, $5, $6, $7)`,
+        [
+          contextId,
+          next,
+          restored.segments,
+          restored.envelope && JSON.stringify(restored.envelope),
+          source,
+          idempotency?.key ?? null,
+          idempotency?.fingerprint ?? null,
+        ],
       );
       await unretire(client, restored.segments);
       return refreshTotals(client, contextId, provider);

@@ -54,7 +54,7 @@ const missing = failure('no such context');
 const invalidInput = failure('invalid input, naming the failing fields');
 const changed = failure('If-Match is not the current version');
 const collected = failure('that version was collected by the lifecycle pass (details.collected_at says when)');
-/** An `Idempotency-Key` on a write that makes a context (create, fork). */
+/** An `Idempotency-Key` on a write that makes a context or a version (create, fork, restore). */
 const idempotencyKey = z.object({
   'idempotency-key': idempotencyKeySchema
     .optional()
@@ -216,16 +216,22 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
           409: failure('changed meanwhile'),
           410: collected,
           412: changed,
+          422: failure('Idempotency-Key reused with a different request'),
         },
       }),
       params(byId),
-      headers(ifMatch),
+      headers(ifMatch.extend(idempotencyKey.shape)),
       jsonBody(restoreSchema, maxBodyBytes),
       async (c) => {
         const { id } = c.req.valid('param');
-        const expected = await expectedVersion(c, id, c.req.valid('header')['if-match']);
+        const header = c.req.valid('header');
         const { version } = c.req.valid('json');
-        return answerWrite(c, await service.restore(c.var.tenantId, id, version, expected, c.var.requestId), 200);
+        const key = header['idempotency-key'];
+        // a retry answers as the first restore did, whatever its If-Match says by now
+        const replayed = key ? await service.replayedRestore(c.var.tenantId, id, version, key) : null;
+        if (replayed) return answerWrite(c, replayed, 200);
+        const expected = await expectedVersion(c, id, header['if-match']);
+        return answerWrite(c, await service.restore(c.var.tenantId, id, version, expected, c.var.requestId, key), 200);
       },
     )
     .post(

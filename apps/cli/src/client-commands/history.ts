@@ -3,7 +3,7 @@ import type { Config } from '@ctxvault/config';
 import { clientOf, operand, parseCommand, positiveInteger, printJson, UsageError } from './client-options.ts';
 
 const VERSIONS_USAGE = 'ctxvault versions ID [--limit N] [--cursor C] [--json]';
-const RESTORE_USAGE = 'ctxvault restore ID --version N [--if-version N]';
+const RESTORE_USAGE = 'ctxvault restore ID --version N [--if-version N] [--idempotency-key KEY]';
 const FORK_USAGE =
   'ctxvault fork ID [--version N] [--agent-id ID] [--session-id ID] [--name NAME] [--idempotency-key KEY]';
 
@@ -59,12 +59,14 @@ export async function runRestore(config: Config, args: string[]): Promise<void> 
   const { values, positionals } = parseCommand(args, {
     version: { type: 'string' },
     'if-version': { type: 'string' },
+    'idempotency-key': { type: 'string' },
   });
   const id = operand(positionals, 'context ID', RESTORE_USAGE);
   const version = positiveInteger(values.version, 'version');
   if (version === undefined) throw new UsageError(`--version is required\nusage: ${RESTORE_USAGE}`);
   const result = await clientOf(config, values).restore(id, version, {
     ifVersion: positiveInteger(values['if-version'], 'if-version'),
+    idempotencyKey: values['idempotency-key'],
   });
   printJson(answer(result));
 }

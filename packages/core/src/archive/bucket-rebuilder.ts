@@ -19,11 +19,14 @@ import type { Tokenizer } from '../tokens.ts';
 import { type FoundKey, isSealed, recoverDataKey } from './bucket-keys.ts';
 import { kindOf, type ListingTrailer, namesList, newestLists, segmentsOfList } from './bucket-versions.ts';
 import { SegmentIndexer } from './segment-indexer.ts';
+import { HELD_CONTEXT_BYTES, TaskPool } from './task-pool.ts';
 
 export interface BucketRebuilderDeps extends Pick<CoreDeps, 'blobs' | 'settings' | 'logger' | 'keyring'> {
   contexts: Pick<ContextRepository, 'findAny'>;
   segments: Pick<SegmentRepository, 'insertWhole'>;
   tokenizer: Tokenizer;
+  /** item bytes of a context's objects kept from their check for their index, not read again (default 8 MiB) */
+  heldContextBytes?: number;
 }
 
 export interface RebuildReport {
@@ -51,6 +54,10 @@ interface Inspected {
   trailer: SegmentTrailer | null;
   /** why it cannot be used, when it cannot */
   problem: string | null;
+  /** its item lines (without their `\n`) when they were kept from the check; else read again to be indexed */
+  items: Buffer[] | null;
+  /** the bytes of its kept items */
+  size: number;
 }
 
 /** A version to recreate, its segments checked and in order. */
@@ -94,22 +101,18 @@ export class BucketRebuilder {
     let groupId: string | null = null;
     let done = 0;
     // contexts are rebuilt a few at a time (each on its own objects, in its own transaction)
-    const running = new Set<Promise<void>>();
+    const rebuilding = new TaskPool(CONCURRENT_CONTEXTS);
     const flush = async () => {
       if (groupId === null) return;
       report.contexts++;
-      const contextId = groupId;
-      const one: Promise<void> = this.context(contextId, group, report)
-        // a dependency failing for one context (KMS, the database) is reported; a later run retries it
-        .catch((err: unknown) =>
+      const [contextId, objects] = [groupId, group];
+      await rebuilding.run(async () => {
+        await this.context(contextId, objects, report).catch((err: unknown) =>
+          // a dependency failing for one context (KMS, the database) is reported; a later run retries it
           report.failed.push({ context_id: contextId, reason: err instanceof Error ? err.message : String(err) }),
-        )
-        .then(() => {
-          running.delete(one);
-          onProgress?.(++done, Math.max(total, report.contexts));
-        });
-      running.add(one);
-      if (running.size >= CONCURRENT_CONTEXTS) await Promise.race(running);
+        );
+        onProgress?.(++done, Math.max(total, report.contexts));
+      });
     };
     for await (const info of this.deps.blobs.list(prefix)) {
       report.objects++;
@@ -126,7 +129,7 @@ export class BucketRebuilder {
       group.push(info);
     }
     await flush();
-    await Promise.all(running);
+    await rebuilding.drain();
     onProgress?.(report.contexts, report.contexts);
     return report;
   }
@@ -218,8 +221,12 @@ export class BucketRebuilder {
       }
     }
     const found = new Map<string, Inspected>();
+    // the items of the first objects are kept from their check for their index: each is read once
+    let held = 0;
     for (const head of heads) {
-      const inspected = await this.inspect(id, head, isSealed(head) ? dataKey : null);
+      const keepBytes = (this.deps.heldContextBytes ?? HELD_CONTEXT_BYTES) - held;
+      const inspected = await this.inspect(id, head, isSealed(head) ? dataKey : null, keepBytes);
+      held += inspected.size;
       if (!inspected.trailer) fail(`${head.key}: ${inspected.problem}`);
       else found.set(inspected.trailer.segment_id, inspected);
     }
@@ -255,18 +262,30 @@ export class BucketRebuilder {
     return { chain };
   }
 
-  /** Reads an object whole (opened with its seal key when sealed): its items checked against its trailer. */
-  private async inspect(id: string, head: ObjectInfo, dataKey: FoundKey | null): Promise<Inspected> {
+  /**
+   * Reads an object whole (opened with its seal key when sealed): its items checked against its
+   * trailer, and kept when they come to at most `keepBytes`.
+   */
+  private async inspect(id: string, head: ObjectInfo, dataKey: FoundKey | null, keepBytes: number): Promise<Inspected> {
     const parsed = parseObjectKey(head.key);
     const codec = CODECS.find((c) => codecSuffix(c) === parsed?.codec) ?? 'identity';
     const sealKeyOf = parsed?.segment && dataKey ? sealKey(dataKey.key, parsed.segment, 'object') : null;
-    const none = (problem: string): Inspected => ({ head, codec, sealKey: sealKeyOf, trailer: null, problem });
+    const none = (problem: string): Inspected => ({
+      head,
+      codec,
+      sealKey: sealKeyOf,
+      trailer: null,
+      problem,
+      items: null,
+      size: 0,
+    });
     if (!parsed?.segment)
       return none('a whole document of the layout before segments: it names no fields to rebuild from');
     const hash = createHash('sha256');
     let size = 0;
     let items = 0;
     let previous: Buffer | null = null;
+    let kept: Buffer[] | null = [];
     try {
       for await (const line of splitLines(await this.open(head.key, codec, sealKeyOf))) {
         if (previous) {
@@ -274,6 +293,8 @@ export class BucketRebuilder {
           hash.update(NEWLINE);
           size += previous.length + 1;
           items++;
+          if (size > keepBytes) kept = null;
+          kept?.push(previous);
         }
         previous = line;
       }
@@ -296,7 +317,7 @@ export class BucketRebuilder {
         : trailer.size_bytes !== size || trailer.item_count !== items
           ? `${items} items / ${size} bytes, its trailer says ${trailer.item_count} / ${trailer.size_bytes}`
           : null;
-    return { head, codec, sealKey: sealKeyOf, trailer, problem };
+    return { head, codec, sealKey: sealKeyOf, trailer, problem, items: kept, size: kept ? size : 0 };
   }
 
   /** A checked object as a stored segment, its item index (roles, offsets, tokens) built from its items. */
@@ -308,11 +329,13 @@ export class BucketRebuilder {
   ): Promise<NewSegment> {
     const trailer = object.trailer!;
     const { head } = object;
-    const indexer = new SegmentIndexer(format, await this.deps.tokenizer.forModel(modelId, format), null);
-    const items = (async function* (source: AsyncIterable<Buffer>, count: number) {
-      let n = 0;
-      for await (const line of source) if (n++ < count) yield line;
-    })(splitLines(await this.open(head.key, object.codec, object.sealKey)), trailer.item_count);
+    const indexer = new SegmentIndexer(format, { count: await this.deps.tokenizer.forModel(modelId, format) });
+    const items =
+      object.items ??
+      (async function* (source: AsyncIterable<Buffer>, count: number) {
+        let n = 0;
+        for await (const line of source) if (n++ < count) yield line;
+      })(splitLines(await this.open(head.key, object.codec, object.sealKey)), trailer.item_count);
     for await (const _ of indexer.pass(items));
     return {
       id: trailer.segment_id,

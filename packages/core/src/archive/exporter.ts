@@ -20,6 +20,7 @@ import {
   type SegmentRecord,
   type VersionRecord,
 } from './archive-format.ts';
+import { HELD_CONTEXT_BYTES } from './task-pool.ts';
 
 export interface ArchiveExporterDeps {
   contexts: Pick<ContextRepository, 'exportPage' | 'exportCount'>;
@@ -28,6 +29,8 @@ export interface ArchiveExporterDeps {
   blobs: BlobStore;
   /** opens sealed segments (envelope encryption): an archive carries items in the clear */
   keyring?: Keyring;
+  /** item bytes of a context read ahead into memory while another is passed on (default 8 MiB) */
+  heldContextBytes?: number;
 }
 
 export interface ExportOptions extends ExportFilter {
@@ -39,6 +42,17 @@ export interface ExportOptions extends ExportFilter {
 
 const PAGE = 100;
 
+/** What the end record counts. */
+interface Totals {
+  contexts: number;
+  segments: number;
+  items: number;
+  item_bytes: number;
+}
+
+/** Contexts read ahead of the one being passed on: their object reads overlap. */
+const READ_AHEAD_CONTEXTS = 4;
+
 interface Prepared {
   row: ContextRow;
   lists: VersionRecord[];
@@ -48,8 +62,10 @@ interface Prepared {
 
 /**
  * Streams the archive of a tenant's (or every tenant's) contexts: records and item lines, one
- * context at a time, each segment's items read from wherever they live and passed on byte for
- * byte. Memory holds one page of rows and one segment's read buffers, whatever the sizes.
+ * context after the other, each segment's items read from wherever they live and passed on byte
+ * for byte. The next few contexts are read meanwhile (a context of up to `heldContextBytes` into
+ * memory, a larger one streamed when its turn comes), so memory holds one page of rows and at most
+ * READ_AHEAD_CONTEXTS × `heldContextBytes` of items, whatever the sizes.
  */
 export class ArchiveExporter {
   private readonly reader: SegmentReader;
@@ -73,26 +89,48 @@ export class ArchiveExporter {
         since: options.since?.toISOString() ?? null,
       },
     });
-    const totals = { contexts: 0, segments: 0, items: 0, item_bytes: 0 };
+    const totals: Totals = { contexts: 0, segments: 0, items: 0, item_bytes: 0 };
     let done = 0;
     let after: string | null = null;
+    const all = options.versions === 'all';
+    // the next contexts are read (references and items) while this one's are passed on
+    const ahead: Promise<Buffer[] | Prepared | null>[] = [];
     for (;;) {
       const page = await this.deps.contexts.exportPage(filter, after, PAGE);
-      const all = options.versions === 'all';
-      // the next context's references are read while this one's items stream
-      let next = page[0] ? this.prepare(page[0], all) : null;
-      for (let i = 0; i < page.length; i++) {
-        const prepared = await next;
-        next = page[i + 1] ? this.prepare(page[i + 1]!, all) : null;
-        next?.catch(() => {}); // surfaces when awaited
-        if (prepared) for await (const chunk of this.context(prepared, totals)) yield chunk;
+      for (const row of page) {
+        const read = this.readAhead(row, all, totals);
+        read.catch(() => {}); // surfaces when its turn comes
+        ahead.push(read);
+        if (ahead.length < READ_AHEAD_CONTEXTS) continue;
+        yield* this.passOn(await ahead.shift()!, totals);
         options.onProgress?.(++done, Math.max(total, done));
       }
       if (page.length < PAGE) break;
       after = page.at(-1)!.id;
     }
+    while (ahead.length) {
+      yield* this.passOn(await ahead.shift()!, totals);
+      options.onProgress?.(++done, Math.max(total, done));
+    }
     options.onProgress?.(done, done);
     yield recordLine({ type: 'end', ...totals });
+  }
+
+  /**
+   * A context's records and items, read into memory when its items come to at most
+   * `heldContextBytes`; else what they are made of, streamed when its turn comes.
+   */
+  private async readAhead(row: ContextRow, all: boolean, totals: Totals): Promise<Buffer[] | Prepared | null> {
+    const prepared = await this.prepare(row, all);
+    const limit = this.deps.heldContextBytes ?? HELD_CONTEXT_BYTES;
+    if (!prepared || prepared.segs.reduce((sum, s) => sum + s.size_bytes, 0) > limit) return prepared;
+    return Array.fromAsync(this.context(prepared, totals));
+  }
+
+  /** A context read ahead: its bytes as they were read, or streamed now. */
+  private async *passOn(read: Buffer[] | Prepared | null, totals: Totals): AsyncGenerator<Buffer> {
+    if (Array.isArray(read)) yield* read;
+    else if (read) yield* this.context(read, totals);
   }
 
   /** What a context's records are made of; null when it went away (deleted, or its versions collected) meanwhile. */
@@ -121,10 +159,7 @@ export class ArchiveExporter {
   }
 
   /** One context's records, and its segments' items. */
-  private async *context(
-    { row, lists, segs, index }: Prepared,
-    totals: { contexts: number; segments: number; items: number; item_bytes: number },
-  ): AsyncGenerator<Buffer> {
+  private async *context({ row, lists, segs, index }: Prepared, totals: Totals): AsyncGenerator<Buffer> {
     yield recordLine(contextRecord(row));
     for (const v of lists) yield recordLine(v);
     for (const seg of segs) {

@@ -15,11 +15,14 @@ import type { ContextRecord, SegmentRecord, VersionRecord } from './archive-form
 import { ArchiveFormatError } from './archive-format-error.ts';
 import { RecordReader } from './record-reader.ts';
 import { SegmentIndexer } from './segment-indexer.ts';
+import { HELD_CONTEXT_BYTES, TaskPool } from './task-pool.ts';
 
 export interface ArchiveImporterDeps extends Pick<CoreDeps, 'blobs' | 'settings' | 'logger' | 'keyring'> {
   contexts: Pick<ContextRepository, 'findAny'>;
   segments: Pick<SegmentRepository, 'insertWhole'>;
   tokenizer: Tokenizer;
+  /** item bytes of a context read into memory to be written while the next ones are read (default 8 MiB) */
+  heldContextBytes?: number;
 }
 
 export interface ImportOptions {
@@ -48,12 +51,30 @@ export interface ImportReport {
 /** A segment's items did not match its record (size, count or sha256). */
 class DamagedSegmentError extends Error {}
 
+/** A segment record and its item lines: held in memory, or streaming from the archive. */
+interface ArchivedSegment {
+  record: SegmentRecord;
+  items: Buffer[] | AsyncIterable<Buffer>;
+}
+
+/** A context's records as read from the archive, before anything of it is written. */
+interface ArchivedContext {
+  record: ContextRecord;
+  versions: VersionRecord[];
+  current: VersionRecord;
+  segments: ArchivedSegment[] | AsyncIterable<ArchivedSegment>;
+}
+
+/** Contexts written at once (store writes, lookups and transactions overlap): memory ≤ this × the held bytes. */
+const CONCURRENT_CONTEXTS = 4;
+
 /**
  * Reads an archive and writes each context it holds, whole or not at all: segments first (objects
  * in this deployment's store and layout, or inline), then the row, versions and segment rows in
- * one transaction. Items stream from the archive into the store, so memory does not grow with a
- * context's size (except inline segments, which are one field). Running it twice changes nothing:
- * a context already here is compared, not written again.
+ * one transaction. Contexts of up to `heldContextBytes` are read into memory and written a few at
+ * a time while the archive is read on; a larger one streams from the archive into the store, so
+ * memory does not grow with a context's size (except inline segments, which are one field).
+ * Running it twice changes nothing: a context already here is compared, not written again.
  */
 export class ArchiveImporter {
   constructor(private readonly deps: ArchiveImporterDeps) {}
@@ -75,6 +96,7 @@ export class ArchiveImporter {
     if (header?.type !== 'header')
       throw new ArchiveFormatError('the archive does not start with its header', reader.line);
     const seen = { contexts: 0, segments: 0, items: 0, item_bytes: 0 };
+    const writing = new TaskPool(CONCURRENT_CONTEXTS);
     try {
       for (let record = await reader.take(); record; record = await reader.take()) {
         if (record.type === 'end') {
@@ -90,10 +112,18 @@ export class ArchiveImporter {
         if (record.type !== 'context')
           throw new ArchiveFormatError(`a ${record.type} record outside a context`, reader.line);
         seen.contexts++;
-        await this.context(record, reader, options.tenantId ?? record.tenant_id, report, seen);
-        options.onContext?.(report);
+        const context = await this.read(record, reader, seen);
+        const write = async () => {
+          await this.write(context, options.tenantId ?? record.tenant_id, report);
+          options.onContext?.(report);
+        };
+        // a held context is written while the next ones are read; a streaming one before reading on
+        if (Array.isArray(context.segments)) await writing.run(write);
+        else await write();
       }
+      await writing.drain();
     } catch (err) {
+      await writing.settle();
       if (err instanceof ArchiveFormatError)
         throw new ArchiveFormatError(err.message.replace(/^archive line \d+: /, ''), reader.line, report);
       throw err;
@@ -103,13 +133,15 @@ export class ArchiveImporter {
     return report;
   }
 
-  private async context(
+  /**
+   * A context's version records, and its segments: their items held in memory (an array) while
+   * they add up to `heldContextBytes`, the rest streaming from the archive as they are written.
+   */
+  private async read(
     record: ContextRecord,
     reader: RecordReader,
-    tenantId: string,
-    report: ImportReport,
     seen: { segments: number; items: number; item_bytes: number },
-  ): Promise<void> {
+  ): Promise<ArchivedContext> {
     const versions: VersionRecord[] = [];
     for (let next = await reader.peek(); next?.type === 'version'; next = await reader.peek()) {
       await reader.take();
@@ -119,7 +151,39 @@ export class ArchiveImporter {
     const current = versions.find((v) => v.version === record.version);
     if (!current)
       throw new ArchiveFormatError(`context ${record.id} has no record of its version ${record.version}`, reader.line);
+    const taken = async (segment: SegmentRecord) => {
+      await reader.take();
+      seen.segments++;
+      seen.items += segment.item_count;
+      seen.item_bytes += segment.size_bytes;
+    };
+    const held: ArchivedSegment[] = [];
+    let heldBytes = 0;
+    const limit = this.deps.heldContextBytes ?? HELD_CONTEXT_BYTES;
+    for (let next = await reader.peek(); next?.type === 'segment'; next = await reader.peek()) {
+      if (heldBytes + next.size_bytes > limit) {
+        const streamed = async function* (): AsyncGenerator<ArchivedSegment> {
+          yield* held;
+          for (let rest = await reader.peek(); rest?.type === 'segment'; rest = await reader.peek()) {
+            await taken(rest);
+            yield { record: rest, items: reader.items(rest.item_count) };
+          }
+        };
+        return { record, versions, current, segments: streamed() };
+      }
+      await taken(next);
+      held.push({ record: next, items: await Array.fromAsync(reader.items(next.item_count)) });
+      heldBytes += next.size_bytes;
+    }
+    return { record, versions, current, segments: held };
+  }
 
+  /** Writes one context read from the archive, whole or not at all; every item of it is read past either way. */
+  private async write(
+    { record, versions, current, segments }: ArchivedContext,
+    tenantId: string,
+    report: ImportReport,
+  ): Promise<void> {
     const existing = await this.deps.contexts.findAny(record.id);
     const verdict = existing ? compare(existing, record, tenantId) : null;
     if (verdict === 'unchanged') report.unchanged++;
@@ -130,19 +194,14 @@ export class ArchiveImporter {
     const dataKey = !verdict && keyring?.sealing ? await keyring.forContext(tenantId, record.id) : null;
     const placed: NewSegment[] = [];
     let damage: string | null = null;
-    for (let next = await reader.peek(); next?.type === 'segment'; next = await reader.peek()) {
-      await reader.take();
-      const items = reader.items(next.item_count);
-      seen.segments++;
-      seen.items += next.item_count;
-      seen.item_bytes += next.size_bytes;
+    for await (const { record: segment, items } of segments) {
       if (verdict || damage) {
         for await (const _ of items); // skipped: the items are read past, nothing is written
         continue;
       }
       try {
-        const listed = versions.find((v) => v.segments.includes(next.id)) ?? current;
-        placed.push(await this.place(next, items, envelope, listed, dataKey));
+        const listed = versions.find((v) => v.segments.includes(segment.id)) ?? current;
+        placed.push(await this.place(segment, items, envelope, listed, dataKey));
       } catch (err) {
         if (!(err instanceof DamagedSegmentError)) {
           await this.removeObjects(placed);
@@ -189,7 +248,7 @@ export class ArchiveImporter {
   /** Writes one segment's items where this deployment keeps them: inline, or an object with its trailer. */
   private async place(
     record: SegmentRecord,
-    items: AsyncIterable<Buffer>,
+    items: Buffer[] | AsyncIterable<Buffer>,
     envelope: DocumentEnvelope,
     listed: VersionRecord,
     dataKey: DataKey | null,
@@ -209,8 +268,12 @@ export class ArchiveImporter {
             lastTimestamp: record.last_timestamp,
           }
         : null;
-    const count = await tokenizer.forModel(envelope.model_id, envelope.format as Format);
-    const indexer = new SegmentIndexer(envelope.format as Format, count, known);
+    const format = envelope.format as Format;
+    // the counter (its encoding loaded on first use) only for items that come without their counts
+    const indexer = new SegmentIndexer(
+      format,
+      known ? { known } : { count: await tokenizer.forModel(envelope.model_id, format) },
+    );
     const lines = indexer.pass(items);
     const base = {
       id: record.id,
@@ -267,7 +330,7 @@ export class ArchiveImporter {
     });
     const body = Readable.from(
       (async function* () {
-        yield* lines;
+        yield* joined(lines, STORE_CHUNK_BYTES);
         yield trailer;
       })(),
     );
@@ -316,6 +379,24 @@ export class ArchiveImporter {
       });
     }
   }
+}
+
+/** Item lines are handed to the store in chunks of about this size: a few large writes, not one per item. */
+const STORE_CHUNK_BYTES = 64 * 1024;
+
+/** `lines` joined into chunks of at least `size` bytes (the last one smaller). */
+async function* joined(lines: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let bytes = 0;
+  for await (const line of lines) {
+    parts.push(line);
+    bytes += line.length;
+    if (bytes < size) continue;
+    yield Buffer.concat(parts, bytes);
+    parts = [];
+    bytes = 0;
+  }
+  if (parts.length) yield Buffer.concat(parts, bytes);
 }
 
 /** null when `existing` is this record's context as it stands; else why it conflicts. */

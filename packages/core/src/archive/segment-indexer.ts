@@ -48,15 +48,21 @@ export class SegmentIndexer {
   private firstTimestamp: string | null = null;
   private lastTimestamp: string | null = null;
 
+  /** the index the source kept (an archive): then items are only measured and hashed, not parsed */
+  private readonly known: KnownIndex | null;
+  private readonly count: ItemTokenCounter | null;
+
+  /** `tokens`: the index the source kept, or the counter of items that come without one. */
   constructor(
     private readonly format: Format,
-    private readonly count: ItemTokenCounter,
-    /** the index the source kept (an archive): then items are only measured and hashed, not parsed */
-    private readonly known: KnownIndex | null,
-  ) {}
+    tokens: { known: KnownIndex } | { count: ItemTokenCounter },
+  ) {
+    this.known = 'known' in tokens ? tokens.known : null;
+    this.count = 'count' in tokens ? tokens.count : null;
+  }
 
   /** Passes `lines` (each without its `\n`) on as stored lines (with it), indexing each. */
-  async *pass(lines: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  async *pass(lines: Iterable<Buffer> | AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     for await (const bare of lines) {
       const line = Buffer.concat([bare, NEWLINE]);
       this.add(line);
@@ -68,7 +74,7 @@ export class SegmentIndexer {
     this.offsets.push(this.size);
     this.size += line.length;
     this.hash.update(line);
-    if (this.known) return;
+    if (!this.count) return;
     const { item } = parseRawItem(line.subarray(0, -1));
     const role = normalizedOrNull(this.format, item)?.role ?? String(item.role);
     this.roleCodes.push(roleCode(role));
