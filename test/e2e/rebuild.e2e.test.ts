@@ -1,10 +1,14 @@
 // Rebuild from the bucket: 100 contexts are written (created, appended, compacted, replaced,
-// compressed or not, expired, deleted) on a deployment whose bucket is complete
-// (storage.inline_threshold 0), the database is lost, `ctxvault rebuild --from-bucket` recreates
-// the references from the self-describing objects, and every read answers as it did before. A
-// second run changes nothing, a run after a partial loss rebuilds only what is missing, and an
-// object whose items do not match its sha256 is reported, not rebuilt.
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+// compressed or not, sealed by envelope encryption with a local master key or not, expired,
+// deleted, with older versions kept) on a deployment whose bucket is complete
+// (storage.inline_threshold 0), with a master key rotation between the sealed ones, the database
+// is lost, `ctxvault rebuild --from-bucket` recreates the references from the self-describing
+// objects, and every read — current and kept older versions — answers as it did before. A second
+// run changes nothing, a run after a partial loss rebuilds only what is missing, a master key that
+// is not configured is reported, and an object whose items do not match its sha256 is reported,
+// not rebuilt.
+import { randomBytes } from 'node:crypto';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReadBack, readsOf, startApi } from '../helpers/archive.ts';
@@ -21,8 +25,19 @@ const suite = useSuite({
     MCP_STORAGE_INLINE_THRESHOLD: '0',
     MCP_STORAGE_COMPACTION_MAX_SEGMENTS: '3',
     MCP_CACHE_MAX_BYTES: '0',
+    MCP_LIFECYCLE_KEEP_VERSIONS: '2',
   },
 });
+// the first sealed quarter is written under OLD_MASTER, the master is rotated, the second under NEW_MASTER
+const OLD_MASTER = randomBytes(32).toString('base64');
+const NEW_MASTER = randomBytes(32).toString('base64');
+const sealing = (mode: 'envelope' | 'none', master: string, previous = '') => ({
+  MCP_ENCRYPTION_MODE: mode,
+  MCP_ENCRYPTION_MASTER_KEY: master,
+  MCP_ENCRYPTION_PREVIOUS_MASTER_KEYS: previous,
+});
+/** the settings every process after the rotation runs with: new bodies in the clear, sealed ones open */
+const KEYS = sealing('none', NEW_MASTER, OLD_MASTER);
 
 type Fate = 'created' | 'appended' | 'replaced' | 'expired' | 'deleted' | 'prose';
 const FATES: Fate[] = [
@@ -37,7 +52,7 @@ const FATES: Fate[] = [
   'created',
   'appended',
 ];
-const contexts: { id: string; fate: Fate }[] = [];
+const contexts: { id: string; fate: Fate; sealed: 'old' | 'new' | null }[] = [];
 const before = new Map<string, unknown>();
 let lost: TestDatabase;
 let readBack: ReadBack;
@@ -62,8 +77,8 @@ async function settled(id: string) {
   throw new Error(`context ${id} did not settle`);
 }
 
-/** One context's life, by its fate. */
-async function live(n: number): Promise<void> {
+/** One context's life, by its fate (sealed under a master key, or not). */
+async function live(n: number, sealed: 'old' | 'new' | null): Promise<void> {
   const fate = FATES[n % FATES.length]!;
   const expiresAt = fate === 'expired' ? new Date(Date.now() + 3_000).toISOString() : undefined;
   const content = fate === 'prose' ? proseItemsOfSize(8 * KiB, 2 * KiB) : itemsOfSize((1 + (n % 5)) * 4 * KiB, 2 * KiB);
@@ -75,7 +90,7 @@ async function live(n: number): Promise<void> {
     content,
   });
   const id = created.id as string;
-  contexts.push({ id, fate });
+  contexts.push({ id, fate, sealed });
   await settled(id);
   if (fate === 'appended') {
     for (let a = 0; a <= n % 4; a++) {
@@ -91,10 +106,20 @@ async function live(n: number): Promise<void> {
     expect((await api(suite.app.url, `/api/v1/contexts/${id}`, { method: 'DELETE' })).status).toBe(202);
 }
 
-async function inBatches(from: number, to: number): Promise<void> {
+async function inBatches(from: number, to: number, sealed: 'old' | 'new' | null = null): Promise<void> {
   for (let n = from; n < to; n += 6) {
-    await Promise.all(Array.from({ length: Math.min(6, to - n) }, (_, i) => live(n + i)));
+    await Promise.all(Array.from({ length: Math.min(6, to - n) }, (_, i) => live(n + i, sealed)));
   }
+}
+
+/** The api and worker started again on the same port with these settings added. */
+async function redeploy(extra: Record<string, string>): Promise<void> {
+  await suite.app.stop();
+  const env = { ...suite.app.env, ...extra };
+  [suite.app.api, suite.app.worker] = await Promise.all([
+    spawnCtxvault('api', env, { readyLine: /API listening/ }),
+    spawnCtxvault('worker', env, { readyLine: /worker running/ }),
+  ]);
 }
 
 async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
@@ -107,6 +132,18 @@ async function query<T = Record<string, unknown>>(url: string, sql: string, para
   }
 }
 
+/** One lifecycle pass (no grace): expired contexts purged, versions past keep_versions collected, unreferenced segments removed. */
+async function lifecyclePass(databaseUrl: string) {
+  const pass = await runCtxvault(['lifecycle', '--once'], {
+    ...suite.app.env,
+    ...KEYS,
+    MCP_DATABASE_URL: databaseUrl,
+    MCP_LOGGING_LEVEL: 'warn',
+    MCP_LIFECYCLE_OBJECT_GRACE: '0s',
+  });
+  expect(pass.code, pass.output).toBe(0);
+}
+
 /** The same read without the time of the last change (a rebuild knows only when its newest object was written). */
 function comparable(reads: { document?: Record<string, unknown> } & Record<string, unknown>) {
   if (!reads.document) return reads;
@@ -114,9 +151,29 @@ function comparable(reads: { document?: Record<string, unknown> } & Record<strin
   return { ...reads, document };
 }
 
-async function rebuild() {
+/**
+ * The kept versions of a context as its history lists them (without the times of the writes, which
+ * a rebuild knows only as the times their objects were written), and each older one as it reads.
+ */
+async function keptVersionsOf(base: string, id: string) {
+  const listed = await api(base, `/api/v1/contexts/${id}/versions?limit=100`);
+  if (listed.status !== 200) return { status: listed.status };
+  const kept = (listed.json.items as Record<string, unknown>[])
+    .filter((v) => v.state === 'kept')
+    .map(({ created_at, compacted_at, ...v }) => v);
+  const reads: Record<number, unknown> = {};
+  for (const v of kept.filter((v) => !v.current)) {
+    const read = await api(base, `/api/v1/contexts/${id}?version=${v.version}`);
+    const { storage, updated_at, ...document } = read.json;
+    reads[v.version as number] = { status: read.status, document, sha256: storage?.sha256 };
+  }
+  return { kept, reads };
+}
+
+async function rebuild(keys: Record<string, string> = KEYS) {
   const run = await runCtxvault(['rebuild', '--from-bucket'], {
     ...suite.app.env,
+    ...keys,
     MCP_DATABASE_URL: lost.url,
     MCP_LOGGING_LEVEL: 'warn',
   });
@@ -125,15 +182,22 @@ async function rebuild() {
 }
 
 beforeAll(async () => {
-  // half the contexts uncompressed, half written by a worker that compresses with zstd
-  await inBatches(0, COUNT / 2);
-  await suite.app.worker.stop();
-  suite.app.worker = await spawnCtxvault(
-    'worker',
-    { ...suite.app.env, MCP_STORAGE_COMPRESSION: 'zstd' },
-    { readyLine: /worker running/ },
-  );
-  await inBatches(COUNT / 2, COUNT);
+  // a quarter each: in the clear; sealed under the old master key; (the master is rotated) sealed
+  // under the new one and compressed with zstd; compressed in the clear
+  await inBatches(0, COUNT / 4);
+  await redeploy(sealing('envelope', OLD_MASTER));
+  await inBatches(COUNT / 4, COUNT / 2, 'old');
+  await suite.app.stop();
+  const rotated = await runCtxvault(['keys', 'rotate-master'], {
+    ...suite.app.env,
+    ...sealing('envelope', NEW_MASTER, OLD_MASTER),
+    MCP_LOGGING_LEVEL: 'warn',
+  });
+  expect(rotated.code, rotated.output).toBe(0);
+  await redeploy({ ...sealing('envelope', NEW_MASTER, OLD_MASTER), MCP_STORAGE_COMPRESSION: 'zstd' });
+  await inBatches(COUNT / 2, (COUNT * 3) / 4, 'new');
+  await redeploy({ ...KEYS, MCP_STORAGE_COMPRESSION: 'zstd' });
+  await inBatches((COUNT * 3) / 4, COUNT);
   // compaction runs after the appends: wait until no context has more than 3 segments
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     const rows = await query(
@@ -145,13 +209,10 @@ beforeAll(async () => {
   }
   await new Promise((r) => setTimeout(r, 3_000)); // the expired ones are past their time
   // the lifecycle pass purges the expired and the segments compaction merged (no grace here)
-  const pass = await runCtxvault(['lifecycle', '--once'], {
-    ...suite.app.env,
-    MCP_LOGGING_LEVEL: 'warn',
-    MCP_LIFECYCLE_OBJECT_GRACE: '0s',
-  });
-  expect(pass.code, pass.output).toBe(0);
-  for (const { id } of contexts) before.set(id, comparable(await readsOf(suite.app.url, id)));
+  await lifecyclePass(suite.db.url);
+  for (const { id } of contexts) {
+    before.set(id, { ...comparable(await readsOf(suite.app.url, id)), ...(await keptVersionsOf(suite.app.url, id)) });
+  }
   // the database is lost: the deployment stops, and a new empty one takes its place
   await suite.app.stop();
   lost = await createFileDatabase();
@@ -164,14 +225,30 @@ afterAll(async () => {
 
 describe('rebuild --from-bucket', () => {
   const liveCount = () => contexts.filter((c) => c.fate !== 'deleted' && c.fate !== 'expired').length;
+  const liveSealed = () => contexts.filter((c) => c.sealed && c.fate !== 'deleted' && c.fate !== 'expired');
+  const forget = async (ids: string[]) => {
+    for (const table of ['segments', 'versions', 'data_keys']) {
+      await query(lost.url, `delete from ${table} where context_id = any($1::uuid[])`, [ids]);
+    }
+    await query(lost.url, 'delete from contexts where id = any($1::uuid[])', [ids]);
+  };
 
-  it('recreates every context from the bucket, with a progress bar', async () => {
-    const codecs = new Set((await suite.bucket.keys()).map((k) => k.split('.').at(-1)));
-    expect(codecs).toEqual(new Set(['json', 'zst']));
+  it('recreates every context and its kept versions from the bucket, sealed ones too, with a progress bar', async () => {
+    const keys = await suite.bucket.keys();
+    expect(new Set(keys.map((k) => k.split('.').at(-1)))).toEqual(new Set(['json', 'zst']));
+    const sealedKey = keys.find((k) => k.includes(liveSealed()[0]!.id))!;
+    const head = await suite.bucket.client.send(new HeadObjectCommand({ Bucket: suite.bucket.name, Key: sealedKey }));
+    expect(head.Metadata).toMatchObject({ encryption: 'ctxvault-envelope-v1', 'wrapped-key': expect.any(String) });
     const run = await rebuild();
     expect(run.code, run.output).toBe(0);
     expect(run.report).toMatchObject({ rebuilt: liveCount(), present: 0, failed: [] });
+    const kept = [...before.values()].reduce((n: number, b) => n + ((b as { kept?: unknown[] }).kept?.length ?? 0), 0);
+    expect(run.report.versions).toBeGreaterThanOrEqual(kept);
+    expect(kept).toBeGreaterThan(liveCount());
     expect(run.stderr).toMatch(new RegExp(`rebuilding .*100% ${liveCount()} / ${liveCount()} contexts`));
+    // the data keys are stored again, all wrapped by the current master key
+    const wraps = await query(lost.url, 'select master_key_id, count(*)::int as n from data_keys group by 1');
+    expect(wraps).toEqual([{ master_key_id: expect.stringMatching(/^local:/), n: liveSealed().length }]);
   }, 300_000);
 
   it('changes nothing when run again', async () => {
@@ -185,18 +262,44 @@ describe('rebuild --from-bucket', () => {
       .filter((c) => c.fate === 'appended')
       .slice(0, 5)
       .map((c) => c.id);
-    await query(lost.url, 'delete from segments where context_id = any($1::uuid[])', [gone]);
-    await query(lost.url, 'delete from versions where context_id = any($1::uuid[])', [gone]);
-    await query(lost.url, 'delete from contexts where id = any($1::uuid[])', [gone]);
+    await forget(gone);
     const run = await rebuild();
     expect(run.code, run.output).toBe(0);
     expect(run.report).toMatchObject({ rebuilt: 5, present: liveCount() - 5, failed: [] });
   }, 300_000);
 
-  it('answers every read as before the loss', async () => {
-    readBack = await startApi({ ...suite.app.env, MCP_DATABASE_URL: lost.url });
-    for (const { id, fate } of contexts) {
-      expect(comparable(await readsOf(readBack.url, id)), `${fate} ${id}`).toEqual(before.get(id));
+  it('reports contexts sealed under a master key that is not configured, and rebuilds them once it is', async () => {
+    // created, replaced or prose: never compacted after the rotation, so every object carries the old wrap
+    const gone = liveSealed()
+      .filter((c) => c.sealed === 'old' && c.fate !== 'appended')
+      .slice(0, 3)
+      .map((c) => c.id);
+    await forget(gone);
+    const without = await rebuild(sealing('none', NEW_MASTER));
+    expect(without.code).toBe(1);
+    expect(without.report.rebuilt).toBe(0);
+    const failed = without.report.failed as { context_id: string }[];
+    expect(failed.sort((a, b) => (a.context_id < b.context_id ? -1 : 1))).toEqual(
+      gone.sort().map((id) => ({
+        context_id: id,
+        reason: expect.stringMatching(
+          /master key local:[0-9a-f]{16}, which is not configured: add it to encryption\.previous_master_keys/,
+        ),
+      })),
+    );
+    const run = await rebuild();
+    expect(run.code, run.output).toBe(0);
+    expect(run.report).toMatchObject({ rebuilt: 3, failed: [] });
+  }, 300_000);
+
+  it('answers every read, of current and kept versions, as before the loss', async () => {
+    // older versions past lifecycle.keep_versions whose objects were still there came back: the
+    // next lifecycle pass lets them go again, as it did before the loss
+    await lifecyclePass(lost.url);
+    readBack = await startApi({ ...suite.app.env, ...KEYS, MCP_DATABASE_URL: lost.url });
+    for (const { id, fate, sealed } of contexts) {
+      const after = { ...comparable(await readsOf(readBack.url, id)), ...(await keptVersionsOf(readBack.url, id)) };
+      expect(after, `${fate} ${sealed} ${id}`).toEqual(before.get(id));
     }
     const listed = await api(readBack.url, `/api/v1/contexts?limit=100`);
     expect(listed.json.items).toHaveLength(liveCount());
@@ -209,9 +312,7 @@ describe('rebuild --from-bucket', () => {
     const object = Buffer.from(await got.Body!.transformToByteArray());
     const damaged = Buffer.from(object.toString('utf8').replace('turn 0', 'turn X'));
     await suite.bucket.client.send(new PutObjectCommand({ Bucket: suite.bucket.name, Key: key, Body: damaged }));
-    await query(lost.url, 'delete from segments where context_id = $1', [victim]);
-    await query(lost.url, 'delete from versions where context_id = $1', [victim]);
-    await query(lost.url, 'delete from contexts where id = $1', [victim]);
+    await forget([victim]);
     const run = await rebuild();
     expect(run.code).toBe(1);
     expect(run.report.rebuilt).toBe(0);

@@ -76,6 +76,11 @@ export function describeError(err: unknown, logger: Logger): ErrorAnswer {
   if (err instanceof JobStateError) return answer(409, 'job_state_conflict', err.message, { state: err.state });
   const refused = valueRefusedByDatabase(err);
   if (refused) return answer(400, 'invalid_request', `a value of this request cannot be stored: ${refused}`);
+  // before the dependencies: its cause (a refused socket, say) would pass for the database's
+  if (err instanceof KeyServiceError) {
+    logger.warn({ err }, 'key service unavailable');
+    return answer(503, 'key_service_unavailable', `${err.message}; check encryption.kms.* and the KMS key's state`);
+  }
   const dependency = failedDependency(err);
   if (dependency) {
     const failure = describeFailure(dependency, err);
@@ -83,10 +88,6 @@ export function describeError(err: unknown, logger: Logger): ErrorAnswer {
     // a queue outage is mostly a Redis failover or restart: seconds
     if (dependency === 'queue') headers['Retry-After'] = String(QUEUE_RETRY_AFTER_SECONDS);
     return answer(503, failure.code, failure.message, { cause: failure.cause });
-  }
-  if (err instanceof KeyServiceError) {
-    logger.warn({ err }, 'key service unavailable');
-    return answer(503, 'key_service_unavailable', `${err.message}; check encryption.kms.* and the KMS key's state`);
   }
   if (err instanceof UnsealError) {
     logger.error({ err }, 'sealed body does not open');

@@ -299,6 +299,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
           blobs,
           settings,
           logger,
+          keyring,
           tokenizer: new Tokenizer(tokens),
         }),
       },

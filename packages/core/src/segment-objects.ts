@@ -97,6 +97,9 @@ function pipelineStream(source: Readable, transform: Transform): Transform {
   return pipeline(source, transform, () => {});
 }
 
+/** The `encryption` metadata of a sealed object. */
+export const SEALED_OBJECT = 'ctxvault-envelope-v1';
+
 /** How a segment's object is sealed: with its data key, named (and wrapped) in the object's metadata. */
 interface ObjectSealing {
   keyring: Keyring;
@@ -125,7 +128,7 @@ export async function sealingOf(
     keyring,
     objectKey: (segmentId) => keyring.sealKeyOf(dataKeyId, segmentId, 'object'),
     metadata: {
-      encryption: 'ctxvault-envelope-v1',
+      encryption: SEALED_OBJECT,
       'frame-size': String(FRAME_SIZE),
       'data-key-id': dataKeyId,
       'master-key-id': wrapped.masterKeyId,

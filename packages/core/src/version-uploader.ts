@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Segment, SegmentCounts } from '@ctxvault/db';
+import type { ContextRow, Segment, SegmentCounts } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
 import type { ByteProgress } from '@ctxvault/queue';
 import { contextPrefix, tracksIncompleteUploads, unseal } from '@ctxvault/storage';
 import type { CoreDeps, VersionKeeping } from './ports.ts';
+import { indexSegment } from './search-index.ts';
 import { segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { objectKeyOf, putSegmentObject, sealingOf } from './segment-objects.ts';
@@ -68,13 +69,40 @@ export class VersionUploader {
       return 'superseded';
     }
     let outcome: UploadOutcome = 'counted';
+    const format = row.format as Format;
     if (seg.state === 'staged') {
-      await this.upload(seg, { context: envelopeOf(row), list: listOf(row.version, current) }, onProgress);
+      await this.upload(seg, await this.recoveryOf(row, seg, current), onProgress);
       outcome = 'stored';
     }
-    if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, row.format as Format);
+    if (!seg.tokens_final) await this.count(seg, row.model_id ?? null, format);
+    // last, so that neither `stored` nor the counts wait for it (the trigram index makes its
+    // inserts slow): a search meanwhile reads the segment, as it reads one not indexed yet. What
+    // was just uploaded is read back from the blob store, not from staging in Postgres.
+    const now = outcome === 'stored' ? ((await segments.findSegment(seg.id)) ?? seg) : seg;
+    await indexSegment(segments, this.reader, now, format);
     await staging.remove(contextId, version);
     return outcome;
+  }
+
+  /**
+   * What the object's trailer tells a rebuild from the bucket: the version the segment was written
+   * for, with that version's segments and fields, so that every kept version can be rebuilt; the
+   * current version when the segment's own one no longer names it (collected meanwhile).
+   */
+  private async recoveryOf(
+    row: ContextRow,
+    seg: Segment,
+    current: Segment[],
+  ): Promise<Pick<SegmentTrailer, 'context' | 'list'>> {
+    if (seg.version !== row.version) {
+      const { segments } = this.deps;
+      const own = await segments.segmentsOf(row.id, seg.version);
+      if (own.some((s) => s.id === seg.id)) {
+        const fields = (await segments.findVersion(row.id, seg.version))?.envelope;
+        return { context: envelopeOf({ ...row, ...fields, version: seg.version }), list: listOf(seg.version, own) };
+      }
+    }
+    return { context: envelopeOf(row), list: listOf(row.version, current) };
   }
 
   /** Uploads a staged segment (its items, then its trailer) and marks it stored. */
@@ -193,6 +221,18 @@ export class VersionUploader {
     await staging.remove(contextId);
     await contexts.remove(contextId);
     return 'purged';
+  }
+
+  /**
+   * Indexes for search up to `limit` stored segments the index does not hold, untouched for
+   * `staleMs`: those stored before the workers indexed, or whose indexing failed. Returns how many.
+   */
+  async indexBacklog(staleMs: number, limit: number): Promise<number> {
+    const backlog = await this.deps.segments.findUnindexed(staleMs, limit);
+    for (const { context_format, ...seg } of backlog) {
+      await indexSegment(this.deps.segments, this.reader, seg, context_format as Format);
+    }
+    return backlog.length;
   }
 
   /**

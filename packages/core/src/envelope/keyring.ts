@@ -98,6 +98,37 @@ export class Keyring {
     return { wrapped: row.wrapped, masterKeyId: row.master_key_id };
   }
 
+  /**
+   * A data key as an object's metadata carries it (a rebuild from the bucket), in the clear: the
+   * wrap is bound to its context as when it was written. Throws UnsealError when no configured
+   * master key opens it (KeyServiceError when KMS cannot be reached).
+   */
+  unwrapFound(contextId: string, found: WrappedKey): Promise<Buffer> {
+    return this.master.unwrap(found, wrapContext(contextId));
+  }
+
+  /**
+   * Stores a data key recovered from the bucket as its context's key, wrapped under the current
+   * master key (re-wrapped when the object carried an older wrap), and keeps it in memory.
+   */
+  async storeFound(key: DataKey & { tenantId: string; contextId: string; found: WrappedKey }): Promise<void> {
+    const current = await this.master.currentId();
+    const wrapped =
+      key.found.masterKeyId === current ? key.found : await this.master.wrap(key.key, wrapContext(key.contextId));
+    const row = await this.store.insertOrGet({
+      id: key.id,
+      context_id: key.contextId,
+      tenant_id: key.tenantId,
+      provider: this.master.provider,
+      master_key_id: wrapped.masterKeyId,
+      wrapped: wrapped.wrapped,
+    });
+    if (row.id !== key.id) {
+      throw new UnsealError(`context ${key.contextId} already has data key ${row.id}; its objects name ${key.id}`);
+    }
+    this.remember(key.id, key.key, key.contextId);
+  }
+
   /** The key that seals (or opens) one body of a segment. */
   async sealKeyOf(dataKeyId: string, segmentId: string, purpose: SealPurpose): Promise<Buffer> {
     return sealKey(await this.key(dataKeyId), segmentId, purpose);
