@@ -4,11 +4,11 @@
 // its source was deleted and collected. The SDK and the CLI do the same.
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { CtxvaultClient, GoneError } from '@ctxvault/client';
-import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, type Item, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { createApiKey } from '../helpers/credentials.ts';
-import { runCtxvault, spawnCtxvault } from '../helpers/processes.ts';
+import { queryRows } from '../helpers/database.ts';
+import { lifecyclePass, runCtxvault } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
@@ -20,22 +20,8 @@ const suite = useSuite({
   },
 });
 
-async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: suite.db.url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-/** Runs `ctxvault lifecycle --once` with the deployment's settings and returns the counts it printed. */
-async function lifecyclePass(): Promise<Record<string, number>> {
-  const proc = await spawnCtxvault('lifecycle', { ...suite.app.env, MCP_LOGGING_LEVEL: 'warn' }, { args: ['--once'] });
-  expect(proc.child.exitCode, proc.output()).toBe(0);
-  return JSON.parse(proc.output().slice(proc.output().lastIndexOf('\n{\n') + 1));
-}
+const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  queryRows<T>(suite.db.url, text, params);
 
 /** The `content` of a read as the server sent it: the bytes from `"content":` to the end. */
 function contentBytes(text: string): string {
@@ -141,9 +127,9 @@ describe('history', () => {
     expect(top).toMatchObject({ version: 6, kind: 'restore', source: { context_id: id, version: 2 } });
 
     // keep_versions is 3: 3, 4 and 5 are kept besides 6; 1 and 2 are collected (2's segments stay: 6 is made of them)
-    const counts = await lifecyclePass();
+    const counts = await lifecyclePass(suite.app.env);
     expect(counts.versions_collected).toBe(2);
-    await lifecyclePass();
+    await lifecyclePass(suite.app.env);
     const gone = await api(suite.app.url, `/api/v1/contexts/${id}?version=2`);
     expect(gone.status).toBe(410);
     expect(gone.json.error).toMatchObject({ code: 'version_collected', details: { version: 2 } });
@@ -267,16 +253,16 @@ describe('forks', () => {
     const expected = contentBytes((await api(suite.app.url, `/api/v1/contexts/${fork}`)).text);
     expect((await api(suite.app.url, `/api/v1/contexts/${source}`, { method: 'DELETE' })).status).toBe(202);
     await purged(source);
-    await lifecyclePass();
-    await lifecyclePass();
+    await lifecyclePass(suite.app.env);
+    await lifecyclePass(suite.app.env);
     expect(contentBytes((await api(suite.app.url, `/api/v1/contexts/${fork}`)).text)).toBe(expected);
     expect((await suite.bucket.keys()).filter((k) => k.includes(source))).toHaveLength(1);
 
     // and once the fork is gone too, nothing of either is left
     expect((await api(suite.app.url, `/api/v1/contexts/${fork}`, { method: 'DELETE' })).status).toBe(202);
     await purged(fork);
-    await lifecyclePass();
-    await lifecyclePass();
+    await lifecyclePass(suite.app.env);
+    await lifecyclePass(suite.app.env);
     expect((await suite.bucket.keys()).filter((k) => k.includes(source) || k.includes(fork))).toEqual([]);
     expect(await sql('select 1 from segments where context_id = any($1::uuid[])', [[source, fork]])).toEqual([]);
   }, 400_000);
@@ -354,7 +340,7 @@ describe('the SDK and the CLI', () => {
     expect(missing.code).toBe(2);
     await expect(client.get(id, { version: 99 })).rejects.toMatchObject({ status: 404 });
     // keep_versions is 3: version 1 of 5 is collected by a pass
-    await lifecyclePass();
+    await lifecyclePass(suite.app.env);
     await expect(client.get(id, { version: 1 })).rejects.toBeInstanceOf(GoneError);
     await expect(client.restore(id, 1)).rejects.toMatchObject({ status: 410, code: 'version_collected' });
   });

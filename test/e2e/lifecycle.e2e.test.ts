@@ -5,10 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { objectKey } from '@ctxvault/storage';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { api, type Item, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
-import { spawnCtxvault } from '../helpers/processes.ts';
+import { queryRows } from '../helpers/database.ts';
+import { lifecyclePass, spawnCtxvault } from '../helpers/processes.ts';
 import { forgetQueueKeys } from '../helpers/redis-server.ts';
 import { useSuite } from '../helpers/suite.ts';
 
@@ -21,22 +21,8 @@ const NO_GRACE = {
 };
 const suite = useSuite({ env: NO_GRACE });
 
-async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: suite.db.url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-/** Runs `ctxvault lifecycle --once` with the deployment's settings and returns the counts it printed. */
-async function lifecyclePass(): Promise<Record<string, number>> {
-  const proc = await spawnCtxvault('lifecycle', { ...suite.app.env, MCP_LOGGING_LEVEL: 'warn' }, { args: ['--once'] });
-  expect(proc.child.exitCode, proc.output()).toBe(0);
-  return JSON.parse(proc.output().slice(proc.output().lastIndexOf('\n{\n') + 1));
-}
+const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  queryRows<T>(suite.db.url, text, params);
 
 async function createStored(agent: string, content: Item[], extra: object = {}): Promise<string> {
   const res = await api(suite.app.url, '/api/v1/contexts', {
@@ -60,7 +46,7 @@ describe('expiry', () => {
     await new Promise((r) => setTimeout(r, Date.parse(created.json.expires_at) - Date.now() + 100));
     expect((await api(suite.app.url, `/api/v1/contexts/${id}`)).status).toBe(404);
     expect((await api(suite.app.url, `/api/v1/contexts/${id}/status`)).status).toBe(404);
-    const counts = await lifecyclePass();
+    const counts = await lifecyclePass(suite.app.env);
     expect(counts.expired_purged).toBeGreaterThanOrEqual(1);
     expect(await sql('select id from contexts where id = $1', [id])).toEqual([]);
     expect((await suite.bucket.keys()).filter((k) => k.includes(id))).toEqual([]);
@@ -102,7 +88,7 @@ describe('housekeeping', () => {
       [ghost],
     );
 
-    const counts = await lifecyclePass();
+    const counts = await lifecyclePass(suite.app.env);
     expect(counts).toMatchObject({
       orphan_objects_removed: 1,
       old_versions_removed: 1,
@@ -133,7 +119,7 @@ describe('housekeeping', () => {
       await forgetQueueKeys(suite.app.env.MCP_QUEUE_PREFIX!);
       expect((await api(suite.app.url, `/api/v1/jobs/${res.json.job_id}`)).status).toBe(404);
 
-      const counts = await lifecyclePass();
+      const counts = await lifecyclePass(suite.app.env);
       expect(counts.uploads_requeued).toBeGreaterThanOrEqual(1);
       suite.app.worker = await spawnCtxvault('worker', suite.app.env, { readyLine: /worker running/ });
       expect((await waitUntilSettled(suite.app.url, res.json.id, 60_000)).at(-1).status).toBe('stored');

@@ -3,10 +3,10 @@
 // beyond limits.max_concurrent_stagings are refused with 503 and Retry-After.
 
 import { request } from 'node:http';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { api, waitUntilSettled } from '../helpers/contexts.ts';
-import { spawnCtxvault } from '../helpers/processes.ts';
+import { queryRows } from '../helpers/database.ts';
+import { lifecyclePass } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const BODY_TIMEOUT_MS = 8000;
@@ -70,15 +70,8 @@ function trickle(agent: string, { lines, everyMs }: { lines: number; everyMs: nu
   });
 }
 
-async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: suite.db.url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) =>
+  queryRows<T>(suite.db.url, text, params);
 
 const staged = async () =>
   (
@@ -170,12 +163,7 @@ describe('slow clients', () => {
     ).toEqual([]);
     // its writer is gone for good once grace + body timeout have passed since it started
     await new Promise((r) => setTimeout(r, BODY_TIMEOUT_MS + 1500));
-    const proc = await spawnCtxvault(
-      'lifecycle',
-      { ...suite.app.env, MCP_LOGGING_LEVEL: 'warn' },
-      { args: ['--once'] },
-    );
-    expect(proc.child.exitCode, proc.output()).toBe(0);
+    await lifecyclePass(suite.app.env);
     expect(await staged()).toEqual({ marks: 0, chunks: 0 });
   });
 });

@@ -48,6 +48,21 @@ function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
+/** The rows of one query on the database at `url`, over a connection of its own. */
+export async function queryRows<T = Record<string, unknown>>(
+  url: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
 async function migrateDatabase(url: string): Promise<void> {
   const orm = await createOrm({ url, poolMax: 2 });
   try {

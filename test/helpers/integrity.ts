@@ -3,11 +3,10 @@
 // multipart upload is left.
 
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import pg from 'pg';
-import { expect } from 'vitest';
 import { api, sha256, waitUntilSettled } from './contexts.ts';
+import { queryRows } from './database.ts';
 import type { Deployment } from './deployment.ts';
-import { spawnCtxvault } from './processes.ts';
+import { lifecyclePass } from './processes.ts';
 import type { TestBucket } from './s3.ts';
 
 /**
@@ -49,20 +48,12 @@ export async function checkIntegrity(
     if (last.status === 'stored' && read.status === 200 && sha256(JSON.stringify(read.json.content)) === expected)
       stored++;
   }
-  const pass = await spawnCtxvault(
-    'lifecycle',
-    { ...app.env, ...COLLECT_AT_ONCE, MCP_LOGGING_LEVEL: 'warn' },
-    { args: ['--once'] },
-  );
-  expect(pass.child.exitCode, pass.output()).toBe(0);
-
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
+  await lifecyclePass(app.env, COLLECT_AT_ONCE);
   // every segment of a kept version is an object (or inline); nothing else may remain in the bucket
-  const { rows } = await client.query<{ object_key: string }>(
+  const rows = await queryRows<{ object_key: string }>(
+    databaseUrl,
     'select object_key from segments where object_key is not null',
   );
-  await client.end();
   const referenced = new Set(rows.map((r) => r.object_key));
   const orphans = (await bucket.keys()).filter((k) => !referenced.has(k)).length;
   const uploads = (await bucket.client.send(new ListMultipartUploadsCommand({ Bucket: bucket.name }))).Uploads ?? [];

@@ -124,3 +124,21 @@ export function runCtxvault(
     child.once('close', (code) => resolve({ code: code ?? -1, output, stdout, stderr }));
   });
 }
+
+/**
+ * Runs `ctxvault lifecycle --once` with a deployment's environment (plus `env`) and returns the
+ * counts it printed; fails when the pass does.
+ */
+export async function lifecyclePass(
+  deploymentEnv: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<Record<string, number>> {
+  const proc = await spawnCtxvault(
+    'lifecycle',
+    { ...deploymentEnv, MCP_LOGGING_LEVEL: 'warn', ...env },
+    { args: ['--once'] },
+  );
+  const output = proc.output();
+  if (proc.child.exitCode !== 0) throw new Error(`ctxvault lifecycle --once exited ${proc.child.exitCode}:\n${output}`);
+  return JSON.parse(output.slice(output.lastIndexOf('\n{\n') + 1));
+}

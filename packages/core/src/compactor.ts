@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type ContextRow, type NewSegment, newContextId, type RoleTally, type Segment } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
-import { codecSuffix, compressor, seal, sealBuffer, sealKey, segmentKey } from '@ctxvault/storage';
 import { f64s, readF64s, tallyOf } from './item-index.ts';
 import { indexMerged } from './search-index.ts';
 import { segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
+import { inlineStorage, putSegmentObject } from './segment-objects.ts';
 import { SegmentReader } from './segment-reader.ts';
-import { listOf, pipelineStream, sealingOf, segmentMetadata, type WorkerDeps } from './version-uploader.ts';
+import { listOf, type WorkerDeps } from './version-uploader.ts';
 import { envelopeOf } from './views.ts';
 
 export type CompactOutcome = 'compacted' | 'nothing' | 'superseded' | 'gone';
@@ -68,7 +68,7 @@ export class Compactor {
     row: ContextRow,
     recovery: Pick<SegmentTrailer, 'context' | 'list'>,
   ): Promise<NewSegment> {
-    const { blobs, settings, segments, keyring } = this.deps;
+    const { settings, segments, keyring } = this.deps;
     const modelId = row.model_id ?? null;
     const format = row.format as Format;
     const contextId = row.id;
@@ -130,22 +130,13 @@ export class Compactor {
         hash.update(chunk);
         chunks.push(chunk);
       }
-      const body = Buffer.concat(chunks);
       return {
         ...common,
-        state: 'inline',
-        body: dataKey ? await sealBuffer(sealKey(dataKey.key, id, 'inline'), body) : body,
-        object_key: null,
-        etag: null,
-        stored_bytes: null,
-        content_encoding: 'identity',
-        encryption: null,
+        ...(await inlineStorage(id, Buffer.concat(chunks), dataKey)),
         sha256: hash.digest('hex'),
       };
     }
 
-    const { codec, codecLevel, pathPrefix } = settings;
-    const key = segmentKey(pathPrefix, contextId, version, id, codecSuffix(codec));
     let trailerSha = '';
     const body = Readable.from(
       (async function* () {
@@ -169,30 +160,9 @@ export class Compactor {
         });
       })(),
     );
-    const encoded = codec === 'identity' ? body : pipelineStream(body, compressor(codec, codecLevel));
-    const sealing = await sealingOf(keyring, { id, data_key_id: dataKey?.id ?? null });
-    const result = await blobs.put(key, sealing ? Readable.from(seal(await sealing.objectKey(id), encoded)) : encoded, {
-      contentType: 'application/x-ndjson',
-      // the sha256 is only known once the items have streamed: it is in the trailer, and in the row
-      metadata: {
-        ...segmentMetadata(
-          { context_id: contextId, id, version, first_item: first, item_count: itemCount, sha256: '' },
-          codec,
-        ),
-        ...sealing?.metadata,
-      },
-    });
-    return {
-      ...common,
-      state: 'stored',
-      body: null,
-      object_key: key,
-      etag: result.etag,
-      stored_bytes: result.size,
-      content_encoding: codec,
-      encryption: result.encryption,
-      sha256: trailerSha,
-    };
+    // the sha256 is only known once the items have streamed: it is in the trailer, and in the row
+    const placement = await putSegmentObject(this.deps, { ...common, sha256: '' }, body);
+    return { ...common, state: 'stored', body: null, ...placement, sha256: trailerSha };
   }
 }
 

@@ -10,6 +10,7 @@ import { ContextService } from './context-service.ts';
 import { NotFoundError, PreconditionFailedError } from './errors/index.ts';
 import { rawItems } from './raw-items.ts';
 import { type ContextItem, createContextSchema, type ReadOptions } from './schemas.ts';
+import { InlineTokenCounter } from './token-counter.ts';
 
 const parts = useCoreParts();
 
@@ -206,7 +207,7 @@ describe('the turn loop', () => {
     } as typeof parts.contexts;
     const logger = { info() {}, warn() {}, error() {}, debug() {} };
     const tokens = { encoding: 'auto', defaultEncoding: 'o200k_base' } as const;
-    const service = new ContextService({ ...parts, contexts, logger, tokens });
+    const service = new ContextService({ ...parts, contexts, logger, tokenCounter: new InlineTokenCounter(tokens) });
     const say = (content: string) => ({ items: rawItems([{ role: 'user' as const, content }]) });
     const contents = async () =>
       (await windowOf(other, id, { last: 100 })).items.map((line) => JSON.parse(line).content as string);

@@ -1,24 +1,14 @@
 import { createHash } from 'node:crypto';
-import { pipeline, Readable, type Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ContextRow, Segment, SegmentCounts } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
 import type { ByteProgress } from '@ctxvault/queue';
-import {
-  codecSuffix,
-  compressor,
-  contextPrefix,
-  FRAME_SIZE,
-  seal,
-  sealedSize,
-  segmentKey,
-  tracksIncompleteUploads,
-  unseal,
-} from '@ctxvault/storage';
-import type { Keyring } from './envelope/keyring.ts';
+import { contextPrefix, tracksIncompleteUploads, unseal } from '@ctxvault/storage';
 import type { CoreDeps, VersionKeeping } from './ports.ts';
 import { indexSegment } from './search-index.ts';
 import { LineCounting, segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
+import { objectKeyOf, putSegmentObject, sealingOf } from './segment-objects.ts';
 import { SegmentReader } from './segment-reader.ts';
 import type { TokenCounter } from './token-counter.ts';
 import { envelopeOf } from './views.ts';
@@ -68,7 +58,7 @@ export class VersionUploader {
     if (!row || row.status === 'deleting' || !seg) {
       await staging.remove(contextId, version);
       // a predecessor killed mid-upload may have left its upload open: nobody else will end it
-      if (seg) await this.abortIncompleteUploads(this.keyOf(seg));
+      if (seg) await this.abortIncompleteUploads(objectKeyOf(this.deps.settings, seg));
       return 'gone';
     }
     const current = await segments.segmentsOf(contextId, row.version);
@@ -79,7 +69,7 @@ export class VersionUploader {
     ) {
       // a replace made it garbage before it was stored, and no kept version needs it: nothing to upload or count
       await staging.remove(contextId, version);
-      await this.abortIncompleteUploads(this.keyOf(seg));
+      await this.abortIncompleteUploads(objectKeyOf(this.deps.settings, seg));
       return 'superseded';
     }
     const modelId = row.model_id ?? null;
@@ -152,11 +142,6 @@ export class VersionUploader {
     return { context: envelopeOf(row), list: listOf(row.version, current) };
   }
 
-  private keyOf(seg: Segment): string {
-    const { codec, pathPrefix } = this.deps.settings;
-    return segmentKey(pathPrefix, seg.context_id, seg.version, seg.id, codecSuffix(codec));
-  }
-
   /** Uploads a staged segment (its items, then its trailer) and marks it stored; `counting` sees the items' bytes on the way. */
   private async upload(
     seg: Segment,
@@ -165,8 +150,7 @@ export class VersionUploader {
     counting: LineCounting | null,
   ): Promise<void> {
     const { staging, blobs, segments } = this.deps;
-    const { codec, codecLevel } = this.deps.settings;
-    const key = this.keyOf(seg);
+    const key = objectKeyOf(this.deps.settings, seg);
     // a predecessor that crashed mid-upload left its parts behind: this attempt starts afresh
     await this.abortIncompleteUploads(key);
     const total = seg.size_bytes;
@@ -212,17 +196,10 @@ export class VersionUploader {
         if (trailer.length) yield trailer;
       })(),
     );
-    const encoded = codec === 'identity' ? body : pipelineStream(body, compressor(codec, codecLevel));
-    const plainLength = codec === 'identity' ? total + trailer.length : undefined;
-    const result = await blobs.put(
-      key,
-      sealing ? Readable.from(seal(await sealing.objectKey(seg.id), encoded)) : encoded,
-      {
-        contentLength: plainLength !== undefined && sealing ? sealedSize(plainLength) : plainLength,
-        contentType: seg.format === 'lines' ? 'application/x-ndjson' : 'application/json',
-        metadata: { ...segmentMetadata(seg, codec), ...sealing?.metadata },
-      },
-    );
+    const placement = await putSegmentObject(this.deps, seg, body, {
+      plainLength: total + trailer.length,
+      contentType: seg.format === 'lines' ? 'application/x-ndjson' : 'application/json',
+    });
     const sha256 = hash.digest('hex');
     if (read !== total || (seg.sha256 && sha256 !== seg.sha256)) {
       await blobs.delete(key);
@@ -232,17 +209,7 @@ export class VersionUploader {
     }
     // full progress is recorded before the segment flips, so whoever sees `stored` sees 100 %
     await onProgress({ bytes: total, total, percent: 100 });
-    await segments.markStored(
-      seg,
-      {
-        object_key: key,
-        etag: result.etag,
-        stored_bytes: result.size,
-        content_encoding: codec,
-        encryption: result.encryption,
-      },
-      blobs.kind,
-    );
+    await segments.markStored(seg, placement, blobs.kind);
   }
 
   /** Counts a stored segment's tokens (read back from the store) off the event loop and records them. */
@@ -323,68 +290,7 @@ export class VersionUploader {
   }
 }
 
-/** What an object says about itself (S3 user metadata), so the references can be rebuilt from the bucket. */
-export function segmentMetadata(
-  seg: Pick<Segment, 'context_id' | 'id' | 'version' | 'first_item' | 'item_count' | 'sha256'>,
-  codec: string,
-): Record<string, string> {
-  return {
-    'context-id': seg.context_id,
-    'segment-id': seg.id,
-    version: String(seg.version),
-    'first-item': String(seg.first_item),
-    'item-count': String(seg.item_count),
-    sha256: seg.sha256,
-    'content-encoding': codec,
-  };
-}
-
 /** A version's list of segments as a trailer names it (for a rebuild from the bucket). */
 export function listOf(version: number, segs: readonly Pick<Segment, 'id'>[]): { version: number; segments: string[] } {
   return { version, segments: segs.map((s) => s.id) };
-}
-
-/** `source` piped into `transform`, with errors of either ending the result (unlike `.pipe`). */
-export function pipelineStream(source: Readable, transform: Transform): Transform {
-  return pipeline(source, transform, () => {});
-}
-
-/** The `encryption` metadata of a sealed object. */
-export const SEALED_OBJECT = 'ctxvault-envelope-v1';
-
-/** How a segment's object is sealed: with its data key, named (and wrapped) in the object's metadata. */
-export interface ObjectSealing {
-  keyring: Keyring;
-  objectKey(segmentId: string): Promise<Buffer>;
-  metadata: Record<string, string>;
-}
-
-/**
- * The sealing of a segment's object, or null when it is stored in the clear (no data key). The
- * metadata names the data key and carries it wrapped, as it was wrapped when written, so that the
- * bucket (with the master key of that time) is enough to open the object.
- */
-export async function sealingOf(
-  keyring: Keyring | undefined,
-  seg: Pick<Segment, 'id' | 'data_key_id'>,
-): Promise<ObjectSealing | null> {
-  const dataKeyId = seg.data_key_id;
-  if (!dataKeyId) return null;
-  if (!keyring) {
-    throw new Error(
-      `segment ${seg.id} is sealed with data key ${dataKeyId}, but no master key is configured (encryption.*)`,
-    );
-  }
-  const wrapped = await keyring.wrappedKey(dataKeyId);
-  return {
-    keyring,
-    objectKey: (segmentId) => keyring.sealKeyOf(dataKeyId, segmentId, 'object'),
-    metadata: {
-      encryption: SEALED_OBJECT,
-      'frame-size': String(FRAME_SIZE),
-      'data-key-id': dataKeyId,
-      'master-key-id': wrapped.masterKeyId,
-      'wrapped-key': wrapped.wrapped.toString('base64'),
-    },
-  };
 }

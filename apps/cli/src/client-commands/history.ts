@@ -1,6 +1,7 @@
 import type { ForkRequest, VersionView, WriteResult } from '@ctxvault/client';
 import type { Config } from '@ctxvault/config';
 import { clientOf, operand, parseCommand, positiveInteger, printJson, UsageError } from './client-options.ts';
+import { printPage } from './page-output.ts';
 
 const VERSIONS_USAGE = 'ctxvault versions ID [--limit N] [--cursor C] [--json]';
 const RESTORE_USAGE = 'ctxvault restore ID --version N [--if-version N] [--idempotency-key KEY]';
@@ -22,21 +23,7 @@ export async function runVersions(config: Config, args: string[]): Promise<void>
     limit: positiveInteger(values.limit, 'limit'),
     cursor: values.cursor,
   });
-  if (values.json) {
-    printJson(page);
-    return;
-  }
-  const header = ['VERSION', 'KIND', 'STATE', 'ITEMS', 'TOKENS', 'BYTES', 'CREATED', 'FROM'];
-  const rows = page.items.map(row);
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((r) => r[i]!.length)));
-  for (const cells of [header, ...rows])
-    process.stdout.write(
-      `${cells
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
-  if (page.next_cursor) process.stdout.write(`next page: --cursor ${page.next_cursor}\n`);
+  printPage(page, values.json, ['VERSION', 'KIND', 'STATE', 'ITEMS', 'TOKENS', 'BYTES', 'CREATED', 'FROM'], row);
 }
 
 function row(version: VersionView): string[] {

@@ -1,6 +1,7 @@
 import type { ContextView, ListRequest } from '@ctxvault/client';
 import type { Config } from '@ctxvault/config';
-import { clientOf, parseCommand, positiveInteger, printJson, UsageError } from './client-options.ts';
+import { clientOf, parseCommand, positiveInteger, UsageError } from './client-options.ts';
+import { printPage } from './page-output.ts';
 
 /**
  * `ctxvault ls`: contexts newest first, with the list filters as flags (`--agent-id`, `--session-id`,
@@ -33,21 +34,7 @@ export async function runLs(config: Config, args: string[]): Promise<void> {
     cursor: values.cursor,
   };
   const page = await clientOf(config, values).list(filters);
-  if (values.json) {
-    printJson(page);
-    return;
-  }
-  const rows = page.items.map(row);
-  const header = ['ID', 'STATUS', 'VERSION', 'ITEMS', 'TOKENS', 'AGENT', 'SESSION', 'CREATED'];
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((r) => r[i]!.length)));
-  for (const cells of [header, ...rows])
-    process.stdout.write(
-      `${cells
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
-  if (page.next_cursor) process.stdout.write(`next page: --cursor ${page.next_cursor}\n`);
+  printPage(page, values.json, ['ID', 'STATUS', 'VERSION', 'ITEMS', 'TOKENS', 'AGENT', 'SESSION', 'CREATED'], row);
 }
 
 function row(context: ContextView): string[] {

@@ -1,6 +1,6 @@
 import type { ObjectInfo, WrappedKey } from '@ctxvault/storage';
 import type { DataKey, Keyring } from '../envelope/keyring.ts';
-import { SEALED_OBJECT } from '../version-uploader.ts';
+import { SEALED_OBJECT } from '../segment-objects.ts';
 
 /** Whether an object's metadata says it is sealed (docs/storage-model.md, "Encryption at rest"). */
 export function isSealed(head: ObjectInfo): boolean {

@@ -1,15 +1,14 @@
 import { Readable } from 'node:stream';
 import type { ContextRepository, ContextRow, NewSegment, SegmentRepository, VersionRow } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
-import { codecSuffix, compressor, seal, sealBuffer, sealedSize, sealKey, segmentKey } from '@ctxvault/storage';
 import { newContextRow } from '../context-rows.ts';
 import type { DocumentEnvelope } from '../document.ts';
 import type { DataKey } from '../envelope/keyring.ts';
 import { readU32s } from '../item-index.ts';
 import type { CoreDeps } from '../ports.ts';
 import { splitLines, trailerLine } from '../segment-format.ts';
+import { inlineStorage, putSegmentObject } from '../segment-objects.ts';
 import type { Tokenizer } from '../tokens.ts';
-import { pipelineStream, sealingOf, segmentMetadata } from '../version-uploader.ts';
 import { decodedArchive } from './archive-bytes.ts';
 import type { ContextRecord, SegmentRecord, VersionRecord } from './archive-format.ts';
 import { ArchiveFormatError } from './archive-format-error.ts';
@@ -298,23 +297,8 @@ export class ArchiveImporter {
     if (settings.provider === 'database' || record.size_bytes < settings.inlineThreshold) {
       const chunks: Buffer[] = [];
       for await (const line of lines) chunks.push(line);
-      return {
-        ...base,
-        ...check(),
-        state: 'inline',
-        data_key_id: dataKey?.id ?? null,
-        body: dataKey
-          ? await sealBuffer(sealKey(dataKey.key, record.id, 'inline'), Buffer.concat(chunks))
-          : Buffer.concat(chunks),
-        object_key: null,
-        etag: null,
-        stored_bytes: null,
-        content_encoding: 'identity',
-        encryption: null,
-      };
+      return { ...base, ...check(), ...(await inlineStorage(record.id, Buffer.concat(chunks), dataKey)) };
     }
-    const { codec, codecLevel, pathPrefix } = settings;
-    const key = segmentKey(pathPrefix, record.context_id, record.version, record.id, codecSuffix(codec));
     const trailer = trailerLine({
       context_id: record.context_id,
       segment_id: record.id,
@@ -334,40 +318,19 @@ export class ArchiveImporter {
         yield trailer;
       })(),
     );
-    const encoded = codec === 'identity' ? body : pipelineStream(body, compressor(codec, codecLevel));
-    const sealing = await sealingOf(this.deps.keyring, { id: record.id, data_key_id: dataKey?.id ?? null });
-    const plainLength = codec === 'identity' ? record.size_bytes + trailer.length : undefined;
-    const result = await blobs.put(
-      key,
-      sealing ? Readable.from(seal(await sealing.objectKey(record.id), encoded)) : encoded,
-      {
-        contentLength: plainLength !== undefined && sealing ? sealedSize(plainLength) : plainLength,
-        contentType: 'application/x-ndjson',
-        metadata: {
-          ...segmentMetadata({ ...base, item_count: record.item_count, sha256: record.sha256 }, codec),
-          ...sealing?.metadata,
-        },
-      },
-    );
+    const dataKeyId = dataKey?.id ?? null;
+    const described = { ...base, item_count: record.item_count, sha256: record.sha256, data_key_id: dataKeyId };
+    const placement = await putSegmentObject(this.deps, described, body, {
+      plainLength: record.size_bytes + trailer.length,
+    });
     let indexed: ReturnType<typeof check>;
     try {
       indexed = check();
     } catch (err) {
-      await blobs.delete(key);
+      await blobs.delete(placement.object_key);
       throw err;
     }
-    return {
-      ...base,
-      ...indexed,
-      state: 'stored',
-      data_key_id: dataKey?.id ?? null,
-      body: null,
-      object_key: key,
-      etag: result.etag,
-      stored_bytes: result.size,
-      content_encoding: codec,
-      encryption: result.encryption,
-    };
+    return { ...base, ...indexed, state: 'stored', data_key_id: dataKeyId, body: null, ...placement };
   }
 
   private async removeObjects(placed: readonly NewSegment[]): Promise<void> {

@@ -4,6 +4,13 @@ import jpeg from 'jpeg-js';
 
 /** A valid RGB PNG of the given size (every pixel grey). */
 export function png(width: number, height: number): Buffer {
+  const row = Buffer.alloc(1 + width * 3, 0x80);
+  row[0] = 0; // filter: none
+  return pngOf(width, height, deflateSync(Buffer.concat(Array.from({ length: height }, () => row))));
+}
+
+/** An RGB PNG of the given size around `pixels`, its one IDAT chunk: a real header and chunk structure, CRCs included. */
+export function pngOf(width: number, height: number, pixels: Buffer): Buffer {
   const chunk = (type: string, data: Buffer) => {
     const length = Buffer.alloc(4);
     length.writeUInt32BE(data.length);
@@ -16,9 +23,6 @@ export function png(width: number, height: number): Buffer {
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, deflate, no filter, no interlace
-  const row = Buffer.alloc(1 + width * 3, 0x80);
-  row[0] = 0; // filter: none
-  const pixels = deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
