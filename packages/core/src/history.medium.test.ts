@@ -40,7 +40,7 @@ async function contentOf(service: ContextService, id: string, version?: number):
 async function segmentRows(ids: string[]): Promise<{ id: string; context_id: string; retired_at: Date | null }[]> {
   const pool = await parts.orm.em.getConnection().getNativeClient();
   const { rows } = await pool.query(
-    'select id, context_id, retired_at from segments where context_id = any($1::uuid[])',
+    'select id, context_id, retired_at from segments where context_id = any($1::uuid[]) order by id',
     [ids],
   );
   return rows;
