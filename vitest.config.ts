@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SlowestFirst } from './test/setup/slowest-first.ts';
 
 const SOURCE_CONDITIONS = ['ctxvault-source', 'node', 'development|production'];
 
@@ -16,5 +17,7 @@ export default defineConfig({
     // integration and e2e files share one Postgres, Redis and S3 server: they isolate themselves by
     // database, queue prefix and bucket names, but the 2-core machine is happier with few at once.
     maxWorkers: 2,
+    // the longest files first, so that both workers end together (test/setup/slowest-first.ts)
+    sequence: { sequencer: SlowestFirst },
   },
 });

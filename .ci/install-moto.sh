@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs moto_server (Debian package python3-moto, only in trixie) without touching the system's
 # apt sources: a private copy of the machine's own entries with the suite renamed to trixie.
+# Arguments name more packages (of the machine's own suite) to install in the same apt run.
 set -euo pipefail
 [ -x /usr/bin/moto_server ] && exit 0
 
@@ -22,6 +23,6 @@ opts=(-o "Dir::Etc::sourcelist=/dev/null" -o "Dir::Etc::sourceparts=$work/source
 apt-get "${opts[@]}" update -qq
 (cd "$work" && apt-get "${opts[@]}" download python3-moto)
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$work"/python3-moto_*.deb python3-flask-cors
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$work"/python3-moto_*.deb python3-flask-cors "$@"
 rm -rf "$work"
 /usr/bin/moto_server --version >/dev/null 2>&1 || true

@@ -7,9 +7,14 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-[ -x /usr/bin/moto_server ] || as_root bash .ci/install-moto.sh
-# the dashboard and /docs tests drive a real headless Chromium
-[ -x /usr/bin/chromium ] || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+# moto and Chromium (the dashboard and /docs tests drive a real headless one), in one apt run
+packages=()
+[ -x /usr/bin/chromium ] || packages+=(chromium)
+if [ ! -x /usr/bin/moto_server ]; then
+  as_root bash .ci/install-moto.sh "${packages[@]}"
+elif [ ${#packages[@]} -gt 0 ]; then
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
+fi
 
 pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null ||
   as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
@@ -28,8 +33,15 @@ if [ -z "${CTXVAULT_TEST_S3_ENDPOINT:-}" ]; then
   export CTXVAULT_TEST_S3_ENDPOINT="http://127.0.0.1:$moto_port"
 fi
 
-# the static checks (type check, Biome, knip, dependency-cruiser) before the tests
-pnpm run check
+# the static checks (type check, Biome, knip, dependency-cruiser) before the tests; meanwhile, on
+# the other core, the build of dist/ that the end-to-end suites start (the tests' own build step
+# then finds it up to date)
+build_log=$(mktemp)
+pnpm run --silent build >"$build_log" 2>&1 &
+build_pid=$!
+pnpm run check || { wait "$build_pid" || true; rm -f "$build_log"; exit 1; }
+wait "$build_pid" || { cat "$build_log"; rm -f "$build_log"; exit 1; }
+rm -f "$build_log"
 
 log=$(mktemp)
 status=0

@@ -1,12 +1,13 @@
 // Contexts in every format over MCP (the official SDK client over Streamable HTTP) against real
 // `ctxvault api` and `ctxvault worker` processes: created, appended, read as stored and as another
-// format, searched, summarised, listed and truncated on read and on write, each through the tools.
+// format, searched, summarised (with the estimated parts of each item), listed and truncated on read and on
+// write, each through the tools.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from '../../packages/formats/src/fixtures/transcripts.ts';
 import { itemSchemaOf, TARGET_FORMATS } from '../../packages/formats/src/index.ts';
-import type { JsonAnswer } from '../helpers/contexts.ts';
+import { api, type JsonAnswer } from '../helpers/contexts.ts';
 import { asSent, expectValid, FORMATS, MORE } from '../helpers/formats.ts';
 import { useSuite } from '../helpers/suite.ts';
 
@@ -127,5 +128,30 @@ describe.each(FORMATS)('a %s context over MCP', (format) => {
     expect(read.value.format).toBe(target);
     expect(read.value.content.length).toBeGreaterThan(0);
     for (const item of read.value.content) expect(itemSchemaOf(target).safeParse(item).error).toBeUndefined();
+  });
+});
+
+describe('context_summary with estimates', () => {
+  it('lists the items holding estimated parts with their paths, as the REST summary does', async () => {
+    const { items, system } = FIXTURES['anthropic.messages'];
+    const byUrl = { type: 'image', source: { type: 'url', url: 'https://example.org/a.png' } };
+    const created = await ok('context_create', {
+      agent_id: 'mcp-estimates',
+      model_id: 'claude-sonnet-4',
+      format: 'anthropic.messages',
+      system,
+      content: [...items, { role: 'user', content: [{ type: 'text', text: 'And this?' }, byUrl] }],
+    });
+    await settled(created.id);
+    // the fixture's own image is measured from its header: only the image given by URL is estimated
+    const summary = await ok('context_summary', { id: created.id, estimates: true });
+    expect(summary.estimated).toMatchObject({ items: 1, parts: [{ index: items.length, paths: ['content[1]'] }] });
+    expect(summary.estimated.tokens).toBeGreaterThan(0);
+    const rest = await api(suite.app.url, `/api/v1/contexts/${created.id}/summary?estimates=true`);
+    expect(summary.estimated).toEqual(rest.json.estimated);
+    expect((await ok('context_summary', { id: created.id, estimates: false })).estimated).toBeUndefined();
+    expect((await ok('context_summary', { id: created.id })).estimated).toBeUndefined();
+    const refused = await client.callTool({ name: 'context_summary', arguments: { id: created.id, estimates: 'yes' } });
+    expect(refused.isError).toBe(true);
   });
 });

@@ -1,12 +1,14 @@
 // @ctxvault/openai-agents with the real OpenAI Agents SDK against real `ctxvault api` and `ctxvault
 // worker` processes: an Agent run (its model a scripted fake, no network) keeps its history in a
-// ctxvault context of format `openai.agents`, and the session answers as the SDK's MemorySession does.
+// ctxvault context of format `openai.agents`, and the session answers as the SDK's MemorySession does,
+// history rewrites (mutations, compaction) included.
 import { CtxvaultClient } from '@ctxvault/client';
 import { CtxvaultSession } from '@ctxvault/openai-agents';
 import {
   Agent,
   type AgentInputItem,
   type AgentOutputItem,
+  isSessionHistoryRewriteAwareSession,
   MemorySession,
   type Model,
   type ModelRequest,
@@ -173,6 +175,42 @@ describe('CtxvaultSession', () => {
     expect(await vault.getItems()).toEqual([]);
     await vault.addItems([{ role: 'user', content: 'again' }]);
     expect(await vault.getItems()).toEqual([{ role: 'user', content: 'again' }]);
+  });
+
+  it('applies the runner’s history mutations as MemorySession does, and replaces history with a compaction', async () => {
+    const client = new CtxvaultClient({ url: suite.app.url, apiKey: suite.app.key });
+    const items: AgentInputItem[] = [
+      { role: 'user', content: 'Weather in Paris?' },
+      { type: 'function_call', callId: 'c1', name: 'get_weather', arguments: '{"city":"Pari"}' },
+      { type: 'function_call_result', callId: 'c1', name: 'get_weather', status: 'completed', output: '18 °C' },
+    ];
+    const memory = new MemorySession();
+    const vault = new CtxvaultSession({ client, agentId: 'rewrites' });
+    // the runner looks for the capability as the SDK's own check sees it
+    expect(isSessionHistoryRewriteAwareSession(vault)).toBe(true);
+    const replacement = { type: 'function_call', callId: 'c1', name: 'get_weather', arguments: '{"city":"Paris"}' };
+    const mutations = [{ type: 'replace_function_call' as const, callId: 'c1', replacement: replacement as never }];
+    for (const session of [memory, vault]) {
+      await session.addItems(items);
+      await session.applyHistoryMutations({ mutations });
+    }
+    expect(await vault.getItems()).toEqual(await memory.getItems());
+    expect((await vault.getItems())[1]).toMatchObject({ arguments: '{"city":"Paris"}' });
+
+    const compacted: AgentInputItem[] = [
+      { type: 'compaction', encrypted_content: 'enc_summary_1' },
+      { role: 'user', content: 'And tomorrow?' },
+    ];
+    await vault.replaceHistoryWithCompaction(compacted);
+    expect(await vault.getItems()).toEqual(compacted);
+    // each rewrite is one version of the context: the history before it stays readable
+    const [stored] = (await client.list({ agent_id: 'rewrites' })).items;
+    expect(stored).toMatchObject({ version: 3, message_count: 2 });
+    expect((await client.get(stored!.id, { version: 1 })).content).toEqual(items);
+    // a session without history yet starts with the compaction
+    const fresh = new CtxvaultSession({ client, agentId: 'rewrites-fresh' });
+    await fresh.replaceHistoryWithCompaction(compacted);
+    expect(await fresh.getItems()).toEqual(compacted);
   });
 
   it('stores raw image bytes as base64, and refuses an item the SDK’s schema refuses', async () => {

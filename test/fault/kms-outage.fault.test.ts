@@ -3,18 +3,29 @@
 // does not hold answers 503 key_service_unavailable saying what to check, a create (it needs a new
 // data key) is refused the same way with nothing written, an append the API can seal is accepted
 // and waits for the worker; once KMS is back, everything reads and the accepted append is stored.
+// Then the database is lost: a rebuild from the bucket while KMS is down reports every context (its
+// data key does not open) and rebuilds nothing; once KMS is back it rebuilds them all.
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, expect, inject, it } from 'vitest';
-import { api, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
+import { type ReadBack, startApi } from '../helpers/archive.ts';
+import { api, type Item, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
+import type { TestDatabase } from '../helpers/database.ts';
 import { FAULT_SETTINGS } from '../helpers/fault-setup.ts';
-import { spawnCtxvault } from '../helpers/processes.ts';
+import { createFileDatabase } from '../helpers/file-database.ts';
+import { runCtxvault, spawnCtxvault } from '../helpers/processes.ts';
 import { TEST_CREDENTIALS } from '../helpers/s3.ts';
 import { useSuite } from '../helpers/suite.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 
 const KiB = 1024;
 let kms: TcpProxy;
-afterAll(() => kms?.close());
+let lost: TestDatabase | undefined;
+let readBack: ReadBack | undefined;
+afterAll(async () => {
+  await readBack?.stop();
+  await lost?.drop();
+  await kms?.close();
+});
 
 const suite = useSuite({
   env: async () => {
@@ -49,11 +60,17 @@ async function restart(): Promise<void> {
   ]);
 }
 
+async function rebuild(env: Record<string, string>) {
+  const run = await runCtxvault(['rebuild', '--from-bucket'], env);
+  const at = run.stdout.indexOf('{');
+  return { ...run, report: at === -1 ? null : JSON.parse(run.stdout.slice(at)) };
+}
+
 async function create(content: unknown[]) {
   return api(suite.app.url, '/api/v1/contexts', { method: 'POST', json: { agent_id: 'kms-outage', content } });
 }
 
-it('KMS down: uncached reads and new contexts answer 503 key_service_unavailable, accepted appends wait, all well once it returns', async () => {
+it('KMS down: uncached reads and creates answer 503 key_service_unavailable, accepted appends wait, a rebuild reports; all well once it returns', async () => {
   const firstItems = itemsOfSize(64 * KiB, 2 * KiB);
   const secondItems = itemsOfSize(16 * KiB, 2 * KiB);
   const first = await create(firstItems);
@@ -97,7 +114,31 @@ it('KMS down: uncached reads and new contexts answer 503 key_service_unavailable
     ...added,
   ]);
   expect((await api(suite.app.url, `/api/v1/contexts/${first.json.id}`)).json.content).toEqual(firstItems);
-  const created = await create(itemsOfSize(4 * KiB, KiB));
-  expect(created.status).toBe(202);
-  await waitUntilSettled(suite.app.url, created.json.id);
+  const thirdItems = itemsOfSize(4 * KiB, KiB);
+  const third = await create(thirdItems);
+  expect(third.status).toBe(202);
+  await waitUntilSettled(suite.app.url, third.json.id);
+
+  await suite.app.stop();
+  lost = await createFileDatabase();
+  const rebuildEnv = { ...suite.app.env, MCP_DATABASE_URL: lost.url, MCP_LOGGING_LEVEL: 'warn' };
+  await kms.stop();
+  const down = await rebuild(rebuildEnv);
+  expect(down.code).toBe(1);
+  expect(down.report).toMatchObject({ contexts: 3, rebuilt: 0 });
+  expect(down.report.failed).toHaveLength(3);
+  for (const failed of down.report.failed) expect(failed.reason).toMatch(/KMS \w+ failed \(key /);
+  await kms.start();
+  const up = await rebuild(rebuildEnv);
+  expect(up.code, up.output).toBe(0);
+  expect(up.report).toMatchObject({ rebuilt: 3, failed: [] });
+  readBack = await startApi(rebuildEnv);
+  const expected: [string, Item[]][] = [
+    [first.json.id, firstItems],
+    [second.json.id, [...secondItems, ...added]],
+    [third.json.id, thirdItems],
+  ];
+  for (const [id, content] of expected) {
+    expect((await api(readBack.url, `/api/v1/contexts/${id}`)).json.content).toEqual(content);
+  }
 }, 240_000);

@@ -6,6 +6,7 @@ import { afterAll, expect, it } from 'vitest';
 import { api, waitUntilSettled } from '../helpers/contexts.ts';
 import { FAULT_SETTINGS, flushWithJobsWaiting, sendContexts } from '../helpers/fault-setup.ts';
 import { type Accepted, checkIntegrity } from '../helpers/integrity.ts';
+import { spawnCtxvault } from '../helpers/processes.ts';
 import { type RedisClusterUnderTest, startRedisCluster } from '../helpers/redis-cluster.ts';
 import { useSuite } from '../helpers/suite.ts';
 
@@ -24,6 +25,8 @@ const suite = useSuite({
 
 /** The hash tag every queue key of this deployment carries, so the master that holds the queues. */
 const queueTag = () => `{${suite.app.env.MCP_QUEUE_PREFIX}}`;
+/** How many lifecycle passes the running worker has finished so far. */
+const lifecyclePasses = () => suite.app.worker.output().split('lifecycle pass finished').length - 1;
 
 it('runs jobs through hash-tagged keys: an upload is stored and its job is found', async () => {
   const { accepted } = await sendContexts(suite.app.url, 1, 512 * KiB);
@@ -53,6 +56,7 @@ it('a master SIGKILLed mid-run: its replica takes over and every accepted contex
   let sentDuringFailover = 0;
   for (; !failedOver; sentDuringFailover++) await send();
   const { killed, promoted } = await failover;
+  const passesBefore = lifecyclePasses();
   for (let i = 0; i < 6; i++) await send();
 
   expect(promoted).not.toBe(killed);
@@ -62,9 +66,14 @@ it('a master SIGKILLed mid-run: its replica takes over and every accepted contex
   const report = await checkIntegrity(suite.app, suite.db.url, suite.bucket, sent, accepted);
   console.info(`failover: master ${killed} -> ${promoted}, ${sentDuringFailover} contexts sent meanwhile`);
   expect(report).toMatchObject({ stored: sent, lost: 0, orphans: 0, incomplete_uploads: 0 });
-  // neither process gave up on the cluster
+  // neither process gave up on the cluster: the scheduled lifecycle job, whose consumer was blocked
+  // on the killed master, runs again, and the worker still shuts down cleanly
   expect(suite.app.api.child.exitCode).toBeNull();
   expect(suite.app.worker.child.exitCode).toBeNull();
+  await expect.poll(lifecyclePasses, { timeout: 20_000 }).toBeGreaterThan(passesBefore);
+  await suite.app.worker.stop();
+  expect(suite.app.worker.output()).not.toMatch(/shutdown step did not finish/);
+  suite.app.worker = await spawnCtxvault('worker', suite.app.env, { readyLine: /worker running/ });
 }, 300_000);
 
 it('FLUSHALL on every master with jobs waiting: every accepted context ends stored', async () => {

@@ -5,7 +5,7 @@ import { closeSync, openSync } from 'node:fs';
 import { ROOT } from './build.ts';
 import { api, type JsonAnswer } from './contexts.ts';
 import { bearer, createApiKey, useCredentials } from './credentials.ts';
-import { CLI_ARGS, type CtxvaultProcess, freePort, spawnCtxvault } from './processes.ts';
+import { CLI_ARGS, type CtxvaultProcess, cliEnv, freePort, spawnCtxvault } from './processes.ts';
 
 /** `ctxvault export <args…> > file`: its exit code and stderr (the progress bar). */
 export function exportTo(
@@ -17,7 +17,7 @@ export function exportTo(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...CLI_ARGS, 'export', ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      env: cliEnv(env),
       stdio: ['ignore', out, 'pipe'],
     });
     let stderr = '';

@@ -6,16 +6,17 @@ import { type Accepted, checkIntegrity, type IntegrityReport } from './integrity
 import { spawnCtxvault } from './processes.ts';
 import type { Suite } from './suite.ts';
 
-/** Settings that make recovery quick enough to test and let one lifecycle pass collect everything. */
+/**
+ * Settings that make recovery quick enough to test. The lifecycle pass that `checkIntegrity` runs at
+ * the end collects everything (COLLECT_AT_ONCE); a deployment that runs passes of its own while it
+ * uploads keeps the usual graces, or a pass would take objects and staged bodies still being written.
+ */
 export const FAULT_SETTINGS = {
   MCP_QUEUE_LOCK_DURATION: '5s',
   MCP_QUEUE_ATTEMPTS: '12',
   MCP_QUEUE_BACKOFF: '500ms',
   MCP_STORAGE_S3_MAX_ATTEMPTS: '2',
   MCP_STORAGE_S3_REQUEST_TIMEOUT: '5s',
-  MCP_LIFECYCLE_OBJECT_GRACE: '0s',
-  MCP_LIFECYCLE_MULTIPART_GRACE: '0s',
-  MCP_LIFECYCLE_STAGING_GRACE: '0s',
   MCP_LIFECYCLE_PENDING_GRACE: '0s',
 };
 

@@ -10,6 +10,17 @@ import type { Deployment } from './deployment.ts';
 import { spawnCtxvault } from './processes.ts';
 import type { TestBucket } from './s3.ts';
 
+/**
+ * Graces of zero, so that one lifecycle pass collects every object, multipart upload and staged
+ * body nothing refers to. Only for a pass that runs once every accepted context has settled: a
+ * pass running beside uploads would take an object written a moment before its segment row.
+ */
+const COLLECT_AT_ONCE = {
+  MCP_LIFECYCLE_OBJECT_GRACE: '0s',
+  MCP_LIFECYCLE_MULTIPART_GRACE: '0s',
+  MCP_LIFECYCLE_STAGING_GRACE: '0s',
+};
+
 export interface Accepted {
   id: string;
   sha256: string;
@@ -38,7 +49,11 @@ export async function checkIntegrity(
     if (last.status === 'stored' && read.status === 200 && sha256(JSON.stringify(read.json.content)) === expected)
       stored++;
   }
-  const pass = await spawnCtxvault('lifecycle', { ...app.env, MCP_LOGGING_LEVEL: 'warn' }, { args: ['--once'] });
+  const pass = await spawnCtxvault(
+    'lifecycle',
+    { ...app.env, ...COLLECT_AT_ONCE, MCP_LOGGING_LEVEL: 'warn' },
+    { args: ['--once'] },
+  );
   expect(pass.child.exitCode, pass.output()).toBe(0);
 
   const client = new pg.Client({ connectionString: databaseUrl });

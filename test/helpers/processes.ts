@@ -2,6 +2,8 @@
 // child processes (api, worker, start) for end-to-end tests.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { CLI_MAIN, ROOT } from './build.ts';
 
 /** the V8 flags the processes run with in production (the `ctxvault` wrapper, the Dockerfile): README, "Memory" */
@@ -12,6 +14,17 @@ export const CLI_ARGS = cliArgs(CLI_MAIN);
 
 function cliArgs(main = CLI_MAIN): string[] {
   return ['--enable-source-maps', ...NODE_FLAGS, main];
+}
+
+/**
+ * Node's on-disk compile cache, shared by every CLI process the suites start: each loads the same
+ * few thousand modules, and reusing their compiled code saves a good part of each start-up.
+ */
+const COMPILE_CACHE = path.join(tmpdir(), 'ctxvault-test-compile-cache');
+
+/** The environment of a CLI child process: exactly `env`, plus PATH, HOME and the compile cache. */
+export function cliEnv(env: Record<string, string>): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_COMPILE_CACHE: COMPILE_CACHE, ...env };
 }
 
 export function freePort(): Promise<number> {
@@ -33,7 +46,7 @@ export interface CtxvaultProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Spawns `ctxvault <command>` with exactly the MCP_* settings given (plus PATH/HOME/AWS_*). */
+/** Spawns `ctxvault <command>` with exactly the MCP_* settings given (plus those of `cliEnv`). */
 export async function spawnCtxvault(
   command: 'api' | 'worker' | 'start' | 'migrate' | 'lifecycle',
   env: Record<string, string>,
@@ -48,7 +61,7 @@ export async function spawnCtxvault(
 ): Promise<CtxvaultProcess> {
   const child = spawn(process.execPath, [...cliArgs(options.cli), command, ...(options.args ?? [])], {
     cwd: options.cwd ?? ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: cliEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
     // its own process group, so that a SIGKILL also ends whatever it started
     detached: true,
@@ -84,7 +97,7 @@ export async function spawnCtxvault(
   return proc;
 }
 
-/** Runs a one-shot `ctxvault <args…>` (migrate, s3 setup, put, get, …) to its end with exactly the environment given (plus PATH/HOME). */
+/** Runs a one-shot `ctxvault <args…>` (migrate, s3 setup, put, get, …) to its end with exactly the environment given (plus those of `cliEnv`). */
 export function runCtxvault(
   args: string[],
   env: Record<string, string>,
@@ -93,7 +106,7 @@ export function runCtxvault(
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...cliArgs(options.cli), ...args], {
       cwd: options.cwd ?? ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      env: cliEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

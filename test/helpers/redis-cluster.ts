@@ -35,19 +35,6 @@ export interface RedisClusterUnderTest {
 export async function startRedisCluster({ masters = 3, replicas = 1 } = {}): Promise<RedisClusterUnderTest> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ctxvault-redis-cluster-'));
   const nodes: ClusterNode[] = [];
-  for (let i = 0; i < masters * (1 + replicas); i++) {
-    const port = await freePort();
-    const child = spawn(
-      'redis-server',
-      [
-        ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
-        ...['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`],
-        ...['--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--save', '', '--appendonly', 'no'],
-      ],
-      { stdio: 'ignore' },
-    );
-    nodes.push({ port, child });
-  }
   const alive = () => nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
   const stop = async () => {
     await Promise.all(
@@ -59,7 +46,7 @@ export async function startRedisCluster({ masters = 3, replicas = 1 } = {}): Pro
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (const n of nodes) await waitFor(() => ping(n.port), `redis-server on port ${n.port}`);
+    for (let i = 0; i < masters * (1 + replicas); i++) nodes.push(await startNode(dir));
     await run('redis-cli', [
       '--cluster',
       'create',
@@ -101,6 +88,33 @@ export async function startRedisCluster({ masters = 3, replicas = 1 } = {}): Pro
     },
     stop,
   };
+}
+
+/**
+ * One cluster node, answering PING. Its cluster bus gets a free port of its own (`cluster-port`):
+ * the default, port + 10000, may be taken or past 65535. A port taken between the check and the
+ * start makes redis-server exit; then it starts again on other ports.
+ */
+async function startNode(dir: string, attempts = 5): Promise<ClusterNode> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    let busPort = await freePort();
+    while (busPort === port) busPort = await freePort();
+    const child = spawn(
+      'redis-server',
+      [
+        ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
+        ...['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`],
+        ...['--cluster-port', String(busPort)],
+        ...['--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--save', '', '--appendonly', 'no'],
+      ],
+      { stdio: 'ignore' },
+    );
+    const exited = () => child.exitCode !== null || child.signalCode !== null;
+    await waitFor(async () => exited() || (await ping(port)), `redis-server on port ${port}`);
+    if (!exited()) return { port, child };
+    if (attempt === attempts) throw new Error(`redis-server exited at start ${attempts} times (ports taken?)`);
+  }
 }
 
 async function withNode<T>(port: number, use: (r: Redis) => Promise<T>): Promise<T> {

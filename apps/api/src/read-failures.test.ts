@@ -57,9 +57,11 @@ describe('a read whose blob store fails', () => {
   );
 
   it('aborts the streamed answer when the store fails midway, and logs it with the request id', async () => {
+    // past the first piece the API awaits before answering (64 KiB)
+    const hello = `{"role":"user","content":"${'hello '.repeat(12_000)}"}`;
     const { app, logger } = appReading(async function* () {
       yield Buffer.from('{"id":"x","content":[\n');
-      yield Buffer.from('{"role":"user","content":"hello"}');
+      yield Buffer.from(hello);
       throw reset();
     });
     const res = await app.request(`/api/v1/contexts/${ID}`, { headers: { 'x-request-id': 'req-cut-1' } });
@@ -75,9 +77,9 @@ describe('a read whose blob store fails', () => {
       }
     })().catch((err: unknown) => err);
     expect(ended).toBeInstanceOf(BlobStoreError);
-    expect(Buffer.concat(received).toString()).toBe('{"id":"x","content":[\n{"role":"user","content":"hello"}');
+    expect(Buffer.concat(received).toString()).toBe(`{"id":"x","content":[\n${hello}`);
     expect(logger.error).toHaveBeenCalledWith(
-      expect.objectContaining({ err: expect.any(BlobStoreError), sent_bytes: 55 }),
+      expect.objectContaining({ err: expect.any(BlobStoreError), sent_bytes: 22 + hello.length }),
       'response aborted: reading the body failed midway',
     );
   });

@@ -3,34 +3,41 @@ import type { Context } from 'hono';
 import type { ApiEnv } from './env.ts';
 
 /**
- * Answers with `body` streamed as it is produced. Its first chunk is awaited before the status is
- * sent, so a failure up to there is an ordinary error answer. A failure after it can no longer change
- * the status: the response is aborted instead (the connection is cut before the chunked encoding's
- * last chunk), so no client can take a cut-off body for a whole one, and the failure is logged with
- * the request id.
+ * A body is sent in pieces of at least this many bytes (its last one aside): one socket write per
+ * piece instead of one per item line, and a body that fits in one piece is answered whole.
+ */
+const PIECE_BYTES = 64 * 1024;
+
+/**
+ * Answers with `body` streamed as it is produced. Its first piece (PIECE_BYTES) is awaited before
+ * the status is sent, so a failure up to there is an ordinary error answer, and a body that ends
+ * within it is sent with its Content-Length. A failure after it can no longer change the status:
+ * the response is aborted instead (the connection is cut before the chunked encoding's last
+ * chunk), so no client can take a cut-off body for a whole one, and the failure is logged with the
+ * request id.
  */
 export async function streamedBody(c: Context<ApiEnv>, body: AsyncIterable<Uint8Array>): Promise<Response> {
   const { logger, requestId } = c.var;
   const chunks = body[Symbol.asyncIterator]();
   // S3 calls made while reading carry the request id too
-  const next = () => withLogContext({ request_id: requestId }, () => chunks.next());
+  const next = () => withLogContext({ request_id: requestId }, () => nextPiece(chunks));
   const first = await next();
-  let sent = 0;
+  // a body's chunks are Buffers over ArrayBuffers (never shared memory)
+  if (first.ended) return c.body(first.bytes as Uint8Array<ArrayBuffer>);
+  let sent = first.bytes.byteLength;
   const stream = new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        if (first.done) controller.close();
-        else {
-          sent += first.value.byteLength;
-          controller.enqueue(first.value);
-        }
+        controller.enqueue(first.bytes);
       },
       async pull(controller) {
         try {
-          const chunk = await next();
-          if (chunk.done) return controller.close();
-          sent += chunk.value.byteLength;
-          controller.enqueue(chunk.value);
+          const piece = await next();
+          if (piece.bytes.byteLength > 0) {
+            sent += piece.bytes.byteLength;
+            controller.enqueue(piece.bytes);
+          }
+          if (piece.ended) controller.close();
         } catch (err) {
           withLogContext({ request_id: requestId }, () =>
             logger.error({ err, sent_bytes: sent }, 'response aborted: reading the body failed midway'),
@@ -48,4 +55,21 @@ export async function streamedBody(c: Context<ApiEnv>, body: AsyncIterable<Uint8
   // chunked from the first byte: the end of a complete body is its last chunk, which an aborted one lacks
   c.header('Transfer-Encoding', 'chunked');
   return c.body(stream);
+}
+
+/** The next PIECE_BYTES (or more) of `chunks`, or what is left of them, and whether they ended. */
+async function nextPiece(chunks: AsyncIterator<Uint8Array>): Promise<{ bytes: Uint8Array; ended: boolean }> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  while (size < PIECE_BYTES) {
+    const chunk = await chunks.next();
+    if (chunk.done) return { bytes: joined(parts, size), ended: true };
+    parts.push(chunk.value);
+    size += chunk.value.byteLength;
+  }
+  return { bytes: joined(parts, size), ended: false };
+}
+
+function joined(parts: Uint8Array[], size: number): Uint8Array {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
 }

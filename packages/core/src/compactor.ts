@@ -4,6 +4,7 @@ import { type ContextRow, type NewSegment, newContextId, type RoleTally, type Se
 import type { Format } from '@ctxvault/formats';
 import { codecSuffix, compressor, seal, sealBuffer, sealKey, segmentKey } from '@ctxvault/storage';
 import { f64s, readF64s, tallyOf } from './item-index.ts';
+import { indexMerged } from './search-index.ts';
 import { segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
@@ -50,6 +51,8 @@ export class Compactor {
       if (segment.object_key) await this.deps.blobs.delete(segment.object_key);
       return 'superseded';
     }
+    // the merged segments stay until the lifecycle pass retires them: their entries are copied
+    await indexMerged(segments, this.reader, segment, run.segments, row.format as Format);
     return 'compacted';
   }
 

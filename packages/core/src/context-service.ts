@@ -39,6 +39,7 @@ import type { CoreDeps, SegmentLookups } from './ports.ts';
 import { checkQuotas, type TenantQuotas } from './quotas.ts';
 import type { RawItem, RawItems } from './raw-items.ts';
 import { RequestFingerprint } from './request-fingerprint.ts';
+import { RowsSeen } from './rows-seen.ts';
 import {
   type AppendItemsInput,
   assertItemsOfFormat,
@@ -94,12 +95,15 @@ export interface ReadResult {
  */
 const APPEND_ATTEMPTS = 10;
 const APPEND_BACKOFF_MS = 20;
+/** Live rows an API process remembers for the appends that follow its reads (about 1 KB each). */
+const ROWS_SEEN = 10_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Everything the API does with contexts. The API validates input; this class owns behaviour. */
 export class ContextService {
   private readonly reader: SegmentReader;
   private readonly writer: SegmentWriter;
+  private readonly rowsSeen = new RowsSeen(ROWS_SEEN);
 
   constructor(private readonly deps: ContextServiceDeps) {
     this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, deps.cache, deps.keyring);
@@ -363,8 +367,12 @@ export class ContextService {
     requestId?: string,
   ): Promise<WriteResult> {
     await this.checkQuotas(tenantId, false);
+    // a small append (the agent's turn) starts from the row this process saw last and saves its
+    // lookup; a stale one fails the commit with nothing written, and the append reads the row afresh
+    let seen = this.staysInline(input) ? this.seenLive(tenantId, id) : undefined;
     for (let attempt = 1; ; attempt++) {
-      const current = await this.live(tenantId, id);
+      if (seen && expectedVersion !== undefined && seen.version !== expectedVersion) seen = undefined;
+      const current = seen ?? (await this.live(tenantId, id));
       checkPrecondition(current, expectedVersion);
       if (attempt === 1) assertItemsOfFormat(toContextView(current).format, input.items, 'items');
       const envelope: DocumentEnvelope = { ...envelopeOf(current), version: current.version + 1 };
@@ -386,6 +394,10 @@ export class ContextService {
           err instanceof TruncatedSegmentError ||
           err instanceof VersionConflictError ||
           err instanceof StagingConflictError;
+        if (raced && seen) {
+          seen = undefined;
+          continue;
+        }
         // streamed items were consumed by this attempt: only an array can be appended again
         if (!raced || expectedVersion !== undefined || !Array.isArray(input.items)) throw err;
         if (attempt >= APPEND_ATTEMPTS) {
@@ -403,6 +415,7 @@ export class ContextService {
     expectedVersion?: number,
     requestId?: string,
   ): Promise<{ id: string; status: 'deleting'; job_id: string | null }> {
+    this.rowsSeen.forget(tenantId, id);
     const current = await this.live(tenantId, id);
     checkPrecondition(current, expectedVersion);
     const marked = await this.deps.contexts.updateIfVersion(id, current.version, {
@@ -614,6 +627,7 @@ export class ContextService {
     for (let attempt = 1; ; attempt++) {
       const opened = await this.deps.segments.openLive(tenantId, id, tail);
       const row = liveOrNotFound(opened?.row ?? null, id);
+      this.rowsSeen.keep(row);
       if (opened && opened.segs.length > 0) {
         const lookups = openedLookups(this.deps.segments, opened);
         return { row, segs: opened.segs, lookups, reader: this.reader.using(lookups) };
@@ -657,6 +671,21 @@ export class ContextService {
 
   private async dropStaged(segment: NewSegment): Promise<void> {
     if (segment.state === 'staged') await this.deps.staging.remove(segment.context_id, segment.version).catch(() => {});
+  }
+
+  /** The row this process last saw of a live context, unless there is none or it has expired since. */
+  private seenLive(tenantId: string, id: string): ContextRow | undefined {
+    const row = this.rowsSeen.get(tenantId, id);
+    return row && !hasExpired(row) ? row : undefined;
+  }
+
+  /** Whether an append's items will be kept inline (an array under the inline threshold, not truncated). */
+  private staysInline(input: AppendItemsInput): boolean {
+    if (input.truncate || !Array.isArray(input.items)) return false;
+    if (this.deps.settings.provider === 'database') return true;
+    let bytes = 0;
+    for (const { text } of input.items) bytes += text.length + 1;
+    return bytes < this.deps.settings.inlineThreshold;
   }
 
   private async live(tenantId: string, id: string): Promise<ContextRow> {
@@ -769,6 +798,7 @@ export class ContextService {
    */
   private async afterWrite(committed: CommittedVersion, segment: NewSegment, requestId?: string): Promise<WriteResult> {
     const { row } = committed;
+    this.rowsSeen.keep(row);
     const job = { contextId: row.id, version: row.version, tenantId: row.tenant_id, requestId };
     const jobId = this.jobIdFor(segment);
     try {
@@ -799,10 +829,12 @@ interface OpenedRead {
 
 /** The row, unless there is none or it has expired (expired rows are gone at once, before the lifecycle pass). */
 function liveOrNotFound(row: ContextRow | null, id: string): ContextRow {
-  if (!row || (row.expires_at && new Date(row.expires_at).getTime() <= Date.now())) {
-    throw new NotFoundError(`no context ${id}`);
-  }
+  if (!row || hasExpired(row)) throw new NotFoundError(`no context ${id}`);
   return row;
+}
+
+function hasExpired(row: ContextRow): boolean {
+  return row.expires_at !== null && row.expires_at !== undefined && new Date(row.expires_at).getTime() <= Date.now();
 }
 
 /** What a read answers of a window: its counts. */

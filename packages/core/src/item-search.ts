@@ -1,32 +1,26 @@
-import type { SearchText, Segment } from '@ctxvault/db';
+import type { Segment } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
-import { normalizedOrNull, searchText } from './item-views.ts';
-import type { SegmentStore } from './ports.ts';
 import { parseRawItem } from './raw-items.ts';
-import type { ContextItem, SearchInput } from './schemas.ts';
+import type { SearchInput } from './schemas.ts';
+import { type SearchIndexStore, searchEntry } from './search-index.ts';
 import type { SegmentReader } from './segment-reader.ts';
 import { parsedItems } from './segment-window.ts';
 import type { SearchResult } from './views.ts';
 
-/** The search index's part of the segment store. */
-export type SearchIndexStore = Pick<SegmentStore, 'searchIndexed' | 'keepSearchTexts' | 'searchItems'>;
-
-/** Texts of a segment being indexed are written in batches of about this many bytes. */
-const FLUSH_BYTES = 4 * 1024 * 1024;
 /** Matched items read at once from their segments. */
-const FETCH_PARALLEL = 8;
+const FETCH_PARALLEL = 16;
 
 /**
  * Items of a version's segments whose text contains the query, in order. A segment the search index
- * holds is asked in Postgres (`like` over its items' lower-cased texts, a trigram index where
- * pg_trgm is installed) and only its matched items are read, each by its byte range; any other
- * segment is read whole, once, and its texts are added to the index on the way, so no search reads
- * the same segment twice. Case-sensitive and role filters are checked on the item itself. A sealed
- * segment (envelope encryption) is never indexed: its texts would sit in Postgres in the clear.
+ * holds (the workers index each segment they store or compact) is asked in Postgres (`like` over
+ * its items' lower-cased texts, a trigram index where pg_trgm is installed) and only its matched
+ * items are read, each by its byte range. A segment not indexed (yet) — inline appends, a segment
+ * still staged, a sealed one (envelope encryption: its texts never go to Postgres) — is read and
+ * matched as it streams. Case-sensitive and role filters are checked on the item itself.
  */
 export async function searchSegments(
   segs: readonly Segment[],
-  store: SearchIndexStore,
+  store: Pick<SearchIndexStore, 'searchIndexed' | 'searchItems'>,
   reader: SegmentReader,
   format: Format,
   input: SearchInput,
@@ -44,30 +38,13 @@ export async function searchSegments(
 
   for (let i = 0; i < segs.length && matches.length < wanted; ) {
     if (!indexed.has(segs[i]!.id)) {
-      const seg = segs[i]!;
-      const indexable = seg.data_key_id === null;
-      let first = 0;
       let at = 0;
-      let bytes = 0;
-      const texts: SearchText[] = [];
-      for await (const { item } of parsedItems(reader.lines([seg]))) {
-        const view = normalizedOrNull(format, item);
-        const text = view ? searchText(view) : JSON.stringify(item);
-        const lower = text.toLowerCase();
-        texts.push({ role: view?.role ?? '', folded: lower });
-        bytes += lower.length;
-        if (matches.length < wanted && (!roles || (view && roles.has(view.role))) && hits(text, lower))
-          matches.push({ index: starts[i]! + at, item });
+      for await (const { item } of parsedItems(reader.lines([segs[i]!]))) {
+        const { role, text, folded: lower } = searchEntry(format, item);
+        if ((!roles || roles.has(role)) && hits(text, lower)) matches.push({ index: starts[i]! + at, item });
+        if (matches.length >= wanted) break;
         at++;
-        if (!indexable) texts.length = 0;
-        else if (bytes >= FLUSH_BYTES) {
-          await store.keepSearchTexts(seg.id, first, texts, false);
-          first += texts.length;
-          texts.length = 0;
-          bytes = 0;
-        }
       }
-      if (indexable) await store.keepSearchTexts(seg.id, first, texts, true);
       i++;
       continue;
     }
@@ -83,11 +60,11 @@ export async function searchSegments(
         asked,
         after,
       );
-      const lines = await mapParallel(found, FETCH_PARALLEL, (f) => reader.line(run[f.pos - 1]!, f.item));
+      const lines = await mapParallel(found, FETCH_PARALLEL, (f) => reader.line(run[f.pos - 1]!, f.item, f.offsets));
       for (const [k, f] of found.entries()) {
         const { item } = parseRawItem(lines[k]!);
         // the index answered by lower-cased text: a case-sensitive search checks the item itself
-        if (input.case_sensitive && !textOf(format, item).includes(input.query)) continue;
+        if (input.case_sensitive && !searchEntry(format, item).text.includes(input.query)) continue;
         if (matches.length < wanted) matches.push({ index: starts[i + f.pos - 1]! + f.item, item });
       }
       if (found.length < asked) break;
@@ -97,12 +74,6 @@ export async function searchSegments(
     i = end;
   }
   return { matches: matches.slice(0, input.limit), truncated: matches.length > input.limit };
-}
-
-/** The text search looks in: the item's texts (text, reasoning, tool names, arguments and results), not its JSON keys or base64. */
-function textOf(format: Format, item: ContextItem): string {
-  const view = normalizedOrNull(format, item);
-  return view ? searchText(view) : JSON.stringify(item);
 }
 
 /** `work` over `items`, at most `parallel` at a time, results in order. */

@@ -23,14 +23,19 @@ export interface LifecycleCounts {
   staged_bodies_removed: number;
   uploads_requeued: number;
   deletes_requeued: number;
+  /** stored segments the workers had not indexed for search, indexed now */
+  segments_indexed: number;
 }
+
+/** Segments indexed for search per pass: a backlog (e.g. after an upgrade) is worked off over several passes. */
+const INDEX_BATCH = 20;
 
 const BATCH = 500;
 
 /**
  * One pass of housekeeping: purge expired and deleted contexts, collect objects no row points to
- * and superseded versions, abort stale multipart uploads, remove staging nobody waits for, and
- * re-enqueue work whose job was lost. Every step is idempotent, so passes may overlap or repeat.
+ * and superseded versions, abort stale multipart uploads, remove staging nobody waits for,
+ * re-enqueue work whose job was lost, and index for search what the workers did not. Every step is idempotent, so passes may overlap or repeat.
  */
 export class LifecycleService {
   constructor(
@@ -56,6 +61,7 @@ export class LifecycleService {
       staged_bodies_removed: await this.removeOrphanedStaging(),
       uploads_requeued: 0,
       deletes_requeued: 0,
+      segments_indexed: await this.deps.uploader.indexBacklog(this.deps.settings.pendingGraceMs, INDEX_BATCH),
     };
     const requeued = await this.deps.uploader.reconcile(this.deps.settings.pendingGraceMs);
     counts.uploads_requeued = requeued.uploads;

@@ -56,28 +56,38 @@ export class SegmentReader {
   /**
    * One item's line (without its `\n`): a ranged read of exactly its bytes where the item index and
    * the storage allow it (inline, or an uncompressed object), else the segment streamed up to it.
+   * `known`: the item's bytes of the index (its offset, then the next item's unless it is the
+   * last), when the caller has them already.
    */
-  async line(seg: Segment, index: number): Promise<Buffer> {
+  async line(seg: Segment, index: number, known?: Buffer | null): Promise<Buffer> {
     const rangeable =
       seg.format === 'lines' &&
+      !seg.data_key_id &&
       (seg.state === 'inline' || (seg.state === 'stored' && seg.content_encoding === 'identity' && seg.object_key));
-    const offsets = rangeable ? (await this.segments.loadIndex([seg.id])).get(seg.id)?.item_offsets : null;
-    if (offsets) {
-      const start = offsets.readDoubleLE(index * 8);
-      // the line's end, before its newline
-      const end = ((index + 1) * 8 < offsets.length ? offsets.readDoubleLE((index + 1) * 8) : seg.size_bytes) - 1;
-      if (seg.state === 'inline') {
-        const body = (await this.segments.loadBodies([seg.id])).get(seg.id);
-        if (!body) throw new TruncatedSegmentError(`inline segment ${seg.id} has no body`);
-        return body.subarray(start, end);
+    if (rangeable) {
+      const offsets = known ?? (await this.segments.loadIndex([seg.id])).get(seg.id)?.item_offsets?.subarray(index * 8);
+      if (offsets && offsets.length >= 8) {
+        const start = offsets.readDoubleLE(0);
+        // the line's end, before its newline
+        const end = (offsets.length >= 16 ? offsets.readDoubleLE(8) : seg.size_bytes) - 1;
+        return this.bytesOf(seg, start, end);
       }
-      const parts: Buffer[] = [];
-      for await (const chunk of await this.blobs.get(seg.object_key as string, { start, end: end - 1 }))
-        parts.push(chunk as Buffer);
-      return Buffer.concat(parts);
     }
     for await (const line of splitLines(this.lines([seg], index))) return line;
     throw new TruncatedSegmentError(`segment ${seg.id} has no item ${index}`);
+  }
+
+  /** Bytes `start` (included) to `end` (excluded) of a rangeable segment's items. */
+  private async bytesOf(seg: Segment, start: number, end: number): Promise<Buffer> {
+    if (seg.state === 'inline') {
+      const body = (await this.segments.loadBodies([seg.id])).get(seg.id);
+      if (!body) throw new TruncatedSegmentError(`inline segment ${seg.id} has no body`);
+      return body.subarray(start, end);
+    }
+    const parts: Buffer[] = [];
+    for await (const chunk of await this.blobs.get(seg.object_key as string, { start, end: end - 1 }))
+      parts.push(chunk as Buffer);
+    return Buffer.concat(parts);
   }
 
   private async open(seg: Segment, skipItems: number): Promise<AsyncIterable<Buffer>> {

@@ -6,9 +6,11 @@ import { buffer } from 'node:stream/consumers';
 import type { BlobStore } from '@ctxvault/storage';
 import { describe, expect, it } from 'vitest';
 import { blobStoreWith, useCoreParts } from '../../../test/helpers/core-services.ts';
-import type { ContextService } from './context-service.ts';
+import { ContextService } from './context-service.ts';
+import { NotFoundError, PreconditionFailedError } from './errors/index.ts';
 import { rawItems } from './raw-items.ts';
 import { type ContextItem, createContextSchema, type ReadOptions } from './schemas.ts';
+import { InlineTokenCounter } from './token-counter.ts';
 
 const parts = useCoreParts();
 
@@ -25,7 +27,10 @@ async function turnContext(service: ContextService, baseItems: ContextItem[], ap
   const input = createContextSchema.parse({ agent_id: 'turns', content: baseItems });
   const created = await service.create('default', { ...input, content: rawItems(input.content) });
   if (created.state !== 'pending') throw new Error('expected a staged create');
-  expect(await parts.uploader().store(created.id, 1, () => {})).toBe('stored');
+  const uploader = parts.uploader();
+  expect(await uploader.store(created.id, 1, () => {})).toBe('stored');
+  // the search index is filled after the job: a search test waits for it
+  await uploader.indexed();
   for (let i = 0; i < appends; i++) {
     const appended = await service.append('default', created.id, { items: rawItems([turn(2 * i), turn(2 * i + 1)]) });
     expect(appended.state).toBe('stored');
@@ -189,6 +194,53 @@ describe('the turn loop', () => {
     );
   });
 
+  it('an append after a read commits without looking the row up; a row moved on elsewhere is read afresh', async () => {
+    const other = parts.service();
+    const id = await turnContext(other, base(12), 0);
+    let lookups = 0;
+    const contexts = {
+      ...parts.contexts,
+      findLive: (tenantId: string, ctx: string) => {
+        lookups++;
+        return parts.contexts.findLive(tenantId, ctx);
+      },
+    } as typeof parts.contexts;
+    const logger = { info() {}, warn() {}, error() {}, debug() {} };
+    const tokens = { encoding: 'auto', defaultEncoding: 'o200k_base' } as const;
+    const service = new ContextService({ ...parts, contexts, logger, tokenCounter: new InlineTokenCounter(tokens) });
+    const say = (content: string) => ({ items: rawItems([{ role: 'user' as const, content }]) });
+    const contents = async () =>
+      (await windowOf(other, id, { last: 100 })).items.map((line) => JSON.parse(line).content as string);
+
+    // the turn: a read, then an append on the row the read opened (one statement, no lookup)
+    await windowOf(service, id, { last: 2 });
+    expect(await service.append('default', id, say('a1'))).toMatchObject({ context: { version: 2 } });
+    expect(await service.append('default', id, say('a2'))).toMatchObject({ context: { version: 3 } });
+    expect(lookups).toBe(0);
+
+    // another process appends: the row this one saw is stale, its commit writes nothing, and the
+    // append starts over from the row read afresh
+    await other.append('default', id, say('b1'));
+    expect(await service.append('default', id, say('a3'))).toMatchObject({ context: { version: 5 } });
+    expect(lookups).toBe(1);
+    expect((await contents()).slice(12)).toEqual(['a1', 'a2', 'b1', 'a3']);
+
+    // If-Match is decided on the row as it is, not as this process saw it
+    await other.append('default', id, say('b2'));
+    await expect(service.append('default', id, say('stale'), 5)).rejects.toBeInstanceOf(PreconditionFailedError);
+    expect(await service.append('default', id, say('a4'), 6)).toMatchObject({ context: { version: 7 } });
+    await other.append('default', id, say('b3'));
+    // the row seen is at 7 and If-Match names 8: the commit on it fails, and the fresh row agrees
+    expect(await service.append('default', id, say('a5'), 8)).toMatchObject({ context: { version: 9 } });
+    expect((await contents()).slice(12)).toEqual(['a1', 'a2', 'b1', 'a3', 'b2', 'a4', 'b3', 'a5']);
+
+    // deleted elsewhere: 404, nothing written
+    await other.delete('default', id);
+    await expect(service.append('default', id, say('late'))).rejects.toBeInstanceOf(NotFoundError);
+    // another tenant never gets a row this one saw
+    await expect(service.append('other-tenant', id, say('x'))).rejects.toBeInstanceOf(NotFoundError);
+  });
+
   it('a read opens its row, its segments and its tail in one round trip', async () => {
     const id = await turnContext(parts.service(), base(12), 12);
     const opened = await parts.segments.openLive('default', id, { items: 5, tokens: null });
@@ -219,10 +271,10 @@ describe('the turn loop', () => {
     expect(tail.items.length).toBeGreaterThan(0);
   });
 
-  it('search reads a segment once: later searches ask the index and read only the matched items', async () => {
-    const id = await turnContext(parts.service(), base(30), 4);
+  it('search asks the index the workers fill: nothing of a stored segment is read but its matched items', async () => {
     const { blobs, gets } = countingGets();
     const service = parts.service(blobs);
+    const id = await turnContext(service, base(30), 4);
     const queries = [
       { query: 'BASE 1' },
       { query: 'base 1', case_sensitive: true },
@@ -230,32 +282,74 @@ describe('the turn loop', () => {
       { query: 'turn', roles: ['assistant' as const] },
       { query: 'lorem', limit: 3 },
       { query: '100%_\\' },
+      { query: 'in no item' },
     ];
+    // right after `stored`: the upload indexed the base, so its object is only read by ranges
+    const before = gets();
     const first = [];
-    for (const q of queries) {
+    for (const q of queries)
       first.push(await service.search('default', id, { case_sensitive: false, limit: 100, ...q }));
-      // the stored base was read whole by the first search only
-      if (first.length === 1) expect(gets()).toBe(1);
-    }
     expect(first[0]!.matches.map((m) => m.index)).toEqual([1, ...Array.from({ length: 10 }, (_, i) => 10 + i)]);
     expect(first[1]!.matches).toHaveLength(11);
     expect(first[2]!.matches).toEqual([]);
     expect(first[3]!.matches.map((m) => m.index)).toEqual([31, 33, 35, 37]);
     expect(first[4]).toMatchObject({ truncated: true, matches: [{ index: 0 }, { index: 1 }, { index: 2 }] });
     expect(first[5]!.matches).toEqual([]);
-
-    const again = [];
-    const before = gets();
-    for (const q of queries)
-      again.push(await service.search('default', id, { case_sensitive: false, limit: 100, ...q }));
-    expect(again).toEqual(first);
+    expect(first[6]!.matches).toEqual([]);
     // only the candidates in the base's object, each by its range: 11 for "base 1" (twice, the second
     // checked for case), 11 found by "base 1" in lower case but not "Base 1", 4 for "lorem" (limit + 1)
     expect(gets() - before).toBe(11 + 11 + 11 + 4);
 
-    // an append adds a segment the index does not hold yet: only it is read
+    const again = [];
+    const repeated = gets();
+    for (const q of queries)
+      again.push(await service.search('default', id, { case_sensitive: false, limit: 100, ...q }));
+    expect(again).toEqual(first);
+    expect(gets() - repeated).toBe(11 + 11 + 11 + 4);
+    // a word in no item reads no body at all
+    const none = gets();
+    await service.search('default', id, { query: 'in no item', case_sensitive: false, limit: 100 });
+    expect(gets() - none).toBe(0);
+
+    // an inline append is not indexed yet: the search reads it (from its row), not the base's object
     await service.append('default', id, { items: rawItems([{ role: 'user', content: 'base 1 once more' }]) });
     const appended = await service.search('default', id, { query: 'base 1', case_sensitive: false, limit: 100 });
     expect(appended.matches.map((m) => m.index)).toEqual([...first[0]!.matches.map((m) => m.index), 38]);
+
+    // a compaction copies the entries of what it merged: the merged object is read by ranges only
+    expect(await parts.compactor(blobs).compact(id)).toBe('compacted');
+    const merged = gets();
+    const compacted = await service.search('default', id, { query: 'base 1', case_sensitive: false, limit: 100 });
+    expect(compacted.matches).toEqual(appended.matches);
+    expect(gets() - merged).toBeLessThanOrEqual(12);
+    const noneAfter = gets();
+    await service.search('default', id, { query: 'turn 7', case_sensitive: false, limit: 100 });
+    await service.search('default', id, { query: 'in no item', case_sensitive: false, limit: 100 });
+    expect(gets() - noneAfter).toBe(1);
+  });
+
+  it('the lifecycle pass indexes what the workers did not (segments stored before they indexed)', async () => {
+    const id = await turnContext(parts.service(), base(12), 0);
+    const [seg] = await parts.segments.segmentsOf(id, 1);
+    expect((await parts.segments.searchIndexed([seg!.id])).has(seg!.id)).toBe(true);
+    // as a segment stored before the workers indexed would be
+    await parts.orm.em.fork().execute('update segments set search_indexed = false where id = ?', [seg!.id]);
+    await parts.orm.em.fork().execute('delete from segment_search where segment_id = ?', [seg!.id]);
+    const { blobs, gets } = countingGets();
+    const service = parts.service(blobs);
+    const unindexed = await service.search('default', id, { query: 'base 3', case_sensitive: false, limit: 10 });
+    expect(gets()).toBe(1);
+    expect((await parts.lifecycle().runOnce()).segments_indexed).toBeGreaterThanOrEqual(1);
+    const before = gets();
+    expect(await service.search('default', id, { query: 'base 3', case_sensitive: false, limit: 10 })).toEqual(
+      unindexed,
+    );
+    expect(gets() - before).toBe(1);
+    expect(
+      await service.search('default', id, { query: 'nowhere at all', case_sensitive: false, limit: 10 }),
+    ).toMatchObject({
+      matches: [],
+    });
+    expect(gets() - before).toBe(1);
   });
 });

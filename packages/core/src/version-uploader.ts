@@ -16,6 +16,7 @@ import {
 } from '@ctxvault/storage';
 import type { Keyring } from './envelope/keyring.ts';
 import type { CoreDeps, VersionKeeping } from './ports.ts';
+import { indexSegment } from './search-index.ts';
 import { LineCounting, segmentCounts } from './segment-counting.ts';
 import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
@@ -41,6 +42,8 @@ export type UploadOutcome = 'stored' | 'counted' | 'superseded' | 'gone';
  */
 export class VersionUploader {
   private readonly reader: SegmentReader;
+  /** the search indexing this process still owes, in order (see `indexLater`) */
+  private indexing: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: VersionUploaderDeps) {
     this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, undefined, deps.keyring);
@@ -98,7 +101,34 @@ export class VersionUploader {
     }
     if (!counted) await this.count(seg, modelId, format);
     await staging.remove(contextId, version);
+    this.indexLater(seg.id, format);
     return outcome;
+  }
+
+  /**
+   * Indexes a stored segment for search after its job has ended, one segment at a time per
+   * process: the trigram index makes its inserts slow (tens of seconds for a 12 MiB segment on a
+   * busy machine), and an upload job held that long would keep a queue slot and hold the next
+   * uploads back. A search meanwhile reads the segment, as it reads one not indexed yet; what this
+   * process does not get to (it stopped, or the indexing failed) the lifecycle pass indexes from
+   * its backlog.
+   */
+  private indexLater(segmentId: string, format: Format): void {
+    const { segments, logger } = this.deps;
+    this.indexing = this.indexing.then(async () => {
+      try {
+        // read afresh: what was just uploaded is read back from the blob store, not from staging
+        const seg = await segments.findSegment(segmentId);
+        if (seg?.state === 'stored') await indexSegment(segments, this.reader, seg, format);
+      } catch (err) {
+        logger.warn({ err, segment_id: segmentId }, 'search indexing failed; the lifecycle pass will index it');
+      }
+    });
+  }
+
+  /** Settles once the indexing of every segment this process has stored so far has ended. */
+  indexed(): Promise<void> {
+    return this.indexing;
   }
 
   /**
@@ -263,6 +293,18 @@ export class VersionUploader {
     await staging.remove(contextId);
     await contexts.remove(contextId);
     return 'purged';
+  }
+
+  /**
+   * Indexes for search up to `limit` stored segments the index does not hold, untouched for
+   * `staleMs`: those stored before the workers indexed, or whose indexing failed. Returns how many.
+   */
+  async indexBacklog(staleMs: number, limit: number): Promise<number> {
+    const backlog = await this.deps.segments.findUnindexed(staleMs, limit);
+    for (const { context_format, ...seg } of backlog) {
+      await indexSegment(this.deps.segments, this.reader, seg, context_format as Format);
+    }
+    return backlog.length;
   }
 
   /**

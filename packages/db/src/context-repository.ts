@@ -1,5 +1,6 @@
 import { BigIntType, DateTimeType } from '@mikro-orm/core';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Pool } from 'pg';
 import { type Context, ContextEntity, type ContextStatus } from './entities/context.entity.ts';
 
 /** A context's reference row; its items live in segments (segment-repository.ts). */
@@ -46,8 +47,10 @@ export class ContextRepository {
    * here, a cached one included, so it is one primary-key lookup with no entity hydration.
    */
   async findLive(tenantId: string, id: string): Promise<ContextRow | null> {
-    const rows = await this.em().execute<Record<string, unknown>[]>(
-      `select ${ROW_COLUMNS} from contexts where id = ? and tenant_id = ? and deleted_at is null and status <> 'deleting'`,
+    // on the driver's pool: no entity manager fork, no query builder, for the hottest lookup
+    const pool: Pool = await this.orm.em.getConnection().getNativeClient();
+    const { rows } = await pool.query<Record<string, unknown>>(
+      `select ${ROW_COLUMNS} from contexts where id = $1 and tenant_id = $2 and deleted_at is null and status <> 'deleting'`,
       [id, tenantId],
     );
     return rows[0] ? fromColumns(rows[0]) : null;

@@ -143,6 +143,15 @@ export interface SearchText {
   folded: string;
 }
 
+/** An item the search index matched: its segment (and its position in the segments asked), and its bytes of the item index. */
+interface FoundItem {
+  segment_id: string;
+  pos: number;
+  item: number;
+  /** its offset and, unless it is the last item, the next one's (float64 little-endian); null without an item index */
+  offsets: Buffer | null;
+}
+
 /** A context row as a commit left it, and the bytes of its segments after the first (what compaction would merge). */
 export interface CommittedVersion {
   row: ContextRow;
@@ -403,7 +412,10 @@ export class SegmentRepository {
            from segs s)
        select row_to_json(c) as context, ${SEGMENT_COLUMNS},
               case when s.wanted and s.state = 'inline' and s.size_bytes <= $5 then s.body end as body,
-              s.wanted and s.item_count <= $6 as indexed, s.item_offsets, s.item_tokens, s.item_roles
+              s.wanted and s.item_count <= $6 as indexed,
+              case when s.wanted and s.item_count <= $6 then s.item_offsets end as item_offsets,
+              case when s.wanted and s.item_count <= $6 then s.item_tokens end as item_tokens,
+              case when s.wanted and s.item_count <= $6 then s.item_roles end as item_roles
          from c left join t s on true order by s.pos`,
       [id, tenantId, tail.items, tail.tokens, OPEN_BODY_MAX_BYTES, OPEN_INDEX_MAX_ITEMS],
     );
@@ -588,31 +600,55 @@ export class SegmentRepository {
 
   /**
    * Adds items' searchable texts (lower-cased) of a segment to the search index, from item `first`
-   * on; with `complete`, the segment is marked as held whole. Idempotent (concurrent first searches
-   * of one segment add the same rows).
+   * on. A retried job writes them again over what an attempt that failed midway left.
    */
-  async keepSearchTexts(
-    segmentId: string,
-    first: number,
-    texts: readonly SearchText[],
-    complete: boolean,
-  ): Promise<void> {
-    const pool = await this.pool();
-    if (texts.length > 0) {
-      await pool.query(
-        `insert into segment_search (segment_id, item, role, folded)
-          select $1, $2::int + u.n - 1, u.role, u.folded from unnest($3::text[], $4::text[]) with ordinality as u(role, folded, n)
-         on conflict do nothing`,
-        [segmentId, first, texts.map((t) => t.role), texts.map((t) => t.folded)],
-      );
-    }
-    if (complete) await pool.query('update segments set search_indexed = true where id = $1', [segmentId]);
+  async keepSearchTexts(segmentId: string, first: number, texts: readonly SearchText[]): Promise<void> {
+    if (texts.length === 0) return;
+    await (await this.pool()).query(
+      `insert into segment_search (segment_id, item, role, folded)
+        select $1, $2::int + u.n - 1, u.role, u.folded from unnest($3::text[], $4::text[]) with ordinality as u(role, folded, n)
+       on conflict (segment_id, item) do update set role = excluded.role, folded = excluded.folded`,
+      [segmentId, first, texts.map((t) => t.role), texts.map((t) => t.folded)],
+    );
+  }
+
+  /** Copies the index entries of segment `from` to segment `to`, their items shifted by `shift` (a compaction's merge). */
+  async copySearchTexts(from: string, to: string, shift: number): Promise<void> {
+    await (await this.pool()).query(
+      `insert into segment_search (segment_id, item, role, folded)
+        select $2, item + $3::int, role, folded from segment_search where segment_id = $1
+       on conflict do nothing`,
+      [from, to, shift],
+    );
+  }
+
+  /**
+   * Stored segments in the clear, of live contexts, that the search index does not hold, untouched
+   * for `olderThanMs` (stored before the workers indexed, or their indexing failed), with their
+   * context's format.
+   */
+  async findUnindexed(olderThanMs: number, limit: number): Promise<(Segment & { context_format: string })[]> {
+    const { rows } = await (await this.pool()).query<Segment & { context_format: string }>(
+      `select ${SEGMENT_COLUMNS}, c.format as context_format from segments s join contexts c on c.id = s.context_id
+        where not s.search_indexed and s.state = 'stored' and s.data_key_id is null and s.format = 'lines'
+          and s.retired_at is null and c.status in ('pending', 'stored')
+          and s.created_at < now() - ($1::float8 * interval '1 millisecond')
+        order by s.created_at limit $2`,
+      [olderThanMs, limit],
+    );
+    return rows;
+  }
+
+  /** Marks a segment as held whole by the search index: searches ask the index instead of reading it. */
+  async markSearchIndexed(segmentId: string): Promise<void> {
+    await (await this.pool()).query('update segments set search_indexed = true where id = $1', [segmentId]);
   }
 
   /**
    * Items of these segments (in their order, then by item) whose lower-cased text contains
    * `folded`, with one of `roles` when given: at most `limit`, from after `after` (a segment's
-   * position in `ids` and an item) on.
+   * position in `ids` and an item) on. Each comes with its bytes of the segment's item index (its
+   * offset and the next item's, float64 little-endian), so it can be read by its range at once.
    */
   async searchItems(
     ids: readonly string[],
@@ -620,13 +656,19 @@ export class SegmentRepository {
     roles: readonly string[] | null,
     limit: number,
     after: { pos: number; item: number } = { pos: 0, item: -1 },
-  ): Promise<{ segment_id: string; pos: number; item: number }[]> {
+  ): Promise<FoundItem[]> {
     const pattern = `%${folded.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const { rows } = await (await this.pool()).query<{ segment_id: string; pos: number; item: number }>(
-      `select u.sid as segment_id, u.pos::int as pos, ss.item from unnest($1::uuid[]) with ordinality as u(sid, pos)
-         join segment_search ss on ss.segment_id = u.sid
-        where ss.folded like $2 and ($3::text[] is null or ss.role = any($3::text[])) and (u.pos, ss.item) > ($5::int, $6::int)
-        order by u.pos, ss.item limit $4`,
+    const { rows } = await (await this.pool()).query<FoundItem>(
+      // per segment (a lateral join), so the index on (segment, text) looks at its rows only
+      `select u.sid as segment_id, u.pos::int as pos, m.item, substring(s.item_offsets from m.item * 8 + 1 for 16) as offsets
+         from unnest($1::uuid[]) with ordinality as u(sid, pos) join segments s on s.id = u.sid
+         cross join lateral (
+           select ss.item from segment_search ss
+            where ss.segment_id = u.sid and ss.folded like $2 and ($3::text[] is null or ss.role = any($3::text[]))
+              and (u.pos, ss.item) > ($5::int, $6::int)
+            -- a common word: the items in order until enough matched; a rare one: the text index
+            order by ss.item limit $4) m
+        order by u.pos, m.item limit $4`,
       [ids, pattern, roles, limit, after.pos, after.item],
     );
     return rows;

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { convertItems, UnconvertiblePartError } from './convert.ts';
 import { HOSTED_TOOL_FIXTURES } from './fixtures/transcripts.ts';
 import { type Format, TARGET_FORMATS } from './format.ts';
+import { itemIssues } from './issues.ts';
 import { callIds, resultIds } from './normalized.ts';
 import { itemSchemaOf, normalizeItem } from './registry.ts';
 import { planWindow, shapeOf, TRUNCATION_STRATEGIES } from './truncation.ts';
@@ -35,14 +36,44 @@ describe('hosted and server tools', () => {
       'tool-result', // … answered by its approval response
       'assistant', // MCP call
       'assistant', // generated image
+      'instruction', // the developer's additional tools …
+      'instruction', // … and configuration update, kept like instructions
+      'tool-call', // tool search …
+      'tool-result', // … and the tools it found
+      'tool-call', // program …
+      'tool-result', // … and its result
+      'assistant', // compaction trigger
       'assistant',
       'user',
     ]);
-    expect(views.flatMap(callIds)).toEqual(['call_click', 'call_sh', 'call_patch', 'mcpr_1']);
-    expect(views.flatMap(resultIds)).toEqual(['call_click', 'call_sh', 'call_patch', 'mcpr_1']);
+    const paired = ['call_click', 'call_sh', 'call_patch', 'mcpr_1', 'call_ts', 'call_prog'];
+    expect(views.flatMap(callIds)).toEqual(paired);
+    expect(views.flatMap(resultIds)).toEqual(paired);
+    expect(views[20]!.parts[0]!).toMatchObject({
+      type: 'tool-result',
+      parts: [{ type: 'text', path: 'result', text: '32A is a window seat' }],
+    });
     // the screenshot and the generated image are images, counted by their size, never as text
     expect(views[5]!.parts[0]!).toMatchObject({ type: 'tool-result', parts: [{ type: 'media', media: 'image' }] });
     expect(views[14]!.parts[0]!).toMatchObject({ type: 'media', media: 'image', mediaType: 'image/png' });
+  });
+
+  it('pairs a tool search the provider ran (no call id) with the call before it', () => {
+    const views = [
+      { type: 'tool_search_call', call_id: null, execution: 'server', arguments: { query: 'seats' } },
+      { type: 'tool_search_output', call_id: null, execution: 'server', tools: [{ type: 'tool_search' }] },
+    ].map((item) => normalizeItem('openai.responses', itemSchemaOf('openai.responses').parse(item)));
+    const { keep } = planWindow('openai.responses', views.map(shapeOf), [10, 10], { last: 1 });
+    expect(keep).toEqual([false, false]);
+  });
+
+  it('refuses a tool definition whose type is no tool, naming its path', () => {
+    const error = itemSchemaOf('openai.responses').safeParse({
+      type: 'additional_tools',
+      role: 'developer',
+      tools: [{ type: 'teleport' }],
+    }).error;
+    expect(error && itemIssues(error).map((issue) => issue.path.join('.'))).toEqual(['tools.0']);
   });
 
   it('reads an Anthropic server tool and its result block as a pair inside one assistant turn', () => {
@@ -65,7 +96,7 @@ describe('hosted and server tools', () => {
       ...[40, 120, 300, 700, 1_000_000].flatMap((max_tokens) =>
         TRUNCATION_STRATEGIES.map((strategy) => ({ budget: { max_tokens, strategy } })),
       ),
-      ...[1, 2, 5, 8, 11, 12, 16].map((last) => ({ last })),
+      ...[1, 2, 5, 8, 11, 12, 16, 19, 21, 22].map((last) => ({ last })),
     ];
     for (const request of requests) {
       const { keep } = planWindow(format, shapes, tokens, request);

@@ -1,7 +1,12 @@
 // An OpenAI Agents SDK (JS) `Session` kept in a ctxvault context of format `openai.agents`: one
 // context per agent and session id, found by listing, created on the first items, appended to after.
 import { ConflictError, type ContextItem, type CtxvaultClient, SessionContext } from '@ctxvault/client';
-import type { AgentInputItem, Session } from '@openai/agents';
+import {
+  type AgentInputItem,
+  applySessionHistoryMutations,
+  type SessionHistoryRewriteArgs,
+  type SessionHistoryRewriteAwareSession,
+} from '@openai/agents';
 
 export interface CtxvaultSessionOptions {
   client: CtxvaultClient;
@@ -13,10 +18,15 @@ export interface CtxvaultSessionOptions {
   modelId?: string;
 }
 
-/** How often popItem retries when another writer changed the session between its read and its write. */
-const POP_ATTEMPTS = 5;
+/** How often a rewrite retries when another writer changed the session between its read and its write. */
+const REWRITE_ATTEMPTS = 5;
 
-export class CtxvaultSession implements Session {
+/**
+ * The SDK's `Session`, with its optional history rewrites: `applyHistoryMutations` and
+ * `replaceHistoryWithCompaction` each write one new version of the context (the history before
+ * stays readable as an older version while the lifecycle keeps it).
+ */
+export class CtxvaultSession implements SessionHistoryRewriteAwareSession {
   private readonly client: CtxvaultClient;
   private readonly sessionId: string;
   private readonly context: SessionContext;
@@ -54,17 +64,46 @@ export class CtxvaultSession implements Session {
 
   /** Removes the newest item (a new version without it, written only if no one wrote in between). */
   async popItem(): Promise<AgentInputItem | undefined> {
+    return this.rewrite((items) => {
+      const last = items.at(-1);
+      return last === undefined ? undefined : { items: items.slice(0, -1), answer: last };
+    });
+  }
+
+  /** Applies the runner's mutations (a function call replaced by call id) as the SDK's own helper does. */
+  async applyHistoryMutations({ mutations }: SessionHistoryRewriteArgs): Promise<void> {
+    if (mutations.length === 0) return;
+    await this.rewrite((items) => ({ items: applySessionHistoryMutations(items, mutations), answer: undefined }));
+  }
+
+  /**
+   * Replaces the history with a compaction item and the items kept after it, in one write (no
+   * clear-then-add window in which the session is empty).
+   */
+  async replaceHistoryWithCompaction(items: AgentInputItem[]): Promise<void> {
+    const id = await this.context.find();
+    if (!id) return this.addItems(items);
+    await this.client.replace(id, { content: items.map(storable) });
+  }
+
+  /**
+   * Reads the history, lets `change` say the new one (or nothing to do), and writes it only if no one
+   * wrote in between, rereading on a conflict.
+   */
+  private async rewrite<T>(
+    change: (items: AgentInputItem[]) => { items: AgentInputItem[]; answer: T } | undefined,
+  ): Promise<T | undefined> {
     const id = await this.context.find();
     if (!id) return undefined;
     for (let attempt = 1; ; attempt++) {
       const { content, version } = await this.client.get(id);
-      const last = content.at(-1);
-      if (last === undefined) return undefined;
+      const changed = change(content as unknown as AgentInputItem[]);
+      if (!changed) return undefined;
       try {
-        await this.client.replace(id, { content: content.slice(0, -1) }, { ifVersion: version });
-        return last as unknown as AgentInputItem;
+        await this.client.replace(id, { content: changed.items.map(storable) }, { ifVersion: version });
+        return changed.answer;
       } catch (err) {
-        if (!(err instanceof ConflictError) || attempt >= POP_ATTEMPTS) throw err;
+        if (!(err instanceof ConflictError) || attempt >= REWRITE_ATTEMPTS) throw err;
       }
     }
   }

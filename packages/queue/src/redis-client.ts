@@ -38,6 +38,12 @@ function openCluster(urls: string, perRequest: RedisOptions, failFast: boolean):
     // connection meanwhile; retried every 200 ms up to maxRedirections times
     retryDelayOnClusterDown: 200,
     retryDelayOnFailover: 200,
+    // no CLUSTER INFO check before 'ready': when it finds cluster_state:fail (a failover under way)
+    // ioredis reconnects by itself and leaves the promise of an explicit connect() pending forever,
+    // and BullMQ awaits exactly that promise to restore a worker's blocking connection, so the
+    // worker stopped taking jobs for good (and could not close). Commands sent while the cluster is
+    // down are retried (retryDelayOnClusterDown) instead.
+    enableReadyCheck: false,
     redisOptions: {
       ...perRequest,
       ...(first.username && { username: decodeURIComponent(first.username) }),

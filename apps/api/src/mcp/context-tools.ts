@@ -194,12 +194,18 @@ export function registerContextTools(server: McpServer, service: ContextService,
   server.registerTool(
     'context_summary',
     {
-      description: 'Counts and tokens per role, token budget, size and compression of a context, without its items.',
-      inputSchema: z.strictObject(target),
+      description:
+        'Counts and tokens per role, token budget, size and compression of a context, without its items; ' +
+        '"estimates": true also lists the items whose count holds estimated parts (files, documents, audio, ' +
+        'images given only by URL or file id) with the paths of those parts (reads the items).',
+      inputSchema: z.strictObject({
+        ...target,
+        estimates: z.boolean().optional().describe('also list the items holding estimated parts (reads the items)'),
+      }),
       outputSchema: contextSummarySchema,
       annotations: { readOnlyHint: true },
     },
-    ({ id }) => toolResult(caller, 'read', () => service.summary(tenantId, id)),
+    ({ id, estimates }) => toolResult(caller, 'read', () => service.summary(tenantId, id, { estimates })),
   );
 }
 

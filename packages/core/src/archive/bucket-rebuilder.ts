@@ -98,10 +98,16 @@ export class BucketRebuilder {
     const flush = async () => {
       if (groupId === null) return;
       report.contexts++;
-      const one: Promise<void> = this.context(groupId, group, report).then(() => {
-        running.delete(one);
-        onProgress?.(++done, Math.max(total, report.contexts));
-      });
+      const contextId = groupId;
+      const one: Promise<void> = this.context(contextId, group, report)
+        // a dependency failing for one context (KMS, the database) is reported; a later run retries it
+        .catch((err: unknown) =>
+          report.failed.push({ context_id: contextId, reason: err instanceof Error ? err.message : String(err) }),
+        )
+        .then(() => {
+          running.delete(one);
+          onProgress?.(++done, Math.max(total, report.contexts));
+        });
       running.add(one);
       if (running.size >= CONCURRENT_CONTEXTS) await Promise.race(running);
     };
@@ -131,28 +137,9 @@ export class BucketRebuilder {
       return;
     }
     const fail = (reason: string) => report.failed.push({ context_id: id, reason });
-    // the listing may leave metadata out: each object's own says whether (and with what) it is sealed
-    const heads: ObjectInfo[] = [];
-    for (const info of objects) heads.push((await this.deps.blobs.head(info.key)) ?? info);
-    const sealed = heads.filter(isSealed);
-    let dataKey: FoundKey | null = null;
-    if (sealed.length) {
-      try {
-        dataKey = await recoverDataKey(this.deps.keyring, id, sealed);
-      } catch (err) {
-        fail(err instanceof Error ? err.message : String(err));
-        return;
-      }
-    }
-    const found = new Map<string, Inspected>();
-    for (const head of heads) {
-      const inspected = await this.inspect(id, head, isSealed(head) ? dataKey : null);
-      if (!inspected.trailer) {
-        fail(`${head.key}: ${inspected.problem}`);
-        continue;
-      }
-      found.set(inspected.trailer.segment_id, inspected);
-    }
+    const opened = await this.openAll(id, objects, fail);
+    if (!opened) return;
+    const { found, dataKey } = opened;
     // a trailer is trusted for the list it names even when the items before it are damaged: the
     // damage is reported below if a version needs that segment
     const trailers = [...found.values()].map((o) => o.trailer!);
@@ -206,6 +193,37 @@ export class BucketRebuilder {
       report.rebuilt++;
       report.versions += versions.length;
     }
+  }
+
+  /**
+   * Every object of a context read and checked, by segment id, with the context's data key when
+   * some are sealed; null (reported) when that key does not open.
+   */
+  private async openAll(
+    id: string,
+    objects: readonly ObjectInfo[],
+    fail: (reason: string) => void,
+  ): Promise<{ found: Map<string, Inspected>; dataKey: FoundKey | null } | null> {
+    // the listing may leave metadata out: each object's own says whether (and with what) it is sealed
+    const heads: ObjectInfo[] = [];
+    for (const info of objects) heads.push((await this.deps.blobs.head(info.key)) ?? info);
+    const sealed = heads.filter(isSealed);
+    let dataKey: FoundKey | null = null;
+    if (sealed.length) {
+      try {
+        dataKey = await recoverDataKey(this.deps.keyring, id, sealed);
+      } catch (err) {
+        fail(err instanceof Error ? err.message : String(err));
+        return null;
+      }
+    }
+    const found = new Map<string, Inspected>();
+    for (const head of heads) {
+      const inspected = await this.inspect(id, head, isSealed(head) ? dataKey : null);
+      if (!inspected.trailer) fail(`${head.key}: ${inspected.problem}`);
+      else found.set(inspected.trailer.segment_id, inspected);
+    }
+    return { found, dataKey };
   }
 
   /** The checked objects of the version a trailer names, in order; or why there are none. */

@@ -133,6 +133,19 @@ describe('envelope encryption at rest', () => {
     for (const key of (await parts.bucket.keys()).filter((k) => k.includes(id))) {
       expect((await rawObject(key)).includes(MARK)).toBe(false);
     }
+
+    // sealed texts never go to the search index (not by the upload, the compaction nor the
+    // lifecycle's backlog): a search reads the sealed segments and still finds them
+    expect(await parts.uploader().indexBacklog(0, 100)).toBe(0);
+    const found = await service.search('default', id, { query: 'SMALL append', case_sensitive: false, limit: 10 });
+    expect(found.matches.map((m) => m.index)).toEqual([40]);
+    const entries = await parts.orm.em
+      .fork()
+      .execute<{ n: number }[]>(
+        'select count(*)::int as n from segment_search ss join segments s on s.id = ss.segment_id where s.context_id = ?',
+        [id],
+      );
+    expect(entries[0]!.n).toBe(0);
   });
 
   it('refuses a tampered object, another master key, and no master key at all', async () => {

@@ -8,6 +8,7 @@ import { Migration20261126400000_replica } from './Migration20261126400000_repli
 import { Migration20261127100000_history } from './Migration20261127100000_history.ts';
 import { Migration20261127300000_envelope } from './Migration20261127300000_envelope.ts';
 import { Migration20261127400000_search_index } from './Migration20261127400000_search_index.ts';
+import { Migration20261128300000_search_by_workers } from './Migration20261128300000_search_by_workers.ts';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and builds. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   { name: 'Migration20261127100000_history', class: Migration20261127100000_history },
   { name: 'Migration20261127300000_envelope', class: Migration20261127300000_envelope },
   { name: 'Migration20261127400000_search_index', class: Migration20261127400000_search_index },
+  { name: 'Migration20261128300000_search_by_workers', class: Migration20261128300000_search_by_workers },
 ];

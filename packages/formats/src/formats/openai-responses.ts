@@ -1,8 +1,10 @@
 // OpenAI Responses API input items (`ResponseInputItem` of the `openai` SDK): messages, function and
 // custom tool calls with their outputs, reasoning items, item references, and the items of hosted
 // and built-in tools (web search, file search, computer, image generation, code interpreter, shells,
-// apply_patch, MCP, compaction). A hosted tool's call and the item answering it (by
+// apply_patch, MCP, tool search, programs, compaction), and the developer's mid-conversation items
+// (additional tools, configuration updates). A hosted tool's call and the item answering it (by
 // call id) are paired like function calls; none of them converts to another format.
+import type { ResponseToolSearchOutputItemParam, Tool } from 'openai/resources/responses/responses';
 import { z } from 'zod';
 import { mediaFromUrl } from '../media-url.ts';
 import { argumentsText, type NormalizedItem, normalized, type Part } from '../normalized.ts';
@@ -339,6 +341,92 @@ const compaction = z.object({
   id: z.string().nullable().optional(),
 });
 
+const toolTypes = new Set([
+  'function',
+  'file_search',
+  'computer',
+  'computer_use_preview',
+  'web_search',
+  'web_search_2025_08_26',
+  'web_search_preview',
+  'web_search_preview_2025_03_11',
+  'mcp',
+  'code_interpreter',
+  'programmatic_tool_calling',
+  'image_generation',
+  'local_shell',
+  'shell',
+  'custom',
+  'namespace',
+  'tool_search',
+  'apply_patch',
+]);
+/**
+ * A tool definition, as in the request's `tools`: an object whose `type` names one of the SDK's
+ * tools. Its other fields are the API's to check (each tool type has its own) and are kept as sent.
+ */
+function toolDefinition<T extends { type: string }>() {
+  return z.custom<T>(
+    (value) => typeof value === 'object' && value !== null && toolTypes.has(String((value as { type?: unknown }).type)),
+    { message: `a tool definition: an object whose type is one of ${[...toolTypes].join(', ')}` },
+  );
+}
+const toolSearch = {
+  id: z.string().nullable().optional(),
+  /** null when the provider ran the search: the output then answers the nearest call before it */
+  call_id: z.string().nullable().optional(),
+  execution: z.enum(['server', 'client']).optional(),
+  status: status.nullable().optional(),
+};
+const toolSearchCall = z.object({ ...toolSearch, type: z.literal('tool_search_call'), arguments: z.unknown() });
+const toolSearchOutput = z.object({
+  ...toolSearch,
+  type: z.literal('tool_search_output'),
+  tools: z.array(toolDefinition<ResponseToolSearchOutputItemParam['tools'][number]>()),
+});
+const additionalTools = z.object({
+  type: z.literal('additional_tools'),
+  role: z.literal('developer'),
+  tools: z.array(toolDefinition<Tool>()),
+  id: z.string().nullable().optional(),
+});
+const configurationUpdate = z.object({
+  type: z.literal('configuration_update'),
+  id: z.string().nullable().optional(),
+  reasoning: z
+    .object({ effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']).nullable().optional() })
+    .optional(),
+  text: z
+    .object({
+      format: z.discriminatedUnion('type', [
+        z.object({ type: z.literal('text') }),
+        z.object({
+          type: z.literal('json_schema'),
+          name: z.string(),
+          schema: z.record(z.string(), z.unknown()),
+          description: z.string().optional(),
+          strict: z.boolean().nullable().optional(),
+        }),
+      ]),
+    })
+    .optional(),
+});
+const compactionTrigger = z.object({ type: z.literal('compaction_trigger'), id: z.string().nullable().optional() });
+const program = z.object({
+  type: z.literal('program'),
+  id: z.string(),
+  call_id: z.string(),
+  code: z.string(),
+  fingerprint: z.string(),
+});
+const programOutput = z.object({
+  type: z.literal('program_output'),
+  id: z.string(),
+  call_id: z.string(),
+  result: z.string(),
+  status: z.enum(['completed', 'incomplete']),
+});
+
 export const openaiResponsesItemSchema = z.union([
   outputMessage,
   easyMessage,
@@ -365,6 +453,13 @@ export const openaiResponsesItemSchema = z.union([
   mcpApprovalResponse,
   mcpCall,
   compaction,
+  toolSearchCall,
+  toolSearchOutput,
+  additionalTools,
+  configurationUpdate,
+  compactionTrigger,
+  program,
+  programOutput,
 ]);
 export type OpenAIResponsesItem = z.output<typeof openaiResponsesItemSchema>;
 
@@ -430,7 +525,7 @@ type HostedItem = Exclude<
 
 /**
  * A hosted or built-in tool's item: a call the client answers (computer, shells, apply_patch, MCP
- * approval) is a tool call paired with its output by id; a call the provider
+ * approval, tool search, program) is a tool call paired with its output by id; a call the provider
  * ran and answered within the item (web and file search, code interpreter, image generation, MCP
  * calls) is one assistant item. Arguments and outputs count as text, screenshots and generated
  * images by their size; none of them converts.
@@ -521,6 +616,21 @@ function normalizeHosted(item: HostedItem): NormalizedItem {
       return ran([other('tools', item.tools)]);
     case 'compaction':
       return ran([other('encrypted_content', item.encrypted_content)]);
+    case 'compaction_trigger':
+      return ran([other('', item)]);
+    case 'tool_search_call':
+      return call(item.call_id ?? '', item.arguments, 'arguments');
+    case 'tool_search_output':
+      return result(item.call_id ?? '', [other('tools', item.tools)]);
+    case 'program':
+      return call(item.call_id, item.code, 'code');
+    case 'program_output':
+      return result(item.call_id, [{ type: 'text', path: 'result', text: item.result }]);
+    // the developer's: kept like instructions, since what follows was run with them
+    case 'additional_tools':
+      return normalized('system', [other('tools', item.tools)]);
+    case 'configuration_update':
+      return normalized('system', [other('', { reasoning: item.reasoning, text: item.text })]);
   }
 }
 
