@@ -27,8 +27,12 @@ export interface LifecycleCounts {
   segments_indexed: number;
 }
 
-/** Segments indexed for search per pass: a backlog (e.g. after an upgrade) is worked off over several passes. */
+/**
+ * Segments, and bytes of items, indexed for search per pass: a backlog (e.g. after an upgrade) is
+ * worked off over several passes, and a pass stays short (trigram inserts take seconds per MiB).
+ */
 const INDEX_BATCH = 20;
+const INDEX_BYTES = 8 * 1024 * 1024;
 
 const BATCH = 500;
 
@@ -61,7 +65,11 @@ export class LifecycleService {
       staged_bodies_removed: await this.removeOrphanedStaging(),
       uploads_requeued: 0,
       deletes_requeued: 0,
-      segments_indexed: await this.deps.uploader.indexBacklog(this.deps.settings.pendingGraceMs, INDEX_BATCH),
+      segments_indexed: await this.deps.uploader.indexBacklog(
+        this.deps.settings.pendingGraceMs,
+        INDEX_BATCH,
+        INDEX_BYTES,
+      ),
     };
     const requeued = await this.deps.uploader.reconcile(this.deps.settings.pendingGraceMs);
     counts.uploads_requeued = requeued.uploads;

@@ -328,6 +328,23 @@ describe('the turn loop', () => {
     expect(gets() - noneAfter).toBe(1);
   });
 
+  it('a backlog pass indexes no more bytes than it is given, but always its oldest segment', async () => {
+    const uploader = parts.uploader();
+    await uploader.indexBacklog(0, 1000, Number.MAX_SAFE_INTEGER);
+    const ids = [await turnContext(parts.service(), base(12), 0), await turnContext(parts.service(), base(12), 0)];
+    const segs = [(await parts.segments.segmentsOf(ids[0]!, 1))[0]!, (await parts.segments.segmentsOf(ids[1]!, 1))[0]!];
+    for (const seg of segs) {
+      await parts.orm.em.fork().execute('update segments set search_indexed = false where id = ?', [seg.id]);
+    }
+    const indexed = async () => [...(await parts.segments.searchIndexed(segs.map((s) => s.id)))];
+    // the oldest alone, although it is larger than the budget
+    expect(await uploader.indexBacklog(0, 10, 1)).toBe(1);
+    expect(await indexed()).toEqual([segs[0]!.id]);
+    // both fit in a budget of their sizes; only the other is left
+    expect(await uploader.indexBacklog(0, 10, segs[0]!.size_bytes + segs[1]!.size_bytes)).toBe(1);
+    expect((await indexed()).sort()).toEqual(segs.map((s) => s.id).sort());
+  });
+
   it('the lifecycle pass indexes what the workers did not (segments stored before they indexed)', async () => {
     const id = await turnContext(parts.service(), base(12), 0);
     const [seg] = await parts.segments.segmentsOf(id, 1);

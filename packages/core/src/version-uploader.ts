@@ -263,11 +263,12 @@ export class VersionUploader {
   }
 
   /**
-   * Indexes for search up to `limit` stored segments the index does not hold, untouched for
-   * `staleMs`: those stored before the workers indexed, or whose indexing failed. Returns how many.
+   * Indexes for search up to `limit` stored segments (and `maxBytes` of items, or one segment
+   * larger than that) the index does not hold, untouched for `staleMs`: those stored before the
+   * workers indexed, or whose indexing failed. Returns how many.
    */
-  async indexBacklog(staleMs: number, limit: number): Promise<number> {
-    const backlog = await this.deps.segments.findUnindexed(staleMs, limit);
+  async indexBacklog(staleMs: number, limit: number, maxBytes: number): Promise<number> {
+    const backlog = await this.deps.segments.findUnindexed(staleMs, limit, maxBytes);
     for (const { context_format, ...seg } of backlog) {
       await indexSegment(this.deps.segments, this.reader, seg, context_format as Format);
     }

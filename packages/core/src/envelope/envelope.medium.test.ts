@@ -136,7 +136,7 @@ describe('envelope encryption at rest', () => {
 
     // sealed texts never go to the search index (not by the upload, the compaction nor the
     // lifecycle's backlog): a search reads the sealed segments and still finds them
-    expect(await parts.uploader().indexBacklog(0, 100)).toBe(0);
+    expect(await parts.uploader().indexBacklog(0, 100, Number.MAX_SAFE_INTEGER)).toBe(0);
     const found = await service.search('default', id, { query: 'SMALL append', case_sensitive: false, limit: 10 });
     expect(found.matches.map((m) => m.index)).toEqual([40]);
     const entries = await parts.orm.em
