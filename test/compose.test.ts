@@ -126,7 +126,10 @@ describe('Dockerfile', () => {
   });
 
   it('runs plain node on the built CLI as a non-root user, with a health check', () => {
-    expect(final.find((i) => i.keyword === 'ENTRYPOINT')?.args).toBe('["node", "/app/dist/main.js"]');
+    // the young generation's size is the one the wrapper starts processes with (README: memory)
+    expect(final.find((i) => i.keyword === 'ENTRYPOINT')?.args).toBe(
+      '["node", "--max-semi-space-size=16", "/app/dist/main.js"]',
+    );
     const user = final.filter((i) => i.keyword === 'USER').at(-1)?.args;
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user);
