@@ -9,13 +9,12 @@
 // not rebuilt.
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReadBack, readsOf, startApi } from '../helpers/archive.ts';
 import { api, itemsOfSize, proseItemsOfSize } from '../helpers/contexts.ts';
-import type { TestDatabase } from '../helpers/database.ts';
+import { queryRows, type TestDatabase } from '../helpers/database.ts';
 import { createFileDatabase } from '../helpers/file-database.ts';
-import { runCtxvault, spawnCtxvault } from '../helpers/processes.ts';
+import { lifecyclePass, runCtxvault, spawnCtxvault } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const KiB = 1024;
@@ -124,26 +123,9 @@ async function redeploy(extra: Record<string, string>): Promise<void> {
   ]);
 }
 
-async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
 /** One lifecycle pass (no grace): expired contexts purged, versions past keep_versions collected, unreferenced segments removed. */
-async function lifecyclePass(databaseUrl: string) {
-  const pass = await runCtxvault(['lifecycle', '--once'], {
-    ...suite.app.env,
-    ...KEYS,
-    MCP_DATABASE_URL: databaseUrl,
-    MCP_LOGGING_LEVEL: 'warn',
-    MCP_LIFECYCLE_OBJECT_GRACE: '0s',
-  });
-  expect(pass.code, pass.output).toBe(0);
+async function lifecyclePassOn(databaseUrl: string) {
+  await lifecyclePass(suite.app.env, { ...KEYS, MCP_DATABASE_URL: databaseUrl, MCP_LIFECYCLE_OBJECT_GRACE: '0s' });
 }
 
 /** The same read without the time of the last change (a rebuild knows only when its newest object was written). */
@@ -202,7 +184,7 @@ beforeAll(async () => {
   await inBatches((COUNT * 3) / 4, COUNT);
   // compaction runs after the appends: wait until no context has more than 3 segments
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-    const rows = await query(
+    const rows = await queryRows(
       suite.db.url,
       `select count(*)::int as n from contexts where segment_count > 3 and status <> 'deleting'`,
     );
@@ -211,7 +193,7 @@ beforeAll(async () => {
   }
   await new Promise((r) => setTimeout(r, 3_000)); // the expired ones are past their time
   // the lifecycle pass purges the expired and the segments compaction merged (no grace here)
-  await lifecyclePass(suite.db.url);
+  await lifecyclePassOn(suite.db.url);
   for (const { id } of contexts) {
     before.set(id, { ...comparable(await readsOf(suite.app.url, id)), ...(await keptVersionsOf(suite.app.url, id)) });
   }
@@ -230,9 +212,9 @@ describe('rebuild --from-bucket', () => {
   const liveSealed = () => contexts.filter((c) => c.sealed && c.fate !== 'deleted' && c.fate !== 'expired');
   const forget = async (ids: string[]) => {
     for (const table of ['segments', 'versions', 'data_keys']) {
-      await query(lost.url, `delete from ${table} where context_id = any($1::uuid[])`, [ids]);
+      await queryRows(lost.url, `delete from ${table} where context_id = any($1::uuid[])`, [ids]);
     }
-    await query(lost.url, 'delete from contexts where id = any($1::uuid[])', [ids]);
+    await queryRows(lost.url, 'delete from contexts where id = any($1::uuid[])', [ids]);
   };
 
   it('recreates every context and its kept versions from the bucket, sealed ones too, with a progress bar', async () => {
@@ -249,7 +231,7 @@ describe('rebuild --from-bucket', () => {
     expect(kept).toBeGreaterThan(liveCount());
     expect(run.stderr).toMatch(new RegExp(`rebuilding .*100% ${liveCount()} / ${liveCount()} contexts`));
     // the data keys are stored again, all wrapped by the current master key
-    const wraps = await query(lost.url, 'select master_key_id, count(*)::int as n from data_keys group by 1');
+    const wraps = await queryRows(lost.url, 'select master_key_id, count(*)::int as n from data_keys group by 1');
     expect(wraps).toEqual([{ master_key_id: expect.stringMatching(/^local:/), n: liveSealed().length }]);
   }, 300_000);
 
@@ -297,7 +279,7 @@ describe('rebuild --from-bucket', () => {
   it('answers every read, of current and kept versions, as before the loss', async () => {
     // older versions past lifecycle.keep_versions whose objects were still there came back: the
     // next lifecycle pass lets them go again, as it did before the loss
-    await lifecyclePass(lost.url);
+    await lifecyclePassOn(lost.url);
     readBack = await startApi({ ...suite.app.env, ...KEYS, MCP_DATABASE_URL: lost.url });
     for (const { id, fate, sealed } of contexts) {
       const after = { ...comparable(await readsOf(readBack.url, id)), ...(await keptVersionsOf(readBack.url, id)) };
