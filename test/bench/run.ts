@@ -38,7 +38,7 @@ import pg from 'pg';
 import { buildDist } from '../helpers/build.ts';
 import type { JsonAnswer } from '../helpers/contexts.ts';
 import { sendCredentialsWithFetch, useCredentials } from '../helpers/credentials.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.ts';
+import { createTestDatabase, queryRows, type TestDatabase } from '../helpers/database.ts';
 import { type Deployment, deploymentEnv, startDeployment } from '../helpers/deployment.ts';
 import { startMoto } from '../helpers/moto.ts';
 import { type CtxvaultProcess, freePort, spawnCtxvault } from '../helpers/processes.ts';
@@ -446,24 +446,19 @@ async function waitStored(base: string, id: string, pollMs: number, timeoutMs = 
  * job, one segment at a time), which would otherwise compete with what is measured next.
  */
 async function waitIndexed(env: Env, id: string, timeoutMs = 15 * 60_000): Promise<void> {
-  const client = new pg.Client({ connectionString: env.db.url });
-  await client.connect();
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { rows } = await client.query<{ pending: number }>(
-        // what the workers will index: stored segments of item lines in the clear (as findUnindexed)
-        `select count(*)::int as pending from segments
-          where context_id = $1 and retired_at is null and (state = 'staged'
-            or (state = 'stored' and not search_indexed and data_key_id is null and format = 'lines'))`,
-        [id],
-      );
-      if (rows[0]!.pending === 0) return;
-      if (Date.now() > deadline) throw new Error(`context ${id} is not indexed after ${timeoutMs} ms`);
-      await sleep(100);
-    }
-  } finally {
-    await client.end();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [row] = await queryRows<{ pending: number }>(
+      env.db.url,
+      // what the workers will index: stored segments of item lines in the clear (as findUnindexed)
+      `select count(*)::int as pending from segments
+        where context_id = $1 and retired_at is null and (state = 'staged'
+          or (state = 'stored' and not search_indexed and data_key_id is null and format = 'lines'))`,
+      [id],
+    );
+    if (row!.pending === 0) return;
+    if (Date.now() > deadline) throw new Error(`context ${id} is not indexed after ${timeoutMs} ms`);
+    await sleep(100);
   }
 }
 
