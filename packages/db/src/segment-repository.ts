@@ -397,8 +397,11 @@ export class SegmentRepository {
    * is empty when the lifecycle pass forgot the version just superseded (read again).
    */
   async openLive(tenantId: string, id: string, tail: TailHint): Promise<OpenedVersion | null> {
-    const { rows } = await (await this.pool()).query(
-      `with c as (
+    const { rows } = await (await this.pool()).query({
+      // a named (prepared) statement: each connection parses and plans it once, not on every read
+      // (planning this statement costs Postgres more than running it)
+      name: 'ctxvault_open_live',
+      text: `with c as (
          select ${ROW_COLUMNS} from contexts where id = $1 and tenant_id = $2 and deleted_at is null and status <> 'deleting'),
        segs as (
          select s.*, u.pos,
@@ -417,8 +420,8 @@ export class SegmentRepository {
               case when s.wanted and s.item_count <= $6 then s.item_tokens end as item_tokens,
               case when s.wanted and s.item_count <= $6 then s.item_roles end as item_roles
          from c left join t s on true order by s.pos`,
-      [id, tenantId, tail.items, tail.tokens, OPEN_BODY_MAX_BYTES, OPEN_INDEX_MAX_ITEMS],
-    );
+      values: [id, tenantId, tail.items, tail.tokens, OPEN_BODY_MAX_BYTES, OPEN_INDEX_MAX_ITEMS],
+    });
     if (rows.length === 0) return null;
     const opened: OpenedVersion = {
       row: fromColumns(rows[0].context),
