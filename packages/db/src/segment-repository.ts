@@ -280,7 +280,14 @@ const INSERT_COLUMNS = [
  * a segment and a client appending one never overwrite each other's counts.
  */
 export class SegmentRepository {
-  constructor(private readonly orm: MikroORM) {}
+  /**
+   * `prepared`: whether reads may use named (prepared) statements; not on the embedded PGlite,
+   * whose wire connections all share one session, so a name prepared by one is taken for another's.
+   */
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly options: { prepared?: boolean } = {},
+  ) {}
 
   /** Inserts a new context with its first version, made of `segment`; the row as committed. */
   async createContext(row: ContextRow, segment: NewSegment, provider: StorageProvider): Promise<CommittedVersion> {
@@ -400,7 +407,7 @@ export class SegmentRepository {
     const { rows } = await (await this.pool()).query({
       // a named (prepared) statement: each connection parses and plans it once, not on every read
       // (planning this statement costs Postgres more than running it)
-      name: 'ctxvault_open_live',
+      name: this.options.prepared === false ? undefined : 'ctxvault_open_live',
       text: `with c as (
          select ${ROW_COLUMNS} from contexts where id = $1 and tenant_id = $2 and deleted_at is null and status <> 'deleting'),
        segs as (
