@@ -34,6 +34,8 @@ export class VersionUploader {
   private readonly reader: SegmentReader;
   /** the search indexing this process still owes, in order (see `indexLater`) */
   private indexing: Promise<void> = Promise.resolve();
+  /** aborted by `closeIndexing`: what is left is the lifecycle pass's */
+  private readonly stopIndexing = new AbortController();
 
   constructor(private readonly deps: VersionUploaderDeps) {
     this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, undefined, deps.keyring);
@@ -105,11 +107,19 @@ export class VersionUploader {
    */
   private indexLater(segmentId: string, format: Format): void {
     const { segments, logger } = this.deps;
+    const { signal } = this.stopIndexing;
     this.indexing = this.indexing.then(async () => {
+      if (signal.aborted) return;
       try {
         // read afresh: what was just uploaded is read back from the blob store, not from staging
         const seg = await segments.findSegment(segmentId);
-        if (seg?.state === 'stored') await indexSegment(segments, this.reader, seg, format);
+        if (seg?.state !== 'stored' || (await indexSegment(segments, this.reader, seg, format, signal))) return;
+        if (signal.aborted) {
+          logger.info(
+            { segment_id: segmentId },
+            'search indexing stopped by shutdown; the lifecycle pass will index it',
+          );
+        }
       } catch (err) {
         logger.warn({ err, segment_id: segmentId }, 'search indexing failed; the lifecycle pass will index it');
       }
@@ -119,6 +129,23 @@ export class VersionUploader {
   /** Settles once the indexing of every segment this process has stored so far has ended. */
   indexed(): Promise<void> {
     return this.indexing;
+  }
+
+  /**
+   * For a graceful shutdown, once no job runs any more: lets the indexing this process owes go on
+   * for up to `graceMs`, then stops it before its next write (the segments left unmarked are the
+   * lifecycle pass's backlog), and settles when nothing touches the index any more, so the
+   * connections can close under no query. Safe to call twice.
+   */
+  async closeIndexing(graceMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([this.indexing, grace]);
+    clearTimeout(timer);
+    this.stopIndexing.abort();
+    await this.indexing;
   }
 
   /**
