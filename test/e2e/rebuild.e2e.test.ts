@@ -289,6 +289,14 @@ describe('rebuild --from-bucket', () => {
     const sealedKey = keys.find((k) => k.includes(liveSealed()[0]!.id))!;
     const head = await suite.bucket.client.send(new HeadObjectCommand({ Bucket: suite.bucket.name, Key: sealedKey }));
     expect(head.Metadata).toMatchObject({ encryption: 'ctxvault-envelope-v1', 'wrapped-key': expect.any(String) });
+    // a fork never written to has one object of its own, its manifest: sealed like the others
+    const untouched = contexts.find((c) => c.fate === 'forked' && c.sealed === 'old')!.id;
+    const manifests = keys.filter((k) => k.includes(`/${untouched}/`));
+    expect(manifests).toEqual([expect.stringMatching(/\/1\.[0-9a-f-]{36}\.json$/)]);
+    const sealedManifest = await suite.bucket.client.send(
+      new HeadObjectCommand({ Bucket: suite.bucket.name, Key: manifests[0]! }),
+    );
+    expect(sealedManifest.Metadata).toMatchObject({ encryption: 'ctxvault-envelope-v1', 'item-count': '0' });
     const run = await rebuild();
     expect(run.code, run.output).toBe(0);
     expect(run.report).toMatchObject({ rebuilt: liveCount(), present: 0, deleted: marked().length, failed: [] });
@@ -368,6 +376,19 @@ describe('rebuild --from-bucket', () => {
     }
     const listed = await api(readBack.url, `/api/v1/contexts?limit=100`);
     expect(listed.json.items).toHaveLength(liveCount());
+    // what was compared holds what this suite is about: collected versions (410 before and after),
+    // restores and forks as their versions' kinds say
+    type Before = { status?: number; kept?: { kind: string; current: boolean }[]; collected?: object };
+    const seen = (id: string) => before.get(id) as Before;
+    const collected = [...before.values()].flatMap((b) => Object.values((b as Before).collected ?? {}));
+    expect(collected.length).toBeGreaterThan(10);
+    expect(collected).toEqual(collected.map(() => ({ status: 410, code: 'version_collected' })));
+    for (const { id, fate } of contexts) {
+      if (fate === 'restored') expect(seen(id).kept?.find((v) => v.current)?.kind).toBe('restore');
+      if (fate.startsWith('fork')) expect(seen(id).kept?.map((v) => v.kind)).toContain('fork');
+      if (fate === 'source-deleted') expect(seen(id)).toEqual({ status: 404 });
+    }
+    expect(contexts.filter((c) => c.fate.startsWith('fork'))).toHaveLength(8);
   }, 300_000);
 
   it('reports an object whose items do not match its sha256, and rebuilds nothing of its context', async () => {
