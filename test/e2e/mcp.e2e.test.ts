@@ -222,6 +222,38 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
     const missing = await client.callTool({ name: 'context_get', arguments: { id: made.id, version: 9 } });
     expect(missing.isError).toBe(true);
   });
+
+  it('restores and forks once per idempotency_key, as the REST calls do with Idempotency-Key', async () => {
+    const made = await call(client, 'context_create', {
+      agent_id: 'mcp-idempotent',
+      content: [{ role: 'user', content: 'first' }],
+    });
+    await call(client, 'context_append', { id: made.id, items: [{ role: 'assistant', content: 'second' }] });
+    const restore = { id: made.id, version: 1, if_version: 2, idempotency_key: `restore-${made.id}` };
+    const first = await call(client, 'context_restore', restore);
+    expect(first.context).toMatchObject({ version: 3, message_count: 1 });
+    // the retry answers as the first call did, though if_version no longer holds, and makes no version
+    const again = await call(client, 'context_restore', restore);
+    expect(again).toMatchObject({ id: made.id, version: 3 });
+    const versions = await call(client, 'context_versions', { id: made.id });
+    expect(versions.items.map((v: { kind: string }) => v.kind)).toEqual(['restore', 'append', 'create']);
+    const reused = await client.callTool({
+      name: 'context_restore',
+      arguments: { ...restore, version: 2 },
+    });
+    expect(reused.isError).toBe(true);
+    expect(JSON.stringify(reused.content)).toContain('Idempotency-Key');
+
+    const fork = { id: made.id, version: 2, agent_id: 'mcp-branch', idempotency_key: `fork-${made.id}` };
+    const forked = await call(client, 'context_fork', fork);
+    expect(forked).toMatchObject({ status: 'stored', version: 1 });
+    expect(forked.id).not.toBe(made.id);
+    expect(await call(client, 'context_fork', fork)).toMatchObject({ id: forked.id, version: 1 });
+    const branches = await call(client, 'context_list', { agent_id: 'mcp-branch' });
+    expect(branches.items.filter((c: { id: string }) => c.id === forked.id)).toHaveLength(1);
+    const bad = await client.callTool({ name: 'context_fork', arguments: { ...fork, idempotency_key: 'no spaces' } });
+    expect(bad.isError).toBe(true);
+  });
 });
 
 describe('/mcp over plain HTTP', () => {

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { ContextRow, Segment, SegmentCounts } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
 import type { ByteProgress } from '@ctxvault/queue';
-import { contextPrefix, tracksIncompleteUploads, unseal } from '@ctxvault/storage';
+import { contextPrefix, parseObjectKey, tracksIncompleteUploads, unseal } from '@ctxvault/storage';
 import type { CoreDeps, VersionKeeping } from './ports.ts';
 import { indexSegment } from './search-index.ts';
 import { LineCounting, segmentCounts } from './segment-counting.ts';
@@ -11,6 +11,7 @@ import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { objectKeyOf, putSegmentObject, sealingOf } from './segment-objects.ts';
 import { SegmentReader } from './segment-reader.ts';
 import type { TokenCounter } from './token-counter.ts';
+import { DELETED_MARK, manifestId, putDeletionMark } from './version-manifests.ts';
 import { envelopeOf } from './views.ts';
 
 /** What the workers' services (uploads, compaction) are built from. */
@@ -283,7 +284,14 @@ export class VersionUploader {
     const shared = await segments.removeContext(contextId);
     const prefix = contextPrefix(settings.pathPrefix, contextId);
     if (shared.size === 0) await blobs.deletePrefix(prefix);
-    else for await (const info of blobs.list(prefix)) if (!shared.has(info.key)) await blobs.delete(info.key);
+    else {
+      // what stays under its prefix must not bring it back in a rebuild from the bucket
+      await putDeletionMark(this.deps, contextId);
+      const mark = manifestId(contextId, DELETED_MARK);
+      for await (const info of blobs.list(prefix)) {
+        if (!shared.has(info.key) && parseObjectKey(info.key)?.segment !== mark) await blobs.delete(info.key);
+      }
+    }
     await staging.remove(contextId);
     await contexts.remove(contextId);
     return 'purged';
