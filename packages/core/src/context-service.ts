@@ -651,10 +651,18 @@ export class ContextService {
    * may forget a version just superseded while the row is read: then it is read again.
    */
   private async opened(tenantId: string, id: string, tail: TailHint): Promise<OpenedRead> {
+    const { cache } = this.deps;
+    const held = cache
+      ? this.rowsSeen
+          .inlineOf(tenantId, id)
+          .filter((s) => cache.holds(s.id, s.version))
+          .map((s) => s.id)
+      : [];
     for (let attempt = 1; ; attempt++) {
-      const opened = await this.deps.segments.openLive(tenantId, id, tail);
+      const opened = await this.deps.segments.openLive(tenantId, id, tail, held);
       const row = liveOrNotFound(opened?.row ?? null, id);
-      this.rowsSeen.keep(row);
+      const inline = opened?.segs.filter((s) => s.state === 'inline').map(({ id, version }) => ({ id, version }));
+      this.rowsSeen.keep(row, inline);
       if (opened && opened.segs.length > 0) {
         const lookups = openedLookups(this.deps.segments, opened);
         return { row, segs: opened.segs, lookups, reader: this.reader.using(lookups) };

@@ -408,9 +408,15 @@ export class SegmentRepository {
    * A live context of the tenant (not deleted or being deleted) with the segments of its current
    * version, in order, and the inline bodies and item index of the segments `tail` names: one
    * round trip for what a read needs before it streams. Null when there is no such context; `segs`
-   * is empty when the lifecycle pass forgot the version just superseded (read again).
+   * is empty when the lifecycle pass forgot the version just superseded (read again). The bodies of
+   * the segments `held` names (the caller's cache has them) are not sent.
    */
-  async openLive(tenantId: string, id: string, tail: TailHint): Promise<OpenedVersion | null> {
+  async openLive(
+    tenantId: string,
+    id: string,
+    tail: TailHint,
+    held: readonly string[] = [],
+  ): Promise<OpenedVersion | null> {
     const { rows } = await (await this.pool()).query({
       // a named (prepared) statement: each connection parses and plans it once, not on every read
       // (planning this statement costs Postgres more than running it)
@@ -428,13 +434,14 @@ export class SegmentRepository {
          select s.*, ($3::int is null and $4::int is null) or s.items_after < $3::int or s.tokens_after <= $4::int as wanted
            from segs s)
        select row_to_json(c) as context, ${SEGMENT_COLUMNS},
-              case when s.wanted and s.state = 'inline' and s.size_bytes <= $5 then s.body end as body,
+              case when s.wanted and s.state = 'inline' and s.size_bytes <= $5 and s.id <> all($7::uuid[])
+                   then s.body end as body,
               s.wanted and s.item_count <= $6 as indexed,
               case when s.wanted and s.item_count <= $6 then s.item_offsets end as item_offsets,
               case when s.wanted and s.item_count <= $6 then s.item_tokens end as item_tokens,
               case when s.wanted and s.item_count <= $6 then s.item_roles end as item_roles
          from c left join t s on true order by s.pos`,
-      values: [id, tenantId, tail.items, tail.tokens, OPEN_BODY_MAX_BYTES, OPEN_INDEX_MAX_ITEMS],
+      values: [id, tenantId, tail.items, tail.tokens, OPEN_BODY_MAX_BYTES, OPEN_INDEX_MAX_ITEMS, held],
     });
     if (rows.length === 0) return null;
     const opened: OpenedVersion = {
