@@ -172,6 +172,7 @@ export class VersionUploader {
     if (this.mayGoMultipart(total + trailer.length)) await this.abortIncompleteUploads(key);
     const hash = createHash('sha256');
     let read = 0;
+    let reported = -1;
     const sealing = await sealingOf(this.deps.keyring, seg);
     const staged = sealing
       ? unseal(
@@ -190,7 +191,9 @@ export class VersionUploader {
           hash.update(chunk as Buffer);
           read += (chunk as Buffer).length;
           const percent = total ? Math.min(99, Math.floor((read / total) * 100)) : 0;
-          void onProgress({ bytes: read, total, percent });
+          // once a percent (a Redis call each), not once a piece of the staged read (64 KiB or less)
+          if (percent !== reported) void onProgress({ bytes: read, total, percent });
+          reported = percent;
           await counting?.push(chunk as Buffer);
           yield chunk as Buffer;
         }
