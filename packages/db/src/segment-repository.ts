@@ -90,6 +90,8 @@ export interface VersionRecord {
   compacted_at: Date | null;
   /** when the lifecycle pass let it go; null while kept */
   collected_at: Date | null;
+  /** a tombstone a rebuild from the bucket made: `collected_at` is that rebuild's time, when it went is not known */
+  collection_time_unknown: boolean;
   /** restore: this context; fork: the source context */
   source_id: string | null;
   source_version: number | null;
@@ -113,6 +115,11 @@ export interface VersionRow {
   segments: string[];
   /** the fields the context had at this version (a rebuild knows them); null: the context's own */
   envelope?: VersionEnvelope | null;
+  /** restore: this context; fork: the source context (and its version) */
+  source_id?: string | null;
+  source_version?: number | null;
+  /** a tombstone (no segments) of a version collected before a rebuild, at an unknown time */
+  collected?: boolean;
 }
 
 /**
@@ -205,7 +212,7 @@ const INSERT_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
   has_calls: 'boolean',
 };
 
-const VERSION_COLUMNS = `v.version, v.kind, v.created_at, v.compacted_at, v.collected_at, v.source_id, v.source_version, v.envelope,
+const VERSION_COLUMNS = `v.version, v.kind, v.created_at, v.compacted_at, v.collected_at, v.collection_time_unknown, v.source_id, v.source_version, v.envelope,
   cardinality(v.segments) as segments, coalesce(t.items, v.item_count, 0)::float8 as item_count,
   coalesce(t.bytes, v.size_bytes, 0)::float8 as size_bytes, coalesce(t.tokens, v.token_count, 0)::float8 as token_count,
   coalesce(t.final, true) as tokens_final`;
@@ -842,6 +849,15 @@ export class SegmentRepository {
     return new Set(rows.map((r) => r.object_key));
   }
 
+  /** The kept versions of a context that a restore or fork made: those whose manifest object is kept. */
+  async manifestedVersionsOf(contextId: string): Promise<number[]> {
+    const { rows } = await (await this.pool()).query<{ version: number }>(
+      `select version from versions where context_id = $1 and collected_at is null and kind in ('restore', 'fork')`,
+      [contextId],
+    );
+    return rows.map((r) => r.version);
+  }
+
   /**
    * Forgets every version of a context and every segment of it no other context's version refers
    * to (forks share segments). Returns the object keys of the segments kept for those: the caller
@@ -905,8 +921,20 @@ export class SegmentRepository {
       for (const segment of segments) await insertSegment(client, segment, true);
       for (const v of versions) {
         await client.query(
-          'insert into versions (context_id, version, kind, segments, created_at, envelope) values ($1, $2, $3, $4::uuid[], $5, $6)',
-          [row.id, v.version, v.kind, v.segments, v.created_at, v.envelope ? envelopeJson(v.envelope) : null],
+          `insert into versions (context_id, version, kind, segments, created_at, envelope, source_id, source_version,
+              collected_at, collection_time_unknown)
+            values ($1, $2, $3, $4::uuid[], $5, $6, $7, $8, case when $9 then now() end, $9)`,
+          [
+            row.id,
+            v.version,
+            v.kind,
+            v.segments,
+            v.created_at,
+            v.envelope ? envelopeJson(v.envelope) : null,
+            v.source_id ?? null,
+            v.source_version ?? null,
+            v.collected ?? false,
+          ],
         );
       }
       await refreshTotals(client, row.id, provider);
