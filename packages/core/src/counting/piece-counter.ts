@@ -15,8 +15,8 @@ export type PieceEnd = (text: string, start: number) => number;
 
 /** Pieces remembered per encoding and thread before the memory is cleared (about 10 MB when full). */
 const CACHE_ENTRIES = 100_000;
-/** Longer pieces are counted every time (they rarely repeat). */
-const CACHE_PIECE_CHARS = 128;
+/** Characters of the pieces remembered before the memory is cleared (long pieces are the dearest to count). */
+const CACHE_CHARS = 2 * 1024 * 1024;
 
 /**
  * Counts texts of one encoding, exactly as gpt-tokenizer's `countTokens(text, { disallowedSpecial:
@@ -25,6 +25,7 @@ const CACHE_PIECE_CHARS = 128;
  */
 export class PieceCounter {
   private readonly cache = new Map<string, number>();
+  private cachedChars = 0;
   private readonly regex: RegExp;
   private readonly bpe: BytePairEncodingCore;
   private readonly scan: PieceEnd | null;
@@ -74,10 +75,12 @@ export class PieceCounter {
     if (known !== undefined) return known;
     // the core splits with a regex that takes the whole piece: its count is the piece's BPE
     const tokens = this.bpe.countNative(piece);
-    if (piece.length <= CACHE_PIECE_CHARS) {
-      if (this.cache.size >= CACHE_ENTRIES) this.cache.clear();
-      this.cache.set(piece, tokens);
+    if (this.cache.size >= CACHE_ENTRIES || this.cachedChars + piece.length > CACHE_CHARS) {
+      this.cache.clear();
+      this.cachedChars = 0;
     }
+    this.cache.set(piece, tokens);
+    this.cachedChars += piece.length;
     return tokens;
   }
 }
