@@ -46,7 +46,7 @@ export function owedManifest(
     kind: owed.kind,
     segments,
     source: { context_id: owed.source_id, version: owed.source_version },
-    written_at: owed.created_at,
+    written_at: new Date(owed.created_at),
   };
 }
 
