@@ -177,7 +177,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     }
     const replicaLog = config.storage.replica.bucket ? new ReplicaLogRepository(orm) : undefined;
     const replicaLag = replicaLog && (() => replicaLog.lag());
-    const segments = new SegmentRepository(orm);
+    const segments = new SegmentRepository(orm, { prepared: !embedded });
     const metrics = createMetrics({
       queueCounts: () => queueAdmin.counts(),
       stagingBytes: () => staging.totalBytes(),

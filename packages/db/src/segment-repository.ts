@@ -304,7 +304,14 @@ const INSERT_COLUMNS = [
  * a segment and a client appending one never overwrite each other's counts.
  */
 export class SegmentRepository {
-  constructor(private readonly orm: MikroORM) {}
+  /**
+   * `prepared`: whether reads may use named (prepared) statements; not on the embedded PGlite,
+   * whose wire connections all share one session, so a name prepared by one is taken for another's.
+   */
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly options: { prepared?: boolean } = {},
+  ) {}
 
   /** Inserts a new context with its first version, made of `segment`; the row as committed. */
   async createContext(row: ContextRow, segment: NewSegment, provider: StorageProvider): Promise<CommittedVersion> {
@@ -421,8 +428,11 @@ export class SegmentRepository {
    * is empty when the lifecycle pass forgot the version just superseded (read again).
    */
   async openLive(tenantId: string, id: string, tail: TailHint): Promise<OpenedVersion | null> {
-    const { rows } = await (await this.pool()).query(
-      `with c as (
+    const { rows } = await (await this.pool()).query({
+      // a named (prepared) statement: each connection parses and plans it once, not on every read
+      // (planning this statement costs Postgres more than running it)
+      name: this.options.prepared === false ? undefined : 'ctxvault_open_live',
+      text: `with c as (
          select ${ROW_COLUMNS} from contexts where id = $1 and tenant_id = $2 and deleted_at is null and status <> 'deleting'),
        segs as (
          select s.*, u.pos,
@@ -441,8 +451,8 @@ export class SegmentRepository {
               case when s.wanted and s.item_count <= $6 then s.item_tokens end as item_tokens,
               case when s.wanted and s.item_count <= $6 then s.item_roles end as item_roles
          from c left join t s on true order by s.pos`,
-      [id, tenantId, tail.items, tail.tokens, OPEN_BODY_MAX_BYTES, OPEN_INDEX_MAX_ITEMS],
-    );
+      values: [id, tenantId, tail.items, tail.tokens, OPEN_BODY_MAX_BYTES, OPEN_INDEX_MAX_ITEMS],
+    });
     if (rows.length === 0) return null;
     const opened: OpenedVersion = {
       row: fromColumns(rows[0].context),
