@@ -104,6 +104,7 @@ export function useCoreParts(options: { keyring?: (orm: MikroORM) => Keyring } =
       new LifecycleService({
         ...deps(blobs),
         uploader: parts.uploader(blobs, settings),
+        storage: parts.settings,
         settings: {
           pathPrefix: parts.settings.pathPrefix,
           ...KEEP_NOTHING,
