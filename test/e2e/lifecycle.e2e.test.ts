@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { objectKey } from '@ctxvault/storage';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { api, type Item, itemsOfSize, proseItemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { queryRows } from '../helpers/database.ts';
@@ -134,18 +135,34 @@ describe('a worker stopped while it indexes for search', () => {
   it('exits 0 within its shutdown time, leaving the segment unmarked; the lifecycle pass indexes it whole', async () => {
     const content = proseItemsOfSize(16 * 1024 * 1024);
     content[900] = { role: 'user', content: 'the needle-51c2 is here' };
-    const id = await createStored('indexing-stop', content);
-    const [seg] = await sql<{ id: string; search_indexed: boolean; item_count: number }>(
-      'select id, search_indexed, item_count from segments where context_id = $1',
-      [id],
-    );
-    // stored: the worker is indexing it now (tens of seconds for 16 MiB), past the shutdown's grace
-    expect(seg!.search_indexed).toBe(false);
+    // the index's inserts wait on this lock (reads do not), so the indexing is still under way when
+    // the shutdown's grace ends, however fast the machine
+    const holder = new pg.Client({ connectionString: suite.db.url });
+    await holder.connect();
+    await holder.query('begin');
+    await holder.query('lock table segment_search in share mode');
+    let id: string;
+    let seg: { id: string; search_indexed: boolean; item_count: number } | undefined;
     const worker = suite.app.worker;
-    const started = performance.now();
+    let seconds = 0;
     try {
-      await worker.stop('SIGTERM');
-      const seconds = (performance.now() - started) / 1000;
+      id = await createStored('indexing-stop', content);
+      [seg] = await sql<{ id: string; search_indexed: boolean; item_count: number }>(
+        'select id, search_indexed, item_count from segments where context_id = $1',
+        [id],
+      );
+      expect(seg!.search_indexed).toBe(false);
+      const started = performance.now();
+      const stopping = worker.stop('SIGTERM');
+      // past the shutdown's 5 s grace, well within its step's timeout
+      await new Promise((resolve) => setTimeout(resolve, 8_000));
+      await holder.query('commit');
+      await stopping;
+      seconds = (performance.now() - started) / 1000;
+    } finally {
+      await holder.end();
+    }
+    try {
       console.info(
         `worker stopped during search indexing: exited ${worker.child.exitCode} after ${seconds.toFixed(1)} s`,
       );

@@ -109,18 +109,17 @@ export class VersionUploader {
   private indexLater(segmentId: string, format: Format): void {
     const { segments, logger } = this.deps;
     const { signal } = this.stopIndexing;
+    const stopped = () =>
+      logger.info({ segment_id: segmentId }, 'search indexing stopped by shutdown; the lifecycle pass will index it');
     this.indexing = this.indexing.then(async () => {
-      if (signal.aborted) return;
+      // a shutdown may come before this segment's turn (its job was still counting, or another
+      // segment was being indexed)
+      if (signal.aborted) return stopped();
       try {
         // read afresh: what was just uploaded is read back from the blob store, not from staging
         const seg = await segments.findSegment(segmentId);
         if (seg?.state !== 'stored' || (await indexSegment(segments, this.reader, seg, format, signal))) return;
-        if (signal.aborted) {
-          logger.info(
-            { segment_id: segmentId },
-            'search indexing stopped by shutdown; the lifecycle pass will index it',
-          );
-        }
+        if (signal.aborted) stopped();
       } catch (err) {
         logger.warn({ err, segment_id: segmentId }, 'search indexing failed; the lifecycle pass will index it');
       }
