@@ -9,7 +9,7 @@ import { createTestBucket } from '../helpers/s3.ts';
 export async function withProfiledDeployment(
   dir: string,
   env: Record<string, string>,
-  work: (deployment: Deployment) => Promise<void>,
+  work: (deployment: Deployment, databaseUrl: string) => Promise<void>,
 ): Promise<void> {
   sendCredentialsWithFetch();
   const moto = await startMoto();
@@ -20,7 +20,7 @@ export async function withProfiledDeployment(
     { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}`, ...env },
   );
   try {
-    await work(deployment);
+    await work(deployment, db.url);
     // SIGINT makes node write its CPU profile on the way out
     for (const proc of [deployment.api, deployment.worker]) process.kill(proc.child.pid!, 'SIGINT');
     await new Promise((r) => setTimeout(r, 5000));
