@@ -3,7 +3,7 @@
 // CPU seconds per request of the api, the worker, the deployment's Postgres backends, Redis and
 // this client (from /proc), and Postgres's row counters (pg_stat_user_tables, commits); the api and
 // the worker write --cpu-prof profiles into <out dir>.
-// Usage: tsx test/bench/profile-writes.ts <requests> <turn seconds, 0: no turns> <out dir>
+// Usage: [PGOPTIONS='-c log_statement=all'] tsx test/bench/profile-writes.ts <requests> <turn seconds, 0: no turns> <out dir>
 import { readdirSync, readFileSync } from 'node:fs';
 import { queryRows } from '../helpers/database.ts';
 import { corpusItems } from './corpus.ts';
@@ -89,9 +89,23 @@ function report(label: string, count: number, before: Snapshot, after: Snapshot)
   console.log(`  commits per request: ${((after.commits - before.commits) / count).toFixed(2)}`);
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 1500));
+const settle = () => new Promise<void>((r) => setTimeout(r, 1500));
 
-await withProfiledDeployment(dir, { MCP_STORAGE_INLINE_THRESHOLD: '16KiB' }, async (dep, dbUrl) => {
+/** Waits until the worker has stored and indexed every segment (the seeding's jobs must not count in the turns). */
+async function workerIdle(dbUrl: string): Promise<void> {
+  for (;;) {
+    const [left] = await queryRows<{ n: number }>(
+      dbUrl,
+      `select count(*)::int as n from segments where state = 'staged' or (state = 'stored' and not search_indexed)`,
+    );
+    if (left?.n === 0) return settle();
+    await settle();
+  }
+}
+
+// PGOPTIONS='-c log_statement=all' has the deployment's connections log every statement
+const pgOptions: Record<string, string> = process.env.PGOPTIONS ? { PGOPTIONS: process.env.PGOPTIONS } : {};
+await withProfiledDeployment(dir, { MCP_STORAGE_INLINE_THRESHOLD: '16KiB', ...pgOptions }, async (dep, dbUrl) => {
   const api = dep.api.child.pid!;
   const worker = dep.worker.child.pid!;
   const doc = JSON.stringify({ agent_id: 'bench-small', session_id: 's', content: corpusItems(4 * 1024 - 64) });
@@ -123,7 +137,7 @@ await withProfiledDeployment(dir, { MCP_STORAGE_INLINE_THRESHOLD: '16KiB' }, asy
   const ids = await seedSessions(store, 50, corpusItems(64 * 1024, 13), 8);
   const pool = corpusItems(512 * 1024, 11);
   const pair = (n: number) => [pool[(2 * n) % pool.length]!, pool[(2 * n + 1) % pool.length]!];
-  await settle();
+  await workerIdle(dbUrl);
   before = await snapshot(dbUrl, api, worker);
   const result = await runTurns(store, ids, Number(secs) * 1000, 'last=20', pair);
   await settle();
