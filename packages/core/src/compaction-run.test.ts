@@ -7,8 +7,8 @@ const seg = (size_bytes: number, state: Segment['state'] = 'inline'): Segment =>
   ({ id: `s${next++}`, size_bytes, state, format: 'lines' }) as Segment;
 const base = (size: number) => seg(size, 'stored');
 /** The sizes of the run picked, and the position of its first segment. */
-function picked(segs: Segment[], maxSegments = 32): { from: number; sizes: number[] } | null {
-  const run = compactionRun(segs, maxSegments);
+function picked(segs: Segment[], maxSegments = 32, maxBytes = 64e6): { from: number; sizes: number[] } | null {
+  const run = compactionRun(segs, { maxSegments, maxBytes });
   return run && { from: run.from, sizes: run.segments.map((s) => s.size_bytes) };
 }
 
@@ -51,5 +51,10 @@ describe('compactionRun', () => {
       sizes: [100, 100],
     });
     expect(picked([base(1e6), seg(100)])).toBeNull();
+  });
+
+  it('merges the base too once the tail holds more than max_bytes, so no later append enqueues a rewrite of it', () => {
+    expect(picked([base(1e6), seg(6000), seg(100)], 32, 5000)).toEqual({ from: 1, sizes: [1e6, 6000, 100] });
+    expect(picked([base(1e6), seg(6000), seg(100)], 32, 64e6)).toEqual({ from: 2, sizes: [6000, 100] });
   });
 });

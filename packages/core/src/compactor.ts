@@ -34,7 +34,7 @@ export class Compactor {
     const row = await contexts.findAny(contextId);
     if (!row || row.status === 'deleting') return 'gone';
     const current = await segments.segmentsOf(contextId, row.version);
-    const run = compactionRun(current, this.deps.settings.compaction.maxSegments);
+    const run = compactionRun(current, this.deps.settings.compaction);
     if (!run) return 'nothing';
     const id = newContextId();
     // the version's list once the swap is made: what a rebuild from the bucket starts from
@@ -173,11 +173,13 @@ export class Compactor {
  * run together (size-tiered, like a log-structured merge): a segment is merged again only when
  * as much was appended after it, so an item is rewritten (and its search entries copied)
  * O(log n) times over a long session, not at every compaction of a tail that keeps growing. The
- * run takes the whole tail when what it would leave is more than half of `maxSegments`.
+ * run takes the whole tail when what it would leave is more than half of `maxSegments`, and the
+ * base too once the tail holds more than `maxBytes` (the setting that enqueued it: merging only the
+ * tail would leave it as large, and every later append would enqueue a rewrite of it again).
  */
 export function compactionRun(
   segs: readonly Segment[],
-  maxSegments: number,
+  { maxSegments, maxBytes }: { maxSegments: number; maxBytes: number },
 ): { from: number; segments: Segment[] } | null {
   // staged segments are not merged yet: the run ends before the first of them
   const firstStaged = segs.findIndex((s) => s.state === 'staged');
@@ -186,7 +188,8 @@ export function compactionRun(
   const [base, ...tail] = settled as [Segment, ...Segment[]];
   const tailBytes = tail.reduce((sum, s) => sum + s.size_bytes, 0);
   // a base of the layout before segments has no item index: it stays as it is, only the tail merges
-  const wholeRun = base.format === 'lines' && (tailBytes >= base.size_bytes || base.state !== 'stored');
+  const wholeRun =
+    base.format === 'lines' && (tailBytes >= base.size_bytes || tailBytes > maxBytes || base.state !== 'stored');
   if (wholeRun) return { from: 1, segments: settled };
   if (tail.length < 2) return null;
   let start = tail.length - 2;
