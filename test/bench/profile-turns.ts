@@ -1,19 +1,90 @@
-// One-off: a CPU profile (--cpu-prof) of the api and the worker during the turn loop of the benchmark
-// (sessions from 64 KiB, each turn reads the last 20 items and appends two).
-// Usage: tsx test/bench/profile-turns.ts <sessions> <seconds> <out dir>
+// One-off: where the CPU goes during the turn loop of the benchmark (sessions from 64 KiB, each turn
+// reads the last 20 items and appends two): CPU seconds (and the system part) of the api, the worker,
+// the Postgres backends of the deployment's database, redis-server (shared: every client's) and this
+// client process, read from /proc before and after the loop, and the Postgres statements per turn;
+// with --cpu-prof the api and the worker also write CPU profiles (--cpu-prof) to <out dir>.
+// Usage: tsx test/bench/profile-turns.ts <sessions> <seconds> <out dir> [--cpu-prof]
+import { readdirSync, readFileSync } from 'node:fs';
+import { queryRows } from '../helpers/database.ts';
 import { corpusItems } from './corpus.ts';
 import { withProfiledDeployment } from './profiled-deployment.ts';
 import { ctxvaultStore, runTurns, seedSessions } from './turns.ts';
 
 const [sessions = '50', secs = '15', dir = '/tmp/prof'] = process.argv.slice(2);
+const TICK = 100; // USER_HZ
 
-await withProfiledDeployment(dir, {}, async (dep) => {
-  const store = ctxvaultStore([dep.url], async () => {});
-  const ids = await seedSessions(store, Number(sessions), corpusItems(64 * 1024, 13), 8);
-  const pool = corpusItems(512 * 1024, 11);
-  const pair = (n: number) => [pool[(2 * n) % pool.length]!, pool[(2 * n + 1) % pool.length]!];
-  const result = await runTurns(store, ids, Number(secs) * 1000, 'last=20', pair);
-  console.log(
-    `${result.turnsPerSec.toFixed(1)} turns/s, p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms`,
-  );
-});
+/** CPU seconds of a process so far, user + system, or only the system part */
+function cpuSecs(pid: number, only?: 'system'): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((only ? 0 : Number(fields[11])) + Number(fields[12])) / TICK;
+  } catch {
+    return 0;
+  }
+}
+
+function pidsWhere(match: (cmdline: string) => boolean): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return match(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
+      } catch {
+        return false;
+      }
+    });
+}
+
+await withProfiledDeployment(
+  dir,
+  {},
+  async (dep) => {
+    const dbName = new URL(dep.env.MCP_DATABASE_URL!).pathname.slice(1);
+    const store = ctxvaultStore([dep.url], async () => {});
+    const ids = await seedSessions(store, Number(sessions), corpusItems(64 * 1024, 13), 8);
+    const pool = corpusItems(512 * 1024, 11);
+    const pair = (n: number) => [pool[(2 * n) % pool.length]!, pool[(2 * n + 1) % pool.length]!];
+    const groups = () => ({
+      api: [dep.api.child.pid!],
+      worker: [dep.worker.child.pid!],
+      postgres: pidsWhere((c) => c.startsWith('postgres: ') && c.includes(` ${dbName} `)),
+      redis: pidsWhere((c) => c.startsWith('redis-server')),
+      client: [process.pid],
+    });
+    const pgStats = async () =>
+      (
+        await queryRows<{ xacts: number; fetched: number; returned: number }>(
+          dep.env.MCP_DATABASE_URL!,
+          `select (xact_commit + xact_rollback)::float8 as xacts, tup_fetched::float8 as fetched, tup_returned::float8 as returned
+             from pg_stat_database where datname = current_database()`,
+        )
+      )[0]!;
+    const pg0 = await pgStats();
+    const before = groups();
+    const at0 = Object.fromEntries(Object.entries(before).map(([k, pids]) => [k, pids.map((pid) => cpuSecs(pid))]));
+    const sys0 = Object.fromEntries(
+      Object.entries(before).map(([k, pids]) => [k, pids.map((pid) => cpuSecs(pid, 'system'))]),
+    );
+    const result = await runTurns(store, ids, Number(secs) * 1000, 'last=20', pair);
+    const parts = Object.entries(groups()).map(([k, pids]) => {
+      const was = new Map(before[k as keyof typeof before].map((pid, i) => [pid, at0[k]![i]!]));
+      const used = pids.reduce((sum, pid) => sum + cpuSecs(pid) - (was.get(pid) ?? 0), 0);
+      const sysWas = new Map(before[k as keyof typeof before].map((pid, i) => [pid, sys0[k]![i]!]));
+      const sys = pids.reduce((sum, pid) => sum + cpuSecs(pid, 'system') - (sysWas.get(pid) ?? 0), 0);
+      return `${k} ${used.toFixed(2)} s, of which system ${sys.toFixed(2)} (${pids.length} proc)`;
+    });
+    console.log(
+      `${result.turnsPerSec.toFixed(1)} turns/s, p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, ${result.turns} turns in ${result.secs.toFixed(1)} s`,
+    );
+    console.log(`CPU: ${parts.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 1500)); // backends report their statistics within a second
+    const pg1 = await pgStats();
+    const perTurn = (k: keyof typeof pg1) => ((pg1[k] - pg0[k]) / result.turns).toFixed(1);
+    console.log(
+      `Postgres per turn: ${perTurn('xacts')} transactions, ${perTurn('fetched')} tuples fetched, ${perTurn('returned')} returned`,
+    );
+  },
+  process.argv.includes('--cpu-prof'),
+);

@@ -10,6 +10,7 @@ export async function withProfiledDeployment(
   dir: string,
   env: Record<string, string>,
   work: (deployment: Deployment, databaseUrl: string) => Promise<void>,
+  profile = true,
 ): Promise<void> {
   sendCredentialsWithFetch();
   const moto = await startMoto();
@@ -17,13 +18,15 @@ export async function withProfiledDeployment(
   const bucket = await createTestBucket(moto.endpoint);
   const deployment = await startDeployment(
     { databaseUrl: db.url, redisUrl: 'redis://127.0.0.1:6379', s3Endpoint: moto.endpoint, bucket: bucket.name },
-    { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}`, ...env },
+    { ...(profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` } : {}), ...env },
   );
   try {
     await work(deployment, db.url);
-    // SIGINT makes node write its CPU profile on the way out
-    for (const proc of [deployment.api, deployment.worker]) process.kill(proc.child.pid!, 'SIGINT');
-    await new Promise((r) => setTimeout(r, 5000));
+    if (profile) {
+      // SIGINT makes node write its CPU profile on the way out
+      for (const proc of [deployment.api, deployment.worker]) process.kill(proc.child.pid!, 'SIGINT');
+      await new Promise((r) => setTimeout(r, 5000));
+    }
   } finally {
     await deployment.stop();
     await bucket.drop();

@@ -853,13 +853,14 @@ async function benchQueue(env: Env): Promise<void> {
   onCleanup('queue db client', () => client.end());
   const items = corpusItems(INLINE_THRESHOLD_QUEUE + 1 * KiB);
   const group = `queue: small contexts (${sizeLabel(INLINE_THRESHOLD_QUEUE + KiB)}, inline_threshold ${sizeLabel(INLINE_THRESHOLD_QUEUE)}) stored/s, S3 behind a proxy adding ${S3_DELAY_MS} ms per request`;
-  const perRun: Record<number, number[]> = { 1: [], 2: [] };
+  const perRun: Record<number, number[]> = { 1: [], 2: [], 4: [] };
   for (let run = 0; run < CFG.runs; run++) {
-    for (const workers of [1, 2]) {
+    for (const workers of [1, 2, 4]) {
       const agent = `bench-queue-${run}-${workers}`;
       let next = 0;
+      // fewer at once than limits.max_concurrent_stagings (8), so no write is refused with 503
       await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
+        Array.from({ length: 6 }, async () => {
           while (next < CFG.queueJobs) {
             next++;
             const res = await postJson(dep.url, '/api/v1/contexts', { agent_id: agent, content: items });
@@ -904,20 +905,25 @@ async function benchQueue(env: Env): Promise<void> {
         `  ${workers} worker(s): ${rate.toFixed(1)} contexts/s (${s0} done before timing), bare ${bare.toFixed(0)} jobs/s`,
       );
     }
-    const scale = perRun[2]!.at(-1)! / perRun[1]!.at(-1)!;
-    record(
-      'queue-scale',
-      {
-        group,
-        name: 'scaling: 2 workers / 1 worker',
-        unit: '×',
-        higherIsBetter: true,
-        bareLabel: 'ideal 2.0',
-        target: { op: '>=', of: 'value', x: 1.5 },
-      },
-      scale,
-      2,
-    );
+    // issue 13's targets: 2 workers store at least 1.8×, 4 workers 3.2× what one does
+    for (const [workers, x] of [
+      [2, 1.8],
+      [4, 3.2],
+    ] as const) {
+      record(
+        workers === 2 ? 'queue-scale' : `queue-scale-${workers}`,
+        {
+          group,
+          name: `scaling: ${workers} workers / 1 worker`,
+          unit: '×',
+          higherIsBetter: true,
+          bareLabel: `ideal ${workers}.0`,
+          target: { op: '>=', of: 'value', x },
+        },
+        perRun[workers]!.at(-1)! / perRun[1]!.at(-1)!,
+        workers,
+      );
+    }
   }
 }
 

@@ -43,6 +43,12 @@ describe('ctxvault start (embedded)', () => {
       const read = await api(url, `/api/v1/contexts/${large}`);
       expect(read.json.storage.provider).toBe('local');
       expect(read.json.content).toEqual(largeContent);
+      // reads at once take several of the pool's connections, which PGlite serves in one session:
+      // none may fail on a statement another connection prepared
+      const windows = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => api(url, `/api/v1/contexts/${i % 2 ? small : large}?last=1`)),
+      );
+      expect(windows.map((w) => w.status)).toEqual(Array(12).fill(200));
     } finally {
       await proc.stop();
     }

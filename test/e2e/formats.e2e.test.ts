@@ -185,6 +185,49 @@ describe('contexts in every format over REST', () => {
   });
 });
 
+describe('an openai.responses item_reference without its type', () => {
+  it('is stored byte for byte, counted, kept by truncation, and refused by ?as= naming the part', async () => {
+    // the SDK's ItemReference: `type` may be left out or null
+    const items = [
+      '{"role":"user","content":"Go on."}',
+      '{ "id" : "msg_0123456789abcdef" }',
+      '{"id":"rs_42","type":null}',
+      '{"type":"item_reference","id":"fc_7"}',
+      '{"role":"user","content":"Thanks."}',
+    ];
+    const created = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"agent_id":"refs","format":"openai.responses","content":[${items.join(',')}]}`,
+    });
+    expect(created.status, created.text).toBeLessThan(300);
+    await waitUntilSettled(suite.app.url, created.json.id);
+    const path = `/api/v1/contexts/${created.json.id}`;
+    const read = await api(suite.app.url, path);
+    expect(read.json.content).toHaveLength(items.length);
+    for (const item of items) expect(read.text).toContain(item);
+    const summary = (await api(suite.app.url, `${path}/summary`)).json;
+    expect(summary.roles.assistant.items).toBe(3);
+    const last = (await api(suite.app.url, `${path}?last=3`)).json;
+    expect(last.content).toEqual(items.slice(2).map((item) => JSON.parse(item)));
+    for (const target of TARGET_FORMATS) {
+      const refused = await api(suite.app.url, `${path}?as=${target}`);
+      expect(refused.status, refused.text).toBe(422);
+      expect(refused.json.error).toMatchObject({
+        code: 'unconvertible',
+        details: { item: 1, path: '', part: 'a item_reference part' },
+      });
+    }
+    // an untyped item with other fields is no reference: refused, naming the item
+    const bad = await api(suite.app.url, '/api/v1/contexts', {
+      method: 'POST',
+      json: { agent_id: 'refs', format: 'openai.responses', content: [{ id: 'msg_1', status: 'completed' }] },
+    });
+    expect(bad.status, bad.text).toBe(400);
+    expect(bad.text).toContain('content');
+  });
+});
+
 describe('every format through every call', () => {
   it.each(FORMATS)('%s: appended, searched, summarised, truncated on write and read, converted', async (format) => {
     const context = await create(format);

@@ -218,7 +218,7 @@ describe('history', () => {
 });
 
 describe('forks', () => {
-  it('of a 24 MiB context add no object and no byte; appends to either never touch the other', async () => {
+  it('of a 24 MiB context copy no object (one manifest under a KiB); appends to either never touch the other', async () => {
     const source = (await write('POST', '/api/v1/contexts', { agent_id: 'big', content: itemsOfSize(24 * MiB) })).json
       .id as string;
     const before = await objects();
@@ -232,7 +232,15 @@ describe('forks', () => {
     const fork = forked.json.id as string;
     expect(forked.headers.get('location')).toBe(`/api/v1/contexts/${fork}`);
     expect(forked.json).toMatchObject({ version: 1, status: 'stored', agent_id: 'sub-agent', session_id: 'what-if' });
-    expect(await objects()).toEqual(before);
+    // nothing copied: one new object, the fork's manifest (its segment list, for a rebuild from the
+    // bucket), under a KiB whatever the source's size
+    const after = await objects();
+    const added = [...after].filter(([key]) => !before.has(key));
+    expect(added).toEqual([
+      [expect.stringMatching(new RegExp(`/${fork}/1\\.[0-9a-f-]{36}\\.json$`)), expect.any(Number)],
+    ]);
+    expect(added[0]![1]).toBeLessThan(1024);
+    expect(new Map([...after].filter(([key]) => before.has(key)))).toEqual(before);
     expect(
       await sql('select id from segments where context_id = any($1::uuid[]) order by id', [[source, fork]]),
     ).toEqual(segmentsBefore);
@@ -256,7 +264,10 @@ describe('forks', () => {
     await lifecyclePass(suite.app.env);
     await lifecyclePass(suite.app.env);
     expect(contentBytes((await api(suite.app.url, `/api/v1/contexts/${fork}`)).text)).toBe(expected);
-    expect((await suite.bucket.keys()).filter((k) => k.includes(source))).toHaveLength(1);
+    // the shared object, and the mark that keeps a rebuild from the bucket from bringing the source back
+    const left = (await suite.bucket.keys()).filter((k) => k.includes(source));
+    expect(left).toHaveLength(2);
+    expect(left).toContainEqual(expect.stringMatching(new RegExp(`/${source}/0\\.[0-9a-f-]{36}\\.json$`)));
 
     // and once the fork is gone too, nothing of either is left
     expect((await api(suite.app.url, `/api/v1/contexts/${fork}`, { method: 'DELETE' })).status).toBe(202);

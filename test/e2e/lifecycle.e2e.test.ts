@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { objectKey } from '@ctxvault/storage';
 import { describe, expect, it } from 'vitest';
-import { api, type Item, itemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
+import { api, type Item, itemsOfSize, proseItemsOfSize, waitUntilSettled } from '../helpers/contexts.ts';
 import { queryRows } from '../helpers/database.ts';
 import { lifecyclePass, spawnCtxvault } from '../helpers/processes.ts';
 import { forgetQueueKeys } from '../helpers/redis-server.ts';
@@ -128,6 +128,62 @@ describe('housekeeping', () => {
         suite.app.worker = await spawnCtxvault('worker', suite.app.env, { readyLine: /worker running/ });
     }
   });
+});
+
+describe('a worker stopped while it indexes for search', () => {
+  it('exits 0 within its shutdown time, leaving the segment unmarked; the lifecycle pass indexes it whole', async () => {
+    const content = proseItemsOfSize(16 * 1024 * 1024);
+    content[900] = { role: 'user', content: 'the needle-51c2 is here' };
+    const id = await createStored('indexing-stop', content);
+    const [seg] = await sql<{ id: string; search_indexed: boolean; item_count: number }>(
+      'select id, search_indexed, item_count from segments where context_id = $1',
+      [id],
+    );
+    // stored: the worker is indexing it now (tens of seconds for 16 MiB), past the shutdown's grace
+    expect(seg!.search_indexed).toBe(false);
+    const worker = suite.app.worker;
+    const started = performance.now();
+    try {
+      await worker.stop('SIGTERM');
+      const seconds = (performance.now() - started) / 1000;
+      console.info(
+        `worker stopped during search indexing: exited ${worker.child.exitCode} after ${seconds.toFixed(1)} s`,
+      );
+      expect(worker.child.exitCode).toBe(0);
+      const output = worker.output();
+      expect(output).toContain('search indexing stopped by shutdown');
+      expect(output).not.toMatch(/search indexing failed|shutdown step did not finish|unhandled/i);
+      const [after] = await sql<{ search_indexed: boolean; entries: number }>(
+        `select search_indexed, (select count(*)::int from segment_search where segment_id = $1) as entries
+           from segments where id = $1`,
+        [seg!.id],
+      );
+      expect(after).toMatchObject({ search_indexed: false });
+      expect(after!.entries).toBeLessThan(seg!.item_count);
+      // a search meanwhile reads the segment itself
+      const found = await api(suite.app.url, `/api/v1/contexts/${id}/search`, {
+        method: 'POST',
+        json: { query: 'needle-51c2' },
+      });
+      expect(found.json.matches.map((m: { index: number }) => m.index)).toEqual([900]);
+    } finally {
+      suite.app.worker = await spawnCtxvault('worker', suite.app.env, { readyLine: /worker running/ });
+    }
+    // the new worker does not index what it did not store: the lifecycle's backlog does
+    const counts = await lifecyclePass(suite.app.env);
+    expect(counts.segments_indexed).toBeGreaterThanOrEqual(1);
+    const [indexed] = await sql<{ search_indexed: boolean; entries: number }>(
+      `select search_indexed, (select count(*)::int from segment_search where segment_id = $1) as entries
+         from segments where id = $1`,
+      [seg!.id],
+    );
+    expect(indexed).toEqual({ search_indexed: true, entries: seg!.item_count });
+    const found = await api(suite.app.url, `/api/v1/contexts/${id}/search`, {
+      method: 'POST',
+      json: { query: 'NEEDLE-51C2' },
+    });
+    expect(found.json.matches.map((m: { index: number }) => m.index)).toEqual([900]);
+  }, 300_000);
 });
 
 describe('safe writes', () => {

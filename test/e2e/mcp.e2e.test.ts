@@ -1,6 +1,6 @@
 // MCP end to end: the official SDK client over Streamable HTTP (/mcp) and over stdio (`ctxvault mcp`),
 // and the MCP Inspector's CLI, against real `ctxvault api` and `ctxvault worker` processes.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -12,7 +12,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Item, type JsonAnswer, proseItemsOfSize, sha256 } from '../helpers/contexts.ts';
 import { bearer, createApiKey } from '../helpers/credentials.ts';
-import { CLI_ARGS, freePort } from '../helpers/processes.ts';
+import { CLI_ARGS, cliEnv, freePort } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -222,6 +222,38 @@ describe.each(transports)('the SDK client over %s', (_name, transport) => {
     const missing = await client.callTool({ name: 'context_get', arguments: { id: made.id, version: 9 } });
     expect(missing.isError).toBe(true);
   });
+
+  it('restores and forks once per idempotency_key, as the REST calls do with Idempotency-Key', async () => {
+    const made = await call(client, 'context_create', {
+      agent_id: 'mcp-idempotent',
+      content: [{ role: 'user', content: 'first' }],
+    });
+    await call(client, 'context_append', { id: made.id, items: [{ role: 'assistant', content: 'second' }] });
+    const restore = { id: made.id, version: 1, if_version: 2, idempotency_key: `restore-${made.id}` };
+    const first = await call(client, 'context_restore', restore);
+    expect(first.context).toMatchObject({ version: 3, message_count: 1 });
+    // the retry answers as the first call did, though if_version no longer holds, and makes no version
+    const again = await call(client, 'context_restore', restore);
+    expect(again).toMatchObject({ id: made.id, version: 3 });
+    const versions = await call(client, 'context_versions', { id: made.id });
+    expect(versions.items.map((v: { kind: string }) => v.kind)).toEqual(['restore', 'append', 'create']);
+    const reused = await client.callTool({
+      name: 'context_restore',
+      arguments: { ...restore, version: 2 },
+    });
+    expect(reused.isError).toBe(true);
+    expect(JSON.stringify(reused.content)).toContain('Idempotency-Key');
+
+    const fork = { id: made.id, version: 2, agent_id: 'mcp-branch', idempotency_key: `fork-${made.id}` };
+    const forked = await call(client, 'context_fork', fork);
+    expect(forked).toMatchObject({ status: 'stored', version: 1 });
+    expect(forked.id).not.toBe(made.id);
+    expect(await call(client, 'context_fork', fork)).toMatchObject({ id: forked.id, version: 1 });
+    const branches = await call(client, 'context_list', { agent_id: 'mcp-branch' });
+    expect(branches.items.filter((c: { id: string }) => c.id === forked.id)).toHaveLength(1);
+    const bad = await client.callTool({ name: 'context_fork', arguments: { ...fork, idempotency_key: 'no spaces' } });
+    expect(bad.isError).toBe(true);
+  });
 });
 
 describe('/mcp over plain HTTP', () => {
@@ -252,6 +284,96 @@ describe('/mcp over plain HTTP', () => {
       }),
     });
     expect(res.status).toBe(413);
+  });
+});
+
+/**
+ * `ctxvault mcp` driven over raw pipes: the test writes each message as one line to its stdin and
+ * reads the lines of its stdout, so what is timed is the bridge (stdin → API → stdout), not a client's
+ * own reading.
+ */
+function rawMcp(env: Record<string, string>) {
+  const child = spawn(process.execPath, [...CLI_ARGS, 'mcp'], {
+    env: cliEnv({ MCP_CLIENT_URL: suite.app.url, MCP_CLIENT_API_KEY: keys.stdio, ...env }),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const waiting = new Map<unknown, (answer: JsonAnswer) => void>();
+  let pending = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => {
+    const lines = (pending + text).split('\n');
+    pending = lines.pop()!;
+    for (const line of lines) {
+      const answer = JSON.parse(line);
+      waiting.get(answer.id)?.(answer);
+    }
+  });
+  return {
+    child,
+    /** sends a request as one line and resolves with the answer of its id */
+    request(id: unknown, method: string, params: unknown): Promise<JsonAnswer> {
+      const answered = new Promise<JsonAnswer>((resolve) => waiting.set(id, resolve));
+      child.stdin.write(`${JSON.stringify({ method, params, jsonrpc: '2.0', id })}\n`);
+      return answered;
+    },
+    async close() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin.end();
+      return exited;
+    },
+  };
+}
+
+describe('ctxvault mcp reading large messages', () => {
+  it('relays a 20 MiB message in time linear in its size', async () => {
+    const mcp = rawMcp({});
+    const init = await mcp.request(0, 'initialize', {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'raw', version: '1' },
+    });
+    expect(init.result.serverInfo).toBeDefined();
+    mcp.child.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+    const times: string[] = [];
+    for (const [i, size] of [2 * MiB, 20 * MiB].entries()) {
+      const content = proseItemsOfSize(size);
+      const started = performance.now();
+      const answer = await mcp.request(i + 1, 'tools/call', {
+        name: 'context_create',
+        arguments: { agent_id: 'mcp-raw', content },
+      });
+      times.push(`${size / MiB} MiB in ${Math.round(performance.now() - started)} ms`);
+      expect(answer.result.isError).toBeFalsy();
+      expect(answer.result.structuredContent).toMatchObject({ status: 'pending', version: 1 });
+      // the whole message reached the API: every item is stored
+      const id = answer.result.structuredContent.id;
+      let next = 100 * (i + 1);
+      const tool = async (name: string) =>
+        (await mcp.request(next++, 'tools/call', { name, arguments: { id } })).result.structuredContent;
+      await expect.poll(async () => (await tool('context_status')).status, { timeout: 60_000 }).toBe('stored');
+      expect((await tool('context_summary')).message_count).toBe(content.length);
+    }
+    // timed figures are noisy on a shared machine: logged for the record, not asserted
+    console.info(`ctxvault mcp relayed context_create of ${times.join(', ')}`);
+    expect(await mcp.close()).toBe(0);
+  }, 120_000);
+
+  it('answers a message over limits.max_body_bytes with a JSON-RPC error naming its id, and goes on', async () => {
+    const mcp = rawMcp({ MCP_LIMITS_MAX_BODY_BYTES: '1MiB' });
+    const big = await mcp.request(41, 'tools/call', {
+      name: 'context_create',
+      arguments: { agent_id: 'too-big', content: [{ role: 'user', content: 'x'.repeat(2 * MiB) }] },
+    });
+    expect(big.error).toMatchObject({
+      code: -32600,
+      message: expect.stringContaining('over limits.max_body_bytes (1048576 bytes)'),
+    });
+    const init = await mcp.request(42, 'initialize', {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'raw', version: '1' },
+    });
+    expect(init.result.serverInfo).toBeDefined();
+    expect(await mcp.close()).toBe(0);
   });
 });
 

@@ -3,22 +3,25 @@
 // ctxvault context of format `openai.agents`, and the session answers as the SDK's MemorySession does,
 // history rewrites (mutations, compaction) included.
 import { CtxvaultClient } from '@ctxvault/client';
-import { CtxvaultSession } from '@ctxvault/openai-agents';
+import { CtxvaultSession, HISTORY_OPERATIONS_KEY } from '@ctxvault/openai-agents';
 import {
   Agent,
   type AgentInputItem,
   type AgentOutputItem,
   isSessionHistoryRewriteAwareSession,
+  isSessionHistoryTransactionAwareSession,
   MemorySession,
   type Model,
   type ModelRequest,
   type ModelResponse,
+  OutputGuardrailTripwireTriggered,
   protocol,
   run,
   type Session,
   setTracingDisabled,
   tool,
   Usage,
+  UserError,
 } from '@openai/agents';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -211,6 +214,72 @@ describe('CtxvaultSession', () => {
     const fresh = new CtxvaultSession({ client, agentId: 'rewrites-fresh' });
     await fresh.replaceHistoryWithCompaction(compacted);
     expect(await fresh.getItems()).toEqual(compacted);
+  });
+
+  it('applies history transactions once per operation id, as MemorySession does', async () => {
+    const client = new CtxvaultClient({ url: suite.app.url, apiKey: suite.app.key });
+    const memory = new MemorySession();
+    const vault = new CtxvaultSession({ client, agentId: 'transactions' });
+    expect(isSessionHistoryTransactionAwareSession(vault)).toBe(true);
+    const hi: AgentInputItem = { role: 'user', content: 'Hi' };
+    const hello: AgentInputItem = {
+      type: 'message',
+      role: 'assistant',
+      status: 'completed',
+      content: [{ type: 'output_text', text: 'Hello.' }],
+    };
+    const better: AgentInputItem = { ...hello, content: [{ type: 'output_text', text: 'Hello there.' }] };
+    const append = { type: 'append_items' as const, items: [hi, hello] };
+    const replace = { type: 'replace_suffix' as const, expectedSuffix: [hello], replacement: [better] };
+    for (const session of [memory, vault]) {
+      // the first one creates the context; the same id again does nothing
+      await session.applyHistoryTransaction({ operationId: 'op-1', transaction: append });
+      await session.applyHistoryTransaction({ operationId: 'op-1', transaction: structuredClone(append) });
+      await expect(
+        session.applyHistoryTransaction({ operationId: 'op-1', transaction: { type: 'append_items', items: [hi] } }),
+      ).rejects.toThrow(new UserError('Session history operation was already applied with a different transaction.'));
+      await session.applyHistoryTransaction({ operationId: 'op-2', transaction: replace });
+      // the suffix is no longer `hello`: refused, nothing changed
+      await expect(session.applyHistoryTransaction({ operationId: 'op-3', transaction: replace })).rejects.toThrow(
+        new UserError('Session history suffix no longer matches the transaction precondition.'),
+      );
+      await expect(session.applyHistoryTransaction({ operationId: ' ', transaction: append })).rejects.toThrow(
+        UserError,
+      );
+    }
+    expect(await vault.getItems()).toEqual(await memory.getItems());
+    expect(await vault.getItems()).toEqual([hi, better]);
+    // the record of the operations lives with the history: another session object (another process)
+    // retrying op-2 does nothing
+    const again = new CtxvaultSession({ client, agentId: 'transactions', sessionId: await vault.getSessionId() });
+    await again.applyHistoryTransaction({ operationId: 'op-2', transaction: replace });
+    await again.applyHistoryTransaction({ operationId: 'op-4', transaction: { type: 'append_items', items: [hi] } });
+    expect(await again.getItems()).toEqual([hi, better, hi]);
+    const [stored] = (await client.list({ agent_id: 'transactions' })).items;
+    // one version each: create, op-2's replace, op-4's append
+    expect(stored).toMatchObject({ version: 3, message_count: 3 });
+    expect(Object.keys(stored!.metadata[HISTORY_OPERATIONS_KEY] as object)).toEqual(['op-1', 'op-2', 'op-4']);
+  });
+
+  it('keeps what an Agent run blocked by an output guardrail persists, as MemorySession does', async () => {
+    const client = new CtxvaultClient({ url: suite.app.url, apiKey: suite.app.key });
+    const histories: AgentInputItem[][] = [];
+    const vault = new CtxvaultSession({ client, agentId: 'guarded' });
+    for (const session of [new MemorySession(), vault]) {
+      const { agent } = travelAgent();
+      agent.outputGuardrails = [
+        { name: 'no-weather', execute: async () => ({ tripwireTriggered: true, outputInfo: 'blocked' }) },
+      ];
+      await expect(run(agent, 'Weather in Paris and Tokyo?', { session })).rejects.toThrow(
+        OutputGuardrailTripwireTriggered,
+      );
+      histories.push(await session.getItems());
+    }
+    expect(histories[1]).toEqual(histories[0]);
+    expect(histories[1]!.length).toBeGreaterThan(0);
+    // the runner wrote through applyHistoryTransaction
+    const [stored] = (await client.list({ agent_id: 'guarded' })).items;
+    expect(Object.keys(stored!.metadata[HISTORY_OPERATIONS_KEY] as object).length).toBeGreaterThan(0);
   });
 
   it('stores raw image bytes as base64, and refuses an item the SDK’s schema refuses', async () => {

@@ -40,7 +40,21 @@ const sealing = (mode: 'envelope' | 'none', master: string, previous = '') => ({
 /** the settings every process after the rotation runs with: new bodies in the clear, sealed ones open */
 const KEYS = sealing('none', NEW_MASTER, OLD_MASTER);
 
-type Fate = 'created' | 'appended' | 'replaced' | 'expired' | 'deleted' | 'prose';
+type Fate =
+  | 'created'
+  | 'appended'
+  | 'replaced'
+  | 'expired'
+  | 'deleted'
+  | 'prose'
+  | 'restored'
+  | 'restored-appended'
+  | 'forked'
+  | 'forked-appended'
+  | 'fork-of-fork'
+  | 'source-deleted';
+/** contexts that are gone before the loss (404 before and after) */
+const GONE: Fate[] = ['expired', 'deleted', 'source-deleted'];
 const FATES: Fate[] = [
   'created',
   'appended',
@@ -107,6 +121,47 @@ async function live(n: number, sealed: 'old' | 'new' | null): Promise<void> {
     expect((await api(suite.app.url, `/api/v1/contexts/${id}`, { method: 'DELETE' })).status).toBe(202);
 }
 
+/** The current version of a context, settled. */
+async function currentVersion(id: string): Promise<number> {
+  await settled(id);
+  return (await api(suite.app.url, `/api/v1/contexts/${id}/status`)).json.version as number;
+}
+
+/**
+ * Restores and forks among the contexts `made` (which write no object of their own
+ * but a manifest): two contexts restored to their previous version (one appended to after), a fork
+ * left as it is, a fork appended to, a fork of that fork, and a fork whose source is deleted.
+ */
+async function branches(made: typeof contexts, sealed: 'old' | 'new' | null): Promise<void> {
+  const appended = made.filter((c) => c.fate === 'appended');
+  for (const [i, source] of appended.slice(0, 2).entries()) {
+    const version = await currentVersion(source.id);
+    await ok(`/api/v1/contexts/${source.id}/restore`, { version: version - 1 });
+    source.fate = 'restored';
+    if (i === 1) {
+      await ok(`/api/v1/contexts/${source.id}/items`, { items: itemsOfSize(3 * KiB, KiB) });
+      source.fate = 'restored-appended';
+    }
+    await settled(source.id);
+  }
+  const fork = async (id: string, fate: Fate, body: Record<string, unknown> = {}) => {
+    const forked = await ok(`/api/v1/contexts/${id}/fork`, body);
+    contexts.push({ id: forked.id as string, fate, sealed });
+    return forked.id as string;
+  };
+  await fork(made.find((c) => c.fate === 'created')!.id, 'forked', { agent_id: 'branch' });
+  const replaced = made.find((c) => c.fate === 'replaced')!.id;
+  const appendedFork = await fork(replaced, 'forked-appended', { version: 1, metadata: { branch: true } });
+  await ok(`/api/v1/contexts/${appendedFork}/items`, { items: itemsOfSize(3 * KiB, KiB) });
+  await settled(appendedFork);
+  await fork(appendedFork, 'fork-of-fork', { name: 'twice' });
+  const doomed = await ok('/api/v1/contexts', { agent_id: 'doomed', content: itemsOfSize(6 * KiB, 2 * KiB) });
+  await settled(doomed.id);
+  await fork(doomed.id, 'forked', { session_id: 'orphaned' });
+  contexts.push({ id: doomed.id, fate: 'source-deleted', sealed });
+  expect((await api(suite.app.url, `/api/v1/contexts/${doomed.id}`, { method: 'DELETE' })).status).toBe(202);
+}
+
 async function inBatches(from: number, to: number, sealed: 'old' | 'new' | null = null): Promise<void> {
   for (let n = from; n < to; n += 6) {
     await Promise.all(Array.from({ length: Math.min(6, to - n) }, (_, i) => live(n + i, sealed)));
@@ -142,16 +197,21 @@ function comparable(reads: { document?: Record<string, unknown> } & Record<strin
 async function keptVersionsOf(base: string, id: string) {
   const listed = await api(base, `/api/v1/contexts/${id}/versions?limit=100`);
   if (listed.status !== 200) return { status: listed.status };
-  const kept = (listed.json.items as Record<string, unknown>[])
-    .filter((v) => v.state === 'kept')
-    .map(({ created_at, compacted_at, ...v }) => v);
+  const items = listed.json.items as Record<string, unknown>[];
+  const kept = items.filter((v) => v.state === 'kept').map(({ created_at, compacted_at, ...v }) => v);
+  // collected versions answer 410 (a rebuild does not know when they went, nor their totals)
+  const collected: Record<number, unknown> = {};
+  for (const v of items.filter((v) => v.state === 'collected')) {
+    const read = await api(base, `/api/v1/contexts/${id}?version=${v.version}`);
+    collected[v.version as number] = { status: read.status, code: read.json.error?.code };
+  }
   const reads: Record<number, unknown> = {};
   for (const v of kept.filter((v) => !v.current)) {
     const read = await api(base, `/api/v1/contexts/${id}?version=${v.version}`);
     const { storage, updated_at, ...document } = read.json;
     reads[v.version as number] = { status: read.status, document, sha256: storage?.sha256 };
   }
-  return { kept, reads };
+  return { kept, reads, collected };
 }
 
 async function rebuild(keys: Record<string, string> = KEYS) {
@@ -170,7 +230,9 @@ beforeAll(async () => {
   // under the new one and compressed with zstd; compressed in the clear
   await inBatches(0, COUNT / 4);
   await redeploy(sealing('envelope', OLD_MASTER));
+  let start = contexts.length;
   await inBatches(COUNT / 4, COUNT / 2, 'old');
+  await branches(contexts.slice(start), 'old');
   await suite.app.stop();
   const rotated = await runCtxvault(['keys', 'rotate-master'], {
     ...suite.app.env,
@@ -181,7 +243,9 @@ beforeAll(async () => {
   await redeploy({ ...sealing('envelope', NEW_MASTER, OLD_MASTER), MCP_STORAGE_COMPRESSION: 'zstd' });
   await inBatches(COUNT / 2, (COUNT * 3) / 4, 'new');
   await redeploy({ ...KEYS, MCP_STORAGE_COMPRESSION: 'zstd' });
+  start = contexts.length;
   await inBatches((COUNT * 3) / 4, COUNT);
+  await branches(contexts.slice(start), null);
   // compaction runs after the appends: wait until no context has more than 3 segments
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     const rows = await queryRows(
@@ -208,8 +272,10 @@ afterAll(async () => {
 });
 
 describe('rebuild --from-bucket', () => {
-  const liveCount = () => contexts.filter((c) => c.fate !== 'deleted' && c.fate !== 'expired').length;
-  const liveSealed = () => contexts.filter((c) => c.sealed && c.fate !== 'deleted' && c.fate !== 'expired');
+  const liveCount = () => contexts.filter((c) => !GONE.includes(c.fate)).length;
+  const liveSealed = () => contexts.filter((c) => c.sealed && !GONE.includes(c.fate));
+  // a deleted source whose segments a fork shares leaves them (and its mark) in the bucket
+  const marked = () => contexts.filter((c) => c.fate === 'source-deleted');
   const forget = async (ids: string[]) => {
     for (const table of ['segments', 'versions', 'data_keys']) {
       await queryRows(lost.url, `delete from ${table} where context_id = any($1::uuid[])`, [ids]);
@@ -223,22 +289,45 @@ describe('rebuild --from-bucket', () => {
     const sealedKey = keys.find((k) => k.includes(liveSealed()[0]!.id))!;
     const head = await suite.bucket.client.send(new HeadObjectCommand({ Bucket: suite.bucket.name, Key: sealedKey }));
     expect(head.Metadata).toMatchObject({ encryption: 'ctxvault-envelope-v1', 'wrapped-key': expect.any(String) });
+    // a fork never written to has one object of its own, its manifest: sealed like the others
+    const untouched = contexts.find((c) => c.fate === 'forked' && c.sealed === 'old')!.id;
+    const manifests = keys.filter((k) => k.includes(`/${untouched}/`));
+    expect(manifests).toEqual([expect.stringMatching(/\/1\.[0-9a-f-]{36}\.json$/)]);
+    const sealedManifest = await suite.bucket.client.send(
+      new HeadObjectCommand({ Bucket: suite.bucket.name, Key: manifests[0]! }),
+    );
+    expect(sealedManifest.Metadata).toMatchObject({ encryption: 'ctxvault-envelope-v1', 'item-count': '0' });
     const run = await rebuild();
     expect(run.code, run.output).toBe(0);
-    expect(run.report).toMatchObject({ rebuilt: liveCount(), present: 0, failed: [] });
+    expect(run.report).toMatchObject({ rebuilt: liveCount(), present: 0, deleted: marked().length, failed: [] });
+    expect(run.report.versions_collected).toBeGreaterThan(0);
     const kept = [...before.values()].reduce((n: number, b) => n + ((b as { kept?: unknown[] }).kept?.length ?? 0), 0);
     expect(run.report.versions).toBeGreaterThanOrEqual(kept);
     expect(kept).toBeGreaterThan(liveCount());
-    expect(run.stderr).toMatch(new RegExp(`rebuilding .*100% ${liveCount()} / ${liveCount()} contexts`));
-    // the data keys are stored again, all wrapped by the current master key
+    const found = liveCount() + marked().length;
+    expect(run.stderr).toMatch(new RegExp(`rebuilding .*100% ${found} / ${found} contexts`));
+    // the data keys are stored again, all wrapped by the current master key (a deleted source's
+    // too: its fork's shared segments are sealed with it)
     const wraps = await queryRows(lost.url, 'select master_key_id, count(*)::int as n from data_keys group by 1');
-    expect(wraps).toEqual([{ master_key_id: expect.stringMatching(/^local:/), n: liveSealed().length }]);
+    const sealedKeys = liveSealed().length + marked().filter((c) => c.sealed).length;
+    expect(wraps).toEqual([{ master_key_id: expect.stringMatching(/^local:/), n: sealedKeys }]);
   }, 300_000);
 
   it('changes nothing when run again', async () => {
+    const tables = async () => ({
+      versions: await queryRows(
+        lost.url,
+        `select context_id, version, kind, segments::text, collected_at, source_id, source_version
+           from versions order by 1, 2`,
+      ),
+      segments: await queryRows(lost.url, 'select id, context_id, object_key, sha256 from segments order by 1'),
+      contexts: await queryRows(lost.url, 'select id, version, updated_at, data_key_id from contexts order by 1'),
+    });
+    const first = await tables();
     const run = await rebuild();
     expect(run.code, run.output).toBe(0);
-    expect(run.report).toMatchObject({ rebuilt: 0, present: liveCount(), failed: [] });
+    expect(run.report).toMatchObject({ rebuilt: 0, present: liveCount(), deleted: marked().length, failed: [] });
+    expect(await tables()).toEqual(first);
   }, 300_000);
 
   it('rebuilds only what is missing after a partial loss (a run that stopped)', async () => {
@@ -255,7 +344,7 @@ describe('rebuild --from-bucket', () => {
   it('reports contexts sealed under a master key that is not configured, and rebuilds them once it is', async () => {
     // created, replaced or prose: never compacted after the rotation, so every object carries the old wrap
     const gone = liveSealed()
-      .filter((c) => c.sealed === 'old' && c.fate !== 'appended')
+      .filter((c) => c.sealed === 'old' && ['created', 'replaced', 'prose'].includes(c.fate))
       .slice(0, 3)
       .map((c) => c.id);
     await forget(gone);
@@ -287,6 +376,19 @@ describe('rebuild --from-bucket', () => {
     }
     const listed = await api(readBack.url, `/api/v1/contexts?limit=100`);
     expect(listed.json.items).toHaveLength(liveCount());
+    // what was compared holds what this suite is about: collected versions (410 before and after),
+    // restores and forks as their versions' kinds say
+    type Before = { status?: number; kept?: { kind: string; current: boolean }[]; collected?: object };
+    const seen = (id: string) => before.get(id) as Before;
+    const collected = [...before.values()].flatMap((b) => Object.values((b as Before).collected ?? {}));
+    expect(collected.length).toBeGreaterThan(10);
+    expect(collected).toEqual(collected.map(() => ({ status: 410, code: 'version_collected' })));
+    for (const { id, fate } of contexts) {
+      if (fate === 'restored') expect(seen(id).kept?.find((v) => v.current)?.kind).toBe('restore');
+      if (fate.startsWith('fork')) expect(seen(id).kept?.map((v) => v.kind)).toContain('fork');
+      if (fate === 'source-deleted') expect(seen(id)).toEqual({ status: 404 });
+    }
+    expect(contexts.filter((c) => c.fate.startsWith('fork'))).toHaveLength(8);
   }, 300_000);
 
   it('reports an object whose items do not match its sha256, and rebuilds nothing of its context', async () => {

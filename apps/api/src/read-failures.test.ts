@@ -5,6 +5,7 @@ import { type ContextService, type ContextView, NotFoundError } from '@ctxvault/
 import { BlobStoreError } from '@ctxvault/storage';
 import { describe, expect, it, vi } from 'vitest';
 import { createApp } from './app.ts';
+import { FIRST_PIECE_BYTES } from './streamed-body.ts';
 import { unitApiDeps } from './unit-api-deps.ts';
 
 const ID = '0192d5e4-8a7b-7c3d-9e1f-2a3b4c5d6e7f';
@@ -57,8 +58,8 @@ describe('a read whose blob store fails', () => {
   );
 
   it('aborts the streamed answer when the store fails midway, and logs it with the request id', async () => {
-    // past the first piece the API awaits before answering (64 KiB)
-    const hello = `{"role":"user","content":"${'hello '.repeat(12_000)}"}`;
+    // past the first piece the API awaits before answering
+    const hello = `{"role":"user","content":"${'hello '.repeat(FIRST_PIECE_BYTES / 6 + 1000)}"}`;
     const { app, logger } = appReading(async function* () {
       yield Buffer.from('{"id":"x","content":[\n');
       yield Buffer.from(hello);

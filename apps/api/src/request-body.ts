@@ -39,7 +39,7 @@ export function requestBytes(c: Context<ApiEnv>, maxBytes: number, limitName: st
   if (decoder === undefined) {
     throw new UnsupportedMediaTypeError(`Content-Encoding must be gzip, zstd or identity; got "${encoding}"`);
   }
-  const raw = c.req.raw.body ? Readable.fromWeb(c.req.raw.body as never) : Readable.from([]);
+  const raw = bodyStream(c);
   const declared = Number(c.req.header('content-length'));
   if (!decoder && Number.isFinite(declared) && declared > maxBytes) {
     discardRest(raw, c.req.raw);
@@ -54,6 +54,17 @@ export function requestBytes(c: Context<ApiEnv>, maxBytes: number, limitName: st
   const ratio = decoder ? (bodyLimits?.maxDecompressionRatio ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY;
   const meter = bodyLimits?.inFlight.open(c.var.tenantId) ?? null;
   return limited(c.req.raw, raw, decoded, { maxBytes, limitName, encoding, deadline, ratio, meter });
+}
+
+/**
+ * The body as a Node stream: under @hono/node-server the request's IncomingMessage itself, unread
+ * so far (no web Request and ReadableStream made around it only to be turned back into a Node
+ * stream: that costs more than the small body of a turn), else the Request's body (`app.request()`).
+ */
+function bodyStream(c: Context<ApiEnv>): Readable {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  if (incoming instanceof Readable && !incoming.readableDidRead && !c.req.raw.bodyUsed) return incoming;
+  return c.req.raw.body ? Readable.fromWeb(c.req.raw.body as never) : Readable.from([]);
 }
 
 /**

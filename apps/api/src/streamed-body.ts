@@ -4,12 +4,19 @@ import type { ApiEnv } from './env.ts';
 
 /**
  * A body is sent in pieces of at least this many bytes (its last one aside): one socket write per
- * piece instead of one per item line, and a body that fits in one piece is answered whole.
+ * piece instead of one per item line.
  */
 const PIECE_BYTES = 64 * 1024;
 
 /**
- * Answers with `body` streamed as it is produced. Its first piece (PIECE_BYTES) is awaited before
+ * The first piece, awaited before the status is sent, may be this large: a body up to it (a cached
+ * 64 KiB context with its opening and closing lines, a window of recent items) is answered whole,
+ * with its Content-Length, in one write, without a stream around it.
+ */
+export const FIRST_PIECE_BYTES = 256 * 1024;
+
+/**
+ * Answers with `body` streamed as it is produced. Its first piece (FIRST_PIECE_BYTES) is awaited before
  * the status is sent, so a failure up to there is an ordinary error answer, and a body that ends
  * within it is sent with its Content-Length. A failure after it can no longer change the status:
  * the response is aborted instead (the connection is cut before the chunked encoding's last
@@ -20,8 +27,8 @@ export async function streamedBody(c: Context<ApiEnv>, body: AsyncIterable<Uint8
   const { logger, requestId } = c.var;
   const chunks = body[Symbol.asyncIterator]();
   // S3 calls made while reading carry the request id too
-  const next = () => withLogContext({ request_id: requestId }, () => nextPiece(chunks));
-  const first = await next();
+  const next = (bytes = PIECE_BYTES) => withLogContext({ request_id: requestId }, () => nextPiece(chunks, bytes));
+  const first = await next(FIRST_PIECE_BYTES);
   // a body's chunks are Buffers over ArrayBuffers (never shared memory)
   if (first.ended) return c.body(first.bytes as Uint8Array<ArrayBuffer>);
   let sent = first.bytes.byteLength;
@@ -57,11 +64,14 @@ export async function streamedBody(c: Context<ApiEnv>, body: AsyncIterable<Uint8
   return c.body(stream);
 }
 
-/** The next PIECE_BYTES (or more) of `chunks`, or what is left of them, and whether they ended. */
-async function nextPiece(chunks: AsyncIterator<Uint8Array>): Promise<{ bytes: Uint8Array; ended: boolean }> {
+/** The next `pieceBytes` (or more) of `chunks`, or what is left of them, and whether they ended. */
+async function nextPiece(
+  chunks: AsyncIterator<Uint8Array>,
+  pieceBytes: number,
+): Promise<{ bytes: Uint8Array; ended: boolean }> {
   const parts: Uint8Array[] = [];
   let size = 0;
-  while (size < PIECE_BYTES) {
+  while (size < pieceBytes) {
     const chunk = await chunks.next();
     if (chunk.done) return { bytes: joined(parts, size), ended: true };
     parts.push(chunk.value);

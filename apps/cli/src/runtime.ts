@@ -236,7 +236,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       threads: options.countingThreads ?? (config.tokens.counting_threads || undefined),
     });
     closers.push(() => tokenCounter.close());
-    const segments = new SegmentRepository(orm);
+    const segments = new SegmentRepository(orm, { prepared: !embedded });
     const keeping = { keepVersions: config.lifecycle.keep_versions, keepForMs: config.lifecycle.keep_for };
     const deps = {
       contexts,

@@ -32,8 +32,8 @@ export class SessionContext {
     return this.id;
   }
 
-  /** Appends the items, or creates the context with them when there is none yet. */
-  async add(items: ContextItem[]): Promise<void> {
+  /** Appends the items, or creates the context with them (and `metadata`) when there is none yet. */
+  async add(items: ContextItem[], metadata?: Record<string, unknown>): Promise<void> {
     const id = await this.find();
     if (id) {
       await this.client.append(id, { items });
@@ -46,6 +46,7 @@ export class SessionContext {
       ...(modelId && { model_id: modelId }),
       format,
       content: items,
+      ...(metadata && { metadata }),
     });
     this.id = created.state === 'stored' ? created.context.id : created.id;
   }

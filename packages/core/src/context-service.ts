@@ -25,6 +25,7 @@ import {
 } from './errors/index.ts';
 import { searchSegments } from './item-search.ts';
 import { convertedRead, type WindowedRead } from './item-views.ts';
+import { type ManifestedVersion, putVersionManifest } from './version-manifests.ts';
 
 export type { WindowedRead };
 
@@ -526,6 +527,7 @@ export class ContextService {
     if (outcome === 'collected') throw await this.gone(current, version);
     const { row } = outcome;
     this.deps.logger.debug({ id, version, restored_as: row.version, requestId }, 'version restored');
+    await this.manifest({ row, kind: 'restore', segments: segs, source: { context_id: id, version } });
     await this.compactIfDue(outcome);
     if (row.status !== 'pending') return { state: 'stored', context: toContextView(row) };
     return { state: 'pending', id, version: row.version, job_id: jobId ?? row.job_id ?? '' };
@@ -592,6 +594,7 @@ export class ContextService {
     if (outcome === 'moved') throw new NotFoundError(`no context ${id}`);
     if (outcome === 'collected') throw await this.gone(source, version);
     this.deps.logger.debug({ id: row.id, source: id, version, requestId }, 'context forked');
+    await this.manifest({ row: outcome.row, kind: 'fork', segments: segs, source: { context_id: id, version } });
     return { state: 'stored', context: toContextView(outcome.row) };
   }
 
@@ -628,9 +631,16 @@ export class ContextService {
   /** 410 for a version the lifecycle pass collected, saying when (null: before history was kept). */
   private async gone(row: ContextRow, version: number, known?: VersionRecord | null): Promise<GoneError> {
     const record = known === undefined ? await this.deps.segments.findVersion(row.id, version) : known;
-    const collectedAt = record?.collected_at ? new Date(record.collected_at).toISOString() : null;
+    const unknown = record?.collection_time_unknown === true;
+    const at = record?.collected_at ? new Date(record.collected_at).toISOString() : null;
+    const collectedAt = unknown ? null : at;
+    const when = unknown
+      ? ` (collected before the rebuild from the bucket of ${at}; when is not known)`
+      : collectedAt
+        ? ` (collected at ${collectedAt})`
+        : '';
     return new GoneError(
-      `version ${version} of context ${row.id} is no longer kept${collectedAt ? ` (collected at ${collectedAt})` : ''}; see lifecycle.keep_versions and lifecycle.keep_for`,
+      `version ${version} of context ${row.id} is no longer kept${when}; see lifecycle.keep_versions and lifecycle.keep_for`,
       { version, current_version: row.version, collected_at: collectedAt },
     );
   }
@@ -814,6 +824,20 @@ export class ContextService {
     if (!earlier) return null;
     assertSameRequest(key, earlier.context_id, earlier.fingerprint, requestDigest);
     return this.replayed(await this.live(tenantId, earlier.context_id));
+  }
+
+  /**
+   * Writes the manifest of a version a restore or fork made (one small object), so that a rebuild
+   * from the bucket recreates it. The version is committed already: a failed put is logged, not
+   * answered (such a version is then not rebuilt; a later write's objects name the segments again).
+   */
+  private async manifest(version: ManifestedVersion): Promise<void> {
+    await putVersionManifest(this.deps, version).catch((err: unknown) =>
+      this.deps.logger.warn(
+        { err, id: version.row.id, version: version.row.version },
+        'the version manifest could not be written: a rebuild from the bucket will not see this version',
+      ),
+    );
   }
 
   /** Whether a committed version's segments cross the compaction settings. */

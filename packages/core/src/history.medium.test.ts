@@ -9,6 +9,7 @@ import type { ContextService } from './context-service.ts';
 import { GoneError } from './errors/index.ts';
 import { rawItems } from './raw-items.ts';
 import { type ContextItem, createContextSchema } from './schemas.ts';
+import { DELETED_MARK, manifestId } from './version-manifests.ts';
 
 const parts = useCoreParts();
 const T = 'default';
@@ -54,7 +55,7 @@ async function sql(text: string, params: unknown[] = []): Promise<void> {
 const later = () => new Date(Date.now() + 1000);
 
 describe('forks', () => {
-  it('share the source segments (no new segment or object) and appends to either never touch the other', async () => {
+  it('share the source segments (no new segment, one small manifest object) and appends to either never touch the other', async () => {
     const service = parts.service();
     const id = await storedContext(service, big(20));
     await append(service, id, [turn('source 1')]);
@@ -66,7 +67,17 @@ describe('forks', () => {
     const fork = forked.context.id;
     expect(forked.context).toMatchObject({ agent_id: 'sub-agent', metadata: { branch: 'what-if' }, version: 1 });
     expect(forked.context.message_count).toBe(21);
-    expect(await parts.bucket.keys()).toEqual(keysBefore);
+    // nothing copied: the only new object is the fork's manifest (no items, its trailer only)
+    const added = (await parts.bucket.keys()).filter((k) => !keysBefore.includes(k));
+    expect(added).toEqual([expect.stringContaining(`/${fork}/1.${manifestId(fork, 1)}.json`)]);
+    const manifest = JSON.parse((await buffer(await parts.blobs.get(added[0]!))).toString());
+    expect(manifest).toMatchObject({
+      kind: 'fork',
+      item_count: 0,
+      list: { version: 1, segments: segsBefore.map((s) => s.id) },
+      source: { context_id: id, version: 2 },
+      context: { id: fork, agent_id: 'sub-agent', metadata: { branch: 'what-if' } },
+    });
     expect(await segmentRows([id, fork])).toEqual(segsBefore);
     expect(await contentOf(service, fork)).toEqual(await contentOf(service, id));
 
@@ -95,7 +106,12 @@ describe('forks', () => {
     expect(await parts.uploader().purge(id)).toBe('purged');
     await parts.lifecycle().runOnce(later());
     expect(await contentOf(service, fork)).toEqual(expected);
-    expect((await parts.bucket.keys()).filter((k) => k.includes(id))).toEqual(shared);
+    // the shared object stays, with the mark that keeps a rebuild from the bucket from bringing the source back
+    const mark = `/${id}/0.${manifestId(id, DELETED_MARK)}.json`;
+    expect((await parts.bucket.keys()).filter((k) => k.includes(id))).toEqual([
+      expect.stringContaining(mark),
+      ...shared,
+    ]);
 
     await service.delete(T, fork);
     expect(await parts.uploader().purge(fork)).toBe('purged');
@@ -192,7 +208,18 @@ describe('kept versions', () => {
     await expect(service.get(T, id, 1)).rejects.toBeInstanceOf(GoneError);
     await expect(service.restore(T, id, 2)).rejects.toBeInstanceOf(GoneError);
     await expect(service.fork(T, id, { version: 3 })).rejects.toBeInstanceOf(GoneError);
-    expect((await parts.bucket.keys()).filter((k) => k.includes(id))).toHaveLength(1);
+    // version 1's object, and the manifest of the kept restore (version 4)
+    const left = (await parts.bucket.keys()).filter((k) => k.includes(id));
+    expect(left).toHaveLength(2);
+    expect(left).toContainEqual(expect.stringContaining(`/4.${manifestId(id, 4)}.json`));
+    // the manifest goes with its version: once version 4 is collected, the pass removes it
+    await append(service, id, [turn('after the restore')]);
+    await parts.lifecycle().runOnce(later());
+    await parts.lifecycle().runOnce(later());
+    // (the append is inline here): version 1's object is all that is left
+    expect((await parts.bucket.keys()).filter((k) => k.includes(id))).toEqual(
+      left.filter((k) => !k.includes(manifestId(id, 4))),
+    );
   });
 
   it('keep_for keeps every version superseded less than that long ago, whatever keep_versions says', async () => {

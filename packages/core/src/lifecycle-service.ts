@@ -1,5 +1,6 @@
 import { type BlobStore, type ObjectInfo, parseObjectKey, tracksIncompleteUploads } from '@ctxvault/storage';
 import type { ContextStore, Logger, SegmentStore, StagingStore, VersionKeeping } from './ports.ts';
+import { DELETED_MARK, manifestId } from './version-manifests.ts';
 import type { VersionUploader } from './version-uploader.ts';
 
 export interface LifecycleSettings extends VersionKeeping {
@@ -155,7 +156,15 @@ export class LifecycleService {
     if (row?.status === 'deleting') return 0;
     // segments outlive their context's row while a fork shares them: ask the segments, not the row
     const referenced = await this.deps.segments.objectKeysOf(id);
-    const orphans = settled.filter((info) => !referenced.has(info.key));
+    // manifests of kept restores and forks stay with their version; the mark of a purged context
+    // whose segments a fork shares stays with the last of them (docs/storage-model.md)
+    const manifests = new Set((await this.deps.segments.manifestedVersionsOf(id)).map((v) => manifestId(id, v)));
+    if (referenced.size > 0 && !row) manifests.add(manifestId(id, DELETED_MARK));
+    const kept = (info: ObjectInfo) => {
+      const segment = parseObjectKey(info.key)?.segment;
+      return referenced.has(info.key) || (segment !== undefined && manifests.has(segment));
+    };
+    const orphans = settled.filter((info) => !kept(info));
     for (const info of orphans) await this.deps.blobs.delete(info.key);
     return orphans.length;
   }

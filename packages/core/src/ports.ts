@@ -47,6 +47,7 @@ export type SegmentStore = Pick<
   | 'findRetired'
   | 'remove'
   | 'objectKeysOf'
+  | 'manifestedVersionsOf'
   | 'removeContext'
 >;
 /** What reading a segment looks up besides its row: its inline body, its item index, its fresh row. */

@@ -69,17 +69,27 @@ class SearchTextWriter {
   }
 }
 
-/** Indexes a segment (read whole once) unless it is sealed or already indexed; whether it is indexed now. */
+/**
+ * Indexes a segment (read whole once) unless it is sealed or already indexed; whether it is indexed
+ * now. Once `signal` is aborted it stops before its next write and leaves the segment unmarked: the
+ * entries written so far are rewritten in place by whoever indexes it next (the lifecycle's backlog),
+ * and searches read an unmarked segment itself meanwhile.
+ */
 export async function indexSegment(
   store: SearchIndexStore,
   reader: SegmentReader,
   seg: Segment,
   format: Format,
+  signal?: AbortSignal,
 ): Promise<boolean> {
   if (!indexable(seg)) return false;
   if ((await store.searchIndexed([seg.id])).has(seg.id)) return true;
   const writer = new SearchTextWriter(store, seg.id, format);
-  for await (const { item } of parsedItems(reader.lines([seg]))) await writer.add(item);
+  for await (const { item } of parsedItems(reader.lines([seg]))) {
+    if (signal?.aborted) return false;
+    await writer.add(item);
+  }
+  if (signal?.aborted) return false;
   await writer.finish();
   return true;
 }

@@ -18,8 +18,13 @@ export interface SegmentTrailer {
   item_count: number;
   size_bytes: number;
   sha256: string;
-  /** what `ctxvault rebuild --from-bucket` needs beside the items (docs/disaster-recovery.md): */
-  kind?: 'write' | 'compacted';
+  /**
+   * What `ctxvault rebuild --from-bucket` needs beside the items (docs/disaster-recovery.md), from
+   * here on. `write` / `compacted`: a segment's object; `restore` / `fork`: a version manifest, an
+   * object with no items written for a version that wrote no segment; `deleted`: the mark of a purged
+   * context whose segments a fork still shares (docs/storage-model.md, "Version manifests").
+   */
+  kind?: 'write' | 'compacted' | 'restore' | 'fork' | 'deleted';
   /** when the object was written: of two lists of the same version, the later one wins */
   written_at?: string;
   /** the context's fields as of `list.version` */
@@ -28,6 +33,8 @@ export interface SegmentTrailer {
   list?: { version: number; segments: string[] };
   /** a compacted segment: the run of segments it replaces */
   merged?: string[];
+  /** a version manifest: the context and version it restored or forked */
+  source?: { context_id: string; version: number };
 }
 
 export function trailerLine(trailer: Omit<SegmentTrailer, 'ctxvault_segment'>): Buffer {

@@ -369,4 +369,44 @@ describe('the turn loop', () => {
     });
     expect(gets() - before).toBe(1);
   });
+
+  it('a shutdown lets the indexing owed finish within its grace, then stops the rest before its next write', async () => {
+    const service = parts.service();
+    /** a context staged, then stored by `uploader` (which queues its indexing); its segment */
+    const stored = async (uploader: ReturnType<typeof parts.uploader>) => {
+      const input = createContextSchema.parse({ agent_id: 'shutdown', content: base(40) });
+      const created = await service.create('default', { ...input, content: rawItems(input.content) });
+      if (created.state !== 'pending') throw new Error('expected a staged create');
+      expect(await uploader.store(created.id, 1, () => {})).toBe('stored');
+      return (await parts.segments.segmentsOf(created.id, 1))[0]!;
+    };
+    const entries = async (segmentId: string) => {
+      const sql = 'select count(*) as n from segment_search where segment_id = ?';
+      const [row] = await parts.orm.em.fork().execute(sql, [segmentId]);
+      return Number(row?.n);
+    };
+
+    // a grace longer than the work: everything owed is indexed before it settles
+    const patient = parts.uploader();
+    const done = [await stored(patient), await stored(patient)];
+    await patient.closeIndexing(60_000);
+    expect([...(await parts.segments.searchIndexed(done.map((s) => s.id)))].sort()).toEqual(
+      done.map((s) => s.id).sort(),
+    );
+    expect(await entries(done[1]!.id)).toBe(40);
+
+    // no grace: the indexing just queued stops before it writes, and nothing stored later is indexed
+    const hasty = parts.uploader();
+    const cut = await stored(hasty);
+    await hasty.closeIndexing(0);
+    await hasty.closeIndexing(0);
+    const later = await stored(hasty);
+    await hasty.indexed();
+    expect(await parts.segments.searchIndexed([cut.id, later.id])).toEqual(new Set());
+    expect(await entries(later.id)).toBe(0);
+    // the lifecycle's backlog indexes both whole
+    await parts.uploader().indexBacklog(0, 100, Number.MAX_SAFE_INTEGER);
+    expect((await parts.segments.searchIndexed([cut.id, later.id])).size).toBe(2);
+    expect([await entries(cut.id), await entries(later.id)]).toEqual([40, 40]);
+  });
 });

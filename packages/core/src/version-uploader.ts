@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { ContextRow, Segment, SegmentCounts } from '@ctxvault/db';
 import type { Format } from '@ctxvault/formats';
 import type { ByteProgress } from '@ctxvault/queue';
-import { contextPrefix, tracksIncompleteUploads, unseal } from '@ctxvault/storage';
+import { contextPrefix, parseObjectKey, tracksIncompleteUploads, unseal } from '@ctxvault/storage';
 import type { CoreDeps, VersionKeeping } from './ports.ts';
 import { indexSegment } from './search-index.ts';
 import { LineCounting, segmentCounts } from './segment-counting.ts';
@@ -11,6 +11,7 @@ import { type SegmentTrailer, trailerLine } from './segment-format.ts';
 import { objectKeyOf, putSegmentObject, sealingOf } from './segment-objects.ts';
 import { SegmentReader } from './segment-reader.ts';
 import type { TokenCounter } from './token-counter.ts';
+import { DELETED_MARK, manifestId, putDeletionMark } from './version-manifests.ts';
 import { envelopeOf } from './views.ts';
 
 /** What the workers' services (uploads, compaction) are built from. */
@@ -34,6 +35,8 @@ export class VersionUploader {
   private readonly reader: SegmentReader;
   /** the search indexing this process still owes, in order (see `indexLater`) */
   private indexing: Promise<void> = Promise.resolve();
+  /** aborted by `closeIndexing`: what is left is the lifecycle pass's */
+  private readonly stopIndexing = new AbortController();
 
   constructor(private readonly deps: VersionUploaderDeps) {
     this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, undefined, deps.keyring);
@@ -105,11 +108,19 @@ export class VersionUploader {
    */
   private indexLater(segmentId: string, format: Format): void {
     const { segments, logger } = this.deps;
+    const { signal } = this.stopIndexing;
     this.indexing = this.indexing.then(async () => {
+      if (signal.aborted) return;
       try {
         // read afresh: what was just uploaded is read back from the blob store, not from staging
         const seg = await segments.findSegment(segmentId);
-        if (seg?.state === 'stored') await indexSegment(segments, this.reader, seg, format);
+        if (seg?.state !== 'stored' || (await indexSegment(segments, this.reader, seg, format, signal))) return;
+        if (signal.aborted) {
+          logger.info(
+            { segment_id: segmentId },
+            'search indexing stopped by shutdown; the lifecycle pass will index it',
+          );
+        }
       } catch (err) {
         logger.warn({ err, segment_id: segmentId }, 'search indexing failed; the lifecycle pass will index it');
       }
@@ -119,6 +130,23 @@ export class VersionUploader {
   /** Settles once the indexing of every segment this process has stored so far has ended. */
   indexed(): Promise<void> {
     return this.indexing;
+  }
+
+  /**
+   * For a graceful shutdown, once no job runs any more: lets the indexing this process owes go on
+   * for up to `graceMs`, then stops it before its next write (the segments left unmarked are the
+   * lifecycle pass's backlog), and settles when nothing touches the index any more, so the
+   * connections can close under no query. Safe to call twice.
+   */
+  async closeIndexing(graceMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([this.indexing, grace]);
+    clearTimeout(timer);
+    this.stopIndexing.abort();
+    await this.indexing;
   }
 
   /**
@@ -256,7 +284,14 @@ export class VersionUploader {
     const shared = await segments.removeContext(contextId);
     const prefix = contextPrefix(settings.pathPrefix, contextId);
     if (shared.size === 0) await blobs.deletePrefix(prefix);
-    else for await (const info of blobs.list(prefix)) if (!shared.has(info.key)) await blobs.delete(info.key);
+    else {
+      // what stays under its prefix must not bring it back in a rebuild from the bucket
+      await putDeletionMark(this.deps, contextId);
+      const mark = manifestId(contextId, DELETED_MARK);
+      for await (const info of blobs.list(prefix)) {
+        if (!shared.has(info.key) && parseObjectKey(info.key)?.segment !== mark) await blobs.delete(info.key);
+      }
+    }
     await staging.remove(contextId);
     await contexts.remove(contextId);
     return 'purged';

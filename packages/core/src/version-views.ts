@@ -13,6 +13,7 @@ export const versionViewSchema = z.object({
   created_at: z.iso.datetime(),
   /** when compaction last merged some of its segments (its items unchanged) */
   compacted_at: z.iso.datetime().nullable(),
+  /** null while kept, and for a version a rebuild from the bucket found collected (when it went is not known) */
   collected_at: z.iso.datetime().nullable(),
   message_count: z.number().int(),
   size_bytes: z.number().int(),
@@ -35,7 +36,7 @@ export function toVersionView(record: VersionRecord, currentVersion: number): Ve
     state: record.collected_at ? 'collected' : 'kept',
     created_at: iso(record.created_at),
     compacted_at: record.compacted_at ? iso(record.compacted_at) : null,
-    collected_at: record.collected_at ? iso(record.collected_at) : null,
+    collected_at: record.collected_at && !record.collection_time_unknown ? iso(record.collected_at) : null,
     message_count: Number(record.item_count),
     size_bytes: Number(record.size_bytes),
     token_count: Number(record.token_count),

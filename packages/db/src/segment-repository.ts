@@ -90,6 +90,8 @@ export interface VersionRecord {
   compacted_at: Date | null;
   /** when the lifecycle pass let it go; null while kept */
   collected_at: Date | null;
+  /** a tombstone a rebuild from the bucket made: `collected_at` is that rebuild's time, when it went is not known */
+  collection_time_unknown: boolean;
   /** restore: this context; fork: the source context */
   source_id: string | null;
   source_version: number | null;
@@ -113,6 +115,11 @@ export interface VersionRow {
   segments: string[];
   /** the fields the context had at this version (a rebuild knows them); null: the context's own */
   envelope?: VersionEnvelope | null;
+  /** restore: this context; fork: the source context (and its version) */
+  source_id?: string | null;
+  source_version?: number | null;
+  /** a tombstone (no segments) of a version collected before a rebuild, at an unknown time */
+  collected?: boolean;
 }
 
 /**
@@ -205,7 +212,7 @@ const INSERT_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
   has_calls: 'boolean',
 };
 
-const VERSION_COLUMNS = `v.version, v.kind, v.created_at, v.compacted_at, v.collected_at, v.source_id, v.source_version, v.envelope,
+const VERSION_COLUMNS = `v.version, v.kind, v.created_at, v.compacted_at, v.collected_at, v.collection_time_unknown, v.source_id, v.source_version, v.envelope,
   cardinality(v.segments) as segments, coalesce(t.items, v.item_count, 0)::float8 as item_count,
   coalesce(t.bytes, v.size_bytes, 0)::float8 as size_bytes, coalesce(t.tokens, v.token_count, 0)::float8 as token_count,
   coalesce(t.final, true) as tokens_final`;
@@ -280,7 +287,14 @@ const INSERT_COLUMNS = [
  * a segment and a client appending one never overwrite each other's counts.
  */
 export class SegmentRepository {
-  constructor(private readonly orm: MikroORM) {}
+  /**
+   * `prepared`: whether reads may use named (prepared) statements; not on the embedded PGlite,
+   * whose wire connections all share one session, so a name prepared by one is taken for another's.
+   */
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly options: { prepared?: boolean } = {},
+  ) {}
 
   /**
    * Inserts a new context with its first version, made of `segment`, in one statement (one round
@@ -406,8 +420,11 @@ export class SegmentRepository {
    * is empty when the lifecycle pass forgot the version just superseded (read again).
    */
   async openLive(tenantId: string, id: string, tail: TailHint): Promise<OpenedVersion | null> {
-    const { rows } = await (await this.pool()).query(
-      `with c as (
+    const { rows } = await (await this.pool()).query({
+      // a named (prepared) statement: each connection parses and plans it once, not on every read
+      // (planning this statement costs Postgres more than running it)
+      name: this.options.prepared === false ? undefined : 'ctxvault_open_live',
+      text: `with c as (
          select ${ROW_COLUMNS} from contexts where id = $1 and tenant_id = $2 and deleted_at is null and status <> 'deleting'),
        segs as (
          select s.*, u.pos,
@@ -426,8 +443,8 @@ export class SegmentRepository {
               case when s.wanted and s.item_count <= $6 then s.item_tokens end as item_tokens,
               case when s.wanted and s.item_count <= $6 then s.item_roles end as item_roles
          from c left join t s on true order by s.pos`,
-      [id, tenantId, tail.items, tail.tokens, OPEN_BODY_MAX_BYTES, OPEN_INDEX_MAX_ITEMS],
-    );
+      values: [id, tenantId, tail.items, tail.tokens, OPEN_BODY_MAX_BYTES, OPEN_INDEX_MAX_ITEMS],
+    });
     if (rows.length === 0) return null;
     const opened: OpenedVersion = {
       row: fromColumns(rows[0].context),
@@ -851,6 +868,15 @@ export class SegmentRepository {
     return new Set(rows.map((r) => r.object_key));
   }
 
+  /** The kept versions of a context that a restore or fork made: those whose manifest object is kept. */
+  async manifestedVersionsOf(contextId: string): Promise<number[]> {
+    const { rows } = await (await this.pool()).query<{ version: number }>(
+      `select version from versions where context_id = $1 and collected_at is null and kind in ('restore', 'fork')`,
+      [contextId],
+    );
+    return rows.map((r) => r.version);
+  }
+
   /**
    * Forgets every version of a context and every segment of it no other context's version refers
    * to (forks share segments). Returns the object keys of the segments kept for those: the caller
@@ -914,8 +940,20 @@ export class SegmentRepository {
       for (const segment of segments) await insertSegment(client, segment, true);
       for (const v of versions) {
         await client.query(
-          'insert into versions (context_id, version, kind, segments, created_at, envelope) values ($1, $2, $3, $4::uuid[], $5, $6)',
-          [row.id, v.version, v.kind, v.segments, v.created_at, v.envelope ? envelopeJson(v.envelope) : null],
+          `insert into versions (context_id, version, kind, segments, created_at, envelope, source_id, source_version,
+              collected_at, collection_time_unknown)
+            values ($1, $2, $3, $4::uuid[], $5, $6, $7, $8, case when $9 then now() end, $9)`,
+          [
+            row.id,
+            v.version,
+            v.kind,
+            v.segments,
+            v.created_at,
+            v.envelope ? envelopeJson(v.envelope) : null,
+            v.source_id ?? null,
+            v.source_version ?? null,
+            v.collected ?? false,
+          ],
         );
       }
       await refreshTotals(client, row.id, provider);

@@ -46,6 +46,16 @@ describe('item schemas', () => {
     expect(bad('ai-sdk.ui', { role: 'user', parts: [] })).toEqual(['id']);
     expect(bad('langchain', { type: 'tool', data: { content: 'x' } })).toEqual(['data.tool_call_id']);
     expect(bad('ctxvault', { role: 'user', content: 'x', extra: 1 })).toEqual(['']);
+    // an item reference may leave its type out (or null), as the SDK's ItemReference does; then it is its id alone
+    for (const reference of [{ id: 'msg_1' }, { id: 'msg_1', type: null }, { id: 'msg_1', type: 'item_reference' }]) {
+      expect(bad('openai.responses', reference)).toBeUndefined();
+      expect(normalizeItem('openai.responses', reference)).toMatchObject({
+        role: 'assistant',
+        parts: [{ type: 'other', label: 'item_reference', value: reference }],
+      });
+    }
+    expect(bad('openai.responses', { id: 7 })).toBeDefined();
+    expect(bad('openai.responses', { id: 'msg_1', status: 'completed' })).toBeDefined();
     // what the provider allows beside the known fields is accepted (and kept as sent)
     expect(bad('openai.chat', { role: 'user', content: 'hi', future_field: true })).toBeUndefined();
   });

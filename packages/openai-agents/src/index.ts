@@ -1,1 +1,6 @@
-export { CtxvaultSession, type CtxvaultSessionOptions } from './session.ts';
+export {
+  CtxvaultSession,
+  type CtxvaultSessionOptions,
+  HISTORY_OPERATIONS_KEPT,
+  HISTORY_OPERATIONS_KEY,
+} from './session.ts';

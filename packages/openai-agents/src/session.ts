@@ -1,11 +1,16 @@
 // An OpenAI Agents SDK (JS) `Session` kept in a ctxvault context of format `openai.agents`: one
 // context per agent and session id, found by listing, created on the first items, appended to after.
+import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { ConflictError, type ContextItem, type CtxvaultClient, SessionContext } from '@ctxvault/client';
 import {
   type AgentInputItem,
   applySessionHistoryMutations,
   type SessionHistoryRewriteArgs,
   type SessionHistoryRewriteAwareSession,
+  type SessionHistoryTransactionArgs,
+  type SessionHistoryTransactionAwareSession,
+  UserError,
 } from '@openai/agents';
 
 export interface CtxvaultSessionOptions {
@@ -22,11 +27,19 @@ export interface CtxvaultSessionOptions {
 const REWRITE_ATTEMPTS = 5;
 
 /**
- * The SDK's `Session`, with its optional history rewrites: `applyHistoryMutations` and
- * `replaceHistoryWithCompaction` each write one new version of the context (the history before
- * stays readable as an older version while the lifecycle keeps it).
+ * The context's metadata key under which `applyHistoryTransaction` records the operations it applied
+ * (operation id → SHA-256 of the transaction), written in the same version as the change.
  */
-export class CtxvaultSession implements SessionHistoryRewriteAwareSession {
+export const HISTORY_OPERATIONS_KEY = 'openai_agents_history_operations';
+/** how many applied operations are remembered (the oldest are forgotten first) */
+export const HISTORY_OPERATIONS_KEPT = 100;
+
+/**
+ * The SDK's `Session`, with its optional history rewrites: `applyHistoryMutations`,
+ * `applyHistoryTransaction` and `replaceHistoryWithCompaction` each write one new version of the
+ * context (the history before stays readable as an older version while the lifecycle keeps it).
+ */
+export class CtxvaultSession implements SessionHistoryRewriteAwareSession, SessionHistoryTransactionAwareSession {
   private readonly client: CtxvaultClient;
   private readonly sessionId: string;
   private readonly context: SessionContext;
@@ -77,6 +90,70 @@ export class CtxvaultSession implements SessionHistoryRewriteAwareSession {
   }
 
   /**
+   * Applies the runner's history transaction (append items, or replace a suffix the history must
+   * still end with) at most once per operation id, as the SDK's MemorySession does: the new history
+   * and the operation id are one write (a version whose metadata records the operation under
+   * {@link HISTORY_OPERATIONS_KEY}), made only if no one wrote in between. The same id again with
+   * the same transaction does nothing; with another one, or a suffix that no longer matches, it
+   * throws the SDK's `UserError` and changes nothing. The last {@link HISTORY_OPERATIONS_KEPT}
+   * operations are remembered.
+   */
+  async applyHistoryTransaction({ operationId, transaction }: SessionHistoryTransactionArgs): Promise<void> {
+    if (typeof operationId !== 'string' || !operationId.trim()) {
+      throw new UserError('Session history transaction operationId must be a non-empty string.');
+    }
+    const stored = {
+      ...transaction,
+      ...('items' in transaction && { items: transaction.items.map(storable) }),
+      ...('expectedSuffix' in transaction && {
+        expectedSuffix: transaction.expectedSuffix.map(storable),
+        replacement: transaction.replacement.map(storable),
+      }),
+    } as { type: string; items?: ContextItem[]; expectedSuffix?: ContextItem[]; replacement?: ContextItem[] };
+    if (stored.type !== 'append_items' && stored.type !== 'replace_suffix') {
+      throw new UserError('Unsupported session history transaction type.');
+    }
+    const digest = createHash('sha256').update(canonicalJson(stored)).digest('hex');
+    const id = await this.context.find();
+    if (!id) {
+      if (stored.type === 'replace_suffix' && stored.expectedSuffix!.length > 0) throw suffixMismatch();
+      const items = stored.items ?? stored.replacement!;
+      await this.context.add(items, { [HISTORY_OPERATIONS_KEY]: { [operationId]: digest } });
+      return;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const { content, version, metadata } = await this.client.get(id);
+      const applied = operationsOf(metadata);
+      if (applied[operationId] !== undefined) {
+        if (applied[operationId] !== digest) {
+          throw new UserError('Session history operation was already applied with a different transaction.');
+        }
+        return;
+      }
+      let items: ContextItem[];
+      if (stored.type === 'append_items') {
+        items = [...content, ...stored.items!];
+      } else {
+        const start = content.length - stored.expectedSuffix!.length;
+        if (start < 0 || !isDeepStrictEqual(content.slice(start), stored.expectedSuffix)) throw suffixMismatch();
+        items = [...content.slice(0, start), ...stored.replacement!];
+      }
+      const kept = Object.entries(applied).slice(-(HISTORY_OPERATIONS_KEPT - 1));
+      const operations = Object.fromEntries([...kept, [operationId, digest]]);
+      try {
+        await this.client.replace(
+          id,
+          { content: items, metadata: { ...metadata, [HISTORY_OPERATIONS_KEY]: operations } },
+          { ifVersion: version },
+        );
+        return;
+      } catch (err) {
+        if (!(err instanceof ConflictError) || attempt >= REWRITE_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  /**
    * Replaces the history with a compaction item and the items kept after it, in one write (no
    * clear-then-add window in which the session is empty).
    */
@@ -120,4 +197,25 @@ function storable(item: AgentInputItem): ContextItem {
       value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value,
     ),
   ) as ContextItem;
+}
+
+function suffixMismatch(): UserError {
+  return new UserError('Session history suffix no longer matches the transaction precondition.');
+}
+
+/** the operations a version's metadata records as applied (operation id → digest of the transaction) */
+function operationsOf(metadata: Record<string, unknown> | undefined): Record<string, string> {
+  const recorded = metadata?.[HISTORY_OPERATIONS_KEY];
+  return recorded && typeof recorded === 'object' && !Array.isArray(recorded)
+    ? (recorded as Record<string, string>)
+    : {};
+}
+
+/** JSON with each object's keys sorted, so equal transactions digest alike whatever their key order */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
 }

@@ -7,6 +7,7 @@ import {
   createContextSchema,
   deletingSchema,
   forkSchema,
+  idempotencyKeySchema,
   listQuerySchema,
   parseRawItem,
   rawItems,
@@ -34,6 +35,13 @@ const conditional = {
     .positive()
     .optional()
     .describe('only if this is still the current version (like If-Match)'),
+};
+const idempotent = {
+  idempotency_key: idempotencyKeySchema
+    .optional()
+    .describe(
+      'like the Idempotency-Key header: a retry with the same key answers as the first call did, writing nothing more',
+    ),
 };
 
 /** The context tools: each validates its arguments with the REST API's schemas and calls the core service. */
@@ -171,11 +179,17 @@ export function registerContextTools(server: McpServer, service: ContextService,
     {
       description:
         'Make a kept old version of a context current again, as a new version (its items and metadata as they were).',
-      inputSchema: restoreSchema.extend({ ...target, ...conditional }),
+      inputSchema: restoreSchema.extend({ ...target, ...conditional, ...idempotent }),
       outputSchema: writeResultSchema,
     },
-    ({ id, version, if_version }) =>
-      toolResult(caller, 'write', async () => writeAnswer(await service.restore(tenantId, id, version, if_version))),
+    ({ id, version, if_version, idempotency_key }) =>
+      toolResult(caller, 'write', async () => {
+        // a retry answers as the first restore did, whatever its if_version says by now
+        const replayed = idempotency_key ? await service.replayedRestore(tenantId, id, version, idempotency_key) : null;
+        return writeAnswer(
+          replayed ?? (await service.restore(tenantId, id, version, if_version, undefined, idempotency_key)),
+        );
+      }),
   );
 
   server.registerTool(
@@ -185,10 +199,13 @@ export function registerContextTools(server: McpServer, service: ContextService,
         'Branch a context: a new context (new id) sharing its items up to "version" (default: the current one) ' +
         'without copying them, for retries, sub-agents or what-ifs; appends to either never touch the other. ' +
         "agent_id, session_id, name, metadata and expiry may differ from the source's.",
-      inputSchema: forkSchema.extend(target),
+      inputSchema: forkSchema.extend({ ...target, ...idempotent }),
       outputSchema: writeResultSchema,
     },
-    ({ id, ...input }) => toolResult(caller, 'write', async () => writeAnswer(await service.fork(tenantId, id, input))),
+    ({ id, idempotency_key, ...input }) =>
+      toolResult(caller, 'write', async () =>
+        writeAnswer(await service.fork(tenantId, id, input, undefined, idempotency_key)),
+      ),
   );
 
   server.registerTool(

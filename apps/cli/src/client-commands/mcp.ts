@@ -1,8 +1,8 @@
 import type { Config } from '@ctxvault/config';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { credentialHeaders, parseCommand, serverOf } from './client-options.ts';
 import { bridge } from './mcp-bridge.ts';
+import { StdioTransport } from './stdio-transport.ts';
 
 /**
  * `ctxvault mcp`: MCP over stdio, for clients that spawn a command. It relays each message to the
@@ -16,10 +16,8 @@ export async function runMcp(config: Config, args: string[]): Promise<void> {
   const server = serverOf(config, values);
   const endpoint = new URL('/mcp', server.url);
   const remote = new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: credentialHeaders(server) } });
-  // the SDK's default of 10 MiB per message would refuse writes the API accepts: allow what the API allows
-  const local = new StdioServerTransport(process.stdin, process.stdout, {
-    maxBufferSize: config.limits.max_body_bytes,
-  });
+  // a message may be as large as a request body the API accepts; a larger one is answered with an error
+  const local = new StdioTransport(config.limits.max_body_bytes, 'limits.max_body_bytes');
   await bridge(local, remote, endpoint.href);
   // the client ends the session by closing our stdin
   process.stdin.once('end', () => void local.close().then(() => process.exit(0)));

@@ -1,3 +1,4 @@
+import type { VersionUploader } from '@ctxvault/core';
 import type { Logger } from '../logger.ts';
 
 export interface ShutdownStep {
@@ -5,6 +6,22 @@ export interface ShutdownStep {
   run: () => Promise<void>;
   /** how long this step may take before shutdown moves on without it */
   timeoutMs: number;
+}
+
+/** how long a shutdown lets the search indexing a worker owes go on before leaving the rest to the lifecycle pass */
+const INDEXING_GRACE_MS = 5_000;
+
+/**
+ * The shutdown step after the workers: the indexing the jobs left behind gets {@link INDEXING_GRACE_MS}
+ * to finish, is then stopped before its next write, and the step ends when no index write is under
+ * way (one batch may take seconds on a busy database), before the connections close.
+ */
+export function indexingStep(uploader: Pick<VersionUploader, 'closeIndexing'>): ShutdownStep {
+  return {
+    name: 'search indexing',
+    run: () => uploader.closeIndexing(INDEXING_GRACE_MS),
+    timeoutMs: INDEXING_GRACE_MS + 20_000,
+  };
 }
 
 /**

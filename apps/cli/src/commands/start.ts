@@ -2,7 +2,7 @@ import type { Config } from '@ctxvault/config';
 import { startWorkers } from '@ctxvault/worker';
 import { createLogger } from '../logger.ts';
 import { openRuntime } from '../runtime.ts';
-import { onShutdown } from './lifecycle.ts';
+import { indexingStep, onShutdown } from './lifecycle.ts';
 import { serveRuntime } from './serve.ts';
 import { workerOptions } from './worker-options.ts';
 
@@ -20,6 +20,7 @@ export async function runStart(config: Config): Promise<void> {
     { name: 'http server', run: () => server.close(), timeoutMs: 10_000 },
     // on embedded PGlite a worker's blocking wait may never return; closing the databases ends it
     { name: 'workers', run: () => workers.close(), timeoutMs: runtime.embedded ? 2_000 : 30_000 },
+    indexingStep(runtime.uploader),
     { name: 'connections', run: () => runtime.close(), timeoutMs: 10_000 },
   ]);
 }

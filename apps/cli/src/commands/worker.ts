@@ -2,7 +2,7 @@ import type { Config } from '@ctxvault/config';
 import { startWorkers } from '@ctxvault/worker';
 import { createLogger } from '../logger.ts';
 import { openRuntime } from '../runtime.ts';
-import { onShutdown, type ShutdownStep } from './lifecycle.ts';
+import { indexingStep, onShutdown, type ShutdownStep } from './lifecycle.ts';
 import { workerOptions } from './worker-options.ts';
 
 export async function runWorker(config: Config): Promise<void> {
@@ -20,6 +20,7 @@ export async function runWorker(config: Config): Promise<void> {
   logger.info({ queue: config.queue.backend, concurrency: config.queue.concurrency }, 'ctxvault worker running');
   onShutdown(logger, [
     { name: 'workers', run: () => workers.close(), timeoutMs: 30_000 },
+    indexingStep(runtime.uploader),
     ...steps,
     { name: 'connections', run: () => runtime.close(), timeoutMs: 10_000 },
   ]);

@@ -16,6 +16,7 @@ import { newContextRow } from '../context-rows.ts';
 import type { CoreDeps } from '../ports.ts';
 import { type SegmentTrailer, splitLines } from '../segment-format.ts';
 import type { Tokenizer } from '../tokens.ts';
+import { DELETED_MARK, manifestId } from '../version-manifests.ts';
 import { type FoundKey, isSealed, recoverDataKey } from './bucket-keys.ts';
 import { kindOf, type ListingTrailer, namesList, newestLists, segmentsOfList } from './bucket-versions.ts';
 import { SegmentIndexer } from './segment-indexer.ts';
@@ -41,6 +42,10 @@ export interface RebuildReport {
   versions: number;
   /** older versions named by a trailer whose segments are no longer all in the bucket (collected): not recreated */
   versions_not_in_bucket: number;
+  /** versions recorded as collected (410, when they went unknown): below the lowest kept one, or whose segments are gone */
+  versions_collected: number;
+  /** purged contexts whose segments a fork shares (their mark is in the bucket): not brought back */
+  deleted: number;
   /** what could not be rebuilt, and why: by context, or by object key when no context could be named */
   failed: { context_id?: string; key?: string; reason: string }[];
 }
@@ -49,8 +54,9 @@ export interface RebuildReport {
 interface Inspected {
   head: ObjectInfo;
   codec: Codec;
-  /** the key that opens it, when it is sealed */
+  /** the key that opens it, when it is sealed, and that key's data key id */
   sealKey: Buffer | null;
+  dataKeyId: string | null;
   trailer: SegmentTrailer | null;
   /** why it cannot be used, when it cannot */
   problem: string | null;
@@ -76,6 +82,11 @@ interface Rebuilt {
  * second run changes nothing. Each context is written in one transaction.
  */
 export class BucketRebuilder {
+  /** every segment object of the bucket by segment id: a fork's shared segments are under its source's prefix */
+  private segmentKeys = new Map<string, string>();
+  /** the data keys of the contexts whose objects forks share, by context, recovered once a run */
+  private ownerKeys = new Map<string, Promise<FoundKey>>();
+
   constructor(private readonly deps: BucketRebuilderDeps) {}
 
   async run(onProgress?: (done: number, total: number) => void): Promise<RebuildReport> {
@@ -86,14 +97,20 @@ export class BucketRebuilder {
       objects: 0,
       versions: 0,
       versions_not_in_bucket: 0,
+      versions_collected: 0,
+      deleted: 0,
       failed: [],
     };
+    this.segmentKeys = new Map();
+    this.ownerKeys = new Map();
     const prefix = `${this.deps.settings.pathPrefix.replace(/\/$/, '')}/`;
     // one listing to count (the objects of a context come together, in key order), one to rebuild
     let total = 0;
     let last: string | null = null;
     for await (const info of this.deps.blobs.list(prefix)) {
-      const id = parseObjectKey(info.key)?.id ?? null;
+      const parsed = parseObjectKey(info.key);
+      const id = parsed?.id ?? null;
+      if (parsed?.segment) this.segmentKeys.set(parsed.segment, info.key);
       if (id && id !== last) total++;
       last = id ?? last;
     }
@@ -139,6 +156,12 @@ export class BucketRebuilder {
       report.present++;
       return;
     }
+    // a purged context whose segments a fork shares: its objects are read for the fork, not brought back
+    const mark = manifestId(id, DELETED_MARK);
+    if (objects.some((o) => parseObjectKey(o.key)?.segment === mark)) {
+      report.deleted++;
+      return;
+    }
     const fail = (reason: string) => report.failed.push({ context_id: id, reason });
     const opened = await this.openAll(id, objects, fail);
     if (!opened) return;
@@ -152,26 +175,47 @@ export class BucketRebuilder {
       fail('no object names its version and fields (objects written before rebuilds were possible?)');
       return;
     }
+    // segments of other contexts (a fork's, shared with its source) are read where they are
+    const shared = await this.sharedSegments(id, lists.values(), found);
+    const lookup = (segmentId: string) => found.get(segmentId) ?? shared.get(segmentId);
     const versions: Rebuilt[] = [];
+    const damaged = new Set<number>();
     for (const trailer of [...lists.values()].sort((a, b) => a.list.version - b.list.version)) {
-      const version = this.chainOf(trailer, trailers, found);
+      const version = this.chainOf(trailer, trailers, lookup);
       if ('chain' in version) versions.push({ trailer, chain: version.chain });
       else if (trailer.list.version === current) {
         fail(version.problem);
         return;
       } else if (version.missing) report.versions_not_in_bucket++;
-      else fail(`version ${trailer.list.version} not rebuilt: ${version.problem}`);
+      else {
+        damaged.add(trailer.list.version);
+        fail(`version ${trailer.list.version} not rebuilt: ${version.problem}`);
+      }
     }
     const newest = versions.at(-1)!.trailer;
     const segments = new Map<string, NewSegment>();
+    const ownerKeys = new Map<string, FoundKey>();
     for (const { trailer, chain } of versions) {
       for (const object of chain) {
         const segmentId = object.trailer!.segment_id;
         if (segments.has(segmentId)) continue;
         const { model_id, format } = trailer.context;
-        segments.set(segmentId, await this.segment(object, model_id, format, dataKey?.id ?? null));
+        segments.set(segmentId, await this.segment(object, model_id, format));
+        const owner = object.trailer!.context_id;
+        if (owner !== id && object.sealKey) ownerKeys.set(owner, await this.ownerKeys.get(owner)!);
       }
     }
+    const manifests = new Map(
+      trailers.filter((t) => t.kind === 'restore' || t.kind === 'fork').map((t) => [t.version, t] as const),
+    );
+    const rows = versions.map(({ trailer, chain }) => versionRow(trailer, chain, manifests.get(trailer.list.version)));
+    // the versions below and between those recreated that no object keeps were collected before the loss
+    const recreated = new Set(rows.map((v) => v.version));
+    for (let version = 1; version < current; version++) {
+      if (recreated.has(version) || damaged.has(version)) continue;
+      rows.push(collectedRow(version, trailers, manifests.get(version), newest.context.created_at));
+    }
+    rows.sort((a, b) => a.version - b.version);
     const writtenAt = trailers
       .map((t) => t.written_at ?? '')
       .sort()
@@ -185,16 +229,15 @@ export class BucketRebuilder {
       },
     );
     if (dataKey) await this.deps.keyring!.storeFound({ ...dataKey, tenantId: row.tenant_id, contextId: id });
-    const outcome = await this.deps.segments.insertWhole(
-      row,
-      [...segments.values()],
-      versions.map(({ trailer, chain }) => versionRow(trailer, chain)),
-      this.deps.blobs.kind,
-    );
+    // the key of a source whose sealed segments a fork shares stays the source's (a purged source's too)
+    for (const [owner, key] of ownerKeys)
+      await this.deps.keyring!.storeFound({ ...key, tenantId: row.tenant_id, contextId: owner });
+    const outcome = await this.deps.segments.insertWhole(row, [...segments.values()], rows, this.deps.blobs.kind);
     if (outcome === 'exists') report.present++;
     else {
       report.rebuilt++;
       report.versions += versions.length;
+      report.versions_collected += rows.length - versions.length;
     }
   }
 
@@ -233,17 +276,56 @@ export class BucketRebuilder {
     return { found, dataKey };
   }
 
+  /**
+   * The segments the lists name that are not under this context's prefix (a fork's, shared with its
+   * source: under the source's, a purged source's too), read and checked there, each opened with its
+   * owner's data key (recovered from that owner's objects once a run). Those not in the bucket are
+   * left out: the version that names them is then reported as for any missing segment.
+   */
+  private async sharedSegments(
+    id: string,
+    lists: Iterable<ListingTrailer>,
+    found: ReadonlyMap<string, Inspected>,
+  ): Promise<Map<string, Inspected>> {
+    const shared = new Map<string, Inspected>();
+    for (const named of lists) {
+      for (const segmentId of named.list.segments) {
+        const key = this.segmentKeys.get(segmentId);
+        const owner = key ? parseObjectKey(key)?.id : undefined;
+        if (!key || !owner || owner === id || found.has(segmentId) || shared.has(segmentId)) continue;
+        const head = await this.deps.blobs.head(key);
+        if (!head) continue;
+        let ownerKey: FoundKey | null = null;
+        if (isSealed(head)) {
+          if (!this.ownerKeys.has(owner)) this.ownerKeys.set(owner, recoverDataKey(this.deps.keyring, owner, [head]));
+          const recovering = this.ownerKeys.get(owner)!;
+          ownerKey = await recovering.catch(() => null);
+          if (!ownerKey) {
+            const reason = await recovering.then(
+              () => '',
+              (err: unknown) => (err instanceof Error ? err.message : String(err)),
+            );
+            shared.set(segmentId, { ...UNREAD, head, problem: `under context ${owner}: ${reason}` });
+            continue;
+          }
+        }
+        shared.set(segmentId, await this.inspect(owner, head, ownerKey, 0));
+      }
+    }
+    return shared;
+  }
+
   /** The checked objects of the version a trailer names, in order; or why there are none. */
   private chainOf(
     named: ListingTrailer,
     trailers: readonly SegmentTrailer[],
-    found: ReadonlyMap<string, Inspected>,
+    lookup: (segmentId: string) => Inspected | undefined,
   ): { chain: Inspected[] } | { missing: boolean; problem: string } {
     const { version } = named.list;
     const chain: Inspected[] = [];
     let nextItem = 0;
-    for (const segmentId of segmentsOfList(named, trailers, (s) => found.has(s))) {
-      const object = found.get(segmentId);
+    for (const segmentId of segmentsOfList(named, trailers, (s) => lookup(s) !== undefined)) {
+      const object = lookup(segmentId);
       if (!object) {
         const problem = `segment ${segmentId} of version ${version} is not in the bucket (kept inline in the lost database, or removed)`;
         return { missing: true, problem };
@@ -270,10 +352,12 @@ export class BucketRebuilder {
     const parsed = parseObjectKey(head.key);
     const codec = CODECS.find((c) => codecSuffix(c) === parsed?.codec) ?? 'identity';
     const sealKeyOf = parsed?.segment && dataKey ? sealKey(dataKey.key, parsed.segment, 'object') : null;
+    const dataKeyId = sealKeyOf ? dataKey!.id : null;
     const none = (problem: string): Inspected => ({
       head,
       codec,
       sealKey: sealKeyOf,
+      dataKeyId,
       trailer: null,
       problem,
       items: null,
@@ -317,16 +401,11 @@ export class BucketRebuilder {
         : trailer.size_bytes !== size || trailer.item_count !== items
           ? `${items} items / ${size} bytes, its trailer says ${trailer.item_count} / ${trailer.size_bytes}`
           : null;
-    return { head, codec, sealKey: sealKeyOf, trailer, problem, items: kept, size: kept ? size : 0 };
+    return { head, codec, sealKey: sealKeyOf, dataKeyId, trailer, problem, items: kept, size: kept ? size : 0 };
   }
 
   /** A checked object as a stored segment, its item index (roles, offsets, tokens) built from its items. */
-  private async segment(
-    object: Inspected,
-    modelId: string | null,
-    format: Format,
-    dataKeyId: string | null,
-  ): Promise<NewSegment> {
+  private async segment(object: Inspected, modelId: string | null, format: Format): Promise<NewSegment> {
     const trailer = object.trailer!;
     const { head } = object;
     const indexer = new SegmentIndexer(format, { count: await this.deps.tokenizer.forModel(modelId, format) });
@@ -341,8 +420,8 @@ export class BucketRebuilder {
       id: trailer.segment_id,
       context_id: trailer.context_id,
       version: trailer.version,
-      data_key_id: object.sealKey ? dataKeyId : null,
-      kind: trailer.kind ?? 'write',
+      data_key_id: object.dataKeyId,
+      kind: trailer.kind === 'compacted' ? 'compacted' : 'write',
       first_item: trailer.first_item,
       ...indexer.result(),
       state: 'stored',
@@ -364,19 +443,56 @@ export class BucketRebuilder {
 }
 
 const NEWLINE = Buffer.from('\n');
+/** An object that could not be opened: its head and the problem are set over this. */
+const UNREAD: Omit<Inspected, 'head' | 'problem'> = {
+  codec: 'identity',
+  sealKey: null,
+  dataKeyId: null,
+  trailer: null,
+  items: null,
+  size: 0,
+};
 /** Contexts rebuilt at once: their object reads overlap, each holding one object's read buffers. */
 const CONCURRENT_CONTEXTS = 4;
 
-/** A version's row: the write that made it, when, and the fields the context had then. */
-function versionRow(named: ListingTrailer, chain: readonly Inspected[]): VersionRow {
+/**
+ * A version's row: the write that made it (a restore's or fork's from its manifest), when, and the
+ * fields the context had then.
+ */
+function versionRow(named: ListingTrailer, chain: readonly Inspected[], manifest?: SegmentTrailer): VersionRow {
   const { version } = named.list;
   const written = chain.map((o) => o.trailer!).find((t) => t.version === version && (t.kind ?? 'write') === 'write');
   const { model_id, name, metadata, max_tokens, system } = named.context;
   return {
     version,
-    kind: kindOf(version, written),
-    created_at: new Date((written ?? named).written_at ?? named.context.created_at),
+    kind: manifest?.kind ?? kindOf(version, written),
+    created_at: new Date((manifest ?? written ?? named).written_at ?? named.context.created_at),
     segments: chain.map((o) => o.trailer!.segment_id),
     envelope: { model_id, name, metadata, max_tokens, system },
+    source_id: manifest?.source?.context_id ?? null,
+    source_version: manifest?.source?.version ?? null,
+  };
+}
+
+/**
+ * The tombstone of a version collected before the loss (it answers 410): its kind from what an
+ * object still says of it, when it went unknown, its totals unknown (0), made when its write's
+ * object says, else at the context's creation.
+ */
+function collectedRow(
+  version: number,
+  trailers: readonly SegmentTrailer[],
+  manifest: SegmentTrailer | undefined,
+  createdAt: string,
+): VersionRow {
+  const written = trailers.find((t) => t.version === version && (t.kind ?? 'write') === 'write');
+  return {
+    version,
+    kind: manifest?.kind ?? kindOf(version, written),
+    created_at: new Date((manifest ?? written)?.written_at ?? createdAt),
+    segments: [],
+    source_id: manifest?.source?.context_id ?? null,
+    source_version: manifest?.source?.version ?? null,
+    collected: true,
   };
 }

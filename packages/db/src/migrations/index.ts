@@ -10,6 +10,7 @@ import { Migration20261127300000_envelope } from './Migration20261127300000_enve
 import { Migration20261127400000_search_index } from './Migration20261127400000_search_index.ts';
 import { Migration20261128200000_restore_idempotency } from './Migration20261128200000_restore_idempotency.ts';
 import { Migration20261128300000_search_by_workers } from './Migration20261128300000_search_by_workers.ts';
+import { Migration20261129100000_rebuild_tombstones } from './Migration20261129100000_rebuild_tombstones.ts';
 import { Migration20261129600000_hot_appends } from './Migration20261129600000_hot_appends.ts';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and builds. */
@@ -26,5 +27,6 @@ export const migrations = [
   { name: 'Migration20261127400000_search_index', class: Migration20261127400000_search_index },
   { name: 'Migration20261128200000_restore_idempotency', class: Migration20261128200000_restore_idempotency },
   { name: 'Migration20261128300000_search_by_workers', class: Migration20261128300000_search_by_workers },
+  { name: 'Migration20261129100000_rebuild_tombstones', class: Migration20261129100000_rebuild_tombstones },
   { name: 'Migration20261129600000_hot_appends', class: Migration20261129600000_hot_appends },
 ];

@@ -110,6 +110,8 @@ const reasoning = z.object({
   status: status.optional(),
 });
 const itemReference = z.object({ type: z.literal('item_reference'), id: z.string() });
+/** the SDK lets an item reference leave its `type` out (or null): then it is its `id` alone */
+const untypedItemReference = z.strictObject({ id: z.string(), type: z.null().optional() });
 
 const keys = { keys: z.array(z.string()).nullable().optional() };
 const point = { x: z.number(), y: z.number() };
@@ -436,6 +438,7 @@ export const openaiResponsesItemSchema = z.union([
   customToolCallOutput,
   reasoning,
   itemReference,
+  untypedItemReference,
   computerCall,
   computerCallOutput,
   webSearchCall,
@@ -466,7 +469,9 @@ export type OpenAIResponsesItem = z.output<typeof openaiResponsesItemSchema>;
 export function normalizeOpenAIResponses(item: OpenAIResponsesItem): NormalizedItem {
   switch (item.type) {
     case undefined:
+    case null:
     case 'message': {
+      if (!('role' in item)) return itemReferenceOf(item);
       if ('id' in item) {
         return normalized(
           'assistant',
@@ -503,16 +508,22 @@ export function normalizeOpenAIResponses(item: OpenAIResponsesItem): NormalizedI
           : []),
       ]);
     case 'item_reference':
-      return normalized('assistant', [{ type: 'other', path: '', label: 'item_reference', value: item }]);
+      return itemReferenceOf(item);
     default:
       return normalizeHosted(item);
   }
+}
+
+/** an item the provider keeps, named by its id: counted as its JSON, not convertible */
+function itemReferenceOf(item: { id: string }): NormalizedItem {
+  return normalized('assistant', [{ type: 'other', path: '', label: 'item_reference', value: item }]);
 }
 
 type HostedItem = Exclude<
   OpenAIResponsesItem,
   {
     type?:
+      | null
       | 'message'
       | 'function_call'
       | 'function_call_output'
