@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Pool, PoolClient } from 'pg';
 import { type ContextPatch, type ContextRow, fromColumns, ROW_COLUMNS } from './context-repository.ts';
@@ -308,17 +309,19 @@ export class SegmentRepository {
     const param = (value: unknown) => `$${values.push(value)}`;
     const rowValues = columns.map((c) => (c === 'updated_at' ? 'now()' : param(columnValue(c, full[c]))));
     const segValues = INSERT_COLUMNS.map((c) => `${param(columnValue(c, segment[c]))}::${INSERT_TYPES[c]}`);
-    const { rows } = await (await this.pool()).query(
-      `with ctx as (
+    const text = `with ctx as (
          insert into contexts (${columns.map((c) => `"${c}"`).join(', ')}) values (${rowValues.join(', ')}) returning *),
        seg as (
          insert into segments (${INSERT_COLUMNS.join(', ')}) select ${segValues.join(', ')} from ctx),
        ver as (
          insert into versions (context_id, version, kind, segments, envelope)
            select ctx.id, ctx.version, 'create', array[${param(segment.id)}::uuid], ${param(envelopeJson(row))}::jsonb from ctx)
-       select *, 0::float8 as tail_bytes from ctx`,
+       select *, 0::float8 as tail_bytes from ctx`;
+    const { rows } = await (await this.pool()).query({
+      name: this.statementName('ctxvault_create', text),
+      text,
       values,
-    );
+    });
     return committedRow(rows[0] ?? {});
   }
 
@@ -374,8 +377,7 @@ export class SegmentRepository {
     const staged = param(segment.state === 'staged');
     const size = param(segment.size_bytes);
     const inserted = INSERT_COLUMNS.map((c) => `${param(columnValue(c, segment[c]))}::${INSERT_TYPES[c]}`);
-    const { rows } = await (await this.pool()).query(
-      `with prev as (
+    const text = `with prev as (
          select v.segments, (select s.size_bytes from segments s where s.id = v.segments[1]) as base_bytes
            from versions v where v.context_id = $1 and v.version = $2 and cardinality(v.segments) = $3),
        moved as (
@@ -396,9 +398,12 @@ export class SegmentRepository {
        ver as (
          insert into versions (context_id, version, kind, segments)
            select $1, moved.version, 'append', prev.segments || ${param(segment.id)}::uuid from moved, prev)
-       select * from moved`,
+       select * from moved`;
+    const { rows } = await (await this.pool()).query({
+      name: this.statementName('ctxvault_append', text),
+      text,
       values,
-    );
+    });
     if (rows.length === 0) return null;
     return committedRow(rows[0]);
   }
@@ -978,6 +983,15 @@ export class SegmentRepository {
     } finally {
       client.release(broken);
     }
+  }
+
+  /**
+   * The name of a write's statement, so each connection parses and plans it once (as `openLive`):
+   * its text depends on the columns written, so the name carries a hash of it. None on PGlite.
+   */
+  private statementName(prefix: string, text: string): string | undefined {
+    if (this.options.prepared === false) return undefined;
+    return `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
   }
 
   private pool(): Promise<Pool> {
