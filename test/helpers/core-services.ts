@@ -15,7 +15,7 @@ import {
 } from '@ctxvault/core';
 import { ContextRepository, createOrm, type MikroORM, SegmentRepository, StagingRepository } from '@ctxvault/db';
 import { JobProducer, UPLOAD_QUEUE } from '@ctxvault/queue';
-import { type BlobStore, createBlobStore } from '@ctxvault/storage';
+import { type BlobStore, createBlobStore, tracksIncompleteUploads } from '@ctxvault/storage';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { TestDatabase } from './database.ts';
 import { createFileDatabase } from './file-database.ts';
@@ -104,6 +104,7 @@ export function useCoreParts(options: { keyring?: (orm: MikroORM) => Keyring } =
       new LifecycleService({
         ...deps(blobs),
         uploader: parts.uploader(blobs, settings),
+        storage: parts.settings,
         settings: {
           pathPrefix: parts.settings.pathPrefix,
           ...KEEP_NOTHING,
@@ -145,6 +146,7 @@ const STORE_METHODS = [
 /** `store` with some of its methods replaced: a failure on cue, a count of calls. */
 export function blobStoreWith(store: BlobStore, overrides: Partial<BlobStore>): BlobStore {
   const delegate: Record<string, unknown> = { kind: store.kind };
+  if (tracksIncompleteUploads(store)) delegate.multipartFrom = store.multipartFrom;
   for (const name of STORE_METHODS) {
     const method = (store as unknown as Record<string, unknown>)[name];
     if (typeof method === 'function') delegate[name] = method.bind(store);

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteObjectsCommand,
   ListMultipartUploadsCommand,
@@ -81,4 +82,9 @@ export async function createTestBucket(
       client.destroy();
     },
   };
+}
+
+/** Starts a multipart upload of `key` and leaves it incomplete, as a writer killed mid-upload does. */
+export async function openMultipartUpload(bucket: TestBucket, key: string): Promise<void> {
+  await bucket.client.send(new CreateMultipartUploadCommand({ Bucket: bucket.name, Key: key }));
 }

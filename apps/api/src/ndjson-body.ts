@@ -6,6 +6,7 @@ import { isInvalidUtf8, requestBytes } from './request-body.ts';
 
 export const NDJSON_TYPE = /^application\/x-ndjson\s*(;|$)/i;
 const CONTEXT_LIMIT = 'limits.max_context_bytes / MCP_LIMITS_MAX_CONTEXT_BYTES';
+const OPEN_BRACE = 0x7b;
 
 export interface NdjsonBody<E> {
   envelope: E;
@@ -31,17 +32,22 @@ export async function readNdjson<S extends z.ZodType>(
   let lineNo = 0;
   const nextLine = async (): Promise<string | null> => {
     for (;;) {
-      const next = await source.next().catch((err: unknown) => {
+      let next: IteratorResult<string>;
+      try {
+        next = await source.next();
+      } catch (err) {
         if (isInvalidUtf8(err)) {
           throw new ValidationError(`line ${lineNo + 1} is not valid UTF-8`, [
             { path: `line ${lineNo + 1}`, message: 'invalid UTF-8' },
           ]);
         }
         throw err;
-      });
+      }
       if (next.done) return null;
       lineNo++;
-      if (next.value.trim() !== '') return next.value;
+      // blank lines are skipped; an object's line (an item's, the envelope's) is not blank: no trimmed copy made
+      const line = next.value;
+      if (line.charCodeAt(0) === OPEN_BRACE || line.trim() !== '') return line;
     }
   };
   let envelope: z.output<S> | null = null;

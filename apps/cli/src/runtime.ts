@@ -177,11 +177,13 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
     }
     const replicaLog = config.storage.replica.bucket ? new ReplicaLogRepository(orm) : undefined;
     const replicaLag = replicaLog && (() => replicaLog.lag());
+    const segments = new SegmentRepository(orm, { prepared: !embedded });
     const metrics = createMetrics({
       queueCounts: () => queueAdmin.counts(),
       stagingBytes: () => staging.totalBytes(),
       cacheStats: () => cache.stats(),
       replicaLag,
+      manifestsOwed: () => segments.countManifestsOwed(),
     });
 
     const observer: S3CallObserver = {
@@ -236,7 +238,6 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       threads: options.countingThreads ?? (config.tokens.counting_threads || undefined),
     });
     closers.push(() => tokenCounter.close());
-    const segments = new SegmentRepository(orm, { prepared: !embedded });
     const keeping = { keepVersions: config.lifecycle.keep_versions, keepForMs: config.lifecycle.keep_for };
     const deps = {
       contexts,
@@ -260,6 +261,8 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       blobs,
       uploader,
       logger,
+      storage: settings,
+      keyring,
       settings: {
         pathPrefix: settings.pathPrefix,
         ...keeping,

@@ -118,7 +118,7 @@ describe('loadConfig', () => {
         staging_grace: 3_600_000,
         pending_grace: 60_000,
       },
-      staging: { chunk_size: 4_194_304 },
+      staging: { chunk_size: 1_048_576 },
       tokens: { encoding: 'auto', default_encoding: 'o200k_base', inline_count_bytes: 65_536, counting_threads: 0 },
       client: { url: 'http://127.0.0.1:8080', tenant: 'default', api_key: '' },
     });

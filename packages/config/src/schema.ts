@@ -337,7 +337,7 @@ export const settingsSchema = section({
     pending_grace: duration().prefault('1m'),
   }).prefault({}),
   staging: section({
-    chunk_size: byteSize({ min: { bytes: 64 * KiB }, max: { bytes: 64 * MiB } }).prefault('4MiB'),
+    chunk_size: byteSize({ min: { bytes: 64 * KiB }, max: { bytes: 64 * MiB } }).prefault('1MiB'),
   }).prefault({}),
   tokens: section({
     // "auto": the encoding of the context's model_id, else default_encoding; or always this one

@@ -46,6 +46,11 @@ export class BodyCache {
     return size <= Math.max(this.inProcessLimit(), this.options.shared?.maxItemBytes ?? 0);
   }
 
+  /** Whether this process holds the body (a hint: it may be evicted before it is asked for). */
+  holds(id: string, version: number): boolean {
+    return this.entries.has(cacheKey(id, version));
+  }
+
   async get(id: string, version: number): Promise<Buffer | undefined> {
     const key = cacheKey(id, version);
     const hit = this.entries.get(key);

@@ -651,10 +651,18 @@ export class ContextService {
    * may forget a version just superseded while the row is read: then it is read again.
    */
   private async opened(tenantId: string, id: string, tail: TailHint): Promise<OpenedRead> {
+    const { cache } = this.deps;
+    const held = cache
+      ? this.rowsSeen
+          .inlineOf(tenantId, id)
+          .filter((s) => cache.holds(s.id, s.version))
+          .map((s) => s.id)
+      : [];
     for (let attempt = 1; ; attempt++) {
-      const opened = await this.deps.segments.openLive(tenantId, id, tail);
+      const opened = await this.deps.segments.openLive(tenantId, id, tail, held);
       const row = liveOrNotFound(opened?.row ?? null, id);
-      this.rowsSeen.keep(row);
+      const inline = opened?.segs.filter((s) => s.state === 'inline').map(({ id, version }) => ({ id, version }));
+      this.rowsSeen.keep(row, inline);
       if (opened && opened.segs.length > 0) {
         const lookups = openedLookups(this.deps.segments, opened);
         return { row, segs: opened.segs, lookups, reader: this.reader.using(lookups) };
@@ -828,16 +836,20 @@ export class ContextService {
 
   /**
    * Writes the manifest of a version a restore or fork made (one small object), so that a rebuild
-   * from the bucket recreates it. The version is committed already: a failed put is logged, not
-   * answered (such a version is then not rebuilt; a later write's objects name the segments again).
+   * from the bucket recreates it. The version is committed already, owing it: a failed put is
+   * logged, not answered, and the next lifecycle pass writes it.
    */
   private async manifest(version: ManifestedVersion): Promise<void> {
-    await putVersionManifest(this.deps, version).catch((err: unknown) =>
+    const { id, version: number } = version.row;
+    try {
+      await putVersionManifest(this.deps, version);
+      await this.deps.segments.manifestStored(id, number);
+    } catch (err) {
       this.deps.logger.warn(
-        { err, id: version.row.id, version: version.row.version },
-        'the version manifest could not be written: a rebuild from the bucket will not see this version',
-      ),
-    );
+        { err, id, version: number },
+        'the version manifest could not be written now: the next lifecycle pass writes it',
+      );
+    }
   }
 
   /** Whether a committed version's segments cross the compaction settings. */

@@ -1,6 +1,7 @@
 import { type BlobStore, type ObjectInfo, parseObjectKey, tracksIncompleteUploads } from '@ctxvault/storage';
-import type { ContextStore, Logger, SegmentStore, StagingStore, VersionKeeping } from './ports.ts';
-import { DELETED_MARK, manifestId } from './version-manifests.ts';
+import type { Keyring } from './envelope/keyring.ts';
+import type { ContextStore, Logger, SegmentStore, StagingStore, StorageSettings, VersionKeeping } from './ports.ts';
+import { DELETED_MARK, manifestId, owedManifest, putVersionManifest } from './version-manifests.ts';
 import type { VersionUploader } from './version-uploader.ts';
 
 export interface LifecycleSettings extends VersionKeeping {
@@ -26,6 +27,8 @@ export interface LifecycleCounts {
   deletes_requeued: number;
   /** stored segments the workers had not indexed for search, indexed now */
   segments_indexed: number;
+  /** manifests of restore and fork versions whose put had failed (or that predate manifests, or were imported), written now */
+  manifests_written: number;
 }
 
 /**
@@ -36,6 +39,9 @@ const INDEX_BATCH = 20;
 const INDEX_BYTES = 8 * 1024 * 1024;
 
 const BATCH = 500;
+
+/** Owed version manifests written per pass, oldest first (one small object each). */
+const MANIFEST_BATCH = 200;
 
 /**
  * One pass of housekeeping: purge expired and deleted contexts, collect objects no row points to
@@ -51,6 +57,9 @@ export class LifecycleService {
       blobs: BlobStore;
       uploader: VersionUploader;
       settings: LifecycleSettings;
+      /** how objects are written (a manifest is one) */
+      storage: StorageSettings;
+      keyring?: Keyring;
       logger: Logger;
     },
   ) {}
@@ -59,6 +68,7 @@ export class LifecycleService {
     const counts: LifecycleCounts = {
       expired_purged: await this.purgeExpired(now),
       deleted_purged: await this.purgeDeleted(),
+      manifests_written: await this.writeOwedManifests(),
       versions_collected: await this.collectVersions(),
       old_versions_removed: await this.collectSegments(),
       orphan_objects_removed: await this.collectObjects(now),
@@ -167,6 +177,33 @@ export class LifecycleService {
     const orphans = settled.filter((info) => !kept(info));
     for (const info of orphans) await this.deps.blobs.delete(info.key);
     return orphans.length;
+  }
+
+  /**
+   * Writes the manifests still owed (docs/storage-model.md, "Version manifests"), oldest first, a
+   * batch per pass: each as the request that made the version would have. One that fails again is
+   * left owed for the next pass.
+   */
+  private async writeOwedManifests(): Promise<number> {
+    const { contexts, segments, blobs, storage, keyring, logger } = this.deps;
+    let written = 0;
+    for (const owed of await segments.findManifestsOwed(MANIFEST_BATCH)) {
+      const live = await contexts.findAny(owed.context_id);
+      if (!live) continue;
+      const segs = await segments.segmentsOf(owed.context_id, owed.version);
+      try {
+        await putVersionManifest({ blobs, settings: storage, keyring }, owedManifest(owed, live, segs));
+      } catch (err) {
+        logger.warn(
+          { err, id: owed.context_id, version: owed.version },
+          'an owed version manifest could not be written',
+        );
+        continue;
+      }
+      await segments.manifestStored(owed.context_id, owed.version);
+      written++;
+    }
+    return written;
   }
 
   private async abortStaleUploads(now: Date): Promise<number> {

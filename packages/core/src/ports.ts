@@ -48,6 +48,8 @@ export type SegmentStore = Pick<
   | 'remove'
   | 'objectKeysOf'
   | 'manifestedVersionsOf'
+  | 'findManifestsOwed'
+  | 'manifestStored'
   | 'removeContext'
 >;
 /** What reading a segment looks up besides its row: its inline body, its item index, its fresh row. */

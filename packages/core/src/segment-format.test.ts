@@ -5,6 +5,7 @@ import {
   documentItemLines,
   itemLine,
   itemLinePieces,
+  LineBatches,
   splitLines,
 } from './segment-format.ts';
 
@@ -37,6 +38,37 @@ describe('segment format', () => {
       const pieces = [...itemLinePieces(text, chars)];
       expect(Buffer.concat(pieces).equals(itemLine(text)), `pieces of ${chars}`).toBe(true);
       for (const piece of pieces) expect(piece.toString().includes('\ufffd')).toBe(false);
+    }
+  });
+
+  it('writes item lines into batches byte for byte, a line longer than a batch as a batch of its own', () => {
+    const texts = [
+      '{"a":1}',
+      '{"t":"a😀b\n\u00e9😀😀","x":\n1}',
+      'é'.repeat(9),
+      'x'.repeat(40),
+      '{"b":2}',
+      '😀'.repeat(3),
+      'y'.repeat(15),
+    ];
+    for (const [max, first] of [
+      [16, 8],
+      [24, 24],
+      [64, 4],
+      [1024, 16],
+    ] as const) {
+      const batches = new LineBatches(max, first);
+      const out: Buffer[] = [];
+      for (const text of texts) {
+        const { bytes, full } = batches.add(text);
+        expect(bytes, `${text} in batches of ${max}`).toBe(itemLine(text).length);
+        out.push(...full);
+      }
+      const last = batches.take();
+      if (last) out.push(last);
+      expect(batches.take()).toBeNull();
+      expect(Buffer.concat(out).equals(Buffer.concat(texts.map(itemLine))), `batches of ${max}`).toBe(true);
+      for (const batch of out) if (batch.length > max) expect(batch.toString().split('\n').length).toBe(2);
     }
   });
 

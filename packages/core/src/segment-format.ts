@@ -53,6 +53,69 @@ export function itemLine(text: string): Buffer {
 }
 
 /**
+ * Item lines (as `itemLine` makes them) written one after the other into batches of bytes: a
+ * segment's items go to staging and to the hash a batch at a time, not a line at a time (a line of
+ * a few hundred bytes costs more in calls and allocations than in bytes). The first batch is small
+ * (a small write holds no large buffer), the next ones double up to `maxBytes`.
+ */
+export class LineBatches {
+  private batch: Buffer | null = null;
+  private used = 0;
+  private nextBytes: number;
+
+  constructor(
+    private readonly maxBytes = 256 * 1024,
+    firstBytes = 16 * 1024,
+  ) {
+    this.nextBytes = Math.min(firstBytes, maxBytes);
+  }
+
+  /**
+   * Adds the line of `text` and returns its length in bytes, with the batches completed before it
+   * (a line longer than a batch is a batch of its own, after the one it interrupted).
+   */
+  add(text: string): { bytes: number; full: Buffer[] } {
+    const line = text.includes('\n') ? text.replaceAll('\n', ' ') : text;
+    const full: Buffer[] = [];
+    let batch = this.batch ?? this.open();
+    // at most 3 bytes a UTF-16 unit: the exact length is computed only when that bound does not fit
+    if (line.length * 3 + 1 > batch.length - this.used) {
+      const bytes = Buffer.byteLength(line) + 1;
+      if (bytes > batch.length - this.used) {
+        const taken = this.take();
+        if (taken) full.push(taken);
+        batch = this.open();
+        if (bytes > batch.length) {
+          full.push(Buffer.from(`${line}\n`));
+          return { bytes, full };
+        }
+      }
+    }
+    const written = batch.write(line, this.used);
+    batch[this.used + written] = NEWLINE;
+    this.used += written + 1;
+    return { bytes: written + 1, full };
+  }
+
+  /** The batch so far, or null when it is empty. */
+  take(): Buffer | null {
+    const batch = this.batch;
+    if (!batch || this.used === 0) return null;
+    this.batch = null;
+    const out = batch.subarray(0, this.used);
+    this.used = 0;
+    return out;
+  }
+
+  private open(): Buffer {
+    if (this.batch) return this.batch;
+    this.batch = Buffer.allocUnsafe(this.nextBytes);
+    this.nextBytes = Math.min(this.maxBytes, this.nextBytes * 2);
+    return this.batch;
+  }
+}
+
+/**
  * `itemLine(text)` as pieces of at most `chars` characters each (a surrogate pair is never cut),
  * so that a large item is never turned into bytes in one go.
  */

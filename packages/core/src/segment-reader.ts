@@ -101,6 +101,16 @@ export class SegmentReader {
     const found = await this.cache.getOrClaim(seg.id, seg.version);
     if ('body' in found) return chunks(found.body.subarray(skip));
     const { fetch } = found;
+    if (seg.state === 'inline') {
+      // the whole body is in hand already: cache it, so the next read of this version's tail (the
+      // agent's next turn) need not have it sent by Postgres again (ContextService.opened)
+      const body = await this.inlineBody(seg).catch(async (err: unknown) => {
+        await fetch.done(undefined);
+        throw err;
+      });
+      await fetch.done(body);
+      return chunks(body.subarray(skip));
+    }
     if (skip > 0) {
       // a tail read does not fetch the whole segment: it leaves the caching to a whole read
       await fetch.done(undefined);
@@ -122,12 +132,7 @@ export class SegmentReader {
 
   /** The segment's item bytes from byte `skip` on (an object's trailer is not part of them), opened when sealed. */
   private async source(seg: Segment, skip: number): Promise<AsyncIterable<Buffer>> {
-    if (seg.state === 'inline') {
-      const stored = (await this.segments.loadBodies([seg.id])).get(seg.id);
-      if (!stored) throw new TruncatedSegmentError(`inline segment ${seg.id} has no body`);
-      const body = seg.data_key_id ? await unsealBuffer(await this.sealKey(seg, 'inline'), stored) : stored;
-      return chunks(body.subarray(skip, seg.format === 'lines' ? seg.size_bytes : undefined));
-    }
+    if (seg.state === 'inline') return chunks((await this.inlineBody(seg)).subarray(skip));
     if (seg.state === 'staged') return this.staged(seg, skip);
     if (!seg.object_key) throw new TruncatedSegmentError(`stored segment ${seg.id} has no object key`);
     const end = seg.format === 'lines' ? seg.size_bytes : Number.POSITIVE_INFINITY;
@@ -149,6 +154,18 @@ export class SegmentReader {
       : stored;
     const decoded: Readable = pipeline(encoded, decompressor(codec), () => {});
     return byteWindow(decoded, skip, end - skip);
+  }
+
+  /** An inline segment's item bytes, opened when sealed. */
+  private async inlineBody(seg: Segment): Promise<Buffer> {
+    const stored = (await this.segments.loadBodies([seg.id])).get(seg.id);
+    if (!stored) throw new TruncatedSegmentError(`inline segment ${seg.id} has no body`);
+    const body = seg.data_key_id ? await unsealBuffer(await this.sealKey(seg, 'inline'), stored) : stored;
+    if (seg.format !== 'lines') return body;
+    if (body.length < seg.size_bytes) {
+      throw new TruncatedSegmentError(`inline segment ${seg.id} holds ${body.length} of ${seg.size_bytes} bytes`);
+    }
+    return body.subarray(0, seg.size_bytes);
   }
 
   private sealKey(seg: Segment, purpose: SealPurpose): Promise<Buffer> {

@@ -8,11 +8,21 @@ import { f64s, tallyOf, u32s } from './item-index.ts';
 import { normalizedOrNull } from './item-views.ts';
 import type { StagingStore, StorageSettings } from './ports.ts';
 import type { RawItems } from './raw-items.ts';
-import { itemLine, itemLinePieces, roleCode } from './segment-format.ts';
+import { itemLinePieces, LineBatches, roleCode } from './segment-format.ts';
+import { timeSlices } from './time-slices.ts';
 import type { TokenCounter } from './token-counter.ts';
 
 /** Items longer than this (in characters) are turned into bytes and hashed a piece of this size at a time. */
 const LARGE_ITEM_CHARS = 1024 * 1024;
+
+/**
+ * The longest the items of a write are read, parsed, checked and hashed before the event loop is
+ * served: a body that arrives faster than it is read would otherwise be worked through in one run.
+ */
+const ITEMS_SLICE_MS = 10;
+
+/** A batch of lines waits at most this long for more: a slow client's lines still reach staging as they come. */
+const BATCH_WAIT_MS = 20;
 
 export interface SegmentTarget {
   tenantId: string;
@@ -64,12 +74,35 @@ export class SegmentWriter {
     let firstTimestamp: string | null = null;
     let lastTimestamp: string | null = null;
     const inlineCountBytes = this.settings.inlineCountBytes;
+    const slices = timeSlices(ITEMS_SLICE_MS);
+
+    // the lines go out (to the hash, to staging) a batch at a time
+    const batches = new LineBatches();
+    let batchStarted = performance.now();
 
     async function* lines(): AsyncGenerator<Buffer> {
       for await (const { item, text } of items) {
+        await slices.pause();
+        const now = performance.now();
+        if (now - batchStarted > BATCH_WAIT_MS) {
+          batchStarted = now;
+          const waited = batches.take();
+          if (waited) {
+            hash.update(waited);
+            yield waited;
+          }
+        }
         // a large item (a base64 image) is encoded and hashed a piece at a time, the event loop served between
-        const line = text.length > LARGE_ITEM_CHARS ? null : itemLine(text);
-        const lineBytes = line ? line.length : Buffer.byteLength(text) + 1;
+        const large = text.length > LARGE_ITEM_CHARS;
+        let lineBytes: number;
+        let full: Buffer[];
+        if (large) {
+          lineBytes = Buffer.byteLength(text) + 1;
+          const taken = batches.take();
+          full = taken ? [taken] : [];
+        } else {
+          ({ bytes: lineBytes, full } = batches.add(text));
+        }
         offsets.push(size);
         size += lineBytes;
         // the role an item plays: an Anthropic tool_result turn is a tool item, Gemini's model the assistant
@@ -94,16 +127,21 @@ export class SegmentWriter {
           if (given === null) uncounted.push({ index: tokens.length, text });
           tokens.push(given ?? 0);
         }
-        if (line) {
-          hash.update(line);
-          yield line;
-          continue;
+        for (const batch of full) {
+          hash.update(batch);
+          yield batch;
         }
+        if (!large) continue;
         for (const piece of itemLinePieces(text, LARGE_ITEM_CHARS)) {
           hash.update(piece);
           yield piece;
           await nextTurn();
         }
+      }
+      const last = batches.take();
+      if (last) {
+        hash.update(last);
+        yield last;
       }
     }
 

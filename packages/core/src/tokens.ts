@@ -2,6 +2,7 @@ import type { Format } from '@ctxvault/formats';
 import { type EncodingName, modelToEncodingMap } from 'gpt-tokenizer/mapping';
 import { countItemTokens } from './counting/item-tokens.ts';
 import { mediaPricingFor } from './counting/media-tokens.ts';
+import { loadPieceCounter } from './counting/piece-counter.ts';
 import type { ContextItem } from './schemas.ts';
 
 export interface TokenSettings {
@@ -16,8 +17,9 @@ export type ItemTokenCounter = (item: ContextItem) => number;
 type CountTokens = (text: string) => number;
 
 /**
- * Token counts with gpt-tokenizer. Each encoding's tables (a few MB) are loaded on first use and
- * kept. Structured parts count their `text`; images are counted by the provider's formula and other
+ * Token counts of gpt-tokenizer's encodings (counting/piece-counter.ts: its BPE with a cache of pieces,
+ * exactly its counts). Each encoding's tables are loaded on first use and kept. Structured parts
+ * count their `text`; images are counted by the provider's formula and other
  * media estimated (see counting/media-tokens.ts); other parts count their JSON. Chat-format overhead
  * (role markers) is not included, so a count is what the content itself costs.
  */
@@ -47,9 +49,7 @@ export class Tokenizer {
   private load(name: EncodingName): Promise<CountTokens> {
     let loading = this.loaded.get(name);
     if (!loading) {
-      loading = import(`gpt-tokenizer/encoding/${name}`).then(
-        (module: { countTokens: CountTokens }) => module.countTokens,
-      );
+      loading = loadPieceCounter(name).then((counter) => counter.count);
       this.loaded.set(name, loading);
     }
     return loading;

@@ -6,6 +6,7 @@ import { buffer } from 'node:stream/consumers';
 import type { BlobStore } from '@ctxvault/storage';
 import { describe, expect, it } from 'vitest';
 import { blobStoreWith, useCoreParts } from '../../../test/helpers/core-services.ts';
+import { BodyCache } from './body-cache.ts';
 import { ContextService } from './context-service.ts';
 import { NotFoundError, PreconditionFailedError } from './errors/index.ts';
 import { rawItems } from './raw-items.ts';
@@ -13,6 +14,7 @@ import { type ContextItem, createContextSchema, type ReadOptions } from './schem
 import { InlineTokenCounter } from './token-counter.ts';
 
 const parts = useCoreParts();
+const MiB = 1024 * 1024;
 
 /** Turns of uneven length, so token budgets fall inside segments. */
 const turn = (i: number): ContextItem => ({
@@ -253,6 +255,59 @@ describe('the turn loop', () => {
 
     const { items } = await windowOf(parts.service(), id, { last: 5 });
     expect(items.map((line) => JSON.parse(line).content)).toEqual([19, 20, 21, 22, 23].map((i) => turn(i).content));
+  });
+
+  it("a turn's read gets the inline segments its last read met from the body cache: Postgres sends only the new one", async () => {
+    const id = await turnContext(parts.service(), base(12), 3);
+    const sent: string[][] = [];
+    let bodyLoads = 0;
+    const segments = new Proxy(parts.segments, {
+      get(target, prop) {
+        if (prop === 'openLive') {
+          return async (...args: Parameters<typeof target.openLive>) => {
+            const opened = await target.openLive(...args);
+            sent.push([...(opened?.bodies.keys() ?? [])]);
+            return opened;
+          };
+        }
+        if (prop === 'loadBodies') {
+          return (ids: readonly string[]) => {
+            bodyLoads++;
+            return target.loadBodies(ids);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const logger = { info() {}, warn() {}, error() {}, debug() {} };
+    const tokenCounter = new InlineTokenCounter({ encoding: 'auto', defaultEncoding: 'o200k_base' });
+    const serviceWith = (cache: BodyCache) => new ContextService({ ...parts, segments, cache, logger, tokenCounter });
+    const contentsOf = async (service: ContextService) =>
+      (await windowOf(service, id, { last: 5 })).items.map((line) => JSON.parse(line).content as string);
+    const service = serviceWith(new BodyCache({ maxBytes: MiB, maxItemBytes: MiB }));
+
+    // the first read: the last 5 items are in the last 3 appends, whose bodies Postgres sends
+    expect(await contentsOf(service)).toEqual([1, 2, 3, 4, 5].map((i) => turn(i).content));
+    expect(sent[0]).toHaveLength(3);
+    // the turn's append, then the next turn's read: only the new segment's body is sent
+    await service.append('default', id, { items: rawItems([turn(6)]) });
+    expect(await contentsOf(service)).toEqual([2, 3, 4, 5, 6].map((i) => turn(i).content));
+    const fresh = (await parts.segments.openLive('default', id, { items: 1, tokens: null }))!.segs.at(-1)!.id;
+    expect(sent[1]).toEqual([fresh]);
+    expect(bodyLoads).toBe(0);
+
+    // a hint that no longer holds (evicted between the hint and the read): the body is loaded instead
+    class Forgetful extends BodyCache {
+      override holds(): boolean {
+        return true;
+      }
+    }
+    const forgetful = serviceWith(new Forgetful({ maxBytes: 0, maxItemBytes: 0 }));
+    expect(await contentsOf(forgetful)).toEqual([2, 3, 4, 5, 6].map((i) => turn(i).content));
+    expect(await contentsOf(forgetful)).toEqual([2, 3, 4, 5, 6].map((i) => turn(i).content));
+    expect(sent.at(-1)).toEqual([]);
+    expect(bodyLoads).toBeGreaterThan(0);
   });
 
   it('tool results with no call anywhere before them: the budget read still plans over the tail only', async () => {

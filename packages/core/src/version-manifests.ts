@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ContextRow, Segment } from '@ctxvault/db';
+import type { ContextRow, OwedManifest, Segment } from '@ctxvault/db';
 import type { CoreDeps } from './ports.ts';
 import { trailerLine } from './segment-format.ts';
 import { putSegmentObject } from './segment-objects.ts';
@@ -28,6 +28,26 @@ export interface ManifestedVersion {
   /** the version's segments, in order (a fork's are its source's) */
   segments: readonly Pick<Segment, 'id' | 'state'>[];
   source: { context_id: string; version: number };
+  /** when the version was made (default: now, for a manifest written as it is made) */
+  written_at?: Date;
+}
+
+/**
+ * A version still owing its manifest as the request that made it would have described it: the
+ * context's row (`live`, today's) with the fields the version kept and its number, and its segments.
+ */
+export function owedManifest(
+  owed: OwedManifest,
+  live: ContextRow,
+  segments: readonly Pick<Segment, 'id' | 'state'>[],
+): ManifestedVersion {
+  return {
+    row: { ...live, ...(owed.envelope ?? {}), version: owed.version },
+    kind: owed.kind,
+    segments,
+    source: { context_id: owed.source_id, version: owed.source_version },
+    written_at: new Date(owed.created_at),
+  };
 }
 
 /**
@@ -42,7 +62,7 @@ export async function putVersionManifest(
   deps: Pick<CoreDeps, 'blobs' | 'settings' | 'keyring'>,
   manifested: ManifestedVersion,
 ): Promise<string | null> {
-  const { row, kind, segments, source } = manifested;
+  const { row, kind, segments, source, written_at = new Date() } = manifested;
   if (segments.every((s) => s.state === 'inline')) return null;
   const id = manifestId(row.id, row.version);
   const dataKeyId = deps.keyring?.sealing ? (await deps.keyring.forContext(row.tenant_id, row.id)).id : null;
@@ -55,7 +75,7 @@ export async function putVersionManifest(
     size_bytes: 0,
     sha256: NO_ITEMS,
     kind,
-    written_at: new Date().toISOString(),
+    written_at: written_at.toISOString(),
     context: envelopeOf(row),
     list: { version: row.version, segments: segments.map((s) => s.id) },
     source,

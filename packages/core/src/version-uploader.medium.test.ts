@@ -4,12 +4,15 @@
 // core-services.ts store bodies from 1 KiB up as objects.
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import type { BlobStore, IncompleteUploadTracking } from '@ctxvault/storage';
 import { describe, expect, it } from 'vitest';
-import { useCoreParts } from '../../../test/helpers/core-services.ts';
+import { blobStoreWith, useCoreParts } from '../../../test/helpers/core-services.ts';
+import { openMultipartUpload } from '../../../test/helpers/s3.ts';
 import type { ContextService } from './context-service.ts';
 import { GoneError } from './errors/index.ts';
 import { rawItems } from './raw-items.ts';
 import { type ContextItem, createContextSchema } from './schemas.ts';
+import { objectKeyOf } from './segment-objects.ts';
 
 const parts = useCoreParts();
 const T = 'default';
@@ -80,5 +83,49 @@ describe('the upload of a superseded version', () => {
     expect(await parts.uploader(undefined, { keepVersions: 1 }).store(id, 1, () => {})).toBe('stored');
     expect(await itemCount(service, id, 3)).toBe(20);
     expect(await itemCount(service, id, 1)).toBe(20);
+  });
+});
+
+describe('the upload of a staged segment', () => {
+  /** The store, recording the keys it was asked for incomplete uploads of. */
+  const listing = () => {
+    const store = parts.blobs as BlobStore & IncompleteUploadTracking;
+    const listed: string[] = [];
+    const overrides: Partial<BlobStore & IncompleteUploadTracking> = {
+      listIncompleteUploads: (prefix) => {
+        listed.push(prefix);
+        return store.listIncompleteUploads(prefix);
+      },
+    };
+    return { blobs: blobStoreWith(store, overrides), listed };
+  };
+
+  const staged = async (n: number) => {
+    const service = parts.service();
+    const input = createContextSchema.parse({ agent_id: 'uploads', content: items(n) });
+    const created = await service.create(T, { ...input, content: rawItems(input.content) });
+    if (created.state !== 'pending') throw new Error('expected a staged create');
+    const seg = await parts.segments.findWrite(created.id, 1);
+    return { id: created.id, key: objectKeyOf(parts.settings, seg!) };
+  };
+
+  it('asks for no incomplete upload of an object smaller than a part (one PUT never leaves one)', async () => {
+    const { id, key } = await staged(20);
+    const { blobs, listed } = listing();
+    expect(await parts.uploader(blobs).store(id, 1, () => {})).toBe('stored');
+    expect(listed).not.toContain(key);
+    expect(await itemCount(parts.service(), id)).toBe(20);
+  });
+
+  it("aborts a predecessor's incomplete upload of an object that may go in parts", async () => {
+    // 5 MiB parts (core-services.ts): about 6 MiB of items
+    const { id, key } = await staged(28_000);
+    await openMultipartUpload(parts.bucket, key);
+    const { blobs, listed } = listing();
+    expect(await parts.uploader(blobs).store(id, 1, () => {})).toBe('stored');
+    expect(listed).toContain(key);
+    const store = parts.blobs as BlobStore & IncompleteUploadTracking;
+    expect(await Array.fromAsync(store.listIncompleteUploads(key))).toEqual([]);
+    expect(await itemCount(parts.service(), id)).toBe(28_000);
   });
 });

@@ -179,8 +179,6 @@ export class VersionUploader {
   ): Promise<void> {
     const { staging, blobs, segments } = this.deps;
     const key = objectKeyOf(this.deps.settings, seg);
-    // a predecessor that crashed mid-upload left its parts behind: this attempt starts afresh
-    await this.abortIncompleteUploads(key);
     const total = seg.size_bytes;
     const trailer =
       seg.format === 'lines'
@@ -197,8 +195,12 @@ export class VersionUploader {
             ...recovery,
           })
         : Buffer.alloc(0);
+    // a predecessor that crashed mid-upload left its parts behind: this attempt starts afresh
+    // (an object too small to go as a multipart upload never left any: no listing for it)
+    if (this.mayGoMultipart(total + trailer.length)) await this.abortIncompleteUploads(key);
     const hash = createHash('sha256');
     let read = 0;
+    let reported = -1;
     const sealing = await sealingOf(this.deps.keyring, seg);
     const staged = sealing
       ? unseal(
@@ -217,7 +219,9 @@ export class VersionUploader {
           hash.update(chunk as Buffer);
           read += (chunk as Buffer).length;
           const percent = total ? Math.min(99, Math.floor((read / total) * 100)) : 0;
-          void onProgress({ bytes: read, total, percent });
+          // once a percent (a Redis call each), not once a piece of the staged read (64 KiB or less)
+          if (percent !== reported) void onProgress({ bytes: read, total, percent });
+          reported = percent;
           await counting?.push(chunk as Buffer);
           yield chunk as Buffer;
         }
@@ -249,6 +253,18 @@ export class VersionUploader {
       format,
     );
     await this.deps.segments.finalizeTokens(seg, counts, this.deps.blobs.kind);
+  }
+
+  /**
+   * Whether an object of `plainBytes` (items and trailer) may reach the store's multipart size once
+   * compressed (at worst a little larger than it came) and sealed (16 bytes a 64 KiB frame).
+   */
+  private mayGoMultipart(plainBytes: number): boolean {
+    const { blobs, settings } = this.deps;
+    if (!tracksIncompleteUploads(blobs)) return false;
+    const encoded = plainBytes + (settings.codec === 'identity' ? 0 : Math.ceil(plainBytes / 128) + 1024);
+    const stored = encoded + Math.ceil(encoded / 2048) + 64;
+    return !(stored < blobs.multipartFrom);
   }
 
   private async abortIncompleteUploads(key: string): Promise<void> {

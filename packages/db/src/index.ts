@@ -35,6 +35,7 @@ export {
   type NewSegment,
   type ObjectPlacement,
   type OpenedVersion,
+  type OwedManifest,
   type RoleTally,
   type SearchText,
   type Segment,

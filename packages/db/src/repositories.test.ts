@@ -12,7 +12,7 @@ import { StagingConflictError } from './errors/staging-conflict-error.ts';
 import { newContextId } from './ids.ts';
 import { createOrm } from './orm.ts';
 import { type NewSegment, SegmentRepository } from './segment-repository.ts';
-import { rechunk, StagingRepository } from './staging-repository.ts';
+import { ChunkBuffers, rechunk, StagingRepository } from './staging-repository.ts';
 
 let db: TestDatabase;
 let orm: MikroORM;
@@ -335,5 +335,23 @@ describe('rechunk', () => {
     for await (const c of rechunk(Readable.from([Buffer.alloc(5), Buffer.alloc(7), Buffer.alloc(1)]), 4))
       out.push(c.length);
     expect(out).toEqual([4, 4, 4, 1]);
+  });
+
+  it('copies into kept buffers, given back chunk by chunk, byte for byte', async () => {
+    const bytes = Buffer.from(Array.from({ length: 29 }, (_, i) => i));
+    const pieces = [bytes.subarray(0, 3), bytes.subarray(3, 14), bytes.subarray(14, 15), bytes.subarray(15)];
+    const buffers = new ChunkBuffers(4, 2);
+    const out: Buffer[] = [];
+    const memory = new Set<ArrayBufferLike>();
+    for await (const c of rechunk(Readable.from(pieces), 4, buffers)) {
+      out.push(Buffer.from(c));
+      memory.add(c.buffer);
+      buffers.give(c);
+    }
+    expect(out.map((c) => c.length)).toEqual([4, 4, 4, 4, 4, 4, 4, 1]);
+    expect(Buffer.concat(out).equals(bytes)).toBe(true);
+    // each chunk was given back before the next was taken: one buffer served them all
+    expect(memory.size).toBe(1);
+    expect(buffers.take().length).toBe(4);
   });
 });

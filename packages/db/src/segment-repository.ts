@@ -104,6 +104,18 @@ export interface VersionRecord {
   tokens_final: boolean;
 }
 
+/** A kept restore or fork version whose manifest object is owed, with what its manifest says of it. */
+export interface OwedManifest {
+  context_id: string;
+  version: number;
+  kind: 'restore' | 'fork';
+  created_at: Date;
+  /** the fields the context had at this version; null: the context's own */
+  envelope: VersionEnvelope | null;
+  source_id: string;
+  source_version: number;
+}
+
 /** Why a restore or fork found nothing to copy: the row moved on, or the version was collected meanwhile. */
 export type CopyRefusal = 'moved' | 'collected';
 
@@ -224,6 +236,11 @@ const VERSION_TOTALS = `left join lateral (
 /** No version of any context refers to segment `s` (forks share segments; the GIN index answers this). */
 const REFERENCED = 'exists (select 1 from versions r where r.segments @> array[s.id])';
 const UNREFERENCED = `not ${REFERENCED}`;
+/** A restore's or fork's version on these segments owes a manifest: some of them are in the bucket (not all inline). */
+const OWES_MANIFEST = (segments: string) =>
+  `exists (select 1 from segments s where s.id = any(${segments}) and s.state <> 'inline')`;
+/** The versions that owe their manifest (`v`, of context `c`): kept, of a live context. */
+const MANIFEST_OWED = `v.manifest_pending and v.collected_at is null and c.status in ('pending', 'stored', 'failed')`;
 
 /**
  * Whether the lifecycle rules keep a version (`v`, of context `c`): the current one, one of the
@@ -422,9 +439,15 @@ export class SegmentRepository {
    * A live context of the tenant (not deleted or being deleted) with the segments of its current
    * version, in order, and the inline bodies and item index of the segments `tail` names: one
    * round trip for what a read needs before it streams. Null when there is no such context; `segs`
-   * is empty when the lifecycle pass forgot the version just superseded (read again).
+   * is empty when the lifecycle pass forgot the version just superseded (read again). The bodies of
+   * the segments `held` names (the caller's cache has them) are not sent.
    */
-  async openLive(tenantId: string, id: string, tail: TailHint): Promise<OpenedVersion | null> {
+  async openLive(
+    tenantId: string,
+    id: string,
+    tail: TailHint,
+    held: readonly string[] = [],
+  ): Promise<OpenedVersion | null> {
     const { rows } = await (await this.pool()).query({
       // a named (prepared) statement: each connection parses and plans it once, not on every read
       // (planning this statement costs Postgres more than running it)
@@ -442,13 +465,14 @@ export class SegmentRepository {
          select s.*, ($3::int is null and $4::int is null) or s.items_after < $3::int or s.tokens_after <= $4::int as wanted
            from segs s)
        select row_to_json(c) as context, ${SEGMENT_COLUMNS},
-              case when s.wanted and s.state = 'inline' and s.size_bytes <= $5 then s.body end as body,
+              case when s.wanted and s.state = 'inline' and s.size_bytes <= $5 and s.id <> all($7::uuid[])
+                   then s.body end as body,
               s.wanted and s.item_count <= $6 as indexed,
               case when s.wanted and s.item_count <= $6 then s.item_offsets end as item_offsets,
               case when s.wanted and s.item_count <= $6 then s.item_tokens end as item_tokens,
               case when s.wanted and s.item_count <= $6 then s.item_roles end as item_roles
          from c left join t s on true order by s.pos`,
-      values: [id, tenantId, tail.items, tail.tokens, OPEN_BODY_MAX_BYTES, OPEN_INDEX_MAX_ITEMS],
+      values: [id, tenantId, tail.items, tail.tokens, OPEN_BODY_MAX_BYTES, OPEN_INDEX_MAX_ITEMS, held],
     });
     if (rows.length === 0) return null;
     const opened: OpenedVersion = {
@@ -532,8 +556,8 @@ export class SegmentRepository {
       if (moved.rowCount === 0) return 'moved';
       await client.query(
         `insert into versions (context_id, version, kind, segments, envelope, source_id, source_version,
-            idempotency_key, idempotency_fingerprint)
-          values ($1, $2, 'restore', $3, $4, $1, $5, $6, $7)`,
+            idempotency_key, idempotency_fingerprint, manifest_pending)
+          values ($1, $2, 'restore', $3, $4, $1, $5, $6, $7, ${OWES_MANIFEST('$3::uuid[]')})`,
         [
           contextId,
           next,
@@ -576,8 +600,8 @@ export class SegmentRepository {
       const shared = await keptVersion(client, sourceId, source);
       if (!shared) return 'collected';
       await client.query(
-        `insert into versions (context_id, version, kind, segments, envelope, source_id, source_version)
-          values ($1, $2, 'fork', $3, $4, $5, $6)`,
+        `insert into versions (context_id, version, kind, segments, envelope, source_id, source_version, manifest_pending)
+          values ($1, $2, 'fork', $3, $4, $5, $6, ${OWES_MANIFEST('$3::uuid[]')})`,
         [row.id, row.version, shared.segments, envelopeJson(row), sourceId, source],
       );
       await unretire(client, shared.segments);
@@ -883,6 +907,36 @@ export class SegmentRepository {
   }
 
   /**
+   * The kept restore and fork versions of live contexts whose manifest object is still owed (its
+   * put failed, or they were made before manifests existed or imported), oldest first.
+   */
+  async findManifestsOwed(limit: number): Promise<OwedManifest[]> {
+    const { rows } = await (await this.pool()).query<OwedManifest>(
+      `select v.context_id, v.version, v.kind, v.created_at, v.envelope, v.source_id, v.source_version
+         from versions v join contexts c on c.id = v.context_id
+        where ${MANIFEST_OWED} order by v.created_at, v.context_id, v.version limit $1`,
+      [limit],
+    );
+    return rows;
+  }
+
+  /** How many manifests are owed (see findManifestsOwed). */
+  async countManifestsOwed(): Promise<number> {
+    const { rows } = await (await this.pool()).query<{ n: number }>(
+      `select count(*)::int as n from versions v join contexts c on c.id = v.context_id where ${MANIFEST_OWED}`,
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** A version's manifest object is written: it no longer owes one. */
+  async manifestStored(contextId: string, version: number): Promise<void> {
+    await (await this.pool()).query(
+      'update versions set manifest_pending = false where context_id = $1 and version = $2 and manifest_pending',
+      [contextId, version],
+    );
+  }
+
+  /**
    * Forgets every version of a context and every segment of it no other context's version refers
    * to (forks share segments). Returns the object keys of the segments kept for those: the caller
    * removes every other object and staged body of the context.
@@ -926,13 +980,15 @@ export class SegmentRepository {
   /**
    * Inserts a whole context at once (import, rebuild): its row, its segments (one already present,
    * shared by another context, is kept) and its versions, then its totals, in one transaction;
-   * 'exists', with nothing written, when a context with its id is already there.
+   * 'exists', with nothing written, when a context with its id is already there. `owesManifests`:
+   * its kept restore and fork versions owe their manifest object (an import: the bucket has none).
    */
   async insertWhole(
     row: ContextRow,
     segments: readonly NewSegment[],
     versions: readonly VersionRow[],
     provider: StorageProvider,
+    owesManifests = false,
   ): Promise<'inserted' | 'exists'> {
     const outcome = await this.transaction(async (client) => {
       const columns = Object.keys(row) as (keyof ContextRow & string)[];
@@ -946,8 +1002,9 @@ export class SegmentRepository {
       for (const v of versions) {
         await client.query(
           `insert into versions (context_id, version, kind, segments, created_at, envelope, source_id, source_version,
-              collected_at, collection_time_unknown)
-            values ($1, $2, $3, $4::uuid[], $5, $6, $7, $8, case when $9 then now() end, $9)`,
+              collected_at, collection_time_unknown, manifest_pending)
+            values ($1, $2, $3, $4::uuid[], $5, $6, $7, $8, case when $9 then now() end, $9,
+              $10::boolean and $3 in ('restore', 'fork') and not $9 and ${OWES_MANIFEST('$4::uuid[]')})`,
           [
             row.id,
             v.version,
@@ -958,6 +1015,7 @@ export class SegmentRepository {
             v.source_id ?? null,
             v.source_version ?? null,
             v.collected ?? false,
+            owesManifests,
           ],
         );
       }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { ConcurrencySlots } from './concurrency-slots.ts';
 import { StagingBusyError } from './errors/staging-busy-error.ts';
@@ -15,8 +15,14 @@ export interface StagingOptions {
   bodyTimeoutMs: number;
 }
 
-/** Chunk inserts one staging keeps in flight: two overlap Postgres writing one chunk with the next one's trip. */
-const INSERTS_IN_FLIGHT = 2;
+/**
+ * Chunk inserts one staging keeps in flight: several backends write the WAL and the TOAST pages of
+ * their chunks at once, while this process reads and checks the next lines of the body.
+ */
+const INSERTS_IN_FLIGHT = 4;
+
+/** Staged chunks one read fetches at once: the one being consumed and the next ones. */
+const READS_IN_FLIGHT = 3;
 
 /** How long a client is told to wait (Retry-After) when every staging slot is taken. */
 const RETRY_AFTER_SECONDS = 1;
@@ -32,6 +38,7 @@ const RETRY_AFTER_SECONDS = 1;
  */
 export class StagingRepository {
   private readonly slots: ConcurrencySlots;
+  private readonly buffers: ChunkBuffers;
   /** chunk inserts in flight in this process, over every staging */
   private inserts = 0;
 
@@ -40,6 +47,8 @@ export class StagingRepository {
     private readonly options: StagingOptions,
   ) {
     this.slots = new ConcurrencySlots(options.maxConcurrent);
+    // enough for one staging's inserts in flight and the chunk it fills meanwhile
+    this.buffers = new ChunkBuffers(options.chunkSize, INSERTS_IN_FLIGHT + 1);
   }
 
   /** Stagings in progress in this process. */
@@ -56,11 +65,17 @@ export class StagingRepository {
   async write(contextId: string, version: number, body: AsyncIterable<Buffer>): Promise<number> {
     if (!this.slots.tryTake()) throw new StagingBusyError(this.options.maxConcurrent, RETRY_AFTER_SECONDS);
     try {
-      await this.claim(contextId, version);
+      // the claim's round trip overlaps the reading of the first chunk; no chunk goes in before it
+      const claimed = this.claim(contextId, version);
+      claimed.catch(() => {});
       try {
-        return await this.writeChunks(contextId, version, body);
+        return await this.writeChunks(contextId, version, body, () => claimed);
       } catch (err) {
-        await this.remove(contextId, version).catch(() => {});
+        // once the claim has settled: a failed claim wrote nothing (the stage may be another write's)
+        await claimed.then(
+          () => this.remove(contextId, version).catch(() => {}),
+          () => {},
+        );
         throw err;
       }
     } finally {
@@ -73,7 +88,12 @@ export class StagingRepository {
    * own pooled connection), so the client, this process and Postgres overlap. The process never
    * holds more connections for inserts than `maxConcurrent`: a second insert waits while it would.
    */
-  private async writeChunks(contextId: string, version: number, body: AsyncIterable<Buffer>): Promise<number> {
+  private async writeChunks(
+    contextId: string,
+    version: number,
+    body: AsyncIterable<Buffer>,
+    claimed: () => Promise<void>,
+  ): Promise<number> {
     const pool = await this.pool();
     const driverError = this.driverError;
     let seq = 0;
@@ -82,7 +102,8 @@ export class StagingRepository {
     const failed: unknown[] = [];
     const inFlight = new Set<Promise<void>>();
     try {
-      for await (const chunk of rechunk(body, this.options.chunkSize)) {
+      for await (const chunk of rechunk(body, this.options.chunkSize, this.buffers)) {
+        if (seq === 0) await claimed();
         while (inFlight.size >= INSERTS_IN_FLIGHT || (inFlight.size > 0 && this.inserts >= this.options.maxConcurrent))
           await Promise.race(inFlight);
         if (failed.length) throw failed[0];
@@ -95,6 +116,8 @@ export class StagingRepository {
           .finally(() => {
             inFlight.delete(insert);
             this.inserts--;
+            // the insert has ended: pg copied the bytes into its message long before
+            this.buffers.give(chunk);
           });
         inFlight.add(insert);
         this.inserts++;
@@ -103,6 +126,7 @@ export class StagingRepository {
       // however the body ends, every insert lands before anyone removes what was written
       await Promise.all(inFlight);
     }
+    if (seq === 0) await claimed();
     if (failed.length) throw failed[0];
     // a synchronous commit flushes the WAL up to here, chunks included: the body is durable once marked
     await this.query(
@@ -115,15 +139,18 @@ export class StagingRepository {
   /** Takes the (context, version) for this write, collecting an abandoned stage that held it. */
   private async claim(contextId: string, version: number): Promise<void> {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const claimed = await this.query(
-        'insert into staged_bodies (context_id, version, started_at) values ($1, $2, now()) on conflict do nothing',
+      // one round trip: the mark, and once it is ours, the removal of chunks without a mark (leftovers
+      // of a writer that died between removing its mark and its chunks)
+      const claimed = await this.query<{ claimed: boolean }>(
+        `with mark as (
+           insert into staged_bodies (context_id, version, started_at) values ($1, $2, now())
+           on conflict do nothing returning 1),
+         leftovers as (
+           delete from staged_chunks where context_id = $1 and version = $2 and exists (select 1 from mark))
+         select exists (select 1 from mark) as claimed`,
         [contextId, version],
       );
-      if (claimed.rowCount === 1) {
-        // chunks without a mark are leftovers of a writer that died between removing its mark and its chunks
-        await this.query('delete from staged_chunks where context_id = $1 and version = $2', [contextId, version]);
-        return;
-      }
+      if (claimed.rows[0]?.claimed) return;
       // a complete stage no row waits for a body timeout after its completion is a leftover, never a live write
       const held = await this.query(
         `select 1 from staged_bodies b where b.context_id = $1 and b.version = $2 and ${orphaned('b', '$3', '$4')}`,
@@ -153,7 +180,7 @@ export class StagingRepository {
   }
 
   /**
-   * Streams a completely staged body chunk by chunk, fetching the next chunk while the current one
+   * Streams a completely staged body chunk by chunk, fetching the next chunks while the current one
    * is consumed; each chunk is one COPY on a connection held only for that chunk. Fails (without
    * yielding anything) when the body is not completely staged.
    */
@@ -173,14 +200,18 @@ export class StagingRepository {
     };
     async function* chunks(): AsyncGenerator<Buffer> {
       const { pool, chunks: count } = await load();
-      let next = count > 0 ? readChunk(pool, driverError, contextId, version, 0) : null;
-      for (let seq = 0; next; seq++) {
-        const current = next;
-        next = seq + 1 < count ? readChunk(pool, driverError, contextId, version, seq + 1) : null;
+      const ahead: Promise<Buffer[]>[] = [];
+      let requested = 0;
+      const request = () => {
+        const chunk = readChunk(pool, driverError, contextId, version, requested++);
         // a prefetch that fails while the consumer stops early must not become an unhandled rejection
-        next?.catch(() => {});
+        chunk.catch(() => {});
+        ahead.push(chunk);
+      };
+      for (let seq = 0; seq < count; seq++) {
+        while (requested < count && ahead.length < READS_IN_FLIGHT) request();
         // the chunk's bytes as the COPY delivered them: no copy into one buffer
-        yield* await current;
+        yield* await ahead.shift()!;
       }
     }
     return Readable.from(chunks(), { objectMode: false, highWaterMark: 1 });
@@ -239,8 +270,9 @@ export class StagingRepository {
 type DriverError = (err: unknown) => Error;
 
 /**
- * One chunk in its own transaction, committed without waiting for the WAL flush: the completion
- * mark's (synchronous) commit flushes the WAL past every chunk written before it.
+ * One chunk, one round trip: a statement of its own (its own transaction), committed without
+ * waiting for the WAL flush (`set_config(…, true)` holds for that statement's transaction only):
+ * the completion mark's synchronous commit flushes the WAL past every chunk written before it.
  */
 async function insertChunk(
   pool: Pool,
@@ -250,35 +282,16 @@ async function insertChunk(
   seq: number,
   data: Buffer,
 ): Promise<void> {
-  await inTransaction(pool, driverError, async (client) => {
-    await client.query('set local synchronous_commit = off');
+  try {
     // a Buffer parameter is sent in binary format: the bytes cross the wire as they are
-    await client.query(
-      'insert into staged_chunks (context_id, version, seq, data, created_at) values ($1, $2, $3, $4, now())',
+    await pool.query(
+      `with async_commit as (select set_config('synchronous_commit', 'off', true))
+       insert into staged_chunks (context_id, version, seq, data, created_at)
+       select $1, $2, $3, $4, now() from async_commit`,
       [contextId, version, seq, data],
     );
-  });
-}
-
-/** Runs `work` (pg queries only) in a transaction; pg's failures come out as `driverError` makes them. */
-async function inTransaction(
-  pool: Pool,
-  driverError: DriverError,
-  work: (client: PoolClient) => Promise<void>,
-): Promise<void> {
-  const client = await pool.connect().catch((err: unknown) => {
-    throw driverError(err);
-  });
-  let broken: Error | undefined;
-  try {
-    await client.query('begin');
-    await work(client);
-    await client.query('commit');
   } catch (err) {
-    await client.query('rollback').catch((rollbackErr: Error) => (broken = rollbackErr));
     throw driverError(err);
-  } finally {
-    client.release(broken);
   }
 }
 
@@ -384,8 +397,47 @@ function orphaned(b: string, grace: string, timeout: string): string {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Regroups an arbitrary byte stream into chunks of exactly `size` bytes (the last may be shorter). */
-export async function* rechunk(source: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
+/**
+ * Buffers of one chunk's size, kept for the next chunks once their insert has ended: on this kind of
+ * VM, copying into fresh memory costs its page faults (tens of ms a MiB), copying into memory
+ * already touched does not.
+ */
+export class ChunkBuffers {
+  private readonly free: ArrayBuffer[] = [];
+
+  constructor(
+    readonly size: number,
+    private readonly keep: number,
+  ) {}
+
+  take(): Buffer {
+    const kept = this.free.pop();
+    return kept ? Buffer.from(kept, 0, this.size) : Buffer.allocUnsafeSlow(this.size);
+  }
+
+  /** Gives back the memory of a chunk `rechunk` made from these buffers, once nothing reads it any more. */
+  give(chunk: Buffer): void {
+    const memory = chunk.buffer;
+    if (this.free.length < this.keep && memory instanceof ArrayBuffer && memory.byteLength === this.size) {
+      this.free.push(memory);
+    }
+  }
+}
+
+/**
+ * Regroups an arbitrary byte stream into chunks of exactly `size` bytes (the last may be shorter):
+ * copied into buffers taken from `buffers` when given (the consumer gives each chunk back), else
+ * into new ones.
+ */
+export async function* rechunk(
+  source: AsyncIterable<Buffer>,
+  size: number,
+  buffers?: ChunkBuffers,
+): AsyncGenerator<Buffer> {
+  if (buffers) {
+    yield* rechunkInto(source, buffers);
+    return;
+  }
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   for await (const piece of source) {
@@ -403,4 +455,26 @@ export async function* rechunk(source: AsyncIterable<Buffer>, size: number): Asy
     }
   }
   if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
+}
+
+async function* rechunkInto(source: AsyncIterable<Buffer>, buffers: ChunkBuffers): AsyncGenerator<Buffer> {
+  const { size } = buffers;
+  let chunk: Buffer | null = null;
+  let filled = 0;
+  for await (const piece of source) {
+    let offset = 0;
+    while (offset < piece.length) {
+      chunk ??= buffers.take();
+      const copied = piece.copy(chunk, filled, offset, Math.min(piece.length, offset + size - filled));
+      filled += copied;
+      offset += copied;
+      if (filled === size) {
+        const full = chunk;
+        chunk = null;
+        filled = 0;
+        yield full;
+      }
+    }
+  }
+  if (chunk && filled > 0) yield chunk.subarray(0, filled);
 }

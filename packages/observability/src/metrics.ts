@@ -10,6 +10,8 @@ export interface MetricSources {
   cacheStats?: () => { memory_hits: number; shared_hits: number; misses: number };
   /** objects the replica still owes (a copy or a removal) and how long the oldest has waited */
   replicaLag?: () => Promise<{ pending_objects: number; lag_seconds: number }>;
+  /** manifests of restore and fork versions not yet written to the bucket (the lifecycle pass writes them) */
+  manifestsOwed?: () => Promise<number>;
 }
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -77,7 +79,7 @@ export function createMetrics(sources: MetricSources = {}) {
     }),
   };
 
-  const { queueCounts, stagingBytes, cacheStats, replicaLag } = sources;
+  const { queueCounts, stagingBytes, cacheStats, replicaLag, manifestsOwed } = sources;
   if (replicaLag) {
     // one query per scrape, shared by both gauges
     let reading: Promise<{ pending_objects: number; lag_seconds: number } | null> | undefined;
@@ -144,6 +146,18 @@ export function createMetrics(sources: MetricSources = {}) {
         for (const [queue, states] of Object.entries(counts)) {
           for (const [state, count] of Object.entries(states)) this.set({ queue, state }, count);
         }
+      },
+    });
+  }
+  if (manifestsOwed) {
+    new Gauge({
+      name: 'ctxvault_version_manifests_owed',
+      help: 'Kept restore and fork versions whose manifest is not yet in the bucket (a rebuild would miss them)',
+      registers,
+      async collect() {
+        this.reset();
+        const owed = await manifestsOwed().catch(() => null);
+        if (owed !== null) this.set(owed);
       },
     });
   }

@@ -73,6 +73,8 @@ export interface IncompleteUpload {
 
 /** Stores that can leave incomplete multipart uploads behind (S3) let the lifecycle job find them. */
 export interface IncompleteUploadTracking {
+  /** a body of at least this many bytes goes as a multipart upload; a smaller one as one PUT, which leaves nothing incomplete */
+  readonly multipartFrom: number;
   listIncompleteUploads(prefix: string): AsyncIterable<IncompleteUpload>;
   abortIncompleteUpload(key: string, uploadId: string): Promise<void>;
 }

@@ -229,7 +229,8 @@ export class ArchiveImporter {
       created_at: new Date(v.created_at),
       segments: v.segments,
     }));
-    const outcome = await this.deps.segments.insertWhole(row, placed, rows, this.deps.blobs.kind);
+    // the bucket has no manifest of its restores and forks: the lifecycle pass writes them
+    const outcome = await this.deps.segments.insertWhole(row, placed, rows, this.deps.blobs.kind, true);
     if (outcome === 'exists') {
       // written by someone else between the check and now
       await this.removeObjects(placed);

@@ -1,15 +1,17 @@
-// A counting thread of WorkerTokenCounter: loads gpt-tokenizer's encodings on first use and counts
+// A counting thread of WorkerTokenCounter: loads the encodings (piece-counter.ts) on first use and counts
 // batches of items (their stored JSON text). Plain erasable TypeScript: Node runs it without a loader.
 
 import { parentPort } from 'node:worker_threads';
 import type { Format } from '@ctxvault/formats';
+import type { EncodingName } from 'gpt-tokenizer/mapping';
 import { itemTexts } from './item-lines.ts';
 import { type CountText, countItemTokens, type ItemCount } from './item-tokens.ts';
 import type { MediaPricing } from './media-tokens.ts';
+import { loadPieceCounter } from './piece-counter.ts';
 
 export interface CountTask {
   id: number;
-  encoding: string;
+  encoding: EncodingName;
   format: Format;
   pricing: MediaPricing;
   /** the items' texts, or their lines as bytes (each ending with a newline), split here */
@@ -18,12 +20,12 @@ export interface CountTask {
 
 export type CountReply = { id: number; counts: ItemCount[] } | { id: number; error: string };
 
-const encodings = new Map<string, Promise<CountText>>();
+const encodings = new Map<EncodingName, Promise<CountText>>();
 
-function encoding(name: string): Promise<CountText> {
+function encoding(name: EncodingName): Promise<CountText> {
   let loading = encodings.get(name);
   if (!loading) {
-    loading = import(`gpt-tokenizer/encoding/${name}`).then((module: { countTokens: CountText }) => module.countTokens);
+    loading = loadPieceCounter(name).then((counter) => counter.count);
     encodings.set(name, loading);
   }
   return loading;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countItemTokens } from './item-tokens.ts';
+import { base64Runs, countItemTokens } from './item-tokens.ts';
 import { imageTokens } from './media-tokens.ts';
 import { jpegImage, png } from './test-images.ts';
 
@@ -137,6 +137,26 @@ describe('base64 inside text', () => {
     // at most two = belong to the run; the third is text
     expect(tokens(`é${run(300)}===${run(260)}`)).toBe(1 + estimated(302) + 1 + estimated(260));
     expect(tokens(`==${run(400)}`)).toBe(2 + estimated(400));
+  });
+
+  it('finds the runs the regular expression finds, on random mixes of runs, words and =', () => {
+    let seed = 5;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pieces = ['=', '==', '===', ' ', 'é', '-', '\n'];
+    for (let i = 0; i < 500; i++) {
+      let text = '';
+      while (text.length < 3000) {
+        const kind = rand(3);
+        if (kind === 0) text += 'aZ09+/'.repeat(100).slice(0, 200 + rand(200));
+        else if (kind === 1) text += 'word '.repeat(rand(80));
+        else text += pieces[rand(pieces.length)];
+      }
+      const expected = [...text.matchAll(/[A-Za-z0-9+/]{256,}={0,2}/g)].map((m) => [m.index, m.index + m[0].length]);
+      expect(base64Runs(text)).toEqual(expected);
+    }
   });
 
   it('counts hosted-tool items: a screenshot and a generated image by their size, calls as their arguments', () => {

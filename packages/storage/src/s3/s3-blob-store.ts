@@ -45,6 +45,10 @@ export class S3BlobStore implements BlobStore, IncompleteUploadTracking {
     this.#errorContext = { bucket: options.bucket, region: options.region, endpoint: options.endpoint };
   }
 
+  get multipartFrom(): number {
+    return this.#options.uploadPartSize;
+  }
+
   async put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<PutResult> {
     assertValidKey(key);
     return uploadObject(this.#client, key, body, { ...this.#options, errorContext: this.#errorContext }, options);
