@@ -9,7 +9,7 @@ import { createTestBucket } from '../helpers/s3.ts';
 export async function withProfiledDeployment(
   dir: string,
   env: Record<string, string>,
-  work: (deployment: Deployment) => Promise<void>,
+  work: (deployment: Deployment, databaseUrl: string) => Promise<void>,
   profile = true,
 ): Promise<void> {
   sendCredentialsWithFetch();
@@ -21,7 +21,7 @@ export async function withProfiledDeployment(
     { ...(profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` } : {}), ...env },
   );
   try {
-    await work(deployment);
+    await work(deployment, db.url);
     if (profile) {
       // SIGINT makes node write its CPU profile on the way out
       for (const proc of [deployment.api, deployment.worker]) process.kill(proc.child.pid!, 'SIGINT');

@@ -34,7 +34,7 @@ export class Compactor {
     const row = await contexts.findAny(contextId);
     if (!row || row.status === 'deleting') return 'gone';
     const current = await segments.segmentsOf(contextId, row.version);
-    const run = compactionRun(current);
+    const run = compactionRun(current, this.deps.settings.compaction);
     if (!run) return 'nothing';
     const id = newContextId();
     // the version's list once the swap is made: what a rebuild from the bucket starts from
@@ -166,8 +166,21 @@ export class Compactor {
   }
 }
 
-/** The run of segments to merge (1-based position of its first), or null when there is nothing worth merging. */
-function compactionRun(segs: readonly Segment[]): { from: number; segments: Segment[] } | null {
+/**
+ * The run of segments to merge (1-based position of its first), or null when there is nothing
+ * worth merging. The whole version once its tail is as large as its base; otherwise the newest
+ * segments of the tail, and before them each older one no larger than all the newer ones of the
+ * run together (size-tiered, like a log-structured merge): a segment is merged again only when
+ * as much was appended after it, so an item is rewritten (and its search entries copied)
+ * O(log n) times over a long session, not at every compaction of a tail that keeps growing. The
+ * run takes the whole tail when what it would leave is more than half of `maxSegments`, and the
+ * base too once the tail holds more than `maxBytes` (the setting that enqueued it: merging only the
+ * tail would leave it as large, and every later append would enqueue a rewrite of it again).
+ */
+export function compactionRun(
+  segs: readonly Segment[],
+  { maxSegments, maxBytes }: { maxSegments: number; maxBytes: number },
+): { from: number; segments: Segment[] } | null {
   // staged segments are not merged yet: the run ends before the first of them
   const firstStaged = segs.findIndex((s) => s.state === 'staged');
   const settled = firstStaged === -1 ? [...segs] : segs.slice(0, firstStaged);
@@ -175,9 +188,20 @@ function compactionRun(segs: readonly Segment[]): { from: number; segments: Segm
   const [base, ...tail] = settled as [Segment, ...Segment[]];
   const tailBytes = tail.reduce((sum, s) => sum + s.size_bytes, 0);
   // a base of the layout before segments has no item index: it stays as it is, only the tail merges
-  const wholeRun = base.format === 'lines' && (tailBytes >= base.size_bytes || base.state !== 'stored');
+  const wholeRun =
+    base.format === 'lines' && (tailBytes >= base.size_bytes || tailBytes > maxBytes || base.state !== 'stored');
   if (wholeRun) return { from: 1, segments: settled };
-  return tail.length >= 2 ? { from: 2, segments: tail } : null;
+  if (tail.length < 2) return null;
+  let start = tail.length - 2;
+  let newer = tail[start]!.size_bytes + tail[start + 1]!.size_bytes;
+  while (start > 0 && tail[start - 1]!.size_bytes <= newer) {
+    start--;
+    newer += tail[start]!.size_bytes;
+  }
+  // segments left beside the merged one: the base, the older tail, the merged one, the staged ones
+  const left = 1 + start + 1 + (segs.length - settled.length);
+  if (left > maxSegments / 2) start = 0;
+  return { from: start + 2, segments: tail.slice(start) };
 }
 
 function sumRoles(run: readonly Segment[]): Record<string, RoleTally> {

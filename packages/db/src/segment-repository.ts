@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Pool, PoolClient } from 'pg';
 import { type ContextPatch, type ContextRow, fromColumns, ROW_COLUMNS } from './context-repository.ts';
@@ -313,21 +314,32 @@ export class SegmentRepository {
     private readonly options: { prepared?: boolean } = {},
   ) {}
 
-  /** Inserts a new context with its first version, made of `segment`; the row as committed. */
+  /**
+   * Inserts a new context with its first version, made of `segment`, in one statement (one round
+   * trip, no transaction around several): the row goes in with its totals already those of its
+   * only segment, as `refreshTotals` would compute them, so it is written once. The row as committed.
+   */
   async createContext(row: ContextRow, segment: NewSegment, provider: StorageProvider): Promise<CommittedVersion> {
-    return this.transaction(async (client) => {
-      const columns = Object.keys(row) as (keyof ContextRow & string)[];
-      await client.query(
-        `insert into contexts (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
-        columns.map((c) => columnValue(c, row[c])),
-      );
-      await insertSegment(client, segment);
-      await client.query(
-        `insert into versions (context_id, version, kind, segments, envelope) values ($1, $2, 'create', array[$3::uuid], $4)`,
-        [row.id, row.version, segment.id, envelopeJson(row)],
-      );
-      return refreshTotals(client, row.id, provider);
+    const full = { ...row, ...totalsOfOnly(row, segment, provider) };
+    const columns = Object.keys(full) as (keyof ContextRow & string)[];
+    const values: unknown[] = [];
+    const param = (value: unknown) => `$${values.push(value)}`;
+    const rowValues = columns.map((c) => (c === 'updated_at' ? 'now()' : param(columnValue(c, full[c]))));
+    const segValues = INSERT_COLUMNS.map((c) => `${param(columnValue(c, segment[c]))}::${INSERT_TYPES[c]}`);
+    const text = `with ctx as (
+         insert into contexts (${columns.map((c) => `"${c}"`).join(', ')}) values (${rowValues.join(', ')}) returning *),
+       seg as (
+         insert into segments (${INSERT_COLUMNS.join(', ')}) select ${segValues.join(', ')} from ctx),
+       ver as (
+         insert into versions (context_id, version, kind, segments, envelope)
+           select ctx.id, ctx.version, 'create', array[${param(segment.id)}::uuid], ${param(envelopeJson(row))}::jsonb from ctx)
+       select *, 0::float8 as tail_bytes from ctx`;
+    const { rows } = await (await this.pool()).query({
+      name: this.statementName('ctxvault_create', text),
+      text,
+      values,
     });
+    return committedRow(rows[0] ?? {});
   }
 
   /**
@@ -382,8 +394,7 @@ export class SegmentRepository {
     const staged = param(segment.state === 'staged');
     const size = param(segment.size_bytes);
     const inserted = INSERT_COLUMNS.map((c) => `${param(columnValue(c, segment[c]))}::${INSERT_TYPES[c]}`);
-    const { rows } = await (await this.pool()).query(
-      `with prev as (
+    const text = `with prev as (
          select v.segments, (select s.size_bytes from segments s where s.id = v.segments[1]) as base_bytes
            from versions v where v.context_id = $1 and v.version = $2 and cardinality(v.segments) = $3),
        moved as (
@@ -404,9 +415,12 @@ export class SegmentRepository {
        ver as (
          insert into versions (context_id, version, kind, segments)
            select $1, moved.version, 'append', prev.segments || ${param(segment.id)}::uuid from moved, prev)
-       select * from moved`,
+       select * from moved`;
+    const { rows } = await (await this.pool()).query({
+      name: this.statementName('ctxvault_append', text),
+      text,
       values,
-    );
+    });
     if (rows.length === 0) return null;
     return committedRow(rows[0]);
   }
@@ -1029,6 +1043,15 @@ export class SegmentRepository {
     }
   }
 
+  /**
+   * The name of a write's statement, so each connection parses and plans it once (as `openLive`):
+   * its text depends on the columns written, so the name carries a hash of it. None on PGlite.
+   */
+  private statementName(prefix: string, text: string): string | undefined {
+    if (this.options.prepared === false) return undefined;
+    return `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+  }
+
   private pool(): Promise<Pool> {
     return this.orm.em.getConnection().getNativeClient();
   }
@@ -1160,6 +1183,31 @@ async function refreshTotals(
     [contextId, provider],
   );
   return committedRow(rows[0] ?? {});
+}
+
+/**
+ * The summary columns of a context whose current version is `segment` alone: what
+ * `refreshTotals` computes from one segment, known before the row is written.
+ */
+function totalsOfOnly(row: ContextRow, segment: NewSegment, provider: StorageProvider): Partial<ContextRow> {
+  const staged = segment.state === 'staged';
+  const object = segment.object_key !== null;
+  return {
+    message_count: segment.item_count,
+    size_bytes: segment.size_bytes,
+    token_count: segment.token_count,
+    tokens_final: segment.tokens_final,
+    segment_count: 1,
+    status: staged ? (row.status === 'failed' ? 'failed' : 'pending') : 'stored',
+    stored_bytes: staged ? null : segment.state === 'stored' ? segment.stored_bytes : segment.size_bytes,
+    storage_provider: object ? provider : 'database',
+    storage_key: segment.object_key,
+    etag: object ? segment.etag : null,
+    content_encoding: object ? segment.content_encoding : 'identity',
+    encryption: object ? segment.encryption : null,
+    sha256: segment.sha256 || null,
+    last_error: staged ? row.last_error : null,
+  };
 }
 
 /** A row a commit returned (with its tail bytes), its bigint columns as numbers. */

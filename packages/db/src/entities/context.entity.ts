@@ -60,11 +60,11 @@ export const ContextEntity = defineEntity({
     { name: 'contexts_tenant_agent_created_idx', properties: ['tenant_id', 'agent_id', 'created_at'] },
     { name: 'contexts_session_idx', properties: ['tenant_id', 'session_id'] },
     { name: 'contexts_expires_idx', properties: ['expires_at'] },
-    { name: 'contexts_status_idx', properties: ['status', 'updated_at'] },
     { name: 'contexts_metadata_gin_idx', properties: ['metadata'], type: 'gin' },
     { name: 'contexts_tenant_format_created_idx', properties: ['tenant_id', 'format', 'created_at'] },
   ],
-  // partial unique index (tenant_id, idempotency_key) where the key is set: see the migration
+  // partial unique index (tenant_id, idempotency_key) where the key is set, and the partial index on
+  // the status of pending and deleting rows: see the migrations
 });
 
 export type Context = InferEntity<typeof ContextEntity>;

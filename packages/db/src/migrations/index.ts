@@ -11,6 +11,7 @@ import { Migration20261127400000_search_index } from './Migration20261127400000_
 import { Migration20261128200000_restore_idempotency } from './Migration20261128200000_restore_idempotency.ts';
 import { Migration20261128300000_search_by_workers } from './Migration20261128300000_search_by_workers.ts';
 import { Migration20261129100000_rebuild_tombstones } from './Migration20261129100000_rebuild_tombstones.ts';
+import { Migration20261129600000_hot_appends } from './Migration20261129600000_hot_appends.ts';
 import { Migration20261129700000_manifest_pending } from './Migration20261129700000_manifest_pending.ts';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and builds. */
@@ -28,5 +29,6 @@ export const migrations = [
   { name: 'Migration20261128200000_restore_idempotency', class: Migration20261128200000_restore_idempotency },
   { name: 'Migration20261128300000_search_by_workers', class: Migration20261128300000_search_by_workers },
   { name: 'Migration20261129100000_rebuild_tombstones', class: Migration20261129100000_rebuild_tombstones },
+  { name: 'Migration20261129600000_hot_appends', class: Migration20261129600000_hot_appends },
   { name: 'Migration20261129700000_manifest_pending', class: Migration20261129700000_manifest_pending },
 ];
