@@ -56,6 +56,17 @@ async function settled(id: string) {
   throw new Error(`context ${id} did not settle`);
 }
 
+/** A context's versions, newest first: number, kind and source. */
+async function versionsOf(base: string, id: string) {
+  const listed = await api(base, `/api/v1/contexts/${id}/versions`);
+  expect(listed.status, listed.text).toBe(200);
+  return listed.json.items.map((v: { version: number; kind: string; source?: unknown }) => ({
+    version: v.version,
+    kind: v.kind,
+    source: v.source ?? null,
+  }));
+}
+
 async function importFile(file: string, env: Record<string, string>, ...args: string[]) {
   const run = await runCtxvault(['import', file, ...args], env);
   const at = run.stdout.indexOf('{');
@@ -88,6 +99,14 @@ beforeAll(async () => {
   }
   await write(`/api/v1/contexts/${ids[1]}`, { content: itemsOfSize(100 * KiB), metadata: { replaced: true } }, 'PUT');
   await settled(ids[1]!);
+  // a restore (the appended context back to the version before its last append) and a fork of the
+  // replaced one, appended to: their versions say what made them, and the fork shares its source's segments
+  await write(`/api/v1/contexts/${ids[2]}/restore`, { version: 4 });
+  const fork = await write(`/api/v1/contexts/${ids[1]}/fork`, { name: 'forked' });
+  const forkId = fork.id ?? fork.context.id;
+  await write(`/api/v1/contexts/${forkId}/items`, { items: itemsOfSize(20 * KiB) });
+  await settled(forkId);
+  ids.push(forkId);
   // another tenant's context, which an export of tenant "default" leaves out
   const otherKey = await createApiKey(suite.db.url, 'someone-else');
   const foreign = await api(suite.app.url, '/api/v1/contexts', {
@@ -118,13 +137,13 @@ describe('export and import', () => {
     archive = path.join(dir, 'default.ndjson');
     const run = await exportTo(archive, ['--tenant', 'default', '--versions', 'all'], suite.app.env);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/exporting .*100% 4 \/ 4 contexts/);
+    expect(run.stderr).toMatch(/exporting .*100% 5 \/ 5 contexts/);
     const lines = (await readFile(archive, 'utf8'))
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ type: 'header', format: 'ctxvault.archive', archive_version: 1, versions: 'all' });
-    expect(lines.at(-1)).toMatchObject({ type: 'end', contexts: 4 });
+    expect(lines.at(-1)).toMatchObject({ type: 'end', contexts: 5 });
     expect(
       lines
         .filter((l) => l.type === 'context')
@@ -142,19 +161,30 @@ describe('export and import', () => {
     const run = await importFile(archive, local);
     expect(run.code, run.output).toBe(0);
     expect(run.stderr).toMatch(/importing .*100%/);
-    expect(run.report).toMatchObject({ imported: 4, unchanged: 0, conflicts: [], failed: [], complete: true });
+    expect(run.report).toMatchObject({ imported: 5, unchanged: 0, conflicts: [], failed: [], complete: true });
     const readBack = await startApi(local);
     apis.push(readBack);
     for (const id of ids) expect(await readsOf(readBack.url, id), id).toEqual(before.get(id));
+    // the restore and the fork come back as what made them, with their source
+    for (const id of [ids[2]!, ids[4]!])
+      expect(await versionsOf(readBack.url, id), id).toEqual(await versionsOf(suite.app.url, id));
+    expect((await versionsOf(readBack.url, ids[2]!))[0]).toMatchObject({
+      kind: 'restore',
+      source: { context_id: ids[2], version: 4 },
+    });
+    expect((await versionsOf(readBack.url, ids[4]!)).at(-1)).toMatchObject({
+      kind: 'fork',
+      source: { context_id: ids[1] },
+    });
     const listed = await api(readBack.url, '/api/v1/contexts?limit=10');
-    expect(listed.json.items).toHaveLength(4);
+    expect(listed.json.items).toHaveLength(5);
     expect(listed.json.items.every((c: { storage: { provider: string } }) => c.storage.provider !== 's3')).toBe(true);
   }, 120_000);
 
   it('imports twice without changing anything', async () => {
     const run = await importFile(archive, local);
     expect(run.code, run.output).toBe(0);
-    expect(run.report).toMatchObject({ imported: 0, unchanged: 4, conflicts: [], failed: [] });
+    expect(run.report).toMatchObject({ imported: 0, unchanged: 5, conflicts: [], failed: [] });
   }, 60_000);
 
   it('reports a context changed here as a conflict and leaves it as it is', async () => {
@@ -167,7 +197,7 @@ describe('export and import', () => {
     expect(appended.status, appended.text).toBe(200);
     const run = await importFile(archive, local);
     expect(run.code).toBe(1);
-    expect(run.report).toMatchObject({ imported: 0, unchanged: 3, failed: [] });
+    expect(run.report).toMatchObject({ imported: 0, unchanged: 4, failed: [] });
     expect(run.report.conflicts).toEqual([{ id, reason: expect.stringMatching(/version/) }]);
     const read = await api(readBack.url, `/api/v1/contexts/${id}`);
     expect(read.json.content.at(-1)).toEqual({ role: 'user', content: 'only here' });
@@ -187,16 +217,16 @@ describe('export and import', () => {
       headers: { 'content-type': 'application/zstd' },
     });
     expect(imported.status, imported.text).toBe(200);
-    expect(imported.json).toMatchObject({ imported: 4, conflicts: [], failed: [], complete: true });
+    expect(imported.json).toMatchObject({ imported: 5, conflicts: [], failed: [], complete: true });
     for (const id of ids) {
       const reads = await readsOf(readBack.url, id);
       expect(reads, id).toEqual(before.get(id));
     }
     const again = await api(readBack.url, '/api/v1/import', { method: 'POST', body });
-    expect(again.json).toMatchObject({ imported: 0, unchanged: 4 });
+    expect(again.json).toMatchObject({ imported: 0, unchanged: 5 });
     const listed = await api(readBack.url, '/api/v1/contexts?limit=10');
     expect(listed.json.items.map((c: { storage: { provider: string } }) => c.storage.provider)).toEqual(
-      Array(4).fill('database'),
+      Array(5).fill('database'),
     );
   }, 120_000);
 
@@ -214,7 +244,7 @@ describe('export and import', () => {
     await client.connect();
     try {
       const rows = (await client.query('select id from contexts')).rows.map((r) => r.id as string);
-      expect(rows.sort()).toEqual([...ids].sort().slice(0, 3));
+      expect(rows.sort()).toEqual([...ids].sort().slice(0, 4));
       const orphans = await client.query(
         'select count(*)::int as n from segments where not (context_id = any($1::uuid[]))',
         [rows],
@@ -232,7 +262,7 @@ describe('export and import', () => {
     const fresh = await destination('local');
     const result = await importFile(damaged, fresh);
     expect(result.code).toBe(1);
-    expect(result.report.imported).toBe(3);
+    expect(result.report.imported).toBe(4);
     expect(result.report.failed).toEqual([{ id: ids[0], reason: expect.stringMatching(/do not match its record/) }]);
   }, 120_000);
 

@@ -970,7 +970,8 @@ export class SegmentRepository {
   /** The versions of a context, newest first: only the current one, or every one still kept. */
   async versionsOf(contextId: string, currentOnly: boolean): Promise<VersionRow[]> {
     const { rows } = await (await this.pool()).query<VersionRow>(
-      `select v.version, v.kind, v.created_at, v.segments::text[] as segments from versions v join contexts c on c.id = v.context_id
+      `select v.version, v.kind, v.created_at, v.segments::text[] as segments, v.source_id, v.source_version
+         from versions v join contexts c on c.id = v.context_id
         where v.context_id = $1 and v.collected_at is null and (not $2 or v.version = c.version) order by v.version desc`,
       [contextId, currentOnly],
     );

@@ -53,10 +53,12 @@ const versionRecordSchema = z.object({
   type: z.literal('version'),
   context_id: uuid,
   version: z.number().int().positive(),
-  kind: z.enum(['create', 'replace', 'append', 'legacy']),
+  kind: z.enum(['create', 'replace', 'append', 'legacy', 'restore', 'fork']),
   created_at: isoTime,
   /** its segments in order (each one's record follows the versions of its context) */
   segments: z.array(uuid),
+  /** a restore's or a fork's source: the context (a restore's own) and the version it made current */
+  source: z.object({ context_id: uuid, version: z.number().int().positive() }).nullish(),
 });
 
 const roleTally = z.object({ items: z.number().int().nonnegative(), tokens: z.number().int().nonnegative() });

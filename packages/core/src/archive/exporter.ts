@@ -152,6 +152,7 @@ export class ArchiveExporter {
         kind: v.kind as VersionRecord['kind'],
         created_at: new Date(v.created_at).toISOString(),
         segments: v.segments,
+        ...(v.source_id && v.source_version && { source: { context_id: v.source_id, version: v.source_version } }),
       });
     }
     if (!lists.some((v) => v.version === row.version)) return null;

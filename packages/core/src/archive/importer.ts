@@ -228,6 +228,8 @@ export class ArchiveImporter {
       kind: v.kind,
       created_at: new Date(v.created_at),
       segments: v.segments,
+      source_id: v.source?.context_id ?? null,
+      source_version: v.source?.version ?? null,
     }));
     // the bucket has no manifest of its restores and forks: the lifecycle pass writes them
     const outcome = await this.deps.segments.insertWhole(row, placed, rows, this.deps.blobs.kind, true);
