@@ -428,11 +428,14 @@ describe('the turn loop', () => {
   it('a shutdown lets the indexing owed finish within its grace, then stops the rest before its next write', async () => {
     const service = parts.service();
     /** a context staged, then stored by `uploader` (which queues its indexing); its segment */
-    const stored = async (uploader: ReturnType<typeof parts.uploader>) => {
+    const stored = async (uploader: ReturnType<typeof parts.uploader>, thenAtOnce?: () => Promise<void>) => {
       const input = createContextSchema.parse({ agent_id: 'shutdown', content: base(40) });
       const created = await service.create('default', { ...input, content: rawItems(input.content) });
       if (created.state !== 'pending') throw new Error('expected a staged create');
-      expect(await uploader.store(created.id, 1, () => {})).toBe('stored');
+      const outcome = await uploader.store(created.id, 1, () => {});
+      // before anything else is awaited: the indexing the store queued has not written yet
+      await thenAtOnce?.();
+      expect(outcome).toBe('stored');
       return (await parts.segments.segmentsOf(created.id, 1))[0]!;
     };
     const entries = async (segmentId: string) => {
@@ -452,8 +455,7 @@ describe('the turn loop', () => {
 
     // no grace: the indexing just queued stops before it writes, and nothing stored later is indexed
     const hasty = parts.uploader();
-    const cut = await stored(hasty);
-    await hasty.closeIndexing(0);
+    const cut = await stored(hasty, () => hasty.closeIndexing(0));
     await hasty.closeIndexing(0);
     const later = await stored(hasty);
     await hasty.indexed();

@@ -138,12 +138,15 @@ export class VersionUploader {
    * connections can close under no query. Safe to call twice.
    */
   async closeIndexing(graceMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, graceMs);
-    });
-    await Promise.race([this.indexing, grace]);
-    clearTimeout(timer);
+    // no grace: stopped at once, before any write the indexing under way has not begun
+    if (graceMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      });
+      await Promise.race([this.indexing, grace]);
+      clearTimeout(timer);
+    }
     this.stopIndexing.abort();
     await this.indexing;
   }
