@@ -400,6 +400,20 @@ describe('the turn loop', () => {
     expect((await indexed()).sort()).toEqual(segs.map((s) => s.id).sort());
   });
 
+  it('a backlog segment that cannot be read is skipped: the others are indexed and the pass goes on', async () => {
+    const uploader = parts.uploader();
+    await uploader.indexBacklog(0, 1000, Number.MAX_SAFE_INTEGER);
+    const ids = [await turnContext(parts.service(), base(12), 0), await turnContext(parts.service(), base(12), 0)];
+    const segs = [(await parts.segments.segmentsOf(ids[0]!, 1))[0]!, (await parts.segments.segmentsOf(ids[1]!, 1))[0]!];
+    for (const seg of segs) {
+      await parts.orm.em.fork().execute('update segments set search_indexed = false where id = ?', [seg.id]);
+    }
+    // the oldest one's object is lost
+    await parts.blobs.delete(segs[0]!.object_key!);
+    expect(await uploader.indexBacklog(0, 10, Number.MAX_SAFE_INTEGER)).toBe(1);
+    expect([...(await parts.segments.searchIndexed(segs.map((s) => s.id)))]).toEqual([segs[1]!.id]);
+  });
+
   it('the lifecycle pass indexes what the workers did not (segments stored before they indexed)', async () => {
     const id = await turnContext(parts.service(), base(12), 0);
     const [seg] = await parts.segments.segmentsOf(id, 1);

@@ -322,10 +322,21 @@ export class VersionUploader {
    */
   async indexBacklog(staleMs: number, limit: number, maxBytes: number): Promise<number> {
     const backlog = await this.deps.segments.findUnindexed(staleMs, limit, maxBytes);
+    let failed = 0;
     for (const { context_format, ...seg } of backlog) {
-      await indexSegment(this.deps.segments, this.reader, seg, context_format as Format);
+      // one segment that cannot be read (its context purged meanwhile, its object lost) holds up
+      // neither the others nor the rest of the pass; a search reads it itself
+      try {
+        await indexSegment(this.deps.segments, this.reader, seg, context_format as Format);
+      } catch (err) {
+        failed++;
+        this.deps.logger.warn(
+          { err, segment_id: seg.id },
+          'search indexing failed; the next lifecycle pass tries again',
+        );
+      }
     }
-    return backlog.length;
+    return backlog.length - failed;
   }
 
   /**
