@@ -184,9 +184,14 @@ async function lifecyclePassOn(databaseUrl: string) {
 }
 
 /** The same read without the time of the last change (a rebuild knows only when its newest object was written). */
+/**
+ * A read without what a rebuild cannot know: the time of the last write, and how many segments
+ * hold the items (layout, not content: a compaction that merged inline appends leaves no object of
+ * them, so a rebuilt version may hold the same items in fewer segments).
+ */
 function comparable(reads: { document?: Record<string, unknown> } & Record<string, unknown>) {
   if (!reads.document) return reads;
-  const { updated_at, ...document } = reads.document;
+  const { updated_at, segments, ...document } = reads.document;
   return { ...reads, document };
 }
 
@@ -198,7 +203,7 @@ async function keptVersionsOf(base: string, id: string) {
   const listed = await api(base, `/api/v1/contexts/${id}/versions?limit=100`);
   if (listed.status !== 200) return { status: listed.status };
   const items = listed.json.items as Record<string, unknown>[];
-  const kept = items.filter((v) => v.state === 'kept').map(({ created_at, compacted_at, ...v }) => v);
+  const kept = items.filter((v) => v.state === 'kept').map(({ created_at, compacted_at, segments, ...v }) => v);
   // collected versions answer 410 (a rebuild does not know when they went, nor their totals)
   const collected: Record<number, unknown> = {};
   for (const v of items.filter((v) => v.state === 'collected')) {
@@ -208,7 +213,7 @@ async function keptVersionsOf(base: string, id: string) {
   const reads: Record<number, unknown> = {};
   for (const v of kept.filter((v) => !v.current)) {
     const read = await api(base, `/api/v1/contexts/${id}?version=${v.version}`);
-    const { storage, updated_at, ...document } = read.json;
+    const { storage, updated_at, segments, ...document } = read.json;
     reads[v.version as number] = { status: read.status, document, sha256: storage?.sha256 };
   }
   return { kept, reads, collected };
