@@ -58,6 +58,17 @@ function countingGets(): { blobs: BlobStore; gets: () => number } {
   return { blobs, gets: () => gets };
 }
 
+/** Two stored segments, oldest first, left for the lifecycle's search backlog (after it indexed everything else). */
+async function unindexedPair(uploader: ReturnType<typeof parts.uploader>) {
+  await uploader.indexBacklog(0, 1000, Number.MAX_SAFE_INTEGER);
+  const ids = [await turnContext(parts.service(), base(12), 0), await turnContext(parts.service(), base(12), 0)];
+  const segs = [(await parts.segments.segmentsOf(ids[0]!, 1))[0]!, (await parts.segments.segmentsOf(ids[1]!, 1))[0]!];
+  for (const seg of segs) {
+    await parts.orm.em.fork().execute('update segments set search_indexed = false where id = ?', [seg.id]);
+  }
+  return segs;
+}
+
 describe('the turn loop', () => {
   it('a token budget read plans over the tail only and answers what a plan over every item does', async () => {
     const id = await turnContext(parts.service(), base(40), 30);
@@ -385,12 +396,7 @@ describe('the turn loop', () => {
 
   it('a backlog pass indexes no more bytes than it is given, but always its oldest segment', async () => {
     const uploader = parts.uploader();
-    await uploader.indexBacklog(0, 1000, Number.MAX_SAFE_INTEGER);
-    const ids = [await turnContext(parts.service(), base(12), 0), await turnContext(parts.service(), base(12), 0)];
-    const segs = [(await parts.segments.segmentsOf(ids[0]!, 1))[0]!, (await parts.segments.segmentsOf(ids[1]!, 1))[0]!];
-    for (const seg of segs) {
-      await parts.orm.em.fork().execute('update segments set search_indexed = false where id = ?', [seg.id]);
-    }
+    const segs = await unindexedPair(uploader);
     const indexed = async () => [...(await parts.segments.searchIndexed(segs.map((s) => s.id)))];
     // the oldest alone, although it is larger than the budget
     expect(await uploader.indexBacklog(0, 10, 1)).toBe(1);
@@ -402,12 +408,7 @@ describe('the turn loop', () => {
 
   it('a backlog segment that cannot be read is skipped: the others are indexed and the pass goes on', async () => {
     const uploader = parts.uploader();
-    await uploader.indexBacklog(0, 1000, Number.MAX_SAFE_INTEGER);
-    const ids = [await turnContext(parts.service(), base(12), 0), await turnContext(parts.service(), base(12), 0)];
-    const segs = [(await parts.segments.segmentsOf(ids[0]!, 1))[0]!, (await parts.segments.segmentsOf(ids[1]!, 1))[0]!];
-    for (const seg of segs) {
-      await parts.orm.em.fork().execute('update segments set search_indexed = false where id = ?', [seg.id]);
-    }
+    const segs = await unindexedPair(uploader);
     // the oldest one's object is lost
     await parts.blobs.delete(segs[0]!.object_key!);
     expect(await uploader.indexBacklog(0, 10, Number.MAX_SAFE_INTEGER)).toBe(1);

@@ -181,14 +181,7 @@ function o200kPieceEnd(text: string, start: number): number {
   const k = classAt(text, start);
   if (k < 0) return -1;
   if (k === LOWER || k === UPPER) return o200kLetters(text, start);
-  if (k === DIGIT) {
-    for (let i = start + 1; i < start + 3; i++) {
-      const d = classAt(text, i);
-      if (d < 0) return -1;
-      if (d !== DIGIT) return i;
-    }
-    return start + 3;
-  }
+  if (k === DIGIT) return digitsEnd(text, start);
   if (k !== NEWLINE) {
     const next = classAt(text, start + 1);
     if (next < 0) return -1;
@@ -205,6 +198,16 @@ function o200kPieceEnd(text: string, start: number): number {
   if (q < 0) return -1;
   const newline = lastNewline(text, start, q);
   return newline >= 0 ? newline + 1 : blankEnd(text, start, q);
+}
+
+/** `\p{N}{1,3}` from a digit at `start` (both encodings cut digit runs in threes). */
+function digitsEnd(text: string, start: number): number {
+  for (let i = start + 1; i < start + 3; i++) {
+    const d = classAt(text, i);
+    if (d < 0) return -1;
+    if (d !== DIGIT) return i;
+  }
+  return start + 3;
 }
 
 function o200kLetters(text: string, from: number): number {
@@ -228,14 +231,7 @@ function cl100kPieceEnd(text: string, start: number): number {
     if (contraction > start) return contraction;
   }
   if (k === LOWER || k === UPPER) return cl100kLetters(text, start);
-  if (k === DIGIT) {
-    for (let i = start + 1; i < start + 3; i++) {
-      const d = classAt(text, i);
-      if (d < 0) return -1;
-      if (d !== DIGIT) return i;
-    }
-    return start + 3;
-  }
+  if (k === DIGIT) return digitsEnd(text, start);
   if (k !== NEWLINE) {
     const next = classAt(text, start + 1);
     if (next < 0) return -1;
