@@ -28,6 +28,7 @@ export type SegmentStore = Pick<
   | 'copySearchTexts'
   | 'markSearchIndexed'
   | 'findUnindexed'
+  | 'markSearchFailed'
   | 'searchItems'
   | 'listVersions'
   | 'findVersion'

@@ -415,6 +415,16 @@ describe('the turn loop', () => {
     expect([...(await parts.segments.searchIndexed(segs.map((s) => s.id)))]).toEqual([segs[1]!.id]);
   });
 
+  it('a backlog segment that keeps failing goes behind the others, so it cannot hold every pass up', async () => {
+    const uploader = parts.uploader();
+    const segs = await unindexedPair(uploader);
+    await parts.blobs.delete(segs[0]!.object_key!);
+    // a budget of one byte: each pass takes its head alone
+    expect(await uploader.indexBacklog(0, 10, 1)).toBe(0);
+    expect(await uploader.indexBacklog(0, 10, 1)).toBe(1);
+    expect([...(await parts.segments.searchIndexed(segs.map((s) => s.id)))]).toEqual([segs[1]!.id]);
+  });
+
   it('the lifecycle pass indexes what the workers did not (segments stored before they indexed)', async () => {
     const id = await turnContext(parts.service(), base(12), 0);
     const [seg] = await parts.segments.segmentsOf(id, 1);

@@ -330,6 +330,7 @@ export class VersionUploader {
         await indexSegment(this.deps.segments, this.reader, seg, context_format as Format);
       } catch (err) {
         failed++;
+        await this.deps.segments.markSearchFailed(seg.id);
         this.deps.logger.warn(
           { err, segment_id: seg.id },
           'search indexing failed; the next lifecycle pass tries again',

@@ -705,7 +705,8 @@ export class SegmentRepository {
   /**
    * Stored segments in the clear, of live contexts, that the search index does not hold, untouched
    * for `olderThanMs` (stored before the workers indexed, or their indexing failed), with their
-   * context's format: oldest first, at most `limit` of them and no more than `maxBytes` of items
+   * context's format: those never tried by a pass first, then those whose last try failed longest
+   * ago, oldest first within each; at most `limit` of them and no more than `maxBytes` of items
    * (but always the first, however large).
    */
   async findUnindexed(
@@ -716,16 +717,22 @@ export class SegmentRepository {
     const { rows } = await (await this.pool()).query<Segment & { context_format: string; bytes_before: number }>(
       `select * from (
          select ${SEGMENT_COLUMNS}, c.format as context_format,
-                (sum(s.size_bytes) over (order by s.created_at, s.id) - s.size_bytes)::float8 as bytes_before
+                (sum(s.size_bytes) over (order by s.search_failed_at nulls first, s.created_at, s.id)
+                  - s.size_bytes)::float8 as bytes_before
            from segments s join contexts c on c.id = s.context_id
           where not s.search_indexed and s.state = 'stored' and s.data_key_id is null and s.format = 'lines'
             and s.retired_at is null and c.status in ('pending', 'stored')
             and s.created_at < now() - ($1::float8 * interval '1 millisecond')
-          order by s.created_at, s.id limit $2
+          order by s.search_failed_at nulls first, s.created_at, s.id limit $2
        ) backlog where bytes_before = 0 or bytes_before + size_bytes <= $3 order by bytes_before`,
       [olderThanMs, limit, maxBytes],
     );
     return rows.map(({ bytes_before: _, ...row }) => row);
+  }
+
+  /** Notes that a pass failed to index this segment: the backlog tries the others first. */
+  async markSearchFailed(segmentId: string): Promise<void> {
+    await (await this.pool()).query('update segments set search_failed_at = now() where id = $1', [segmentId]);
   }
 
   /** Marks a segment as held whole by the search index: searches ask the index instead of reading it. */

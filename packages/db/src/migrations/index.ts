@@ -13,6 +13,7 @@ import { Migration20261128300000_search_by_workers } from './Migration2026112830
 import { Migration20261129100000_rebuild_tombstones } from './Migration20261129100000_rebuild_tombstones.ts';
 import { Migration20261129600000_hot_appends } from './Migration20261129600000_hot_appends.ts';
 import { Migration20261129700000_manifest_pending } from './Migration20261129700000_manifest_pending.ts';
+import { Migration20261130100000_search_backlog_attempts } from './Migration20261130100000_search_backlog_attempts.ts';
 
 /** Every migration, in order. Listed explicitly so they run the same under tsx, vitest and builds. */
 export const migrations = [
@@ -31,4 +32,8 @@ export const migrations = [
   { name: 'Migration20261129100000_rebuild_tombstones', class: Migration20261129100000_rebuild_tombstones },
   { name: 'Migration20261129600000_hot_appends', class: Migration20261129600000_hot_appends },
   { name: 'Migration20261129700000_manifest_pending', class: Migration20261129700000_manifest_pending },
+  {
+    name: 'Migration20261130100000_search_backlog_attempts',
+    class: Migration20261130100000_search_backlog_attempts,
+  },
 ];
