@@ -21,11 +21,24 @@ export interface StagingOptions {
  */
 const INSERTS_IN_FLIGHT = 4;
 
+/**
+ * The first chunk of a body is at most this large, each next one twice the one before up to
+ * `staging.chunk_size`: the first inserts go in while the API still reads and checks the rest of a
+ * small body, where a first chunk of the whole size would wait for all of it.
+ */
+const FIRST_CHUNK_BYTES = 128 * 1024;
+
 /** Staged chunks one read fetches at once: the one being consumed and the next ones. */
 const READS_IN_FLIGHT = 3;
 
 /** How long a client is told to wait (Retry-After) when every staging slot is taken. */
 const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * A CTE that makes its statement's transaction commit without waiting for the WAL flush
+ * (`set_config(…, true)` holds for that transaction only); the statement must refer to it.
+ */
+const ASYNC_COMMIT = `async_commit as (select set_config('synchronous_commit', 'off', true))`;
 
 /**
  * Staged bodies, kept in Postgres as ordered chunks: durable before the API answers 202, readable
@@ -57,7 +70,10 @@ export class StagingRepository {
   }
 
   /**
-   * Stages the body and marks it complete; returns the number of bytes staged. A failed or
+   * Stages the body and marks it complete; returns the number of bytes staged. Its statements
+   * commit without waiting for the WAL flush: the body is durable with the next synchronous commit
+   * of this process's database, which the caller makes before it answers (the commit of the row
+   * that names the body flushes the WAL up to it, the body's records included). A failed or
    * abandoned write removes what it wrote (and, if this process dies, the lifecycle pass does).
    * Throws StagingBusyError when this process already runs `maxConcurrent` stagings, and
    * StagingConflictError when another write is staging the same version.
@@ -102,7 +118,7 @@ export class StagingRepository {
     const failed: unknown[] = [];
     const inFlight = new Set<Promise<void>>();
     try {
-      for await (const chunk of rechunk(body, this.options.chunkSize, this.buffers)) {
+      for await (const chunk of rechunk(body, this.options.chunkSize, this.buffers, FIRST_CHUNK_BYTES)) {
         if (seq === 0) await claimed();
         while (inFlight.size >= INSERTS_IN_FLIGHT || (inFlight.size > 0 && this.inserts >= this.options.maxConcurrent))
           await Promise.race(inFlight);
@@ -128,9 +144,10 @@ export class StagingRepository {
     }
     if (seq === 0) await claimed();
     if (failed.length) throw failed[0];
-    // a synchronous commit flushes the WAL up to here, chunks included: the body is durable once marked
     await this.query(
-      'update staged_bodies set completed_at = now(), bytes = $3, chunks = $4 where context_id = $1 and version = $2',
+      `with ${ASYNC_COMMIT}
+       update staged_bodies set completed_at = now(), bytes = $3, chunks = $4 from async_commit
+        where context_id = $1 and version = $2`,
       [contextId, version, total, seq],
     );
     return total;
@@ -142,12 +159,13 @@ export class StagingRepository {
       // one round trip: the mark, and once it is ours, the removal of chunks without a mark (leftovers
       // of a writer that died between removing its mark and its chunks)
       const claimed = await this.query<{ claimed: boolean }>(
-        `with mark as (
+        `with ${ASYNC_COMMIT},
+         mark as (
            insert into staged_bodies (context_id, version, started_at) values ($1, $2, now())
            on conflict do nothing returning 1),
          leftovers as (
            delete from staged_chunks where context_id = $1 and version = $2 and exists (select 1 from mark))
-         select exists (select 1 from mark) as claimed`,
+         select exists (select 1 from mark) as claimed from async_commit`,
         [contextId, version],
       );
       if (claimed.rows[0]?.claimed) return;
@@ -235,12 +253,19 @@ export class StagingRepository {
     return rows;
   }
 
-  /** Removes a staged body (every version when none is given): its mark first, so it never looks complete. */
+  /**
+   * Removes a staged body (every version when none is given), its mark and its chunks in one
+   * statement, committed without waiting for the WAL flush: a removal a crash undoes leaves an
+   * orphan that `findOrphans` finds again.
+   */
   async remove(contextId: string, version?: number): Promise<void> {
     const where = version === undefined ? 'context_id = $1' : 'context_id = $1 and version = $2';
     const params = version === undefined ? [contextId] : [contextId, version];
-    await this.query(`delete from staged_bodies where ${where}`, params);
-    await this.query(`delete from staged_chunks where ${where}`, params);
+    await this.query(
+      `with ${ASYNC_COMMIT}, marks as (delete from staged_bodies where ${where})
+       delete from staged_chunks using async_commit where ${where}`,
+      params,
+    );
   }
 
   private pool(): Promise<Pool> {
@@ -271,8 +296,7 @@ type DriverError = (err: unknown) => Error;
 
 /**
  * One chunk, one round trip: a statement of its own (its own transaction), committed without
- * waiting for the WAL flush (`set_config(…, true)` holds for that statement's transaction only):
- * the completion mark's synchronous commit flushes the WAL past every chunk written before it.
+ * waiting for the WAL flush, as every staging statement (see `write`).
  */
 async function insertChunk(
   pool: Pool,
@@ -285,7 +309,7 @@ async function insertChunk(
   try {
     // a Buffer parameter is sent in binary format: the bytes cross the wire as they are
     await pool.query(
-      `with async_commit as (select set_config('synchronous_commit', 'off', true))
+      `with ${ASYNC_COMMIT}
        insert into staged_chunks (context_id, version, seq, data, created_at)
        select $1, $2, $3, $4, now() from async_commit`,
       [contextId, version, seq, data],
@@ -427,15 +451,17 @@ export class ChunkBuffers {
 /**
  * Regroups an arbitrary byte stream into chunks of exactly `size` bytes (the last may be shorter):
  * copied into buffers taken from `buffers` when given (the consumer gives each chunk back), else
- * into new ones.
+ * into new ones. With buffers, the first chunk may be smaller (`firstSize`), each next one twice
+ * the one before until they reach `size`.
  */
 export async function* rechunk(
   source: AsyncIterable<Buffer>,
   size: number,
   buffers?: ChunkBuffers,
+  firstSize = size,
 ): AsyncGenerator<Buffer> {
   if (buffers) {
-    yield* rechunkInto(source, buffers);
+    yield* rechunkInto(source, buffers, Math.min(firstSize, buffers.size));
     return;
   }
   let pending: Buffer[] = [];
@@ -457,8 +483,12 @@ export async function* rechunk(
   if (pendingBytes > 0) yield Buffer.concat(pending, pendingBytes);
 }
 
-async function* rechunkInto(source: AsyncIterable<Buffer>, buffers: ChunkBuffers): AsyncGenerator<Buffer> {
-  const { size } = buffers;
+async function* rechunkInto(
+  source: AsyncIterable<Buffer>,
+  buffers: ChunkBuffers,
+  firstSize: number,
+): AsyncGenerator<Buffer> {
+  let size = firstSize;
   let chunk: Buffer | null = null;
   let filled = 0;
   for await (const piece of source) {
@@ -469,9 +499,10 @@ async function* rechunkInto(source: AsyncIterable<Buffer>, buffers: ChunkBuffers
       filled += copied;
       offset += copied;
       if (filled === size) {
-        const full = chunk;
+        const full = chunk.subarray(0, size);
         chunk = null;
         filled = 0;
+        size = Math.min(size * 2, buffers.size);
         yield full;
       }
     }
