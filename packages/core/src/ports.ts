@@ -23,6 +23,7 @@ export type SegmentStore = Pick<
   | 'commitVersion'
   | 'segmentsOf'
   | 'openLive'
+  | 'openUpload'
   | 'searchIndexed'
   | 'keepSearchTexts'
   | 'copySearchTexts'

@@ -55,16 +55,14 @@ export class VersionUploader {
     version: number,
     onProgress: (p: ByteProgress) => Promise<void> | void,
   ): Promise<UploadOutcome> {
-    const { contexts, staging, segments } = this.deps;
-    const row = await contexts.findAny(contextId);
-    const seg = await segments.findWrite(contextId, version);
+    const { staging, segments } = this.deps;
+    const { row, write: seg, current } = await segments.openUpload(contextId, version);
     if (!row || row.status === 'deleting' || !seg) {
       await staging.remove(contextId, version);
       // a predecessor killed mid-upload may have left its upload open: nobody else will end it
       if (seg) await this.abortIncompleteUploads(objectKeyOf(this.deps.settings, seg));
       return 'gone';
     }
-    const current = await segments.segmentsOf(contextId, row.version);
     const { keepVersions, keepForMs } = this.deps.keeping;
     if (
       !current.some((s) => s.id === seg.id) &&

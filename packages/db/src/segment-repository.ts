@@ -153,6 +153,16 @@ export interface OpenedVersion {
   index: Map<string, SegmentIndex>;
 }
 
+/** What an upload job starts from (see `openUpload`). */
+export interface UploadStart {
+  /** the context, whatever its state; null once purged */
+  row: ContextRow | null;
+  /** the segment the write of the job's version made; null if that write was never committed */
+  write: Segment | null;
+  /** the segments of the context's current version, in order */
+  current: Segment[];
+}
+
 /** Inline bodies and item indexes above these sizes are left to be loaded when a read needs them. */
 const OPEN_BODY_MAX_BYTES = 1024 * 1024;
 const OPEN_INDEX_MAX_ITEMS = 128 * 1024;
@@ -195,6 +205,20 @@ export interface VersionCommit {
 const SEGMENT_COLUMNS = `s.id, s.context_id, s.version, s.kind, s.format, s.state, s.object_key, s.etag, s.stored_bytes::float8 as stored_bytes,
   s.content_encoding, s.encryption, s.first_item::float8 as first_item, s.item_count, s.size_bytes::float8 as size_bytes, s.sha256,
   s.token_count::float8 as token_count, s.roles, s.tokens_final, s.first_timestamp, s.last_timestamp, s.data_key_id, s.has_calls`;
+
+/**
+ * `openUpload`'s statement: one row per segment of the current version (`part` 'current', in
+ * order) and one for the write's segment (`part` 'write'), each with the context's row; a single
+ * row of nulls besides the context when there is neither.
+ */
+const OPEN_UPLOAD = `with c as (select ${ROW_COLUMNS} from contexts where id = $1),
+   listed as (
+     select 'current' as part, u.pos, s.* from c join versions v on v.context_id = c.id and v.version = c.version
+       cross join unnest(v.segments) with ordinality as u(sid, pos) join segments s on s.id = u.sid
+     union all
+     select 'write', 0, s.* from segments s where s.context_id = $1 and s.version = $2 and s.kind = 'write')
+ select (select row_to_json(c) from c) as context, s.part, ${SEGMENT_COLUMNS}
+   from (select 1) as one left join listed s on true order by s.part, s.pos`;
 
 /** Each inserted column's type, for statements whose parameters get no type from a VALUES list. */
 const INSERT_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
@@ -433,6 +457,24 @@ export class SegmentRepository {
       [contextId, version],
     );
     return rows;
+  }
+
+  /**
+   * The context (any state), the segment the write of `version` made, and the segments of the
+   * context's current version: one round trip (and one snapshot) for what an upload job looks up first.
+   */
+  async openUpload(contextId: string, version: number): Promise<UploadStart> {
+    const { rows } = await (await this.pool()).query({
+      name: this.options.prepared === false ? undefined : 'ctxvault_open_upload',
+      text: OPEN_UPLOAD,
+      values: [contextId, version],
+    });
+    const start: UploadStart = { row: rows[0]?.context ? fromColumns(rows[0].context) : null, write: null, current: [] };
+    for (const { context, part, ...seg } of rows) {
+      if (part === 'write') start.write = seg as Segment;
+      else if (part === 'current') start.current.push(seg as Segment);
+    }
+    return start;
   }
 
   /**
