@@ -4,12 +4,12 @@ import { sendCredentialsWithFetch } from '../helpers/credentials.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { type Deployment, startDeployment } from '../helpers/deployment.ts';
 import { startMoto } from '../helpers/moto.ts';
-import { createTestBucket } from '../helpers/s3.ts';
+import { createTestBucket, type TestBucket } from '../helpers/s3.ts';
 
 export async function withProfiledDeployment(
   dir: string,
   env: Record<string, string>,
-  work: (deployment: Deployment, databaseUrl: string) => Promise<void>,
+  work: (deployment: Deployment, databaseUrl: string, bucket: TestBucket) => Promise<void>,
   profile = true,
 ): Promise<void> {
   sendCredentialsWithFetch();
@@ -21,7 +21,7 @@ export async function withProfiledDeployment(
     { ...(profile ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` } : {}), ...env },
   );
   try {
-    await work(deployment, db.url);
+    await work(deployment, db.url, bucket);
     if (profile) {
       // SIGINT makes node write its CPU profile on the way out
       for (const proc of [deployment.api, deployment.worker]) process.kill(proc.child.pid!, 'SIGINT');

@@ -204,6 +204,22 @@ describe('SegmentRepository', () => {
       expect(after).toEqual(expect.objectContaining(before));
     }
   });
+
+  it("opens an upload in one statement: the row, the write's segment and the current version's segments", async () => {
+    const segments = new SegmentRepository(orm);
+    const created = row({ status: 'pending', size_bytes: 0, stored_bytes: null });
+    const segment = segmentOf(created.id, 'staged');
+    await segments.createContext(created, segment, 's3');
+    const [current] = await segments.segmentsOf(created.id, 1);
+    const opened = await segments.openUpload(created.id, 1);
+    const { updated_at: _a, ...expected } = (await contexts.findAny(created.id))!;
+    expect(opened.row).toEqual(expect.objectContaining(expected));
+    expect(opened.write).toEqual(current);
+    expect(opened.current).toEqual([current]);
+    // a write never committed: no segment of it, the row and its current version all the same
+    expect(await segments.openUpload(created.id, 2)).toEqual({ ...opened, write: null });
+    expect(await segments.openUpload(newContextId(), 1)).toEqual({ row: null, write: null, current: [] });
+  });
 });
 
 describe('StagingRepository', () => {
@@ -298,6 +314,26 @@ describe('StagingRepository', () => {
     expect(orphans).not.toContain(waitedFor);
   });
 
+  it('commits every statement of a staging without waiting for the WAL flush (the row that names it flushes it)', async () => {
+    const pool = await orm.em.getConnection().getNativeClient();
+    const statements: string[] = [];
+    const query = pool.query;
+    pool.query = ((text: string, ...rest: unknown[]) => {
+      statements.push(text);
+      return (query as (...args: unknown[]) => unknown).call(pool, text, ...rest);
+    }) as typeof pool.query;
+    try {
+      const id = newContextId();
+      await staging.write(id, 1, Readable.from([randomBytes(100 * 1024)]));
+      await staging.remove(id, 1);
+    } finally {
+      pool.query = query;
+    }
+    // the claim, two chunks, the completion mark, the removal
+    expect(statements).toHaveLength(5);
+    for (const text of statements) expect(text).toContain("set_config('synchronous_commit', 'off', true)");
+  });
+
   it('reads a large body back through COPY in order', async () => {
     const id = newContextId();
     const body = randomBytes(5 * 64 * 1024 + 3);
@@ -353,5 +389,17 @@ describe('rechunk', () => {
     // each chunk was given back before the next was taken: one buffer served them all
     expect(memory.size).toBe(1);
     expect(buffers.take().length).toBe(4);
+  });
+
+  it('starts with a smaller chunk and doubles it up to the chunk size', async () => {
+    const bytes = Buffer.from(Array.from({ length: 40 }, (_, i) => i));
+    const buffers = new ChunkBuffers(16, 4);
+    const out: Buffer[] = [];
+    for await (const c of rechunk(Readable.from([bytes.subarray(0, 5), bytes.subarray(5)]), 16, buffers, 2)) {
+      out.push(Buffer.from(c));
+      buffers.give(c);
+    }
+    expect(out.map((c) => c.length)).toEqual([2, 4, 8, 16, 10]);
+    expect(Buffer.concat(out).equals(bytes)).toBe(true);
   });
 });
