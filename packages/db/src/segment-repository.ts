@@ -469,7 +469,11 @@ export class SegmentRepository {
       text: OPEN_UPLOAD,
       values: [contextId, version],
     });
-    const start: UploadStart = { row: rows[0]?.context ? fromColumns(rows[0].context) : null, write: null, current: [] };
+    const start: UploadStart = {
+      row: rows[0]?.context ? fromColumns(rows[0].context) : null,
+      write: null,
+      current: [],
+    };
     for (const { context, part, ...seg } of rows) {
       if (part === 'write') start.write = seg as Segment;
       else if (part === 'current') start.current.push(seg as Segment);
