@@ -1,26 +1,20 @@
 // One-off: uncached whole reads of a large context (cache.max_bytes 0, compression none) against one
-// bare GetObject of its segment object streamed to the end, alternated in the same run; with
-// --cpu-prof, a CPU profile of the api.
+// bare GetObject of its segment object streamed to the end, alternated in the same run. Prints MB/s
+// and first-byte ms of each, the CPU ms per read of the api and of moto (/proc), and the ratio; with
+// --cpu-prof, a CPU profile of the api. MCP_* variables of the environment go to the deployment.
 // Usage: tsx test/bench/profile-uncached-reads.ts <MiB> <reads> <out dir> [--cpu-prof]
-import { readFileSync } from 'node:fs';
 import { get, type IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { waitUntilSettled } from '../helpers/contexts.ts';
 import { testS3Client } from '../helpers/s3.ts';
 import { ndjsonCorpus } from './corpus.ts';
+import { cpuSecs, pidsWhere } from './process-cpu.ts';
 import { withProfiledDeployment } from './profiled-deployment.ts';
 
 /** A GET with node:http, as the SDK reads S3 (fetch's web streams cost the client more than the bare read's). */
 function httpGet(url: string, headers: Record<string, string>): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => get(url, { headers }, resolve).on('error', reject));
-}
-
-/** CPU time (user + system) a process has used so far, in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 a second)
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 const [mib = '16', n = '5', dir = '/tmp/prof'] = process.argv.slice(2);
@@ -29,7 +23,6 @@ const MB = 1e6;
 
 await withProfiledDeployment(
   dir,
-  // MCP_* variables of the environment are passed on (e.g. MCP_STORAGE_S3_DOWNLOAD_PART_SIZE)
   {
     ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('MCP_'))),
     MCP_STORAGE_COMPRESSION: 'none',
@@ -50,7 +43,11 @@ await withProfiledDeployment(
     const largest = [...(listed.Contents ?? [])].sort((a, b) => (b.Size ?? 0) - (a.Size ?? 0))[0]!;
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: largest.Key }));
     console.log(`${listed.KeyCount} objects, the largest ${head.ContentLength} bytes`);
-    const apiCpuBefore = cpuMs(dep.api.child.pid!);
+    const [motoPid] = pidsWhere((c) =>
+      c.includes(`moto_server -H 127.0.0.1 -p ${new URL(dep.env.MCP_STORAGE_S3_ENDPOINT!).port} `),
+    );
+    const apiCpuBefore = cpuSecs(dep.api.child.pid!);
+    const motoCpuBefore = cpuSecs(motoPid!);
     const ours: number[] = [];
     const bare: number[] = [];
     for (let i = 0; i < Number(n); i++) {
@@ -76,7 +73,11 @@ await withProfiledDeployment(
         `read ${i}: ctxvault ${ours.at(-1)!.toFixed(1)} MB/s (first byte ${oursFirst.toFixed(0)} ms), bare ${bare.at(-1)!.toFixed(1)} MB/s (first byte ${firstMs.toFixed(0)} ms), ratio ${(ours.at(-1)! / bare.at(-1)!).toFixed(2)}`,
       );
     }
-    console.log(`api CPU per read: ${((cpuMs(dep.api.child.pid!) - apiCpuBefore) / Number(n)).toFixed(0)} ms`);
+    const perRead = (pid: number, before: number) => (((cpuSecs(pid) - before) * 1000) / Number(n)).toFixed(0);
+    // moto's share includes the bare GETs: one whole GET each against the parts of ctxvault's read
+    console.log(
+      `CPU ms per read: api ${perRead(dep.api.child.pid!, apiCpuBefore)}, moto (both reads) ${perRead(motoPid!, motoCpuBefore)}`,
+    );
     // MB/s over all the reads (total bytes / total time), and the median of the reads' ratios
     const overall = (rates: number[]) => rates.length / rates.reduce((sum, rate) => sum + 1 / rate, 0);
     const ratios = ours.map((rate, i) => rate / bare[i]!).sort((a, b) => a - b);
