@@ -4,39 +4,13 @@
 // client process, read from /proc before and after the loop, and the Postgres statements per turn;
 // with --cpu-prof the api and the worker also write CPU profiles (--cpu-prof) to <out dir>.
 // Usage: tsx test/bench/profile-turns.ts <sessions> <seconds> <out dir> [--cpu-prof]
-import { readdirSync, readFileSync } from 'node:fs';
 import { queryRows } from '../helpers/database.ts';
 import { corpusItems } from './corpus.ts';
+import { cpuSecs, pidsWhere } from './process-cpu.ts';
 import { withProfiledDeployment } from './profiled-deployment.ts';
 import { ctxvaultStore, runTurns, seedSessions } from './turns.ts';
 
 const [sessions = '50', secs = '15', dir = '/tmp/prof'] = process.argv.slice(2);
-const TICK = 100; // USER_HZ
-
-/** CPU seconds of a process so far, user + system, or only the system part */
-function cpuSecs(pid: number, only?: 'system'): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((only ? 0 : Number(fields[11])) + Number(fields[12])) / TICK;
-  } catch {
-    return 0;
-  }
-}
-
-function pidsWhere(match: (cmdline: string) => boolean): number[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        return match(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
-      } catch {
-        return false;
-      }
-    });
-}
-
 await withProfiledDeployment(
   dir,
   {},

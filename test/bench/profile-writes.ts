@@ -4,39 +4,13 @@
 // this client (from /proc), and Postgres's row counters (pg_stat_user_tables, commits); the api and
 // the worker write --cpu-prof profiles into <out dir>.
 // Usage: [PGOPTIONS='-c log_statement=all'] tsx test/bench/profile-writes.ts <requests> <turn seconds, 0: no turns> <out dir>
-import { readdirSync, readFileSync } from 'node:fs';
 import { queryRows } from '../helpers/database.ts';
 import { corpusItems } from './corpus.ts';
+import { cpuSecs, pidsWhere } from './process-cpu.ts';
 import { withProfiledDeployment } from './profiled-deployment.ts';
 import { ctxvaultStore, runTurns, seedSessions } from './turns.ts';
 
 const [requests = '2000', secs = '15', dir = '/tmp/prof'] = process.argv.slice(2);
-const TICKS = 100; // USER_HZ
-
-/** utime + stime of a process, in seconds (0 once it is gone). */
-function cpuOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS;
-  } catch {
-    return 0;
-  }
-}
-
-function pidsNamed(comm: string): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === comm;
-      } catch {
-        return false;
-      }
-    });
-}
-
 interface Snapshot {
   cpu: Record<string, number>;
   tables: Record<string, number[]>;
@@ -62,10 +36,10 @@ async function snapshot(dbUrl: string, api: number, worker: number): Promise<Sna
   const own = process.cpuUsage();
   return {
     cpu: {
-      api: cpuOf(api),
-      worker: cpuOf(worker),
-      postgres: backends.reduce((sum, b) => sum + cpuOf(b.pid), 0),
-      redis: pidsNamed('redis-server').reduce((sum, pid) => sum + cpuOf(pid), 0),
+      api: cpuSecs(api),
+      worker: cpuSecs(worker),
+      postgres: backends.reduce((sum, b) => sum + cpuSecs(b.pid), 0),
+      redis: pidsWhere((c) => c.startsWith('redis-server')).reduce((sum, pid) => sum + cpuSecs(pid), 0),
       client: (own.user + own.system) / 1e6,
     },
     tables: Object.fromEntries(tables.map((t) => [t.relname, [t.ins, t.upd, t.hot, t.del].map(Number)])),

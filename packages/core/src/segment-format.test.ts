@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   byteWindow,
-  contentSection,
+  documentBody,
   documentItemLines,
   itemLine,
   itemLinePieces,
@@ -19,12 +19,33 @@ async function* from(...parts: string[]): AsyncGenerator<Buffer> {
   for (const part of parts) yield Buffer.from(part);
 }
 
+async function* each(chunks: Buffer[]): AsyncGenerator<Buffer> {
+  yield* chunks;
+}
+
 describe('segment format', () => {
   it('joins item lines into a content section, across chunk boundaries', async () => {
-    expect(await collect(contentSection(from('{"a":1}\n{"b"', ':2}\n', '{"c":3}\n')))).toBe(
+    expect(await collect(documentBody('', from('{"a":1}\n{"b"', ':2}\n', '{"c":3}\n')))).toBe(
       '{"a":1},\n{"b":2},\n{"c":3}\n]}\n',
     );
-    expect(await collect(contentSection(from()))).toBe(']}\n');
+    expect(await collect(documentBody('', from('{"a":1}\n', '\n', '{"b":2}')))).toBe('{"a":1},\n,\n{"b":2}]}\n');
+    expect(await collect(documentBody('', from()))).toBe(']}\n');
+  });
+
+  it('sends a document in pieces of the same size, byte for byte whatever the chunks it is read in', async () => {
+    const items = Array.from({ length: 3000 }, (_, i) => `{"i":${i},"t":"${'x'.repeat(i % 97)}é"}`);
+    const stored = Buffer.from(`${items.join('\n')}\n`);
+    const expected = `{"f":1,"content":[\n${items.join(',\n')}\n]}\n`;
+    for (const chunkBytes of [1, 7, 1000, 70_000, stored.length]) {
+      const chunks = Array.from({ length: Math.ceil(stored.length / chunkBytes) }, (_, i) =>
+        stored.subarray(i * chunkBytes, (i + 1) * chunkBytes),
+      );
+      const pieces: Buffer[] = [];
+      for await (const piece of documentBody('{"f":1,"content":[\n', each(chunks), 4096)) pieces.push(piece);
+      expect(Buffer.concat(pieces).toString(), `chunks of ${chunkBytes}`).toBe(expected);
+      expect(pieces.length).toBe(Math.ceil(expected.length / 4096));
+      expect(pieces.slice(0, -1).every((piece) => piece.length === 4096)).toBe(true);
+    }
   });
 
   it('keeps an item on one line, spacing its line breaks', () => {

@@ -1,3 +1,4 @@
+import { BytePieces } from './byte-pieces.ts';
 import type { DocumentEnvelope } from './document.ts';
 import { ROLES } from './schemas.ts';
 
@@ -137,49 +138,49 @@ export function roleCode(role: string): number {
   return code === -1 ? 255 : code;
 }
 
+/** Bytes per piece of a response document: one socket write each. */
+const DOCUMENT_PIECE_BYTES = 256 * 1024;
+const COMMA = 0x2c;
+
 /**
- * The `content` section of a response from the item lines of its segments: items joined with
- * `,\n` and closed with `\n]}\n`, byte for byte otherwise (the opening line ends with `[\n`).
+ * A response document: the opening line (fields, then `"content":[\n`), then the item lines of
+ * its segments joined with `,\n` and closed with `\n]}\n`, byte for byte otherwise; nothing is
+ * parsed. The bytes come in pieces of `pieceBytes` (the last one shorter), each byte copied
+ * once. Its first piece already holds the first content bytes, so a segment that cannot be opened
+ * fails the answer before its status is sent (an error answer), not in the middle of a 200.
  */
-export async function* contentSection(lines: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+export async function* documentBody(
+  opening: string,
+  lines: AsyncIterable<Buffer>,
+  pieceBytes = DOCUMENT_PIECE_BYTES,
+): AsyncGenerator<Buffer> {
+  const out = new BytePieces(pieceBytes);
+  out.write(Buffer.from(opening));
+  // a line's `\n` is held until it is known whether another item follows (`,\n`) or none (`\n]}`)
   let pendingNewline = false;
+  const releaseNewline = () => {
+    if (!pendingNewline) return;
+    out.byte(COMMA);
+    out.byte(NEWLINE);
+    pendingNewline = false;
+  };
   for await (const chunk of lines) {
-    if (chunk.length === 0) continue;
-    if (pendingNewline) yield COMMA_NEWLINE;
-    const endsLine = chunk[chunk.length - 1] === NEWLINE;
-    yield commaLines(endsLine ? chunk.subarray(0, -1) : chunk);
-    pendingNewline = endsLine;
+    let from = 0;
+    for (let at = chunk.indexOf(NEWLINE); at !== -1; at = chunk.indexOf(NEWLINE, from)) {
+      releaseNewline();
+      out.write(chunk, from, at);
+      pendingNewline = true;
+      from = at + 1;
+    }
+    if (from < chunk.length) {
+      releaseNewline();
+      out.write(chunk, from);
+    }
+    yield* out.takeFull();
   }
-  yield Buffer.from(pendingNewline ? '\n]}\n' : ']}\n');
-}
-
-const COMMA_NEWLINE = Buffer.from(',\n');
-
-/**
- * A response document: the opening line (fields, then `"content":[`), then the content section.
- * Its first chunk already holds the first content bytes, so a segment that cannot be opened fails
- * the answer before its status is sent (an error answer), not in the middle of a 200.
- */
-export async function* documentBody(opening: string, lines: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const content = contentSection(lines)[Symbol.asyncIterator]();
-  const first = await content.next();
-  yield first.done ? Buffer.from(opening) : Buffer.concat([Buffer.from(opening), first.value]);
-  for (let next = await content.next(); !next.done; next = await content.next()) yield next.value;
-}
-
-/** `chunk` with every `\n` turned into `,\n`. */
-function commaLines(chunk: Buffer): Buffer {
-  let at = chunk.indexOf(NEWLINE);
-  if (at === -1) return chunk;
-  const parts: Buffer[] = [];
-  let from = 0;
-  while (at !== -1) {
-    parts.push(chunk.subarray(from, at), COMMA_NEWLINE);
-    from = at + 1;
-    at = chunk.indexOf(NEWLINE, from);
-  }
-  parts.push(chunk.subarray(from));
-  return Buffer.concat(parts);
+  out.write(Buffer.from(pendingNewline ? '\n]}\n' : ']}\n'));
+  yield* out.takeFull();
+  yield out.takeRest();
 }
 
 /** The item lines of a byte stream, without their `\n`. */

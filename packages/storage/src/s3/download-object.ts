@@ -81,8 +81,8 @@ export async function downloadObject(
     1 + rest.length,
     (index, signal) =>
       index === 0
-        ? readPart(client, key, firstRange, etag, settings, signal, body)
-        : readPart(client, key, rest[index - 1]!, etag, settings, signal),
+        ? readRange(client, key, firstRange, etag, settings, signal, body)
+        : readRange(client, key, rest[index - 1]!, etag, settings, signal),
     settings.concurrency,
   );
 }
@@ -99,20 +99,6 @@ async function getWhole(
   } catch (err) {
     throw mapS3Error(err, errorContext);
   }
-}
-
-async function readPart(
-  client: S3Client,
-  key: string,
-  range: ByteRange,
-  etag: string | undefined,
-  settings: DownloadSettings,
-  signal: AbortSignal,
-  opened?: Readable,
-): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of readRange(client, key, range, etag, settings, signal, opened)) chunks.push(chunk);
-  return Buffer.concat(chunks);
 }
 
 /**

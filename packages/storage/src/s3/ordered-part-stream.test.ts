@@ -4,25 +4,30 @@ import { OrderedPartStream } from './ordered-part-stream.ts';
 
 const PART = 64 * 1024;
 
-/** A fake fetcher that records what was asked and when, answering each part after `delayOf(index)` ms. */
-function fakeFetcher(delayOf: (index: number) => number, failAt?: number) {
+/**
+ * A fake fetcher that records what was asked and when, answering each part in two halves, the
+ * first after `delayOf(index)` ms and the second after `secondHalfDelay` ms more.
+ */
+function fakeFetcher(delayOf: (index: number) => number, failAt?: number, secondHalfDelay = 0) {
   const state = { started: [] as number[], inFlight: 0, maxInFlight: 0, aborted: [] as number[] };
-  const fetchPart = async (index: number, signal: AbortSignal): Promise<Uint8Array> => {
+  async function* openPart(index: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
     state.started.push(index);
     state.inFlight += 1;
     state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
     try {
       await sleep(delayOf(index), undefined, { signal });
       if (index === failAt) throw new Error(`part ${index} failed`);
-      return Buffer.alloc(PART, index);
+      yield Buffer.alloc(PART / 2, index);
+      await sleep(secondHalfDelay, undefined, { signal });
+      yield Buffer.alloc(PART / 2, index);
     } catch (err) {
       if (signal.aborted) state.aborted.push(index);
       throw err;
     } finally {
       state.inFlight -= 1;
     }
-  };
-  return { state, fetchPart };
+  }
+  return { state, fetchPart: openPart };
 }
 
 describe('OrderedPartStream', () => {
@@ -64,6 +69,16 @@ describe('OrderedPartStream', () => {
     await expect(stream.toArray()).rejects.toThrow('part 2 failed');
     await sleep(10);
     expect(state.inFlight).toBe(0);
+  });
+
+  it('passes the front part on while it still arrives', async () => {
+    const { fetchPart } = fakeFetcher(() => 1, undefined, 10_000);
+    const stream = new OrderedPartStream(3, fetchPart, 2);
+    const reader = stream[Symbol.asyncIterator]();
+    const first = (await reader.next()).value as Buffer;
+    expect(first.length).toBe(PART / 2);
+    expect(first[0]).toBe(0);
+    await reader.return?.();
   });
 
   it('ends at once with no parts', async () => {
