@@ -5,7 +5,8 @@
 // with --cpu-prof the api and the worker also write CPU profiles (--cpu-prof) to <out dir>. With
 // --statements=<Postgres server log> the deployment's database logs every statement's duration and
 // plan (auto_explain: analyze, buffers, WAL), and the loop's are summed up per statement from that log.
-// Usage: tsx test/bench/profile-turns.ts <sessions> <seconds> <out dir> [--cpu-prof] [--statements=<log>]
+// --window=<query> reads another window than the last 20 items (e.g. --window=max_tokens=8000).
+// Usage: tsx test/bench/profile-turns.ts <sessions> <seconds> <out dir> [--cpu-prof] [--statements=<log>] [--window=<query>]
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { queryRows } from '../helpers/database.ts';
 import { corpusItems } from './corpus.ts';
@@ -13,6 +14,7 @@ import { withProfiledDeployment } from './profiled-deployment.ts';
 import { ctxvaultStore, runTurns, seedSessions } from './turns.ts';
 
 const [sessions = '50', secs = '15', dir = '/tmp/prof'] = process.argv.slice(2);
+const windowQuery = process.argv.find((a) => a.startsWith('--window='))?.slice('--window='.length) ?? 'last=20';
 const serverLog = process.argv.find((a) => a.startsWith('--statements='))?.slice('--statements='.length);
 const STATEMENT_LOGGING = {
   log_min_duration_statement: '0',
@@ -79,7 +81,7 @@ await withProfiledDeployment(
       Object.entries(before).map(([k, pids]) => [k, pids.map((pid) => cpuSecs(pid, 'system'))]),
     );
     const logFrom = serverLog ? statSync(serverLog).size : 0;
-    const result = await runTurns(store, ids, Number(secs) * 1000, 'last=20', pair);
+    const result = await runTurns(store, ids, Number(secs) * 1000, windowQuery, pair);
     const parts = Object.entries(groups()).map(([k, pids]) => {
       const was = new Map(before[k as keyof typeof before].map((pid, i) => [pid, at0[k]![i]!]));
       const used = pids.reduce((sum, pid) => sum + cpuSecs(pid) - (was.get(pid) ?? 0), 0);
