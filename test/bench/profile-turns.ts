@@ -2,8 +2,12 @@
 // reads the last 20 items and appends two): CPU seconds (and the system part) of the api, the worker,
 // the Postgres backends of the deployment's database, redis-server (shared: every client's) and this
 // client process, read from /proc before and after the loop, and the Postgres statements per turn;
-// with --cpu-prof the api and the worker also write CPU profiles (--cpu-prof) to <out dir>.
-// Usage: tsx test/bench/profile-turns.ts <sessions> <seconds> <out dir> [--cpu-prof]
+// with --cpu-prof the api and the worker also write CPU profiles (--cpu-prof) to <out dir>. With
+// --statements=<Postgres server log> the deployment's database logs every statement's duration and
+// plan (auto_explain: analyze, buffers, WAL), and the loop's are summed up per statement from that log.
+// --window=<query> reads another window than the last 20 items (e.g. --window=max_tokens=8000).
+// Usage: tsx test/bench/profile-turns.ts <sessions> <seconds> <out dir> [--cpu-prof] [--statements=<log>] [--window=<query>]
+import { statSync } from 'node:fs';
 import { queryRows } from '../helpers/database.ts';
 import { corpusItems } from './corpus.ts';
 import { cpuSecs, pidsWhere } from './process-cpu.ts';
@@ -11,6 +15,16 @@ import { withProfiledDeployment } from './profiled-deployment.ts';
 import { ctxvaultStore, runTurns, seedSessions } from './turns.ts';
 
 const [sessions = '50', secs = '15', dir = '/tmp/prof'] = process.argv.slice(2);
+const windowQuery = process.argv.find((a) => a.startsWith('--window='))?.slice('--window='.length) ?? 'last=20';
+const serverLog = process.argv.find((a) => a.startsWith('--statements='))?.slice('--statements='.length);
+const STATEMENT_LOGGING = {
+  log_min_duration_statement: '0',
+  session_preload_libraries: 'auto_explain',
+  'auto_explain.log_min_duration': '0',
+  'auto_explain.log_analyze': 'on',
+  'auto_explain.log_buffers': 'on',
+  'auto_explain.log_wal': 'on',
+};
 await withProfiledDeployment(
   dir,
   {},
@@ -41,7 +55,8 @@ await withProfiledDeployment(
     const sys0 = Object.fromEntries(
       Object.entries(before).map(([k, pids]) => [k, pids.map((pid) => cpuSecs(pid, 'system'))]),
     );
-    const result = await runTurns(store, ids, Number(secs) * 1000, 'last=20', pair);
+    const logFrom = serverLog ? statSync(serverLog).size : 0;
+    const result = await runTurns(store, ids, Number(secs) * 1000, windowQuery, pair);
     const parts = Object.entries(groups()).map(([k, pids]) => {
       const was = new Map(before[k as keyof typeof before].map((pid, i) => [pid, at0[k]![i]!]));
       const used = pids.reduce((sum, pid) => sum + cpuSecs(pid) - (was.get(pid) ?? 0), 0);
@@ -59,6 +74,33 @@ await withProfiledDeployment(
     console.log(
       `Postgres per turn: ${perTurn('xacts')} transactions, ${perTurn('fetched')} tuples fetched, ${perTurn('returned')} returned`,
     );
+    if (serverLog) printStatements(serverLog, logFrom, dbName, result.turns);
   },
   process.argv.includes('--cpu-prof'),
+  serverLog ? STATEMENT_LOGGING : {},
 );
+
+/**
+ * Per statement (its prepared name, or its first words), the server's durations per turn from the
+ * log lines of database `db` after `from` (log_line_prefix with %d): parse, bind and execute apart, as log_min_duration_statement
+ * writes them (auto_explain's analyze makes them slower than unlogged; compare them with each other).
+ */
+function printStatements(log: string, from: number, db: string, turns: number): void {
+  const text = readFileSync(log).subarray(from).toString('utf8');
+  const totals = new Map<string, { count: number; ms: number }>();
+  for (const m of text.matchAll(
+    /@(\w+) LOG: {2}duration: ([\d.]+) ms {2}(parse|bind|execute|statement)([^:]*): ?(.{0,70})/g,
+  )) {
+    if (m[1] !== db) continue;
+    const name = m[4]!.trim();
+    const key = `${m[3]} ${name && name !== '<unnamed>' ? name : m[5]!.replace(/\s+/g, ' ')}`;
+    const total = totals.get(key) ?? { count: 0, ms: 0 };
+    total.count++;
+    total.ms += Number(m[2]);
+    totals.set(key, total);
+  }
+  const rows = [...totals].sort((a, b) => b[1].ms - a[1].ms);
+  console.log('Postgres statements, per turn: count, ms (logged with auto_explain analyze)');
+  for (const [key, { count, ms }] of rows)
+    console.log(`  ${(count / turns).toFixed(2)}  ${(ms / turns).toFixed(3)} ms  ${key}`);
+}

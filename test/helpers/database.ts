@@ -72,7 +72,7 @@ async function migrateDatabase(url: string): Promise<void> {
   }
 }
 
-async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {

@@ -9,10 +9,9 @@ import { toErrorResponse } from './errors.ts';
 import { InFlightBytes } from './in-flight-bytes.ts';
 import { mcpRoutes } from './mcp/mcp-routes.ts';
 import { adminAuth } from './middleware/admin-auth.ts';
-import { bodyDeadline } from './middleware/body-deadline.ts';
 import { httpMetrics } from './middleware/http-metrics.ts';
 import { inProcessCounter, rateLimit } from './middleware/rate-limit.ts';
-import { requestContext } from './middleware/request-context.ts';
+import { requestScope } from './middleware/request-scope.ts';
 import { pageSecurityHeaders } from './middleware/security-headers.ts';
 import { tokenGuard } from './middleware/token-guard.ts';
 import { describe } from './openapi/describe.ts';
@@ -38,12 +37,13 @@ export function createApp(deps: ApiDeps) {
   const operational = tokenGuard([security.metricsToken, security.metricsToken && deps.admin.token], 'metrics.token');
   app.use('/metrics', operational);
   app.route('/', metricsRoutes(deps));
-  // everything but the probes and metrics (which orchestrators call by IP) checks Host and Origin
-  const guard = originGuard(security);
+  // everything but the probes and metrics (which orchestrators call by IP) checks Host and Origin;
+  // API and MCP requests get their id, log context and body clock in the same middleware
   // (a `/x/*` pattern matches `/x` itself too: one registration each, so nothing runs twice)
-  for (const path of ['/api/*', '/mcp/*', '/docs/*', `${DASHBOARD_PATH}/*`]) app.use(path, guard);
-  app.use('/api/*', requestContext(deps));
-  app.use('/api/*', bodyDeadline(deps));
+  const scope = requestScope({ logger: deps.logger, bodyTimeoutMs: deps.bodyTimeoutMs, origins: security });
+  for (const path of ['/api/*', '/mcp/*']) app.use(path, scope);
+  const guard = originGuard(security);
+  for (const path of ['/docs/*', `${DASHBOARD_PATH}/*`]) app.use(path, guard);
   const auth = {
     mode: security.mode,
     keys: security.keys,
@@ -126,8 +126,6 @@ export function createApp(deps: ApiDeps) {
     );
   }
   app.route('/api/v1', api);
-  app.use('/mcp', requestContext({ logger: deps.logger }));
-  app.use('/mcp', bodyDeadline(deps));
   app.use(
     '/mcp',
     authenticate(auth, () => 'read'),

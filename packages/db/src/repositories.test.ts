@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestDatabase } from '../../../test/helpers/database.ts';
 import { createFileDatabase } from '../../../test/helpers/file-database.ts';
@@ -11,7 +12,7 @@ import { StagingBusyError } from './errors/staging-busy-error.ts';
 import { StagingConflictError } from './errors/staging-conflict-error.ts';
 import { newContextId } from './ids.ts';
 import { createOrm } from './orm.ts';
-import { type NewSegment, SegmentRepository } from './segment-repository.ts';
+import { type NewSegment, OPEN_LIVE, SegmentRepository } from './segment-repository.ts';
 import { ChunkBuffers, rechunk, StagingRepository } from './staging-repository.ts';
 
 let db: TestDatabase;
@@ -219,6 +220,41 @@ describe('SegmentRepository', () => {
     // a write never committed: no segment of it, the row and its current version all the same
     expect(await segments.openUpload(created.id, 2)).toEqual({ ...opened, write: null });
     expect(await segments.openUpload(newContextId(), 1)).toEqual({ row: null, write: null, current: [] });
+  });
+
+  it("plans a read's statement as a lookup by key whatever the size of the tables it is prepared on", async () => {
+    // a connection plans the prepared read once, on the statistics of the moment: here a few hundred
+    // segments of never-analysed tables, on which a plan left free to choose scans every segment
+    const segments = new SegmentRepository(orm);
+    let last = '';
+    for (let i = 0; i < 200; i++) {
+      const created = row({ size_bytes: 0 });
+      const segment = { ...segmentOf(created.id, 'inline'), body: Buffer.alloc(1000, 'x') };
+      await segments.createContext(created, segment, 's3');
+      last = created.id;
+    }
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query(`prepare open_live as ${OPEN_LIVE}`);
+      await client.query('set plan_cache_mode = force_generic_plan');
+      const { rows } = await client.query(
+        `explain (format json) execute open_live('${last}', 'default', 20, null, 1048576, 131072, '{}')`,
+      );
+      const scans: string[] = [];
+      const walk = (node: { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: [] }) => {
+        if (node['Relation Name']) scans.push(`${node['Node Type']} ${node['Index Name'] ?? node['Relation Name']}`);
+        for (const child of node.Plans ?? []) walk(child);
+      };
+      walk(rows[0]['QUERY PLAN'][0].Plan);
+      expect(scans.sort()).toEqual([
+        'Index Scan contexts_pkey',
+        'Index Scan segments_pkey',
+        'Index Scan versions_pkey',
+      ]);
+    } finally {
+      await client.end();
+    }
   });
 });
 

@@ -294,6 +294,38 @@ function collectVersions(which: string, lock: '' | 'skip locked'): string {
     from doomed d where v.context_id = d.context_id and v.version = d.version`;
 }
 
+/**
+ * A live context of the tenant and the segments of its current version (`openLive`). Its plan is
+ * made once per connection (a generic plan), whatever the tables' statistics were then, so its
+ * shape leaves the planner one way: the row by its primary key alone (the tenant is checked on it
+ * after), each segment by its id (`offset 0` keeps the lookup a nested loop, which a plan made on
+ * small tables would otherwise turn into a scan of every segment). The row comes once, with the
+ * first segment, not once a segment: each copy is serialized, sent and parsed again.
+ */
+export const OPEN_LIVE = `with by_id as materialized (
+    select ${ROW_COLUMNS} from contexts where id = $1),
+  c as (
+    select * from by_id where tenant_id = $2 and deleted_at is null and status <> 'deleting'),
+  segs as (
+    select s.*, u.pos,
+      coalesce(sum(s.item_count) over after, 0) as items_after,
+      coalesce(sum(s.token_count) over after, 0) as tokens_after
+      from c join versions v on v.context_id = c.id and v.version = c.version
+      cross join unnest(v.segments) with ordinality as u(sid, pos)
+      cross join lateral (select * from segments where id = u.sid offset 0) s
+    window after as (order by u.pos desc rows between unbounded preceding and 1 preceding)),
+  t as (
+    select s.*, ($3::int is null and $4::int is null) or s.items_after < $3::int or s.tokens_after <= $4::int as wanted
+      from segs s)
+  select case when coalesce(s.pos, 1) = 1 then row_to_json(c) end as context, ${SEGMENT_COLUMNS},
+    case when s.wanted and s.state = 'inline' and s.size_bytes <= $5 and s.id <> all($7::uuid[])
+         then s.body end as body,
+    s.wanted and s.item_count <= $6 as indexed,
+    case when s.wanted and s.item_count <= $6 then s.item_offsets end as item_offsets,
+    case when s.wanted and s.item_count <= $6 then s.item_tokens end as item_tokens,
+    case when s.wanted and s.item_count <= $6 then s.item_roles end as item_roles
+    from c left join t s on true order by s.pos`;
+
 const INSERT_COLUMNS = [
   'id',
   'context_id',
@@ -498,26 +530,7 @@ export class SegmentRepository {
       // a named (prepared) statement: each connection parses and plans it once, not on every read
       // (planning this statement costs Postgres more than running it)
       name: this.options.prepared === false ? undefined : 'ctxvault_open_live',
-      text: `with c as (
-         select ${ROW_COLUMNS} from contexts where id = $1 and tenant_id = $2 and deleted_at is null and status <> 'deleting'),
-       segs as (
-         select s.*, u.pos,
-                coalesce(sum(s.item_count) over after, 0) as items_after,
-                coalesce(sum(s.token_count) over after, 0) as tokens_after
-           from c join versions v on v.context_id = c.id and v.version = c.version
-           cross join unnest(v.segments) with ordinality as u(sid, pos) join segments s on s.id = u.sid
-         window after as (order by u.pos desc rows between unbounded preceding and 1 preceding)),
-       t as (
-         select s.*, ($3::int is null and $4::int is null) or s.items_after < $3::int or s.tokens_after <= $4::int as wanted
-           from segs s)
-       select row_to_json(c) as context, ${SEGMENT_COLUMNS},
-              case when s.wanted and s.state = 'inline' and s.size_bytes <= $5 and s.id <> all($7::uuid[])
-                   then s.body end as body,
-              s.wanted and s.item_count <= $6 as indexed,
-              case when s.wanted and s.item_count <= $6 then s.item_offsets end as item_offsets,
-              case when s.wanted and s.item_count <= $6 then s.item_tokens end as item_tokens,
-              case when s.wanted and s.item_count <= $6 then s.item_roles end as item_roles
-         from c left join t s on true order by s.pos`,
+      text: OPEN_LIVE,
       values: [id, tenantId, tail.items, tail.tokens, OPEN_BODY_MAX_BYTES, OPEN_INDEX_MAX_ITEMS, held],
     });
     if (rows.length === 0) return null;

@@ -1,5 +1,6 @@
 import { isLoopback } from '@ctxvault/config';
 import { ForbiddenError } from '@ctxvault/core';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 
 export interface OriginGuardOptions {
@@ -15,7 +16,16 @@ export interface OriginGuardOptions {
  * server.allowed_origins. A page on evil.example that rebinds its name to 127.0.0.1 sends
  * `Host: evil.example` and `Origin: http://evil.example`; both are refused with 403.
  */
-export function originGuard({ allowedHosts, allowedOrigins }: OriginGuardOptions) {
+export function originGuard(options: OriginGuardOptions) {
+  const check = originCheck(options);
+  return createMiddleware(async function originGuardMiddleware(c, next) {
+    check(c);
+    await next();
+  });
+}
+
+/** The check `originGuard` makes, for a middleware that does it among other things: throws 403. */
+export function originCheck({ allowedHosts, allowedOrigins }: OriginGuardOptions): (c: Context) => void {
   const anyHost = allowedHosts.includes('*');
   const hosts = new Set(allowedHosts.map((host) => host.toLowerCase()));
   const origins = new Set(allowedOrigins.map((origin) => origin.toLowerCase().replace(/\/+$/, '')));
@@ -23,7 +33,7 @@ export function originGuard({ allowedHosts, allowedOrigins }: OriginGuardOptions
     const name = hostName(host);
     return anyHost || isLoopback(name) || hosts.has(host) || hosts.has(name);
   };
-  return createMiddleware(async function originGuardMiddleware(c, next) {
+  return (c) => {
     const host = (c.req.header('host') ?? new URL(c.req.url).host).toLowerCase();
     if (!hostAllowed(host))
       throw new ForbiddenError(
@@ -36,8 +46,7 @@ export function originGuard({ allowedHosts, allowedOrigins }: OriginGuardOptions
         `Origin "${origin}" may not call this: add it to server.allowed_origins (MCP_SERVER_ALLOWED_ORIGINS)`,
         'origin_not_allowed',
       );
-    await next();
-  });
+  };
 }
 
 /** The name of a Host header value, without its port (`[::1]:8080` → `[::1]`). */
