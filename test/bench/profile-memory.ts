@@ -3,7 +3,7 @@
 // spaces, external memory, array buffers; counting threads are isolates of their own, seen only in
 // the RSS) and prints the samples around the peak.
 // Usage: tsx test/bench/profile-memory.ts <MiB> [NAME=VALUE …] (settings of the deployment, e.g.
-// MCP_TOKENS_COUNTING_THREADS=1)
+// MCP_TOKENS_COUNTING_THREADS=1); WITH_TOKENS=1 gives the items their `tokens`, so nothing is counted.
 import { readFileSync } from 'node:fs';
 import { waitUntilSettled } from '../helpers/contexts.ts';
 import { freePort } from '../helpers/processes.ts';
@@ -90,7 +90,9 @@ await withProfiledDeployment(
       }
     })();
     await new Promise((r) => setTimeout(r, 1000));
-    const body = ndjsonCorpus(Number(mib) * 1024 * 1024, { agent_id: 'prof' }, 43, { tokens: false });
+    const body = ndjsonCorpus(Number(mib) * 1024 * 1024, { agent_id: 'prof' }, 43, {
+      tokens: process.env.WITH_TOKENS === '1',
+    });
     const res = await fetch(`${dep.url}/api/v1/contexts`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-ndjson' },
