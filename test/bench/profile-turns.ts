@@ -7,7 +7,7 @@
 // plan (auto_explain: analyze, buffers, WAL), and the loop's are summed up per statement from that log.
 // --window=<query> reads another window than the last 20 items (e.g. --window=max_tokens=8000).
 // Usage: tsx test/bench/profile-turns.ts <sessions> <seconds> <out dir> [--cpu-prof] [--statements=<log>] [--window=<query>]
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { queryRows } from '../helpers/database.ts';
 import { corpusItems } from './corpus.ts';
 import { cpuSecs, pidsWhere } from './process-cpu.ts';

@@ -33,7 +33,7 @@ export class InlineTokenCounter implements TokenCounter {
   }
 
   countLines(modelId: string | null, lines: Uint8Array, format: Format = 'ctxvault'): Promise<ItemCount[]> {
-    return this.count(modelId, itemTexts(lines), format);
+    return this.count(modelId, [...itemTexts(lines)], format);
   }
 
   async close(): Promise<void> {}

@@ -35,11 +35,10 @@ parentPort?.on('message', async (task: CountTask) => {
   let reply: CountReply;
   try {
     const countText = await encoding(task.encoding);
-    const items = task.items instanceof Uint8Array ? itemTexts(task.items) : task.items;
-    reply = {
-      id: task.id,
-      counts: items.map((text) => countItemTokens(JSON.parse(text), task.format, countText, task.pricing)),
-    };
+    const counts: ItemCount[] = [];
+    for (const text of task.items instanceof Uint8Array ? itemTexts(task.items) : task.items)
+      counts.push(countItemTokens(JSON.parse(text), task.format, countText, task.pricing));
+    reply = { id: task.id, counts };
   } catch (err) {
     reply = { id: task.id, error: (err as Error).message ?? String(err) };
   }

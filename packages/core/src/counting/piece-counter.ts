@@ -5,10 +5,10 @@
 // identically (tested against the regex) several times faster; it hands any piece that touches a
 // non-ASCII character to the regex.
 
-import { BytePairEncodingCore } from 'gpt-tokenizer/BytePairEncodingCore';
 import type { EncodingName } from 'gpt-tokenizer/mapping';
 import { getEncodingParams } from 'gpt-tokenizer/modelParams';
-import { resolveEncodingAsync } from 'gpt-tokenizer/resolveEncodingAsync';
+import { BytePairCounter } from './byte-pair-counter.ts';
+import { loadRankTable } from './rank-table.ts';
 
 /** The end of the piece starting at `start`, or -1 when the scanner leaves that piece to the regex. */
 export type PieceEnd = (text: string, start: number) => number;
@@ -27,10 +27,10 @@ export class PieceCounter {
   private readonly cache = new Map<string, number>();
   private cachedChars = 0;
   private readonly regex: RegExp;
-  private readonly bpe: BytePairEncodingCore;
+  private readonly bpe: BytePairCounter;
   private readonly scan: PieceEnd | null;
 
-  constructor(bpe: BytePairEncodingCore, splitRegex: RegExp, scan: PieceEnd | null) {
+  constructor(bpe: BytePairCounter, splitRegex: RegExp, scan: PieceEnd | null) {
     this.bpe = bpe;
     this.scan = scan;
     // sticky: matches exactly at lastIndex, as the global regex does there (its alternatives cover every character)
@@ -73,8 +73,7 @@ export class PieceCounter {
   private piece(piece: string): number {
     const known = this.cache.get(piece);
     if (known !== undefined) return known;
-    // the core splits with a regex that takes the whole piece: its count is the piece's BPE
-    const tokens = this.bpe.countNative(piece);
+    const tokens = this.bpe.count(piece);
     if (this.cache.size >= CACHE_ENTRIES || this.cachedChars + piece.length > CACHE_CHARS) {
       this.cache.clear();
       this.cachedChars = 0;
@@ -85,17 +84,13 @@ export class PieceCounter {
   }
 }
 
-/** One piece: the whole text given (the core's split regex, so `countNative` is one piece's BPE). */
-const WHOLE = /[\s\S]+/gu;
-
-/** A PieceCounter of `name`, with its rank tables loaded (the only copy the thread holds). */
+/** A PieceCounter of `name`, with its rank table loaded (the only copy the thread holds). */
 export async function loadPieceCounter(name: EncodingName): Promise<PieceCounter> {
-  const ranks = await resolveEncodingAsync(name);
-  const params = getEncodingParams(name, () => ranks);
-  // no merge cache: the PieceCounter keeps counts, not token arrays
-  const bpe = new BytePairEncodingCore({ ...params, tokenSplitRegex: WHOLE, mergeCacheSize: 0 });
+  const bpe = new BytePairCounter(await loadRankTable(name));
+  // the split pattern is all this takes of the library's parameters: no ranks given
+  const { tokenSplitRegex } = getEncodingParams(name, () => []);
   const scan = name.startsWith('o200k') ? o200kPieceEnd : name === 'cl100k_base' ? cl100kPieceEnd : null;
-  return new PieceCounter(bpe, params.tokenSplitRegex, scan);
+  return new PieceCounter(bpe, tokenSplitRegex, scan);
 }
 
 // ASCII character classes of the split patterns

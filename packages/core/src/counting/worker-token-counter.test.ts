@@ -53,4 +53,26 @@ describe('WorkerTokenCounter', () => {
     await counter.close();
     await expect(counter.count(null, ['{}'])).rejects.toThrow(/closed/);
   });
+
+  it('leaves no copy of the lines it counted in the thread', { timeout: 120_000 }, async () => {
+    const counter = new WorkerTokenCounter(settings, { threads: 1 });
+    // runs of 1 MiB of lines, as LineCounting sends them
+    const line = `${JSON.stringify({ role: 'user', content: 'counting leaves nothing behind. '.repeat(30) })}\n`;
+    const run = Buffer.from(line.repeat(Math.ceil(2 ** 20 / line.length)));
+    try {
+      const counts = await counter.countLines('gpt-4o', run);
+      const external = async () => (await counter.threadHeaps())[0]!.external_memory;
+      const before = await external();
+      // a run posted as bytes, or decoded whole, stayed outside the thread's heap until a full
+      // collection, which V8 starts once such memory grew by about 64 MB
+      let grown = 0;
+      for (let i = 0; i < 40; i++) {
+        expect(await counter.countLines('gpt-4o', run)).toEqual(counts);
+        grown = Math.max(grown, (await external()) - before);
+      }
+      expect(grown).toBeLessThan(8 * 2 ** 20);
+    } finally {
+      await counter.close();
+    }
+  });
 });
