@@ -183,16 +183,19 @@ async function lifecyclePassOn(databaseUrl: string) {
   await lifecyclePass(suite.app.env, { ...KEYS, MCP_DATABASE_URL: databaseUrl, MCP_LIFECYCLE_OBJECT_GRACE: '0s' });
 }
 
-/** The same read without the time of the last change (a rebuild knows only when its newest object was written). */
 /**
  * A read without what a rebuild cannot know: the time of the last write, and how many segments
- * hold the items (layout, not content: a compaction that merged inline appends leaves no object of
- * them, so a rebuilt version may hold the same items in fewer segments).
+ * hold the items, in the document and in the summary (layout, not content: a compaction that merged
+ * inline appends leaves no object of them, and a rebuild takes the objects it finds, so a rebuilt
+ * version may hold the same items in another number of segments).
  */
-function comparable(reads: { document?: Record<string, unknown> } & Record<string, unknown>) {
+function comparable(
+  reads: { document?: Record<string, unknown>; summary?: Record<string, unknown> } & Record<string, unknown>,
+) {
   if (!reads.document) return reads;
   const { updated_at, segments, ...document } = reads.document;
-  return { ...reads, document };
+  const { segments: _, ...summary } = reads.summary ?? {};
+  return { ...reads, document, summary };
 }
 
 /**
