@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { ApiEnv } from '../env.ts';
 import { contextIdParam, ifMatchHeader, readOptionsQuery } from './context-inputs.ts';
 
+type Attempt = { value: unknown } | { error: string };
+
 /** What the hand-written readings give for a request: a value, `undefined` (left to the schema) or the error thrown. */
 async function readings(path: string, headers: Record<string, string> = {}) {
   const app = new Hono<ApiEnv>().get('/contexts/:id', (c) => {
@@ -22,7 +24,12 @@ async function readings(path: string, headers: Record<string, string> = {}) {
       raw: c.req.query(),
     });
   });
-  return (await app.request(path, { headers })).json();
+  return (await app.request(path, { headers })).json() as Promise<{
+    id: Attempt;
+    query: Attempt;
+    ifMatch: Attempt;
+    raw: Record<string, string>;
+  }>;
 }
 
 const ID = '0192f0c4-3b1a-7c2d-8e4f-123456789abc';
