@@ -124,7 +124,8 @@ export const settingsSchema = section({
     // let "none" serve a non-loopback host (every caller then chooses its tenant): for trusted networks only
     allow_insecure: flag().default(false),
     // how long an API process trusts a key it verified before asking the database again: a key revoked
-    // elsewhere (another process, `ctxvault keys revoke`) is refused within this time; 0: every request asks
+    // elsewhere (another process, `ctxvault keys revoke`) is refused within this time; 0: every request asks.
+    // With auth.mode "jwt", also how long a verified access token is trusted without checking it again (never past its exp)
     key_cache_ttl: duration().prefault('5s'),
     jwt: section({
       issuer: text().default(''),

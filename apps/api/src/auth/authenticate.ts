@@ -60,14 +60,13 @@ async function credentialOf(
   verifyJwt: AuthOptions['verifyJwt'],
   resourceUrl: string,
 ): Promise<Principal> {
-  const challenge = bearerChallenge(c, mode, resourceUrl);
   const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
   if (!match) {
     throw new UnauthorizedError(
       mode === 'jwt'
         ? 'this needs Authorization: Bearer with an access token of the issuer (auth.jwt.issuer) or an API key'
         : 'this needs Authorization: Bearer with an API key (ctxvault keys create)',
-      challenge,
+      bearerChallenge(c, mode, resourceUrl),
     );
   }
   const token = match[1]!;
@@ -76,7 +75,7 @@ async function credentialOf(
     return await verifyJwt(token);
   } catch (err) {
     if (err instanceof UnauthorizedError)
-      throw new UnauthorizedError(err.message, `${challenge}, error="invalid_token"`);
+      throw new UnauthorizedError(err.message, `${bearerChallenge(c, mode, resourceUrl)}, error="invalid_token"`);
     throw err;
   }
 }

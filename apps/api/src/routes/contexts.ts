@@ -36,6 +36,7 @@ import { itemsBody, jsonBody, jsonItemsBody } from '../openapi/bodies.ts';
 import { describe, failure, json } from '../openapi/describe.ts';
 import { headers, params, query } from '../openapi/validators.ts';
 import { streamedBody } from '../streamed-body.ts';
+import { contextIdParam, ifMatchHeader, ifNoneMatchHeader, readOptionsQuery } from './context-inputs.ts';
 
 const byId = z.object({ id: contextIdSchema });
 /** `If-Match` as a condition (RFC 9110: `*` or a list of tags); a malformed one is refused before the body is read. */
@@ -153,8 +154,8 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
           422: failure('as= met a part the target format cannot express; details name it'),
         },
       }),
-      params(byId),
-      query(readOptionsSchema),
+      params(byId, contextIdParam),
+      query(readOptionsSchema, readOptionsQuery),
       headers(
         z.object({
           'if-none-match': z
@@ -163,6 +164,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
             .describe('the ETag(s) of copies the caller has, or *')
             .transform((header) => readCondition('if-none-match', header)),
         }),
+        ifNoneMatchHeader,
       ),
       async (c) => {
         const { id } = c.req.valid('param');
@@ -198,7 +200,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
           404: missing,
         },
       }),
-      params(byId),
+      params(byId, contextIdParam),
       query(versionsQuerySchema),
       async (c) => c.json(await service.versions(c.var.tenantId, c.req.valid('param').id, c.req.valid('query'))),
     )
@@ -219,7 +221,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
           422: failure('Idempotency-Key reused with a different request'),
         },
       }),
-      params(byId),
+      params(byId, contextIdParam),
       headers(ifMatch.extend(idempotencyKey.shape)),
       jsonBody(restoreSchema, maxBodyBytes),
       async (c) => {
@@ -251,7 +253,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
           429: failure('over quotas'),
         },
       }),
-      params(byId),
+      params(byId, contextIdParam),
       headers(idempotencyKey),
       jsonBody(forkSchema, maxBodyBytes),
       async (c) => {
@@ -270,7 +272,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
           'Counts, tokens per role, size and compression of a context; estimates=true also lists the items whose count holds estimated parts (reads the items)',
         responses: { 200: json('the summary', contextSummarySchema), 400: invalidInput, 404: missing },
       }),
-      params(byId),
+      params(byId, contextIdParam),
       query(summaryQuerySchema),
       async (c) => c.json(await service.summary(c.var.tenantId, c.req.valid('param').id, c.req.valid('query'))),
     )
@@ -282,7 +284,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
         summary: 'Status of a context and of its job',
         responses: { 200: json('status, last error and job', statusViewSchema), 400: invalidInput, 404: missing },
       }),
-      params(byId),
+      params(byId, contextIdParam),
       async (c) => c.json(await service.status(c.var.tenantId, c.req.valid('param').id)),
     )
     .put(
@@ -300,8 +302,8 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
           412: changed,
         },
       }),
-      params(byId),
-      headers(ifMatch),
+      params(byId, contextIdParam),
+      headers(ifMatch, ifMatchHeader),
       jsonItemsBody(replaceContextSchema, 'content', maxBodyBytes),
       async (c) => {
         const { id } = c.req.valid('param');
@@ -320,8 +322,8 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
         summary: 'Append items: a new version',
         responses: { 200: written.stored, 202: written.pending, 400: invalidInput, 404: missing, 412: changed },
       }),
-      params(byId),
-      headers(ifMatch),
+      params(byId, contextIdParam),
+      headers(ifMatch, ifMatchHeader),
       itemsBody({
         json: appendItemsSchema,
         envelope: null,
@@ -357,8 +359,8 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
           412: changed,
         },
       }),
-      params(byId),
-      headers(ifMatch),
+      params(byId, contextIdParam),
+      headers(ifMatch, ifMatchHeader),
       async (c) => {
         const { id } = c.req.valid('param');
         const expected = await expectedVersion(c, id, c.req.valid('header')['if-match']);
@@ -377,7 +379,7 @@ export function contextRoutes({ service, maxBodyBytes, maxContextBytes, maxItemB
           404: missing,
         },
       }),
-      params(byId),
+      params(byId, contextIdParam),
       jsonBody(searchSchema, maxBodyBytes),
       async (c) => c.json(await service.search(c.var.tenantId, c.req.valid('param').id, c.req.valid('json'))),
     );

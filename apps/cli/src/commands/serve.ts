@@ -19,6 +19,7 @@ function securityOf({ config, apiKeys }: Runtime): SecurityDeps {
       jwksUrl: auth.jwt.jwks_url,
       tenantClaim: auth.jwt.tenant_claim,
       scopesClaim: auth.jwt.scopes_claim,
+      cacheTtlMs: auth.key_cache_ttl,
     },
     resourceUrl: auth.resource_url,
     allowedHosts: [...list(server.allowed_hosts), ...(isWildcard(server.host) ? [] : [server.host])],

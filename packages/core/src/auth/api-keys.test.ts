@@ -121,4 +121,38 @@ describe('ApiKeys', () => {
     now += 1_000;
     await expect(keys.verify(brief.key)).rejects.toMatchObject({ message: expect.stringContaining('expired') });
   });
+
+  it('reads a key once for all the requests that miss the cache together, and a revocation here wins over a read under way', async () => {
+    const { store, rows } = memoryStore();
+    let reads = 0;
+    let release = () => {};
+    const gate = () => new Promise<void>((resolve) => (release = resolve));
+    let held = gate();
+    const slow: ApiKeyStore = {
+      ...store,
+      findByPrefix: async (prefix) => {
+        reads++;
+        const row = rows.find((r) => r.prefix === prefix);
+        const asRead = row ? { ...row } : null; // the row as it is when the read starts
+        await held;
+        return asRead;
+      },
+    };
+    let now = 1_000_000;
+    const keys = new ApiKeys(slow, logger, { cacheTtlMs: 5_000, now: () => now });
+    const created = await keys.create({ tenantId: 't', scopes: ['read'] });
+    const together = Array.from({ length: 20 }, () => keys.verify(created.key));
+    release();
+    for (const principal of await Promise.all(together)) expect(principal).toMatchObject({ tenantId: 't' });
+    expect(reads).toBe(1);
+
+    // the entry expires; a read starts, the key is revoked through this process before it ends
+    now += 5_000;
+    held = gate();
+    const during = keys.verify(created.key);
+    await keys.revoke(created.prefix);
+    release();
+    await expect(during).resolves.toMatchObject({ tenantId: 't' }); // read before the revocation
+    await expect(keys.verify(created.key)).rejects.toMatchObject({ message: expect.stringContaining('revoked') });
+  });
 });

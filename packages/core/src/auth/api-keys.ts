@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { type ApiKeyRepository, type ApiKeyRow, type ApiKeyScope, newContextId } from '@ctxvault/db';
 import { UnauthorizedError } from '../errors/index.ts';
 import type { Logger } from '../ports.ts';
@@ -32,9 +32,12 @@ export interface ApiKeyView {
 /** How often this process records a key's use (the table keeps the same resolution). */
 const TOUCH_EVERY_MS = 60_000;
 
-/** A key this process verified: its row as then, and when it was read. */
+type KeyRow = ApiKeyRow & { secret_sha256: string };
+
+/** A key this process verified: its row as then, its secret's digest as bytes, and when it was read. */
 interface VerifiedKey {
-  row: ApiKeyRow & { secret_sha256: string };
+  row: KeyRow;
+  digest: Buffer;
   at: number;
 }
 
@@ -57,6 +60,11 @@ export class ApiKeys {
   private readonly touched = new Map<string, number>();
   /** keys verified lately, by prefix: a request with one costs no database round trip */
   private readonly verified = new Map<string, VerifiedKey>();
+  /**
+   * reads of a key's row under way, by prefix: requests arriving meanwhile (all of a busy key's, when
+   * its cache entry expires) wait for the same read instead of each making its own
+   */
+  private readonly reading = new Map<string, Promise<KeyRow | null>>();
   private readonly cacheTtlMs: number;
   private readonly now: () => number;
 
@@ -95,7 +103,11 @@ export class ApiKeys {
 
   async revoke(idOrPrefix: string, tenantId?: string): Promise<ApiKeyView | null> {
     const row = await this.store.revoke(idOrPrefix, tenantId);
-    if (row) this.verified.delete(row.prefix);
+    if (row) {
+      this.verified.delete(row.prefix);
+      // a read begun before the revocation must not put the key back into the cache
+      this.reading.delete(row.prefix);
+    }
     return row ? toView(row) : null;
   }
 
@@ -108,21 +120,41 @@ export class ApiKeys {
   }
 
   /** The row of a key verified less than the cache's TTL ago, if `presented` is its secret's digest. */
-  private cached(prefix: string, presented: Buffer): (ApiKeyRow & { secret_sha256: string }) | null {
+  private cached(prefix: string, presented: Buffer): KeyRow | null {
     const hit = this.verified.get(prefix);
     if (!hit) return null;
     if (this.now() - hit.at >= this.cacheTtlMs) {
       this.verified.delete(prefix);
       return null;
     }
-    return timingSafeEqual(presented, Buffer.from(hit.row.secret_sha256, 'hex')) ? hit.row : null;
+    return timingSafeEqual(presented, hit.digest) ? hit.row : null;
   }
 
-  /** Keeps a row just read (not one served from the cache, whose age stays that of its read). */
-  private remember(row: ApiKeyRow & { secret_sha256: string }): void {
-    if (this.cacheTtlMs <= 0 || this.verified.get(row.prefix)?.row === row) return;
+  /** The key's row from the store (one read at a time per prefix), kept in the cache when the TTL allows. */
+  private read(prefix: string): Promise<KeyRow | null> {
+    const pending = this.reading.get(prefix);
+    if (pending) return pending;
+    const read = this.store.findByPrefix(prefix).then(
+      (row) => {
+        // still the current read: not superseded by a revocation in this process meanwhile
+        if (this.reading.get(prefix) === read) {
+          this.reading.delete(prefix);
+          if (row && this.cacheTtlMs > 0) this.remember(row);
+        }
+        return row;
+      },
+      (err: unknown) => {
+        if (this.reading.get(prefix) === read) this.reading.delete(prefix);
+        throw err;
+      },
+    );
+    this.reading.set(prefix, read);
+    return read;
+  }
+
+  private remember(row: KeyRow): void {
     if (this.verified.size >= MAX_CACHED_KEYS) this.verified.clear();
-    this.verified.set(row.prefix, { row, at: this.now() });
+    this.verified.set(row.prefix, { row, digest: Buffer.from(row.secret_sha256, 'hex'), at: this.now() });
   }
 
   /** Whether a bearer token has the shape of one of our keys (else it may be a JWT). */
@@ -136,11 +168,8 @@ export class ApiKeys {
     if (!match) throw new UnauthorizedError('malformed API key');
     const [, prefix, secret] = match as unknown as [string, string, string];
     const presented = digest(secret);
-    const row = this.cached(prefix, presented) ?? (await this.store.findByPrefix(prefix));
-    // compared as digests of equal length, so timing tells nothing about the stored secret
-    const expected = Buffer.from(row?.secret_sha256 ?? '0'.repeat(64), 'hex');
-    if (!row || !timingSafeEqual(presented, expected)) throw new UnauthorizedError('unknown API key');
-    this.remember(row);
+    const row = this.cached(prefix, presented) ?? ifSecretMatches(await this.read(prefix), presented);
+    if (!row) throw new UnauthorizedError('unknown API key');
     if (row.revoked_at) throw new UnauthorizedError(`API key ${prefix} was revoked`);
     // the driver may hand timestamps over as text
     const expiresAt = row.expires_at === null ? null : new Date(row.expires_at);
@@ -151,8 +180,15 @@ export class ApiKeys {
   }
 }
 
+/** `row` if `presented` is its secret's digest, compared as digests of equal length so that timing tells nothing. */
+function ifSecretMatches(row: KeyRow | null, presented: Buffer): KeyRow | null {
+  const expected = Buffer.from(row?.secret_sha256 ?? '0'.repeat(64), 'hex');
+  return timingSafeEqual(presented, expected) ? row : null;
+}
+
 function digest(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
+  // the one-shot form: no Hash object per request
+  return hash('sha256', secret, 'buffer');
 }
 
 function toView(row: ApiKeyRow): ApiKeyView {
