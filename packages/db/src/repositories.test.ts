@@ -222,6 +222,55 @@ describe('SegmentRepository', () => {
     expect(await segments.openUpload(newContextId(), 1)).toEqual({ row: null, write: null, current: [] });
   });
 
+  it('marks a segment stored in one synchronously committed statement, settling its context and every other holder', async () => {
+    const segments = new SegmentRepository(orm);
+    const created = row({ status: 'pending', size_bytes: 0, stored_bytes: null });
+    await segments.createContext(created, segmentOf(created.id, 'staged'), 's3');
+    const [staged] = await segments.segmentsOf(created.id, 1);
+    // another context whose current version holds the same segment (as a fork would, once stored)
+    const holder = row({ size_bytes: 0 });
+    await segments.createContext(holder, segmentOf(holder.id, 'inline'), 's3');
+    const pool = await orm.em.getConnection().getNativeClient();
+    await pool.query('update versions set segments = array[$1::uuid] where context_id = $2', [staged!.id, holder.id]);
+
+    const statements: string[] = [];
+    const query = pool.query;
+    pool.query = ((text: string, ...rest: unknown[]) => {
+      statements.push(text);
+      return (query as (...args: unknown[]) => unknown).call(pool, text, ...rest);
+    }) as typeof pool.query;
+    // values that must arrive as they are (quotes, a backslash)
+    const placement = {
+      object_key: `ctx/${created.id}/o'brien\\x.ndjson`,
+      etag: '"9b2cf535f27731c974343645a3985328-2"',
+      stored_bytes: 61,
+      content_encoding: 'zstd',
+      encryption: 'aws:kms',
+    };
+    try {
+      await segments.markStored(staged!, placement, 's3');
+      // no longer staged: left alone
+      await segments.markStored(staged!, { ...placement, object_key: 'other', etag: 'other' }, 's3');
+    } finally {
+      pool.query = query;
+    }
+    // one statement each, on no transaction of its own (a transaction takes a client: none seen here)
+    expect(statements).toHaveLength(2);
+    for (const text of statements) expect(text).not.toContain('synchronous_commit');
+    expect(await segments.findSegment(staged!.id)).toMatchObject({ state: 'stored', ...placement });
+    for (const id of [created.id, holder.id]) {
+      expect(await contexts.findAny(id)).toMatchObject({
+        status: 'stored',
+        storage_provider: 's3',
+        storage_key: placement.object_key,
+        etag: placement.etag,
+        stored_bytes: 61,
+        content_encoding: 'zstd',
+        encryption: 'aws:kms',
+      });
+    }
+  });
+
   it("plans a read's statement as a lookup by key whatever the size of the tables it is prepared on", async () => {
     // a connection plans the prepared read once, on the statistics of the moment: here a few hundred
     // segments of never-analysed tables, on which a plan left free to choose scans every segment

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { Pool, PoolClient } from 'pg';
+import { escapeLiteral, type Pool, type PoolClient } from 'pg';
 import { type ContextPatch, type ContextRow, fromColumns, ROW_COLUMNS } from './context-repository.ts';
 import type { StorageProvider } from './entities/context.entity.ts';
 
@@ -829,26 +829,13 @@ export class SegmentRepository {
     return rows;
   }
 
-  /** Records that a staged segment is now an object, and settles its context; false if it was not staged any more. */
-  async markStored(segment: Segment, placement: ObjectPlacement, provider: StorageProvider): Promise<boolean> {
-    return this.transaction(async (client) => {
-      await lockContext(client, segment.context_id);
-      const flipped = await client.query(
-        `update segments set state = 'stored', object_key = $2, etag = $3, stored_bytes = $4, content_encoding = $5, encryption = $6
-          where id = $1 and state = 'staged'`,
-        [
-          segment.id,
-          placement.object_key,
-          placement.etag,
-          placement.stored_bytes,
-          placement.content_encoding,
-          placement.encryption,
-        ],
-      );
-      if (flipped.rowCount === 0) return false;
-      await refreshHolders(client, segment, provider);
-      return true;
-    });
+  /**
+   * Records that a staged segment is now an object, and settles its context and any other holder
+   * of it; a segment no longer staged is left alone. One round trip (see `markStoredBlock`),
+   * committed synchronously: whoever sees `stored` may rely on it.
+   */
+  async markStored(segment: Segment, placement: ObjectPlacement, provider: StorageProvider): Promise<void> {
+    await (await this.pool()).query(markStoredBlock(segment, placement, provider));
   }
 
   /** Records a segment's token counts (counted by a worker) and settles its context's totals. */
@@ -1195,12 +1182,50 @@ async function unretire(client: PoolClient, ids: readonly string[]): Promise<voi
  */
 async function refreshHolders(client: PoolClient, segment: Segment, provider: StorageProvider): Promise<void> {
   await refreshTotals(client, segment.context_id, provider);
-  const { rows } = await client.query<{ id: string }>(
-    `select c.id from versions v join contexts c on c.id = v.context_id and c.version = v.version
-      where v.segments @> array[$1::uuid] and c.id <> $2 order by c.id`,
-    [segment.id, segment.context_id],
-  );
+  const { rows } = await client.query<{ id: string }>(otherHolders('$1', '$2'), [segment.id, segment.context_id]);
   for (const { id } of rows) await refreshTotals(client, id, provider);
+}
+
+/** The query of the contexts other than `contextRef` whose current version holds segment `segmentRef`, in id order. */
+function otherHolders(segmentRef: string, contextRef: string): string {
+  return `select c.id from versions v join contexts c on c.id = v.context_id and c.version = v.version
+           where v.segments @> array[${segmentRef}::uuid] and c.id <> ${contextRef} order by c.id`;
+}
+
+/**
+ * `markStored` as one anonymous PL/pgSQL block, so one round trip where a transaction took six:
+ * each statement in it still sees what committed before it began (read committed), so the totals
+ * are summed under the context's lock as in `refreshHolders`. A DO block takes no parameters: the
+ * values go in as escaped literals.
+ */
+function markStoredBlock(segment: Segment, placement: ObjectPlacement, provider: StorageProvider): string {
+  const tag = '$mark_stored$';
+  const literal = (value: string | number | null): string => {
+    if (value === null) return 'null';
+    if (typeof value === 'number') {
+      if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`);
+      return String(value);
+    }
+    if (value.includes('$')) throw new Error(`markStored: a value with a dollar sign cannot be inlined: ${value}`);
+    return escapeLiteral(value);
+  };
+  const segmentId = literal(segment.id);
+  const contextId = literal(segment.context_id);
+  const providerName = literal(provider);
+  return `do ${tag}
+declare holder uuid;
+begin
+  perform 1 from contexts where id = ${contextId} for update;
+  update segments set state = 'stored', object_key = ${literal(placement.object_key)}, etag = ${literal(placement.etag)},
+         stored_bytes = ${literal(placement.stored_bytes)}, content_encoding = ${literal(placement.content_encoding)},
+         encryption = ${literal(placement.encryption)}
+   where id = ${segmentId} and state = 'staged';
+  if not found then return; end if;
+  ${totalsUpdate(contextId, providerName)};
+  for holder in ${otherHolders(segmentId, contextId)} loop
+    ${totalsUpdate('holder', providerName)};
+  end loop;
+end ${tag}`;
 }
 
 /** Takes the context row's lock for the rest of the transaction; its current version, or null if it is gone. */
@@ -1221,11 +1246,16 @@ async function refreshTotals(
   contextId: string,
   provider: StorageProvider,
 ): Promise<CommittedVersion> {
-  const { rows } = await client.query(
-    `with segs as (
+  const { rows } = await client.query(`${totalsUpdate('$1', '$2')} returning c.*, t.tail_bytes`, [contextId, provider]);
+  return committedRow(rows[0] ?? {});
+}
+
+/** The update behind `refreshTotals`, of the context `contextRef` names, with `providerRef` for its object's store. */
+function totalsUpdate(contextRef: string, providerRef: string): string {
+  return `with segs as (
        select s.*, u.pos from contexts c join versions v on v.context_id = c.id and v.version = c.version
          cross join unnest(v.segments) with ordinality as u(sid, pos) join segments s on s.id = u.sid
-        where c.id = $1),
+        where c.id = ${contextRef}),
      t as (
        select count(*)::int as n, coalesce(sum(item_count), 0)::int as items, coalesce(sum(size_bytes), 0)::bigint as bytes,
               coalesce(sum(token_count), 0)::int as tokens, coalesce(bool_and(tokens_final), true) as final,
@@ -1242,14 +1272,10 @@ async function refreshTotals(
        message_count = t.items, size_bytes = t.bytes, token_count = t.tokens, tokens_final = t.final, segment_count = t.n,
        status = case when t.staged then (case when c.status = 'failed' then 'failed' else 'pending' end) else 'stored' end,
        stored_bytes = case when t.staged then null else t.stored end,
-       storage_provider = case when t.key is null then 'database' else $2 end,
+       storage_provider = case when t.key is null then 'database' else ${providerRef} end,
        storage_key = t.key, etag = t.etag, content_encoding = coalesce(t.encoding, 'identity'), encryption = t.encryption,
        sha256 = nullif(t.sha, ''), last_error = case when t.staged then c.last_error end, updated_at = now()
-     from t where c.id = $1 and c.status <> 'deleting'
-     returning c.*, t.tail_bytes`,
-    [contextId, provider],
-  );
-  return committedRow(rows[0] ?? {});
+     from t where c.id = ${contextRef} and c.status <> 'deleting'`;
 }
 
 /**
