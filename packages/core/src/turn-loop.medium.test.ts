@@ -337,6 +337,32 @@ describe('the turn loop', () => {
     expect(tail.items.length).toBeGreaterThan(0);
   });
 
+  it('search answers the first matches in order, found among the items read first or by the text index', async () => {
+    const service = parts.service();
+    const items = base(2600);
+    const id = await turnContext(service, items, 0);
+    // a search reads the next 2,000 items in order first: these queries are answered there, past
+    // there, or both (fewer matches than asked in the first 2,000, then the index)
+    for (const [query, limit] of [
+      ['base 2', 5],
+      ['base 199', 5],
+      ['base 25', 3],
+      ['base 2599', 10],
+      ['base 2', 1200],
+      ['in no item', 10],
+    ] as const) {
+      const expected = items
+        .map((item, index) => ({ index, text: String(item.content) }))
+        .filter(({ text }) => text.includes(query))
+        .map(({ index }) => index);
+      const found = await service.search('default', id, { query, case_sensitive: false, limit });
+      expect(
+        found.matches.map((m) => m.index),
+        query,
+      ).toEqual(expected.slice(0, limit));
+    }
+  });
+
   it('search asks the index the workers fill: nothing of a stored segment is read but its matched items', async () => {
     const { blobs, gets } = countingGets();
     const service = parts.service(blobs);

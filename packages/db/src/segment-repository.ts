@@ -174,6 +174,9 @@ export interface SearchText {
 }
 
 /** An item the search index matched: its segment (and its position in the segments asked), and its bytes of the item index. */
+/** How many items a search reads in order before it asks the trigram index (see `searchItems`). */
+const SEARCH_PROBE_ITEMS = 2000;
+
 interface FoundItem {
   segment_id: string;
   pos: number;
@@ -802,8 +805,13 @@ export class SegmentRepository {
   /**
    * Items of these segments (in their order, then by item) whose lower-cased text contains
    * `folded`, with one of `roles` when given: at most `limit`, from after `after` (a segment's
-   * position in `ids` and an item) on. Each comes with its bytes of the segment's item index (its
+   * position in `ids`, from 1, and an item) on. Each comes with its bytes of the segment's item index (its
    * offset and the next item's, float64 little-endian), so it can be read by its range at once.
+   *
+   * A common word is found among the first items read in order; the trigram index would collect
+   * every item that holds it and sort them, which grows with the context (0.8 s for a word in one
+   * item of ten in 100 MiB). So the next `SEARCH_PROBE_ITEMS` items of the segment the search is in
+   * are read in order first; only when they do not hold `limit` matches does the index answer.
    */
   async searchItems(
     ids: readonly string[],
@@ -813,7 +821,22 @@ export class SegmentRepository {
     after: { pos: number; item: number } = { pos: 0, item: -1 },
   ): Promise<FoundItem[]> {
     const pattern = `%${folded.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const { rows } = await (await this.pool()).query<FoundItem>(
+    const pool = await this.pool();
+    const pos = Math.max(after.pos, 1);
+    const first = ids[pos - 1];
+    if (first !== undefined) {
+      const { rows } = await pool.query<FoundItem>(
+        `select s.id as segment_id, $5::int as pos, w.item, substring(s.item_offsets from w.item * 8 + 1 for 16) as offsets
+           from segments s cross join lateral (
+             select ss.item, ss.folded, ss.role from segment_search ss
+              where ss.segment_id = s.id and ss.item > $6::int order by ss.item limit $7) w
+          where s.id = $1 and w.folded like $2 and ($3::text[] is null or w.role = any($3::text[]))
+          order by w.item limit $4`,
+        [first, pattern, roles, limit, pos, pos === after.pos ? after.item : -1, SEARCH_PROBE_ITEMS],
+      );
+      if (rows.length === limit) return rows;
+    }
+    const { rows } = await pool.query<FoundItem>(
       // per segment (a lateral join), so the index on (segment, text) looks at its rows only
       `select u.sid as segment_id, u.pos::int as pos, m.item, substring(s.item_offsets from m.item * 8 + 1 for 16) as offsets
          from unnest($1::uuid[]) with ordinality as u(sid, pos) join segments s on s.id = u.sid
@@ -821,7 +844,6 @@ export class SegmentRepository {
            select ss.item from segment_search ss
             where ss.segment_id = u.sid and ss.folded like $2 and ($3::text[] is null or ss.role = any($3::text[]))
               and (u.pos, ss.item) > ($5::int, $6::int)
-            -- a common word: the items in order until enough matched; a rare one: the text index
             order by ss.item limit $4) m
         order by u.pos, m.item limit $4`,
       [ids, pattern, roles, limit, after.pos, after.item],
