@@ -60,7 +60,12 @@ export async function searchSegments(
         asked,
         after,
       );
-      const lines = await mapParallel(found, FETCH_PARALLEL, (f) => reader.line(run[f.pos - 1]!, f.item, f.offsets));
+      // segment by segment, the matches that lie close together in one range read
+      const lines: Buffer[] = [];
+      for (const group of Map.groupBy(found, (f) => f.pos).values()) {
+        const items = group.map((f) => ({ index: f.item, offsets: f.offsets }));
+        lines.push(...(await reader.linesNear(run[group[0]!.pos - 1]!, items, FETCH_PARALLEL)));
+      }
       for (const [k, f] of found.entries()) {
         const { item } = parseRawItem(lines[k]!);
         // the index answered by lower-cased text: a case-sensitive search checks the item itself
@@ -74,19 +79,4 @@ export async function searchSegments(
     i = end;
   }
   return { matches: matches.slice(0, input.limit), truncated: matches.length > input.limit };
-}
-
-/** `work` over `items`, at most `parallel` at a time, results in order. */
-async function mapParallel<T, R>(items: readonly T[], parallel: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(parallel, items.length) }, async () => {
-      while (next < items.length) {
-        const k = next++;
-        results[k] = await work(items[k]!);
-      }
-    }),
-  );
-  return results;
 }

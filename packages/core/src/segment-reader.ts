@@ -60,11 +60,7 @@ export class SegmentReader {
    * last), when the caller has them already.
    */
   async line(seg: Segment, index: number, known?: Buffer | null): Promise<Buffer> {
-    const rangeable =
-      seg.format === 'lines' &&
-      !seg.data_key_id &&
-      (seg.state === 'inline' || (seg.state === 'stored' && seg.content_encoding === 'identity' && seg.object_key));
-    if (rangeable) {
+    if (rangeable(seg)) {
       const offsets = known ?? (await this.segments.loadIndex([seg.id])).get(seg.id)?.item_offsets?.subarray(index * 8);
       if (offsets && offsets.length >= 8) {
         const start = offsets.readDoubleLE(0);
@@ -75,6 +71,58 @@ export class SegmentReader {
     }
     for await (const line of splitLines(this.lines([seg], index))) return line;
     throw new TruncatedSegmentError(`segment ${seg.id} has no item ${index}`);
+  }
+
+  /**
+   * Items of one segment (without their `\n`), as `line` reads them, given each its index and its
+   * bytes of the item index when known: those that lie close together in a rangeable segment are
+   * read in one range (a search's matches of a common word often do), each other one by itself;
+   * up to `parallel` reads at once.
+   */
+  async linesNear(
+    seg: Segment,
+    wanted: readonly { index: number; offsets: Buffer | null }[],
+    parallel: number,
+  ): Promise<Buffer[]> {
+    const ranges = wanted.map(({ offsets }) =>
+      rangeable(seg) && offsets && offsets.length >= 16
+        ? { start: offsets.readDoubleLE(0), end: offsets.readDoubleLE(8) - 1 }
+        : null,
+    );
+    // runs of items whose ranges follow closely, each run within one read of bounded size
+    const runs: { from: number; to: number }[] = [];
+    for (let k = 0; k < wanted.length; k++) {
+      const run = runs.at(-1);
+      const prev = ranges[k - 1];
+      const here = ranges[k];
+      const joins =
+        run &&
+        prev &&
+        here &&
+        run.to === k - 1 &&
+        here.start >= prev.end &&
+        here.start - prev.end <= NEAR_GAP_BYTES &&
+        here.end - ranges[run.from]!.start <= NEAR_SPAN_BYTES;
+      if (joins) run.to = k;
+      else runs.push({ from: k, to: k });
+    }
+    const lines: Buffer[] = new Array(wanted.length);
+    let next = 0;
+    const readRuns = async () => {
+      while (next < runs.length) {
+        const { from, to } = runs[next++]!;
+        const first = ranges[from];
+        if (!first) {
+          lines[from] = await this.line(seg, wanted[from]!.index, wanted[from]!.offsets);
+          continue;
+        }
+        const bytes = await this.bytesOf(seg, first.start, ranges[to]!.end);
+        for (let j = from; j <= to; j++)
+          lines[j] = bytes.subarray(ranges[j]!.start - first.start, ranges[j]!.end - first.start);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(parallel, runs.length) }, readRuns));
+    return lines;
   }
 
   /** Bytes `start` (included) to `end` (excluded) of a rangeable segment's items. */
@@ -233,4 +281,18 @@ async function* skipLines(lines: AsyncIterable<Buffer>, skip: number): AsyncGene
 
 async function* chunks(...buffers: Buffer[]): AsyncGenerator<Buffer> {
   yield* buffers;
+}
+
+/** Items closer than this in a segment are read in one range by `linesNear` (the bytes between come along). */
+const NEAR_GAP_BYTES = 64 * 1024;
+/** ... and no range `linesNear` reads is longer than this. */
+const NEAR_SPAN_BYTES = 1024 * 1024;
+
+/** Whether an item of this segment can be read by its byte range: item lines, in the clear, not compressed. */
+function rangeable(seg: Segment): boolean {
+  return (
+    seg.format === 'lines' &&
+    !seg.data_key_id &&
+    (seg.state === 'inline' || (seg.state === 'stored' && seg.content_encoding === 'identity' && !!seg.object_key))
+  );
 }
