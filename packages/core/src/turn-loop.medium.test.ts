@@ -342,8 +342,8 @@ describe('the turn loop', () => {
     const service = parts.service(blobs);
     const items = base(2600);
     const id = await turnContext(service, items, 0);
-    // a search reads the next 2,000 items in order first: these queries are answered there, past
-    // there, or both (fewer matches than asked in the first 2,000, then the index)
+    // a search reads the next 256 items in order first: these queries are answered there, past
+    // there, or both (fewer matches than asked in the first 256, then the index)
     for (const [query, limit] of [
       ['base 2', 5],
       ['base 199', 5],

@@ -175,7 +175,7 @@ export interface SearchText {
 
 /** An item the search index matched: its segment (and its position in the segments asked), and its bytes of the item index. */
 /** How many items a search reads in order before it asks the trigram index (see `searchItems`). */
-const SEARCH_PROBE_ITEMS = 2000;
+const SEARCH_PROBE_ITEMS = 256;
 
 interface FoundItem {
   segment_id: string;
