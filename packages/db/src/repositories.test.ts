@@ -233,12 +233,6 @@ describe('SegmentRepository', () => {
     const pool = await orm.em.getConnection().getNativeClient();
     await pool.query('update versions set segments = array[$1::uuid] where context_id = $2', [staged!.id, holder.id]);
 
-    const statements: string[] = [];
-    const query = pool.query;
-    pool.query = ((text: string, ...rest: unknown[]) => {
-      statements.push(text);
-      return (query as (...args: unknown[]) => unknown).call(pool, text, ...rest);
-    }) as typeof pool.query;
     // values that must arrive as they are (quotes, a backslash)
     const placement = {
       object_key: `ctx/${created.id}/o'brien\\x.ndjson`,
@@ -247,13 +241,11 @@ describe('SegmentRepository', () => {
       content_encoding: 'zstd',
       encryption: 'aws:kms',
     };
-    try {
+    const statements = await statementsSent(pool, async () => {
       await segments.markStored(staged!, placement, 's3');
       // no longer staged: left alone
       await segments.markStored(staged!, { ...placement, object_key: 'other', etag: 'other' }, 's3');
-    } finally {
-      pool.query = query;
-    }
+    });
     // one statement each, on no transaction of its own (a transaction takes a client: none seen here)
     expect(statements).toHaveLength(2);
     for (const text of statements) expect(text).not.toContain('synchronous_commit');
@@ -401,19 +393,11 @@ describe('StagingRepository', () => {
 
   it('commits every statement of a staging without waiting for the WAL flush (the row that names it flushes it)', async () => {
     const pool = await orm.em.getConnection().getNativeClient();
-    const statements: string[] = [];
-    const query = pool.query;
-    pool.query = ((text: string, ...rest: unknown[]) => {
-      statements.push(text);
-      return (query as (...args: unknown[]) => unknown).call(pool, text, ...rest);
-    }) as typeof pool.query;
-    try {
+    const statements = await statementsSent(pool, async () => {
       const id = newContextId();
       await staging.write(id, 1, Readable.from([randomBytes(100 * 1024)]));
       await staging.remove(id, 1);
-    } finally {
-      pool.query = query;
-    }
+    });
     // the claim, two chunks, the completion mark, the removal
     expect(statements).toHaveLength(5);
     for (const text of statements) expect(text).toContain("set_config('synchronous_commit', 'off', true)");
@@ -426,6 +410,22 @@ describe('StagingRepository', () => {
     expect((await buffer(staging.read(id, 2))).equals(body)).toBe(true);
   });
 });
+
+/** The texts of the statements `run` sends through the pool itself (not through a client it checks out). */
+async function statementsSent(pool: pg.Pool, run: () => Promise<void>): Promise<string[]> {
+  const statements: string[] = [];
+  const query = pool.query;
+  pool.query = ((text: string, ...rest: unknown[]) => {
+    statements.push(text);
+    return (query as (...args: unknown[]) => unknown).call(pool, text, ...rest);
+  }) as typeof pool.query;
+  try {
+    await run();
+  } finally {
+    pool.query = query;
+  }
+  return statements;
+}
 
 async function stagedRows(id: string): Promise<{ marks: number; chunks: number }> {
   const pool = await orm.em.getConnection().getNativeClient();
