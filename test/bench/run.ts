@@ -1,18 +1,6 @@
 // `pnpm bench`: measures ctxvault against bare baselines, each measured in the same run, on real
 // Postgres, Redis and a moto S3 server it starts itself. Prints one markdown table of medians and
-// writes the same figures to test/bench/results/latest.json.
-//
-//   pnpm bench            full run (3 runs, 1 for 256 MiB), about 10-15 minutes on 2 cores
-//   pnpm bench --quick    smaller sizes and fewer requests, for iterating on the benchmark itself
-//   pnpm bench --only ingest,tokens   only these sections (compression, encryption, ingest-sizes, ingest,
-//                         tokens, small, queue, turns, capacity, replica, startup, appends, archive,
-//                         formats, forks); combines
-//                         with --quick
-//   pnpm bench --search-mib 100   the size of the context `turns` searches and summarises (a --quick
-//                         run with the full run's 100 MiB search)
-//
-// Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
-// BENCH_REDIS_URL (default redis://127.0.0.1:6379).
+// writes the same figures to test/bench/results/latest.json. Options: USAGE below (`pnpm bench --help`).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -61,6 +49,34 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const MB = 1e6;
 
+const USAGE = `pnpm bench [options]: ctxvault against bare baselines measured in the same run
+
+  (no option)            full run (3 runs, 1 for 256 MiB), about 10-15 minutes on 2 cores
+  --quick                smaller sizes and fewer requests, for iterating on the benchmark itself
+  --only A,B             only these sections (compression, encryption, ingest-sizes, ingest, tokens,
+                         small, queue, turns, capacity, replica, startup, appends, archive, formats,
+                         forks); combines with --quick
+  --search-mib N         the size of the context \`turns\` searches and summarises (a --quick run
+                         with the full run's 100 MiB search)
+  --help                 this text
+
+Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres),
+BENCH_REDIS_URL (default redis://127.0.0.1:6379).`;
+const FLAGS = ['--quick', '--only', '--search-mib', '--help'];
+const VALUED = ['--only', '--search-mib'];
+// an unknown or misspelt option stops here, not after minutes of a run it did not ask for
+for (const [i, arg] of process.argv.slice(2).entries()) {
+  const previous = process.argv[i + 1];
+  if (previous && VALUED.includes(previous)) continue;
+  if (!FLAGS.includes(arg)) {
+    console.error(`unknown option ${arg}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+if (process.argv.includes('--help')) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const QUICK = process.argv.includes('--quick');
 const SECTIONS = [
   'compression',
@@ -1766,7 +1782,12 @@ async function benchImageCreate(env: Env): Promise<void> {
  */
 async function benchPeakRss(services: Services): Promise<void> {
   const body = ndjsonCorpus(CFG.rssSize, { agent_id: 'bench-rss' }, 43, { tokens: false });
-  const env = await deployment('peak RSS', services, { MCP_STORAGE_COMPRESSION: 'none', MCP_CACHE_MAX_BYTES: '0' });
+  // the corpus is CFG.rssSize of items plus its envelope line: over the default 1 GiB context limit at full size
+  const env = await deployment('peak RSS', services, {
+    MCP_STORAGE_COMPRESSION: 'none',
+    MCP_CACHE_MAX_BYTES: '0',
+    MCP_LIMITS_MAX_CONTEXT_BYTES: String(2 * CFG.rssSize),
+  });
   await sleep(2000);
   const apiPid = env.dep.api.child.pid!;
   const workerPid = env.dep.worker.child.pid!;
