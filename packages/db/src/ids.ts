@@ -17,7 +17,8 @@ export function newContextId(): string {
     random = randomFillSync(new Uint8Array(16 * IDS_PER_DRAW));
     used = 0;
   }
-  const bytes = random.subarray(used, (used += 16));
+  const bytes = random.subarray(used, used + 16);
+  used += 16;
   const now = Date.now();
   if (now > last.msecs) {
     last.msecs = now;
