@@ -54,7 +54,7 @@ import {
   type TruncationStrategy,
   type VersionsQuery,
 } from './schemas.ts';
-import { documentBody, TruncatedSegmentError } from './segment-format.ts';
+import { documentBody, documentBytes, TruncatedSegmentError } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
 import { budgetWindow, parsedItems, tailWindow } from './segment-window.ts';
 import { SegmentWriter } from './segment-writer.ts';
@@ -176,7 +176,11 @@ export class ContextService {
   async get(tenantId: string, id: string, version?: number): Promise<ReadResult> {
     const { row, segs, reader } = await this.atVersion(tenantId, id, version, NO_TAIL);
     const context = toContextView(row);
-    return { context, body: documentBody(openingLine(context), reader.lines(segs)) };
+    const opening = openingLine(context);
+    return {
+      context,
+      body: documentBody(opening, reader.lines(segs), { expectedBytes: documentBytes(opening, segs) }),
+    };
   }
 
   /** The context without its body: what a conditional request is decided on before any body is opened. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   byteWindow,
   documentBody,
+  documentBytes,
   documentItemLines,
   itemLine,
   itemLinePieces,
@@ -41,11 +42,36 @@ describe('segment format', () => {
         stored.subarray(i * chunkBytes, (i + 1) * chunkBytes),
       );
       const pieces: Buffer[] = [];
-      for await (const piece of documentBody('{"f":1,"content":[\n', each(chunks), 4096)) pieces.push(piece);
+      for await (const piece of documentBody('{"f":1,"content":[\n', each(chunks), { pieceBytes: 4096 }))
+        pieces.push(piece);
       expect(Buffer.concat(pieces).toString(), `chunks of ${chunkBytes}`).toBe(expected);
       expect(pieces.length).toBe(Math.ceil(Buffer.byteLength(expected) / 4096));
       expect(pieces.slice(0, -1).every((piece) => piece.length === 4096)).toBe(true);
     }
+  });
+
+  it('holds a small document in a buffer near its size, grown piece after piece or sized by documentBytes', async () => {
+    const items = Array.from({ length: 2000 }, (_, i) => `{"i":${i},"t":"${'y'.repeat(i % 61)}"}`);
+    const stored = Buffer.from(`${items.join('\n')}\n`);
+    const opening = '{"f":1,"content":[\n';
+    const expected = `${opening}${items.join(',\n')}\n]}\n`;
+    const size = Buffer.byteLength(expected);
+    const hint = documentBytes(opening, [{ size_bytes: stored.length, item_count: items.length }]);
+    expect(hint).toBeGreaterThanOrEqual(size);
+    expect(hint - size).toBeLessThanOrEqual(1);
+    for (const expectedBytes of [undefined, hint]) {
+      const pieces: Buffer[] = [];
+      for await (const piece of documentBody(opening, each([stored]), { pieceBytes: 256 * 1024, expectedBytes }))
+        pieces.push(piece);
+      expect(pieces.length).toBe(1);
+      expect(pieces[0]!.toString()).toBe(expected);
+      expect(pieces[0]!.buffer.byteLength).toBeLessThanOrEqual(expectedBytes ?? 2 * size);
+    }
+    // grown pieces still go out whole, each of the piece size
+    const pieces: Buffer[] = [];
+    for await (const piece of documentBody(opening, each([stored, stored]), { pieceBytes: 50_000 })) pieces.push(piece);
+    expect(pieces.slice(0, -1).every((piece) => piece.length === 50_000)).toBe(true);
+    expect(Buffer.concat(pieces).toString()).toBe(`${opening}${[...items, ...items].join(',\n')}\n]}\n`);
   });
 
   it('keeps an item on one line, spacing its line breaks', () => {

@@ -148,13 +148,14 @@ const COMMA = 0x2c;
  * parsed. The bytes come in pieces of `pieceBytes` (the last one shorter), each byte copied
  * once. Its first piece already holds the first content bytes, so a segment that cannot be opened
  * fails the answer before its status is sent (an error answer), not in the middle of a 200.
+ * `expectedBytes` (`documentBytes`), when known, sizes the first piece.
  */
 export async function* documentBody(
   opening: string,
   lines: AsyncIterable<Buffer>,
-  pieceBytes = DOCUMENT_PIECE_BYTES,
+  { pieceBytes = DOCUMENT_PIECE_BYTES, expectedBytes }: { pieceBytes?: number; expectedBytes?: number } = {},
 ): AsyncGenerator<Buffer> {
-  const out = new BytePieces(pieceBytes);
+  const out = new BytePieces(pieceBytes, expectedBytes);
   out.write(Buffer.from(opening));
   // a line's `\n` is held until it is known whether another item follows (`,\n`) or none (`\n]}`)
   let pendingNewline = false;
@@ -181,6 +182,14 @@ export async function* documentBody(
   out.write(Buffer.from(pendingNewline ? '\n]}\n' : ']}\n'));
   yield* out.takeFull();
   yield out.takeRest();
+}
+
+/** At most the bytes of the document `documentBody` makes of `opening` and these segments' lines. */
+export function documentBytes(opening: string, segs: readonly { size_bytes: number; item_count: number }[]): number {
+  let bytes = Buffer.byteLength(opening) + ']}\n'.length;
+  // each line's `\n` becomes `,\n` (one byte more), the last one `\n]}\n`
+  for (const seg of segs) bytes += seg.size_bytes + seg.item_count;
+  return bytes;
 }
 
 /** The item lines of a byte stream, without their `\n`. */

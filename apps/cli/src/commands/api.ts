@@ -5,7 +5,7 @@ import { onShutdown } from './lifecycle.ts';
 import { serveRuntime } from './serve.ts';
 
 export async function runApi(config: Config): Promise<void> {
-  const logger = createLogger(config, 'ctxvault-api');
+  const logger = createLogger(config, 'ctxvault-api', { serving: true });
   // the API counts at most tokens.inline_count_bytes of a write, and windows of uncounted items: one thread
   const runtime = await openRuntime(config, logger, { countingThreads: 1 });
   const server = await serveRuntime(runtime, logger);

@@ -8,7 +8,7 @@ import { workerOptions } from './worker-options.ts';
 
 /** API and worker in one process; with no database.url, on embedded PGlite and local disk. */
 export async function runStart(config: Config): Promise<void> {
-  const logger = createLogger(config, 'ctxvault');
+  const logger = createLogger(config, 'ctxvault', { serving: true });
   const runtime = await openRuntime(config, logger, { migrate: true, allowEmbedded: true });
   const workers = startWorkers(workerOptions(runtime, logger));
   const server = await serveRuntime(runtime, logger);
