@@ -56,7 +56,7 @@ export type SegmentStore = Pick<
 >;
 /** What reading a segment looks up besides its row: its inline body, its item index, its fresh row. */
 export type SegmentLookups = Pick<SegmentStore, 'loadBodies' | 'loadIndex' | 'findSegment'>;
-export type StagingStore = Pick<StagingRepository, 'write' | 'read' | 'remove' | 'exists' | 'findOrphans'>;
+export type StagingStore = Pick<StagingRepository, 'takeSlot' | 'write' | 'read' | 'remove' | 'exists' | 'findOrphans'>;
 
 /** Job ids are the queue's business: the core asks for them, never builds them. */
 export interface JobQueue {

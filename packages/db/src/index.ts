@@ -51,4 +51,4 @@ export {
   type VersionRecord,
   type VersionRow,
 } from './segment-repository.ts';
-export { rechunk, type StagingOptions, StagingRepository } from './staging-repository.ts';
+export { rechunk, type StagingOptions, StagingRepository, type StagingSlot } from './staging-repository.ts';
