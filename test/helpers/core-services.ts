@@ -88,6 +88,7 @@ export function useCoreParts(options: { keyring?: (orm: MikroORM) => Keyring } =
       provider: 's3',
       pathPrefix: 'contexts',
       inlineThreshold: 1024,
+      directWrites: true,
       codec: 'identity',
       inlineCountBytes: 64 * 1024,
       compaction: { maxSegments: 4, maxBytes: 64 * MiB },

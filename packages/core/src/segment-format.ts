@@ -47,7 +47,15 @@ export type WriteRecovery = Pick<SegmentTrailer, 'context' | 'list'>;
 
 /** The trailer of the object of a segment a write made (the API's direct upload, the worker's upload of a staged body). */
 export function writeTrailerLine(
-  seg: { context_id: string; id: string; version: number; first_item: number; item_count: number; size_bytes: number; sha256: string },
+  seg: {
+    context_id: string;
+    id: string;
+    version: number;
+    first_item: number;
+    item_count: number;
+    size_bytes: number;
+    sha256: string;
+  },
   recovery: WriteRecovery,
 ): Buffer {
   return trailerLine({

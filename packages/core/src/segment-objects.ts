@@ -1,11 +1,11 @@
 import { pipeline, Readable, type Transform } from 'node:stream';
 import type { ObjectPlacement, Segment } from '@ctxvault/db';
 import {
-  type PutOptions,
-  type PutResult,
   codecSuffix,
   compressor,
   FRAME_SIZE,
+  type PutOptions,
+  type PutResult,
   seal,
   sealBuffer,
   sealedSize,

@@ -174,7 +174,10 @@ export class SegmentWriter {
     let headBytes = 0;
     let ended = false;
     const keepInline = this.settings.provider === 'database';
-    const direct = target.versionFields && !keepInline && uploadsInParts(this.blobs) ? this.blobs : null;
+    const direct =
+      target.versionFields && !keepInline && this.settings.directWrites && uploadsInParts(this.blobs)
+        ? this.blobs
+        : null;
     // a body going straight to its object holds its first part first: one that ends within it is staged
     const holdBytes = Math.max(this.settings.inlineThreshold, direct?.multipartFrom ?? 0);
     while (keepInline || headBytes < holdBytes) {
@@ -201,7 +204,10 @@ export class SegmentWriter {
         if (direct && !ended && target.versionFields) {
           const recovery = { context: target.versionFields, list: { version: target.version, segments: [id] } };
           const trailer = () =>
-            writeTrailerLine({ ...described, item_count: offsets.length, size_bytes: size, sha256: digest() }, recovery);
+            writeTrailerLine(
+              { ...described, item_count: offsets.length, size_bytes: size, sha256: digest() },
+              recovery,
+            );
           placement = await writeObjectDirect(
             { blobs: direct, settings: this.settings, keyring: this.keyring },
             { ...described, data_key_id: dataKey?.id ?? null },

@@ -154,11 +154,7 @@ export class VersionUploader {
    * for, with that version's segments and fields, so that every kept version can be rebuilt; the
    * current version when the segment's own one no longer names it (collected meanwhile).
    */
-  private async recoveryOf(
-    row: ContextRow,
-    seg: Segment,
-    current: Segment[],
-  ): Promise<WriteRecovery> {
+  private async recoveryOf(row: ContextRow, seg: Segment, current: Segment[]): Promise<WriteRecovery> {
     if (seg.version !== row.version) {
       const { segments } = this.deps;
       const own = await segments.segmentsOf(row.id, seg.version);

@@ -28,8 +28,8 @@ import { createS3Client } from './create-s3-client.ts';
 import { downloadObject } from './download-object.ts';
 import { unquoteEtag } from './etag.ts';
 import { mapS3Error, type S3ErrorContext } from './map-s3-error.ts';
-import { assertValidS3Options, type S3BlobStoreOptions } from './s3-options.ts';
 import { startPartUpload } from './part-upload.ts';
+import { assertValidS3Options, type S3BlobStoreOptions } from './s3-options.ts';
 import { uploadObject } from './upload-object.ts';
 
 /** Objects in one S3 (or S3-compatible) bucket. */
