@@ -7,6 +7,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { PartUpload, PutOptions, PutResult } from '../blob-store.ts';
+import { abortOpenUploads } from './abort-open-uploads.ts';
 import { unquoteEtag } from './etag.ts';
 import { mapS3Error } from './map-s3-error.ts';
 import { encryptionParams, type UploadSettings } from './upload-object.ts';
@@ -14,7 +15,9 @@ import { encryptionParams, type UploadSettings } from './upload-object.ts';
 /**
  * Starts a multipart upload its caller sends part by part (see PartUpload). Every request carries
  * the upload's abort signal besides the client's request timeout: `abort` cancels the parts in
- * flight before it aborts the upload, so none lands after it.
+ * flight before it aborts the upload, so none lands after it. Completed or aborted, no upload stays
+ * open for the key: one whose CreateMultipartUpload answer was lost (the SDK's retry made another)
+ * is aborted too.
  */
 export async function startPartUpload(
   client: S3Client,
@@ -76,6 +79,7 @@ export async function startPartUpload(
           }),
           { abortSignal: cancel.signal },
         );
+        await abortOpenUploads(client, settings.bucket, key);
         return {
           key,
           etag: unquoteEtag(done.ETag),
@@ -91,6 +95,7 @@ export async function startPartUpload(
       cancel.abort(new Error(`the upload of ${key} was aborted`));
       try {
         await client.send(new AbortMultipartUploadCommand({ Bucket: settings.bucket, Key: key, UploadId: id }));
+        await abortOpenUploads(client, settings.bucket, key);
       } catch (err) {
         if ((err as { name?: string }).name === 'NoSuchUpload') return;
         throw mapS3Error(err, errorContext);
