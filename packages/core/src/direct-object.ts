@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { ObjectPlacement } from '@ctxvault/db';
+import { type ChunkBuffers, type ObjectPlacement, rechunk } from '@ctxvault/db';
 import type { BlobStore, PartUpload, PartUploads, PutResult } from '@ctxvault/storage';
 import type { HeldLines } from './held-lines.ts';
 import type { CoreDeps } from './ports.ts';
@@ -17,7 +17,7 @@ class FirstPartFailed extends Error {}
  * failure of the lines, aborts the upload and is thrown.
  */
 export async function writeObjectDirect(
-  deps: Pick<CoreDeps, 'settings' | 'keyring'> & { blobs: BlobStore & PartUploads },
+  deps: Pick<CoreDeps, 'settings' | 'keyring'> & { blobs: BlobStore & PartUploads; partBuffers: ChunkBuffers },
   seg: ObjectSegment,
   lines: HeldLines,
   trailer: () => Buffer,
@@ -31,7 +31,7 @@ export async function writeObjectDirect(
     } catch {
       return null;
     }
-    const result = await sendInParts(deps.blobs, upload, object.body, () => lines.release());
+    const result = await sendInParts(deps.blobs, upload, object.body, deps.partBuffers, () => lines.release());
     return placementOf(deps.settings, object.key, result);
   } catch (err) {
     if (err instanceof FirstPartFailed) return null;
@@ -43,58 +43,48 @@ export async function writeObjectDirect(
 
 /**
  * Sends `body` as the upload's parts and completes it. The first part goes alone (`landed` is
- * called once the store has it), the next ones up to `partsInFlight` at once; each is copied out of
- * the body's pieces once full, so memory stays near the parts in flight. Any failure aborts the
- * upload (best effort: the lifecycle pass aborts what is left open).
+ * called once the store has it), the next ones up to `partsInFlight` at once. Each part is copied
+ * out of the body's pieces into one of `buffers`, given back once its request has ended: on this
+ * kind of VM a fresh part-sized buffer costs tens of ms of page faults on the event loop. Any
+ * failure aborts the upload (best effort: the lifecycle pass aborts what is left open).
  */
 async function sendInParts(
   store: PartUploads,
   upload: PartUpload,
   body: AsyncIterable<Buffer>,
+  buffers: ChunkBuffers,
   landed: () => void,
 ): Promise<PutResult> {
-  const partSize = store.multipartFrom;
   const inFlight = new Set<Promise<void>>();
   const failed: unknown[] = [];
   let number = 0;
-  const send = async (part: Buffer): Promise<void> => {
-    number++;
-    if (number === 1) {
-      await upload.sendPart(1, part).catch((err: unknown) => {
-        throw new FirstPartFailed('the first part was refused', { cause: err });
-      });
-      landed();
-      return;
-    }
-    while (inFlight.size >= store.partsInFlight) await Promise.race(inFlight);
-    if (failed.length) throw failed[0];
-    const sent: Promise<void> = upload
-      .sendPart(number, part)
-      .catch((err: unknown) => {
-        failed.push(err);
-      })
-      .finally(() => inFlight.delete(sent));
-    inFlight.add(sent);
-  };
   try {
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    for await (const piece of body) {
-      let rest: Buffer = piece;
-      while (pendingBytes + rest.length >= partSize) {
-        const take = partSize - pendingBytes;
-        pending.push(rest.subarray(0, take));
-        rest = rest.subarray(take);
-        await send(Buffer.concat(pending, partSize));
-        pending = [];
-        pendingBytes = 0;
+    for await (const part of rechunk(body, store.multipartFrom, buffers)) {
+      number++;
+      if (number === 1) {
+        try {
+          await upload.sendPart(1, part);
+        } catch (err) {
+          throw new FirstPartFailed('the first part was refused', { cause: err });
+        } finally {
+          buffers.give(part);
+        }
+        landed();
+        continue;
       }
-      if (rest.length > 0) {
-        pending.push(rest);
-        pendingBytes += rest.length;
-      }
+      while (inFlight.size >= store.partsInFlight) await Promise.race(inFlight);
+      if (failed.length) throw failed[0];
+      const sent: Promise<void> = upload
+        .sendPart(number, part)
+        .catch((err: unknown) => {
+          failed.push(err);
+        })
+        .finally(() => {
+          inFlight.delete(sent);
+          buffers.give(part);
+        });
+      inFlight.add(sent);
     }
-    if (pendingBytes > 0 || number === 0) await send(Buffer.concat(pending, pendingBytes));
     await Promise.all(inFlight);
     if (failed.length) throw failed[0];
     return await upload.complete();

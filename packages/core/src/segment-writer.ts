@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { type NewSegment, newContextId, type ObjectPlacement, type RoleTally } from '@ctxvault/db';
+import { ChunkBuffers, type NewSegment, newContextId, type ObjectPlacement, type RoleTally } from '@ctxvault/db';
 import { callIds, type Format } from '@ctxvault/formats';
 import { type BlobStore, seal, sealBuffer, sealKey, uploadsInParts } from '@ctxvault/storage';
 import { writeObjectDirect } from './direct-object.ts';
@@ -71,6 +71,9 @@ export interface SegmentTarget {
  * data key (each under its own key derived for this segment).
  */
 export class SegmentWriter {
+  /** the part-sized buffers of the direct uploads, kept for the next parts (see sendInParts) */
+  private partBuffers: ChunkBuffers | undefined;
+
   constructor(
     private readonly staging: StagingStore,
     private readonly blobs: BlobStore,
@@ -209,7 +212,12 @@ export class SegmentWriter {
               recovery,
             );
           placement = await writeObjectDirect(
-            { blobs: direct, settings: this.settings, keyring: this.keyring },
+            {
+              blobs: direct,
+              settings: this.settings,
+              keyring: this.keyring,
+              partBuffers: (this.partBuffers ??= new ChunkBuffers(direct.multipartFrom, direct.partsInFlight + 1)),
+            },
             { ...described, data_key_id: dataKey?.id ?? null },
             held,
             trailer,
