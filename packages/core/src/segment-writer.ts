@@ -205,6 +205,7 @@ export class SegmentWriter {
         const held = new HeldLines(head, source);
         const described = { id, context_id: target.contextId, version: target.version, first_item: target.firstItem };
         if (direct && !ended && target.versionFields) {
+          this.partBuffers ??= new ChunkBuffers(direct.multipartFrom, direct.partsInFlight + 1);
           const recovery = { context: target.versionFields, list: { version: target.version, segments: [id] } };
           const trailer = () =>
             writeTrailerLine(
@@ -216,7 +217,7 @@ export class SegmentWriter {
               blobs: direct,
               settings: this.settings,
               keyring: this.keyring,
-              partBuffers: (this.partBuffers ??= new ChunkBuffers(direct.multipartFrom, direct.partsInFlight + 1)),
+              partBuffers: this.partBuffers,
             },
             { ...described, data_key_id: dataKey?.id ?? null },
             held,
