@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { ChunkBuffers, type NewSegment, newContextId, type ObjectPlacement, type RoleTally } from '@ctxvault/db';
+import {
+  ChunkBuffers,
+  type NewSegment,
+  newContextId,
+  type ObjectPlacement,
+  type RoleTally,
+  type StagingSlot,
+} from '@ctxvault/db';
 import { callIds, type Format } from '@ctxvault/formats';
 import { type BlobStore, seal, sealBuffer, sealKey, uploadsInParts } from '@ctxvault/storage';
 import { writeObjectDirect } from './direct-object.ts';
@@ -181,27 +188,31 @@ export class SegmentWriter {
       target.versionFields && !keepInline && this.settings.directWrites && uploadsInParts(this.blobs)
         ? this.blobs
         : null;
-    // a body going straight to its object holds its first part first: one that ends within it is staged
+    // a body going straight to its object holds its first part first: one that ends within it is
+    // staged. Past the inline threshold it holds a staging slot, so the bytes held are bounded too.
     const holdBytes = Math.max(this.settings.inlineThreshold, direct?.multipartFrom ?? 0);
-    while (keepInline || headBytes < holdBytes) {
-      const next = await source.next();
-      if (next.done) {
-        ended = true;
-        break;
-      }
-      head.push(next.value);
-      headBytes += next.value.length;
-    }
-    const inline = ended && (keepInline || headBytes < this.settings.inlineThreshold);
+    let slot: StagingSlot | null = null;
     let sha256: string | null = null;
     const digest = () => {
       sha256 ??= hash.digest('hex');
       return sha256;
     };
     let placement: ObjectPlacement | null = null;
-    if (!inline) {
-      const slot = this.staging.takeSlot();
-      try {
+    let inline: boolean;
+    try {
+      while (keepInline || headBytes < holdBytes) {
+        if (!keepInline && headBytes >= this.settings.inlineThreshold) slot ??= this.staging.takeSlot();
+        const next = await source.next();
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        head.push(next.value);
+        headBytes += next.value.length;
+      }
+      inline = ended && (keepInline || headBytes < this.settings.inlineThreshold);
+      if (!inline) {
+        slot ??= this.staging.takeSlot();
         const held = new HeldLines(head, source);
         const described = { id, context_id: target.contextId, version: target.version, first_item: target.firstItem };
         if (direct && !ended && target.versionFields) {
@@ -229,9 +240,9 @@ export class SegmentWriter {
           const body = dataKey ? seal(sealKey(dataKey.key, id, 'staged'), rest) : rest;
           await this.staging.write(target.contextId, target.version, body, slot);
         }
-      } finally {
-        slot.release();
       }
+    } finally {
+      slot?.release();
     }
 
     const final = counting;
