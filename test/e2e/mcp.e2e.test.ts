@@ -32,7 +32,9 @@ const TOOLS = [
   'context_versions',
 ];
 
-const suite = useSuite();
+// the job's upload progress is under test here: large creates are staged for the worker, not
+// written straight to their object by the API (test/e2e/direct-writes.e2e.test.ts)
+const suite = useSuite({ env: { MCP_STORAGE_S3_DIRECT_WRITES: 'false' } });
 /** each transport speaks for a tenant of its own, with an API key of it */
 const keys = { http: '', stdio: '' };
 beforeAll(async () => {

@@ -20,6 +20,9 @@ const suite = useSuite({
     MCP_LIMITS_MAX_CONCURRENT_STAGINGS: String(SLOW_CLIENTS),
     MCP_LIFECYCLE_STAGING_GRACE: '1s',
     MCP_STAGING_CHUNK_SIZE: '64KiB',
+    // staging is under test: a create is staged as it arrives, not held for a direct upload first
+    // (test/e2e/direct-writes.e2e.test.ts cuts off a slow direct one)
+    MCP_STORAGE_S3_DIRECT_WRITES: 'false',
   },
 });
 

@@ -43,6 +43,9 @@ const suite = useSuite({
     MCP_LIFECYCLE_INTERVAL: '24h',
     MCP_LIFECYCLE_MULTIPART_GRACE: '10000d',
     MCP_ADMIN_TOKEN: ADMIN,
+    // the worker's multipart uploads are under test: large creates are staged for it (the API's own
+    // are in test/e2e/direct-writes.e2e.test.ts)
+    MCP_STORAGE_S3_DIRECT_WRITES: 'false',
   },
   services: async (direct) => {
     chaos = await startChaosProxy(direct.s3Endpoint, { seed: 11 });

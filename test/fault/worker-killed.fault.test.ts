@@ -9,7 +9,15 @@ import { spawnCtxvault } from '../helpers/processes.ts';
 import { useSuite } from '../helpers/suite.ts';
 
 const MiB = 1024 * 1024;
-const suite = useSuite({ env: { ...FAULT_SETTINGS, MCP_STORAGE_S3_CONCURRENCY: '1', MCP_QUEUE_CONCURRENCY: '4' } });
+// the worker's uploads are what is killed: large creates are staged for it, not written by the API
+const suite = useSuite({
+  env: {
+    ...FAULT_SETTINGS,
+    MCP_STORAGE_S3_CONCURRENCY: '1',
+    MCP_QUEUE_CONCURRENCY: '4',
+    MCP_STORAGE_S3_DIRECT_WRITES: 'false',
+  },
+});
 
 it('SIGKILL mid-upload, then a new worker: 20 large contexts all stored, no orphans, no open uploads', async () => {
   await suite.app.worker.stop();

@@ -88,6 +88,8 @@ export function useCoreParts(options: { keyring?: (orm: MikroORM) => Keyring } =
       provider: 's3',
       pathPrefix: 'contexts',
       inlineThreshold: 1024,
+      // the services' tests are of the worker's path: a large create is staged
+      directWrites: false,
       codec: 'identity',
       inlineCountBytes: 64 * 1024,
       compaction: { maxSegments: 4, maxBytes: 64 * MiB },

@@ -20,14 +20,18 @@ export const FAULT_SETTINGS = {
   MCP_LIFECYCLE_PENDING_GRACE: '0s',
 };
 
-/** Posts `count` contexts of about `bytes` each, `parallel` at a time; returns those accepted. */
+/**
+ * Posts `count` contexts of about `bytes` each, `parallel` at a time; returns those accepted, and
+ * the status and error code of the others (status 0: no answer).
+ */
 export async function sendContexts(
   url: string,
   count: number,
   bytes: number,
   parallel = 2,
-): Promise<{ sent: number; accepted: Accepted[] }> {
+): Promise<{ sent: number; accepted: Accepted[]; refused: { status: number; code?: string }[] }> {
   const accepted: Accepted[] = [];
+  const refused: { status: number; code?: string }[] = [];
   let next = 0;
   const sendOne = async () => {
     while (next < count) {
@@ -39,10 +43,11 @@ export async function sendContexts(
       }).catch(() => null);
       if (res && (res.status === 201 || res.status === 202))
         accepted.push({ id: res.json.id, sha256: sha256(JSON.stringify(content)) });
+      else refused.push({ status: res?.status ?? 0, code: res?.json?.error?.code });
     }
   };
   await Promise.all(Array.from({ length: parallel }, sendOne));
-  return { sent: count, accepted };
+  return { sent: count, accepted, refused };
 }
 
 /**

@@ -31,6 +31,8 @@ export interface DependencyFailure {
 
 /** What a 503 queue_unavailable asks the client to wait before trying again. */
 const QUEUE_RETRY_AFTER_SECONDS = 2;
+/** A blob store that failed mid-write (a large create sent straight to it) is retried after this. */
+const BLOB_STORE_RETRY_AFTER_SECONDS = 5;
 
 /** How a browser is asked for the admin credential (the token is the password; any user name). */
 const ADMIN_CHALLENGE = 'Basic realm="ctxvault admin", charset="UTF-8"';
@@ -87,6 +89,7 @@ export function describeError(err: unknown, logger: Logger): ErrorAnswer {
     logger.warn({ err }, `${dependency} unavailable`);
     // a queue outage is mostly a Redis failover or restart: seconds
     if (dependency === 'queue') headers['Retry-After'] = String(QUEUE_RETRY_AFTER_SECONDS);
+    if (dependency === 'blob_store') headers['Retry-After'] = String(BLOB_STORE_RETRY_AFTER_SECONDS);
     return answer(503, failure.code, failure.message, { cause: failure.cause });
   }
   if (err instanceof UnsealError) {

@@ -224,6 +224,7 @@ export async function openRuntime(config: Config, logger: Logger, options: Runti
       provider: config.storage.context_storage.provider,
       pathPrefix: config.storage.context_storage.s3_path_prefix,
       inlineThreshold: config.storage.inline_threshold,
+      directWrites: config.storage.s3.direct_writes,
       codec: config.storage.compression === 'none' ? 'identity' : config.storage.compression,
       codecLevel: config.storage.compression_level || undefined,
       inlineCountBytes: config.tokens.inline_count_bytes,

@@ -72,6 +72,7 @@ describe('loadConfig', () => {
           concurrency: 5,
           request_timeout: 30_000,
           max_attempts: 5,
+          direct_writes: true,
         },
         replica: {
           bucket: '',

@@ -77,6 +77,8 @@ const s3 = section({
   concurrency: integer(1, 64).default(5),
   request_timeout: duration({ min: 1 }).prefault('30s'),
   max_attempts: integer(1, 20).default(5),
+  // a create's or replace's body of more than a part goes straight to its object, not through staging
+  direct_writes: flag().default(true),
 }).superRefine(requireKmsKey('storage.s3'), { when: () => true });
 
 /** A second S3 bucket (another endpoint, region or account) that the workers copy every object to. */

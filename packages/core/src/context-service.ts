@@ -108,7 +108,7 @@ export class ContextService {
 
   constructor(private readonly deps: ContextServiceDeps) {
     this.reader = new SegmentReader(deps.segments, deps.staging, deps.blobs, deps.cache, deps.keyring);
-    this.writer = new SegmentWriter(deps.staging, deps.settings, deps.tokenCounter, deps.keyring);
+    this.writer = new SegmentWriter(deps.staging, deps.blobs, deps.settings, deps.tokenCounter, deps.keyring);
   }
 
   /**
@@ -147,7 +147,7 @@ export class ContextService {
     };
     const content = fingerprint ? fingerprint.tap(given) : given;
     const items = input.truncate ? await this.truncated(() => rereadable(content), envelope, input.truncate) : content;
-    const segment = await this.writeSegment(envelope, 0, items);
+    const segment = await this.writeSegment(envelope, 0, items, true);
     const requestDigest = fingerprint?.digest() ?? null;
     const row = newContextRow(envelope, {
       status: segment.state === 'staged' ? 'pending' : 'stored',
@@ -161,7 +161,7 @@ export class ContextService {
     try {
       committed = await this.deps.segments.createContext(row, segment, this.deps.blobs.kind);
     } catch (err) {
-      await this.dropStaged(segment);
+      await this.dropWritten(segment);
       if (idempotencyKey && isUniqueViolation(err)) {
         // a concurrent create with the same key won the race: answer with its context
         const winner = await this.deps.contexts.findByIdempotencyKey(tenantId, idempotencyKey);
@@ -360,7 +360,7 @@ export class ContextService {
       ...(expiresAt !== undefined && { expires_at: expiresAt }),
     };
     const items = input.truncate ? await this.truncated(() => input.content, envelope, input.truncate) : input.content;
-    const segment = await this.writeSegment(envelope, 0, items);
+    const segment = await this.writeSegment(envelope, 0, items, true);
     return this.commitVersion(current, envelope, segment, true, requestId);
   }
 
@@ -675,7 +675,13 @@ export class ContextService {
     }
   }
 
-  private writeSegment(envelope: DocumentEnvelope, firstItem: number, items: RawItems): Promise<NewSegment> {
+  /** `alone`: the segment is its version's only one (a create, a replace), which may go straight to its object. */
+  private writeSegment(
+    envelope: DocumentEnvelope,
+    firstItem: number,
+    items: RawItems,
+    alone = false,
+  ): Promise<NewSegment> {
     return this.writer.write(
       {
         tenantId: envelope.tenant_id,
@@ -684,6 +690,14 @@ export class ContextService {
         modelId: envelope.model_id,
         format: envelope.format,
         firstItem,
+        // as a row would hold them, as the worker's trailer of a staged body names them
+        ...(alone && {
+          versionFields: envelopeOf({
+            ...rowFromEnvelope(envelope),
+            version: envelope.version,
+            created_at: new Date(envelope.created_at),
+          }),
+        }),
       },
       items,
     );
@@ -701,15 +715,23 @@ export class ContextService {
     return (await windowOf(source, counter, { format: envelope.format, budget })).items;
   }
 
-  /** The upload job a new segment needs (to be stored or counted), if any. */
+  /**
+   * The upload job a new segment needs (to be stored, counted, or indexed for search when the API
+   * wrote its object), if any.
+   */
   private jobIdFor(segment: NewSegment): string | null {
-    return segment.state === 'staged' || !segment.tokens_final
+    return segment.state !== 'inline' || !segment.tokens_final
       ? this.deps.jobs.uploadJobId(segment.context_id, segment.version)
       : null;
   }
 
-  private async dropStaged(segment: NewSegment): Promise<void> {
+  /**
+   * Removes what a write that lost its commit left: its staged body, or the object it wrote (no
+   * segment names it; if this fails, the lifecycle pass removes it as any orphaned object).
+   */
+  private async dropWritten(segment: NewSegment): Promise<void> {
     if (segment.state === 'staged') await this.deps.staging.remove(segment.context_id, segment.version).catch(() => {});
+    if (segment.object_key) await this.deps.blobs.delete(segment.object_key).catch(() => {});
   }
 
   /** The row this process last saw of a live context, unless there is none or it has expired since. */
@@ -770,11 +792,11 @@ export class ContextService {
         provider: this.deps.blobs.kind,
       });
     } catch (err) {
-      await this.dropStaged(segment);
+      await this.dropWritten(segment);
       throw err;
     }
     if (!committed) {
-      await this.dropStaged(segment);
+      await this.dropWritten(segment);
       throw new VersionConflictError(
         `context ${current.id} was changed by another write (version ${current.version} is no longer current)`,
       );

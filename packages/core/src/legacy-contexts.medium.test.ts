@@ -53,6 +53,7 @@ describe('contexts of the layout before segments', () => {
       provider: 's3',
       pathPrefix: 'contexts',
       inlineThreshold: 1024,
+      directWrites: true,
       codec: 'identity',
       inlineCountBytes: 64 * 1024,
       compaction: { maxSegments: 2, maxBytes: 1024 * 1024 },

@@ -56,7 +56,7 @@ export type SegmentStore = Pick<
 >;
 /** What reading a segment looks up besides its row: its inline body, its item index, its fresh row. */
 export type SegmentLookups = Pick<SegmentStore, 'loadBodies' | 'loadIndex' | 'findSegment'>;
-export type StagingStore = Pick<StagingRepository, 'write' | 'read' | 'remove' | 'exists' | 'findOrphans'>;
+export type StagingStore = Pick<StagingRepository, 'takeSlot' | 'write' | 'read' | 'remove' | 'exists' | 'findOrphans'>;
 
 /** Job ids are the queue's business: the core asks for them, never builds them. */
 export interface JobQueue {
@@ -82,6 +82,11 @@ export interface StorageSettings {
   pathPrefix: string;
   /** bodies smaller than this are kept inline and answered 201 */
   inlineThreshold: number;
+  /**
+   * a create's or replace's body of more than a part of the S3 store is written straight to its
+   * object as it arrives, not staged (storage.s3.direct_writes)
+   */
+  directWrites: boolean;
   /** how bodies are compressed in the blob store (storage.compression) */
   codec: Codec;
   /** the codec's level; undefined for its default */

@@ -42,6 +42,36 @@ export function trailerLine(trailer: Omit<SegmentTrailer, 'ctxvault_segment'>): 
   return Buffer.from(`${JSON.stringify({ ctxvault_segment: 1, ...trailer })}\n`);
 }
 
+/** What a written segment's trailer says beside the segment: the version it was written for (see SegmentTrailer). */
+export type WriteRecovery = Pick<SegmentTrailer, 'context' | 'list'>;
+
+/** The trailer of the object of a segment a write made (the API's direct upload, the worker's upload of a staged body). */
+export function writeTrailerLine(
+  seg: {
+    context_id: string;
+    id: string;
+    version: number;
+    first_item: number;
+    item_count: number;
+    size_bytes: number;
+    sha256: string;
+  },
+  recovery: WriteRecovery,
+): Buffer {
+  return trailerLine({
+    context_id: seg.context_id,
+    segment_id: seg.id,
+    version: seg.version,
+    first_item: seg.first_item,
+    item_count: seg.item_count,
+    size_bytes: seg.size_bytes,
+    sha256: seg.sha256,
+    kind: 'write',
+    written_at: new Date().toISOString(),
+    ...recovery,
+  });
+}
+
 const NEWLINE = 0x0a;
 
 /**

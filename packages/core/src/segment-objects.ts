@@ -4,6 +4,8 @@ import {
   codecSuffix,
   compressor,
   FRAME_SIZE,
+  type PutOptions,
+  type PutResult,
   seal,
   sealBuffer,
   sealedSize,
@@ -13,11 +15,9 @@ import {
 import type { DataKey, Keyring } from './envelope/keyring.ts';
 import type { CoreDeps } from './ports.ts';
 
-/** What names a segment's object and says what it holds. */
-type ObjectSegment = Pick<
-  Segment,
-  'id' | 'context_id' | 'version' | 'first_item' | 'item_count' | 'sha256' | 'data_key_id'
->;
+/** What names a segment's object and says what it holds (its count and sha256 once known). */
+export type ObjectSegment = Pick<Segment, 'id' | 'context_id' | 'version' | 'first_item' | 'data_key_id'> &
+  Partial<Pick<Segment, 'item_count' | 'sha256'>>;
 
 /** A segment's object key in this deployment's layout, for its codec. */
 export function objectKeyOf(
@@ -43,9 +43,7 @@ export async function inlineStorage(segmentId: string, body: Buffer, dataKey: Da
 
 /**
  * Writes a segment's object (uploads, compaction, imports): `lines` (its items, then its trailer)
- * compressed with the configured codec, then sealed when the segment has a data key, with the
- * metadata that describes it; `plainLength`, the bytes of `lines` when known, is sent as the
- * length of an uncompressed body. Returns where the object went, for the segment's row.
+ * encoded as `encodeSegmentObject` says. Returns where the object went, for the segment's row.
  */
 export async function putSegmentObject(
   deps: Pick<CoreDeps, 'blobs' | 'settings' | 'keyring'>,
@@ -53,41 +51,65 @@ export async function putSegmentObject(
   lines: Readable,
   options: { plainLength?: number; contentType?: string } = {},
 ): Promise<ObjectPlacement> {
+  const object = await encodeSegmentObject(deps, seg, lines, options);
+  return placementOf(deps.settings, object.key, await deps.blobs.put(object.key, object.body, object.options));
+}
+
+/** A segment's object as it goes to the store: its key, its encoded body and what the put is told. */
+interface EncodedObject {
+  key: string;
+  body: Readable;
+  options: PutOptions;
+}
+
+/**
+ * A segment's object made from `lines` (its items, then its trailer): compressed with the
+ * configured codec, then sealed when the segment has a data key, with the metadata that describes
+ * it (its count and sha256 only when known: an object written as the items arrive has them in its
+ * trailer alone); `plainLength`, the bytes of `lines` when known, is sent as the length of an
+ * uncompressed body.
+ */
+export async function encodeSegmentObject(
+  deps: Pick<CoreDeps, 'settings' | 'keyring'>,
+  seg: ObjectSegment,
+  lines: Readable,
+  options: { plainLength?: number; contentType?: string } = {},
+): Promise<EncodedObject> {
   const { codec, codecLevel } = deps.settings;
-  const key = objectKeyOf(deps.settings, seg);
   const encoded = codec === 'identity' ? lines : pipelineStream(lines, compressor(codec, codecLevel));
   const plainLength = codec === 'identity' ? options.plainLength : undefined;
   const sealing = await sealingOf(deps.keyring, seg);
-  const result = await deps.blobs.put(
-    key,
-    sealing ? Readable.from(seal(await sealing.objectKey(seg.id), encoded)) : encoded,
-    {
+  return {
+    key: objectKeyOf(deps.settings, seg),
+    body: sealing ? Readable.from(seal(await sealing.objectKey(seg.id), encoded)) : encoded,
+    options: {
       contentLength: plainLength !== undefined && sealing ? sealedSize(plainLength) : plainLength,
       contentType: options.contentType ?? 'application/x-ndjson',
       metadata: { ...segmentMetadata(seg, codec), ...sealing?.metadata },
     },
-  );
+  };
+}
+
+/** Where an object went, for its segment's row. */
+export function placementOf(settings: CoreDeps['settings'], key: string, result: PutResult): ObjectPlacement {
   return {
     object_key: key,
     etag: result.etag,
     stored_bytes: result.size,
-    content_encoding: codec,
+    content_encoding: settings.codec,
     encryption: result.encryption,
   };
 }
 
 /** What an object says about itself (S3 user metadata), so the references can be rebuilt from the bucket. */
-function segmentMetadata(
-  seg: Pick<Segment, 'context_id' | 'id' | 'version' | 'first_item' | 'item_count' | 'sha256'>,
-  codec: string,
-): Record<string, string> {
+function segmentMetadata(seg: ObjectSegment, codec: string): Record<string, string> {
   return {
     'context-id': seg.context_id,
     'segment-id': seg.id,
     version: String(seg.version),
     'first-item': String(seg.first_item),
-    'item-count': String(seg.item_count),
-    sha256: seg.sha256,
+    ...(seg.item_count !== undefined && { 'item-count': String(seg.item_count) }),
+    ...(seg.sha256 !== undefined && { sha256: seg.sha256 }),
     'content-encoding': codec,
   };
 }

@@ -1,14 +1,24 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { type NewSegment, newContextId, type RoleTally } from '@ctxvault/db';
+import {
+  ChunkBuffers,
+  type NewSegment,
+  newContextId,
+  type ObjectPlacement,
+  type RoleTally,
+  type StagingSlot,
+} from '@ctxvault/db';
 import { callIds, type Format } from '@ctxvault/formats';
-import { seal, sealBuffer, sealKey } from '@ctxvault/storage';
+import { type BlobStore, seal, sealBuffer, sealKey, uploadsInParts } from '@ctxvault/storage';
+import { writeObjectDirect } from './direct-object.ts';
+import type { DocumentEnvelope } from './document.ts';
 import type { Keyring } from './envelope/keyring.ts';
+import { HeldLines } from './held-lines.ts';
 import { f64s, tallyOf, u32s } from './item-index.ts';
 import { normalizedOrNull } from './item-views.ts';
 import type { StagingStore, StorageSettings } from './ports.ts';
 import type { RawItems } from './raw-items.ts';
-import { itemLinePieces, LineBatches, roleCode } from './segment-format.ts';
+import { itemLinePieces, LineBatches, roleCode, writeTrailerLine } from './segment-format.ts';
 import { timeSlices } from './time-slices.ts';
 import type { TokenCounter } from './token-counter.ts';
 
@@ -24,6 +34,15 @@ const ITEMS_SLICE_MS = 10;
 /** A batch of lines waits at most this long for more: a slow client's lines still reach staging as they come. */
 const BATCH_WAIT_MS = 20;
 
+/** The storage columns of a segment with no object (inline or staged). */
+const NO_OBJECT: Pick<NewSegment, 'object_key' | 'etag' | 'stored_bytes' | 'content_encoding' | 'encryption'> = {
+  object_key: null,
+  etag: null,
+  stored_bytes: null,
+  content_encoding: 'identity',
+  encryption: null,
+};
+
 export interface SegmentTarget {
   tenantId: string;
   contextId: string;
@@ -34,6 +53,13 @@ export interface SegmentTarget {
   format: Format;
   /** the index of the segment's first item in the version */
   firstItem: number;
+  /**
+   * The fields of the version this write makes when the segment is its only one (a create, a
+   * replace): a large body may then be written straight to its object, whose trailer names that
+   * version already. Without it (an append: its version's list is known only at its commit) a
+   * large body is staged.
+   */
+  versionFields?: DocumentEnvelope;
 }
 
 /**
@@ -41,6 +67,10 @@ export interface SegmentTarget {
  * with the item index beside it (offsets, roles, and token counts when known). The segment stays
  * inline (in its row) when the provider is `database` or it is under the inline threshold, and is
  * staged for a worker otherwise; at most `inlineThreshold` bytes are held before staging starts.
+ * A create's or replace's body larger than a part of the S3 store goes straight to its object
+ * instead (docs/storage-model.md, "Writing a large create straight to its object"): its first part
+ * is held before the upload starts, and the body is staged after all when the store refuses the
+ * upload or that part.
  * Tokens are counted here only for the first `inlineCountBytes` of items that carry no `tokens`,
  * in a counting thread (so the event loop never loads a tokenizer nor tokenizes): beyond that,
  * the segment's counts are left to the worker and not final until it is done.
@@ -48,8 +78,12 @@ export interface SegmentTarget {
  * data key (each under its own key derived for this segment).
  */
 export class SegmentWriter {
+  /** the part-sized buffers of the direct uploads, kept for the next parts (see sendInParts) */
+  private partBuffers: ChunkBuffers | undefined;
+
   constructor(
     private readonly staging: StagingStore,
+    private readonly blobs: BlobStore,
     private readonly settings: StorageSettings,
     private readonly tokenCounter: TokenCounter,
     private readonly keyring?: Keyring,
@@ -150,23 +184,65 @@ export class SegmentWriter {
     let headBytes = 0;
     let ended = false;
     const keepInline = this.settings.provider === 'database';
-    while (keepInline || headBytes < this.settings.inlineThreshold) {
-      const next = await source.next();
-      if (next.done) {
-        ended = true;
-        break;
+    const direct =
+      target.versionFields && !keepInline && this.settings.directWrites && uploadsInParts(this.blobs)
+        ? this.blobs
+        : null;
+    // a body going straight to its object holds its first part first: one that ends within it is
+    // staged. Past the inline threshold it holds a staging slot, so the bytes held are bounded too.
+    const holdBytes = Math.max(this.settings.inlineThreshold, direct?.multipartFrom ?? 0);
+    let slot: StagingSlot | null = null;
+    let sha256: string | null = null;
+    const digest = () => {
+      sha256 ??= hash.digest('hex');
+      return sha256;
+    };
+    let placement: ObjectPlacement | null = null;
+    let inline: boolean;
+    try {
+      while (keepInline || headBytes < holdBytes) {
+        if (!keepInline && headBytes >= this.settings.inlineThreshold) slot ??= this.staging.takeSlot();
+        const next = await source.next();
+        if (next.done) {
+          ended = true;
+          break;
+        }
+        head.push(next.value);
+        headBytes += next.value.length;
       }
-      head.push(next.value);
-      headBytes += next.value.length;
-    }
-    const inline = ended && (keepInline || headBytes < this.settings.inlineThreshold);
-    if (!inline) {
-      async function* rest(): AsyncGenerator<Buffer> {
-        yield* head;
-        for (let next = await source.next(); !next.done; next = await source.next()) yield next.value;
+      inline = ended && (keepInline || headBytes < this.settings.inlineThreshold);
+      if (!inline) {
+        slot ??= this.staging.takeSlot();
+        const held = new HeldLines(head, source);
+        const described = { id, context_id: target.contextId, version: target.version, first_item: target.firstItem };
+        if (direct && !ended && target.versionFields) {
+          this.partBuffers ??= new ChunkBuffers(direct.multipartFrom, direct.partsInFlight + 1);
+          const recovery = { context: target.versionFields, list: { version: target.version, segments: [id] } };
+          const trailer = () =>
+            writeTrailerLine(
+              { ...described, item_count: offsets.length, size_bytes: size, sha256: digest() },
+              recovery,
+            );
+          placement = await writeObjectDirect(
+            {
+              blobs: direct,
+              settings: this.settings,
+              keyring: this.keyring,
+              partBuffers: this.partBuffers,
+            },
+            { ...described, data_key_id: dataKey?.id ?? null },
+            held,
+            trailer,
+          );
+        }
+        if (!placement) {
+          const rest = held.rest();
+          const body = dataKey ? seal(sealKey(dataKey.key, id, 'staged'), rest) : rest;
+          await this.staging.write(target.contextId, target.version, body, slot);
+        }
       }
-      const body = dataKey ? seal(sealKey(dataKey.key, id, 'staged'), rest()) : rest();
-      await this.staging.write(target.contextId, target.version, body);
+    } finally {
+      slot?.release();
     }
 
     const final = counting;
@@ -188,18 +264,14 @@ export class SegmentWriter {
       context_id: target.contextId,
       version: target.version,
       kind: 'write',
-      state: inline ? 'inline' : 'staged',
+      state: inline ? 'inline' : placement ? 'stored' : 'staged',
       body: inlineBody && dataKey ? await sealBuffer(sealKey(dataKey.key, id, 'inline'), inlineBody) : inlineBody,
-      object_key: null,
-      etag: null,
-      stored_bytes: null,
-      content_encoding: 'identity',
-      encryption: null,
+      ...(placement ?? NO_OBJECT),
       data_key_id: dataKey?.id ?? null,
       first_item: target.firstItem,
       item_count: offsets.length,
       size_bytes: size,
-      sha256: hash.digest('hex'),
+      sha256: digest(),
       token_count: final ? tokens.reduce((sum, n) => sum + n, 0) : 0,
       roles,
       tokens_final: final,

@@ -7,7 +7,7 @@ import { contextPrefix, parseObjectKey, tracksIncompleteUploads, unseal } from '
 import type { CoreDeps, VersionKeeping } from './ports.ts';
 import { indexSegment } from './search-index.ts';
 import { LineCounting, segmentCounts } from './segment-counting.ts';
-import { type SegmentTrailer, trailerLine } from './segment-format.ts';
+import { type WriteRecovery, writeTrailerLine } from './segment-format.ts';
 import { objectKeyOf, putSegmentObject, sealingOf } from './segment-objects.ts';
 import { SegmentReader } from './segment-reader.ts';
 import type { TokenCounter } from './token-counter.ts';
@@ -154,11 +154,7 @@ export class VersionUploader {
    * for, with that version's segments and fields, so that every kept version can be rebuilt; the
    * current version when the segment's own one no longer names it (collected meanwhile).
    */
-  private async recoveryOf(
-    row: ContextRow,
-    seg: Segment,
-    current: Segment[],
-  ): Promise<Pick<SegmentTrailer, 'context' | 'list'>> {
+  private async recoveryOf(row: ContextRow, seg: Segment, current: Segment[]): Promise<WriteRecovery> {
     if (seg.version !== row.version) {
       const { segments } = this.deps;
       const own = await segments.segmentsOf(row.id, seg.version);
@@ -173,28 +169,14 @@ export class VersionUploader {
   /** Uploads a staged segment (its items, then its trailer) and marks it stored; `counting` sees the items' bytes on the way. */
   private async upload(
     seg: Segment,
-    recovery: Pick<SegmentTrailer, 'context' | 'list'>,
+    recovery: WriteRecovery,
     onProgress: (p: ByteProgress) => Promise<void> | void,
     counting: LineCounting | null,
   ): Promise<void> {
     const { staging, blobs, segments } = this.deps;
     const key = objectKeyOf(this.deps.settings, seg);
     const total = seg.size_bytes;
-    const trailer =
-      seg.format === 'lines'
-        ? trailerLine({
-            context_id: seg.context_id,
-            segment_id: seg.id,
-            version: seg.version,
-            first_item: seg.first_item,
-            item_count: seg.item_count,
-            size_bytes: seg.size_bytes,
-            sha256: seg.sha256,
-            kind: 'write',
-            written_at: new Date().toISOString(),
-            ...recovery,
-          })
-        : Buffer.alloc(0);
+    const trailer = seg.format === 'lines' ? writeTrailerLine(seg, recovery) : Buffer.alloc(0);
     // a predecessor that crashed mid-upload left its parts behind: this attempt starts afresh
     // (an object too small to go as a multipart upload never left any: no listing for it)
     if (this.mayGoMultipart(total + trailer.length)) await this.abortIncompleteUploads(key);

@@ -51,4 +51,10 @@ export {
   type VersionRecord,
   type VersionRow,
 } from './segment-repository.ts';
-export { rechunk, type StagingOptions, StagingRepository } from './staging-repository.ts';
+export {
+  ChunkBuffers,
+  rechunk,
+  type StagingOptions,
+  StagingRepository,
+  type StagingSlot,
+} from './staging-repository.ts';

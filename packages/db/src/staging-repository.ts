@@ -70,16 +70,33 @@ export class StagingRepository {
   }
 
   /**
+   * Takes one of this process's staging slots, or throws StagingBusyError when none is free: a
+   * write that sends its body straight to the blob store holds one as a staging does (and hands
+   * it to `write` when it stages after all). Its release is idempotent.
+   */
+  takeSlot(): StagingSlot {
+    if (!this.slots.tryTake()) throw new StagingBusyError(this.options.maxConcurrent, RETRY_AFTER_SECONDS);
+    let held = true;
+    return {
+      release: () => {
+        if (held) this.slots.release();
+        held = false;
+      },
+    };
+  }
+
+  /**
    * Stages the body and marks it complete; returns the number of bytes staged. Its statements
    * commit without waiting for the WAL flush: the body is durable with the next synchronous commit
    * of this process's database, which the caller makes before it answers (the commit of the row
    * that names the body flushes the WAL up to it, the body's records included). A failed or
    * abandoned write removes what it wrote (and, if this process dies, the lifecycle pass does).
-   * Throws StagingBusyError when this process already runs `maxConcurrent` stagings, and
-   * StagingConflictError when another write is staging the same version.
+   * Throws StagingBusyError when this process already runs `maxConcurrent` stagings (unless given
+   * the `slot` it takes, released at the end), and StagingConflictError when another write is
+   * staging the same version.
    */
-  async write(contextId: string, version: number, body: AsyncIterable<Buffer>): Promise<number> {
-    if (!this.slots.tryTake()) throw new StagingBusyError(this.options.maxConcurrent, RETRY_AFTER_SECONDS);
+  async write(contextId: string, version: number, body: AsyncIterable<Buffer>, slot?: StagingSlot): Promise<number> {
+    const held = slot ?? this.takeSlot();
     try {
       // the claim's round trip overlaps the reading of the first chunk; no chunk goes in before it
       const claimed = this.claim(contextId, version);
@@ -95,7 +112,7 @@ export class StagingRepository {
         throw err;
       }
     } finally {
-      this.slots.release();
+      held.release();
     }
   }
 
@@ -293,6 +310,11 @@ export class StagingRepository {
 }
 
 type DriverError = (err: unknown) => Error;
+
+/** One of a process's staging slots, held until released. */
+export interface StagingSlot {
+  release(): void;
+}
 
 /**
  * One chunk, one round trip: a statement of its own (its own transaction), committed without

@@ -79,6 +79,32 @@ export interface IncompleteUploadTracking {
   abortIncompleteUpload(key: string, uploadId: string): Promise<void>;
 }
 
+/**
+ * A multipart upload its caller sends part by part, as the parts are made (S3): every part of
+ * `multipartFrom` bytes but the last. Nothing is stored until `complete`.
+ */
+export interface PartUpload {
+  readonly key: string;
+  /** Sends part `number` (from 1); its ETag is kept for `complete`. */
+  sendPart(number: number, body: Buffer): Promise<void>;
+  /** Makes the object of the parts sent; returns what a put returns. */
+  complete(): Promise<PutResult>;
+  /** Cancels the parts in flight and aborts the upload (its parts freed); safe after a failure. */
+  abort(): Promise<void>;
+}
+
+/** Stores whose caller can send an object part by part, holding no more than the parts in flight. */
+export interface PartUploads extends IncompleteUploadTracking {
+  /** parts one upload keeps in flight at once */
+  readonly partsInFlight: number;
+  /** Starts a multipart upload of `key`; its metadata and content type are fixed from here on. */
+  startUpload(key: string, options: Pick<PutOptions, 'contentType' | 'metadata'>): Promise<PartUpload>;
+}
+
+export function uploadsInParts(store: BlobStore): store is BlobStore & PartUploads {
+  return typeof (store as Partial<PartUploads>).startUpload === 'function';
+}
+
 export function tracksIncompleteUploads(store: BlobStore): store is BlobStore & IncompleteUploadTracking {
   return typeof (store as Partial<IncompleteUploadTracking>).listIncompleteUploads === 'function';
 }

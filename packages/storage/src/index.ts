@@ -4,10 +4,12 @@ export type {
   IncompleteUpload,
   IncompleteUploadTracking,
   ObjectInfo,
+  PartUpload,
+  PartUploads,
   PutOptions,
   PutResult,
 } from './blob-store.ts';
-export { tracksIncompleteUploads } from './blob-store.ts';
+export { tracksIncompleteUploads, uploadsInParts } from './blob-store.ts';
 export { CODECS, type Codec, codecSuffix, compressor, decompressor, isCodec } from './codecs.ts';
 export { type BlobStoreOptions, createBlobStore } from './create-blob-store.ts';
 export { BlobNotFoundError } from './errors/blob-not-found-error.ts';

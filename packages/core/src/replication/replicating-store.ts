@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { BlobStore, PutOptions } from '@ctxvault/storage';
+import { type BlobStore, type PartUploads, type PutOptions, uploadsInParts } from '@ctxvault/storage';
 import type { Logger } from '../ports.ts';
 import type { ReplicaJobs, ReplicaLog } from './ports.ts';
 
@@ -10,7 +10,8 @@ export interface ReplicatingStoreDeps {
 }
 
 /**
- * The workers' `primary`: every object written to or removed from it is recorded in the replica log
+ * The workers' (and the API's) `primary`: every object written to or removed from it (put, or
+ * completed part by part) is recorded in the replica log
  * and gets a replication job, whatever the object is (a version body, a segment, a compacted one).
  * The record follows the primary's success, so a failure in between fails the caller's job, whose
  * retry writes (and records) again. A failed enqueue is only logged: the reconciler finds the owed
@@ -42,9 +43,21 @@ export function replicatingStore<S extends BlobStore>(primary: S, { log, jobs, l
     await enqueue(await log.recordDeletes(keys, prefix));
     return removed;
   };
+  // an object the API writes part by part is replicated once complete, as a put
+  const startUpload = async (key: string, options: Pick<PutOptions, 'contentType' | 'metadata'>) => {
+    const upload = await (primary as S & PartUploads).startUpload(key, options);
+    const complete = async () => {
+      const result = await upload.complete();
+      await log.recordWrite(key, result.size);
+      await enqueue([key]);
+      return result;
+    };
+    return { key, sendPart: upload.sendPart, abort: upload.abort, complete };
+  };
   return new Proxy(primary, {
     get(target, property) {
       if (property === 'put') return put;
+      if (property === 'startUpload' && uploadsInParts(target)) return startUpload;
       if (property === 'delete') return remove;
       if (property === 'deletePrefix') return deletePrefix;
       const value: unknown = Reflect.get(target, property, target);

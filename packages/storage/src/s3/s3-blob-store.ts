@@ -16,8 +16,9 @@ import type {
   BlobStore,
   ByteRange,
   IncompleteUpload,
-  IncompleteUploadTracking,
   ObjectInfo,
+  PartUpload,
+  PartUploads,
   PutOptions,
   PutResult,
 } from '../blob-store.ts';
@@ -27,11 +28,12 @@ import { createS3Client } from './create-s3-client.ts';
 import { downloadObject } from './download-object.ts';
 import { unquoteEtag } from './etag.ts';
 import { mapS3Error, type S3ErrorContext } from './map-s3-error.ts';
+import { startPartUpload } from './part-upload.ts';
 import { assertValidS3Options, type S3BlobStoreOptions } from './s3-options.ts';
 import { uploadObject } from './upload-object.ts';
 
 /** Objects in one S3 (or S3-compatible) bucket. */
-export class S3BlobStore implements BlobStore, IncompleteUploadTracking {
+export class S3BlobStore implements BlobStore, PartUploads {
   readonly kind = 's3';
   readonly #options: S3BlobStoreOptions;
   readonly #client: S3Client;
@@ -47,6 +49,15 @@ export class S3BlobStore implements BlobStore, IncompleteUploadTracking {
 
   get multipartFrom(): number {
     return this.#options.uploadPartSize;
+  }
+
+  get partsInFlight(): number {
+    return this.#options.concurrency;
+  }
+
+  async startUpload(key: string, options: Pick<PutOptions, 'contentType' | 'metadata'>): Promise<PartUpload> {
+    assertValidKey(key);
+    return startPartUpload(this.#client, key, { ...this.#options, errorContext: this.#errorContext }, options);
   }
 
   async put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<PutResult> {
