@@ -47,6 +47,23 @@ export interface CtxvaultProcess {
 }
 
 /** Spawns `ctxvault <command>` with exactly the MCP_* settings given (plus those of `cliEnv`). */
+/**
+ * The processes this test file started that have not exited. Each runs in its own process group
+ * (detached), so none ends with the test file's process: a test that failed or replaced a process
+ * without stopping it would leave it running, polling Redis and holding memory, for the rest of the
+ * run. Whatever is still here when the file's process exits is killed then.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // it ended meanwhile
+    }
+  }
+});
+
 export async function spawnCtxvault(
   command: 'api' | 'worker' | 'start' | 'migrate' | 'lifecycle',
   env: Record<string, string>,
@@ -69,7 +86,13 @@ export async function spawnCtxvault(
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  running.add(child);
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      running.delete(child);
+      resolve();
+    }),
+  );
   const proc: CtxvaultProcess = {
     child,
     output: () => output,

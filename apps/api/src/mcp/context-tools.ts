@@ -53,8 +53,8 @@ export function registerContextTools(server: McpServer, service: ContextService,
       description:
         'Store a new context window. "format" says the items\' shape: ctxvault (default: {role, content}), ' +
         'openai.chat, openai.responses, openai.agents (OpenAI Agents SDK items), anthropic.messages (with "system"), ai-sdk.ui, ai-sdk.model, langchain or ' +
-        'gemini; items are validated against it and stored as sent. Small ones are stored at once (status "stored"); ' +
-        'large ones are accepted (status "pending") and uploaded in the background: poll context_status until ' +
+        'gemini; items are validated against it and stored as sent. Most are stored at once (status "stored"); ' +
+        'others are accepted (status "pending") and uploaded in the background: poll context_status until ' +
         '"stored". Tokens are counted with the tokenizer of model_id; "truncate" drops items to fit max_tokens, ' +
         'keeping tool calls with their results.',
       inputSchema: createContextSchema,
